@@ -1,0 +1,36 @@
+# Set-up and everyday commands. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run demo test lint format bench-import clean
+
+run: $(STAMP)  ## install, then set up the embedded SQLite database with demo data
+	$(BIN)/kinlink demo
+
+demo: run
+
+test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/pytest -n 2 --dist loadfile -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+bench-import: $(STAMP)
+	$(BIN)/python bench/import/run.py
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) kinlink.db kinlink.db-wal kinlink.db-shm

@@ -1,0 +1,43 @@
+"""The `kinlink` command. Each command group lives in a module of its own beside this one."""
+
+from __future__ import annotations
+
+import typer
+
+from kinlink.cli import demo as demo_cli
+from kinlink.cli import names as names_cli
+from kinlink.cli import registry as registry_cli
+from kinlink.cli.context import state
+
+app = typer.Typer(
+    name="kinlink",
+    help="Family tracing for people captured, missing or killed in armed conflict.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global(
+    db: str = typer.Option(
+        None, "--db", help="Database URL or SQLite file (default: $KINLINK_DATABASE_URL, else ./kinlink.db)."
+    ),
+    actor: str = typer.Option(
+        None, "--as", help="Who is acting, for the audit log (default: $KINLINK_ACTOR, else the OS user)."
+    ),
+) -> None:
+    state.db_url = db
+    state.actor = actor
+
+
+app.command("init")(registry_cli.init)
+app.command("demo")(demo_cli.demo)
+app.add_typer(registry_cli.import_app, name="import")
+app.add_typer(registry_cli.export_app, name="export")
+app.add_typer(registry_cli.records_app, name="records")
+app.add_typer(registry_cli.audit_app, name="audit")
+app.add_typer(names_cli.app, name="names", help="Parse and compare person names across scripts.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""What the global options set, shared by every command group."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    db_url: str | None = None
+    actor: str | None = None
+
+    def who(self) -> str:
+        return self.actor or os.environ.get("KINLINK_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+state = CliState()

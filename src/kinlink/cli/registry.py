@@ -1,0 +1,271 @@
+"""Registry commands: init, import registry, records list/show, export registry, audit verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kinlink.cli.context import console, err_console, state
+from kinlink.cli.db import open_engine
+from kinlink.registry import audit, service
+from kinlink.registry.files import FORMATS, FileFormatError, write_rows
+from kinlink.store import schema
+from kinlink.store.db import database_url, make_engine, redacted, unit_of_work
+from kinlink.store.models import Person
+
+import_app = typer.Typer(no_args_is_help=True, help="Import files into kinlink.")
+export_app = typer.Typer(no_args_is_help=True, help="Export from kinlink.")
+records_app = typer.Typer(no_args_is_help=True, help="Read person records.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
+
+
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    url = database_url(state.db_url)
+    engine = make_engine(url)
+    before = schema.current_revision(engine)
+    schema.upgrade(engine)
+    after = schema.current_revision(engine)
+    if before == after:
+        console.print(f"Database {redacted(url)} is up to date (schema {after}).")
+    else:
+        console.print(f"Database {redacted(url)} set up: schema {before or 'none'} -> {after}.")
+
+
+@import_app.command("registry")
+def import_registry(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="CSV or JSON Lines file."
+    ),
+    source: str = typer.Option(..., "--source", help="Name of the registry the file comes from."),
+    fmt: str = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, report the bad."),
+    json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Import a registrar's file. Same file twice changes nothing; a changed row updates its record."""
+    engine = open_engine()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=json_output or not err_console.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"Importing {file.name}", total=None)
+        try:
+            report = service.import_registry(
+                engine,
+                file,
+                source.strip(),
+                state.who(),
+                fmt=fmt,
+                skip_invalid=skip_invalid,
+                progress=lambda n: bar.advance(task, n),
+            )
+        except FileFormatError as e:
+            _fail(f"{file}: {e}", json_output)
+    outcome = {
+        "file": str(file),
+        "source": report.source,
+        "written": report.written,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "invalid": report.invalid,
+        "errors": report.errors,
+    }
+    if json_output:
+        print(json.dumps(outcome, ensure_ascii=False))
+    else:
+        for line in report.errors:
+            err_console.print(f"[red]{line}[/]", highlight=False)
+        if report.written:
+            console.print(
+                f"{file.name}: {report.created} created, {report.updated} updated, "
+                f"{report.unchanged} unchanged"
+                + (f", {report.invalid} bad rows skipped" if report.invalid else "")
+            )
+        else:
+            err_console.print(
+                f"{file.name}: {report.invalid} bad row(s); nothing was written. "
+                "Fix them, or pass --skip-invalid to import the good rows."
+            )
+    if not report.written:
+        raise typer.Exit(1)
+
+
+def _fail(message: str, json_output: bool) -> None:
+    if json_output:
+        print(json.dumps({"written": False, "errors": [message]}, ensure_ascii=False))
+    else:
+        err_console.print(f"[red]{message}[/]", highlight=False)
+    raise typer.Exit(1)
+
+
+def _summary(p: Person) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "source": p.source.name,
+        "source_record_id": p.source_record_id,
+        "name": p.full_name,
+        "sex": p.sex,
+        "birth_date": p.birth_date,
+        "age": p.age,
+        "age_as_of": p.age_as_of,
+        "rank": p.rank,
+        "unit": p.unit,
+        "status": p.status,
+        "status_date": p.status_date,
+    }
+
+
+@records_app.command("list")
+def records_list(
+    status: str = typer.Option(None, "--status", help="Only this current status (captured, dead, ...)."),
+    source: str = typer.Option(None, "--source", help="Only records of this source."),
+    limit: int = typer.Option(100, "--limit", help="At most this many (0: all)."),
+    offset: int = typer.Option(0, "--offset"),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    """List person records."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        people = service.list_people(
+            session, status=status, source=source, limit=limit or None, offset=offset
+        )
+        total = service.count_people(session, status=status, source=source)
+        rows = [_summary(p) for p in people]
+    if json_output:
+        print(json.dumps({"total": total, "records": rows}, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} of {total} record(s)")
+    for col in ("id", "source", "record", "name", "born", "rank", "status", "since"):
+        table.add_column(col)
+    for r in rows:
+        born = r["birth_date"] or (f"age {r['age']} ({r['age_as_of']})" if r["age"] is not None else "")
+        table.add_row(
+            str(r["id"]),
+            r["source"],
+            r["source_record_id"],
+            r["name"],
+            born,
+            r["rank"] or "",
+            r["status"] or "",
+            r["status_date"] or "",
+        )
+    console.print(table)
+
+
+@records_app.command("show")
+def records_show(
+    ref: str = typer.Argument(..., help="kinlink id (42) or source:record_id"),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show one record with its names and history."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        person = service.find_person(session, ref)
+        if person is None:
+            err_console.print(f"[red]No record '{ref}'.[/] Give a kinlink id or source:record_id.")
+            raise typer.Exit(1)
+        data = service.record_of(person)
+        detail = {
+            **_summary(person),
+            **{
+                k: v
+                for k, v in service.to_row(data).items()
+                if k not in ("events", "status", "status_date", "place")
+            },
+            "names": [
+                {
+                    k: getattr(n, k)
+                    for k in ("full_name", "family_name", "given_names", "patronymic", "script", "language")
+                }
+                for n in person.names
+            ],
+            "events": [
+                {
+                    "kind": e.kind,
+                    "date": e.date,
+                    "place": e.place,
+                    "source": e.source.name if e.source else None,
+                    "note": e.note,
+                }
+                for e in person.events
+            ],
+        }
+        audit.record(session, state.who(), "read", "person", person.id)
+    if json_output:
+        print(json.dumps(detail, ensure_ascii=False, default=str))
+        return
+    table = Table(show_header=False, title=f"Record {person.id}: {person.full_name}")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for k, v in detail.items():
+        if k in ("names", "events") or v in (None, "", []):
+            continue
+        table.add_row(k, str(v))
+    console.print(table)
+    names = Table(title="Names")
+    for col in ("full_name", "family_name", "given_names", "patronymic", "script", "language"):
+        names.add_column(col)
+    for n in detail["names"]:
+        names.add_row(
+            *[
+                n[c] or ""
+                for c in ("full_name", "family_name", "given_names", "patronymic", "script", "language")
+            ]
+        )
+    console.print(names)
+    events = Table(title="History")
+    for col in ("date", "event", "place", "source"):
+        events.add_column(col)
+    for e in detail["events"]:
+        events.add_row(e["date"] or "?", e["kind"], e["place"] or "", e["source"] or "")
+    console.print(events)
+
+
+@export_app.command("registry")
+def export_registry(
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    source: str = typer.Option(None, "--source", help="Only records of this source."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+) -> None:
+    """Export records in the import format (the history goes in the `events` column)."""
+    if fmt not in FORMATS:
+        err_console.print(f"[red]--format: '{fmt}' is not one of {', '.join(FORMATS)}[/]")
+        raise typer.Exit(2)
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            n = write_rows(service.export_rows(session, source), fmt, out)  # type: ignore[arg-type]
+        finally:
+            if output:
+                out.close()
+        audit.record(session, state.who(), "export", "registry", source, {"format": fmt, "records": n})
+    if output:
+        err_console.print(f"{n} record(s) written to {output}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: any edited or deleted entry is found."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        problems = audit.verify(session)
+        count = audit.entry_count(session)
+    if problems:
+        for p in problems:
+            err_console.print(f"[red]{p}[/]")
+        raise typer.Exit(1)
+    console.print(f"Audit log intact: {count} entries, chain verified.")

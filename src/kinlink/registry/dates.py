@@ -1,0 +1,89 @@
+"""Partial dates as registrars write them: a year, a year and month, or a full day.
+
+Stored as ISO text of 4, 7 or 10 characters, so that what was not known is not invented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+# Russian and Ukrainian registries write day-first with dots; accept it and store ISO.
+_DOTTED = re.compile(r"^(?:(\d{1,2})\.)?(\d{1,2})\.(\d{4})$")
+
+EARLIEST_YEAR = 1900
+
+
+class DateError(ValueError):
+    """A date that cannot be read or cannot be true; the message says why."""
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def iso(self) -> str:
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def earliest(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    def latest(self) -> date:
+        if self.day is not None and self.month is not None:
+            return date(self.year, self.month, self.day)
+        month = self.month or 12
+        nxt = date(self.year + (month == 12), month % 12 + 1, 1)
+        return date.fromordinal(nxt.toordinal() - 1)
+
+
+def parse_partial_date(text: str, *, today: date | None = None, allow_future: bool = False) -> PartialDate:
+    """Read YYYY, YYYY-MM, YYYY-MM-DD (or DD.MM.YYYY, MM.YYYY); refuse impossible and future dates."""
+    raw = text.strip()
+    m = _ISO.match(raw)
+    if m:
+        year, month, day = int(m[1]), _int(m[2]), _int(m[3])
+    else:
+        d = _DOTTED.match(raw)
+        if not d:
+            raise DateError(f"'{raw}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = int(d[3]), int(d[2]), _int(d[1])
+    if month is not None and not 1 <= month <= 12:
+        raise DateError(f"'{raw}' has no month {month}")
+    if day is not None:
+        try:
+            date(year, month or 1, day)
+        except ValueError:
+            raise DateError(f"'{raw}' is not a day of the calendar") from None
+    if year < EARLIEST_YEAR:
+        raise DateError(f"'{raw}' is before {EARLIEST_YEAR}")
+    pd = PartialDate(year, month, day)
+    today = today or date.today()
+    if not allow_future and pd.earliest() > today:
+        raise DateError(f"'{raw}' is in the future")
+    return pd
+
+
+def _int(s: str | None) -> int | None:
+    return int(s) if s else None
+
+
+def birth_year_range(
+    birth_date: str | None, age: int | None, age_as_of: str | None
+) -> tuple[int, int] | None:
+    """The years of birth that fit what is known: a date, or an age stated on a (partial) date."""
+    if birth_date:
+        year = int(birth_date[:4])
+        return year, year
+    if age is not None and age_as_of:
+        as_of = parse_partial_date(age_as_of, allow_future=True)
+        # Someone 28 on 2022-02-27 was born between 1993-02-28 and 1994-02-27.
+        return as_of.earliest().year - age - 1, as_of.latest().year - age
+    return None

@@ -1,0 +1,79 @@
+"""Shared fixtures: a real, migrated database on SQLite and on PostgreSQL for every test that asks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from kinlink.store import schema
+from kinlink.store.db import make_engine
+from kinlink.store.models import Base
+
+PG_ADMIN_URL = os.environ.get("KINLINK_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("KINLINK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _pg_database(worker: str) -> str:
+    """A database of this test worker's own, created once (xdist workers must not share one)."""
+    name = f"kinlink_test_{worker}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str) -> Iterator[str]:
+    url = _pg_database(worker_id)
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _truncate(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+        # Migrations seed the audit chain's head row; an emptied database needs it back.
+        conn.execute(text("INSERT INTO audit_head (id, hash, entries) VALUES (1, NULL, 0)"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database: a fresh SQLite file, or this worker's PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kinlink.db'}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        yield url
+    else:
+        url = request.getfixturevalue("pg_url")
+        engine = make_engine(url)
+        _truncate(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
