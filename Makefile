@@ -24,7 +24,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench scripts
 
 bench-import: $(STAMP)
-	$(BIN)/python bench/import/run.py
+	$(BIN)/python -m bench.registry.run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

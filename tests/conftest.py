@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,11 @@ from sqlalchemy import Engine, create_engine, text
 from kinlink.store import schema
 from kinlink.store.db import make_engine
 from kinlink.store.models import Base
+from tests.support import Cli
 
-PG_ADMIN_URL = os.environ.get("KINLINK_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "KINLINK_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = [b for b in os.environ.get("KINLINK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -42,7 +45,9 @@ def _truncate(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
@@ -77,3 +82,21 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return SHARED
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    """The real `kinlink` command, run in process against the test database."""
+    return Cli(db_url)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Writes a UTF-8 file in the test's folder and gives its path."""
+
+    def _write(name: str, content: str) -> Path:
+        p = tmp_path / name
+        p.write_text(content, encoding="utf-8")
+        return p
+
+    return _write

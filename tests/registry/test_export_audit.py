@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.store.models import AuditEntry
-from tests.registry.conftest import counts
+from tests.support import counts
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.registry.conftest import HEADER, counts
+from tests.support import counts
+
+HEADER = "record_id,full_name,sex,birth_date,rank,unit,status,status_date,place\n"
 
 ROWS = (
     HEADER + "RU-1,ПАКТЫШЕВ Леонид Андреевич,m,1993,рядовой,,captured,2022-02-27,Київська область\n"

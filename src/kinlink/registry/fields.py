@@ -34,6 +34,7 @@ TEXT_COLUMNS: dict[str, tuple[str, int]] = {
     "inform_address": ("address of the person to be informed", 1000),
     "distinguishing_marks": ("distinguishing marks", 2000),
     "location": ("place of internment or last known location", 300),
+    "residence": ("home town or region", 300),
     "notes": ("free notes for staff", 4000),
     "place": ("where the status event happened", 300),
 }
@@ -78,6 +79,7 @@ COLUMNS: tuple[str, ...] = (
     "inform_address",
     "distinguishing_marks",
     "location",
+    "residence",
     *CONSENT_COLUMNS,
     "status",
     "status_date",
@@ -162,6 +164,7 @@ class RecordIn:
     inform_address: str | None = None
     distinguishing_marks: str | None = None
     location: str | None = None
+    residence: str | None = None
     consent_inform_family: bool = False
     consent_share_location: bool = False
     consent_share_health: bool = False
@@ -326,6 +329,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         inform_address=texts["inform_address"],
         distinguishing_marks=texts["distinguishing_marks"],
         location=texts["location"],
+        residence=texts["residence"],
         notes=texts["notes"],
         events=unique_events,
         **consents,

@@ -131,7 +131,7 @@ def import_registry(
     with unit_of_work(engine) as session:
         audit = AuditLog(session, actor)
         audit.lock()  # first: concurrent imports then run one after the other
-        src = _source(session, source, "registry", audit)
+        src = get_or_create_source(session, source, "registry", audit)
         run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
         session.add(run)
         chunk: list[RecordIn] = []
@@ -169,7 +169,7 @@ def import_registry(
     return report
 
 
-def _source(session: Session, name: str, kind: str, audit: AuditLog) -> Source:
+def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog) -> Source:
     src = session.scalar(select(Source).where(Source.name == name))
     if src is None:
         src = Source(name=name, kind=kind)
@@ -203,11 +203,11 @@ def _write_chunk(
         else:
             report.unchanged += 1
     if new:
-        _insert_people(session, src, new, audit)
+        report.changed_ids.extend(insert_records(session, src, new, audit))
         report.created += len(new)
 
 
-def _insert_people(session: Session, src: Source, recs: list[RecordIn], audit: AuditLog) -> None:
+def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: AuditLog) -> list[int]:
     """New records in bulk: a few multi-row INSERTs per chunk instead of one ORM object graph each."""
     now = utcnow()
     person_rows = []
@@ -248,6 +248,7 @@ def _insert_people(session: Session, src: Source, recs: list[RecordIn], audit: A
     session.execute(insert(PersonName), names)
     if events:
         session.execute(insert(Event), events)
+    return list(ids)
 
 
 def _update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog) -> bool:

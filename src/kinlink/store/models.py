@@ -78,6 +78,7 @@ class Person(Base):
     inform_address: Mapped[str | None] = mapped_column(Text)
     distinguishing_marks: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(300))  # place of internment or last known
+    residence: Mapped[str | None] = mapped_column(String(300))  # home town or region, as reports give it
     consent_inform_family: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share_location: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share_health: Mapped[bool] = mapped_column(Boolean, default=False)

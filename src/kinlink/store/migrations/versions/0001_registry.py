@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("inform_address", sa.Text(), nullable=True),
         sa.Column("distinguishing_marks", sa.Text(), nullable=True),
         sa.Column("location", sa.String(length=300), nullable=True),
+        sa.Column("residence", sa.String(length=300), nullable=True),
         sa.Column("consent_inform_family", sa.Boolean(), nullable=False),
         sa.Column("consent_share_location", sa.Boolean(), nullable=False),
         sa.Column("consent_share_health", sa.Boolean(), nullable=False),

@@ -1,67 +1,21 @@
 """Import benchmark: N generated rows (default 100,000) into a fresh SQLite file; time and peak memory.
 
-Run: .venv/bin/python bench/import/run.py [--rows 100000] [--db URL]
+Run: .venv/bin/python -m bench.registry.run [--rows 100000] [--db URL]
 Targets (issue 2): under 60 s, peak memory under 500 MiB.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import random
 import resource
 import tempfile
 import time
 from pathlib import Path
 
-from faker import Faker
-
+from bench.registry.data import generate
 from kinlink.registry import service
-from kinlink.registry.fields import COLUMNS
 from kinlink.store import schema
 from kinlink.store.db import make_engine
-
-STATUSES = ["captured", "missing", "died", "released", "interned", "wounded"]
-
-
-def generate(path: Path, rows: int, seed: int = 1) -> None:
-    rnd = random.Random(seed)
-    fakers = [Faker("ru_RU"), Faker("uk_UA")]
-    for f in fakers:
-        f.seed_instance(seed)
-    # Faker is slow per call; draw pools once and combine them.
-    pools = [
-        (
-            [f.last_name_male() for _ in range(3000)],
-            [f.first_name_male() for _ in range(500)],
-            [f.middle_name_male() for _ in range(300)],
-        )
-        for f in fakers
-    ]
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
-        w.writeheader()
-        for i in range(rows):
-            fam, giv, pat = pools[i % 2]
-            year = rnd.randint(1965, 2004)
-            events = [{"kind": "captured", "date": f"2022-{rnd.randint(3, 12):02d}-{rnd.randint(1, 28):02d}"}]
-            w.writerow(
-                {
-                    "record_id": f"R{i:07d}",
-                    "family_name": rnd.choice(fam),
-                    "given_names": rnd.choice(giv),
-                    "patronymic": rnd.choice(pat),
-                    "sex": "m",
-                    "birth_date": f"{year}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
-                    "rank": "рядовой",
-                    "unit": f"{rnd.randint(1, 150)}-я бригада",
-                    "service_number": f"S{rnd.randint(10**6, 10**7)}",
-                    "status": rnd.choice(STATUSES),
-                    "status_date": "2023-01-15",
-                    "events": json.dumps(events, ensure_ascii=False),
-                }
-            )
 
 
 def main() -> None:

@@ -1,17 +1,15 @@
+"""Helpers shared by tests: the real CLI against one database, and row counts."""
+
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from kinlink.cli import app
 from kinlink.store.models import AuditEntry, Event, Person, PersonName
-
-HEADER = "record_id,full_name,sex,birth_date,rank,unit,status,status_date,place\n"
 
 
 class Cli:
@@ -31,24 +29,7 @@ class Cli:
         return json.loads(self(*args, "--json").stdout)
 
 
-@pytest.fixture
-def cli(db_url: str) -> Cli:
-    return Cli(db_url)
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> Callable[[str, str], Path]:
-    def _write(name: str, content: str) -> Path:
-        p = tmp_path / name
-        p.write_text(content, encoding="utf-8")
-        return p
-
-    return _write
-
-
 def counts(engine: Engine) -> dict[str, int]:
-    from sqlalchemy.orm import Session
-
     with Session(engine) as s:
         return {
             m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0

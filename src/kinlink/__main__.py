@@ -1,0 +1,3 @@
+from kinlink.cli import main
+
+main()
