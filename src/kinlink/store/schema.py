@@ -43,7 +43,10 @@ def is_current(engine: Engine) -> bool:
 def autogenerate(engine: Engine, message: str) -> None:
     """Write the next numbered migration from the difference between the models and the database."""
     cfg = alembic_config()
-    number = len(list((MIGRATIONS / "versions").glob("[0-9]*.py"))) + 1
+    number = (
+        max((int(p.name[:4]) for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")), default=0)
+        + 1
+    )
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
