@@ -21,24 +21,25 @@ BACKENDS = [b for b in os.environ.get("KINLINK_TEST_BACKENDS", "sqlite,postgresq
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
-def _pg_database(worker: str) -> str:
-    """A database of this test worker's own, created once (xdist workers must not share one)."""
-    name = f"kinlink_test_{worker}"
+def _pg_admin(sql: str) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(sql))
     admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(scope="session")
 def pg_url(worker_id: str) -> Iterator[str]:
-    url = _pg_database(worker_id)
+    """A database of this test process's own (xdist workers and parallel runs must not share one)."""
+    name = f"kinlink_test_{worker_id}_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
     schema.upgrade(engine)
     engine.dispose()
     yield url
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _truncate(engine: Engine) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from kinlink.cli import admin as admin_cli
 from kinlink.cli import demo as demo_cli
+from kinlink.cli import ingest as ingest_cli
+from kinlink.cli import matching as matching_cli
 from kinlink.cli import names as names_cli
+from kinlink.cli import pfif as pfif_cli
 from kinlink.cli import registry as registry_cli
+from kinlink.cli import tracing as tracing_cli
+from kinlink.cli import web as web_cli
 from kinlink.cli.context import state
 
 app = typer.Typer(
@@ -32,11 +38,23 @@ def _global(
 
 app.command("init")(registry_cli.init)
 app.command("demo")(demo_cli.demo)
+app.command("backup")(admin_cli.backup)
+app.command("restore")(admin_cli.restore)
+registry_cli.import_app.command("pfif")(pfif_cli.import_pfif)
+registry_cli.export_app.command("pfif")(pfif_cli.export_pfif)
 app.add_typer(registry_cli.import_app, name="import")
 app.add_typer(registry_cli.export_app, name="export")
 app.add_typer(registry_cli.records_app, name="records")
 app.add_typer(registry_cli.audit_app, name="audit")
+app.command("ingest")(ingest_cli.ingest)
 app.add_typer(names_cli.app, name="names", help="Parse and compare person names across scripts.")
+app.command("search")(matching_cli.search)
+app.command("match")(matching_cli.match)
+app.add_typer(matching_cli.candidates_app, name="candidates")
+app.add_typer(tracing_cli.app, name="request")
+
+app.command("serve")(web_cli.serve)
+app.add_typer(web_cli.users_app, name="users")
 
 
 def main() -> None:

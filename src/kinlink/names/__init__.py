@@ -1,0 +1,44 @@
+"""kinlink.names: one person, every spelling.
+
+Parsing, transliteration-aware comparison and blocking keys for personal names written in
+Cyrillic (Russian, Ukrainian, Belarusian) and in the Latin renderings used by passports,
+libraries and the press of several languages. Pure functions and data tables; the only I/O is
+reading ``data/given_names.tsv`` once.
+"""
+
+from kinlink.names.blocking import BlockingIndex, blocking_keys
+from kinlink.names.compare import (
+    LEVELS,
+    MATCH_THRESHOLD,
+    NameComparison,
+    PartComparison,
+    compare,
+    compare_family,
+    compare_given,
+    compare_patronymic,
+)
+from kinlink.names.given import canonical_given, given_forms, is_known_given_name
+from kinlink.names.parse import ParsedName, parse_name
+from kinlink.names.script import detect_script
+from kinlink.names.translit import readings, skeleton
+
+__all__ = [
+    "LEVELS",
+    "MATCH_THRESHOLD",
+    "BlockingIndex",
+    "NameComparison",
+    "ParsedName",
+    "PartComparison",
+    "blocking_keys",
+    "canonical_given",
+    "compare",
+    "compare_family",
+    "compare_given",
+    "compare_patronymic",
+    "detect_script",
+    "given_forms",
+    "is_known_given_name",
+    "parse_name",
+    "readings",
+    "skeleton",
+]

@@ -42,7 +42,9 @@ class AuditLog:
     """Appends entries for one unit of work.
 
     `lock()` takes the chain head first, which also serialises concurrent writers; call it before
-    reading what the write depends on. Entries are buffered and written in bulk by `flush()`.
+    reading what the write depends on. Entries are buffered and written in bulk by `flush()`, after
+    which the head is read again: flush before other code in the same transaction writes entries
+    through an AuditLog of its own, and the chain stays one line.
     """
 
     def __init__(self, session: Session, actor: str) -> None:
@@ -96,6 +98,7 @@ class AuditLog:
             update(AuditHead).where(AuditHead.id == 1).values(hash=self._prev, entries=self._count)
         )
         self._pending.clear()
+        self._locked = False
 
 
 def record(

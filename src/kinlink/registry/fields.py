@@ -54,6 +54,7 @@ OTHER_COLUMNS = (
     "status_date",
     "alternate_names",
     "events",
+    "expiry_date",
 )
 COLUMNS: tuple[str, ...] = (
     "record_id",
@@ -85,6 +86,7 @@ COLUMNS: tuple[str, ...] = (
     "status_date",
     "place",
     "events",
+    "expiry_date",
     "notes",
 )
 assert set(COLUMNS) == set(TEXT_COLUMNS) | set(CONSENT_COLUMNS) | set(OTHER_COLUMNS)
@@ -170,6 +172,7 @@ class RecordIn:
     consent_share_health: bool = False
     consent_share_photo: bool = False
     notes: str | None = None
+    expiry_date: str | None = None
     events: list[EventIn] = field(default_factory=list)
 
     def _shallow(self) -> dict[str, Any]:
@@ -308,6 +311,14 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         err("status", "status_date or place is given without a status")
     events.extend(_events(row.get("events"), err, partial))
 
+    expiry_date = None
+    raw_expiry = _text(row.get("expiry_date"))
+    if raw_expiry is not None:
+        try:
+            expiry_date = parse_partial_date(raw_expiry, allow_future=True).iso()
+        except DateError as e:
+            err("expiry_date", str(e))
+
     if errors:
         return errors
     assert record_id is not None and full_name is not None
@@ -338,6 +349,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         location=texts["location"],
         residence=texts["residence"],
         notes=texts["notes"],
+        expiry_date=expiry_date,
         events=unique_events,
         **consents,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,12 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.registry.audit import AuditLog
+from kinlink.registry.dates import parse_partial_date
 from kinlink.registry.fields import EventIn, RecordIn, RowError, to_row, validate_row
 from kinlink.registry.files import RowFormatError, detect_format, read_rows, sha256_file
 from kinlink.registry.status import DatedEvent, current_status
 from kinlink.store.db import unit_of_work
-from kinlink.store.models import Event, ImportRun, Person, PersonName, Source, utcnow
+from kinlink.store.models import Event, ImportRun, Person, PersonName, Source, Tombstone, utcnow
 
 CHUNK = 2000
 Progress = Callable[[int], None]
@@ -34,6 +35,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    erased: int = 0  # rows of records erased before: not brought back
     errors: list[str] = field(default_factory=list)
     written: bool = False
     changed_ids: list[int] = field(default_factory=list)
@@ -140,6 +142,7 @@ def import_registry(
                 chunk.append(result)
                 if len(chunk) >= CHUNK:
                     _write_chunk(session, src, chunk, report, audit)
+                    audit.flush()
                     if progress:
                         progress(len(chunk))
                     chunk = []
@@ -182,6 +185,18 @@ def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog
 def _write_chunk(
     session: Session, src: Source, chunk: list[RecordIn], report: ImportReport, audit: AuditLog
 ) -> None:
+    erased = set(
+        session.scalars(
+            select(Tombstone.key).where(
+                Tombstone.entity == "person",
+                Tombstone.source == src.name,
+                Tombstone.key.in_([c.record_id for c in chunk]),
+            )
+        )
+    )
+    if erased:
+        report.erased += len(erased)
+        chunk = [c for c in chunk if c.record_id not in erased]
     existing = {
         r.source_record_id: (r.id, r.content_hash)
         for r in session.execute(
@@ -286,6 +301,44 @@ def _update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit
     session.flush()
     audit.add("update", "person", pid, changes)
     return True
+
+
+# --- erasure and retention ---------------------------------------------------------------------
+
+
+def erase_person(session: Session, audit: AuditLog, person: Person, reason: str) -> Tombstone:
+    """Delete a record with its names, history and sightings; keep a tombstone without personal data."""
+    audit.lock()
+    stone = Tombstone(
+        entity="person",
+        source=person.source.name,
+        key=person.source_record_id,
+        reason=reason,
+        erased_by=audit.actor,
+    )
+    session.add(stone)
+    audit.add(
+        "erase", "person", person.id, {"source": stone.source, "record_id": stone.key, "reason": reason}
+    )
+    session.delete(person)
+    session.flush()
+    return stone
+
+
+def expired_people(session: Session, today: date) -> list[Person]:
+    # Partial expiry dates count from their last day: '2030' expires after 2030-12-31.
+    return [
+        p
+        for p in session.scalars(select(Person).where(Person.expiry_date.is_not(None)))
+        if parse_partial_date(p.expiry_date or "", allow_future=True).latest() < today
+    ]
+
+
+def tombstones(session: Session, since: datetime | None = None) -> list[Tombstone]:
+    q = select(Tombstone).order_by(Tombstone.id)
+    if since:
+        q = q.where(Tombstone.erased_at >= since)
+    return list(session.scalars(q))
 
 
 # --- reading ------------------------------------------------------------------------------------

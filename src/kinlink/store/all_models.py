@@ -3,4 +3,6 @@
 from kinlink.store import (
     models,  # noqa: F401
     report_models,  # noqa: F401
+    tracing_models,  # noqa: F401
+    web_models,  # noqa: F401
 )

@@ -84,6 +84,7 @@ class Person(Base):
     consent_share_health: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    expiry_date: Mapped[str | None] = mapped_column(String(10))  # erased by `kinlink retention run` after it
 
     # Derived from the event history by registry.status; kept here so lists can filter by it.
     status: Mapped[str | None] = mapped_column(String(30))
@@ -186,6 +187,22 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[str | None] = mapped_column(String(64))
     entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Tombstone(Base):
+    """What is left of an erased record or request: enough to tell partners, and to refuse to bring it
+    back from an old file, and nothing personal (as PFIF's expiry notes do)."""
+
+    __tablename__ = "tombstones"
+    __table_args__ = (UniqueConstraint("entity", "source", "key", name="uq_tombstones_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))  # person | request
+    source: Mapped[str] = mapped_column(String(200))  # the source's name ('' for requests)
+    key: Mapped[str] = mapped_column(String(200))  # source_record_id, or a request's reference
+    reason: Mapped[str] = mapped_column(String(40))  # on_request | expired | ...
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    erased_by: Mapped[str] = mapped_column(String(200))
 
 
 class ImportRun(Base):

@@ -1,0 +1,324 @@
+"""Matching benchmark: kinlink's index and model against Splink 5 (DuckDB) on the same generated data.
+
+    .venv/bin/python bench/matching/run.py --records 1000000 --requests 100000 [--no-splink] [--no-fields]
+
+Each engine runs in a child process of its own, so its peak memory is its own. A request counts as linked
+when its best candidate has probability >= 0.5; precision = right links / links made, recall = right links
+/ requests about someone in the registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+THRESHOLD = 0.5
+
+
+def peak_rss_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return max(own, kids)
+
+
+def metrics(predicted: list[int | None], truth: list[int | None]) -> dict[str, float]:
+    tp = sum(1 for p, t in zip(predicted, truth, strict=True) if p is not None and p == t)
+    made = sum(1 for p in predicted if p is not None)
+    relevant = sum(1 for t in truth if t is not None)
+    precision = tp / made if made else 0.0
+    recall = tp / relevant if relevant else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "links": made, "right": tp}
+
+
+# --- kinlink ---------------------------------------------------------------------------------------------
+
+
+def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: bool) -> dict:
+    import numpy as np
+
+    from generate import dataset, strip_request
+    from kinlink.matching.index import CandidateIndex
+    from kinlink.matching.model import load_model
+
+    ds = dataset(n_records, n_requests)
+    records, requests, truth = ds.records, ds.requests, ds.truth
+    complete, complete_truth = ds.complete, ds.complete_truth
+    del ds  # the index is measured, not the generator's people
+    model = load_model()
+    rss_before = _rss_mib()
+    t0 = time.perf_counter()
+    index = CandidateIndex.build(model, records)
+    build_s = time.perf_counter() - t0
+    del records
+    import gc
+
+    gc.collect()
+    rss_index = _rss_mib()
+    out: dict = {"build_s": build_s, "rss_before_build_mib": rss_before, "rss_after_build_mib": rss_index}
+
+    # Single queries, one at a time, in process (caches warm from nothing: the first 1000 requests).
+    lat = []
+    for q in requests[:1000]:
+        t = time.perf_counter()
+        index.search(q, limit=10)
+        lat.append((time.perf_counter() - t) * 1000)
+    out["latency_ms"] = {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
+                         "p99": float(np.percentile(lat, 99)), "max": float(max(lat))}
+
+    t = time.perf_counter()
+    predicted = []
+    for hits in index.search_many(requests, limit=1, processes=processes):
+        best = hits[0] if hits else None
+        predicted.append(int(best.record.id) if best and best.scored.probability >= THRESHOLD else None)
+    out["batch_s"] = time.perf_counter() - t
+    out["batch"] = metrics(predicted, truth)
+
+    if fields_table:
+        stages = ["name + birth year/age", "+ patronymic", "+ full birth date", "+ unit", "+ region"]
+        rows = []
+        for stage, label in enumerate(stages):
+            qs = [strip_request(q, stage) for q in complete]
+            pred = []
+            for hits in index.search_many(qs, limit=1, processes=processes):
+                best = hits[0] if hits else None
+                pred.append(int(best.record.id) if best and best.scored.probability >= THRESHOLD else None)
+            rows.append({"stage": label, **metrics(pred, complete_truth)})
+        out["fields"] = rows
+        out["fields_requests"] = len(complete)
+    out["peak_rss_mib"] = peak_rss_mib()
+    return out
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- Splink ----------------------------------------------------------------------------------------------
+
+
+def _splink_rows(recs: list, source: str) -> list[dict]:
+    """Splink gets names split by the same parser and folded to Latin (it has no cross-script comparison)."""
+    from unidecode import unidecode
+
+    from kinlink.matching import names_bridge as nb
+    from kinlink.matching.compare import unit_key
+
+    rows = []
+    for i, r in enumerate(recs):
+        p = nb.parse(r.name)
+
+        def fold(s: str | None) -> str | None:
+            return unidecode(s).lower().replace("'", "") if s else None
+
+        given = p.given[0] if p.given else None
+        year = None
+        dob = None
+        if r.birth_date:
+            year = int(r.birth_date[:4])
+            dob = r.birth_date if len(r.birth_date) == 10 else None
+        elif r.age is not None and r.age_as_of:
+            year = int(r.age_as_of[:4]) - r.age - 1
+        uk = unit_key(r.unit)
+        rows.append(
+            {
+                "unique_id": int(r.id) if r.id is not None else i,
+                "first_name": fold(given),
+                "surname": fold(p.family),
+                "patronymic": fold(p.patronymic),
+                "dob": dob,
+                "birth_year": year,
+                "sex": r.sex,
+                "region": fold(r.place_of_birth),
+                "unit_number": min(uk[1]) if uk and uk[1] else None,
+                "service_number": r.service_number,
+            }
+        )
+    return rows
+
+
+def run_splink(n_records: int, n_requests: int) -> dict:
+    import duckdb
+    import pyarrow as pa
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from generate import dataset
+
+    ds = dataset(n_records, n_requests)
+    out: dict = {}
+    t0 = time.perf_counter()
+    left = pa.Table.from_pylist(_splink_rows(ds.requests, "requests"))
+    right = pa.Table.from_pylist(_splink_rows(ds.records, "registry"))
+    out["prepare_s"] = time.perf_counter() - t0
+    truth = ds.truth
+    del ds
+
+    t = time.perf_counter()
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    db_api = DuckDBAPI(connection=con)
+    df_l = db_api.register(left, table_name="requests")
+    df_r = db_api.register(right, table_name="registry")
+    blocking = [
+        block_on("surname", "birth_year"),
+        block_on("first_name", "patronymic", "birth_year"),
+        block_on("surname", "first_name"),
+        block_on("service_number"),
+    ]
+    settings = SettingsCreator(
+        link_type="link_only",
+        blocking_rules_to_generate_predictions=blocking,
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.NameComparison("patronymic"),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.ExactMatch("birth_year"),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("region").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("unit_number"),
+            cl.ExactMatch("service_number"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker([df_l, df_r], settings)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("surname", "first_name", "dob")], recall=0.5
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname", "birth_year"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "patronymic"))
+    out["train_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for col in ("first_name", "surname", "region"):
+        linker.table_management.compute_tf_table(col)
+    pred = linker.inference.predict_between(df_l, df_r, threshold_match_probability=0.01)
+    best = con.execute(
+        f"""
+        select unique_id_l, unique_id_r, match_probability from (
+          select unique_id_l, unique_id_r, match_probability,
+                 row_number() over (partition by unique_id_l order by match_probability desc) as rn
+          from {pred.physical_name}) where rn = 1
+        """
+    ).fetchall()
+    out["predict_s"] = time.perf_counter() - t
+    out["pairs_scored"] = con.execute(f"select count(*) from {pred.physical_name}").fetchone()[0]
+    chosen: dict[int, int] = {int(a): int(b) for a, b, p in best if p >= THRESHOLD}
+    predicted = [chosen.get(i) for i in range(len(truth))]
+    out["batch"] = metrics(predicted, truth)
+    out["total_s"] = out["prepare_s"] + out["train_s"] + out["predict_s"]
+    out["peak_rss_mib"] = peak_rss_mib()
+    return out
+
+
+# --- driver ----------------------------------------------------------------------------------------------
+
+
+def child(engine: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, __file__, "--child", engine, "--records", str(args.records), "--requests",
+           str(args.requests), "--processes", str(args.processes)]
+    if args.no_fields:
+        cmd.append("--no-fields")
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if res.returncode != 0:
+        return {"error": res.stderr[-3000:]}
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=10_000)
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--no-splink", action="store_true")
+    ap.add_argument("--no-fields", action="store_true")
+    ap.add_argument("--child")
+    args = ap.parse_args()
+
+    if args.child == "kinlink":
+        print(json.dumps(run_kinlink(args.records, args.requests, args.processes, not args.no_fields)))
+        return
+    if args.child == "splink":
+        print(json.dumps(run_splink(args.records, args.requests)))
+        return
+
+    from generate import dataset
+
+    t = time.perf_counter()
+    ds = dataset(args.records, args.requests)
+    namesakes = _namesakes(ds)
+    print(f"data: {args.records:,} registry records, {args.requests:,} requests "
+          f"({sum(t is not None for t in ds.truth):,} about someone in the registry); "
+          f"generated/loaded in {time.perf_counter() - t:.1f}s")
+    print(f"  people with a namesake (same family and given name) born within a year: {namesakes:.1%}")
+    del ds
+
+    k = child("kinlink", args)
+    if "error" in k:
+        print("kinlink failed:\n" + k["error"])
+        return
+    print("\nkinlink")
+    print(f"  index build: {k['build_s']:.1f}s; RSS {k['rss_before_build_mib']:.0f} MiB before, "
+          f"{k['rss_after_build_mib']:.0f} MiB after; peak RSS of the process {k['peak_rss_mib']:.0f} MiB")
+    lat = k["latency_ms"]
+    print(f"  single query (in process, 1000 queries): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, "
+          f"p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms")
+    b = k["batch"]
+    print(f"  batch of {args.requests:,} requests ({args.processes} processes): {k['batch_s']:.1f}s; "
+          f"precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+    if "fields" in k:
+        print(f"  what each field adds ({k['fields_requests']:,} requests with every field known, 1 in 5 about "
+              "someone not in the registry):")
+        for row in k["fields"]:
+            print(f"    {row['stage']:<24} precision {row['precision']:.4f}  recall {row['recall']:.4f}  "
+                  f"F1 {row['f1']:.4f}")
+
+    if not args.no_splink:
+        s = child("splink", args)
+        if "error" in s:
+            print("\nSplink failed:\n" + s["error"])
+            return
+        b = s["batch"]
+        print("\nSplink 5 + DuckDB (2 threads), same data")
+        print(f"  prepare {s['prepare_s']:.1f}s, train {s['train_s']:.1f}s, predict_between {s['predict_s']:.1f}s "
+              f"({s['pairs_scored']:,} pairs above 0.01); total {s['total_s']:.1f}s; "
+              f"peak RSS {s['peak_rss_mib']:.0f} MiB")
+        print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+        print(f"\nside by side: kinlink batch {k['batch_s']:.1f}s (+ index {k['build_s']:.1f}s) F1 "
+              f"{k['batch']['f1']:.4f} | Splink {s['total_s']:.1f}s F1 {b['f1']:.4f}")
+
+
+def _namesakes(ds) -> float:  # type: ignore[no-untyped-def]
+    from collections import defaultdict
+
+    by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for p in ds.people:
+        by_name[(p.family, p.given)].append(p.birth.toordinal())
+    hit = 0
+    for days in by_name.values():
+        if len(days) < 2:
+            continue
+        days.sort()
+        for i, d in enumerate(days):
+            if (i > 0 and d - days[i - 1] <= 365) or (i + 1 < len(days) and days[i + 1] - d <= 365):
+                hit += 1
+    return hit / len(ds.people)
+
+
+if __name__ == "__main__":
+    main()

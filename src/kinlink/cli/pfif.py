@@ -1,0 +1,54 @@
+"""`kinlink import pfif` and `kinlink export pfif`: the People Finder Interchange Format 1.4."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from kinlink.cli.context import console, err_console, state
+from kinlink.cli.db import open_engine
+
+
+def import_pfif(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A PFIF 1.4 XML file."),
+    json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Import persons and notes from PFIF; note statuses become events. Same file twice changes nothing."""
+    from kinlink.api import pfif
+
+    engine = open_engine()
+    try:
+        result = pfif.import_xml(engine, file.read_bytes(), state.who())
+    except pfif.PfifError as e:
+        err_console.print(f"[red]{file.name}: {e}[/]")
+        raise typer.Exit(1) from None
+    if json_output:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        console.print(f"{file.name}: {result.created} created, {result.updated} updated, "
+                      f"{result.unchanged} unchanged, {len(result.skipped)} skipped.")
+        for line in result.skipped:
+            err_console.print(f"  {line}")
+
+
+def export_pfif(
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    source: str = typer.Option(None, "--source", help="Only the records of this source."),
+    all_records: bool = typer.Option(
+        False, "--all",
+        help="Every record with its full history, for exchange between tracing agencies. Without it, only "
+        "what families could be told (the persons' consent and the registrars' death decisions).",
+    ),
+) -> None:
+    """Export records as PFIF 1.4 XML."""
+    from kinlink.api import pfif
+
+    xml = pfif.export_xml(open_engine(), state.who(), source=source, consented_only=not all_records)
+    if output:
+        output.write_bytes(xml)
+        err_console.print(f"Wrote {output}.")
+    else:
+        sys.stdout.buffer.write(xml)

@@ -1,0 +1,312 @@
+"""In-memory candidate index: blocking keys and service numbers -> record rows, answered without a scan.
+
+Records are held column by column (repeated values such as units and ranks stored once), postings as one
+sorted numpy array with offsets (CSR), so a million records fit in a few hundred MiB. A query takes the
+postings of its keys, pre-ranks the rows cheaply (keys shared, birth range gap, sex) with numpy, and only
+the shortlist is scored by the full model, through the same `Scorer` the database path uses.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.compare import birth_range, identifier_key, sex_key
+from kinlink.matching.model import Model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Scored, Scorer, TermFrequencies
+
+MISSING_DAY = np.iinfo(np.int32).min
+SERVICE_KEY = "sn:"
+# Keys shared by more records than this are used only when a query has nothing more selective.
+MAX_POSTING = 20_000
+
+
+def record_keys(record: MatchRecord) -> set[str]:
+    """Every key under which a record is found: its names' blocking keys and its service number."""
+    keys: set[str] = set()
+    for n in record.all_names:
+        if n and n.strip():
+            keys |= nb.blocking_keys(n)
+    sn = identifier_key(record.service_number)
+    if sn:
+        keys.add(SERVICE_KEY + sn)
+    return keys
+
+
+def prerank(
+    query: MatchRecord, shared: np.ndarray, lo: np.ndarray, hi: np.ndarray, sex: np.ndarray
+) -> np.ndarray:
+    """A cheap score to choose which candidates get the full model: keys shared, less birth gap and sex clash."""
+    rank = shared.astype(np.float32)
+    br = birth_range(query.birth_date, query.age, query.age_as_of, query.birth_year_to)
+    if br is not None:
+        known = lo != MISSING_DAY
+        gap = np.maximum(0, np.maximum(lo - br[1], br[0] - hi))
+        # A year's gap costs about one key; unknown birth costs less than a wrong one.
+        rank -= np.where(known, np.minimum(gap / 365.0, 6.0), 0.5).astype(np.float32)
+    s = sex_key(query.sex)
+    if s:
+        want = 1 if s == "m" else 2
+        rank -= np.where((sex != 0) & (sex != want), 2.0, 0.0).astype(np.float32)
+    return rank
+
+
+class _Column:
+    """A column of optional values, each distinct value stored once."""
+
+    __slots__ = ("codes", "lookup", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.lookup: dict[Any, int] = {}
+        self.codes = array("i")
+
+    def append(self, value: Any) -> None:
+        if value is None:
+            self.codes.append(-1)
+            return
+        code = self.lookup.get(value)
+        if code is None:
+            code = len(self.values)
+            self.lookup[value] = code
+            self.values.append(value)
+        self.codes.append(code)
+
+    def get(self, row: int) -> Any:
+        code = self.codes[row]
+        return None if code < 0 else self.values[code]
+
+    def freeze(self) -> None:
+        self.lookup = {}  # only needed while building
+
+
+_SHARED = (
+    "sex",
+    "birth_date",
+    "birth_year_to",
+    "age",
+    "age_as_of",
+    "place_of_birth",
+    "unit",
+    "rank",
+    "capture_place",
+    "capture_date",
+    "kind",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    row: int
+    record: MatchRecord
+    scored: Scored
+
+
+class CandidateIndex:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.size = 0
+        self._ids: list[Any] = []
+        self._names: list[str] = []
+        self._other_names: dict[int, tuple[str, ...]] = {}
+        self._srids: list[str | None] = []
+        self._service = _Column()
+        self._cols = {f: _Column() for f in _SHARED}
+        self._key_ids: dict[str, int] = {}
+        self._post_keys = array("I")
+        self._post_rows = array("I")
+        self.tf = TermFrequencies()
+        self.birth_lo = np.empty(0, dtype=np.int32)
+        self.birth_hi = np.empty(0, dtype=np.int32)
+        self.sex = np.empty(0, dtype=np.int8)
+        self.offsets = np.zeros(1, dtype=np.int64)
+        self.rows = np.empty(0, dtype=np.uint32)
+        self.scorer: Scorer = Scorer(model, self.tf)
+        self._prepared: dict[int, Any] = {}
+
+    # --- building ------------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls, model: Model, records: Iterable[MatchRecord], progress: Callable[[int], None] | None = None
+    ) -> CandidateIndex:
+        idx = cls(model)
+        lo, hi, sex = array("i"), array("i"), array("b")
+        for i, r in enumerate(records):
+            idx._add(r, i)
+            br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
+            lo.append(br[0] if br else MISSING_DAY)
+            hi.append(br[1] if br else MISSING_DAY)
+            s = sex_key(r.sex)
+            sex.append(1 if s == "m" else 2 if s == "f" else 0)
+            if progress and (i + 1) % 10_000 == 0:
+                progress(10_000)
+        idx.birth_lo = np.frombuffer(lo, dtype=np.int32).copy()
+        idx.birth_hi = np.frombuffer(hi, dtype=np.int32).copy()
+        idx.sex = np.frombuffer(sex, dtype=np.int8).copy()
+        idx._finish()
+        return idx
+
+    def _add(self, r: MatchRecord, row: int) -> None:
+        self._ids.append(r.id)
+        self._names.append(r.name)
+        if r.other_names:
+            self._other_names[row] = tuple(r.other_names)
+        self._srids.append(r.source_record_id)
+        self._service.append(r.service_number)
+        for f in _SHARED:
+            self._cols[f].append(getattr(r, f))
+        for key in record_keys(r):
+            kid = self._key_ids.get(key)
+            if kid is None:
+                kid = len(self._key_ids)
+                self._key_ids[key] = kid
+            self._post_keys.append(kid)
+            self._post_rows.append(row)
+        if r.name:
+            self.tf.add(nb.tf_keys(r.name))
+        self.size += 1
+
+    def _finish(self) -> None:
+        keys = np.frombuffer(self._post_keys, dtype=np.uint32)
+        rows = np.frombuffer(self._post_rows, dtype=np.uint32)
+        order = np.argsort(keys, kind="stable")
+        self.rows = rows[order].copy()
+        counts = np.bincount(keys, minlength=len(self._key_ids))
+        self.offsets = np.zeros(len(self._key_ids) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.offsets[1:])
+        self._post_keys = array("I")
+        self._post_rows = array("I")
+        for c in self._cols.values():
+            c.freeze()
+        self._service.freeze()
+        self.scorer = Scorer(self.model, self.tf, population=self.size)
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def record(self, row: int) -> MatchRecord:
+        values = {f: self._cols[f].get(row) for f in _SHARED}
+        return MatchRecord(
+            id=self._ids[row],
+            name=self._names[row],
+            other_names=self._other_names.get(row, ()),
+            source_record_id=self._srids[row],
+            service_number=self._service.get(row),
+            **values,
+        )
+
+    def __len__(self) -> int:
+        return self.size
+
+    def memory_bytes(self) -> int:
+        """The numpy part only (postings, birth ranges); Python objects are measured by the caller."""
+        return int(self.rows.nbytes + self.offsets.nbytes + self.birth_lo.nbytes * 2 + self.sex.nbytes)
+
+    def posting(self, key: str) -> np.ndarray:
+        kid = self._key_ids_frozen().get(key)
+        if kid is None:
+            return self.rows[:0]
+        return self.rows[self.offsets[kid] : self.offsets[kid + 1]]
+
+    def _key_ids_frozen(self) -> dict[str, int]:
+        return self._key_ids
+
+    # --- querying ------------------------------------------------------------------------------------
+
+    def shortlist(self, query: MatchRecord, size: int = 30) -> np.ndarray:
+        """Rows worth scoring: found under the query's keys, pre-ranked by keys shared, birth and sex."""
+        postings = [p for p in (self.posting(k) for k in record_keys(query)) if len(p)]
+        if not postings:
+            return self.rows[:0]
+        selective = [p for p in postings if len(p) <= MAX_POSTING]
+        postings = selective or [min(postings, key=len)]
+        rows, shared = np.unique(np.concatenate(postings), return_counts=True)
+        rank = prerank(
+            query, shared.astype(np.float32), self.birth_lo[rows], self.birth_hi[rows], self.sex[rows]
+        )
+        if len(rows) > size:
+            top = np.argpartition(-rank, size)[:size]
+            rows = rows[top]
+        return rows
+
+    def score_rows(self, query_row: int, row: int) -> Scored:
+        return self.scorer.score(self._prepared_row(query_row), self._prepared_row(row))
+
+    def _prepared_row(self, row: int) -> Any:
+        p = self._prepared.get(row)
+        if p is None:
+            if len(self._prepared) > 200_000:
+                self._prepared.clear()
+            p = self.scorer.prepare(self.record(row))
+            self._prepared[row] = p
+        return p
+
+    def search(
+        self, query: MatchRecord, limit: int = 10, shortlist: int = 30, min_probability: float = 0.0
+    ) -> list[Hit]:
+        """The best matches for one query, best first, each with its probability and explanation."""
+        rows = self.shortlist(query, shortlist)
+        if not len(rows):
+            return []
+        q = self.scorer.prepare(query)
+        scored = []
+        for row in rows.tolist():
+            s = self.scorer.score(q, self._prepared_row(row), explain=False)
+            if s.probability >= min_probability:
+                scored.append((s.weight, row))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        hits = []
+        for _w, row in scored[:limit]:
+            rec = self._prepared_row(row)
+            hits.append(Hit(row, rec.record, self.scorer.score(q, rec, explain=True)))
+        return hits
+
+    def search_many(
+        self,
+        queries: Sequence[MatchRecord],
+        limit: int = 10,
+        shortlist: int = 30,
+        processes: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[list[Hit]]:
+        """Results for each query, in order. With processes > 1 the index is shared by fork (copy on write)."""
+        if processes <= 1 or len(queries) < 200 or not hasattr(os, "fork"):
+            for q in queries:
+                yield self.search(q, limit, shortlist)
+                if progress:
+                    progress(1)
+            return
+        import multiprocessing as mp
+
+        global _WORKER_INDEX
+        _WORKER_INDEX = self
+        chunk = 500
+        batches = [(i, queries[i : i + chunk], limit, shortlist) for i in range(0, len(queries), chunk)]
+        ctx = mp.get_context("fork")
+        with ctx.Pool(processes) as pool:
+            for result in pool.imap(_search_batch, batches):
+                for hits in result:
+                    yield hits
+                if progress:
+                    progress(len(result))
+        _WORKER_INDEX = None
+
+
+_WORKER_INDEX: CandidateIndex | None = None
+
+
+def _search_batch(args: tuple[int, Sequence[MatchRecord], int, int]) -> list[list[Hit]]:
+    _start, queries, limit, shortlist = args
+    assert _WORKER_INDEX is not None
+    return [_WORKER_INDEX.search(q, limit, shortlist) for q in queries]
+
+
+def record_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(MatchRecord))

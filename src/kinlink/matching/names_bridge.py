@@ -1,0 +1,83 @@
+"""The one place the matcher calls `kinlink.names`: parsing, comparing and blocking keys, with caches.
+
+Parsing and comparing names is the costly part of matching; both are pure, so results are cached by the
+text compared. Term-frequency keys (how common a family name is) are derived here too, so the index and the
+database path count names the same way.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from kinlink import names as _names
+from kinlink.matching.compare import latin
+
+ParsedName = Any  # kinlink.names.ParsedName
+NameComparison = Any  # kinlink.names.NameComparison
+
+PARTS = ("family", "given", "patronymic")
+
+
+@lru_cache(maxsize=300_000)
+def parse(text: str) -> ParsedName:
+    return _names.parse_name(text)
+
+
+@lru_cache(maxsize=300_000)
+def compare_texts(a: str, b: str) -> NameComparison:
+    return _names.compare(parse(a), parse(b))
+
+
+def best_comparison(a_names: tuple[str, ...], b_names: tuple[str, ...]) -> NameComparison:
+    """Of every name one side is known by against every name of the other, the closest pair."""
+    best = None
+    for a in a_names:
+        for b in b_names:
+            c = compare_texts(a, b)
+            if best is None or c.score > best.score:
+                best = c
+    return best
+
+
+@lru_cache(maxsize=300_000)
+def blocking_keys(text: str) -> frozenset[str]:
+    return frozenset(_names.blocking_keys(parse(text)))
+
+
+def part_text(parsed: ParsedName, part: str) -> str | None:
+    value = getattr(parsed, part, None)
+    if isinstance(value, tuple | list):
+        value = " ".join(value) if value else None
+    return value or None
+
+
+@lru_cache(maxsize=300_000)
+def tf_keys(text: str) -> tuple[str | None, str | None, str | None]:
+    """The keys under which this name's family, given name and patronymic are counted for term frequency."""
+    p = parse(text)
+    family = part_text(p, "family")
+    given_parts = getattr(p, "given", ()) or ()
+    given = None
+    if given_parts:
+        first = given_parts[0] if isinstance(given_parts, tuple | list) else given_parts
+        try:
+            given = _names.canonical_given(first)
+        except Exception:  # an unknown name has no canonical form: count it as written
+            given = None
+        given = given or latin(first)
+    patronymic = part_text(p, "patronymic")
+    return (
+        _family_key(family) if family else None,
+        given,
+        latin(patronymic) if patronymic else None,
+    )
+
+
+def _family_key(family: str) -> str:
+    # Ivanov and Ivanova are one family name for how common it is.
+    key = latin(family)
+    for fem, masc in (("ova", "ov"), ("eva", "ev"), ("ina", "in"), ("aia", "ii"), ("skaya", "skiy")):
+        if key.endswith(fem) and len(key) > len(fem) + 2:
+            return key[: -len(fem)] + masc
+    return key

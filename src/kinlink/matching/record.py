@@ -1,0 +1,33 @@
+"""What the matcher knows of a person: a record, a sighting or the person sought by a tracing request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """The fields the model compares, all optional but a name. Dates are partial ISO ('YYYY', 'YYYY-MM', ...)."""
+
+    id: int | str | None
+    name: str
+    other_names: tuple[str, ...] = ()
+    source_record_id: str | None = None
+    sex: str | None = None
+    birth_date: str | None = None
+    # A year range ("born 1992-1994") is kept as its own bounds; an age is kept with the date it was stated.
+    birth_year_to: int | None = None
+    age: int | None = None
+    age_as_of: str | None = None
+    place_of_birth: str | None = None
+    unit: str | None = None
+    rank: str | None = None
+    service_number: str | None = None
+    capture_place: str | None = None
+    capture_date: str | None = None
+    kind: str = "record"  # record | request | sighting
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, *self.other_names)

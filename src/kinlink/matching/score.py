@@ -1,0 +1,210 @@
+"""Scoring a pair: comparison levels -> Bayes factors -> match weight -> probability, with the reasons.
+
+Fellegi-Sunter as in Splink: each field's level contributes log2(m/u) bits; a missing value contributes
+nothing; where a level is term-frequency adjusted its u is how common the record's value is (shrunk towards
+the level's u when the population is small), so a rare family name weighs more than Иванов. The prior is
+one expected match among the population searched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.compare import COMPARATORS
+from kinlink.matching.model import Comparison, Model
+from kinlink.matching.record import MatchRecord
+
+_TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}
+
+
+@dataclass
+class TermFrequencies:
+    """How many records carry each family name, given name and patronymic."""
+
+    population: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in _TF_INDEX})
+
+    def add(self, name_keys: tuple[str | None, str | None, str | None]) -> None:
+        self.population += 1
+        for table, i in _TF_INDEX.items():
+            key = name_keys[i]
+            if key:
+                d = self.counts[table]
+                d[key] = d.get(key, 0) + 1
+
+    def count(self, table: str, key: str) -> int:
+        return self.counts.get(table, {}).get(key, 0)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A record with its per-field values worked out once."""
+
+    record: MatchRecord
+    names: tuple[str, ...]
+    values: tuple[Any, ...]  # aligned with model.comparisons; None = missing (name parts: the names)
+    tf_keys: tuple[str | None, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    field: str
+    label: str
+    level: str | None  # None: not known on one side (neutral)
+    weight: float  # bits; log2(m/u)
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "level": self.level, "weight": round(self.weight, 2), "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    probability: float
+    weight: float  # total match weight, prior included
+    evidence: tuple[Evidence, ...]
+
+    def explanation(self) -> dict[str, dict[str, Any]]:
+        """Per field: level, weight and text (the JSON stored with a candidate)."""
+        return {
+            e.field: {"level": e.level, "weight": round(e.weight, 2), "text": e.text} for e in self.evidence
+        }
+
+
+def probability(weight: float) -> float:
+    if weight > 60:
+        return 1.0
+    if weight < -60:
+        return 0.0
+    return 1.0 / (1.0 + 2.0 ** (-weight))
+
+
+class Scorer:
+    """Scores pairs under one model. The single query and the batch both call `score`."""
+
+    def __init__(
+        self, model: Model, tf: TermFrequencies | None = None, population: int | None = None
+    ) -> None:
+        self.model = model
+        self.tf = tf
+        self.population = population if population is not None else (tf.population if tf else 0)
+        prior = model.prior(self.population)
+        self.prior_weight = math.log2(prior / (1 - prior))
+        self._comparators = [
+            None if c.comparator == "name_part" else COMPARATORS[c.comparator] for c in model.comparisons
+        ]
+        self._has_names = any(c.comparator == "name_part" for c in model.comparisons)
+        # Level weights without TF, and the TF-adjusted weights memoised per (comparison, level, key).
+        self._weights = [[lv.weight for lv in c.levels] for c in model.comparisons]
+        self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = {}
+
+    # --- preparing ----------------------------------------------------------------------------------------
+
+    def prepare(self, record: MatchRecord) -> Prepared:
+        names = tuple(n for n in record.all_names if n and n.strip())
+        values = tuple(
+            None if comp is None else comp.prepare(record, c.field)
+            for c, comp in zip(self.model.comparisons, self._comparators, strict=True)
+        )
+        keys = nb.tf_keys(names[0]) if names and self._has_names else (None, None, None)
+        return Prepared(record, names, values, keys)
+
+    # --- scoring ------------------------------------------------------------------------------------------
+
+    def features(self, q: Prepared, r: Prepared) -> list[dict[str, Any] | None]:
+        """What each comparison's comparator found for this pair; None where a side lacks the value."""
+        out: list[dict[str, Any] | None] = []
+        name_cmp = None
+        for i, c in enumerate(self.model.comparisons):
+            if c.comparator == "name_part":
+                if not q.names or not r.names:
+                    out.append(None)
+                    continue
+                if name_cmp is None:
+                    name_cmp = nb.best_comparison(q.names, r.names)
+                part = getattr(name_cmp, c.params["part"], None)
+                out.append(
+                    None
+                    if part is None or part.level == "missing"
+                    else {"level": part.level, "score": part.score, "reason": part.reason}
+                )
+            else:
+                a, b = q.values[i], r.values[i]
+                out.append(None if a is None or b is None else self._comparators[i].features(a, b))  # type: ignore[union-attr]
+        return out
+
+    def levels(self, q: Prepared, r: Prepared) -> list[int]:
+        """The comparison vector: each comparison's level index, -1 where missing (for EM)."""
+        return [
+            -1 if f is None else c.level_index(f)
+            for c, f in zip(self.model.comparisons, self.features(q, r), strict=True)
+        ]
+
+    def score(self, q: Prepared, r: Prepared, explain: bool = True) -> Scored:
+        total = self.prior_weight
+        evidence: list[Evidence] = []
+        for i, (c, feats) in enumerate(zip(self.model.comparisons, self.features(q, r), strict=True)):
+            if feats is None:
+                if explain:
+                    evidence.append(
+                        Evidence(c.field, c.label, None, 0.0, f"{c.label}: not known on both sides")
+                    )
+                continue
+            li = c.level_index(feats)
+            level = c.levels[li]
+            if level.tf and c.tf and self.tf is not None:
+                w, count = self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])
+            else:
+                w, count = self._weights[i][li], None
+            total += w
+            if explain:
+                evidence.append(
+                    Evidence(c.field, c.label, level.name, w, _text(c, level.text, feats, count, self))
+                )
+        return Scored(probability(total), total, tuple(evidence))
+
+    def _tf_weight(self, i: int, li: int, c: Comparison, key: str | None) -> tuple[float, int | None]:
+        if key is None or self.tf is None:
+            return self._weights[i][li], None
+        memo_key = (i, li, key)
+        hit = self._tf_memo.get(memo_key)
+        if hit is None:
+            level = c.levels[li]
+            count = self.tf.count(c.tf or "", key)
+            # Shrink towards the name's known share (or the level's average u): with few records the
+            # count says little; with many it decides.
+            k = self.model.tf_pseudocount
+            base = self.model.tf_defaults.get(c.tf or "", {}).get(key, level.u)
+            u = (count + k * base) / (self.tf.population + k)
+            hit = (math.log2(level.m / u), count)
+            if len(self._tf_memo) < 500_000:
+                self._tf_memo[memo_key] = hit
+        return hit
+
+
+def _text(c: Comparison, base: str, feats: Mapping[str, Any], count: int | None, scorer: Scorer) -> str:
+    detail = ""
+    if c.comparator == "name_part" and feats.get("reason"):
+        # kinlink.names says "family name: identical (X)"; the label is already in `base`.
+        reason = str(feats["reason"])
+        detail = f" ({reason.split(': ', 1)[1] if ': ' in reason else reason})"
+    elif c.comparator == "birth":
+        detail = f" ({_range_text(feats['a'])} / {_range_text(feats['b'])})"
+    if count is not None and scorer.tf is not None and scorer.tf.population:
+        detail += f"; {count:,} of {scorer.tf.population:,} records share it"
+    return base + detail
+
+
+def _range_text(r: tuple[int, int]) -> str:
+    from datetime import date
+
+    a, b = date.fromordinal(r[0]), date.fromordinal(r[1])
+    if a == b:
+        return a.isoformat()
+    if a.year == b.year and a.month == 1 and a.day == 1 and b.month == 12 and b.day == 31:
+        return str(a.year)
+    return f"{a.isoformat()}..{b.isoformat()}"

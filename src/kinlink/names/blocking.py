@@ -1,0 +1,152 @@
+"""Blocking keys: a handful of strings per name such that two spellings of one person share
+at least one, so an index finds candidates without scanning every name.
+
+The scheme. Each family name is reduced to a *skeleton*: the consonant classes of its
+plausible transliteration keys, vowels dropped, sibilants merged (ч ш щ ж ц с з and every
+way of writing them), г/х/h merged, в/ф/w merged. Vowels carry the gender endings (Иванов,
+Иванова) and most of what romanisations disagree on, so all spellings of one family name
+share a skeleton. Each given name is reduced to its equivalence class (Алексей, Олексій,
+Alexis, Лёша: "aleksei"), or to a skeleton when we do not know it. Keys:
+
+- ``n:`` the unordered pair {family skeleton, given class}, and the same with each single
+  consonant of the skeleton deleted (SymSpell's trick: any single typo in a consonant leaves
+  the two names with one deletion variant in common). Unordered, so a name read with family
+  and given swapped still meets.
+- ``i:`` family skeleton + the Cyrillic letter the given name begins with (every one its
+  class's Russian and Ukrainian forms begin with: Олександр/Александр give "о" and "а"; a Latin
+  initial gives each letter it may render: "I." is и, е, ю or я): catches initials
+  ("Пактышев Л.", "L. Paktishev") and given-name spellings we do not know.
+- ``gp:`` given class + patronymic (father's name class), when there is a patronymic: catches
+  a badly garbled family name.
+- ``f:`` family skeleton alone. Broad for common names (Иванов is ~1% of Russians): an index
+  should use it only when a query has nothing else, as `BlockingIndex` does.
+
+A Cyrillic name typically yields 6-10 keys; an ambiguous Latin spelling (a bare "ch" may be
+ч, х or ш) up to ~16.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from functools import lru_cache
+
+from kinlink.names.given import given_forms, initial_letters
+from kinlink.names.morph import patronymic_of
+from kinlink.names.parse import ParsedName, parse_name
+from kinlink.names.translit import readings, skeleton
+
+_MAX_FAMILY_SKELETONS = 3
+_MAX_GIVEN_SIGS = 3
+
+
+@lru_cache(maxsize=131072)
+def family_skeletons(token: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in token.replace("-", " ").split()[:1] or [token]:
+        for key in readings(part).likely:
+            sk = skeleton(key) or "_" + key
+            if sk not in out:
+                out.append(sk)
+    return tuple(out[:_MAX_FAMILY_SKELETONS])
+
+
+@lru_cache(maxsize=131072)
+def given_signatures(token: str) -> tuple[str, ...]:
+    classes: list[str] = []
+    for g in given_forms(token):
+        if g.class_id not in classes:
+            classes.append(g.class_id)
+    if classes:
+        return tuple(classes[:_MAX_GIVEN_SIGS])
+    r = readings(token)
+    return tuple(dict.fromkeys("?" + (skeleton(k) or k) for k in r.likely[:2]))
+
+
+def _deletions(sk: str) -> list[str]:
+    return [sk[:i] + sk[i + 1 :] for i in range(len(sk))] if len(sk) > 1 else []
+
+
+def blocking_keys(name: str | ParsedName) -> set[str]:
+    """Blocking keys of a name (see the module doc for the scheme)."""
+    p = name if isinstance(name, ParsedName) else parse_name(name)
+    keys: set[str] = set()
+    fams = family_skeletons(p.family) if p.family else ()
+    givs: tuple[str, ...] = given_signatures(p.given[0]) if p.given else ()
+    inits: frozenset[str] = frozenset()
+    if p.given:
+        inits = initial_letters(p.given[0])
+    elif p.initials:
+        inits = initial_letters(p.initials[0])
+    for i, fs in enumerate(fams):
+        keys.add("f:" + fs)
+        variants = [fs, *(_deletions(fs) if i < 2 else ())]
+        for g in givs:
+            for v in variants:
+                a, b = sorted((v, g))
+                keys.add(f"n:{a}|{b}")
+        for ini in inits:
+            keys.add(f"i:{fs}|{ini}")
+    if p.order == "unknown" and p.family and p.given:
+        # The order was a guess: also key the other reading's family name and initial.
+        for fs in family_skeletons(p.given[0])[:1]:
+            for ini in initial_letters(p.family):
+                keys.add(f"i:{fs}|{ini}")
+    if givs and p.patronymic:
+        pat = patronymic_of(p.patronymic)
+        if pat is not None:
+            fathers = sorted(pat.fathers)[:2] or ["?" + skeleton(pat.stem)]
+            for g in givs[:2]:
+                for f in fathers:
+                    keys.add(f"gp:{g}|{f}")
+    if not fams and givs and len(p.given) >= 2:
+        # Two given-looking words and no family name ("Roman Oleg"): pair them as a name.
+        for g2 in given_signatures(p.given[1]):
+            a, b = sorted((givs[0], g2))
+            keys.add(f"n:{a}|{b}")
+    return keys
+
+
+class BlockingIndex:
+    """In-memory inverted index over blocking keys.
+
+    `candidates()` unions the postings of a query's keys but skips keys whose posting list is
+    longer than `max_posting` (the broad ``f:`` key of a common family name, say), unless
+    nothing else was found; so a query never scans all names, and rarely more than a few
+    hundred.
+    """
+
+    def __init__(self, max_posting: int = 2000) -> None:
+        self.max_posting = max_posting
+        self._postings: dict[str, list[Hashable]] = defaultdict(list)
+
+    def add(self, record_id: Hashable, name: str | ParsedName) -> None:
+        for k in blocking_keys(name):
+            self._postings[k].append(record_id)
+
+    def add_many(self, items: Iterable[tuple[Hashable, str | ParsedName]]) -> None:
+        for rid, name in items:
+            self.add(rid, name)
+
+    def posting_size(self, key: str) -> int:
+        return len(self._postings.get(key, ()))
+
+    def candidates(self, name: str | ParsedName) -> set[Hashable]:
+        keys = blocking_keys(name)
+        out: set[Hashable] = set()
+        broad: list[str] = []
+        for k in keys:
+            post = self._postings.get(k)
+            if not post:
+                continue
+            if len(post) > self.max_posting or k.startswith("f:"):
+                broad.append(k)
+                continue
+            out.update(post)
+        if not out:
+            for k in sorted(broad, key=self.posting_size)[:1]:
+                out.update(self._postings[k][: self.max_posting * 5])
+        return out
+
+    def __len__(self) -> int:
+        return len(self._postings)

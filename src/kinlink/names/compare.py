@@ -1,0 +1,390 @@
+"""Comparing two names part by part, with comparison levels and plain reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
+from kinlink.names.morph import family_form, patronymic_of
+from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
+from kinlink.names.script import CYRILLIC, fix_homoglyphs
+from kinlink.names.translit import CONVENTION_LABELS, readings
+
+# Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
+# keep the names and meanings stable.
+LEVELS: tuple[str, ...] = (
+    "exact",  # same spelling (case, ё/е and homoglyphs aside)
+    "transliteration",  # same name in another script, romanisation or ru/uk/be orthography
+    "equivalent",  # another language's form of the same given name (Алексей/Олексій/Alexis)
+    "diminutive",  # a diminutive of the same given name (Лёня/Леонид)
+    "gender_form",  # the other sex's form (Иванов/Иванова; Андреевич/Андреевна)
+    "fuzzy",  # close spelling, likely a typo
+    "initial",  # an initial that fits the full name
+    "different",  # the parts disagree
+    "missing",  # one side lacks the part
+)
+
+LEVEL_SCORES: dict[str, float] = {
+    "exact": 1.0,
+    "transliteration": 0.97,
+    "equivalent": 0.94,
+    "diminutive": 0.9,
+    "gender_form": 0.8,
+    "initial": 0.8,
+}
+
+# Weights of the parts in the overall score; parts missing on either side are left out.
+WEIGHTS = {"family": 0.5, "given": 0.35, "patronymic": 0.15}
+
+# Scores at or above this are "probably the same name" (used by the CLI and the benchmark to
+# count false matches; the matching engine makes its own decision from the levels).
+MATCH_THRESHOLD = 0.85
+
+_FUZZY_MIN = {"family": 0.74, "given": 0.8, "patronymic": 0.8}
+
+
+@dataclass(frozen=True)
+class PartComparison:
+    score: float
+    level: str
+    reason: str
+
+
+@dataclass
+class NameComparison:
+    score: float
+    reasons: list[str]
+    family: PartComparison | None = None
+    given: PartComparison | None = None
+    patronymic: PartComparison | None = None
+    swapped: bool = False  # True when the best reading took one name's family and given swapped
+    a: ParsedName | None = field(default=None, repr=False)
+    b: ParsedName | None = field(default=None, repr=False)
+
+    @property
+    def is_match(self) -> bool:
+        return self.score >= MATCH_THRESHOLD
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _norm(tok: str) -> str:
+    return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
+
+
+def _lang_of(tok: str) -> str:
+    low = tok.lower()
+    if any(c in low for c in "ґєії"):
+        return "Ukrainian"
+    if "ў" in low:
+        return "Belarusian"
+    return "Russian"
+
+
+def _translit_reason(part: str, a: str, b: str, key: str) -> str:
+    ra, rb = readings(a), readings(b)
+    if ra.script == CYRILLIC and rb.script == CYRILLIC:
+        la, lb = _lang_of(a), _lang_of(b)
+        if la != lb:
+            return f"{part}: {b} is the {lb} spelling of {a}"
+        return f"{part}: {a} and {b} are spellings of one name"
+    if ra.script == CYRILLIC or rb.script == CYRILLIC:
+        cyr, lat, rl = (a, b, rb) if ra.script == CYRILLIC else (b, a, ra)
+        conv = CONVENTION_LABELS.get(rl.conventions_of(key)[0], "a")
+        return f"{part}: same after {conv}→Cyrillic transliteration ({lat} = {cyr})"
+    ca = CONVENTION_LABELS.get(ra.conventions_of(key)[0], "?")
+    cb = CONVENTION_LABELS.get(rb.conventions_of(key)[0], "?")
+    if ca == cb:
+        return f"{part}: {a} and {b} read the same in {ca} transliteration"
+    return f"{part}: {a} ({ca}) and {b} ({cb}) are transliterations of one name"
+
+
+def _common_key(a: str, b: str) -> str | None:
+    ra, rb = readings(a), readings(b)
+    kb = set(rb.keys)
+    for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
+        if k in kb:
+            return k
+    return None
+
+
+def _best_similarity(a: str, b: str) -> float:
+    best = 0.0
+    for ka in readings(a).keys:
+        for kb in readings(b).keys:
+            s = OSA.normalized_similarity(ka, kb)
+            if s > best:
+                best = s
+    return best
+
+
+def _fuzzy(part: str, a: str, b: str, sim: float) -> PartComparison:
+    if part == "patronymic" and sim >= _FUZZY_MIN[part]:
+        # A father's name with a typo still says who the father was.
+        return PartComparison(
+            round(0.92 * sim, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+        )
+    if sim >= _FUZZY_MIN[part]:
+        # Scored well below a transliteration: one letter apart is as often another name
+        # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
+        return PartComparison(
+            round(sim - 0.2, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+        )
+    return PartComparison(round(0.3 * sim, 4), "different", f"{part}: {a} and {b} differ")
+
+
+# --- parts -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=262144)
+def compare_family(a: str, b: str) -> PartComparison:
+    if _norm(a) == _norm(b):
+        return PartComparison(1.0, "exact", f"family name: identical ({a})")
+    key = _common_key(a, b)
+    if key is not None:
+        return PartComparison(
+            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("family name", a, b, key)
+        )
+    ra, rb = readings(a), readings(b)
+    for ka in ra.keys:
+        fa = family_form(ka)
+        for kb in rb.keys:
+            fb = family_form(kb)
+            if fa.stem != fb.stem:
+                continue
+            if fa.sex and fb.sex and fa.sex != fb.sex:
+                fem, masc = (a, b) if fa.sex == "f" else (b, a)
+                return PartComparison(
+                    LEVEL_SCORES["gender_form"],
+                    "gender_form",
+                    f"family name: {fem} is the feminine form of {masc}",
+                )
+            return PartComparison(
+                0.95,
+                "transliteration",
+                f"family name: {a} and {b} are Russian and Ukrainian forms of one name",
+            )
+    return _fuzzy("family", a, b, _best_similarity(a, b))
+
+
+def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
+    best: tuple[int, GivenForm, GivenForm] | None = None
+    for ga in fa:
+        for gb in fb:
+            if ga.class_id != gb.class_id:
+                continue
+            rank = (ga.sex != gb.sex) * 4 + (ga.kind == "diminutive") + (gb.kind == "diminutive")
+            if best is None or rank < best[0]:
+                best = (rank, ga, gb)
+    return (best[1], best[2]) if best else None
+
+
+def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> str:
+    if ga.kind == "diminutive" and gb.kind == "diminutive":
+        return f"given name: {a} and {b} are both diminutives of {head_form(ga.class_id, ga.sex)}"
+    if ga.kind == "diminutive" or gb.kind == "diminutive":
+        dim, full = (a, b) if ga.kind == "diminutive" else (b, a)
+        return f"given name: {dim} is a diminutive of {full}"
+    if ga.lang == gb.lang:
+        return f"given name: {a} and {b} are forms of one name ({head_form(ga.class_id, ga.sex)})"
+    if ga.lang == "ru":
+        return f"given name: {b} is the {LANG_LABELS[gb.lang]} form of {a}"
+    if gb.lang == "ru":
+        return f"given name: {a} is the {LANG_LABELS[ga.lang]} form of {b}"
+    return (
+        f"given name: {a} and {b} are the {LANG_LABELS[ga.lang]} and {LANG_LABELS[gb.lang]} forms "
+        f"of {head_form(ga.class_id, ga.sex)}"
+    )
+
+
+@lru_cache(maxsize=262144)
+def compare_given(a: str, b: str) -> PartComparison:
+    if _norm(a) == _norm(b):
+        return PartComparison(1.0, "exact", f"given name: identical ({a})")
+    sa, sb = given_sex(a), given_sex(b)
+    sex_conflict = bool(sa and sb and sa != sb)
+    key = _common_key(a, b)
+    if key is not None and not sex_conflict:
+        return PartComparison(
+            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("given name", a, b, key)
+        )
+    pair = _pick_pair(given_forms(a), given_forms(b))
+    if pair is not None:
+        ga, gb = pair
+        if ga.sex != gb.sex and sex_conflict:
+            return PartComparison(
+                0.15, "different", f"given name: {a} and {b} are the male and female forms of one name"
+            )
+        if ga.kind == "diminutive" or gb.kind == "diminutive":
+            return PartComparison(LEVEL_SCORES["diminutive"], "diminutive", _equivalence_reason(a, b, ga, gb))
+        return PartComparison(LEVEL_SCORES["equivalent"], "equivalent", _equivalence_reason(a, b, ga, gb))
+    if sex_conflict:
+        return PartComparison(
+            0.1, "different", f"given name: {a} and {b} differ (and are of different sexes)"
+        )
+    if given_forms(a) and given_forms(b):
+        # Two different known names: a typo between them is far less likely than two people.
+        sim = _best_similarity(a, b)
+        if sim < 0.88:
+            return PartComparison(round(0.3 * sim, 4), "different", f"given name: {a} and {b} differ")
+    return _fuzzy("given", a, b, _best_similarity(a, b))
+
+
+@lru_cache(maxsize=65536)
+def compare_initial(initial: str, full: str, part: str = "given name") -> PartComparison:
+    """An initial ("Л.", "L.") against a full name or another initial, in any script."""
+    if initial_letters(initial) & initial_letters(full):
+        return PartComparison(LEVEL_SCORES["initial"], "initial", f"{part}: initial {initial} fits {full}")
+    return PartComparison(0.05, "different", f"{part}: initial {initial} does not fit {full}")
+
+
+@lru_cache(maxsize=262144)
+def compare_patronymic(a: str, b: str) -> PartComparison:
+    if _norm(a) == _norm(b):
+        return PartComparison(1.0, "exact", f"patronymic: identical ({a})")
+    key = _common_key(a, b)
+    if key is not None:
+        return PartComparison(
+            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("patronymic", a, b, key)
+        )
+    pa, pb = patronymic_of(a), patronymic_of(b)
+    if pa and pb:
+        same_father = bool(pa.fathers & pb.fathers) or pa.stem == pb.stem
+        if same_father and pa.sex != pb.sex:
+            return PartComparison(
+                LEVEL_SCORES["gender_form"],
+                "gender_form",
+                f"patronymic: {a} and {b} are the two sexes' forms",
+            )
+        if same_father:
+            return PartComparison(
+                LEVEL_SCORES["equivalent"],
+                "equivalent",
+                f"patronymic: {a} and {b} name the same father's name",
+            )
+    return _fuzzy("patronymic", a, b, _best_similarity(a, b))
+
+
+# --- whole names -----------------------------------------------------------------------------
+
+
+def _given_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
+    if a.given and b.given:
+        best: PartComparison | None = None
+        for ga in a.given[:2]:
+            for gb in b.given[:2]:
+                pc = compare_given(ga, gb)
+                if best is None or pc.score > best.score:
+                    best = pc
+        return best
+    if a.given and b.initials:
+        return compare_initial(b.initials[0], a.given[0])
+    if b.given and a.initials:
+        return compare_initial(a.initials[0], b.given[0])
+    if a.initials and b.initials:
+        return compare_initial(a.initials[0], b.initials[0])
+    return None
+
+
+def _patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
+    if a.patronymic and b.patronymic:
+        return compare_patronymic(a.patronymic, b.patronymic)
+    # "Пактышев Л.А." against a full name: the second initial stands for the patronymic.
+    if a.patronymic and not b.given and len(b.initials) >= 2:
+        return compare_initial(b.initials[1], a.patronymic, "patronymic")
+    if b.patronymic and not a.given and len(a.initials) >= 2:
+        return compare_initial(a.initials[1], b.patronymic, "patronymic")
+    return None
+
+
+def _combine(parts: dict[str, PartComparison | None]) -> float:
+    num = den = 0.0
+    penalty = 1.0
+    fitting: dict[str, float] = {}
+    for name, pc in parts.items():
+        if pc is None:
+            continue
+        w = WEIGHTS[name]
+        if pc.level == "initial" or (name == "patronymic" and pc.level == "fuzzy"):
+            # A fitting initial (or a father's name with a typo) is weaker than the full part
+            # but must not drag the score below a record that lacks the part: it counts at
+            # 0.95 (0.97) of what the other parts say.
+            fitting[pc.level] = fitting.get(pc.level, 0.0) + w
+            continue
+        num += w * pc.score
+        den += w
+        if pc.level == "different":
+            penalty *= 0.8
+    if fitting:
+        base = num / den if den else LEVEL_SCORES["initial"]
+        for level, w in fitting.items():
+            num += w * (0.95 if level == "initial" else 0.97) * base
+            den += w
+    if den == 0:
+        return 0.0
+    # Agreement on fewer parts is weaker evidence: a family name alone is not a person.
+    coverage = 0.6 + 0.4 * min(1.0, den / (WEIGHTS["family"] + WEIGHTS["given"]))
+    return max(0.0, min(1.0, num / den * coverage * penalty))
+
+
+def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
+    fam = compare_family(a.family, b.family) if a.family and b.family else None
+    parts = {"family": fam, "given": _given_part(a, b), "patronymic": _patronymic_part(a, b)}
+    score = _combine(parts)
+    reasons = [pc.reason for pc in parts.values() if pc is not None]
+    for name, label in (("family", "family name"), ("given", "given name"), ("patronymic", "patronymic")):
+        if parts[name] is None and _has(a, name) != _has(b, name):
+            reasons.append(f"{label}: only in one of the names")
+            # A tie-break more than a penalty: a record that agrees on a part, even loosely,
+            # ranks above one that lacks it (ПАКТЫШЕВ Леонид Андреевич above ПАКТЫШЕВ Леонид
+            # for a query with the patronymic).
+            score = max(0.0, score - 0.01)
+    return NameComparison(
+        score=round(score, 4),
+        reasons=reasons,
+        family=fam,
+        given=parts["given"],
+        patronymic=parts["patronymic"],
+        a=a,
+        b=b,
+    )
+
+
+def _has(p: ParsedName, part: str) -> bool:
+    if part == "family":
+        return p.family is not None
+    if part == "given":
+        return bool(p.given or p.initials)
+    return p.patronymic is not None or (not p.given and len(p.initials) >= 2)
+
+
+def _swap(p: ParsedName) -> ParsedName:
+    return replace(p, family=p.given[0], given=(p.family, *p.given[1:]))  # type: ignore[arg-type]
+
+
+def compare(a: str | ParsedName, b: str | ParsedName) -> NameComparison:
+    """Similarity of two names in [0, 1] with per-part levels and plain reasons."""
+    pa = a if isinstance(a, ParsedName) else parse_name(a)
+    pb = b if isinstance(b, ParsedName) else parse_name(b)
+    result = _compare_parsed(pa, pb)
+    # When one name's order was a guess, the other reading may fit better.
+    if (pa.order == UNKNOWN or pb.order == UNKNOWN) and result.score < 0.97:
+        alts = []
+        if pa.order == UNKNOWN and pa.family and pa.given:
+            alts.append((_swap(pa), pb))
+        if pb.order == UNKNOWN and pb.family and pb.given:
+            alts.append((pa, _swap(pb)))
+        for xa, xb in alts:
+            alt = _compare_parsed(xa, xb)
+            alt_score = round(alt.score - 0.02, 4)
+            if alt_score > result.score:
+                alt.score = alt_score
+                alt.swapped = True
+                alt.reasons.append("order: read with family and given name the other way round")
+                alt.a, alt.b = pa, pb
+                result = alt
+    return result

@@ -1,0 +1,264 @@
+"""Parsing a person's name as written into family name, given name(s), patronymic, initials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kinlink.names.given import given_forms, given_sex, is_known_given_name
+from kinlink.names.morph import family_form, patronymic_of
+from kinlink.names.script import CYRILLIC, LATIN, clean_text, detect_script, fix_homoglyphs
+from kinlink.names.translit import readings
+
+FAMILY_FIRST = "family_first"
+GIVEN_FIRST = "given_first"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    original: str
+    family: str | None
+    given: tuple[str, ...]
+    patronymic: str | None
+    initials: tuple[str, ...]
+    script: str
+    language: str | None
+    sex: str | None
+    # How the order was told: "family_first" (registry style), "given_first" (press style) or
+    # "unknown" when nothing in the name settled it (compare() then also tries the other way).
+    order: str = UNKNOWN
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.family or self.given or self.patronymic or self.initials)
+
+
+# Titles and forms of address that are not part of the name.
+_TITLES = frozenset(
+    [
+        "г-н",
+        "г-жа",
+        "гн",
+        "гжа",
+        "тов",
+        "товарищ",
+        "гражданин",
+        "гражданка",
+        "гр",
+        "пан",
+        "пані",
+        "панна",
+        "добродій",
+        "добродійка",
+        "спадар",
+        "спадарыня",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "herr",
+        "frau",
+        "mme",
+        "mlle",
+        "monsieur",
+        "madame",
+        "pan",
+        "pani",
+        "domnul",
+        "doamna",
+        "dl",
+        "dna",
+        "sr",
+        "sra",
+        "signor",
+        "signora",
+        "sig",
+    ]
+)
+_INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.){1,3}$|^[^\W\d_]$")
+_FAMILY_SUFFIX = re.compile(
+    r"(ova?|eva?|ina?|ska|ski|skaia|sk|cka|cki|ck|aia|enko|ko|uk|Cuk|iuk|ian|dze|Svili|iC|oviC|eviC)$"
+)
+
+
+def _tokens(text: str) -> tuple[list[str], bool]:
+    """Name tokens, and whether a comma put the family name first ("Paktishev, Leonid")."""
+    head, comma, tail = text.partition(",")
+    family_first = bool(comma and head.strip() and tail.strip() and " " not in head.strip())
+    raw = (head + " " + tail) if comma else text
+    out: list[str] = []
+    for tok in raw.replace("\u00a0", " ").split():
+        tok = fix_homoglyphs(tok.strip('()[]"«»„“”;:'))
+        if not tok or tok.lower().strip(".") in _TITLES:
+            continue
+        # "Л.А." and "L.A." are two initials; "Л.Андреевич" is an initial and a word.
+        parts = re.findall(r"[^\W\d_]+\.?|[-'][^\W\d_]+", tok)
+        if (
+            len(parts) > 1
+            and all(p.endswith(".") for p in parts[:-1])
+            and not ("-" in tok and "." not in tok)
+        ):
+            out.extend(parts)
+        else:
+            out.append(tok.strip("."))
+            if tok.endswith(".") and len(tok) <= 3:
+                out[-1] = tok
+    return [t for t in out if t.strip(".-'")], family_first
+
+
+def _is_initial(tok: str) -> bool:
+    return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
+
+
+def _has_family_suffix(tok: str) -> bool:
+    return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
+
+
+def _is_upper_word(tok: str) -> bool:
+    letters = [c for c in tok if c.isalpha()]
+    return len(letters) > 1 and all(c.isupper() for c in letters)
+
+
+def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | None:
+    text = " ".join(tokens).lower()
+    if script == CYRILLIC:
+        if re.search(r"[ґєї]", text) or ("і" in text and "и" in text):
+            return "uk"
+        if "ў" in text or ("і" in text and re.search(r"[ыэё]", text)):
+            return "be"
+        if re.search(r"[ыэъё]", text):
+            return "ru"
+        if "і" in text:
+            return "uk"
+        langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
+        if len(langs) == 1:
+            return langs.pop()
+        return "ru" if re.search(r"(ова?|ева?|ина?|ий|ая)\b", text) else None
+    if script != LATIN:
+        return None
+    checks = (
+        ("ro", r"[șşțţă]|\b\w+ovici\b"),
+        ("pl", r"[łżźśćńąę]|sz|cz|rz|\w+owicz\b"),
+        ("cs", r"[čšžřěů]"),
+        ("de", r"[äöüß]|sch|\w+(ow|ew|owa|ewa)\b|witsch\b"),
+        ("fr", r"[ïçéè]|tch|ou|\w+ine\b|\w+ovitch\b"),
+        ("es", r"ñ"),
+        ("en", r"kh|zh|sh|ch|ts|y"),
+    )
+    for lang, rx in checks:
+        if re.search(rx, text):
+            return lang
+    return None
+
+
+def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> str | None:
+    for g in given:
+        s = given_sex(g)
+        if s:
+            return s
+    if patronymic:
+        p = patronymic_of(patronymic)
+        if p:
+            return p.sex
+    if family:
+        r = readings(family)
+        sexes = {family_form(k).sex for k in r.likely}
+        if len(sexes) == 1:
+            return sexes.pop()
+    return None
+
+
+def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tuple[str, ...], str | None, str]:
+    """(family, given names, patronymic, order) for the non-initial tokens."""
+    n = len(toks)
+    if n == 0:
+        return None, (), None, UNKNOWN
+    known = [is_known_given_name(t) for t in toks]
+    patr = [patronymic_of(t, strict=True) is not None for t in toks]
+    upper = [_is_upper_word(t) for t in toks]
+    if all(upper) or not any(upper):
+        upper = [False] * n
+    if comma_family_first:
+        rest = toks[1:]
+        p = rest[-1] if len(rest) >= 2 and patronymic_of(rest[-1]) else None
+        given = tuple(rest[:-1] if p else rest)
+        return toks[0], given, p, FAMILY_FIRST
+    if n == 1:
+        if known[0] and not patr[0] and not upper[0] and not _has_family_suffix(toks[0]):
+            return None, (toks[0],), None, UNKNOWN
+        return toks[0], (), None, UNKNOWN
+    if any(upper):
+        fi = upper.index(True)
+        rest = [t for i, t in enumerate(toks) if i != fi]
+        p = rest[-1] if len(rest) >= 2 and patronymic_of(rest[-1]) else None
+        order = FAMILY_FIRST if fi == 0 else GIVEN_FIRST
+        return toks[fi], tuple(rest[:-1] if p else rest), p, order
+    # A patronymic right after a given name fixes the rest: [F] G P [F].
+    for i in range(1, n if n >= 3 else 0):
+        if patr[i] and (known[i - 1] or (n == 3 and i == 2 and not known[0])):
+            before, after = toks[: i - 1], toks[i + 1 :]
+            family_toks = before or after
+            family = " ".join(family_toks) if family_toks else None
+            order = FAMILY_FIRST if before else (GIVEN_FIRST if after else UNKNOWN)
+            return family, (toks[i - 1],), toks[i], order
+    # Three words with one clear patronymic: its place gives the order even when the given
+    # name is misspelt ("Mksim Albertovici Cialenko").
+    if n == 3 and known[0] and not known[1] and not patr[2] and patronymic_of(toks[1]):
+        return toks[2], (toks[0],), toks[1], GIVEN_FIRST  # Доброслав Фокич Паулюс
+    if n == 3 and patr[1] != patr[2]:
+        if patr[1]:
+            return toks[2], (toks[0],), toks[1], GIVEN_FIRST
+        if known[0] and not known[1]:
+            return toks[1], (toks[0],), toks[2], UNKNOWN  # "Leonid Paktishev Andreevich"
+        return toks[0], (toks[1],), toks[2], FAMILY_FIRST
+    # Registry order F G P with a bare -ич patronymic (Савич, Лукич, Ільїч).
+    if n == 3 and known[1] and not known[2] and patronymic_of(toks[2]):
+        return toks[0], (toks[1],), toks[2], FAMILY_FIRST
+    if n == 2 and known[0] and not known[1]:
+        # "Леонид Андреевич" (name and patronymic, no family name) only when it cannot be a
+        # family name: a woman's patronymic of the right sex. "Anna Makarevici" and "Антон
+        # Макаревич" are Given Family.
+        p = patronymic_of(toks[1], strict=True)
+        if p is not None and p.sex == "f" and given_sex(toks[0]) == "f":
+            return None, (toks[0],), toks[1], UNKNOWN
+    # No patronymic. A known given name at one end and not at the other settles the order.
+    if known[0] != known[-1]:
+        if known[0]:
+            return toks[-1], tuple(toks[:-1]), None, GIVEN_FIRST
+        return toks[0], tuple(toks[1:]), None, FAMILY_FIRST
+    # Both or neither known ("Роман Олег", "Vachnij Avhustyn" misspelt): a family-name
+    # suffix decides, else the press order Given Family.
+    suf0, suf1 = _has_family_suffix(toks[0]), _has_family_suffix(toks[-1])
+    if suf0 and not suf1:
+        return toks[0], tuple(toks[1:]), None, UNKNOWN
+    return toks[-1], tuple(toks[:-1]), None, UNKNOWN
+
+
+@lru_cache(maxsize=131072)
+def parse_name(text: str) -> ParsedName:
+    """Parse a name as written: "ПАКТЫШЕВ Леонид Андреевич", "Leonid Paktishev",
+    "Paktishev, Leonid", "Пактышев Л.А.", "Пактышев"."""
+    original = text
+    text = clean_text(text)
+    script = detect_script(text)
+    toks, comma_first = _tokens(text)
+    initials = tuple(t for t in toks if _is_initial(t))
+    words = [t for t in toks if not _is_initial(t)]
+    family, given, patronymic, order = _assign(words, comma_first)
+    if initials and words and toks.index(initials[0]) > toks.index(words[0]):
+        order = FAMILY_FIRST if family == words[0] else order
+    lang = _language(toks, detect_script(" ".join(toks)) if script == "Mixed" else script, given)
+    return ParsedName(
+        original=original,
+        family=family,
+        given=given,
+        patronymic=patronymic,
+        initials=tuple(i.rstrip(".") + "." for i in initials),
+        script=script,
+        language=lang,
+        sex=_sex(family, given, patronymic),
+        order=order,
+    )

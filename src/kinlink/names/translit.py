@@ -1,0 +1,326 @@
+"""Readings of a name token into one phonemic key space shared by Cyrillic and Latin.
+
+A Cyrillic token has one reading. A Latin token is read once per romanisation or press
+convention that could have produced it (German "ch" is х, English "ch" is ч, French "ch" is
+ш), so a token yields a small set of keys, each tagged with the conventions that gave it.
+
+The phonemic alphabet is lowercase ASCII plus: C = ч, S = ш, Z = ж, Q = щ, x = х, c = ц.
+Keys then go through `normalise_key`, which removes the differences that romanisations and
+the Russian/Ukrainian/Belarusian orthographies disagree on but that never tell two names
+apart in practice (г/х/h, и/ы/і/й/y/j, е/є/э/ё, iotated vowels, doubled letters).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
+
+# --- Cyrillic -----------------------------------------------------------------------------
+
+_CYRILLIC_PHONEMES: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "io", "є": "ie",
+    "ж": "Z", "з": "z", "и": "i", "і": "i", "ї": "ii", "й": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ў": "v", "ф": "f",
+    "х": "x", "ц": "c", "ч": "C", "ш": "S", "щ": "Q", "ъ": "", "ы": "i", "ь": "", "э": "e",
+    "ю": "iu", "я": "ia", "'": "", "-": "",
+}  # fmt: skip
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC_PHONEMES)
+
+
+def read_cyrillic(token: str) -> str:
+    return token.lower().translate(_CYRILLIC_TABLE)
+
+
+# --- Latin conventions ----------------------------------------------------------------------
+
+_V = "aeiouyäöüéèêëïîâàáíóúăąęů"  # vowels, for context rules
+
+
+@dataclass(frozen=True)
+class Convention:
+    code: str
+    label: str
+    rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rx", re.compile("|".join(f"({p})" for p, _ in self.rules)))
+        object.__setattr__(self, "_out", tuple(o for _, o in self.rules))
+        weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
+        object.__setattr__(self, "_weights", weights)
+
+    def read(self, token: str) -> str:
+        return self.read_scored(token)[0]
+
+    def read_scored(self, token: str) -> tuple[str, int]:
+        """The phonemes, and how much of the spelling this convention's own digraphs explain."""
+        out: tuple[str, ...] = self._out  # type: ignore[attr-defined]
+        weights: tuple[int, ...] = self._weights  # type: ignore[attr-defined]
+        hits = 0
+
+        def repl(m: re.Match[str]) -> str:
+            nonlocal hits
+            i = m.lastindex - 1  # type: ignore[operator]
+            hits += weights[i]
+            return out[i]
+
+        return self._rx.sub(repl, token), hits  # type: ignore[attr-defined]
+
+
+_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)|\$")
+
+
+def _evidence_weight(pattern: str) -> int:
+    """How strongly a rule firing says that its convention wrote the token.
+
+    A digraph or trigraph counts one per extra letter it explains ("schtsch" 6, "sh" 1);
+    single letters and context rules (Romance c/g before e/i, s-voicing) count 0.
+    """
+    core = _LOOKAROUND.sub("", pattern)
+    if core.startswith("["):
+        return 0
+    return max(0, len(core) - 1)
+
+
+# Letters every convention reads the same way; appended after each convention's own rules.
+_COMMON: tuple[tuple[str, str], ...] = (
+    ("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "k"), ("q", "k"), ("w", "v"), ("y", "i"),
+    ("'", ""), ("-", ""),
+)  # fmt: skip
+
+
+def _conv(code: str, label: str, *rules: tuple[str, str]) -> Convention:
+    return Convention(code, label, (*rules, *_COMMON))
+
+
+CONVENTIONS: tuple[Convention, ...] = (
+    _conv(
+        # GOST R 52535.1 (Russian passports 2006-2013) writes ц as "tc".
+        "en", "English/passport",
+        ("shch", "Q"), ("tch", "C"), ("kh", "x"), ("zh", "Z"), ("ch", "C"), ("sh", "S"),
+        ("ts", "c"), ("tz", "c"), ("tc", "c"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+    ),
+    _conv(
+        "de", "German",
+        ("schtsch", "Q"), ("tsch", "C"), ("dsch", "dZ"), ("sch", "S"), ("ch", "x"), ("sh", "S"),
+        ("zh", "Z"), ("ts", "c"), ("tz", "c"), ("z", "c"), ("ß", "s"), ("ä", "e"), ("ö", "io"),
+        ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+    ),
+    # German renders ж as "sch" and з as "s" too (Schukow, Sinowjew): a voiced reading.
+    _conv(
+        "de-v", "German",
+        ("schtsch", "Q"), ("tsch", "C"), ("dsch", "dZ"), ("sch", "Z"), ("ch", "x"), ("ss", "s"),
+        ("ß", "s"), (f"s(?=[{_V}])", "z"), ("ts", "c"), ("tz", "c"), ("z", "c"), ("ä", "e"),
+        ("ö", "io"), ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+    ),
+    _conv(
+        "fr", "French",
+        ("chtch", "Q"), ("tch", "C"), ("dj", "dZ"), ("ch", "S"), ("kh", "x"), ("j", "Z"),
+        ("ou", "u"), ("où", "u"), ("ts", "c"), ("tz", "c"), ("ss", "s"),
+        (f"(?<=[{_V}])s(?=[{_V}])", "z"), ("gu(?=[eiéèyï])", "g"), ("g(?=[eiéèy])", "Z"),
+        ("ç", "s"), ("c(?=[eiyéè])", "s"), ("c", "k"), ("x", "ks"), ("ï", "i"), ("ë", "io"),
+        ("[éèê]", "e"), ("h", "x"), ("ine$", "in"), ("off$", "ov"), ("eff$", "ev"),
+    ),
+    # French passports and consular documents (MVD order 310): no gu/ss spelling tricks, so
+    # Boutiagine is Бутягин, not Бутяжин.
+    _conv(
+        "fr-p", "French passport",
+        ("chtch", "Q"), ("tch", "C"), ("ch", "S"), ("kh", "x"), ("j", "Z"), ("ou", "u"),
+        ("ts", "c"), ("ss", "s"), ("c", "k"), ("x", "ks"), ("ï", "i"), ("ë", "io"),
+        ("[éèê]", "e"), ("h", "x"), ("ine$", "in"),
+    ),
+    _conv(
+        "pl", "Polish",
+        ("szcz", "Q"), ("sz", "S"), ("cz", "C"), ("rz", "Z"), ("ż", "Z"), ("dż", "dZ"),
+        ("ź", "z"), ("ch", "x"), ("ć", "c"), ("ś", "s"), ("ł", "l"), ("ó", "u"), ("ą", "on"),
+        ("ę", "en"), ("ń", "n"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "x"),
+    ),
+    _conv(
+        "cs", "Czech/Slovak",
+        ("šč", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("ř", "r"), ("ě", "ie"),
+        ("ů", "u"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "x"),
+    ),
+    _conv(
+        "sci", "scholarly/ISO 9/GOST 7.79",
+        ("šč", "Q"), ("ŝ", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("â", "ia"),
+        ("û", "iu"), ("ê", "e"), ("ë", "io"), ("ì", "i"), ("ǐ", "i"), ("ʺ", ""), ("c", "c"),
+        ("x", "x"), ("j", "i"), ("h", "x"),
+    ),
+    # GOST 7.79-2000 system B (Russian URLs and documents): ц "cz", щ "shh", х "x" or "h".
+    _conv(
+        "gost-b", "GOST 7.79 system B",
+        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"), ("h", "x"),
+        ("c", "c"), ("j", "i"),
+    ),
+    _conv(
+        "ro", "Romanian",
+        ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
+        ("ci$", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"), ("gh(?=[ei])", "g"),
+        ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"), ("ea", "ia"),
+        ("c", "k"), ("j", "Z"), ("h", "x"), ("x", "ks"),
+    ),
+    _conv(
+        "es", "Spanish",
+        ("shch", "Q"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("ts", "c"), ("ll", "l"),
+        ("ñ", "n"), ("z", "s"), ("c(?=[ei])", "s"), ("c", "k"), ("gu(?=[ei])", "g"),
+        ("g(?=[ei])", "x"), ("j", "x"), ("h", "~"), ("x", "ks"),
+    ),
+    # Italian press writes х as "ch" (Michail, Charkiv) and к as "k".
+    _conv(
+        "it", "Italian",
+        ("sci(?=[aou])", "S"), ("sc(?=[ei])", "S"), ("ci(?=[aou])", "C"), ("c(?=[ei])", "C"),
+        ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
+        ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "~"), ("x", "ks"),
+    ),
+)  # fmt: skip
+
+CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
+CONVENTION_LABELS["cyr"] = "Cyrillic"
+
+# Letters that only some conventions use; a token with them is read by those conventions only.
+_MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("șşțţă", frozenset({"ro"})),
+    ("łżźśćńąęó", frozenset({"pl"})),
+    ("řěů", frozenset({"cs"})),
+    ("ŝûʺ", frozenset({"sci"})),
+    ("čšž", frozenset({"cs", "sci"})),
+    ("âî", frozenset({"ro", "sci", "fr", "fr-p"})),
+    ("äöüß", frozenset({"de", "de-v"})),
+    ("çéèêëï", frozenset({"fr", "fr-p", "sci"})),
+    ("ñ", frozenset({"es"})),
+)
+
+
+def conventions_for(token: str) -> tuple[Convention, ...]:
+    allowed: set[str] | None = None
+    for letters, codes in _MARKERS:
+        if any(ch in token for ch in letters):
+            allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
+    if allowed is None:
+        return CONVENTIONS
+    return tuple(c for c in CONVENTIONS if c.code in allowed)
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+_NON_PHONEME = re.compile(r"[^a-zCSZQx]")
+# Doubled consonants and i collapse (Савва/Sava, Юрий/Yuri); doubled a/e/o/u do not: Корнеева
+# and Корнева are two names, and no romanisation doubles them.
+_RUNS = re.compile(r"([^aeou])\1+")
+_I_BEFORE_E = re.compile(r"i(?=e)")
+_HUSHER_O = re.compile(r"([CSZ])o(va?)$")
+_FOLD = str.maketrans({"Q": "SC", "x": "g", "h": "g", "y": "i", "j": "i", "w": "v"})
+
+
+def _fold_leftovers(s: str) -> str:
+    if s.isascii():
+        return s
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+
+
+def normalise_key(phonemes: str) -> str:
+    """The comparison key of a phonemic reading (see module doc)."""
+    s = _fold_leftovers(phonemes).translate(_FOLD)
+    s = _NON_PHONEME.sub("", s)
+    s = _RUNS.sub(r"\1", s)
+    s = s.replace("ou", "u")
+    # е/є/ё and their romanisations ye, ie, je, yo, io, jo: iotation is written so many ways
+    # that it never tells names apart, and Russian text mostly writes ё as е (Соловьев,
+    # Solovyov); Ukrainian writes Russian ё after ч/ш/ж as о (Горбачов).
+    s = _I_BEFORE_E.sub("", s).replace("io", "e")
+    s = _HUSHER_O.sub(r"\1e\2", s)
+    return _RUNS.sub(r"\1", s)
+
+
+# Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
+# by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
+# "~" is a silent h (Spanish, Italian), as implausible after a consonant as к+х. French
+# renderings of Slavic names write h for г and х (Heorhiï), so French h is not silent here.
+_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][x~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
+
+
+def implausibility(phonemes: str) -> int:
+    return len(_IMPLAUSIBLE.findall(phonemes))
+
+
+@dataclass(frozen=True)
+class Readings:
+    """All keys a token may stand for, each with the conventions that produce it."""
+
+    token: str
+    script: str
+    keys: tuple[str, ...]
+    conventions: tuple[tuple[str, ...], ...]  # parallel to keys
+    # Keys of the readings that explain the spelling (nearly) best; what blocking uses.
+    likely: tuple[str, ...]
+
+    def conventions_of(self, key: str) -> tuple[str, ...]:
+        return self.conventions[self.keys.index(key)]
+
+
+@lru_cache(maxsize=262144)
+def readings(token: str) -> Readings:
+    """Readings of one name token (a word; hyphens and apostrophes allowed)."""
+    tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
+    script = token_script(tok)
+    if script == CYRILLIC:
+        key = normalise_key(read_cyrillic(tok))
+        return Readings(token, script, (key,), (("cyr",),), (key,))
+    if script != LATIN:
+        key = normalise_key(_fold_leftovers(tok))
+        return Readings(token, script, (key,), (("other",),), (key,))
+    found: dict[str, list[str]] = {}
+    fit: dict[str, int] = {}
+    for conv in conventions_for(tok):
+        raw, hits = conv.read_scored(tok)
+        key = normalise_key(raw)
+        if key:
+            found.setdefault(key, []).append(conv.code)
+            f = hits - 2 * implausibility(raw)
+            fit[key] = max(f, fit.get(key, f))
+    # The conventions whose digraphs explain the spelling best come first.
+    ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
+    # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
+    best = max(fit.values(), default=0)
+    likely = tuple(k for k, _ in ordered if fit[k] >= best - 1)
+    return Readings(token, script, tuple(k for k, _ in ordered), tuple(tuple(v) for _, v in ordered), likely)
+
+
+def keys_of(token: str) -> tuple[str, ...]:
+    return readings(token).keys
+
+
+# --- coarse skeleton for blocking -------------------------------------------------------------
+
+_SKELETON_TABLE = str.maketrans(
+    {
+        "C": "S", "Z": "S", "c": "S", "s": "S", "z": "S", "g": "G", "k": "K", "v": "V", "f": "V",
+        "b": "B", "p": "P", "d": "D", "t": "T", "l": "L", "m": "M", "n": "N", "r": "R",
+        "a": "", "e": "", "i": "", "o": "", "u": "",
+    }
+)  # fmt: skip
+_AFFRICATE = re.compile(r"[DT]S")
+
+
+def skeleton(key: str) -> str:
+    """Consonant-class skeleton of a key: vowels dropped, sibilants and f/v merged.
+
+    Vowels carry the gender endings (-ов/-ова) and most convention differences, so two
+    spellings of one family name almost always share a skeleton.
+    """
+    s = _RUNS.sub(r"\1", key.translate(_SKELETON_TABLE))
+    s = _AFFRICATE.sub("S", s)
+    return _RUNS.sub(r"\1", s)
+
+
+def conventions_phrase(codes: Iterable[str]) -> str:
+    labels: list[str] = []
+    for c in codes:
+        lab = CONVENTION_LABELS.get(c, c)
+        if lab not in labels:
+            labels.append(lab)
+    return " or ".join(labels[:2])

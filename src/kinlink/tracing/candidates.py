@@ -1,0 +1,172 @@
+"""Match candidates: stored idempotently (one row per pair), reviewed with optimistic locking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kinlink.matching.model import Model
+from kinlink.matching.score import Scored
+from kinlink.registry.audit import AuditLog
+from kinlink.store.models import utcnow
+from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+
+Outcome = Literal["created", "updated", "unchanged"]
+DECISIONS = ("confirmed", "rejected", "pending")
+
+
+class CandidateError(ValueError):
+    pass
+
+
+class StaleCandidate(CandidateError):
+    """Someone else changed the candidate since it was read: reload and decide again."""
+
+
+def pair_key(*, request_id: int | None = None, left_person_id: int | None = None, person_id: int) -> str:
+    if request_id is not None:
+        return f"r{request_id}:p{person_id}"
+    if left_person_id is None:
+        raise CandidateError("a candidate links a request or a record to a record")
+    a, b = sorted((left_person_id, person_id))
+    return f"p{a}:p{b}"
+
+
+@dataclass
+class StoreResult:
+    candidate: MatchCandidate
+    outcome: Outcome
+
+
+def store_candidate(
+    session: Session,
+    audit: AuditLog,
+    model: Model,
+    scored: Scored,
+    *,
+    person_id: int,
+    request_id: int | None = None,
+    left_person_id: int | None = None,
+) -> StoreResult:
+    """Insert or refresh the candidate for this pair; a decided candidate keeps its decision."""
+    if left_person_id is not None:
+        left_person_id, person_id = sorted((left_person_id, person_id))
+    key = pair_key(request_id=request_id, left_person_id=left_person_id, person_id=person_id)
+    explanation = scored.explanation()
+    prob = round(scored.probability, 6)
+    existing = session.scalar(select(MatchCandidate).where(MatchCandidate.pair == key))
+    if existing is None:
+        cand = MatchCandidate(
+            pair=key,
+            request_id=request_id,
+            left_person_id=left_person_id,
+            person_id=person_id,
+            probability=prob,
+            weight=round(scored.weight, 4),
+            explanation=explanation,
+            model_name=model.name,
+            model_version=model.version,
+            state="pending",
+        )
+        try:
+            with session.begin_nested():
+                session.add(cand)
+                session.flush()
+        except IntegrityError:
+            # Another matcher stored the same pair meanwhile: treat it as the existing one.
+            existing = session.scalar(select(MatchCandidate).where(MatchCandidate.pair == key))
+            if existing is None:
+                raise
+        else:
+            audit.add("create", "match_candidate", cand.id, {"pair": key, "probability": prob})
+            return StoreResult(cand, "created")
+    if existing.state != "pending" or (
+        abs(existing.probability - prob) < 1e-6 and existing.model_version == model.version
+    ):
+        return StoreResult(existing, "unchanged")
+    changes = {"probability": [existing.probability, prob]}
+    existing.probability = prob
+    existing.weight = round(scored.weight, 4)
+    existing.explanation = explanation
+    existing.model_name, existing.model_version = model.name, model.version
+    existing.updated_at = utcnow()
+    session.flush()
+    audit.add("update", "match_candidate", existing.id, changes)
+    return StoreResult(existing, "updated")
+
+
+def list_candidates(
+    session: Session,
+    *,
+    state: str | None = None,
+    request_id: int | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+) -> list[MatchCandidate]:
+    """Candidates, most probable first. kind: 'request' (request -> record) or 'record' (duplicates)."""
+    q = select(MatchCandidate)
+    if state:
+        q = q.where(MatchCandidate.state == state)
+    if request_id is not None:
+        q = q.where(MatchCandidate.request_id == request_id)
+    if kind == "request":
+        q = q.where(MatchCandidate.request_id.is_not(None))
+    elif kind == "record":
+        q = q.where(MatchCandidate.left_person_id.is_not(None))
+    q = q.order_by(MatchCandidate.probability.desc(), MatchCandidate.id)
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def decide(
+    session: Session, actor: str, candidate_id: int, decision: str, expected_version: int
+) -> MatchCandidate:
+    """Confirm or reject a candidate. expected_version is the version the reviewer saw (optimistic lock)."""
+    if decision not in DECISIONS:
+        raise CandidateError(f"decision must be one of {', '.join(DECISIONS)}")
+    cand = session.get(MatchCandidate, candidate_id)
+    if cand is None:
+        raise CandidateError(f"no candidate {candidate_id}")
+    if cand.version != expected_version:
+        raise StaleCandidate(
+            f"candidate {candidate_id} changed (version {cand.version}, you saw {expected_version})"
+        )
+    audit = AuditLog(session, actor)
+    audit.lock()
+    before = cand.state
+    cand.state = decision
+    cand.decided_by = actor if decision != "pending" else None
+    cand.decided_at = utcnow() if decision != "pending" else None
+    cand.updated_at = utcnow()
+    session.flush()  # the version check happens here too, against concurrent writers
+    audit.add("update", "match_candidate", cand.id, {"state": [before, decision]})
+    if cand.request_id is not None:
+        req = session.get(TracingRequest, cand.request_id)
+        if req is not None and req.state != "closed":
+            if decision == "confirmed":
+                new_state, matched = "matched", cand.person_id
+            elif req.matched_person_id == cand.person_id:
+                new_state, matched = "candidates", None
+            else:
+                new_state, matched = req.state, req.matched_person_id
+            if (new_state, matched) != (req.state, req.matched_person_id):
+                audit.add(
+                    "update",
+                    "tracing_request",
+                    req.id,
+                    {"state": [req.state, new_state], "matched_person_id": [req.matched_person_id, matched]},
+                )
+                req.state, req.matched_person_id, req.updated_at = new_state, matched, utcnow()
+                session.flush()
+    if cand.left_person_id is not None:
+        from kinlink.matching.model import load_model
+        from kinlink.tracing.matching import recluster
+
+        recluster(session, audit, load_model())
+    audit.flush()
+    return cand

@@ -1,0 +1,177 @@
+"""Tracing requests: a family asks for someone; they get a reference code and a secret to follow it.
+
+The secret is shown once and only its argon2 hash is stored; the reference alone reveals nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kinlink.matching.compare import birth_range
+from kinlink.matching.record import MatchRecord
+from kinlink.registry.audit import AuditLog
+from kinlink.registry.audit import record as audit
+from kinlink.store.models import utcnow
+from kinlink.store.tracing_models import TracingRequest
+
+STATES = ("open", "candidates", "matched", "closed")
+# No 0/O, 1/I/L: codes are read out over the phone.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_HASHER = PasswordHasher()
+
+
+class RequestError(ValueError):
+    """A request that cannot be made or changed as asked; the message says why."""
+
+
+@dataclass
+class SoughtPerson:
+    full_name: str
+    other_names: list[str] = field(default_factory=list)
+    sex: str | None = None
+    birth_date: str | None = None
+    birth_year_to: int | None = None
+    age: int | None = None
+    age_as_of: str | None = None
+    place_of_birth: str | None = None
+    rank: str | None = None
+    unit: str | None = None
+    service_number: str | None = None
+    capture_place: str | None = None
+    capture_date: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass
+class Enquirer:
+    name: str
+    relationship: str | None = None
+    contact: str | None = None
+    language: str | None = None
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"TR-{body[:4]}-{body[4:]}"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _validate(sought: SoughtPerson) -> None:
+    if not sought.full_name or not sought.full_name.strip():
+        raise RequestError("the person sought needs a name")
+    if (sought.age is None) != (sought.age_as_of is None):
+        raise RequestError("an age needs the date it was true on (e.g. --age 28 --as-of 2022-02-27)")
+    if sought.birth_date and birth_range(sought.birth_date) is None:
+        raise RequestError("the birth date must be YYYY, YYYY-MM or YYYY-MM-DD")
+    if sought.age_as_of and birth_range(None, sought.age, sought.age_as_of) is None:
+        raise RequestError("the age and its date cannot be read")
+    if sought.birth_year_to is not None and (
+        not sought.birth_date or sought.birth_year_to < int(sought.birth_date[:4])
+    ):
+        raise RequestError("a birth year range needs a first year no later than the last")
+    if sought.sex and sought.sex not in ("m", "f"):
+        raise RequestError("sex is m or f")
+
+
+def create_request(
+    session: Session, actor: str, sought: SoughtPerson, enquirer: Enquirer
+) -> tuple[TracingRequest, str]:
+    """Record a request; returns it with the secret, which is not kept and cannot be shown again."""
+    _validate(sought)
+    if not enquirer.name or not enquirer.name.strip():
+        raise RequestError("the enquirer needs a name")
+    secret = new_secret()
+    reference = new_reference()
+    while session.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)) is not None:
+        reference = new_reference()
+    values = asdict(sought)
+    values["other_names"] = values["other_names"] or None
+    req = TracingRequest(
+        reference=reference,
+        secret_hash=_HASHER.hash(secret),
+        state="open",
+        enquirer_name=enquirer.name.strip(),
+        enquirer_relationship=enquirer.relationship,
+        enquirer_contact=enquirer.contact,
+        enquirer_language=enquirer.language,
+        **values,
+    )
+    session.add(req)
+    session.flush()
+    # The audit entry names what was done, not the family's personal data.
+    audit(session, actor, "create", "tracing_request", req.id, {"reference": reference, "state": "open"})
+    return req, secret
+
+
+def find_request(session: Session, reference: str) -> TracingRequest | None:
+    return session.scalar(select(TracingRequest).where(TracingRequest.reference == reference.strip().upper()))
+
+
+def check_secret(session: Session, reference: str, secret: str) -> TracingRequest | None:
+    """The request if the secret is right for the reference, else None (the same answer for both faults)."""
+    req = find_request(session, reference)
+    if req is None:
+        # Hash anyway, so that timing does not tell whether a reference exists.
+        _HASHER.hash(secret)
+        return None
+    try:
+        _HASHER.verify(req.secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return None
+    return req
+
+
+def set_state(
+    session: Session,
+    actor: str,
+    req: TracingRequest,
+    state: str,
+    matched_person_id: int | None = None,
+    log: AuditLog | None = None,
+) -> None:
+    """Change the state; with `log`, the entry joins that unit of work's audit log (flushed by its owner)."""
+    if state not in STATES:
+        raise RequestError(f"state must be one of {', '.join(STATES)}")
+    if req.state == state and matched_person_id in (None, req.matched_person_id):
+        return
+    changes: dict[str, Any] = {"state": [req.state, state]}
+    req.state = state
+    if matched_person_id is not None:
+        changes["matched_person_id"] = [req.matched_person_id, matched_person_id]
+        req.matched_person_id = matched_person_id
+    req.updated_at = utcnow()
+    session.flush()
+    if log is not None:
+        log.add("update", "tracing_request", req.id, changes)
+    else:
+        audit(session, actor, "update", "tracing_request", req.id, changes)
+
+
+def as_match_record(req: TracingRequest) -> MatchRecord:
+    return MatchRecord(
+        id=req.id,
+        name=req.full_name,
+        other_names=tuple(req.other_names or ()),
+        sex=req.sex,
+        birth_date=req.birth_date,
+        birth_year_to=req.birth_year_to,
+        age=req.age,
+        age_as_of=req.age_as_of,
+        place_of_birth=req.place_of_birth,
+        unit=req.unit,
+        rank=req.rank,
+        service_number=req.service_number,
+        capture_place=req.capture_place,
+        capture_date=req.capture_date,
+        kind="request",
+    )

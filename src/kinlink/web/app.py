@@ -1,0 +1,140 @@
+"""The FastAPI application: pages for families and staff, and the REST API under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kinlink.matching.model import load_model
+from kinlink.web.render import redirect, render
+from kinlink.web.security import CSRF_COOKIE, NotSignedIn, RateLimiter, new_csrf_seed
+from kinlink.web.settings import Settings
+
+API_PREFIX = "/api/v1"
+CSP = (
+    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'none'; object-src 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def is_secure(scope: Scope, settings: Settings) -> bool:
+    return settings.secure_cookies or scope.get("scheme") == "https"
+
+
+class SecurityHeaders:
+    """Every response: no caching (pages carry personal data), no framing, no sniffing, a strict CSP;
+    and every browser gets the random cookie its CSRF tokens are derived from."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seed = None
+        cookie_header = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
+        if not scope["path"].startswith(API_PREFIX) and f"{CSRF_COOKIE}=" not in cookie_header:
+            seed = new_csrf_seed()
+            scope.setdefault("state", {})["csrf_seed"] = seed
+        secure = is_secure(scope, self.settings)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = {
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"no-referrer",
+                    b"content-security-policy": CSP.encode(),
+                    b"cache-control": b"no-store",
+                }
+                if secure:
+                    extra[b"strict-transport-security"] = b"max-age=31536000"
+                headers += [(k, v) for k, v in extra.items() if k not in names]
+                if seed is not None:
+                    attrs = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+                    headers.append((b"set-cookie", f"{CSRF_COOKIE}={seed}{attrs}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ApiError(Exception):
+    """An API error: a clear message and the field at fault (JSON)."""
+
+    def __init__(self, status: int, message: str, field: str | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+        self.errors = errors or ([{"field": field, "message": message}] if field else [])
+
+
+def api_error_body(message: str, field: str | None = None, errors: list[dict[str, Any]] | None = None) -> dict:
+    return {"error": {"message": message, "field": field, "errors": errors or []}}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path == "/openapi.json"
+
+
+def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="kinlink",
+        version="1",
+        summary="Family tracing for people captured, missing or killed in armed conflict",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.limiter = RateLimiter()
+    app.state.model = load_model()
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        return redirect("/login")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return JSONResponse(api_error_body(exc.message, exc.field, exc.errors), status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(api_error_body(str(exc.detail)), status_code=exc.status_code,
+                                headers=exc.headers)
+        return render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
+                      detail=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "header", "cookie")]
+            errors.append({"field": ".".join(loc) or None, "message": e.get("msg", "invalid")})
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        if _is_api(request):
+            return JSONResponse(api_error_body(message, first["field"], errors), status_code=422)
+        return render(request, "error.html", status_code=422, status=422, detail=message)
+
+    from kinlink.api import routes as api_routes
+    from kinlink.web.pages import family, public, staff
+
+    # The routes themselves, not the routers: recent FastAPI keeps an included router as one nested entry
+    # of app.routes, and app.routes must list every route (the role-walk test enumerates it).
+    for router in (public.router, family.router, staff.router, api_routes.router):
+        app.router.routes.extend(router.routes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    return app

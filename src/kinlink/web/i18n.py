@@ -1,0 +1,48 @@
+"""Languages: Babel catalogs under translations/, chosen from the switch's cookie or Accept-Language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = {"en": "English", "ro": "Română", "ru": "Русский", "uk": "Українська"}
+DEFAULT = "en"
+TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
+
+
+def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
+    """The language to use: the switch's choice, else the best of Accept-Language, else English."""
+    if cookie in LANGUAGES:
+        return cookie  # type: ignore[return-value]
+    best: tuple[float, int, str] | None = None
+    for n, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LANGUAGES and q > 0 and (best is None or (q, -n) > (best[0], best[1])):
+            best = (q, -n, lang)
+    return best[2] if best else DEFAULT
+
+
+def gettext_for(lang: str) -> Callable[..., str]:
+    """`_("text %(x)s", x=1)`: translated, then filled in."""
+    tr = translations(lang)
+
+    def _(message: str, **values: object) -> str:
+        text = tr.gettext(message)
+        return text % values if values else text
+
+    return _

@@ -1,0 +1,70 @@
+"""Server-side rendering: Jinja2 templates with the request's language, principal and CSRF token."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kinlink.web.i18n import LANGUAGES, gettext_for, negotiate
+from kinlink.web.security import LANG_COOKIE, csrf_token, page_principal
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda p: "" if p is None else f"{100 * float(p):.1f}%"
+    env.filters["when"] = lambda d: "" if d is None else d.strftime("%Y-%m-%d %H:%M")
+    return env
+
+
+def language(request: Request) -> str:
+    cached = getattr(request.state, "lang", None)
+    if cached:
+        return cached
+    lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+    request.state.lang = lang
+    return lang
+
+
+def translator(request: Request):  # type: ignore[no-untyped-def]
+    return gettext_for(language(request))
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    ctx = {
+        "request": request,
+        "_": gettext_for(lang),
+        "lang": lang,
+        "languages": LANGUAGES,
+        "principal": page_principal(request),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+        **context,
+    }
+    html = environment().get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(url: str) -> Response:
+    # 303: after a POST the browser GETs the next page, so a reload does not post again.
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only paths on this site (no scheme, no //host): no open redirects."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return default

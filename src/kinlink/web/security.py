@@ -1,0 +1,192 @@
+"""Who is asking, and may they: sessions, API tokens, roles, CSRF and rate limits.
+
+Every route declares its roles with `page_roles(...)` (browser, cookie session) or `api_roles(...)`
+(REST, bearer token). The API never reads cookies, so it needs no CSRF check; every page form does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+
+from kinlink.store.db import session_factory
+from kinlink.web import accounts
+
+SESSION_COOKIE = "kl_session"
+CSRF_COOKIE = "kl_csrf"
+LANG_COOKIE = "kl_lang"
+
+ANON = "anonymous"
+FAMILY = "family"
+REGISTRAR = "registrar"
+CASEWORKER = "caseworker"
+ADMIN = "admin"
+STAFF = (REGISTRAR, CASEWORKER, ADMIN)
+EVERYONE = (ANON, FAMILY, *STAFF)
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # anonymous | family | registrar | caseworker | admin
+    user_id: int | None = None
+    username: str | None = None
+    request_id: int | None = None  # for a family: the request its code and secret opened
+
+    @property
+    def actor(self) -> str:
+        """The name written to the audit log."""
+        if self.username:
+            return f"web:{self.username}"
+        if self.request_id is not None:
+            return f"family:request-{self.request_id}"
+        return "web:anonymous"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+
+ANONYMOUS = Principal(ANON)
+
+
+class NotSignedIn(Exception):
+    """A page needs a staff sign-in: the browser is sent to the sign-in page."""
+
+
+class Forbidden(HTTPException):
+    def __init__(self, detail: str = "not allowed for your role") -> None:
+        super().__init__(403, detail)
+
+
+# --- finding the principal -----------------------------------------------------------------------------
+
+
+def page_principal(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = ANONYMOUS
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with session_factory(request.app.state.engine)() as s:
+            info = accounts.read_session(s, token)
+        if info is not None and info.kind == "staff":
+            principal = Principal(info.role or ANON, info.user_id, info.username)
+        elif info is not None:
+            principal = Principal(FAMILY, request_id=info.request_id)
+    request.state.principal = principal
+    return principal
+
+
+def api_principal(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return ANONYMOUS
+    with session_factory(request.app.state.engine)() as s:
+        user = accounts.user_for_token(s, token.strip())
+    if user is None:
+        raise HTTPException(401, "the API token is not valid (revoked, or its user disabled)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return Principal(user.role, user.id, user.username)
+
+
+def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal:
+    if principal.role in roles:
+        return principal
+    if principal.role == ANON:
+        if api:
+            raise HTTPException(401, "sign in: send an API token as 'Authorization: Bearer <token>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        raise NotSignedIn()
+    raise Forbidden()
+
+
+def page_roles(*roles: str) -> Any:
+    """Dependency for a page route: the principal if its role is one of `roles`."""
+
+    def dep(request: Request) -> Principal:
+        return _check(page_principal(request), roles, api=False)
+
+    dep.roles = roles  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+def api_roles(*roles: str) -> Any:
+    def dep(request: Request) -> Principal:
+        return _check(api_principal(request), roles, api=True)
+
+    dep.roles = roles  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+# --- CSRF ----------------------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms carry: an HMAC of the browser's random CSRF cookie (set by middleware)."""
+    seed = getattr(request.state, "csrf_seed", None) or request.cookies.get(CSRF_COOKIE) or ""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, seed.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_seed() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Dependency of every page form: the posted token must match this browser's cookie."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not seed or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        raise Forbidden("the form has expired or did not come from this site: reload the page and try again")
+
+
+CSRF = Depends(csrf_protect)
+
+
+# --- rate limits ---------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Sliding-window counters in memory (one process; behind several workers each counts its own)."""
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _window(self, key: tuple[str, str], window: float, now: float) -> deque[float]:
+        q = self._hits.setdefault(key, deque())
+        while q and q[0] <= now - window:
+            q.popleft()
+        return q
+
+    def exceeded(self, key: tuple[str, str], limit: int, window: float) -> bool:
+        with self._lock:
+            return len(self._window(key, window, time.monotonic())) >= limit
+
+    def hit(self, key: tuple[str, str], window: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._window(key, window, now).append(now)
+            if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
+                for k in [k for k, q in self._hits.items() if not q]:
+                    del self._hits[k]
+
+
+class TooManyAttempts(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(429, "too many attempts: wait and try again later", headers={"Retry-After": "600"})
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

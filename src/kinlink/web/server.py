@@ -1,0 +1,89 @@
+"""Running the app under uvicorn, with access logs that hold no personal data."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine
+
+from kinlink.web.settings import Settings
+
+
+class ScrubAccessLog(logging.Filter):
+    """Access log lines without the client's address or the query string (a search may hold a name)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, version, status = args
+            record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    cfg = dict(uvicorn.config.LOGGING_CONFIG)
+    cfg = {**cfg, "filters": {"scrub": {"()": ScrubAccessLog}}}
+    handlers = {k: dict(v) for k, v in cfg["handlers"].items()}
+    handlers["access"]["filters"] = ["scrub"]
+    cfg["handlers"] = handlers
+    return cfg
+
+
+def make_config(engine: Engine, host: str, port: int, settings: Settings | None = None,
+                forwarded_allow_ips: str | None = None, log_level: str = "info") -> uvicorn.Config:
+    from kinlink.web.app import create_app
+
+    return uvicorn.Config(
+        create_app(engine, settings),
+        host=host,
+        port=port,
+        log_config=log_config(),
+        log_level=log_level,
+        # Behind a TLS proxy: trust its X-Forwarded-* only from the addresses given.
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class BackgroundServer:
+    """A real uvicorn server in a thread (tests and the benchmark)."""
+
+    def __init__(self, engine: Engine, settings: Settings | None = None, host: str = "127.0.0.1",
+                 port: int | None = None, log_level: str = "warning") -> None:
+        self.host, self.port = host, port or free_port(host)
+        self.config = make_config(engine, self.host, self.port, settings, log_level=log_level)
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def app(self) -> Any:
+        return self.config.app
+
+    def __enter__(self) -> BackgroundServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

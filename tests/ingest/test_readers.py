@@ -1,0 +1,99 @@
+"""Readers: text (with URL and date headers), HTML, folders, Telegram Desktop exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from kinlink.ingest.model import ReadProblem, SourceDocument
+from kinlink.ingest.readers import read_paths, sha256_text, telegram_text
+from tests.ingest.helpers import FIXTURES
+
+
+def test_text_file_url_and_date_headers(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("https://example.org/story\nDate: 2023-05-01\nTitle line\n\nBody text.", encoding="utf-8")
+    [doc] = list(read_paths([f]))
+    assert isinstance(doc, SourceDocument)
+    assert doc.url == "https://example.org/story"
+    assert doc.date == dt.date(2023, 5, 1)
+    assert doc.title == "Title line"
+    assert doc.text == "Title line\n\nBody text."
+    assert doc.sha256 == sha256_text(f.read_text(encoding="utf-8"))
+
+
+def test_sidecar_metadata_gives_the_date(tmp_path: Path) -> None:
+    f = tmp_path / "b.txt"
+    f.write_text("Some text here.", encoding="utf-8")
+    (tmp_path / "b.txt.meta.json").write_text('{"date": "2022-02-27", "url": "https://x.test/1"}')
+    [doc] = list(read_paths([tmp_path]))  # the sidecar itself is not a document
+    assert isinstance(doc, SourceDocument)
+    assert (doc.date, doc.url) == (dt.date(2022, 2, 27), "https://x.test/1")
+
+
+def test_cp1251_text_is_decoded(tmp_path: Path) -> None:
+    f = tmp_path / "c.txt"
+    f.write_bytes("Пленный рядовой Иван Петров".encode("cp1251"))
+    [doc] = list(read_paths([f]))
+    assert isinstance(doc, SourceDocument) and doc.text.startswith("Пленный")
+
+
+def test_html_boilerplate_is_removed(tmp_path: Path) -> None:
+    body = " ".join(["One of the videos shows a captured Russian soldier, Leonid Paktishev, 28."] * 3)
+    html = (
+        "<html><head><title>Captured</title>"
+        '<meta property="article:published_time" content="2022-02-27T10:00:00Z"></head>'
+        "<body><nav><a href='/'>Home</a> | <a href='/news'>News</a> | <a href='/sport'>Sport</a></nav>"
+        f"<article><h1>Captured soldiers</h1><p>{body}</p><p>{body}</p></article>"
+        "<footer>Copyright 2022 Example Media. All rights reserved. Cookie settings.</footer></body></html>"
+    )
+    f = tmp_path / "page.html"
+    f.write_text(html, encoding="utf-8")
+    [doc] = list(read_paths([f]))
+    assert isinstance(doc, SourceDocument)
+    assert doc.kind == "html"
+    assert "Leonid Paktishev" in doc.text
+    assert "Copyright" not in doc.text and "Sport" not in doc.text
+    assert doc.date == dt.date(2022, 2, 27)
+
+
+def test_telegram_text_may_be_a_list_of_strings_and_entities() -> None:
+    assert telegram_text(["a ", {"type": "bold", "text": "B"}, " c"]) == "a B c"
+    assert telegram_text("plain") == "plain"
+
+
+def test_telegram_export_one_document_per_message() -> None:
+    items = list(read_paths([FIXTURES / "tg_channel" / "result.json"]))
+    docs = [i for i in items if isinstance(i, SourceDocument)]
+    # service message 1 and the photo-only message 3 give nothing
+    assert [d.message_id for d in docs] == [2, 4, 5, 6, 7]
+    assert all(d.kind == "telegram" and d.channel for d in docs)
+    by_id = {d.message_id: d for d in docs}
+    assert by_id[2].date == dt.date(2023, 3, 2)
+    assert by_id[2].media == ("video",)
+    assert by_id[4].media == ("photo",)
+    assert by_id[2].text.startswith("❗️Пленный\nЗахаров Игорь Викторович, 1999 г.р.")
+    assert by_id[2].path.endswith("result.json#2")
+
+
+def test_telegram_date_falls_back_to_unixtime(tmp_path: Path) -> None:
+    export = {
+        "name": "c",
+        "messages": [{"id": 9, "type": "message", "date_unixtime": "1677752100", "text": "x y z"}],
+    }
+    f = tmp_path / "result.json"
+    f.write_text(json.dumps(export), encoding="utf-8")
+    [doc] = list(read_paths([f]))
+    assert isinstance(doc, SourceDocument) and doc.date == dt.date(2023, 3, 2)
+
+
+def test_folder_lists_documents_and_skips_labels(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Text one.", encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text("{}", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# notes", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.htm").write_text("<p>x</p>", encoding="utf-8")
+    items = list(read_paths([tmp_path]))
+    assert [Path(i.path).name for i in items] == ["a.txt", "b.htm"]
+    assert isinstance(items[1], ReadProblem)  # an HTML page with no article text is reported, not dropped

@@ -1,0 +1,158 @@
+"""The pure matching core: model file, comparators, scoring with explanations, index, clustering."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kinlink.matching.cluster import Link, cluster
+from kinlink.matching.compare import birth_range, range_gap
+from kinlink.matching.index import CandidateIndex
+from kinlink.matching.model import ModelError, load_model, model_from_dict, save_model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Scorer, TermFrequencies
+
+MODEL = load_model()
+
+
+def _d(r: tuple[int, int]) -> tuple[str, str]:
+    return date.fromordinal(r[0]).isoformat(), date.fromordinal(r[1]).isoformat()
+
+
+def test_age_at_a_date_becomes_a_birth_range() -> None:
+    assert _d(birth_range(None, 28, "2022-02-27")) == ("1993-02-28", "1994-02-27")  # type: ignore[arg-type]
+    # An age stated in a month: the range widens by the month's uncertainty.
+    assert _d(birth_range(None, 28, "2022-02")) == ("1993-03-01", "1994-02-01")  # type: ignore[arg-type]
+    assert _d(birth_range("1993")) == ("1993-01-01", "1993-12-31")  # type: ignore[arg-type]
+    assert _d(birth_range("1992", birth_year_to=1994)) == ("1992-01-01", "1994-12-31")  # type: ignore[arg-type]
+    assert birth_range(None, None, None) is None
+    assert birth_range("not a date") is None
+    assert range_gap(birth_range("1993"), birth_range(None, 28, "2022-02-27")) == 0  # type: ignore[arg-type]
+    assert range_gap(birth_range("1990"), birth_range("1993")) == 732  # type: ignore[arg-type]
+
+
+def test_model_file_round_trips_and_rejects_bad_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.json"
+    save_model(MODEL, path)
+    again = load_model(path)
+    assert again.to_dict() == MODEL.to_dict()
+    bad = MODEL.to_dict()
+    bad["comparisons"][0]["levels"][0]["m"] = 0
+    with pytest.raises(ModelError):
+        model_from_dict(bad)
+    no_else = MODEL.to_dict()
+    no_else["comparisons"][0]["levels"] = no_else["comparisons"][0]["levels"][:1]
+    with pytest.raises(ModelError):
+        model_from_dict(no_else)
+
+
+def _scorer(records: list[MatchRecord]) -> Scorer:
+    from kinlink.matching import names_bridge as nb
+
+    tf = TermFrequencies()
+    for r in records:
+        tf.add(nb.tf_keys(r.name))
+    return Scorer(MODEL, tf)
+
+
+def test_paktishev_request_scores_high_with_reasons_per_field() -> None:
+    record = MatchRecord(1, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27")
+    query = MatchRecord(None, "Пактышев Леонид Андреевич", birth_date="1993")
+    s = _scorer([record])
+    scored = s.score(s.prepare(query), s.prepare(record))
+    assert scored.probability > 0.9
+    expl = scored.explanation()
+    assert expl["family_name"]["level"] == "exact"
+    assert expl["patronymic"]["level"] == "exact"
+    assert expl["birth"]["level"] == "same_year"
+    assert expl["birth"]["weight"] > 0
+    assert "1993" in expl["birth"]["text"]
+    # Missing on one side: neutral, and said so.
+    assert expl["unit"]["level"] is None and expl["unit"]["weight"] == 0
+
+
+def test_a_different_birth_year_outweighs_a_shared_common_name() -> None:
+    a = MatchRecord(1, "Иванов Иван Иванович", birth_date="1980-03-01", sex="m")
+    b = MatchRecord(2, "Иванов Иван Иванович", birth_date="1990-07-12", sex="m")
+    s = _scorer([a, b])
+    scored = s.score(s.prepare(a), s.prepare(b))
+    assert scored.probability < 0.05
+    assert scored.explanation()["birth"]["level"] == "different"
+
+
+def test_a_rare_family_name_is_stronger_evidence_than_a_common_one() -> None:
+    common = [MatchRecord(i, f"Иванов {g} Петрович") for i, g in enumerate(["Иван", "Олег", "Пётр", "Павел"] * 50)]
+    rare = MatchRecord(999, "Пактышев Олег Петрович")
+    s = _scorer([*common, rare])
+    w_common = s.score(s.prepare(MatchRecord(None, "Иванов Олег")), s.prepare(common[1])).explanation()
+    w_rare = s.score(s.prepare(MatchRecord(None, "Пактышев Олег")), s.prepare(rare)).explanation()
+    assert w_common["family_name"]["level"] == w_rare["family_name"]["level"] == "exact"
+    assert w_rare["family_name"]["weight"] > w_common["family_name"]["weight"] + 0.5
+    assert "share it" in w_rare["family_name"]["text"]
+
+
+def _population() -> list[MatchRecord]:
+    people = []
+    givens = ["Александр", "Сергей", "Дмитрий", "Андрей", "Алексей"]
+    families = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев"]
+    n = 0
+    for f in families:
+        for g in givens:
+            for year in (1985, 1990, 1995, 2000):
+                n += 1
+                people.append(MatchRecord(n, f"{f} {g} Сергеевич", sex="m", birth_date=f"{year}-0{n % 9 + 1}-1{n % 9}"))
+    people.append(MatchRecord(500, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27"))
+    people.append(MatchRecord(501, "Пактусов Леонид Андреевич", sex="m", birth_date="1971-05-05"))
+    return people
+
+
+def test_index_finds_rare_name_without_birth_year_and_transliterated() -> None:
+    index = CandidateIndex.build(MODEL, _population())
+    for query in (MatchRecord(None, "Пактышев Леонид"), MatchRecord(None, "Leonid Paktyshev")):
+        hits = index.search(query, limit=3)
+        assert hits and hits[0].record.id == 500
+        assert hits[0].scored.probability > 0.5
+        assert all(h.scored.probability <= hits[0].scored.probability for h in hits)
+
+
+def test_index_answers_one_query_from_postings_not_a_scan() -> None:
+    index = CandidateIndex.build(MODEL, _population())
+    rows = index.shortlist(MatchRecord(None, "Пактышев Леонид"), size=30)
+    # Only records sharing a key come back: none of the hundred common names.
+    assert {index.record(int(r)).id for r in rows} <= {500, 501}
+    assert len(index.shortlist(MatchRecord(None, "Zzyzx Qwerty"))) == 0
+
+
+def test_index_found_by_service_number_alone() -> None:
+    people = [*_population(), MatchRecord(777, "Кузьмин Пётр Ильич", service_number="AB-123456")]
+    index = CandidateIndex.build(MODEL, people)
+    hits = index.search(MatchRecord(None, "Kuzmin P.", service_number="ab 123456"), limit=1)
+    assert hits[0].record.id == 777
+    assert hits[0].scored.explanation()["service_number"]["level"] == "exact"
+
+
+def test_batch_and_single_query_give_the_same_answers() -> None:
+    index = CandidateIndex.build(MODEL, _population())
+    queries = [MatchRecord(None, f"{f} Сергей", birth_date="1990") for f in ("Иванов", "Попов", "Пактышев")] * 100
+    single = [[(h.record.id, h.scored.probability) for h in index.search(q, limit=3)] for q in queries]
+    batch = [[(h.record.id, h.scored.probability) for h in hits] for hits in index.search_many(queries, limit=3, processes=2)]
+    assert batch == single
+
+
+def test_clusters_follow_strong_links_and_respect_rejections() -> None:
+    links = [
+        Link(1, 2, 0.99, ref="a"),
+        Link(2, 3, 0.97, ref="b"),
+        Link(3, 4, 0.5, ref="weak"),
+        Link(5, 6, 0.2, state="confirmed", ref="c"),
+        # 7-8 rejected by a caseworker: a chain through 9 must not join them.
+        Link(7, 8, 0.99, state="rejected"),
+        Link(7, 9, 0.99),
+        Link(9, 8, 0.98),
+    ]
+    got = {frozenset(c.members): {lk.ref for lk in c.evidence} for c in cluster(links, threshold=0.95)}
+    assert got[frozenset({1, 2, 3})] == {"a", "b"}
+    assert frozenset({5, 6}) in got
+    assert frozenset({7, 9}) in got
+    assert not any({7, 8} <= set(m) for m in got)

@@ -1,0 +1,115 @@
+"""Ingested reports are stored once, as sightings with provenance that enter matching."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kinlink.registry.dates import birth_year_range
+from kinlink.store.models import Person
+from kinlink.store.report_models import Document, Mention, Sighting
+
+
+def _ingest(cli, *paths: Path | str) -> dict:
+    return cli.json("ingest", *map(str, paths), "--date", "2022-03-01")
+
+
+def test_seed_gives_one_sighting_with_provenance_and_a_spokesman_mention(cli, engine, shared_dir) -> None:
+    out = _ingest(cli, shared_dir / "seed")
+    [doc] = out["documents"]
+    assert doc["new"] is True and len(doc["record_ids"]) == 1
+    with Session(engine) as s:
+        [sighting] = s.scalars(select(Sighting)).all()
+        person = s.get(Person, sighting.person_id)
+        assert person is not None
+        assert person.full_name == "Leonid Paktishev" and person.source.kind == "report"
+        assert (person.age, person.age_as_of, person.status) == (28, "2022-02-27", "captured")
+        assert birth_year_range(person.birth_date, person.age, person.age_as_of) == (1993, 1994)
+        assert "Leonid Paktishev" in sighting.evidence and "Telegram" in sighting.evidence
+        assert sighting.document.language == "ro"
+        roles = {m.name: m.role for m in s.scalars(select(Mention))}
+        assert roles.get("Igor Konașenkov") == "spokesperson"
+
+
+def test_same_documents_twice_add_nothing(cli, engine, shared_dir) -> None:
+    _ingest(cli, shared_dir / "seed", shared_dir / "reports")
+    with Session(engine) as s:
+        before = [
+            s.scalar(select(func.count()).select_from(m)) for m in (Document, Sighting, Person, Mention)
+        ]
+    again = _ingest(cli, shared_dir / "seed", shared_dir / "reports")
+    assert all(d["new"] is False for d in again["documents"])
+    with Session(engine) as s:
+        after = [s.scalar(select(func.count()).select_from(m)) for m in (Document, Sighting, Person, Mention)]
+    assert after == before and before[1] == 6  # the seed and four reports name six subjects
+
+
+def test_bad_documents_are_reported_and_the_rest_stored(cli, engine, tmp_path, shared_dir) -> None:
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "result.json").write_text('{"name": "Find Your Own", "messages": [', encoding="utf-8")
+    (tmp_path / "seed.txt").write_text(
+        (shared_dir / "seed").glob("*.txt").__next__().read_text(), encoding="utf-8"
+    )
+    result = cli("ingest", str(tmp_path), "--date", "2022-03-01")
+    assert result.exit_code == 0
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 1
+    assert "empty.txt" in result.output and "binary.txt" in result.output and "result.json" in result.output
+
+
+def test_a_sighting_finds_the_waiting_request(cli, shared_dir) -> None:
+    req = cli.json(
+        "request",
+        "add",
+        "Пактышев Леонид Андреевич",
+        "--born",
+        "1993",
+        "--enquirer",
+        "Пактышева Анна",
+        "--relationship",
+        "sister",
+    )
+    assert cli.json("request", "show", req["reference"])["state"] == "open"
+    _ingest(cli, shared_dir / "seed")
+    assert cli.json("request", "show", req["reference"])["state"] == "candidates"
+
+
+def test_ingest_killed_half_way_resumes_without_duplicates(db_url, engine, tmp_path, shared_dir) -> None:
+    seed = next((shared_dir / "seed").glob("*.txt")).read_text(encoding="utf-8")
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(150):  # distinct content, so each is a document of its own
+        (folder / f"{i:03d}.txt").write_text(seed + f"\n\n(copie {i})", encoding="utf-8")
+    cmd = [sys.executable, "-m", "kinlink", "--db", db_url, "ingest", str(folder), "--date", "2022-03-01"]
+    env = {**os.environ, "KINLINK_ACTOR": "test:crash"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while True:
+        with Session(engine) as s:
+            stored = s.scalar(select(func.count()).select_from(Document)) or 0
+        if stored >= 5:
+            break
+        if proc.poll() is not None:
+            raise AssertionError(f"ingest ended before it could be killed: {proc.stderr.read()!r}")
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Session(engine) as s:
+        docs = s.scalar(select(func.count()).select_from(Document)) or 0
+        sightings = s.scalar(select(func.count()).select_from(Sighting)) or 0
+    assert 5 <= docs < 150 and sightings == docs  # every stored document is whole
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 150
+        assert s.scalar(select(func.count()).select_from(Sighting)) == 150
+        assert s.scalar(select(func.count()).select_from(Person)) == 150

@@ -1,0 +1,189 @@
+"""The whole tracing workflow over real HTTP: a family files a request, a registrar records the person,
+a caseworker confirms the match, the family learns what the person consented to, news is emailed."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from kinlink.store.models import AuditEntry
+from kinlink.store.web_models import Disclosure, Notification
+from tests.web.helpers import Client, Mailbox, body_of
+
+REQUEST = {
+    "full_name": "Пактишев Леонид Андреевич",
+    "birth_date": "1996",
+    "unit": "64 омсбр",
+    "capture_place": "Буча",
+    "enquirer_name": "Пактишева Анна",
+    "relationship": "мать",
+    "contact": "anna@example.org",
+    "agree": "on",
+}
+RECORD = {
+    "record_id": "UA-77",
+    "full_name": "Пактишев Леонід Андрійович",
+    "name_language": "uk",
+    "sex": "m",
+    "birth_date": "1996-03-02",
+    "unit": "64 омсбр",
+    "location": "Табір №2, Олениця",
+    "status": "captured",
+    "status_date": "2022-03-30",
+    "place": "Буча",
+}
+
+
+def file_request(family: Client, data: dict[str, str] | None = None) -> tuple[str, str]:
+    r = family.form("/request", data or REQUEST)
+    assert r.status_code == 200, r.text
+    reference = re.search(r'id="reference">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'id="secret">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    return reference, secret
+
+
+def create_record(registrar: Client, data: dict[str, str]) -> int:
+    r = registrar.form("/records/new", data)
+    assert r.status_code == 303, r.text
+    return int(r.headers["location"].rsplit("/", 1)[1])
+
+
+def confirm_first_candidate(caseworker: Client) -> None:
+    queue = caseworker.get("/queue")
+    assert queue.status_code == 200
+    cid = re.search(r'href="/candidates/(\d+)"', queue.text)
+    assert cid, "the matcher proposed no candidate"
+    page = caseworker.get(f"/candidates/{cid.group(1)}")
+    assert page.status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = caseworker.form(f"/candidates/{cid.group(1)}/decision",
+                        {"decision": "confirmed", "reason": "same unit and birth year", "version": version})
+    assert r.status_code == 303, r.text
+
+
+def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    family = client_for(lang="ru")
+    page = family.get("/request")
+    assert "Подать запрос о розыске" in page.text
+    reference, secret = file_request(family)
+    assert re.fullmatch(r"TR-[2-9A-Z]{4}-[2-9A-Z]{4}", reference)
+
+    # The email with the reference and the secret, in the family's language.
+    filed = mailbox.wait_for(1)[0]
+    assert filed["To"] == "anna@example.org"
+    assert reference in filed["Subject"] and secret in body_of(filed)
+    assert "Мы получили ваш запрос" in body_of(filed)
+
+    # Before any match: only "being handled".
+    assert family.track(reference, secret).status_code == 303
+    status = family.get("/family")
+    assert "Ваш запрос в работе" in status.text
+
+    registrar = client_for("registrar")
+    pid = create_record(registrar, {**RECORD, "consent_inform_family": "on", "consent_share_location": "on"})
+    caseworker = client_for("caseworker")
+    confirm_first_candidate(caseworker)
+
+    status = family.get("/family")
+    assert "найден" in status.text and "в плену" in status.text
+    assert "Олениця" in status.text  # location: consented
+    assert 'id="outcome-health"' not in status.text  # health: not consented
+
+    news = mailbox.wait_for(2)[1]
+    assert reference in news["Subject"]
+    assert "Олениця" not in body_of(news)  # emails never carry what was disclosed
+
+    with Session(engine) as s:
+        disclosures = list(s.scalars(select(Disclosure)))
+        assert len(disclosures) == 1
+        d = disclosures[0]
+        assert d.person_id == pid and d.items["location"] == "Табір №2, Олениця"
+        assert d.consent["share_location"] is True and d.consent["share_health"] is False
+        assert d.recipient == f"enquirer of {reference}"
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "disclose")) == 1
+
+    # The same facts shown again are not a new disclosure; a new consent is.
+    family.get("/family")
+    page = registrar.get(f"/records/{pid}")
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = registrar.form(f"/records/{pid}/consent", {"consent_inform_family": "on", "consent_share_location": "on",
+                                                   "consent_share_health": "on", "version": version})
+    assert r.status_code == 303
+    status = family.get("/family")
+    assert 'id="outcome-health"' in status.text
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Disclosure)) == 2
+    mailbox.wait_for(3)  # the change of what may be told is news
+
+
+def test_no_consent_discloses_nothing(engine: Engine, client_for, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    family = client_for(lang="uk")
+    reference, secret = file_request(family)
+    create_record(client_for("registrar"), RECORD)  # no consent recorded
+    confirm_first_candidate(client_for("caseworker"))
+    family.track(reference, secret)
+    status = family.get("/family")
+    assert "Ваш запит опрацьовується" in status.text
+    assert "Олениця" not in status.text and "полоні" not in status.text
+    assert 'action="/family/messages"' not in status.text
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Disclosure)) == 0
+        # Only the filing email: a confirmed match the family may not learn of is not announced.
+        kinds = list(s.scalars(select(Notification.kind)))
+    assert kinds == ["request_filed"]
+
+
+def test_death_is_told_as_the_registrar_decides(engine: Engine, client_for) -> None:  # type: ignore[no-untyped-def]
+    family = client_for(lang="en")
+    reference, secret = file_request(family)
+    registrar = client_for("registrar")
+    pid = create_record(registrar, {**RECORD, "status": "died", "status_date": "2022-04-02", "place": "Буча",
+                                    "consent_inform_family": "on"})
+    confirm_first_candidate(client_for("caseworker"))
+    family.track(reference, secret)
+    assert "being handled" in family.get("/family").text  # no decision yet: nothing is told
+    r = registrar.form(f"/records/{pid}/death-disclosure", {"disclose": "on"})
+    assert r.status_code == 303
+    page = family.get("/family").text
+    assert "has died" in page and "2022-04-02" in page and "Буча" not in page
+    registrar.form(f"/records/{pid}/death-disclosure", {"disclose": "on", "include_place": "on"})
+    assert "Буча" in family.get("/family").text
+
+
+def test_messages_are_reviewed_before_delivery(engine: Engine, client_for, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    family = client_for(lang="en")
+    reference, secret = file_request(family)
+    registrar = client_for("registrar")
+    pid = create_record(registrar, {**RECORD, "consent_inform_family": "on"})
+    caseworker = client_for("caseworker")
+    confirm_first_candidate(caseworker)
+    family.track(reference, secret)
+
+    r = family.form("/family/messages", {"body": "Мы живы, ждём тебя дома."})
+    assert r.status_code == 303
+    page = family.get("/family").text
+    assert "Мы живы" in page and "awaiting review" in page
+
+    queue = caseworker.get("/messages").text
+    mid = re.search(r'action="/messages/(\d+)/review"', queue).group(1)  # type: ignore[union-attr]
+    version = re.search(r'name="version" value="(\d+)"', queue).group(1)  # type: ignore[union-attr]
+    assert caseworker.form(f"/messages/{mid}/review", {"action": "approve", "version": version}).status_code == 303
+    assert "approved, awaiting delivery" in family.get("/family").text
+    assert caseworker.form(f"/messages/{mid}/delivered").status_code == 303
+    assert "delivered" in family.get("/family").text
+
+    # A message from the person: invisible to the family until a caseworker approves it.
+    r = registrar.form(f"/records/{pid}/messages", {"body": "Мама, я живий."})
+    assert r.status_code == 303
+    assert "я живий" not in family.get("/family").text
+    queue = caseworker.get("/messages").text
+    mid = re.search(r'action="/messages/(\d+)/review"', queue).group(1)  # type: ignore[union-attr]
+    # A rejection needs a reason.
+    assert caseworker.form(f"/messages/{mid}/review", {"action": "reject"}).status_code == 422
+    assert caseworker.form(f"/messages/{mid}/review", {"action": "approve"}).status_code == 303
+    assert "я живий" in family.get("/family").text
+
+    kinds = [m["Subject"] for m in mailbox.wait_for(4)]
+    assert len(kinds) == 4  # filed, match confirmed, message delivered, message received
