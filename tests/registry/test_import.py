@@ -182,3 +182,13 @@ def test_events_column_problems_are_named(cli, write) -> None:
     )
     result = cli("import", "registry", str(write("e.jsonl", rows)), "--source", "b", ok=False)
     assert "e.jsonl:1: events: event 1: unknown kind 'teleported'" in result.output
+
+
+def test_readme_documents_every_column() -> None:
+    from pathlib import Path
+
+    from kinlink.registry.fields import COLUMNS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [c for c in COLUMNS if f"`{c}`" not in readme]
+    assert not missing, f"README does not document: {missing}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def import_registry(
         "updated": report.updated,
         "unchanged": report.unchanged,
         "invalid": report.invalid,
+        "erased": report.erased,
         "errors": report.errors,
     }
     if json_output:
@@ -232,6 +234,70 @@ def records_show(
     for e in detail["events"]:
         events.add_row(e["date"] or "?", e["kind"], e["place"] or "", e["source"] or "")
     console.print(events)
+
+
+@records_app.command("erase")
+def records_erase(
+    ref: str = typer.Argument(..., help="kinlink id (42) or source:record_id"),
+    reason: str = typer.Option("on_request", "--reason", help="on_request, expired, duplicate, error ..."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Erase a record with its names, history and sightings, leaving a tombstone for partners."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        person = service.find_person(session, ref)
+        if person is None:
+            err_console.print(f"[red]No record '{ref}'.[/]")
+            raise typer.Exit(1)
+        if not yes and not typer.confirm(
+            f"Erase record {person.id} ({person.source.name}:{person.source_record_id})?"
+        ):
+            raise typer.Exit(1)
+        log = audit.AuditLog(session, state.who())
+        stone = service.erase_person(session, log, person, reason)
+        log.flush()
+        console.print(f"Erased {stone.source}:{stone.key}; a tombstone keeps only that, and why ({reason}).")
+
+
+@records_app.command("tombstones")
+def records_tombstones(json_output: bool = typer.Option(False, "--json")) -> None:
+    """What was erased, and when: for partners to erase their copies too."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        rows = [
+            {
+                "entity": t.entity,
+                "source": t.source,
+                "key": t.key,
+                "reason": t.reason,
+                "erased_at": t.erased_at.isoformat(),
+            }
+            for t in service.tombstones(session)
+        ]
+    if json_output:
+        print(json.dumps({"tombstones": rows}, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(rows)} tombstone(s)")
+    for col in ("entity", "source", "key", "reason", "erased_at"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*[r[c] for c in ("entity", "source", "key", "reason", "erased_at")])
+    console.print(table)
+
+
+def retention(
+    today: str = typer.Option(None, "--today", help="Run as of this date (YYYY-MM-DD; default: today)."),
+) -> None:
+    """Erase the records whose expiry_date has passed, leaving tombstones."""
+    as_of = date.fromisoformat(today) if today else date.today()
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        log = audit.AuditLog(session, state.who())
+        expired = service.expired_people(session, as_of)
+        for person in expired:
+            service.erase_person(session, log, person, "expired")
+        log.flush()
+    console.print(f"{len(expired)} expired record(s) erased as of {as_of.isoformat()}.")
 
 
 @export_app.command("registry")

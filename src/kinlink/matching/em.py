@@ -79,29 +79,56 @@ def _frequencies(vectors: np.ndarray, comps: Sequence[Comparison], weights: np.n
 
 
 def expectation_maximisation(
-    model: Model, vectors: np.ndarray, u: list[list[float]], iterations: int = 20, tol: float = 1e-4
+    model: Model,
+    vectors: np.ndarray,
+    u: list[list[float]],
+    use: Sequence[bool],
+    m_start: list[list[float]] | None = None,
+    iterations: int = 20,
+    tol: float = 1e-4,
+    lam: float = 0.05,
 ) -> tuple[list[list[float]], float, int]:
-    """m probabilities (and the share of matches) that best explain the candidate pairs, u held fixed."""
+    """m probabilities (and the share of matches) that best explain the pairs, u held fixed.
+
+    Only comparisons with use[k] take part: those the pairs were blocked on agree by construction, so
+    (as in Splink) they can tell nothing about m in this session and are left out of it.
+    """
     comps = model.comparisons
-    m = [[lv.m for lv in c.levels] for c in comps]
-    lam = 0.1
+    m = [list(x) for x in (m_start or [[lv.m for lv in c.levels] for c in comps])]
     it = 0
     for it in range(1, iterations + 1):
-        # E step: log-odds of each pair being a match.
         logit = np.full(len(vectors), math.log(lam / (1 - lam)))
         for k in range(len(comps)):
+            if not use[k]:
+                continue
             col = vectors[:, k]
             ratio = np.log(np.asarray(m[k]) / np.asarray(u[k]))
             logit += np.where(col >= 0, ratio[np.clip(col, 0, None)], 0.0)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
-        # M step.
-        new_m = _frequencies(vectors, comps, p)
+        estimated = _frequencies(vectors, comps, p)
+        new_m = [estimated[k] if use[k] and (vectors[:, k] >= 0).any() else m[k] for k in range(len(comps))]
         new_lam = float(min(max(p.mean(), 1e-6), 0.99))
         delta = max(abs(a - b) for mk, nk in zip(m, new_m, strict=True) for a, b in zip(mk, nk, strict=True))
         m, lam = new_m, new_lam
         if delta < tol:
             break
     return m, lam, it
+
+
+def same_birthday_pairs(index: CandidateIndex, rows: Sequence[int], per_row: int = 5) -> list[tuple[int, int]]:
+    """Pairs blocked on an exact date of birth (nothing about their names), for the names' m."""
+    lo, hi = index.birth_lo, index.birth_hi
+    exact = np.flatnonzero((lo == hi) & (lo != np.iinfo(np.int32).min))
+    order = exact[np.argsort(lo[exact], kind="stable")]
+    days = lo[order]
+    pairs = []
+    for row in rows:
+        if lo[row] != hi[row]:
+            continue
+        a, b = np.searchsorted(days, lo[row], "left"), np.searchsorted(days, lo[row], "right")
+        same = [int(x) for x in order[a:b][: per_row + 1] if x != row][:per_row]
+        pairs.extend((row, other) for other in same)
+    return pairs
 
 
 def estimate(
@@ -114,24 +141,42 @@ def estimate(
     seed: int = 1,
     index: CandidateIndex | None = None,
 ) -> Estimate:
-    """A new model version with m and u estimated from these records."""
+    """A new model version with m and u estimated from these records.
+
+    Two EM sessions, as Splink trains: pairs blocked on names estimate every other field's m; pairs
+    blocked on the date of birth estimate the names' m (and the rest again, starting from the first).
+    """
     index = index or CandidateIndex.build(model, records)
-    u = _frequencies(random_pair_vectors(index.scorer, records, random_pairs, seed), model.comparisons)
+    comps = model.comparisons
+    u = _frequencies(random_pair_vectors(index.scorer, records, random_pairs, seed), comps)
     rng = random.Random(seed)
     rows = rng.sample(range(len(records)), min(sample, len(records)))
-    vectors = candidate_pair_vectors(index, rows)
-    m, lam, its = expectation_maximisation(model, vectors, u, iterations)
-    comps = tuple(
+    is_name = [c.comparator == "name_part" for c in comps]
+    is_birth = [c.field == "birth" for c in comps]
+
+    by_name = candidate_pair_vectors(index, rows)
+    m1, lam1, it1 = expectation_maximisation(model, by_name, u, [not x for x in is_name], iterations=iterations)
+    by_birth = np.asarray(
+        [index.scorer.levels(index._prepared_row(a), index._prepared_row(b)) for a, b in same_birthday_pairs(index, rows)],
+        dtype=np.int16,
+    ).reshape(-1, len(comps))
+    m2, _lam2, it2 = expectation_maximisation(
+        model, by_birth, u, [not x for x in is_birth], m_start=m1, iterations=iterations, lam=0.01
+    )
+    # Names from the birth-blocked session, everything else from the name-blocked one.
+    m = [m2[k] if is_name[k] and len(by_birth) else m1[k] for k in range(len(comps))]
+    new_comps = tuple(
         replace(c, levels=tuple(replace(lv, m=round(m[k][li], 6), u=round(u[k][li], 8)) for li, lv in enumerate(c.levels)))
-        for k, c in enumerate(model.comparisons)
+        for k, c in enumerate(comps)
     )
     trained = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "records": len(records),
         "random_pairs": int(random_pairs),
-        "candidate_pairs": len(vectors),
-        "iterations": its,
+        "candidate_pairs": len(by_name),
+        "birth_pairs": len(by_birth),
+        "iterations": [it1, it2],
         "from_version": model.version,
     }
-    new = model.with_comparisons(comps, version=model.version + 1, trained=trained)
-    return Estimate(new, random_pairs, len(vectors), its, lam)
+    new = model.with_comparisons(new_comps, version=model.version + 1, trained=trained)
+    return Estimate(new, random_pairs, len(by_name), it1 + it2, lam1)

@@ -56,8 +56,12 @@ def _table() -> _Table:
                 heads.setdefault((cid, sex), form)
                 r = readings(form)
                 # A Western form is registered under its plausible readings only: its implausible
-                # ones would make unrelated spellings look like it.
-                for key in r.keys if r.script == CYRILLIC else r.likely:
+                # ones would make unrelated spellings look like it. Nor under a silent-h reading
+                # (Halina would become Alina).
+                keys = r.keys if r.script == CYRILLIC else r.likely
+                if r.script != CYRILLIC and "h" in form.lower():
+                    keys = tuple(k for k in keys if set(r.conventions_of(k)) - {"es", "it"})
+                for key in keys:
                     lst = by_key.setdefault(key, [])
                     if gf not in lst:
                         lst.append(gf)
@@ -129,7 +133,13 @@ def is_known_given_name(token: str) -> bool:
 
 
 def given_sex(token: str) -> str | None:
-    sexes = {g.sex for g in given_forms(token)}
+    """"m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
+    (Валентин is male even though French Valentine reads the same)."""
+    forms = given_forms(token)
+    low = token.strip(".").lower()
+    exact = [g for g in forms if g.form.lower() == low]
+    native = [g for g in forms if g.kind != "western"]
+    sexes = {g.sex for g in (exact or native or forms)}
     return sexes.pop() if len(sexes) == 1 else None
 
 

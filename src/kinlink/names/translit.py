@@ -4,10 +4,15 @@ A Cyrillic token has one reading. A Latin token is read once per romanisation or
 convention that could have produced it (German "ch" is х, English "ch" is ч, French "ch" is
 ш), so a token yields a small set of keys, each tagged with the conventions that gave it.
 
-The phonemic alphabet is lowercase ASCII plus: C = ч, S = ш, Z = ж, Q = щ, x = х, c = ц.
+The phonemic alphabet is lowercase ASCII plus: C = ч, S = ш, Z = ж, Q = щ, x = х, c = ц
+(and H, a Latin h read as г, which keys write as g).
 Keys then go through `normalise_key`, which removes the differences that romanisations and
-the Russian/Ukrainian/Belarusian orthographies disagree on but that never tell two names
-apart in practice (г/х/h, и/ы/і/й/y/j, е/є/э/ё, iotated vowels, doubled letters).
+the Russian/Ukrainian/Belarusian orthographies disagree on but that rarely tell two names
+apart (и/ы/і/й/y/j, е/є/э/ё, iotated vowels, doubled consonants, Russian г = Ukrainian г).
+
+A bare Latin "h" is read as г by the conventions that write х otherwise (English "kh",
+German/Polish/Czech "ch", French "kh") since there it can only be Ukrainian г (Oleh,
+Hryhoriy), and as х by those that write х as "h" (Romanian, ISO 9, GOST 7.79 B).
 """
 
 from __future__ import annotations
@@ -102,20 +107,20 @@ CONVENTIONS: tuple[Convention, ...] = (
         # GOST R 52535.1 (Russian passports 2006-2013) writes ц as "tc".
         "en", "English/passport",
         ("shch", "Q"), ("tch", "C"), ("kh", "x"), ("zh", "Z"), ("ch", "C"), ("sh", "S"),
-        ("ts", "c"), ("tz", "c"), ("tc", "c"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+        ("ts", "c"), ("tz", "c"), ("tc", "c"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "H"),
     ),
     _conv(
         "de", "German",
         ("schtsch", "Q"), ("tsch", "C"), ("dsch", "dZ"), ("sch", "S"), ("ch", "x"), ("sh", "S"),
         ("zh", "Z"), ("ts", "c"), ("tz", "c"), ("z", "c"), ("ß", "s"), ("ä", "e"), ("ö", "io"),
-        ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+        ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "H"),
     ),
     # German renders ж as "sch" and з as "s" too (Schukow, Sinowjew): a voiced reading.
     _conv(
         "de-v", "German",
         ("schtsch", "Q"), ("tsch", "C"), ("dsch", "dZ"), ("sch", "Z"), ("ch", "x"), ("ss", "s"),
         ("ß", "s"), (f"s(?=[{_V}])", "z"), ("ts", "c"), ("tz", "c"), ("z", "c"), ("ä", "e"),
-        ("ö", "io"), ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "x"),
+        ("ö", "io"), ("ü", "iu"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "H"),
     ),
     _conv(
         "fr", "French",
@@ -123,7 +128,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("ou", "u"), ("où", "u"), ("ts", "c"), ("tz", "c"), ("ss", "s"),
         (f"(?<=[{_V}])s(?=[{_V}])", "z"), ("gu(?=[eiéèyï])", "g"), ("g(?=[eiéèy])", "Z"),
         ("ç", "s"), ("c(?=[eiyéè])", "s"), ("c", "k"), ("x", "ks"), ("ï", "i"), ("ë", "io"),
-        ("[éèê]", "e"), ("h", "x"), ("ine$", "in"), ("off$", "ov"), ("eff$", "ev"),
+        ("[éèê]", "e"), ("h", "H"), ("ine$", "in"), ("off$", "ov"), ("eff$", "ev"),
     ),
     # French passports and consular documents (MVD order 310): no gu/ss spelling tricks, so
     # Boutiagine is Бутягин, not Бутяжин.
@@ -131,18 +136,18 @@ CONVENTIONS: tuple[Convention, ...] = (
         "fr-p", "French passport",
         ("chtch", "Q"), ("tch", "C"), ("ch", "S"), ("kh", "x"), ("j", "Z"), ("ou", "u"),
         ("ts", "c"), ("ss", "s"), ("c", "k"), ("x", "ks"), ("ï", "i"), ("ë", "io"),
-        ("[éèê]", "e"), ("h", "x"), ("ine$", "in"),
+        ("[éèê]", "e"), ("h", "H"), ("ine$", "in"),
     ),
     _conv(
         "pl", "Polish",
         ("szcz", "Q"), ("sz", "S"), ("cz", "C"), ("rz", "Z"), ("ż", "Z"), ("dż", "dZ"),
         ("ź", "z"), ("ch", "x"), ("ć", "c"), ("ś", "s"), ("ł", "l"), ("ó", "u"), ("ą", "on"),
-        ("ę", "en"), ("ń", "n"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "x"),
+        ("ę", "en"), ("ń", "n"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "H"),
     ),
     _conv(
         "cs", "Czech/Slovak",
         ("šč", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("ř", "r"), ("ě", "ie"),
-        ("ů", "u"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "x"),
+        ("ů", "u"), ("c", "c"), ("x", "ks"), ("j", "i"), ("h", "H"),
     ),
     _conv(
         "sci", "scholarly/ISO 9/GOST 7.79",
@@ -213,7 +218,7 @@ _NON_PHONEME = re.compile(r"[^a-zCSZQx]")
 _RUNS = re.compile(r"([^aeou])\1+")
 _I_BEFORE_E = re.compile(r"i(?=e)")
 _HUSHER_O = re.compile(r"([CSZ])o(va?)$")
-_FOLD = str.maketrans({"Q": "SC", "x": "g", "h": "g", "y": "i", "j": "i", "w": "v"})
+_FOLD = str.maketrans({"Q": "SC", "H": "g", "h": "g", "y": "i", "j": "i", "w": "v"})
 
 
 def _fold_leftovers(s: str) -> str:
@@ -240,7 +245,7 @@ def normalise_key(phonemes: str) -> str:
 # by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
 # "~" is a silent h (Spanish, Italian), as implausible after a consonant as к+х. French
 # renderings of Slavic names write h for г and х (Heorhiï), so French h is not silent here.
-_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][x~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
+_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][xH~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
 
 
 def implausibility(phonemes: str) -> int:
