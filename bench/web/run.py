@@ -88,10 +88,13 @@ class Stats:
         self.latency: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
 
-    def add(self, kind: str, seconds: float, ok: bool) -> None:
+        self.why: dict[str, int] = {}
+
+    def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
         self.latency.setdefault(kind, []).append(seconds * 1000)
         if not ok:
             self.errors[kind] = self.errors.get(kind, 0) + 1
+            self.why[f"{kind}: {why}"] = self.why.get(f"{kind}: {why}", 0) + 1
 
 
 async def family_client(base: str, creds: tuple[str, str], stats: Stats, go: asyncio.Event,
@@ -108,14 +111,16 @@ async def family_client(base: str, creds: tuple[str, str], stats: Stats, go: asy
             stats.add("family sign-in", 0, False)
         await signed_in.put(1)
         await go.wait()  # the steady state starts when every family has signed in
+        if think:  # spread the first requests, as users' clocks are
+            await asyncio.sleep(rnd.uniform(0, think))
         while time.perf_counter() < timing["stop"]:
             t = time.perf_counter()
             try:
                 r = await c.get("/family")
-                ok = r.status_code == 200 and "TR-" in r.text
-            except httpx.HTTPError:
-                ok = False
-            stats.add("status check", time.perf_counter() - t, ok)
+                ok, why = r.status_code == 200 and "TR-" in r.text, f"HTTP {r.status_code}"
+            except httpx.HTTPError as e:
+                ok, why = False, type(e).__name__
+            stats.add("status check", time.perf_counter() - t, ok, why)
             if think:
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
@@ -125,15 +130,17 @@ async def search_client(base: str, token: str, names: list[str], stats: Stats, g
     rnd = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60, headers={"authorization": f"Bearer {token}"}) as c:
         await go.wait()
+        if think:
+            await asyncio.sleep(rnd.uniform(0, think))
         while time.perf_counter() < timing["stop"]:
             q = rnd.choice(names)
             t = time.perf_counter()
             try:
                 r = await c.get("/api/v1/records", params={"q": q, "limit": 10})
-                ok = r.status_code == 200 and bool(r.json())
-            except (httpx.HTTPError, ValueError):
-                ok = False
-            stats.add("search", time.perf_counter() - t, ok)
+                ok, why = r.status_code == 200 and bool(r.json()), f"HTTP {r.status_code}"
+            except (httpx.HTTPError, ValueError) as e:
+                ok, why = False, type(e).__name__
+            stats.add("search", time.perf_counter() - t, ok, why)
             if think:
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
@@ -174,6 +181,7 @@ def main() -> None:
     names, families, token = setup(db_url, args.records, args.families)
 
     port = free_port()
+    log = open(Path(tmp.name) / "server.log", "w")  # noqa: SIM115 (open for the server's lifetime)
     env = {
         **os.environ,
         # The clients all come from 127.0.0.1: lift the per-address family limits for the benchmark only.
@@ -183,7 +191,7 @@ def main() -> None:
     }
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/kinlink"), "--db", db_url, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -204,6 +212,11 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
+        problems = [line for line in (Path(tmp.name) / "server.log").read_text().splitlines()
+                    if "Traceback" in line or "Error" in line]
+        if problems:
+            print("server errors:", *problems[:10], sep="\n  ")
         tmp.cleanup()
 
     print(f"\n{'kind':<16}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
@@ -215,6 +228,8 @@ def main() -> None:
             steady.extend(lat)
     errors = sum(v for k, v in stats.errors.items() if k != "family sign-in")
     rps = len(steady) / elapsed
+    for why, n in stats.why.items():
+        print(f"  error {why}: {n}")
     print(f"\nsearches + status checks: {len(steady)} requests, {rps:.0f}/s, p95 {pct(steady, 95):.1f} ms "
           f"(target < 100 ms), errors {errors}")
 

@@ -56,7 +56,11 @@ def candidate_pair_vectors(index: CandidateIndex, queries: Sequence[int], shortl
     """Comparison vectors of each sampled record against its shortlist (itself excluded)."""
     rows = []
     for row in queries:
-        for other in index.shortlist(index.record(row), shortlist).tolist():
+        rec = index.record(row)
+        # Shortlisted on the name alone: a shortlist ranked by birth too would make near birth dates look
+        # like evidence of a match.
+        blind = replace(rec, birth_date=None, birth_year_to=None, age=None, age_as_of=None, sex=None)
+        for other in index.shortlist(blind, shortlist).tolist():
             if other != row:
                 rows.append(index.scorer.levels(index._prepared_row(row), index._prepared_row(other)))
     return np.asarray(rows, dtype=np.int16).reshape(-1, len(index.model.comparisons))
