@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run demo test lint format bench-import clean
 
-run: $(STAMP)  ## install, then set up the embedded SQLite database with demo data
-	$(BIN)/kinlink demo
+run: $(STAMP)  ## install, set up the embedded SQLite database with demo data, start the web app
+	$(BIN)/kinlink demo --serve
 
-demo: run
+demo: $(STAMP)  ## the demo data only, no server
+	$(BIN)/kinlink demo
 
 test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts

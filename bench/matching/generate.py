@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pickle
 import random
-from itertools import accumulate
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import iuliia
@@ -27,8 +27,16 @@ from kinlink.matching.record import MatchRecord
 CACHE = Path("/tmp/kinlink_bench")
 
 RANKS = [
-    ("рядовой", 45), ("ефрейтор", 10), ("младший сержант", 10), ("сержант", 9), ("старший сержант", 6),
-    ("прапорщик", 4), ("лейтенант", 5), ("старший лейтенант", 5), ("капитан", 3), ("майор", 2),
+    ("рядовой", 45),
+    ("ефрейтор", 10),
+    ("младший сержант", 10),
+    ("сержант", 9),
+    ("старший сержант", 6),
+    ("прапорщик", 4),
+    ("лейтенант", 5),
+    ("старший лейтенант", 5),
+    ("капитан", 3),
+    ("майор", 2),
 ]
 _RANK_NAMES = [r for r, _ in RANKS]
 _RANK_W = list(accumulate(w for _, w in RANKS))
@@ -41,29 +49,69 @@ UNIT_KINDS = [
 ]
 SCHEMAS = [iuliia.WIKIPEDIA, iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.TELEGRAM, iuliia.MOSMETRO]
 DIMINUTIVES = {
-    "Александр": "Саша", "Алексей": "Алёша", "Дмитрий": "Дима", "Сергей": "Серёжа", "Николай": "Коля",
-    "Михаил": "Миша", "Владимир": "Вова", "Иван": "Ваня", "Евгений": "Женя", "Андрей": "Андрюша",
-    "Павел": "Паша", "Константин": "Костя", "Виктор": "Витя", "Анатолий": "Толя", "Василий": "Вася",
-    "Олександр": "Сашко", "Дмитро": "Дмитрик", "Микола": "Миколка", "Петро": "Петрик",
+    "Александр": "Саша",
+    "Алексей": "Алёша",
+    "Дмитрий": "Дима",
+    "Сергей": "Серёжа",
+    "Николай": "Коля",
+    "Михаил": "Миша",
+    "Владимир": "Вова",
+    "Иван": "Ваня",
+    "Евгений": "Женя",
+    "Андрей": "Андрюша",
+    "Павел": "Паша",
+    "Константин": "Костя",
+    "Виктор": "Витя",
+    "Анатолий": "Толя",
+    "Василий": "Вася",
+    "Олександр": "Сашко",
+    "Дмитро": "Дмитрик",
+    "Микола": "Миколка",
+    "Петро": "Петрик",
 }
 UK_TO_RU = {
-    "Олександр": "Александр", "Сергій": "Сергей", "Дмитро": "Дмитрий", "Микола": "Николай", "Андрій": "Андрей",
-    "Олексій": "Алексей", "Василь": "Василий", "Петро": "Пётр", "Іван": "Иван", "Юрій": "Юрий",
-    "Віктор": "Виктор", "Михайло": "Михаил", "Григорій": "Григорий", "Володимир": "Владимир",
-    "Євген": "Евгений", "Павло": "Павел", "Анатолій": "Анатолий", "Олег": "Олег",
+    "Олександр": "Александр",
+    "Сергій": "Сергей",
+    "Дмитро": "Дмитрий",
+    "Микола": "Николай",
+    "Андрій": "Андрей",
+    "Олексій": "Алексей",
+    "Василь": "Василий",
+    "Петро": "Пётр",
+    "Іван": "Иван",
+    "Юрій": "Юрий",
+    "Віктор": "Виктор",
+    "Михайло": "Михаил",
+    "Григорій": "Григорий",
+    "Володимир": "Владимир",
+    "Євген": "Евгений",
+    "Павло": "Павел",
+    "Анатолій": "Анатолий",
+    "Олег": "Олег",
 }
 HEAD_SHARE = 0.3  # of people carrying one of the few hundred commonest family names
 _SYL_A = [c + v for c in "бвгдзклмнпрстфхчш" for v in "аоуеи"]
 _SYL_B = [c + v + e for c in "бвгдзклмнпрст" for v in "аоуи" for e in ("", "н", "р", "л")]
 _SUFFIXES_M = ["ов", "ев", "ин", "ский", "енко", "ук", "чук", "ко", "ых"]
-_FEM = {"ов": "ова", "ев": "ева", "ин": "ина", "ский": "ская", "ых": "ых", "енко": "енко", "ук": "ук", "чук": "чук", "ко": "ко"}
+_FEM = {
+    "ов": "ова",
+    "ев": "ева",
+    "ин": "ина",
+    "ский": "ская",
+    "ых": "ых",
+    "енко": "енко",
+    "ук": "ук",
+    "чук": "чук",
+    "ко": "ко",
+}
 
 
 # The most common names first (as in Russian and Ukrainian statistics); the rest of Faker's list follows in a
 # seeded shuffle, so that the Zipf weights fall on plausible names rather than on alphabetical order.
 COMMON = {
-    "ru_family": "Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров Морозов Волков "
-    "Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов Андреев Макаров Никитин Захаров",
+    "ru_family": "Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров Морозов "
+    "Волков Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов Андреев Макаров "
+    "Никитин Захаров",
     "uk_family": "Мельник Шевченко Коваленко Бондаренко Бойко Ткаченко Кравченко Ковальчук Коваль Олійник "
     "Шевчук Поліщук Іваненко Ткачук Савченко Бондар Руденко Марченко Лисенко Мороз",
     "ru_m": "Александр Сергей Дмитрий Андрей Алексей Максим Евгений Иван Михаил Николай Владимир Денис Артём "
@@ -135,16 +183,25 @@ class Generator:
         self.region_w = _zipf(len(self.regions), 0.6)
 
     def _given_lists(self) -> dict[str, list[str]]:
-        return {"ru_m": self.ru_given_m, "ru_f": self.ru_given_f, "uk_m": self.uk_given_m, "uk_f": self.uk_given_f}
+        return {
+            "ru_m": self.ru_given_m,
+            "ru_f": self.ru_given_f,
+            "uk_m": self.uk_given_m,
+            "uk_f": self.uk_given_f,
+        }
 
     def person(self, pid: int) -> Person:
         rng = self.rng
         lang = "ru" if rng.random() < 0.75 else "uk"
         sex = "m" if rng.random() < 0.94 else "f"
         if rng.random() < HEAD_SHARE:
-            family = _draw(rng, *((self.ru_head, self.ru_head_w) if lang == "ru" else (self.uk_head, self.uk_head_w)))
+            family = _draw(
+                rng, *((self.ru_head, self.ru_head_w) if lang == "ru" else (self.uk_head, self.uk_head_w))
+            )
         else:
-            family = _draw(rng, *((self.ru_tail, self.ru_tail_w) if lang == "ru" else (self.uk_tail, self.uk_tail_w)))
+            family = _draw(
+                rng, *((self.ru_tail, self.ru_tail_w) if lang == "ru" else (self.uk_tail, self.uk_tail_w))
+            )
         if sex == "f":
             for m, f in _FEM.items():
                 if family.endswith(m):
@@ -156,17 +213,28 @@ class Generator:
         patronymic = _draw(rng, patr_list, self.w_patr[lang])
         if sex == "f":
             patronymic = (
-                patronymic.replace("ович", "овна").replace("евич", "евна").replace("ьич", "ьинична").replace("ич", "івна")
+                patronymic.replace("ович", "овна")
+                .replace("евич", "евна")
+                .replace("ьич", "ьинична")
+                .replace("ич", "івна")
             )
         year = int(min(2004, max(1962, rng.gauss(1991, 7.5))))
         birth = date(year, 1, 1) + timedelta(days=rng.randrange(365))
         return Person(
-            pid=pid, lang=lang, sex=sex, family=family, given=given, patronymic=patronymic, birth=birth,
-            region=_draw(rng, self.regions, self.region_w), unit_number=rng.randrange(1, 400),
+            pid=pid,
+            lang=lang,
+            sex=sex,
+            family=family,
+            given=given,
+            patronymic=patronymic,
+            birth=birth,
+            region=_draw(rng, self.regions, self.region_w),
+            unit_number=rng.randrange(1, 400),
             unit_kind=rng.randrange(len(UNIT_KINDS)),
             rank=_draw(rng, _RANK_NAMES, _RANK_W),
             service_number=f"{rng.choice('ABCEHKMOPTX')}{rng.choice('ABCEHKMOPTX')}-{rng.randrange(10**6):06d}"
-            if rng.random() < 0.6 else None,
+            if rng.random() < 0.6
+            else None,
         )
 
     # --- how a registry writes a person ----------------------------------------------------------------

@@ -45,8 +45,8 @@ def metrics(predicted: list[int | None], truth: list[int | None]) -> dict[str, f
 
 def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: bool) -> dict:
     import numpy as np
-
     from generate import dataset, strip_request
+
     from kinlink.matching.index import CandidateIndex
     from kinlink.matching.model import load_model
 
@@ -72,8 +72,12 @@ def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: b
         t = time.perf_counter()
         index.search(q, limit=10)
         lat.append((time.perf_counter() - t) * 1000)
-    out["latency_ms"] = {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
-                         "p99": float(np.percentile(lat, 99)), "max": float(max(lat))}
+    out["latency_ms"] = {
+        "p50": float(np.percentile(lat, 50)),
+        "p95": float(np.percentile(lat, 95)),
+        "p99": float(np.percentile(lat, 99)),
+        "max": float(max(lat)),
+    }
 
     t = time.perf_counter()
     predicted = []
@@ -154,9 +158,8 @@ def run_splink(n_records: int, n_requests: int) -> dict:
     import duckdb
     import pyarrow as pa
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
     from generate import dataset
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     ds = dataset(n_records, n_requests)
     out: dict = {}
@@ -230,8 +233,18 @@ def run_splink(n_records: int, n_requests: int) -> dict:
 
 
 def child(engine: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", engine, "--records", str(args.records), "--requests",
-           str(args.requests), "--processes", str(args.processes)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        engine,
+        "--records",
+        str(args.records),
+        "--requests",
+        str(args.requests),
+        "--processes",
+        str(args.processes),
+    ]
     if args.no_fields:
         cmd.append("--no-fields")
     res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -262,9 +275,11 @@ def main() -> None:
     t = time.perf_counter()
     ds = dataset(args.records, args.requests)
     namesakes = _namesakes(ds)
-    print(f"data: {args.records:,} registry records, {args.requests:,} requests "
-          f"({sum(t is not None for t in ds.truth):,} about someone in the registry); "
-          f"generated/loaded in {time.perf_counter() - t:.1f}s")
+    print(
+        f"data: {args.records:,} registry records, {args.requests:,} requests "
+        f"({sum(t is not None for t in ds.truth):,} about someone in the registry); "
+        f"generated/loaded in {time.perf_counter() - t:.1f}s"
+    )
     print(f"  people with a namesake (same family and given name) born within a year: {namesakes:.1%}")
     del ds
 
@@ -273,20 +288,30 @@ def main() -> None:
         print("kinlink failed:\n" + k["error"])
         return
     print("\nkinlink")
-    print(f"  index build: {k['build_s']:.1f}s; RSS {k['rss_before_build_mib']:.0f} MiB before, "
-          f"{k['rss_after_build_mib']:.0f} MiB after; peak RSS of the process {k['peak_rss_mib']:.0f} MiB")
+    print(
+        f"  index build: {k['build_s']:.1f}s; RSS {k['rss_before_build_mib']:.0f} MiB before, "
+        f"{k['rss_after_build_mib']:.0f} MiB after; peak RSS of the process {k['peak_rss_mib']:.0f} MiB"
+    )
     lat = k["latency_ms"]
-    print(f"  single query (in process, 1000 queries): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, "
-          f"p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms")
+    print(
+        f"  single query (in process, 1000 queries): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, "
+        f"p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms"
+    )
     b = k["batch"]
-    print(f"  batch of {args.requests:,} requests ({args.processes} processes): {k['batch_s']:.1f}s; "
-          f"precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+    print(
+        f"  batch of {args.requests:,} requests ({args.processes} processes): {k['batch_s']:.1f}s; "
+        f"precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}"
+    )
     if "fields" in k:
-        print(f"  what each field adds ({k['fields_requests']:,} requests with every field known, 1 in 5 about "
-              "someone not in the registry):")
+        print(
+            f"  what each field adds ({k['fields_requests']:,} requests with every field known, 1 in 5 about "
+            "someone not in the registry):"
+        )
         for row in k["fields"]:
-            print(f"    {row['stage']:<24} precision {row['precision']:.4f}  recall {row['recall']:.4f}  "
-                  f"F1 {row['f1']:.4f}")
+            print(
+                f"    {row['stage']:<24} precision {row['precision']:.4f}  recall {row['recall']:.4f}  "
+                f"F1 {row['f1']:.4f}"
+            )
 
     if not args.no_splink:
         s = child("splink", args)
@@ -295,12 +320,17 @@ def main() -> None:
             return
         b = s["batch"]
         print("\nSplink 5 + DuckDB (2 threads), same data")
-        print(f"  prepare {s['prepare_s']:.1f}s, train {s['train_s']:.1f}s, predict_between {s['predict_s']:.1f}s "
-              f"({s['pairs_scored']:,} pairs above 0.01); total {s['total_s']:.1f}s; "
-              f"peak RSS {s['peak_rss_mib']:.0f} MiB")
+        print(
+            f"  prepare {s['prepare_s']:.1f}s, train {s['train_s']:.1f}s, "
+            f"predict_between {s['predict_s']:.1f}s "
+            f"({s['pairs_scored']:,} pairs above 0.01); total {s['total_s']:.1f}s; "
+            f"peak RSS {s['peak_rss_mib']:.0f} MiB"
+        )
         print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
-        print(f"\nside by side: kinlink batch {k['batch_s']:.1f}s (+ index {k['build_s']:.1f}s) F1 "
-              f"{k['batch']['f1']:.4f} | Splink {s['total_s']:.1f}s F1 {b['f1']:.4f}")
+        print(
+            f"\nside by side: kinlink batch {k['batch_s']:.1f}s (+ index {k['build_s']:.1f}s) F1 "
+            f"{k['batch']['f1']:.4f} | Splink {s['total_s']:.1f}s F1 {b['f1']:.4f}"
+        )
 
 
 def _namesakes(ds) -> float:  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.registry.data import generate  # noqa: E402
+
 from kinlink.registry import service  # noqa: E402
 from kinlink.store import schema  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
@@ -65,12 +66,15 @@ def setup(db_url: str, n_records: int, n_families: int) -> tuple[list[str], list
         families = []
         for i in range(n_families):
             req, secret = request_service.create_request(
-                s, "bench", request_service.SoughtPerson(full_name=names[i % len(names)]),
+                s,
+                "bench",
+                request_service.SoughtPerson(full_name=names[i % len(names)]),
                 request_service.Enquirer(name=f"Enquirer {i}"),
             )
             families.append((req.reference, secret))
         user = accounts.find_user(s, "bench-caseworker") or accounts.create_user(
-            s, "bench", "bench-caseworker", "bench-caseworker-pass", "caseworker")
+            s, "bench", "bench-caseworker", "bench-caseworker-pass", "caseworker"
+        )
         _row, token = accounts.create_token(s, "bench", user.id, "bench")
     engine.dispose()
     return names, families, token
@@ -80,7 +84,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Stats:
@@ -97,8 +101,16 @@ class Stats:
             self.why[f"{kind}: {why}"] = self.why.get(f"{kind}: {why}", 0) + 1
 
 
-async def family_client(base: str, creds: tuple[str, str], stats: Stats, go: asyncio.Event,
-                        signed_in: asyncio.Queue, timing: dict[str, float], think: float, seed: int) -> None:
+async def family_client(
+    base: str,
+    creds: tuple[str, str],
+    stats: Stats,
+    go: asyncio.Event,
+    signed_in: asyncio.Queue,
+    timing: dict[str, float],
+    think: float,
+    seed: int,
+) -> None:
     rnd = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         try:
@@ -125,10 +137,20 @@ async def family_client(base: str, creds: tuple[str, str], stats: Stats, go: asy
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
 
-async def search_client(base: str, token: str, names: list[str], stats: Stats, go: asyncio.Event,
-                        timing: dict[str, float], think: float, seed: int) -> None:
+async def search_client(
+    base: str,
+    token: str,
+    names: list[str],
+    stats: Stats,
+    go: asyncio.Event,
+    timing: dict[str, float],
+    think: float,
+    seed: int,
+) -> None:
     rnd = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers={"authorization": f"Bearer {token}"}) as c:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, headers={"authorization": f"Bearer {token}"}
+    ) as c:
         await go.wait()
         if think:
             await asyncio.sleep(rnd.uniform(0, think))
@@ -145,17 +167,29 @@ async def search_client(base: str, token: str, names: list[str], stats: Stats, g
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
 
-async def run_clients(base: str, names: list[str], families: list[tuple[str, str]], token: str,
-                      clients: int, seconds: float, think: float) -> tuple[Stats, float]:
+async def run_clients(
+    base: str,
+    names: list[str],
+    families: list[tuple[str, str]],
+    token: str,
+    clients: int,
+    seconds: float,
+    think: float,
+) -> tuple[Stats, float]:
     stats = Stats()
     n_family = clients // 2
     go, signed_in = asyncio.Event(), asyncio.Queue()
     timing = {"stop": 0.0}
-    tasks = [asyncio.create_task(family_client(base, families[i % len(families)], stats, go, signed_in, timing, think,
-                                               i))
-             for i in range(n_family)]
-    tasks += [asyncio.create_task(search_client(base, token, names, stats, go, timing, think, i))
-              for i in range(clients - n_family)]
+    tasks = [
+        asyncio.create_task(
+            family_client(base, families[i % len(families)], stats, go, signed_in, timing, think, i)
+        )
+        for i in range(n_family)
+    ]
+    tasks += [
+        asyncio.create_task(search_client(base, token, names, stats, go, timing, think, i))
+        for i in range(clients - n_family)
+    ]
     for _ in range(n_family):
         await signed_in.get()
     started = time.perf_counter()
@@ -169,11 +203,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=200)
-    ap.add_argument("--families", type=int, default=20, help="distinct tracing requests the family clients use")
+    ap.add_argument(
+        "--families", type=int, default=20, help="distinct tracing requests the family clients use"
+    )
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--db", help="database URL (default: a temporary SQLite file)")
-    ap.add_argument("--think", type=float, default=0.0,
-                    help="mean pause of each client between requests, in seconds (0: back to back, the worst case)")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean pause of each client between requests, in seconds (0: back to back, the worst case)",
+    )
     args = ap.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="kinlink-bench-web-")
@@ -190,8 +230,19 @@ def main() -> None:
         "KINLINK_SECRET_KEY": "bench",
     }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/kinlink"), "--db", db_url, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log,
+        [
+            str(ROOT / ".venv/bin/kinlink"),
+            "--db",
+            db_url,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -205,16 +256,23 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        print(f"server up at {base}; {args.clients} clients ({args.clients // 2} families, "
-              f"{args.clients - args.clients // 2} searching) for {args.seconds:.0f} s, think time {args.think} s")
-        stats, elapsed = asyncio.run(run_clients(base, names, families, token, args.clients, args.seconds,
-                                                   args.think))
+        print(
+            f"server up at {base}; {args.clients} clients ({args.clients // 2} families, "
+            f"{args.clients - args.clients // 2} searching) for {args.seconds:.0f} s, "
+            f"think time {args.think} s"
+        )
+        stats, elapsed = asyncio.run(
+            run_clients(base, names, families, token, args.clients, args.seconds, args.think)
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)
         log.close()
-        problems = [line for line in (Path(tmp.name) / "server.log").read_text().splitlines()
-                    if "Traceback" in line or "Error" in line]
+        problems = [
+            line
+            for line in (Path(tmp.name) / "server.log").read_text().splitlines()
+            if "Traceback" in line or "Error" in line
+        ]
         if problems:
             print("server errors:", *problems[:10], sep="\n  ")
         tmp.cleanup()
@@ -222,16 +280,21 @@ def main() -> None:
     print(f"\n{'kind':<16}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     steady: list[float] = []
     for kind, lat in stats.latency.items():
-        print(f"{kind:<16}{len(lat):>9}{stats.errors.get(kind, 0):>8}{statistics.median(lat) if lat else 0:>9.1f}"
-              f"{pct(lat, 95):>9.1f}{pct(lat, 99):>9.1f}")
+        print(
+            f"{kind:<16}{len(lat):>9}{stats.errors.get(kind, 0):>8}"
+            f"{statistics.median(lat) if lat else 0:>9.1f}"
+            f"{pct(lat, 95):>9.1f}{pct(lat, 99):>9.1f}"
+        )
         if kind != "family sign-in":
             steady.extend(lat)
     errors = sum(v for k, v in stats.errors.items() if k != "family sign-in")
     rps = len(steady) / elapsed
     for why, n in stats.why.items():
         print(f"  error {why}: {n}")
-    print(f"\nsearches + status checks: {len(steady)} requests, {rps:.0f}/s, p95 {pct(steady, 95):.1f} ms "
-          f"(target < 100 ms), errors {errors}")
+    print(
+        f"\nsearches + status checks: {len(steady)} requests, {rps:.0f}/s, p95 {pct(steady, 95):.1f} ms "
+        f"(target < 100 ms), errors {errors}"
+    )
 
 
 if __name__ == "__main__":

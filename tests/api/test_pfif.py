@@ -65,7 +65,9 @@ def test_import_maps_persons_and_statuses(engine: Engine) -> None:
     with Session(engine) as s:
         src = s.scalar(select(Source).where(Source.name == "pfif:finder.example.org"))
         assert src is not None and src.kind == "partner"
-        p1 = records.get_person(s, s.scalar(select(Person.id).where(Person.source_record_id == "finder.example.org/p.1")))
+        p1 = records.get_person(
+            s, s.scalar(select(Person.id).where(Person.source_record_id == "finder.example.org/p.1"))
+        )
         assert p1.status == "missing" and p1.birth_date == "1990-05" and p1.sex == "m"
         assert [(e.kind, e.date, e.place) for e in p1.events] == [("missing", "2024-03-02", "Бахмут")]
         assert [n.full_name for n in p1.names] == ["Гнатюк Василь Петрович", "Hnatiuk Vasyl"]
@@ -81,7 +83,7 @@ def test_import_maps_persons_and_statuses(engine: Engine) -> None:
         'xmlns:pfif="http://zesty.ca/pfif/1.4"><pfif:person><pfif:full_name>&e;</pfif:full_name>'
         "</pfif:person></pfif:pfif>",
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-        "<pfif:pfif xmlns:pfif=\"http://zesty.ca/pfif/1.4\"><pfif:note><pfif:text>&b;</pfif:text></pfif:note>"
+        '<pfif:pfif xmlns:pfif="http://zesty.ca/pfif/1.4"><pfif:note><pfif:text>&b;</pfif:text></pfif:note>'
         "</pfif:pfif>",
         "<pfif>not closed",
         '<other xmlns="http://example.org/"/>',
@@ -94,11 +96,29 @@ def test_hostile_or_wrong_xml_is_refused(hostile: str) -> None:
 
 def test_export_respects_consent(engine: Engine) -> None:
     with unit_of_work(engine) as s:
-        records.create_record(s, "t", {"full_name": "Согласен Иван", "status": "captured", "place": "Курск",
-                                       "consent_inform_family": True, "consent_share_location": False})
+        records.create_record(
+            s,
+            "t",
+            {
+                "full_name": "Согласен Иван",
+                "status": "captured",
+                "place": "Курск",
+                "consent_inform_family": True,
+                "consent_share_location": False,
+            },
+        )
         records.create_record(s, "t", {"full_name": "Несогласен Пётр", "status": "captured"})
-        records.create_record(s, "t", {"full_name": "Раненый Павел", "status": "wounded", "place": "Курск",
-                                       "consent_inform_family": True, "consent_share_location": True})
+        records.create_record(
+            s,
+            "t",
+            {
+                "full_name": "Раненый Павел",
+                "status": "wounded",
+                "place": "Курск",
+                "consent_inform_family": True,
+                "consent_share_location": True,
+            },
+        )
     root = ElementTree.fromstring(pfif.export_xml(engine, "t"))
     names = [p.findtext("pfif:full_name", namespaces=NS) for p in root.findall("pfif:person", NS)]
     assert names == ["Согласен Иван", "Раненый Павел"]
@@ -119,7 +139,9 @@ def test_pfif_over_api_and_cli(engine: Engine, db_url: str, server, staff, tmp_p
     with unit_of_work(engine) as s:
         token = accounts.create_token(s, "t", accounts.find_user(s, staff["registrar"][0]).id, "pfif")[1]
     h = {"authorization": f"Bearer {token}"}
-    r = httpx.post(server.url + "/api/v1/pfif", content=DOC.encode(), headers={**h, "content-type": "application/xml"})
+    r = httpx.post(
+        server.url + "/api/v1/pfif", content=DOC.encode(), headers={**h, "content-type": "application/xml"}
+    )
     assert r.status_code == 200 and r.json()["created"] == 2, r.text
     bad = httpx.post(server.url + "/api/v1/pfif", content=b"<x", headers=h)
     assert bad.status_code == 422 and "XML" in bad.json()["error"]["message"]

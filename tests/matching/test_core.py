@@ -57,7 +57,9 @@ def _scorer(records: list[MatchRecord]) -> Scorer:
 
 
 def test_paktishev_request_scores_high_with_reasons_per_field() -> None:
-    record = MatchRecord(1, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27")
+    record = MatchRecord(
+        1, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27"
+    )
     query = MatchRecord(None, "Пактышев Леонид Андреевич", birth_date="1993")
     s = _scorer([record])
     scored = s.score(s.prepare(query), s.prepare(record))
@@ -82,7 +84,9 @@ def test_a_different_birth_year_outweighs_a_shared_common_name() -> None:
 
 
 def test_a_rare_family_name_is_stronger_evidence_than_a_common_one() -> None:
-    common = [MatchRecord(i, f"Иванов {g} Петрович") for i, g in enumerate(["Иван", "Олег", "Пётр", "Павел"] * 50)]
+    common = [
+        MatchRecord(i, f"Иванов {g} Петрович") for i, g in enumerate(["Иван", "Олег", "Пётр", "Павел"] * 50)
+    ]
     rare = MatchRecord(999, "Пактышев Олег Петрович")
     s = _scorer([*common, rare])
     w_common = s.score(s.prepare(MatchRecord(None, "Иванов Олег")), s.prepare(common[1])).explanation()
@@ -101,8 +105,14 @@ def _population() -> list[MatchRecord]:
         for g in givens:
             for year in (1985, 1990, 1995, 2000):
                 n += 1
-                people.append(MatchRecord(n, f"{f} {g} Сергеевич", sex="m", birth_date=f"{year}-0{n % 9 + 1}-1{n % 9}"))
-    people.append(MatchRecord(500, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27"))
+                people.append(
+                    MatchRecord(n, f"{f} {g} Сергеевич", sex="m", birth_date=f"{year}-0{n % 9 + 1}-1{n % 9}")
+                )
+    people.append(
+        MatchRecord(
+            500, "ПАКТЫШЕВ Леонид Андреевич", ("Leonid Paktishev",), sex="m", age=28, age_as_of="2022-02-27"
+        )
+    )
     people.append(MatchRecord(501, "Пактусов Леонид Андреевич", sex="m", birth_date="1971-05-05"))
     return people
 
@@ -134,9 +144,14 @@ def test_index_found_by_service_number_alone() -> None:
 
 def test_batch_and_single_query_give_the_same_answers() -> None:
     index = CandidateIndex.build(MODEL, _population())
-    queries = [MatchRecord(None, f"{f} Сергей", birth_date="1990") for f in ("Иванов", "Попов", "Пактышев")] * 100
+    queries = [
+        MatchRecord(None, f"{f} Сергей", birth_date="1990") for f in ("Иванов", "Попов", "Пактышев")
+    ] * 100
     single = [[(h.record.id, h.scored.probability) for h in index.search(q, limit=3)] for q in queries]
-    batch = [[(h.record.id, h.scored.probability) for h in hits] for hits in index.search_many(queries, limit=3, processes=2)]
+    batch = [
+        [(h.record.id, h.scored.probability) for h in hits]
+        for hits in index.search_many(queries, limit=3, processes=2)
+    ]
     assert batch == single
 
 
@@ -156,3 +171,22 @@ def test_clusters_follow_strong_links_and_respect_rejections() -> None:
     assert frozenset({5, 6}) in got
     assert frozenset({7, 9}) in got
     assert not any({7, 8} <= set(m) for m in got)
+
+
+def test_pruned_search_returns_what_scoring_every_candidate_would() -> None:
+    index = CandidateIndex.build(MODEL, _population())
+    queries = [
+        MatchRecord(None, "Иванов Сергей", birth_date="1990-03-13"),
+        MatchRecord(None, "Smirnov Aleksandr", birth_date="1995"),
+        MatchRecord(None, "Кузнецов Андрей Сергеевич"),
+        MatchRecord(None, "Пактышев Леонид", age=28, age_as_of="2022-02-27"),
+    ]
+    for q in queries:
+        for limit in (1, 3):
+            rows = index.shortlist(q, 30).tolist()
+            prepared = index.scorer.prepare(q)
+            full = sorted(
+                ((index.score_rows_for(prepared, r).weight, r) for r in rows), key=lambda t: (-t[0], t[1])
+            )[:limit]
+            got = [(h.scored.weight, h.row) for h in index.search(q, limit=limit)]
+            assert got == full

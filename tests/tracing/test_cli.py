@@ -20,14 +20,20 @@ def _run(db_url: str, *args: str) -> str:
 
 def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     _run(db_url, "demo")
-    out = json.loads(_run(db_url, "search", "Пактышев Леонид Андреевич", "--born", "1993", "--json", "--limit", "3"))
+    out = json.loads(
+        _run(db_url, "search", "Пактышев Леонид Андреевич", "--born", "1993", "--json", "--limit", "3")
+    )
     assert out["query"]["birth_date"] == "1993"
     top = out["candidates"][0]
     assert top["source_record_id"] == "RU-0000" and 0.5 <= top["score"] <= 1
     assert set(top) == {"record_id", "source_record_id", "name", "score", "explanation"}
-    assert [c["score"] for c in out["candidates"]] == sorted((c["score"] for c in out["candidates"]), reverse=True)
+    assert [c["score"] for c in out["candidates"]] == sorted(
+        (c["score"] for c in out["candidates"]), reverse=True
+    )
 
-    aged = json.loads(_run(db_url, "search", "Leonid Paktishev", "--age", "28", "--as-of", "2022-02-27", "--json"))
+    aged = json.loads(
+        _run(db_url, "search", "Leonid Paktishev", "--age", "28", "--as-of", "2022-02-27", "--json")
+    )
     assert aged["candidates"][0]["source_record_id"] == "RU-0000"
     assert aged["candidates"][0]["explanation"]["birth"]["level"] == "same_year"
 
@@ -43,8 +49,19 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     assert lines[2]["candidates"] == []
 
     made = json.loads(
-        _run(db_url, "request", "add", "Пактышев Леонид Андреевич", "--born", "1993", "--enquirer", "Ольга",
-             "--relationship", "sister", "--json")
+        _run(
+            db_url,
+            "request",
+            "add",
+            "Пактышев Леонид Андреевич",
+            "--born",
+            "1993",
+            "--enquirer",
+            "Ольга",
+            "--relationship",
+            "sister",
+            "--json",
+        )
     )
     assert made["reference"].startswith("TR-") and made["secret"] and made["state"] == "candidates"
     shown = json.loads(_run(db_url, "request", "show", made["reference"], "--json"))
@@ -59,7 +76,9 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     assert first["requests"] == 1
 
     cid, version = listed[0]["id"], listed[0]["version"]
-    stale = runner.invoke(app, ["--db", db_url, "candidates", "decide", str(cid), "confirmed", "--version", str(version + 5)])
+    stale = runner.invoke(
+        app, ["--db", db_url, "candidates", "decide", str(cid), "confirmed", "--version", str(version + 5)]
+    )
     assert stale.exit_code != 0
     _run(db_url, "candidates", "decide", str(cid), "confirmed", "--version", str(version))
     shown = json.loads(_run(db_url, "request", "show", made["reference"], "--json"))

@@ -42,7 +42,9 @@ def _import_rows(engine: Engine, tmp_path: Path, source: str, rows: list[dict]) 
     with unit_of_work(engine) as s:
         ids = {
             p.source_record_id: p.id
-            for p in s.scalars(select(Person).where(Person.source_record_id.in_([r["record_id"] for r in rows])))
+            for p in s.scalars(
+                select(Person).where(Person.source_record_id.in_([r["record_id"] for r in rows]))
+            )
         }
     return [ids[r["record_id"]] for r in rows]
 
@@ -57,7 +59,9 @@ def _request(engine: Engine, sought: SoughtPerson) -> tuple[int, str, str]:
 def _candidates(engine: Engine, request_id: int) -> list[tuple[str, float, dict, str]]:
     with unit_of_work(engine) as s:
         rows = cands.list_candidates(s, request_id=request_id)
-        return [(s.get(Person, c.person_id).source_record_id, c.probability, c.explanation, c.state) for c in rows]  # type: ignore[union-attr]
+        return [
+            (s.get(Person, c.person_id).source_record_id, c.probability, c.explanation, c.state) for c in rows
+        ]  # type: ignore[union-attr]
 
 
 def test_paktishev_found_from_a_request_with_a_birth_year(engine: Engine) -> None:
@@ -107,7 +111,9 @@ def test_a_new_record_is_matched_against_open_requests(engine: Engine, tmp_path:
     rid, _, _ = _request(engine, SoughtPerson("Кравчук Тарас Петрович", birth_date="1991", sex="m"))
     assert _candidates(engine, rid) == []
     [pid] = _import_rows(
-        engine, tmp_path, "camp-list",
+        engine,
+        tmp_path,
+        "camp-list",
         [{"record_id": "C-1", "full_name": "КРАВЧУК Тарас Петрович", "sex": "m", "birth_date": "1991-05-05"}],
     )
     with unit_of_work(engine) as s:
@@ -119,19 +125,38 @@ def test_a_new_record_is_matched_against_open_requests(engine: Engine, tmp_path:
         assert s.get(TracingRequest, rid).state == "candidates"  # type: ignore[union-attr]
 
 
-def test_namesakes_stay_apart_and_one_person_from_two_sources_is_clustered(engine: Engine, tmp_path: Path) -> None:
+def test_namesakes_stay_apart_and_one_person_from_two_sources_is_clustered(
+    engine: Engine, tmp_path: Path
+) -> None:
     a = _import_rows(
-        engine, tmp_path, "registry-a",
+        engine,
+        tmp_path,
+        "registry-a",
         [
             {"record_id": "A-1", "full_name": "Иванов Иван Иванович", "sex": "m", "birth_date": "1980-03-01"},
             {"record_id": "A-2", "full_name": "Иванов Иван Иванович", "sex": "m", "birth_date": "1990-07-12"},
-            {"record_id": "A-3", "full_name": "Петренко Олег Миколайович", "sex": "m", "birth_date": "1985-04-04",
-             "unit": "74-я отдельная мотострелковая бригада"},
+            {
+                "record_id": "A-3",
+                "full_name": "Петренко Олег Миколайович",
+                "sex": "m",
+                "birth_date": "1985-04-04",
+                "unit": "74-я отдельная мотострелковая бригада",
+            },
         ],
     )
     b = _import_rows(
-        engine, tmp_path, "press",
-        [{"record_id": "P-1", "full_name": "Oleh Petrenko", "sex": "m", "birth_date": "1985-04-04", "unit": "74 ОМСБр"}],
+        engine,
+        tmp_path,
+        "press",
+        [
+            {
+                "record_id": "P-1",
+                "full_name": "Oleh Petrenko",
+                "sex": "m",
+                "birth_date": "1985-04-04",
+                "unit": "74 ОМСБр",
+            }
+        ],
     )
     with unit_of_work(engine) as s:
         matching.match_new_records(s, ACTOR, a + b)

@@ -19,8 +19,12 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture
 def settings(mailbox: Mailbox) -> Settings:
-    return Settings(secret_key="test-secret", smtp_host="127.0.0.1", smtp_port=mailbox.port,
-                    base_url="http://kinlink.test")
+    return Settings(
+        secret_key="test-secret",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        base_url="http://kinlink.test",
+    )
 
 
 @pytest.fixture

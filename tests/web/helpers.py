@@ -29,7 +29,9 @@ class Client(httpx.Client):
     """A browser-like client: keeps cookies, finds the CSRF token of the page it last opened."""
 
     def __init__(self, base_url: str, lang: str = "en") -> None:
-        super().__init__(base_url=base_url, headers={"accept-language": lang}, follow_redirects=False, timeout=30)
+        super().__init__(
+            base_url=base_url, headers={"accept-language": lang}, follow_redirects=False, timeout=30
+        )
         self._csrf: str | None = None
 
     def csrf(self) -> str:
@@ -58,7 +60,7 @@ class Mailbox:
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"

@@ -12,8 +12,16 @@ import pytest
 playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("KINLINK_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [
@@ -40,9 +48,11 @@ def test_family_registrar_caseworker_in_a_browser(server, staff, mailbox) -> Non
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
+
             def context(locale: str):  # type: ignore[no-untyped-def]
-                return browser.new_context(locale=locale, java_script_enabled=False,
-                                           extra_http_headers={"Accept-Language": locale})
+                return browser.new_context(
+                    locale=locale, java_script_enabled=False, extra_http_headers={"Accept-Language": locale}
+                )
 
             # 1. The family, in Russian, without an account.
             family = context("ru-RU").new_page()

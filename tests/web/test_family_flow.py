@@ -58,8 +58,10 @@ def confirm_first_candidate(caseworker: Client) -> None:
     page = caseworker.get(f"/candidates/{cid.group(1)}")
     assert page.status_code == 200
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = caseworker.form(f"/candidates/{cid.group(1)}/decision",
-                        {"decision": "confirmed", "reason": "same unit and birth year", "version": version})
+    r = caseworker.form(
+        f"/candidates/{cid.group(1)}/decision",
+        {"decision": "confirmed", "reason": "same unit and birth year", "version": version},
+    )
     assert r.status_code == 303, r.text
 
 
@@ -102,14 +104,23 @@ def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> 
         assert d.person_id == pid and d.items["location"] == "Табір №2, Олениця"
         assert d.consent["share_location"] is True and d.consent["share_health"] is False
         assert d.recipient == f"enquirer of {reference}"
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "disclose")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "disclose")) == 1
+        )
 
     # The same facts shown again are not a new disclosure; a new consent is.
     family.get("/family")
     page = registrar.get(f"/records/{pid}")
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = registrar.form(f"/records/{pid}/consent", {"consent_inform_family": "on", "consent_share_location": "on",
-                                                   "consent_share_health": "on", "version": version})
+    r = registrar.form(
+        f"/records/{pid}/consent",
+        {
+            "consent_inform_family": "on",
+            "consent_share_location": "on",
+            "consent_share_health": "on",
+            "version": version,
+        },
+    )
     assert r.status_code == 303
     status = family.get("/family")
     assert 'id="outcome-health"' in status.text
@@ -139,8 +150,16 @@ def test_death_is_told_as_the_registrar_decides(engine: Engine, client_for) -> N
     family = client_for(lang="en")
     reference, secret = file_request(family)
     registrar = client_for("registrar")
-    pid = create_record(registrar, {**RECORD, "status": "died", "status_date": "2022-04-02", "place": "Буча",
-                                    "consent_inform_family": "on"})
+    pid = create_record(
+        registrar,
+        {
+            **RECORD,
+            "status": "died",
+            "status_date": "2022-04-02",
+            "place": "Буча",
+            "consent_inform_family": "on",
+        },
+    )
     confirm_first_candidate(client_for("caseworker"))
     family.track(reference, secret)
     assert "being handled" in family.get("/family").text  # no decision yet: nothing is told
@@ -169,7 +188,10 @@ def test_messages_are_reviewed_before_delivery(engine: Engine, client_for, mailb
     queue = caseworker.get("/messages").text
     mid = re.search(r'action="/messages/(\d+)/review"', queue).group(1)  # type: ignore[union-attr]
     version = re.search(r'name="version" value="(\d+)"', queue).group(1)  # type: ignore[union-attr]
-    assert caseworker.form(f"/messages/{mid}/review", {"action": "approve", "version": version}).status_code == 303
+    assert (
+        caseworker.form(f"/messages/{mid}/review", {"action": "approve", "version": version}).status_code
+        == 303
+    )
     assert "approved, awaiting delivery" in family.get("/family").text
     assert caseworker.form(f"/messages/{mid}/delivered").status_code == 303
     assert "delivered" in family.get("/family").text

@@ -25,46 +25,83 @@ STAFF = {REG, CW, ADMIN}
 READ = {REG, CW}
 
 PAGES: dict[tuple[str, str], set[str]] = {
-    ("GET", "/"): ALL, ("GET", "/healthz"): ALL, ("GET", "/style.css"): ALL, ("GET", "/lang/{code}"): ALL,
-    ("GET", "/login"): ALL, ("POST", "/login"): ALL, ("POST", "/logout"): ALL, ("GET", "/staff"): ALL,
-    ("GET", "/request"): ALL, ("POST", "/request"): ALL, ("GET", "/track"): ALL, ("POST", "/track"): ALL,
-    ("GET", "/family"): {FAMILY}, ("POST", "/family/messages"): {FAMILY}, ("GET", "/family/photo"): {FAMILY},
-    ("GET", "/records"): READ, ("GET", "/records/{person_id}"): READ, ("GET", "/attachments/{attachment_id}"): READ,
-    ("GET", "/records/new"): {REG}, ("POST", "/records/new"): {REG}, ("GET", "/records/{person_id}/edit"): {REG},
-    ("POST", "/records/{person_id}/edit"): {REG}, ("POST", "/records/{person_id}/events"): {REG},
-    ("POST", "/records/{person_id}/consent"): {REG}, ("POST", "/records/{person_id}/death-disclosure"): {REG},
-    ("POST", "/records/{person_id}/attachments"): {REG}, ("POST", "/records/{person_id}/messages"): {REG},
-    ("GET", "/queue"): {CW}, ("GET", "/candidates/{candidate_id}"): {CW},
-    ("POST", "/candidates/{candidate_id}/decision"): {CW}, ("GET", "/cases"): {CW},
-    ("GET", "/cases/{request_id}"): {CW}, ("GET", "/messages"): {CW},
-    ("POST", "/messages/{message_id}/review"): {CW}, ("POST", "/messages/{message_id}/delivered"): {CW},
-    ("GET", "/admin/users"): {ADMIN}, ("POST", "/admin/users"): {ADMIN}, ("POST", "/admin/users/{user_id}"): {ADMIN},
-    ("GET", "/account"): STAFF, ("POST", "/account/tokens"): STAFF,
+    ("GET", "/"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/style.css"): ALL,
+    ("GET", "/lang/{code}"): ALL,
+    ("GET", "/login"): ALL,
+    ("POST", "/login"): ALL,
+    ("POST", "/logout"): ALL,
+    ("GET", "/staff"): ALL,
+    ("GET", "/request"): ALL,
+    ("POST", "/request"): ALL,
+    ("GET", "/track"): ALL,
+    ("POST", "/track"): ALL,
+    ("GET", "/family"): {FAMILY},
+    ("POST", "/family/messages"): {FAMILY},
+    ("GET", "/family/photo"): {FAMILY},
+    ("GET", "/records"): READ,
+    ("GET", "/records/{person_id}"): READ,
+    ("GET", "/attachments/{attachment_id}"): READ,
+    ("GET", "/records/new"): {REG},
+    ("POST", "/records/new"): {REG},
+    ("GET", "/records/{person_id}/edit"): {REG},
+    ("POST", "/records/{person_id}/edit"): {REG},
+    ("POST", "/records/{person_id}/events"): {REG},
+    ("POST", "/records/{person_id}/consent"): {REG},
+    ("POST", "/records/{person_id}/death-disclosure"): {REG},
+    ("POST", "/records/{person_id}/attachments"): {REG},
+    ("POST", "/records/{person_id}/messages"): {REG},
+    ("GET", "/queue"): {CW},
+    ("GET", "/candidates/{candidate_id}"): {CW},
+    ("POST", "/candidates/{candidate_id}/decision"): {CW},
+    ("GET", "/cases"): {CW},
+    ("GET", "/cases/{request_id}"): {CW},
+    ("GET", "/messages"): {CW},
+    ("POST", "/messages/{message_id}/review"): {CW},
+    ("POST", "/messages/{message_id}/delivered"): {CW},
+    ("GET", "/admin/users"): {ADMIN},
+    ("POST", "/admin/users"): {ADMIN},
+    ("POST", "/admin/users/{user_id}"): {ADMIN},
+    ("GET", "/account"): STAFF,
+    ("POST", "/account/tokens"): STAFF,
     ("POST", "/account/tokens/{token_id}/revoke"): STAFF,
 }
 A = "/api/v1"
 API: dict[tuple[str, str], set[str]] = {
     ("GET", "/openapi.json"): ALL,
-    ("GET", f"{A}/records"): READ, ("POST", f"{A}/records"): {REG},
-    ("GET", f"{A}/records/{{person_id}}"): READ, ("PUT", f"{A}/records/{{person_id}}"): {REG},
-    ("GET", f"{A}/records/{{person_id}}/events"): READ, ("POST", f"{A}/records/{{person_id}}/events"): {REG},
+    ("GET", f"{A}/records"): READ,
+    ("POST", f"{A}/records"): {REG},
+    ("GET", f"{A}/records/{{person_id}}"): READ,
+    ("PUT", f"{A}/records/{{person_id}}"): {REG},
+    ("GET", f"{A}/records/{{person_id}}/events"): READ,
+    ("POST", f"{A}/records/{{person_id}}/events"): {REG},
     ("PUT", f"{A}/records/{{person_id}}/consent"): {REG},
     ("PUT", f"{A}/records/{{person_id}}/death-disclosure"): {REG},
     ("GET", f"{A}/records/{{person_id}}/attachments"): READ,
     ("POST", f"{A}/records/{{person_id}}/attachments"): {REG},
     ("GET", f"{A}/attachments/{{attachment_id}}"): READ,
     ("POST", f"{A}/records/{{person_id}}/messages"): {REG},
-    ("GET", f"{A}/sightings"): READ, ("POST", f"{A}/sightings"): {REG, CW},
-    ("POST", f"{A}/requests"): ALL, ("POST", f"{A}/requests/status"): ALL,
-    ("GET", f"{A}/requests"): {CW}, ("GET", f"{A}/requests/{{request_id}}"): {CW},
+    ("GET", f"{A}/sightings"): READ,
+    ("POST", f"{A}/sightings"): {REG, CW},
+    ("POST", f"{A}/requests"): ALL,
+    ("POST", f"{A}/requests/status"): ALL,
+    ("GET", f"{A}/requests"): {CW},
+    ("GET", f"{A}/requests/{{request_id}}"): {CW},
     ("GET", f"{A}/requests/{{request_id}}/disclosures"): {CW},
-    ("GET", f"{A}/candidates"): {CW}, ("GET", f"{A}/candidates/{{candidate_id}}"): {CW},
+    ("GET", f"{A}/candidates"): {CW},
+    ("GET", f"{A}/candidates/{{candidate_id}}"): {CW},
     ("POST", f"{A}/candidates/{{candidate_id}}/decision"): {CW},
-    ("GET", f"{A}/messages"): {CW}, ("POST", f"{A}/messages/{{message_id}}/review"): {CW},
+    ("GET", f"{A}/messages"): {CW},
+    ("POST", f"{A}/messages/{{message_id}}/review"): {CW},
     ("POST", f"{A}/messages/{{message_id}}/delivered"): {CW},
-    ("GET", f"{A}/me"): STAFF, ("GET", f"{A}/users"): {ADMIN}, ("POST", f"{A}/users"): {ADMIN},
-    ("PATCH", f"{A}/users/{{user_id}}"): {ADMIN}, ("POST", f"{A}/users/{{user_id}}/tokens"): {ADMIN},
-    ("GET", f"{A}/pfif"): {REG}, ("POST", f"{A}/pfif"): {REG},
+    ("GET", f"{A}/me"): STAFF,
+    ("GET", f"{A}/users"): {ADMIN},
+    ("POST", f"{A}/users"): {ADMIN},
+    ("PATCH", f"{A}/users/{{user_id}}"): {ADMIN},
+    ("POST", f"{A}/users/{{user_id}}/tokens"): {ADMIN},
+    ("GET", f"{A}/pfif"): {REG},
+    ("POST", f"{A}/pfif"): {REG},
 }
 PERSON_NAME = "Сидоренко Остап"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -82,27 +119,64 @@ def _routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def]
     """One of everything a route can name, made through the services."""
     with unit_of_work(engine) as s:
-        person = records.create_record(s, "test", {"full_name": PERSON_NAME, "birth_date": "1990",
-                                                   "status": "captured", "consent_inform_family": True})
+        person = records.create_record(
+            s,
+            "test",
+            {
+                "full_name": PERSON_NAME,
+                "birth_date": "1990",
+                "status": "captured",
+                "consent_inform_family": True,
+            },
+        )
         cases.records_written(s, "test", [person.id])
-        req, secret, _ = cases.file_request(s, "test", {"full_name": PERSON_NAME, "birth_date": "1990",
-                                                        "enquirer_name": "Сидоренко Марія", "agree": "on"})
+        req, secret, _ = cases.file_request(
+            s,
+            "test",
+            {
+                "full_name": PERSON_NAME,
+                "birth_date": "1990",
+                "enquirer_name": "Сидоренко Марія",
+                "agree": "on",
+            },
+        )
         cands = list_candidates(s, request_id=req.id)
         assert cands, "the matcher found no candidate for the same name and birth year"
-        other, other_secret, _ = cases.file_request(s, "test", {"full_name": "Іваненко Петро",
-                                                                "enquirer_name": "Іваненко Ольга", "agree": "on"})
-        s.add(Message(request_id=req.id, person_id=person.id, direction="to_person", body="привіт",
-                      entered_by="test"))
+        other, other_secret, _ = cases.file_request(
+            s, "test", {"full_name": "Іваненко Петро", "enquirer_name": "Іваненко Ольга", "agree": "on"}
+        )
+        s.add(
+            Message(
+                request_id=req.id,
+                person_id=person.id,
+                direction="to_person",
+                body="привіт",
+                entered_by="test",
+            )
+        )
         att = attachments.add(s, "test", person.id, "photo", "p.jpg", JPEG, 10_000)
         target = accounts.create_user(s, "test", "walk-target", "walk-target-pass", "registrar")
-        tokens = {role: accounts.create_token(s, "test", accounts.find_user(s, staff[role][0]).id, "walk")[1]
-                  for role in STAFF}
+        tokens = {
+            role: accounts.create_token(s, "test", accounts.find_user(s, staff[role][0]).id, "walk")[1]
+            for role in STAFF
+        }
         tok_row, _ = accounts.create_token(s, "test", target.id, "other")
-        ids = {"person_id": person.id, "candidate_id": cands[0].id, "request_id": req.id,
-               "message_id": s.query(Message).first().id, "attachment_id": att.id, "user_id": target.id,
-               "token_id": tok_row.id, "code": "ru"}
-    return {"ids": ids, "tokens": tokens, "family": (other.reference, other_secret),
-            "checked": (req.reference, secret)}
+        ids = {
+            "person_id": person.id,
+            "candidate_id": cands[0].id,
+            "request_id": req.id,
+            "message_id": s.query(Message).first().id,
+            "attachment_id": att.id,
+            "user_id": target.id,
+            "token_id": tok_row.id,
+            "code": "ru",
+        }
+    return {
+        "ids": ids,
+        "tokens": tokens,
+        "family": (other.reference, other_secret),
+        "checked": (req.reference, secret),
+    }
 
 
 def _url(path: str, ids: dict) -> str:
@@ -146,10 +220,7 @@ def test_every_route_with_every_role(server, staff, world) -> None:  # type: ign
                     r = httpx.request(method, server.url + url, headers=headers, timeout=30, **kw)
                     denied = r.status_code in (401, 403)
                 else:
-                    if method == "POST":
-                        r = client.form(url, {})
-                    else:
-                        r = client.get(url)
+                    r = client.form(url, {}) if method == "POST" else client.get(url)
                     denied = r.status_code == 403 or (
                         r.status_code == 303 and r.headers["location"] == "/login"
                     )

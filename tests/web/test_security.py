@@ -37,15 +37,24 @@ def test_session_cookie_flags(server, staff) -> None:  # type: ignore[no-untyped
 
 
 def test_cookies_are_secure_behind_tls(engine: Engine, staff) -> None:  # type: ignore[no-untyped-def]
-    with BackgroundServer(engine, Settings(secret_key="x", secure_cookies=True)) as srv, \
-            httpx.Client(base_url=srv.url) as c:
+    with (
+        BackgroundServer(engine, Settings(secret_key="x", secure_cookies=True)) as srv,
+        httpx.Client(base_url=srv.url) as c,
+    ):
         r = c.get("/login")
         seed_cookie = _cookie_attrs(r, "kl_csrf")
         assert "; secure" in seed_cookie and "httponly" in seed_cookie
         # httpx, like a browser, keeps Secure cookies off plain HTTP: send it by hand to go on.
         seed = r.headers["set-cookie"].split("kl_csrf=", 1)[1].split(";", 1)[0]
-        r = c.post("/login", headers={"cookie": f"kl_csrf={seed}"},
-                   data={"csrf_token": csrf_of(r.text), "username": staff["admin"][0], "password": staff["admin"][1]})
+        r = c.post(
+            "/login",
+            headers={"cookie": f"kl_csrf={seed}"},
+            data={
+                "csrf_token": csrf_of(r.text),
+                "username": staff["admin"][0],
+                "password": staff["admin"][1],
+            },
+        )
         assert r.status_code == 303
         assert "; secure" in _cookie_attrs(r, "kl_session")
         assert r.headers["strict-transport-security"].startswith("max-age=")
@@ -53,8 +62,12 @@ def test_cookies_are_secure_behind_tls(engine: Engine, staff) -> None:  # type: 
 
 def test_guessing_a_secret_is_rate_limited(engine: Engine, server) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as s:
-        req, secret, _ = cases.file_request(s, "test", {"full_name": "Коваль Ігор", "enquirer_name": "Коваль Ліда",
-                                                        "agree": "on"}, match=False)
+        req, secret, _ = cases.file_request(
+            s,
+            "test",
+            {"full_name": "Коваль Ігор", "enquirer_name": "Коваль Ліда", "agree": "on"},
+            match=False,
+        )
         reference = req.reference
     limit = server.app.state.settings.family_failures_per_reference
     c = Client(server.url)
@@ -84,7 +97,9 @@ def test_codes_and_secrets_only_in_post_bodies(server) -> None:  # type: ignore[
         assert r.status_code == 200 and "kl_session" not in r.headers.get("set-cookie", "")
         # No API operation takes a reference or a secret in its path or query.
         spec = c.get("/openapi.json").json()
-        params = [p for ops in spec["paths"].values() for op in ops.values() for p in op.get("parameters", [])]
+        params = [
+            p for ops in spec["paths"].values() for op in ops.values() for p in op.get("parameters", [])
+        ]
         assert params and not [p for p in params if p["name"] in ("reference", "secret", "code")]
         assert set(spec["paths"]["/api/v1/requests/status"]) == {"post"}
     finally:
@@ -95,10 +110,20 @@ def test_no_personal_data_in_logs(engine: Engine, staff, caplog: pytest.LogCaptu
     name = "Пактишев"
     with unit_of_work(engine) as s:
         records.create_record(s, "test", {"full_name": f"{name} Леонид", "status": "captured"})
-        req, secret, _ = cases.file_request(s, "test", {"full_name": f"{name} Леонид", "enquirer_name": "Анна",
-                                                        "contact": "anna@example.org", "agree": "on"}, match=False)
-    with BackgroundServer(engine, Settings(secret_key="x", smtp_host="127.0.0.1", smtp_port=1),
-                          log_level="info") as srv:
+        req, secret, _ = cases.file_request(
+            s,
+            "test",
+            {
+                "full_name": f"{name} Леонид",
+                "enquirer_name": "Анна",
+                "contact": "anna@example.org",
+                "agree": "on",
+            },
+            match=False,
+        )
+    with BackgroundServer(
+        engine, Settings(secret_key="x", smtp_host="127.0.0.1", smtp_port=1), log_level="info"
+    ) as srv:
         access = logging.getLogger("uvicorn.access")
         access.addHandler(caplog.handler)
         caplog.set_level(logging.DEBUG)
@@ -108,8 +133,15 @@ def test_no_personal_data_in_logs(engine: Engine, staff, caplog: pytest.LogCaptu
             assert name in c.get("/records", params={"q": name}).text
             c.track(req.reference, secret)
             c.get("/family")
-            Client(srv.url).form("/request", {"full_name": f"{name} Олег", "enquirer_name": "Анна",
-                                              "contact": "anna@example.org", "agree": "on"})
+            Client(srv.url).form(
+                "/request",
+                {
+                    "full_name": f"{name} Олег",
+                    "enquirer_name": "Анна",
+                    "contact": "anna@example.org",
+                    "agree": "on",
+                },
+            )
             c.close()
         finally:
             access.removeHandler(caplog.handler)
@@ -128,12 +160,18 @@ def test_files_are_served_only_to_staff(engine: Engine, server, staff) -> None: 
     try:
         reg.sign_in(*staff["registrar"])
         png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-        r = reg.post(f"/records/{pid}/attachments", data={"csrf_token": reg.csrf(), "kind": "photo"},
-                     files={"file": ("face.png", png, "image/png")})
+        r = reg.post(
+            f"/records/{pid}/attachments",
+            data={"csrf_token": reg.csrf(), "kind": "photo"},
+            files={"file": ("face.png", png, "image/png")},
+        )
         assert r.status_code == 303
         # Content is checked, not the declared type.
-        r = reg.post(f"/records/{pid}/attachments", data={"csrf_token": reg.csrf(), "kind": "photo"},
-                     files={"file": ("x.png", b"<script>alert(1)</script>", "image/png")})
+        r = reg.post(
+            f"/records/{pid}/attachments",
+            data={"csrf_token": reg.csrf(), "kind": "photo"},
+            files={"file": ("x.png", b"<script>alert(1)</script>", "image/png")},
+        )
         assert r.status_code == 200 and "only JPEG" in r.text
         page = reg.get(f"/records/{pid}").text
         att = page.split('href="/attachments/')[1].split('"')[0]

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import selectinload
 
 from kinlink.registry import service
@@ -33,15 +33,48 @@ from kinlink.store.web_models import DeathDisclosure
 
 NS = "http://zesty.ca/pfif/1.4"
 PERSON_FIELDS = (
-    "person_record_id", "entry_date", "expiry_date", "author_name", "author_email", "author_phone",
-    "source_name", "source_date", "source_url", "full_name", "given_name", "family_name", "alternate_names",
-    "description", "sex", "date_of_birth", "age", "home_street", "home_neighborhood", "home_city", "home_state",
-    "home_postal_code", "home_country", "photo_url", "profile_urls",
+    "person_record_id",
+    "entry_date",
+    "expiry_date",
+    "author_name",
+    "author_email",
+    "author_phone",
+    "source_name",
+    "source_date",
+    "source_url",
+    "full_name",
+    "given_name",
+    "family_name",
+    "alternate_names",
+    "description",
+    "sex",
+    "date_of_birth",
+    "age",
+    "home_street",
+    "home_neighborhood",
+    "home_city",
+    "home_state",
+    "home_postal_code",
+    "home_country",
+    "photo_url",
+    "profile_urls",
 )
 NOTE_FIELDS = (
-    "note_record_id", "person_record_id", "linked_person_record_id", "entry_date", "author_name", "author_email",
-    "author_phone", "source_date", "author_made_contact", "status", "email_of_found_person",
-    "phone_of_found_person", "last_known_location", "text", "photo_url",
+    "note_record_id",
+    "person_record_id",
+    "linked_person_record_id",
+    "entry_date",
+    "author_name",
+    "author_email",
+    "author_phone",
+    "source_date",
+    "author_made_contact",
+    "status",
+    "email_of_found_person",
+    "phone_of_found_person",
+    "last_known_location",
+    "text",
+    "photo_url",
 )
 # PFIF note status -> our event. information_sought records a search, not a fact about the person.
 STATUS_TO_EVENT = {
@@ -53,8 +86,17 @@ STATUS_TO_EVENT = {
 # Our event -> PFIF note status. A transfer says nothing of life or death and gives no note status.
 EVENT_TO_STATUS = {
     **dict.fromkeys(
-        ("captured", "interned", "wounded", "hospitalised", "seriously_ill", "released", "repatriated",
-         "escaped", "found"),
+        (
+            "captured",
+            "interned",
+            "wounded",
+            "hospitalised",
+            "seriously_ill",
+            "released",
+            "repatriated",
+            "escaped",
+            "found",
+        ),
         "believed_alive",
     ),
     "missing": "believed_missing",
@@ -132,12 +174,25 @@ def _age(text: str | None) -> int | None:
 def person_row(p: dict[str, Any], notes: list[dict[str, str]]) -> dict[str, Any]:
     """One PFIF person as a registry row."""
     name = p.get("full_name") or " ".join(x for x in (p.get("given_name"), p.get("family_name")) if x)
-    home = ", ".join(p[k] for k in ("home_street", "home_neighborhood", "home_city", "home_state",
-                                    "home_postal_code", "home_country") if p.get(k))
+    home = ", ".join(
+        p[k]
+        for k in (
+            "home_street",
+            "home_neighborhood",
+            "home_city",
+            "home_state",
+            "home_postal_code",
+            "home_country",
+        )
+        if p.get(k)
+    )
     remarks = [
         f"PFIF {p['person_record_id']}",
-        *(f"{label}: {p[k]}" for k, label in (("source_name", "source"), ("source_url", "url"),
-                                               ("author_name", "author")) if p.get(k)),
+        *(
+            f"{label}: {p[k]}"
+            for k, label in (("source_name", "source"), ("source_url", "url"), ("author_name", "author"))
+            if p.get(k)
+        ),
         *([f"home: {home}"] if home else []),
         *([f"age: {p['age']}"] if p.get("age") and _age(p.get("age")) is None else []),
         *([p["description"]] if p.get("description") else []),
@@ -148,8 +203,18 @@ def person_row(p: dict[str, Any], notes: list[dict[str, str]]) -> dict[str, Any]
         if kind is None:
             continue
         when = (n.get("source_date") or n.get("entry_date") or "")[:10] or None
-        events.append({k: v for k, v in {"kind": kind, "date": when, "place": n.get("last_known_location"),
-                                        "note": (n.get("text") or "")[:1000] or None}.items() if v})
+        events.append(
+            {
+                k: v
+                for k, v in {
+                    "kind": kind,
+                    "date": when,
+                    "place": n.get("last_known_location"),
+                    "note": (n.get("text") or "")[:1000] or None,
+                }.items()
+                if v
+            }
+        )
     age = _age(p.get("age"))
     return {
         "record_id": p["person_record_id"],
@@ -160,7 +225,9 @@ def person_row(p: dict[str, Any], notes: list[dict[str, str]]) -> dict[str, Any]
         "sex": SEX.get(p.get("sex", "")),
         "birth_date": p.get("date_of_birth"),
         "age": age,
-        "age_as_of": (p.get("source_date") or p.get("entry_date") or "")[:10] or None if age is not None else None,
+        "age_as_of": (p.get("source_date") or p.get("entry_date") or "")[:10] or None
+        if age is not None
+        else None,
         "notes": "\n".join(remarks)[:4000],
         "events": events,
     }
@@ -185,21 +252,24 @@ def import_xml(engine: Engine, data: bytes, actor: str) -> PfifImportResult:
             path = Path(tmp) / f"{domain.replace('/', '_')}.jsonl"
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
             source = f"pfif:{domain}"
-            report = service.import_registry(engine, path, source, actor, fmt="jsonl", skip_invalid=True)
+            report = service.import_registry(
+                engine, path, source, actor, fmt="jsonl", kind="partner", skip_invalid=True
+            )
             result.created += report.created
             result.updated += report.updated
             result.unchanged += report.unchanged
             result.skipped.extend(e.replace(path.name, source) for e in report.errors)
             with unit_of_work(engine) as s:
-                # The registry importer names every new source a registry; this one is a partner.
                 src = s.scalar(select(Source).where(Source.name == source))
-                if src is not None and src.kind != "partner":
-                    s.execute(update(Source).where(Source.id == src.id).values(kind="partner"))
-                    audit(s, actor, "update", "source", src.id, {"kind": [src.kind, "partner"]})
                 if src is not None:
                     ids = {r["record_id"] for r in rows}
-                    result.person_ids.extend(s.scalars(select(Person.id).where(
-                        Person.source_id == src.id, Person.source_record_id.in_(ids))))
+                    result.person_ids.extend(
+                        s.scalars(
+                            select(Person.id).where(
+                                Person.source_id == src.id, Person.source_record_id.in_(ids)
+                            )
+                        )
+                    )
     return result
 
 
@@ -213,7 +283,11 @@ def _iso(dt: Any) -> str:
 
 
 def export_xml(
-    engine: Engine, actor: str, *, source: str | None = None, consented_only: bool = True,
+    engine: Engine,
+    actor: str,
+    *,
+    source: str | None = None,
+    consented_only: bool = True,
     domain: str = DEFAULT_DOMAIN,
 ) -> bytes:
     from xml.etree.ElementTree import register_namespace
@@ -223,8 +297,12 @@ def export_xml(
     count = 0
     with unit_of_work(engine) as s:
         deaths = {d.person_id: d for d in s.scalars(select(DeathDisclosure))}
-        q = (select(Person).join(Source).options(selectinload(Person.names), selectinload(Person.events))
-             .order_by(Person.id))
+        q = (
+            select(Person)
+            .join(Source)
+            .options(selectinload(Person.names), selectinload(Person.events))
+            .order_by(Person.id)
+        )
         if source:
             q = q.where(Source.name == source)
         for person in s.scalars(q.execution_options(yield_per=1000)):
@@ -237,7 +315,8 @@ def export_xml(
                     continue
             count += 1
             share_place = not consented_only or (
-                death.include_place if person.status == "dead" and death else person.consent_share_location)
+                death.include_place if person.status == "dead" and death else person.consent_share_location
+            )
             src_name = person.source.name
             pid = person.source_record_id if src_name.startswith("pfif:") else f"{domain}/person.{person.id}"
             el = SubElement(root, f"{{{NS}}}person")
@@ -256,7 +335,9 @@ def export_xml(
             _text(el, "age", person.age)
             for ev in person.events:
                 status = EVENT_TO_STATUS.get(ev.kind)
-                if status is None or (consented_only and ev.kind in ("wounded", "hospitalised", "seriously_ill")):
+                if status is None or (
+                    consented_only and ev.kind in ("wounded", "hospitalised", "seriously_ill")
+                ):
                     continue
                 note = SubElement(el, f"{{{NS}}}note")
                 _text(note, "note_record_id", f"{domain}/note.{ev.id}")
@@ -267,6 +348,12 @@ def export_xml(
                 _text(note, "status", status)
                 _text(note, "last_known_location", ev.place if share_place else None)
                 _text(note, "text", ev.kind if not consented_only else status.replace("_", " "))
-        audit(s, actor, "export", "pfif", None,
-              {"records": count, "source": source, "consented_only": consented_only})
+        audit(
+            s,
+            actor,
+            "export",
+            "pfif",
+            None,
+            {"records": count, "source": source, "consented_only": consented_only},
+        )
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode")).encode()

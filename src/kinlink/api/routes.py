@@ -39,11 +39,17 @@ READERS = (REGISTRAR, CASEWORKER)
 SIGHTING_STATUS = {"killed": "died", "surrendered": "captured"}
 
 
-def _send(background: BackgroundTasks, request: Request, notes: list[Notification | None],
-          secrets: dict[int, str] | None = None) -> None:
+def _send(
+    background: BackgroundTasks,
+    request: Request,
+    notes: list[Notification | None],
+    secrets: dict[int, str] | None = None,
+) -> None:
     ids = [n.id for n in notes if n is not None]
     if ids:
-        background.add_task(notify.send_pending, request.app.state.engine, request.app.state.settings, ids, secrets)
+        background.add_task(
+            notify.send_pending, request.app.state.engine, request.app.state.settings, ids, secrets
+        )
 
 
 def _engine(request: Request) -> Any:
@@ -62,13 +68,35 @@ def _field_error(e: cases.FieldErrors) -> ApiError:
 
 def _summary(p: Person, probability: float | None = None) -> schemas.RecordSummary:
     return schemas.RecordSummary(
-        id=p.id, source=p.source.name, record_id=p.source_record_id, full_name=p.full_name, sex=p.sex,
-        birth_date=p.birth_date, unit=p.unit, status=p.status, status_date=p.status_date, probability=probability,
+        id=p.id,
+        source=p.source.name,
+        record_id=p.source_record_id,
+        full_name=p.full_name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        unit=p.unit,
+        status=p.status,
+        status_date=p.status_date,
+        probability=probability,
     )
 
 
-FIELDS = ("age", "age_as_of", "place_of_birth", "nationality", "power", "rank", "service_number", "father_name",
-          "mother_maiden_name", "inform_name", "inform_address", "distinguishing_marks", "location", "notes")
+FIELDS = (
+    "age",
+    "age_as_of",
+    "place_of_birth",
+    "nationality",
+    "power",
+    "rank",
+    "service_number",
+    "father_name",
+    "mother_maiden_name",
+    "inform_name",
+    "inform_address",
+    "distinguishing_marks",
+    "location",
+    "notes",
+)
 
 
 def _record_out(p: Person) -> schemas.RecordOut:
@@ -97,26 +125,45 @@ def _person_or_404(s: Session, person_id: int) -> Person:
 
 
 @router.get("/records", response_model=list[schemas.RecordSummary], tags=["records"])
-def list_records(request: Request, q: str | None = None, status: str | None = None, limit: int = 50,
-                 offset: int = 0, who: Principal = api_roles(*READERS)) -> list[schemas.RecordSummary]:
+def list_records(
+    request: Request,
+    q: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    who: Principal = api_roles(*READERS),
+) -> list[schemas.RecordSummary]:
     """Search records by name (any script; transliterated and fuzzy), record id or service number."""
     if not 1 <= limit <= 500:
         raise ApiError(422, "limit must be between 1 and 500", "limit")
     with unit_of_work(_engine(request)) as s:
-        hits = records.search_records(s, q, status=status, limit=limit, offset=max(offset, 0),
-                                      model=request.app.state.model)
+        hits = records.search_records(
+            s, q, status=status, limit=limit, offset=max(offset, 0), model=request.app.state.model
+        )
         return [_summary(h.person, h.probability) for h in hits]
 
 
 @router.post("/records", status_code=201, response_model=schemas.RecordOut, tags=["records"])
-def create_record(request: Request, body: schemas.RecordIn, background: BackgroundTasks,
-                  who: Principal = api_roles(REGISTRAR)) -> schemas.RecordOut:
+def create_record(
+    request: Request,
+    body: schemas.RecordIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR),
+) -> schemas.RecordOut:
     try:
         with unit_of_work(_engine(request)) as s:
             person = records.create_record(s, who.actor, _body(body))
-            _send(background, request, cases.records_written(
-                s, who.actor, [person.id], match=request.app.state.settings.match_on_write,
-                model=request.app.state.model))
+            _send(
+                background,
+                request,
+                cases.records_written(
+                    s,
+                    who.actor,
+                    [person.id],
+                    match=request.app.state.settings.match_on_write,
+                    model=request.app.state.model,
+                ),
+            )
             return _record_out(records.get_person(s, person.id))
     except records.RecordError as e:
         raise _row_error(e) from None
@@ -130,8 +177,13 @@ def get_record(request: Request, person_id: int, who: Principal = api_roles(*REA
 
 
 @router.put("/records/{person_id}", response_model=schemas.RecordOut, tags=["records"])
-def update_record(request: Request, person_id: int, body: schemas.RecordUpdate, background: BackgroundTasks,
-                  who: Principal = api_roles(REGISTRAR)) -> schemas.RecordOut:
+def update_record(
+    request: Request,
+    person_id: int,
+    body: schemas.RecordUpdate,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR),
+) -> schemas.RecordOut:
     values = _body(body)
     for k in ("record_id", "status", "status_date", "place", "events"):
         if values.pop(k, None) is not None:
@@ -140,9 +192,17 @@ def update_record(request: Request, person_id: int, body: schemas.RecordUpdate, 
         with unit_of_work(_engine(request)) as s:
             _person_or_404(s, person_id)
             records.update_record(s, who.actor, person_id, values, body.version)
-            _send(background, request, cases.records_written(
-                s, who.actor, [person_id], match=request.app.state.settings.match_on_write,
-                model=request.app.state.model))
+            _send(
+                background,
+                request,
+                cases.records_written(
+                    s,
+                    who.actor,
+                    [person_id],
+                    match=request.app.state.settings.match_on_write,
+                    model=request.app.state.model,
+                ),
+            )
             return _record_out(records.get_person(s, person_id))
     except records.RecordError as e:
         raise _row_error(e) from None
@@ -151,19 +211,30 @@ def update_record(request: Request, person_id: int, body: schemas.RecordUpdate, 
 
 
 @router.get("/records/{person_id}/events", response_model=list[schemas.EventOut], tags=["records"])
-def list_events(request: Request, person_id: int, who: Principal = api_roles(*READERS)) -> list[schemas.EventOut]:
+def list_events(
+    request: Request, person_id: int, who: Principal = api_roles(*READERS)
+) -> list[schemas.EventOut]:
     with unit_of_work(_engine(request)) as s:
         person = _person_or_404(s, person_id)
         return [schemas.EventOut.model_validate(e) for e in person.events]
 
 
-@router.post("/records/{person_id}/events", status_code=201, response_model=schemas.RecordOut, tags=["records"])
-def add_event(request: Request, person_id: int, body: schemas.EventIn, background: BackgroundTasks,
-              who: Principal = api_roles(REGISTRAR)) -> schemas.RecordOut:
+@router.post(
+    "/records/{person_id}/events", status_code=201, response_model=schemas.RecordOut, tags=["records"]
+)
+def add_event(
+    request: Request,
+    person_id: int,
+    body: schemas.EventIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR),
+) -> schemas.RecordOut:
     try:
         with unit_of_work(_engine(request)) as s:
             _person_or_404(s, person_id)
-            records.add_event(s, who.actor, person_id, body.kind, body.date, body.place, body.note, body.version)
+            records.add_event(
+                s, who.actor, person_id, body.kind, body.date, body.place, body.note, body.version
+            )
             _send(background, request, cases.records_written(s, who.actor, [person_id], match=False))
             return _record_out(records.get_person(s, person_id))
     except records.RecordError as e:
@@ -173,8 +244,13 @@ def add_event(request: Request, person_id: int, body: schemas.EventIn, backgroun
 
 
 @router.put("/records/{person_id}/consent", response_model=schemas.RecordOut, tags=["records"])
-def set_consent(request: Request, person_id: int, body: schemas.ConsentIn, background: BackgroundTasks,
-                who: Principal = api_roles(REGISTRAR)) -> schemas.RecordOut:
+def set_consent(
+    request: Request,
+    person_id: int,
+    body: schemas.ConsentIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR),
+) -> schemas.RecordOut:
     try:
         with unit_of_work(_engine(request)) as s:
             _person_or_404(s, person_id)
@@ -186,8 +262,13 @@ def set_consent(request: Request, person_id: int, body: schemas.ConsentIn, backg
 
 
 @router.put("/records/{person_id}/death-disclosure", tags=["records"])
-def set_death_disclosure(request: Request, person_id: int, body: schemas.DeathDisclosureIn,
-                         background: BackgroundTasks, who: Principal = api_roles(REGISTRAR)) -> dict[str, Any]:
+def set_death_disclosure(
+    request: Request,
+    person_id: int,
+    body: schemas.DeathDisclosureIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR),
+) -> dict[str, Any]:
     with unit_of_work(_engine(request)) as s:
         _person_or_404(s, person_id)
         row = disclosure.set_death_disclosure(s, who.actor, person_id, body.disclose, body.include_place)
@@ -195,19 +276,31 @@ def set_death_disclosure(request: Request, person_id: int, body: schemas.DeathDi
         return {"person_id": person_id, "disclose": row.disclose, "include_place": row.include_place}
 
 
-@router.get("/records/{person_id}/attachments", response_model=list[schemas.AttachmentOut], tags=["documents"])
-def list_attachments(request: Request, person_id: int,
-                     who: Principal = api_roles(*READERS)) -> list[schemas.AttachmentOut]:
+@router.get(
+    "/records/{person_id}/attachments", response_model=list[schemas.AttachmentOut], tags=["documents"]
+)
+def list_attachments(
+    request: Request, person_id: int, who: Principal = api_roles(*READERS)
+) -> list[schemas.AttachmentOut]:
     with unit_of_work(_engine(request)) as s:
         _person_or_404(s, person_id)
         return [schemas.AttachmentOut.model_validate(a) for a in attachments.of_person(s, person_id)]
 
 
-@router.post("/records/{person_id}/attachments", status_code=201, response_model=schemas.AttachmentOut,
-             tags=["documents"])
-async def add_attachment(request: Request, person_id: int, file: UploadFile = File(...),
-                         kind: str = Form("document"), note: str = Form(""),
-                         who: Principal = api_roles(REGISTRAR)) -> schemas.AttachmentOut:
+@router.post(
+    "/records/{person_id}/attachments",
+    status_code=201,
+    response_model=schemas.AttachmentOut,
+    tags=["documents"],
+)
+async def add_attachment(
+    request: Request,
+    person_id: int,
+    file: UploadFile = File(...),
+    kind: str = Form("document"),
+    note: str = Form(""),
+    who: Principal = api_roles(REGISTRAR),
+) -> schemas.AttachmentOut:
     settings = request.app.state.settings
     data = await file.read(settings.max_upload_bytes + 1)
     from starlette.concurrency import run_in_threadpool
@@ -216,8 +309,9 @@ async def add_attachment(request: Request, person_id: int, file: UploadFile = Fi
         try:
             with unit_of_work(_engine(request)) as s:
                 _person_or_404(s, person_id)
-                row = attachments.add(s, who.actor, person_id, kind, file.filename, data, settings.max_upload_bytes,
-                                      note)
+                row = attachments.add(
+                    s, who.actor, person_id, kind, file.filename, data, settings.max_upload_bytes, note
+                )
                 return schemas.AttachmentOut.model_validate(row)
         except attachments.AttachmentError as e:
             raise ApiError(413 if "larger" in str(e) else 422, str(e), e.field) from None
@@ -225,27 +319,40 @@ async def add_attachment(request: Request, person_id: int, file: UploadFile = Fi
     return await run_in_threadpool(work)
 
 
-@router.get("/attachments/{attachment_id}", tags=["documents"],
-            responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get(
+    "/attachments/{attachment_id}",
+    tags=["documents"],
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
 def get_attachment(request: Request, attachment_id: int, who: Principal = api_roles(*READERS)) -> Response:
     with unit_of_work(_engine(request)) as s:
         row = attachments.fetch(s, who.actor, attachment_id)
         if row is None:
             raise ApiError(404, f"no attachment {attachment_id}", "attachment_id")
-        return Response(row.data, media_type=row.content_type,
-                        headers={"content-disposition": f'attachment; filename="{row.file_name}"'})
+        return Response(
+            row.data,
+            media_type=row.content_type,
+            headers={"content-disposition": f'attachment; filename="{row.file_name}"'},
+        )
 
 
-@router.post("/records/{person_id}/messages", status_code=201, response_model=list[schemas.MessageOut],
-             tags=["messages"])
-def message_from_person(request: Request, person_id: int, body: schemas.MessageIn,
-                        who: Principal = api_roles(REGISTRAR)) -> list[schemas.MessageOut]:
-    """A message the person wrote to the family, entered by a registrar; delivered once a caseworker approves."""
+@router.post(
+    "/records/{person_id}/messages",
+    status_code=201,
+    response_model=list[schemas.MessageOut],
+    tags=["messages"],
+)
+def message_from_person(
+    request: Request, person_id: int, body: schemas.MessageIn, who: Principal = api_roles(REGISTRAR)
+) -> list[schemas.MessageOut]:
+    """A message from the person to the family, entered by a registrar; delivered once approved."""
     try:
         with unit_of_work(_engine(request)) as s:
             _person_or_404(s, person_id)
-            return [schemas.MessageOut.model_validate(m) for m in messages.from_person(s, who.actor, person_id,
-                                                                                        body.body)]
+            return [
+                schemas.MessageOut.model_validate(m)
+                for m in messages.from_person(s, who.actor, person_id, body.body)
+            ]
     except messages.MessageError as e:
         raise ApiError(422, str(e), e.field or "person_id") from None
 
@@ -254,31 +361,64 @@ def message_from_person(request: Request, person_id: int, body: schemas.MessageI
 
 
 @router.get("/sightings", response_model=list[schemas.RecordSummary], tags=["sightings"])
-def list_sightings(request: Request, q: str | None = None, limit: int = 50, offset: int = 0,
-                   who: Principal = api_roles(*READERS)) -> list[schemas.RecordSummary]:
+def list_sightings(
+    request: Request,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    who: Principal = api_roles(*READERS),
+) -> list[schemas.RecordSummary]:
     """Records that come from reports (news, Telegram...), not from a registry."""
     with unit_of_work(_engine(request)) as s:
-        hits = records.search_records(s, q, source_kind="report", limit=min(max(limit, 1), 500),
-                                      offset=max(offset, 0), model=request.app.state.model)
+        hits = records.search_records(
+            s,
+            q,
+            source_kind="report",
+            limit=min(max(limit, 1), 500),
+            offset=max(offset, 0),
+            model=request.app.state.model,
+        )
         return [_summary(h.person, h.probability) for h in hits]
 
 
 @router.post("/sightings", status_code=201, response_model=schemas.RecordOut, tags=["sightings"])
-def add_sighting(request: Request, body: schemas.SightingIn, background: BackgroundTasks,
-                 who: Principal = api_roles(REGISTRAR, CASEWORKER)) -> schemas.RecordOut:
+def add_sighting(
+    request: Request,
+    body: schemas.SightingIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(REGISTRAR, CASEWORKER),
+) -> schemas.RecordOut:
     status = SIGHTING_STATUS.get(body.status.strip().lower(), body.status)
     notes = "\n".join(x for x in (body.url, body.evidence) if x) or None
     row = {
-        "full_name": body.full_name, "status": status, "status_date": body.date, "place": body.place,
-        "sex": body.sex, "birth_date": body.birth_date, "age": body.age, "age_as_of": body.age_as_of,
-        "rank": body.rank, "unit": body.unit, "notes": notes,
+        "full_name": body.full_name,
+        "status": status,
+        "status_date": body.date,
+        "place": body.place,
+        "sex": body.sex,
+        "birth_date": body.birth_date,
+        "age": body.age,
+        "age_as_of": body.age_as_of,
+        "rank": body.rank,
+        "unit": body.unit,
+        "notes": notes,
     }
     try:
         with unit_of_work(_engine(request)) as s:
-            person = records.create_record(s, who.actor, row, source=f"report:{body.source}", source_kind="report")
-            _send(background, request, cases.records_written(
-                s, who.actor, [person.id], match=request.app.state.settings.match_on_write,
-                model=request.app.state.model))
+            person = records.create_record(
+                s, who.actor, row, source=f"report:{body.source}", source_kind="report"
+            )
+            _send(
+                background,
+                request,
+                cases.records_written(
+                    s,
+                    who.actor,
+                    [person.id],
+                    match=request.app.state.settings.match_on_write,
+                    model=request.app.state.model,
+                ),
+            )
             return _record_out(records.get_person(s, person.id))
     except records.RecordError as e:
         raise _row_error(e) from None
@@ -288,8 +428,12 @@ def add_sighting(request: Request, body: schemas.SightingIn, background: Backgro
 
 
 @router.post("/requests", status_code=201, response_model=schemas.RequestFiled, tags=["family"])
-def file_request(request: Request, body: schemas.RequestIn, background: BackgroundTasks,
-                 who: Principal = api_roles(*EVERYONE)) -> schemas.RequestFiled:
+def file_request(
+    request: Request,
+    body: schemas.RequestIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(*EVERYONE),
+) -> schemas.RequestFiled:
     """File a tracing request without an account. The answer holds the reference and the secret (once)."""
     settings = request.app.state.settings
     limiter = request.app.state.limiter
@@ -300,8 +444,9 @@ def file_request(request: Request, body: schemas.RequestIn, background: Backgrou
     values["agree"] = "yes" if body.agree else None
     try:
         with unit_of_work(_engine(request)) as s:
-            req, secret, note = cases.file_request(s, "api:family", values, match=settings.match_on_write,
-                                                   model=request.app.state.model)
+            req, secret, note = cases.file_request(
+                s, "api:family", values, match=settings.match_on_write, model=request.app.state.model
+            )
             reference = req.reference
     except cases.FieldErrors as e:
         raise _field_error(e) from None
@@ -312,8 +457,9 @@ def file_request(request: Request, body: schemas.RequestIn, background: Backgrou
 
 
 @router.post("/requests/status", response_model=schemas.FamilyStatus, tags=["family"])
-def request_status(request: Request, body: schemas.Credentials,
-                   who: Principal = api_roles(*EVERYONE)) -> schemas.FamilyStatus:
+def request_status(
+    request: Request, body: schemas.Credentials, who: Principal = api_roles(*EVERYONE)
+) -> schemas.FamilyStatus:
     """What the family may know now: the reference and the secret go in the body, never in the URL."""
     from kinlink.web.pages.family import check_family
 
@@ -327,27 +473,45 @@ def request_status(request: Request, body: schemas.Credentials,
         req = s.get(TracingRequest, req.id)
         assert req is not None
         outcome = disclosure.disclose(s, req, "api")
-        msgs = [{"direction": m.direction, "body": m.body, "state": m.state, "at": m.created_at.isoformat()}
-                for m in messages.for_family(s, req.id)]
-        return schemas.FamilyStatus(reference=req.reference, stage=outcome.stage,
-                                    items={k: v for k, v in outcome.items.items() if k != "photo"}, messages=msgs)
+        msgs = [
+            {"direction": m.direction, "body": m.body, "state": m.state, "at": m.created_at.isoformat()}
+            for m in messages.for_family(s, req.id)
+        ]
+        return schemas.FamilyStatus(
+            reference=req.reference,
+            stage=outcome.stage,
+            items={k: v for k, v in outcome.items.items() if k != "photo"},
+            messages=msgs,
+        )
 
 
 # --- requests and candidates: caseworkers ---------------------------------------------------------------
 
 
 @router.get("/requests", response_model=list[schemas.RequestOut], tags=["requests"])
-def list_requests(request: Request, state: str | None = None, limit: int = 100, offset: int = 0,
-                  who: Principal = api_roles(CASEWORKER)) -> list[schemas.RequestOut]:
+def list_requests(
+    request: Request,
+    state: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    who: Principal = api_roles(CASEWORKER),
+) -> list[schemas.RequestOut]:
     with unit_of_work(_engine(request)) as s:
-        q = select(TracingRequest).order_by(TracingRequest.id).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
+        q = (
+            select(TracingRequest)
+            .order_by(TracingRequest.id)
+            .limit(min(max(limit, 1), 500))
+            .offset(max(offset, 0))
+        )
         if state:
             q = q.where(TracingRequest.state == state)
         return [schemas.RequestOut.model_validate(r) for r in s.scalars(q)]
 
 
 @router.get("/requests/{request_id}", response_model=schemas.RequestOut, tags=["requests"])
-def get_request(request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)) -> schemas.RequestOut:
+def get_request(
+    request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)
+) -> schemas.RequestOut:
     with unit_of_work(_engine(request)) as s:
         req = s.get(TracingRequest, request_id)
         if req is None:
@@ -359,23 +523,40 @@ def get_request(request: Request, request_id: int, who: Principal = api_roles(CA
 def list_disclosures(request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)) -> list[dict]:
     with unit_of_work(_engine(request)) as s:
         return [
-            {"id": d.id, "at": d.at, "recipient": d.recipient, "channel": d.channel, "items": d.items,
-             "consent": d.consent}
+            {
+                "id": d.id,
+                "at": d.at,
+                "recipient": d.recipient,
+                "channel": d.channel,
+                "items": d.items,
+                "consent": d.consent,
+            }
             for d in disclosure.disclosures_of(s, request_id)
         ]
 
 
 @router.get("/candidates", response_model=list[schemas.CandidateOut], tags=["candidates"])
-def list_candidates(request: Request, state: str | None = "pending", request_id: int | None = None,
-                    limit: int = 100, who: Principal = api_roles(CASEWORKER)) -> list[schemas.CandidateOut]:
+def list_candidates(
+    request: Request,
+    state: str | None = "pending",
+    request_id: int | None = None,
+    limit: int = 100,
+    who: Principal = api_roles(CASEWORKER),
+) -> list[schemas.CandidateOut]:
     """Candidates, most probable first (the caseworker's queue)."""
     with unit_of_work(_engine(request)) as s:
-        return [schemas.CandidateOut.model_validate(c) for c in candidate_service.list_candidates(
-            s, state=state or None, request_id=request_id, limit=min(max(limit, 1), 500))]
+        return [
+            schemas.CandidateOut.model_validate(c)
+            for c in candidate_service.list_candidates(
+                s, state=state or None, request_id=request_id, limit=min(max(limit, 1), 500)
+            )
+        ]
 
 
 @router.get("/candidates/{candidate_id}", tags=["candidates"])
-def get_candidate(request: Request, candidate_id: int, who: Principal = api_roles(CASEWORKER)) -> dict[str, Any]:
+def get_candidate(
+    request: Request, candidate_id: int, who: Principal = api_roles(CASEWORKER)
+) -> dict[str, Any]:
     """The candidate with the side-by-side comparison and the per-field explanation."""
     with unit_of_work(_engine(request)) as s:
         view = cases.candidate_view(s, who.actor, candidate_id)
@@ -385,18 +566,27 @@ def get_candidate(request: Request, candidate_id: int, who: Principal = api_role
             "candidate": schemas.CandidateOut.model_validate(view.candidate).model_dump(),
             "left": {"kind": view.left_kind, "id": view.left_id},
             "right": {"kind": "record", "id": view.right.id},
-            "comparison": [{"field": r.field, "left": r.left, "right": r.right, "evidence": r.evidence}
-                           for r in view.rows],
+            "comparison": [
+                {"field": r.field, "left": r.left, "right": r.right, "evidence": r.evidence}
+                for r in view.rows
+            ],
             "decisions": view.reasons,
         }
 
 
 @router.post("/candidates/{candidate_id}/decision", response_model=schemas.CandidateOut, tags=["candidates"])
-def decide(request: Request, candidate_id: int, body: schemas.DecisionIn, background: BackgroundTasks,
-           who: Principal = api_roles(CASEWORKER)) -> schemas.CandidateOut:
+def decide(
+    request: Request,
+    candidate_id: int,
+    body: schemas.DecisionIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(CASEWORKER),
+) -> schemas.CandidateOut:
     try:
         with unit_of_work(_engine(request)) as s:
-            cand, notes = cases.decide_candidate(s, who.actor, candidate_id, body.decision, body.reason, body.version)
+            cand, notes = cases.decide_candidate(
+                s, who.actor, candidate_id, body.decision, body.reason, body.version
+            )
             _send(background, request, list(notes))
             return schemas.CandidateOut.model_validate(cand)
     except candidate_service.StaleCandidate as e:
@@ -411,15 +601,21 @@ def decide(request: Request, candidate_id: int, body: schemas.DecisionIn, backgr
 
 
 @router.get("/messages", response_model=list[schemas.MessageOut], tags=["messages"])
-def list_messages(request: Request, state: str | None = "submitted",
-                  who: Principal = api_roles(CASEWORKER)) -> list[schemas.MessageOut]:
+def list_messages(
+    request: Request, state: str | None = "submitted", who: Principal = api_roles(CASEWORKER)
+) -> list[schemas.MessageOut]:
     with unit_of_work(_engine(request)) as s:
         return [schemas.MessageOut.model_validate(m) for m in messages.listing(s, state or None)]
 
 
 @router.post("/messages/{message_id}/review", response_model=schemas.MessageOut, tags=["messages"])
-def review_message(request: Request, message_id: int, body: schemas.ReviewIn, background: BackgroundTasks,
-                   who: Principal = api_roles(CASEWORKER)) -> schemas.MessageOut:
+def review_message(
+    request: Request,
+    message_id: int,
+    body: schemas.ReviewIn,
+    background: BackgroundTasks,
+    who: Principal = api_roles(CASEWORKER),
+) -> schemas.MessageOut:
     try:
         with unit_of_work(_engine(request)) as s:
             if s.get(Message, message_id) is None:
@@ -432,8 +628,9 @@ def review_message(request: Request, message_id: int, body: schemas.ReviewIn, ba
 
 
 @router.post("/messages/{message_id}/delivered", response_model=schemas.MessageOut, tags=["messages"])
-def message_delivered(request: Request, message_id: int, background: BackgroundTasks,
-                      who: Principal = api_roles(CASEWORKER)) -> schemas.MessageOut:
+def message_delivered(
+    request: Request, message_id: int, background: BackgroundTasks, who: Principal = api_roles(CASEWORKER)
+) -> schemas.MessageOut:
     try:
         with unit_of_work(_engine(request)) as s:
             if s.get(Message, message_id) is None:
@@ -465,30 +662,41 @@ def create_user(request: Request, body: schemas.UserIn, who: Principal = api_rol
     try:
         with unit_of_work(_engine(request)) as s:
             return schemas.UserOut.model_validate(
-                accounts.create_user(s, who.actor, body.username, body.password, body.role, body.display_name))
+                accounts.create_user(s, who.actor, body.username, body.password, body.role, body.display_name)
+            )
     except accounts.AccountError as e:
         raise ApiError(409 if "taken" in str(e) else 422, str(e), e.field) from None
 
 
 @router.patch("/users/{user_id}", response_model=schemas.UserOut, tags=["users"])
-def update_user(request: Request, user_id: int, body: schemas.UserPatch,
-                who: Principal = api_roles(ADMIN)) -> schemas.UserOut:
+def update_user(
+    request: Request, user_id: int, body: schemas.UserPatch, who: Principal = api_roles(ADMIN)
+) -> schemas.UserOut:
     try:
         with unit_of_work(_engine(request)) as s:
             if s.get(User, user_id) is None:
                 raise ApiError(404, f"no user {user_id}", "user_id")
             if user_id == who.user_id and (body.active is False or (body.role and body.role != ADMIN)):
                 raise ApiError(422, "you cannot disable yourself or drop your own admin role", "role")
-            return schemas.UserOut.model_validate(accounts.update_user(
-                s, who.actor, user_id, role=body.role, active=body.active, password=body.password,
-                display_name=body.display_name))
+            return schemas.UserOut.model_validate(
+                accounts.update_user(
+                    s,
+                    who.actor,
+                    user_id,
+                    role=body.role,
+                    active=body.active,
+                    password=body.password,
+                    display_name=body.display_name,
+                )
+            )
     except accounts.AccountError as e:
         raise ApiError(422, str(e), e.field) from None
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=schemas.TokenOut, tags=["users"])
-def create_token(request: Request, user_id: int, body: schemas.TokenIn,
-                 who: Principal = api_roles(ADMIN)) -> schemas.TokenOut:
+def create_token(
+    request: Request, user_id: int, body: schemas.TokenIn, who: Principal = api_roles(ADMIN)
+) -> schemas.TokenOut:
     try:
         with unit_of_work(_engine(request)) as s:
             row, token = accounts.create_token(s, who.actor, user_id, body.name)
@@ -501,17 +709,26 @@ def create_token(request: Request, user_id: int, body: schemas.TokenIn,
 
 
 @router.get("/pfif", tags=["pfif"], responses={200: {"content": {"application/xml": {}}}})
-def export_pfif(request: Request, source: str | None = None, all_records: bool = False,
-                who: Principal = api_roles(REGISTRAR)) -> Response:
+def export_pfif(
+    request: Request,
+    source: str | None = None,
+    all_records: bool = False,
+    who: Principal = api_roles(REGISTRAR),
+) -> Response:
     """Records as PFIF 1.4. By default only records whose person consented to inform the family, and
     within their consent (location only if shared)."""
     xml = pfif.export_xml(_engine(request), who.actor, source=source, consented_only=not all_records)
     return Response(xml, media_type="application/xml")
 
 
-@router.post("/pfif", response_model=schemas.PfifImport, tags=["pfif"],
-             openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}},
-                                            "required": True}})
+@router.post(
+    "/pfif",
+    response_model=schemas.PfifImport,
+    tags=["pfif"],
+    openapi_extra={
+        "requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
 async def import_pfif(request: Request, who: Principal = api_roles(REGISTRAR)) -> schemas.PfifImport:
     data = await request.body()
     if len(data) > request.app.state.settings.max_upload_bytes:
@@ -523,4 +740,3 @@ async def import_pfif(request: Request, who: Principal = api_roles(REGISTRAR)) -
     except pfif.PfifError as e:
         raise ApiError(422, str(e), e.field) from None
     return schemas.PfifImport(**result.as_dict())
-

@@ -118,7 +118,9 @@ class SightingIn(BaseModel):
     """A person named in a report (news, Telegram...): stored as a record of a report source."""
 
     model_config = ConfigDict(extra="forbid")
-    source: str = Field(min_length=1, max_length=200, description="the report's source, e.g. a site or a channel")
+    source: str = Field(
+        min_length=1, max_length=200, description="the report's source, e.g. a site or a channel"
+    )
     full_name: str
     status: str = Field(description="what the report says: captured, killed, wounded, missing, released...")
     date: str | None = None

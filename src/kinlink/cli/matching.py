@@ -83,7 +83,7 @@ _QUERY_FIELDS = ("place_of_birth", "unit", "rank", "service_number", "capture_pl
 
 
 def query_from_line(line: str) -> MatchRecord:
-    """A line of --from: a JSON object ({"name": ..., "born": ..., "age": ..., "as_of": ..., ...}) or a name."""
+    """A line of --from: a JSON object ({"name", "born", "age", "as_of", ...}) or just a name."""
     text = line.strip()
     if text.startswith("{"):
         try:
@@ -216,10 +216,18 @@ def match(
     dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Also link records of the same person."),
     model_path: Path = typer.Option(None, "--model", help="A model file (default: the shipped model)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    estimate_to: Path = typer.Option(
+        None,
+        "--estimate",
+        help="Instead of matching: estimate m and u from the records (EM), write a new model file.",
+    ),
 ) -> None:
     """Match the whole database: every open request against every record, and records against each other."""
     model = _model(model_path)
     engine = open_engine()
+    if estimate_to is not None:
+        _estimate(engine, model, estimate_to, json_output)
+        return
     labels = {"index": "Indexing records", "requests": "Matching requests", "records": "Linking records"}
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -251,6 +259,33 @@ def match(
         console.print(
             f"{outcome['requests']} open requests matched; candidates: {summary.created} new, "
             f"{summary.updated} updated, {summary.unchanged} unchanged ({outcome['model']})."
+        )
+
+
+def _estimate(engine, model, path: Path, json_output: bool) -> None:  # type: ignore[no-untyped-def]
+    from kinlink.matching.em import estimate
+    from kinlink.matching.model import save_model
+
+    with unit_of_work(engine) as session:
+        records = list(match_service.person_records(session))
+    if len(records) < 100:
+        _fail("Too few records to estimate from (at least 100 are needed).")
+    est = estimate(
+        model, records, random_pairs=min(200_000, len(records) * 20), sample=min(20_000, len(records))
+    )
+    save_model(est.model, path)
+    outcome = {
+        "model": str(path),
+        "version": est.model.version,
+        "candidate_pairs": est.candidate_pairs,
+        "iterations": est.iterations,
+    }
+    if json_output:
+        print(json.dumps(outcome))
+    else:
+        console.print(
+            f"Model v{est.model.version} written to {path} ({est.candidate_pairs:,} candidate pairs, "
+            f"{est.iterations} EM iterations). Use it with --model {path}."
         )
 
 

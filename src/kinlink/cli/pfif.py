@@ -28,8 +28,10 @@ def import_pfif(
     if json_output:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
-        console.print(f"{file.name}: {result.created} created, {result.updated} updated, "
-                      f"{result.unchanged} unchanged, {len(result.skipped)} skipped.")
+        console.print(
+            f"{file.name}: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, {len(result.skipped)} skipped."
+        )
         for line in result.skipped:
             err_console.print(f"  {line}")
 
@@ -38,7 +40,8 @@ def export_pfif(
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
     source: str = typer.Option(None, "--source", help="Only the records of this source."),
     all_records: bool = typer.Option(
-        False, "--all",
+        False,
+        "--all",
         help="Every record with its full history, for exchange between tracing agencies. Without it, only "
         "what families could be told (the persons' consent and the registrars' death decisions).",
     ),

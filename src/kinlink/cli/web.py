@@ -18,7 +18,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     forwarded_allow_ips: str = typer.Option(
-        None, "--forwarded-allow-ips",
+        None,
+        "--forwarded-allow-ips",
         help="Behind a TLS proxy: the proxy's address(es), whose X-Forwarded-Proto/-For are trusted.",
     ),
 ) -> None:
@@ -31,7 +32,9 @@ def serve(
     engine = open_engine()
     settings = Settings()
     if not os.environ.get("KINLINK_SECRET_KEY"):
-        err_console.print("[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]")
+        err_console.print(
+            "[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]"
+        )
     console.print(f"kinlink on http://{host}:{port}/  (API: http://{host}:{port}/api/v1, /openapi.json)")
     uvicorn.Server(make_config(engine, host, port, settings, forwarded_allow_ips)).run()
 

@@ -97,10 +97,75 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"\d+")
 # Words that say what kind of place or unit it is, not which one.
 _PLACE_WORDS = frozenset(
-    ["region", "oblast", "oblast'", "oblast", "krai", "krai'", "kray", "raion", "rayon", "district", "city", "town", "village", "selo", "pgt", "g", "gorod", "respublika", "republic", "of", "the", "obl", "r", "n", "p", "s"]
+    [
+        "region",
+        "oblast",
+        "oblast'",
+        "oblast",
+        "krai",
+        "krai'",
+        "kray",
+        "raion",
+        "rayon",
+        "district",
+        "city",
+        "town",
+        "village",
+        "selo",
+        "pgt",
+        "g",
+        "gorod",
+        "respublika",
+        "republic",
+        "of",
+        "the",
+        "obl",
+        "r",
+        "n",
+        "p",
+        "s",
+    ]
 )
 _UNIT_WORDS = frozenset(
-    ["brigade", "brigada", "regiment", "polk", "battalion", "batal'on", "batalon", "division", "diviziia", "divizion", "company", "rota", "separate", "otdel'naia", "otdelnaia", "omsbr", "ombr", "omsp", "msp", "vch", "v", "ch", "military", "unit", "chast'", "chast", "the", "of", "no", "motor", "rifle", "motostrelkovaia", "motostrelkovyi", "guards", "gvardeiskaia", "tank", "tankovaia"]
+    [
+        "brigade",
+        "brigada",
+        "regiment",
+        "polk",
+        "battalion",
+        "batal'on",
+        "batalon",
+        "division",
+        "diviziia",
+        "divizion",
+        "company",
+        "rota",
+        "separate",
+        "otdel'naia",
+        "otdelnaia",
+        "omsbr",
+        "ombr",
+        "omsp",
+        "msp",
+        "vch",
+        "v",
+        "ch",
+        "military",
+        "unit",
+        "chast'",
+        "chast",
+        "the",
+        "of",
+        "no",
+        "motor",
+        "rifle",
+        "motostrelkovaia",
+        "motostrelkovyi",
+        "guards",
+        "gvardeiskaia",
+        "tank",
+        "tankovaia",
+    ]
 )
 
 
@@ -113,7 +178,7 @@ def latin(text: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def place_key(text: str | None) -> tuple[str, frozenset[str]] | None:
-    """The normalised place, and the 5-letter stems of its naming words ('Rostov region' ~ 'Ростовская обл.')."""
+    """The normalised place, and 5-letter stems of its naming words ('Rostov region' ~ 'Ростовская обл.')."""
     if not text or not text.strip():
         return None
     norm = latin(text)

@@ -33,7 +33,9 @@ class Estimate:
     match_share: float  # share of candidate pairs EM takes to be matches
 
 
-def random_pair_vectors(scorer: Scorer, records: Sequence[MatchRecord], pairs: int, seed: int = 1) -> np.ndarray:
+def random_pair_vectors(
+    scorer: Scorer, records: Sequence[MatchRecord], pairs: int, seed: int = 1
+) -> np.ndarray:
     rng = random.Random(seed)
     prepared: dict[int, object] = {}
 
@@ -66,7 +68,9 @@ def candidate_pair_vectors(index: CandidateIndex, queries: Sequence[int], shortl
     return np.asarray(rows, dtype=np.int16).reshape(-1, len(index.model.comparisons))
 
 
-def _frequencies(vectors: np.ndarray, comps: Sequence[Comparison], weights: np.ndarray | None = None) -> list[list[float]]:
+def _frequencies(
+    vectors: np.ndarray, comps: Sequence[Comparison], weights: np.ndarray | None = None
+) -> list[list[float]]:
     out = []
     for k, c in enumerate(comps):
         col = vectors[:, k]
@@ -99,8 +103,9 @@ def expectation_maximisation(
     """
     comps = model.comparisons
     m = [list(x) for x in (m_start or [[lv.m for lv in c.levels] for c in comps])]
-    it = 0
+    done = 0
     for it in range(1, iterations + 1):
+        done = it
         logit = np.full(len(vectors), math.log(lam / (1 - lam)))
         for k in range(len(comps)):
             if not use[k]:
@@ -116,10 +121,12 @@ def expectation_maximisation(
         m, lam = new_m, new_lam
         if delta < tol:
             break
-    return m, lam, it
+    return m, lam, done
 
 
-def same_birthday_pairs(index: CandidateIndex, rows: Sequence[int], per_row: int = 5) -> list[tuple[int, int]]:
+def same_birthday_pairs(
+    index: CandidateIndex, rows: Sequence[int], per_row: int = 5
+) -> list[tuple[int, int]]:
     """Pairs blocked on an exact date of birth (nothing about their names), for the names' m."""
     lo, hi = index.birth_lo, index.birth_hi
     exact = np.flatnonzero((lo == hi) & (lo != np.iinfo(np.int32).min))
@@ -159,9 +166,14 @@ def estimate(
     is_birth = [c.field == "birth" for c in comps]
 
     by_name = candidate_pair_vectors(index, rows)
-    m1, lam1, it1 = expectation_maximisation(model, by_name, u, [not x for x in is_name], iterations=iterations)
+    m1, lam1, it1 = expectation_maximisation(
+        model, by_name, u, [not x for x in is_name], iterations=iterations
+    )
     by_birth = np.asarray(
-        [index.scorer.levels(index._prepared_row(a), index._prepared_row(b)) for a, b in same_birthday_pairs(index, rows)],
+        [
+            index.scorer.levels(index._prepared_row(a), index._prepared_row(b))
+            for a, b in same_birthday_pairs(index, rows)
+        ],
         dtype=np.int16,
     ).reshape(-1, len(comps))
     m2, _lam2, it2 = expectation_maximisation(
@@ -170,7 +182,12 @@ def estimate(
     # Names from the birth-blocked session, everything else from the name-blocked one.
     m = [m2[k] if is_name[k] and len(by_birth) else m1[k] for k in range(len(comps))]
     new_comps = tuple(
-        replace(c, levels=tuple(replace(lv, m=round(m[k][li], 6), u=round(u[k][li], 8)) for li, lv in enumerate(c.levels)))
+        replace(
+            c,
+            levels=tuple(
+                replace(lv, m=round(m[k][li], 6), u=round(u[k][li], 8)) for li, lv in enumerate(c.levels)
+            ),
+        )
         for k, c in enumerate(comps)
     )
     trained = {

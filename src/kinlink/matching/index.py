@@ -8,6 +8,7 @@ the shortlist is scored by the full model, through the same `Scorer` the databas
 
 from __future__ import annotations
 
+import math
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kinlink import names as _names
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.compare import birth_range, identifier_key, sex_key
 from kinlink.matching.model import Model
@@ -28,12 +30,16 @@ SERVICE_KEY = "sn:"
 MAX_POSTING = 20_000
 
 
-def record_keys(record: MatchRecord) -> set[str]:
+def record_keys(record: MatchRecord, parsed: Sequence[Any] | None = None) -> set[str]:
     """Every key under which a record is found: its names' blocking keys and its service number."""
     keys: set[str] = set()
-    for n in record.all_names:
-        if n and n.strip():
-            keys |= nb.blocking_keys(n)
+    if parsed is not None:
+        for p in parsed:
+            keys |= _names.blocking_keys(p)
+    else:
+        for n in record.all_names:
+            if n and n.strip():
+                keys |= nb.blocking_keys(n)
     sn = identifier_key(record.service_number)
     if sn:
         keys.add(SERVICE_KEY + sn)
@@ -43,7 +49,7 @@ def record_keys(record: MatchRecord) -> set[str]:
 def prerank(
     query: MatchRecord, shared: np.ndarray, lo: np.ndarray, hi: np.ndarray, sex: np.ndarray
 ) -> np.ndarray:
-    """A cheap score to choose which candidates get the full model: keys shared, less birth gap and sex clash."""
+    """A cheap score choosing which candidates get the full model: keys shared, less birth gap, sex clash."""
     rank = shared.astype(np.float32)
     br = birth_range(query.birth_date, query.age, query.age_as_of, query.birth_year_to)
     if br is not None:
@@ -120,6 +126,9 @@ class CandidateIndex:
         self._service = _Column()
         self._cols = {f: _Column() for f in _SHARED}
         self._key_ids: dict[str, int] = {}
+        self._parsed = {p: _Column() for p in ("family", "given", "patronymic", "initials", "meta")}
+        self._parsed_other: dict[int, tuple[Any, ...]] = {}
+        self._tf_cols = (_Column(), _Column(), _Column())
         self._post_keys = array("I")
         self._post_rows = array("I")
         self.tf = TermFrequencies()
@@ -135,12 +144,21 @@ class CandidateIndex:
 
     @classmethod
     def build(
-        cls, model: Model, records: Iterable[MatchRecord], progress: Callable[[int], None] | None = None
+        cls,
+        model: Model,
+        records: Iterable[MatchRecord],
+        progress: Callable[[int], None] | None = None,
+        processes: int = 1,
     ) -> CandidateIndex:
+        """Index records. With processes > 1 (and a list of records) names are parsed and keyed in forked
+        workers; the index itself is assembled here, in the same order, so the result is the same."""
         idx = cls(model)
         lo, hi, sex = array("i"), array("i"), array("b")
+        keyed: Iterator[Keyed] | None = None
+        if processes > 1 and isinstance(records, Sequence) and len(records) >= 20_000 and hasattr(os, "fork"):
+            keyed = _parallel_keys(records, processes)
         for i, r in enumerate(records):
-            idx._add(r, i)
+            idx._add(r, i, next(keyed) if keyed is not None else None)
             br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
             lo.append(br[0] if br else MISSING_DAY)
             hi.append(br[1] if br else MISSING_DAY)
@@ -154,7 +172,8 @@ class CandidateIndex:
         idx._finish()
         return idx
 
-    def _add(self, r: MatchRecord, row: int) -> None:
+    def _add(self, r: MatchRecord, row: int, keyed: Keyed | None = None) -> None:
+        keys, parsed = keyed if keyed is not None else key_record(r)
         self._ids.append(r.id)
         self._names.append(r.name)
         if r.other_names:
@@ -163,16 +182,54 @@ class CandidateIndex:
         self._service.append(r.service_number)
         for f in _SHARED:
             self._cols[f].append(getattr(r, f))
-        for key in record_keys(r):
+        for key in keys:
             kid = self._key_ids.get(key)
             if kid is None:
                 kid = len(self._key_ids)
                 self._key_ids[key] = kid
             self._post_keys.append(kid)
             self._post_rows.append(row)
-        if r.name:
-            self.tf.add(nb.tf_keys(r.name))
+        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
+        # parses a record's name again; other names (rare) are kept whole.
+        primary = parsed[0] if parsed and parsed[0].original == r.name else None
+        self._parsed["family"].append(primary.family if primary else None)
+        self._parsed["given"].append(primary.given if primary else None)
+        self._parsed["patronymic"].append(primary.patronymic if primary else None)
+        self._parsed["initials"].append(primary.initials if primary else None)
+        self._parsed["meta"].append(
+            (primary.script, primary.language, primary.sex, primary.order) if primary else None
+        )
+        if len(parsed) > (1 if primary else 0):
+            self._parsed_other[row] = tuple(parsed[1:] if primary else parsed)
+        tfk = nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None)
+        for col, key in zip(self._tf_cols, tfk, strict=True):
+            col.append(key)
+        self.tf.add(tfk)
         self.size += 1
+
+    def parsed_names(self, row: int) -> tuple[Any, ...]:
+        meta = self._parsed["meta"].get(row)
+        out: tuple[Any, ...] = ()
+        if meta is not None:
+            script, language, sex, order = meta
+            out = (
+                _names.ParsedName(
+                    original=self._names[row],
+                    family=self._parsed["family"].get(row),
+                    given=self._parsed["given"].get(row),
+                    patronymic=self._parsed["patronymic"].get(row),
+                    initials=self._parsed["initials"].get(row),
+                    script=script,
+                    language=language,
+                    sex=sex,
+                    order=order,
+                ),
+            )
+        return out + self._parsed_other.get(row, ())
+
+    def tf_keys(self, row: int) -> tuple[str | None, str | None, str | None]:
+        a, b, c = (col.get(row) for col in self._tf_cols)
+        return a, b, c
 
     def _finish(self) -> None:
         keys = np.frombuffer(self._post_keys, dtype=np.uint32)
@@ -184,7 +241,7 @@ class CandidateIndex:
         np.cumsum(counts, out=self.offsets[1:])
         self._post_keys = array("I")
         self._post_rows = array("I")
-        for c in self._cols.values():
+        for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols):
             c.freeze()
         self._service.freeze()
         self.scorer = Scorer(self.model, self.tf, population=self.size)
@@ -233,8 +290,13 @@ class CandidateIndex:
         )
         if len(rows) > size:
             top = np.argpartition(-rank, size)[:size]
-            rows = rows[top]
-        return rows
+            rows, rank = rows[top], rank[top]
+        # Best first, so that the bound in `search` prunes the rest early.
+        return rows[np.argsort(-rank, kind="stable")]
+
+    def score_rows_for(self, query: Any, row: int) -> Scored:
+        """Score a prepared query against one row (no pruning)."""
+        return self.scorer.score(query, self._prepared_row(row))
 
     def score_rows(self, query_row: int, row: int) -> Scored:
         return self.scorer.score(self._prepared_row(query_row), self._prepared_row(row))
@@ -244,7 +306,7 @@ class CandidateIndex:
         if p is None:
             if len(self._prepared) > 200_000:
                 self._prepared.clear()
-            p = self.scorer.prepare(self.record(row))
+            p = self.scorer.prepare(self.record(row), self.parsed_names(row), self.tf_keys(row))
             self._prepared[row] = p
         return p
 
@@ -256,11 +318,21 @@ class CandidateIndex:
         if not len(rows):
             return []
         q = self.scorer.prepare(query)
-        scored = []
+        floor = math.log2(min_probability / (1 - min_probability)) if 0 < min_probability < 1 else -math.inf
+        scored: list[tuple[float, int]] = []
+        kth = -math.inf  # the weight a candidate must beat to enter the top `limit`
         for row in rows.tolist():
-            s = self.scorer.score(q, self._prepared_row(row), explain=False)
-            if s.probability >= min_probability:
+            rec = self._prepared_row(row)
+            if len(scored) >= limit or floor > -math.inf:
+                # Branch and bound: skip the name comparison when even perfect names could not place it.
+                b = self.scorer.bound(q, rec)
+                if b < kth or b < floor:
+                    continue
+            s = self.scorer.score(q, rec, explain=False)
+            if s.weight >= floor:
                 scored.append((s.weight, row))
+                if len(scored) >= limit:
+                    kth = sorted((w for w, _ in scored), reverse=True)[limit - 1]
         scored.sort(key=lambda t: (-t[0], t[1]))
         hits = []
         for _w, row in scored[:limit]:
@@ -276,7 +348,7 @@ class CandidateIndex:
         processes: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> Iterator[list[Hit]]:
-        """Results for each query, in order. With processes > 1 the index is shared by fork (copy on write)."""
+        """Results for each query, in order. With processes > 1 the index is shared by fork (COW)."""
         if processes <= 1 or len(queries) < 200 or not hasattr(os, "fork"):
             for q in queries:
                 yield self.search(q, limit, shortlist)
@@ -292,14 +364,40 @@ class CandidateIndex:
         ctx = mp.get_context("fork")
         with ctx.Pool(processes) as pool:
             for result in pool.imap(_search_batch, batches):
-                for hits in result:
-                    yield hits
+                yield from result
                 if progress:
                     progress(len(result))
         _WORKER_INDEX = None
 
 
 _WORKER_INDEX: CandidateIndex | None = None
+_BUILD_RECORDS: Sequence[MatchRecord] | None = None
+
+
+def _keys_chunk(
+    bounds: tuple[int, int],
+) -> list[tuple[list[str], tuple[str | None, str | None, str | None] | None]]:
+    assert _BUILD_RECORDS is not None
+    return [
+        (sorted(record_keys(r)), nb.tf_keys(r.name) if r.name else None)
+        for r in _BUILD_RECORDS[bounds[0] : bounds[1]]
+    ]
+
+
+def _parallel_keys(
+    records: Sequence[MatchRecord], processes: int, chunk: int = 5000
+) -> Iterator[tuple[list[str], tuple[str | None, str | None, str | None] | None]]:
+    import multiprocessing as mp
+
+    global _BUILD_RECORDS
+    _BUILD_RECORDS = records
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            bounds = [(i, min(i + chunk, len(records))) for i in range(0, len(records), chunk)]
+            for part in pool.imap(_keys_chunk, bounds):
+                yield from part
+    finally:
+        _BUILD_RECORDS = None
 
 
 def _search_batch(args: tuple[int, Sequence[MatchRecord], int, int]) -> list[list[Hit]]:

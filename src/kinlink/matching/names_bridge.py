@@ -25,16 +25,16 @@ def parse(text: str) -> ParsedName:
 
 
 @lru_cache(maxsize=300_000)
-def compare_texts(a: str, b: str) -> NameComparison:
-    return _names.compare(parse(a), parse(b))
+def compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
+    return _names.compare(a, b)
 
 
-def best_comparison(a_names: tuple[str, ...], b_names: tuple[str, ...]) -> NameComparison:
+def best_comparison(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ...]) -> NameComparison:
     """Of every name one side is known by against every name of the other, the closest pair."""
     best = None
     for a in a_names:
         for b in b_names:
-            c = compare_texts(a, b)
+            c = compare_parsed(a, b)
             if best is None or c.score > best.score:
                 best = c
     return best
@@ -52,17 +52,19 @@ def part_text(parsed: ParsedName, part: str) -> str | None:
     return value or None
 
 
-@lru_cache(maxsize=300_000)
 def tf_keys(text: str) -> tuple[str | None, str | None, str | None]:
     """The keys under which this name's family, given name and patronymic are counted for term frequency."""
-    p = parse(text)
+    return tf_keys_parsed(parse(text))
+
+
+def tf_keys_parsed(p: ParsedName) -> tuple[str | None, str | None, str | None]:
     family = part_text(p, "family")
     given_parts = getattr(p, "given", ()) or ()
     given = None
     if given_parts:
         first = given_parts[0] if isinstance(given_parts, tuple | list) else given_parts
         try:
-            given = _names.canonical_given(first)
+            given = _canonical_given(first)
         except Exception:  # an unknown name has no canonical form: count it as written
             given = None
         given = given or latin(first)
@@ -74,6 +76,12 @@ def tf_keys(text: str) -> tuple[str | None, str | None, str | None]:
     )
 
 
+@lru_cache(maxsize=100_000)
+def _canonical_given(name: str) -> str | None:
+    return _names.canonical_given(name)
+
+
+@lru_cache(maxsize=200_000)
 def _family_key(family: str) -> str:
     # Ivanov and Ivanova are one family name for how common it is.
     key = latin(family)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class MatchRecord:
-    """The fields the model compares, all optional but a name. Dates are partial ISO ('YYYY', 'YYYY-MM', ...)."""
+    """The fields the model compares, all optional but a name. Dates are partial ISO (YYYY[-MM[-DD]])."""
 
     id: int | str | None
     name: str

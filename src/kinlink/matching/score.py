@@ -45,7 +45,7 @@ class Prepared:
     """A record with its per-field values worked out once."""
 
     record: MatchRecord
-    names: tuple[str, ...]
+    names: tuple[Any, ...]  # parsed names (kinlink.names.ParsedName), the primary first
     values: tuple[Any, ...]  # aligned with model.comparisons; None = missing (name parts: the names)
     tf_keys: tuple[str | None, str | None, str | None]
 
@@ -104,14 +104,24 @@ class Scorer:
 
     # --- preparing ----------------------------------------------------------------------------------------
 
-    def prepare(self, record: MatchRecord) -> Prepared:
-        names = tuple(n for n in record.all_names if n and n.strip())
+    def prepare(
+        self,
+        record: MatchRecord,
+        parsed: tuple[Any, ...] | None = None,
+        tf_keys: tuple[str | None, str | None, str | None] | None = None,
+    ) -> Prepared:
+        """parsed / tf_keys: already known (the index keeps them), else worked out from the names."""
+        if parsed is None:
+            parsed = (
+                tuple(nb.parse(n) for n in record.all_names if n and n.strip()) if self._has_names else ()
+            )
         values = tuple(
             None if comp is None else comp.prepare(record, c.field)
             for c, comp in zip(self.model.comparisons, self._comparators, strict=True)
         )
-        keys = nb.tf_keys(names[0]) if names and self._has_names else (None, None, None)
-        return Prepared(record, names, values, keys)
+        if tf_keys is None:
+            tf_keys = nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None)
+        return Prepared(record, parsed, values, tf_keys)
 
     # --- scoring ------------------------------------------------------------------------------------------
 
@@ -143,6 +153,38 @@ class Scorer:
             -1 if f is None else c.level_index(f)
             for c, f in zip(self.model.comparisons, self.features(q, r), strict=True)
         ]
+
+    def bound(self, q: Prepared, r: Prepared) -> float:
+        """An upper bound of the pair's match weight, without comparing names (the costly part).
+
+        The other fields are compared as in `score`; each name part counts at its best possible level
+        (term frequency of this record's name included). A candidate whose bound is below the best found
+        so far cannot enter the results, so it need not be scored.
+        """
+        total = self.prior_weight
+        for i, c in enumerate(self.model.comparisons):
+            if c.comparator == "name_part":
+                if q.names and r.names:
+                    total += self._best_name_weight(i, c, r)
+                continue
+            a, b = q.values[i], r.values[i]
+            if a is None or b is None:
+                continue
+            li = c.level_index(self._comparators[i].features(a, b))  # type: ignore[union-attr]
+            if c.levels[li].tf and c.tf and self.tf is not None:
+                total += self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])[0]
+            else:
+                total += self._weights[i][li]
+        return total
+
+    def _best_name_weight(self, i: int, c: Comparison, r: Prepared) -> float:
+        best = max(self._weights[i])
+        if c.tf and self.tf is not None:
+            key = r.tf_keys[_TF_INDEX[c.tf]]
+            for li, lv in enumerate(c.levels):
+                if lv.tf:
+                    best = max(best, self._tf_weight(i, li, c, key)[0])
+        return best
 
     def score(self, q: Prepared, r: Prepared, explain: bool = True) -> Scored:
         total = self.prior_weight

@@ -34,7 +34,7 @@ from functools import lru_cache
 from kinlink.names.given import given_forms, initial_letters
 from kinlink.names.morph import patronymic_of
 from kinlink.names.parse import ParsedName, parse_name
-from kinlink.names.translit import readings, skeleton
+from kinlink.names.translit import RUNS, readings, skeleton
 
 _MAX_FAMILY_SKELETONS = 3
 _MAX_GIVEN_SIGS = 3
@@ -64,7 +64,10 @@ def given_signatures(token: str) -> tuple[str, ...]:
 
 
 def _deletions(sk: str) -> list[str]:
-    return [sk[:i] + sk[i + 1 :] for i in range(len(sk))] if len(sk) > 1 else []
+    # Collapsed like skeletons are: Антонова NTNV less T is NV, as "Anonova" reads.
+    out = {RUNS.sub(r"\1", sk[:i] + sk[i + 1 :]) for i in range(len(sk))} if len(sk) > 1 else set()
+    out.discard(sk)
+    return sorted(out)
 
 
 def blocking_keys(name: str | ParsedName) -> set[str]:

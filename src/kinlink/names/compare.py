@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.morph import family_form, patronymic_of
@@ -43,7 +44,7 @@ WEIGHTS = {"family": 0.5, "given": 0.35, "patronymic": 0.15}
 # count false matches; the matching engine makes its own decision from the levels).
 MATCH_THRESHOLD = 0.85
 
-_FUZZY_MIN = {"family": 0.74, "given": 0.8, "patronymic": 0.8}
+_FUZZY_MIN = {"family": 0.74, "given": 0.85, "patronymic": 0.8}
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,11 @@ def _common_key(a: str, b: str) -> str | None:
     return None
 
 
-def _best_similarity(a: str, b: str) -> float:
+def _best_similarity(a: str, b: str, metric: Any = OSA) -> float:
     best = 0.0
     for ka in readings(a).keys:
         for kb in readings(b).keys:
-            s = OSA.normalized_similarity(ka, kb)
+            s = metric.normalized_similarity(ka, kb)
             if s > best:
                 best = s
     return best
@@ -215,7 +216,7 @@ def compare_given(a: str, b: str) -> PartComparison:
     pair = _pick_pair(given_forms(a), given_forms(b))
     if pair is not None:
         ga, gb = pair
-        if ga.sex != gb.sex and sex_conflict:
+        if sex_conflict:
             return PartComparison(
                 0.15, "different", f"given name: {a} and {b} are the male and female forms of one name"
             )
@@ -231,7 +232,10 @@ def compare_given(a: str, b: str) -> PartComparison:
         sim = _best_similarity(a, b)
         if sim < 0.88:
             return PartComparison(round(0.3 * sim, 4), "different", f"given name: {a} and {b} differ")
-    return _fuzzy("given", a, b, _best_similarity(a, b))
+        return _fuzzy("given", a, b, sim)
+    # A misspelt given name is short: Jaro-Winkler forgives a lost last letter (Hann/Ганна)
+    # that an edit ratio on four letters does not.
+    return _fuzzy("given", a, b, _best_similarity(a, b, JaroWinkler))
 
 
 @lru_cache(maxsize=65536)

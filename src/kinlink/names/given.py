@@ -55,12 +55,9 @@ def _table() -> _Table:
                 gf = GivenForm(form, cid, sex, lang, kind)
                 heads.setdefault((cid, sex), form)
                 r = readings(form)
-                # A Western form is registered under its plausible readings only: its implausible
-                # ones would make unrelated spellings look like it. Nor under a silent-h reading
-                # (Halina would become Alina).
-                keys = r.keys if r.script == CYRILLIC else r.likely
-                if r.script != CYRILLIC and "h" in form.lower():
-                    keys = tuple(k for k in keys if set(r.conventions_of(k)) - {"es", "it"})
+                # A Western form is registered under its main reading only: its other readings
+                # would make unrelated spellings look like it (Spanish "Jan" reads Хан).
+                keys = r.keys if r.script == CYRILLIC else r.keys[:1]
                 for key in keys:
                     lst = by_key.setdefault(key, [])
                     if gf not in lst:
@@ -139,7 +136,7 @@ def given_sex(token: str) -> str | None:
     low = token.strip(".").lower()
     exact = [g for g in forms if g.form.lower() == low]
     native = [g for g in forms if g.kind != "western"]
-    sexes = {g.sex for g in (exact or native or forms)}
+    sexes = {g.sex for g in (exact or native)}
     return sexes.pop() if len(sexes) == 1 else None
 
 

@@ -42,8 +42,10 @@ def family_form(key: str) -> FamilyForm:
 
 # Patronymic endings in key space: -ович/-евич/-ич, -овна/-евна/-івна/-ична; Latin spellings
 # (-owitsch, -ovitch, -ovici, -owicz, -ovych) read to the same keys.
-_PATRONYMIC = re.compile(r"(?:(ov|ev)iC|(ov|ev|iv)na|iCna|iC)$")
-_PATRONYMIC_LOOSE = re.compile(r"(ov|ev)iC$|(ov|ev|iv)na$|iCna$")
+# A plain c where ч was meant is what dropping diacritics leaves (Petrovyč -> Petrovyc);
+# no Slavic name ends in -овиц, so it is still a patronymic.
+_PATRONYMIC = re.compile(r"(?:(ov|ev)i[Cc]|(ov|ev|iv)na|iCna|iC)$")
+_PATRONYMIC_LOOSE = re.compile(r"(ov|ev)i[Cc]$|(ov|ev|iv)na$|iCna$")
 
 
 @dataclass(frozen=True)

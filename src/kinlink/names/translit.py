@@ -5,7 +5,8 @@ convention that could have produced it (German "ch" is х, English "ch" is ч, F
 ш), so a token yields a small set of keys, each tagged with the conventions that gave it.
 
 The phonemic alphabet is lowercase ASCII plus: C = ч, S = ш, Z = ж, Q = щ, x = х, c = ц
-(and H, a Latin h read as г, which keys write as g).
+(and H, X: a bare Latin h read as г or х, which keys write as g and x; a bare h after a
+consonant is the sign of a convention that does not know the digraph, "kh" read as к+х).
 Keys then go through `normalise_key`, which removes the differences that romanisations and
 the Russian/Ukrainian/Belarusian orthographies disagree on but that rarely tell two names
 apart (и/ы/і/й/y/j, е/є/э/ё, iotated vowels, doubled consonants, Russian г = Ukrainian г).
@@ -153,12 +154,19 @@ CONVENTIONS: tuple[Convention, ...] = (
         "sci", "scholarly/ISO 9/GOST 7.79",
         ("šč", "Q"), ("ŝ", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("â", "ia"),
         ("û", "iu"), ("ê", "e"), ("ë", "io"), ("ì", "i"), ("ǐ", "i"), ("ʺ", ""), ("c", "c"),
-        ("x", "x"), ("j", "i"), ("h", "x"),
+        ("x", "x"), ("j", "i"), ("h", "X"),
+    ),
+    # The plain ASCII scheme of the popular Python `transliterate` package and of many web
+    # forms: щ "sch", х "h", ц "ts", й/ю/я with j.
+    _conv(
+        "ascii", "simple ASCII (щ = sch)",
+        ("sch", "Q"), ("zh", "Z"), ("ch", "C"), ("sh", "S"), ("ts", "c"), ("x", "ks"), ("c", "k"),
+        ("j", "i"), ("h", "X"),
     ),
     # GOST 7.79-2000 system B (Russian URLs and documents): ц "cz", щ "shh", х "x" or "h".
     _conv(
         "gost-b", "GOST 7.79 system B",
-        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"), ("h", "x"),
+        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"), ("h", "X"),
         ("c", "c"), ("j", "i"),
     ),
     _conv(
@@ -166,20 +174,20 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
         ("ci$", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"), ("gh(?=[ei])", "g"),
         ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"), ("ea", "ia"),
-        ("c", "k"), ("j", "Z"), ("h", "x"), ("x", "ks"),
+        ("c", "k"), ("j", "Z"), ("h", "X"), ("x", "ks"),
     ),
     _conv(
         "es", "Spanish",
         ("shch", "Q"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("ts", "c"), ("ll", "l"),
-        ("ñ", "n"), ("z", "s"), ("c(?=[ei])", "s"), ("c", "k"), ("gu(?=[ei])", "g"),
-        ("g(?=[ei])", "x"), ("j", "x"), ("h", "~"), ("x", "ks"),
+        ("ñ", "n"), ("c(?=[ei])", "s"), ("c", "k"), ("gu(?=[ei])", "g"),
+        ("g(?=[ei])", "x"), ("j", "x"), ("h", "H"), ("x", "ks"),
     ),
     # Italian press writes х as "ch" (Michail, Charkiv) and к as "k".
     _conv(
         "it", "Italian",
         ("sci(?=[aou])", "S"), ("sc(?=[ei])", "S"), ("ci(?=[aou])", "C"), ("c(?=[ei])", "C"),
         ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
-        ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "~"), ("x", "ks"),
+        ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
     ),
 )  # fmt: skip
 
@@ -216,9 +224,10 @@ _NON_PHONEME = re.compile(r"[^a-zCSZQx]")
 # Doubled consonants and i collapse (Савва/Sava, Юрий/Yuri); doubled a/e/o/u do not: Корнеева
 # and Корнева are two names, and no romanisation doubles them.
 _RUNS = re.compile(r"([^aeou])\1+")
+RUNS = _RUNS
 _I_BEFORE_E = re.compile(r"i(?=e)")
 _HUSHER_O = re.compile(r"([CSZ])o(va?)$")
-_FOLD = str.maketrans({"Q": "SC", "H": "g", "h": "g", "y": "i", "j": "i", "w": "v"})
+_FOLD = str.maketrans({"Q": "SC", "H": "g", "X": "x", "h": "g", "y": "i", "j": "i", "w": "v"})
 
 
 def _fold_leftovers(s: str) -> str:
@@ -243,9 +252,8 @@ def normalise_key(phonemes: str) -> str:
 
 # Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
 # by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
-# "~" is a silent h (Spanish, Italian), as implausible after a consonant as к+х. French
-# renderings of Slavic names write h for г and х (Heorhiï), so French h is not silent here.
-_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][xH~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
+# H and X are a bare h (read as г or х), "~" a silent one.
+_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][XH~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
 
 
 def implausibility(phonemes: str) -> int:
@@ -303,7 +311,7 @@ def keys_of(token: str) -> tuple[str, ...]:
 
 _SKELETON_TABLE = str.maketrans(
     {
-        "C": "S", "Z": "S", "c": "S", "s": "S", "z": "S", "g": "G", "k": "K", "v": "V", "f": "V",
+        "C": "S", "Z": "S", "c": "S", "s": "S", "z": "S", "g": "G", "x": "G", "k": "K", "v": "V", "f": "V",
         "b": "B", "p": "P", "d": "D", "t": "T", "l": "L", "m": "M", "n": "N", "r": "R",
         "a": "", "e": "", "i": "", "o": "", "u": "",
     }
@@ -312,7 +320,7 @@ _AFFRICATE = re.compile(r"[DT]S")
 
 
 def skeleton(key: str) -> str:
-    """Consonant-class skeleton of a key: vowels dropped, sibilants and f/v merged.
+    """Consonant-class skeleton of a key: vowels dropped; sibilants, г/х and f/v merged.
 
     Vowels carry the gender endings (-ов/-ова) and most convention differences, so two
     spellings of one family name almost always share a skeleton.

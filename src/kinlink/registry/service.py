@@ -109,6 +109,7 @@ def import_registry(
     actor: str,
     *,
     fmt: str | None = None,
+    kind: str = "registry",
     skip_invalid: bool = False,
     progress: Progress | None = None,
     today: date | None = None,
@@ -133,7 +134,7 @@ def import_registry(
     with unit_of_work(engine) as session:
         audit = AuditLog(session, actor)
         audit.lock()  # first: concurrent imports then run one after the other
-        src = get_or_create_source(session, source, "registry", audit)
+        src = get_or_create_source(session, source, kind, audit)
         run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
         session.add(run)
         chunk: list[RecordIn] = []
@@ -212,7 +213,7 @@ def _write_chunk(
         pid, old_hash = existing[rec.record_id]
         if old_hash == rec.content_hash():
             report.unchanged += 1
-        elif _update_person(session, pid, src, rec, audit):
+        elif update_record(session, pid, src, rec, audit):
             report.updated += 1
             report.changed_ids.append(pid)
         else:
@@ -266,7 +267,7 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
     return list(ids)
 
 
-def _update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog) -> bool:
+def update_record(session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog) -> bool:
     """Apply a changed row: fields and names replaced, new events added. True if anything changed."""
     person = session.scalar(
         select(Person)

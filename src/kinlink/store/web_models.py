@@ -71,7 +71,7 @@ class WebSession(Base):
 
 
 class DeathDisclosure(Base):
-    """The registrar's decision whether (and how much of) a death is told to a family that traces the person."""
+    """The registrar's decision whether (and how much of) a death is told to families tracing the person."""
 
     __tablename__ = "death_disclosures"
 
@@ -100,7 +100,7 @@ class Disclosure(Base):
 
 
 class Message(Base):
-    """Family news (GC III Art. 71) between an enquirer and the person found; a caseworker reviews it first."""
+    """Family news (GC III Art. 71) between an enquirer and the person found, reviewed by a caseworker."""
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -113,7 +113,9 @@ class Message(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(12))  # to_person | from_person
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="submitted")  # submitted|approved|rejected|delivered
+    state: Mapped[str] = mapped_column(
+        String(12), default="submitted"
+    )  # submitted|approved|rejected|delivered
     entered_by: Mapped[str] = mapped_column(String(200))
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -193,8 +193,9 @@ class SessionInfo:
     request_id: int | None
 
 
-def open_session(session: Session, kind: str, minutes: int, *, user_id: int | None = None,
-                 request_id: int | None = None) -> str:
+def open_session(
+    session: Session, kind: str, minutes: int, *, user_id: int | None = None, request_id: int | None = None
+) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     # Expired sessions are swept as new ones are made, so the table stays small without a job.

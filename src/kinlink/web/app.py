@@ -71,14 +71,17 @@ class SecurityHeaders:
 class ApiError(Exception):
     """An API error: a clear message and the field at fault (JSON)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None,
-                 errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, field: str | None = None, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
         self.errors = errors or ([{"field": field, "message": message}] if field else [])
 
 
-def api_error_body(message: str, field: str | None = None, errors: list[dict[str, Any]] | None = None) -> dict:
+def api_error_body(
+    message: str, field: str | None = None, errors: list[dict[str, Any]] | None = None
+) -> dict:
     return {"error": {"message": message, "field": field, "errors": errors or []}}
 
 
@@ -112,10 +115,12 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         if _is_api(request):
-            return JSONResponse(api_error_body(str(exc.detail)), status_code=exc.status_code,
-                                headers=exc.headers)
-        return render(request, "error.html", status_code=exc.status_code, status=exc.status_code,
-                      detail=str(exc.detail))
+            return JSONResponse(
+                api_error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+            )
+        return render(
+            request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=str(exc.detail)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -38,13 +38,21 @@ def sniff(data: bytes) -> str | None:
 
 
 def safe_name(name: str | None) -> str:
-    base = re.sub(r"[^\w.\- ]+", "_", (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip() or "file"
+    base = (
+        re.sub(r"[^\w.\- ]+", "_", (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip() or "file"
+    )
     return base[:200]
 
 
 def add(
-    session: Session, actor: str, person_id: int, kind: str, file_name: str | None, data: bytes,
-    max_bytes: int, note: str | None = None,
+    session: Session,
+    actor: str,
+    person_id: int,
+    kind: str,
+    file_name: str | None,
+    data: bytes,
+    max_bytes: int,
+    note: str | None = None,
 ) -> Attachment:
     if session.get(Person, person_id) is None:
         raise AttachmentError(f"no record {person_id}", "person_id")
@@ -72,13 +80,21 @@ def add(
     )
     session.add(row)
     session.flush()
-    audit(session, actor, "create", "attachment", row.id,
-          {"person_id": person_id, "kind": kind, "sha256": row.sha256, "size": row.size})
+    audit(
+        session,
+        actor,
+        "create",
+        "attachment",
+        row.id,
+        {"person_id": person_id, "kind": kind, "sha256": row.sha256, "size": row.size},
+    )
     return row
 
 
 def of_person(session: Session, person_id: int) -> list[Attachment]:
-    return list(session.scalars(select(Attachment).where(Attachment.person_id == person_id).order_by(Attachment.id)))
+    return list(
+        session.scalars(select(Attachment).where(Attachment.person_id == person_id).order_by(Attachment.id))
+    )
 
 
 def fetch(session: Session, actor: str, attachment_id: int) -> Attachment | None:

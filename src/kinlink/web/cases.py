@@ -41,9 +41,17 @@ class FieldErrors(ValueError):
 
 
 LIMITS = {
-    "full_name": 400, "other_names": 1000, "place_of_birth": 300, "rank": 200, "unit": 300,
-    "service_number": 100, "capture_place": 300, "last_seen": 2000, "enquirer_name": 400,
-    "relationship": 100, "contact": 400,
+    "full_name": 400,
+    "other_names": 1000,
+    "place_of_birth": 300,
+    "rank": 200,
+    "unit": 300,
+    "service_number": 100,
+    "capture_place": 300,
+    "last_seen": 2000,
+    "enquirer_name": 400,
+    "relationship": 100,
+    "contact": 400,
 }
 
 
@@ -199,7 +207,8 @@ def _person_values(session: Session, person: Person) -> dict[str, str | None]:
     return {
         "name": " | ".join(names) if names else person.full_name,
         "sex": person.sex,
-        "birth": person.birth_date or (f"{person.age} ({person.age_as_of})" if person.age is not None else None),
+        "birth": person.birth_date
+        or (f"{person.age} ({person.age_as_of})" if person.age is not None else None),
         "place_of_birth": person.place_of_birth,
         "unit": person.unit,
         "rank": person.rank,
@@ -230,8 +239,18 @@ def _request_values(req: TracingRequest) -> dict[str, str | None]:
 
 # Which side-by-side row each part of the explanation speaks about.
 EXPLAINED_ROW = {"family_name": "name", "given_name": "name", "patronymic": "name"}
-ROWS = ("name", "sex", "birth", "place_of_birth", "unit", "rank", "service_number", "capture_place",
-        "capture_date", "status")
+ROWS = (
+    "name",
+    "sex",
+    "birth",
+    "place_of_birth",
+    "unit",
+    "rank",
+    "service_number",
+    "capture_place",
+    "capture_date",
+    "status",
+)
 
 
 @dataclass
@@ -290,8 +309,11 @@ def candidate_view(session: Session, actor: str, candidate_id: int) -> Candidate
         {"by": e.actor, "at": e.at, **(e.changes or {})}
         for e in session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.entity == "match_candidate", AuditEntry.entity_id == str(cand.id),
-                   AuditEntry.action == "reason")
+            .where(
+                AuditEntry.entity == "match_candidate",
+                AuditEntry.entity_id == str(cand.id),
+                AuditEntry.action == "reason",
+            )
             .order_by(AuditEntry.id)
         )
     ]

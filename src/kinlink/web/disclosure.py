@@ -88,7 +88,9 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
     if not person.consent_inform_family:
         return Outcome("in_progress", person_id=person.id, consent=consent)
 
-    situation = "held" if person.status in HELD else "released" if person.status in NO_LONGER_HELD else "alive"
+    situation = (
+        "held" if person.status in HELD else "released" if person.status in NO_LONGER_HELD else "alive"
+    )
     items = {"situation": situation, "since": person.status_date}
     if person.consent_share_location:
         items["location"] = person.location
@@ -147,7 +149,9 @@ def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
 
 
 def disclosures_of(session: Session, request_id: int) -> list[Disclosure]:
-    return list(session.scalars(select(Disclosure).where(Disclosure.request_id == request_id).order_by(Disclosure.id)))
+    return list(
+        session.scalars(select(Disclosure).where(Disclosure.request_id == request_id).order_by(Disclosure.id))
+    )
 
 
 def set_death_disclosure(
@@ -163,6 +167,12 @@ def set_death_disclosure(
 
     row.decided_at = utcnow()
     session.flush()
-    audit(session, actor, "update", "death_disclosure", person_id,
-          {"disclose": [before, [row.disclose, row.include_place]]})
+    audit(
+        session,
+        actor,
+        "update",
+        "death_disclosure",
+        person_id,
+        {"disclose": [before, [row.disclose, row.include_place]]},
+    )
     return row

@@ -1,4 +1,10 @@
-"""Languages: Babel catalogs under translations/, chosen from the switch's cookie or Accept-Language."""
+"""Languages: Babel catalogs under translations/, chosen from the switch's cookie or Accept-Language.
+
+The .po files are the source of the translations; after changing texts, from src/kinlink/web:
+    pybabel extract -F babel.cfg -k FieldError:2 --no-location -o /tmp/messages.pot .
+    pybabel update -i /tmp/messages.pot -d translations --no-location
+    (translate the new entries in ro, ru, uk and en), then: pybabel compile -d translations
+"""
 
 from __future__ import annotations
 

@@ -47,8 +47,13 @@ def from_family(session: Session, request_id: int, text: str) -> Message:
     if not outcome.messages_allowed or outcome.person_id is None:
         raise MessageError("messages cannot be sent for this request")
     actor = f"family:request-{req.id}"
-    msg = Message(request_id=req.id, person_id=outcome.person_id, direction="to_person", body=_body(text),
-                  entered_by=actor)
+    msg = Message(
+        request_id=req.id,
+        person_id=outcome.person_id,
+        direction="to_person",
+        body=_body(text),
+        entered_by=actor,
+    )
     session.add(msg)
     session.flush()
     # The audit names the message, not its words.
@@ -61,22 +66,33 @@ def from_person(session: Session, actor: str, person_id: int, text: str) -> list
     body = _body(text)
     out = []
     for req in session.scalars(
-        select(TracingRequest).where(TracingRequest.matched_person_id == person_id, TracingRequest.state == "matched")
+        select(TracingRequest).where(
+            TracingRequest.matched_person_id == person_id, TracingRequest.state == "matched"
+        )
     ):
         if not disclosure.outcome_for(session, req).messages_allowed:
             continue
-        msg = Message(request_id=req.id, person_id=person_id, direction="from_person", body=body, entered_by=actor)
+        msg = Message(
+            request_id=req.id, person_id=person_id, direction="from_person", body=body, entered_by=actor
+        )
         session.add(msg)
         session.flush()
         audit(session, actor, "create", "message", msg.id, {"direction": "from_person", "request_id": req.id})
         out.append(msg)
     if not out:
-        raise MessageError("no family may receive messages from this person (no confirmed match with consent)")
+        raise MessageError(
+            "no family may receive messages from this person (no confirmed match with consent)"
+        )
     return out
 
 
 def review(
-    session: Session, actor: str, message_id: int, approve: bool, note: str | None, expected_version: int | None
+    session: Session,
+    actor: str,
+    message_id: int,
+    approve: bool,
+    note: str | None,
+    expected_version: int | None,
 ) -> tuple[Message, Notification | None]:
     msg = session.get(Message, message_id)
     if msg is None:

@@ -84,7 +84,9 @@ def compose(settings: Settings, req: TracingRequest, kind: str, secret: str | No
     return msg
 
 
-def send_pending(engine: Engine, settings: Settings, ids: list[int], secrets: dict[int, str] | None = None) -> None:
+def send_pending(
+    engine: Engine, settings: Settings, ids: list[int], secrets: dict[int, str] | None = None
+) -> None:
     """Send these notifications now (run after the transaction that queued them has committed)."""
     secrets = secrets or {}
     for nid in ids:

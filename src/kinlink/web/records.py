@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from kinlink.registry import service
 from kinlink.registry.audit import AuditLog
 from kinlink.registry.audit import record as audit
-from kinlink.registry.fields import CONSENT_COLUMNS, COLUMNS, RecordIn, RowError, to_row, validate_row
+from kinlink.registry.fields import COLUMNS, CONSENT_COLUMNS, RecordIn, RowError, to_row, validate_row
 from kinlink.store.models import Person, PersonName, Source
 
 WEB_SOURCE = "kinlink-web"
@@ -79,7 +79,6 @@ def create_record(
     log = AuditLog(session, actor)
     log.lock()
     # The registry's own writers: the same rows, names and audit entries as an import makes.
-    # (_update_person below is still private in registry.service; it should become public.)
     src = service.get_or_create_source(session, source, source_kind, log)
     taken = session.scalar(
         select(Person.id).where(Person.source_id == src.id, Person.source_record_id == rec.record_id)
@@ -91,7 +90,9 @@ def create_record(
     return get_person(session, pid)
 
 
-def _apply(session: Session, actor: str, person: Person, row: dict[str, Any], expected_version: int | None) -> bool:
+def _apply(
+    session: Session, actor: str, person: Person, row: dict[str, Any], expected_version: int | None
+) -> bool:
     if expected_version is not None and person.version != expected_version:
         raise StaleRecord(
             f"record {person.id} was changed by someone else (version {person.version}, "
@@ -100,7 +101,7 @@ def _apply(session: Session, actor: str, person: Person, row: dict[str, Any], ex
     rec = _validated(row)
     log = AuditLog(session, actor)
     log.lock()
-    changed = service._update_person(session, person.id, person.source, rec, log)
+    changed = service.update_record(session, person.id, person.source, rec, log)
     log.flush()
     session.expire(person)
     return changed
@@ -134,13 +135,19 @@ def add_event(
 ) -> bool:
     person = get_person(session, person_id)
     row = current_row(person)
-    row["events"] = [*row["events"], {k: v for k, v in
-                                      {"kind": kind, "date": date, "place": place, "note": note}.items() if v}]
+    row["events"] = [
+        *row["events"],
+        {k: v for k, v in {"kind": kind, "date": date, "place": place, "note": note}.items() if v},
+    ]
     return _apply(session, actor, person, row, expected_version)
 
 
 def set_consent(
-    session: Session, actor: str, person_id: int, consent: Mapping[str, bool], expected_version: int | None = None
+    session: Session,
+    actor: str,
+    person_id: int,
+    consent: Mapping[str, bool],
+    expected_version: int | None = None,
 ) -> bool:
     """The person's consent as recorded by the registrar: each flag given replaces the stored one."""
     person = get_person(session, person_id)
@@ -192,12 +199,14 @@ def search_records(
         # Plain text fills up what the matcher did not find (part of a name, a record not yet indexed).
         # SQLite's LIKE folds ASCII case only, so the usual capitalisations are tried too.
         forms = {q, q.lower(), q.upper(), q.title()}
-        text_ids = list(session.scalars(
-            select(PersonName.person_id)
-            .where(or_(*[PersonName.full_name.like(f"%{f}%") for f in forms]))
-            .distinct()
-            .limit(limit)
-        ))
+        text_ids = list(
+            session.scalars(
+                select(PersonName.person_id)
+                .where(or_(*[PersonName.full_name.like(f"%{f}%") for f in forms]))
+                .distinct()
+                .limit(limit)
+            )
+        )
     for pid in [*exact, *text_ids]:
         hits.setdefault(pid, None)
     if not hits:

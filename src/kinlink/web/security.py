@@ -94,8 +94,11 @@ def api_principal(request: Request) -> Principal:
     with session_factory(request.app.state.engine)() as s:
         user = accounts.user_for_token(s, token.strip())
     if user is None:
-        raise HTTPException(401, "the API token is not valid (revoked, or its user disabled)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "the API token is not valid (revoked, or its user disabled)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Principal(user.role, user.id, user.username)
 
 
@@ -104,8 +107,11 @@ def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal
         return principal
     if principal.role == ANON:
         if api:
-            raise HTTPException(401, "sign in: send an API token as 'Authorization: Bearer <token>'",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "sign in: send an API token as 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         raise NotSignedIn()
     raise Forbidden()
 

@@ -34,8 +34,14 @@ def log_config() -> dict[str, Any]:
     return cfg
 
 
-def make_config(engine: Engine, host: str, port: int, settings: Settings | None = None,
-                forwarded_allow_ips: str | None = None, log_level: str = "info") -> uvicorn.Config:
+def make_config(
+    engine: Engine,
+    host: str,
+    port: int,
+    settings: Settings | None = None,
+    forwarded_allow_ips: str | None = None,
+    log_level: str = "info",
+) -> uvicorn.Config:
     from kinlink.web.app import create_app
 
     return uvicorn.Config(
@@ -48,6 +54,9 @@ def make_config(engine: Engine, host: str, port: int, settings: Settings | None 
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        # Longer than a reader's pause between pages, so that an idle kept-alive connection is not closed
+        # just as the client sends on it.
+        timeout_keep_alive=30,
     )
 
 
@@ -60,8 +69,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 class BackgroundServer:
     """A real uvicorn server in a thread (tests and the benchmark)."""
 
-    def __init__(self, engine: Engine, settings: Settings | None = None, host: str = "127.0.0.1",
-                 port: int | None = None, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        log_level: str = "warning",
+    ) -> None:
         self.host, self.port = host, port or free_port(host)
         self.config = make_config(engine, self.host, self.port, settings, log_level=log_level)
         self.server = uvicorn.Server(self.config)

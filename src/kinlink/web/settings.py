@@ -20,17 +20,23 @@ def _env_bool(name: str, default: bool) -> bool:
 @dataclass
 class Settings:
     # Signs CSRF tokens. Random per process unless set: restarting then only invalidates open forms.
-    secret_key: str = field(default_factory=lambda: os.environ.get("KINLINK_SECRET_KEY") or secrets.token_hex(32))
+    secret_key: str = field(
+        default_factory=lambda: os.environ.get("KINLINK_SECRET_KEY") or secrets.token_hex(32)
+    )
     # Secure cookies: always when set; otherwise whenever the request came over TLS (directly or via a
     # proxy uvicorn trusts with --forwarded-allow-ips).
     secure_cookies: bool = field(default_factory=lambda: _env_bool("KINLINK_SECURE_COOKIES", False))
     base_url: str = field(default_factory=lambda: os.environ.get("KINLINK_BASE_URL", "http://127.0.0.1:8000"))
     staff_session_minutes: int = field(default_factory=lambda: _env_int("KINLINK_STAFF_SESSION_MINUTES", 480))
-    family_session_minutes: int = field(default_factory=lambda: _env_int("KINLINK_FAMILY_SESSION_MINUTES", 30))
+    family_session_minutes: int = field(
+        default_factory=lambda: _env_int("KINLINK_FAMILY_SESSION_MINUTES", 30)
+    )
 
     # Rate limits (per window). Failed code+secret checks are limited per client address and per
     # reference; with a 96-bit secret that leaves guessing hopeless.
-    family_failures_per_ip: int = field(default_factory=lambda: _env_int("KINLINK_FAMILY_FAILURES_PER_IP", 10))
+    family_failures_per_ip: int = field(
+        default_factory=lambda: _env_int("KINLINK_FAMILY_FAILURES_PER_IP", 10)
+    )
     family_failures_per_reference: int = field(
         default_factory=lambda: _env_int("KINLINK_FAMILY_FAILURES_PER_REFERENCE", 5)
     )
@@ -45,8 +51,12 @@ class Settings:
     smtp_user: str | None = field(default_factory=lambda: os.environ.get("KINLINK_SMTP_USER"))
     smtp_password: str | None = field(default_factory=lambda: os.environ.get("KINLINK_SMTP_PASSWORD"))
     smtp_starttls: bool = field(default_factory=lambda: _env_bool("KINLINK_SMTP_STARTTLS", False))
-    smtp_from: str = field(default_factory=lambda: os.environ.get("KINLINK_SMTP_FROM", "tracing@kinlink.invalid"))
+    smtp_from: str = field(
+        default_factory=lambda: os.environ.get("KINLINK_SMTP_FROM", "tracing@kinlink.invalid")
+    )
 
-    max_upload_bytes: int = field(default_factory=lambda: _env_int("KINLINK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+    max_upload_bytes: int = field(
+        default_factory=lambda: _env_int("KINLINK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    )
     # Matching runs when a request is filed or a record saved; tests of other parts may turn it off.
     match_on_write: bool = True

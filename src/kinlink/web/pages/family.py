@@ -26,8 +26,21 @@ from kinlink.web.security import (
 router = APIRouter(include_in_schema=False)
 
 REQUEST_FIELDS = (
-    "full_name", "other_names", "sex", "birth_date", "place_of_birth", "rank", "unit", "service_number",
-    "capture_place", "capture_date", "last_seen", "enquirer_name", "relationship", "contact", "agree",
+    "full_name",
+    "other_names",
+    "sex",
+    "birth_date",
+    "place_of_birth",
+    "rank",
+    "unit",
+    "service_number",
+    "capture_place",
+    "capture_date",
+    "last_seen",
+    "enquirer_name",
+    "relationship",
+    "contact",
+    "agree",
 )
 
 
@@ -89,8 +102,12 @@ async def file_request(request: Request, background: BackgroundTasks) -> Respons
     limiter.hit(key, settings.rate_window_seconds)
     reference, secret, note_id = result
     if note_id is not None:
-        background.add_task(notify.send_pending, request.app.state.engine, settings, [note_id], {note_id: secret})
-    return render(request, "family/filed.html", reference=reference, secret=secret, emailed=note_id is not None)
+        background.add_task(
+            notify.send_pending, request.app.state.engine, settings, [note_id], {note_id: secret}
+        )
+    return render(
+        request, "family/filed.html", reference=reference, secret=secret, emailed=note_id is not None
+    )
 
 
 @router.get("/track", dependencies=[page_roles(*EVERYONE)])
@@ -123,8 +140,15 @@ def family_status(request: Request, who: Principal = page_roles(FAMILY)) -> Resp
         outcome = disclosure.disclose(s, req, "web")
         msgs = messages.for_family(s, req.id)
         reference, state = req.reference, req.state
-    return render(request, "family/status.html", reference=reference, state=state, outcome=outcome,
-                  messages=msgs, sent=request.query_params.get("sent") == "1")
+    return render(
+        request,
+        "family/status.html",
+        reference=reference,
+        state=state,
+        outcome=outcome,
+        messages=msgs,
+        sent=request.query_params.get("sent") == "1",
+    )
 
 
 @router.post("/family/messages", dependencies=[CSRF])
@@ -139,8 +163,17 @@ def family_message(request: Request, body: str = Form(""), who: Principal = page
             outcome = disclosure.disclose(s, req, "web")
             msgs = messages.for_family(s, req.id)
             reference, state = req.reference, req.state
-        return render(request, "family/status.html", status_code=422, reference=reference, state=state,
-                      outcome=outcome, messages=msgs, message_error=str(e), body=body)
+        return render(
+            request,
+            "family/status.html",
+            status_code=422,
+            reference=reference,
+            state=state,
+            outcome=outcome,
+            messages=msgs,
+            message_error=str(e),
+            body=body,
+        )
     return redirect("/family?sent=1")
 
 

@@ -30,7 +30,12 @@ HOME_OF_ROLE = {"registrar": "/records", "caseworker": "/queue", "admin": "/admi
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
         secure=is_secure(request.scope, request.app.state.settings),
     )
 

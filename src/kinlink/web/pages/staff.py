@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kinlink.registry.fields import CONSENT_COLUMNS, TEXT_COLUMNS
+from kinlink.registry.fields import CONSENT_COLUMNS
 from kinlink.registry.status import EVENT_STATUS
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import EVENT_KINDS, Person
@@ -25,10 +25,31 @@ router = APIRouter(include_in_schema=False)
 
 # The registrar's form, in order; the rules are the registry's (validate_row).
 FORM_FIELDS = (
-    "record_id", "full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names",
-    "sex", "birth_date", "age", "age_as_of", "place_of_birth", "nationality", "power", "rank", "unit",
-    "service_number", "father_name", "mother_maiden_name", "residence", "inform_name", "inform_address",
-    "distinguishing_marks", "location", "notes",
+    "record_id",
+    "full_name",
+    "family_name",
+    "given_names",
+    "patronymic",
+    "name_language",
+    "alternate_names",
+    "sex",
+    "birth_date",
+    "age",
+    "age_as_of",
+    "place_of_birth",
+    "nationality",
+    "power",
+    "rank",
+    "unit",
+    "service_number",
+    "father_name",
+    "mother_maiden_name",
+    "residence",
+    "inform_name",
+    "inform_address",
+    "distinguishing_marks",
+    "location",
+    "notes",
 )
 LONG_FIELDS = {"inform_address", "distinguishing_marks", "notes"}
 STATUSES = sorted({s for s in EVENT_STATUS.values() if s})
@@ -49,14 +70,19 @@ def _not_found() -> HTTPException:
 
 @router.get("/records")
 def record_list(
-    request: Request, q: str = "", status: str = "", offset: int = 0,
+    request: Request,
+    q: str = "",
+    status: str = "",
+    offset: int = 0,
     who: Principal = page_roles(REGISTRAR, CASEWORKER),
 ) -> Response:
     with unit_of_work(request.app.state.engine) as s:
-        hits = records.search_records(s, q, status=status or None, limit=50, offset=max(offset, 0),
-                                      model=request.app.state.model)
-    return render(request, "staff/records.html", hits=hits, q=q, status=status, statuses=STATUSES,
-                  offset=max(offset, 0))
+        hits = records.search_records(
+            s, q, status=status or None, limit=50, offset=max(offset, 0), model=request.app.state.model
+        )
+    return render(
+        request, "staff/records.html", hits=hits, q=q, status=status, statuses=STATUSES, offset=max(offset, 0)
+    )
 
 
 def _form_values(form: Any) -> dict[str, Any]:
@@ -75,13 +101,23 @@ def _row_errors(e: records.RecordError) -> dict[str, list[str]]:
 
 @router.get("/records/new")
 def record_new_form(request: Request, who: Principal = page_roles(REGISTRAR)) -> Response:
-    return render(request, "staff/record_form.html", values={}, errors={}, fields=FORM_FIELDS,
-                  long_fields=LONG_FIELDS, consents=CONSENT_COLUMNS, person=None, kinds=EVENT_KINDS)
+    return render(
+        request,
+        "staff/record_form.html",
+        values={},
+        errors={},
+        fields=FORM_FIELDS,
+        long_fields=LONG_FIELDS,
+        consents=CONSENT_COLUMNS,
+        person=None,
+        kinds=EVENT_KINDS,
+    )
 
 
 @router.post("/records/new", dependencies=[CSRF])
-async def record_create(request: Request, background: BackgroundTasks,
-                        who: Principal = page_roles(REGISTRAR)) -> Response:
+async def record_create(
+    request: Request, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
+) -> Response:
     form = await request.form()
     values = _form_values(form)
     if form.get("status"):
@@ -92,18 +128,36 @@ async def record_create(request: Request, background: BackgroundTasks,
         try:
             with unit_of_work(request.app.state.engine) as s:
                 person = records.create_record(s, who.actor, values)
-                _send(background, request, cases.records_written(
-                    s, who.actor, [person.id], match=request.app.state.settings.match_on_write,
-                    model=request.app.state.model))
+                _send(
+                    background,
+                    request,
+                    cases.records_written(
+                        s,
+                        who.actor,
+                        [person.id],
+                        match=request.app.state.settings.match_on_write,
+                        model=request.app.state.model,
+                    ),
+                )
                 return person.id
         except records.RecordError as e:
             return _row_errors(e)
 
     result = await run_in_threadpool(work)
     if isinstance(result, dict):
-        return render(request, "staff/record_form.html", status_code=422, values=values, errors=result,
-                      fields=FORM_FIELDS, long_fields=LONG_FIELDS, consents=CONSENT_COLUMNS, person=None,
-                      kinds=EVENT_KINDS, status_values={k: form.get(k) for k in ("status", "status_date", "place")})
+        return render(
+            request,
+            "staff/record_form.html",
+            status_code=422,
+            values=values,
+            errors=result,
+            fields=FORM_FIELDS,
+            long_fields=LONG_FIELDS,
+            consents=CONSENT_COLUMNS,
+            person=None,
+            kinds=EVENT_KINDS,
+            status_values={k: form.get(k) for k in ("status", "status_date", "place")},
+        )
     return redirect(f"/records/{result}")
 
 
@@ -115,12 +169,23 @@ def _record_page(request: Request, s: Session, who: Principal, person_id: int, *
     death = s.get(DeathDisclosure, person_id)
     files = attachments.of_person(s, person_id)
     matched = list(s.scalars(select(TracingRequest).where(TracingRequest.matched_person_id == person_id)))
-    return render(request, "staff/record.html", person=person, death=death, files=files, matched=matched,
-                  kinds=EVENT_KINDS, consents=CONSENT_COLUMNS, **extra)
+    return render(
+        request,
+        "staff/record.html",
+        person=person,
+        death=death,
+        files=files,
+        matched=matched,
+        kinds=EVENT_KINDS,
+        consents=CONSENT_COLUMNS,
+        **extra,
+    )
 
 
 @router.get("/records/{person_id}")
-def record_show(request: Request, person_id: int, who: Principal = page_roles(REGISTRAR, CASEWORKER)) -> Response:
+def record_show(
+    request: Request, person_id: int, who: Principal = page_roles(REGISTRAR, CASEWORKER)
+) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         return _record_page(request, s, who, person_id)
 
@@ -136,13 +201,23 @@ def record_edit_form(request: Request, person_id: int, who: Principal = page_rol
         values = {k: row.get(k) for k in FORM_FIELDS}
         values["alternate_names"] = " | ".join(row.get("alternate_names") or [])
         values.update({k: row.get(k) for k in CONSENT_COLUMNS})
-        return render(request, "staff/record_form.html", values=values, errors={}, fields=FORM_FIELDS,
-                      long_fields=LONG_FIELDS, consents=CONSENT_COLUMNS, person=person, kinds=EVENT_KINDS)
+        return render(
+            request,
+            "staff/record_form.html",
+            values=values,
+            errors={},
+            fields=FORM_FIELDS,
+            long_fields=LONG_FIELDS,
+            consents=CONSENT_COLUMNS,
+            person=person,
+            kinds=EVENT_KINDS,
+        )
 
 
 @router.post("/records/{person_id}/edit", dependencies=[CSRF])
-async def record_update(request: Request, person_id: int, background: BackgroundTasks,
-                        who: Principal = page_roles(REGISTRAR)) -> Response:
+async def record_update(
+    request: Request, person_id: int, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
+) -> Response:
     form = await request.form()
     values = _form_values(form)
     values.pop("record_id", None)
@@ -153,9 +228,17 @@ async def record_update(request: Request, person_id: int, background: Background
         try:
             with unit_of_work(request.app.state.engine) as s:
                 records.update_record(s, who.actor, person_id, values, version)
-                _send(background, request, cases.records_written(
-                    s, who.actor, [person_id], match=request.app.state.settings.match_on_write,
-                    model=request.app.state.model))
+                _send(
+                    background,
+                    request,
+                    cases.records_written(
+                        s,
+                        who.actor,
+                        [person_id],
+                        match=request.app.state.settings.match_on_write,
+                        model=request.app.state.model,
+                    ),
+                )
             return None
         except records.NoRecord:
             raise _not_found() from None
@@ -163,9 +246,18 @@ async def record_update(request: Request, person_id: int, background: Background
             errors = _row_errors(e) if isinstance(e, records.RecordError) else {"version": [str(e)]}
             with unit_of_work(request.app.state.engine) as s:
                 person = records.get_person(s, person_id)
-                return render(request, "staff/record_form.html", status_code=422 if errors else 409,
-                              values=values, errors=errors, fields=FORM_FIELDS, long_fields=LONG_FIELDS,
-                              consents=CONSENT_COLUMNS, person=person, kinds=EVENT_KINDS)
+                return render(
+                    request,
+                    "staff/record_form.html",
+                    status_code=422 if errors else 409,
+                    values=values,
+                    errors=errors,
+                    fields=FORM_FIELDS,
+                    long_fields=LONG_FIELDS,
+                    consents=CONSENT_COLUMNS,
+                    person=person,
+                    kinds=EVENT_KINDS,
+                )
 
     result = await run_in_threadpool(work)
     return result or redirect(f"/records/{person_id}")
@@ -180,16 +272,22 @@ def _int(value: Any) -> int | None:
 
 @router.post("/records/{person_id}/events", dependencies=[CSRF])
 def record_add_event(
-    request: Request, person_id: int, background: BackgroundTasks,
-    kind: str = Form(""), date: str = Form(""), place: str = Form(""), note: str = Form(""),
-    version: str = Form(""), who: Principal = page_roles(REGISTRAR),
+    request: Request,
+    person_id: int,
+    background: BackgroundTasks,
+    kind: str = Form(""),
+    date: str = Form(""),
+    place: str = Form(""),
+    note: str = Form(""),
+    version: str = Form(""),
+    who: Principal = page_roles(REGISTRAR),
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
-            records.add_event(s, who.actor, person_id, kind, date or None, place or None, note or None,
-                              _int(version))
-            _send(background, request, cases.records_written(
-                s, who.actor, [person_id], match=False))
+            records.add_event(
+                s, who.actor, person_id, kind, date or None, place or None, note or None, _int(version)
+            )
+            _send(background, request, cases.records_written(s, who.actor, [person_id], match=False))
     except records.NoRecord:
         raise _not_found() from None
     except (records.RecordError, records.StaleRecord) as e:
@@ -199,8 +297,9 @@ def record_add_event(
 
 
 @router.post("/records/{person_id}/consent", dependencies=[CSRF])
-async def record_consent(request: Request, person_id: int, background: BackgroundTasks,
-                         who: Principal = page_roles(REGISTRAR)) -> Response:
+async def record_consent(
+    request: Request, person_id: int, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
+) -> Response:
     form = await request.form()
     consent = {k: form.get(k) == "on" for k in CONSENT_COLUMNS}
     version = _int(form.get("version"))
@@ -223,8 +322,12 @@ async def record_consent(request: Request, person_id: int, background: Backgroun
 
 @router.post("/records/{person_id}/death-disclosure", dependencies=[CSRF])
 def record_death_disclosure(
-    request: Request, person_id: int, background: BackgroundTasks,
-    disclose: str = Form(""), include_place: str = Form(""), who: Principal = page_roles(REGISTRAR),
+    request: Request,
+    person_id: int,
+    background: BackgroundTasks,
+    disclose: str = Form(""),
+    include_place: str = Form(""),
+    who: Principal = page_roles(REGISTRAR),
 ) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         if s.get(Person, person_id) is None:
@@ -236,8 +339,12 @@ def record_death_disclosure(
 
 @router.post("/records/{person_id}/attachments", dependencies=[CSRF])
 async def record_attach(
-    request: Request, person_id: int, file: UploadFile = File(...), kind: str = Form("document"),
-    note: str = Form(""), who: Principal = page_roles(REGISTRAR),
+    request: Request,
+    person_id: int,
+    file: UploadFile = File(...),
+    kind: str = Form("document"),
+    note: str = Form(""),
+    who: Principal = page_roles(REGISTRAR),
 ) -> Response:
     settings = request.app.state.settings
     data = await file.read(settings.max_upload_bytes + 1)
@@ -248,7 +355,9 @@ async def record_attach(
             with unit_of_work(request.app.state.engine) as s:
                 if s.get(Person, person_id) is None:
                     raise _not_found()
-                attachments.add(s, who.actor, person_id, kind, file.filename, data, settings.max_upload_bytes, note)
+                attachments.add(
+                    s, who.actor, person_id, kind, file.filename, data, settings.max_upload_bytes, note
+                )
             return None
         except attachments.AttachmentError as e:
             with unit_of_work(request.app.state.engine) as s:
@@ -258,21 +367,26 @@ async def record_attach(
 
 
 @router.get("/attachments/{attachment_id}")
-def attachment_get(request: Request, attachment_id: int,
-                   who: Principal = page_roles(REGISTRAR, CASEWORKER)) -> Response:
+def attachment_get(
+    request: Request, attachment_id: int, who: Principal = page_roles(REGISTRAR, CASEWORKER)
+) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         row = attachments.fetch(s, who.actor, attachment_id)
         if row is None:
             raise _not_found()
         data, ctype, name, kind = row.data, row.content_type, row.file_name, row.kind
     disposition = "inline" if kind == "photo" else "attachment"
-    return Response(data, media_type=ctype,
-                    headers={"content-disposition": f'{disposition}; filename="{name}"'})
+    return Response(
+        data, media_type=ctype, headers={"content-disposition": f'{disposition}; filename="{name}"'}
+    )
 
 
 @router.post("/records/{person_id}/messages", dependencies=[CSRF])
 def record_message_from_person(
-    request: Request, person_id: int, body: str = Form(""), who: Principal = page_roles(REGISTRAR),
+    request: Request,
+    person_id: int,
+    body: str = Form(""),
+    who: Principal = page_roles(REGISTRAR),
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
@@ -294,11 +408,24 @@ def queue(request: Request, state: str = "pending", who: Principal = page_roles(
         state = "pending"
     with unit_of_work(request.app.state.engine) as s:
         cands = candidate_service.list_candidates(s, state=state, limit=200)
-        people = {p.id: p for p in s.scalars(
-            select(Person).where(Person.id.in_({c.person_id for c in cands} | {c.left_person_id for c in cands
-                                                                              if c.left_person_id})))}
-        reqs = {r.id: r for r in s.scalars(
-            select(TracingRequest).where(TracingRequest.id.in_({c.request_id for c in cands if c.request_id})))}
+        people = {
+            p.id: p
+            for p in s.scalars(
+                select(Person).where(
+                    Person.id.in_(
+                        {c.person_id for c in cands} | {c.left_person_id for c in cands if c.left_person_id}
+                    )
+                )
+            )
+        }
+        reqs = {
+            r.id: r
+            for r in s.scalars(
+                select(TracingRequest).where(
+                    TracingRequest.id.in_({c.request_id for c in cands if c.request_id})
+                )
+            )
+        }
     return render(request, "staff/queue.html", candidates=cands, people=people, reqs=reqs, state=state)
 
 
@@ -309,19 +436,26 @@ def candidate_show(request: Request, candidate_id: int, who: Principal = page_ro
         if view is None:
             raise _not_found()
         req = s.get(TracingRequest, view.left_id) if view.left_kind == "request" else None
-        return render(request, "staff/candidate.html", view=view, req=req,
-                      error=request.query_params.get("error"))
+        return render(
+            request, "staff/candidate.html", view=view, req=req, error=request.query_params.get("error")
+        )
 
 
 @router.post("/candidates/{candidate_id}/decision", dependencies=[CSRF])
 def candidate_decide(
-    request: Request, candidate_id: int, background: BackgroundTasks,
-    decision: str = Form(""), reason: str = Form(""), version: str = Form(""),
+    request: Request,
+    candidate_id: int,
+    background: BackgroundTasks,
+    decision: str = Form(""),
+    reason: str = Form(""),
+    version: str = Form(""),
     who: Principal = page_roles(CASEWORKER),
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
-            _cand, notes = cases.decide_candidate(s, who.actor, candidate_id, decision, reason, _int(version) or 0)
+            _cand, notes = cases.decide_candidate(
+                s, who.actor, candidate_id, decision, reason, _int(version) or 0
+            )
             _send(background, request, notes)
     except candidate_service.StaleCandidate:
         return redirect(f"/candidates/{candidate_id}?error=stale")
@@ -339,10 +473,13 @@ def case_list(request: Request, state: str = "", who: Principal = page_roles(CAS
         if state:
             q = q.where(TracingRequest.state == state)
         reqs = list(s.scalars(q))
-        counts = dict(s.execute(
-            select(MatchCandidate.request_id, func.count(MatchCandidate.id))
-            .where(MatchCandidate.state == "pending", MatchCandidate.request_id.is_not(None))
-            .group_by(MatchCandidate.request_id)).all())
+        counts = dict(
+            s.execute(
+                select(MatchCandidate.request_id, func.count(MatchCandidate.id))
+                .where(MatchCandidate.state == "pending", MatchCandidate.request_id.is_not(None))
+                .group_by(MatchCandidate.request_id)
+            ).all()
+        )
     return render(request, "staff/cases.html", reqs=reqs, counts=counts, state=state)
 
 
@@ -353,13 +490,25 @@ def case_show(request: Request, request_id: int, who: Principal = page_roles(CAS
         if req is None:
             raise _not_found()
         cands = candidate_service.list_candidates(s, request_id=request_id)
-        people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({c.person_id for c in cands})))}
+        people = {
+            p.id: p for p in s.scalars(select(Person).where(Person.id.in_({c.person_id for c in cands})))
+        }
         return render(
-            request, "staff/case.html", req=req, candidates=cands, people=people,
-            outcome=disclosure.outcome_for(s, req), disclosures=disclosure.disclosures_of(s, req.id),
-            messages=list(s.scalars(select(Message).where(Message.request_id == req.id).order_by(Message.id))),
-            notifications=list(s.scalars(select(Notification).where(Notification.request_id == req.id)
-                                         .order_by(Notification.id))),
+            request,
+            "staff/case.html",
+            req=req,
+            candidates=cands,
+            people=people,
+            outcome=disclosure.outcome_for(s, req),
+            disclosures=disclosure.disclosures_of(s, req.id),
+            messages=list(
+                s.scalars(select(Message).where(Message.request_id == req.id).order_by(Message.id))
+            ),
+            notifications=list(
+                s.scalars(
+                    select(Notification).where(Notification.request_id == req.id).order_by(Notification.id)
+                )
+            ),
         )
 
 
@@ -374,8 +523,13 @@ def message_queue(request: Request, who: Principal = page_roles(CASEWORKER)) -> 
 
 @router.post("/messages/{message_id}/review", dependencies=[CSRF])
 def message_review(
-    request: Request, message_id: int, background: BackgroundTasks, action: str = Form(""),
-    note: str = Form(""), version: str = Form(""), who: Principal = page_roles(CASEWORKER),
+    request: Request,
+    message_id: int,
+    background: BackgroundTasks,
+    action: str = Form(""),
+    note: str = Form(""),
+    version: str = Form(""),
+    who: Principal = page_roles(CASEWORKER),
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
@@ -387,8 +541,9 @@ def message_review(
 
 
 @router.post("/messages/{message_id}/delivered", dependencies=[CSRF])
-def message_delivered(request: Request, message_id: int, background: BackgroundTasks,
-                      who: Principal = page_roles(CASEWORKER)) -> Response:
+def message_delivered(
+    request: Request, message_id: int, background: BackgroundTasks, who: Principal = page_roles(CASEWORKER)
+) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
             _msg, n = messages.mark_delivered(s, who.actor, message_id)
@@ -409,22 +564,38 @@ def users_page(request: Request, who: Principal = page_roles(ADMIN)) -> Response
 
 @router.post("/admin/users", dependencies=[CSRF])
 def users_create(
-    request: Request, username: str = Form(""), password: str = Form(""), role: str = Form(""),
-    display_name: str = Form(""), who: Principal = page_roles(ADMIN),
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    role: str = Form(""),
+    display_name: str = Form(""),
+    who: Principal = page_roles(ADMIN),
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
             accounts.create_user(s, who.actor, username, password, role, display_name or None)
     except accounts.AccountError as e:
         with unit_of_work(request.app.state.engine) as s:
-            return render(request, "staff/users.html", status_code=422, users=accounts.list_users(s),
-                          roles=ROLES, error=str(e), error_field=e.field, username=username)
+            return render(
+                request,
+                "staff/users.html",
+                status_code=422,
+                users=accounts.list_users(s),
+                roles=ROLES,
+                error=str(e),
+                error_field=e.field,
+                username=username,
+            )
     return redirect("/admin/users")
 
 
 @router.post("/admin/users/{user_id}", dependencies=[CSRF])
 def users_update(
-    request: Request, user_id: int, role: str = Form(""), active: str = Form(""), password: str = Form(""),
+    request: Request,
+    user_id: int,
+    role: str = Form(""),
+    active: str = Form(""),
+    password: str = Form(""),
     who: Principal = page_roles(ADMIN),
 ) -> Response:
     try:
@@ -433,12 +604,20 @@ def users_update(
                 raise _not_found()
             if user_id == who.user_id and (active != "on" or (role and role != ADMIN)):
                 raise accounts.AccountError("you cannot disable yourself or drop your own admin role", "role")
-            accounts.update_user(s, who.actor, user_id, role=role or None, active=active == "on",
-                                 password=password or None)
+            accounts.update_user(
+                s, who.actor, user_id, role=role or None, active=active == "on", password=password or None
+            )
     except accounts.AccountError as e:
         with unit_of_work(request.app.state.engine) as s:
-            return render(request, "staff/users.html", status_code=422, users=accounts.list_users(s),
-                          roles=ROLES, error=str(e), error_field=e.field)
+            return render(
+                request,
+                "staff/users.html",
+                status_code=422,
+                users=accounts.list_users(s),
+                roles=ROLES,
+                error=str(e),
+                error_field=e.field,
+            )
     return redirect("/admin/users")
 
 
@@ -449,13 +628,16 @@ def account_page(request: Request, who: Principal = page_roles(*STAFF)) -> Respo
 
 
 @router.post("/account/tokens", dependencies=[CSRF])
-def account_new_token(request: Request, name: str = Form(""), who: Principal = page_roles(*STAFF)) -> Response:
+def account_new_token(
+    request: Request, name: str = Form(""), who: Principal = page_roles(*STAFF)
+) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         _row, token = accounts.create_token(s, who.actor, who.user_id or 0, name)
     with unit_of_work(request.app.state.engine) as s:
         # The token is shown in this response only (never in a URL, never stored).
-        return render(request, "staff/account.html", tokens=accounts.user_tokens(s, who.user_id or 0),
-                      new_token=token)
+        return render(
+            request, "staff/account.html", tokens=accounts.user_tokens(s, who.user_id or 0), new_token=token
+        )
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CSRF])
