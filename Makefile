@@ -12,7 +12,7 @@ run: $(STAMP)  ## install, set up the embedded SQLite database with demo data, s
 demo: $(STAMP)  ## the demo data only, no server
 	$(BIN)/kinlink demo
 
-test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
+test: $(STAMP) /usr/bin/chromium  ## the whole suite, on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
@@ -26,6 +26,10 @@ format: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.registry.run
+
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`: no downloads).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
