@@ -266,6 +266,7 @@ class Query:
     has_patronymic: bool = False
     initials: bool = False
     patr_initial: bool = False
+    initial_letter: str = ""
 
 
 def make_query(p: Person, rng: random.Random) -> Query:
@@ -347,7 +348,14 @@ def make_query(p: Person, rng: random.Random) -> Query:
     if keep_patr:
         tags.append("with patronymic")
     return Query(
-        text, p, scheme, tags, keep_patr and not initials, initials, initials and keep_patr and cyrillic
+        text,
+        p,
+        scheme,
+        tags,
+        keep_patr and not initials,
+        initials,
+        initials and keep_patr and cyrillic,
+        ascii_fold(giv_r[:1]).lower(),
     )
 
 
@@ -411,6 +419,9 @@ def main() -> None:
             initials_short[(fold(p.family_m), letter)] += 1
 
     n_surnames = len(pools.surnames["ru"]) + len(pools.surnames["uk"])
+    by_family: dict[str, list[Person]] = defaultdict(list)
+    for p in people:
+        by_family[fold(p.family_m)].append(p)
     t1 = time.perf_counter()
     index = BlockingIndex(max_posting=2000)
     parsed = {}
@@ -449,6 +460,15 @@ def main() -> None:
     def identifiable(q: Query) -> bool:
         p = q.person
         assert p is not None
+        if q.initials and q.scheme != "Cyrillic":
+            # A Latin initial stands for every name that the same scheme writes with that letter
+            # ("S." is Сергей, Шамиль or, in German, Златослава).
+            same = 0
+            for other in by_family[fold(p.family_m)]:
+                if other.lang in SCHEMES[q.scheme][1]:
+                    first = render(q.scheme, [other.given], other.lang)[0][:1]
+                    same += ascii_fold(first).lower() == q.initial_letter
+            return same <= 1
         if q.initials:
             fam = fold(p.family_m)
             if q.patr_initial:

@@ -71,9 +71,9 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     first = json.loads(_run(db_url, "match", "--json"))
     again = json.loads(_run(db_url, "match", "--json"))
     assert again["created"] == 0 and again["updated"] == 0
-    listed = json.loads(_run(db_url, "candidates", "list", "--json", "--kind", "request"))
+    listed = json.loads(_run(db_url, "candidates", "list", "--json", "--request", made["reference"]))
     assert listed[0]["source_record_id"] == "RU-0000" and listed[0]["state"] == "pending"
-    assert first["requests"] == 1
+    assert first["requests"] >= 1  # the demo may hold requests of its own
 
     cid, version = listed[0]["id"], listed[0]["version"]
     stale = runner.invoke(

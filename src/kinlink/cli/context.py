@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from rich.console import Console
 
 console = Console()
-err_console = Console(stderr=True)
+# Errors name files and fields: never break them across lines, so they can be read and searched whole.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

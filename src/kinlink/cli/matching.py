@@ -22,6 +22,7 @@ from kinlink.store.db import unit_of_work
 from kinlink.store.models import Person
 from kinlink.tracing import candidates as cand_service
 from kinlink.tracing import matching as match_service
+from kinlink.tracing.requests import find_request
 
 candidates_app = typer.Typer(no_args_is_help=True, help="Match candidates waiting for review.")
 
@@ -293,13 +294,23 @@ def _estimate(engine, model, path: Path, json_output: bool) -> None:  # type: ig
 def list_candidates(
     state_filter: str = typer.Option(None, "--state", help="pending, confirmed or rejected."),
     kind: str = typer.Option(None, "--kind", help="request (request -> record) or record (duplicates)."),
+    request_ref: str = typer.Option(None, "--request", help="Only the candidates of this request (TR-…)."),
     limit: int = typer.Option(100, "--limit", min=1),
     json_output: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Candidates for review, most probable first."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        rows = cand_service.list_candidates(session, state=state_filter, kind=kind, limit=limit)
+        request_id = None
+        if request_ref:
+            req = find_request(session, request_ref)
+            if req is None:
+                _fail(f"--request: no request {request_ref}.")
+            assert req is not None
+            request_id = req.id
+        rows = cand_service.list_candidates(
+            session, state=state_filter, kind=kind, request_id=request_id, limit=limit
+        )
         names = {
             p.id: (p.full_name, p.source_record_id)
             for p in session.query(Person).filter(

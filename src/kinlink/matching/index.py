@@ -64,6 +64,9 @@ def prerank(
     return rank
 
 
+Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
+
+
 class _Column:
     """A column of optional values, each distinct value stored once."""
 
@@ -374,19 +377,18 @@ _WORKER_INDEX: CandidateIndex | None = None
 _BUILD_RECORDS: Sequence[MatchRecord] | None = None
 
 
-def _keys_chunk(
-    bounds: tuple[int, int],
-) -> list[tuple[list[str], tuple[str | None, str | None, str | None] | None]]:
+def key_record(r: MatchRecord) -> Keyed:
+    """The costly part of indexing a record: parsing its names and deriving their keys."""
+    parsed = tuple(_names.parse_name(n) for n in r.all_names if n and n.strip())
+    return sorted(record_keys(r, parsed)), parsed
+
+
+def _keys_chunk(bounds: tuple[int, int]) -> list[Keyed]:
     assert _BUILD_RECORDS is not None
-    return [
-        (sorted(record_keys(r)), nb.tf_keys(r.name) if r.name else None)
-        for r in _BUILD_RECORDS[bounds[0] : bounds[1]]
-    ]
+    return [key_record(r) for r in _BUILD_RECORDS[bounds[0] : bounds[1]]]
 
 
-def _parallel_keys(
-    records: Sequence[MatchRecord], processes: int, chunk: int = 5000
-) -> Iterator[tuple[list[str], tuple[str | None, str | None, str | None] | None]]:
+def _parallel_keys(records: Sequence[MatchRecord], processes: int, chunk: int = 5000) -> Iterator[Keyed]:
     import multiprocessing as mp
 
     global _BUILD_RECORDS

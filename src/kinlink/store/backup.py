@@ -70,4 +70,7 @@ def restore(url: str | None, source: Path) -> None:
             src.backup(dst)
         return
     args, env = _pg_args(url)
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(source)], env)
+    _run(
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(source)],
+        env,
+    )
