@@ -6,7 +6,8 @@
 Label sets: the seed article, /work/shared/reports (real published excerpts) and tests/ingest/fixtures
 (written for the project). A predicted sighting matches a labelled subject when their name tokens are
 the same after case and diacritics folding (one may add a patronymic). Status accuracy is over matched
-subjects; attribute accuracy over the attributes a label gives (age, birth_year, rank, unit, home).
+subjects; attribute accuracy over the attributes a label gives (age, birth_year, rank, unit, home,
+date of the event as YYYY-MM-DD).
 Ablations switch off one part at a time to show what it contributes.
 """
 
@@ -36,7 +37,7 @@ SEED_LABEL = {
     "subjects": [{"name": "Leonid Paktishev", "status": "captured", "age": 28}],
     "not_subjects": ["Igor Konașenkov"],
 }
-ATTRS = ("age", "birth_year", "rank", "unit", "home")
+ATTRS = ("age", "birth_year", "rank", "unit", "home", "date")
 ABLATIONS: dict[str, ExtractOptions] = {
     "full": ExtractOptions(),
     "no natasha": ExtractOptions(use_natasha=False),
@@ -55,6 +56,7 @@ def label_sets() -> list[tuple[str, Path, list[dict[str, Any]]]]:
         ("fixtures", ROOT / "tests/ingest/fixtures"),
         ("heldout", ROOT / "tests/ingest/fixtures/heldout"),
         ("heldout2", ROOT / "tests/ingest/fixtures/heldout2"),
+        ("heldout3", ROOT / "tests/ingest/fixtures/heldout3"),
     ):
         path = base / "labels.jsonl"
         if path.exists():
@@ -192,7 +194,7 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="list misses and false sightings (full run)")
     parser.add_argument("--only", choices=list(ABLATIONS), help="run one configuration")
     parser.add_argument(
-        "--set", choices=["seed", "reports", "fixtures", "heldout", "heldout2"], help="one label set"
+        "--set", choices=["seed", "reports", "fixtures", "heldout", "heldout2", "heldout3"], help="one label set"
     )
     args = parser.parse_args()
     sets = label_sets()
