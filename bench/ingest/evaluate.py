@@ -5,7 +5,7 @@
 
 Label sets: the seed article, /work/shared/reports (real published excerpts) and tests/ingest/fixtures
 (written for the project). A predicted sighting matches a labelled subject when their name tokens are
-the same after case and diacritics folding (one may add a patronymic). Status accuracy is over matched
+the same after case and diacritics folding (one may add one token, a patronymic). Status accuracy is over matched
 subjects; attribute accuracy over the attributes a label gives (age, birth_year, rank, unit, home,
 date of the event as YYYY-MM-DD).
 Ablations switch off one part at a time to show what it contributes.
@@ -85,7 +85,8 @@ def names_match(a: str, b: str) -> bool:
     if ka == kb:
         return True
     small, big = sorted((ka, kb), key=len)
-    return small <= big and len(small) >= 2
+    # One side may add one token (a patronymic); more would accept "Republicii Moldova Sergiu Lungu".
+    return small <= big and len(small) >= 2 and len(big) - len(small) <= 1
 
 
 def norm_attr(value: Any) -> str:

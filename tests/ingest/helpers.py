@@ -34,7 +34,7 @@ def name_key(name: str) -> frozenset[str]:
 
 
 def same_name(a: str, b: str) -> bool:
-    """Same tokens after case/diacritics folding; one side may add a patronymic."""
+    """Same tokens after case/diacritics folding; one side may add one token (a patronymic)."""
     ka, kb = name_key(a), name_key(b)
     small, big = sorted((ka, kb), key=len)
-    return ka == kb or (small <= big and len(small) >= 2)
+    return ka == kb or (small <= big and len(small) >= 2 and len(big) - len(small) <= 1)
