@@ -735,12 +735,20 @@ def _assign_roles(sent: Sent, occs: list[Occ], lang: str) -> None:
                 o.speaker_at = c.start
                 break
             gap = {t.text.lower() for t in sent.toks[c.end : o.start]}
+            after = sent.toks[o.end].text if o.end < len(sent.toks) else "."
             if (
                 0 <= o.start - c.end <= 2
                 and not gap & _COMPLEMENTIZERS
                 and c.text.lower() not in ("according to", "potrivit", "conform")
+                and (
+                    after in _PUNCT
+                    or after.lower() in _CONJ
+                    or after.lower() in ("on", "in", "at", "în", "la")
+                )
             ):
-                o.speaker_at = c.start  # "– написав Валерій Залужний", "said Ivan Petrov"
+                # "– написав Валерій Залужний.", "said Ivan Petrov, ..." ends the clause; in "said soldier
+                # Callum Reid had been captured" the name begins what was said.
+                o.speaker_at = c.start
                 break
 
 
@@ -1057,6 +1065,11 @@ def extract(
                 if o.strong and o.unit is None:
                     o.unit = _heading_unit(_list_heading(sents, s.index), per_sent, lang, opts)
     entities = _build_entities(strong, weak, sents, lang)
+    for e in entities:  # an official stays one where no role word stands beside his name
+        blocking = next((o.role for o in e.occs if o.role in BLOCKING_ROLES), None)
+        for o in e.occs:
+            if blocking and o.role is None:
+                o.role = blocking
     in_entity = {id(o) for e in entities for o in e.occs}
     opener = lexicon.compiled(lexicon.ANAPHORIC_OPENERS[lang])
     for s in sents:

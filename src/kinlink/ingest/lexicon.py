@@ -34,8 +34,9 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("released", r"elibera[tț]\w*|schimb(?:ul)? de prizonieri|(?:a|au) fost schimbați|(?:s-a"
                      r"|s-au) întors acasă"
                      r"|returna[tț]\w* acasă|repatria[tț]\w*"),
-        ("killed", r"uci[sș]\w*|omor[âa][tț]\w*|(?:a|au) murit|deceda[tț]\w*|(?:și|si)-(?:a|au) pierdut viața"
-                   r"|căzut\w* (?:la datorie|în luptă)|lichida[tț]\w*|\bmor(?:t|ți|ții|tul)\b|cadavr\w*"
+        ("killed", r"uci[sș]\w*|omor[âa][tț]\w*|(?:a|au) murit|deceda[tț]\w*|decesul\w*"
+                   r"|(?:și|si)-(?:a|au) pierdut viața|căzut\w* (?:la datorie|în luptă)|lichida[tț]\w*"
+                   r"|\bmor(?:t|ți|ții|tul)\b|cadavr\w*"
                    r"|corpul neînsuflețit|înmormânt\w*"),
         ("missing", r"dispăru\w*|disparu\w*|de negăsit|nu mai (?:dau|dăm|știu|știm|avem) (?:de|nimic|vești)"
                     r"|fără urmă"
