@@ -22,7 +22,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.compare import birth_range, identifier_key, sex_key
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored, Scorer, TermFrequencies
+from kinlink.matching.score import Prepared, Scored, Scorer, TermFrequencies
 
 MISSING_DAY = np.iinfo(np.int32).min
 SERVICE_KEY = "sn:"
@@ -132,6 +132,8 @@ class CandidateIndex:
         self._parsed = {p: _Column() for p in ("family", "given", "patronymic", "initials", "meta")}
         self._parsed_other: dict[int, tuple[Any, ...]] = {}
         self._tf_cols = (_Column(), _Column(), _Column())
+        # Each comparison's prepared value (birth range, unit key...), so scoring never rebuilds a record.
+        self._value_cols = [_Column() for _ in model.comparisons]
         self._post_keys = array("I")
         self._post_rows = array("I")
         self.tf = TermFrequencies()
@@ -185,6 +187,8 @@ class CandidateIndex:
         self._service.append(r.service_number)
         for f in _SHARED:
             self._cols[f].append(getattr(r, f))
+        for col, value in zip(self._value_cols, self.scorer.values(r), strict=True):
+            col.append(value)
         for key in keys:
             kid = self._key_ids.get(key)
             if kid is None:
@@ -244,7 +248,7 @@ class CandidateIndex:
         np.cumsum(counts, out=self.offsets[1:])
         self._post_keys = array("I")
         self._post_rows = array("I")
-        for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols):
+        for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
         self.scorer = Scorer(self.model, self.tf, population=self.size)
@@ -309,7 +313,8 @@ class CandidateIndex:
         if p is None:
             if len(self._prepared) > 200_000:
                 self._prepared.clear()
-            p = self.scorer.prepare(self.record(row), self.parsed_names(row), self.tf_keys(row))
+            values = tuple(col.get(row) for col in self._value_cols)
+            p = Prepared(None, self.parsed_names(row), values, self.tf_keys(row))
             self._prepared[row] = p
         return p
 
@@ -326,12 +331,13 @@ class CandidateIndex:
         kth = -math.inf  # the weight a candidate must beat to enter the top `limit`
         for row in rows.tolist():
             rec = self._prepared_row(row)
+            others = self.scorer.others(q, rec)
             if len(scored) >= limit or floor > -math.inf:
                 # Branch and bound: skip the name comparison when even perfect names could not place it.
-                b = self.scorer.bound(q, rec)
+                b = self.scorer.bound(q, rec, others)
                 if b < kth or b < floor:
                     continue
-            s = self.scorer.score(q, rec, explain=False)
+            s = self.scorer.score(q, rec, explain=False, others=others)
             if s.weight >= floor:
                 scored.append((s.weight, row))
                 if len(scored) >= limit:
@@ -340,7 +346,7 @@ class CandidateIndex:
         hits = []
         for _w, row in scored[:limit]:
             rec = self._prepared_row(row)
-            hits.append(Hit(row, rec.record, self.scorer.score(q, rec, explain=True)))
+            hits.append(Hit(row, self.record(row), self.scorer.score(q, rec, explain=True)))
         return hits
 
     def search_many(
