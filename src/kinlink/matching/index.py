@@ -155,15 +155,20 @@ class CandidateIndex:
         progress: Callable[[int], None] | None = None,
         processes: int = 1,
     ) -> CandidateIndex:
-        """Index records. With processes > 1 (and a list of records) names are parsed and keyed in forked
-        workers; the index itself is assembled here, in the same order, so the result is the same."""
+        """Index records, read once as they come (a list, or rows streamed from the database).
+
+        With processes > 1, names are parsed and keyed in forked workers, a few chunks ahead of the
+        assembly here, which keeps the records' order: the index is the same as with one process.
+        """
         idx = cls(model)
         lo, hi, sex = array("i"), array("i"), array("b")
-        keyed: Iterator[Keyed] | None = None
-        if processes > 1 and isinstance(records, Sequence) and len(records) >= 20_000 and hasattr(os, "fork"):
+        keyed: Iterable[tuple[MatchRecord, Keyed | None]]
+        if processes > 1 and hasattr(os, "fork"):
             keyed = _parallel_keys(records, processes)
-        for i, r in enumerate(records):
-            idx._add(r, i, next(keyed) if keyed is not None else None)
+        else:
+            keyed = ((r, None) for r in records)
+        for i, (r, keys) in enumerate(keyed):
+            idx._add(r, i, keys)
             br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
             lo.append(br[0] if br else MISSING_DAY)
             hi.append(br[1] if br else MISSING_DAY)
@@ -380,7 +385,6 @@ class CandidateIndex:
 
 
 _WORKER_INDEX: CandidateIndex | None = None
-_BUILD_RECORDS: Sequence[MatchRecord] | None = None
 
 
 def key_record(r: MatchRecord) -> Keyed:
@@ -389,23 +393,38 @@ def key_record(r: MatchRecord) -> Keyed:
     return sorted(record_keys(r, parsed)), parsed
 
 
-def _keys_chunk(bounds: tuple[int, int]) -> list[Keyed]:
-    assert _BUILD_RECORDS is not None
-    return [key_record(r) for r in _BUILD_RECORDS[bounds[0] : bounds[1]]]
+def _keys_chunk(records: list[MatchRecord]) -> list[Keyed]:
+    return [key_record(r) for r in records]
 
 
-def _parallel_keys(records: Sequence[MatchRecord], processes: int, chunk: int = 5000) -> Iterator[Keyed]:
+def _parallel_keys(
+    records: Iterable[MatchRecord], processes: int, chunk: int = 2000
+) -> Iterator[tuple[MatchRecord, Keyed | None]]:
+    """Each record with its keys, in order; workers key a bounded window of chunks ahead of the reader.
+
+    The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
+    2 x processes chunks in flight, and the cursor is read by this thread only.
+    """
     import multiprocessing as mp
+    from collections import deque
+    from itertools import islice
 
-    global _BUILD_RECORDS
-    _BUILD_RECORDS = records
-    try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            bounds = [(i, min(i + chunk, len(records))) for i in range(0, len(records), chunk)]
-            for part in pool.imap(_keys_chunk, bounds):
-                yield from part
-    finally:
-        _BUILD_RECORDS = None
+    it = iter(records)
+    with mp.get_context("fork").Pool(processes) as pool:
+        window: deque[tuple[list[MatchRecord], Any]] = deque()
+
+        def submit() -> None:
+            batch = list(islice(it, chunk))
+            if batch:
+                window.append((batch, pool.apply_async(_keys_chunk, (batch,))))
+
+        for _ in range(2 * processes):
+            submit()
+        while window:
+            batch, pending = window.popleft()
+            keyed = pending.get()
+            submit()
+            yield from zip(batch, keyed, strict=True)
 
 
 def _search_batch(args: tuple[int, Sequence[MatchRecord], int, int]) -> list[list[Hit]]:
