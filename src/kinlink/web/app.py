@@ -101,7 +101,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter(engine, settings.secret_key)
     app.state.model = load_model()
 
     @app.exception_handler(NotSignedIn)

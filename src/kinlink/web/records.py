@@ -180,7 +180,7 @@ def search_records(
     Every lookup is an index read: nothing here scans the registry, whatever its size.
     """
     q = (query or "").strip()
-    base = select(Person).join(Source).options(selectinload(Person.names)).order_by(Person.id)
+    base = select(Person).join(Source).order_by(Person.id)  # lists show no other names: not loaded
     if status:
         base = base.where(Person.status == status)
     if source_kind:

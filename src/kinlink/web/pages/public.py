@@ -74,15 +74,18 @@ def login_form(request: Request) -> Response:
 def login(request: Request, username: str = Form(""), password: str = Form("")) -> Response:
     settings = request.app.state.settings
     limiter = request.app.state.limiter
-    key = ("login-fail", client_ip(request))
-    if limiter.exceeded(key, settings.login_failures_per_ip, settings.rate_window_seconds):
+    # A failure until the password proves right (see RateLimiter).
+    hits = limiter.take(
+        [(("login-fail", client_ip(request)), settings.login_failures_per_ip)], settings.rate_window_seconds
+    )
+    if hits is None:
         raise TooManyAttempts()
     with unit_of_work(request.app.state.engine) as s:
         user = accounts.authenticate(s, username, password)
         if user is None:
-            limiter.hit(key, settings.rate_window_seconds)
             token = None
         else:
+            limiter.release(hits)
             token = accounts.open_session(s, "staff", settings.staff_session_minutes, user_id=user.id)
             role = user.role
     if token is None:
