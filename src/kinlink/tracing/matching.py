@@ -364,9 +364,10 @@ def db_scorer(session: Session, model: Model) -> Scorer:
     return Scorer(model, tf, population=tf.population)
 
 
-# Searches keep the name counts of the key table between requests while the registry is unchanged: the
-# largest record, key and tombstone ids (an index lookup each) tell an import, a new key or an erasure;
-# SEARCH_CACHE_SECONDS bounds the age of the counts whatever happens (a rename that reuses key ids).
+# Searches keep the name counts of the key table and the number of records between requests while the
+# registry is unchanged: the largest record, key and tombstone ids (an index lookup each) tell an import,
+# new keys or an erasure. SEARCH_CACHE_SECONDS bounds the age of everything whatever happens (a rename
+# that reuses key ids, a transaction committing an older id late); only then are all records counted.
 SEARCH_CACHE_SECONDS = 60.0
 
 
@@ -389,6 +390,10 @@ _STAMP = select(
 )
 
 
+_COUNT_ALL = select(func.count(Person.id))
+_COUNT_SINCE = select(func.count(Person.id)).where(Person.id > bindparam("last"))
+
+
 def _registry_stamp(session: Session) -> tuple[int, int, int]:
     row = _reader(session).execute(_STAMP).one()
     return (row[0] or 0, row[1] or 0, row[2] or 0)
@@ -406,8 +411,19 @@ def search_scorer(session: Session, model: Model) -> Scorer:
     now = time.monotonic()
     with _SEARCH_LOCK:
         cache = _SEARCH_CACHES.get(engine)
-    if cache is None or cache.stamp != stamp or now - cache.made > SEARCH_CACHE_SECONDS:
-        cache = _SearchCache(stamp, session.scalar(select(func.count(Person.id))) or 0, now)
+    expired = cache is not None and now - cache.made > SEARCH_CACHE_SECONDS
+    if cache is None or cache.stamp != stamp or expired:
+        if cache is not None and not expired and stamp[0] >= cache.stamp[0] and stamp[2] == cache.stamp[2]:
+            # Records are removed only by erasure, which leaves a tombstone: with none new, the
+            # population grew by the records past the last id seen (a range of the primary key).
+            population = cache.population + (
+                _reader(session).execute(_COUNT_SINCE, {"last": cache.stamp[0]}).scalar_one()
+            )
+            made = cache.made  # the whole count is still redone every SEARCH_CACHE_SECONDS
+        else:
+            population = _reader(session).execute(_COUNT_ALL).scalar_one()
+            made = now
+        cache = _SearchCache(stamp, population, made)
         with _SEARCH_LOCK:
             _SEARCH_CACHES[engine] = cache
     tf = DbTermFrequencies(session, cache.population, cache.counts)
