@@ -341,7 +341,7 @@ def _shortlist_ids(
 
 def _prerank(query: MatchRecord, rows: list, size: int) -> list[int]:  # type: ignore[type-arg]
     """Of shortlisted (id, shared, sex, birth_date, age, age_as_of) rows, the ids of the `size` best by
-    the same cheap pre-rank as the in-memory index, in shortlist order."""
+    the same cheap pre-rank as the in-memory index, best first."""
     if len(rows) <= size:
         return [r[0] for r in rows]
     lo = np.empty(len(rows), dtype=np.int32)
