@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,11 @@ class Stats:
         self.errors: dict[str, int] = {}
 
         self.why: dict[str, int] = {}
-        self.client_cpu = 0.0  # seconds of CPU the clients themselves used (sign-ins included)
+        # The steady state's CPU seconds: of the benchmark's clients, of the server's processes; and the
+        # machine's load average (1 min) before and after.
+        self.client_cpu = 0.0
+        self.server_cpu = 0.0
+        self.load = (0.0, 0.0)
 
     def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
         self.latency.setdefault(kind, []).append(seconds * 1000)
@@ -216,7 +220,9 @@ async def run_clients(
     clients: int,
     seconds: float,
     think: float,
+    server_cpu: Callable[[], float] | None = None,
 ) -> tuple[Stats, float]:
+    """Sign the families in, then run every client for `seconds` (the steady state, measured)."""
     stats = Stats()
     n_family = clients // 2
     go, signed_in = asyncio.Event(), asyncio.Queue()
@@ -233,17 +239,35 @@ async def run_clients(
     ]
     for _ in range(n_family):
         await signed_in.get()
+    cpu, probed, load = time.process_time(), server_cpu() if server_cpu else 0.0, os.getloadavg()[0]
     started = time.perf_counter()
     timing["stop"] = started + seconds
     go.set()
     await asyncio.gather(*tasks)
-    return stats, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    stats.client_cpu = time.process_time() - cpu
+    stats.server_cpu = (server_cpu() - probed) if server_cpu else 0.0
+    stats.load = (load, os.getloadavg()[0])
+    return stats, elapsed
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds used by a process and its children (Linux /proc; 0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for p in [pid, *map(int, children)]:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return 0.0
 
 
 @contextmanager
-def running_server(db_url: str, workers: int | None, log_path: Path) -> Iterator[str]:
+def running_server(db_url: str, workers: int | None, log_path: Path) -> Iterator[tuple[str, int]]:
     """`kinlink serve` on a free loopback port, family limits lifted (every client is 127.0.0.1); the
-    server's errors are printed when it stops. Yields the base URL."""
+    server's errors are printed when it stops. Yields the base URL and the server's process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -279,7 +303,7 @@ def running_server(db_url: str, workers: int | None, log_path: Path) -> Iterator
             time.sleep(0.2)
         # Every worker imports and loads the model at start: let the others finish before measuring.
         time.sleep(2)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -315,7 +339,12 @@ def report(name: str, stats: Stats, elapsed: float, target: bool) -> None:
         f"p99 {pct(steady, 99):.1f} ms, errors {errors}"
     )
     print(line)
-    print(f"the benchmark's own clients used {stats.client_cpu:.1f} s of CPU in {elapsed:.1f} s")
+    per = f" ({1000 * stats.server_cpu / len(steady):.1f} ms a request)" if steady else ""
+    print(
+        f"CPU used in the {elapsed:.1f} s: server {stats.server_cpu:.1f} s{per}, the benchmark's clients "
+        f"{stats.client_cpu:.1f} s; load average {stats.load[0]:.1f} -> {stats.load[1]:.1f} "
+        f"on {os.cpu_count()} cores (other work on the machine included)"
+    )
     if target:
         ok = p95 < 100 and errors == 0
         print(f"target (p95 < 100 ms, no errors): {'MET' if ok else 'NOT MET'}")
@@ -351,7 +380,7 @@ def main() -> None:
     names, families, token = setup(db_url, args.records, args.families)
     results = []
     try:
-        with running_server(db_url, args.workers, Path(tmp.name) / "server.log") as base:
+        with running_server(db_url, args.workers, Path(tmp.name) / "server.log") as (base, pid):
             for profile in profiles:
                 think = 0.0 if profile == "worst" else args.think
                 print(
@@ -359,11 +388,18 @@ def main() -> None:
                     f"{args.clients - args.clients // 2} searching) for {args.seconds:.0f} s, "
                     f"think time {think} s, {args.records} records, {make_url(db_url).get_backend_name()}"
                 )
-                cpu = time.process_time()
                 stats, elapsed = asyncio.run(
-                    run_clients(base, names, families, token, args.clients, args.seconds, think)
+                    run_clients(
+                        base,
+                        names,
+                        families,
+                        token,
+                        args.clients,
+                        args.seconds,
+                        think,
+                        server_cpu=lambda: process_cpu(pid),
+                    )
                 )
-                stats.client_cpu = time.process_time() - cpu
                 results.append((profile, think, stats, elapsed))
     finally:
         tmp.cleanup()
