@@ -163,9 +163,9 @@ async def family_client(
             data = {"csrf_token": token, "reference": creds[0], "secret": creds[1]}
             async with c.post("/track", data=data, allow_redirects=False) as r:
                 await r.read()
-                stats.add("family sign-in", time.perf_counter() - t, r.status == 303)
-        except FAILED:
-            stats.add("family sign-in", 0, False)
+                stats.add("family sign-in", time.perf_counter() - t, r.status == 303, f"HTTP {r.status}")
+        except FAILED as e:
+            stats.add("family sign-in", 0, False, type(e).__name__)
         await signed_in.put(1)
         await go.wait()  # the steady state starts when every family has signed in
         if think:  # spread the first requests, as users' clocks are

@@ -85,11 +85,11 @@ def login(request: Request, username: str = Form(""), password: str = Form("")) 
         if user is None:
             token = None
         else:
-            limiter.release(hits)
             token = accounts.open_session(s, "staff", settings.staff_session_minutes, user_id=user.id)
             role = user.role
     if token is None:
         return render(request, "login.html", failed=True, username=username)
+    limiter.release(hits)  # after the commit: one connection at a time
     resp = redirect(HOME_OF_ROLE.get(role, "/"))
     set_cookie(resp, request, SESSION_COOKIE, token, settings.staff_session_minutes * 60)
     return resp
