@@ -174,8 +174,8 @@ class RateLimiter:
 
     An attempt is counted before it is made and taken back when it turns out not to count (a right
     secret is not a failure): each count is committed before the limit is checked, so concurrent
-    attempts, in any process, never let more than the limit through. What is limited (an address, a
-    reference) is stored only as a keyed hash.
+    attempts, in any process, never let more than the limit through (a burst past the limit may be
+    refused whole). What is limited (an address, a reference) is stored only as a keyed hash.
     """
 
     SWEEP_EVERY = 100  # attempts between sweeps of old hits
