@@ -437,8 +437,10 @@ def file_request(
     """File a tracing request without an account. The answer holds the reference and the secret (once)."""
     settings = request.app.state.settings
     limiter = request.app.state.limiter
-    key = ("file-request", client_ip(request))
-    if limiter.exceeded(key, settings.requests_filed_per_ip, settings.rate_window_seconds):
+    hits = limiter.take(
+        [(("file-request", client_ip(request)), settings.requests_filed_per_ip)], settings.rate_window_seconds
+    )
+    if hits is None:
         raise ApiError(429, "too many requests filed from this address: try again later")
     values = body.model_dump()
     values["agree"] = "yes" if body.agree else None
@@ -449,8 +451,8 @@ def file_request(
             )
             reference = req.reference
     except cases.FieldErrors as e:
+        limiter.release(hits)  # a refused body files nothing
         raise _field_error(e) from None
-    limiter.hit(key, settings.rate_window_seconds)
     if note is not None:
         _send(background, request, [note], {note.id: secret})
     return schemas.RequestFiled(reference=reference, secret=secret, emailed=note is not None)

@@ -82,7 +82,7 @@ def demo(
     if serve:
         from kinlink.cli.web import serve as run_server
 
-        run_server(host="127.0.0.1", port=port, forwarded_allow_ips=None)
+        run_server(host="127.0.0.1", port=port, workers=None, forwarded_allow_ips=None)
 
 
 def _ingest_seed(engine, actor: str, path: Path) -> str:  # type: ignore[no-untyped-def]

@@ -17,6 +17,12 @@ users_app = typer.Typer(no_args_is_help=True, help="Staff accounts: registrars, 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Worker processes (default: one per core). Each takes requests; all share the database.",
+    ),
     forwarded_allow_ips: str = typer.Option(
         None,
         "--forwarded-allow-ips",
@@ -24,19 +30,22 @@ def serve(
     ),
 ) -> None:
     """Start the web application and the REST API (OpenAPI at /openapi.json)."""
-    import uvicorn
+    from kinlink.web.server import default_workers
+    from kinlink.web.server import serve as run
 
-    from kinlink.web.server import make_config
-    from kinlink.web.settings import Settings
-
-    engine = open_engine()
-    settings = Settings()
+    engine = open_engine()  # migrated and reachable, or a clear error before any worker starts
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
     if not os.environ.get("KINLINK_SECRET_KEY"):
         err_console.print(
             "[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]"
         )
-    console.print(f"kinlink on http://{host}:{port}/  (API: http://{host}:{port}/api/v1, /openapi.json)")
-    uvicorn.Server(make_config(engine, host, port, settings, forwarded_allow_ips)).run()
+    n = workers or default_workers()
+    console.print(
+        f"kinlink on http://{host}:{port}/  (API: http://{host}:{port}/api/v1, /openapi.json), "
+        f"{n} worker process{'es' if n > 1 else ''}"
+    )
+    run(url, host, port, n, forwarded_allow_ips)
 
 
 def _password(password: str | None) -> str:

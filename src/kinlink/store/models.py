@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -32,6 +34,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def fold_name(text: str) -> str:
+    """A name as staff search compares it: compatibility forms, case and runs of spaces folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _folded_default(context: Any) -> str:
+    return fold_name(context.get_current_parameters()["full_name"])
+
+
+# Compared byte by byte (code point order), so that a prefix is one range of the index: PostgreSQL's
+# default collation orders by language rules, under which a prefix need not be contiguous.
+FOLDED = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -52,6 +68,8 @@ class Person(Base):
     __tablename__ = "persons"
     __table_args__ = (
         UniqueConstraint("source_id", "source_record_id", name="uq_persons_source_record"),
+        # Staff search looks a record id up across sources: the unique index leads with the source.
+        Index("ix_persons_source_record_id", "source_record_id"),
         Index("ix_persons_status", "status"),
         Index("ix_persons_service_number", "service_number"),
     )
@@ -111,12 +129,17 @@ class PersonName(Base):
     """A name as written, with its parts, script and language. Position 0 is the primary name."""
 
     __tablename__ = "person_names"
-    __table_args__ = (Index("ix_person_names_person", "person_id"),)
+    __table_args__ = (
+        Index("ix_person_names_person", "person_id"),
+        Index("ix_person_names_folded", "folded"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     full_name: Mapped[str] = mapped_column(String(400))
+    # fold_name(full_name), set on insert (names are replaced, never edited in place): searched by prefix.
+    folded: Mapped[str | None] = mapped_column(FOLDED, default=_folded_default)
     family_name: Mapped[str | None] = mapped_column(String(200))
     given_names: Mapped[str | None] = mapped_column(String(200))
     patronymic: Mapped[str | None] = mapped_column(String(200))

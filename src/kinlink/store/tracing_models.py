@@ -109,7 +109,8 @@ class MatchKey(Base):
     __tablename__ = "match_keys"
     __table_args__ = (
         UniqueConstraint("entity", "entity_id", "key", name="uq_match_keys_entity"),
-        Index("ix_match_keys_key", "key", "entity"),
+        # Covering for the lookups (key -> records), so that a search reads only its keys' postings.
+        Index("ix_match_keys_lookup", "key", "entity", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

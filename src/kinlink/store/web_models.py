@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -164,3 +165,21 @@ class Attachment(Base):
     uploaded_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class RateLimitHit(Base):
+    """One counted attempt (a failed sign-in, a filed request...) for the rate limits.
+
+    Kept in the database so that every worker process of the server counts against the same limit.
+    `bucket` is a keyed hash of what is limited (a client address, a request's reference), not the value.
+    """
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (
+        Index("ix_rate_limit_hits_bucket", "bucket", "at"),
+        Index("ix_rate_limit_hits_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch (shared by all processes)

@@ -7,12 +7,31 @@ database run builds the in-memory index instead. Both shortlist the same way and
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import (
+    CompoundSelect,
+    Engine,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kinlink.matching import names_bridge as nb
@@ -24,7 +43,7 @@ from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer, TermFrequencies
 from kinlink.registry.audit import AuditLog
 from kinlink.store.db import unit_of_work
-from kinlink.store.models import Event, Person, PersonName, Source, utcnow
+from kinlink.store.models import Event, Person, PersonName, Source, Tombstone, utcnow
 from kinlink.store.tracing_models import MatchCandidate, MatchKey, PersonCluster, TracingRequest
 from kinlink.tracing.candidates import store_candidate
 from kinlink.tracing.requests import as_match_record, set_state
@@ -44,7 +63,7 @@ def person_records(
     if ids is not None:
         id_list = sorted(set(ids))
         for i in range(0, len(id_list), _CHUNK):
-            yield from _load_persons(session, select(Person.id).where(Person.id.in_(id_list[i : i + _CHUNK])))
+            yield from _load_persons(session, id_list[i : i + _CHUNK])
         return
     last = 0
     while True:
@@ -53,47 +72,64 @@ def person_records(
         )
         if not page:
             return
-        yield from _load_persons(session, select(Person.id).where(Person.id.in_(page)))
+        yield from _load_persons(session, page)
         last = page[-1]
 
 
-def _load_persons(session: Session, id_query) -> list[MatchRecord]:  # type: ignore[no-untyped-def]
-    ids = list(session.scalars(id_query))
+_IDS = bindparam("ids", expanding=True)
+# Built once: the statement, not the query, is the costly part of reading a few dozen records.
+_OTHER_NAMES = (
+    select(PersonName.person_id, PersonName.full_name)
+    .where(PersonName.person_id.in_(_IDS), PersonName.position > 0)
+    .order_by(PersonName.person_id, PersonName.position)
+)
+_CAPTURES = (
+    select(Event.person_id, Event.date, Event.place)
+    .where(Event.person_id.in_(_IDS), Event.kind == "captured")
+    .order_by(Event.person_id, Event.id)
+)
+_RECORDS = (
+    select(
+        Person.id,
+        Person.full_name,
+        Person.source_record_id,
+        Person.sex,
+        Person.birth_date,
+        Person.age,
+        Person.age_as_of,
+        Person.place_of_birth,
+        Person.unit,
+        Person.rank,
+        Person.service_number,
+        Source.kind,
+    )
+    .join(Source, Source.id == Person.source_id)
+    .where(Person.id.in_(_IDS))
+    .order_by(Person.id)
+)
+
+
+def _reader(session: Session) -> Connection:
+    """The session's connection, for plain reads: a fraction of the ORM's cost per statement. What the
+    session holds unwritten is written first, as autoflush would."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
+
+
+def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
+    """The records of these ids (those that exist), in id order."""
     if not ids:
         return []
+    params = {"ids": ids}
+    conn = _reader(session)
     other: dict[int, list[str]] = defaultdict(list)
-    for pid, name in session.execute(
-        select(PersonName.person_id, PersonName.full_name)
-        .where(PersonName.person_id.in_(ids), PersonName.position > 0)
-        .order_by(PersonName.person_id, PersonName.position)
-    ):
+    for pid, name in conn.execute(_OTHER_NAMES, params):
         other[pid].append(name)
     captured: dict[int, tuple[str | None, str | None]] = {}
-    for pid, d, place in session.execute(
-        select(Event.person_id, Event.date, Event.place)
-        .where(Event.person_id.in_(ids), Event.kind == "captured")
-        .order_by(Event.person_id, Event.id)
-    ):
+    for pid, d, place in conn.execute(_CAPTURES, params):
         captured.setdefault(pid, (d, place))
-    rows = session.execute(
-        select(
-            Person.id,
-            Person.full_name,
-            Person.source_record_id,
-            Person.sex,
-            Person.birth_date,
-            Person.age,
-            Person.age_as_of,
-            Person.place_of_birth,
-            Person.unit,
-            Person.rank,
-            Person.service_number,
-            Source.kind,
-        )
-        .join(Source, Source.id == Person.source_id)
-        .where(Person.id.in_(ids))
-        .order_by(Person.id)
-    )
+    rows = conn.execute(_RECORDS, params)
     out = []
     for r in rows:
         cap = captured.get(r.id, (None, None))
@@ -165,78 +201,233 @@ def ensure_keys(session: Session) -> int:
 
 
 class DbTermFrequencies(TermFrequencies):
-    """Name frequencies counted from the key table, looked up as needed (indexed count per key)."""
+    """Name frequencies counted from the key table, looked up as needed (indexed count per key).
 
-    def __init__(self, session: Session) -> None:
+    With `shared` (a `_SearchCache`'s counts) the counts are kept between searches of this process.
+    """
+
+    def __init__(
+        self, session: Session, population: int | None = None, shared: dict[str, int] | None = None
+    ) -> None:
         super().__init__()
         self.session = session
-        self.population = session.scalar(select(func.count(Person.id))) or 0
-        self._memo: dict[tuple[str, str], int] = {}
+        self.population = (
+            population if population is not None else session.scalar(select(func.count(Person.id))) or 0
+        )
+        self._memo: dict[str, int] = shared if shared is not None else {}
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count these (table, key) pairs in one query, so that scoring asks the database nothing."""
+        wanted = {_TF_PREFIX[t] + k for t, k in keys} - self._memo.keys()
+        if not wanted:
+            return
+        found = dict.fromkeys(wanted, 0)
+        for key, n in _reader(self.session).execute(
+            select(MatchKey.key, func.count())
+            .where(MatchKey.entity == "p", MatchKey.key.in_(sorted(wanted)))
+            .group_by(MatchKey.key)
+        ):
+            found[key] = n
+        self._memo.update(found)
 
     def count(self, table: str, key: str) -> int:
-        hit = self._memo.get((table, key))
+        full = _TF_PREFIX[table] + key
+        hit = self._memo.get(full)
         if hit is None:
             hit = (
-                self.session.scalar(
-                    select(func.count(MatchKey.id)).where(
-                        MatchKey.entity == "p", MatchKey.key == _TF_PREFIX[table] + key
-                    )
-                )
+                self.session.scalar(select(func.count()).where(MatchKey.entity == "p", MatchKey.key == full))
                 or 0
             )
-            self._memo[(table, key)] = hit
+            self._memo[full] = hit
         return hit
+
+
+# The statements of the key lookups are built once per number of keys (bound parameters k0, k1...):
+# building a many-key statement costs more than running it.
+
+
+@lru_cache(maxsize=128)
+def _sizes_stmt(n: int, capped: bool) -> Select | CompoundSelect:
+    parts = []
+    for i in range(n):
+        key = bindparam(f"k{i}", type_=String)
+        posting = select(MatchKey.entity_id).where(
+            MatchKey.entity == bindparam("entity"), MatchKey.key == key
+        )
+        if capped:
+            posting = posting.limit(bindparam("cap", type_=Integer))
+        count = select(func.count()).select_from(posting.subquery()).scalar_subquery()
+        parts.append(select(key.label("key"), count.label("n")))
+    return parts[0] if n == 1 else union_all(*parts)
+
+
+@lru_cache(maxsize=128)
+def _postings_stmt(n: int) -> Select:
+    parts = [
+        select(MatchKey.entity_id.label("eid")).where(
+            MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
+        )
+        for i in range(n)
+    ]
+    postings = (parts[0] if n == 1 else union_all(*parts)).subquery()
+    shared = func.count().label("shared")
+    return (
+        select(postings.c.eid, shared)
+        .group_by(postings.c.eid)
+        .order_by(shared.desc(), postings.c.eid)
+        .limit(bindparam("lim", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=1)
+def _narrowest_stmt() -> Select:
+    return (
+        select(MatchKey.entity_id.label("eid"), literal(1).label("shared"))
+        .where(MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam("k0", type_=String))
+        .order_by(MatchKey.entity_id)
+        .limit(bindparam("lim", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=256)
+def _with_persons_stmt(shortlist: Select) -> Select:
+    sl = shortlist.subquery()
+    return (
+        select(sl.c.eid, sl.c.shared, Person.sex, Person.birth_date, Person.age, Person.age_as_of)
+        .join(Person, Person.id == sl.c.eid)
+        .order_by(sl.c.shared.desc(), sl.c.eid)
+    )
+
+
+def _key_sizes(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
+    """Entries per key (those present), each counted up to `cap`: a broad key costs no more than that."""
+    params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
+    return {k: n for k, n in _reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
+
+
+def _shortlist_query(
+    session: Session, query: MatchRecord, entity: str, limit: int
+) -> tuple[Select, dict[str, object]] | None:
+    """A statement of ids and keys shared (`eid`, `shared`), most shared first, with its parameters: the
+    postings of the query's selective keys (as `CandidateIndex.shortlist` takes them), or of its
+    narrowest key when none is selective.
+
+    Each key's entries are read through the covering (key, entity, entity_id) index, and never more than
+    MAX_POSTING + 1 of a broad key, so the cost does not grow with the registry.
+    """
+    keys = sorted(record_keys(query))
+    if not keys:
+        return None
+    sizes = _key_sizes(session, entity, keys, MAX_POSTING + 1)
+    if not sizes:
+        return None
+    usable = [k for k in keys if k in sizes and sizes[k] <= MAX_POSTING]
+    if not usable:
+        exact = _key_sizes(session, entity, sorted(sizes), None)  # rare: every key is broad
+        narrowest = min(exact, key=lambda k: (exact[k], k))
+        return _narrowest_stmt(), {"entity": entity, "k0": narrowest, "lim": limit}
+    params: dict[str, object] = {"entity": entity, "lim": limit, **{f"k{i}": k for i, k in enumerate(usable)}}
+    return _postings_stmt(len(usable)), params
 
 
 def _shortlist_ids(
     session: Session, query: MatchRecord, entity: str, exclude: set[int], limit: int = 2000
 ) -> list[int]:
-    keys = list(record_keys(query))
-    if not keys:
+    found = _shortlist_query(session, query, entity, limit + len(exclude))
+    if found is None:
         return []
-    sizes = dict(
-        session.execute(
-            select(MatchKey.key, func.count(MatchKey.id))
-            .where(MatchKey.entity == entity, MatchKey.key.in_(keys))
-            .group_by(MatchKey.key)
-        ).all()
-    )
-    if not sizes:
-        return []
-    usable = [k for k, n in sizes.items() if n <= MAX_POSTING] or [min(sizes, key=sizes.__getitem__)]
-    shared = func.count(MatchKey.id)
-    rows = session.execute(
-        select(MatchKey.entity_id, shared)
-        .where(MatchKey.entity == entity, MatchKey.key.in_(usable))
-        .group_by(MatchKey.entity_id)
-        .order_by(shared.desc(), MatchKey.entity_id)
-        .limit(limit + len(exclude))
-    ).all()
-    return [r[0] for r in rows if r[0] not in exclude][:limit]
+    return [r[0] for r in _reader(session).execute(*found) if r[0] not in exclude][:limit]
 
 
-def _rank_records(
-    query: MatchRecord, records: list[MatchRecord], shared: list[int], size: int
-) -> list[MatchRecord]:
-    """The same cheap pre-rank as the in-memory index, over records read from the database."""
-    if len(records) <= size:
-        return records
-    lo = np.empty(len(records), dtype=np.int32)
-    hi = np.empty(len(records), dtype=np.int32)
-    sex = np.zeros(len(records), dtype=np.int8)
-    for i, r in enumerate(records):
-        br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
+def _prerank(query: MatchRecord, rows: list, size: int) -> list[int]:  # type: ignore[type-arg]
+    """Of shortlisted (id, shared, sex, birth_date, age, age_as_of) rows, the ids of the `size` best by
+    the same cheap pre-rank as the in-memory index, best first."""
+    if len(rows) <= size:
+        return [r[0] for r in rows]
+    lo = np.empty(len(rows), dtype=np.int32)
+    hi = np.empty(len(rows), dtype=np.int32)
+    sex = np.zeros(len(rows), dtype=np.int8)
+    for i, r in enumerate(rows):
+        br = birth_range(r[3], r[4], r[5], None)
         lo[i], hi[i] = br if br else (MISSING_DAY, MISSING_DAY)
-        s = sex_key(r.sex)
+        s = sex_key(r[2])
         sex[i] = 1 if s == "m" else 2 if s == "f" else 0
-    rank = prerank(query, np.asarray(shared, dtype=np.float32), lo, hi, sex)
+    shared = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
+    rank = prerank(query, shared, lo, hi, sex)
     top = np.argpartition(-rank, size)[:size]
-    return [records[i] for i in sorted(top.tolist())]
+    return [rows[i][0] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
 
 
 def db_scorer(session: Session, model: Model) -> Scorer:
+    """A scorer counting names exactly, now (for the matching that stores candidates)."""
     tf = DbTermFrequencies(session)
     return Scorer(model, tf, population=tf.population)
+
+
+# Searches keep the name counts of the key table and the number of records between requests while the
+# registry is unchanged: the largest record, key and tombstone ids (an index lookup each) tell an import,
+# new keys or an erasure. SEARCH_CACHE_SECONDS bounds the age of everything whatever happens (a rename
+# that reuses key ids, a transaction committing an older id late); only then are all records counted.
+SEARCH_CACHE_SECONDS = 60.0
+
+
+@dataclass
+class _SearchCache:
+    stamp: tuple[int, int, int]
+    population: int
+    made: float
+    counts: dict[str, int] = field(default_factory=dict)  # tf key -> records (shared by threads)
+
+
+_SEARCH_CACHES: weakref.WeakKeyDictionary[Engine, _SearchCache] = weakref.WeakKeyDictionary()
+_SEARCH_LOCK = threading.Lock()
+
+
+_STAMP = select(
+    select(func.max(Person.id)).scalar_subquery(),
+    select(func.max(MatchKey.id)).scalar_subquery(),
+    select(func.max(Tombstone.id)).scalar_subquery(),
+)
+
+
+_COUNT_ALL = select(func.count(Person.id))
+_COUNT_SINCE = select(func.count(Person.id)).where(Person.id > bindparam("last"))
+
+
+def _registry_stamp(session: Session) -> tuple[int, int, int]:
+    row = _reader(session).execute(_STAMP).one()
+    return (row[0] or 0, row[1] or 0, row[2] or 0)
+
+
+def search_scorer(session: Session, model: Model) -> Scorer:
+    """The scorer for staff searches: name counts kept per process while the registry is unchanged.
+
+    The counts are those `db_scorer` would give (the registry's stamp is checked at each search); only
+    the round trips are saved. Counts not yet known are read in this search's own transaction.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    stamp = _registry_stamp(session)
+    now = time.monotonic()
+    with _SEARCH_LOCK:
+        cache = _SEARCH_CACHES.get(engine)
+    expired = cache is not None and now - cache.made > SEARCH_CACHE_SECONDS
+    if cache is None or cache.stamp != stamp or expired:
+        if cache is not None and not expired and stamp[0] >= cache.stamp[0] and stamp[2] == cache.stamp[2]:
+            # Records are removed only by erasure, which leaves a tombstone: with none new, the
+            # population grew by the records past the last id seen (a range of the primary key).
+            population = cache.population + (
+                _reader(session).execute(_COUNT_SINCE, {"last": cache.stamp[0]}).scalar_one()
+            )
+            made = cache.made  # the whole count is still redone every SEARCH_CACHE_SECONDS
+        else:
+            population = _reader(session).execute(_COUNT_ALL).scalar_one()
+            made = now
+        cache = _SearchCache(stamp, population, made)
+        with _SEARCH_LOCK:
+            _SEARCH_CACHES[engine] = cache
+    tf = DbTermFrequencies(session, cache.population, cache.counts)
+    return Scorer(model, tf, population=cache.population)
 
 
 def search(
@@ -247,22 +438,56 @@ def search(
     limit: int = 10,
     scorer: Scorer | None = None,
     exclude: Iterable[int] = (),
+    min_probability: float = 0.0,
 ) -> list[tuple[MatchRecord, Scored]]:
-    """The best records for one query, best first, read through the key table."""
+    """The best records for one query, best first, read through the key table.
+
+    The shortlist's records are pre-ranked on the shortlist's own row (keys shared, birth, sex); only the
+    best SHORTLIST are read whole and scored, best first, a candidate whose bound (`Scorer.bound`)
+    cannot reach the results being skipped, as `CandidateIndex.search` does: the results are those of
+    scoring them all. Below `min_probability` nothing is returned.
+    """
     model = model or load_model()
     scorer = scorer or db_scorer(session, model)
     excluded = {int(x) for x in exclude}
-    ids = _shortlist_ids(session, query, "p", excluded)
+    found = _shortlist_query(session, query, "p", 2000 + len(excluded))
+    if found is None:
+        return []
+    stmt, params = found
+    rows = [r for r in _reader(session).execute(_with_persons_stmt(stmt), params) if r[0] not in excluded]
+    rows = rows[:2000]
+    ids = _prerank(query, rows, SHORTLIST)
     if not ids:
         return []
-    order = {pid: n for n, pid in enumerate(ids)}
-    records = sorted(person_records(session, ids), key=lambda r: order[int(r.id)])  # type: ignore[arg-type]
-    shared = list(range(len(records), 0, -1))  # already in order of keys shared
-    records = _rank_records(query, records, shared, SHORTLIST)
+    by_id = {int(r.id): r for r in person_records(session, ids)}  # type: ignore[arg-type]
+    prepared = [scorer.prepare(by_id[i]) for i in ids if i in by_id]
+    if isinstance(scorer.tf, DbTermFrequencies):
+        scorer.tf.prefetch(
+            (table, key) for p in prepared for table, key in zip(_TF_PREFIX, p.tf_keys, strict=True) if key
+        )
     q = scorer.prepare(query)
-    scored = [(r, scorer.score(q, scorer.prepare(r))) for r in records]
-    scored.sort(key=lambda t: (-t[1].weight, str(t[0].id)))
-    return scored[:limit]
+    floor = (
+        math.log2(min_probability / (1 - min_probability)) - 1e-9 if 0 < min_probability < 1 else -math.inf
+    )
+    weights: list[tuple[float, str, int]] = []
+    kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
+    for n, r in enumerate(prepared):
+        if len(weights) >= limit or floor > -math.inf:
+            b = scorer.bound(q, r)
+            if b < kth or b < floor:
+                continue
+        w = scorer.score(q, r, explain=False).weight
+        if w >= floor:
+            weights.append((w, str(r.record.id), n))
+            if len(weights) >= limit:
+                kth = sorted((x[0] for x in weights), reverse=True)[limit - 1]
+    weights.sort(key=lambda t: (-t[0], t[1]))
+    out = []
+    for _w, _id, n in weights[:limit]:
+        s = scorer.score(q, prepared[n])
+        if s.probability >= min_probability:
+            out.append((prepared[n].record, s))
+    return out
 
 
 # --- continuous matching --------------------------------------------------------------------------------

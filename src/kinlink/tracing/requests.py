@@ -119,7 +119,12 @@ def find_request(session: Session, reference: str) -> TracingRequest | None:
 
 def check_secret(session: Session, reference: str, secret: str) -> TracingRequest | None:
     """The request if the secret is right for the reference, else None (the same answer for both faults)."""
-    req = find_request(session, reference)
+    return verify_secret(find_request(session, reference), secret)
+
+
+def verify_secret(req: TracingRequest | None, secret: str) -> TracingRequest | None:
+    """`check_secret` for a request already read (None: no such reference), needing no database: the
+    deliberately slow hash need not hold a connection."""
     if req is None:
         # Hash anyway, so that timing does not tell whether a reference exists.
         _HASHER.hash(secret)

@@ -174,11 +174,12 @@ def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
 def user_for_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256(token)))
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    # One indexed read, token and user together: every API call does this.
+    return session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == sha256(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
 
 
 # --- sessions ------------------------------------------------------------------------------------------
@@ -214,14 +215,26 @@ def open_session(
 
 
 def read_session(session: Session, token: str) -> SessionInfo | None:
-    row = session.get(WebSession, sha256(token))
+    # One indexed read (session and its user together): this runs on every page a signed-in user opens.
+    row = session.execute(
+        select(
+            WebSession.kind,
+            WebSession.expires_at,
+            WebSession.request_id,
+            User.id,
+            User.username,
+            User.role,
+            User.active,
+        )
+        .outerjoin(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == sha256(token))
+    ).first()
     if row is None or aware(row.expires_at) < utcnow():
         return None
     if row.kind == "staff":
-        user = session.get(User, row.user_id) if row.user_id else None
-        if user is None or not user.active:
+        if row.id is None or not row.active:
             return None
-        return SessionInfo("staff", user.id, user.username, user.role, None)
+        return SessionInfo("staff", row.id, row.username, row.role, None)
     return SessionInfo("family", None, None, None, row.request_id)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -89,9 +92,22 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path == "/openapi.json"
 
 
+# Request threads per process: as many as the engine's connection pool holds (SQLAlchemy's default, 5 and
+# 10 more on demand), so that under a burst requests wait their turn in the event loop instead of
+# failing after waiting 30 s for a connection inside a thread.
+REQUEST_THREADS = 15
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
+
+
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="kinlink",
         version="1",
         summary="Family tracing for people captured, missing or killed in armed conflict",
@@ -101,7 +117,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter(engine, settings.secret_key)
     app.state.model = load_model()
 
     @app.exception_handler(NotSignedIn)

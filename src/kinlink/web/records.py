@@ -18,7 +18,7 @@ from kinlink.registry import service
 from kinlink.registry.audit import AuditLog
 from kinlink.registry.audit import record as audit
 from kinlink.registry.fields import COLUMNS, CONSENT_COLUMNS, RecordIn, RowError, to_row, validate_row
-from kinlink.store.models import Person, PersonName, Source
+from kinlink.store.models import Person, PersonName, Source, fold_name
 
 WEB_SOURCE = "kinlink-web"
 # Columns a form or an API body may set; the history is changed through events only.
@@ -174,9 +174,13 @@ def search_records(
     offset: int = 0,
     model: Any = None,
 ) -> list[SearchHit]:
-    """Records for staff: by the matcher (any script, transliterated) and by id or text, or all."""
+    """Records for staff: by the matcher (any script, transliterated), by record id or service number,
+    and by the beginning of a name (a record not keyed for matching yet, a name typed in part), or all.
+
+    Every lookup is an index read: nothing here scans the registry, whatever its size.
+    """
     q = (query or "").strip()
-    base = select(Person).join(Source).options(selectinload(Person.names)).order_by(Person.id)
+    base = select(Person).join(Source).order_by(Person.id)  # lists show no other names: not loaded
     if status:
         base = base.where(Person.status == status)
     if source_kind:
@@ -184,25 +188,33 @@ def search_records(
     if not q:
         return [SearchHit(p, None) for p in session.scalars(base.limit(limit).offset(offset))]
 
-    hits: dict[int, float | None] = {}
+    from kinlink.matching.model import load_model
     from kinlink.matching.record import MatchRecord
-    from kinlink.tracing.matching import search
+    from kinlink.tracing.matching import search, search_scorer
 
-    for rec, scored in search(session, MatchRecord(id=None, name=q), model=model, limit=limit):
-        if scored.probability >= 0.01:
-            hits[int(rec.id)] = scored.probability  # type: ignore[arg-type]
+    model = model or load_model()
+    hits: dict[int, float | None] = {
+        int(rec.id): scored.probability  # type: ignore[arg-type]
+        for rec, scored in search(
+            session,
+            MatchRecord(id=None, name=q),
+            model=model,
+            limit=limit,
+            scorer=search_scorer(session, model),
+            min_probability=0.01,
+        )
+    }
     exact = session.scalars(
         select(Person.id).where(or_(Person.source_record_id == q, Person.service_number == q)).limit(limit)
     ).all()
     text_ids: list[int] = []
     if len(hits) + len(exact) < limit:
-        # Plain text fills up what the matcher did not find (part of a name, a record not yet indexed).
-        # SQLite's LIKE folds ASCII case only, so the usual capitalisations are tried too.
-        forms = {q, q.lower(), q.upper(), q.title()}
+        # Names that begin with the text (case and spacing folded): one range of the folded-name index.
+        folded = fold_name(q)
         text_ids = list(
             session.scalars(
                 select(PersonName.person_id)
-                .where(or_(*[PersonName.full_name.like(f"%{f}%") for f in forms]))
+                .where(PersonName.folded >= folded, PersonName.folded < folded + "\U0010ffff")
                 .distinct()
                 .limit(limit)
             )

@@ -23,6 +23,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # installed templates do not change under a running server: no stat per page
     )
     env.filters["pct"] = lambda p: "" if p is None else f"{100 * float(p):.1f}%"
     env.filters["when"] = lambda d: "" if d is None else d.strftime("%Y-%m-%d %H:%M")

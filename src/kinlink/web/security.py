@@ -11,13 +11,15 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine, delete, func, insert, select
 
 from kinlink.store.db import session_factory
+from kinlink.store.web_models import RateLimitHit
 from kinlink.web import accounts
 
 SESSION_COOKIE = "kl_session"
@@ -163,30 +165,74 @@ CSRF = Depends(csrf_protect)
 # --- rate limits ---------------------------------------------------------------------------------------
 
 
-class RateLimiter:
-    """Sliding-window counters in memory (one process; behind several workers each counts its own)."""
+Limit = tuple[tuple[str, str], int]  # (what is limited, e.g. ("login-fail", address)), the most per window
 
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque[float]] = {}
+
+class RateLimiter:
+    """Sliding-window limits counted in the database, so that every worker process of the server (and
+    every server on the same database) counts against the same limit.
+
+    An attempt is counted before it is made and taken back when it turns out not to count (a right
+    secret is not a failure): each count is committed before the limit is checked, so concurrent
+    attempts, in any process, never let more than the limit through (a burst past the limit may be
+    refused whole). What is limited (an address, a reference) is stored only as a keyed hash.
+    """
+
+    SWEEP_EVERY = 100  # attempts between sweeps of old hits
+
+    def __init__(self, engine: Engine, secret: str) -> None:
+        self.engine = engine
+        self._secret = secret.encode()
+        self._calls = 0
         self._lock = threading.Lock()
 
-    def _window(self, key: tuple[str, str], window: float, now: float) -> deque[float]:
-        q = self._hits.setdefault(key, deque())
-        while q and q[0] <= now - window:
-            q.popleft()
-        return q
+    def _bucket(self, key: tuple[str, str]) -> str:
+        return hmac.new(self._secret, "\x1f".join(key).encode(), hashlib.sha256).hexdigest()
 
-    def exceeded(self, key: tuple[str, str], limit: int, window: float) -> bool:
+    def take(self, limits: Sequence[Limit], window: float) -> dict[tuple[str, str], int] | None:
+        """Count one attempt under each limit; the hits (to `release`), or None, counting nothing, if any
+        limit is then exceeded."""
+        now = time.time()
+        buckets = [self._bucket(key) for key, _ in limits]
         with self._lock:
-            return len(self._window(key, window, time.monotonic())) >= limit
+            self._calls += 1
+            sweep_all = self._calls % self.SWEEP_EVERY == 0
+        with self.engine.begin() as conn:
+            # Hits out of the window are dropped as new ones come; now and then every old one (addresses
+            # not seen again). All limits share one window, so a day at least is safe to drop.
+            conn.execute(
+                delete(RateLimitHit).where(RateLimitHit.bucket.in_(buckets), RateLimitHit.at <= now - window)
+            )
+            if sweep_all:
+                conn.execute(delete(RateLimitHit).where(RateLimitHit.at <= now - max(window, 86400)))
+            ids = [
+                conn.execute(
+                    insert(RateLimitHit).values(bucket=b, at=now).returning(RateLimitHit.id)
+                ).scalar_one()
+                for b in buckets
+            ]
+        with self.engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    select(RateLimitHit.bucket, func.count())
+                    .where(RateLimitHit.bucket.in_(buckets), RateLimitHit.at > now - window)
+                    .group_by(RateLimitHit.bucket)
+                ).all()
+            )
+        hits = {key: hit_id for (key, _), hit_id in zip(limits, ids, strict=True)}
+        if any(counts.get(b, 0) > most for b, (_, most) in zip(buckets, limits, strict=True)):
+            self.release(hits)
+            return None
+        return hits
 
-    def hit(self, key: tuple[str, str], window: float) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._window(key, window, now).append(now)
-            if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
-                for k in [k for k, q in self._hits.items() if not q]:
-                    del self._hits[k]
+    def release(
+        self, hits: dict[tuple[str, str], int], keys: Sequence[tuple[str, str]] | None = None
+    ) -> None:
+        """Take back the attempts counted under these keys (all of `hits` by default)."""
+        ids = [hits[k] for k in (hits if keys is None else keys) if k in hits]
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(ids)))
 
 
 class TooManyAttempts(HTTPException):

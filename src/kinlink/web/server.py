@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import socket
 import threading
 import time
@@ -34,18 +36,8 @@ def log_config() -> dict[str, Any]:
     return cfg
 
 
-def make_config(
-    engine: Engine,
-    host: str,
-    port: int,
-    settings: Settings | None = None,
-    forwarded_allow_ips: str | None = None,
-    log_level: str = "info",
-) -> uvicorn.Config:
-    from kinlink.web.app import create_app
-
-    return uvicorn.Config(
-        create_app(engine, settings),
+def _options(host: str, port: int, forwarded_allow_ips: str | None, log_level: str) -> dict[str, Any]:
+    return dict(
         host=host,
         port=port,
         log_config=log_config(),
@@ -57,6 +49,68 @@ def make_config(
         # Longer than a reader's pause between pages, so that an idle kept-alive connection is not closed
         # just as the client sends on it.
         timeout_keep_alive=30,
+    )
+
+
+def make_config(
+    engine: Engine,
+    host: str,
+    port: int,
+    settings: Settings | None = None,
+    forwarded_allow_ips: str | None = None,
+    log_level: str = "info",
+) -> uvicorn.Config:
+    from kinlink.web.app import create_app
+
+    return uvicorn.Config(
+        create_app(engine, settings), **_options(host, port, forwarded_allow_ips, log_level)
+    )
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def app_from_environment() -> Any:
+    """The application of one worker process of `serve`: database and settings from the environment."""
+    from kinlink.store.db import make_engine
+    from kinlink.web.app import create_app
+
+    return create_app(make_engine(), Settings())
+
+
+def serve(
+    database_url: str,
+    host: str,
+    port: int,
+    workers: int = 1,
+    forwarded_allow_ips: str | None = None,
+    log_level: str = "info",
+) -> None:
+    """Run the application until stopped, in `workers` processes sharing the listening socket.
+
+    What the processes must agree on lives in the database (sessions, rate limits) or comes from the
+    environment they inherit: the database URL and the secret key, made up here when none is set (forms
+    then stop working when the server restarts, as with one process).
+    """
+    from kinlink.store.db import ENV_VAR, make_engine
+
+    if workers <= 1:
+        uvicorn.Server(
+            make_config(make_engine(database_url), host, port, Settings(), forwarded_allow_ips, log_level)
+        ).run()
+        return
+    os.environ[ENV_VAR] = database_url
+    os.environ.setdefault("KINLINK_SECRET_KEY", secrets.token_hex(32))
+    uvicorn.run(
+        "kinlink.web.server:app_from_environment",
+        factory=True,
+        workers=workers,
+        **_options(host, port, forwarded_allow_ips, log_level),
     )
 
 

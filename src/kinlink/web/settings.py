@@ -19,7 +19,8 @@ def _env_bool(name: str, default: bool) -> bool:
 
 @dataclass
 class Settings:
-    # Signs CSRF tokens. Random per process unless set: restarting then only invalidates open forms.
+    # Signs CSRF tokens and keys the rate limits' hashes. Random per process unless set (`kinlink serve`
+    # makes one up for all its workers): restarting then only invalidates open forms.
     secret_key: str = field(
         default_factory=lambda: os.environ.get("KINLINK_SECRET_KEY") or secrets.token_hex(32)
     )

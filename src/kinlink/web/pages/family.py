@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import Response
 
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import session_factory, unit_of_work
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing import requests as request_service
 from kinlink.web import accounts, attachments, cases, disclosure, messages, notify
@@ -51,18 +51,26 @@ def check_family(request: Request, reference: str, secret: str) -> TracingReques
     window = settings.rate_window_seconds
     ip = client_ip(request)
     ref = reference.strip().upper()[:40]
-    if (
-        limiter.exceeded(("family-check", ip), settings.family_checks_per_ip, window)
-        or limiter.exceeded(("family-fail-ip", ip), settings.family_failures_per_ip, window)
-        or limiter.exceeded(("family-fail-ref", ref), settings.family_failures_per_reference, window)
-    ):
+    failures = [("family-fail-ip", ip), ("family-fail-ref", ref)]
+    # Counted as a failure until the secret proves right, so that concurrent guesses cannot slip past.
+    hits = limiter.take(
+        [
+            (("family-check", ip), settings.family_checks_per_ip),
+            (failures[0], settings.family_failures_per_ip),
+            (failures[1], settings.family_failures_per_reference),
+        ],
+        window,
+    )
+    if hits is None:
         raise TooManyAttempts()
-    limiter.hit(("family-check", ip), window)
-    with unit_of_work(request.app.state.engine) as s:
-        req = request_service.check_secret(s, ref, secret.strip()) if ref and secret else None
-    if req is None:
-        limiter.hit(("family-fail-ip", ip), window)
-        limiter.hit(("family-fail-ref", ref), window)
+    req = None
+    if ref and secret:
+        with session_factory(request.app.state.engine)() as s:
+            found = request_service.find_request(s, ref)
+        # Verified with the connection back in the pool: argon2 takes a while, on purpose.
+        req = request_service.verify_secret(found, secret.strip())
+    if req is not None:
+        limiter.release(hits, failures)
     return req
 
 
@@ -79,9 +87,13 @@ async def file_request(request: Request, background: BackgroundTasks) -> Respons
     settings = request.app.state.settings
     limiter = request.app.state.limiter
     key = ("file-request", client_ip(request))
-    if limiter.exceeded(key, settings.requests_filed_per_ip, settings.rate_window_seconds):
-        raise TooManyAttempts()
     from starlette.concurrency import run_in_threadpool
+
+    hits = await run_in_threadpool(
+        limiter.take, [(key, settings.requests_filed_per_ip)], settings.rate_window_seconds
+    )
+    if hits is None:
+        raise TooManyAttempts()
 
     def work() -> tuple[str, str, int | None] | dict[str, list[cases.FieldError]]:
         try:
@@ -98,8 +110,8 @@ async def file_request(request: Request, background: BackgroundTasks) -> Respons
 
     result = await run_in_threadpool(work)
     if isinstance(result, dict):
+        await run_in_threadpool(limiter.release, hits)  # a refused form files nothing
         return render(request, "family/request.html", status_code=422, values=values, errors=result)
-    limiter.hit(key, settings.rate_window_seconds)
     reference, secret, note_id = result
     if note_id is not None:
         background.add_task(

@@ -74,19 +74,22 @@ def login_form(request: Request) -> Response:
 def login(request: Request, username: str = Form(""), password: str = Form("")) -> Response:
     settings = request.app.state.settings
     limiter = request.app.state.limiter
-    key = ("login-fail", client_ip(request))
-    if limiter.exceeded(key, settings.login_failures_per_ip, settings.rate_window_seconds):
+    # A failure until the password proves right (see RateLimiter).
+    hits = limiter.take(
+        [(("login-fail", client_ip(request)), settings.login_failures_per_ip)], settings.rate_window_seconds
+    )
+    if hits is None:
         raise TooManyAttempts()
     with unit_of_work(request.app.state.engine) as s:
         user = accounts.authenticate(s, username, password)
         if user is None:
-            limiter.hit(key, settings.rate_window_seconds)
             token = None
         else:
             token = accounts.open_session(s, "staff", settings.staff_session_minutes, user_id=user.id)
             role = user.role
     if token is None:
         return render(request, "login.html", failed=True, username=username)
+    limiter.release(hits)  # after the commit: one connection at a time
     resp = redirect(HOME_OF_ROLE.get(role, "/"))
     set_cookie(resp, request, SESSION_COOKIE, token, settings.staff_session_minutes * 60)
     return resp

@@ -1,0 +1,211 @@
+"""Staff search: the counts it keeps between searches stay right, and it reads no table whole."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from sqlalchemy import Engine, event, select, text
+
+from kinlink.demo import DEMO_REGISTRY
+from kinlink.matching.model import load_model
+from kinlink.matching.record import MatchRecord
+from kinlink.registry import service
+from kinlink.registry.audit import AuditLog
+from kinlink.store import schema
+from kinlink.store.db import make_engine, unit_of_work
+from kinlink.store.models import Person
+from kinlink.tracing import matching
+from kinlink.web.records import search_records
+
+ACTOR = "test:search"
+MODEL = load_model()
+
+
+def _import(engine: Engine, tmp_path: Path, source: str, rows: list[dict], key: bool) -> list[int]:
+    path = tmp_path / f"{source}.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    report = service.import_registry(engine, path, source, ACTOR)
+    assert report.written, report.errors
+    with unit_of_work(engine) as s:
+        ids = list(
+            s.scalars(select(Person.id).where(Person.source_record_id.in_([r["record_id"] for r in rows])))
+        )
+        if key:  # as the web forms and `kinlink ingest` do after writing
+            matching.match_new_records(s, ACTOR, ids, dedup=False)
+    return ids
+
+
+def _demo(engine: Engine) -> None:
+    assert service.import_registry(engine, DEMO_REGISTRY, "demo", ACTOR).written
+    with unit_of_work(engine) as s:
+        matching.ensure_keys(s)
+
+
+def _results(engine: Engine, name: str, cached: bool) -> list[tuple[str, float, dict]]:
+    with unit_of_work(engine) as s:
+        scorer = matching.search_scorer(s, MODEL) if cached else matching.db_scorer(s, MODEL)
+        hits = matching.search(s, MatchRecord(None, name), model=MODEL, limit=5, scorer=scorer)
+        return [(str(r.source_record_id), sc.probability, sc.explanation()) for r, sc in hits]
+
+
+def _shared_text(results: list[tuple[str, float, dict]]) -> str:
+    return results[0][2]["family_name"]["text"]
+
+
+def test_a_record_added_after_the_cache_warmed_is_found_with_fresh_counts(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _demo(engine)
+    with unit_of_work(engine) as s:
+        assert search_records(s, "Leonid Paktishev", model=MODEL)  # the counts are cached now
+    before = _results(engine, "Paktishev Leonid", cached=True)
+    assert before[0][0] == "RU-0000" and before == _results(engine, "Paktishev Leonid", cached=False)
+
+    _import(
+        engine,
+        tmp_path,
+        "camp-list",
+        [
+            {"record_id": "C-1", "full_name": "Пактышев Олег Андреевич", "sex": "m", "birth_date": "1990"},
+            {"record_id": "C-2", "full_name": "КРАВЧУК Тарас Петрович", "sex": "m", "birth_date": "1991"},
+        ],
+        key=True,
+    )
+    with unit_of_work(engine) as s:
+        hits = search_records(s, "Taras Kravchuk", model=MODEL)  # Latin for Cyrillic: the matcher
+        assert hits and hits[0].person.source_record_id == "C-2" and hits[0].probability
+    after = _results(engine, "Paktishev Leonid", cached=True)
+    # The same answer, word for word, as counting afresh: a second Пактышев and two more records.
+    assert after == _results(engine, "Paktishev Leonid", cached=False)
+    assert after != before
+    n_before = re.search(r"(\d+) of (\d+) records", _shared_text(before))
+    n_after = re.search(r"(\d+) of (\d+) records", _shared_text(after))
+    assert n_before and n_after
+    assert int(n_after[1]) == int(n_before[1]) + 1 and int(n_after[2]) == int(n_before[2]) + 2
+
+
+def test_an_erasure_after_the_cache_warmed_is_counted(engine: Engine) -> None:
+    _demo(engine)
+    before = _results(engine, "Пактышев Леонид", cached=True)
+    with unit_of_work(engine) as s:
+        person = s.scalar(select(Person).where(Person.source_record_id == "RU-0001"))
+        assert person is not None
+        log = AuditLog(s, ACTOR)
+        service.erase_person(s, log, person, "on_request")
+        log.flush()
+    after = _results(engine, "Пактышев Леонид", cached=True)
+    assert after == _results(engine, "Пактышев Леонид", cached=False) and after != before
+
+
+def test_records_not_keyed_yet_are_found_by_the_start_of_a_name_or_their_id(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _demo(engine)
+    with unit_of_work(engine) as s:
+        search_records(s, "Leonid Paktishev", model=MODEL)
+    [pid] = _import(
+        engine,
+        tmp_path,
+        "hospital",
+        [{"record_id": "H-77", "full_name": "ЗАЛІЗНЯК  Северин Остапович", "service_number": "UA 123"}],
+        key=False,
+    )
+    with unit_of_work(engine) as s:
+        for query in ("залізняк северин", "Залізняк", "H-77", "UA 123"):
+            hits = search_records(s, query, model=MODEL)
+            assert [h.person.id for h in hits] == [pid], query
+            assert hits[0].probability is None
+        assert search_records(s, "Северин", model=MODEL) == []  # the start of a name, not any part
+
+
+def test_pruned_search_gives_what_scoring_every_candidate_gives(engine: Engine) -> None:
+    _demo(engine)
+    with unit_of_work(engine) as s:
+        scorer = matching.db_scorer(s, MODEL)
+        for name in ("Пактышев Леонид", "Markov Georgii", "Гаврилов Архип Демидович", "Громов"):
+            q = MatchRecord(None, name)
+            every = matching.search(s, q, model=MODEL, limit=10_000, scorer=scorer)  # nothing pruned
+            for limit, floor in ((1, 0.0), (3, 0.0), (3, 0.01), (10, 0.5)):
+                pruned = matching.search(s, q, model=MODEL, limit=limit, scorer=scorer, min_probability=floor)
+                want = [(r.id, sc) for r, sc in every if sc.probability >= floor][:limit]
+                assert [(r.id, sc) for r, sc in pruned] == want, (name, limit, floor)
+
+
+def test_search_reads_no_table_whole(tmp_path: Path) -> None:
+    """Every statement of a search is planned (SQLite, no statistics, as a new database is) as index
+    reads: none scans the records, names, events or keys, so the cost does not grow with the registry.
+
+    Only the number of records (the prior) is counted whole, once a minute per process
+    (SEARCH_CACHE_SECONDS): the search before the statements are collected does that.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    schema.upgrade(engine)
+    _demo(engine)
+    with unit_of_work(engine) as s:
+        search_records(s, "Leonid Paktishev", model=MODEL)
+    statements: list[tuple[str, object]] = []
+    collecting = [True]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if collecting[0] and statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    with unit_of_work(engine) as s:
+        for query in ("Leonid Paktishev", "Пактышев", "RU-0001", "Марков Георгий Тихонович", "zzz"):
+            search_records(s, query, model=MODEL, limit=10)
+    # A record added meanwhile: the counts are refreshed, and still nothing is read whole.
+    collecting[0] = False
+    _import(engine, tmp_path, "late", [{"record_id": "L-1", "full_name": "Пактышев Олег"}], key=True)
+    collecting[0] = True
+    with unit_of_work(engine) as s:
+        assert search_records(s, "Paktishev Oleg", model=MODEL, limit=10)
+    event.remove(engine, "before_cursor_execute", _keep)
+    assert len(statements) > 20
+    scans = []
+    raw = engine.raw_connection()
+    try:
+        for statement, parameters in statements:
+            for row in raw.cursor().execute("EXPLAIN QUERY PLAN " + statement, parameters):
+                detail = row[-1]
+                whole = re.match(r"SCAN (persons|person_names|events|match_keys)\b", detail)
+                # A key lookup must name its key: (entity=?) alone reads every record's keys.
+                all_keys = detail.startswith("SEARCH match_keys USING") and "key=?" not in detail
+                if whole or all_keys:
+                    scans.append((detail, statement[:120]))
+    finally:
+        raw.close()
+    assert scans == []
+    engine.dispose()
+
+
+def test_the_migration_folds_the_names_already_stored(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sources (id, name, kind, created_at) VALUES (1, 'old', 'registry', '2024-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO persons (id, source_id, source_record_id, full_name, version, created_at,"
+                " updated_at, consent_inform_family, consent_share_location, consent_share_health,"
+                " consent_share_photo) VALUES (1, 1, 'O-1', 'ЯРЕМА  Євген', 1, '2024-01-01', '2024-01-01',"
+                " 0, 0, 0, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO person_names (id, person_id, position, full_name)"
+                " VALUES (1, 1, 0, 'ЯРЕМА  Євген')"
+            )
+        )
+    schema.upgrade(engine)
+    with unit_of_work(engine) as s:
+        assert s.scalar(text("SELECT folded FROM person_names")) == "ярема євген"
+        assert [h.person.id for h in search_records(s, "Ярема Є", model=MODEL)] == [1]
+    engine.dispose()
