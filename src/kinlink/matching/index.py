@@ -8,7 +8,6 @@ the shortlist is scored by the full model, through the same `Scorer` the databas
 
 from __future__ import annotations
 
-import math
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -330,29 +329,12 @@ class CandidateIndex:
         rows = self.shortlist(query, shortlist)
         if not len(rows):
             return []
-        q = self.scorer.prepare(query)
-        floor = math.log2(min_probability / (1 - min_probability)) if 0 < min_probability < 1 else -math.inf
-        scored: list[tuple[float, int]] = []
-        kth = -math.inf  # the weight a candidate must beat to enter the top `limit`
-        for row in rows.tolist():
-            rec = self._prepared_row(row)
-            others = self.scorer.others(q, rec)
-            if len(scored) >= limit or floor > -math.inf:
-                # Branch and bound: skip the name comparison when even perfect names could not place it.
-                b = self.scorer.bound(q, rec, others)
-                if b < kth or b < floor:
-                    continue
-            s = self.scorer.score(q, rec, explain=False, others=others)
-            if s.weight >= floor:
-                scored.append((s.weight, row))
-                if len(scored) >= limit:
-                    kth = sorted((w for w, _ in scored), reverse=True)[limit - 1]
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        hits = []
-        for _w, row in scored[:limit]:
-            rec = self._prepared_row(row)
-            hits.append(Hit(row, self.record(row), self.scorer.score(q, rec, explain=True)))
-        return hits
+        row_list = rows.tolist()
+        prepared = [self._prepared_row(row) for row in row_list]
+        best = self.scorer.best(
+            self.scorer.prepare(query), prepared, limit, min_probability, tie=row_list.__getitem__
+        )
+        return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
 
     def search_many(
         self,

@@ -9,7 +9,7 @@ one expected match among the population searched.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,6 +255,47 @@ class Scorer:
                     Evidence(c.field, c.label, level.name, w, _text(c, level.text, feats, count, self))
                 )
         return Scored(probability(total), total, tuple(evidence))
+
+    def best(
+        self,
+        q: Prepared,
+        candidates: Sequence[Prepared],
+        limit: int,
+        min_probability: float = 0.0,
+        tie: Callable[[int], Any] | None = None,
+    ) -> list[tuple[int, Scored]]:
+        """The `limit` best candidates for q, best first: (position in candidates, explained score).
+
+        Candidates should come best first by some cheap pre-rank: once `limit` are found, a candidate
+        whose bound cannot beat the last of them is not compared by name (the costly part). The result is
+        the one scoring every candidate would give. Ties go by `tie(position)` (default: the position).
+        """
+        floor = (
+            math.log2(min_probability / (1 - min_probability)) - 1e-9
+            if 0 < min_probability < 1
+            else -math.inf
+        )
+        found: list[tuple[float, int]] = []
+        kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
+        for n, r in enumerate(candidates):
+            others = self.others(q, r)
+            if len(found) >= limit or floor > -math.inf:
+                b = self.bound(q, r, others)
+                if b < kth or b < floor:
+                    continue
+            w = self.score(q, r, explain=False, others=others).weight
+            if w >= floor:
+                found.append((w, n))
+                if len(found) >= limit:
+                    kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
+        order = tie or (lambda n: n)
+        found.sort(key=lambda t: (-t[0], order(t[1])))
+        out = []
+        for _w, n in found[:limit]:
+            s = self.score(q, candidates[n])
+            if s.probability >= min_probability:
+                out.append((n, s))
+        return out
 
     def _tf_weight(self, i: int, li: int, c: Comparison, key: str | None) -> tuple[float, int | None]:
         if key is None or self.tf is None:

@@ -7,7 +7,6 @@ database run builds the in-memory index instead. Both shortlist the same way and
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import weakref
@@ -465,29 +464,10 @@ def search(
         scorer.tf.prefetch(
             (table, key) for p in prepared for table, key in zip(_TF_PREFIX, p.tf_keys, strict=True) if key
         )
-    q = scorer.prepare(query)
-    floor = (
-        math.log2(min_probability / (1 - min_probability)) - 1e-9 if 0 < min_probability < 1 else -math.inf
+    best = scorer.best(
+        scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
     )
-    weights: list[tuple[float, str, int]] = []
-    kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
-    for n, r in enumerate(prepared):
-        if len(weights) >= limit or floor > -math.inf:
-            b = scorer.bound(q, r)
-            if b < kth or b < floor:
-                continue
-        w = scorer.score(q, r, explain=False).weight
-        if w >= floor:
-            weights.append((w, str(r.record.id), n))
-            if len(weights) >= limit:
-                kth = sorted((x[0] for x in weights), reverse=True)[limit - 1]
-    weights.sort(key=lambda t: (-t[0], t[1]))
-    out = []
-    for _w, _id, n in weights[:limit]:
-        s = scorer.score(q, prepared[n])
-        if s.probability >= min_probability:
-            out.append((prepared[n].record, s))
-    return out
+    return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
 
 
 # --- continuous matching --------------------------------------------------------------------------------
