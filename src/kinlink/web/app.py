@@ -8,6 +8,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kinlink.matching.model import load_model
@@ -121,6 +122,15 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
         return render(
             request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=str(exc.detail)
         )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        # A concurrent writer changed the row between our read and our write (the version check of the
+        # ORM caught it): a conflict the client can resolve by reloading, not a server error.
+        message = "someone else changed this meanwhile: reload it and try again"
+        if _is_api(request):
+            return JSONResponse(api_error_body(message, "version"), status_code=409)
+        return render(request, "error.html", status_code=409, status=409, detail=message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
