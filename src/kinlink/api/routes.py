@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.api import pfif, schemas
+from kinlink.registry.audit import record as audit
 from kinlink.registry.fields import CONSENT_COLUMNS
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Person
@@ -215,7 +216,8 @@ def list_events(
     request: Request, person_id: int, who: Principal = api_roles(*READERS)
 ) -> list[schemas.EventOut]:
     with unit_of_work(_engine(request)) as s:
-        person = _person_or_404(s, person_id)
+        _person_or_404(s, person_id)
+        person = records.read_person(s, who.actor, person_id, "api events")
         return [schemas.EventOut.model_validate(e) for e in person.events]
 
 
@@ -284,6 +286,7 @@ def list_attachments(
 ) -> list[schemas.AttachmentOut]:
     with unit_of_work(_engine(request)) as s:
         _person_or_404(s, person_id)
+        audit(s, who.actor, "read", "person", person_id, {"view": "api attachments"})
         return [schemas.AttachmentOut.model_validate(a) for a in attachments.of_person(s, person_id)]
 
 
@@ -522,6 +525,10 @@ def get_request(
 @router.get("/requests/{request_id}/disclosures", tags=["requests"])
 def list_disclosures(request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)) -> list[dict]:
     with unit_of_work(_engine(request)) as s:
+        rows = disclosure.disclosures_of(s, request_id)
+        # What was told about a person is that person's details: reading it is audited like the record.
+        for pid in sorted({d.person_id for d in rows if d.person_id is not None}):
+            audit(s, who.actor, "read", "person", pid, {"view": f"api disclosures of request {request_id}"})
         return [
             {
                 "id": d.id,
@@ -531,7 +538,7 @@ def list_disclosures(request: Request, request_id: int, who: Principal = api_rol
                 "items": d.items,
                 "consent": d.consent,
             }
-            for d in disclosure.disclosures_of(s, request_id)
+            for d in rows
         ]
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kinlink.registry.audit import record as audit
 from kinlink.registry.fields import CONSENT_COLUMNS
 from kinlink.registry.status import EVENT_STATUS
 from kinlink.store.db import unit_of_work
@@ -490,6 +491,10 @@ def case_show(request: Request, request_id: int, who: Principal = page_roles(CAS
         if req is None:
             raise _not_found()
         cands = candidate_service.list_candidates(s, request_id=request_id)
+        if req.matched_person_id is not None:
+            # The page shows what the family may be told and was told about the person found: a read of
+            # that person's details.
+            audit(s, who.actor, "read", "person", req.matched_person_id, {"view": f"case {req.reference}"})
         people = {
             p.id: p for p in s.scalars(select(Person).where(Person.id.in_({c.person_id for c in cands})))
         }
