@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -197,6 +199,58 @@ async def run_clients(
     go.set()
     await asyncio.gather(*tasks)
     return stats, time.perf_counter() - started
+
+
+@contextmanager
+def running_server(db_url: str, workers: int | None, log_path: Path) -> Iterator[str]:
+    """`kinlink serve` on a free loopback port, family limits lifted (every client is 127.0.0.1); the
+    server's errors are printed when it stops. Yields the base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KINLINK_FAMILY_CHECKS_PER_IP": "1000000",
+        "KINLINK_FAMILY_FAILURES_PER_IP": "1000000",
+        "KINLINK_SECRET_KEY": "bench",
+    }
+    cmd = [
+        str(ROOT / ".venv/bin/kinlink"),
+        "--db",
+        db_url,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    log = open(log_path, "w")  # noqa: SIM115 (open for the server's lifetime)
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start:\n" + log_path.read_text())
+            time.sleep(0.2)
+        # Every worker imports and loads the model at start: let the others finish before measuring.
+        time.sleep(2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        text = log_path.read_text()
+        problems = [line for line in text.splitlines() if "Traceback" in line or "Error" in line]
+        if problems:
+            print("server errors:", *problems[:10], sep="\n  ")
+        workers_seen = len(re.findall(r"Started server process", text))
+        print(f"server: {workers_seen or 1} worker process{'es' if workers_seen > 1 else ''}")
 
 
 def main() -> None:
