@@ -73,6 +73,7 @@ class NameComparison:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=100_000)
 def _norm(tok: str) -> str:
     return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
 
