@@ -129,3 +129,56 @@ def test_same_candidate_decided_at_once_by_two_caseworkers(engine: Engine, clien
         assert len(decisions) == 1
         assert decisions[0].changes["state"] == ["pending", bodies[winner]["decision"]]
     assert clients["cw1"].get("/me").status_code == 200  # the server is still serving
+
+
+def test_a_write_blocked_by_a_long_sqlite_writer_is_a_503_to_retry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite has one writer: past the busy timeout, a decision is refused cleanly (503, Retry-After), its
+    transaction rolled back, and the same decision goes through once the other writer is done."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from kinlink.store import schema
+    from kinlink.store.db import make_engine
+    from kinlink.web import demo_accounts
+    from kinlink.web.server import BackgroundServer
+    from kinlink.web.settings import Settings
+
+    path = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _short_wait(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.execute("PRAGMA busy_timeout=300")  # not 30 s: the test waits for it
+
+    schema.upgrade(engine)
+
+    staff = {role: (user, pw) for role, user, pw in demo_accounts(engine)}
+    with BackgroundServer(engine, Settings(secret_key="t")) as server:
+        made = {}
+        with unit_of_work(engine) as s:
+            for key, role in (("cw1", "caseworker"), ("registrar", "registrar")):
+                token = accounts.create_token(s, "t", accounts.find_user(s, staff[role][0]).id, "t")[1]
+                made[key] = httpx.Client(
+                    base_url=server.url + "/api/v1", timeout=60, headers={"authorization": f"Bearer {token}"}
+                )
+        made["family"] = httpx.Client(base_url=server.url + "/api/v1", timeout=60)
+        try:
+            cand = _candidates(made)[0]
+            body = {"decision": "confirmed", "reason": "same birth date", "version": cand["version"]}
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another process's long write, an import say
+            try:
+                r = made["cw1"].post(f"/candidates/{cand['id']}/decision", json=body)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert r.status_code == 503 and r.headers["retry-after"] == "10"
+            assert "busy" in r.json()["error"]["message"]
+            assert _decisions(engine, cand["id"]) == []
+            r = made["cw1"].post(f"/candidates/{cand['id']}/decision", json=body)
+            assert r.status_code == 200 and r.json()["version"] == cand["version"] + 1
+        finally:
+            for c in made.values():
+                c.close()
+    engine.dispose()

@@ -8,6 +8,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -181,6 +182,21 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
         if _is_api(request):
             return JSONResponse(api_error_body(message, "version"), status_code=409)
         return render(request, "error.html", status_code=409, status=409, detail=message)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite has one writer at a time: a write that waited longer than its busy timeout (a big import
+        # holds the lock for its whole transaction) is refused, its transaction rolled back. Say so, and
+        # when to try again, rather than answer a bare 500.
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        message = "the database is busy with another write (an import, a batch match): try again shortly"
+        headers = {"Retry-After": "10"}
+        if _is_api(request):
+            return JSONResponse(api_error_body(message), status_code=503, headers=headers)
+        page = render(request, "error.html", status_code=503, status=503, detail=message)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
