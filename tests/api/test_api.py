@@ -137,9 +137,15 @@ def test_sightings_and_documents(api) -> None:  # type: ignore[no-untyped-def]
         data={"kind": "document"},
         files={"file": ("../../etc/passwd.pdf", pdf, "text/plain")},
     )
+    assert r.status_code == 422 and "a path" in r.json()["error"]["message"]  # refused, not renamed
+    r = reg.post(
+        f"/records/{s['id']}/attachments",
+        data={"kind": "document"},
+        files={"file": ("протокол.pdf", pdf, "text/plain")},
+    )
     assert r.status_code == 201, r.text
     att = r.json()
-    assert att["content_type"] == "application/pdf" and "/" not in att["file_name"]
+    assert att["content_type"] == "application/pdf" and att["file_name"] == "протокол.pdf"
     assert cw.get(f"/attachments/{att['id']}").content == pdf
     r = reg.post(f"/records/{s['id']}/attachments", data={"kind": "photo"}, files={"file": ("a.pdf", pdf)})
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"

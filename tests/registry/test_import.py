@@ -118,6 +118,9 @@ BAD_ROWS = [
     ("RU-9,Иванов Иван,x,1990,,,,,\n", "sex", "is not a sex"),
     ("RU-9,Иванов Иван,m,1990,,,,,,extra\n", "-", "has 10 fields where the header names 9"),
     ("RU-1,Иванов Иван,m,1990,,,,,\n", "record_id", "appears twice in the file (first at line 2)"),
+    # An unclosed quote would swallow every later row into one field.
+    ('RU-9,"Иванов Иван,m,1990,,,,,\nRU-10,Петров Петр,m,1991,,,,,\n', "-", "a quoted field is never closed"),
+    ("RU-9,Иванов\x00 Иван,m,1990,,,,,\n", "full_name", "contains a control character (U+0000)"),
 ]
 
 
@@ -165,6 +168,17 @@ def test_broken_json_line_and_unknown_key(cli, write, engine) -> None:
     result = cli("import", "registry", str(write("r.jsonl", text)), "--source", "b", ok=False)
     assert "r.jsonl:2: -: is not JSON" in result.output
     assert "r.jsonl:3: x: unknown column(s): x" in result.output
+    assert counts(engine)["persons"] == 0
+
+
+def test_control_characters_in_json_lines_are_refused(cli, write, engine) -> None:
+    text = (
+        '{"record_id": "A", "full_name": "Іван\\u0000 Петров"}\n'
+        '{"record_id": "B", "full_name": "Б", "notes": "\\u001b[2J"}\n'
+    )
+    result = cli("import", "registry", str(write("r.jsonl", text)), "--source", "b", ok=False)
+    assert "r.jsonl:1: full_name: contains a control character (U+0000)" in result.output
+    assert "r.jsonl:2: notes: contains a control character (U+001B)" in result.output
     assert counts(engine)["persons"] == 0
 
 

@@ -172,7 +172,7 @@ def test_files_are_served_only_to_staff(engine: Engine, server, staff) -> None: 
             data={"csrf_token": reg.csrf(), "kind": "photo"},
             files={"file": ("x.png", b"<script>alert(1)</script>", "image/png")},
         )
-        assert r.status_code == 200 and "only JPEG" in r.text
+        assert r.status_code == 422 and "only JPEG" in r.text
         page = reg.get(f"/records/{pid}").text
         att = page.split('href="/attachments/')[1].split('"')[0]
         r = reg.get(f"/attachments/{att}")

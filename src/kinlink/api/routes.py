@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.api import pfif, schemas
+from kinlink.registry.audit import record as audit
 from kinlink.registry.fields import CONSENT_COLUMNS
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Person
@@ -22,9 +23,11 @@ from kinlink.store.web_models import Message, Notification, User
 from kinlink.tracing import candidates as candidate_service
 from kinlink.web import accounts, attachments, cases, disclosure, messages, notify, records
 from kinlink.web.app import ApiError
+from kinlink.web.params import Offset, QueryId, RowId
 from kinlink.web.security import (
     ADMIN,
     CASEWORKER,
+    CLEAN_URL,
     EVERYONE,
     REGISTRAR,
     STAFF,
@@ -34,7 +37,7 @@ from kinlink.web.security import (
     client_ip,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[CLEAN_URL])
 READERS = (REGISTRAR, CASEWORKER)
 SIGHTING_STATUS = {"killed": "died", "surrendered": "captured"}
 
@@ -130,7 +133,7 @@ def list_records(
     q: str | None = None,
     status: str | None = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
     who: Principal = api_roles(*READERS),
 ) -> list[schemas.RecordSummary]:
     """Search records by name (any script; transliterated and fuzzy), record id or service number."""
@@ -170,7 +173,7 @@ def create_record(
 
 
 @router.get("/records/{person_id}", response_model=schemas.RecordOut, tags=["records"])
-def get_record(request: Request, person_id: int, who: Principal = api_roles(*READERS)) -> schemas.RecordOut:
+def get_record(request: Request, person_id: RowId, who: Principal = api_roles(*READERS)) -> schemas.RecordOut:
     with unit_of_work(_engine(request)) as s:
         _person_or_404(s, person_id)
         return _record_out(records.read_person(s, who.actor, person_id, "api"))
@@ -179,7 +182,7 @@ def get_record(request: Request, person_id: int, who: Principal = api_roles(*REA
 @router.put("/records/{person_id}", response_model=schemas.RecordOut, tags=["records"])
 def update_record(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     body: schemas.RecordUpdate,
     background: BackgroundTasks,
     who: Principal = api_roles(REGISTRAR),
@@ -212,10 +215,11 @@ def update_record(
 
 @router.get("/records/{person_id}/events", response_model=list[schemas.EventOut], tags=["records"])
 def list_events(
-    request: Request, person_id: int, who: Principal = api_roles(*READERS)
+    request: Request, person_id: RowId, who: Principal = api_roles(*READERS)
 ) -> list[schemas.EventOut]:
     with unit_of_work(_engine(request)) as s:
-        person = _person_or_404(s, person_id)
+        _person_or_404(s, person_id)
+        person = records.read_person(s, who.actor, person_id, "api events")
         return [schemas.EventOut.model_validate(e) for e in person.events]
 
 
@@ -224,7 +228,7 @@ def list_events(
 )
 def add_event(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     body: schemas.EventIn,
     background: BackgroundTasks,
     who: Principal = api_roles(REGISTRAR),
@@ -246,7 +250,7 @@ def add_event(
 @router.put("/records/{person_id}/consent", response_model=schemas.RecordOut, tags=["records"])
 def set_consent(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     body: schemas.ConsentIn,
     background: BackgroundTasks,
     who: Principal = api_roles(REGISTRAR),
@@ -264,7 +268,7 @@ def set_consent(
 @router.put("/records/{person_id}/death-disclosure", tags=["records"])
 def set_death_disclosure(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     body: schemas.DeathDisclosureIn,
     background: BackgroundTasks,
     who: Principal = api_roles(REGISTRAR),
@@ -280,10 +284,11 @@ def set_death_disclosure(
     "/records/{person_id}/attachments", response_model=list[schemas.AttachmentOut], tags=["documents"]
 )
 def list_attachments(
-    request: Request, person_id: int, who: Principal = api_roles(*READERS)
+    request: Request, person_id: RowId, who: Principal = api_roles(*READERS)
 ) -> list[schemas.AttachmentOut]:
     with unit_of_work(_engine(request)) as s:
         _person_or_404(s, person_id)
+        audit(s, who.actor, "read", "person", person_id, {"view": "api attachments"})
         return [schemas.AttachmentOut.model_validate(a) for a in attachments.of_person(s, person_id)]
 
 
@@ -295,7 +300,7 @@ def list_attachments(
 )
 async def add_attachment(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     file: UploadFile = File(...),
     kind: str = Form("document"),
     note: str = Form(""),
@@ -314,7 +319,7 @@ async def add_attachment(
                 )
                 return schemas.AttachmentOut.model_validate(row)
         except attachments.AttachmentError as e:
-            raise ApiError(413 if "larger" in str(e) else 422, str(e), e.field) from None
+            raise ApiError(413 if e.too_large else 422, str(e), e.field) from None
 
     return await run_in_threadpool(work)
 
@@ -324,7 +329,7 @@ async def add_attachment(
     tags=["documents"],
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_attachment(request: Request, attachment_id: int, who: Principal = api_roles(*READERS)) -> Response:
+def get_attachment(request: Request, attachment_id: RowId, who: Principal = api_roles(*READERS)) -> Response:
     with unit_of_work(_engine(request)) as s:
         row = attachments.fetch(s, who.actor, attachment_id)
         if row is None:
@@ -332,7 +337,7 @@ def get_attachment(request: Request, attachment_id: int, who: Principal = api_ro
         return Response(
             row.data,
             media_type=row.content_type,
-            headers={"content-disposition": f'attachment; filename="{row.file_name}"'},
+            headers={"content-disposition": attachments.content_disposition("attachment", row.file_name)},
         )
 
 
@@ -343,7 +348,7 @@ def get_attachment(request: Request, attachment_id: int, who: Principal = api_ro
     tags=["messages"],
 )
 def message_from_person(
-    request: Request, person_id: int, body: schemas.MessageIn, who: Principal = api_roles(REGISTRAR)
+    request: Request, person_id: RowId, body: schemas.MessageIn, who: Principal = api_roles(REGISTRAR)
 ) -> list[schemas.MessageOut]:
     """A message from the person to the family, entered by a registrar; delivered once approved."""
     try:
@@ -365,7 +370,7 @@ def list_sightings(
     request: Request,
     q: str | None = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
     who: Principal = api_roles(*READERS),
 ) -> list[schemas.RecordSummary]:
     """Records that come from reports (news, Telegram...), not from a registry."""
@@ -495,7 +500,7 @@ def list_requests(
     request: Request,
     state: str | None = None,
     limit: int = 100,
-    offset: int = 0,
+    offset: Offset = 0,
     who: Principal = api_roles(CASEWORKER),
 ) -> list[schemas.RequestOut]:
     with unit_of_work(_engine(request)) as s:
@@ -512,7 +517,7 @@ def list_requests(
 
 @router.get("/requests/{request_id}", response_model=schemas.RequestOut, tags=["requests"])
 def get_request(
-    request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)
+    request: Request, request_id: RowId, who: Principal = api_roles(CASEWORKER)
 ) -> schemas.RequestOut:
     with unit_of_work(_engine(request)) as s:
         req = s.get(TracingRequest, request_id)
@@ -522,8 +527,14 @@ def get_request(
 
 
 @router.get("/requests/{request_id}/disclosures", tags=["requests"])
-def list_disclosures(request: Request, request_id: int, who: Principal = api_roles(CASEWORKER)) -> list[dict]:
+def list_disclosures(
+    request: Request, request_id: RowId, who: Principal = api_roles(CASEWORKER)
+) -> list[dict]:
     with unit_of_work(_engine(request)) as s:
+        rows = disclosure.disclosures_of(s, request_id)
+        # What was told about a person is that person's details: reading it is audited like the record.
+        for pid in sorted({d.person_id for d in rows if d.person_id is not None}):
+            audit(s, who.actor, "read", "person", pid, {"view": f"api disclosures of request {request_id}"})
         return [
             {
                 "id": d.id,
@@ -533,7 +544,7 @@ def list_disclosures(request: Request, request_id: int, who: Principal = api_rol
                 "items": d.items,
                 "consent": d.consent,
             }
-            for d in disclosure.disclosures_of(s, request_id)
+            for d in rows
         ]
 
 
@@ -541,7 +552,7 @@ def list_disclosures(request: Request, request_id: int, who: Principal = api_rol
 def list_candidates(
     request: Request,
     state: str | None = "pending",
-    request_id: int | None = None,
+    request_id: QueryId = None,
     limit: int = 100,
     who: Principal = api_roles(CASEWORKER),
 ) -> list[schemas.CandidateOut]:
@@ -557,7 +568,7 @@ def list_candidates(
 
 @router.get("/candidates/{candidate_id}", tags=["candidates"])
 def get_candidate(
-    request: Request, candidate_id: int, who: Principal = api_roles(CASEWORKER)
+    request: Request, candidate_id: RowId, who: Principal = api_roles(CASEWORKER)
 ) -> dict[str, Any]:
     """The candidate with the side-by-side comparison and the per-field explanation."""
     with unit_of_work(_engine(request)) as s:
@@ -579,7 +590,7 @@ def get_candidate(
 @router.post("/candidates/{candidate_id}/decision", response_model=schemas.CandidateOut, tags=["candidates"])
 def decide(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     body: schemas.DecisionIn,
     background: BackgroundTasks,
     who: Principal = api_roles(CASEWORKER),
@@ -613,7 +624,7 @@ def list_messages(
 @router.post("/messages/{message_id}/review", response_model=schemas.MessageOut, tags=["messages"])
 def review_message(
     request: Request,
-    message_id: int,
+    message_id: RowId,
     body: schemas.ReviewIn,
     background: BackgroundTasks,
     who: Principal = api_roles(CASEWORKER),
@@ -631,7 +642,7 @@ def review_message(
 
 @router.post("/messages/{message_id}/delivered", response_model=schemas.MessageOut, tags=["messages"])
 def message_delivered(
-    request: Request, message_id: int, background: BackgroundTasks, who: Principal = api_roles(CASEWORKER)
+    request: Request, message_id: RowId, background: BackgroundTasks, who: Principal = api_roles(CASEWORKER)
 ) -> schemas.MessageOut:
     try:
         with unit_of_work(_engine(request)) as s:
@@ -672,7 +683,7 @@ def create_user(request: Request, body: schemas.UserIn, who: Principal = api_rol
 
 @router.patch("/users/{user_id}", response_model=schemas.UserOut, tags=["users"])
 def update_user(
-    request: Request, user_id: int, body: schemas.UserPatch, who: Principal = api_roles(ADMIN)
+    request: Request, user_id: RowId, body: schemas.UserPatch, who: Principal = api_roles(ADMIN)
 ) -> schemas.UserOut:
     try:
         with unit_of_work(_engine(request)) as s:
@@ -697,7 +708,7 @@ def update_user(
 
 @router.post("/users/{user_id}/tokens", status_code=201, response_model=schemas.TokenOut, tags=["users"])
 def create_token(
-    request: Request, user_id: int, body: schemas.TokenIn, who: Principal = api_roles(ADMIN)
+    request: Request, user_id: RowId, body: schemas.TokenIn, who: Principal = api_roles(ADMIN)
 ) -> schemas.TokenOut:
     try:
         with unit_of_work(_engine(request)) as s:

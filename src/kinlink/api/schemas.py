@@ -5,7 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kinlink.registry.fields import control_character
+
+
+class In(BaseModel):
+    """A request body: unknown fields and control characters (NUL...) are refused, naming the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        bad = control_character(value)
+        if bad:
+            raise ValueError(f"contains a control character ({bad}): remove it")
+        return value
 
 
 class EventOut(BaseModel):
@@ -48,10 +64,9 @@ class RecordOut(RecordSummary):
     events: list[EventOut]
 
 
-class RecordIn(BaseModel):
+class RecordIn(In):
     """A record in the registrar's format (the same columns and rules as `kinlink import registry`)."""
 
-    model_config = ConfigDict(extra="forbid")
     record_id: str | None = None
     full_name: str | None = None
     family_name: str | None = None
@@ -90,8 +105,7 @@ class RecordUpdate(RecordIn):
     version: int = Field(description="the version you read: the update fails (409) if it changed meanwhile")
 
 
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EventIn(In):
     kind: str
     date: str | None = None
     place: str | None = None
@@ -99,8 +113,7 @@ class EventIn(BaseModel):
     version: int | None = None
 
 
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConsentIn(In):
     consent_inform_family: bool | None = None
     consent_share_location: bool | None = None
     consent_share_health: bool | None = None
@@ -108,16 +121,14 @@ class ConsentIn(BaseModel):
     version: int | None = None
 
 
-class DeathDisclosureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeathDisclosureIn(In):
     disclose: bool
     include_place: bool = False
 
 
-class SightingIn(BaseModel):
+class SightingIn(In):
     """A person named in a report (news, Telegram...): stored as a record of a report source."""
 
-    model_config = ConfigDict(extra="forbid")
     source: str = Field(
         min_length=1, max_length=200, description="the report's source, e.g. a site or a channel"
     )
@@ -148,10 +159,9 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
-class RequestIn(BaseModel):
+class RequestIn(In):
     """A family's tracing request (no account needed)."""
 
-    model_config = ConfigDict(extra="forbid")
     full_name: str
     other_names: str | None = None
     sex: str | None = None
@@ -176,8 +186,7 @@ class RequestFiled(BaseModel):
     emailed: bool
 
 
-class Credentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Credentials(In):
     reference: str = Field(max_length=40)
     secret: str = Field(max_length=200)
 
@@ -227,8 +236,7 @@ class CandidateOut(BaseModel):
     version: int
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionIn(In):
     decision: Literal["confirmed", "rejected"]
     reason: str | None = None
     version: int
@@ -249,13 +257,11 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MessageIn(In):
     body: str
 
 
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReviewIn(In):
     approve: bool
     note: str | None = None
     version: int | None = None
@@ -270,24 +276,21 @@ class UserOut(BaseModel):
     active: bool
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserIn(In):
     username: str
     password: str
     role: Literal["registrar", "caseworker", "admin"]
     display_name: str | None = None
 
 
-class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserPatch(In):
     role: Literal["registrar", "caseworker", "admin"] | None = None
     active: bool | None = None
     password: str | None = None
     display_name: str | None = None
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenIn(In):
     name: str = "token"
 
 

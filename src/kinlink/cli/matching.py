@@ -222,6 +222,12 @@ def match(
         "--estimate",
         help="Instead of matching: estimate m and u from the records (EM), write a new model file.",
     ),
+    chunk: int = typer.Option(
+        match_service.BATCH_CHUNK,
+        "--chunk",
+        min=1,
+        help="Requests or records per transaction: others write between chunks; a crash loses one chunk.",
+    ),
 ) -> None:
     """Match the whole database: every open request against every record, and records against each other."""
     model = _model(model_path)
@@ -246,7 +252,9 @@ def match(
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        summary = match_service.match_all(engine, state.who(), model=model, dedup=dedup, progress=progress)
+        summary = match_service.match_all(
+            engine, state.who(), model=model, dedup=dedup, progress=progress, chunk=chunk
+        )
     outcome = {
         "requests": len(summary.requests),
         "created": summary.created,

@@ -130,7 +130,7 @@ def is_known_given_name(token: str) -> bool:
 
 
 def given_sex(token: str) -> str | None:
-    """"m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
+    """ "m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
     (Валентин is male even though French Valentine reads the same)."""
     forms = given_forms(token)
     low = token.strip(".").lower()

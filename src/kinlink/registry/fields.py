@@ -210,6 +210,26 @@ def _text(value: Any) -> str | None:
     return s or None
 
 
+# C0 controls but tab, newline and carriage return, and DEL: no name or note holds one, PostgreSQL cannot
+# store NUL at all, and they hide text in a page or a terminal.
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
+def control_character(value: Any) -> str | None:
+    """The first control character in a value (a text, or texts inside lists and dicts), as 'U+0000'."""
+    if isinstance(value, str):
+        bad = next((ch for ch in value if ch in _CONTROL), None)
+        return None if bad is None else f"U+{ord(bad):04X}"
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        for v in value:
+            found = control_character(v)
+            if found:
+                return found
+    return None
+
+
 def _has_letter(s: str) -> bool:
     return any(ch.isalpha() for ch in s)
 
@@ -220,6 +240,11 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
 
     def err(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
+
+    for column, value in row.items():
+        bad = control_character(value)
+        if bad:
+            err(str(column), f"contains a control character ({bad}): remove it")
 
     def partial(column: str, value: Any) -> str | None:
         s = _text(value)

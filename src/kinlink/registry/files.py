@@ -65,15 +65,31 @@ def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | RowF
 
 def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowFormatError]]:
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
+        # strict: a stray or unclosed quote is an error, not a field that swallows the rest of the file.
+        reader = csv.reader(f, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             raise FileFormatError("the file is empty: a header line naming the columns is expected") from None
+        except csv.Error as e:
+            raise FileFormatError(f"line 1: the header is not valid CSV ({e})") from None
         header = [h.strip() for h in header]
         _check_header(header)
         line = reader.line_num
-        for values in reader:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                start, line = line + 1, reader.line_num
+                reason = (
+                    'a quoted field is never closed (a " is missing)'
+                    if "unexpected end of data" in str(e)
+                    else f"is not valid CSV ({e})"
+                )
+                yield start, RowFormatError(start, "-", reason)
+                continue
             start, line = line + 1, reader.line_num
             if not any(v.strip() for v in values):
                 continue

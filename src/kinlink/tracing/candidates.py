@@ -129,15 +129,18 @@ def decide(
     """Confirm or reject a candidate. expected_version is the version the reviewer saw (optimistic lock)."""
     if decision not in DECISIONS:
         raise CandidateError(f"decision must be one of {', '.join(DECISIONS)}")
-    cand = session.get(MatchCandidate, candidate_id)
+    audit = AuditLog(session, actor)
+    # The lock first, then the read: two reviewers deciding at once are served one after the other, and
+    # the second sees the first's decision (a new version) instead of overwriting it.
+    audit.lock()
+    cand = session.get(MatchCandidate, candidate_id, populate_existing=True)
     if cand is None:
         raise CandidateError(f"no candidate {candidate_id}")
     if cand.version != expected_version:
         raise StaleCandidate(
-            f"candidate {candidate_id} changed (version {cand.version}, you saw {expected_version})"
+            f"candidate {candidate_id} changed (version {cand.version}, you saw {expected_version}): "
+            "reload it and decide again"
         )
-    audit = AuditLog(session, actor)
-    audit.lock()
     before = cand.state
     cand.state = decision
     cand.decided_by = actor if decision != "pending" else None

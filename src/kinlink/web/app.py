@@ -11,6 +11,9 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kinlink.matching.model import load_model
@@ -71,6 +74,52 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Room for the other fields of a form and the multipart framing around an upload of the largest size.
+FORM_OVERHEAD = 256 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int, field: str) -> None:
+        super().__init__(413, f"the upload is larger than {limit // (1024 * 1024)} MB, the limit")
+        self.field = field
+
+
+class BodyLimit:
+    """Refuses a request body over the limit with a 413 before reading it when its Content-Length says so,
+    and otherwise as soon as the bytes received pass the limit (a chunked or lying upload): a body is never
+    held in memory or spooled to disk whole before its size is known to be acceptable.
+
+    The refusal is raised from `receive`, inside whatever reads the body (form parsing, `request.body()`), so
+    the usual handlers answer it: JSON for the API, an error page for the site.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        too_large = declared is not None and declared.isdigit() and int(declared) > self.limit
+        field = "file" if headers.get(b"content-type", b"").startswith(b"multipart/") else "body"
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if too_large:
+                raise BodyTooLarge(self.upload_limit, field)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.upload_limit, field)
+            return message
+
+        await self.app(scope, limited, send)
+
+
 class ApiError(Exception):
     """An API error: a clear message and the field at fault (JSON)."""
 
@@ -128,15 +177,42 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     async def _api_error(request: Request, exc: ApiError) -> Response:
         return JSONResponse(api_error_body(exc.message, exc.field, exc.errors), status_code=exc.status)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own class: its router (404, 405) and its form parser (400) raise it, not FastAPI's subclass.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             return JSONResponse(
-                api_error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+                api_error_body(str(exc.detail), getattr(exc, "field", None)),
+                status_code=exc.status_code,
+                headers=exc.headers,
             )
         return render(
             request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=str(exc.detail)
         )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        # A concurrent writer changed the row between our read and our write (the version check of the
+        # ORM caught it): a conflict the client can resolve by reloading, not a server error.
+        message = "someone else changed this meanwhile: reload it and try again"
+        if _is_api(request):
+            return JSONResponse(api_error_body(message, "version"), status_code=409)
+        return render(request, "error.html", status_code=409, status=409, detail=message)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite has one writer at a time: a write that waited longer than its busy timeout (a big import
+        # holds the lock for its whole transaction) is refused, its transaction rolled back. Say so, and
+        # when to try again, rather than answer a bare 500.
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        message = "the database is busy with another write (an import, a batch match): try again shortly"
+        headers = {"Retry-After": "10"}
+        if _is_api(request):
+            return JSONResponse(api_error_body(message), status_code=503, headers=headers)
+        page = render(request, "error.html", status_code=503, status=503, detail=message)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -157,5 +233,10 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     # of app.routes, and app.routes must list every route (the role-walk test enumerates it).
     for router in (public.router, family.router, staff.router, api_routes.router):
         app.router.routes.extend(router.routes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_upload_bytes + FORM_OVERHEAD,
+        upload_limit=settings.max_upload_bytes,
+    )
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.registry.audit import record as audit
+from kinlink.registry.fields import control_character
 from kinlink.store.models import Person
 from kinlink.store.web_models import Attachment
 
@@ -23,9 +24,9 @@ KINDS = ("photo", "document")
 
 
 class AttachmentError(ValueError):
-    def __init__(self, message: str, field: str = "file") -> None:
+    def __init__(self, message: str, field: str = "file", too_large: bool = False) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.too_large = field, too_large
 
 
 def sniff(data: bytes) -> str | None:
@@ -37,11 +38,36 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def safe_name(name: str | None) -> str:
-    base = (
-        re.sub(r"[^\w.\- ]+", "_", (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip() or "file"
-    )
-    return base[:200]
+MAX_NAME = 200
+MAX_NOTE = 2000
+# Never in a file's own name: path separators (a name is not a path), quotes and angle brackets (they would
+# break a header or read as markup), and control characters (NUL...).
+_FORBIDDEN = {"/": "a path (/)", "\\": "a path (\\)", '"': "a quote", "<": "a <", ">": "a >"}
+
+
+def check_name(name: str | None) -> str:
+    """The upload's file name, or an AttachmentError saying why it is refused (never renamed silently)."""
+    name = (name or "").strip()
+    if not name:
+        raise AttachmentError("the file has no name")
+    if len(name) > MAX_NAME:
+        raise AttachmentError(f"the file name is longer than {MAX_NAME} characters: rename the file")
+    bad = control_character(name)
+    if bad:
+        raise AttachmentError(f"the file name contains a control character ({bad}): rename the file")
+    for ch, what in _FORBIDDEN.items():
+        if ch in name:
+            raise AttachmentError(f"the file name contains {what}: send the file under a plain name")
+    if name.startswith("."):
+        raise AttachmentError("the file name starts with a dot: rename the file")
+    return name
+
+
+def content_disposition(disposition: str, name: str) -> str:
+    """The header for a download: an ASCII fallback and the real (UTF-8) name, as RFC 6266 says; headers are
+    Latin-1, so a Cyrillic name cannot go in plain."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in name) or "file"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def add(
@@ -58,10 +84,18 @@ def add(
         raise AttachmentError(f"no record {person_id}", "person_id")
     if kind not in KINDS:
         raise AttachmentError("kind must be photo or document", "kind")
+    if not data and not (file_name or "").strip():
+        raise AttachmentError("no file was chosen")
+    file_name = check_name(file_name)
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise AttachmentError(f"the note is longer than {MAX_NOTE} characters", "note")
+    if note and control_character(note):
+        raise AttachmentError(f"the note contains a control character ({control_character(note)})", "note")
     if not data:
         raise AttachmentError("the file is empty")
     if len(data) > max_bytes:
-        raise AttachmentError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise AttachmentError(f"the file is larger than {max_bytes // (1024 * 1024)} MB", too_large=True)
     ctype = sniff(data)
     if ctype is None:
         raise AttachmentError("only JPEG, PNG or WebP photos and PDF documents are accepted")
@@ -70,11 +104,11 @@ def add(
     row = Attachment(
         person_id=person_id,
         kind=kind,
-        file_name=safe_name(file_name),
+        file_name=file_name,
         content_type=ctype,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        note=(note or "").strip() or None,
+        note=note,
         uploaded_by=actor,
         data=data,
     )

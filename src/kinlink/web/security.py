@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine, delete, func, insert, select
 
+from kinlink.registry.fields import control_character
 from kinlink.store.db import session_factory
 from kinlink.store.web_models import RateLimitHit
 from kinlink.web import accounts
@@ -151,15 +153,43 @@ def new_csrf_seed() -> str:
 
 
 async def csrf_protect(request: Request) -> None:
-    """Dependency of every page form: the posted token must match this browser's cookie."""
+    """Dependency of every page form: the posted token must match this browser's cookie; and, since every
+    form passes here, no field may hold a control character."""
     form = await request.form()
     sent = form.get("csrf_token")
     seed = request.cookies.get(CSRF_COOKIE)
     if not seed or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         raise Forbidden("the form has expired or did not come from this site: reload the page and try again")
+    _refuse_control_characters("body", [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
 CSRF = Depends(csrf_protect)
+
+
+def _refuse_control_characters(where: str, items: list[tuple[str, str]]) -> None:
+    errors = []
+    for name, value in items:
+        bad = control_character(value)
+        if bad:
+            errors.append(
+                {
+                    "loc": (where, name),
+                    "msg": f"contains a control character ({bad}): remove it",
+                    "type": "value_error",
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def clean_url(request: Request) -> None:
+    """Dependency of every route: no control character in the path or the query string. None belongs in a
+    name, an id or a search, and PostgreSQL cannot even compare a text holding NUL."""
+    _refuse_control_characters("path", [(k, str(v)) for k, v in request.path_params.items()])
+    _refuse_control_characters("query", list(request.query_params.multi_items()))
+
+
+CLEAN_URL = Depends(clean_url)
 
 
 # --- rate limits ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from kinlink.web import accounts, attachments, cases, disclosure, messages, noti
 from kinlink.web.pages.public import set_cookie
 from kinlink.web.render import language, redirect, render
 from kinlink.web.security import (
+    CLEAN_URL,
     CSRF,
     EVERYONE,
     FAMILY,
@@ -23,7 +24,7 @@ from kinlink.web.security import (
     page_roles,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
 REQUEST_FIELDS = (
     "full_name",

@@ -13,6 +13,7 @@ from kinlink.web.app import is_secure
 from kinlink.web.i18n import LANGUAGES
 from kinlink.web.render import redirect, render, safe_next
 from kinlink.web.security import (
+    CLEAN_URL,
     CSRF,
     EVERYONE,
     LANG_COOKIE,
@@ -23,7 +24,7 @@ from kinlink.web.security import (
     page_roles,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 STYLE = Path(__file__).resolve().parents[1] / "templates" / "style.css"
 HOME_OF_ROLE = {"registrar": "/records", "caseworker": "/queue", "admin": "/admin/users", "family": "/family"}
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kinlink.registry.audit import record as audit
 from kinlink.registry.fields import CONSENT_COLUMNS
 from kinlink.registry.status import EVENT_STATUS
 from kinlink.store.db import unit_of_work
@@ -18,10 +19,11 @@ from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.store.web_models import ROLES, DeathDisclosure, Message, Notification, User
 from kinlink.tracing import candidates as candidate_service
 from kinlink.web import accounts, attachments, cases, disclosure, messages, notify, records
+from kinlink.web.params import Offset, RowId
 from kinlink.web.render import redirect, render
-from kinlink.web.security import ADMIN, CASEWORKER, CSRF, REGISTRAR, STAFF, Principal, page_roles
+from kinlink.web.security import ADMIN, CASEWORKER, CLEAN_URL, CSRF, REGISTRAR, STAFF, Principal, page_roles
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
 # The registrar's form, in order; the rules are the registry's (validate_row).
 FORM_FIELDS = (
@@ -73,7 +75,7 @@ def record_list(
     request: Request,
     q: str = "",
     status: str = "",
-    offset: int = 0,
+    offset: Offset = 0,
     who: Principal = page_roles(REGISTRAR, CASEWORKER),
 ) -> Response:
     with unit_of_work(request.app.state.engine) as s:
@@ -184,14 +186,14 @@ def _record_page(request: Request, s: Session, who: Principal, person_id: int, *
 
 @router.get("/records/{person_id}")
 def record_show(
-    request: Request, person_id: int, who: Principal = page_roles(REGISTRAR, CASEWORKER)
+    request: Request, person_id: RowId, who: Principal = page_roles(REGISTRAR, CASEWORKER)
 ) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         return _record_page(request, s, who, person_id)
 
 
 @router.get("/records/{person_id}/edit")
-def record_edit_form(request: Request, person_id: int, who: Principal = page_roles(REGISTRAR)) -> Response:
+def record_edit_form(request: Request, person_id: RowId, who: Principal = page_roles(REGISTRAR)) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         try:
             person = records.read_person(s, who.actor, person_id, "edit form")
@@ -216,7 +218,7 @@ def record_edit_form(request: Request, person_id: int, who: Principal = page_rol
 
 @router.post("/records/{person_id}/edit", dependencies=[CSRF])
 async def record_update(
-    request: Request, person_id: int, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
+    request: Request, person_id: RowId, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
 ) -> Response:
     form = await request.form()
     values = _form_values(form)
@@ -273,7 +275,7 @@ def _int(value: Any) -> int | None:
 @router.post("/records/{person_id}/events", dependencies=[CSRF])
 def record_add_event(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     background: BackgroundTasks,
     kind: str = Form(""),
     date: str = Form(""),
@@ -298,7 +300,7 @@ def record_add_event(
 
 @router.post("/records/{person_id}/consent", dependencies=[CSRF])
 async def record_consent(
-    request: Request, person_id: int, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
+    request: Request, person_id: RowId, background: BackgroundTasks, who: Principal = page_roles(REGISTRAR)
 ) -> Response:
     form = await request.form()
     consent = {k: form.get(k) == "on" for k in CONSENT_COLUMNS}
@@ -323,7 +325,7 @@ async def record_consent(
 @router.post("/records/{person_id}/death-disclosure", dependencies=[CSRF])
 def record_death_disclosure(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     background: BackgroundTasks,
     disclose: str = Form(""),
     include_place: str = Form(""),
@@ -340,7 +342,7 @@ def record_death_disclosure(
 @router.post("/records/{person_id}/attachments", dependencies=[CSRF])
 async def record_attach(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     file: UploadFile = File(...),
     kind: str = Form("document"),
     note: str = Form(""),
@@ -361,30 +363,30 @@ async def record_attach(
             return None
         except attachments.AttachmentError as e:
             with unit_of_work(request.app.state.engine) as s:
-                return _record_page(request, s, who, person_id, attach_error=str(e))
+                return _record_page(
+                    request, s, who, person_id, attach_error=str(e), status_code=413 if e.too_large else 422
+                )
 
     return (await run_in_threadpool(work)) or redirect(f"/records/{person_id}")
 
 
 @router.get("/attachments/{attachment_id}")
 def attachment_get(
-    request: Request, attachment_id: int, who: Principal = page_roles(REGISTRAR, CASEWORKER)
+    request: Request, attachment_id: RowId, who: Principal = page_roles(REGISTRAR, CASEWORKER)
 ) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         row = attachments.fetch(s, who.actor, attachment_id)
         if row is None:
             raise _not_found()
         data, ctype, name, kind = row.data, row.content_type, row.file_name, row.kind
-    disposition = "inline" if kind == "photo" else "attachment"
-    return Response(
-        data, media_type=ctype, headers={"content-disposition": f'{disposition}; filename="{name}"'}
-    )
+    disposition = attachments.content_disposition("inline" if kind == "photo" else "attachment", name)
+    return Response(data, media_type=ctype, headers={"content-disposition": disposition})
 
 
 @router.post("/records/{person_id}/messages", dependencies=[CSRF])
 def record_message_from_person(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     body: str = Form(""),
     who: Principal = page_roles(REGISTRAR),
 ) -> Response:
@@ -430,7 +432,9 @@ def queue(request: Request, state: str = "pending", who: Principal = page_roles(
 
 
 @router.get("/candidates/{candidate_id}")
-def candidate_show(request: Request, candidate_id: int, who: Principal = page_roles(CASEWORKER)) -> Response:
+def candidate_show(
+    request: Request, candidate_id: RowId, who: Principal = page_roles(CASEWORKER)
+) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         view = cases.candidate_view(s, who.actor, candidate_id)
         if view is None:
@@ -444,7 +448,7 @@ def candidate_show(request: Request, candidate_id: int, who: Principal = page_ro
 @router.post("/candidates/{candidate_id}/decision", dependencies=[CSRF])
 def candidate_decide(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     background: BackgroundTasks,
     decision: str = Form(""),
     reason: str = Form(""),
@@ -484,12 +488,16 @@ def case_list(request: Request, state: str = "", who: Principal = page_roles(CAS
 
 
 @router.get("/cases/{request_id}")
-def case_show(request: Request, request_id: int, who: Principal = page_roles(CASEWORKER)) -> Response:
+def case_show(request: Request, request_id: RowId, who: Principal = page_roles(CASEWORKER)) -> Response:
     with unit_of_work(request.app.state.engine) as s:
         req = s.get(TracingRequest, request_id)
         if req is None:
             raise _not_found()
         cands = candidate_service.list_candidates(s, request_id=request_id)
+        if req.matched_person_id is not None:
+            # The page shows what the family may be told and was told about the person found: a read of
+            # that person's details.
+            audit(s, who.actor, "read", "person", req.matched_person_id, {"view": f"case {req.reference}"})
         people = {
             p.id: p for p in s.scalars(select(Person).where(Person.id.in_({c.person_id for c in cands})))
         }
@@ -524,7 +532,7 @@ def message_queue(request: Request, who: Principal = page_roles(CASEWORKER)) -> 
 @router.post("/messages/{message_id}/review", dependencies=[CSRF])
 def message_review(
     request: Request,
-    message_id: int,
+    message_id: RowId,
     background: BackgroundTasks,
     action: str = Form(""),
     note: str = Form(""),
@@ -542,7 +550,7 @@ def message_review(
 
 @router.post("/messages/{message_id}/delivered", dependencies=[CSRF])
 def message_delivered(
-    request: Request, message_id: int, background: BackgroundTasks, who: Principal = page_roles(CASEWORKER)
+    request: Request, message_id: RowId, background: BackgroundTasks, who: Principal = page_roles(CASEWORKER)
 ) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
@@ -592,7 +600,7 @@ def users_create(
 @router.post("/admin/users/{user_id}", dependencies=[CSRF])
 def users_update(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     role: str = Form(""),
     active: str = Form(""),
     password: str = Form(""),
@@ -641,7 +649,7 @@ def account_new_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CSRF])
-def account_revoke_token(request: Request, token_id: int, who: Principal = page_roles(*STAFF)) -> Response:
+def account_revoke_token(request: Request, token_id: RowId, who: Principal = page_roles(*STAFF)) -> Response:
     try:
         with unit_of_work(request.app.state.engine) as s:
             accounts.revoke_token(s, who.actor, token_id, user_id=who.user_id)
