@@ -121,6 +121,7 @@ BAD_ROWS = [
     # An unclosed quote would swallow every later row into one field.
     ('RU-9,"Иванов Иван,m,1990,,,,,\nRU-10,Петров Петр,m,1991,,,,,\n', "-", "a quoted field is never closed"),
     ("RU-9,Иванов\x00 Иван,m,1990,,,,,\n", "full_name", "contains a control character (U+0000)"),
+    ("RU-9,<b>Иванов</b> Иван,m,1990,,,,,\n", "full_name", "contains '<', which is not part of a name"),
 ]
 
 

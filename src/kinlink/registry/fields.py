@@ -234,6 +234,21 @@ def _has_letter(s: str) -> bool:
     return any(ch.isalpha() for ch in s)
 
 
+# No person's name, in any script, holds these; they come from markup, templates or a slip of the keyboard.
+# Refusing them keeps markup out of names (which every page, export and partner shows) and out of matching.
+_NOT_IN_NAMES = frozenset("<>{}[]\\|@#$%^*=~`_")
+
+
+def name_problem(name: str) -> str | None:
+    """Why this text cannot be a person's name, or None."""
+    if not _has_letter(name):
+        return f"'{name}' has no letters"
+    bad = next((ch for ch in name if ch in _NOT_IN_NAMES), None)
+    if bad is not None:
+        return f"contains '{bad}', which is not part of a name (markup or a typing slip?)"
+    return None
+
+
 def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
     """Check one row; every problem is reported, not just the first."""
     errors: list[RowError] = []
@@ -275,10 +290,14 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         err("full_name", "no name: give full_name, or family_name and/or given_names")
     else:
         for col in ("full_name", "family_name", "given_names", "patronymic"):
-            if texts[col] is not None and not _has_letter(texts[col] or ""):
-                err(col, f"'{texts[col]}' has no letters")
+            problem = name_problem(texts[col]) if texts[col] is not None else None
+            if problem:
+                err(col, problem)
         if texts["full_name"] is None and not _has_letter(full_name):
             err("full_name", "the name has no letters")
+    for col in ("father_name", "mother_maiden_name", "inform_name"):
+        if texts[col] is not None and any(ch in _NOT_IN_NAMES for ch in texts[col] or ""):
+            err(col, name_problem(texts[col] or "") or "is not a name")
 
     alternates = _alternates(row.get("alternate_names"), err)
 
@@ -389,8 +408,9 @@ def _alternates(value: Any, err: Any) -> list[str]:
         s = _text(item)
         if s is None:
             continue
-        if not _has_letter(s):
-            err("alternate_names", f"'{s}' has no letters")
+        problem = name_problem(s)
+        if problem:
+            err("alternate_names", problem)
         elif len(s) > TEXT_COLUMNS["full_name"][1]:
             err("alternate_names", "a name is longer than 400 characters")
         else:

@@ -18,6 +18,7 @@ from kinlink.matching.compare import birth_range
 from kinlink.matching.record import MatchRecord
 from kinlink.registry.audit import AuditLog
 from kinlink.registry.audit import record as audit
+from kinlink.registry.fields import name_problem
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import TracingRequest
 
@@ -28,7 +29,11 @@ _HASHER = PasswordHasher()
 
 
 class RequestError(ValueError):
-    """A request that cannot be made or changed as asked; the message says why."""
+    """A request that cannot be made or changed as asked; the message says why, `field` where."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -68,7 +73,11 @@ def new_secret() -> str:
 
 def _validate(sought: SoughtPerson) -> None:
     if not sought.full_name or not sought.full_name.strip():
-        raise RequestError("the person sought needs a name")
+        raise RequestError("the person sought needs a name", "full_name")
+    for fld, name in [("full_name", sought.full_name), *(("other_names", n) for n in sought.other_names)]:
+        problem = name_problem(name.strip())
+        if problem:
+            raise RequestError(f"{fld}: {problem}", fld)
     if (sought.age is None) != (sought.age_as_of is None):
         raise RequestError("an age needs the date it was true on (e.g. --age 28 --as-of 2022-02-27)")
     if sought.birth_date and birth_range(sought.birth_date) is None:
@@ -89,7 +98,10 @@ def create_request(
     """Record a request; returns it with the secret, which is not kept and cannot be shown again."""
     _validate(sought)
     if not enquirer.name or not enquirer.name.strip():
-        raise RequestError("the enquirer needs a name")
+        raise RequestError("the enquirer needs a name", "enquirer_name")
+    problem = name_problem(enquirer.name.strip())
+    if problem:
+        raise RequestError(f"enquirer_name: {problem}", "enquirer_name")
     secret = new_secret()
     reference = new_reference()
     while session.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)) is not None:

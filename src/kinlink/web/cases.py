@@ -119,7 +119,7 @@ def file_request(
     try:
         req, secret = request_service.create_request(session, actor, sought, enquirer)
     except request_service.RequestError as e:
-        raise FieldErrors([FieldError("full_name", str(e))]) from e
+        raise FieldErrors([FieldError(e.field or "full_name", str(e))]) from e
     if match:
         try:
             with session.begin_nested():
