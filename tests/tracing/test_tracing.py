@@ -203,3 +203,19 @@ def test_deciding_needs_the_version_seen_and_a_confirmation_matches_the_request(
         matching.match_request(s, ACTOR, rid)
         assert s.get(MatchCandidate, cid).state == "confirmed"  # type: ignore[union-attr]
         assert audit_log.verify(s) == []
+
+
+def test_match_in_worker_processes_finds_what_one_process_finds(engine: Engine, tmp_path: Path) -> None:
+    from bench.registry.data import generate
+
+    path = tmp_path / "registry.csv"
+    generate(path, 1500)  # common names drawn from small pools: many namesakes to link or keep apart
+    assert service.import_registry(engine, path, "big", ACTOR).written
+    _import_demo(engine)
+    for name in ("Пактышев Леонид Андреевич", "Савченко Надія"):
+        with unit_of_work(engine) as s:
+            create_request(s, ACTOR, SoughtPerson(full_name=name), FAMILY)
+    forked = matching.match_all(engine, ACTOR, processes=2, chunk=400)
+    assert forked.created > 0
+    again = matching.match_all(engine, ACTOR, processes=1, chunk=400)
+    assert (again.created, again.updated) == (0, 0) and again.unchanged == forked.created

@@ -228,6 +228,12 @@ def match(
         min=1,
         help="Requests or records per transaction: others write between chunks; a crash loses one chunk.",
     ),
+    processes: int = typer.Option(
+        None,
+        "--processes",
+        min=1,
+        help="Worker processes for parsing and searching (default: one per core on 20,000 records or more).",
+    ),
 ) -> None:
     """Match the whole database: every open request against every record, and records against each other."""
     model = _model(model_path)
@@ -253,7 +259,13 @@ def match(
             bar.update(tasks[stage], completed=done, total=total)
 
         summary = match_service.match_all(
-            engine, state.who(), model=model, dedup=dedup, progress=progress, chunk=chunk
+            engine,
+            state.who(),
+            model=model,
+            dedup=dedup,
+            progress=progress,
+            chunk=chunk,
+            processes=processes,
         )
     outcome = {
         "requests": len(summary.requests),

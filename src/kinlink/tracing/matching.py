@@ -7,6 +7,7 @@ database run builds the in-memory index instead. Both shortlist the same way and
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.cluster import Link, cluster
 from kinlink.matching.compare import birth_range, sex_key
-from kinlink.matching.index import MAX_POSTING, MISSING_DAY, CandidateIndex, prerank, record_keys
+from kinlink.matching.index import MAX_POSTING, MISSING_DAY, CandidateIndex, Searcher, prerank, record_keys
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer, TermFrequencies
@@ -625,9 +626,14 @@ def cluster_of(session: Session, person_id: int) -> list[int]:
 
 
 def build_index(
-    session: Session, model: Model, progress: Callable[[int], None] | None = None
+    session: Session, model: Model, progress: Callable[[int], None] | None = None, processes: int = 1
 ) -> CandidateIndex:
-    return CandidateIndex.build(model, person_records(session), progress=progress)
+    return CandidateIndex.build(model, person_records(session), progress=progress, processes=processes)
+
+
+def default_processes(records: int) -> int:
+    """Worker processes worth forking for a batch over this many records: one per core from 20,000 up."""
+    return max(1, min(os.cpu_count() or 1, 8)) if records >= 20_000 else 1
 
 
 # Requests or records per transaction of `match_all`. The search runs before the transaction opens, so the
@@ -645,6 +651,7 @@ def match_all(
     dedup: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
     chunk: int = BATCH_CHUNK,
+    processes: int | None = None,
 ) -> MatchSummary:
     """Every open request against every record, and (dedup) every record against the others, in memory.
 
@@ -655,6 +662,9 @@ def match_all(
     database at once: other writers go on between chunks, a process killed half-way loses only the chunk
     in flight (each chunk's candidates, request states and audit entries commit together), and a rerun
     completes the work without duplicates, since candidates are upserted by their pair.
+
+    processes: worker processes for parsing names and searching (default: one per core on large
+    databases); the results are the same whatever the number.
     """
     if chunk < 1:
         raise ValueError("chunk must be at least 1")
@@ -669,7 +679,8 @@ def match_all(
             if progress:
                 progress("index", min(done[0], total), total)
 
-        index = build_index(session, model, tick)
+        procs = processes if processes is not None else default_processes(total)
+        index = build_index(session, model, tick, procs)
         missing = missing_keys(session)
         request_ids = list(
             session.scalars(
@@ -684,20 +695,20 @@ def match_all(
         with unit_of_work(engine) as session:
             index_keys(session, list(person_records(session, missing[i : i + chunk])), "p")
 
-    for i in range(0, len(request_ids), chunk):
-        _match_request_chunk(engine, actor, model, index, request_ids[i : i + chunk], summary)
-        if progress:
-            progress("requests", min(i + chunk, len(request_ids)), len(request_ids))
-    if progress and not request_ids:
-        progress("requests", 0, 0)
-
-    if dedup:
-        for start in range(0, len(index), chunk):
-            _link_record_chunk(
-                engine, actor, model, index, range(start, min(start + chunk, len(index))), summary
-            )
+    with Searcher(index, procs) as searcher:
+        for i in range(0, len(request_ids), chunk):
+            _match_request_chunk(engine, actor, model, searcher, request_ids[i : i + chunk], summary)
             if progress:
-                progress("records", min(start + chunk, len(index)), len(index))
+                progress("requests", min(i + chunk, len(request_ids)), len(request_ids))
+        if progress and not request_ids:
+            progress("requests", 0, 0)
+        if dedup:
+            for start in range(0, len(index), chunk):
+                rows = range(start, min(start + chunk, len(index)))
+                _link_record_chunk(engine, actor, model, searcher, rows, summary)
+                if progress:
+                    progress("records", rows.stop, len(index))
+    if dedup:
         with unit_of_work(engine) as session:
             log = AuditLog(session, actor)
             log.lock()
@@ -710,7 +721,7 @@ def _match_request_chunk(
     engine: Engine,
     actor: str,
     model: Model,
-    index: CandidateIndex,
+    searcher: Searcher,
     request_ids: list[int],
     summary: MatchSummary,
 ) -> None:
@@ -724,10 +735,8 @@ def _match_request_chunk(
                 )
             )
         ]
-        hits = {
-            int(q.id): index.search(q, limit=20, min_probability=model.candidate_threshold)  # type: ignore[arg-type]
-            for q in queries
-        }
+        found = searcher.search(queries, limit=20, min_probability=model.candidate_threshold)
+        hits = {int(q.id): h for q, h in zip(queries, found, strict=True)}  # type: ignore[arg-type]
         log = AuditLog(session, actor)
         log.lock()
         # Read again under the lock: a caseworker may have matched or closed a request since.
@@ -759,15 +768,16 @@ def _link_record_chunk(
     engine: Engine,
     actor: str,
     model: Model,
-    index: CandidateIndex,
+    searcher: Searcher,
     rows: range,
     summary: MatchSummary,
 ) -> None:
     """One transaction: the record-to-record candidates found from these rows of the index."""
+    index = searcher.index
     found: list[tuple[int, int, Scored]] = []
-    for row in rows:
+    for row, hits in zip(rows, searcher.search_rows(rows, 6, model.candidate_threshold), strict=True):
         rec = index.record(row)
-        for hit in index.search(rec, limit=6, min_probability=model.candidate_threshold):
+        for hit in hits:
             if hit.row == row:
                 continue
             # A pair is always scored in the same direction (lower row as the query), so finding it from
