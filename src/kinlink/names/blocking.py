@@ -44,7 +44,10 @@ _MAX_GIVEN_SIGS = 3
 def family_skeletons(token: str) -> tuple[str, ...]:
     out: list[str] = []
     for part in token.replace("-", " ").split()[:1] or [token]:
-        for key in readings(part).likely:
+        r = readings(part)
+        # The most probable reading first: only the first skeletons get typo variants, and
+        # the swapped-order key takes only the first.
+        for key in dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely:
             sk = skeleton(key) or "_" + key
             if sk not in out:
                 out.append(sk)
@@ -91,10 +94,16 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
         for ini in inits:
             keys.add(f"i:{fs}|{ini}")
     if p.order == "unknown" and p.family and p.given:
-        # The order was a guess: also key the other reading's family name and initial.
+        # The order was a guess: also key the other reading's family name with its initial
+        # and, with typo variants, its given name ("Петро Андрей" may be Петров with a typo).
+        other_givs = given_signatures(p.family)
         for fs in family_skeletons(p.given[0])[:1]:
             for ini in initial_letters(p.family):
                 keys.add(f"i:{fs}|{ini}")
+            for g in other_givs:
+                for v in (fs, *_deletions(fs)):
+                    a, b = sorted((v, g))
+                    keys.add(f"n:{a}|{b}")
     if givs and p.patronymic:
         pat = patronymic_of(p.patronymic)
         if pat is not None:

@@ -12,7 +12,7 @@ from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, 
 from kinlink.names.morph import family_form, patronymic_of
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
 from kinlink.names.script import CYRILLIC, fix_homoglyphs
-from kinlink.names.translit import CONVENTION_LABELS, readings
+from kinlink.names.translit import CONVENTION_LABELS, readings, skeleton
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
 # keep the names and meanings stable.
@@ -106,6 +106,8 @@ def _translit_reason(part: str, a: str, b: str, key: str) -> str:
 
 def _common_key(a: str, b: str) -> str | None:
     ra, rb = readings(a), readings(b)
+    if ra.primary and ra.primary == rb.primary:
+        return ra.primary
     kb = set(rb.keys)
     for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
         if k in kb:
@@ -113,27 +115,52 @@ def _common_key(a: str, b: str) -> str | None:
     return None
 
 
+def _translit_score(a: str, b: str, key: str) -> float:
+    """0.97 when the shared key is each spelling's most probable reading; a hair less when one
+    side needs a less usual convention for it, so that of two records an ambiguous Latin
+    spelling fits equally ("Jarov": Яров, or French Жаров), the usual reading ranks first."""
+    if readings(a).primary == key == readings(b).primary:
+        return LEVEL_SCORES["transliteration"]
+    return LEVEL_SCORES["transliteration"] - 0.01
+
+
 def _best_similarity(a: str, b: str, metric: Any = OSA) -> float:
-    best = 0.0
-    for ka in readings(a).keys:
-        for kb in readings(b).keys:
-            s = metric.normalized_similarity(ka, kb)
-            if s > best:
-                best = s
-    return best
+    return _best_fuzzy(a, b, metric)[0]
 
 
-def _fuzzy(part: str, a: str, b: str, sim: float) -> PartComparison:
+def _best_fuzzy(a: str, b: str, metric: Any = OSA) -> tuple[float, bool]:
+    """The best similarity over both names' readings, normalised and letter-level (see
+    `loose_key`), and whether that best pair begins alike (a vowel, or one consonant class:
+    Ж and Ш, read from one spelling by two conventions, begin alike)."""
+    ra, rb = readings(a), readings(b)
+    best, same_start = 0.0, False
+    for xs, ys in ((ra.keys, rb.keys), (ra.loose, rb.loose)):
+        for ka in xs:
+            for kb in ys:
+                s = metric.normalized_similarity(ka, kb)
+                first = skeleton(ka[:1]) == skeleton(kb[:1])
+                if s > best or (s == best and first and not same_start):
+                    best, same_start = s, first
+    return best, same_start
+
+
+def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> PartComparison:
     if part == "patronymic" and sim >= _FUZZY_MIN[part]:
         # A father's name with a typo still says who the father was.
         return PartComparison(
-            round(0.92 * sim, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+            round(0.92 * sim - (0 if same_start else 0.01), 4),
+            "fuzzy",
+            f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo",
         )
     if sim >= _FUZZY_MIN[part]:
         # Scored well below a transliteration: one letter apart is as often another name
         # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
+        # Typists rarely get the first letter wrong (Pollock and Zamora 1984, the reason for
+        # Jaro-Winkler's prefix weight): of two equally close names, the one that begins
+        # the same way is the likelier typo (Vrenikova: Верникова before Хренникова).
+        score = sim - 0.2 - (0 if same_start else 0.01)
         return PartComparison(
-            round(sim - 0.2, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+            round(score, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
         )
     return PartComparison(round(0.3 * sim, 4), "different", f"{part}: {a} and {b} differ")
 
@@ -148,7 +175,7 @@ def compare_family(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("family name", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("family name", a, b, key)
         )
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
@@ -169,7 +196,7 @@ def compare_family(a: str, b: str) -> PartComparison:
                 "transliteration",
                 f"family name: {a} and {b} are Russian and Ukrainian forms of one name",
             )
-    return _fuzzy("family", a, b, _best_similarity(a, b))
+    return _fuzzy("family", a, b, *_best_fuzzy(a, b))
 
 
 def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
@@ -211,7 +238,7 @@ def compare_given(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None and not sex_conflict:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("given name", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("given name", a, b, key)
         )
     pair = _pick_pair(given_forms(a), given_forms(b))
     if pair is not None:
@@ -235,14 +262,23 @@ def compare_given(a: str, b: str) -> PartComparison:
         return _fuzzy("given", a, b, sim)
     # A misspelt given name is short: Jaro-Winkler forgives a lost last letter (Hann/Ганна)
     # that an edit ratio on four letters does not.
-    return _fuzzy("given", a, b, _best_similarity(a, b, JaroWinkler))
+    return _fuzzy("given", a, b, *_best_fuzzy(a, b, JaroWinkler))
+
+
+# An initial that fits only another language's form of the name ("O." for Алексей, as
+# Олексій) is weaker than one that fits the name as written.
+_INITIAL_VIA_EQUIVALENT = 0.76
 
 
 @lru_cache(maxsize=65536)
 def compare_initial(initial: str, full: str, part: str = "given name") -> PartComparison:
     """An initial ("Л.", "L.") against a full name or another initial, in any script."""
-    if initial_letters(initial) & initial_letters(full):
+    if initial_letters(initial, False) & initial_letters(full, False):
         return PartComparison(LEVEL_SCORES["initial"], "initial", f"{part}: initial {initial} fits {full}")
+    if initial_letters(initial) & initial_letters(full):
+        return PartComparison(
+            _INITIAL_VIA_EQUIVALENT, "initial", f"{part}: initial {initial} fits another form of {full}"
+        )
     return PartComparison(0.05, "different", f"{part}: initial {initial} does not fit {full}")
 
 
@@ -253,7 +289,7 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("patronymic", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("patronymic", a, b, key)
         )
     pa, pb = patronymic_of(a), patronymic_of(b)
     if pa and pb:
@@ -270,7 +306,16 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
                 "equivalent",
                 f"patronymic: {a} and {b} name the same father's name",
             )
-    return _fuzzy("patronymic", a, b, _best_similarity(a, b))
+        if pa.fathers and pb.fathers:
+            # Two known fathers' names (Леонтіївна, Леонідівна): as with given names, a typo
+            # from one into the other is far less likely than two fathers.
+            sim, start = _best_fuzzy(a, b)
+            if sim < 0.88:
+                return PartComparison(
+                    round(0.3 * sim, 4), "different", f"patronymic: {a} and {b} name different fathers"
+                )
+            return _fuzzy("patronymic", a, b, sim, start)
+    return _fuzzy("patronymic", a, b, *_best_fuzzy(a, b))
 
 
 # --- whole names -----------------------------------------------------------------------------
@@ -308,16 +353,21 @@ def _patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
 def _combine(parts: dict[str, PartComparison | None]) -> float:
     num = den = 0.0
     penalty = 1.0
-    fitting: dict[str, float] = {}
+    fitting: list[tuple[float, float]] = []  # (weight, share of the other parts' score)
     for name, pc in parts.items():
         if pc is None:
             continue
         w = WEIGHTS[name]
-        if pc.level == "initial" or (name == "patronymic" and pc.level == "fuzzy"):
-            # A fitting initial (or a father's name with a typo) is weaker than the full part
-            # but must not drag the score below a record that lacks the part: it counts at
-            # 0.95 (0.97) of what the other parts say.
-            fitting[pc.level] = fitting.get(pc.level, 0.0) + w
+        if pc.level == "initial":
+            # A fitting initial is weaker than the full part but must not drag the score
+            # below a record that lacks the part: it counts at 0.95 of what the other parts
+            # say (less when it fits only another language's form of the name).
+            fitting.append((w, 0.95 * pc.score / LEVEL_SCORES["initial"]))
+            continue
+        if name == "patronymic" and pc.level == "fuzzy":
+            # A father's name with a typo likewise; at 0.935 it stays above a record without
+            # a patronymic (which loses 0.01) and below one whose patronymic agrees.
+            fitting.append((w, 0.935))
             continue
         num += w * pc.score
         den += w
@@ -325,8 +375,8 @@ def _combine(parts: dict[str, PartComparison | None]) -> float:
             penalty *= 0.8
     if fitting:
         base = num / den if den else LEVEL_SCORES["initial"]
-        for level, w in fitting.items():
-            num += w * (0.95 if level == "initial" else 0.97) * base
+        for w, share in fitting:
+            num += w * share * base
             den += w
     if den == 0:
         return 0.0

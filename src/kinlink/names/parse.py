@@ -117,6 +117,11 @@ def _has_family_suffix(tok: str) -> bool:
     return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
 
 
+def _fathered(tok: str) -> bool:
+    p = patronymic_of(tok)
+    return p is not None and bool(p.fathers)
+
+
 def _is_upper_word(tok: str) -> bool:
     letters = [c for c in tok if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
@@ -178,6 +183,12 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
         return None, (), None, UNKNOWN
     known = [is_known_given_name(t) for t in toks]
     patr = [patronymic_of(t, strict=True) is not None for t in toks]
+    if n == 3 and patr[1] and patr[2] and not known[0] and _fathered(toks[1]) and not _fathered(toks[2]):
+        # Two words with a patronymic ending after a word we do not know (a misspelt given
+        # name): a family name in -евич/-ович (Їжакевич, Шушкевич) is as common as a
+        # patronymic, but only the patronymic comes from a father's name ("Arten
+        # Hordijovyč Jižakevyč": Гордій).
+        return toks[2], (toks[0],), toks[1], GIVEN_FIRST
     upper = [_is_upper_word(t) for t in toks]
     if all(upper) or not any(upper):
         upper = [False] * n

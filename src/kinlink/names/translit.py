@@ -52,6 +52,8 @@ class Convention:
     code: str
     label: str
     rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
+    # A variant reading applied only to tokens containing this (Italian "sc" as щ).
+    only_if: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_rx", re.compile("|".join(f"({p})" for p, _ in self.rules)))
@@ -99,8 +101,8 @@ _COMMON: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-def _conv(code: str, label: str, *rules: tuple[str, str]) -> Convention:
-    return Convention(code, label, (*rules, *_COMMON))
+def _conv(code: str, label: str, *rules: tuple[str, str], only_if: str = "") -> Convention:
+    return Convention(code, label, (*rules, *_COMMON), only_if)
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -189,6 +191,14 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
         ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
     ),
+    # Italian writes щ as "sc" too (Ciascin is Чащин, Sciukin Щукин): the same rules with sc = щ.
+    _conv(
+        "it-q", "Italian",
+        ("sci(?=[aou])", "Q"), ("sc(?=[ei])", "Q"), ("ci(?=[aou])", "C"), ("c(?=[ei])", "C"),
+        ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
+        ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
+        only_if="sc",
+    ),
 )  # fmt: skip
 
 CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
@@ -213,9 +223,11 @@ def conventions_for(token: str) -> tuple[Convention, ...]:
     for letters, codes in _MARKERS:
         if any(ch in token for ch in letters):
             allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
-    if allowed is None:
-        return CONVENTIONS
-    return tuple(c for c in CONVENTIONS if c.code in allowed)
+    return tuple(
+        c
+        for c in CONVENTIONS
+        if (allowed is None or c.code in allowed) and (not c.only_if or c.only_if in token)
+    )
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -250,6 +262,17 @@ def normalise_key(phonemes: str) -> str:
     return _RUNS.sub(r"\1", s)
 
 
+def loose_key(phonemes: str) -> str:
+    """A reading with only the letter-level folds of `normalise_key` (no iotation, ё, ou or
+    doubled-letter rules).
+
+    Typos are made on letters: "Saianko" for Saienko (Саєнко) is one letter off, but two in
+    normalised keys, where є loses its i and я keeps it; "Мііна" for Мішіна likewise, where
+    the ii would collapse. Fuzzy comparison uses both forms.
+    """
+    return _NON_PHONEME.sub("", _fold_leftovers(phonemes).translate(_FOLD))
+
+
 # Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
 # by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
 # H and X are a bare h (read as г or х), "~" a silent one.
@@ -270,6 +293,11 @@ class Readings:
     conventions: tuple[tuple[str, ...], ...]  # parallel to keys
     # Keys of the readings that explain the spelling (nearly) best; what blocking uses.
     likely: tuple[str, ...]
+    # The single most probable key: the best-fitting reading, and among equally fitting ones
+    # the English/passport reading, since most Latin-script sources are English or ICAO
+    # passports ("Jarov" is Яров before French Жаров, "Basaeva" Басаева before Базаева).
+    primary: str = ""
+    loose: tuple[str, ...] = ()  # `loose_key` of each reading, for fuzzy comparison
 
     def conventions_of(self, key: str) -> tuple[str, ...]:
         return self.conventions[self.keys.index(key)]
@@ -281,13 +309,16 @@ def readings(token: str) -> Readings:
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
     script = token_script(tok)
     if script == CYRILLIC:
-        key = normalise_key(read_cyrillic(tok))
-        return Readings(token, script, (key,), (("cyr",),), (key,))
+        raw = read_cyrillic(tok)
+        key = normalise_key(raw)
+        return Readings(token, script, (key,), (("cyr",),), (key,), key, (loose_key(raw),))
     if script != LATIN:
-        key = normalise_key(_fold_leftovers(tok))
-        return Readings(token, script, (key,), (("other",),), (key,))
+        raw = _fold_leftovers(tok)
+        key = normalise_key(raw)
+        return Readings(token, script, (key,), (("other",),), (key,), key, (loose_key(raw),))
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
+    loose: dict[str, None] = {}
     for conv in conventions_for(tok):
         raw, hits = conv.read_scored(tok)
         key = normalise_key(raw)
@@ -295,12 +326,23 @@ def readings(token: str) -> Readings:
             found.setdefault(key, []).append(conv.code)
             f = hits - 2 * implausibility(raw)
             fit[key] = max(f, fit.get(key, f))
+            loose[loose_key(raw)] = None
     # The conventions whose digraphs explain the spelling best come first.
     ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
     # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
     best = max(fit.values(), default=0)
     likely = tuple(k for k, _ in ordered if fit[k] >= best - 1)
-    return Readings(token, script, tuple(k for k, _ in ordered), tuple(tuple(v) for _, v in ordered), likely)
+    top = [k for k, convs in ordered if fit[k] == best]
+    primary = next((k for k in top if "en" in found[k]), top[0] if top else "")
+    return Readings(
+        token,
+        script,
+        tuple(k for k, _ in ordered),
+        tuple(tuple(v) for _, v in ordered),
+        likely,
+        primary,
+        tuple(loose),
+    )
 
 
 def keys_of(token: str) -> tuple[str, ...]:
@@ -316,7 +358,11 @@ _SKELETON_TABLE = str.maketrans(
         "a": "", "e": "", "i": "", "o": "", "u": "",
     }
 )  # fmt: skip
-_AFFRICATE = re.compile(r"[DT]S")
+# т+с is ц: conventions without a "ts"/"tz" digraph (Polish, Czech, Romanian) read
+# Kudriavtsev's "ts" as two letters, and Cyrillic тс is the same sound (Братский, Bratskii).
+# Only where the letters touch in the key: across a vowel they are two sounds (Дычиков is
+# not Счиков), and дж needs no merging (every convention reads it d+ж).
+_AFFRICATE = re.compile(r"t(?=[sz])")
 
 
 def skeleton(key: str) -> str:
@@ -325,9 +371,7 @@ def skeleton(key: str) -> str:
     Vowels carry the gender endings (-ов/-ова) and most convention differences, so two
     spellings of one family name almost always share a skeleton.
     """
-    s = _RUNS.sub(r"\1", key.translate(_SKELETON_TABLE))
-    s = _AFFRICATE.sub("S", s)
-    return _RUNS.sub(r"\1", s)
+    return _RUNS.sub(r"\1", _AFFRICATE.sub("", key).translate(_SKELETON_TABLE))
 
 
 def conventions_phrase(codes: Iterable[str]) -> str:
