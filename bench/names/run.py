@@ -478,11 +478,14 @@ def main() -> None:
                 same += q.initial_letter in firsts
             return same <= 1
         if q.initials:
-            fam = fold(p.family_m)
+            # The namesakes are the others whose name the printed letter fits: "Соколова О."
+            # written from a Ukrainian source for Елена (Олена) fits Ольга Соколова first.
+            fam, letter = fold(p.family_m), fold(q.initial_letter)
+            own = letter in _letters(p.given)
             if q.patr_initial:
                 pat = fold(p.patronymic or "")[:1]
-                return all(initials_ids[(fam, letter, pat)] <= 1 for letter in _letters(p.given))
-            return all(initials_short[(fam, letter)] <= 1 for letter in _letters(p.given))
+                return initials_ids[(fam, letter, pat)] - own == 0
+            return initials_short[(fam, letter)] - own == 0
         if q.has_patronymic:
             return ids_full[identity(p, True)] <= 1
         return ids_short[identity(p, False)] <= 1

@@ -71,7 +71,7 @@ def test_typos_and_readings_share_a_blocking_key(record: str, query: str) -> Non
 
 
 def test_the_most_probable_reading_comes_first() -> None:
-    # "Tykhyi": English kh and y, not French j = ж; the swapped-order key takes the first.
+    # "Tykhyi": English kh and y, not French j = ж; typo variants take the first two.
     assert family_skeletons("Tykhyi")[0] == family_skeletons("Тихий")[0]
 
 
@@ -169,6 +169,7 @@ def test_latin_y_is_not_cyrillic_i() -> None:
     assert compare("Y. Alimkin", "Алимкин Изяслав").given.level == "different"  # type: ignore[union-attr]
     assert compare("Y. Ivanenko", "Іваненко Йосип").given.level == "initial"  # type: ignore[union-attr]
     assert "й" in initial_letters("Yosyp") and "и" not in initial_letters("Y.")
+    assert "и" not in initial_letters("J.")
 
 
 def test_french_ou_is_u() -> None:
@@ -188,3 +189,109 @@ def test_the_patronymic_is_the_word_made_from_a_fathers_name() -> None:
     p = parse_name("Arten Hordijovyč Jižakevyč")
     assert (p.family, p.given, p.patronymic) == ("Jižakevyč", ("Arten",), "Hordijovyč")
     assert blocking_keys("Arten Hordijovyč Jižakevyč") & blocking_keys("Їжакевич Артем Гордійович")
+
+
+# --- more conventions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("Zhzhënov", "Жжёнов"),  # BGN/PCGN writes ё as ë
+        ("Aphanova", "Апханова"),  # Romanian h is х, and Romanian has no ph
+        ("Kucima", "Кучма"),  # Romanian press: Leonid Kucima
+    ],
+)
+def test_more_conventions(latin: str, cyrillic: str) -> None:
+    c = compare(latin, cyrillic)
+    assert c.family is not None and c.family.level == "transliteration", c.reasons
+    assert blocking_keys(f"{latin} Ivan") & blocking_keys(f"{cyrillic} Иван")
+
+
+def test_bgn_diminutive_with_e_diaeresis_blocks() -> None:
+    assert blocking_keys("Lësha Kazanskiy") & blocking_keys("Казанский Алексей Адамович")
+
+
+def test_patronymics_in_romance_spellings() -> None:
+    # Italian press: Vladimir Vladimirovic Putin; Romanian: Ilinicina for Ильинична.
+    assert compare_patronymic("Vladimirovic", "Владимирович").level != "different"
+    assert parse_name("Ciubarian, Anna Kuzminicina").patronymic == "Kuzminicina"
+    assert compare_patronymic("Kuzminicina", "Кузьминична").level == "transliteration"
+    p = parse_name("Sergueï Fomitch Dorofeev")  # French, a bare -ич patronymic
+    assert (p.family, p.patronymic) == ("Dorofeev", "Fomitch")
+
+
+# --- near-identical records ------------------------------------------------------------------
+
+
+def test_of_two_transliterations_the_closer_spelling_ranks_first() -> None:
+    assert _ranks_first("Dmitry Gostiyev", "ГОСТИЕВ Дмитрий", "ГОСТЕВ Дмитрий")
+    assert _ranks_first("Andrij Baranyk", "БАРАНИК Андрій", "Баранник Андрій")
+    assert _ranks_first("Maksim Grebenikov", "ГРЕБЕНИКОВ Максим", "Гребенников Максим")
+
+
+def test_two_cyrillic_spellings_are_compared_letter_by_letter() -> None:
+    c = compare("КЛЕВ Сергей Ааронович", "КЛЮЕВ Сергей Ааронович")
+    assert c.family is not None and c.family.level == "fuzzy"
+
+
+def test_dropped_diacritics_are_fuzzy_not_a_match() -> None:
+    # Scholarly Žučkov typed without its carons.
+    c = compare("Ivan Zuckov", "Жучков Иван")
+    assert c.family is not None and c.family.level == "fuzzy"
+    assert _ranks_first("Ivan Zuckov", "Жучков Иван", "Юков Иван")
+    assert not compare("Sukin Ivan Petrovich", "Жукин Иван Петрович").is_match
+
+
+def test_bare_and_adjectival_family_names_are_two_names() -> None:
+    assert compare("Гузий Роксолана", "Гузь Роксолана").family.level == "fuzzy"  # type: ignore[union-attr]
+    assert not compare("Oleh Huz", "ГУЗІЙ Олег").is_match
+
+
+def test_maxim_is_not_maximilian() -> None:
+    assert not compare("Гололобов Максимильян", "Гололобов Максим").is_match
+
+
+@pytest.mark.parametrize(
+    ("query", "right", "wrong"),
+    [
+        ("C. Batov", "Батов Чеслав", "Батов Самсон"),  # ICAO Cheslav; nothing writes С as C
+        ("E. Kovalenko", "Коваленко Эдуард", "Коваленко Юрий"),
+        ("I. Chtraous", "Штраус Екатерина", "Штраус Ольга"),  # French: Iekaterina
+    ],
+)
+def test_latin_initials(query: str, right: str, wrong: str) -> None:
+    assert compare(query, right).given.level == "initial"  # type: ignore[union-attr]
+    assert compare(query, wrong).given.level == "different"  # type: ignore[union-attr]
+
+
+def test_cyrillic_initials_across_russian_and_ukrainian() -> None:
+    # Ranchin's patronymic Елизарович, initialled from the Ukrainian Єлизарович; Й./И. likewise.
+    assert compare("Ранчін А.Є.", "РАНЧИН Аким Елизарович").patronymic.level == "initial"  # type: ignore[union-attr]
+    assert compare("Коваль О.Й.", "Коваль Олег Иосифович").patronymic.level == "initial"  # type: ignore[union-attr]
+
+
+def test_two_patronymic_looking_words_after_an_unknown_one() -> None:
+    # Ukrainian 2010, with a typo in Роман: Prokopovych is a family name from Прокоп, so both
+    # -ovych words come from known names; the middle one is still the patronymic.
+    p = parse_name("Romam Teodorovych Prokopovych")
+    assert (p.family, p.patronymic) == ("Prokopovych", "Teodorovych")
+    assert blocking_keys("Romam Teodorovych Prokopovych") & blocking_keys("Прокопович Роман Теодорович")
+
+
+def test_scholarly_x_is_kh() -> None:
+    # The scholarly system writes х as x (Brjuxoveckij); the French reading of its final j as
+    # ж is no rival.
+    assert blocking_keys("Brjuxoveckij, Iraklij") & blocking_keys("Брюховецкий Ираклий")
+    assert blocking_keys("Brrjuxoveckij, Iraklij") & blocking_keys("Брюховецкий Ираклий")
+
+
+def test_swapped_order_with_a_typo_in_the_given_name() -> None:
+    # German press, family first, Антонин misspelt: neither word is a known given name.
+    assert blocking_keys("Buchajew Antomin") & blocking_keys("Бухаев Антонин Зиновьевич")
+
+
+def test_a_coarse_match_does_not_beat_a_one_letter_typo() -> None:
+    # Italian Zasenko with one letter wrong, against Жученко read with its sibilants merged.
+    q = "Zusenko Oleh Andrijovic"
+    assert _ranks_first(q, "ЗАСЕНКО Олег Андрійович", "Жученко Олег Андрійович")

@@ -11,8 +11,8 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.morph import family_form, patronymic_of
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
-from kinlink.names.script import CYRILLIC, fix_homoglyphs
-from kinlink.names.translit import CONVENTION_LABELS, readings, skeleton
+from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
+from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
 # keep the names and meanings stable.
@@ -73,6 +73,7 @@ class NameComparison:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=262144)
 def _norm(tok: str) -> str:
     return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
 
@@ -116,31 +117,80 @@ def _common_key(a: str, b: str) -> str | None:
 
 
 def _translit_score(a: str, b: str, key: str) -> float:
-    """0.97 when the shared key is each spelling's most probable reading; a hair less when one
-    side needs a less usual convention for it, so that of two records an ambiguous Latin
-    spelling fits equally ("Jarov": Яров, or French Жаров), the usual reading ranks first."""
-    if readings(a).primary == key == readings(b).primary:
-        return LEVEL_SCORES["transliteration"]
-    return LEVEL_SCORES["transliteration"] - 0.01
+    """0.97 for the same key by each spelling's most probable reading and the same letters; up
+    to 0.02 less when one side needs a less usual convention ("Jarov": Яров, or French Жаров)
+    or only the normalisation makes them one (Gostiyev is Гостиев before Гостев, Baranyk
+    Бараник before Баранник), so that the likelier of two records ranks first."""
+    ra, rb = readings(a), readings(b)
+    primary = ra.primary == key == rb.primary
+    letters = max(OSA.normalized_similarity(x, y) for x in ra.loose for y in rb.loose)
+    return round(LEVEL_SCORES["transliteration"] - 0.01 * (not primary) - 0.01 * (1 - letters), 4)
 
 
 def _best_similarity(a: str, b: str, metric: Any = OSA) -> float:
     return _best_fuzzy(a, b, metric)[0]
 
 
+# Sibilants merged: what is left of ж, ч, ш, ц when a typist drops the diacritics of ž, č,
+# š, ț (Zuckov for Žučkov, Жучков). Counted at 0.85, as one typo in seven letters: such a
+# spelling has lost letters, and Sukin is as close to Жукин as to Сукин.
+_SIBILANTS = str.maketrans("CSZcz", "sssss")
+_COARSE_WEIGHT = 0.85
+_EXTRA_FORMS_FROM = 0.6
+
+
+_Form = tuple[tuple[tuple[str, str], ...], ...]  # per kind: (text, class of its first sound)
+
+
+def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((t, sound_class(t[:1]) or t[:1]) for t in dict.fromkeys(texts))
+
+
+@lru_cache(maxsize=262144)
+def _forms(token: str) -> tuple[_Form, str]:
+    """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
+    differ from them, the keys with sibilants merged, the spelling itself; and the script."""
+    r = readings(token)
+    return (
+        _classed(r.keys),
+        _classed(k for k in r.loose if k not in r.keys),
+        _classed(k.translate(_SIBILANTS) for k in r.keys),
+        _classed((_norm(token),)),
+    ), r.script
+
+
 def _best_fuzzy(a: str, b: str, metric: Any = OSA) -> tuple[float, bool]:
-    """The best similarity over both names' readings, normalised and letter-level (see
-    `loose_key`), and whether that best pair begins alike (a vowel, or one consonant class:
-    Ж and Ш, read from one spelling by two conventions, begin alike)."""
-    ra, rb = readings(a), readings(b)
+    """The best similarity over both names' readings, and whether that best pair begins alike
+    (a vowel, or one consonant class: Ж and Ш, read from one spelling by two conventions,
+    begin alike). Readings are compared as normalised keys, letter by letter (see
+    `loose_key`; two Cyrillic spellings also as written: КЛЕВ is one letter from КЛЮЕВ) and,
+    with a Latin side, with sibilants merged."""
+    (keys_a, loose_a, coarse_a, text_a), script_a = _forms(a)
+    (keys_b, loose_b, coarse_b, text_b), script_b = _forms(b)
+    sim = metric.normalized_similarity
     best, same_start = 0.0, False
-    for xs, ys in ((ra.keys, rb.keys), (ra.loose, rb.loose)):
-        for ka in xs:
-            for kb in ys:
-                s = metric.normalized_similarity(ka, kb)
-                first = skeleton(ka[:1]) == skeleton(kb[:1])
-                if s > best or (s == best and first and not same_start):
-                    best, same_start = s, first
+
+    def scan(xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...], weight: float) -> None:
+        nonlocal best, same_start
+        for ka, ca in xs:
+            for kb, cb in ys:
+                s = weight * sim(ka, kb)
+                if s > best:
+                    best, same_start = s, ca == cb
+                elif s == best and ca == cb:
+                    same_start = True
+
+    scan(keys_a, keys_b, 1.0)
+    if best < _EXTRA_FORMS_FROM:
+        # The other forms rescue near misses; names this far apart stay apart (and most
+        # candidate pairs are that far apart, so this keeps comparison fast).
+        return best, same_start
+    scan(loose_a, keys_b + loose_b, 1.0)
+    scan(keys_a, loose_b, 1.0)
+    if script_a == CYRILLIC and script_b == CYRILLIC:
+        scan(text_a, text_b, 1.0)
+    elif LATIN in (script_a, script_b):
+        scan(coarse_a, coarse_b, _COARSE_WEIGHT)
     return best, same_start
 
 
@@ -182,7 +232,9 @@ def compare_family(a: str, b: str) -> PartComparison:
         fa = family_form(ka)
         for kb in rb.keys:
             fb = family_form(kb)
-            if fa.stem != fb.stem:
+            # Both through an ending: Вишиваний/Вишивана, Иванов/Иванова; but Гузь and Гузій
+            # are two names, not a bare stem and its adjectival form.
+            if fa.stem != fb.stem or fa.derived != fb.derived:
                 continue
             if fa.sex and fb.sex and fa.sex != fb.sex:
                 fem, masc = (a, b) if fa.sex == "f" else (b, a)
@@ -265,6 +317,10 @@ def compare_given(a: str, b: str) -> PartComparison:
     return _fuzzy("given", a, b, *_best_fuzzy(a, b, JaroWinkler))
 
 
+def _fold_i(letters: frozenset[str]) -> frozenset[str]:
+    return frozenset(c.replace("й", "и") for c in letters)
+
+
 # An initial that fits only another language's form of the name ("O." for Алексей, as
 # Олексій) is weaker than one that fits the name as written.
 _INITIAL_VIA_EQUIVALENT = 0.76
@@ -273,7 +329,11 @@ _INITIAL_VIA_EQUIVALENT = 0.76
 @lru_cache(maxsize=65536)
 def compare_initial(initial: str, full: str, part: str = "given name") -> PartComparison:
     """An initial ("Л.", "L.") against a full name or another initial, in any script."""
-    if initial_letters(initial, False) & initial_letters(full, False):
+    direct = initial_letters(initial, False) & initial_letters(full, False)
+    if not direct and readings(initial).script == CYRILLIC == readings(full).script:
+        # Й and И are one letter across Russian and Ukrainian (Иосифович, Йосипович).
+        direct = _fold_i(initial_letters(initial, False)) & _fold_i(initial_letters(full, False))
+    if direct:
         return PartComparison(LEVEL_SCORES["initial"], "initial", f"{part}: initial {initial} fits {full}")
     if initial_letters(initial) & initial_letters(full):
         return PartComparison(

@@ -129,6 +129,7 @@ def is_known_given_name(token: str) -> bool:
     return bool(given_forms(token))
 
 
+@lru_cache(maxsize=131072)
 def given_sex(token: str) -> str | None:
     """ "m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
     (Валентин is male even though French Valentine reads the same)."""
@@ -155,12 +156,13 @@ def fold_cyrillic(letter: str) -> str:
 
 
 # The Cyrillic letters (folded) that a Latin initial can stand for, from the first letters of
-# the romanisations we read: "I." may be Иван, Елена (Ielena), Юлия (Iuliia), Яков (Iakov);
-# "O." is also French "Ou" for у (Oulianov, Ouliana). No romanisation begins a name with и
-# as "Y" (Ukrainian names do not begin with и).
+# the romanisations in use: "I." is Иван, in ICAO passports Юлия (Iuliia), Яков (Iakov),
+# Йосип (Iosyp), in French Елена (Ielena); "J." and "Y." are the iotated vowels and й
+# (Jelena, Yelena, Juri), "J." also French ж and Spanish х, never и; "O." is also French
+# "Ou" for у (Oulianov); "C." is ц, ч (Ch-, Ci-, Cz-), х (German Ch-) or Romance к, never с.
 _LATIN_INITIAL: dict[str, str] = {
-    "a": "а", "b": "б", "c": "цчкхс", "č": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
-    "h": "гх", "i": "иеюяй", "j": "иеюяжхй", "k": "кх", "l": "л", "ł": "л", "m": "м", "n": "н",
+    "a": "а", "b": "б", "c": "цчкх", "č": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
+    "h": "гх", "i": "иеюяй", "j": "еюяйжх", "k": "кх", "l": "л", "ł": "л", "m": "м", "n": "н",
     "o": "оу", "p": "п", "r": "р", "s": "сшщжз", "š": "ш", "ș": "ш", "ŝ": "щ", "t": "тчц",
     "ț": "ц", "u": "у", "v": "в", "w": "в", "x": "хк", "y": "еюяй", "z": "зжц", "ž": "ж",
     "ż": "ж", "q": "к",
@@ -185,6 +187,14 @@ def initial_letters(token: str, equivalents: bool = True) -> frozenset[str]:
         for g in given_forms(tok):
             out |= class_initials(g.class_id)
     return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def classes_with_initials(letters: frozenset[str]) -> tuple[str, ...]:
+    """The classes whose Russian or Ukrainian full forms begin with one of these letters
+    (folded), in table order: every name an initial may stand for."""
+    t = _table()
+    return tuple(c for c in t.class_order if t.initials.get(c, frozenset()) & letters)
 
 
 def forms_for_key(key: str) -> tuple[GivenForm, ...]:

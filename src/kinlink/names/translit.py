@@ -52,7 +52,7 @@ class Convention:
     code: str
     label: str
     rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
-    # A variant reading applied only to tokens containing this (Italian "sc" as щ).
+    # A variant reading applied only to tokens this regex finds in (Italian "sc" as щ).
     only_if: str = ""
 
     def __post_init__(self) -> None:
@@ -111,6 +111,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "en", "English/passport",
         ("shch", "Q"), ("tch", "C"), ("kh", "x"), ("zh", "Z"), ("ch", "C"), ("sh", "S"),
         ("ts", "c"), ("tz", "c"), ("tc", "c"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "H"),
+        ("ë", "io"),  # BGN/PCGN: Жжёнов is Zhzhënov
     ),
     _conv(
         "de", "German",
@@ -156,27 +157,39 @@ CONVENTIONS: tuple[Convention, ...] = (
         "sci", "scholarly/ISO 9/GOST 7.79",
         ("šč", "Q"), ("ŝ", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("â", "ia"),
         ("û", "iu"), ("ê", "e"), ("ë", "io"), ("ì", "i"), ("ǐ", "i"), ("ʺ", ""), ("c", "c"),
-        ("x", "x"), ("j", "i"), ("h", "X"),
+        ("x", "x"), ("j", "i"), ("[p]h", "pX"), ("h", "X"),
     ),
     # The plain ASCII scheme of the popular Python `transliterate` package and of many web
     # forms: щ "sch", х "h", ц "ts", й/ю/я with j.
     _conv(
         "ascii", "simple ASCII (щ = sch)",
         ("sch", "Q"), ("zh", "Z"), ("ch", "C"), ("sh", "S"), ("ts", "c"), ("x", "ks"), ("c", "k"),
-        ("j", "i"), ("h", "X"),
+        ("j", "i"), ("[p]h", "pX"), ("h", "X"),
     ),
     # GOST 7.79-2000 system B (Russian URLs and documents): ц "cz", щ "shh", х "x" or "h".
     _conv(
         "gost-b", "GOST 7.79 system B",
-        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"), ("h", "X"),
-        ("c", "c"), ("j", "i"),
+        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"),
+        ("[p]h", "pX"), ("h", "X"), ("c", "c"), ("j", "i"),
     ),
     _conv(
         "ro", "Romanian",
         ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
         ("ci$", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"), ("gh(?=[ei])", "g"),
         ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"), ("ea", "ia"),
-        ("c", "k"), ("j", "Z"), ("h", "X"), ("x", "ks"),
+        ("c", "k"), ("j", "Z"), ("[p]h", "pX"), ("h", "X"), ("x", "ks"),
+    ),
+    # Romanian writes ч before a consonant "ci", the i sounded or not (Kucima for Кучма,
+    # Ilinicina for Ильинична); the plain reading above keeps the i (Cicikov, Чичиков).
+    # "[c]i" and "[p]h" are written as context rules: they choose a reading but are no
+    # evidence for the convention (see _evidence_weight).
+    _conv(
+        "ro-c", "Romanian",
+        ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
+        ("ci$", "C"), (f"[c]i(?=[^{_V}c])", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"),
+        ("gh(?=[ei])", "g"), ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"),
+        ("ea", "ia"), ("c", "k"), ("j", "Z"), ("[p]h", "pX"), ("h", "X"), ("x", "ks"),
+        only_if=f"ci[^{_V}c]",
     ),
     _conv(
         "es", "Spanish",
@@ -199,6 +212,15 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
         only_if="sc",
     ),
+    # Italian, like Romanian, may write ч before a consonant "ci" (Ilinicina).
+    _conv(
+        "it-c", "Italian",
+        ("sci(?=[aou])", "S"), ("sc(?=[ei])", "S"), ("ci(?=[aou])", "C"), (f"[c]i(?=[^{_V}c])", "C"),
+        ("c(?=[ei])", "C"), ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"),
+        ("gn", "ni"), ("ts", "c"), ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"),
+        ("x", "ks"),
+        only_if=f"ci[^{_V}c]",
+    ),
 )  # fmt: skip
 
 CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
@@ -213,7 +235,8 @@ _MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("čšž", frozenset({"cs", "sci"})),
     ("âî", frozenset({"ro", "sci", "fr", "fr-p"})),
     ("äöüß", frozenset({"de", "de-v"})),
-    ("çéèêëï", frozenset({"fr", "fr-p", "sci"})),
+    ("çéèêï", frozenset({"fr", "fr-p", "sci"})),
+    ("ë", frozenset({"en", "fr", "fr-p", "sci"})),  # BGN/PCGN writes ё as ë
     ("ñ", frozenset({"es"})),
 )
 
@@ -226,7 +249,7 @@ def conventions_for(token: str) -> tuple[Convention, ...]:
     return tuple(
         c
         for c in CONVENTIONS
-        if (allowed is None or c.code in allowed) and (not c.only_if or c.only_if in token)
+        if (allowed is None or c.code in allowed) and (not c.only_if or re.search(c.only_if, token))
     )
 
 
@@ -276,7 +299,10 @@ def loose_key(phonemes: str) -> str:
 # Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
 # by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
 # H and X are a bare h (read as г or х), "~" a silent one.
-_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][XH~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
+# "ph" read as п+х is not one: the conventions that write х as h have no ph (Aphanova,
+# Апханова, in Romanian). A final j read as ж (French, Romanian) is the й of a Czech-style
+# -ij (Brjuxoveckij): no name ends in -иж.
+_IMPLAUSIBLE = re.compile(r"[bcdfgkstvzCSZ][XH~]|p[H~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc|iZ$")
 
 
 def implausibility(phonemes: str) -> int:
@@ -363,6 +389,11 @@ _SKELETON_TABLE = str.maketrans(
 # Only where the letters touch in the key: across a vowel they are two sounds (Дычиков is
 # not Счиков), and дж needs no merging (every convention reads it d+ж).
 _AFFRICATE = re.compile(r"t(?=[sz])")
+
+
+def sound_class(phoneme: str) -> str:
+    """The skeleton class of one phoneme ("" for a vowel)."""
+    return phoneme.translate(_SKELETON_TABLE)
 
 
 def skeleton(key: str) -> str:
