@@ -3,11 +3,14 @@
     .venv/bin/python bench/ingest/evaluate.py            # all label sets, all ablations
     .venv/bin/python bench/ingest/evaluate.py --details  # also list every miss and false sighting
 
-Label sets: the seed article, /work/shared/reports (real published excerpts) and tests/ingest/fixtures
-(written for the project). A predicted sighting matches a labelled subject when their name tokens are
-the same after case and diacritics folding (one may add a patronymic). Status accuracy is over matched
-subjects; attribute accuracy over the attributes a label gives (age, birth_year, rank, unit, home).
-Ablations switch off one part at a time to show what it contributes.
+Label sets: the seed article (src/kinlink/demo/seed-article-ro.txt), tests/ingest/fixtures/reports (real
+published excerpts, vendored from ../shared/reports) and tests/ingest/fixtures with its held-out sets
+(written for the project). Everything is in the repository: no ../shared needed.
+
+A predicted sighting matches a labelled subject when their name tokens are the same after case and
+diacritics folding (one side may add one token, a patronymic). Status accuracy is over matched subjects;
+attribute accuracy over the attributes a label gives (age, birth_year, rank, unit, home, and the date of
+the event as YYYY-MM-DD). Ablations switch off one part at a time to show what it contributes.
 """
 
 from __future__ import annotations
@@ -29,14 +32,15 @@ from kinlink.ingest.model import ExtractionResult, SourceDocument  # noqa: E402
 from kinlink.ingest.pipeline import process_document  # noqa: E402
 from kinlink.ingest.readers import read_paths  # noqa: E402
 
-SHARED = Path("/work/shared")
+FIXTURES = ROOT / "tests/ingest/fixtures"
+SEED = ROOT / "src/kinlink/demo/seed-article-ro.txt"  # ../shared/seed's article, identical bytes
 SEED_LABEL = {
-    "file": str(SHARED / "seed" / "000_e54ca6818db11c1d.txt"),
+    "file": str(SEED),
     "lang": "ro",
     "subjects": [{"name": "Leonid Paktishev", "status": "captured", "age": 28}],
     "not_subjects": ["Igor Konașenkov"],
 }
-ATTRS = ("age", "birth_year", "rank", "unit", "home")
+ATTRS = ("age", "birth_year", "rank", "unit", "home", "date")
 ABLATIONS: dict[str, ExtractOptions] = {
     "full": ExtractOptions(),
     "no natasha": ExtractOptions(use_natasha=False),
@@ -49,19 +53,17 @@ ABLATIONS: dict[str, ExtractOptions] = {
 
 
 def label_sets() -> list[tuple[str, Path, list[dict[str, Any]]]]:
-    sets: list[tuple[str, Path, list[dict[str, Any]]]] = [("seed", SHARED / "seed", [SEED_LABEL])]
+    sets: list[tuple[str, Path, list[dict[str, Any]]]] = [("seed", SEED.parent, [SEED_LABEL])]
     for name, base in (
-        ("reports", SHARED / "reports"),
-        ("fixtures", ROOT / "tests/ingest/fixtures"),
-        ("heldout", ROOT / "tests/ingest/fixtures/heldout"),
-        ("heldout2", ROOT / "tests/ingest/fixtures/heldout2"),
+        ("reports", FIXTURES / "reports"),
+        ("fixtures", FIXTURES),
+        ("heldout", FIXTURES / "heldout"),
+        ("heldout2", FIXTURES / "heldout2"),
+        ("heldout3", FIXTURES / "heldout3"),
     ):
         path = base / "labels.jsonl"
-        if path.exists():
-            labels = [
-                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
-            sets.append((name, base, labels))
+        labels = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        sets.append((name, base, labels))
     return sets
 
 
@@ -83,7 +85,8 @@ def names_match(a: str, b: str) -> bool:
     if ka == kb:
         return True
     small, big = sorted((ka, kb), key=len)
-    return small <= big and len(small) >= 2
+    # One side may add one token (a patronymic); more would accept "Republicii Moldova Sergiu Lungu".
+    return small <= big and len(small) >= 2 and len(big) - len(small) <= 1
 
 
 def norm_attr(value: Any) -> str:
@@ -192,7 +195,9 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="list misses and false sightings (full run)")
     parser.add_argument("--only", choices=list(ABLATIONS), help="run one configuration")
     parser.add_argument(
-        "--set", choices=["seed", "reports", "fixtures", "heldout", "heldout2"], help="one label set"
+        "--set",
+        choices=["seed", "reports", "fixtures", "heldout", "heldout2", "heldout3"],
+        help="one label set",
     )
     args = parser.parse_args()
     sets = label_sets()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import accumulate
@@ -395,7 +396,53 @@ def dataset(n_records: int, n_requests: int, seed: int = 7, in_registry: float =
     CACHE.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         pickle.dump(ds, f, protocol=pickle.HIGHEST_PROTOCOL)
+    with _stream_path(path).open("wb") as f:
+        for i in range(0, len(records), 10_000):
+            pickle.dump(records[i : i + 10_000], f, protocol=pickle.HIGHEST_PROTOCOL)
+    with _queries_path(path).open("wb") as f:
+        pickle.dump(Queries(requests, truth, complete, complete_truth), f, protocol=pickle.HIGHEST_PROTOCOL)
     return ds
+
+
+@dataclass
+class Queries:
+    requests: list[MatchRecord]
+    truth: list[int | None]
+    complete: list[MatchRecord]
+    complete_truth: list[int | None]
+
+
+def _stream_path(path: Path) -> Path:
+    return path.with_suffix(".records")
+
+
+def _queries_path(path: Path) -> Path:
+    return path.with_suffix(".queries")
+
+
+def _ensure(n_records: int, n_requests: int, seed: int) -> Path:
+    path = CACHE / f"data_{n_records}_{n_requests}_{seed}.pkl"
+    if not (_stream_path(path).exists() and _queries_path(path).exists()):
+        path.unlink(missing_ok=True)
+        dataset(n_records, n_requests, seed)
+    return path
+
+
+def stream_records(n_records: int, n_requests: int, seed: int = 7) -> Iterator[MatchRecord]:
+    """The registry's records one by one, as `kinlink match` reads them from the database: whoever indexes
+    them holds the index, not the generator's lists."""
+    with _stream_path(_ensure(n_records, n_requests, seed)).open("rb") as f:
+        while True:
+            try:
+                chunk = pickle.load(f)
+            except EOFError:
+                return
+            yield from chunk
+
+
+def queries(n_records: int, n_requests: int, seed: int = 7) -> Queries:
+    with _queries_path(_ensure(n_records, n_requests, seed)).open("rb") as f:
+        return pickle.load(f)
 
 
 def strip_request(q: MatchRecord, stage: int) -> MatchRecord:

@@ -12,8 +12,9 @@ from kinlink.ingest.readers import read_paths
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
-# shared/ sits beside the repository (CI clones main with shared/ beside it).
-SHARED = next((p for p in (HERE.parents[2] / "shared", Path("/work/shared")) if p.exists()), None)
+# In-repo copies, so nothing depends on ../shared existing (a clean clone in CI has none).
+REPORTS = FIXTURES / "reports"  # ../shared/reports, vendored (see its README)
+SEED = HERE.parents[1] / "src" / "kinlink" / "demo" / "seed-article-ro.txt"  # ../shared/seed's article
 
 
 def load_labels(base: Path) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def name_key(name: str) -> frozenset[str]:
 
 
 def same_name(a: str, b: str) -> bool:
-    """Same tokens after case/diacritics folding; one side may add a patronymic."""
+    """Same tokens after case/diacritics folding; one side may add one token (a patronymic)."""
     ka, kb = name_key(a), name_key(b)
     small, big = sorted((ka, kb), key=len)
-    return ka == kb or (small <= big and len(small) >= 2)
+    return ka == kb or (small <= big and len(small) >= 2 and len(big) - len(small) <= 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -82,15 +83,56 @@ def test_unknown_language_and_batch_goes_on(tmp_path: Path) -> None:
     assert [(s.name, s.status, s.age) for s in good.sightings] == [("Ion Ciobanu", "killed", 34)]
 
 
+# The `--json` contract of issue 5; more keys may follow, these may not go.
+DOCUMENT_KEYS = {"path", "language", "sightings", "mentions"}
+SIGHTING_KEYS = {"name", "status", "age", "birth_year", "rank", "unit", "place", "date", "evidence"}
+MENTION_KEYS = {"name", "role"}
+
+
+def assert_json_contract(payload: dict) -> None:
+    assert set(payload) == {"documents"} and payload["documents"]
+    for doc in payload["documents"]:
+        assert set(doc) >= DOCUMENT_KEYS, doc.keys()
+        assert isinstance(doc["path"], str) and doc["path"]
+        if doc.get("error"):  # a bad document: its message, and nothing extracted
+            assert isinstance(doc["error"], str) and doc["sightings"] == [] and doc["mentions"] == []
+        else:
+            assert doc["language"] in ("ro", "ru", "uk", "en")
+        for s in doc["sightings"]:
+            assert set(s) >= SIGHTING_KEYS, s.keys()
+            assert s["status"] in ("captured", "killed", "wounded", "missing", "released", "surrendered")
+            assert (
+                isinstance(s["name"], str) and s["name"] and isinstance(s["evidence"], str) and s["evidence"]
+            )
+            assert s["date"] is None or dt.date.fromisoformat(s["date"])
+            assert all(s[k] is None or isinstance(s[k], int) for k in ("age", "birth_year"))
+        for m in doc["mentions"]:
+            assert set(m) >= MENTION_KEYS, m.keys()
+
+
 def test_cli_json_reports_errors_per_document(tmp_path: Path) -> None:
     folder = _batch(tmp_path)
     shutil.copytree(FIXTURES / "tg_channel", folder / "tg_good")
-    result = CliRunner().invoke(app, [str(folder), "--json"])
+    shutil.copy(FIXTURES / "heldout3" / "en_02_briton_sentenced.html", folder / "05_page.html")
+    result = CliRunner().invoke(app, [str(folder), "--json", "--no-store"])
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
+    payload = json.loads(result.stdout)  # stdout is the JSON alone; messages go to stderr
+    assert_json_contract(payload)
     docs = payload["documents"]
     errors = {Path(d["path"]).name: d["error"] for d in docs if d.get("error")}
-    assert set(errors) == {"01_empty.txt", "02_binary.txt", "04_german.txt", "result.json"}
+    assert errors == {
+        "01_empty.txt": "empty file",
+        "02_binary.txt": "binary file, not text or HTML",
+        "04_german.txt": "unknown language: language identified as 'de', not ro/ru/uk/en",
+        "result.json": "broken Telegram export: not valid JSON at line 1",
+    }
+    for name, message in errors.items():  # and each is said on stderr, with its document
+        assert any(name in line and message in line for line in result.stderr.splitlines()), name
+    page = next(d for d in docs if Path(d["path"]).name == "05_page.html")
+    assert (page["language"], [(s["name"], s["status"]) for s in page["sightings"]]) == (
+        "en",
+        [("Callum Reid", "captured")],
+    )
     good = next(d for d in docs if Path(d["path"]).name == "03_good.txt")
     assert good["language"] == "ro"
     [s] = good["sightings"]
@@ -119,14 +161,14 @@ def test_cli_json_reports_errors_per_document(tmp_path: Path) -> None:
 def test_cli_all_documents_bad_exits_non_zero(tmp_path: Path) -> None:
     f = tmp_path / "empty.txt"
     f.write_bytes(b"")
-    result = CliRunner().invoke(app, [str(f)])
+    result = CliRunner().invoke(app, [str(f), "--no-store"])
     assert result.exit_code == 1
 
 
 def test_cli_table_output(tmp_path: Path) -> None:
     f = tmp_path / "good.txt"
     f.write_text(GOOD, encoding="utf-8")
-    result = CliRunner().invoke(app, [str(f), "--date", "2023-05-15"])
+    result = CliRunner().invoke(app, [str(f), "--date", "2023-05-15", "--no-store"])
     assert result.exit_code == 0, result.output
     assert "Ion Ciobanu" in result.output and "killed" in result.output
     assert "1 documents read, 1 sightings" in result.output

@@ -8,15 +8,20 @@ from typing import Any
 import pytest
 
 from kinlink.ingest.pipeline import process_document
-from tests.ingest.helpers import FIXTURES, SHARED, load_document, load_labels, same_name
+from tests.ingest.helpers import FIXTURES, REPORTS, load_document, load_labels, same_name
+
+LABEL_SETS = [
+    ("reports", REPORTS),
+    ("fixtures", FIXTURES),
+    ("heldout", FIXTURES / "heldout"),
+    ("heldout2", FIXTURES / "heldout2"),
+    ("heldout3", FIXTURES / "heldout3"),
+]
 
 
 def _cases() -> list[Any]:
     cases = []
-    sets = [("fixtures", FIXTURES), ("heldout", FIXTURES / "heldout"), ("heldout2", FIXTURES / "heldout2")]
-    if SHARED is not None:
-        sets.insert(0, ("reports", SHARED / "reports"))
-    for name, base in sets:
+    for name, base in LABEL_SETS:
         for label in load_labels(base):
             cases.append(pytest.param(base, label, id=f"{name}/{label['file']}"))
     return cases
@@ -39,9 +44,7 @@ def test_subjects_and_statuses(base: Path, label: dict[str, Any]) -> None:
 
 
 def test_attributes_of_the_russian_report() -> None:
-    if SHARED is None:
-        pytest.skip("shared/ not present")
-    r = process_document(load_document(SHARED / "reports", "09_ru.txt"))
+    r = process_document(load_document(REPORTS, "09_ru.txt"))
     by_name = {s.name: s for s in r.sightings}
     assert set(by_name) == {"Вадим Михоев", "Натан Касаткин"}
     assert by_name["Вадим Михоев"].rank == "гвардии капитан"

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from kinlink.ingest.model import SourceDocument
 from kinlink.ingest.pipeline import ingest_paths
-from tests.ingest.helpers import SHARED
-
-pytestmark = pytest.mark.skipif(SHARED is None, reason="shared/ not present")
+from tests.ingest.helpers import SEED
 
 
 def _seed_result(date: dt.date | None = dt.date(2022, 2, 28)):
-    results = list(ingest_paths([SHARED / "seed" / "000_e54ca6818db11c1d.txt"], default_date=date))
+    results = list(ingest_paths([SEED], default_date=date))
     assert len(results) == 1
     return results[0]
 
@@ -50,7 +46,7 @@ def test_seed_without_document_date_keeps_the_words_but_no_dates() -> None:
 def test_unnamed_prisoner_of_the_phone_call_is_not_a_sighting() -> None:
     from kinlink.ingest.pipeline import process_document
 
-    text = (SHARED / "seed" / "000_e54ca6818db11c1d.txt").read_text(encoding="utf-8")
+    text = SEED.read_text(encoding="utf-8")
     call = text[text.index("Discuție telefonică") :]
     doc = SourceDocument(path="call.txt", text=call, sha256="x", kind="text")
     r = process_document(doc)

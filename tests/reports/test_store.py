@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,14 +16,16 @@ from sqlalchemy.orm import Session
 from kinlink.registry.dates import birth_year_range
 from kinlink.store.models import Person
 from kinlink.store.report_models import Document, Mention, Sighting
+from tests.ingest.helpers import REPORTS, SEED
+from tests.ingest.test_bad_input import assert_json_contract
 
 
 def _ingest(cli, *paths: Path | str) -> dict:
     return cli.json("ingest", *map(str, paths), "--date", "2022-03-01")
 
 
-def test_seed_gives_one_sighting_with_provenance_and_a_spokesman_mention(cli, engine, shared_dir) -> None:
-    out = _ingest(cli, shared_dir / "seed")
+def test_seed_gives_one_sighting_with_provenance_and_a_spokesman_mention(cli, engine) -> None:
+    out = _ingest(cli, SEED)
     [doc] = out["documents"]
     assert doc["new"] is True and len(doc["record_ids"]) == 1
     with Session(engine) as s:
@@ -38,26 +41,47 @@ def test_seed_gives_one_sighting_with_provenance_and_a_spokesman_mention(cli, en
         assert roles.get("Igor Konașenkov") == "spokesperson"
 
 
-def test_same_documents_twice_add_nothing(cli, engine, shared_dir) -> None:
-    _ingest(cli, shared_dir / "seed", shared_dir / "reports")
+def test_json_contract_when_storing(cli, tmp_path) -> None:
+    """`kinlink ingest PATH... --json` with a database: the issue's keys, plus where each document went."""
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    result = cli("ingest", str(SEED), str(tmp_path / "empty.txt"), "--date", "2022-03-01", "--json")
+    payload = json.loads(result.stdout)
+    assert_json_contract(payload)
+    seed, empty = payload["documents"]
+    assert (empty["path"], empty["error"]) == (str(tmp_path / "empty.txt"), "empty file")
+    assert "document_id" not in empty  # nothing stored for it
+    assert seed["path"] == str(SEED) and seed["language"] == "ro" and seed["new"] is True
+    [s] = seed["sightings"]
+    assert (s["name"], s["status"], s["age"], s["birth_year"], s["date"]) == (
+        "Leonid Paktishev",
+        "captured",
+        28,
+        None,
+        "2022-02-27",
+    )
+    assert [(m["name"], m["role"]) for m in seed["mentions"]] == [("Igor Konașenkov", "spokesperson")]
+    assert len(seed["record_ids"]) == 1 and isinstance(seed["document_id"], int)
+    assert f"{tmp_path / 'empty.txt'}: empty file" in result.stderr
+
+
+def test_same_documents_twice_add_nothing(cli, engine) -> None:
+    _ingest(cli, SEED, REPORTS)
     with Session(engine) as s:
         before = [
             s.scalar(select(func.count()).select_from(m)) for m in (Document, Sighting, Person, Mention)
         ]
-    again = _ingest(cli, shared_dir / "seed", shared_dir / "reports")
+    again = _ingest(cli, SEED, REPORTS)
     assert all(d["new"] is False for d in again["documents"])
     with Session(engine) as s:
         after = [s.scalar(select(func.count()).select_from(m)) for m in (Document, Sighting, Person, Mention)]
     assert after == before and before[1] == 6  # the seed and four reports name six subjects
 
 
-def test_bad_documents_are_reported_and_the_rest_stored(cli, engine, tmp_path, shared_dir) -> None:
+def test_bad_documents_are_reported_and_the_rest_stored(cli, engine, tmp_path) -> None:
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (tmp_path / "result.json").write_text('{"name": "Find Your Own", "messages": [', encoding="utf-8")
-    (tmp_path / "seed.txt").write_text(
-        (shared_dir / "seed").glob("*.txt").__next__().read_text(), encoding="utf-8"
-    )
+    (tmp_path / "seed.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
     result = cli("ingest", str(tmp_path), "--date", "2022-03-01")
     assert result.exit_code == 0
     with Session(engine) as s:
@@ -65,7 +89,7 @@ def test_bad_documents_are_reported_and_the_rest_stored(cli, engine, tmp_path, s
     assert "empty.txt" in result.output and "binary.txt" in result.output and "result.json" in result.output
 
 
-def test_a_sighting_finds_the_waiting_request(cli, shared_dir) -> None:
+def test_a_sighting_finds_the_waiting_request(cli) -> None:
     req = cli.json(
         "request",
         "add",
@@ -78,12 +102,12 @@ def test_a_sighting_finds_the_waiting_request(cli, shared_dir) -> None:
         "sister",
     )
     assert cli.json("request", "show", req["reference"])["state"] == "open"
-    _ingest(cli, shared_dir / "seed")
+    _ingest(cli, SEED)
     assert cli.json("request", "show", req["reference"])["state"] == "candidates"
 
 
-def test_ingest_killed_half_way_resumes_without_duplicates(db_url, engine, tmp_path, shared_dir) -> None:
-    seed = next((shared_dir / "seed").glob("*.txt")).read_text(encoding="utf-8")
+def test_ingest_killed_half_way_resumes_without_duplicates(db_url, engine, tmp_path) -> None:
+    seed = SEED.read_text(encoding="utf-8")
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(150):  # distinct content, so each is a document of its own

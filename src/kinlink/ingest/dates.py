@@ -60,10 +60,11 @@ _RELATIVE: dict[str, list[tuple[str, int]]] = {
            (r"today|this morning", 0)],
     "ro": [(r"alaltăieri|alaltaieri", 2), (r"ieri", 1), (r"azi-noapte|aseară|aseara", 1),
            (r"astăzi|azi|astazi|în această dimineață", 0)],
-    "ru": [(r"позавчера", 2), (r"вчера", 1), (r"прошлой ночью|этой ночью|минувшей ночью", 1),
-           (r"сегодня", 0)],
-    "uk": [(r"позавчора", 2), (r"вчора|учора", 1), (r"минулої ночі|цієї ночі|цієї ночі", 1),
-           (r"сьогодні", 0)],
+    # adjective forms too: "вчерашнего удара", "позавчорашній обстріл"
+    "ru": [(r"позавчера|позавчерашн\w+", 2), (r"вчера|вчерашн\w+", 1),
+           (r"прошлой ночью|этой ночью|минувшей ночью", 1), (r"сегодня|сегодняшн\w+", 0)],
+    "uk": [(r"позавчора|позавчорашн\w+", 2), (r"вчора|учора|вчорашн\w+|учорашн\w+", 1),
+           (r"минулої ночі|цієї ночі", 1), (r"сьогодні|сьогоднішн\w+", 0)],
 }  # fmt: skip
 
 _DAYS_AGO = {
@@ -91,7 +92,7 @@ def _patterns(lang: str) -> list[tuple[re.Pattern[str], str]]:
         out.append((re.compile(mdy, re.I), "mdy"))
     parts = _DAY_PARTS.get(lang, "")
     for i, day in enumerate(_WEEKDAYS.get(lang, [])):
-        prefix = r"(?:early\s+)?(?:on\s+)?" if lang == "en" else ""
+        prefix = r"(?:(?P<last>last)\s+)?(?:early\s+)?(?:on\s+)?" if lang == "en" else ""
         out.append((re.compile(rf"\b{prefix}(?:{day}){parts}\b", re.I), f"wd{i}"))
     for pattern, back in _RELATIVE.get(lang, []):
         out.append((re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I), f"back{back}"))
@@ -150,7 +151,10 @@ def _resolve(m: re.Match[str], kind: str, ref: dt.date | None) -> DateMention | 
         return DateMention(text, m.start(), m.end(), date, "day", not m["y"]) if date else None
     if kind.startswith("wd"):
         weekday = int(kind[2:])
-        date = ref - dt.timedelta(days=(ref.weekday() - weekday) % 7) if ref else None
+        back = (ref.weekday() - weekday) % 7 if ref else 0
+        if m.groupdict().get("last") and back == 0:
+            back = 7  # "last Tuesday" said on a Tuesday is a week ago
+        date = ref - dt.timedelta(days=back) if ref else None
         return DateMention(text, m.start(), m.end(), date, "day", True)
     if kind.startswith("back"):
         date = ref - dt.timedelta(days=int(kind[4:])) if ref else None

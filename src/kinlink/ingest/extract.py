@@ -31,10 +31,16 @@ BLOCKING_ROLES = {"official", "spokesperson", "journalist", "public figure"}
 WINDOW = 2
 _CONJ = {"and", "și", "si", "и", "і", "та", "й", "or", "sau", "или", "або", ",", ";", "&"}
 _PUNCT = set(",.;:!?()[]«»„“”\"'’–—-/")
-_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-•*—–▪️🔹🔸✅❗️]+)\s+")
+# "1.", "2)", a keycap digit ("1️⃣"), a dash or a bullet-like emoji opens a list item.
+_LIST_ITEM = re.compile(
+    r"^\s*(?:\d{1,3}[.)]|\d{1,2}\ufe0f?\u20e3|[-•*—–▪▫◾◽●■➖➡►▶👉📌🔹🔸🔺🔻✅✔☑❗🔟\ufe0f]+)\s+"
+)
+# razdel ends a sentence after these; in names and ranks they are abbreviations ("Sgt. Ivan Petrov").
+_ABBREVIATIONS = {"sgt", "pvt", "cpl", "lt", "capt", "maj", "col", "gen", "jr", "sr", "dr", "mr", "mrs", "ms",
+                  "st", "gov", "sen", "rep", "adm", "brig", "cmdr", "lt.col", "no", "nr"}  # fmt: skip
 _SURNAME_SHAPE = re.compile(
     r"(?:ov|ev|iov|yov|ova|eva|iova|in|yn|ina|yna|enko|chuk|iuk|yuk|uk|ko|sky|skiy|skyi|skii|ski|ska|skaya"
-    r"|vich|vych|ych|ich|ovich|escu|eanu|shev|shin|kin|tsev|tseva|ets|iak|yak|ak|ian|yan|idze|ishvili)$"
+    r"|vich|vych|ych|ich|ovich|escu|eanu|shev|shin|kin|tsev|tseva|ets|iak|yak|ak|ian|yan|dze|shvili)$"
 )
 _CYR_SURNAME_SHAPE = re.compile(
     r"(?:ов|ев|ёв|ова|ева|ёва|ин|ын|ина|ына|енко|чук|юк|ук|ко|ский|ская|цкий|цкая|ський|ська|цький|ич|вич"
@@ -147,6 +153,8 @@ class Occ:
     date: DateMention | None = None
     soldier: bool = False
     entity: int | None = None
+    subject: bool = False  # a journalist reported on as the subject ("a fost rănit")
+    donors: dict[str, set[int]] = field(default_factory=dict)  # status -> other sentences that gave it
 
 
 # --- sentences ----------------------------------------------------------------------------------------
@@ -162,9 +170,17 @@ def split_sentences(text: str) -> list[tuple[str, bool]]:
         if not line:
             continue
         item = bool(_LIST_ITEM.match(line))
+        parts: list[str] = []
         for s in sentenize(line):
-            if s.text.strip():
-                out.append((s.text.strip(), item))
+            text = s.text.strip()
+            if not text:
+                continue
+            last = parts[-1].rsplit(None, 1)[-1].lower() if parts else ""
+            if parts and last.endswith(".") and (last.lstrip("•*-–—(").rstrip(".") in _ABBREVIATIONS):
+                parts[-1] = f"{parts[-1]} {text}"
+            else:
+                parts.append(text)
+        out.extend((text, item) for text in parts)
     return out
 
 
@@ -194,7 +210,8 @@ def _prepare(text: str, lang: str, title: str | None, ref: dt.date | None) -> li
         s = Sent(
             i, raw, tokenize(raw), lang, list_item=item, title=(i == 0 and title is not None and raw in title)
         )
-        taken: list[tuple[int, int]] = []
+        # "Treatment of Prisoners of War" in an institution's name says nothing about anyone.
+        taken = [m.span() for m in lexicon.compiled(lexicon.NEUTRAL_PATTERNS[lang]).finditer(raw)]
         for status, pattern in lexicon.STATUS_PATTERNS[lang]:
             for m, a, b in _find(pattern, s):
                 if any(m.start() < e and st < m.end() for st, e in taken):
@@ -246,21 +263,25 @@ def _latin_spans(sent: Sent, lang: str, opts: ExtractOptions) -> list[tuple[int,
         j = i
         while j < len(toks) and _is_cap(toks[j].text) and j - i < 5:
             j += 1
-        a, b = i, j
-        while a < b and (
-            gazetteer.fold(toks[a].text) in lexicon.LATIN_STOP or _role_or_rank_word(toks[a].text, lang)
-        ):
-            a += 1
-        while b > a and gazetteer.fold(toks[b - 1].text) in lexicon.LATIN_STOP:
-            b -= 1
-        words = [toks[k].text for k in range(a, b)]
-        if words:
-            given = opts.use_gazetteer and any(gazetteer.is_known_given_name(w) for w in words)
-            shape = any(_SURNAME_SHAPE.search(gazetteer.fold(w)) for w in words)
-            if len(words) >= 2 and (given or shape):
-                out.append((a, b, True))
-            elif len(words) == 1:
-                out.append((a, b, False))
+        folded = [gazetteer.fold(toks[k].text) for k in range(i, j)]
+        if any(f in lexicon.LATIN_PLACE_NOUNS for f in folded):
+            i = j  # "Taras Shevchenko Boulevard", "Ordinul Ștefan cel Mare": a place or an award
+            continue
+        # Role, rank and stop words split a run: "Conservative MP Tom Hughes", "Republicii Moldova
+        # Sergiu Lungu", "Georgian Legion" (nothing left).
+        a = i
+        for k in range(i, j + 1):
+            if k < j and not (folded[k - i] in lexicon.LATIN_STOP or _role_or_rank_word(toks[k].text, lang)):
+                continue
+            words = [toks[x].text for x in range(a, k)]
+            if words:
+                given = opts.use_gazetteer and any(gazetteer.is_known_given_name(w) for w in words)
+                shape = any(_SURNAME_SHAPE.search(gazetteer.fold(w)) for w in words)
+                if len(words) >= 2 and (given or shape):
+                    out.append((a, k, True))
+                elif len(words) == 1:
+                    out.append((a, k, False))
+            a = k + 1
         i = j
     return out
 
@@ -413,6 +434,14 @@ def _nominative_phrase(text: str, lang: str, use_morph: bool, rank: bool = False
                 break
     else:
         head_i = next((i for i, w in enumerate(words) if re.match(lexicon.UNIT_NOUNS[lang], w.lower())), None)
+    if head_i is None and rank and len(words) == 1:
+        # a rank that is an adjective used as a noun: "рядовым" -> "рядовой"
+        for p in morph._parses(words[0].lower(), lang):
+            if p.tag.POS in ("ADJF", "PRTF") and p.tag.case and str(p.tag.case) != "nomn":
+                inflected = p.inflect({"nomn", "sing", "masc"})
+                if inflected is not None:
+                    return inflected.word
+        return text
     if head_i is None:
         for i in range(len(words) - 1, -1, -1):
             parses = morph._parses(words[i].lower(), lang)
@@ -519,7 +548,9 @@ def _attach_attributes(
     for m, a, b in _find(lexicon.RANK_PATTERNS[lang], sent):
         o = nearest(a, b, max_gap=12, prefer_after=True)
         if o is not None and o.rank is None:
-            o.rank = _nominative_phrase(m.group(0).strip(), lang, opts.use_morph, rank=True).lower()
+            o.rank = lexicon.rank_name(
+                _nominative_phrase(m.group(0).strip(), lang, opts.use_morph, rank=True)
+            )
     flags = 0 if lang in lexicon.UNIT_CASE_SENSITIVE else re.IGNORECASE
     for m, a, b in _find(lexicon.UNIT_PATTERNS[lang], sent, flags):
         o = nearest(a, b)
@@ -544,26 +575,50 @@ def _attach_attributes(
             if m and 14 <= int(m.group(1)) <= 80:
                 o.age = int(m.group(1))
     home_spans: list[tuple[int, int]] = []
+    not_after = lexicon.HOME_NOT_AFTER.get(lang)
+    for o in occs:  # "Тарас Левчук из Тернополя", "Callum Reid, 24, from Fife"
+        m = re.match(lexicon.HOME_AFTER_NAME[lang], sent.text[sent.toks[o.end - 1].stop :])
+        if m and o.home is None and _place_word(m.group(1), lang, opts.use_morph):
+            start = sent.toks[o.end - 1].stop + m.start(1)
+            home_spans.append((start, start + len(m.group(1))))
+            o.home = _place_name(m.group(1), lang, opts.use_morph)
     for pattern in lexicon.HOME_PATTERNS[lang]:
         flags = re.IGNORECASE if lang in ("ru", "uk") else 0
         for m in re.finditer(pattern, sent.text, flags):
             span = _tok_span(sent.toks, m.start(1), m.end(1))
-            if not span:
+            if not span or any(s <= m.start(1) < e for s, e in home_spans):
                 continue
+            if not_after and m.start(0) == m.start(1) and re.search(not_after, sent.text[: m.start(1)]):
+                continue  # "попал в плен в Курской области": where it happened
             home_spans.append((m.start(1), m.end(1)))
             o = nearest(*span)
+            people = [p for p in occs if p.strong and p.role is None]
+            if o is None and len(people) == 1:
+                o = people[0]  # "trupul lui X ... a fost adus în orașul natal, Kostroma": the one person
             if o is not None and o.home is None:
                 o.home = _nominative_phrase(m.group(1).strip(), lang, opts.use_morph)
     place = None
-    for place_m in re.finditer(lexicon.PLACE_PATTERNS[lang], sent.text):
+    for place_m in re.finditer(rf"(?<![\w-])(?:{lexicon.PLACE_PATTERNS[lang]})", sent.text):
         g = next(i for i in range(1, (place_m.lastindex or 1) + 1) if place_m.group(i))
         if any(s <= place_m.start(g) < e for s, e in home_spans):
             continue
         span = _tok_span(sent.toks, place_m.start(g), place_m.end(g))
         if span and not any(o.strong and o.start < span[1] and span[0] < o.end for o in occs):
-            place = _place_name(place_m.group(g), lang, opts.use_morph)
+            words = place_m.group(g)
+            nxt = sent.toks[span[1] : span[1] + 2]
+            if (  # "near Chasiv Yar", "під Часовим Яром": a second capitalised word that is no name
+                nxt
+                and _is_cap(nxt[0].text)
+                and not gazetteer.is_known_given_name(nxt[0].text)
+                and not (len(nxt) > 1 and _is_cap(nxt[1].text))
+                and not any(o.strong and o.start == span[1] for o in occs)
+            ):
+                words = sent.text[place_m.start(g) : nxt[0].stop]
+                place = words if " " in words else _place_name(words, lang, opts.use_morph)
+            else:
+                place = _place_name(words, lang, opts.use_morph)
             break
-    date = next((d for d in sent.dates if not any(s <= d.start < e for s, e in birth_spans)), None)
+    date = next((d for d in sent.dates if not any(d.start < e and s < d.end for s, e in birth_spans)), None)
     for o in occs:
         o.place = o.place or place
         o.date = o.date or date
@@ -626,6 +681,16 @@ def _pronoun_attributes(sent: Sent, prev: list[Occ], lang: str, opts: ExtractOpt
     o.soldier = o.soldier or proxy.soldier
 
 
+def _place_word(word: str, lang: str, use_morph: bool) -> bool:
+    """A town or region, not a person or a common word ("из Тернополя" yes, "из Азова"-like names pass)."""
+    if lang not in ("ru", "uk") or not use_morph:
+        return not gazetteer.is_known_given_name(word)
+    from kinlink.ingest import morph
+
+    info = morph.name_info(word, lang)
+    return "Geox" in info.tags or not info.known
+
+
 def _place_name(text: str, lang: str, use_morph: bool) -> str:
     if lang in ("ru", "uk") and use_morph:
         from kinlink.ingest import morph
@@ -670,12 +735,20 @@ def _assign_roles(sent: Sent, occs: list[Occ], lang: str) -> None:
                 o.speaker_at = c.start
                 break
             gap = {t.text.lower() for t in sent.toks[c.end : o.start]}
+            after = sent.toks[o.end].text if o.end < len(sent.toks) else "."
             if (
                 0 <= o.start - c.end <= 2
                 and not gap & _COMPLEMENTIZERS
                 and c.text.lower() not in ("according to", "potrivit", "conform")
+                and (
+                    after in _PUNCT
+                    or after.lower() in _CONJ
+                    or after.lower() in ("on", "in", "at", "în", "la")
+                )
             ):
-                o.speaker_at = c.start  # "– написав Валерій Залужний", "said Ivan Petrov"
+                # "– написав Валерій Залужний.", "said Ivan Petrov, ..." ends the clause; in "said soldier
+                # Callum Reid had been captured" the name begins what was said.
+                o.speaker_at = c.start
                 break
 
 
@@ -695,10 +768,20 @@ def _genitive(o: Occ, lang: str) -> bool:
 
 
 def _blocked(o: Occ, cue: Cue, sent: Sent) -> bool:
-    if o.role in BLOCKING_ROLES or o.source:
+    if o.source:
+        return True
+    if o.role in BLOCKING_ROLES and not (o.role == "journalist" and _subject_of(o, cue, sent)):
         return True
     if o.speaker_at is not None and cue.start >= o.speaker_at:
         return True  # what a speaker reports is about others
+    if (
+        o.role == "relative"
+        and cue.end <= o.start
+        and any(c.kind == "relative" and c.end <= cue.start and o.start - c.end <= 4 for c in sent.role_cues)
+    ):
+        # "Брат загиблого Іван Данилюк": the brother of the one killed ("Мати полоненого Максима":
+        # the genitive name is the captive, and has no relative role)
+        return True
     lo, hi = (cue.end, o.start) if cue.end <= o.start else (o.end, cue.start)
     # "captured soldier's mother Olga Petrova": a named relative between the cue and the person.
     return any(
@@ -707,6 +790,27 @@ def _blocked(o: Occ, cue: Cue, sent: Sent) -> bool:
         and any(_is_cap(t.text) for t in sent.toks[c.end : c.end + 2])
         for c in sent.role_cues
     )
+
+
+_EN_RO_AUX = {"was", "were", "is", "are", "has", "have", "had", "been", "got", "a", "au", "fost", "este",
+              "sunt", "s-a", "s-au"}  # fmt: skip
+
+
+def _subject_of(o: Occ, cue: Cue, sent: Sent) -> bool:
+    """The cue is said of this person ("Jurnalistul X, corespondent de război, a fost rănit"): it follows
+    closely, with only a description and auxiliaries between, no speech and no clause of its own."""
+    if cue.start < o.end or cue.start - o.end > 8:
+        return False
+    if any(o.end <= c.start < cue.start for c in sent.speech):
+        return False
+    gap = [t.text.lower() for t in sent.toks[o.end : cue.start]]
+    if set(gap) & _COMPLEMENTIZERS:
+        return False
+    if sent.lang in ("en", "ro"):
+        return len(gap) <= 1 or bool(set(gap) & _EN_RO_AUX)
+    from kinlink.ingest import morph
+
+    return not any((p := morph._parses(w, sent.lang)) and p[0].tag.POS == "VERB" for w in gap)
 
 
 def _distance(o: Occ, cue: Cue) -> int:
@@ -726,6 +830,7 @@ def _own_cues(sent: Sent, occs: list[Occ]) -> None:
         i, o = min(cands, key=lambda t: (_distance(t[1], c), t[1].start))
         c.owner = i
         o.statuses.append((c.kind, _distance(o, c)))
+        o.subject = o.subject or o.role in BLOCKING_ROLES
         del ci
     # People without a cue of their own: a coordinated neighbour's status ("рядовые A и B получили
     # ранения", "рядовой A и ефрейтор B"), else the nearest cue they may take.
@@ -753,6 +858,10 @@ _AUX = {"was", "were", "is", "are", "has", "have", "had", "been", "a", "au", "fo
         "which", "care", "said", "a spus"}  # fmt: skip
 
 
+_DESCRIBING = {"years", "year", "old", "aged", "de", "ani", "an", "the", "a", "both", "ambii", "amândoi",
+               "his", "her", "their", "fellow"}  # fmt: skip
+
+
 def _coordinated(sent: Sent, a: Occ, b: Occ) -> bool:
     """Two people listed together ("рядовые A и B", "матрос A та прикордонник B"): only conjunctions,
     punctuation and describing nouns between them, no verb, no cue of their own."""
@@ -766,6 +875,12 @@ def _coordinated(sent: Sent, a: Occ, b: Occ) -> bool:
         w = t.text.lower()
         if w in _CONJ or w in _PUNCT or w.isdigit() or (w in _AUX and sent.lang in ("en", "ro")):
             if w in _AUX:
+                return False
+            continue
+        if sent.lang in ("en", "ro"):
+            # No part-of-speech tagger here: only describing words may stand between ("private A and
+            # corporal B", "A, 25, and B"); "Tatiana își caută fiul, pe Alexandru" is no list.
+            if not (_role_or_rank_word(t.text, sent.lang) or w in _DESCRIBING or w in _RANK_MODIFIERS):
                 return False
             continue
         if sent.lang in ("ru", "uk"):
@@ -802,7 +917,60 @@ def _same(o: Occ, e: Entity) -> bool:
     return True
 
 
-def _build_entities(strong: list[Occ], weak: list[Occ]) -> list[Entity]:
+def _heading_unit(
+    heading: list[Sent], per_sent: dict[int, list[Occ]], lang: str, opts: ExtractOptions
+) -> str | None:
+    """The one unit a list's heading names, when the heading names no person."""
+    if any(o.strong for h in heading for o in per_sent.get(h.index, [])):
+        return None
+    flags = 0 if lang in lexicon.UNIT_CASE_SENSITIVE else re.IGNORECASE
+    units = {m.group(0).strip() for h in heading for m, _, _ in _find(lexicon.UNIT_PATTERNS[lang], h, flags)}
+    if len(units) != 1:
+        return None
+    return _nominative_phrase(units.pop(), lang, opts.use_morph)
+
+
+def _gender_of_parses(parses: list[object]) -> str | None:
+    genders = {str(p.tag.gender) for p in parses if p.tag.gender}  # type: ignore[attr-defined]
+    genders -= {"neut"}  # "старшему" is masculine or neuter: a person is not neuter
+    return genders.pop() if len(genders) == 1 else None
+
+
+def _context_gender(sent: Sent, o: Occ, lang: str) -> str | None:
+    """Gender of the adjectives or participles agreeing with a lone surname ("старшему лейтенанту
+    Ведерникову, погибшему"), where the surname alone could be his or his widow's."""
+    from kinlink.ingest import morph
+
+    cases = {str(p.tag.case) for p in morph._parses(o.tokens[0], lang) if p.tag.case}
+    near = [t.text for t in sent.toks[max(0, o.start - 3) : o.start]][::-1]
+    near += [t.text for t in sent.toks[o.end : o.end + 3] if t.text not in _PUNCT][:2]
+    for w in near:
+        agreeing = [
+            p
+            for p in morph._parses(w.lower(), lang)
+            if p.tag.POS in ("ADJF", "PRTF") and str(p.tag.case) in cases and p.tag.number == "sing"
+        ]
+        gender = _gender_of_parses(agreeing)
+        if gender:
+            return gender
+    return None
+
+
+def _entity_gender(e: Entity, lang: str) -> str | None:
+    from kinlink.ingest import morph
+
+    for lemma in e.main.lemmas:
+        named = [
+            p for p in morph._parses(lemma, lang) if "Name" in p.tag.grammemes and "nomn" in p.tag.grammemes
+        ]
+        if named:
+            return _gender_of_parses(named)
+    return None
+
+
+def _build_entities(
+    strong: list[Occ], weak: list[Occ], sents: list[Sent] | None = None, lang: str = "en"
+) -> list[Entity]:
     entities: list[Entity] = []
     for o in sorted(strong, key=lambda o: (o.sent, o.start)):
         target = next((e for e in entities if _same(o, e)), None)
@@ -812,6 +980,10 @@ def _build_entities(strong: list[Occ], weak: list[Occ]) -> list[Entity]:
         target.occs.append(o)
     for o in weak:
         matches = [e for e in entities if _same(o, e)]
+        if len(matches) > 1 and sents is not None and lang in ("ru", "uk"):
+            gender = _context_gender(sents[o.sent], o, lang)
+            if gender:
+                matches = [e for e in matches if _entity_gender(e, lang) == gender] or matches
         if len(matches) == 1:
             matches[0].occs.append(o)
         elif not matches and _weak_can_stand(o):
@@ -871,9 +1043,12 @@ def extract(
     strong: list[Occ] = []
     weak: list[Occ] = []
     per_sent: dict[int, list[Occ]] = {}
+    named_after = lexicon.compiled_tail(lexicon.NAMED_AFTER[lang])
     for s in sents:
         occs = []
         for a, b, is_strong in spans_by_sent[s.index]:
+            if named_after.search(s.text[: s.toks[a].start]):
+                continue  # "улица Александра Невского", "лікарня імені Мечникова": not a person here
             o = _make_occ(s, a, b, lang, opts)
             o.strong = is_strong
             (strong if is_strong else weak).append(o)
@@ -884,7 +1059,17 @@ def extract(
         if _pronoun_led(s, occs):
             _pronoun_attributes(s, [o for o in per_sent[s.index - 1] if o.strong], lang, opts)
 
-    entities = _build_entities(strong, weak)
+    for s in sents:
+        if s.list_item:  # "The 47th Brigade published the names of three soldiers missing: • Sgt. A"
+            for o in per_sent[s.index]:
+                if o.strong and o.unit is None:
+                    o.unit = _heading_unit(_list_heading(sents, s.index), per_sent, lang, opts)
+    entities = _build_entities(strong, weak, sents, lang)
+    for e in entities:  # an official stays one where no role word stands beside his name
+        blocking = next((o.role for o in e.occs if o.role in BLOCKING_ROLES), None)
+        for o in e.occs:
+            if blocking and o.role is None:
+                o.role = blocking
     in_entity = {id(o) for e in entities for o in e.occs}
     opener = lexicon.compiled(lexicon.ANAPHORIC_OPENERS[lang])
     for s in sents:
@@ -901,6 +1086,7 @@ def extract(
             for c in s.status_cues:
                 if c.owner is None and not c.negated and o.role not in BLOCKING_ROLES and not o.source:
                     o.statuses.append((c.kind, 1))
+                    o.donors.setdefault(c.kind, set()).add(s.index)
                     c.owner = -1
         head = s.text.lstrip("—–-• ")[:40]
         if s.index > 0 and occs and opener.match(head):
@@ -911,6 +1097,7 @@ def extract(
                     for o in occs:
                         if o.role not in BLOCKING_ROLES and not o.source:
                             o.statuses.append((c.kind, 0))
+                            o.donors.setdefault(c.kind, set()).add(prev.index)
     result = ExtractionResult(path=doc.path, language=lang, document=doc)
     for e in entities:
         _finish(e, sents, lang, opts, doc, result)
@@ -928,6 +1115,22 @@ def _ner_worthy(a: str, b: str, lang: str, opts: ExtractOptions) -> bool:
     return any(morph.name_info(w, lang).best in ("unknown", "Name", "Surn", "Patr") for w in (a, b))
 
 
+def _list_heading(sents: list[Sent], item: int) -> list[Sent]:
+    """The sentences before a list, back to the first with a status cue (at most three):
+    "Сьогодні звільнено 90 українців. Серед них:" or "Пропала связь с бойцами. Последний выход — 2 октября."
+    """
+    k = item - 1
+    while k >= 0 and sents[k].list_item:
+        k -= 1
+    out: list[Sent] = []
+    while k >= 0 and len(out) < 3:
+        out.append(sents[k])
+        if any(not c.negated and c.owner is None for c in sents[k].status_cues):
+            break
+        k -= 1
+    return out
+
+
 def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None:
     """A free status cue near a soldier-like person with none of their own: (status, donor sentences).
 
@@ -938,21 +1141,16 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     for o in e.occs:
         if not o.soldier or o.role in BLOCKING_ROLES or o.source:
             continue
-        donors: list[tuple[int, Sent]] = []
-        s = sents[o.sent]
-        if s.list_item:  # a list inherits its heading's status
-            k = o.sent - 1
-            while k >= 0 and sents[k].list_item:
-                k -= 1
-            if k >= 0:
-                donors.append((1, sents[k]))
+        donors: list[tuple[int, int, Sent]] = []  # (distance, 0 for the list heading, sentence)
+        if sents[o.sent].list_item:  # a list inherits its heading's status
+            donors += [(1, 0, h) for h in _list_heading(sents, o.sent)]
         for k in range(max(0, o.sent - WINDOW), min(len(sents), o.sent + WINDOW + 1)):
             if k != o.sent:
-                donors.append((abs(k - o.sent), sents[k]))
-        for dist, d in donors:
+                donors.append((abs(k - o.sent), 1, sents[k]))
+        for dist, heading, d in donors:
             for c in d.status_cues:
                 if not c.negated and c.owner is None:
-                    found.append(((dist, -STATUS_PRIORITY[c.kind]), c.kind, d.index))
+                    found.append(((dist, heading, -STATUS_PRIORITY[c.kind]), c.kind, d.index))
     if not found:
         return None
     best = min(f[0] for f in found)
@@ -963,15 +1161,17 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
 def _finish(e: Entity, sents: list[Sent], lang: str, opts: ExtractOptions, doc: SourceDocument,
             result: ExtractionResult) -> None:  # fmt: skip
     main = e.main
-    name = " ".join(main.lemmas)
+    name = " ".join(_name_case(t) for t in main.lemmas)
     roles = [o.role for o in e.occs if o.role]
     blocking = next((r for r in roles if r in BLOCKING_ROLES), None)
+    if blocking == "journalist" and any(o.subject for o in e.occs):
+        blocking = None  # "Jurnalistul X ... a fost rănit": the journalist is the one reported on
     direct = [(st, d, o) for o in e.occs for st, d in o.statuses]
     status: str | None = None
     evidence_sents: list[int] = []
     if blocking is None and direct:
         status, _, occ = max(direct, key=lambda t: (STATUS_PRIORITY[t[0]], -t[1]))
-        evidence_sents = [occ.sent]
+        evidence_sents = sorted({occ.sent, *occ.donors.get(status, ())})
     elif blocking is None and opts.use_window:
         found = _window_status(e, sents)
         if found:
@@ -1030,6 +1230,13 @@ def _finish(e: Entity, sents: list[Sent], lang: str, opts: ExtractOptions, doc: 
             reported_via=via,
         )
     )
+
+
+def _name_case(token: str) -> str:
+    """'КАРПОВ' -> 'Карпов', 'O'BRIEN' -> 'O'Brien'; an initial ('A.') and mixed case stay as written."""
+    if len(token) < 2 or not token.isupper() or len(token.rstrip(".")) == 1:
+        return token
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), token)
 
 
 def _birth_range(age: int | None, birth_year: int | None, ref: dt.date | None) -> tuple[int, int] | None:

@@ -30,6 +30,10 @@ SLAVIC_GIVEN = """
 Дмитро Євген Іван Ігор Кирило Костянтин Максим Микола Михайло Назар Олег Остап Павло Петро Роман Сергій
 Степан Тарас Юрій Ярослав Богдан Валерій Вадим Денис Артем Антон Олена Ірина Наталія Оксана Ольга Тетяна
 Юлія Людмила Марія Вікторія Світлана Галина Ганна Катерина Надія
+Артемий Вениамин Всеволод Святослав Мирон Лев Роберт Филипп Прохор Савелий Арсен Эльдар Рустам Ринат
+Ильдар Айдар Марат Рамзан Магомед Мурад Ильнур Азат Радик Альберт Баир Батор Жаргал Алдар Фарид Расул
+Шамиль Рамиль Ильшат Салават Зураб Ашот Армен Тигран Ахмед Алихан Аслан Хасан Тамерлан
+Любомир Мирослав Ростислав Орест Зіновій Ярема Всеволод Святослав Віктор Вʼячеслав Богдана Мар'ян
 """
 
 ROMANIAN_GIVEN = """
@@ -38,6 +42,16 @@ Dorin Dumitru Emil Eugen Florin Gabriel George Gheorghe Grigore Ilie Ion Ionuț 
 Marian Marius Mihai Mihail Mircea Nicolae Octavian Ovidiu Petru Radu Răzvan Sergiu Silviu Sorin Ștefan
 Tudor Valentin Vasile Victor Viorel Vlad Ana Andreea Elena Ioana Maria Mihaela Cristina Gabriela Alina
 Natalia Tatiana Valentina Veronica Victoria Oana Irina Diana Daniela Nicoleta
+Vitalie Iurie Valeriu Ghenadie Anatolie Serghei Veaceslav Vladislav Eugeniu Marin Nicolai Andrian
+Corneliu Costel Ionel Liviu Virgil Aurel Dănuț Stelian Pavel Vadim Artiom Nichita Eduard Leonid Alexei
+Arcadie Chiril Efim Fiodor Maxim Denis Ruslan Dmitri Iaroslav Galina Svetlana Liudmila Nadejda
+"""
+
+# Georgian and other given names that war reports in English and Romanian carry.
+OTHER_GIVEN = """
+Davit Giorgi Levan Mamuka Irakli Zurab Nika Lasha Tornike Giga Otar Gela Shota Tamaz Vakhtang Revaz
+Koba Dato Goga Beka Luka Nodar Temur Avtandil Rustam Rinat Ildar Eldar Aidar Marat Ramzan Magomed Murad
+Bair Bator Farid Rasul Shamil Ramil Salavat Arsen Ashot Armen Tigran Akhmed Aslan Timur
 """
 
 ENGLISH_GIVEN = """
@@ -83,7 +97,7 @@ def builtin_given_names() -> frozenset[str]:
     for name in SLAVIC_GIVEN.split():
         names.add(fold(name))
         names |= _latin_spellings(name)
-    for block in (ROMANIAN_GIVEN, ENGLISH_GIVEN):
+    for block in (ROMANIAN_GIVEN, ENGLISH_GIVEN, OTHER_GIVEN):
         names |= {fold(n) for n in block.split()}
     # Spellings the tables above cannot produce.
     names |= {"igor", "sergei", "sergey", "serhiy", "serhii", "oleksiy", "oleksii", "alexei", "alexey",

@@ -34,8 +34,15 @@ _STOPWORDS = {
 
 
 # Stems of the words our reports are about, which differ between the two languages.
-_UK_STEMS = ("полон", "загин", "загибл", "безвіст", "зник", "поранен", "військов", "р.н", "року")
-_RU_STEMS = ("плен", "погиб", "безвест", "пропал", "ранен", "военн", "г.р", "года")
+_UK_STEMS = ("полон", "загин", "загибл", "безвіст", "зник", "поранен", "військов", "року")
+_RU_STEMS = ("плен", "погиб", "безвест", "пропал", "ранен", "военн", "года")
+# "1999 г.р." / "1999 р.н.": the word pattern splits them at the dots, so they are counted on the text.
+_UK_BIRTH = re.compile(r"(?<!\w)р\.\s?н\.")
+_RU_BIRTH = re.compile(r"(?<!\w)г\.\s?р\.")
+# Words Bulgarian uses and Russian and Ukrainian do not: with none of them, a short Cyrillic post full of
+# our report words is Russian or Ukrainian even when the model leans to Bulgarian.
+_BG_WORDS = {"беше", "бяха", "са", "съм", "със", "във", "към", "които", "което", "която", "този", "тази",
+             "това", "тези", "бил", "била", "били", "край", "днес", "сутринта", "между", "обаче"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,12 +82,16 @@ def identify_language(text: str) -> LanguageGuess:
         ru = sum(1 for ch in text if ch in _RU_LETTERS) + sum(1 for w in lowered if w in _STOPWORDS["ru"])
         has_uk = any(ch in _UK_LETTERS for ch in text)
         has_ru = any(ch in _RU_LETTERS for ch in text)
-        uk += 2 * sum(1 for w in lowered if w.startswith(_UK_STEMS))
-        ru += 2 * sum(1 for w in lowered if w.startswith(_RU_STEMS))
+        uk_stems = sum(1 for w in lowered if w.startswith(_UK_STEMS)) + len(_UK_BIRTH.findall(text))
+        ru_stems = sum(1 for w in lowered if w.startswith(_RU_STEMS)) + len(_RU_BIRTH.findall(text))
+        uk += 2 * uk_stems
+        ru += 2 * ru_stems
         ranked = dict(_identifier().rank(text))
+        ours = uk_stems + ru_stems > 0 and not any(w in _BG_WORDS for w in lowered)
         if (
             not has_uk
             and not has_ru
+            and not ours
             and top not in ("ru", "uk")
             and top_p > ranked.get("ru", 0.0) + ranked.get("uk", 0.0)
         ):

@@ -22,7 +22,7 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("killed", r"killed|died|dead\b|death of|lost (?:his|her|their) lives?|fell in (?:battle|action)"
                    r"|\bkia\b|bod(?:y|ies) of|eliminated|liquidated|perished|funeral|buried"),
         ("missing", r"missing|unaccounted for|\bmia\b|lost contact|disappeared|whereabouts (?:are|is|remain)"
-                    r" unknown"),
+                    r" unknown|(?:has|have|had) not been heard from"),
         ("captured", r"captur\w*|prisoners? of war|\bpows?\b|taken prisoner|in captivity|held captive|captive"
                      r"|prisoner"),
         ("wounded", r"wounded|injured"),
@@ -34,11 +34,13 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("released", r"elibera[tț]\w*|schimb(?:ul)? de prizonieri|(?:a|au) fost schimbați|(?:s-a"
                      r"|s-au) întors acasă"
                      r"|returna[tț]\w* acasă|repatria[tț]\w*"),
-        ("killed", r"uci[sș]\w*|omor[âa][tț]\w*|(?:a|au) murit|deceda[tț]\w*|(?:și|si)-(?:a|au) pierdut viața"
-                   r"|căzut\w* (?:la datorie|în luptă)|lichida[tț]\w*|\bmor(?:t|ți|ții|tul)\b|cadavr\w*"
+        ("killed", r"uci[sș]\w*|omor[âa][tț]\w*|(?:a|au) murit|deceda[tț]\w*|decesul\w*"
+                   r"|(?:și|si)-(?:a|au) pierdut viața|căzut\w* (?:la datorie|în luptă)|lichida[tț]\w*"
+                   r"|\bmor(?:t|ți|ții|tul)\b|cadavr\w*"
                    r"|corpul neînsuflețit|înmormânt\w*"),
         ("missing", r"dispăru\w*|disparu\w*|de negăsit|nu mai (?:dau|dăm|știu|știm|avem) (?:de|nimic|vești)"
-                    r"|fără urmă"),
+                    r"|fără urmă"
+                    r"|nu (?:mai )?(?:dă|dau|a dat|au dat)\w* (?:niciun |nici un )?semn\w* de via[țt][ăa]"),
         ("captured", r"captur\w*|prizonier\w*|în captivitate|lua[tț]\w* ostatic\w*"),
         ("wounded", r"răni[tț]\w*|rani[tț]\w*"),
     ],
@@ -75,22 +77,34 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
     ],
 }  # fmt: skip
 
+# Names of institutions that contain status words; they are claimed first so the words report nothing.
+NEUTRAL_PATTERNS: dict[str, str] = {
+    "en": r"(?:coordination )?headquarters for the treatment of prisoners of war"
+          r"|treatment of prisoners of war|(?:commissioner|office|commission|bureau) for (?:the )?missing"
+          r"(?: persons)?",
+    "ro": r"(?:biroul|comisia|comisiei|biroului) pentru (?:persoanele )?dispărute",
+    "ru": r"по (?:делам|вопросам) (?:военнопленных|пропавших без вести|интернированных)"
+          r"|обращени\w+ с военнопленными",
+    "uk": r"(?:з питань )?поводження з військовополоненими|у справах (?:військово)?полонених"
+          r"|(?:з питань )?(?:осіб, )?зниклих безвісти за особливих обставин",
+}  # fmt: skip
+
 # Words that, right before a status cue, negate it.
 NEGATIONS = {"not", "never", "nu", "не", "ні", "нет", "ни"}
 
 ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
         ("spokesperson", r"spokes(?:man|woman|person)|press secretary"),
-        ("official", r"minister|president|commander-in-chief|governor|mayor|advis[eo]r|ombudsman|official"
+        ("official", r"minister|president|commander-in-chief|governor|mayor|advis[eo]r|ombudsman|official|mp"
                      r"|secretary|chancellor|ambassador|senator|spokes\w+|envoy"
                      r"|head of|chief of|deputy|lawmaker|prosecutor|general staff|commissioner"),
-        ("journalist", r"journalist|reporter|correspondent|blogger|editor|photographer"),
+        ("journalist", r"(?:photo)?journalist|reporter|correspondent|blogger|editor|photographer"),
         ("relative", r"mother|father|sister|brother|wife|husband|daughter|son|grandmother|grandfather|aunt"
                      r"|uncle|cousin|relative|fianc[ée]e?|girlfriend|mum|mom|dad|parents"),
     ],
     "ro": [
         ("spokesperson", r"purt[ăa]to\w* de cuv[âa]nt"),
-        ("official", r"ministr\w*|pre[șs]edinte\w*|comandant\w*-[șs]ef\w*|guvernator\w*|primar\w*"
+        ("official", r"ministr\w*|pre[șs]edint\w*|comandant\w*-[șs]ef\w*|guvernator\w*|primar\w*"
                      r"|consilier\w*|[șs]eful\w*|deputat\w*|procuror\w*|ombudsman\w*|avocatul poporului"
                      r"|oficial\w*|comisar\w*"),
         ("journalist", r"jurnalist\w*|reporter\w*|corespondent\w*|blogger\w*|fotograf\w*"),
@@ -103,7 +117,7 @@ ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("official", r"министр\w*|президент\w*|главнокомандующ\w*|губернатор\w*|\bмэр\w*|\bглав[аыеу]\b"
                      r"|советник\w*|омбудсмен\w*|уполномоченн\w*|депутат\w*|прокурор\w*|командующ\w*"
                      r"|начальник\w* генштаба|замминистр\w*"),
-        ("journalist", r"журналист\w*|корреспондент\w*|блогер\w*|редактор\w*|фотограф\w*"),
+        ("journalist", r"журналист\w*|корреспондент\w*|военкор\w*|блогер\w*|редактор\w*|фотограф\w*"),
         ("relative", r"\bмат(?:ь|ери)\b|\bмам[аыуе]\b|\bот(?:ец|ца)\b|\bсестр[аыуе]\b|\bбрат[аму]?\b"
                      r"|\bжен[аыуе]\b|\bмуж[ау]?\b|\bдоч(?:ь|ери)\b|\bсын[ау]?\b|бабушк\w*|дедушк\w*"
                      r"|\bт[её]т[яи]\b"
@@ -115,7 +129,8 @@ ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
                      r"|\bголов[аи]\b"
                      r"|очільни\w*|радни\w*|омбудсман\w*|уповноважен\w*|депутат\w*|прокурор\w*|командувач\w*"
                      r"|начальни\w* генштабу"),
-        ("journalist", r"журналіст\w*|кореспондент\w*|блогер\w*|редактор\w*|фотограф\w*"),
+        ("journalist", r"журналіст\w*|кореспондент\w*|(?:військ|воєн)кор\w*|блогер\w*|редактор\w*"
+                       r"|фотограф\w*"),
         ("relative", r"\bмат(?:и|ір|ері)\b|\bмам[аиуі]\b|\bбатьк[оау]\b|\bсестр[аиуі]\b|\bбрат[аові]?\b"
                      r"|\bдружин[аиі]\b|\bчоловік\b|\bдо(?:нька|чка|ньки|чки)\b|\bсин[аові]?\b|бабус\w*"
                      r"|дідус\w*"
@@ -131,9 +146,10 @@ SPEECH_PATTERNS: dict[str, str] = {
           r"|susține|a relatat|a povestit|povestește|a mărturisit",
     "ru": r"сказал\w*|заявил\w*|сообщил\w*|сообщив|написал\w*|рассказал\w*|пояснил\w*|добавил\w*"
           r"|отметил\w*|подчеркнул\w*|прокомментировал\w*|подтвердил\w*|уточнил\w*|объявил\w*"
-          r"|по словам|говорит|рассказывает|пишет|передает|передаёт",
+          r"|по (?:его |её |ее |их )?словам|говорит|рассказывает|пишет|передает|передаёт",
     "uk": r"сказав\w*|заяви\w*|повідоми\w*|написа\w*|розповів\w*|розповіла|поясни\w*|дода\w*"
-          r"|зазначи\w*|наголоси\w*|прокоментува\w*|підтверди\w*|оголоси\w*|за словами|каже|говорить"
+          r"|зазначи\w*|наголоси\w*|прокоментува\w*|підтверди\w*|оголоси\w*"
+          r"|за (?:його |її |їхніми )?словами|каже|говорить"
           r"|розповідає|пише",
 }  # fmt: skip
 
@@ -156,9 +172,12 @@ MILITARY_PATTERNS: dict[str, str] = {
 }  # fmt: skip
 
 RANK_PATTERNS: dict[str, str] = {
-    "en": r"(?:junior |senior |staff |master |lance |first |second |sergeant |lieutenant |brigadier |major )?"
-          r"(?:private|corporal|sergeant|lieutenant|captain|major|colonel|general|ensign|warrant officer"
-          r"|petty officer|seaman)\b"
+    # Abbreviations are case-sensitive ("Col.", never "col"); rank_name() spells them out.
+    "en": r"(?-i:(?:(?:Jr|Sr|Staff|Master|1st|First)\.? )?(?:Sgt|SGT|Pvt|PVT|Cpl|CPL|Lt|LT|Capt|Maj|Col|Gen)"
+          r"(?:\.|(?= )))(?: Col\.)?"
+          r"|(?:junior |senior |staff |master |lance |first |second |sergeant |lieutenant |brigadier "
+          r"|major )?(?:private|corporal|sergeant|lieutenant|captain|major|colonel|general|ensign"
+          r"|warrant officer|petty officer|seaman)\b"
           r"|commander of (?:a |the |an )?[\w-]+(?: [\w-]+)? (?:unit|platoon|company|squad|battalion|brigade"
           r"|regiment|division|crew|battery|group|detachment)",
     "ro": r"(?:sub)?locotenent\w*(?:[- ](?:major|colonel))?|c[ăa]pitan\w*|maior\w*|colonel\w*|general\w*"
@@ -172,7 +191,7 @@ RANK_PATTERNS: dict[str, str] = {
           r"|командир\w* (?:взвода|роты|отделения|батальона|бригады|полка|танка|экипажа|расчета|расчёта"
           r"|группы|батареи|разведвзвода)",
     "uk": r"(?:(?:молодш|старш|головн)\w+ )?(?:сержант|лейтенант|прапорщик|матрос|мічман)\w*"
-          r"|(?:штаб|майстер)-сержант\w*|старш\w+ солдат\w*"
+          r"|(?:штаб|майстер)-сержант\w*|старш\w+ солдат\w*|солдат(?:а|ом|ові|у)?"
           r"|(?:гвардії )?(?:єфрейтор|рядов|старшин|капітан|майор|підполковник|полковник|генерал)\w*"
           r"(?:-(?:лейтенант|майор|полковник)\w*)?"
           r"|командир\w* (?:взводу|роти|відділення|батальйону|бригади|полку|танка|екіпажу|розрахунку"
@@ -183,13 +202,20 @@ UNIT_NOUNS = {
     "ru": r"бригад|полк|дивизи|батальон|рот[аыуе]|взвод|арми[яи]|корпус|отряд|эскадрил|дивизион|флот|бригад",
     "uk": r"бригад|полк|дивізі|батальйон|рот[аиуі]|взвод|армі[яї]|корпус|загін|загону|ескадрил|дивізіон|флот",
 }
+# "24-та окрема механізована бригада імені короля Данила": the patron's name belongs to the unit.
+UNIT_PATRON = {
+    "ru": r"\s+имени(?:\s+(?-i:[а-яё-]+)){0,3}(?:\s+(?-i:[А-ЯЁ][\w-]+)){1,3}",
+    "uk": r"\s+імені(?:\s+(?-i:[а-яіїєґ'’-]+)){0,3}(?:\s+(?-i:[А-ЯІЇЄҐ][\w'’-]+)){1,3}",
+}
 UNIT_PATTERNS: dict[str, str] = {
     "ru": rf"\b\d{{1,4}}\s*[-–]?\s*(?:[а-я]{{1,3}}\b)?(?:\s+[а-яё-]+){{0,5}}?\s+(?:{UNIT_NOUNS['ru']})\w*"
           r"(?:\s+(?:морской пехоты|вдв|специального назначения|спецназа|мотострелков\w*|ракетных войск))?"
+          rf"(?:{UNIT_PATRON['ru']})?"
           r"|в/ч\s*\d{3,6}|войсков\w+ част\w+\s*\d{3,6}",
     "uk": rf"\b\d{{1,4}}\s*[-–]?\s*(?:[а-яіїє]{{1,3}}\b)?(?:\s+[а-яіїєґ'’-]+){{0,5}}?"
           rf"\s+(?:{UNIT_NOUNS['uk']})\w*"
           r"(?:\s+(?:морської піхоти|вдв|спеціального призначення|тро|теробор\w*))?"
+          rf"(?:{UNIT_PATRON['uk']})?"
           r"|в/ч\s*[аa]?\d{3,6}|військов\w+ частин\w+\s*[аa]?\d{3,6}",
     "en": r"\b\d{1,4}(?:st|nd|rd|th)?\s+(?:[A-Z][\w-]+\s+){0,4}(?:Brigade|Regiment|Division|Battalion"
           r"|Army|Corps"
@@ -200,6 +226,17 @@ UNIT_PATTERNS: dict[str, str] = {
 }  # fmt: skip
 UNIT_CASE_SENSITIVE = {"en"}
 
+_RANK_ABBREVIATIONS = {"jr": "junior", "sr": "senior", "1st": "first", "sgt": "sergeant", "pvt": "private",
+                       "cpl": "corporal", "lt": "lieutenant", "capt": "captain", "maj": "major",
+                       "col": "colonel", "gen": "general"}  # fmt: skip
+
+
+def rank_name(text: str) -> str:
+    """'Jr. Sgt.' -> 'junior sergeant', 'Lt. Col.' -> 'lieutenant colonel'; other ranks lower-cased."""
+    words = [w.rstrip(".").lower() for w in text.split()]
+    return " ".join(_RANK_ABBREVIATIONS.get(w, w) for w in words)
+
+
 AGE_PATTERNS: dict[str, list[str]] = {
     "en": [r"(\d{1,2})[- ]years?[- ]old", r"aged (\d{1,2})\b", r"(\d{1,2}) years old"],
     "ro": [r"(?:în|in) v[âa]rst[ăa] de (\d{1,2})(?: de)? ani", r"\b(\d{1,2}) de ani\b", r"\b(\d{1,2}) ani\b"],
@@ -207,39 +244,66 @@ AGE_PATTERNS: dict[str, list[str]] = {
     "uk": [r"у віці (\d{1,2})", r"\b(\d{1,2})[- ]річн\w+", r"\b(\d{1,2})\s*(?:років|роки|рік)\b"],
 }
 # ", 28," right after a name (English and Romanian news style).
-AGE_AFTER_NAME = re.compile(r"^\s*[,(]\s*(\d{2})\s*(?:[,)]|\.(?:\s|$)|$)")
+AGE_AFTER_NAME = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[,(]\s*(\d{2})\s*(?:[,)]|\.(?:\s|$)|$)")
 
+_LIFE_SPAN = (
+    r"\(\s*(?:\d{1,2}[./]\d{1,2}[./])?((?:19|20)\d{2})"
+    r"(?=\s*[–—-]\s*(?:\d{1,2}[./]\d{1,2}[./])?(?:19|20)\d{2}\s*\))"
+)
 BIRTH_PATTERNS: dict[str, list[str]] = {
-    "en": [r"born (?:in |on )?(?:\d{1,2} \w+ |\w+ \d{1,2},? )?((?:19|20)\d{2})", r"\bb\. ((?:19|20)\d{2})"],
-    "ro": [r"n[ăa]scut\w* (?:[îi]n |la )?(?:\d{1,2} \w+ |\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})"],
+    "en": [r"born (?:in |on )?(?:\d{1,2} \w+ |\w+ \d{1,2},? )?((?:19|20)\d{2})", r"\bb\. ((?:19|20)\d{2})",
+           _LIFE_SPAN],
+    "ro": [r"n[ăa]scut\w* (?:[îi]n |la )?(?:\d{1,2} \w+ |\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})", _LIFE_SPAN],
     "ru": [r"((?:19|20)\d{2})\s*(?:г\.?\s*р\.?|года рождения|г\. рождения)",
-           r"(?:родил\w*|рождения)\s+(?:в\s+)?(?:\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})"],
+           r"(?:родил\w*|рождения)\s+(?:в\s+)?(?:\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})", _LIFE_SPAN],
     "uk": [r"((?:19|20)\d{2})\s*(?:р\.?\s*н\.?|року народження)",
-           r"(?:народи\w*|народження)\s+(?:у\s+|в\s+)?(?:\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})"],
+           r"(?:народи\w*|народження)\s+(?:у\s+|в\s+)?(?:\d{1,2}\.\d{1,2}\.)?((?:19|20)\d{2})", _LIFE_SPAN],
 }  # fmt: skip
 
 HOME_PATTERNS: dict[str, list[str]] = {
     # group 1 = the region or town as written
     "en": [r"(?:from|based in|native of|resident of) (?:the )?([A-Z][\w-]+ (?:region|oblast|province"
            r"|krai|republic))",
-           r"(?:native of|resident of|hails from|from the (?:city|town|village) of) ([A-Z][\w-]+)"],
+           r"(?:native of|resident of|hails from|from the (?:city|town|village) of) ([A-Z][\w-]+)",
+           r"(?:his|her) (?:home ?town|native (?:town|city|village))(?: of)?,? ([A-Z][\w-]+)",
+           r", from ([A-Z][\w-]+(?: [A-Z][\w-]+)?)(?=,)"],
     "ro": [r"(?:din|originar din|de loc din|locuitor din) (regiunea [A-ZĂÂÎȘȚ][\w-]+)",
            r"(?:originar din|de loc din|locuitor din) ([A-ZĂÂÎȘȚ][\w-]+)",
-           r"(?:^|, )din ([A-ZĂÂÎȘȚ][\w-]+)(?=,)"],
+           r"(?:^|, )din ([A-ZĂÂÎȘȚ][\w-]+)(?=\s*[,;.]|\s*$)",
+           r"(?:ora[șs]ul|satul|localitatea|comuna) (?:său |sa )?natal[ăa]?,? ([A-ZĂÂÎȘȚ][\w-]+)"],
     "ru": [r"([А-ЯЁ][а-яё-]+(?:ская|цкая|ской|цкой|скую|ская)\s+област\w*)",
            r"([А-ЯЁ][а-яё-]+(?:ский|цкий|ского|цкого|ском)\s+кра[йяюе])",
-           r"(?:уроженец|уроженка|житель|жительница|родом из)\s+([А-ЯЁ][\w-]+(?:\s+[А-ЯЁ][\w-]+)?)"],
+           r"(?:уроженец|уроженка|житель|жительница|родом из)\s+"
+           r"((?-i:[А-ЯЁ])[\w-]+(?:\s+(?-i:[А-ЯЁ])[\w-]+)?)",
+           # a prisoner's card: "Галиев Рустам, 1994 г.р., Татарстан, 30-я бригада"
+           r"(?:г\.\s?р\.|года рождения)\s*,\s*(?:г\.\s*)?([А-ЯЁ][а-яё-]+(?:\s+(?:область|край))?)"
+           r"(?=\s*[,.;]|\s*$)"],
     "uk": [r"([А-ЯІЇЄҐ][а-яіїєґ'’-]+(?:ська|цька|ської|цької|ську|ській)\s+област\w*)",
            r"([А-ЯІЇЄҐ][а-яіїєґ'’-]+(?:ський|цький|ського|цького)\s+кра[йюя])",
-           r"(?:уродженець|уродженка|мешканець|мешканка|житель|родом з)\s+([А-ЯІЇЄҐ][\w'’-]+)"],
+           r"(?:уродженець|уродженка|мешканець|мешканка|житель|родом з)\s+((?-i:[А-ЯІЇЄҐ])[\w'’-]+)",
+           r"(?:р\.\s?н\.|року народження)\s*,\s*(?:м\.\s*|с\.\s*)?"
+           r"([А-ЯІЇЄҐ][а-яіїєґ'’-]+(?:\s+(?:область|край))?)(?=\s*[,.;]|\s*$)"],
 }  # fmt: skip
+
+# A region after these is where the event happened ("попал в плен в Курской области"), not home.
+HOME_NOT_AFTER: dict[str, str] = {
+    "ru": r"(?:^|\s)(?:в|во|на|под|около|возле|по|через)\s+$",
+    "uk": r"(?:^|\s)(?:в|у|на|під|біля|поблизу|по|через)\s+$",
+}
+# Right after a person's name: "Тарас Левчук из Тернополя", "Callum Reid, 24, from Fife", "Ion, din Soroca".
+HOME_AFTER_NAME: dict[str, str] = {
+    "ru": r"^\s*,?\s*(?:из|родом из)\s+([А-ЯЁ][а-яё-]+)",
+    "uk": r"^\s*,?\s*(?:із|з|родом з)\s+([А-ЯІЇЄҐ][а-яіїєґ'’-]+)",
+    "en": r"^(?:\s*,\s*\d{1,2})?\s*,?\s*(?:from|of) ([A-Z][\w-]+)(?!\w*'s)",
+    "ro": r"^(?:\s*,\s*\d{1,2}(?: de)? ani)?\s*,?\s*din\s+([A-ZĂÂÎȘȚ][\w-]+)",
+}
 
 # A sentence opening with these continues the previous one's report ("Серед них — матрос ...").
 ANAPHORIC_OPENERS: dict[str, str] = {
-    "en": r"among them|including|they include",
-    "ro": r"printre (?:ei|aceștia|acestia|care)|inclusiv|între aceștia",
-    "ru": r"среди них|в их числе|в том числе",
-    "uk": r"серед них|у тому числі|в тому числі|зокрема",
+    "en": r"among them|including|they include|one of them",
+    "ro": r"printre (?:ei|aceștia|acestia|care)|inclusiv|între aceștia|unul dintre (?:ei|aceștia|acestia)",
+    "ru": r"среди них|в их числе|в том числе|(?:один|одна|одного) из них",
+    "uk": r"серед них|у тому числі|в тому числі|зокрема|(?:один|одна|одного) з них",
 }
 PRONOUN_OPENERS = {"he", "his", "she", "el", "ea", "он", "ему", "его", "она", "ей", "він", "йому", "його",
                    "вона", "їй"}  # fmt: skip
@@ -274,8 +338,30 @@ reuters cnn sunday monday tuesday wednesday thursday friday saturday january feb
 june july august september october november december oblast region republic luni marți miercuri joi
 vineri sâmbătă duminică find your own alo bună mama general major colonel captain lieutenant sergeant
 corporal private soldier soldatul senior junior staff master lance chief warrant officer petty brigadier
-guards commander first second national guard
+guards commander first second national guard sgt pvt cpl lt capt maj col gen jr sr mp
+moldova republicii republica republic statul stat georgian armenian romanian moldovan moldavian canadian
+australian american british italian brazilian colombian belarusian chechen estonian latvian
+lithuanian polish czech german french danish swedish norwegian finnish dutch spanish portuguese
+legion legiunea brigade battalion regiment division corps headquarters staff ministry office department
+committee council service agency commission bureau court parliament senate congress
 """
+# Head nouns of names that are places or institutions, even when they honour a person ("Taras Shevchenko
+# Boulevard", "Ordinul Ștefan cel Mare"): a capitalised run that holds one is not a person.
+_LATIN_PLACE_NOUNS = """
+street avenue boulevard square park bridge school university hospital airport station prospect lane road
+highway stadium museum academy institute strada bulevardul bulevard piața piata parcul școala scoala
+liceul spitalul universitatea aeroportul ordinul ordinului
+"""
+LATIN_PLACE_NOUNS = frozenset(_LATIN_PLACE_NOUNS.split())
+# The word before a name that makes it the name of a street, school or award, not of a person.
+NAMED_AFTER: dict[str, str] = {
+    "ru": r"(?:имени|им\.|улиц[аеуы]|проспект[аеу]?|площад[иь]|переул\w+|бульвар[аеу]?|орден[аеу]?"
+          r"|медал[иь])\s*",
+    "uk": r"(?:імені|ім\.|вулиц[яіює]|проспект[іу]?|площ[аіу]|сквер[іу]?|провул\w+|бульвар[іу]?|орден[ау]?"
+          r"|медал[іь])\s*",
+    "en": r"(?:named after|named for|order of)\s*",
+    "ro": r"(?:strada|străzii|bulevardul|ordinul|ordinului|școala|liceul|medalia)\s*[„\"«]?\s*",
+}  # fmt: skip
 LATIN_STOP = frozenset(_LATIN_STOP_WORDS.split())
 
 PUBLIC_FIGURES = {
@@ -287,6 +373,12 @@ PUBLIC_FIGURES = {
     "лубинец", "лубінець", "буданов", "песков", "лавров", "сырский", "сирський", "герасимов", "кадыров",
     "кулеба", "резников", "резніков", "умеров", "юсов", "москалькова",
 }  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def compiled_tail(pattern: str) -> re.Pattern[str]:
+    """A pattern that must end the text it is searched in (the words right before a name)."""
+    return re.compile(rf"(?<![\w-])(?:{pattern})$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)

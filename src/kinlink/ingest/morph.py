@@ -89,7 +89,12 @@ def lemmatize_name(tokens: list[str], lang: str) -> list[str]:
             if role in p.tag.grammemes and p.tag.case and p.tag.number != "plur"
         ]
         if cands:
-            best = max(cands, key=lambda p: (p.is_known, p.score))
+            # Scores tie often in uk ("Петро": vocative of "Петра" or nominative "Петро"): reports name
+            # people, they rarely address them, so a nominative reading wins and a vocative loses.
+            best = max(
+                cands,
+                key=lambda p: (p.is_known, p.score, "nomn" in p.tag.grammemes, "voct" not in p.tag.grammemes),
+            )
             target_gender = str(best.tag.gender) if best.tag.gender else None
             same_word = [p for p in cands if p.word == best.word and str(p.tag.gender) == str(target_gender)]
             target_cases = {str(p.tag.case) for p in same_word}

@@ -175,7 +175,10 @@ def read_html_text(
     path: str, html: str, date: dt.date | None = None, url: str | None = None
 ) -> SourceDocument | ReadProblem:
     """Main text of a web page, boilerplate (menus, footers, comments) removed by trafilatura."""
-    import trafilatura  # heavy import, only when HTML is read
+    try:
+        import trafilatura  # heavy import, only when HTML is read
+    except ImportError as exc:  # a broken install must cost the HTML pages, not the whole batch
+        return ReadProblem(path, f"cannot read HTML: the HTML extractor is not installed ({exc.name})")
 
     digest = sha256_text(html)
     try:

@@ -22,7 +22,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.compare import birth_range, identifier_key, sex_key
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored, Scorer, TermFrequencies
+from kinlink.matching.score import Prepared, Scored, Scorer, TermFrequencies
 
 MISSING_DAY = np.iinfo(np.int32).min
 SERVICE_KEY = "sn:"
@@ -132,6 +132,8 @@ class CandidateIndex:
         self._parsed = {p: _Column() for p in ("family", "given", "patronymic", "initials", "meta")}
         self._parsed_other: dict[int, tuple[Any, ...]] = {}
         self._tf_cols = (_Column(), _Column(), _Column())
+        # Each comparison's prepared value (birth range, unit key...), so scoring never rebuilds a record.
+        self._value_cols = [_Column() for _ in model.comparisons]
         self._post_keys = array("I")
         self._post_rows = array("I")
         self.tf = TermFrequencies()
@@ -153,15 +155,20 @@ class CandidateIndex:
         progress: Callable[[int], None] | None = None,
         processes: int = 1,
     ) -> CandidateIndex:
-        """Index records. With processes > 1 (and a list of records) names are parsed and keyed in forked
-        workers; the index itself is assembled here, in the same order, so the result is the same."""
+        """Index records, read once as they come (a list, or rows streamed from the database).
+
+        With processes > 1, names are parsed and keyed in forked workers, a few chunks ahead of the
+        assembly here, which keeps the records' order: the index is the same as with one process.
+        """
         idx = cls(model)
         lo, hi, sex = array("i"), array("i"), array("b")
-        keyed: Iterator[Keyed] | None = None
-        if processes > 1 and isinstance(records, Sequence) and len(records) >= 20_000 and hasattr(os, "fork"):
+        keyed: Iterable[tuple[MatchRecord, Keyed | None]]
+        if processes > 1 and hasattr(os, "fork"):
             keyed = _parallel_keys(records, processes)
-        for i, r in enumerate(records):
-            idx._add(r, i, next(keyed) if keyed is not None else None)
+        else:
+            keyed = ((r, None) for r in records)
+        for i, (r, keys) in enumerate(keyed):
+            idx._add(r, i, keys)
             br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
             lo.append(br[0] if br else MISSING_DAY)
             hi.append(br[1] if br else MISSING_DAY)
@@ -185,6 +192,8 @@ class CandidateIndex:
         self._service.append(r.service_number)
         for f in _SHARED:
             self._cols[f].append(getattr(r, f))
+        for col, value in zip(self._value_cols, self.scorer.values(r), strict=True):
+            col.append(value)
         for key in keys:
             kid = self._key_ids.get(key)
             if kid is None:
@@ -244,7 +253,7 @@ class CandidateIndex:
         np.cumsum(counts, out=self.offsets[1:])
         self._post_keys = array("I")
         self._post_rows = array("I")
-        for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols):
+        for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
         self.scorer = Scorer(self.model, self.tf, population=self.size)
@@ -309,7 +318,8 @@ class CandidateIndex:
         if p is None:
             if len(self._prepared) > 200_000:
                 self._prepared.clear()
-            p = self.scorer.prepare(self.record(row), self.parsed_names(row), self.tf_keys(row))
+            values = tuple(col.get(row) for col in self._value_cols)
+            p = Prepared(None, self.parsed_names(row), values, self.tf_keys(row))
             self._prepared[row] = p
         return p
 
@@ -326,12 +336,13 @@ class CandidateIndex:
         kth = -math.inf  # the weight a candidate must beat to enter the top `limit`
         for row in rows.tolist():
             rec = self._prepared_row(row)
+            others = self.scorer.others(q, rec)
             if len(scored) >= limit or floor > -math.inf:
                 # Branch and bound: skip the name comparison when even perfect names could not place it.
-                b = self.scorer.bound(q, rec)
+                b = self.scorer.bound(q, rec, others)
                 if b < kth or b < floor:
                     continue
-            s = self.scorer.score(q, rec, explain=False)
+            s = self.scorer.score(q, rec, explain=False, others=others)
             if s.weight >= floor:
                 scored.append((s.weight, row))
                 if len(scored) >= limit:
@@ -340,7 +351,7 @@ class CandidateIndex:
         hits = []
         for _w, row in scored[:limit]:
             rec = self._prepared_row(row)
-            hits.append(Hit(row, rec.record, self.scorer.score(q, rec, explain=True)))
+            hits.append(Hit(row, self.record(row), self.scorer.score(q, rec, explain=True)))
         return hits
 
     def search_many(
@@ -374,7 +385,6 @@ class CandidateIndex:
 
 
 _WORKER_INDEX: CandidateIndex | None = None
-_BUILD_RECORDS: Sequence[MatchRecord] | None = None
 
 
 def key_record(r: MatchRecord) -> Keyed:
@@ -383,23 +393,38 @@ def key_record(r: MatchRecord) -> Keyed:
     return sorted(record_keys(r, parsed)), parsed
 
 
-def _keys_chunk(bounds: tuple[int, int]) -> list[Keyed]:
-    assert _BUILD_RECORDS is not None
-    return [key_record(r) for r in _BUILD_RECORDS[bounds[0] : bounds[1]]]
+def _keys_chunk(records: list[MatchRecord]) -> list[Keyed]:
+    return [key_record(r) for r in records]
 
 
-def _parallel_keys(records: Sequence[MatchRecord], processes: int, chunk: int = 5000) -> Iterator[Keyed]:
+def _parallel_keys(
+    records: Iterable[MatchRecord], processes: int, chunk: int = 2000
+) -> Iterator[tuple[MatchRecord, Keyed | None]]:
+    """Each record with its keys, in order; workers key a bounded window of chunks ahead of the reader.
+
+    The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
+    2 x processes chunks in flight, and the cursor is read by this thread only.
+    """
     import multiprocessing as mp
+    from collections import deque
+    from itertools import islice
 
-    global _BUILD_RECORDS
-    _BUILD_RECORDS = records
-    try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            bounds = [(i, min(i + chunk, len(records))) for i in range(0, len(records), chunk)]
-            for part in pool.imap(_keys_chunk, bounds):
-                yield from part
-    finally:
-        _BUILD_RECORDS = None
+    it = iter(records)
+    with mp.get_context("fork").Pool(processes) as pool:
+        window: deque[tuple[list[MatchRecord], Any]] = deque()
+
+        def submit() -> None:
+            batch = list(islice(it, chunk))
+            if batch:
+                window.append((batch, pool.apply_async(_keys_chunk, (batch,))))
+
+        for _ in range(2 * processes):
+            submit()
+        while window:
+            batch, pending = window.popleft()
+            keyed = pending.get()
+            submit()
+            yield from zip(batch, keyed, strict=True)
 
 
 def _search_batch(args: tuple[int, Sequence[MatchRecord], int, int]) -> list[list[Hit]]:

@@ -216,6 +216,9 @@ def _compile(when: Mapping[str, Any]) -> Condition:
             checks.append(lambda f, k=feat, v=spec: f.get(k) == v)
     if not checks:
         return lambda f: True
-    if len(checks) == 1:
-        return checks[0]
-    return lambda f: all(t(f) for t in checks)
+    # Chained closures rather than all(generator): level tests run for every pair scored, and a generator
+    # per test cost a fifth of the matcher's time.
+    test = checks[0]
+    for nxt in checks[1:]:
+        test = (lambda a, b: lambda f: a(f) and b(f))(test, nxt)
+    return test

@@ -44,10 +44,19 @@ class TermFrequencies:
 class Prepared:
     """A record with its per-field values worked out once."""
 
-    record: MatchRecord
+    record: MatchRecord | None  # None where the index keeps the record column by column
     names: tuple[Any, ...]  # parsed names (kinlink.names.ParsedName), the primary first
     values: tuple[Any, ...]  # aligned with model.comparisons; None = missing (name parts: the names)
     tf_keys: tuple[str | None, str | None, str | None]
+    name_bound: float | None = None  # the best weight its names could earn (worked out when first needed)
+
+
+@dataclass(frozen=True, slots=True)
+class Others:
+    """A pair's comparisons other than names: total weight; (comparison, level, weight, tf count, feats)."""
+
+    weight: float
+    compared: tuple[tuple[int, int, float, int | None, dict[str, Any]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +107,12 @@ class Scorer:
             None if c.comparator == "name_part" else COMPARATORS[c.comparator] for c in model.comparisons
         ]
         self._has_names = any(c.comparator == "name_part" for c in model.comparisons)
+        self._name_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator == "name_part")
+        self._other_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator != "name_part")
         # Level weights without TF, and the TF-adjusted weights memoised per (comparison, level, key).
         self._weights = [[lv.weight for lv in c.levels] for c in model.comparisons]
         self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = {}
+        self._bound_memo: dict[tuple[int, str | None], float] = {}
 
     # --- preparing ----------------------------------------------------------------------------------------
 
@@ -115,13 +127,17 @@ class Scorer:
             parsed = (
                 tuple(nb.parse(n) for n in record.all_names if n and n.strip()) if self._has_names else ()
             )
-        values = tuple(
-            None if comp is None else comp.prepare(record, c.field)
-            for c, comp in zip(self.model.comparisons, self._comparators, strict=True)
-        )
+        values = self.values(record)
         if tf_keys is None:
             tf_keys = nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None)
         return Prepared(record, parsed, values, tf_keys)
+
+    def values(self, record: MatchRecord) -> tuple[Any, ...]:
+        """Each comparison's prepared value (None for name parts: they are compared from the parsed names)."""
+        return tuple(
+            None if comp is None else comp.prepare(record, c.field)
+            for c, comp in zip(self.model.comparisons, self._comparators, strict=True)
+        )
 
     # --- scoring ------------------------------------------------------------------------------------------
 
@@ -154,56 +170,87 @@ class Scorer:
             for c, f in zip(self.model.comparisons, self.features(q, r), strict=True)
         ]
 
-    def bound(self, q: Prepared, r: Prepared) -> float:
+    def others(self, q: Prepared, r: Prepared) -> Others:
+        """The comparisons other than names (cheap): their total weight and each one's outcome.
+
+        Worked out once per pair: `bound` uses it to skip a candidate, and `score` reuses it.
+        """
+        total = 0.0
+        compared: list[tuple[int, int, float, int | None, dict[str, Any]]] = []
+        for i in self._other_idx:
+            a, b = q.values[i], r.values[i]
+            if a is None or b is None:
+                continue
+            c = self.model.comparisons[i]
+            feats = self._comparators[i].features(a, b)  # type: ignore[union-attr]
+            li = c.level_index(feats)
+            w, count = self._level_weight(i, li, c, r)
+            total += w
+            compared.append((i, li, w, count, feats))
+        return Others(total, tuple(compared))
+
+    def bound(self, q: Prepared, r: Prepared, others: Others | None = None) -> float:
         """An upper bound of the pair's match weight, without comparing names (the costly part).
 
         The other fields are compared as in `score`; each name part counts at its best possible level
         (term frequency of this record's name included). A candidate whose bound is below the best found
         so far cannot enter the results, so it need not be scored.
         """
-        total = self.prior_weight
-        for i, c in enumerate(self.model.comparisons):
-            if c.comparator == "name_part":
-                if q.names and r.names:
-                    total += self._best_name_weight(i, c, r)
-                continue
-            a, b = q.values[i], r.values[i]
-            if a is None or b is None:
-                continue
-            li = c.level_index(self._comparators[i].features(a, b))  # type: ignore[union-attr]
-            if c.levels[li].tf and c.tf and self.tf is not None:
-                total += self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])[0]
-            else:
-                total += self._weights[i][li]
+        others = others or self.others(q, r)
+        total = self.prior_weight + others.weight
+        if q.names and r.names:
+            if r.name_bound is None:
+                r.name_bound = sum(
+                    self._best_name_weight(i, self.model.comparisons[i], r) for i in self._name_idx
+                )
+            total += r.name_bound
         return total
 
     def _best_name_weight(self, i: int, c: Comparison, r: Prepared) -> float:
-        best = max(self._weights[i])
-        if c.tf and self.tf is not None:
-            key = r.tf_keys[_TF_INDEX[c.tf]]
-            for li, lv in enumerate(c.levels):
-                if lv.tf:
-                    best = max(best, self._tf_weight(i, li, c, key)[0])
-        return best
+        key = r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None
+        hit = self._bound_memo.get((i, key))
+        if hit is None:
+            hit = max(self._weights[i])
+            if c.tf and self.tf is not None:
+                for li, lv in enumerate(c.levels):
+                    if lv.tf:
+                        hit = max(hit, self._tf_weight(i, li, c, key)[0])
+            if len(self._bound_memo) < 500_000:
+                self._bound_memo[(i, key)] = hit
+        return hit
 
-    def score(self, q: Prepared, r: Prepared, explain: bool = True) -> Scored:
-        total = self.prior_weight
+    def _level_weight(self, i: int, li: int, c: Comparison, r: Prepared) -> tuple[float, int | None]:
+        if c.levels[li].tf and c.tf and self.tf is not None:
+            return self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])
+        return self._weights[i][li], None
+
+    def score(self, q: Prepared, r: Prepared, explain: bool = True, others: Others | None = None) -> Scored:
+        others = others or self.others(q, r)
+        total = self.prior_weight + others.weight
+        outcomes = {i: (li, w, count, feats) for i, li, w, count, feats in others.compared}
+        if self._name_idx and q.names and r.names:
+            name_cmp = nb.best_comparison(q.names, r.names)
+            for i in self._name_idx:
+                c = self.model.comparisons[i]
+                part = getattr(name_cmp, c.params["part"], None)
+                if part is None or part.level == "missing":
+                    continue
+                feats = {"level": part.level, "score": part.score, "reason": part.reason}
+                li = c.level_index(feats)
+                w, count = self._level_weight(i, li, c, r)
+                total += w
+                outcomes[i] = (li, w, count, feats)
         evidence: list[Evidence] = []
-        for i, (c, feats) in enumerate(zip(self.model.comparisons, self.features(q, r), strict=True)):
-            if feats is None:
-                if explain:
+        if explain:
+            for i, c in enumerate(self.model.comparisons):
+                got = outcomes.get(i)
+                if got is None:
                     evidence.append(
                         Evidence(c.field, c.label, None, 0.0, f"{c.label}: not known on both sides")
                     )
-                continue
-            li = c.level_index(feats)
-            level = c.levels[li]
-            if level.tf and c.tf and self.tf is not None:
-                w, count = self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])
-            else:
-                w, count = self._weights[i][li], None
-            total += w
-            if explain:
+                    continue
+                li, w, count, feats = got
+                level = c.levels[li]
                 evidence.append(
                     Evidence(c.field, c.label, level.name, w, _text(c, level.text, feats, count, self))
                 )

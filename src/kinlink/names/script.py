@@ -53,6 +53,7 @@ def clean_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=200_000)  # pure, and called for every token the matcher compares
 def fix_homoglyphs(token: str) -> str:
     """Turn a token that mixes scripts into the script most of its letters are in (and make
     every apostrophe one kind: Ukrainian В'ячеслав is typed with ', ’ or ʼ)."""
