@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.cluster import Link, cluster
 from kinlink.matching.compare import birth_range, sex_key
-from kinlink.matching.index import MAX_POSTING, MISSING_DAY, CandidateIndex, prerank, record_keys
+from kinlink.matching.index import MAX_POSTING, MISSING_DAY, CandidateIndex, prerank, query_keys, record_keys
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer, TermFrequencies
@@ -191,7 +191,7 @@ class DbTermFrequencies(TermFrequencies):
 def _shortlist_ids(
     session: Session, query: MatchRecord, entity: str, exclude: set[int], limit: int = 2000
 ) -> list[int]:
-    keys = list(record_keys(query))
+    keys = list(query_keys(query))
     if not keys:
         return []
     sizes = dict(
