@@ -24,10 +24,12 @@ Alexis, Лёша: "aleksei"), or to a skeleton when we do not know it. Keys:
 When the order of the words was a guess (two given names, or neither known), the other
 reading's family skeleton gets ``i:`` and ``n:`` keys (with its deletions) too.
 
+A name written with initials only ("Боховичев А.Ф.") has no given-name class for ``n:`` keys:
+its ``i:`` key gets typo variants, and as a query it also uses `typo_keys`.
+
 Known blind spots: a typo inside a Latin digraph ("Terechtkhenko" for Terechtchenko) changes
-two consonant classes and can escape every key; so can a typo in a family name written with
-initials only ("Боховичев А.Ф."), whose ``i:`` key has no typo variants (they would cost every
-record a key per consonant).
+two consonant classes and can escape every key; and a full-name query does not find a record
+written with initials and a typo that drops or changes a consonant of the family name.
 
 A Cyrillic name typically yields 6-10 keys; an ambiguous Latin spelling (a bare "ch" may be
 ч, х or ш) up to ~16.

@@ -73,7 +73,7 @@ class NameComparison:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=100_000)
 def _norm(tok: str) -> str:
     return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
 
@@ -146,7 +146,7 @@ def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
     return tuple((t, sound_class(t[:1]) or t[:1]) for t in dict.fromkeys(texts))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=100_000)
 def _forms(token: str) -> tuple[_Form, str]:
     """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
     differ from them, the keys with sibilants merged, the spelling itself; and the script."""
