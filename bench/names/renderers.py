@@ -283,7 +283,9 @@ def _italian_ctx(lang: str) -> Callable[[str, int, str], str | None]:
         if ch in "чшщ":
             base = {"ч": "c", "ш": "sc", "щ": "sc"}[ch]
             if nxt == "#":
-                return base + "i"
+                # A final ч is a bare c in the Italian press (Vladimir Vladimirovic Putin,
+                # Dmitrij Sciostakovic); "-ovici" is Romanian.
+                return base if ch == "ч" else base + "i"
             return base if nxt in "еиіэє" else base + "i"
         if ch == "ё" and prev in HUSHERS:
             return "o"

@@ -8,6 +8,8 @@ benchmark counts it against the matcher.
 
 from __future__ import annotations
 
+import re
+
 # Russian form -> Ukrainian form
 RU_UK_GIVEN: dict[str, str] = {
     "Александр": "Олександр", "Алексей": "Олексій", "Анатолий": "Анатолій", "Андрей": "Андрій",
@@ -103,6 +105,15 @@ _FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ё": "е
 def fold(s: str) -> str:
     """Spelling fold for deciding namesakes (never used for matching)."""
     return s.lower().translate(_FOLD)
+
+
+_PATRONYMIC_VARIANT = re.compile(r"иев(ич|на)$")
+
+
+def fold_patronymic(s: str) -> str:
+    """`fold` for patronymics: Геннадиевна and Геннадьевна (both in Faker's list, both in real
+    documents for one woman) are one patronymic, as are Дмитриевич and Дмитрьевич."""
+    return _PATRONYMIC_VARIANT.sub(r"ев\1", fold(s))
 
 
 UK_RU_GIVEN = {v: k for k, v in RU_UK_GIVEN.items()}

@@ -190,3 +190,11 @@ def test_pruned_search_returns_what_scoring_every_candidate_would() -> None:
             )[:limit]
             got = [(h.scored.weight, h.row) for h in index.search(q, limit=limit)]
             assert got == full
+
+
+def test_index_finds_a_misspelt_family_name_written_with_initials() -> None:
+    # A report's "Боховичев А.Ф." for Боровичев Андрей Фомич: the query's typo keys meet the record's.
+    people = [*_population(), MatchRecord(600, "БОРОВИЧЕВ Андрей Фомич", sex="m", birth_date="1990")]
+    index = CandidateIndex.build(MODEL, people)
+    rows = index.shortlist(MatchRecord(None, "Боховичев А.Ф."), size=30)
+    assert 600 in {index.record(int(r)).id for r in rows}

@@ -45,6 +45,16 @@ def record_keys(record: MatchRecord, parsed: Sequence[Any] | None = None) -> set
     return keys
 
 
+def query_keys(query: MatchRecord) -> set[str]:
+    """The keys a query is looked up by: its record keys and its names' typo keys (a family name written
+    with initials only, see `kinlink.names.typo_keys`), which only queries carry."""
+    keys = record_keys(query)
+    for n in query.all_names:
+        if n and n.strip():
+            keys |= _names.typo_keys(nb.parse(n))
+    return keys
+
+
 def prerank(
     query: MatchRecord, shared: np.ndarray, lo: np.ndarray, hi: np.ndarray, sex: np.ndarray
 ) -> np.ndarray:
@@ -290,7 +300,7 @@ class CandidateIndex:
 
     def shortlist(self, query: MatchRecord, size: int = 30) -> np.ndarray:
         """Rows worth scoring: found under the query's keys, pre-ranked by keys shared, birth and sex."""
-        postings = [p for p in (self.posting(k) for k in record_keys(query)) if len(p)]
+        postings = [p for p in (self.posting(k) for k in query_keys(query)) if len(p)]
         if not postings:
             return self.rows[:0]
         selective = [p for p in postings if len(p) <= MAX_POSTING]

@@ -6,7 +6,7 @@ libraries and the press of several languages. Pure functions and data tables; th
 reading ``data/given_names.tsv`` once.
 """
 
-from kinlink.names.blocking import BlockingIndex, blocking_keys
+from kinlink.names.blocking import BlockingIndex, blocking_keys, typo_keys
 from kinlink.names.compare import (
     LEVELS,
     MATCH_THRESHOLD,
@@ -41,4 +41,5 @@ __all__ = [
     "parse_name",
     "readings",
     "skeleton",
+    "typo_keys",
 ]

@@ -21,6 +21,16 @@ Alexis, Лёша: "aleksei"), or to a skeleton when we do not know it. Keys:
 - ``f:`` family skeleton alone. Broad for common names (Иванов is ~1% of Russians): an index
   should use it only when a query has nothing else, as `BlockingIndex` does.
 
+When the order of the words was a guess (two given names, or neither known), the other
+reading's family skeleton gets ``i:`` and ``n:`` keys (with its deletions) too.
+
+A name written with initials only ("Боховичев А.Ф.") has no given-name class for ``n:`` keys:
+its ``i:`` key gets typo variants, and as a query it also uses `typo_keys`.
+
+Known blind spots: a typo inside a Latin digraph ("Terechtkhenko" for Terechtchenko) changes
+two consonant classes and can escape every key; and a full-name query does not find a record
+written with initials and a typo that drops or changes a consonant of the family name.
+
 A Cyrillic name typically yields 6-10 keys; an ambiguous Latin spelling (a bare "ch" may be
 ч, х or ш) up to ~16.
 """
@@ -31,7 +41,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 
-from kinlink.names.given import given_forms, initial_letters
+from kinlink.names.given import classes_with_initials, given_forms, initial_letters
 from kinlink.names.morph import patronymic_of
 from kinlink.names.parse import ParsedName, parse_name
 from kinlink.names.translit import RUNS, readings, skeleton
@@ -44,7 +54,10 @@ _MAX_GIVEN_SIGS = 3
 def family_skeletons(token: str) -> tuple[str, ...]:
     out: list[str] = []
     for part in token.replace("-", " ").split()[:1] or [token]:
-        for key in readings(part).likely:
+        r = readings(part)
+        # The most probable reading first: only the first two skeletons get typo variants
+        # and swapped-order keys.
+        for key in dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely:
             sk = skeleton(key) or "_" + key
             if sk not in out:
                 out.append(sk)
@@ -90,11 +103,25 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
                 keys.add(f"n:{a}|{b}")
         for ini in inits:
             keys.add(f"i:{fs}|{ini}")
+    if fams and not p.given and p.initials:
+        # A name written with initials only (a report's "Боховичев А.Ф."): its i: key with the
+        # family skeleton's typo variants too, so that another such spelling with one typo, or
+        # a full name with a consonant less, still meets it. Few records are written so: the
+        # index hardly grows.
+        for d in _typo_variants(fams[0]):
+            for ini in inits:
+                keys.add(f"i:{d}|{ini}")
     if p.order == "unknown" and p.family and p.given:
-        # The order was a guess: also key the other reading's family name and initial.
-        for fs in family_skeletons(p.given[0])[:1]:
+        # The order was a guess: also key the other reading's family name with its initial
+        # and, with typo variants, its given name ("Петро Андрей" may be Петров with a typo).
+        other_givs = given_signatures(p.family)
+        for fs in family_skeletons(p.given[0])[:2]:
             for ini in initial_letters(p.family):
                 keys.add(f"i:{fs}|{ini}")
+            for g in other_givs:
+                for v in (fs, *_deletions(fs)):
+                    a, b = sorted((v, g))
+                    keys.add(f"n:{a}|{b}")
     if givs and p.patronymic:
         pat = patronymic_of(p.patronymic)
         if pat is not None:
@@ -110,13 +137,47 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
     return keys
 
 
+def _typo_variants(sk: str) -> list[str]:
+    # Skeletons of three consonants or fewer lose too much with one more deleted.
+    return _deletions(sk) if len(sk) >= 4 else []
+
+
+def typo_keys(name: str | ParsedName) -> set[str]:
+    """Keys to look a name up with besides its blocking keys, for a typo in a family name
+    written with initials only ("Боховичев А.Ф.", "O. Baabasch"): the ``n:`` keys of every
+    given name the initial may stand for, with the family skeleton and its typo variants,
+    which meet the ``n:`` keys of every full-name record. Only queries use them, so they cost
+    an index nothing (a query pays a few hundred look-ups for a common initial). Empty for
+    other names, whose own keys already carry typo variants.
+
+    Not covered: a full-name query against a record written with initials and a typo. The
+    query would need the ``i:`` typo variants of its family name, which meet too many other
+    records (a third more candidates per query).
+    """
+    p = name if isinstance(name, ParsedName) else parse_name(name)
+    keys: set[str] = set()
+    if not p.family:
+        return keys
+    fams = family_skeletons(p.family)
+    if p.initials and not p.given:
+        classes = classes_with_initials(initial_letters(p.initials[0]))
+        for fs in fams[:2]:
+            if len(fs) < 3:
+                continue  # one or two consonants less would be a key for half the registry
+            for v in (fs, *_deletions(fs)):
+                for c in classes:
+                    a, b = sorted((v, c))
+                    keys.add(f"n:{a}|{b}")
+    return keys
+
+
 class BlockingIndex:
     """In-memory inverted index over blocking keys.
 
-    `candidates()` unions the postings of a query's keys but skips keys whose posting list is
-    longer than `max_posting` (the broad ``f:`` key of a common family name, say), unless
-    nothing else was found; so a query never scans all names, and rarely more than a few
-    hundred.
+    `candidates()` unions the postings of a query's blocking and typo keys but skips keys
+    whose posting list is longer than `max_posting` (the broad ``f:`` key of a common family
+    name, say), unless nothing else was found; so a query never scans all names, and rarely
+    more than a few hundred.
     """
 
     def __init__(self, max_posting: int = 2000) -> None:
@@ -135,10 +196,10 @@ class BlockingIndex:
         return len(self._postings.get(key, ()))
 
     def candidates(self, name: str | ParsedName) -> set[Hashable]:
-        keys = blocking_keys(name)
+        p = name if isinstance(name, ParsedName) else parse_name(name)
         out: set[Hashable] = set()
         broad: list[str] = []
-        for k in keys:
+        for k in blocking_keys(p) | typo_keys(p):
             post = self._postings.get(k)
             if not post:
                 continue

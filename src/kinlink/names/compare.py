@@ -11,8 +11,8 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.morph import family_form, patronymic_of
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
-from kinlink.names.script import CYRILLIC, fix_homoglyphs
-from kinlink.names.translit import CONVENTION_LABELS, readings
+from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
+from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
 # keep the names and meanings stable.
@@ -107,6 +107,8 @@ def _translit_reason(part: str, a: str, b: str, key: str) -> str:
 
 def _common_key(a: str, b: str) -> str | None:
     ra, rb = readings(a), readings(b)
+    if ra.primary and ra.primary == rb.primary:
+        return ra.primary
     kb = set(rb.keys)
     for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
         if k in kb:
@@ -114,27 +116,101 @@ def _common_key(a: str, b: str) -> str | None:
     return None
 
 
+def _translit_score(a: str, b: str, key: str) -> float:
+    """0.97 for the same key by each spelling's most probable reading and the same letters; up
+    to 0.02 less when one side needs a less usual convention ("Jarov": Яров, or French Жаров)
+    or only the normalisation makes them one (Gostiyev is Гостиев before Гостев, Baranyk
+    Бараник before Баранник), so that the likelier of two records ranks first."""
+    ra, rb = readings(a), readings(b)
+    primary = ra.primary == key == rb.primary
+    letters = max(OSA.normalized_similarity(x, y) for x in ra.loose for y in rb.loose)
+    return round(LEVEL_SCORES["transliteration"] - 0.01 * (not primary) - 0.01 * (1 - letters), 4)
+
+
 def _best_similarity(a: str, b: str, metric: Any = OSA) -> float:
-    best = 0.0
-    for ka in readings(a).keys:
-        for kb in readings(b).keys:
-            s = metric.normalized_similarity(ka, kb)
-            if s > best:
-                best = s
-    return best
+    return _best_fuzzy(a, b, metric)[0]
 
 
-def _fuzzy(part: str, a: str, b: str, sim: float) -> PartComparison:
+# Sibilants merged: what is left of ж, ч, ш, ц when a typist drops the diacritics of ž, č,
+# š, ț (Zuckov for Žučkov, Жучков). Counted at 0.85, as one typo in seven letters: such a
+# spelling has lost letters, and Sukin is as close to Жукин as to Сукин.
+_SIBILANTS = str.maketrans("CSZcz", "sssss")
+_COARSE_WEIGHT = 0.85
+_EXTRA_FORMS_FROM = 0.6
+
+
+_Form = tuple[tuple[tuple[str, str], ...], ...]  # per kind: (text, class of its first sound)
+
+
+def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((t, sound_class(t[:1]) or t[:1]) for t in dict.fromkeys(texts))
+
+
+@lru_cache(maxsize=100_000)
+def _forms(token: str) -> tuple[_Form, str]:
+    """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
+    differ from them, the keys with sibilants merged, the spelling itself; and the script."""
+    r = readings(token)
+    return (
+        _classed(r.keys),
+        _classed(k for k in r.loose if k not in r.keys),
+        _classed(k.translate(_SIBILANTS) for k in r.keys),
+        _classed((_norm(token),)),
+    ), r.script
+
+
+def _best_fuzzy(a: str, b: str, metric: Any = OSA) -> tuple[float, bool]:
+    """The best similarity over both names' readings, and whether that best pair begins alike
+    (a vowel, or one consonant class: Ж and Ш, read from one spelling by two conventions,
+    begin alike). Readings are compared as normalised keys, letter by letter (see
+    `loose_key`; two Cyrillic spellings also as written: КЛЕВ is one letter from КЛЮЕВ) and,
+    with a Latin side, with sibilants merged."""
+    (keys_a, loose_a, coarse_a, text_a), script_a = _forms(a)
+    (keys_b, loose_b, coarse_b, text_b), script_b = _forms(b)
+    sim = metric.normalized_similarity
+    best, same_start = 0.0, False
+
+    def scan(xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...], weight: float) -> None:
+        nonlocal best, same_start
+        for ka, ca in xs:
+            for kb, cb in ys:
+                s = weight * sim(ka, kb)
+                if s > best:
+                    best, same_start = s, ca == cb
+                elif s == best and ca == cb:
+                    same_start = True
+
+    scan(keys_a, keys_b, 1.0)
+    if best < _EXTRA_FORMS_FROM:
+        # The other forms rescue near misses; names this far apart stay apart (and most
+        # candidate pairs are that far apart, so this keeps comparison fast).
+        return best, same_start
+    scan(loose_a, keys_b + loose_b, 1.0)
+    scan(keys_a, loose_b, 1.0)
+    if script_a == CYRILLIC and script_b == CYRILLIC:
+        scan(text_a, text_b, 1.0)
+    elif LATIN in (script_a, script_b):
+        scan(coarse_a, coarse_b, _COARSE_WEIGHT)
+    return best, same_start
+
+
+def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> PartComparison:
     if part == "patronymic" and sim >= _FUZZY_MIN[part]:
         # A father's name with a typo still says who the father was.
         return PartComparison(
-            round(0.92 * sim, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+            round(0.92 * sim - (0 if same_start else 0.01), 4),
+            "fuzzy",
+            f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo",
         )
     if sim >= _FUZZY_MIN[part]:
         # Scored well below a transliteration: one letter apart is as often another name
         # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
+        # Typists rarely get the first letter wrong (Pollock and Zamora 1984, the reason for
+        # Jaro-Winkler's prefix weight): of two equally close names, the one that begins
+        # the same way is the likelier typo (Vrenikova: Верникова before Хренникова).
+        score = sim - 0.2 - (0 if same_start else 0.01)
         return PartComparison(
-            round(sim - 0.2, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
+            round(score, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
         )
     return PartComparison(round(0.3 * sim, 4), "different", f"{part}: {a} and {b} differ")
 
@@ -149,14 +225,16 @@ def compare_family(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("family name", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("family name", a, b, key)
         )
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
         fa = family_form(ka)
         for kb in rb.keys:
             fb = family_form(kb)
-            if fa.stem != fb.stem:
+            # Both through an ending: Вишиваний/Вишивана, Иванов/Иванова; but Гузь and Гузій
+            # are two names, not a bare stem and its adjectival form.
+            if fa.stem != fb.stem or fa.derived != fb.derived:
                 continue
             if fa.sex and fb.sex and fa.sex != fb.sex:
                 fem, masc = (a, b) if fa.sex == "f" else (b, a)
@@ -170,7 +248,7 @@ def compare_family(a: str, b: str) -> PartComparison:
                 "transliteration",
                 f"family name: {a} and {b} are Russian and Ukrainian forms of one name",
             )
-    return _fuzzy("family", a, b, _best_similarity(a, b))
+    return _fuzzy("family", a, b, *_best_fuzzy(a, b))
 
 
 def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
@@ -212,7 +290,7 @@ def compare_given(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None and not sex_conflict:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("given name", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("given name", a, b, key)
         )
     pair = _pick_pair(given_forms(a), given_forms(b))
     if pair is not None:
@@ -236,14 +314,31 @@ def compare_given(a: str, b: str) -> PartComparison:
         return _fuzzy("given", a, b, sim)
     # A misspelt given name is short: Jaro-Winkler forgives a lost last letter (Hann/Ганна)
     # that an edit ratio on four letters does not.
-    return _fuzzy("given", a, b, _best_similarity(a, b, JaroWinkler))
+    return _fuzzy("given", a, b, *_best_fuzzy(a, b, JaroWinkler))
+
+
+def _fold_i(letters: frozenset[str]) -> frozenset[str]:
+    return frozenset(c.replace("й", "и") for c in letters)
+
+
+# An initial that fits only another language's form of the name ("O." for Алексей, as
+# Олексій) is weaker than one that fits the name as written.
+_INITIAL_VIA_EQUIVALENT = 0.76
 
 
 @lru_cache(maxsize=65536)
 def compare_initial(initial: str, full: str, part: str = "given name") -> PartComparison:
     """An initial ("Л.", "L.") against a full name or another initial, in any script."""
-    if initial_letters(initial) & initial_letters(full):
+    direct = initial_letters(initial, False) & initial_letters(full, False)
+    if not direct and readings(initial).script == CYRILLIC == readings(full).script:
+        # Й and И are one letter across Russian and Ukrainian (Иосифович, Йосипович).
+        direct = _fold_i(initial_letters(initial, False)) & _fold_i(initial_letters(full, False))
+    if direct:
         return PartComparison(LEVEL_SCORES["initial"], "initial", f"{part}: initial {initial} fits {full}")
+    if initial_letters(initial) & initial_letters(full):
+        return PartComparison(
+            _INITIAL_VIA_EQUIVALENT, "initial", f"{part}: initial {initial} fits another form of {full}"
+        )
     return PartComparison(0.05, "different", f"{part}: initial {initial} does not fit {full}")
 
 
@@ -254,7 +349,7 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
     key = _common_key(a, b)
     if key is not None:
         return PartComparison(
-            LEVEL_SCORES["transliteration"], "transliteration", _translit_reason("patronymic", a, b, key)
+            _translit_score(a, b, key), "transliteration", _translit_reason("patronymic", a, b, key)
         )
     pa, pb = patronymic_of(a), patronymic_of(b)
     if pa and pb:
@@ -271,7 +366,16 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
                 "equivalent",
                 f"patronymic: {a} and {b} name the same father's name",
             )
-    return _fuzzy("patronymic", a, b, _best_similarity(a, b))
+        if pa.fathers and pb.fathers:
+            # Two known fathers' names (Леонтіївна, Леонідівна): as with given names, a typo
+            # from one into the other is far less likely than two fathers.
+            sim, start = _best_fuzzy(a, b)
+            if sim < 0.88:
+                return PartComparison(
+                    round(0.3 * sim, 4), "different", f"patronymic: {a} and {b} name different fathers"
+                )
+            return _fuzzy("patronymic", a, b, sim, start)
+    return _fuzzy("patronymic", a, b, *_best_fuzzy(a, b))
 
 
 # --- whole names -----------------------------------------------------------------------------
@@ -309,16 +413,21 @@ def _patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
 def _combine(parts: dict[str, PartComparison | None]) -> float:
     num = den = 0.0
     penalty = 1.0
-    fitting: dict[str, float] = {}
+    fitting: list[tuple[float, float]] = []  # (weight, share of the other parts' score)
     for name, pc in parts.items():
         if pc is None:
             continue
         w = WEIGHTS[name]
-        if pc.level == "initial" or (name == "patronymic" and pc.level == "fuzzy"):
-            # A fitting initial (or a father's name with a typo) is weaker than the full part
-            # but must not drag the score below a record that lacks the part: it counts at
-            # 0.95 (0.97) of what the other parts say.
-            fitting[pc.level] = fitting.get(pc.level, 0.0) + w
+        if pc.level == "initial":
+            # A fitting initial is weaker than the full part but must not drag the score
+            # below a record that lacks the part: it counts at 0.95 of what the other parts
+            # say (less when it fits only another language's form of the name).
+            fitting.append((w, 0.95 * pc.score / LEVEL_SCORES["initial"]))
+            continue
+        if name == "patronymic" and pc.level == "fuzzy":
+            # A father's name with a typo likewise; at 0.935 it stays above a record without
+            # a patronymic (which loses 0.01) and below one whose patronymic agrees.
+            fitting.append((w, 0.935))
             continue
         num += w * pc.score
         den += w
@@ -326,8 +435,8 @@ def _combine(parts: dict[str, PartComparison | None]) -> float:
             penalty *= 0.8
     if fitting:
         base = num / den if den else LEVEL_SCORES["initial"]
-        for level, w in fitting.items():
-            num += w * (0.95 if level == "initial" else 0.97) * base
+        for w, share in fitting:
+            num += w * share * base
             den += w
     if den == 0:
         return 0.0

@@ -129,6 +129,7 @@ def is_known_given_name(token: str) -> bool:
     return bool(given_forms(token))
 
 
+@lru_cache(maxsize=131072)
 def given_sex(token: str) -> str | None:
     """ "m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
     (Валентин is male even though French Valentine reads the same)."""
@@ -146,7 +147,8 @@ def class_initials(class_id: str) -> frozenset[str]:
     return _table().initials.get(class_id, frozenset())
 
 
-_CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "й": "и", "ы": "и", "є": "е", "ё": "е", "э": "е", "ґ": "г"})
+# й stays apart: a Latin "Y." is Євген, Юрій, Яків or Йосип, never Игорь or Ирина.
+_CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "ы": "и", "є": "е", "ё": "е", "э": "е", "ґ": "г"})
 
 
 def fold_cyrillic(letter: str) -> str:
@@ -154,19 +156,24 @@ def fold_cyrillic(letter: str) -> str:
 
 
 # The Cyrillic letters (folded) that a Latin initial can stand for, from the first letters of
-# the romanisations we read: "I." may be Иван, Елена (Ielena), Юлия (Iuliia), Яков (Iakov).
+# the romanisations in use: "I." is Иван, in ICAO passports Юлия (Iuliia), Яков (Iakov),
+# Йосип (Iosyp), in French Елена (Ielena); "J." and "Y." are the iotated vowels and й
+# (Jelena, Yelena, Juri), "J." also French ж and Spanish х, never и; "O." is also French
+# "Ou" for у (Oulianov); "C." is ц, ч (Ch-, Ci-, Cz-), х (German Ch-) or Romance к, never с.
 _LATIN_INITIAL: dict[str, str] = {
-    "a": "а", "b": "б", "c": "цчкхс", "č": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
-    "h": "гх", "i": "иеюя", "j": "иеюяжх", "k": "кх", "l": "л", "ł": "л", "m": "м", "n": "н",
-    "o": "о", "p": "п", "r": "р", "s": "сшщжз", "š": "ш", "ș": "ш", "ŝ": "щ", "t": "тчц",
-    "ț": "ц", "u": "у", "v": "в", "w": "в", "x": "хк", "y": "иеюя", "z": "зжц", "ž": "ж",
+    "a": "а", "b": "б", "c": "цчкх", "č": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
+    "h": "гх", "i": "иеюяй", "j": "еюяйжх", "k": "кх", "l": "л", "ł": "л", "m": "м", "n": "н",
+    "o": "оу", "p": "п", "r": "р", "s": "сшщжз", "š": "ш", "ș": "ш", "ŝ": "щ", "t": "тчц",
+    "ț": "ц", "u": "у", "v": "в", "w": "в", "x": "хк", "y": "еюяй", "z": "зжц", "ž": "ж",
     "ż": "ж", "q": "к",
 }  # fmt: skip
 
 
 @lru_cache(maxsize=131072)
-def initial_letters(token: str) -> frozenset[str]:
-    """The Cyrillic letters (folded) a name or an initial may begin with, in any script."""
+def initial_letters(token: str, equivalents: bool = True) -> frozenset[str]:
+    """The Cyrillic letters (folded) a name or an initial may begin with, in any script; with
+    `equivalents`, also those of the name's other-language forms (Алексей: а, and о for
+    Олексій)."""
     tok = token.strip(".").strip()
     if not tok:
         return frozenset()
@@ -176,10 +183,18 @@ def initial_letters(token: str) -> frozenset[str]:
     else:
         base = unicodedata.normalize("NFD", first)[0]
         out = set(_LATIN_INITIAL.get(first, "") or _LATIN_INITIAL.get(base, ""))
-    if len(tok) > 1:
+    if equivalents and len(tok) > 1:
         for g in given_forms(tok):
             out |= class_initials(g.class_id)
     return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def classes_with_initials(letters: frozenset[str]) -> tuple[str, ...]:
+    """The classes whose Russian or Ukrainian full forms begin with one of these letters
+    (folded), in table order: every name an initial may stand for."""
+    t = _table()
+    return tuple(c for c in t.class_order if t.initials.get(c, frozenset()) & letters)
 
 
 def forms_for_key(key: str) -> tuple[GivenForm, ...]:

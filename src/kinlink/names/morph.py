@@ -26,6 +26,7 @@ _VOWELS = set("aeiou")
 class FamilyForm:
     stem: str  # gender-neutral (masculine) stem in key space
     sex: str | None
+    derived: bool = True  # False when no gendered ending was found (the stem is the key)
 
 
 @lru_cache(maxsize=131072)
@@ -37,7 +38,7 @@ def family_form(key: str) -> FamilyForm:
     # (Сковорода, Шульга are men's names too), so the sex stays open.
     if len(key) > 3 and key[-1] in "ia" and key[-2] not in _VOWELS:
         return FamilyForm(key[:-1], "m" if key[-1] == "i" else None)
-    return FamilyForm(key, None)
+    return FamilyForm(key, None, derived=False)
 
 
 # Patronymic endings in key space: -ович/-евич/-ич, -овна/-евна/-івна/-ична; Latin spellings

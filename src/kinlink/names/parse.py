@@ -117,6 +117,11 @@ def _has_family_suffix(tok: str) -> bool:
     return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
 
 
+def _fathered(tok: str) -> bool:
+    p = patronymic_of(tok)
+    return p is not None and bool(p.fathers)
+
+
 def _is_upper_word(tok: str) -> bool:
     letters = [c for c in tok if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
@@ -178,6 +183,13 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
         return None, (), None, UNKNOWN
     known = [is_known_given_name(t) for t in toks]
     patr = [patronymic_of(t, strict=True) is not None for t in toks]
+    if n == 3 and patr[1] and patr[2] and not known[0] and not known[1]:
+        # Two words with a patronymic ending after a word we do not know (a misspelt given
+        # name): a family name in -евич/-ович (Їжакевич, Прокопович) is as common as a
+        # patronymic, but in registry order F G P the middle word would be a given name, and
+        # this one is not: the order is G P F ("Arten Hordijovyč Jižakevyč", "Romam
+        # Teodorovych Prokopovych").
+        return toks[2], (toks[0],), toks[1], GIVEN_FIRST
     upper = [_is_upper_word(t) for t in toks]
     if all(upper) or not any(upper):
         upper = [False] * n
@@ -214,6 +226,16 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
         if known[0] and not known[1]:
             return toks[1], (toks[0],), toks[2], UNKNOWN  # "Leonid Paktishev Andreevich"
         return toks[0], (toks[1],), toks[2], FAMILY_FIRST
+    # Press order G P F with a bare -ич patronymic made from a known name, and a family name
+    # with its suffix last ("Sergueï Fomitch Dorofeev").
+    if (
+        n == 3
+        and not known[2]
+        and _fathered(toks[1])
+        and _has_family_suffix(toks[2])
+        and (known[0] or not _has_family_suffix(toks[0]))
+    ):
+        return toks[2], (toks[0],), toks[1], GIVEN_FIRST
     # Registry order F G P with a bare -ич patronymic (Савич, Лукич, Ільїч).
     if n == 3 and known[1] and not known[2] and patronymic_of(toks[2]):
         return toks[0], (toks[1],), toks[2], FAMILY_FIRST

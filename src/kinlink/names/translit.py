@@ -52,6 +52,8 @@ class Convention:
     code: str
     label: str
     rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
+    # A variant reading applied only to tokens this regex finds in (Italian "sc" as щ).
+    only_if: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_rx", re.compile("|".join(f"({p})" for p, _ in self.rules)))
@@ -99,8 +101,8 @@ _COMMON: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-def _conv(code: str, label: str, *rules: tuple[str, str]) -> Convention:
-    return Convention(code, label, (*rules, *_COMMON))
+def _conv(code: str, label: str, *rules: tuple[str, str], only_if: str = "") -> Convention:
+    return Convention(code, label, (*rules, *_COMMON), only_if)
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -109,6 +111,7 @@ CONVENTIONS: tuple[Convention, ...] = (
         "en", "English/passport",
         ("shch", "Q"), ("tch", "C"), ("kh", "x"), ("zh", "Z"), ("ch", "C"), ("sh", "S"),
         ("ts", "c"), ("tz", "c"), ("tc", "c"), ("x", "ks"), ("c", "k"), ("j", "i"), ("h", "H"),
+        ("ë", "io"),  # BGN/PCGN: Жжёнов is Zhzhënov
     ),
     _conv(
         "de", "German",
@@ -154,27 +157,39 @@ CONVENTIONS: tuple[Convention, ...] = (
         "sci", "scholarly/ISO 9/GOST 7.79",
         ("šč", "Q"), ("ŝ", "Q"), ("č", "C"), ("š", "S"), ("ž", "Z"), ("ch", "x"), ("â", "ia"),
         ("û", "iu"), ("ê", "e"), ("ë", "io"), ("ì", "i"), ("ǐ", "i"), ("ʺ", ""), ("c", "c"),
-        ("x", "x"), ("j", "i"), ("h", "X"),
+        ("x", "x"), ("j", "i"), ("[p]h", "pX"), ("h", "X"),
     ),
     # The plain ASCII scheme of the popular Python `transliterate` package and of many web
     # forms: щ "sch", х "h", ц "ts", й/ю/я with j.
     _conv(
         "ascii", "simple ASCII (щ = sch)",
         ("sch", "Q"), ("zh", "Z"), ("ch", "C"), ("sh", "S"), ("ts", "c"), ("x", "ks"), ("c", "k"),
-        ("j", "i"), ("h", "X"),
+        ("j", "i"), ("[p]h", "pX"), ("h", "X"),
     ),
     # GOST 7.79-2000 system B (Russian URLs and documents): ц "cz", щ "shh", х "x" or "h".
     _conv(
         "gost-b", "GOST 7.79 system B",
-        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"), ("h", "X"),
-        ("c", "c"), ("j", "i"),
+        ("shh", "Q"), ("cz", "c"), ("ch", "C"), ("sh", "S"), ("zh", "Z"), ("x", "x"),
+        ("[p]h", "pX"), ("h", "X"), ("c", "c"), ("j", "i"),
     ),
     _conv(
         "ro", "Romanian",
         ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
         ("ci$", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"), ("gh(?=[ei])", "g"),
         ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"), ("ea", "ia"),
-        ("c", "k"), ("j", "Z"), ("h", "X"), ("x", "ks"),
+        ("c", "k"), ("j", "Z"), ("[p]h", "pX"), ("h", "X"), ("x", "ks"),
+    ),
+    # Romanian writes ч before a consonant "ci", the i sounded or not (Kucima for Кучма,
+    # Ilinicina for Ильинична); the plain reading above keeps the i (Cicikov, Чичиков).
+    # "[c]i" and "[p]h" are written as context rules: they choose a reading but are no
+    # evidence for the convention (see _evidence_weight).
+    _conv(
+        "ro-c", "Romanian",
+        ("[șş]", "S"), ("[țţ]", "c"), ("ă", "a"), ("[âî]", "i"), ("ci(?=[aouăâî])", "C"),
+        ("ci$", "C"), (f"[c]i(?=[^{_V}c])", "C"), ("c(?=[eiéí])", "C"), ("ch(?=[ei])", "k"),
+        ("gh(?=[ei])", "g"), ("gi(?=[aouă])", "dZ"), ("g(?=[ei])", "dZ"), ("ch", "x"),
+        ("ea", "ia"), ("c", "k"), ("j", "Z"), ("[p]h", "pX"), ("h", "X"), ("x", "ks"),
+        only_if=f"ci[^{_V}c]",
     ),
     _conv(
         "es", "Spanish",
@@ -188,6 +203,23 @@ CONVENTIONS: tuple[Convention, ...] = (
         ("sci(?=[aou])", "S"), ("sc(?=[ei])", "S"), ("ci(?=[aou])", "C"), ("c(?=[ei])", "C"),
         ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
         ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
+    ),
+    # Italian writes щ as "sc" too (Ciascin is Чащин, Sciukin Щукин): the same rules with sc = щ.
+    _conv(
+        "it-q", "Italian",
+        ("sci(?=[aou])", "Q"), ("sc(?=[ei])", "Q"), ("ci(?=[aou])", "C"), ("c(?=[ei])", "C"),
+        ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"), ("gn", "ni"), ("ts", "c"),
+        ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"), ("x", "ks"),
+        only_if="sc",
+    ),
+    # Italian, like Romanian, may write ч before a consonant "ci" (Ilinicina).
+    _conv(
+        "it-c", "Italian",
+        ("sci(?=[aou])", "S"), ("sc(?=[ei])", "S"), ("ci(?=[aou])", "C"), (f"[c]i(?=[^{_V}c])", "C"),
+        ("c(?=[ei])", "C"), ("ch", "x"), ("gh", "g"), ("gi(?=[aou])", "dZ"), ("g(?=[ei])", "dZ"),
+        ("gn", "ni"), ("ts", "c"), ("zz", "c"), ("z", "c"), ("c", "k"), ("j", "i"), ("h", "H"),
+        ("x", "ks"),
+        only_if=f"ci[^{_V}c]",
     ),
 )  # fmt: skip
 
@@ -203,7 +235,8 @@ _MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("čšž", frozenset({"cs", "sci"})),
     ("âî", frozenset({"ro", "sci", "fr", "fr-p"})),
     ("äöüß", frozenset({"de", "de-v"})),
-    ("çéèêëï", frozenset({"fr", "fr-p", "sci"})),
+    ("çéèêï", frozenset({"fr", "fr-p", "sci"})),
+    ("ë", frozenset({"en", "fr", "fr-p", "sci"})),  # BGN/PCGN writes ё as ë
     ("ñ", frozenset({"es"})),
 )
 
@@ -213,9 +246,11 @@ def conventions_for(token: str) -> tuple[Convention, ...]:
     for letters, codes in _MARKERS:
         if any(ch in token for ch in letters):
             allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
-    if allowed is None:
-        return CONVENTIONS
-    return tuple(c for c in CONVENTIONS if c.code in allowed)
+    return tuple(
+        c
+        for c in CONVENTIONS
+        if (allowed is None or c.code in allowed) and (not c.only_if or re.search(c.only_if, token))
+    )
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -250,10 +285,24 @@ def normalise_key(phonemes: str) -> str:
     return _RUNS.sub(r"\1", s)
 
 
+def loose_key(phonemes: str) -> str:
+    """A reading with only the letter-level folds of `normalise_key` (no iotation, ё, ou or
+    doubled-letter rules).
+
+    Typos are made on letters: "Saianko" for Saienko (Саєнко) is one letter off, but two in
+    normalised keys, where є loses its i and я keeps it; "Мііна" for Мішіна likewise, where
+    the ii would collapse. Fuzzy comparison uses both forms.
+    """
+    return _NON_PHONEME.sub("", _fold_leftovers(phonemes).translate(_FOLD))
+
+
 # Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
 # by a convention without that digraph gives к+х, "tsch" read as English gives ц+ч.
 # H and X are a bare h (read as г or х), "~" a silent one.
-_IMPLAUSIBLE = re.compile(r"[bcdfgkpstvzCSZ][XH~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc")
+# "ph" read as п+х is not one: the conventions that write х as h have no ph (Aphanova,
+# Апханова, in Romanian). A final j read as ж (French, Romanian) is the й of a Czech-style
+# -ij (Brjuxoveckij): no name ends in -иж.
+_IMPLAUSIBLE = re.compile(r"[bcdfgkstvzCSZ][XH~]|p[H~]|cC|tC|tS|cS|sS|zS|zC|kz|kc|Cc|Sc|Zc|iZ$")
 
 
 def implausibility(phonemes: str) -> int:
@@ -270,6 +319,11 @@ class Readings:
     conventions: tuple[tuple[str, ...], ...]  # parallel to keys
     # Keys of the readings that explain the spelling (nearly) best; what blocking uses.
     likely: tuple[str, ...]
+    # The single most probable key: the best-fitting reading, and among equally fitting ones
+    # the English/passport reading, since most Latin-script sources are English or ICAO
+    # passports ("Jarov" is Яров before French Жаров, "Basaeva" Басаева before Базаева).
+    primary: str = ""
+    loose: tuple[str, ...] = ()  # `loose_key` of each reading, for fuzzy comparison
 
     def conventions_of(self, key: str) -> tuple[str, ...]:
         return self.conventions[self.keys.index(key)]
@@ -281,13 +335,16 @@ def readings(token: str) -> Readings:
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
     script = token_script(tok)
     if script == CYRILLIC:
-        key = normalise_key(read_cyrillic(tok))
-        return Readings(token, script, (key,), (("cyr",),), (key,))
+        raw = read_cyrillic(tok)
+        key = normalise_key(raw)
+        return Readings(token, script, (key,), (("cyr",),), (key,), key, (loose_key(raw),))
     if script != LATIN:
-        key = normalise_key(_fold_leftovers(tok))
-        return Readings(token, script, (key,), (("other",),), (key,))
+        raw = _fold_leftovers(tok)
+        key = normalise_key(raw)
+        return Readings(token, script, (key,), (("other",),), (key,), key, (loose_key(raw),))
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
+    loose: dict[str, None] = {}
     for conv in conventions_for(tok):
         raw, hits = conv.read_scored(tok)
         key = normalise_key(raw)
@@ -295,12 +352,23 @@ def readings(token: str) -> Readings:
             found.setdefault(key, []).append(conv.code)
             f = hits - 2 * implausibility(raw)
             fit[key] = max(f, fit.get(key, f))
+            loose[loose_key(raw)] = None
     # The conventions whose digraphs explain the spelling best come first.
     ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
     # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
     best = max(fit.values(), default=0)
     likely = tuple(k for k, _ in ordered if fit[k] >= best - 1)
-    return Readings(token, script, tuple(k for k, _ in ordered), tuple(tuple(v) for _, v in ordered), likely)
+    top = [k for k, convs in ordered if fit[k] == best]
+    primary = next((k for k in top if "en" in found[k]), top[0] if top else "")
+    return Readings(
+        token,
+        script,
+        tuple(k for k, _ in ordered),
+        tuple(tuple(v) for _, v in ordered),
+        likely,
+        primary,
+        tuple(loose),
+    )
 
 
 def keys_of(token: str) -> tuple[str, ...]:
@@ -316,7 +384,16 @@ _SKELETON_TABLE = str.maketrans(
         "a": "", "e": "", "i": "", "o": "", "u": "",
     }
 )  # fmt: skip
-_AFFRICATE = re.compile(r"[DT]S")
+# т+с is ц: conventions without a "ts"/"tz" digraph (Polish, Czech, Romanian) read
+# Kudriavtsev's "ts" as two letters, and Cyrillic тс is the same sound (Братский, Bratskii).
+# Only where the letters touch in the key: across a vowel they are two sounds (Дычиков is
+# not Счиков), and дж needs no merging (every convention reads it d+ж).
+_AFFRICATE = re.compile(r"t(?=[sz])")
+
+
+def sound_class(phoneme: str) -> str:
+    """The skeleton class of one phoneme ("" for a vowel)."""
+    return phoneme.translate(_SKELETON_TABLE)
 
 
 def skeleton(key: str) -> str:
@@ -325,9 +402,7 @@ def skeleton(key: str) -> str:
     Vowels carry the gender endings (-ов/-ова) and most convention differences, so two
     spellings of one family name almost always share a skeleton.
     """
-    s = _RUNS.sub(r"\1", key.translate(_SKELETON_TABLE))
-    s = _AFFRICATE.sub("S", s)
-    return _RUNS.sub(r"\1", s)
+    return _RUNS.sub(r"\1", _AFFRICATE.sub("", key).translate(_SKELETON_TABLE))
 
 
 def conventions_phrase(codes: Iterable[str]) -> str:

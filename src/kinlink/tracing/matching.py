@@ -37,7 +37,15 @@ from sqlalchemy.orm import Session
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.cluster import Link, cluster
 from kinlink.matching.compare import birth_range, sex_key
-from kinlink.matching.index import MAX_POSTING, MISSING_DAY, CandidateIndex, Searcher, prerank, record_keys
+from kinlink.matching.index import (
+    MAX_POSTING,
+    MISSING_DAY,
+    CandidateIndex,
+    Searcher,
+    prerank,
+    query_keys,
+    record_keys,
+)
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer, TermFrequencies
@@ -320,7 +328,7 @@ def _shortlist_query(
     Each key's entries are read through the covering (key, entity, entity_id) index, and never more than
     MAX_POSTING + 1 of a broad key, so the cost does not grow with the registry.
     """
-    keys = sorted(record_keys(query))
+    keys = sorted(query_keys(query))
     if not keys:
         return None
     sizes = _key_sizes(session, entity, keys, MAX_POSTING + 1)
