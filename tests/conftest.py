@@ -54,6 +54,7 @@ def _truncate(engine: Engine) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         # Migrations seed the audit chain's head row; an emptied database needs it back.
         conn.execute(text("INSERT INTO audit_head (id, hash, entries) VALUES (1, NULL, 0)"))
+        conn.execute(text("INSERT INTO match_key_scheme (id, fingerprint) VALUES (1, NULL)"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -219,3 +219,33 @@ def test_match_in_worker_processes_finds_what_one_process_finds(engine: Engine, 
     assert forked.created > 0
     again = matching.match_all(engine, ACTOR, processes=1, chunk=400)
     assert (again.created, again.updated) == (0, 0) and again.unchanged == forked.created
+
+
+def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from kinlink.cli import app
+    from kinlink.store.tracing_models import MatchKey, MatchKeyScheme
+
+    _import_demo(engine)
+    matching.match_all(engine, ACTOR, dedup=False)
+
+    def keys() -> set[tuple[str, int, str]]:
+        with unit_of_work(engine) as s:
+            return {(k.entity, k.entity_id, k.key) for k in s.scalars(select(MatchKey))}
+
+    fresh = keys()
+    assert fresh
+    with unit_of_work(engine) as s:  # as an older kinlink left them: other keys, another fingerprint
+        s.execute(MatchKey.__table__.delete().where(MatchKey.key.like("f:%")))
+        s.add(MatchKey(entity="p", entity_id=1, key="f:OLD"))
+        s.get(MatchKeyScheme, 1).fingerprint = "0" * 64  # type: ignore[union-attr]
+    with unit_of_work(engine) as s:
+        assert matching.keys_stale(s)
+    result = CliRunner().invoke(app, ["--db", db_url, "init"])
+    assert result.exit_code == 0 and "Matching keys rebuilt" in result.output
+    assert keys() == fresh
+    with unit_of_work(engine) as s:
+        assert not matching.keys_stale(s)
+    again = CliRunner().invoke(app, ["--db", db_url, "init"])
+    assert "rebuilt" not in again.output

@@ -241,7 +241,12 @@ def match(
     if estimate_to is not None:
         _estimate(engine, model, estimate_to, json_output)
         return
-    labels = {"index": "Indexing records", "requests": "Matching requests", "records": "Linking records"}
+    labels = {
+        "keys": "Rebuilding matching keys",
+        "index": "Indexing records",
+        "requests": "Matching requests",
+        "records": "Linking records",
+    }
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -19,6 +19,7 @@ from kinlink.registry.files import FORMATS, FileFormatError, write_rows
 from kinlink.store import schema
 from kinlink.store.db import database_url, make_engine, redacted, unit_of_work
 from kinlink.store.models import Person
+from kinlink.tracing import matching as match_service
 
 import_app = typer.Typer(no_args_is_help=True, help="Import files into kinlink.")
 export_app = typer.Typer(no_args_is_help=True, help="Export from kinlink.")
@@ -37,6 +38,16 @@ def init() -> None:
         console.print(f"Database {redacted(url)} is up to date (schema {after}).")
     else:
         console.print(f"Database {redacted(url)} set up: schema {before or 'none'} -> {after}.")
+    with unit_of_work(engine) as session:
+        stale = match_service.keys_stale(session)
+    if stale:
+        # Keys written by an older kinlink would not meet new queries: searches would miss people.
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("Rebuilding the matching keys", total=None)
+            n = match_service.rebuild_keys(
+                engine, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        console.print(f"Matching keys rebuilt for {n:,} records (this kinlink derives them differently).")
 
 
 @import_app.command("registry")

@@ -35,7 +35,17 @@ def serve(
 
     engine = open_engine()  # migrated and reachable, or a clear error before any worker starts
     url = engine.url.render_as_string(hide_password=False)
+    from kinlink.store.db import unit_of_work
+    from kinlink.tracing.matching import keys_stale
+
+    with unit_of_work(engine) as session:
+        stale = keys_stale(session)
     engine.dispose()
+    if stale:
+        err_console.print(
+            "[yellow]The matching keys were written by another kinlink version: searches may miss people "
+            "until `kinlink init` rebuilds them.[/]"
+        )
     if not os.environ.get("KINLINK_SECRET_KEY"):
         err_console.print(
             "[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]"

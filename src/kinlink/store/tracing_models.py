@@ -119,6 +119,16 @@ class MatchKey(Base):
     key: Mapped[str] = mapped_column(String(200))
 
 
+class MatchKeyScheme(Base):
+    """Which derivation of keys the key table holds (one row): keys written by an older kinlink, whose
+    names code derived them otherwise, would no longer meet the keys of new queries."""
+
+    __tablename__ = "match_key_scheme"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class PersonCluster(Base):
     """Records (from several sources) taken to be the same person; the links that joined them are kept."""
 

@@ -7,6 +7,7 @@ database run builds the in-memory index instead. Both shortlist the same way and
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -52,7 +53,13 @@ from kinlink.matching.score import Scored, Scorer, TermFrequencies
 from kinlink.registry.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Event, Person, PersonName, Source, Tombstone, utcnow
-from kinlink.store.tracing_models import MatchCandidate, MatchKey, PersonCluster, TracingRequest
+from kinlink.store.tracing_models import (
+    MatchCandidate,
+    MatchKey,
+    MatchKeyScheme,
+    PersonCluster,
+    TracingRequest,
+)
 from kinlink.tracing.candidates import store_candidate
 from kinlink.tracing.requests import as_match_record, set_state
 
@@ -201,6 +208,85 @@ def missing_keys(session: Session) -> list[int]:
     """
     keyed = select(MatchKey.id).where(MatchKey.entity == "p", MatchKey.entity_id == Person.id).exists()
     return list(session.scalars(select(Person.id).where(~keyed).order_by(Person.id)))
+
+
+# Names whose keys stand for the whole derivation: when kinlink.names or the key code change how keys are
+# made, some of these change too, and so does the fingerprint (a version number would depend on someone
+# remembering to bump it).
+_PROBES = (
+    MatchRecord(id=1, name="ПАКТЫШЕВ Леонид Андреевич", service_number="АБ-123456"),
+    MatchRecord(id=2, name="Leonid Paktishev"),
+    MatchRecord(id=3, name="Савченко Надія Вікторівна"),
+    MatchRecord(id=4, name="Nadija Sawtschenko"),
+    MatchRecord(id=5, name="Щербаков Е. В."),
+    MatchRecord(id=6, name="Hruschtschow, Nikita"),
+    MatchRecord(id=7, name="Konașenkov Igor"),
+    MatchRecord(id=8, name="Кирило Буйничів"),
+    MatchRecord(id=9, name="Michaił Kałasznikow"),
+    MatchRecord(id=10, name="Oleg Sențov"),
+    MatchRecord(id=11, name="Мустафа Джемілєв"),
+    MatchRecord(id=12, name="Сашко Ярошенко-Бойко"),
+)
+
+
+@lru_cache(maxsize=1)
+def key_fingerprint() -> str:
+    """A digest of the keys this kinlink derives for a fixed set of names."""
+    digest = hashlib.sha256()
+    for r in _PROBES:
+        digest.update("\x1f".join(sorted(_all_keys(r, with_tf=True))).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def _scheme_row(session: Session) -> MatchKeyScheme:
+    row = session.get(MatchKeyScheme, 1)
+    if row is None:
+        row = MatchKeyScheme(id=1, fingerprint=None)
+        session.add(row)
+    return row
+
+
+def keys_stale(session: Session) -> bool:
+    """True when the key table holds keys derived otherwise than this kinlink derives them.
+
+    An empty key table is never stale: its fingerprint is set to this version's on the spot.
+    """
+    row = _scheme_row(session)
+    if row.fingerprint == key_fingerprint():
+        return False
+    if session.scalar(select(MatchKey.id).limit(1)) is None:
+        row.fingerprint = key_fingerprint()
+        session.flush()
+        return False
+    return True
+
+
+def rebuild_keys(
+    engine: Engine, progress: Callable[[int, int], None] | None = None, chunk: int = 5000
+) -> int:
+    """Rewrite every record's and request's keys, chunk by chunk; returns how many records were keyed.
+
+    The fingerprint is written last: a rebuild cut short leaves the table marked stale, and the next run
+    starts it again.
+    """
+    with unit_of_work(engine) as session:
+        session.execute(delete(MatchKey))
+        person_ids = list(session.scalars(select(Person.id).order_by(Person.id)))
+        request_ids = list(session.scalars(select(TracingRequest.id).order_by(TracingRequest.id)))
+    for i in range(0, len(person_ids), chunk):
+        with unit_of_work(engine) as session:
+            index_keys(session, list(person_records(session, person_ids[i : i + chunk])), "p")
+        if progress:
+            progress(min(i + chunk, len(person_ids)), len(person_ids))
+    for i in range(0, len(request_ids), chunk):
+        with unit_of_work(engine) as session:
+            reqs = session.scalars(
+                select(TracingRequest).where(TracingRequest.id.in_(request_ids[i : i + chunk]))
+            )
+            index_keys(session, [as_match_record(r) for r in reqs], "r")
+    with unit_of_work(engine) as session:
+        _scheme_row(session).fingerprint = key_fingerprint()
+    return len(person_ids)
 
 
 def ensure_keys(session: Session) -> int:
@@ -678,6 +764,10 @@ def match_all(
         raise ValueError("chunk must be at least 1")
     model = model or load_model()
     summary = MatchSummary()
+    with unit_of_work(engine) as session:
+        stale = keys_stale(session)
+    if stale:
+        rebuild_keys(engine, (lambda done, total: progress("keys", done, total)) if progress else None)
     with unit_of_work(engine) as session:
         total = session.scalar(select(func.count(Person.id))) or 0
         done = [0]
