@@ -87,7 +87,11 @@ def _explain(name: str) -> dict[str, Any]:
             "token": tok,
             "script": r.script,
             "readings": [
-                {"key": k, "conventions": [CONVENTION_LABELS.get(c, c) for c in cs], "likely": k in r.likely}
+                {
+                    "key": k,
+                    "conventions": list(dict.fromkeys(CONVENTION_LABELS.get(c, c) for c in cs)),
+                    "likely": k in r.likely,
+                }
                 for k, cs in zip(r.keys, r.conventions, strict=True)
             ],
         }
