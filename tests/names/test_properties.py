@@ -106,3 +106,24 @@ def test_parse_is_cached_and_frozen() -> None:
     assert p is parse_name("ПАКТЫШЕВ Леонид Андреевич")
     with pytest.raises(AttributeError):
         p.family = "x"  # type: ignore[misc]
+
+
+def _homoglyphs_by_counting(token: str) -> str:
+    """fix_homoglyphs as specified: a token in two scripts goes over to the one most of its letters are in."""
+    from kinlink.names import script as sc
+
+    token = token.translate(sc._APOSTROPHES)
+    cyr = sum(1 for c in token if sc._char_script(c) == sc.CYRILLIC)
+    lat = sum(1 for c in token if sc._char_script(c) == sc.LATIN)
+    if cyr and lat:
+        table = sc._LATIN_TO_CYRILLIC_HOMOGLYPHS if cyr >= lat else sc._CYRILLIC_TO_LATIN_HOMOGLYPHS
+        return token.translate(table)
+    return token
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x1FFF), max_size=12))
+def test_homoglyph_fast_path_changes_nothing(token: str) -> None:
+    from kinlink.names.script import fix_homoglyphs
+
+    assert fix_homoglyphs(token) == _homoglyphs_by_counting(token)

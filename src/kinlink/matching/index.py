@@ -77,7 +77,7 @@ Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
 
 
 class _Column:
-    """A column of optional values, each distinct value stored once."""
+    """A column of values, each distinct value (None included) stored once."""
 
     __slots__ = ("codes", "lookup", "values")
 
@@ -86,23 +86,19 @@ class _Column:
         self.lookup: dict[Any, int] = {}
         self.codes = array("i")
 
-    def append(self, value: Any) -> None:
-        if value is None:
-            self.codes.append(-1)
-            return
-        code = self.lookup.get(value)
-        if code is None:
-            code = len(self.values)
-            self.lookup[value] = code
-            self.values.append(value)
-        self.codes.append(code)
+    def extend(self, values: Iterable[Any]) -> None:
+        # setdefault reads len() before it inserts: a new value gets the next code, in one C call a value.
+        lookup = self.lookup
+        self.codes.extend(lookup.setdefault(v, len(lookup)) for v in values)
 
     def get(self, row: int) -> Any:
-        code = self.codes[row]
-        return None if code < 0 else self.values[code]
+        return self.values[self.codes[row]]
 
     def freeze(self) -> None:
-        self.lookup = {}  # only needed while building
+        values: list[Any] = [None] * len(self.lookup)
+        for v, code in self.lookup.items():
+            values[code] = v
+        self.values, self.lookup = values, {}  # the lookup is only needed while building
 
 
 _SHARED = (
@@ -166,67 +162,55 @@ class CandidateIndex:
     ) -> CandidateIndex:
         """Index records, read once as they come (a list, or rows streamed from the database).
 
-        With processes > 1, names are parsed and keyed in forked workers, a few chunks ahead of the
-        assembly here, which keeps the records' order: the index is the same as with one process.
+        Records are prepared chunk by chunk (names parsed, keys derived, field values worked out); with
+        processes > 1 in forked workers, a few chunks ahead of the assembly here, which keeps the records'
+        order: the index is the same as with one process.
         """
         idx = cls(model)
-        lo, hi, sex = array("i"), array("i"), array("b")
-        keyed: Iterable[tuple[MatchRecord, Keyed | None]]
+        chunks: Iterable[tuple[list[MatchRecord], _Chunk]]
         if processes > 1 and hasattr(os, "fork"):
-            keyed = _parallel_keys(records, processes)
+            chunks = _parallel_chunks(records, model, processes)
         else:
-            keyed = ((r, None) for r in records)
-        for i, (r, keys) in enumerate(keyed):
-            idx._add(r, i, keys)
-            br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
-            lo.append(br[0] if br else MISSING_DAY)
-            hi.append(br[1] if br else MISSING_DAY)
-            s = sex_key(r.sex)
-            sex.append(1 if s == "m" else 2 if s == "f" else 0)
-            if progress and (i + 1) % 10_000 == 0:
-                progress(10_000)
+            chunks = ((batch, _prepare_chunk(batch, model)) for batch in _batches(iter(records)))
+        lo, hi, sex = array("i"), array("i"), array("b")
+        for batch, chunk in chunks:
+            idx._add_chunk(batch, chunk)
+            lo.extend(chunk.birth_lo)
+            hi.extend(chunk.birth_hi)
+            sex.extend(chunk.sex)
+            if progress:
+                progress(len(batch))
         idx.birth_lo = np.frombuffer(lo, dtype=np.int32).copy()
         idx.birth_hi = np.frombuffer(hi, dtype=np.int32).copy()
         idx.sex = np.frombuffer(sex, dtype=np.int8).copy()
         idx._finish()
         return idx
 
-    def _add(self, r: MatchRecord, row: int, keyed: Keyed | None = None) -> None:
-        keys, parsed = keyed if keyed is not None else key_record(r)
-        self._ids.append(r.id)
-        self._names.append(r.name)
-        if r.other_names:
-            self._other_names[row] = tuple(r.other_names)
-        self._srids.append(r.source_record_id)
-        self._service.append(r.service_number)
+    def _add_chunk(self, records: list[MatchRecord], c: _Chunk) -> None:
+        first = self.size
+        self._ids.extend(r.id for r in records)
+        self._names.extend(r.name for r in records)
+        self._srids.extend(r.source_record_id for r in records)
+        for i, r in enumerate(records):
+            if r.other_names:
+                self._other_names[first + i] = tuple(r.other_names)
+        self._service.extend(r.service_number for r in records)
         for f in _SHARED:
-            self._cols[f].append(getattr(r, f))
-        for col, value in zip(self._value_cols, self.scorer.values(r), strict=True):
-            col.append(value)
-        for key in keys:
-            kid = self._key_ids.get(key)
-            if kid is None:
-                kid = len(self._key_ids)
-                self._key_ids[key] = kid
-            self._post_keys.append(kid)
-            self._post_rows.append(row)
-        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
-        # parses a record's name again; other names (rare) are kept whole.
-        primary = parsed[0] if parsed and parsed[0].original == r.name else None
-        self._parsed["family"].append(primary.family if primary else None)
-        self._parsed["given"].append(primary.given if primary else None)
-        self._parsed["patronymic"].append(primary.patronymic if primary else None)
-        self._parsed["initials"].append(primary.initials if primary else None)
-        self._parsed["meta"].append(
-            (primary.script, primary.language, primary.sex, primary.order) if primary else None
-        )
-        if len(parsed) > (1 if primary else 0):
-            self._parsed_other[row] = tuple(parsed[1:] if primary else parsed)
-        tfk = nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None)
-        for col, key in zip(self._tf_cols, tfk, strict=True):
-            col.append(key)
-        self.tf.add(tfk)
-        self.size += 1
+            self._cols[f].extend(getattr(r, f) for r in records)
+        for col, values in zip(self._value_cols, c.values, strict=True):
+            col.extend(values)
+        for part, values in c.parts.items():
+            self._parsed[part].extend(values)
+        for i, other in c.other_parsed.items():
+            self._parsed_other[first + i] = other
+        for col, values in zip(self._tf_cols, c.tf_columns, strict=True):
+            col.extend(values)
+        self.tf.add_many(c.tf_columns)
+        key_ids = self._key_ids
+        for i, keys in enumerate(c.keys):
+            self._post_keys.extend(key_ids.setdefault(k, len(key_ids)) for k in keys)
+            self._post_rows.extend([first + i] * len(keys))
+        self.size += len(records)
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
         meta = self._parsed["meta"].get(row)
@@ -249,8 +233,8 @@ class CandidateIndex:
         return out + self._parsed_other.get(row, ())
 
     def tf_keys(self, row: int) -> tuple[str | None, str | None, str | None]:
-        a, b, c = (col.get(row) for col in self._tf_cols)
-        return a, b, c
+        a, b, c = self._tf_cols
+        return a.values[a.codes[row]], b.values[b.codes[row]], c.values[c.codes[row]]
 
     def _finish(self) -> None:
         keys = np.frombuffer(self._post_keys, dtype=np.uint32)
@@ -327,7 +311,8 @@ class CandidateIndex:
         if p is None:
             if len(self._prepared) > 200_000:
                 self._prepared.clear()
-            values = tuple(col.get(row) for col in self._value_cols)
+            # Read the columns directly: this runs for every candidate of every query.
+            values = tuple([col.values[col.codes[row]] for col in self._value_cols])
             p = Prepared(None, self.parsed_names(row), values, self.tf_keys(row))
             self._prepared[row] = p
         return p
@@ -435,38 +420,103 @@ def key_record(r: MatchRecord) -> Keyed:
     return sorted(record_keys(r, parsed)), parsed
 
 
-def _keys_chunk(records: list[MatchRecord]) -> list[Keyed]:
-    return [key_record(r) for r in records]
+_BUILD_CHUNK = 2000
+_PARTS = ("family", "given", "patronymic", "initials", "meta")
 
 
-def _parallel_keys(
-    records: Iterable[MatchRecord], processes: int, chunk: int = 2000
-) -> Iterator[tuple[MatchRecord, Keyed | None]]:
-    """Each record with its keys, in order; workers key a bounded window of chunks ahead of the reader.
+@dataclass(slots=True)
+class _Chunk:
+    """What indexing a chunk of records costs, worked out column by column (in a worker, when forked)."""
+
+    keys: list[list[str]]
+    parts: dict[str, list[Any]]  # the primary name's parts, as the index keeps them
+    other_parsed: dict[int, tuple[Any, ...]]  # position in the chunk -> its other parsed names
+    values: list[list[Any]]  # per comparison: each record's prepared value
+    tf_columns: tuple[list[str | None], list[str | None], list[str | None]]
+    birth_lo: list[int]
+    birth_hi: list[int]
+    sex: list[int]
+
+
+def _prepare_chunk(records: list[MatchRecord], model: Model) -> _Chunk:
+    scorer = Scorer(model)
+    keys, others = [], {}
+    parts: dict[str, list[Any]] = {p: [] for p in _PARTS}
+    tf: tuple[list[str | None], list[str | None], list[str | None]] = ([], [], [])
+    lo, hi, sex = [], [], []
+    for i, r in enumerate(records):
+        k, parsed = key_record(r)
+        keys.append(k)
+        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
+        # parses a record's name again; other names (rare) are kept whole.
+        primary = parsed[0] if parsed and parsed[0].original == r.name else None
+        parts["family"].append(primary.family if primary else None)
+        parts["given"].append(primary.given if primary else None)
+        parts["patronymic"].append(primary.patronymic if primary else None)
+        parts["initials"].append(primary.initials if primary else None)
+        parts["meta"].append(
+            (primary.script, primary.language, primary.sex, primary.order) if primary else None
+        )
+        if len(parsed) > (1 if primary else 0):
+            others[i] = tuple(parsed[1:] if primary else parsed)
+        for col, key in zip(tf, nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None), strict=True):
+            col.append(key)
+        br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
+        lo.append(br[0] if br else MISSING_DAY)
+        hi.append(br[1] if br else MISSING_DAY)
+        s = sex_key(r.sex)
+        sex.append(1 if s == "m" else 2 if s == "f" else 0)
+    values = [list(col) for col in zip(*(scorer.values(r) for r in records), strict=True)]
+    return _Chunk(keys, parts, others, values, tf, lo, hi, sex)
+
+
+def _batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
+    from itertools import islice
+
+    while batch := list(islice(it, _BUILD_CHUNK)):
+        yield batch
+
+
+_BUILD_MODEL: Model | None = None
+
+
+def _prepare_in_worker(records: list[MatchRecord]) -> _Chunk:
+    assert _BUILD_MODEL is not None
+    return _prepare_chunk(records, _BUILD_MODEL)
+
+
+def _parallel_chunks(
+    records: Iterable[MatchRecord], model: Model, processes: int
+) -> Iterator[tuple[list[MatchRecord], _Chunk]]:
+    """Chunks of records with their preparation, in order; workers prepare a bounded window ahead.
 
     The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
     2 x processes chunks in flight, and the cursor is read by this thread only.
     """
     import multiprocessing as mp
     from collections import deque
-    from itertools import islice
 
-    it = iter(records)
-    with mp.get_context("fork").Pool(processes) as pool:
-        window: deque[tuple[list[MatchRecord], Any]] = deque()
+    global _BUILD_MODEL
+    _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
+    batches = _batches(iter(records))
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            window: deque[tuple[list[MatchRecord], Any]] = deque()
 
-        def submit() -> None:
-            batch = list(islice(it, chunk))
-            if batch:
-                window.append((batch, pool.apply_async(_keys_chunk, (batch,))))
+            def submit() -> None:
+                batch = next(batches, None)
+                if batch:
+                    window.append((batch, pool.apply_async(_prepare_in_worker, (batch,))))
 
-        for _ in range(2 * processes):
-            submit()
-        while window:
-            batch, pending = window.popleft()
-            keyed = pending.get()
-            submit()
-            yield from zip(batch, keyed, strict=True)
+            for _ in range(2 * processes):
+                submit()
+            while window:
+                batch, pending = window.popleft()
+                chunk = pending.get()
+                submit()
+                yield batch, chunk
+    finally:
+        _BUILD_MODEL = None
 
 
 def record_fields() -> tuple[str, ...]:

@@ -36,6 +36,15 @@ class TermFrequencies:
                 d = self.counts[table]
                 d[key] = d.get(key, 0) + 1
 
+    def add_many(self, columns: tuple[list[str | None], list[str | None], list[str | None]]) -> None:
+        """Many records at once: their family, given and patronymic keys, column by column."""
+        self.population += len(columns[0])
+        for table, i in _TF_INDEX.items():
+            d = self.counts[table]
+            for key in columns[i]:
+                if key:
+                    d[key] = d.get(key, 0) + 1
+
     def count(self, table: str, key: str) -> int:
         return self.counts.get(table, {}).get(key, 0)
 

@@ -16,6 +16,8 @@ OTHER = "Other"
 _LATIN_TO_CYRILLIC_HOMOGLYPHS = str.maketrans("aceopxyiABCEHKMOPTXYI", "асеорхуіАВСЕНКМОРТХУІ")
 _CYRILLIC_TO_LATIN_HOMOGLYPHS = str.maketrans("асеорхуіАВСЕНКМОРТХУІ", "aceopxyiABCEHKMOPTXYI")
 
+# Every letter _char_script calls Latin (and a few non-letters, which only send a token the slow way).
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u1e00-\u1eff]")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "ʹ": "'", "′": "'", "‘": "'"})
 
 
@@ -58,6 +60,8 @@ def fix_homoglyphs(token: str) -> str:
     """Turn a token that mixes scripts into the script most of its letters are in (and make
     every apostrophe one kind: Ukrainian В'ячеслав is typed with ', ’ or ʼ)."""
     token = token.translate(_APOSTROPHES)
+    if token.isascii() or not _LATIN_LETTER.search(token):
+        return token  # one script only (the usual case): nothing to turn
     cyr = sum(1 for c in token if _char_script(c) == CYRILLIC)
     lat = sum(1 for c in token if _char_script(c) == LATIN)
     if cyr and lat:
