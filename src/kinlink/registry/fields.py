@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -212,14 +213,14 @@ def _text(value: Any) -> str | None:
 
 # C0 controls but tab, newline and carriage return, and DEL: no name or note holds one, PostgreSQL cannot
 # store NUL at all, and they hide text in a page or a terminal.
-_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def control_character(value: Any) -> str | None:
     """The first control character in a value (a text, or texts inside lists and dicts), as 'U+0000'."""
     if isinstance(value, str):
-        bad = next((ch for ch in value if ch in _CONTROL), None)
-        return None if bad is None else f"U+{ord(bad):04X}"
+        bad = _CONTROL.search(value)
+        return None if bad is None else f"U+{ord(bad.group()):04X}"
     if isinstance(value, dict):
         value = [*value.keys(), *value.values()]
     if isinstance(value, list | tuple):
@@ -252,6 +253,7 @@ def name_problem(name: str) -> str | None:
 def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
     """Check one row; every problem is reported, not just the first."""
     errors: list[RowError] = []
+    today = today or date.today()
 
     def err(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))

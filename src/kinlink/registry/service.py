@@ -117,29 +117,28 @@ def import_registry(
     """Import a registrar's file, idempotently by (source, record_id).
 
     All or nothing: with bad rows nothing is written unless skip_invalid, and then the good rows
-    are written in one transaction. The file is read twice (check, then write) to keep memory flat.
+    are written in one transaction. One pass, streamed in chunks to keep memory flat: rows are
+    written as they are checked, and the first bad row stops the writing (the rest is still
+    checked, so that every bad row is reported) and rolls the transaction back at the end.
     """
     fmt = detect_format(path, fmt)
     report = ImportReport(file=str(path), source=source)
     good = 0
-    for _line, result in validate_file(path, fmt, today):
-        if isinstance(result, list):
-            report.errors.extend(e.render(path.name) for e in result)
-        else:
-            good += 1
-    report.rows = good + report.invalid
-    if report.errors and not skip_invalid:
-        return report
-
-    with unit_of_work(engine) as session:
-        audit = AuditLog(session, actor)
-        audit.lock()  # first: concurrent imports then run one after the other
-        src = get_or_create_source(session, source, kind, audit)
-        run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
-        session.add(run)
-        chunk: list[RecordIn] = []
-        for _line, result in validate_file(path, fmt, today):
-            if isinstance(result, RecordIn):
+    try:
+        with unit_of_work(engine) as session:
+            audit = AuditLog(session, actor)
+            audit.lock()  # first: concurrent imports then run one after the other
+            src = get_or_create_source(session, source, kind, audit)
+            run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
+            session.add(run)
+            chunk: list[RecordIn] = []
+            for _line, result in validate_file(path, fmt, today):
+                if isinstance(result, list):
+                    report.errors.extend(e.render(path.name) for e in result)
+                    continue
+                good += 1
+                if report.errors and not skip_invalid:
+                    continue  # only checking from here on: nothing of this file is written
                 chunk.append(result)
                 if len(chunk) >= CHUNK:
                     _write_chunk(session, src, chunk, report, audit)
@@ -147,30 +146,41 @@ def import_registry(
                     if progress:
                         progress(len(chunk))
                     chunk = []
-        if chunk:
-            _write_chunk(session, src, chunk, report, audit)
-            if progress:
-                progress(len(chunk))
-        run.rows, run.created, run.updated = report.rows, report.created, report.updated
-        run.unchanged, run.invalid, run.finished_at = report.unchanged, report.invalid, utcnow()
-        session.flush()
-        audit.add(
-            "import",
-            "import_run",
-            run.id,
-            {
-                "source": source,
-                "file": path.name,
-                "sha256": run.sha256,
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "invalid": report.invalid,
-            },
-        )
-        audit.flush()
+            report.rows = good + report.invalid
+            if report.errors and not skip_invalid:
+                raise _Refused
+            if chunk:
+                _write_chunk(session, src, chunk, report, audit)
+                if progress:
+                    progress(len(chunk))
+            run.rows, run.created, run.updated = report.rows, report.created, report.updated
+            run.unchanged, run.invalid, run.finished_at = report.unchanged, report.invalid, utcnow()
+            session.flush()
+            audit.add(
+                "import",
+                "import_run",
+                run.id,
+                {
+                    "source": source,
+                    "file": path.name,
+                    "sha256": run.sha256,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "invalid": report.invalid,
+                },
+            )
+            audit.flush()
+    except _Refused:
+        report.created = report.updated = report.unchanged = report.erased = 0
+        report.changed_ids = []
+        return report
     report.written = True
     return report
+
+
+class _Refused(Exception):
+    """A file with bad rows, imported without skip_invalid: its transaction is rolled back."""
 
 
 def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog) -> Source:
