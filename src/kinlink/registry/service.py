@@ -252,9 +252,15 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
                 updated_at=now,
             )
         )
-    ids = session.scalars(
-        insert(Person).returning(Person.id, sort_by_parameter_order=True), person_rows
-    ).all()
+    # Ids matched back by record id, not by parameter order: ordered RETURNING makes SQLAlchemy send SQLite
+    # one INSERT a row, unordered it batches hundreds (record ids are unique within a chunk of a source).
+    by_record_id = dict(
+        (srid, pid)
+        for pid, srid in session.execute(
+            insert(Person).returning(Person.id, Person.source_record_id), person_rows
+        )
+    )
+    ids = [by_record_id[rec.record_id] for rec in recs]
     names, events = [], []
     for pid, rec in zip(ids, recs, strict=True):
         names.extend(dict(person_id=pid, **n) for n in name_rows(rec))
@@ -274,7 +280,7 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
     session.execute(insert(PersonName), names)
     if events:
         session.execute(insert(Event), events)
-    return list(ids)
+    return ids
 
 
 def update_record(session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog) -> bool:
