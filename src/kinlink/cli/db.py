@@ -14,7 +14,7 @@ from kinlink.store.db import database_url, make_engine, redacted
 def open_engine() -> Engine:
     """The database of --db / $KINLINK_DATABASE_URL, migrated; a new SQLite file is set up on first use."""
     url = database_url(state.db_url)
-    engine = make_engine(url)
+    engine = make_engine(url, pooled=False)
     try:
         if schema.is_current(engine):
             return engine

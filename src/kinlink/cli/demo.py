@@ -29,7 +29,7 @@ def demo(
 ) -> None:
     """Create the database (SQLite by default) with demo data, staff accounts and a family's request."""
     url = database_url(state.db_url)
-    engine = make_engine(url)
+    engine = make_engine(url, pooled=False)
     schema.upgrade(engine)
     actor = state.who() + ":demo"
     console.print(f"[bold]kinlink demo[/] on {redacted(url)} (schema {schema.current_revision(engine)})")

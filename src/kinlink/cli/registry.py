@@ -30,7 +30,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
 def init() -> None:
     """Create the database, or upgrade it to this version's schema."""
     url = database_url(state.db_url)
-    engine = make_engine(url)
+    engine = make_engine(url, pooled=False)
     before = schema.current_revision(engine)
     schema.upgrade(engine)
     after = schema.current_revision(engine)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 DEFAULT_SQLITE_FILE = "kinlink.db"
 ENV_VAR = "KINLINK_DATABASE_URL"
@@ -36,13 +37,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
+    """An engine for the URL. pooled=False (one command's run) closes each server connection when it is
+    given back, instead of keeping it open until the engine is collected: commands run in-process (tests,
+    scripts) would otherwise pile up idle connections against the server's limit."""
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-    else:
+    elif pooled:
         engine = create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, poolclass=NullPool)
     return engine
 
 
