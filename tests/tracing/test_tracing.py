@@ -13,7 +13,7 @@ from kinlink.registry import audit as audit_log
 from kinlink.registry import service
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Person
-from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+from kinlink.store.tracing_models import MatchCandidate, MatchKey, TracingRequest
 from kinlink.tracing import candidates as cands
 from kinlink.tracing import matching
 from kinlink.tracing.requests import (
@@ -219,6 +219,16 @@ def test_match_in_worker_processes_finds_what_one_process_finds(engine: Engine, 
     assert forked.created > 0
     again = matching.match_all(engine, ACTOR, processes=1, chunk=400)
     assert (again.created, again.updated) == (0, 0) and again.unchanged == forked.created
+
+
+def test_the_first_keys_of_a_new_database_are_not_taken_for_stale(engine: Engine) -> None:
+    # As `kinlink demo` does: import, then match the new records (which keys them), no `kinlink init` after.
+    report = service.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR)
+    with unit_of_work(engine) as s:
+        matching.match_new_records(s, ACTOR, report.changed_ids)
+    with unit_of_work(engine) as s:
+        assert s.scalar(select(func.count(MatchKey.id)))
+        assert not matching.keys_stale(s)
 
 
 def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> None:

@@ -196,6 +196,7 @@ def index_keys(session: Session, records: list[MatchRecord], entity: str = "p") 
         for r in records
         for k in sorted(_all_keys(r, with_tf=entity == "p"))
     ]
+    _stamp_if_first(session)
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
 
@@ -229,6 +230,9 @@ _PROBES = (
 )
 
 
+_REBUILDING = "rebuilding"  # the fingerprint while rebuild_keys runs: never this version's
+
+
 @lru_cache(maxsize=1)
 def key_fingerprint() -> str:
     """A digest of the keys this kinlink derives for a fixed set of names."""
@@ -244,6 +248,15 @@ def _scheme_row(session: Session) -> MatchKeyScheme:
         row = MatchKeyScheme(id=1, fingerprint=None)
         session.add(row)
     return row
+
+
+def _stamp_if_first(session: Session) -> None:
+    # The first keys of a new database are this version's: stamp them, or the next `kinlink match` would
+    # take them for an older kinlink's and rebuild them all. Only a never-stamped (None) table qualifies:
+    # a rebuild marks the table while it runs, so that one cut short stays stale.
+    row = _scheme_row(session)
+    if row.fingerprint is None and session.scalar(select(MatchKey.id).limit(1)) is None:
+        row.fingerprint = key_fingerprint()
 
 
 def keys_stale(session: Session) -> bool:
@@ -271,6 +284,7 @@ def rebuild_keys(
     """
     with unit_of_work(engine) as session:
         session.execute(delete(MatchKey))
+        _scheme_row(session).fingerprint = _REBUILDING
         person_ids = list(session.scalars(select(Person.id).order_by(Person.id)))
         request_ids = list(session.scalars(select(TracingRequest.id).order_by(TracingRequest.id)))
     for i in range(0, len(person_ids), chunk):
