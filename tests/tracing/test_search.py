@@ -209,3 +209,24 @@ def test_the_migration_folds_the_names_already_stored(tmp_path: Path) -> None:
         assert s.scalar(text("SELECT folded FROM person_names")) == "ярема євген"
         assert [h.person.id for h in search_records(s, "Ярема Є", model=MODEL)] == [1]
     engine.dispose()
+
+
+def test_a_record_changed_after_a_search_is_scored_as_it_is_now(engine: Engine) -> None:
+    """Searches keep the records they prepared, by version: an edit is seen at the next search."""
+    from kinlink.web import records
+
+    _demo(engine)
+    query = MatchRecord(None, "Марков Георгий", unit="74-я отдельная мотострелковая бригада")
+
+    def unit_level() -> str | None:
+        with unit_of_work(engine) as s:
+            hits = matching.search(s, query, model=MODEL, limit=3)
+            [(_rec, scored)] = [(r, sc) for r, sc in hits if r.source_record_id == "RU-0001"]
+            return scored.explanation()["unit"]["level"]
+
+    assert unit_level() == unit_level() == "exact"  # the second from the kept record
+    with unit_of_work(engine) as s:
+        pid = s.scalar(select(Person.id).where(Person.source_record_id == "RU-0001"))
+        assert pid is not None
+        assert records.update_record(s, ACTOR, pid, {"unit": "200-я отдельная бригада"}, None)
+    assert unit_level() not in ("exact", None)

@@ -51,7 +51,7 @@ def _send(
     ids = [n.id for n in notes if n is not None]
     if ids:
         background.add_task(
-            notify.send_pending, request.app.state.engine, request.app.state.settings, ids, secrets
+            notify.send_after_response, request.app.state.engine, request.app.state.settings, ids, secrets
         )
 
 
@@ -69,10 +69,10 @@ def _field_error(e: cases.FieldErrors) -> ApiError:
     return ApiError(422, f"{errs[0]['field']}: {errs[0]['message']}", errs[0]["field"], errs)
 
 
-def _summary(p: Person, probability: float | None = None) -> schemas.RecordSummary:
+def _summary(p: Person | records.Listed, probability: float | None = None) -> schemas.RecordSummary:
     return schemas.RecordSummary(
         id=p.id,
-        source=p.source.name,
+        source=p.source if isinstance(p, records.Listed) else p.source.name,
         record_id=p.source_record_id,
         full_name=p.full_name,
         sex=p.sex,

@@ -12,10 +12,11 @@ import os
 import threading
 import time
 import weakref
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -25,10 +26,12 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    cast,
     delete,
     func,
     insert,
     literal,
+    null,
     select,
     union_all,
 )
@@ -49,7 +52,7 @@ from kinlink.matching.index import (
 )
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored, Scorer, TermFrequencies
+from kinlink.matching.score import Prepared, Scored, Scorer, TermFrequencies
 from kinlink.registry.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Event, Person, PersonName, Source, Tombstone, utcnow
@@ -93,15 +96,23 @@ def person_records(
 
 _IDS = bindparam("ids", expanding=True)
 # Built once: the statement, not the query, is the costly part of reading a few dozen records.
-_OTHER_NAMES = (
-    select(PersonName.person_id, PersonName.full_name)
+# A record's other names and its capture events, in one statement: (person, 0, name, None) or
+# (person, 1, date, place), in order.
+_NAMES_AND_CAPTURES = (
+    select(
+        PersonName.person_id.label("pid"),
+        literal(0).label("what"),
+        PersonName.full_name.label("a"),
+        null().label("b"),
+        PersonName.position.label("n"),
+    )
     .where(PersonName.person_id.in_(_IDS), PersonName.position > 0)
-    .order_by(PersonName.person_id, PersonName.position)
-)
-_CAPTURES = (
-    select(Event.person_id, Event.date, Event.place)
-    .where(Event.person_id.in_(_IDS), Event.kind == "captured")
-    .order_by(Event.person_id, Event.id)
+    .union_all(
+        select(Event.person_id, literal(1), Event.date, Event.place, Event.id).where(
+            Event.person_id.in_(_IDS), Event.kind == "captured"
+        )
+    )
+    .order_by("pid", "what", "n")
 )
 _RECORDS = (
     select(
@@ -124,7 +135,7 @@ _RECORDS = (
 )
 
 
-def _reader(session: Session) -> Connection:
+def reader(session: Session) -> Connection:
     """The session's connection, for plain reads: a fraction of the ORM's cost per statement. What the
     session holds unwritten is written first, as autoflush would."""
     if session.autoflush and (session.new or session.dirty or session.deleted):
@@ -137,13 +148,14 @@ def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
     if not ids:
         return []
     params = {"ids": ids}
-    conn = _reader(session)
+    conn = reader(session)
     other: dict[int, list[str]] = defaultdict(list)
-    for pid, name in conn.execute(_OTHER_NAMES, params):
-        other[pid].append(name)
     captured: dict[int, tuple[str | None, str | None]] = {}
-    for pid, d, place in conn.execute(_CAPTURES, params):
-        captured.setdefault(pid, (d, place))
+    for pid, what, a, b, _n in conn.execute(_NAMES_AND_CAPTURES, params):
+        if what == 0:
+            other[pid].append(a)
+        else:
+            captured.setdefault(pid, (a, b))
     rows = conn.execute(_RECORDS, params)
     out = []
     for r in rows:
@@ -335,7 +347,7 @@ class DbTermFrequencies(TermFrequencies):
         if not wanted:
             return
         found = dict.fromkeys(wanted, 0)
-        for key, n in _reader(self.session).execute(
+        for key, n in reader(self.session).execute(
             select(MatchKey.key, func.count())
             .where(MatchKey.entity == "p", MatchKey.key.in_(sorted(wanted)))
             .group_by(MatchKey.key)
@@ -406,7 +418,17 @@ def _narrowest_stmt() -> Select:
 def _with_persons_stmt(shortlist: Select) -> Select:
     sl = shortlist.subquery()
     return (
-        select(sl.c.eid, sl.c.shared, Person.sex, Person.birth_date, Person.age, Person.age_as_of)
+        select(
+            sl.c.eid,
+            sl.c.shared,
+            Person.sex,
+            Person.birth_date,
+            Person.age,
+            Person.age_as_of,
+            Person.version,
+            # As stored (text), not parsed into a datetime: it only tells a reused id apart.
+            cast(Person.created_at, String),
+        )
         .join(Person, Person.id == sl.c.eid)
         .order_by(sl.c.shared.desc(), sl.c.eid)
     )
@@ -415,7 +437,7 @@ def _with_persons_stmt(shortlist: Select) -> Select:
 def _key_sizes(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
     """Entries per key (those present), each counted up to `cap`: a broad key costs no more than that."""
     params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
-    return {k: n for k, n in _reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
+    return {k: n for k, n in reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
 
 
 def _shortlist_query(
@@ -449,7 +471,7 @@ def _shortlist_ids(
     found = _shortlist_query(session, query, entity, limit + len(exclude))
     if found is None:
         return []
-    return [r[0] for r in _reader(session).execute(*found) if r[0] not in exclude][:limit]
+    return [r[0] for r in reader(session).execute(*found) if r[0] not in exclude][:limit]
 
 
 def _prerank(query: MatchRecord, rows: list, size: int) -> list[int]:  # type: ignore[type-arg]
@@ -508,7 +530,7 @@ _COUNT_SINCE = select(func.count(Person.id)).where(Person.id > bindparam("last")
 
 
 def _registry_stamp(session: Session) -> tuple[int, int, int]:
-    row = _reader(session).execute(_STAMP).one()
+    row = reader(session).execute(_STAMP).one()
     return (row[0] or 0, row[1] or 0, row[2] or 0)
 
 
@@ -530,11 +552,11 @@ def search_scorer(session: Session, model: Model) -> Scorer:
             # Records are removed only by erasure, which leaves a tombstone: with none new, the
             # population grew by the records past the last id seen (a range of the primary key).
             population = cache.population + (
-                _reader(session).execute(_COUNT_SINCE, {"last": cache.stamp[0]}).scalar_one()
+                reader(session).execute(_COUNT_SINCE, {"last": cache.stamp[0]}).scalar_one()
             )
             made = cache.made  # the whole count is still redone every SEARCH_CACHE_SECONDS
         else:
-            population = _reader(session).execute(_COUNT_ALL).scalar_one()
+            population = reader(session).execute(_COUNT_ALL).scalar_one()
             made = now
         cache = _SearchCache(stamp, population, made)
         with _SEARCH_LOCK:
@@ -567,13 +589,13 @@ def search(
     if found is None:
         return []
     stmt, params = found
-    rows = [r for r in _reader(session).execute(_with_persons_stmt(stmt), params) if r[0] not in excluded]
+    rows = [r for r in reader(session).execute(_with_persons_stmt(stmt), params) if r[0] not in excluded]
     rows = rows[:2000]
     ids = _prerank(query, rows, SHORTLIST)
     if not ids:
         return []
-    by_id = {int(r.id): r for r in person_records(session, ids)}  # type: ignore[arg-type]
-    prepared = [scorer.prepare(by_id[i]) for i in ids if i in by_id]
+    versions = {r[0]: (r[6], r[7]) for r in rows}
+    prepared = _prepared_records(session, scorer, [(i, *versions[i]) for i in ids])
     if isinstance(scorer.tf, DbTermFrequencies):
         scorer.tf.prefetch(
             (table, key) for p in prepared for table, key in zip(_TF_PREFIX, p.tf_keys, strict=True) if key
@@ -582,6 +604,67 @@ def search(
         scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
     )
     return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+
+
+class _PreparedCache:
+    """Records as the scorer of one model prepares them, kept between searches of this process (LRU).
+
+    Keyed by id, version and creation time: every write to a record (fields, names, events) goes
+    through the ORM, whose version counter it bumps, and SQLite may give an erased record's id to a new
+    one, which the creation time tells apart. An entry is never stale, only no longer asked for.
+    """
+
+    SIZE = 20_000
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[int, int, str], tuple[Any, ...]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, str]) -> tuple[Any, ...] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.items[key] = value
+            if len(self.items) > self.SIZE:
+                self.items.popitem(last=False)
+
+
+# Per model (the prepared values follow its comparisons); the model is held so that its id stays its own.
+_PREPARED: dict[int, tuple[Model, _PreparedCache]] = {}
+
+
+def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, int, str]]) -> list[Prepared]:
+    """The records of these (id, version, created) keys, prepared for scoring, in that order (those that
+    exist): from this process's cache, the others read and prepared."""
+    with _SEARCH_LOCK:
+        entry = _PREPARED.get(id(scorer.model))
+        if entry is None:
+            if len(_PREPARED) >= 4:  # models come and go only in tests and EM runs
+                _PREPARED.clear()
+            entry = _PREPARED[id(scorer.model)] = (scorer.model, _PreparedCache())
+    cache = entry[1]
+    found: dict[int, tuple[Any, ...]] = {}
+    missing = []
+    for key in keyed:
+        hit = cache.get(key)
+        if hit is None:
+            missing.append(key)
+        else:
+            found[key[0]] = hit
+    if missing:
+        keys = {k[0]: k for k in missing}
+        for rec in person_records(session, list(keys)):
+            p = scorer.prepare(rec)
+            parts = (p.record, p.names, p.values, p.tf_keys)
+            cache.put(keys[int(rec.id)], parts)  # type: ignore[arg-type]
+            found[int(rec.id)] = parts  # type: ignore[arg-type]
+    # A fresh Prepared each search: the bound it memoises follows this search's name counts.
+    return [Prepared(*found[k[0]]) for k in keyed if k[0] in found]
 
 
 # --- continuous matching --------------------------------------------------------------------------------

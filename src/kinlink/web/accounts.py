@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from kinlink.registry.audit import record as audit
@@ -171,15 +171,24 @@ def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+# Built once, as every API call and every signed-in page runs them: building and caching a statement costs
+# more than the indexed read it makes.
+_TOKEN_USER = (
+    select(User.id, User.username, User.role)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True)
+    )
+)
+
+
+def user_for_token(conn: Connection | Session, token: str) -> tuple[int, str, str] | None:
+    """The (id, username, role) of the active user holding this unrevoked API token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    # One indexed read, token and user together: every API call does this.
-    return session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == sha256(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
+    # One indexed read, token and user together.
+    row = conn.execute(_TOKEN_USER, {"token_hash": sha256(token)}).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 # --- sessions ------------------------------------------------------------------------------------------
@@ -214,21 +223,24 @@ def open_session(
     return token
 
 
-def read_session(session: Session, token: str) -> SessionInfo | None:
+_SESSION = (
+    select(
+        WebSession.kind,
+        WebSession.expires_at,
+        WebSession.request_id,
+        User.id,
+        User.username,
+        User.role,
+        User.active,
+    )
+    .outerjoin(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
+def read_session(conn: Connection | Session, token: str) -> SessionInfo | None:
     # One indexed read (session and its user together): this runs on every page a signed-in user opens.
-    row = session.execute(
-        select(
-            WebSession.kind,
-            WebSession.expires_at,
-            WebSession.request_id,
-            User.id,
-            User.username,
-            User.role,
-            User.active,
-        )
-        .outerjoin(User, User.id == WebSession.user_id)
-        .where(WebSession.token_hash == sha256(token))
-    ).first()
+    row = conn.execute(_SESSION, {"token_hash": sha256(token)}).first()
     if row is None or aware(row.expires_at) < utcnow():
         return None
     if row.kind == "staff":

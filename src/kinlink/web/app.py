@@ -32,6 +32,16 @@ def is_secure(scope: Scope, settings: Settings) -> bool:
     return settings.secure_cookies or scope.get("scheme") == "https"
 
 
+_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", CSP.encode()),
+    (b"cache-control", b"no-store"),
+)
+_SECURE_HEADERS = (*_HEADERS, (b"strict-transport-security", b"max-age=31536000"))
+
+
 class SecurityHeaders:
     """Every response: no caching (pages carry personal data), no framing, no sniffing, a strict CSP;
     and every browser gets the random cookie its CSRF tokens are derived from."""
@@ -51,23 +61,19 @@ class SecurityHeaders:
             scope.setdefault("state", {})["csrf_seed"] = seed
         secure = is_secure(scope, self.settings)
 
+        extra = _SECURE_HEADERS if secure else _HEADERS
+        cookie = None
+        if seed is not None:
+            attrs = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+            cookie = (b"set-cookie", f"{CSRF_COOKIE}={seed}{attrs}".encode())
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                extra = {
-                    b"x-content-type-options": b"nosniff",
-                    b"x-frame-options": b"DENY",
-                    b"referrer-policy": b"no-referrer",
-                    b"content-security-policy": CSP.encode(),
-                    b"cache-control": b"no-store",
-                }
-                if secure:
-                    extra[b"strict-transport-security"] = b"max-age=31536000"
-                headers += [(k, v) for k, v in extra.items() if k not in names]
-                if seed is not None:
-                    attrs = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
-                    headers.append((b"set-cookie", f"{CSRF_COOKIE}={seed}{attrs}".encode()))
+                headers += [h for h in extra if h[0] not in names]
+                if cookie is not None:
+                    headers.append(cookie)
                 message["headers"] = headers
             await send(message)
 
@@ -141,15 +147,15 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path == "/openapi.json"
 
 
-# Request threads per process: as many as the engine's connection pool holds (SQLAlchemy's default, 5 and
-# 10 more on demand), so that under a burst requests wait their turn in the event loop instead of
-# failing after waiting 30 s for a connection inside a thread.
-REQUEST_THREADS = 15
+# The threads of a process that run requests' (blocking) database work are the settings'
+# `request_threads`, fewer than the engine's pool holds (SQLAlchemy's default, 5 and 10 more on demand),
+# so that under a burst requests wait their turn in the event loop instead of failing after waiting 30 s
+# for a connection inside a thread.
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
     yield
 
 

@@ -6,12 +6,16 @@ reference and the secret, on the site): mail passes through servers nobody here 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import smtplib
+import weakref
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -82,6 +86,28 @@ def compose(settings: Settings, req: TracingRequest, kind: str, secret: str | No
         )
     msg.set_content(body + "\n\n-- \nkinlink\n")
     return msg
+
+
+# Per event loop (each server runs its own): a limiter belongs to the loop it was made in.
+_MAIL_THREADS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _mail_threads() -> CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _MAIL_THREADS.get(loop)
+    if limiter is None:
+        limiter = _MAIL_THREADS[loop] = CapacityLimiter(2)
+    return limiter
+
+
+async def send_after_response(
+    engine: Engine, settings: Settings, ids: list[int], secrets: dict[int, str] | None = None
+) -> None:
+    """`send_pending` as a response's background task, in threads of its own: a slow mail server (up to
+    its 20 s timeout a message) must not hold the few threads that answer requests."""
+    await anyio.to_thread.run_sync(send_pending, engine, settings, ids, secrets, limiter=_mail_threads())
 
 
 def send_pending(

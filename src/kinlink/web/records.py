@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Select, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.registry import service
@@ -158,10 +159,71 @@ def set_consent(
     return _apply(session, actor, person, row, expected_version)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A record as a list of results shows it (read as a plain row: searches are the busiest reads)."""
+
+    id: int
+    source: str  # the source's name
+    source_record_id: str
+    full_name: str
+    sex: str | None
+    birth_date: str | None
+    unit: str | None
+    status: str | None
+    status_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
-    person: Person
+    person: Listed
     probability: float | None  # from the matcher; None for a plain text match
+
+
+# Statements built once (with their filters as parameters): building and caching a statement costs more
+# than the indexed reads a search makes.
+_LISTED = select(
+    Person.id,
+    Source.name,
+    Person.source_record_id,
+    Person.full_name,
+    Person.sex,
+    Person.birth_date,
+    Person.unit,
+    Person.status,
+    Person.status_date,
+).join(Source, Source.id == Person.source_id)
+# By record id or service number (what = 0), and by the beginning of a name (what = 1), in one statement.
+_EXACT_AND_PREFIX = union_all(
+    select(
+        select(Person.id.label("pid"), literal(0).label("what"))
+        .where(or_(Person.source_record_id == bindparam("q"), Person.service_number == bindparam("q")))
+        .limit(bindparam("lim", type_=Integer))
+        .subquery()
+    ),
+    select(
+        select(PersonName.person_id.label("pid"), literal(1).label("what"))
+        .where(PersonName.folded >= bindparam("lo"), PersonName.folded < bindparam("hi"))
+        .distinct()
+        .limit(bindparam("lim", type_=Integer))
+        .subquery()
+    ),
+)
+
+
+@lru_cache(maxsize=8)
+def _listed_stmt(by_ids: bool, by_status: bool, by_kind: bool) -> Select:  # type: ignore[type-arg]
+    stmt = _LISTED
+    if by_ids:
+        stmt = stmt.where(Person.id.in_(bindparam("ids", expanding=True)))
+    if by_status:
+        stmt = stmt.where(Person.status == bindparam("status"))
+    if by_kind:
+        stmt = stmt.where(Source.kind == bindparam("kind"))
+    stmt = stmt.order_by(Person.id)
+    if not by_ids:
+        stmt = stmt.limit(bindparam("lim", type_=Integer)).offset(bindparam("off", type_=Integer))
+    return stmt
 
 
 def search_records(
@@ -179,14 +241,19 @@ def search_records(
 
     Every lookup is an index read: nothing here scans the registry, whatever its size.
     """
+    from kinlink.tracing.matching import reader as plain_reader
+
     q = (query or "").strip()
-    base = select(Person).join(Source).order_by(Person.id)  # lists show no other names: not loaded
-    if status:
-        base = base.where(Person.status == status)
-    if source_kind:
-        base = base.where(Source.kind == source_kind)
+    params: dict[str, Any] = {"status": status, "kind": source_kind}
+    reader = plain_reader(session)
+
+    def listed(ids: list[int] | None) -> list[Listed]:
+        stmt = _listed_stmt(ids is not None, bool(status), bool(source_kind))
+        extra = {"ids": ids} if ids is not None else {"lim": limit, "off": offset}
+        return [Listed(*row) for row in reader.execute(stmt, {**params, **extra})]
+
     if not q:
-        return [SearchHit(p, None) for p in session.scalars(base.limit(limit).offset(offset))]
+        return [SearchHit(p, None) for p in listed(None)]
 
     from kinlink.matching.model import load_model
     from kinlink.matching.record import MatchRecord
@@ -204,25 +271,19 @@ def search_records(
             min_probability=0.01,
         )
     }
-    exact = session.scalars(
-        select(Person.id).where(or_(Person.source_record_id == q, Person.service_number == q)).limit(limit)
-    ).all()
+    folded = fold_name(q)
+    exact: list[int] = []
     text_ids: list[int] = []
-    if len(hits) + len(exact) < limit:
-        # Names that begin with the text (case and spacing folded): one range of the folded-name index.
-        folded = fold_name(q)
-        text_ids = list(
-            session.scalars(
-                select(PersonName.person_id)
-                .where(PersonName.folded >= folded, PersonName.folded < folded + "\U0010ffff")
-                .distinct()
-                .limit(limit)
-            )
-        )
+    found = {"lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit}
+    for pid, what in reader.execute(_EXACT_AND_PREFIX, found):
+        (text_ids if what else exact).append(pid)
+    if len(hits) + len(exact) >= limit:
+        # Names that begin with the text (case and spacing folded) only fill a list the others left short.
+        text_ids = []
     for pid in [*exact, *text_ids]:
         hits.setdefault(pid, None)
     if not hits:
         return []
-    people = {p.id: p for p in session.scalars(base.where(Person.id.in_(list(hits))))}
+    people = {p.id: p for p in listed(list(hits))}
     ordered = sorted((pid for pid in hits if pid in people), key=lambda pid: (-(hits[pid] or 0.0), pid))
     return [SearchHit(people[pid], hits[pid]) for pid in ordered[offset : offset + limit]]

@@ -116,7 +116,7 @@ async def file_request(request: Request, background: BackgroundTasks) -> Respons
     reference, secret, note_id = result
     if note_id is not None:
         background.add_task(
-            notify.send_pending, request.app.state.engine, settings, [note_id], {note_id: secret}
+            notify.send_after_response, request.app.state.engine, settings, [note_id], {note_id: secret}
         )
     return render(
         request, "family/filed.html", reference=reference, secret=secret, emailed=note_id is not None

@@ -60,7 +60,8 @@ STATUSES = sorted({s for s in EVENT_STATUS.values() if s})
 def _send(background: BackgroundTasks, request: Request, notes: list[Notification]) -> None:
     ids = [n.id for n in notes if n is not None]
     if ids:
-        background.add_task(notify.send_pending, request.app.state.engine, request.app.state.settings, ids)
+        settings = request.app.state.settings
+        background.add_task(notify.send_after_response, request.app.state.engine, settings, ids)
 
 
 def _not_found() -> HTTPException:
