@@ -98,7 +98,11 @@ def test_press_order_matches_registry_order(name: str, scheme: object) -> None:
 @given(any_name)
 def test_blocking_keys_are_few(name: str) -> None:
     keys = blocking_keys(name)
-    assert 2 <= len(keys) <= 20
+    # The n: keys (the family skeleton and each of its single deletions, with each reading of the given
+    # name) grow with the family name's length: of all ~400,000 names these lists make, the most keys are
+    # 22 (Александренко Лесь: an 8-consonant skeleton, and two readings of Лесь, itself and Олександр).
+    # Hypothesis found 21 (Константинов Ладислав Ааронович) when the bound was 20.
+    assert 2 <= len(keys) <= 22
 
 
 def test_parse_is_cached_and_frozen() -> None:

@@ -222,10 +222,17 @@ def sex_key(text: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Comparator:
-    """prepare(record) -> a value or None (missing); features(a, b) -> what the model's levels test."""
+    """prepare(record) -> a value or None (missing); features(a, b) -> what the model's levels test.
+
+    `reads`: the record fields prepare reads, where not only the comparison's own field; records equal
+    on them get the same value (the index prepares each distinct value once). `repeats`: values are
+    shared by many records (places, units), so the scorer remembers each pair's outcome.
+    """
 
     prepare: Callable[[MatchRecord, str], Any]
     features: Callable[[Any, Any], dict[str, Any]]
+    reads: tuple[str, ...] | None = None
+    repeats: bool = False
 
 
 def _prep_birth(r: MatchRecord, _field: str) -> Range | None:
@@ -292,11 +299,11 @@ def _feat_equal(a: str, b: str) -> dict[str, Any]:
 
 
 COMPARATORS: dict[str, Comparator] = {
-    "birth": Comparator(_prep_birth, _feat_birth),
-    "date": Comparator(_prep_date, _feat_date),
-    "place": Comparator(_prep_place, _feat_place),
-    "unit": Comparator(_prep_unit, _feat_unit),
-    "text": Comparator(_prep_text, _feat_text),
+    "birth": Comparator(_prep_birth, _feat_birth, ("birth_date", "age", "age_as_of", "birth_year_to")),
+    "date": Comparator(_prep_date, _feat_date, repeats=True),
+    "place": Comparator(_prep_place, _feat_place, repeats=True),
+    "unit": Comparator(_prep_unit, _feat_unit, repeats=True),
+    "text": Comparator(_prep_text, _feat_text, repeats=True),
     "identifier": Comparator(_prep_identifier, _feat_identifier),
-    "equal": Comparator(_prep_equal, _feat_equal),
+    "equal": Comparator(_prep_equal, _feat_equal, repeats=True),
 }

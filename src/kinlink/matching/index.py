@@ -8,9 +8,11 @@ the shortlist is scored by the full model, through the same `Scorer` the databas
 
 from __future__ import annotations
 
+import gc
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -86,10 +88,16 @@ class _Column:
         self.lookup: dict[Any, int] = {}
         self.codes = array("i")
 
-    def extend(self, values: Iterable[Any]) -> None:
-        # setdefault reads len() before it inserts: a new value gets the next code, in one C call a value.
+    def extend_coded(self, coded: _Coded) -> None:
+        """Append values given as a chunk's distinct values and each row's place among them: only the
+        distinct ones are looked up (a chunk holds a few of the units, birth dates... of its records)."""
+        distinct, codes = coded
         lookup = self.lookup
-        self.codes.extend(lookup.setdefault(v, len(lookup)) for v in values)
+        # setdefault reads len() before it inserts: a new value gets the next code, in one C call a value.
+        known = np.fromiter(
+            (lookup.setdefault(v, len(lookup)) for v in distinct), dtype=np.int32, count=len(distinct)
+        )
+        self.codes.frombytes(known[codes].tobytes())
 
     def get(self, row: int) -> Any:
         return self.values[self.codes[row]]
@@ -116,6 +124,9 @@ _SHARED = (
 )
 
 
+_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     row: int
@@ -134,11 +145,13 @@ class CandidateIndex:
         self._service = _Column()
         self._cols = {f: _Column() for f in _SHARED}
         self._key_ids: dict[str, int] = {}
-        self._parsed = {p: _Column() for p in ("family", "given", "patronymic", "initials", "meta")}
+        self._parsed = {p: _Column() for p in _PARTS}
+        self._part_cols = tuple(self._parsed[p] for p in _PARTS)  # read for every candidate: no dict look-ups
         self._parsed_other: dict[int, tuple[Any, ...]] = {}
         self._tf_cols = (_Column(), _Column(), _Column())
         # Each comparison's prepared value (birth range, unit key...), so scoring never rebuilds a record.
         self._value_cols = [_Column() for _ in model.comparisons]
+        self._value_arrays: list[tuple[list[Any], array[int]]] = []  # (values, codes) of each, once frozen
         self._post_keys = array("I")
         self._post_rows = array("I")
         self.tf = TermFrequencies()
@@ -165,72 +178,90 @@ class CandidateIndex:
         Records are prepared chunk by chunk (names parsed, keys derived, field values worked out); with
         processes > 1 in forked workers, a few chunks ahead of the assembly here, which keeps the records'
         order: the index is the same as with one process.
+
+        The index is millions of long-lived objects, which the cyclic garbage collector would otherwise
+        traverse again and again: while they are allocated (a third of the build's time) and then at each
+        full collection during the searches (a quarter of theirs, growing with the index). So collection
+        is paused while building, and the built index is moved out of its reach (`gc.freeze`; reference
+        counting still frees it). Forked workers then also leave its pages shared.
         """
         idx = cls(model)
         chunks: Iterable[tuple[list[MatchRecord], _Chunk]]
-        if processes > 1 and hasattr(os, "fork"):
-            chunks = _parallel_chunks(records, model, processes)
-        else:
-            chunks = ((batch, _prepare_chunk(batch, model)) for batch in _batches(iter(records)))
-        lo, hi, sex = array("i"), array("i"), array("b")
-        for batch, chunk in chunks:
-            idx._add_chunk(batch, chunk)
-            lo.extend(chunk.birth_lo)
-            hi.extend(chunk.birth_hi)
-            sex.extend(chunk.sex)
-            if progress:
-                progress(len(batch))
-        idx.birth_lo = np.frombuffer(lo, dtype=np.int32).copy()
-        idx.birth_hi = np.frombuffer(hi, dtype=np.int32).copy()
-        idx.sex = np.frombuffer(sex, dtype=np.int8).copy()
-        idx._finish()
+        with _gc_paused():
+            if processes > 1 and hasattr(os, "fork"):
+                chunks = _parallel_chunks(records, model, processes)
+            else:
+                chunks = ((batch, _prepare_chunk(batch, model)) for batch in _batches(iter(records)))
+            lo: list[np.ndarray] = []
+            hi: list[np.ndarray] = []
+            sex: list[np.ndarray] = []
+            for batch, chunk in chunks:
+                idx._add_chunk(batch, chunk)
+                lo.append(chunk.birth_lo)
+                hi.append(chunk.birth_hi)
+                sex.append(chunk.sex)
+                if progress:
+                    progress(len(batch))
+            if lo:
+                idx.birth_lo, idx.birth_hi = np.concatenate(lo), np.concatenate(hi)
+                idx.sex = np.concatenate(sex)
+            idx._finish()
+            gc.freeze()
         return idx
 
     def _add_chunk(self, records: list[MatchRecord], c: _Chunk) -> None:
         first = self.size
-        self._ids.extend(r.id for r in records)
-        self._names.extend(r.name for r in records)
-        self._srids.extend(r.source_record_id for r in records)
+        self._ids.extend([r.id for r in records])
+        self._names.extend([r.name for r in records])
+        self._srids.extend([r.source_record_id for r in records])
         for i, r in enumerate(records):
             if r.other_names:
                 self._other_names[first + i] = tuple(r.other_names)
-        self._service.extend(r.service_number for r in records)
-        for f in _SHARED:
-            self._cols[f].extend(getattr(r, f) for r in records)
-        for col, values in zip(self._value_cols, c.values, strict=True):
-            col.extend(values)
-        for part, values in c.parts.items():
-            self._parsed[part].extend(values)
+        self._service.extend_coded(c.service)
+        for f, coded in zip(_SHARED, c.shared, strict=True):
+            self._cols[f].extend_coded(coded)
+        for col, coded in zip(self._value_cols, c.values, strict=True):
+            col.extend_coded(coded)
+        for part, coded in zip(_PARTS, c.parts, strict=True):
+            self._parsed[part].extend_coded(coded)
         for i, other in c.other_parsed.items():
             self._parsed_other[first + i] = other
-        for col, values in zip(self._tf_cols, c.tf_columns, strict=True):
-            col.extend(values)
-        self.tf.add_many(c.tf_columns)
+        self.tf.population += len(records)
+        for col, table, coded in zip(self._tf_cols, _TF_TABLES, c.tf_columns, strict=True):
+            col.extend_coded(coded)
+            distinct, codes = coded
+            counts = np.bincount(codes, minlength=len(distinct)).tolist()
+            self.tf.add_counts(table, zip(distinct, counts, strict=True))
         key_ids = self._key_ids
-        for i, keys in enumerate(c.keys):
-            self._post_keys.extend(key_ids.setdefault(k, len(key_ids)) for k in keys)
-            self._post_rows.extend([first + i] * len(keys))
+        known = np.fromiter(
+            (key_ids.setdefault(k, len(key_ids)) for k in c.keys), dtype=np.uint32, count=len(c.keys)
+        )
+        self._post_keys.frombytes(known[c.key_codes].tobytes())
+        rows = np.arange(first, first + len(records), dtype=np.uint32)
+        self._post_rows.frombytes(np.repeat(rows, c.key_counts).tobytes())
         self.size += len(records)
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
-        meta = self._parsed["meta"].get(row)
+        family, given, patronymic, initials, meta_col = self._part_cols
+        meta = meta_col.values[meta_col.codes[row]]
         out: tuple[Any, ...] = ()
         if meta is not None:
             script, language, sex, order = meta
             out = (
                 _names.ParsedName(
-                    original=self._names[row],
-                    family=self._parsed["family"].get(row),
-                    given=self._parsed["given"].get(row),
-                    patronymic=self._parsed["patronymic"].get(row),
-                    initials=self._parsed["initials"].get(row),
-                    script=script,
-                    language=language,
-                    sex=sex,
-                    order=order,
+                    self._names[row],
+                    family.values[family.codes[row]],
+                    given.values[given.codes[row]],
+                    patronymic.values[patronymic.codes[row]],
+                    initials.values[initials.codes[row]],
+                    script,
+                    language,
+                    sex,
+                    order,
                 ),
             )
-        return out + self._parsed_other.get(row, ())
+        other = self._parsed_other.get(row)
+        return out + other if other else out
 
     def tf_keys(self, row: int) -> tuple[str | None, str | None, str | None]:
         a, b, c = self._tf_cols
@@ -249,6 +280,7 @@ class CandidateIndex:
         for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
+        self._value_arrays = [(c.values, c.codes) for c in self._value_cols]
         self.scorer = Scorer(self.model, self.tf, population=self.size)
 
     # --- reading -------------------------------------------------------------------------------------
@@ -312,7 +344,7 @@ class CandidateIndex:
             if len(self._prepared) > 200_000:
                 self._prepared.clear()
             # Read the columns directly: this runs for every candidate of every query.
-            values = tuple([col.values[col.codes[row]] for col in self._value_cols])
+            values = tuple([v[c[row]] for v, c in self._value_arrays])
             p = Prepared(None, self.parsed_names(row), values, self.tf_keys(row))
             self._prepared[row] = p
         return p
@@ -367,6 +399,7 @@ class Searcher:
 
             global _WORKER_INDEX
             _WORKER_INDEX = self.index
+            gc.freeze()  # as the gc docs advise before a fork: workers' collections leave shared pages be
             self._pool = mp.get_context("fork").Pool(self.processes)
         return self
 
@@ -409,9 +442,13 @@ def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[
     kind, items, limit, shortlist, floor = task
     idx = index or _WORKER_INDEX
     assert idx is not None
-    if kind == "r":
-        return [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
-    return [idx.search(q, limit, shortlist, floor) for q in items]
+    # Searching allocates and drops millions of small objects, none in reference cycles: the cyclic
+    # collector, run every few hundred allocations, cost a quarter of the time and freed nothing. Paused
+    # for one task (a bounded number of queries; a later collection takes any cycle left).
+    with _gc_paused():
+        if kind == "r":
+            return [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
+        return [idx.search(q, limit, shortlist, floor) for q in items]
 
 
 def key_record(r: MatchRecord) -> Keyed:
@@ -421,53 +458,122 @@ def key_record(r: MatchRecord) -> Keyed:
 
 
 _BUILD_CHUNK = 2000
-_PARTS = ("family", "given", "patronymic", "initials", "meta")
+_TF_TABLES = ("family", "given", "patronymic")
+# A chunk's column: its distinct values (in order of first appearance) and each record's place among them.
+_Coded = tuple[list[Any], np.ndarray]
 
 
 @dataclass(slots=True)
 class _Chunk:
-    """What indexing a chunk of records costs, worked out column by column (in a worker, when forked)."""
+    """What indexing a chunk of records costs, worked out column by column (in a worker, when forked).
 
-    keys: list[list[str]]
-    parts: dict[str, list[Any]]  # the primary name's parts, as the index keeps them
+    Columns come coded (`_Coded`): the assembly then looks up only each chunk's distinct values, and
+    little crosses back from a worker.
+    """
+
+    keys: list[str]  # the chunk's distinct keys
+    key_codes: np.ndarray  # every record's keys in turn, as places in `keys`
+    key_counts: np.ndarray  # how many keys each record has
+    service: _Coded
+    shared: list[_Coded]  # per field of _SHARED
+    parts: list[_Coded]  # per _PARTS: the primary name's parts, as the index keeps them
     other_parsed: dict[int, tuple[Any, ...]]  # position in the chunk -> its other parsed names
-    values: list[list[Any]]  # per comparison: each record's prepared value
-    tf_columns: tuple[list[str | None], list[str | None], list[str | None]]
-    birth_lo: list[int]
-    birth_hi: list[int]
-    sex: list[int]
+    values: list[_Coded]  # per comparison: each record's prepared value
+    tf_columns: tuple[_Coded, _Coded, _Coded]
+    birth_lo: np.ndarray
+    birth_hi: np.ndarray
+    sex: np.ndarray
+
+
+def _coded(values: Sequence[Any]) -> _Coded:
+    # In C passes, without a Python step a value: the distinct values, numbered, then each one's number.
+    lookup: dict[Any, Any] = dict.fromkeys(values)
+    for code, v in enumerate(lookup):
+        lookup[v] = code
+    return list(lookup), np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def _firsts(codes: np.ndarray) -> list[int]:
+    """The position of each distinct value's first record (codes number them in that order)."""
+    return np.unique(codes, return_index=True)[1].tolist()
 
 
 def _prepare_chunk(records: list[MatchRecord], model: Model) -> _Chunk:
     scorer = Scorer(model)
+    n = len(records)
     keys, others = [], {}
-    parts: dict[str, list[Any]] = {p: [] for p in _PARTS}
+    parts: list[list[Any]] = [[] for _ in _PARTS]
+    family, given, patronymic, initials, meta = parts
     tf: tuple[list[str | None], list[str | None], list[str | None]] = ([], [], [])
-    lo, hi, sex = [], [], []
     for i, r in enumerate(records):
         k, parsed = key_record(r)
         keys.append(k)
         # The parsed primary name is kept part by part (each distinct part once), so that scoring never
         # parses a record's name again; other names (rare) are kept whole.
         primary = parsed[0] if parsed and parsed[0].original == r.name else None
-        parts["family"].append(primary.family if primary else None)
-        parts["given"].append(primary.given if primary else None)
-        parts["patronymic"].append(primary.patronymic if primary else None)
-        parts["initials"].append(primary.initials if primary else None)
-        parts["meta"].append(
-            (primary.script, primary.language, primary.sex, primary.order) if primary else None
-        )
+        if primary:
+            family.append(primary.family)
+            given.append(primary.given)
+            patronymic.append(primary.patronymic)
+            initials.append(primary.initials)
+            meta.append((primary.script, primary.language, primary.sex, primary.order))
+        else:
+            for col in parts:
+                col.append(None)
         if len(parsed) > (1 if primary else 0):
             others[i] = tuple(parsed[1:] if primary else parsed)
         for col, key in zip(tf, nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None), strict=True):
             col.append(key)
-        br = birth_range(r.birth_date, r.age, r.age_as_of, r.birth_year_to)
-        lo.append(br[0] if br else MISSING_DAY)
-        hi.append(br[1] if br else MISSING_DAY)
-        s = sex_key(r.sex)
-        sex.append(1 if s == "m" else 2 if s == "f" else 0)
-    values = [list(col) for col in zip(*(scorer.values(r) for r in records), strict=True)]
-    return _Chunk(keys, parts, others, values, tf, lo, hi, sex)
+    flat_keys, key_codes = _coded([k for ks in keys for k in ks])
+    raw = {f: [getattr(r, f) for r in records] for f in _SHARED}
+    shared = [_coded(raw[f]) for f in _SHARED]
+    by_fields: dict[tuple[str, ...], _Coded] = {(f,): c for f, c in zip(_SHARED, shared, strict=True)}
+
+    def fields_coded(names: tuple[str, ...]) -> _Coded:
+        if names not in by_fields:
+            columns = [raw[f] if f in raw else [getattr(r, f) for r in records] for f in names]
+            by_fields[names] = _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
+        return by_fields[names]
+
+    # Each comparison's value is prepared once per distinct value of the fields it reads (from the first
+    # record holding it: preparing is pure), not once per record.
+    values: list[_Coded] = []
+    for c, comp in zip(model.comparisons, scorer._comparators, strict=True):
+        if comp is None:  # name parts are compared from the parsed names
+            values.append(([None], np.zeros(n, dtype=np.int32)))
+            continue
+        _distinct, codes = fields_coded(comp.reads or (c.field,))
+        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
+        values.append((prepared, pcodes[codes]))
+    births, bcodes = fields_coded(("birth_date", "age", "age_as_of", "birth_year_to"))
+    ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
+    sexes, scodes = by_fields[("sex",)]
+    sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    return _Chunk(
+        keys=flat_keys,
+        key_codes=key_codes,
+        key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
+        service=fields_coded(("service_number",)),
+        shared=shared,
+        parts=[_coded(col) for col in parts],
+        other_parsed=others,
+        values=values,
+        tf_columns=(_coded(tf[0]), _coded(tf[1]), _coded(tf[2])),
+        birth_lo=np.array([b[0] for b in ranges], dtype=np.int32)[bcodes],
+        birth_hi=np.array([b[1] for b in ranges], dtype=np.int32)[bcodes],
+        sex=np.array(sex_codes, dtype=np.int8)[scodes],
+    )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +33,16 @@ class MatchRecord:
     @property
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.other_names)
+
+    # Pickled in the format dataclasses gives a frozen slots class (the values in field order), without
+    # its `fields()` call for every record: records cross to worker processes by the million.
+    def __getstate__(self) -> tuple[Any, ...]:
+        return _STATE(self)
+
+    def __setstate__(self, state: Any) -> None:
+        for name, value in zip(_FIELD_NAMES, state, strict=True):
+            object.__setattr__(self, name, value)
+
+
+_FIELD_NAMES = tuple(MatchRecord.__dataclass_fields__)
+_STATE = attrgetter(*_FIELD_NAMES)

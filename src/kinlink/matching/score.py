@@ -9,7 +9,7 @@ one expected match among the population searched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,13 @@ class TermFrequencies:
             for key in columns[i]:
                 if key:
                     d[key] = d.get(key, 0) + 1
+
+    def add_counts(self, table: str, counts: Iterable[tuple[str | None, int]]) -> None:
+        """Keys of one table with how many more records carry each (the population is the caller's)."""
+        d = self.counts[table]
+        for key, n in counts:
+            if key:
+                d[key] = d.get(key, 0) + n
 
     def count(self, table: str, key: str) -> int:
         return self.counts.get(table, {}).get(key, 0)
@@ -105,8 +112,14 @@ class Scorer:
     """Scores pairs under one model. The single query and the batch both call `score`."""
 
     def __init__(
-        self, model: Model, tf: TermFrequencies | None = None, population: int | None = None
+        self,
+        model: Model,
+        tf: TermFrequencies | None = None,
+        population: int | None = None,
+        memos: dict[str, Any] | None = None,
     ) -> None:
+        """memos: the memo tables of an earlier scorer of the same model, name counts and population, to
+        go on with (a server's searches, each with a scorer of its own while the registry is unchanged)."""
         self.model = model
         self.tf = tf
         self.population = population if population is not None else (tf.population if tf else 0)
@@ -120,8 +133,27 @@ class Scorer:
         self._other_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator != "name_part")
         # Level weights without TF, and the TF-adjusted weights memoised per (comparison, level, key).
         self._weights = [[lv.weight for lv in c.levels] for c in model.comparisons]
-        self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = {}
-        self._bound_memo: dict[tuple[int, str | None], float] = {}
+        self.memos: dict[str, Any] = memos if memos is not None else {}
+        self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = self.memos.setdefault("tf", {})
+        self._bound_memo: dict[tuple[int, str | None], float] = self.memos.setdefault("bound", {})
+        # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
+        # features) is remembered rather than compared again for every candidate that shares them.
+        self._repeats = tuple(
+            comp is not None and comp.repeats and not c.tf
+            for c, comp in zip(model.comparisons, self._comparators, strict=True)
+        )
+        self._pair_memo: dict[tuple[int, Any, Any], tuple[int, float, dict[str, Any]]] = (
+            self.memos.setdefault("pair", {})
+        )
+        # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
+        self._by_name_level: dict[int, dict[str, int]] = self.memos.setdefault(
+            "name_level",
+            {
+                i: {}
+                for i in self._name_idx
+                if all(set(lv.when) <= {"level"} for lv in model.comparisons[i].levels)
+            },
+        )
 
     # --- preparing ----------------------------------------------------------------------------------------
 
@@ -186,17 +218,33 @@ class Scorer:
         """
         total = 0.0
         compared: list[tuple[int, int, float, int | None, dict[str, Any]]] = []
+        qv, rv, memo = q.values, r.values, self._pair_memo
         for i in self._other_idx:
-            a, b = q.values[i], r.values[i]
+            a, b = qv[i], rv[i]
             if a is None or b is None:
                 continue
-            c = self.model.comparisons[i]
-            feats = self._comparators[i].features(a, b)  # type: ignore[union-attr]
-            li = c.level_index(feats)
-            w, count = self._level_weight(i, li, c, r)
+            if self._repeats[i]:
+                hit = memo.get((i, a, b))
+                if hit is None:
+                    hit = self._compare_values(i, a, b, r)[:3]
+                    if len(memo) < 100_000:
+                        memo[(i, a, b)] = hit
+                li, w, feats = hit
+                count = None  # no term frequencies (see _repeats)
+            else:
+                li, w, feats, count = self._compare_values(i, a, b, r)
             total += w
             compared.append((i, li, w, count, feats))
         return Others(total, tuple(compared))
+
+    def _compare_values(
+        self, i: int, a: Any, b: Any, r: Prepared
+    ) -> tuple[int, float, dict[str, Any], int | None]:
+        c = self.model.comparisons[i]
+        feats = self._comparators[i].features(a, b)  # type: ignore[union-attr]
+        li = c.level_index(feats)
+        w, count = self._level_weight(i, li, c, r)
+        return li, w, feats, count
 
     def bound(self, q: Prepared, r: Prepared, others: Others | None = None) -> float:
         """An upper bound of the pair's match weight, without comparing names (the costly part).
@@ -236,7 +284,8 @@ class Scorer:
     def score(self, q: Prepared, r: Prepared, explain: bool = True, others: Others | None = None) -> Scored:
         others = others or self.others(q, r)
         total = self.prior_weight + others.weight
-        outcomes = {i: (li, w, count, feats) for i, li, w, count, feats in others.compared}
+        # The outcomes are kept only to explain: `best` scores most candidates without.
+        outcomes = {i: (li, w, count, feats) for i, li, w, count, feats in others.compared} if explain else {}
         if self._name_idx and q.names and r.names:
             name_cmp = nb.best_comparison(q.names, r.names)
             for i in self._name_idx:
@@ -244,11 +293,19 @@ class Scorer:
                 part = getattr(name_cmp, c.params["part"], None)
                 if part is None or part.level == "missing":
                     continue
-                feats = {"level": part.level, "score": part.score, "reason": part.reason}
-                li = c.level_index(feats)
+                by_level = self._by_name_level.get(i)
+                li = -1 if by_level is None else by_level.get(part.level, -1)
+                feats = None
+                if li < 0:
+                    feats = {"level": part.level, "score": part.score, "reason": part.reason}
+                    li = c.level_index(feats)
+                    if by_level is not None:
+                        by_level[part.level] = li
                 w, count = self._level_weight(i, li, c, r)
                 total += w
-                outcomes[i] = (li, w, count, feats)
+                if explain:
+                    feats = feats or {"level": part.level, "score": part.score, "reason": part.reason}
+                    outcomes[i] = (li, w, count, feats)
         evidence: list[Evidence] = []
         if explain:
             for i, c in enumerate(self.model.comparisons):

@@ -44,7 +44,7 @@ from functools import lru_cache
 from kinlink.names.given import classes_with_initials, given_forms, initial_letters
 from kinlink.names.morph import patronymic_of
 from kinlink.names.parse import ParsedName, parse_name
-from kinlink.names.translit import RUNS, readings, skeleton
+from kinlink.names.translit import FIRST_GROUP, RUNS, readings, skeleton
 
 _MAX_FAMILY_SKELETONS = 3
 _MAX_GIVEN_SIGS = 3
@@ -76,11 +76,12 @@ def given_signatures(token: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys("?" + (skeleton(k) or k) for k in r.likely[:2]))
 
 
-def _deletions(sk: str) -> list[str]:
+@lru_cache(maxsize=131072)  # per skeleton: every record of one family name asks for the same
+def _deletions(sk: str) -> tuple[str, ...]:
     # Collapsed like skeletons are: Антонова NTNV less T is NV, as "Anonova" reads.
-    out = {RUNS.sub(r"\1", sk[:i] + sk[i + 1 :]) for i in range(len(sk))} if len(sk) > 1 else set()
+    out = {RUNS.sub(FIRST_GROUP, sk[:i] + sk[i + 1 :]) for i in range(len(sk))} if len(sk) > 1 else set()
     out.discard(sk)
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 def blocking_keys(name: str | ParsedName) -> set[str]:
@@ -96,11 +97,8 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
         inits = initial_letters(p.initials[0])
     for i, fs in enumerate(fams):
         keys.add("f:" + fs)
-        variants = [fs, *(_deletions(fs) if i < 2 else ())]
-        for g in givs:
-            for v in variants:
-                a, b = sorted((v, g))
-                keys.add(f"n:{a}|{b}")
+        if givs:
+            keys.update(_pair_keys(fs, i < 2, givs))
         for ini in inits:
             keys.add(f"i:{fs}|{ini}")
     if fams and not p.given and p.initials:
@@ -118,10 +116,8 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
         for fs in family_skeletons(p.given[0])[:2]:
             for ini in initial_letters(p.family):
                 keys.add(f"i:{fs}|{ini}")
-            for g in other_givs:
-                for v in (fs, *_deletions(fs)):
-                    a, b = sorted((v, g))
-                    keys.add(f"n:{a}|{b}")
+            if other_givs:
+                keys.update(_pair_keys(fs, True, other_givs))
     if givs and p.patronymic:
         pat = patronymic_of(p.patronymic)
         if pat is not None:
@@ -137,9 +133,20 @@ def blocking_keys(name: str | ParsedName) -> set[str]:
     return keys
 
 
-def _typo_variants(sk: str) -> list[str]:
+@lru_cache(maxsize=16384)  # a common family skeleton and given class recur over thousands of records
+def _pair_keys(fs: str, typos: bool, givs: tuple[str, ...]) -> tuple[str, ...]:
+    """The n: keys of a family skeleton (with its typo variants) paired with each given signature."""
+    out: list[str] = []
+    for g in givs:
+        for v in (fs, *_deletions(fs)) if typos else (fs,):
+            a, b = sorted((v, g))
+            out.append(f"n:{a}|{b}")
+    return tuple(out)
+
+
+def _typo_variants(sk: str) -> tuple[str, ...]:
     # Skeletons of three consonants or fewer lose too much with one more deleted.
-    return _deletions(sk) if len(sk) >= 4 else []
+    return _deletions(sk) if len(sk) >= 4 else ()
 
 
 def typo_keys(name: str | ParsedName) -> set[str]:

@@ -142,8 +142,13 @@ _EXTRA_FORMS_FROM = 0.6
 _Form = tuple[tuple[tuple[str, str], ...], ...]  # per kind: (text, class of its first sound)
 
 
+@lru_cache(maxsize=4096)  # per first letter (or ""): a few dozen
+def _start_class(letter: str) -> str:
+    return sound_class(letter) or letter
+
+
 def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
-    return tuple((t, sound_class(t[:1]) or t[:1]) for t in dict.fromkeys(texts))
+    return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
 
 
 @lru_cache(maxsize=100_000)

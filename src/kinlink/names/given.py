@@ -124,6 +124,7 @@ def canonical_given(name: str) -> str | None:
     return forms[0].class_id if forms else None
 
 
+@lru_cache(maxsize=65536)  # asked of every word of every name parsed
 def is_known_given_name(token: str) -> bool:
     """True if the token is a given name (any of our forms, in Cyrillic or any romanisation)."""
     return bool(given_forms(token))

@@ -91,24 +91,29 @@ def _tokens(text: str) -> tuple[list[str], bool]:
     raw = (head + " " + tail) if comma else text
     out: list[str] = []
     for tok in raw.replace("\u00a0", " ").split():
-        tok = fix_homoglyphs(tok.strip('()[]"«»„“”;:'))
-        if not tok or tok.lower().strip(".") in _TITLES:
-            continue
-        # "Л.А." and "L.A." are two initials; "Л.Андреевич" is an initial and a word.
-        parts = re.findall(r"[^\W\d_]+\.?|[-'][^\W\d_]+", tok)
-        if (
-            len(parts) > 1
-            and all(p.endswith(".") for p in parts[:-1])
-            and not ("-" in tok and "." not in tok)
-        ):
-            out.extend(parts)
-        else:
-            out.append(tok.strip("."))
-            if tok.endswith(".") and len(tok) <= 3:
-                out[-1] = tok
-    return [t for t in out if t.strip(".-'")], family_first
+        out.extend(_token_parts(tok))
+    return out, family_first
 
 
+_PARTS = re.compile(r"[^\W\d_]+\.?|[-'][^\W\d_]+")
+
+
+@lru_cache(maxsize=65536)  # per word as written: names share their words, and this runs for each
+def _token_parts(raw: str) -> tuple[str, ...]:
+    """The name tokens one whitespace-separated word gives (none for a title or stray marks)."""
+    tok = fix_homoglyphs(raw.strip('()[]"«»„“”;:'))
+    if not tok or tok.lower().strip(".") in _TITLES:
+        return ()
+    # "Л.А." and "L.A." are two initials; "Л.Андреевич" is an initial and a word.
+    parts = _PARTS.findall(tok)
+    if len(parts) > 1 and all(p.endswith(".") for p in parts[:-1]) and not ("-" in tok and "." not in tok):
+        out = tuple(parts)
+    else:
+        out = (tok if tok.endswith(".") and len(tok) <= 3 else tok.strip("."),)
+    return tuple(t for t in out if t.strip(".-'"))
+
+
+@lru_cache(maxsize=65536)
 def _is_initial(tok: str) -> bool:
     return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
 
@@ -122,29 +127,19 @@ def _fathered(tok: str) -> bool:
     return p is not None and bool(p.fathers)
 
 
+@lru_cache(maxsize=65536)
 def _is_upper_word(tok: str) -> bool:
     letters = [c for c in tok if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
 
 
-def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | None:
-    text = " ".join(tokens).lower()
-    if script == CYRILLIC:
-        if re.search(r"[ґєї]", text) or ("і" in text and "и" in text):
-            return "uk"
-        if "ў" in text or ("і" in text and re.search(r"[ыэё]", text)):
-            return "be"
-        if re.search(r"[ыэъё]", text):
-            return "ru"
-        if "і" in text:
-            return "uk"
-        langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
-        if len(langs) == 1:
-            return langs.pop()
-        return "ru" if re.search(r"(ова?|ева?|ина?|ий|ая)\b", text) else None
-    if script != LATIN:
-        return None
-    checks = (
+_UK_LETTERS = re.compile(r"[ґєї]")
+_RU_AFTER_I = re.compile(r"[ыэё]")
+_RU_LETTERS = re.compile(r"[ыэъё]")
+_RU_ENDINGS = re.compile(r"(ова?|ева?|ина?|ий|ая)\b")
+_LATIN_LANGUAGES = tuple(
+    (lang, re.compile(rx))
+    for lang, rx in (
         ("ro", r"[șşțţă]|\b\w+ovici\b"),
         ("pl", r"[łżźśćńąę]|sz|cz|rz|\w+owicz\b"),
         ("cs", r"[čšžřěů]"),
@@ -153,8 +148,28 @@ def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | N
         ("es", r"ñ"),
         ("en", r"kh|zh|sh|ch|ts|y"),
     )
-    for lang, rx in checks:
-        if re.search(rx, text):
+)
+
+
+def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | None:
+    text = " ".join(tokens).lower()
+    if script == CYRILLIC:
+        if _UK_LETTERS.search(text) or ("і" in text and "и" in text):
+            return "uk"
+        if "ў" in text or ("і" in text and _RU_AFTER_I.search(text)):
+            return "be"
+        if _RU_LETTERS.search(text):
+            return "ru"
+        if "і" in text:
+            return "uk"
+        langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
+        if len(langs) == 1:
+            return langs.pop()
+        return "ru" if _RU_ENDINGS.search(text) else None
+    if script != LATIN:
+        return None
+    for lang, rx in _LATIN_LANGUAGES:
+        if rx.search(text):
             return lang
     return None
 

@@ -18,9 +18,12 @@ _CYRILLIC_TO_LATIN_HOMOGLYPHS = str.maketrans("асеорхуіАВСЕНКМО�
 
 # Every letter _char_script calls Latin (and a few non-letters, which only send a token the slow way).
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u1e00-\u1eff]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_SPACES = re.compile(r"\s+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "ʹ": "'", "′": "'", "‘": "'"})
 
 
+@lru_cache(maxsize=8192)  # per character: names draw on a few hundred
 def _char_script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
@@ -32,27 +35,39 @@ def _char_script(ch: str) -> str | None:
     return OTHER
 
 
+def _letters(ranges: tuple[tuple[int, int], ...]) -> str:
+    """A regex class of the letters (isalpha) in these code point ranges."""
+    chars = "".join(chr(o) for lo, hi in ranges for o in range(lo, hi + 1) if chr(o).isalpha())
+    return re.escape(chars)
+
+
+_CYRILLIC_LETTERS = _letters(((0x0400, 0x052F), (0x1C80, 0x1C8F), (0xA640, 0xA69F)))
+_LATIN_LETTERS = _letters(((0, 0x24F), (0x1E00, 0x1EFF)))
+# What _char_script says, a regex scan a script instead of a Python step a character: word characters
+# outside both sets are digits, "_" or letters of another script (told apart by isalpha).
+_HAS_CYRILLIC = re.compile(f"[{_CYRILLIC_LETTERS}]")
+_HAS_LATIN = re.compile(f"[{_LATIN_LETTERS}]")
+_OTHER_WORD = re.compile(f"[^\\W{_CYRILLIC_LETTERS}{_LATIN_LETTERS}]")
+
+
 @lru_cache(maxsize=65536)
 def detect_script(text: str) -> str:
     """ "Cyrillic", "Latin", "Mixed" (both appear) or "Other" (neither, or another script)."""
-    seen: set[str] = set()
-    for ch in text:
-        s = _char_script(ch)
-        if s:
-            seen.add(s)
-    if CYRILLIC in seen and LATIN in seen:
+    if text.isascii():  # the usual Latin case
+        return LATIN if _ASCII_LETTER.search(text) else OTHER
+    cyrillic = _HAS_CYRILLIC.search(text) is not None
+    latin = _HAS_LATIN.search(text) is not None
+    if cyrillic and latin:
         return MIXED
-    if seen == {CYRILLIC}:
-        return CYRILLIC
-    if seen == {LATIN}:
-        return LATIN
+    if cyrillic != latin and not any(c.isalpha() for c in _OTHER_WORD.findall(text)):
+        return CYRILLIC if cyrillic else LATIN
     return OTHER
 
 
 def clean_text(text: str) -> str:
     """NFC, one kind of apostrophe, single spaces."""
     text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=200_000)  # pure, and called for every token the matcher compares

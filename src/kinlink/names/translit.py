@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
@@ -262,6 +263,14 @@ _RUNS = re.compile(r"([^aeou])\1+")
 RUNS = _RUNS
 _I_BEFORE_E = re.compile(r"i(?=e)")
 _HUSHER_O = re.compile(r"([CSZ])o(va?)$")
+# Replacements as C callables rather than r"\1" templates, which re expands in Python at every call.
+FIRST_GROUP = itemgetter(1)
+
+
+def _husher_e(m: re.Match[str]) -> str:
+    return m[1] + "e" + m[2]
+
+
 _FOLD = str.maketrans({"Q": "SC", "H": "g", "X": "x", "h": "g", "y": "i", "j": "i", "w": "v"})
 
 
@@ -275,14 +284,14 @@ def normalise_key(phonemes: str) -> str:
     """The comparison key of a phonemic reading (see module doc)."""
     s = _fold_leftovers(phonemes).translate(_FOLD)
     s = _NON_PHONEME.sub("", s)
-    s = _RUNS.sub(r"\1", s)
+    s = _RUNS.sub(FIRST_GROUP, s)
     s = s.replace("ou", "u")
     # е/є/ё and their romanisations ye, ie, je, yo, io, jo: iotation is written so many ways
     # that it never tells names apart, and Russian text mostly writes ё as е (Соловьев,
     # Solovyov); Ukrainian writes Russian ё after ч/ш/ж as о (Горбачов).
     s = _I_BEFORE_E.sub("", s).replace("io", "e")
-    s = _HUSHER_O.sub(r"\1e\2", s)
-    return _RUNS.sub(r"\1", s)
+    s = _HUSHER_O.sub(_husher_e, s)
+    return _RUNS.sub(FIRST_GROUP, s)
 
 
 def loose_key(phonemes: str) -> str:
@@ -402,7 +411,7 @@ def skeleton(key: str) -> str:
     Vowels carry the gender endings (-ов/-ова) and most convention differences, so two
     spellings of one family name almost always share a skeleton.
     """
-    return _RUNS.sub(r"\1", _AFFRICATE.sub("", key).translate(_SKELETON_TABLE))
+    return _RUNS.sub(FIRST_GROUP, _AFFRICATE.sub("", key).translate(_SKELETON_TABLE))
 
 
 def conventions_phrase(codes: Iterable[str]) -> str:

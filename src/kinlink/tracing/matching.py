@@ -512,6 +512,8 @@ class _SearchCache:
     population: int
     made: float
     counts: dict[str, int] = field(default_factory=dict)  # tf key -> records (shared by threads)
+    # Per model: its scorers' memo tables (weights by name count), valid while these counts are.
+    memos: dict[int, tuple[Model, dict[str, Any]]] = field(default_factory=dict)
 
 
 _SEARCH_CACHES: weakref.WeakKeyDictionary[Engine, _SearchCache] = weakref.WeakKeyDictionary()
@@ -562,7 +564,11 @@ def search_scorer(session: Session, model: Model) -> Scorer:
         with _SEARCH_LOCK:
             _SEARCH_CACHES[engine] = cache
     tf = DbTermFrequencies(session, cache.population, cache.counts)
-    return Scorer(model, tf, population=cache.population)
+    with _SEARCH_LOCK:
+        held = cache.memos.get(id(model))
+        if held is None or held[0] is not model:
+            held = cache.memos[id(model)] = (model, {})
+    return Scorer(model, tf, population=cache.population, memos=held[1])
 
 
 def search(
