@@ -69,10 +69,10 @@ def _field_error(e: cases.FieldErrors) -> ApiError:
     return ApiError(422, f"{errs[0]['field']}: {errs[0]['message']}", errs[0]["field"], errs)
 
 
-def _summary(p: Person | records.Listed, probability: float | None = None) -> schemas.RecordSummary:
+def _summary(p: records.Listed, probability: float | None = None) -> schemas.RecordSummary:
     return schemas.RecordSummary(
         id=p.id,
-        source=p.source if isinstance(p, records.Listed) else p.source.name,
+        source=p.source,
         record_id=p.source_record_id,
         full_name=p.full_name,
         sex=p.sex,
@@ -104,7 +104,7 @@ FIELDS = (
 
 def _record_out(p: Person) -> schemas.RecordOut:
     return schemas.RecordOut(
-        **_summary(p).model_dump(),
+        **_summary(records.Listed.of(p)).model_dump(),
         version=p.version,
         names=[schemas.NameOut.model_validate(n) for n in p.names],
         fields={f: getattr(p, f) for f in FIELDS},

@@ -16,7 +16,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import (
@@ -474,11 +474,11 @@ def _shortlist_ids(
     return [r[0] for r in reader(session).execute(*found) if r[0] not in exclude][:limit]
 
 
-def _prerank(query: MatchRecord, rows: list, size: int) -> list[int]:  # type: ignore[type-arg]
-    """Of shortlisted (id, shared, sex, birth_date, age, age_as_of) rows, the ids of the `size` best by
-    the same cheap pre-rank as the in-memory index, best first."""
+def _prerank(query: MatchRecord, rows: list, size: int) -> list:  # type: ignore[type-arg]
+    """Of shortlisted (id, shared, sex, birth_date, age, age_as_of, ...) rows, the `size` best by the same
+    cheap pre-rank as the in-memory index, best first."""
     if len(rows) <= size:
-        return [r[0] for r in rows]
+        return rows
     lo = np.empty(len(rows), dtype=np.int32)
     hi = np.empty(len(rows), dtype=np.int32)
     sex = np.zeros(len(rows), dtype=np.int8)
@@ -490,7 +490,7 @@ def _prerank(query: MatchRecord, rows: list, size: int) -> list[int]:  # type: i
     shared = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
     rank = prerank(query, shared, lo, hi, sex)
     top = np.argpartition(-rank, size)[:size]
-    return [rows[i][0] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+    return [rows[i] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
 
 
 def db_scorer(session: Session, model: Model) -> Scorer:
@@ -564,11 +564,7 @@ def search_scorer(session: Session, model: Model) -> Scorer:
         with _SEARCH_LOCK:
             _SEARCH_CACHES[engine] = cache
     tf = DbTermFrequencies(session, cache.population, cache.counts)
-    with _SEARCH_LOCK:
-        held = cache.memos.get(id(model))
-        if held is None or held[0] is not model:
-            held = cache.memos[id(model)] = (model, {})
-    return Scorer(model, tf, population=cache.population, memos=held[1])
+    return Scorer(model, tf, population=cache.population, memos=_for_model(cache.memos, model, dict))
 
 
 def search(
@@ -597,11 +593,10 @@ def search(
     stmt, params = found
     rows = [r for r in reader(session).execute(_with_persons_stmt(stmt), params) if r[0] not in excluded]
     rows = rows[:2000]
-    ids = _prerank(query, rows, SHORTLIST)
-    if not ids:
+    best_rows = _prerank(query, rows, SHORTLIST)
+    if not best_rows:
         return []
-    versions = {r[0]: (r[6], r[7]) for r in rows}
-    prepared = _prepared_records(session, scorer, [(i, *versions[i]) for i in ids])
+    prepared = _prepared_records(session, scorer, [(r[0], r[6], r[7]) for r in best_rows])
     if isinstance(scorer.tf, DbTermFrequencies):
         scorer.tf.prefetch(
             (table, key) for p in prepared for table, key in zip(_TF_PREFIX, p.tf_keys, strict=True) if key
@@ -640,20 +635,29 @@ class _PreparedCache:
                 self.items.popitem(last=False)
 
 
-# Per model (the prepared values follow its comparisons); the model is held so that its id stays its own.
+_T = TypeVar("_T")
+
+
+def _for_model(table: dict[int, tuple[Model, _T]], model: Model, make: Callable[[], _T]) -> _T:
+    """What `table` keeps for this model, made if new. The model is held beside it, so that its id stays
+    its own; models come and go only in tests and EM runs, so a few are kept."""
+    with _SEARCH_LOCK:
+        held = table.get(id(model))
+        if held is None or held[0] is not model:
+            if len(table) >= 4:
+                table.clear()
+            held = table[id(model)] = (model, make())
+        return held[1]
+
+
+# Per model: the prepared values follow its comparisons.
 _PREPARED: dict[int, tuple[Model, _PreparedCache]] = {}
 
 
 def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, int, str]]) -> list[Prepared]:
     """The records of these (id, version, created) keys, prepared for scoring, in that order (those that
     exist): from this process's cache, the others read and prepared."""
-    with _SEARCH_LOCK:
-        entry = _PREPARED.get(id(scorer.model))
-        if entry is None:
-            if len(_PREPARED) >= 4:  # models come and go only in tests and EM runs
-                _PREPARED.clear()
-            entry = _PREPARED[id(scorer.model)] = (scorer.model, _PreparedCache())
-    cache = entry[1]
+    cache = _for_model(_PREPARED, scorer.model, _PreparedCache)
     found: dict[int, tuple[Any, ...]] = {}
     missing = []
     for key in keyed:

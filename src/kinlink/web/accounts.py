@@ -182,7 +182,7 @@ _TOKEN_USER = (
 )
 
 
-def user_for_token(conn: Connection | Session, token: str) -> tuple[int, str, str] | None:
+def user_for_token(conn: Connection, token: str) -> tuple[int, str, str] | None:
     """The (id, username, role) of the active user holding this unrevoked API token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
@@ -238,7 +238,7 @@ _SESSION = (
 )
 
 
-def read_session(conn: Connection | Session, token: str) -> SessionInfo | None:
+def read_session(conn: Connection, token: str) -> SessionInfo | None:
     # One indexed read (session and its user together): this runs on every page a signed-in user opens.
     row = conn.execute(_SESSION, {"token_hash": sha256(token)}).first()
     if row is None or aware(row.expires_at) < utcnow():

@@ -173,6 +173,20 @@ class Listed:
     status: str | None
     status_date: str | None
 
+    @classmethod
+    def of(cls, p: Person) -> Listed:
+        return cls(
+            p.id,
+            p.source.name,
+            p.source_record_id,
+            p.full_name,
+            p.sex,
+            p.birth_date,
+            p.unit,
+            p.status,
+            p.status_date,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
