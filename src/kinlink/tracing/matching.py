@@ -151,12 +151,13 @@ def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
     conn = reader(session)
     other: dict[int, list[str]] = defaultdict(list)
     captured: dict[int, tuple[str | None, str | None]] = {}
-    for pid, what, a, b, _n in conn.execute(_NAMES_AND_CAPTURES, params):
+    # Fetched whole (one call), not row by row: a search reads a few hundred rows in all.
+    for pid, what, a, b, _n in conn.execute(_NAMES_AND_CAPTURES, params).all():
         if what == 0:
             other[pid].append(a)
         else:
             captured.setdefault(pid, (a, b))
-    rows = conn.execute(_RECORDS, params)
+    rows = conn.execute(_RECORDS, params).all()
     out = []
     for r in rows:
         cap = captured.get(r.id, (None, None))
@@ -591,7 +592,9 @@ def search(
     if found is None:
         return []
     stmt, params = found
-    rows = [r for r in reader(session).execute(_with_persons_stmt(stmt), params) if r[0] not in excluded]
+    rows = [
+        r for r in reader(session).execute(_with_persons_stmt(stmt), params).all() if r[0] not in excluded
+    ]
     rows = rows[:2000]
     best_rows = _prerank(query, rows, SHORTLIST)
     if not best_rows:
