@@ -23,6 +23,7 @@ from sqlalchemy import (
     CompoundSelect,
     Engine,
     Integer,
+    Row,
     Select,
     String,
     bindparam,
@@ -475,7 +476,7 @@ def _shortlist_ids(
     return [r[0] for r in reader(session).execute(*found) if r[0] not in exclude][:limit]
 
 
-def _prerank(query: MatchRecord, rows: list, size: int) -> list:  # type: ignore[type-arg]
+def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[Any]]:
     """Of shortlisted (id, shared, sex, birth_date, age, age_as_of, ...) rows, the `size` best by the same
     cheap pre-rank as the in-memory index, best first."""
     if len(rows) <= size:

@@ -175,16 +175,17 @@ class Listed:
 
     @classmethod
     def of(cls, p: Person) -> Listed:
+        """The same, from a record the ORM loaded (an API answer about one record)."""
         return cls(
-            p.id,
-            p.source.name,
-            p.source_record_id,
-            p.full_name,
-            p.sex,
-            p.birth_date,
-            p.unit,
-            p.status,
-            p.status_date,
+            id=p.id,
+            source=p.source.name,
+            source_record_id=p.source_record_id,
+            full_name=p.full_name,
+            sex=p.sex,
+            birth_date=p.birth_date,
+            unit=p.unit,
+            status=p.status,
+            status_date=p.status_date,
         )
 
 
