@@ -127,7 +127,7 @@ def _rss_mib() -> float:
 # --- Splink ----------------------------------------------------------------------------------------------
 
 
-def _splink_rows(recs: Iterable, source: str) -> list[dict]:
+def _splink_rows(recs: Iterable) -> list[dict]:
     """Splink gets names split by the same parser and folded to Latin (it has no cross-script comparison)."""
     from unidecode import unidecode
 
@@ -177,9 +177,9 @@ def run_splink(n_records: int, n_requests: int) -> dict:
     qs = queries(n_records, n_requests)
     out: dict = {}
     t0 = time.perf_counter()
-    left = pa.Table.from_pylist(_splink_rows(qs.requests, "requests"))
+    left = pa.Table.from_pylist(_splink_rows(qs.requests))
     # The registry is read from the same file, inside the clock, as kinlink's index reads it.
-    right = pa.Table.from_pylist(_splink_rows(stream_records(n_records, n_requests), "registry"))
+    right = pa.Table.from_pylist(_splink_rows(stream_records(n_records, n_requests)))
     out["prepare_s"] = time.perf_counter() - t0
     truth = qs.truth
     del qs
