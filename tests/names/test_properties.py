@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kinlink.names import blocking_keys, compare, parse_name
+from kinlink.names import blocking_keys, compare, parse_name, settled_parts
 
 faker = pytest.importorskip("faker")
 iuliia = pytest.importorskip("iuliia")
@@ -131,3 +131,28 @@ def test_homoglyph_fast_path_changes_nothing(token: str) -> None:
     from kinlink.names.script import fix_homoglyphs
 
     assert fix_homoglyphs(token) == _homoglyphs_by_counting(token)
+
+
+@st.composite
+def written_names(draw: st.DrawFn) -> str:
+    """A name as it may be written: in Cyrillic or romanised, registry or press order, or given name only."""
+    name = draw(any_name)
+    if draw(st.booleans()):
+        name = _romanise(name, draw(st.sampled_from(ROMANISATIONS)))
+    words = name.split()
+    form = draw(st.sampled_from(["as is", "press order", "no family name"]))
+    if form == "press order":
+        words = words[1:] + words[:1]
+    elif form == "no family name":
+        words = words[1:]
+    return " ".join(words)
+
+
+@SETTINGS
+@given(written_names(), written_names())
+def test_settled_parts_are_the_parts_compare_gives(a: str, b: str) -> None:
+    pa, pb = parse_name(a), parse_name(b)
+    settled = settled_parts(pa, pb)
+    if settled is not None:
+        full = compare(pa, pb)
+        assert settled == {"given": full.given, "patronymic": full.patronymic}

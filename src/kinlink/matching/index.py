@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -161,6 +162,7 @@ class CandidateIndex:
         self.offsets = np.zeros(1, dtype=np.int64)
         self.rows = np.empty(0, dtype=np.uint32)
         self.scorer: Scorer = Scorer(model, self.tf)
+        self._name_bound = array("d")
         self._prepared: dict[int, Any] = {}
 
     # --- building ------------------------------------------------------------------------------------
@@ -282,6 +284,16 @@ class CandidateIndex:
         self._service.freeze()
         self._value_arrays = [(c.values, c.codes) for c in self._value_cols]
         self.scorer = Scorer(self.model, self.tf, population=self.size)
+        self._name_bound = self._name_bounds()
+
+    def _name_bounds(self) -> array[float]:
+        """Every record's name bound (`Scorer.name_bound`), summed once from its distinct name keys:
+        searching otherwise works it out again for every candidate it bounds."""
+        bound = np.full(self.size, self.scorer.name_bound_term(None))
+        for table, col in zip(_TF_TABLES, self._tf_cols, strict=True):
+            terms = np.array([self.scorer.name_bound_term(table, key) for key in col.values])
+            bound += terms[np.frombuffer(col.codes, dtype=np.int32)] if len(terms) else 0.0
+        return array("d", bound.tobytes())  # read one by one as Python floats, without a list of them
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -345,7 +357,9 @@ class CandidateIndex:
                 self._prepared.clear()
             # Read the columns directly: this runs for every candidate of every query.
             values = tuple([v[c[row]] for v, c in self._value_arrays])
-            p = Prepared(None, self.parsed_names(row), values, self.tf_keys(row))
+            p = Prepared(
+                None, None, values, self.tf_keys(row), self._name_bound[row], partial(self.parsed_names, row)
+            )
             self._prepared[row] = p
         return p
 

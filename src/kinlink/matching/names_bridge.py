@@ -40,6 +40,14 @@ def best_comparison(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, 
     return best
 
 
+def settled_parts(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ...]) -> dict[str, Any] | None:
+    """The name parts whose comparison `best_comparison` will hold, known before the family names are
+    compared (see `kinlink.names.settled_parts`); None where several names on a side leave the pair open."""
+    if len(a_names) != 1 or len(b_names) != 1:
+        return None
+    return _names.settled_parts(a_names[0], b_names[0])
+
+
 @lru_cache(maxsize=300_000)
 def blocking_keys(text: str) -> frozenset[str]:
     return frozenset(_names.blocking_keys(parse(text)))

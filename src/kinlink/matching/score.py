@@ -61,10 +61,18 @@ class Prepared:
     """A record with its per-field values worked out once."""
 
     record: MatchRecord | None  # None where the index keeps the record column by column
-    names: tuple[Any, ...]  # parsed names (kinlink.names.ParsedName), the primary first
+    # Parsed names (kinlink.names.ParsedName), the primary first; None until `parsed` reads them with
+    # `read_names` (an index's rows: most candidates are bounded out without their names).
+    names: tuple[Any, ...] | None
     values: tuple[Any, ...]  # aligned with model.comparisons; None = missing (name parts: the names)
     tf_keys: tuple[str | None, str | None, str | None]
     name_bound: float | None = None  # the best weight its names could earn (worked out when first needed)
+    read_names: Callable[[], tuple[Any, ...]] | None = None
+
+    def parsed(self) -> tuple[Any, ...]:
+        if self.names is None:
+            self.names = self.read_names() if self.read_names else ()
+        return self.names
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +196,11 @@ class Scorer:
         name_cmp = None
         for i, c in enumerate(self.model.comparisons):
             if c.comparator == "name_part":
-                if not q.names or not r.names:
+                if not q.parsed() or not r.parsed():
                     out.append(None)
                     continue
                 if name_cmp is None:
-                    name_cmp = nb.best_comparison(q.names, r.names)
+                    name_cmp = nb.best_comparison(q.parsed(), r.parsed())
                 part = getattr(name_cmp, c.params["part"], None)
                 out.append(
                     None
@@ -255,16 +263,64 @@ class Scorer:
         """
         others = others or self.others(q, r)
         total = self.prior_weight + others.weight
-        if q.names and r.names:
+        # Names not yet read count as present: the bound stays a bound.
+        if q.parsed() and r.names != ():
             if r.name_bound is None:
-                r.name_bound = sum(
-                    self._best_name_weight(i, self.model.comparisons[i], r) for i in self._name_idx
-                )
+                r.name_bound = self.name_bound(r.tf_keys)
             total += r.name_bound
         return total
 
-    def _best_name_weight(self, i: int, c: Comparison, r: Prepared) -> float:
-        key = r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None
+    def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
+        """The most a record's names can add to a pair's weight: each name part at its best level."""
+        return self.name_bound_term(None) + sum(
+            self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
+        )
+
+    def name_bound_term(self, table: str | None, key: str | None = None) -> float:
+        """The part of `name_bound` that one term-frequency table's key decides (table None: the name
+        comparisons without one), so that an index can sum it for every record from its distinct keys."""
+        total = 0.0
+        for i in self._name_idx:
+            c = self.model.comparisons[i]
+            if c.tf == table:
+                total += self._best_name_weight(i, c, key if table else None)
+        return total
+
+    def settled_bound(self, q: Prepared, r: Prepared, others: Others) -> float | None:
+        """A tighter bound than `bound` where the pair settles some name parts before its family names
+        are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
+        rest at their best. None where nothing is settled."""
+        if not (q.parsed() and r.parsed()):
+            return None
+        settled = nb.settled_parts(q.parsed(), r.parsed())
+        if settled is None:
+            return None
+        total = self.prior_weight + others.weight
+        for i in self._name_idx:
+            c = self.model.comparisons[i]
+            part_name = c.params["part"]
+            if part_name not in settled:
+                total += self._best_name_weight(i, c, r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None)
+                continue
+            part = settled[part_name]
+            if part is not None and part.level != "missing":
+                total += self._name_part_weight(i, c, part, r)[1]
+        return total
+
+    def _name_part_weight(
+        self, i: int, c: Comparison, part: Any, r: Prepared
+    ) -> tuple[int, float, int | None]:
+        """A name part's level (a `kinlink.names.PartComparison`), weight and term-frequency count."""
+        by_level = self._by_name_level.get(i)
+        li = -1 if by_level is None else by_level.get(part.level, -1)
+        if li < 0:
+            li = c.level_index({"level": part.level, "score": part.score, "reason": part.reason})
+            if by_level is not None:
+                by_level[part.level] = li
+        w, count = self._level_weight(i, li, c, r)
+        return li, w, count
+
+    def _best_name_weight(self, i: int, c: Comparison, key: str | None) -> float:
         hit = self._bound_memo.get((i, key))
         if hit is None:
             hit = max(self._weights[i])
@@ -286,26 +342,22 @@ class Scorer:
         total = self.prior_weight + others.weight
         # The outcomes are kept only to explain: `best` scores most candidates without.
         outcomes = {i: (li, w, count, feats) for i, li, w, count, feats in others.compared} if explain else {}
-        if self._name_idx and q.names and r.names:
-            name_cmp = nb.best_comparison(q.names, r.names)
+        if self._name_idx and q.parsed() and r.parsed():
+            name_cmp = nb.best_comparison(q.parsed(), r.parsed())
             for i in self._name_idx:
                 c = self.model.comparisons[i]
                 part = getattr(name_cmp, c.params["part"], None)
                 if part is None or part.level == "missing":
                     continue
-                by_level = self._by_name_level.get(i)
-                li = -1 if by_level is None else by_level.get(part.level, -1)
-                feats = None
-                if li < 0:
-                    feats = {"level": part.level, "score": part.score, "reason": part.reason}
-                    li = c.level_index(feats)
-                    if by_level is not None:
-                        by_level[part.level] = li
-                w, count = self._level_weight(i, li, c, r)
+                li, w, count = self._name_part_weight(i, c, part, r)
                 total += w
                 if explain:
-                    feats = feats or {"level": part.level, "score": part.score, "reason": part.reason}
-                    outcomes[i] = (li, w, count, feats)
+                    outcomes[i] = (
+                        li,
+                        w,
+                        count,
+                        {"level": part.level, "score": part.score, "reason": part.reason},
+                    )
         evidence: list[Evidence] = []
         if explain:
             for i, c in enumerate(self.model.comparisons):
@@ -348,6 +400,11 @@ class Scorer:
             if len(found) >= limit or floor > -math.inf:
                 b = self.bound(q, r, others)
                 if b < kth or b < floor:
+                    continue
+                # Most candidates that pass share the family name's keys but not the given name or
+                # patronymic: those parts, cheap to compare, often settle it before the family names.
+                b = self.settled_bound(q, r, others)
+                if b is not None and (b < kth or b < floor):
                     continue
             w = self.score(q, r, explain=False, others=others).weight
             if w >= floor:

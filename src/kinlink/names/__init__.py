@@ -16,6 +16,7 @@ from kinlink.names.compare import (
     compare_family,
     compare_given,
     compare_patronymic,
+    settled_parts,
 )
 from kinlink.names.given import canonical_given, given_forms, is_known_given_name
 from kinlink.names.parse import ParsedName, parse_name
@@ -40,6 +41,7 @@ __all__ = [
     "is_known_given_name",
     "parse_name",
     "readings",
+    "settled_parts",
     "skeleton",
     "typo_keys",
 ]

@@ -386,7 +386,7 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
 # --- whole names -----------------------------------------------------------------------------
 
 
-def _given_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
+def compare_given_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
     if a.given and b.given:
         best: PartComparison | None = None
         for ga in a.given[:2]:
@@ -404,7 +404,7 @@ def _given_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
     return None
 
 
-def _patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
+def compare_patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | None:
     if a.patronymic and b.patronymic:
         return compare_patronymic(a.patronymic, b.patronymic)
     # "Пактышев Л.А." against a full name: the second initial stands for the patronymic.
@@ -452,7 +452,7 @@ def _combine(parts: dict[str, PartComparison | None]) -> float:
 
 def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     fam = compare_family(a.family, b.family) if a.family and b.family else None
-    parts = {"family": fam, "given": _given_part(a, b), "patronymic": _patronymic_part(a, b)}
+    parts = {"family": fam, "given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
     score = _combine(parts)
     reasons = [pc.reason for pc in parts.values() if pc is not None]
     for name, label in (("family", "family name"), ("given", "given name"), ("patronymic", "patronymic")):
@@ -483,6 +483,16 @@ def _has(p: ParsedName, part: str) -> bool:
 
 def _swap(p: ParsedName) -> ParsedName:
     return replace(p, family=p.given[0], given=(p.family, *p.given[1:]))  # type: ignore[arg-type]
+
+
+def settled_parts(a: ParsedName, b: ParsedName) -> dict[str, PartComparison | None] | None:
+    """The given-name and patronymic comparisons that `compare(a, b)` will hold, worked out without
+    comparing the family names (the costly part, and the one least often cached). Only where the pair
+    alone settles them: neither name's order a guess, since `compare` may then read one name the other
+    way round. None where it does not. A matcher uses it to bound a pair's score cheaply."""
+    if a.order == UNKNOWN or b.order == UNKNOWN:
+        return None
+    return {"given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
 
 
 def compare(a: str | ParsedName, b: str | ParsedName) -> NameComparison:
