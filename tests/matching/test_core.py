@@ -180,16 +180,21 @@ def test_pruned_search_returns_what_scoring_every_candidate_would() -> None:
         MatchRecord(None, "Smirnov Aleksandr", birth_date="1995"),
         MatchRecord(None, "Кузнецов Андрей Сергеевич"),
         MatchRecord(None, "Пактышев Леонид", age=28, age_as_of="2022-02-27"),
+        # Settled before the family names: the given name and patronymic rule most candidates out.
+        MatchRecord(None, "Попов Дмитрий Андреевич", sex="m", birth_date="2000"),
+        MatchRecord(None, "Leonid Andreevich Paktyshev"),
     ]
     for q in queries:
         for limit in (1, 3):
-            rows = index.shortlist(q, 30).tolist()
-            prepared = index.scorer.prepare(q)
-            full = sorted(
-                ((index.score_rows_for(prepared, r).weight, r) for r in rows), key=lambda t: (-t[0], t[1])
-            )[:limit]
-            got = [(h.scored.weight, h.row) for h in index.search(q, limit=limit)]
-            assert got == full
+            for floor in (0.0, 0.5):
+                rows = index.shortlist(q, 30).tolist()
+                prepared = index.scorer.prepare(q)
+                scored = [(index.score_rows_for(prepared, r), r) for r in rows]
+                full = sorted(
+                    ((s.weight, r) for s, r in scored if s.probability >= floor), key=lambda t: (-t[0], t[1])
+                )[:limit]
+                got = [(h.scored.weight, h.row) for h in index.search(q, limit=limit, min_probability=floor)]
+                assert got == full
 
 
 def test_index_finds_a_misspelt_family_name_written_with_initials() -> None:

@@ -169,3 +169,17 @@ def test_levels_are_the_published_ones() -> None:
     c = compare("Надія Савченко", "Nadia Savtchenko")
     for part in (c.family, c.given):
         assert part is not None and part.level in LEVELS
+
+
+def test_settled_parts_only_where_the_order_is_known() -> None:
+    from kinlink.names import parse_name, settled_parts
+
+    a, b = parse_name("Пактышев Леонид Андреевич"), parse_name("Leonid Paktyshev")
+    settled = settled_parts(a, b)
+    assert settled is not None
+    full = compare(a, b)
+    assert settled == {"given": full.given, "patronymic": full.patronymic}
+    assert settled["given"] is not None and settled["given"].level == "transliteration"
+    assert settled["patronymic"] is None  # only one side has it
+    # A lone given name leaves the order a guess: compare() may read it the other way round.
+    assert settled_parts(parse_name("Леонид"), a) is None

@@ -8,6 +8,7 @@ one expected match among the population searched.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -384,33 +385,47 @@ class Scorer:
     ) -> list[tuple[int, Scored]]:
         """The `limit` best candidates for q, best first: (position in candidates, explained score).
 
-        Candidates should come best first by some cheap pre-rank: once `limit` are found, a candidate
-        whose bound cannot beat the last of them is not compared by name (the costly part). The result is
-        the one scoring every candidate would give. Ties go by `tie(position)` (default: the position).
+        Best first by bound: every candidate gets a cheap upper bound of its weight (`bound`); the one
+        with the highest is refined, to the tighter `settled_bound` and then to its score (the costly
+        name comparison), and goes back among the rest; a scored candidate that comes out on top beats
+        every bound left. Once `limit` are found, what is left cannot reach them: most candidates are
+        never compared by name. The result is the one scoring every candidate would give; ties go by
+        `tie(position)` (default: the position), which also orders equal bounds.
         """
         floor = (
             math.log2(min_probability / (1 - min_probability)) - 1e-9
             if 0 < min_probability < 1
             else -math.inf
         )
-        found: list[tuple[float, int]] = []
-        kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
+        # (-upper bound or -weight, position, stage: 0 bound, 1 settled bound, 2 scored, the others)
+        heap: list[tuple[float, int, int, Others]] = []
         for n, r in enumerate(candidates):
             others = self.others(q, r)
-            if len(found) >= limit or floor > -math.inf:
-                b = self.bound(q, r, others)
-                if b < kth or b < floor:
-                    continue
-                # Most candidates that pass share the family name's keys but not the given name or
-                # patronymic: those parts, cheap to compare, often settle it before the family names.
+            b = self.bound(q, r, others)
+            if b >= floor:
+                heap.append((-b, n, 0, others))
+        heapq.heapify(heap)
+        found: list[tuple[float, int]] = []
+        kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
+        while heap and -heap[0][0] >= kth:
+            neg, n, stage, others = heapq.heappop(heap)
+            if stage == 2:
+                found.append((-neg, n))
+                if len(found) >= limit:
+                    kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
+                continue
+            r = candidates[n]
+            if stage == 0:
+                # Most candidates share the family name's keys but not the given name or patronymic:
+                # those parts, cheap to compare, often settle it before the family names.
                 b = self.settled_bound(q, r, others)
-                if b is not None and (b < kth or b < floor):
+                if b is not None and b < -neg:
+                    if b >= floor:
+                        heapq.heappush(heap, (-b, n, 1, others))
                     continue
             w = self.score(q, r, explain=False, others=others).weight
             if w >= floor:
-                found.append((w, n))
-                if len(found) >= limit:
-                    kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
+                heapq.heappush(heap, (-w, n, 2, others))
         order = tie or (lambda n: n)
         found.sort(key=lambda t: (-t[0], order(t[1])))
         out = []
