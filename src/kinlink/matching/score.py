@@ -203,11 +203,7 @@ class Scorer:
                 if name_cmp is None:
                     name_cmp = nb.best_comparison(q.parsed(), r.parsed())
                 part = getattr(name_cmp, c.params["part"], None)
-                out.append(
-                    None
-                    if part is None or part.level == "missing"
-                    else {"level": part.level, "score": part.score, "reason": part.reason}
-                )
+                out.append(None if part is None or part.level == "missing" else _part_features(part))
             else:
                 a, b = q.values[i], r.values[i]
                 out.append(None if a is None or b is None else self._comparators[i].features(a, b))  # type: ignore[union-attr]
@@ -315,7 +311,7 @@ class Scorer:
         by_level = self._by_name_level.get(i)
         li = -1 if by_level is None else by_level.get(part.level, -1)
         if li < 0:
-            li = c.level_index({"level": part.level, "score": part.score, "reason": part.reason})
+            li = c.level_index(_part_features(part))
             if by_level is not None:
                 by_level[part.level] = li
         w, count = self._level_weight(i, li, c, r)
@@ -353,12 +349,7 @@ class Scorer:
                 li, w, count = self._name_part_weight(i, c, part, r)
                 total += w
                 if explain:
-                    outcomes[i] = (
-                        li,
-                        w,
-                        count,
-                        {"level": part.level, "score": part.score, "reason": part.reason},
-                    )
+                    outcomes[i] = (li, w, count, _part_features(part))
         evidence: list[Evidence] = []
         if explain:
             for i, c in enumerate(self.model.comparisons):
@@ -452,6 +443,11 @@ class Scorer:
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
         return hit
+
+
+def _part_features(part: Any) -> dict[str, Any]:
+    """A name part's comparison (`kinlink.names.PartComparison`) as the features its levels test."""
+    return {"level": part.level, "score": part.score, "reason": part.reason}
 
 
 def _text(c: Comparison, base: str, feats: Mapping[str, Any], count: int | None, scorer: Scorer) -> str:
