@@ -300,7 +300,7 @@ class CandidateIndex:
         bound = np.full(self.size, self.scorer.name_bound_term(None))
         for table, col in zip(_TF_TABLES, self._tf_cols, strict=True):
             terms = np.array([self.scorer.name_bound_term(table, key) for key in col.values])
-            bound += terms[np.frombuffer(col.codes, dtype=np.int32)] if len(terms) else 0.0
+            bound += terms[np.frombuffer(col.codes, dtype=np.int32)]
         return bound
 
     # --- reading -------------------------------------------------------------------------------------

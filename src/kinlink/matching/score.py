@@ -297,7 +297,7 @@ class Scorer:
             c = self.model.comparisons[i]
             part_name = c.params["part"]
             if part_name not in settled:
-                total += self._best_name_weight(i, c, r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None)
+                total += self._best_name_weight(i, c, _tf_key(c, r))
                 continue
             part = settled[part_name]
             if part is not None and part.level != "missing":
@@ -331,7 +331,7 @@ class Scorer:
 
     def _level_weight(self, i: int, li: int, c: Comparison, r: Prepared) -> tuple[float, int | None]:
         if c.levels[li].tf and c.tf and self.tf is not None:
-            return self._tf_weight(i, li, c, r.tf_keys[_TF_INDEX[c.tf]])
+            return self._tf_weight(i, li, c, _tf_key(c, r))
         return self._weights[i][li], None
 
     def score(self, q: Prepared, r: Prepared, explain: bool = True, others: Others | None = None) -> Scored:
@@ -443,6 +443,11 @@ class Scorer:
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
         return hit
+
+
+def _tf_key(c: Comparison, r: Prepared) -> str | None:
+    """The record's key in the comparison's term-frequency table (None: the comparison has none)."""
+    return r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None
 
 
 def _part_features(part: Any) -> dict[str, Any]:
