@@ -12,12 +12,14 @@ run: $(STAMP)  ## install, set up the embedded SQLite database with demo data, s
 demo: $(STAMP)  ## the demo data only, no server
 	$(BIN)/kinlink demo
 
-test: $(STAMP) /usr/bin/chromium  ## the whole suite, on SQLite and PostgreSQL
+test: $(STAMP) /usr/bin/chromium  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check src tests bench scripts
 
 format: $(STAMP)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from kinlink.registry.fields import COLUMNS
+from kinlink.person.fields import COLUMNS
 
 OUT = Path(__file__).resolve().parents[1] / "src/kinlink/demo/registry.csv"
 RANKS_RU = ["рядовой", "ефрейтор", "младший сержант", "сержант", "старшина", "лейтенант", "капитан"]

@@ -26,9 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kinlink.ingest.extract import ExtractOptions  # noqa: E402
 from kinlink.ingest.gazetteer import fold  # noqa: E402
 from kinlink.ingest.model import ExtractionResult, SourceDocument  # noqa: E402
+from kinlink.ingest.options import ExtractOptions  # noqa: E402
 from kinlink.ingest.pipeline import process_document  # noqa: E402
 from kinlink.ingest.readers import read_paths  # noqa: E402
 

@@ -64,6 +64,7 @@ def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: b
 
     from kinlink.matching.index import CandidateIndex
     from kinlink.matching.model import load_model
+    from kinlink.matching.searcher import search_many
 
     qs = queries(n_records, n_requests)
     requests, truth, complete, complete_truth = qs.requests, qs.truth, qs.complete, qs.complete_truth
@@ -93,7 +94,7 @@ def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: b
 
     t = time.perf_counter()
     predicted = []
-    for hits in index.search_many(requests, limit=1, processes=processes):
+    for hits in search_many(index, requests, limit=1, processes=processes):
         best = hits[0] if hits else None
         predicted.append(int(best.record.id) if best and best.scored.probability >= THRESHOLD else None)
     out["batch_s"] = time.perf_counter() - t
@@ -105,7 +106,7 @@ def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: b
         for stage, label in enumerate(stages):
             qs = [strip_request(q, stage) for q in complete]
             pred = []
-            for hits in index.search_many(qs, limit=1, processes=processes):
+            for hits in search_many(index, qs, limit=1, processes=processes):
                 best = hits[0] if hits else None
                 pred.append(int(best.record.id) if best and best.scored.probability >= THRESHOLD else None)
             rows.append({"stage": label, **metrics(pred, complete_truth)})
@@ -132,7 +133,7 @@ def _splink_rows(recs: Iterable) -> list[dict]:
     from unidecode import unidecode
 
     from kinlink.matching import names_bridge as nb
-    from kinlink.matching.compare import unit_key
+    from kinlink.matching.comparators import unit_key
 
     rows = []
     for i, r in enumerate(recs):

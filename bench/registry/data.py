@@ -9,7 +9,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from kinlink.registry.fields import COLUMNS
+from kinlink.person.fields import COLUMNS
 
 STATUSES = ["captured", "missing", "died", "released", "interned", "wounded"]
 

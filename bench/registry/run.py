@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench.registry.data import generate
-from kinlink.registry import service
+from kinlink.registry import imports
 from kinlink.store import schema
 from kinlink.store.db import make_engine
 
@@ -35,10 +35,10 @@ def main() -> None:
         schema.upgrade(engine)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
-        report = service.import_registry(engine, csv_path, "bench", "bench")
+        report = imports.import_registry(engine, csv_path, "bench", "bench")
         first = time.perf_counter() - t0
         t0 = time.perf_counter()
-        again = service.import_registry(engine, csv_path, "bench", "bench")
+        again = imports.import_registry(engine, csv_path, "bench", "bench")
         second = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"import: {report.created:,} created in {first:.1f} s ({report.created / first:,.0f} rows/s)")

@@ -49,11 +49,12 @@ sys.path.insert(0, str(ROOT / "src"))
 from bench.registry.data import generate  # noqa: E402
 from bench.web.run import CSRF, Stats, pct, running_server, setup  # noqa: E402
 
+from kinlink.accounts import tokens as api_tokens  # noqa: E402
+from kinlink.accounts import users  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
 from kinlink.store.models import AuditEntry, Person, Source  # noqa: E402
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest  # noqa: E402
-from kinlink.tracing.matching import match_all  # noqa: E402
-from kinlink.web import accounts  # noqa: E402
+from kinlink.tracing.batch import match_all  # noqa: E402
 
 KINLINK = [sys.executable, "-m", "kinlink"]
 IMPORT_ROWS = 1500
@@ -96,10 +97,10 @@ def prepare(db_url: str, records: int, families: int, caseworkers: int) -> tuple
         tokens = [token]
         for i in range(1, caseworkers):
             name = f"soak-caseworker-{i}"
-            user = accounts.find_user(s, name) or accounts.create_user(
+            user = users.find_user(s, name) or users.create_user(
                 s, "soak", name, f"{name}-password", "caseworker"
             )
-            tokens.append(accounts.create_token(s, "soak", user.id, "soak")[1])
+            tokens.append(api_tokens.create_token(s, "soak", user.id, "soak")[1])
     engine.dispose()
     if not pool:
         raise SystemExit("no candidates to decide: the generated requests found no records")

@@ -62,13 +62,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench.registry.data import generate  # noqa: E402
 
-from kinlink.registry import service  # noqa: E402
+from kinlink.accounts import tokens, users  # noqa: E402
+from kinlink.registry import imports  # noqa: E402
+from kinlink.server.run import free_port  # noqa: E402
 from kinlink.store import schema  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
 from kinlink.store.models import PersonName  # noqa: E402
 from kinlink.tracing import requests as request_service  # noqa: E402
-from kinlink.web import accounts  # noqa: E402
-from kinlink.web.server import free_port  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -81,9 +81,9 @@ def setup(db_url: str, n_records: int, n_families: int) -> tuple[list[str], list
         path = Path(tmp) / "registry.csv"
         generate(path, n_records)
         t = time.perf_counter()
-        service.import_registry(engine, path, "bench-registry", "bench")
+        imports.import_registry(engine, path, "bench-registry", "bench")
         print(f"imported {n_records} records in {time.perf_counter() - t:.1f} s")
-    from kinlink.tracing.matching import match_all
+    from kinlink.tracing.batch import match_all
 
     t = time.perf_counter()
     match_all(engine, "bench", dedup=False)  # writes the matcher's key index that searches read
@@ -99,10 +99,10 @@ def setup(db_url: str, n_records: int, n_families: int) -> tuple[list[str], list
                 request_service.Enquirer(name=f"Enquirer {i}"),
             )
             families.append((req.reference, secret))
-        user = accounts.find_user(s, "bench-caseworker") or accounts.create_user(
+        user = users.find_user(s, "bench-caseworker") or users.create_user(
             s, "bench", "bench-caseworker", "bench-caseworker-pass", "caseworker"
         )
-        _row, token = accounts.create_token(s, "bench", user.id, "bench")
+        _row, token = tokens.create_token(s, "bench", user.id, "bench")
     engine.dispose()
     return names, families, token
 

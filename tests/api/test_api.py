@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from kinlink.accounts import tokens, users
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry
-from kinlink.web import accounts
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def api(engine: Engine, server, staff):  # type: ignore[no-untyped-def]
     clients = {}
     with unit_of_work(engine) as s:
         for role, (username, _pw) in staff.items():
-            _row, token = accounts.create_token(s, "test", accounts.find_user(s, username).id, "tests")
+            _row, token = tokens.create_token(s, "test", users.find_user(s, username).id, "tests")
             clients[role] = httpx.Client(
                 base_url=server.url + "/api/v1", timeout=30, headers={"authorization": f"Bearer {token}"}
             )
@@ -47,7 +47,7 @@ def test_tokens(api, engine: Engine, staff) -> None:  # type: ignore[no-untyped-
     assert api["registrar"].get("/me").json()["role"] == "registrar"
     # A role change ends the user's tokens.
     with unit_of_work(engine) as s:
-        accounts.update_user(s, "test", accounts.find_user(s, staff["registrar"][0]).id, role="caseworker")
+        users.update_user(s, "test", users.find_user(s, staff["registrar"][0]).id, role="caseworker")
     assert api["registrar"].get("/me").status_code == 401
 
 
@@ -197,10 +197,15 @@ def test_family_and_caseworker_over_the_api(api, mailbox) -> None:  # type: igno
         f"/candidates/{cand['id']}/decision", json={"decision": "rejected", "version": cand["version"]}
     )
     assert r.status_code == 422 and r.json()["error"]["field"] == "reason"
-    r = cw.post(
-        f"/candidates/{cand['id']}/decision", json={"decision": "confirmed", "version": cand["version"] + 5}
+    r = cw.post(  # a confirmation needs its reason too: what a family is told follows from it
+        f"/candidates/{cand['id']}/decision", json={"decision": "confirmed", "version": cand["version"]}
     )
-    assert r.status_code == 409
+    assert r.status_code == 422 and r.json()["error"]["field"] == "reason"
+    r = cw.post(
+        f"/candidates/{cand['id']}/decision",
+        json={"decision": "confirmed", "reason": "same DOB", "version": cand["version"] + 5},
+    )
+    assert r.status_code == 409 and r.json()["error"]["field"] == "version"
     r = cw.post(
         f"/candidates/{cand['id']}/decision",
         json={"decision": "confirmed", "reason": "same DOB", "version": cand["version"]},

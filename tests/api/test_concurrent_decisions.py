@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from kinlink.accounts import tokens, users
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry
 from kinlink.store.tracing_models import MatchCandidate
-from kinlink.web import accounts
 
 PEOPLE = [
     ("Мельник Олександр Іванович", "Мельник Александр Иванович", "1988-07-14"),
@@ -29,14 +29,14 @@ def clients(engine: Engine, server, staff) -> Iterator[dict[str, httpx.Client]]:
     """Two caseworkers, a registrar and an anonymous family, each with its own connection."""
     made: dict[str, httpx.Client] = {}
     with unit_of_work(engine) as s:
-        second = accounts.create_user(s, "test", "second-caseworker", "second caseworker pass", "caseworker")
-        users = {
-            "cw1": accounts.find_user(s, staff["caseworker"][0]),
+        second = users.create_user(s, "test", "second-caseworker", "second caseworker pass", "caseworker")
+        accounts = {
+            "cw1": users.find_user(s, staff["caseworker"][0]),
             "cw2": second,
-            "registrar": accounts.find_user(s, staff["registrar"][0]),
+            "registrar": users.find_user(s, staff["registrar"][0]),
         }
-        for key, user in users.items():
-            _row, token = accounts.create_token(s, "test", user.id, "tests")
+        for key, user in accounts.items():
+            _row, token = tokens.create_token(s, "test", user.id, "tests")
             made[key] = httpx.Client(
                 base_url=server.url + "/api/v1", timeout=60, headers={"authorization": f"Bearer {token}"}
             )
@@ -138,11 +138,11 @@ def test_a_write_blocked_by_a_long_sqlite_writer_is_a_503_to_retry(tmp_path) -> 
 
     from sqlalchemy import event
 
+    from kinlink.accounts.demo import demo_accounts
+    from kinlink.http.settings import Settings
+    from kinlink.server.run import BackgroundServer
     from kinlink.store import schema
     from kinlink.store.db import make_engine
-    from kinlink.web import demo_accounts
-    from kinlink.web.server import BackgroundServer
-    from kinlink.web.settings import Settings
 
     path = tmp_path / "busy.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -158,7 +158,7 @@ def test_a_write_blocked_by_a_long_sqlite_writer_is_a_503_to_retry(tmp_path) -> 
         made = {}
         with unit_of_work(engine) as s:
             for key, role in (("cw1", "caseworker"), ("registrar", "registrar")):
-                token = accounts.create_token(s, "t", accounts.find_user(s, staff[role][0]).id, "t")[1]
+                token = tokens.create_token(s, "t", users.find_user(s, staff[role][0]).id, "t")[1]
                 made[key] = httpx.Client(
                     base_url=server.url + "/api/v1", timeout=60, headers={"authorization": f"Bearer {token}"}
                 )

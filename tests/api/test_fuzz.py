@@ -15,10 +15,13 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from sqlalchemy import Engine
 
+from kinlink.accounts import tokens as api_tokens
+from kinlink.accounts import users
+from kinlink.registry import attachments
 from kinlink.store.db import unit_of_work
-from kinlink.tracing.matching import match_request
+from kinlink.tracing.continuous import match_request
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
-from kinlink.web import accounts, attachments, records
+from tests.support import add_record
 
 EXAMPLES = 6  # per operation and kind of example: about 700 requests in all
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -28,10 +31,10 @@ def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str,
     """Tokens per role, and ids of real rows for the operations that name one."""
     with unit_of_work(engine) as s:
         tokens = {
-            role: accounts.create_token(s, "test", accounts.find_user(s, user).id, "fuzz")[1]
+            role: api_tokens.create_token(s, "test", users.find_user(s, user).id, "fuzz")[1]
             for role, (user, _pw) in staff.items()
         }
-        person = records.create_record(
+        person = add_record(
             s,
             "test",
             {"full_name": "Пактишев Леонід Андрійович", "birth_date": "1993", "consent_inform_family": True},
@@ -44,7 +47,7 @@ def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str,
         match_request(s, "test", req.id)
         # The user operations act on an account of their own: fuzzing them must not disable the tokens
         # the other operations use.
-        target = accounts.create_user(s, "test", "fuzz-target", "fuzz target password", "caseworker")
+        target = users.create_user(s, "test", "fuzz-target", "fuzz target password", "caseworker")
         ids = {
             "person_id": person.id,
             "attachment_id": att.id,

@@ -9,11 +9,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from kinlink.api import pfif
 from kinlink.cli import app as cli_app
+from kinlink.errors import Refused
+from kinlink.registry import people, pfif
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Person, Source
-from kinlink.web import records
+from tests.support import add_record
 
 DOC = """<?xml version="1.0" encoding="UTF-8"?>
 <pfif:pfif xmlns:pfif="http://zesty.ca/pfif/1.4">
@@ -65,7 +66,7 @@ def test_import_maps_persons_and_statuses(engine: Engine) -> None:
     with Session(engine) as s:
         src = s.scalar(select(Source).where(Source.name == "pfif:finder.example.org"))
         assert src is not None and src.kind == "partner"
-        p1 = records.get_person(
+        p1 = people.get_person(
             s, s.scalar(select(Person.id).where(Person.source_record_id == "finder.example.org/p.1"))
         )
         assert p1.status == "missing" and p1.birth_date == "1990-05" and p1.sex == "m"
@@ -90,13 +91,13 @@ def test_import_maps_persons_and_statuses(engine: Engine) -> None:
     ],
 )
 def test_hostile_or_wrong_xml_is_refused(hostile: str) -> None:
-    with pytest.raises(pfif.PfifError):
+    with pytest.raises(Refused):
         pfif.parse(hostile.encode())
 
 
 def test_export_respects_consent(engine: Engine) -> None:
     with unit_of_work(engine) as s:
-        records.create_record(
+        add_record(
             s,
             "t",
             {
@@ -107,8 +108,8 @@ def test_export_respects_consent(engine: Engine) -> None:
                 "consent_share_location": False,
             },
         )
-        records.create_record(s, "t", {"full_name": "Несогласен Пётр", "status": "captured"})
-        records.create_record(
+        add_record(s, "t", {"full_name": "Несогласен Пётр", "status": "captured"})
+        add_record(
             s,
             "t",
             {
@@ -134,10 +135,10 @@ def test_export_respects_consent(engine: Engine) -> None:
 
 
 def test_pfif_over_api_and_cli(engine: Engine, db_url: str, server, staff, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kinlink.web import accounts
+    from kinlink.accounts import tokens, users
 
     with unit_of_work(engine) as s:
-        token = accounts.create_token(s, "t", accounts.find_user(s, staff["registrar"][0]).id, "pfif")[1]
+        token = tokens.create_token(s, "t", users.find_user(s, staff["registrar"][0]).id, "pfif")[1]
     h = {"authorization": f"Bearer {token}"}
     r = httpx.post(
         server.url + "/api/v1/pfif", content=DOC.encode(), headers={**h, "content-type": "application/xml"}

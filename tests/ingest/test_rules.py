@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from kinlink.ingest.dates import find_dates
-from kinlink.ingest.extract import split_sentences
 from kinlink.ingest.lexicon import rank_name
 from kinlink.ingest.model import ExtractionResult, SourceDocument
 from kinlink.ingest.morph import lemmatize_name
 from kinlink.ingest.pipeline import process_document
+from kinlink.ingest.sentences import split_sentences
 
 
 def _run(text: str, date: dt.date | None = dt.date(2024, 5, 20)) -> ExtractionResult:

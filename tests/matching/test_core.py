@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 
 from kinlink.matching.cluster import Link, cluster
-from kinlink.matching.compare import birth_range, range_gap
+from kinlink.matching.comparators import birth_range, range_gap
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import ModelError, load_model, model_from_dict, save_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer, TermFrequencies
+from kinlink.matching.searcher import search_many
 
 MODEL = load_model()
 
@@ -150,7 +151,7 @@ def test_batch_and_single_query_give_the_same_answers() -> None:
     single = [[(h.record.id, h.scored.probability) for h in index.search(q, limit=3)] for q in queries]
     batch = [
         [(h.record.id, h.scored.probability) for h in hits]
-        for hits in index.search_many(queries, limit=3, processes=2)
+        for hits in search_many(index, queries, limit=3, processes=2)
     ]
     assert batch == single
 

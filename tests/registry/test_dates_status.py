@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kinlink.registry.dates import DateError, birth_year_range, parse_partial_date
-from kinlink.registry.status import DatedEvent, current_status, event_kind_for_status
+from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
+from kinlink.person.status import DatedEvent, current_status, event_kind_for_status
 
 TODAY = date(2026, 11, 25)
 

@@ -202,7 +202,7 @@ def test_events_column_problems_are_named(cli, write) -> None:
 def test_readme_documents_every_column() -> None:
     from pathlib import Path
 
-    from kinlink.registry.fields import COLUMNS
+    from kinlink.person.fields import COLUMNS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [c for c in COLUMNS if f"`{c}`" not in readme]

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kinlink.registry.dates import birth_year_range
+from kinlink.person.partial_dates import birth_year_range
 from kinlink.store.models import Person
 from kinlink.store.report_models import Document, Mention, Sighting
 from tests.ingest.helpers import REPORTS, SEED
@@ -98,6 +98,7 @@ def test_a_sighting_finds_the_waiting_request(cli) -> None:
         "1993",
         "--enquirer",
         "Пактышева Анна",
+        "--agreed",
         "--relationship",
         "sister",
     )

@@ -60,6 +60,7 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
             "Ольга",
             "--relationship",
             "sister",
+            "--agreed",
             "--json",
         )
     )
@@ -76,11 +77,12 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     assert first["requests"] >= 1  # the demo may hold requests of its own
 
     cid, version = listed[0]["id"], listed[0]["version"]
-    stale = runner.invoke(
-        app, ["--db", db_url, "candidates", "decide", str(cid), "confirmed", "--version", str(version + 5)]
-    )
-    assert stale.exit_code != 0
-    _run(db_url, "candidates", "decide", str(cid), "confirmed", "--version", str(version))
+    decide = ["--db", db_url, "candidates", "decide", str(cid), "confirmed", "--reason", "same birth year"]
+    stale = runner.invoke(app, [*decide, "--version", str(version + 5)])
+    assert stale.exit_code != 0 and "version" in stale.output
+    unexplained = runner.invoke(app, [*decide[:6], "--version", str(version)])
+    assert unexplained.exit_code == 2 and "reason: a decision needs a reason" in unexplained.output
+    _run(db_url, *decide[2:], "--version", str(version))
     shown = json.loads(_run(db_url, "request", "show", made["reference"], "--json"))
     assert shown["state"] == "matched"
 

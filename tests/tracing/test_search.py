@@ -11,13 +11,14 @@ from sqlalchemy import Engine, event, select, text
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.registry import service
-from kinlink.registry.audit import AuditLog
-from kinlink.store import schema
+from kinlink.registry import erasure, imports, records
+from kinlink.registry.search import search_records
+from kinlink.store import match_keys, schema
+from kinlink.store.audit import AuditLog
 from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.models import Person
-from kinlink.tracing import matching
-from kinlink.web.records import search_records
+from kinlink.tracing import matcher
+from kinlink.tracing.continuous import Matching, match_new_records
 
 ACTOR = "test:search"
 MODEL = load_model()
@@ -26,27 +27,27 @@ MODEL = load_model()
 def _import(engine: Engine, tmp_path: Path, source: str, rows: list[dict], key: bool) -> list[int]:
     path = tmp_path / f"{source}.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    report = service.import_registry(engine, path, source, ACTOR)
+    report = imports.import_registry(engine, path, source, ACTOR)
     assert report.written, report.errors
     with unit_of_work(engine) as s:
         ids = list(
             s.scalars(select(Person.id).where(Person.source_record_id.in_([r["record_id"] for r in rows])))
         )
         if key:  # as the web forms and `kinlink ingest` do after writing
-            matching.match_new_records(s, ACTOR, ids, dedup=False)
+            match_new_records(s, ACTOR, ids, dedup=False)
     return ids
 
 
 def _demo(engine: Engine) -> None:
-    assert service.import_registry(engine, DEMO_REGISTRY, "demo", ACTOR).written
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo", ACTOR).written
     with unit_of_work(engine) as s:
-        matching.ensure_keys(s)
+        match_keys.ensure_keys(s)
 
 
 def _results(engine: Engine, name: str, cached: bool) -> list[tuple[str, float, dict]]:
     with unit_of_work(engine) as s:
-        scorer = matching.search_scorer(s, MODEL) if cached else matching.db_scorer(s, MODEL)
-        hits = matching.search(s, MatchRecord(None, name), model=MODEL, limit=5, scorer=scorer)
+        scorer = matcher.search_scorer(s, MODEL) if cached else matcher.db_scorer(s, MODEL)
+        hits = matcher.search(s, MatchRecord(None, name), model=MODEL, limit=5, scorer=scorer)
         return [(str(r.source_record_id), sc.probability, sc.explanation()) for r, sc in hits]
 
 
@@ -59,7 +60,7 @@ def test_a_record_added_after_the_cache_warmed_is_found_with_fresh_counts(
 ) -> None:
     _demo(engine)
     with unit_of_work(engine) as s:
-        assert search_records(s, "Leonid Paktishev", model=MODEL)  # the counts are cached now
+        assert search_records(s, ACTOR, "test", "Leonid Paktishev", model=MODEL)  # the counts are cached now
     before = _results(engine, "Paktishev Leonid", cached=True)
     assert before[0][0] == "RU-0000" and before == _results(engine, "Paktishev Leonid", cached=False)
 
@@ -74,7 +75,8 @@ def test_a_record_added_after_the_cache_warmed_is_found_with_fresh_counts(
         key=True,
     )
     with unit_of_work(engine) as s:
-        hits = search_records(s, "Taras Kravchuk", model=MODEL)  # Latin for Cyrillic: the matcher
+        # Latin for Cyrillic: the matcher
+        hits = search_records(s, ACTOR, "test", "Taras Kravchuk", model=MODEL)
         assert hits and hits[0].person.source_record_id == "C-2" and hits[0].probability
     after = _results(engine, "Paktishev Leonid", cached=True)
     # The same answer, word for word, as counting afresh: a second Пактышев and two more records.
@@ -93,7 +95,7 @@ def test_an_erasure_after_the_cache_warmed_is_counted(engine: Engine) -> None:
         person = s.scalar(select(Person).where(Person.source_record_id == "RU-0001"))
         assert person is not None
         log = AuditLog(s, ACTOR)
-        service.erase_person(s, log, person, "on_request")
+        erasure.erase_person(s, log, person, "on_request")
         log.flush()
     after = _results(engine, "Пактышев Леонид", cached=True)
     assert after == _results(engine, "Пактышев Леонид", cached=False) and after != before
@@ -104,7 +106,7 @@ def test_records_not_keyed_yet_are_found_by_the_start_of_a_name_or_their_id(
 ) -> None:
     _demo(engine)
     with unit_of_work(engine) as s:
-        search_records(s, "Leonid Paktishev", model=MODEL)
+        search_records(s, ACTOR, "test", "Leonid Paktishev", model=MODEL)
     [pid] = _import(
         engine,
         tmp_path,
@@ -114,21 +116,22 @@ def test_records_not_keyed_yet_are_found_by_the_start_of_a_name_or_their_id(
     )
     with unit_of_work(engine) as s:
         for query in ("залізняк северин", "Залізняк", "H-77", "UA 123"):
-            hits = search_records(s, query, model=MODEL)
+            hits = search_records(s, ACTOR, "test", query, model=MODEL)
             assert [h.person.id for h in hits] == [pid], query
             assert hits[0].probability is None
-        assert search_records(s, "Северин", model=MODEL) == []  # the start of a name, not any part
+        # The start of a name, not any part.
+        assert search_records(s, ACTOR, "test", "Северин", model=MODEL) == []
 
 
 def test_pruned_search_gives_what_scoring_every_candidate_gives(engine: Engine) -> None:
     _demo(engine)
     with unit_of_work(engine) as s:
-        scorer = matching.db_scorer(s, MODEL)
+        scorer = matcher.db_scorer(s, MODEL)
         for name in ("Пактышев Леонид", "Markov Georgii", "Гаврилов Архип Демидович", "Громов"):
             q = MatchRecord(None, name)
-            every = matching.search(s, q, model=MODEL, limit=10_000, scorer=scorer)  # nothing pruned
+            every = matcher.search(s, q, model=MODEL, limit=10_000, scorer=scorer)  # nothing pruned
             for limit, floor in ((1, 0.0), (3, 0.0), (3, 0.01), (10, 0.5)):
-                pruned = matching.search(s, q, model=MODEL, limit=limit, scorer=scorer, min_probability=floor)
+                pruned = matcher.search(s, q, model=MODEL, limit=limit, scorer=scorer, min_probability=floor)
                 want = [(r.id, sc) for r, sc in every if sc.probability >= floor][:limit]
                 assert [(r.id, sc) for r, sc in pruned] == want, (name, limit, floor)
 
@@ -144,7 +147,7 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
     schema.upgrade(engine)
     _demo(engine)
     with unit_of_work(engine) as s:
-        search_records(s, "Leonid Paktishev", model=MODEL)
+        search_records(s, ACTOR, "test", "Leonid Paktishev", model=MODEL)
     statements: list[tuple[str, object]] = []
     collecting = [True]
 
@@ -155,13 +158,13 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
 
     with unit_of_work(engine) as s:
         for query in ("Leonid Paktishev", "Пактышев", "RU-0001", "Марков Георгий Тихонович", "zzz"):
-            search_records(s, query, model=MODEL, limit=10)
+            search_records(s, ACTOR, "test", query, model=MODEL, limit=10)
     # A record added meanwhile: the counts are refreshed, and still nothing is read whole.
     collecting[0] = False
     _import(engine, tmp_path, "late", [{"record_id": "L-1", "full_name": "Пактышев Олег"}], key=True)
     collecting[0] = True
     with unit_of_work(engine) as s:
-        assert search_records(s, "Paktishev Oleg", model=MODEL, limit=10)
+        assert search_records(s, ACTOR, "test", "Paktishev Oleg", model=MODEL, limit=10)
     event.remove(engine, "before_cursor_execute", _keep)
     assert len(statements) > 20
     scans = []
@@ -207,20 +210,18 @@ def test_the_migration_folds_the_names_already_stored(tmp_path: Path) -> None:
     schema.upgrade(engine)
     with unit_of_work(engine) as s:
         assert s.scalar(text("SELECT folded FROM person_names")) == "ярема євген"
-        assert [h.person.id for h in search_records(s, "Ярема Є", model=MODEL)] == [1]
+        assert [h.person.id for h in search_records(s, ACTOR, "test", "Ярема Є", model=MODEL)] == [1]
     engine.dispose()
 
 
 def test_a_record_changed_after_a_search_is_scored_as_it_is_now(engine: Engine) -> None:
     """Searches keep the records they prepared, by version: an edit is seen at the next search."""
-    from kinlink.web import records
-
     _demo(engine)
     query = MatchRecord(None, "Марков Георгий", unit="74-я отдельная мотострелковая бригада")
 
     def unit_level() -> str | None:
         with unit_of_work(engine) as s:
-            hits = matching.search(s, query, model=MODEL, limit=3)
+            hits = matcher.search(s, query, model=MODEL, limit=3)
             [(_rec, scored)] = [(r, sc) for r, sc in hits if r.source_record_id == "RU-0001"]
             return scored.explanation()["unit"]["level"]
 
@@ -228,5 +229,8 @@ def test_a_record_changed_after_a_search_is_scored_as_it_is_now(engine: Engine) 
     with unit_of_work(engine) as s:
         pid = s.scalar(select(Person.id).where(Person.source_record_id == "RU-0001"))
         assert pid is not None
-        assert records.update_record(s, ACTOR, pid, {"unit": "200-я отдельная бригада"}, None)
+        written = records.update_record(
+            s, ACTOR, pid, {"unit": "200-я отдельная бригада"}, None, matching=Matching(MODEL)
+        )
+        assert written.changed
     assert unit_level() not in ("exact", None)

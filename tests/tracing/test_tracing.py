@@ -9,16 +9,19 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from kinlink.demo import DEMO_REGISTRY
-from kinlink.registry import audit as audit_log
-from kinlink.registry import service
+from kinlink.errors import Refused
+from kinlink.matching.model import load_model
+from kinlink.registry import imports
+from kinlink.store import audit as audit_log
+from kinlink.store import match_keys
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import MatchCandidate, MatchKey, TracingRequest
+from kinlink.tracing import batch, clusters, continuous
 from kinlink.tracing import candidates as cands
-from kinlink.tracing import matching
+from kinlink.tracing.decisions import decide
 from kinlink.tracing.requests import (
     Enquirer,
-    RequestError,
     SoughtPerson,
     check_secret,
     create_request,
@@ -30,14 +33,14 @@ FAMILY = Enquirer("Полівцева Ольга", "sister", "+7 900 000 00 00",
 
 
 def _import_demo(engine: Engine) -> None:
-    report = service.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR)
+    report = imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR)
     assert report.written and report.created > 10
 
 
 def _import_rows(engine: Engine, tmp_path: Path, source: str, rows: list[dict]) -> list[int]:
     path = tmp_path / f"{source}.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    report = service.import_registry(engine, path, source, ACTOR)
+    report = imports.import_registry(engine, path, source, ACTOR)
     assert report.written, report.errors
     with unit_of_work(engine) as s:
         ids = {
@@ -52,7 +55,7 @@ def _import_rows(engine: Engine, tmp_path: Path, source: str, rows: list[dict]) 
 def _request(engine: Engine, sought: SoughtPerson) -> tuple[int, str, str]:
     with unit_of_work(engine) as s:
         req, secret = create_request(s, ACTOR, sought, FAMILY)
-        matching.match_request(s, ACTOR, req.id)
+        continuous.match_request(s, ACTOR, req.id)
         return req.id, req.reference, secret
 
 
@@ -95,10 +98,10 @@ def test_rerunning_matching_never_duplicates_candidates(engine: Engine) -> None:
     rid, _, _ = _request(engine, SoughtPerson("Пактышев Леонид Андреевич", birth_date="1993"))
     with unit_of_work(engine) as s:
         before = s.scalar(select(func.count(MatchCandidate.id)))
-        again = matching.match_request(s, ACTOR, rid)
+        again = continuous.match_request(s, ACTOR, rid)
     assert again.created == 0 and again.unchanged >= 1
-    first = matching.match_all(engine, ACTOR)
-    second = matching.match_all(engine, ACTOR)
+    first = batch.match_all(engine, ACTOR)
+    second = batch.match_all(engine, ACTOR)
     assert second.created == 0 and second.updated == 0
     with unit_of_work(engine) as s:
         after = s.scalar(select(func.count(MatchCandidate.id)))
@@ -117,7 +120,7 @@ def test_a_new_record_is_matched_against_open_requests(engine: Engine, tmp_path:
         [{"record_id": "C-1", "full_name": "КРАВЧУК Тарас Петрович", "sex": "m", "birth_date": "1991-05-05"}],
     )
     with unit_of_work(engine) as s:
-        summary = matching.match_new_records(s, ACTOR, [pid])
+        summary = continuous.match_new_records(s, ACTOR, [pid])
     assert rid in summary.requests
     found = _candidates(engine, rid)
     assert [f[0] for f in found] == ["C-1"] and found[0][1] > 0.9
@@ -159,11 +162,11 @@ def test_namesakes_stay_apart_and_one_person_from_two_sources_is_clustered(
         ],
     )
     with unit_of_work(engine) as s:
-        matching.match_new_records(s, ACTOR, a + b)
+        continuous.match_new_records(s, ACTOR, a + b)
     with unit_of_work(engine) as s:
-        assert matching.cluster_of(s, a[0]) == [a[0]]
-        assert matching.cluster_of(s, a[1]) == [a[1]]
-        assert matching.cluster_of(s, a[2]) == sorted([a[2], b[0]])
+        assert clusters.cluster_of(s, a[0]) == [a[0]]
+        assert clusters.cluster_of(s, a[1]) == [a[1]]
+        assert clusters.cluster_of(s, a[2]) == sorted([a[2], b[0]])
         ivanov = s.scalar(select(MatchCandidate).where(MatchCandidate.pair == f"p{a[0]}:p{a[1]}"))
         # If the namesakes were linked at all, it is as an unlikely pair with the birth dates saying why.
         if ivanov is not None:
@@ -179,9 +182,9 @@ def test_secret_is_hashed_and_checked(engine: Engine) -> None:
         assert check_secret(s, ref, secret) is not None
         assert check_secret(s, ref, secret + "x") is None
         assert check_secret(s, "TR-0000-0000", secret) is None
-        with pytest.raises(RequestError):
+        with pytest.raises(Refused):
             create_request(s, ACTOR, SoughtPerson("  "), FAMILY)
-        with pytest.raises(RequestError):
+        with pytest.raises(Refused):
             create_request(s, ACTOR, SoughtPerson("Пактышев", age=28), FAMILY)
 
 
@@ -191,16 +194,20 @@ def test_deciding_needs_the_version_seen_and_a_confirmation_matches_the_request(
     with unit_of_work(engine) as s:
         c = cands.list_candidates(s, request_id=rid)[0]
         cid, version = c.id, c.version
-    with unit_of_work(engine) as s, pytest.raises(cands.StaleCandidate):
-        cands.decide(s, ACTOR, cid, "confirmed", version + 1)
+    with unit_of_work(engine) as s, pytest.raises(Refused) as stale:
+        decide(s, ACTOR, cid, "confirmed", "same birth year", version + 1, model=load_model())
+    assert stale.value.kind == "conflict" and stale.value.field == "version"
+    with unit_of_work(engine) as s, pytest.raises(Refused) as no_reason:
+        decide(s, ACTOR, cid, "confirmed", "  ", version, model=load_model())
+    assert no_reason.value.kind == "invalid" and no_reason.value.field == "reason"
     with unit_of_work(engine) as s:
-        c = cands.decide(s, ACTOR, cid, "confirmed", version)
+        c = decide(s, ACTOR, cid, "confirmed", "same birth year", version, model=load_model()).candidate
         assert c.state == "confirmed" and c.version == version + 1
     with unit_of_work(engine) as s:
         req = find_request(s, ref)
         assert req is not None and req.state == "matched" and req.matched_person_id == c.person_id
         # A later run keeps the decision.
-        matching.match_request(s, ACTOR, rid)
+        continuous.match_request(s, ACTOR, rid)
         assert s.get(MatchCandidate, cid).state == "confirmed"  # type: ignore[union-attr]
         assert audit_log.verify(s) == []
 
@@ -210,25 +217,25 @@ def test_match_in_worker_processes_finds_what_one_process_finds(engine: Engine, 
 
     path = tmp_path / "registry.csv"
     generate(path, 1500)  # common names drawn from small pools: many namesakes to link or keep apart
-    assert service.import_registry(engine, path, "big", ACTOR).written
+    assert imports.import_registry(engine, path, "big", ACTOR).written
     _import_demo(engine)
     for name in ("Пактышев Леонид Андреевич", "Савченко Надія"):
         with unit_of_work(engine) as s:
             create_request(s, ACTOR, SoughtPerson(full_name=name), FAMILY)
-    forked = matching.match_all(engine, ACTOR, processes=2, chunk=400)
+    forked = batch.match_all(engine, ACTOR, processes=2, chunk=400)
     assert forked.created > 0
-    again = matching.match_all(engine, ACTOR, processes=1, chunk=400)
+    again = batch.match_all(engine, ACTOR, processes=1, chunk=400)
     assert (again.created, again.updated) == (0, 0) and again.unchanged == forked.created
 
 
 def test_the_first_keys_of_a_new_database_are_not_taken_for_stale(engine: Engine) -> None:
     # As `kinlink demo` does: import, then match the new records (which keys them), no `kinlink init` after.
-    report = service.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR)
+    report = imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR)
     with unit_of_work(engine) as s:
-        matching.match_new_records(s, ACTOR, report.changed_ids)
+        continuous.match_new_records(s, ACTOR, report.changed_ids)
     with unit_of_work(engine) as s:
         assert s.scalar(select(func.count(MatchKey.id)))
-        assert not matching.keys_stale(s)
+        assert not match_keys.keys_stale(s)
 
 
 def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> None:
@@ -238,7 +245,7 @@ def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> 
     from kinlink.store.tracing_models import MatchKey, MatchKeyScheme
 
     _import_demo(engine)
-    matching.match_all(engine, ACTOR, dedup=False)
+    batch.match_all(engine, ACTOR, dedup=False)
 
     def keys() -> set[tuple[str, int, str]]:
         with unit_of_work(engine) as s:
@@ -251,11 +258,11 @@ def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> 
         s.add(MatchKey(entity="p", entity_id=1, key="f:OLD"))
         s.get(MatchKeyScheme, 1).fingerprint = "0" * 64  # type: ignore[union-attr]
     with unit_of_work(engine) as s:
-        assert matching.keys_stale(s)
+        assert match_keys.keys_stale(s)
     result = CliRunner().invoke(app, ["--db", db_url, "init"])
     assert result.exit_code == 0 and "Matching keys rebuilt" in result.output
     assert keys() == fresh
     with unit_of_work(engine) as s:
-        assert not matching.keys_stale(s)
+        assert not match_keys.keys_stale(s)
     again = CliRunner().invoke(app, ["--db", db_url, "init"])
     assert "rebuilt" not in again.output

@@ -5,9 +5,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from kinlink.web import demo_accounts
-from kinlink.web.server import BackgroundServer
-from kinlink.web.settings import Settings
+from kinlink.accounts.demo import demo_accounts
+from kinlink.http.settings import Settings
+from kinlink.server.run import BackgroundServer
+from kinlink.tracing.mail import MailSettings
 from tests.web.helpers import Client, Mailbox
 
 
@@ -21,9 +22,7 @@ def mailbox() -> Iterator[Mailbox]:
 def settings(mailbox: Mailbox) -> Settings:
     return Settings(
         secret_key="test-secret",
-        smtp_host="127.0.0.1",
-        smtp_port=mailbox.port,
-        base_url="http://kinlink.test",
+        mail=MailSettings(host="127.0.0.1", port=mailbox.port, base_url="http://kinlink.test"),
     )
 
 

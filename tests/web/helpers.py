@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
-from kinlink.web.server import free_port
+from kinlink.server.run import free_port
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 

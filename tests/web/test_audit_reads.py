@@ -12,15 +12,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.routing import Route
 
+from kinlink.accounts import tokens, users
+from kinlink.store.casework_models import Disclosure
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry
-from kinlink.store.web_models import Disclosure
-from kinlink.web import accounts
 from tests.web.helpers import Client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
-# (door, role, path): each shows one person's details, so each GET must write one 'read' entry.
+# (door, role, path): each shows one person's details, so each GET must write a 'read' entry naming it.
 READS = [
     ("page", "caseworker", "/records/{person_id}"),
     ("page", "registrar", "/records/{person_id}/edit"),
@@ -33,11 +33,11 @@ READS = [
     ("api", "caseworker", "/attachments/{attachment_id}"),
     ("api", "caseworker", "/candidates/{candidate_id}"),
     ("api", "caseworker", "/requests/{request_id}/disclosures"),
+    # The family's request: who is sought and by whom (the enquirer's personal data).
+    ("api", "caseworker", "/requests/{request_id}"),
 ]
-# GET routes naming one person, candidate, file or request that show nothing of a person held.
-NOT_A_PERSON = {
-    ("api", "/requests/{request_id}"): "the family's own request: who is sought and by whom",
-}
+# GET routes naming one person, candidate, file or request that show nothing of a person (none today).
+NOT_A_PERSON: dict[tuple[str, str], str] = {}
 ID_PARAMS = ("{person_id}", "{candidate_id}", "{attachment_id}", "{request_id}")
 
 
@@ -58,7 +58,7 @@ def world(engine: Engine, server, staff, client_for) -> Iterator[World]:  # type
     api: dict[str, httpx.Client] = {}
     with unit_of_work(engine) as s:
         for role in ("registrar", "caseworker"):
-            _row, token = accounts.create_token(s, "test", accounts.find_user(s, staff[role][0]).id, "t")
+            _row, token = tokens.create_token(s, "test", users.find_user(s, staff[role][0]).id, "t")
             api[role] = httpx.Client(
                 base_url=server.url + "/api/v1", timeout=30, headers={"authorization": f"Bearer {token}"}
             )
@@ -142,13 +142,14 @@ def test_every_view_of_a_persons_details_is_audited(engine: Engine, world: World
         before = _reads(engine, world.actors[role])
         r = client.get(path)
         assert r.status_code == 200, (door, path, r.status_code)
-        assert _reads(engine, world.actors[role]) == before + 1, f"{door} GET {template} is not audited"
+        assert _reads(engine, world.actors[role]) > before, f"{door} GET {template} is not audited"
         with Session(engine) as s:
             last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
         assert last.actor == world.actors[role] and last.action == "read"
         assert (last.entity, last.entity_id) in {
             ("person", str(world.person_id)),
             ("attachment", str(world.attachment_id)),
+            ("tracing_request", str(world.request_id)),
         }
 
     # The walk: every GET route naming one person, candidate, file or request is listed above.

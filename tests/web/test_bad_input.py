@@ -15,14 +15,14 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
+from kinlink.accounts import tokens, users
+from kinlink.http.settings import Settings
+from kinlink.server.run import BackgroundServer
+from kinlink.store.casework_models import Attachment
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.store.web_models import Attachment
-from kinlink.web import accounts, records
-from kinlink.web.server import BackgroundServer
-from kinlink.web.settings import Settings
-from tests.support import counts
+from tests.support import add_record, counts
 from tests.web.helpers import Client
 
 LIMIT = 256 * 1024  # the upload limit of the server below, small so that the test sends little
@@ -39,13 +39,13 @@ def small(engine: Engine, staff) -> Iterator[BackgroundServer]:  # type: ignore[
 @pytest.fixture
 def token(engine: Engine, staff) -> str:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as s:
-        return accounts.create_token(s, "t", accounts.find_user(s, staff["registrar"][0]).id, "t")[1]
+        return tokens.create_token(s, "t", users.find_user(s, staff["registrar"][0]).id, "t")[1]
 
 
 @pytest.fixture
 def person_id(engine: Engine) -> int:
     with unit_of_work(engine) as s:
-        return records.create_record(s, "test", {"full_name": "Левченко Ігор"}).id
+        return add_record(s, "test", {"full_name": "Левченко Ігор"}).id
 
 
 def _written(engine: Engine) -> tuple[int, int]:
@@ -169,7 +169,7 @@ def test_an_oversized_upload_is_refused_before_it_is_read(engine: Engine, small,
 
 
 def _registrar(engine: Engine) -> tuple[str, str]:
-    from kinlink.web import demo_accounts
+    from kinlink.accounts.demo import demo_accounts
 
     return next((u, p) for role, u, p in demo_accounts(engine) if role == "registrar")
 

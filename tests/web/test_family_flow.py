@@ -8,8 +8,8 @@ import re
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from kinlink.store.casework_models import Disclosure, Notification
 from kinlink.store.models import AuditEntry
-from kinlink.store.web_models import Disclosure, Notification
 from tests.web.helpers import Client, Mailbox, body_of
 
 REQUEST = {

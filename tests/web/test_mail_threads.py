@@ -11,10 +11,11 @@ from contextlib import contextmanager
 import httpx
 from sqlalchemy import Engine, select
 
+from kinlink.http.settings import Settings
+from kinlink.server.run import BackgroundServer
+from kinlink.store.casework_models import Notification
 from kinlink.store.db import unit_of_work
-from kinlink.store.web_models import Notification
-from kinlink.web.server import BackgroundServer
-from kinlink.web.settings import Settings
+from kinlink.tracing.mail import MailSettings
 from tests.web.helpers import Client
 from tests.web.test_family_flow import REQUEST, file_request
 
@@ -60,7 +61,7 @@ def test_a_hanging_mail_server_does_not_hold_the_threads_that_answer_requests(en
     with SilentMailServer().running() as mail:
         accepted = mail.accepted
         settings = Settings(
-            secret_key="test-secret", smtp_host="127.0.0.1", smtp_port=mail.port, request_threads=2
+            secret_key="test-secret", mail=MailSettings(host="127.0.0.1", port=mail.port), request_threads=2
         )
         with BackgroundServer(engine, settings) as srv:
             family = Client(srv.url)

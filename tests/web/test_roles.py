@@ -13,10 +13,14 @@ import pytest
 from sqlalchemy import Engine
 from starlette.routing import Route
 
+from kinlink.accounts import tokens as api_tokens
+from kinlink.accounts import users
+from kinlink.registry import attachments
+from kinlink.store.casework_models import Message
 from kinlink.store.db import unit_of_work
-from kinlink.store.web_models import Message
 from kinlink.tracing.candidates import list_candidates
-from kinlink.web import accounts, attachments, cases, records
+from kinlink.tracing.continuous import after_records_written
+from tests.support import MATCHING, add_record, file_request
 from tests.web.helpers import Client
 
 ANON, FAMILY, REG, CW, ADMIN = "anonymous", "family", "registrar", "caseworker", "admin"
@@ -119,7 +123,7 @@ def _routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def]
     """One of everything a route can name, made through the services."""
     with unit_of_work(engine) as s:
-        person = records.create_record(
+        person = add_record(
             s,
             "test",
             {
@@ -129,8 +133,8 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
                 "consent_inform_family": True,
             },
         )
-        cases.records_written(s, "test", [person.id])
-        req, secret, _ = cases.file_request(
+        after_records_written(s, "test", [person.id], MATCHING)
+        req, secret = file_request(
             s,
             "test",
             {
@@ -142,7 +146,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
         )
         cands = list_candidates(s, request_id=req.id)
         assert cands, "the matcher found no candidate for the same name and birth year"
-        other, other_secret, _ = cases.file_request(
+        other, other_secret = file_request(
             s, "test", {"full_name": "Іваненко Петро", "enquirer_name": "Іваненко Ольга", "agree": "on"}
         )
         s.add(
@@ -155,12 +159,12 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             )
         )
         att = attachments.add(s, "test", person.id, "photo", "p.jpg", JPEG, 10_000)
-        target = accounts.create_user(s, "test", "walk-target", "walk-target-pass", "registrar")
+        target = users.create_user(s, "test", "walk-target", "walk-target-pass", "registrar")
         tokens = {
-            role: accounts.create_token(s, "test", accounts.find_user(s, staff[role][0]).id, "walk")[1]
+            role: api_tokens.create_token(s, "test", users.find_user(s, staff[role][0]).id, "walk")[1]
             for role in STAFF
         }
-        tok_row, _ = accounts.create_token(s, "test", target.id, "other")
+        tok_row, _ = api_tokens.create_token(s, "test", target.id, "other")
         ids = {
             "person_id": person.id,
             "candidate_id": cands[0].id,

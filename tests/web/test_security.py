@@ -8,10 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from kinlink.http.settings import Settings
+from kinlink.server.run import BackgroundServer
 from kinlink.store.db import unit_of_work
-from kinlink.web import cases, records
-from kinlink.web.server import BackgroundServer
-from kinlink.web.settings import Settings
+from kinlink.tracing.mail import MailSettings
+from tests.support import add_record, file_request
 from tests.web.helpers import Client, csrf_of
 
 
@@ -62,14 +63,14 @@ def test_cookies_are_secure_behind_tls(engine: Engine, staff) -> None:  # type: 
 
 def test_guessing_a_secret_is_rate_limited(engine: Engine, server) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as s:
-        req, secret, _ = cases.file_request(
+        req, secret = file_request(
             s,
             "test",
             {"full_name": "Коваль Ігор", "enquirer_name": "Коваль Ліда", "agree": "on"},
             match=False,
         )
         reference = req.reference
-    limit = server.app.state.settings.family_failures_per_reference
+    limit = server.app.state.settings.quotas.family_failures_per_reference
     c = Client(server.url)
     try:
         for _ in range(limit):
@@ -79,7 +80,7 @@ def test_guessing_a_secret_is_rate_limited(engine: Engine, server) -> None:  # t
         # that happens to be right cannot be told apart.
         assert c.track(reference, secret).status_code == 429
         # Another reference from the same address: the per-address limit is next.
-        for _ in range(server.app.state.settings.family_failures_per_ip - limit):
+        for _ in range(server.app.state.settings.quotas.family_failures_per_ip - limit):
             c.track("TR-AAAA-BBBB", "nope")
         assert c.track("TR-CCCC-DDDD", "nope").status_code == 429
         # The API shares the limits.
@@ -109,8 +110,8 @@ def test_codes_and_secrets_only_in_post_bodies(server) -> None:  # type: ignore[
 def test_no_personal_data_in_logs(engine: Engine, staff, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     name = "Пактишев"
     with unit_of_work(engine) as s:
-        records.create_record(s, "test", {"full_name": f"{name} Леонид", "status": "captured"})
-        req, secret, _ = cases.file_request(
+        add_record(s, "test", {"full_name": f"{name} Леонид", "status": "captured"})
+        req, secret = file_request(
             s,
             "test",
             {
@@ -122,7 +123,7 @@ def test_no_personal_data_in_logs(engine: Engine, staff, caplog: pytest.LogCaptu
             match=False,
         )
     with BackgroundServer(
-        engine, Settings(secret_key="x", smtp_host="127.0.0.1", smtp_port=1), log_level="info"
+        engine, Settings(secret_key="x", mail=MailSettings(host="127.0.0.1", port=1)), log_level="info"
     ) as srv:
         access = logging.getLogger("uvicorn.access")
         access.addHandler(caplog.handler)
@@ -155,7 +156,7 @@ def test_no_personal_data_in_logs(engine: Engine, staff, caplog: pytest.LogCaptu
 
 def test_files_are_served_only_to_staff(engine: Engine, server, staff) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(engine) as s:
-        pid = records.create_record(s, "test", {"full_name": "Фото Тест"}).id
+        pid = add_record(s, "test", {"full_name": "Фото Тест"}).id
     reg = Client(server.url)
     try:
         reg.sign_in(*staff["registrar"])

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine
 
+from kinlink.accounts.throttle import Quotas, RateLimiter
+from kinlink.http.settings import Settings
+from kinlink.server.run import BackgroundServer, free_port
 from kinlink.store.db import unit_of_work
-from kinlink.web import cases
-from kinlink.web.security import RateLimiter
-from kinlink.web.server import BackgroundServer, free_port
-from kinlink.web.settings import Settings
+from tests.support import file_request
 from tests.web.helpers import Client, csrf_of
 
 KINLINK = Path(sys.executable).with_name("kinlink")
@@ -26,7 +26,7 @@ KINLINK = Path(sys.executable).with_name("kinlink")
 
 def _request(engine: Engine) -> tuple[str, str]:
     with unit_of_work(engine) as s:
-        req, secret, _ = cases.file_request(
+        req, secret = file_request(
             s,
             "test",
             {"full_name": "Коваль Ігор", "enquirer_name": "Коваль Ліда", "agree": "on"},
@@ -39,7 +39,7 @@ def test_guesses_are_counted_across_server_processes(engine: Engine) -> None:
     """Two application instances (as two worker processes are: each has its own memory) on one database:
     guesses spread over both still meet the per-reference limit."""
     reference, secret = _request(engine)
-    settings = Settings(secret_key="shared", family_failures_per_reference=4)
+    settings = Settings(secret_key="shared", quotas=Quotas(family_failures_per_reference=4))
     with BackgroundServer(engine, settings) as a, BackgroundServer(engine, settings) as b:
         assert a.app.state.limiter is not b.app.state.limiter
         clients = [Client(a.url), Client(b.url)]

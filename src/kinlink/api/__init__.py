@@ -1,0 +1,16 @@
+"""The REST API (/api/v1), one router per resource. Staff clients send `Authorization: Bearer <token>`;
+the two family endpoints take the reference and the secret in the POST body. Errors are JSON:
+`{"error": {"message": ..., "field": ..., "errors": [{"field", "message"}]}}`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kinlink.api import candidates, documents, family, messages, pfif, records, requests, sightings, users
+
+
+def routers() -> list[APIRouter]:
+    return [
+        m.router for m in (records, documents, messages, sightings, family, requests, candidates, users, pfif)
+    ]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from kinlink.registry.fields import control_character
+from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, MEANINGS, NOT_PERSON_FIELDS, control_character
+from kinlink.registry.people import Listed
+from kinlink.tracing.intake import FIELDS as REQUEST_FIELDS
+
+if TYPE_CHECKING:
+    from kinlink.store.models import Person
 
 
 class In(BaseModel):
@@ -64,44 +69,64 @@ class RecordOut(RecordSummary):
     events: list[EventOut]
 
 
-class RecordIn(In):
-    """A record in the registrar's format (the same columns and rules as `kinlink import registry`)."""
-
-    record_id: str | None = None
-    full_name: str | None = None
-    family_name: str | None = None
-    given_names: str | None = None
-    patronymic: str | None = None
-    name_language: str | None = None
-    alternate_names: list[str] | None = None
-    sex: str | None = None
-    birth_date: str | None = None
-    age: int | str | None = None
-    age_as_of: str | None = None
-    place_of_birth: str | None = None
-    nationality: str | None = None
-    power: str | None = None
-    rank: str | None = None
-    unit: str | None = None
-    service_number: str | None = None
-    father_name: str | None = None
-    mother_maiden_name: str | None = None
-    inform_name: str | None = None
-    inform_address: str | None = None
-    distinguishing_marks: str | None = None
-    location: str | None = None
-    consent_inform_family: bool | None = None
-    consent_share_location: bool | None = None
-    consent_share_health: bool | None = None
-    consent_share_photo: bool | None = None
-    notes: str | None = None
-    status: str | None = None
-    status_date: str | None = None
-    place: str | None = None
-    events: list[dict[str, Any]] | None = None
+# A record's own fields (all but its names, its history, its consent and what the summary shows).
+DETAIL_FIELDS = tuple(
+    c
+    for c in COLUMNS
+    if c not in (*NOT_PERSON_FIELDS, *CONSENT_COLUMNS, "full_name", "sex", "birth_date", "unit")
+    and c not in ("status", "status_date", "place")
+)
 
 
-class RecordUpdate(RecordIn):
+def record_summary(p: Listed, probability: float | None = None) -> RecordSummary:
+    return RecordSummary(
+        id=p.id,
+        source=p.source,
+        record_id=p.source_record_id,
+        full_name=p.full_name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        unit=p.unit,
+        status=p.status,
+        status_date=p.status_date,
+        probability=probability,
+    )
+
+
+def record_out(p: Person) -> RecordOut:
+    return RecordOut(
+        **record_summary(Listed.of(p)).model_dump(),
+        version=p.version,
+        names=[NameOut.model_validate(n) for n in p.names],
+        fields={f: getattr(p, f) for f in DETAIL_FIELDS},
+        consent={c: bool(getattr(p, c)) for c in CONSENT_COLUMNS},
+        events=[EventOut.model_validate(e) for e in p.events],
+    )
+
+
+def _column_type(column: str) -> Any:
+    if column in CONSENT_COLUMNS:
+        return bool | None
+    if column == "alternate_names":
+        return list[str] | None
+    if column == "events":
+        return list[dict[str, Any]] | None
+    if column == "age":
+        return int | str | None
+    return str | None
+
+
+# A record in the registrar's format: the registry's columns, each with its meaning, so that a column added
+# to the registry (kinlink.person.fields) reaches the API as it reaches the importer, the form and the export.
+RecordIn = create_model(
+    "RecordIn",
+    __base__=In,
+    __doc__="A record in the registrar's format (the same columns and rules as `kinlink import registry`).",
+    **{c: (_column_type(c), Field(default=None, description=MEANINGS[c])) for c in COLUMNS},  # type: ignore[call-overload]
+)
+
+
+class RecordUpdate(RecordIn):  # type: ignore[valid-type,misc]
     version: int = Field(description="the version you read: the update fails (409) if it changed meanwhile")
 
 
@@ -159,25 +184,27 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
-class RequestIn(In):
-    """A family's tracing request (no account needed)."""
-
-    full_name: str
-    other_names: str | None = None
-    sex: str | None = None
-    birth_date: str | None = None
-    place_of_birth: str | None = None
-    rank: str | None = None
-    unit: str | None = None
-    service_number: str | None = None
-    capture_place: str | None = None
-    capture_date: str | None = None
-    last_seen: str | None = None
-    enquirer_name: str
-    relationship: str | None = None
-    contact: str | None = None
-    language: Literal["en", "ro", "ru", "uk"] | None = None
-    agree: bool = Field(description="the enquirer agrees that the information is used for tracing")
+# A family's tracing request: the fields every door offers (kinlink.tracing.intake), checked there.
+_REQUEST_TYPES: dict[str, Any] = {
+    "full_name": (str, Field(description="the person sought, as the family writes the name (any script)")),
+    "enquirer_name": (str, Field(description="who asks")),
+    "age": (
+        int | str | None,
+        Field(default=None, description="when the birth date is unknown (with age_as_of)"),
+    ),
+    "birth_date": (
+        str | None,
+        Field(default=None, description="YYYY, YYYY-MM, YYYY-MM-DD, or years YYYY-YYYY"),
+    ),
+    "language": (Literal["en", "ro", "ru", "uk"] | None, Field(default=None, description="the enquirer's")),
+    "agree": (bool, Field(description="the enquirer agrees that the information is used for tracing")),
+}
+RequestIn = create_model(
+    "RequestIn",
+    __base__=In,
+    __doc__="A family's tracing request (no account needed).",
+    **{f: _REQUEST_TYPES.get(f, (str | None, None)) for f in REQUEST_FIELDS},  # type: ignore[call-overload]
+)
 
 
 class RequestFiled(BaseModel):

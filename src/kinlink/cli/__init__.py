@@ -5,14 +5,16 @@ from __future__ import annotations
 import typer
 
 from kinlink.cli import admin as admin_cli
+from kinlink.cli import candidates as candidates_cli
 from kinlink.cli import demo as demo_cli
 from kinlink.cli import ingest as ingest_cli
-from kinlink.cli import matching as matching_cli
 from kinlink.cli import names as names_cli
 from kinlink.cli import pfif as pfif_cli
 from kinlink.cli import registry as registry_cli
-from kinlink.cli import tracing as tracing_cli
-from kinlink.cli import web as web_cli
+from kinlink.cli import requests as requests_cli
+from kinlink.cli import search as search_cli
+from kinlink.cli import serve as serve_cli
+from kinlink.cli import users as users_cli
 from kinlink.cli.context import state
 
 app = typer.Typer(
@@ -49,13 +51,13 @@ app.add_typer(registry_cli.records_app, name="records")
 app.add_typer(registry_cli.audit_app, name="audit")
 app.command("ingest")(ingest_cli.ingest)
 app.add_typer(names_cli.app, name="names", help="Parse and compare person names across scripts.")
-app.command("search")(matching_cli.search)
-app.command("match")(matching_cli.match)
-app.add_typer(matching_cli.candidates_app, name="candidates")
-app.add_typer(tracing_cli.app, name="request")
+app.command("search")(search_cli.search)
+app.command("match")(search_cli.match)
+app.add_typer(candidates_cli.candidates_app, name="candidates")
+app.add_typer(requests_cli.app, name="request")
 
-app.command("serve")(web_cli.serve)
-app.add_typer(web_cli.users_app, name="users")
+app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.users_app, name="users")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import typer
 
 from kinlink.cli.context import console, err_console, state
 from kinlink.cli.db import open_engine
-from kinlink.registry import audit
+from kinlink.store import audit
 from kinlink.store import backup as backups
 from kinlink.store.db import unit_of_work
 

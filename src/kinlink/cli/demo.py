@@ -5,22 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
 
-from kinlink.cli.context import console, state
+from kinlink.accounts.demo import demo_accounts
+from kinlink.cli.context import console, deliver, state
 from kinlink.demo import DEMO_REGISTRY, DEMO_SOURCE, SEED_ARTICLE, SEED_DATE
 from kinlink.ingest.pipeline import process_items
 from kinlink.ingest.readers import read_paths
-from kinlink.registry import service
-from kinlink.registry.audit import AuditLog
-from kinlink.reports.service import store_result
+from kinlink.matching.model import load_model
+from kinlink.registry.imports import import_registry
+from kinlink.registry.reports import store_report
 from kinlink.store import schema
 from kinlink.store.db import database_url, make_engine, redacted, unit_of_work
-from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.matching import match_new_records, match_request
-from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
+from kinlink.tracing.batch import match_all
+from kinlink.tracing.continuous import Matching
+from kinlink.tracing.intake import Filer, file_request
+from kinlink.tracing.requests import find_request_by_contact
 
 DEMO_CONTACT = "family@demo.kinlink.invalid"
+DEMO_REQUEST = {
+    "full_name": "Пактышев Леонид Андреевич",
+    "birth_date": "1993",
+    "sex": "m",
+    "enquirer_name": "Пактышева Анна",
+    "relationship": "sister",
+    "contact": DEMO_CONTACT,
+    "language": "ru",
+    "agree": True,
+}
 
 
 def demo(
@@ -34,35 +45,30 @@ def demo(
     actor = state.who() + ":demo"
     console.print(f"[bold]kinlink demo[/] on {redacted(url)} (schema {schema.current_revision(engine)})")
 
-    report = service.import_registry(engine, DEMO_REGISTRY, DEMO_SOURCE, actor)
-    with unit_of_work(engine) as session:
-        match_new_records(session, actor, report.changed_ids)
+    matching = Matching(load_model())
+    report = import_registry(engine, DEMO_REGISTRY, DEMO_SOURCE, actor, matching=matching)
     console.print(
         f"Registry '{DEMO_SOURCE}': {report.created} records created, {report.updated} updated, "
         f"{report.unchanged} unchanged (fictional people, and the seed article's Leonid Paktishev)."
     )
 
-    seed = _ingest_seed(engine, actor, SEED_ARTICLE)
+    seed = _ingest_seed(engine, actor, SEED_ARTICLE, matching)
     console.print(f"Seed article: {seed}")
 
     with unit_of_work(engine) as session:
-        existing = session.scalar(
-            select(TracingRequest).where(TracingRequest.enquirer_contact == DEMO_CONTACT)
-        )
+        existing = find_request_by_contact(session, DEMO_CONTACT)
         if existing is None:
-            req, secret = create_request(
-                session,
-                actor,
-                SoughtPerson(full_name="Пактышев Леонид Андреевич", birth_date="1993", sex="m"),
-                Enquirer("Пактышева Анна", "sister", DEMO_CONTACT, "ru"),
-            )
-            session.flush()
-            match_request(session, actor, req.id)
-            console.print(f"Family request: reference [bold]{req.reference}[/], secret [bold]{secret}[/]")
+            filed = file_request(session, Filer(actor), DEMO_REQUEST, matching=matching)
+            reference, secret = filed.request.reference, filed.secret
+            console.print(f"Family request: reference [bold]{reference}[/], secret [bold]{secret}[/]")
         else:
+            filed = None
             console.print(f"Family request: reference {existing.reference} (its secret was shown when made)")
-
-    from kinlink.web import demo_accounts
+    # As `kinlink match` does after a list arrives: every record against the others (and the requests).
+    match_all(engine, actor, model=matching.model)
+    if filed is not None and filed.notification is not None:
+        # As after any filing; the demo's address is not a mailbox (without KINLINK_SMTP_HOST: skipped).
+        deliver(engine, [filed.notification.id], {filed.notification.id: filed.secret})
 
     console.print("\n[bold]Demo staff accounts[/] (for a demo database only)")
     for role, username, password in demo_accounts(engine):
@@ -80,20 +86,16 @@ def demo(
         "  kinlink --help                            everything else"
     )
     if serve:
-        from kinlink.cli.web import serve as run_server
+        from kinlink.cli.serve import serve as run_server
 
         run_server(host="127.0.0.1", port=port, workers=None, forwarded_allow_ips=None)
 
 
-def _ingest_seed(engine, actor: str, path: Path) -> str:  # type: ignore[no-untyped-def]
+def _ingest_seed(engine, actor: str, path: Path, matching: Matching) -> str:  # type: ignore[no-untyped-def]
     results = list(process_items(read_paths([path], default_date=SEED_DATE)))
     with unit_of_work(engine) as session:
-        log = AuditLog(session, actor)
-        stored = [store_result(session, log, r) for r in results if not r.error]
-        log.flush()
+        stored = [store_report(session, actor, r, matching=matching) for r in results if not r.error]
         ids = [pid for s in stored for pid in s.person_ids]
-        if ids:
-            match_new_records(session, actor, ids)
     if stored and not stored[0].new:
         return "stored before, nothing added"
     return f"{len(ids)} sighting(s) stored, matched against the registry"

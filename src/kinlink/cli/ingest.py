@@ -19,10 +19,10 @@ from kinlink.cli.db import open_engine
 from kinlink.ingest.model import ExtractionResult
 from kinlink.ingest.pipeline import process_items
 from kinlink.ingest.readers import iter_folder, read_paths
-from kinlink.registry.audit import AuditLog
-from kinlink.reports.service import StoredDocument, store_result
+from kinlink.matching.model import load_model
+from kinlink.registry.reports import StoredDocument, store_report
 from kinlink.store.db import unit_of_work
-from kinlink.tracing.matching import match_new_records
+from kinlink.tracing.continuous import Matching
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -98,17 +98,14 @@ class _Saver:
 
     def __init__(self) -> None:
         self.engine = open_engine()
+        self.matching = Matching(load_model())
         self.stored: dict[str, StoredDocument] = {}
 
     def save(self, result: ExtractionResult) -> None:
         if result.error or result.document is None:
             return
         with unit_of_work(self.engine) as session:
-            log = AuditLog(session, state.who())
-            stored = store_result(session, log, result)
-            log.flush()
-            if stored.person_ids:
-                match_new_records(session, state.who(), stored.person_ids)
+            stored = store_report(session, state.who(), result, matching=self.matching)
         self.stored[result.path] = stored
 
     def annotate(self, result: ExtractionResult) -> dict[str, object]:

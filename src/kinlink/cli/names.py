@@ -20,7 +20,7 @@ from kinlink.names import (
     parse_name,
     readings,
 )
-from kinlink.names.morph import patronymic_of
+from kinlink.names.gendered import patronymic_of
 from kinlink.names.translit import CONVENTION_LABELS
 
 app = typer.Typer(no_args_is_help=True)

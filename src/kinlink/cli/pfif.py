@@ -8,8 +8,12 @@ from pathlib import Path
 
 import typer
 
-from kinlink.cli.context import console, err_console, state
+from kinlink.cli.context import console, deliver, err_console, fail, state
 from kinlink.cli.db import open_engine
+from kinlink.errors import Refused
+from kinlink.matching.model import load_model
+from kinlink.registry import pfif
+from kinlink.tracing.continuous import Matching
 
 
 def import_pfif(
@@ -17,14 +21,12 @@ def import_pfif(
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Import persons and notes from PFIF; note statuses become events. Same file twice changes nothing."""
-    from kinlink.api import pfif
-
     engine = open_engine()
     try:
-        result = pfif.import_xml(engine, file.read_bytes(), state.who())
-    except pfif.PfifError as e:
-        err_console.print(f"[red]{file.name}: {e}[/]")
-        raise typer.Exit(1) from None
+        result = pfif.import_xml(engine, file.read_bytes(), state.who(), matching=Matching(load_model()))
+    except Refused as e:
+        fail(f"{file.name}: {e.message}", 1)
+    deliver(engine, result.notifications)
     if json_output:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
@@ -47,8 +49,6 @@ def export_pfif(
     ),
 ) -> None:
     """Export records as PFIF 1.4 XML."""
-    from kinlink.api import pfif
-
     xml = pfif.export_xml(open_engine(), state.who(), source=source, consented_only=not all_records)
     if output:
         output.write_bytes(xml)

@@ -12,14 +12,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kinlink.cli.context import console, err_console, state
+from kinlink.cli.context import console, deliver, err_console, state
 from kinlink.cli.db import open_engine
-from kinlink.registry import audit, service
-from kinlink.registry.files import FORMATS, FileFormatError, write_rows
-from kinlink.store import schema
+from kinlink.errors import Refused
+from kinlink.matching.model import load_model
+from kinlink.person.fields import to_row
+from kinlink.registry import erasure, imports, people
+from kinlink.registry.files import FORMATS, FileFormatError
+from kinlink.registry.search import keys_outdated, rebuild_search_keys
+from kinlink.store import audit, schema
 from kinlink.store.db import database_url, make_engine, redacted, unit_of_work
 from kinlink.store.models import Person
-from kinlink.tracing import matching as match_service
+from kinlink.tracing.continuous import Matching
 
 import_app = typer.Typer(no_args_is_help=True, help="Import files into kinlink.")
 export_app = typer.Typer(no_args_is_help=True, help="Export from kinlink.")
@@ -39,14 +43,12 @@ def init() -> None:
     else:
         console.print(f"Database {redacted(url)} set up: schema {before or 'none'} -> {after}.")
     with unit_of_work(engine) as session:
-        stale = match_service.keys_stale(session)
+        stale = keys_outdated(session)
     if stale:
         # Keys written by an older kinlink would not meet new queries: searches would miss people.
         with Progress(console=err_console, transient=True) as bar:
             task = bar.add_task("Rebuilding the matching keys", total=None)
-            n = match_service.rebuild_keys(
-                engine, lambda done, total: bar.update(task, completed=done, total=total)
-            )
+            n = rebuild_search_keys(engine, lambda done, total: bar.update(task, completed=done, total=total))
         console.print(f"Matching keys rebuilt for {n:,} records (this kinlink derives them differently).")
 
 
@@ -58,6 +60,12 @@ def import_registry(
     source: str = typer.Option(..., "--source", help="Name of the registry the file comes from."),
     fmt: str = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, report the bad."),
+    match: bool = typer.Option(
+        True,
+        "--match/--no-match",
+        help="Match the new and changed records against the open requests after the import (default); "
+        "--no-match for a bulk load followed by `kinlink match`.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Import a registrar's file. Same file twice changes nothing; a changed row updates its record."""
@@ -73,7 +81,7 @@ def import_registry(
     ) as bar:
         task = bar.add_task(f"Importing {file.name}", total=None)
         try:
-            report = service.import_registry(
+            report = imports.import_registry(
                 engine,
                 file,
                 source.strip(),
@@ -81,6 +89,7 @@ def import_registry(
                 fmt=fmt,
                 skip_invalid=skip_invalid,
                 progress=lambda n: bar.advance(task, n),
+                matching=Matching(load_model()) if match else None,
             )
         except FileFormatError as e:
             _fail(f"{file}: {e}", json_output)
@@ -95,7 +104,9 @@ def import_registry(
         "invalid": report.invalid,
         "erased": report.erased,
         "errors": report.errors,
+        "matched": report.matched,
     }
+    deliver(engine, report.notifications)
     if json_output:
         print(json.dumps(outcome, ensure_ascii=False))
     else:
@@ -152,11 +163,16 @@ def records_list(
     """List person records."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        people = service.list_people(
-            session, status=status, source=source, limit=limit or None, offset=offset
+        found, total = people.read_people(
+            session,
+            state.who(),
+            "cli records list",
+            status=status,
+            source=source,
+            limit=limit or None,
+            offset=offset,
         )
-        total = service.count_people(session, status=status, source=source)
-        rows = [_summary(p) for p in people]
+        rows = [_summary(p) for p in found]
     if json_output:
         print(json.dumps({"total": total, "records": rows}, ensure_ascii=False))
         return
@@ -186,17 +202,16 @@ def records_show(
     """Show one record with its names and history."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        person = service.find_person(session, ref)
-        if person is None:
+        try:
+            person = people.read_person_ref(session, state.who(), ref, "cli records show")
+        except Refused:
             err_console.print(f"[red]No record '{ref}'.[/] Give a kinlink id or source:record_id.")
-            raise typer.Exit(1)
-        data = service.record_of(person)
+            raise typer.Exit(1) from None
+        data = people.record_of(person)
         detail = {
             **_summary(person),
             **{
-                k: v
-                for k, v in service.to_row(data).items()
-                if k not in ("events", "status", "status_date", "place")
+                k: v for k, v in to_row(data).items() if k not in ("events", "status", "status_date", "place")
             },
             "names": [
                 {
@@ -216,7 +231,6 @@ def records_show(
                 for e in person.events
             ],
         }
-        audit.record(session, state.who(), "read", "person", person.id)
     if json_output:
         print(json.dumps(detail, ensure_ascii=False, default=str))
         return
@@ -256,7 +270,7 @@ def records_erase(
     """Erase a record with its names, history and sightings, leaving a tombstone for partners."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        person = service.find_person(session, ref)
+        person = people.find_person(session, ref)
         if person is None:
             err_console.print(f"[red]No record '{ref}'.[/]")
             raise typer.Exit(1)
@@ -264,9 +278,7 @@ def records_erase(
             f"Erase record {person.id} ({person.source.name}:{person.source_record_id})?"
         ):
             raise typer.Exit(1)
-        log = audit.AuditLog(session, state.who())
-        stone = service.erase_person(session, log, person, reason)
-        log.flush()
+        stone = erasure.erase_record(session, state.who(), person, reason)
         console.print(f"Erased {stone.source}:{stone.key}; a tombstone keeps only that, and why ({reason}).")
 
 
@@ -283,7 +295,7 @@ def records_tombstones(json_output: bool = typer.Option(False, "--json")) -> Non
                 "reason": t.reason,
                 "erased_at": t.erased_at.isoformat(),
             }
-            for t in service.tombstones(session)
+            for t in erasure.tombstones(session)
         ]
     if json_output:
         print(json.dumps({"tombstones": rows}, ensure_ascii=False))
@@ -303,12 +315,8 @@ def retention(
     as_of = date.fromisoformat(today) if today else date.today()
     engine = open_engine()
     with unit_of_work(engine) as session:
-        log = audit.AuditLog(session, state.who())
-        expired = service.expired_people(session, as_of)
-        for person in expired:
-            service.erase_person(session, log, person, "expired")
-        log.flush()
-    console.print(f"{len(expired)} expired record(s) erased as of {as_of.isoformat()}.")
+        erased = erasure.erase_expired(session, state.who(), as_of)
+    console.print(f"{erased} expired record(s) erased as of {as_of.isoformat()}.")
 
 
 @export_app.command("registry")
@@ -325,11 +333,10 @@ def export_registry(
     with unit_of_work(engine) as session:
         out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            n = write_rows(service.export_rows(session, source), fmt, out)  # type: ignore[arg-type]
+            n = people.export_registry(session, state.who(), fmt, out, source)  # type: ignore[arg-type]
         finally:
             if output:
                 out.close()
-        audit.record(session, state.who(), "export", "registry", source, {"format": fmt, "records": n})
     if output:
         err_console.print(f"{n} record(s) written to {output}")
 

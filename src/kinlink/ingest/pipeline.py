@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kinlink.ingest.confusables import repair_confusables
-from kinlink.ingest.extract import ExtractOptions, extract
+from kinlink.ingest.extract import extract
 from kinlink.ingest.langid import identify_language
 from kinlink.ingest.model import ExtractionResult, ReadProblem, SourceDocument
+from kinlink.ingest.options import ExtractOptions
 from kinlink.ingest.readers import ReadItem, read_paths
 
 

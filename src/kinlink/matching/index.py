@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
@@ -20,63 +20,21 @@ from typing import Any
 import numpy as np
 
 from kinlink import names as _names
-from kinlink.matching import names_bridge as nb
-from kinlink.matching.compare import birth_range, identifier_key, sex_key
+from kinlink.matching.index_build import (
+    NAME_PARTS,
+    SHARED_FIELDS,
+    Chunk,
+    Coded,
+    parallel_chunks,
+    prepare_chunk,
+    record_batches,
+)
+from kinlink.matching.keys import MAX_POSTING, prerank, query_keys
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Prepared, Scored, Scorer, TermFrequencies
 
-MISSING_DAY = np.iinfo(np.int32).min
-SERVICE_KEY = "sn:"
-# Keys shared by more records than this are used only when a query has nothing more selective.
-MAX_POSTING = 20_000
-
-
-def record_keys(record: MatchRecord, parsed: Sequence[Any] | None = None) -> set[str]:
-    """Every key under which a record is found: its names' blocking keys and its service number."""
-    keys: set[str] = set()
-    if parsed is not None:
-        for p in parsed:
-            keys |= _names.blocking_keys(p)
-    else:
-        for n in record.all_names:
-            if n and n.strip():
-                keys |= nb.blocking_keys(n)
-    sn = identifier_key(record.service_number)
-    if sn:
-        keys.add(SERVICE_KEY + sn)
-    return keys
-
-
-def query_keys(query: MatchRecord) -> set[str]:
-    """The keys a query is looked up by: its record keys and its names' typo keys (a family name written
-    with initials only, see `kinlink.names.typo_keys`), which only queries carry."""
-    keys = record_keys(query)
-    for n in query.all_names:
-        if n and n.strip():
-            keys |= _names.typo_keys(nb.parse(n))
-    return keys
-
-
-def prerank(
-    query: MatchRecord, shared: np.ndarray, lo: np.ndarray, hi: np.ndarray, sex: np.ndarray
-) -> np.ndarray:
-    """A cheap score choosing which candidates get the full model: keys shared, less birth gap, sex clash."""
-    rank = shared.astype(np.float32)
-    br = birth_range(query.birth_date, query.age, query.age_as_of, query.birth_year_to)
-    if br is not None:
-        known = lo != MISSING_DAY
-        gap = np.maximum(0, np.maximum(lo - br[1], br[0] - hi))
-        # A year's gap costs about one key; unknown birth costs less than a wrong one.
-        rank -= np.where(known, np.minimum(gap / 365.0, 6.0), 0.5).astype(np.float32)
-    s = sex_key(query.sex)
-    if s:
-        want = 1 if s == "m" else 2
-        rank -= np.where((sex != 0) & (sex != want), 2.0, 0.0).astype(np.float32)
-    return rank
-
-
-Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
+_TF_TABLES = ("family", "given", "patronymic")
 
 
 class _Column:
@@ -89,7 +47,7 @@ class _Column:
         self.lookup: dict[Any, int] = {}
         self.codes = array("i")
 
-    def extend_coded(self, coded: _Coded) -> None:
+    def extend_coded(self, coded: Coded) -> None:
         """Append values given as a chunk's distinct values and each row's place among them: only the
         distinct ones are looked up (a chunk holds a few of the units, birth dates... of its records)."""
         distinct, codes = coded
@@ -110,24 +68,6 @@ class _Column:
         self.values, self.lookup = values, {}  # the lookup is only needed while building
 
 
-_SHARED = (
-    "sex",
-    "birth_date",
-    "birth_year_to",
-    "age",
-    "age_as_of",
-    "place_of_birth",
-    "unit",
-    "rank",
-    "capture_place",
-    "capture_date",
-    "kind",
-)
-
-
-_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
-
-
 @dataclass(frozen=True, slots=True)
 class Hit:
     row: int
@@ -144,10 +84,11 @@ class CandidateIndex:
         self._other_names: dict[int, tuple[str, ...]] = {}
         self._srids: list[str | None] = []
         self._service = _Column()
-        self._cols = {f: _Column() for f in _SHARED}
+        self._cols = {f: _Column() for f in SHARED_FIELDS}
         self._key_ids: dict[str, int] = {}
-        self._parsed = {p: _Column() for p in _PARTS}
-        self._part_cols = tuple(self._parsed[p] for p in _PARTS)  # read for every candidate: no dict look-ups
+        self._parsed = {p: _Column() for p in NAME_PARTS}
+        # Read for every candidate: no dict look-ups.
+        self._part_cols = tuple(self._parsed[p] for p in NAME_PARTS)
         self._parsed_other: dict[int, tuple[Any, ...]] = {}
         self._tf_cols = (_Column(), _Column(), _Column())
         # Each comparison's prepared value (birth range, unit key...), so scoring never rebuilds a record.
@@ -190,12 +131,12 @@ class CandidateIndex:
         counting still frees it). Forked workers then also leave its pages shared.
         """
         idx = cls(model)
-        chunks: Iterable[tuple[list[MatchRecord], _Chunk]]
-        with _gc_paused():
+        chunks: Iterable[tuple[list[MatchRecord], Chunk]]
+        with gc_paused():
             if processes > 1 and hasattr(os, "fork"):
-                chunks = _parallel_chunks(records, model, processes)
+                chunks = parallel_chunks(records, model, processes)
             else:
-                chunks = ((batch, _prepare_chunk(batch, model)) for batch in _batches(iter(records)))
+                chunks = ((batch, prepare_chunk(batch, model)) for batch in record_batches(iter(records)))
             lo: list[np.ndarray] = []
             hi: list[np.ndarray] = []
             sex: list[np.ndarray] = []
@@ -213,7 +154,7 @@ class CandidateIndex:
             gc.freeze()
         return idx
 
-    def _add_chunk(self, records: list[MatchRecord], c: _Chunk) -> None:
+    def _add_chunk(self, records: list[MatchRecord], c: Chunk) -> None:
         first = self.size
         self._ids.extend([r.id for r in records])
         self._names.extend([r.name for r in records])
@@ -222,11 +163,11 @@ class CandidateIndex:
             if r.other_names:
                 self._other_names[first + i] = tuple(r.other_names)
         self._service.extend_coded(c.service)
-        for f, coded in zip(_SHARED, c.shared, strict=True):
+        for f, coded in zip(SHARED_FIELDS, c.shared, strict=True):
             self._cols[f].extend_coded(coded)
         for col, coded in zip(self._value_cols, c.values, strict=True):
             col.extend_coded(coded)
-        for part, coded in zip(_PARTS, c.parts, strict=True):
+        for part, coded in zip(NAME_PARTS, c.parts, strict=True):
             self._parsed[part].extend_coded(coded)
         for i, other in c.other_parsed.items():
             self._parsed_other[first + i] = other
@@ -306,7 +247,7 @@ class CandidateIndex:
     # --- reading -------------------------------------------------------------------------------------
 
     def record(self, row: int) -> MatchRecord:
-        values = {f: self._cols[f].get(row) for f in _SHARED}
+        values = {f: self._cols[f].get(row) for f in SHARED_FIELDS}
         return MatchRecord(
             id=self._ids[row],
             name=self._names[row],
@@ -397,210 +338,9 @@ class CandidateIndex:
         )
         return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
 
-    def search_many(
-        self,
-        queries: Sequence[MatchRecord],
-        limit: int = 10,
-        shortlist: int = 30,
-        processes: int = 1,
-        progress: Callable[[int], None] | None = None,
-    ) -> Iterator[list[Hit]]:
-        """Results for each query, in order. With processes > 1 the index is shared by fork (COW)."""
-        with Searcher(self, processes) as searcher:
-            for i in range(0, len(queries), 5000):
-                part = searcher.search(queries[i : i + 5000], limit, shortlist)
-                yield from part
-                if progress:
-                    progress(len(part))
-
-
-class Searcher:
-    """Many searches of one index, in forked worker processes that share it copy-on-write.
-
-    The workers are forked once, when the block is entered, so a caller that searches chunk by chunk (as
-    `kinlink match` does, committing between chunks) pays for the fork once. With one process, or where
-    fork is unavailable, it searches in this process.
-    """
-
-    def __init__(self, index: CandidateIndex, processes: int = 1) -> None:
-        self.index = index
-        self.processes = processes if processes > 1 and hasattr(os, "fork") else 1
-        self._pool: Any = None
-
-    def __enter__(self) -> Searcher:
-        if self.processes > 1:
-            import multiprocessing as mp
-
-            global _WORKER_INDEX
-            _WORKER_INDEX = self.index
-            gc.freeze()  # as the gc docs advise before a fork: workers' collections leave shared pages be
-            self._pool = mp.get_context("fork").Pool(self.processes)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _WORKER_INDEX
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
-        _WORKER_INDEX = None
-
-    def search(
-        self, queries: Sequence[MatchRecord], limit: int, shortlist: int = 30, min_probability: float = 0.0
-    ) -> list[list[Hit]]:
-        """Each query's hits, in order."""
-        return self._run(("q", list(queries), limit, shortlist, min_probability))
-
-    def search_rows(self, rows: Sequence[int], limit: int, min_probability: float = 0.0) -> list[list[Hit]]:
-        """The hits of each of these index rows taken as a query (records against each other)."""
-        return self._run(("r", list(rows), limit, 30, min_probability))
-
-    def _run(self, task: _Task) -> list[list[Hit]]:
-        kind, items, limit, shortlist, floor = task
-        n = len(items)
-        if self._pool is None or n < 100:
-            return _search_task(task, self.index)
-        size = max(50, -(-n // (4 * self.processes)))  # a few tasks per worker, so none idles at the end
-        tasks = [(kind, items[i : i + size], limit, shortlist, floor) for i in range(0, n, size)]
-        out: list[list[Hit]] = []
-        for part in self._pool.imap(_search_task, tasks):
-            out.extend(part)
-        return out
-
-
-_Task = tuple[str, list[Any], int, int, float]  # "q" (queries) or "r" (rows), items, limit, shortlist, floor
-_WORKER_INDEX: CandidateIndex | None = None
-
-
-def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[Hit]]:
-    kind, items, limit, shortlist, floor = task
-    idx = index or _WORKER_INDEX
-    assert idx is not None
-    # Searching allocates and drops millions of small objects, none in reference cycles: the cyclic
-    # collector, run every few hundred allocations, cost a quarter of the time and freed nothing. Paused
-    # for one task (a bounded number of queries; a later collection takes any cycle left).
-    with _gc_paused():
-        if kind == "r":
-            return [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
-        return [idx.search(q, limit, shortlist, floor) for q in items]
-
-
-def key_record(r: MatchRecord) -> Keyed:
-    """The costly part of indexing a record: parsing its names and deriving their keys."""
-    parsed = tuple(_names.parse_name(n) for n in r.all_names if n and n.strip())
-    return sorted(record_keys(r, parsed)), parsed
-
-
-_BUILD_CHUNK = 2000
-_TF_TABLES = ("family", "given", "patronymic")
-# A chunk's column: its distinct values (in order of first appearance) and each record's place among them.
-_Coded = tuple[list[Any], np.ndarray]
-
-
-@dataclass(slots=True)
-class _Chunk:
-    """What indexing a chunk of records costs, worked out column by column (in a worker, when forked).
-
-    Columns come coded (`_Coded`): the assembly then looks up only each chunk's distinct values, and
-    little crosses back from a worker.
-    """
-
-    keys: list[str]  # the chunk's distinct keys
-    key_codes: np.ndarray  # every record's keys in turn, as places in `keys`
-    key_counts: np.ndarray  # how many keys each record has
-    service: _Coded
-    shared: list[_Coded]  # per field of _SHARED
-    parts: list[_Coded]  # per _PARTS: the primary name's parts, as the index keeps them
-    other_parsed: dict[int, tuple[Any, ...]]  # position in the chunk -> its other parsed names
-    values: list[_Coded]  # per comparison: each record's prepared value
-    tf_columns: tuple[_Coded, _Coded, _Coded]
-    birth_lo: np.ndarray
-    birth_hi: np.ndarray
-    sex: np.ndarray
-
-
-def _coded(values: Sequence[Any]) -> _Coded:
-    # In C passes, without a Python step a value: the distinct values, numbered, then each one's number.
-    lookup: dict[Any, Any] = dict.fromkeys(values)
-    for code, v in enumerate(lookup):
-        lookup[v] = code
-    return list(lookup), np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
-
-
-def _firsts(codes: np.ndarray) -> list[int]:
-    """The position of each distinct value's first record (codes number them in that order)."""
-    return np.unique(codes, return_index=True)[1].tolist()
-
-
-def _prepare_chunk(records: list[MatchRecord], model: Model) -> _Chunk:
-    scorer = Scorer(model)
-    n = len(records)
-    keys, others = [], {}
-    parts: list[list[Any]] = [[] for _ in _PARTS]
-    family, given, patronymic, initials, meta = parts
-    tf: tuple[list[str | None], list[str | None], list[str | None]] = ([], [], [])
-    for i, r in enumerate(records):
-        k, parsed = key_record(r)
-        keys.append(k)
-        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
-        # parses a record's name again; other names (rare) are kept whole.
-        primary = parsed[0] if parsed and parsed[0].original == r.name else None
-        if primary:
-            family.append(primary.family)
-            given.append(primary.given)
-            patronymic.append(primary.patronymic)
-            initials.append(primary.initials)
-            meta.append((primary.script, primary.language, primary.sex, primary.order))
-        else:
-            for col in parts:
-                col.append(None)
-        if len(parsed) > (1 if primary else 0):
-            others[i] = tuple(parsed[1:] if primary else parsed)
-        for col, key in zip(tf, nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None), strict=True):
-            col.append(key)
-    flat_keys, key_codes = _coded([k for ks in keys for k in ks])
-    raw = {f: [getattr(r, f) for r in records] for f in _SHARED}
-    shared = [_coded(raw[f]) for f in _SHARED]
-    by_fields: dict[tuple[str, ...], _Coded] = {(f,): c for f, c in zip(_SHARED, shared, strict=True)}
-
-    def fields_coded(names: tuple[str, ...]) -> _Coded:
-        if names not in by_fields:
-            columns = [raw[f] if f in raw else [getattr(r, f) for r in records] for f in names]
-            by_fields[names] = _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
-        return by_fields[names]
-
-    # Each comparison's value is prepared once per distinct value of the fields it reads (from the first
-    # record holding it: preparing is pure), not once per record.
-    values: list[_Coded] = []
-    for c, comp in zip(model.comparisons, scorer._comparators, strict=True):
-        if comp is None:  # name parts are compared from the parsed names
-            values.append(([None], np.zeros(n, dtype=np.int32)))
-            continue
-        _distinct, codes = fields_coded(comp.reads or (c.field,))
-        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
-        values.append((prepared, pcodes[codes]))
-    births, bcodes = fields_coded(("birth_date", "age", "age_as_of", "birth_year_to"))
-    ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
-    sexes, scodes = by_fields[("sex",)]
-    sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
-    return _Chunk(
-        keys=flat_keys,
-        key_codes=key_codes,
-        key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
-        service=fields_coded(("service_number",)),
-        shared=shared,
-        parts=[_coded(col) for col in parts],
-        other_parsed=others,
-        values=values,
-        tf_columns=(_coded(tf[0]), _coded(tf[1]), _coded(tf[2])),
-        birth_lo=np.array([b[0] for b in ranges], dtype=np.int32)[bcodes],
-        birth_hi=np.array([b[1] for b in ranges], dtype=np.int32)[bcodes],
-        sex=np.array(sex_codes, dtype=np.int8)[scodes],
-    )
-
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -608,55 +348,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
-    from itertools import islice
-
-    while batch := list(islice(it, _BUILD_CHUNK)):
-        yield batch
-
-
-_BUILD_MODEL: Model | None = None
-
-
-def _prepare_in_worker(records: list[MatchRecord]) -> _Chunk:
-    assert _BUILD_MODEL is not None
-    return _prepare_chunk(records, _BUILD_MODEL)
-
-
-def _parallel_chunks(
-    records: Iterable[MatchRecord], model: Model, processes: int
-) -> Iterator[tuple[list[MatchRecord], _Chunk]]:
-    """Chunks of records with their preparation, in order; workers prepare a bounded window ahead.
-
-    The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
-    2 x processes chunks in flight, and the cursor is read by this thread only.
-    """
-    import multiprocessing as mp
-    from collections import deque
-
-    global _BUILD_MODEL
-    _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
-    batches = _batches(iter(records))
-    try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            window: deque[tuple[list[MatchRecord], Any]] = deque()
-
-            def submit() -> None:
-                batch = next(batches, None)
-                if batch:
-                    window.append((batch, pool.apply_async(_prepare_in_worker, (batch,))))
-
-            for _ in range(2 * processes):
-                submit()
-            while window:
-                batch, pending = window.popleft()
-                chunk = pending.get()
-                submit()
-                yield batch, chunk
-    finally:
-        _BUILD_MODEL = None
 
 
 def record_fields() -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """The declared matching model: fields, comparison levels and their m/u probabilities, kept as data.
 
 The model is a versioned JSON file (the default ships as `model.json` beside this module); the code that
-runs it (compare.py, score.py) never hard-codes a field or a probability, so EM re-estimation only writes a
-new file. The same model serves the single query (a request typed in) and the batch (`kinlink match`).
+runs it (comparators.py, score.py) never hard-codes a field or a probability, so EM re-estimation only
+writes a new file. The same model serves the single query (a request typed in) and the batch
+(`kinlink match`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from kinlink import names as _names
-from kinlink.matching.compare import latin
+from kinlink.matching.comparators import latin
 
 ParsedName = Any  # kinlink.names.ParsedName
 NameComparison = Any  # kinlink.names.NameComparison

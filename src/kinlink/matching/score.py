@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kinlink.matching import names_bridge as nb
-from kinlink.matching.compare import COMPARATORS
+from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.record import MatchRecord
 

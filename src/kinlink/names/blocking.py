@@ -41,8 +41,8 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 
+from kinlink.names.gendered import patronymic_of
 from kinlink.names.given import classes_with_initials, given_forms, initial_letters
-from kinlink.names.morph import patronymic_of
 from kinlink.names.parse import ParsedName, parse_name
 from kinlink.names.translit import FIRST_GROUP, RUNS, readings, skeleton
 

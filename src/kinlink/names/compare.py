@@ -8,8 +8,8 @@ from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
-from kinlink.names.morph import family_form, patronymic_of
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
 from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class

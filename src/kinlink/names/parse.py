@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
-from kinlink.names.morph import family_form, patronymic_of
 from kinlink.names.script import CYRILLIC, LATIN, clean_text, detect_script, fix_homoglyphs
 from kinlink.names.translit import readings
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kinlink.registry.fields import COLUMNS
+from kinlink.person.fields import COLUMNS
 
 FORMATS = ("csv", "jsonl")
 

@@ -104,7 +104,7 @@ class Person(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     expiry_date: Mapped[str | None] = mapped_column(String(10))  # erased by `kinlink retention run` after it
 
-    # Derived from the event history by registry.status; kept here so lists can filter by it.
+    # Derived from the event history by kinlink.person.status; kept here so lists can filter by it.
     status: Mapped[str | None] = mapped_column(String(30))
     status_date: Mapped[str | None] = mapped_column(String(10))
 
@@ -147,23 +147,6 @@ class PersonName(Base):
     language: Mapped[str | None] = mapped_column(String(10))  # ru | uk | be | ro | en | ...
 
     person: Mapped[Person] = relationship(back_populates="names")
-
-
-EVENT_KINDS = (
-    "captured",
-    "interned",
-    "transferred",
-    "wounded",
-    "hospitalised",
-    "seriously_ill",
-    "released",
-    "repatriated",
-    "escaped",
-    "died",
-    "buried",
-    "missing",
-    "found",
-)
 
 
 class Event(Base):

@@ -1,4 +1,5 @@
-"""Match candidates: stored idempotently (one row per pair), reviewed with optimistic locking."""
+"""Match candidates: stored idempotently (one row per pair), so that re-running matching adds nothing;
+a decided candidate keeps its decision (`tracing.decisions`)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,19 @@ from sqlalchemy.orm import Session
 
 from kinlink.matching.model import Model
 from kinlink.matching.score import Scored
-from kinlink.registry.audit import AuditLog
+from kinlink.store.audit import AuditLog
 from kinlink.store.models import utcnow
-from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+from kinlink.store.tracing_models import MatchCandidate
 
 Outcome = Literal["created", "updated", "unchanged"]
-DECISIONS = ("confirmed", "rejected", "pending")
-
-
-class CandidateError(ValueError):
-    pass
-
-
-class StaleCandidate(CandidateError):
-    """Someone else changed the candidate since it was read: reload and decide again."""
+STATES = ("pending", "confirmed", "rejected")
 
 
 def pair_key(*, request_id: int | None = None, left_person_id: int | None = None, person_id: int) -> str:
     if request_id is not None:
         return f"r{request_id}:p{person_id}"
     if left_person_id is None:
-        raise CandidateError("a candidate links a request or a record to a record")
+        raise ValueError("a candidate links a request or a record to a record")
     a, b = sorted((left_person_id, person_id))
     return f"p{a}:p{b}"
 
@@ -121,55 +114,3 @@ def list_candidates(
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
-
-
-def decide(
-    session: Session, actor: str, candidate_id: int, decision: str, expected_version: int
-) -> MatchCandidate:
-    """Confirm or reject a candidate. expected_version is the version the reviewer saw (optimistic lock)."""
-    if decision not in DECISIONS:
-        raise CandidateError(f"decision must be one of {', '.join(DECISIONS)}")
-    audit = AuditLog(session, actor)
-    # The lock first, then the read: two reviewers deciding at once are served one after the other, and
-    # the second sees the first's decision (a new version) instead of overwriting it.
-    audit.lock()
-    cand = session.get(MatchCandidate, candidate_id, populate_existing=True)
-    if cand is None:
-        raise CandidateError(f"no candidate {candidate_id}")
-    if cand.version != expected_version:
-        raise StaleCandidate(
-            f"candidate {candidate_id} changed (version {cand.version}, you saw {expected_version}): "
-            "reload it and decide again"
-        )
-    before = cand.state
-    cand.state = decision
-    cand.decided_by = actor if decision != "pending" else None
-    cand.decided_at = utcnow() if decision != "pending" else None
-    cand.updated_at = utcnow()
-    session.flush()  # the version check happens here too, against concurrent writers
-    audit.add("update", "match_candidate", cand.id, {"state": [before, decision]})
-    if cand.request_id is not None:
-        req = session.get(TracingRequest, cand.request_id)
-        if req is not None and req.state != "closed":
-            if decision == "confirmed":
-                new_state, matched = "matched", cand.person_id
-            elif req.matched_person_id == cand.person_id:
-                new_state, matched = "candidates", None
-            else:
-                new_state, matched = req.state, req.matched_person_id
-            if (new_state, matched) != (req.state, req.matched_person_id):
-                audit.add(
-                    "update",
-                    "tracing_request",
-                    req.id,
-                    {"state": [req.state, new_state], "matched_person_id": [req.matched_person_id, matched]},
-                )
-                req.state, req.matched_person_id, req.updated_at = new_state, matched, utcnow()
-                session.flush()
-    if cand.left_person_id is not None:
-        from kinlink.matching.model import load_model
-        from kinlink.tracing.matching import recluster
-
-        recluster(session, audit, load_model())
-    audit.flush()
-    return cand

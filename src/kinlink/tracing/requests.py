@@ -14,26 +14,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinlink.matching.compare import birth_range
-from kinlink.matching.record import MatchRecord
-from kinlink.registry.audit import AuditLog
-from kinlink.registry.audit import record as audit
-from kinlink.registry.fields import name_problem
+from kinlink.errors import refuse
+from kinlink.matching.comparators import birth_range
+from kinlink.person.fields import name_problem
+from kinlink.store.audit import AuditLog
+from kinlink.store.audit import record as audit
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import TracingRequest
 
 STATES = ("open", "candidates", "matched", "closed")
+OPEN_STATES = ("open", "candidates")  # still looked for: matching adds candidates to these
 # No 0/O, 1/I/L: codes are read out over the phone.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _HASHER = PasswordHasher()
-
-
-class RequestError(ValueError):
-    """A request that cannot be made or changed as asked; the message says why, `field` where."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -73,23 +66,23 @@ def new_secret() -> str:
 
 def _validate(sought: SoughtPerson) -> None:
     if not sought.full_name or not sought.full_name.strip():
-        raise RequestError("the person sought needs a name", "full_name")
+        raise refuse("invalid", "full_name", "the name of the person you are looking for is needed")
     for fld, name in [("full_name", sought.full_name), *(("other_names", n) for n in sought.other_names)]:
         problem = name_problem(name.strip())
         if problem:
-            raise RequestError(f"{fld}: {problem}", fld)
+            raise refuse("invalid", fld, problem)
     if (sought.age is None) != (sought.age_as_of is None):
-        raise RequestError("an age needs the date it was true on (e.g. --age 28 --as-of 2022-02-27)")
+        raise refuse("invalid", "age_as_of", "an age needs the date it was true on (age_as_of)")
     if sought.birth_date and birth_range(sought.birth_date) is None:
-        raise RequestError("the birth date must be YYYY, YYYY-MM or YYYY-MM-DD")
+        raise refuse("invalid", "birth_date", "write a date as YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY")
     if sought.age_as_of and birth_range(None, sought.age, sought.age_as_of) is None:
-        raise RequestError("the age and its date cannot be read")
+        raise refuse("invalid", "age", "the age and its date cannot be read")
     if sought.birth_year_to is not None and (
         not sought.birth_date or sought.birth_year_to < int(sought.birth_date[:4])
     ):
-        raise RequestError("a birth year range needs a first year no later than the last")
+        raise refuse("invalid", "birth_date", "a range of birth years ends before it starts")
     if sought.sex and sought.sex not in ("m", "f"):
-        raise RequestError("sex is m or f")
+        raise refuse("invalid", "sex", "choose male, female or leave it empty")
 
 
 def create_request(
@@ -98,10 +91,10 @@ def create_request(
     """Record a request; returns it with the secret, which is not kept and cannot be shown again."""
     _validate(sought)
     if not enquirer.name or not enquirer.name.strip():
-        raise RequestError("the enquirer needs a name", "enquirer_name")
+        raise refuse("invalid", "enquirer_name", "your name is needed")
     problem = name_problem(enquirer.name.strip())
     if problem:
-        raise RequestError(f"enquirer_name: {problem}", "enquirer_name")
+        raise refuse("invalid", "enquirer_name", problem)
     secret = new_secret()
     reference = new_reference()
     while session.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)) is not None:
@@ -127,6 +120,10 @@ def create_request(
 
 def find_request(session: Session, reference: str) -> TracingRequest | None:
     return session.scalar(select(TracingRequest).where(TracingRequest.reference == reference.strip().upper()))
+
+
+def find_request_by_contact(session: Session, contact: str) -> TracingRequest | None:
+    return session.scalar(select(TracingRequest).where(TracingRequest.enquirer_contact == contact).limit(1))
 
 
 def check_secret(session: Session, reference: str, secret: str) -> TracingRequest | None:
@@ -158,7 +155,7 @@ def set_state(
 ) -> None:
     """Change the state; with `log`, the entry joins that unit of work's audit log (flushed by its owner)."""
     if state not in STATES:
-        raise RequestError(f"state must be one of {', '.join(STATES)}")
+        raise refuse("invalid", "state", "state must be one of %(states)s", states=", ".join(STATES))
     if req.state == state and matched_person_id in (None, req.matched_person_id):
         return
     changes: dict[str, Any] = {"state": [req.state, state]}
@@ -172,23 +169,3 @@ def set_state(
         log.add("update", "tracing_request", req.id, changes)
     else:
         audit(session, actor, "update", "tracing_request", req.id, changes)
-
-
-def as_match_record(req: TracingRequest) -> MatchRecord:
-    return MatchRecord(
-        id=req.id,
-        name=req.full_name,
-        other_names=tuple(req.other_names or ()),
-        sex=req.sex,
-        birth_date=req.birth_date,
-        birth_year_to=req.birth_year_to,
-        age=req.age,
-        age_as_of=req.age_as_of,
-        place_of_birth=req.place_of_birth,
-        unit=req.unit,
-        rank=req.rank,
-        service_number=req.service_number,
-        capture_place=req.capture_place,
-        capture_date=req.capture_date,
-        kind="request",
-    )

@@ -1,15 +1,12 @@
-"""The web application and its services: pages for families and staff, the REST API's workflow."""
+"""The web pages, by audience: anyone (public), families, registrars, caseworkers, admins. Each page calls
+the domain's actions and views and renders them in the reader's language (templates/, kinlink.i18n)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fastapi import APIRouter
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+from kinlink.web.pages import admin, caseworker, family, public, registrar
 
 
-def demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
-    """One demo account per role, (role, username, password); idempotent."""
-    from kinlink.web.accounts import demo_accounts as make
-
-    return make(engine)
+def routers() -> list[APIRouter]:
+    return [public.router, family.router, registrar.router, caseworker.router, admin.router]

@@ -10,8 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kinlink.web.i18n import LANGUAGES, gettext_for, negotiate
-from kinlink.web.security import LANG_COOKIE, csrf_token, page_principal
+from kinlink.errors import Problem, Refused
+from kinlink.http.security import LANG_COOKIE, csrf_token, page_principal
+from kinlink.i18n import LANGUAGES, gettext_for, negotiate
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -64,8 +65,33 @@ def redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+def form_int(value: Any) -> int | None:
+    """A form's number (a version, an id), or None when it holds none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def safe_next(url: str | None, default: str = "/") -> str:
     """Only paths on this site (no scheme, no //host): no open redirects."""
     if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
     return default
+
+
+def problems(refused: Refused) -> dict[str, list[Problem]]:
+    """A refusal's problems by field, for a form shown again with each field's errors beside it."""
+    return dict(refused.by_field())
+
+
+def refusal_text(request: Request, refused: Refused) -> str:
+    """What a refusal says, in the reader's language."""
+    _ = translator(request)
+    return "; ".join(p.text(_) for p in refused.problems)
+
+
+def error_page(request: Request, status: int, what: Refused | str) -> Response:
+    """The site's error page: a refusal in the reader's language, or a plain text (404s and the like)."""
+    detail = refusal_text(request, what) if isinstance(what, Refused) else what
+    return render(request, "error.html", status_code=status, status=status, detail=detail)

@@ -5,74 +5,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from kinlink.store.db import session_factory, unit_of_work
-from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing import requests as request_service
-from kinlink.web import accounts, attachments, cases, disclosure, messages, notify
-from kinlink.web.pages.public import set_cookie
-from kinlink.web.render import language, redirect, render
-from kinlink.web.security import (
+from kinlink.accounts.sessions import open_session
+from kinlink.errors import Refused
+from kinlink.http import state
+from kinlink.http.delivery import deliver_later
+from kinlink.http.security import (
     CLEAN_URL,
     CSRF,
     EVERYONE,
     FAMILY,
     SESSION_COOKIE,
     Principal,
-    TooManyAttempts,
     client_ip,
     page_roles,
 )
+from kinlink.registry.attachments import fetch
+from kinlink.store.db import unit_of_work
+from kinlink.tracing.family_access import family_view, open_request
+from kinlink.tracing.intake import FIELDS, Filed, Filer, file_request
+from kinlink.tracing.messages import from_family
+from kinlink.web.pages.public import set_cookie
+from kinlink.web.render import language, problems, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
-
-REQUEST_FIELDS = (
-    "full_name",
-    "other_names",
-    "sex",
-    "birth_date",
-    "place_of_birth",
-    "rank",
-    "unit",
-    "service_number",
-    "capture_place",
-    "capture_date",
-    "last_seen",
-    "enquirer_name",
-    "relationship",
-    "contact",
-    "agree",
-)
-
-
-def check_family(request: Request, reference: str, secret: str) -> TracingRequest | None:
-    """The request these credentials open, within the rate limits (raises TooManyAttempts)."""
-    settings = request.app.state.settings
-    limiter = request.app.state.limiter
-    window = settings.rate_window_seconds
-    ip = client_ip(request)
-    ref = reference.strip().upper()[:40]
-    failures = [("family-fail-ip", ip), ("family-fail-ref", ref)]
-    # Counted as a failure until the secret proves right, so that concurrent guesses cannot slip past.
-    hits = limiter.take(
-        [
-            (("family-check", ip), settings.family_checks_per_ip),
-            (failures[0], settings.family_failures_per_ip),
-            (failures[1], settings.family_failures_per_reference),
-        ],
-        window,
-    )
-    if hits is None:
-        raise TooManyAttempts()
-    req = None
-    if ref and secret:
-        with session_factory(request.app.state.engine)() as s:
-            found = request_service.find_request(s, ref)
-        # Verified with the connection back in the pool: argon2 takes a while, on purpose.
-        req = request_service.verify_secret(found, secret.strip())
-    if req is not None:
-        limiter.release(hits, failures)
-    return req
+FORM_FIELDS = tuple(f for f in FIELDS if f != "language")  # the page's language is the enquirer's
 
 
 @router.get("/request", dependencies=[page_roles(*EVERYONE)])
@@ -81,45 +39,33 @@ def request_form(request: Request) -> Response:
 
 
 @router.post("/request", dependencies=[page_roles(*EVERYONE), CSRF])
-async def file_request(request: Request, background: BackgroundTasks) -> Response:
+async def request_file(request: Request, background: BackgroundTasks) -> Response:
     form = await request.form()
-    values = {k: form.get(k) for k in REQUEST_FIELDS}
+    values = {k: form.get(k) for k in FORM_FIELDS}
     values["language"] = language(request)
-    settings = request.app.state.settings
-    limiter = request.app.state.limiter
-    key = ("file-request", client_ip(request))
-    from starlette.concurrency import run_in_threadpool
+    filer = Filer("web:family", client_ip(request))
 
-    hits = await run_in_threadpool(
-        limiter.take, [(key, settings.requests_filed_per_ip)], settings.rate_window_seconds
-    )
-    if hits is None:
-        raise TooManyAttempts()
+    def work() -> Filed:
+        with unit_of_work(state.engine(request)) as s:
+            return file_request(
+                s, filer, values, matching=state.matching(request), limiter=state.limiter(request)
+            )
 
-    def work() -> tuple[str, str, int | None] | dict[str, list[cases.FieldError]]:
-        try:
-            with unit_of_work(request.app.state.engine) as s:
-                req, secret, note = cases.file_request(
-                    s, "web:family", values, match=settings.match_on_write, model=request.app.state.model
-                )
-                return req.reference, secret, (note.id if note else None)
-        except cases.FieldErrors as e:
-            out: dict[str, list[cases.FieldError]] = {}
-            for err in e.errors:
-                out.setdefault(err.field, []).append(err)
-            return out
-
-    result = await run_in_threadpool(work)
-    if isinstance(result, dict):
-        await run_in_threadpool(limiter.release, hits)  # a refused form files nothing
-        return render(request, "family/request.html", status_code=422, values=values, errors=result)
-    reference, secret, note_id = result
-    if note_id is not None:
-        background.add_task(
-            notify.send_after_response, request.app.state.engine, settings, [note_id], {note_id: secret}
-        )
+    try:
+        filed = await run_in_threadpool(work)
+    except Refused as e:
+        if e.kind != "invalid":
+            raise
+        return render(request, "family/request.html", status_code=422, values=values, errors=problems(e))
+    note = filed.notification
+    if note is not None:
+        deliver_later(background, request, [note], {note.id: filed.secret})
     return render(
-        request, "family/filed.html", reference=reference, secret=secret, emailed=note_id is not None
+        request,
+        "family/filed.html",
+        reference=filed.request.reference,
+        secret=filed.secret,
+        emailed=note is not None,
     )
 
 
@@ -131,74 +77,64 @@ def track_form(request: Request) -> Response:
 @router.post("/track", dependencies=[page_roles(*EVERYONE), CSRF])
 def track(request: Request, reference: str = Form(""), secret: str = Form("")) -> Response:
     try:
-        req = check_family(request, reference, secret)
-    except TooManyAttempts:
+        req = open_request(
+            state.engine(request), state.limiter(request), client_ip(request), reference, secret
+        )
+    except Refused as e:
+        if e.kind != "too_many":
+            raise
         return render(request, "family/track.html", status_code=429, too_many=True)
     if req is None:
         return render(request, "family/track.html", failed=True, reference=reference)
-    settings = request.app.state.settings
-    with unit_of_work(request.app.state.engine) as s:
-        token = accounts.open_session(s, "family", settings.family_session_minutes, request_id=req.id)
+    minutes = state.settings(request).family_session_minutes
+    with unit_of_work(state.engine(request)) as s:
+        token = open_session(s, "family", minutes, request_id=req.id)
     resp = redirect("/family")
-    set_cookie(resp, request, SESSION_COOKIE, token, settings.family_session_minutes * 60)
+    set_cookie(resp, request, SESSION_COOKIE, token, minutes * 60)
     return resp
+
+
+def _status_page(request: Request, who: Principal, status_code: int = 200, **extra: object) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        view = family_view(s, who.request_id or 0, "web")
+    if view is None:
+        return redirect("/track")
+    return render(
+        request,
+        "family/status.html",
+        status_code=status_code,
+        reference=view.reference,
+        state=view.state,
+        outcome=view.outcome,
+        messages=view.messages,
+        **extra,
+    )
 
 
 @router.get("/family")
 def family_status(request: Request, who: Principal = page_roles(FAMILY)) -> Response:
-    with unit_of_work(request.app.state.engine) as s:
-        req = s.get(TracingRequest, who.request_id)
-        if req is None:
-            return redirect("/track")
-        outcome = disclosure.disclose(s, req, "web")
-        msgs = messages.for_family(s, req.id)
-        reference, state = req.reference, req.state
-    return render(
-        request,
-        "family/status.html",
-        reference=reference,
-        state=state,
-        outcome=outcome,
-        messages=msgs,
-        sent=request.query_params.get("sent") == "1",
-    )
+    return _status_page(request, who, sent=request.query_params.get("sent") == "1")
 
 
 @router.post("/family/messages", dependencies=[CSRF])
 def family_message(request: Request, body: str = Form(""), who: Principal = page_roles(FAMILY)) -> Response:
     try:
-        with unit_of_work(request.app.state.engine) as s:
-            messages.from_family(s, who.request_id or 0, body)
-    except messages.MessageError as e:
-        with unit_of_work(request.app.state.engine) as s:
-            req = s.get(TracingRequest, who.request_id)
-            assert req is not None
-            outcome = disclosure.disclose(s, req, "web")
-            msgs = messages.for_family(s, req.id)
-            reference, state = req.reference, req.state
-        return render(
-            request,
-            "family/status.html",
-            status_code=422,
-            reference=reference,
-            state=state,
-            outcome=outcome,
-            messages=msgs,
-            message_error=str(e),
-            body=body,
-        )
+        with unit_of_work(state.engine(request)) as s:
+            from_family(s, who.request_id or 0, body)
+    except Refused as e:
+        if e.kind != "invalid":
+            raise
+        return _status_page(request, who, 422, message_error=e, body=body)
     return redirect("/family?sent=1")
 
 
 @router.get("/family/photo")
 def family_photo(request: Request, who: Principal = page_roles(FAMILY)) -> Response:
-    with unit_of_work(request.app.state.engine) as s:
-        req = s.get(TracingRequest, who.request_id)
-        outcome = disclosure.disclose(s, req, "web") if req is not None else None
-        photo_id = outcome.items.get("photo") if outcome else None
+    with unit_of_work(state.engine(request)) as s:
+        view = family_view(s, who.request_id or 0, "web")
+        photo_id = view.outcome.items.get("photo") if view else None
         if photo_id is None:
             return render(request, "error.html", status_code=404, status=404, detail="")
-        row = attachments.fetch(s, who.actor, int(photo_id))
-        assert row is not None
-        data, ctype = row.data, row.content_type
-    return Response(data, media_type=ctype)
+        row = fetch(s, who.actor, int(photo_id))
+        # Without its file name, which staff chose and which may say more than the family may know.
+        return Response(row.data, media_type=row.content_type)

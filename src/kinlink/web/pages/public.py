@@ -7,22 +7,22 @@ from pathlib import Path
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from kinlink.store.db import unit_of_work
-from kinlink.web import accounts
-from kinlink.web.app import is_secure
-from kinlink.web.i18n import LANGUAGES
-from kinlink.web.render import redirect, render, safe_next
-from kinlink.web.security import (
+from kinlink.accounts.sessions import close_session, sign_in
+from kinlink.http import state
+from kinlink.http.middleware import is_secure
+from kinlink.http.security import (
     CLEAN_URL,
     CSRF,
     EVERYONE,
     LANG_COOKIE,
     SESSION_COOKIE,
-    TooManyAttempts,
     client_ip,
     page_principal,
     page_roles,
 )
+from kinlink.i18n import LANGUAGES
+from kinlink.store.db import unit_of_work
+from kinlink.web.render import redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 STYLE = Path(__file__).resolve().parents[1] / "templates" / "style.css"
@@ -37,7 +37,7 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
         path="/",
         httponly=True,
         samesite="lax",
-        secure=is_secure(request.scope, request.app.state.settings),
+        secure=is_secure(request.scope, state.settings(request)),
     )
 
 
@@ -73,26 +73,19 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login", dependencies=[page_roles(*EVERYONE), CSRF])
 def login(request: Request, username: str = Form(""), password: str = Form("")) -> Response:
-    settings = request.app.state.settings
-    limiter = request.app.state.limiter
-    # A failure until the password proves right (see RateLimiter).
-    hits = limiter.take(
-        [(("login-fail", client_ip(request)), settings.login_failures_per_ip)], settings.rate_window_seconds
+    settings = state.settings(request)
+    signed = sign_in(
+        state.engine(request),
+        state.limiter(request),
+        client_ip(request),
+        username,
+        password,
+        settings.staff_session_minutes,
     )
-    if hits is None:
-        raise TooManyAttempts()
-    with unit_of_work(request.app.state.engine) as s:
-        user = accounts.authenticate(s, username, password)
-        if user is None:
-            token = None
-        else:
-            token = accounts.open_session(s, "staff", settings.staff_session_minutes, user_id=user.id)
-            role = user.role
-    if token is None:
+    if signed is None:
         return render(request, "login.html", failed=True, username=username)
-    limiter.release(hits)  # after the commit: one connection at a time
-    resp = redirect(HOME_OF_ROLE.get(role, "/"))
-    set_cookie(resp, request, SESSION_COOKIE, token, settings.staff_session_minutes * 60)
+    resp = redirect(HOME_OF_ROLE.get(signed.role, "/"))
+    set_cookie(resp, request, SESSION_COOKIE, signed.token, settings.staff_session_minutes * 60)
     return resp
 
 
@@ -100,8 +93,8 @@ def login(request: Request, username: str = Form(""), password: str = Form("")) 
 def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with unit_of_work(request.app.state.engine) as s:
-            accounts.close_session(s, token)
+        with unit_of_work(state.engine(request)) as s:
+            close_session(s, token)
     resp = redirect("/")
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

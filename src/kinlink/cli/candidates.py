@@ -1,0 +1,110 @@
+"""Candidate commands: `kinlink candidates list` and `kinlink candidates decide` (the review's rules)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from kinlink.cli.context import console, deliver, fail, refused, state
+from kinlink.cli.db import open_engine
+from kinlink.errors import Refused
+from kinlink.matching.model import load_model
+from kinlink.store.db import unit_of_work
+from kinlink.tracing.casefile import read_candidates
+from kinlink.tracing.decisions import decide as decide_candidate
+from kinlink.tracing.requests import find_request
+
+candidates_app = typer.Typer(no_args_is_help=True, help="Match candidates waiting for review.")
+
+
+@candidates_app.command("list")
+def list_candidates(
+    state_filter: str = typer.Option(None, "--state", help="pending, confirmed or rejected."),
+    kind: str = typer.Option(None, "--kind", help="request (request -> record) or record (duplicates)."),
+    request_ref: str = typer.Option(None, "--request", help="Only the candidates of this request (TR-…)."),
+    limit: int = typer.Option(100, "--limit", min=1),
+    json_output: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """Candidates for review, most probable first."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        request_id = None
+        if request_ref:
+            req = find_request(session, request_ref)
+            if req is None:
+                fail(f"--request: no request {request_ref}.")
+            request_id = req.id
+        queue = read_candidates(
+            session,
+            state.who(),
+            "cli candidates",
+            state=state_filter,
+            kind=kind,
+            request_id=request_id,
+            limit=limit,
+        )
+        people = queue.people
+        items = [
+            {
+                "id": c.id,
+                "version": c.version,
+                "state": c.state,
+                "request_id": c.request_id,
+                "left_record_id": c.left_person_id,
+                "record_id": c.person_id,
+                "source_record_id": people[c.person_id].source_record_id if c.person_id in people else None,
+                "name": people[c.person_id].full_name if c.person_id in people else "",
+                "score": c.probability,
+                "explanation": c.explanation,
+                "model": f"{c.model_name} v{c.model_version}",
+            }
+            for c in queue.candidates
+        ]
+    if json_output:
+        print(json.dumps(items, ensure_ascii=False))
+        return
+    if not items:
+        console.print("No candidates.")
+        return
+    table = Table(title="Match candidates")
+    for col in ("id", "state", "request / record", "record", "name", "probability"):
+        table.add_column(col)
+    for it in items:
+        left = f"request {it['request_id']}" if it["request_id"] else f"record {it['left_record_id']}"
+        table.add_row(
+            str(it["id"]),
+            it["state"],
+            left,
+            str(it["source_record_id"] or it["record_id"]),
+            it["name"],
+            f"{it['score']:.3f}",
+        )
+    console.print(table)
+
+
+@candidates_app.command("decide")
+def decide(
+    candidate_id: int = typer.Argument(..., help="The candidate's id (from `candidates list`)."),
+    decision: str = typer.Argument(..., help="confirmed, rejected, or pending (undoes a decision)."),
+    version: int = typer.Option(
+        ..., "--version", help="The version you reviewed (from `candidates list --json`)."
+    ),
+    reason: str = typer.Option(
+        None, "--reason", help="Why (required): what shows it is, or is not, the same person."
+    ),
+) -> None:
+    """Confirm or reject a candidate, with the reason, as the review page does: refused if someone changed it
+    since you looked; the family is told what it may now learn."""
+    engine = open_engine()
+    try:
+        with unit_of_work(engine) as session:
+            decided = decide_candidate(
+                session, state.who(), candidate_id, decision, reason, version, model=load_model()
+            )
+            c = decided.candidate
+    except Refused as e:
+        refused(e)
+    console.print(f"Candidate {c.id} is now {c.state} (version {c.version}).")
+    deliver(engine, [n.id for n in decided.notifications])

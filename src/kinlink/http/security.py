@@ -1,0 +1,196 @@
+"""Who is asking, and may they: sessions, API tokens, roles, CSRF and rate limits.
+
+Every route declares its roles with `page_roles(...)` (browser, cookie session) or `api_roles(...)`
+(REST, bearer token). The API never reads cookies, so it needs no CSRF check; every page form does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+
+from kinlink.accounts.sessions import read_session
+from kinlink.accounts.tokens import user_for_token
+from kinlink.person.fields import control_character
+
+SESSION_COOKIE = "kl_session"
+CSRF_COOKIE = "kl_csrf"
+LANG_COOKIE = "kl_lang"
+
+ANON = "anonymous"
+FAMILY = "family"
+REGISTRAR = "registrar"
+CASEWORKER = "caseworker"
+ADMIN = "admin"
+STAFF = (REGISTRAR, CASEWORKER, ADMIN)
+EVERYONE = (ANON, FAMILY, *STAFF)
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # anonymous | family | registrar | caseworker | admin
+    user_id: int | None = None
+    username: str | None = None
+    request_id: int | None = None  # for a family: the request its code and secret opened
+
+    @property
+    def actor(self) -> str:
+        """The name written to the audit log."""
+        if self.username:
+            return f"web:{self.username}"
+        if self.request_id is not None:
+            return f"family:request-{self.request_id}"
+        return "web:anonymous"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+
+ANONYMOUS = Principal(ANON)
+
+
+class NotSignedIn(Exception):
+    """A page needs a staff sign-in: the browser is sent to the sign-in page."""
+
+
+class Forbidden(HTTPException):
+    def __init__(self, detail: str = "not allowed for your role") -> None:
+        super().__init__(403, detail)
+
+
+# --- finding the principal -----------------------------------------------------------------------------
+
+
+def page_principal(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = ANONYMOUS
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        # A plain connection, not an ORM session: this runs before every signed-in page.
+        with request.app.state.engine.connect() as conn:
+            info = read_session(conn, token)
+        if info is not None and info.kind == "staff":
+            principal = Principal(info.role or ANON, info.user_id, info.username)
+        elif info is not None:
+            principal = Principal(FAMILY, request_id=info.request_id)
+    request.state.principal = principal
+    return principal
+
+
+def api_principal(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return ANONYMOUS
+    with request.app.state.engine.connect() as conn:
+        user = user_for_token(conn, token.strip())
+    if user is None:
+        raise HTTPException(
+            401,
+            "the API token is not valid (revoked, or its user disabled)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    user_id, username, role = user
+    return Principal(role, user_id, username)
+
+
+def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal:
+    if principal.role in roles:
+        return principal
+    if principal.role == ANON:
+        if api:
+            raise HTTPException(
+                401,
+                "sign in: send an API token as 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raise NotSignedIn()
+    raise Forbidden()
+
+
+def page_roles(*roles: str) -> Any:
+    """Dependency for a page route: the principal if its role is one of `roles`."""
+
+    def dep(request: Request) -> Principal:
+        return _check(page_principal(request), roles, api=False)
+
+    dep.roles = roles  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+def api_roles(*roles: str) -> Any:
+    def dep(request: Request) -> Principal:
+        return _check(api_principal(request), roles, api=True)
+
+    dep.roles = roles  # type: ignore[attr-defined]
+    return Depends(dep)
+
+
+# --- CSRF ----------------------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms carry: an HMAC of the browser's random CSRF cookie (set by middleware)."""
+    seed = getattr(request.state, "csrf_seed", None) or request.cookies.get(CSRF_COOKIE) or ""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, seed.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_seed() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Dependency of every page form: the posted token must match this browser's cookie; and, since every
+    form passes here, no field may hold a control character."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not seed or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        raise Forbidden("the form has expired or did not come from this site: reload the page and try again")
+    _refuse_control_characters("body", [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+
+
+CSRF = Depends(csrf_protect)
+
+
+def _refuse_control_characters(where: str, items: list[tuple[str, str]]) -> None:
+    errors = []
+    for name, value in items:
+        bad = control_character(value)
+        if bad:
+            errors.append(
+                {
+                    "loc": (where, name),
+                    "msg": f"contains a control character ({bad}): remove it",
+                    "type": "value_error",
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+async def clean_url(request: Request) -> None:
+    """Dependency of every route: no control character in the path or the query string. None belongs in a
+    name, an id or a search, and PostgreSQL cannot even compare a text holding NUL.
+
+    Async, as it does no I/O: FastAPI runs a plain function dependency in a worker thread, a hop that
+    would cost every request more than the check itself."""
+    _refuse_control_characters("path", [(k, str(v)) for k, v in request.path_params.items()])
+    _refuse_control_characters("query", list(request.query_params.multi_items()))
+
+
+CLEAN_URL = Depends(clean_url)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,192 @@
+"""Preparing records for the index, chunk by chunk and column by column, in forked workers if asked.
+
+This is most of a build's cost (names parsed, keys derived, comparison values prepared); it is kept apart
+from the index's assembly so that a worker sends back only each chunk's distinct values and their codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.comparators import birth_range, sex_key
+from kinlink.matching.keys import MISSING_DAY, key_record
+from kinlink.matching.model import Model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Scorer
+
+# The record fields the index keeps as columns (each distinct value stored once).
+SHARED_FIELDS = (
+    "sex",
+    "birth_date",
+    "birth_year_to",
+    "age",
+    "age_as_of",
+    "place_of_birth",
+    "unit",
+    "rank",
+    "capture_place",
+    "capture_date",
+    "kind",
+)
+NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
+
+
+_BUILD_CHUNK = 2000
+# A chunk's column: its distinct values (in order of first appearance) and each record's place among them.
+Coded = tuple[list[Any], np.ndarray]
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What indexing a chunk of records costs, worked out column by column (in a worker, when forked).
+
+    Columns come coded (`Coded`): the assembly then looks up only each chunk's distinct values, and
+    little crosses back from a worker.
+    """
+
+    keys: list[str]  # the chunk's distinct keys
+    key_codes: np.ndarray  # every record's keys in turn, as places in `keys`
+    key_counts: np.ndarray  # how many keys each record has
+    service: Coded
+    shared: list[Coded]  # per field of SHARED_FIELDS
+    parts: list[Coded]  # per NAME_PARTS: the primary name's parts, as the index keeps them
+    other_parsed: dict[int, tuple[Any, ...]]  # position in the chunk -> its other parsed names
+    values: list[Coded]  # per comparison: each record's prepared value
+    tf_columns: tuple[Coded, Coded, Coded]
+    birth_lo: np.ndarray
+    birth_hi: np.ndarray
+    sex: np.ndarray
+
+
+def _coded(values: Sequence[Any]) -> Coded:
+    # In C passes, without a Python step a value: the distinct values, numbered, then each one's number.
+    lookup: dict[Any, Any] = dict.fromkeys(values)
+    for code, v in enumerate(lookup):
+        lookup[v] = code
+    return list(lookup), np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def _firsts(codes: np.ndarray) -> list[int]:
+    """The position of each distinct value's first record (codes number them in that order)."""
+    return np.unique(codes, return_index=True)[1].tolist()
+
+
+def prepare_chunk(records: list[MatchRecord], model: Model) -> Chunk:
+    scorer = Scorer(model)
+    n = len(records)
+    keys, others = [], {}
+    parts: list[list[Any]] = [[] for _ in NAME_PARTS]
+    family, given, patronymic, initials, meta = parts
+    tf: tuple[list[str | None], list[str | None], list[str | None]] = ([], [], [])
+    for i, r in enumerate(records):
+        k, parsed = key_record(r)
+        keys.append(k)
+        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
+        # parses a record's name again; other names (rare) are kept whole.
+        primary = parsed[0] if parsed and parsed[0].original == r.name else None
+        if primary:
+            family.append(primary.family)
+            given.append(primary.given)
+            patronymic.append(primary.patronymic)
+            initials.append(primary.initials)
+            meta.append((primary.script, primary.language, primary.sex, primary.order))
+        else:
+            for col in parts:
+                col.append(None)
+        if len(parsed) > (1 if primary else 0):
+            others[i] = tuple(parsed[1:] if primary else parsed)
+        for col, key in zip(tf, nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None), strict=True):
+            col.append(key)
+    flat_keys, key_codes = _coded([k for ks in keys for k in ks])
+    raw = {f: [getattr(r, f) for r in records] for f in SHARED_FIELDS}
+    shared = [_coded(raw[f]) for f in SHARED_FIELDS]
+    by_fields: dict[tuple[str, ...], Coded] = {(f,): c for f, c in zip(SHARED_FIELDS, shared, strict=True)}
+
+    def fields_coded(names: tuple[str, ...]) -> Coded:
+        if names not in by_fields:
+            columns = [raw[f] if f in raw else [getattr(r, f) for r in records] for f in names]
+            by_fields[names] = _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
+        return by_fields[names]
+
+    # Each comparison's value is prepared once per distinct value of the fields it reads (from the first
+    # record holding it: preparing is pure), not once per record.
+    values: list[Coded] = []
+    for c, comp in zip(model.comparisons, scorer._comparators, strict=True):
+        if comp is None:  # name parts are compared from the parsed names
+            values.append(([None], np.zeros(n, dtype=np.int32)))
+            continue
+        _distinct, codes = fields_coded(comp.reads or (c.field,))
+        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
+        values.append((prepared, pcodes[codes]))
+    births, bcodes = fields_coded(("birth_date", "age", "age_as_of", "birth_year_to"))
+    ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
+    sexes, scodes = by_fields[("sex",)]
+    sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    return Chunk(
+        keys=flat_keys,
+        key_codes=key_codes,
+        key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
+        service=fields_coded(("service_number",)),
+        shared=shared,
+        parts=[_coded(col) for col in parts],
+        other_parsed=others,
+        values=values,
+        tf_columns=(_coded(tf[0]), _coded(tf[1]), _coded(tf[2])),
+        birth_lo=np.array([b[0] for b in ranges], dtype=np.int32)[bcodes],
+        birth_hi=np.array([b[1] for b in ranges], dtype=np.int32)[bcodes],
+        sex=np.array(sex_codes, dtype=np.int8)[scodes],
+    )
+
+
+def record_batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
+    from itertools import islice
+
+    while batch := list(islice(it, _BUILD_CHUNK)):
+        yield batch
+
+
+_BUILD_MODEL: Model | None = None
+
+
+def _prepare_in_worker(records: list[MatchRecord]) -> Chunk:
+    assert _BUILD_MODEL is not None
+    return prepare_chunk(records, _BUILD_MODEL)
+
+
+def parallel_chunks(
+    records: Iterable[MatchRecord], model: Model, processes: int
+) -> Iterator[tuple[list[MatchRecord], Chunk]]:
+    """Chunks of records with their preparation, in order; workers prepare a bounded window ahead.
+
+    The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
+    2 x processes chunks in flight, and the cursor is read by this thread only.
+    """
+    import multiprocessing as mp
+    from collections import deque
+
+    global _BUILD_MODEL
+    _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
+    batches = record_batches(iter(records))
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            window: deque[tuple[list[MatchRecord], Any]] = deque()
+
+            def submit() -> None:
+                batch = next(batches, None)
+                if batch:
+                    window.append((batch, pool.apply_async(_prepare_in_worker, (batch,))))
+
+            for _ in range(2 * processes):
+                submit()
+            while window:
+                batch, pending = window.popleft()
+                chunk = pending.get()
+                submit()
+                yield batch, chunk
+    finally:
+        _BUILD_MODEL = None

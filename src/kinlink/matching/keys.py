@@ -1,0 +1,74 @@
+"""What records and queries are looked up by, and the cheap pre-rank of what is found.
+
+Shared by the in-memory index and the database path, so that both find and shortlist the same candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kinlink import names as _names
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.comparators import birth_range, identifier_key, sex_key
+from kinlink.matching.record import MatchRecord
+
+MISSING_DAY = np.iinfo(np.int32).min
+SERVICE_KEY = "sn:"
+# Keys shared by more records than this are used only when a query has nothing more selective.
+MAX_POSTING = 20_000
+
+
+def record_keys(record: MatchRecord, parsed: Sequence[Any] | None = None) -> set[str]:
+    """Every key under which a record is found: its names' blocking keys and its service number."""
+    keys: set[str] = set()
+    if parsed is not None:
+        for p in parsed:
+            keys |= _names.blocking_keys(p)
+    else:
+        for n in record.all_names:
+            if n and n.strip():
+                keys |= nb.blocking_keys(n)
+    sn = identifier_key(record.service_number)
+    if sn:
+        keys.add(SERVICE_KEY + sn)
+    return keys
+
+
+def query_keys(query: MatchRecord) -> set[str]:
+    """The keys a query is looked up by: its record keys and its names' typo keys (a family name written
+    with initials only, see `kinlink.names.typo_keys`), which only queries carry."""
+    keys = record_keys(query)
+    for n in query.all_names:
+        if n and n.strip():
+            keys |= _names.typo_keys(nb.parse(n))
+    return keys
+
+
+def prerank(
+    query: MatchRecord, shared: np.ndarray, lo: np.ndarray, hi: np.ndarray, sex: np.ndarray
+) -> np.ndarray:
+    """A cheap score choosing which candidates get the full model: keys shared, less birth gap, sex clash."""
+    rank = shared.astype(np.float32)
+    br = birth_range(query.birth_date, query.age, query.age_as_of, query.birth_year_to)
+    if br is not None:
+        known = lo != MISSING_DAY
+        gap = np.maximum(0, np.maximum(lo - br[1], br[0] - hi))
+        # A year's gap costs about one key; unknown birth costs less than a wrong one.
+        rank -= np.where(known, np.minimum(gap / 365.0, 6.0), 0.5).astype(np.float32)
+    s = sex_key(query.sex)
+    if s:
+        want = 1 if s == "m" else 2
+        rank -= np.where((sex != 0) & (sex != want), 2.0, 0.0).astype(np.float32)
+    return rank
+
+
+Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
+
+
+def key_record(r: MatchRecord) -> Keyed:
+    """The costly part of indexing a record: parsing its names and deriving their keys."""
+    parsed = tuple(_names.parse_name(n) for n in r.all_names if n and n.strip())
+    return sorted(record_keys(r, parsed)), parsed

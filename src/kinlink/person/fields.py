@@ -1,0 +1,477 @@
+"""The registrar's file format: its columns, and the checks that turn one row into a record.
+
+Pure: a row (a dict of strings or JSON values) goes in, a `RecordIn` or a list of `RowError` comes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any
+
+from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
+from kinlink.person.status import EVENT_KINDS, event_kind_for_status
+
+# Column -> (meaning, max length). The README documents the same list; tests keep them in step.
+TEXT_COLUMNS: dict[str, tuple[str, int]] = {
+    "full_name": ("the name as written, any script and order", 400),
+    "family_name": ("family name (surname)", 200),
+    "given_names": ("first name(s)", 200),
+    "patronymic": ("patronymic (father's name form, e.g. Андреевич)", 200),
+    "name_language": ("language of the name's spelling: ru, uk, be, ro, en, ...", 10),
+    "place_of_birth": ("place of birth (GC III Art. 122)", 300),
+    "nationality": ("nationality", 100),
+    "power": ("the power or armed force the person depends on", 200),
+    "rank": ("rank (GC III Art. 17)", 200),
+    "unit": ("unit", 300),
+    "service_number": ("army, regimental, personal or serial number (GC III Art. 17)", 100),
+    "father_name": ("father's first name (GC III Art. 122)", 200),
+    "mother_maiden_name": ("mother's maiden name (GC III Art. 122)", 200),
+    "inform_name": ("person to be informed (GC III Art. 122)", 300),
+    "inform_address": ("address of the person to be informed", 1000),
+    "distinguishing_marks": ("distinguishing marks", 2000),
+    "location": ("place of internment or last known location", 300),
+    "residence": ("home town or region", 300),
+    "notes": ("free notes for staff", 4000),
+    "place": ("where the status event happened", 300),
+}
+CONSENT_COLUMNS = (
+    "consent_inform_family",
+    "consent_share_location",
+    "consent_share_health",
+    "consent_share_photo",
+)
+OTHER_COLUMNS = (
+    "record_id",
+    "sex",
+    "birth_date",
+    "age",
+    "age_as_of",
+    "status",
+    "status_date",
+    "alternate_names",
+    "events",
+    "expiry_date",
+)
+COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "full_name",
+    "family_name",
+    "given_names",
+    "patronymic",
+    "name_language",
+    "alternate_names",
+    "sex",
+    "birth_date",
+    "age",
+    "age_as_of",
+    "place_of_birth",
+    "nationality",
+    "power",
+    "rank",
+    "unit",
+    "service_number",
+    "father_name",
+    "mother_maiden_name",
+    "inform_name",
+    "inform_address",
+    "distinguishing_marks",
+    "location",
+    "residence",
+    *CONSENT_COLUMNS,
+    "status",
+    "status_date",
+    "place",
+    "events",
+    "expiry_date",
+    "notes",
+)
+assert set(COLUMNS) == set(TEXT_COLUMNS) | set(CONSENT_COLUMNS) | set(OTHER_COLUMNS)
+# What every column means: the API's schema, the web form and the README say the same.
+MEANINGS: dict[str, str] = {
+    **{c: meaning for c, (meaning, _limit) in TEXT_COLUMNS.items()},
+    "record_id": "the registrar's own id of the record (required in a file; made up on a form when empty)",
+    "sex": "m or f (also м/ж, ч, male/female)",
+    "birth_date": "YYYY, YYYY-MM or YYYY-MM-DD (also DD.MM.YYYY)",
+    "age": "an age in years, when the birth date is unknown (with age_as_of)",
+    "age_as_of": "the date the age was stated",
+    "status": "the current status, recorded as a dated event of the history",
+    "status_date": "the date of that event",
+    "alternate_names": "other spellings of the name (a list; separated by | in CSV)",
+    "events": "the dated history: a list of {kind, date, place, note}",
+    "expiry_date": "the date after which the record is erased (retention)",
+    "consent_inform_family": "the person agrees that the family is told they were found",
+    "consent_share_location": "the person agrees to share where they are",
+    "consent_share_health": "the person agrees to share their state of health",
+    "consent_share_photo": "the person agrees to share a photo",
+}
+assert set(MEANINGS) == set(COLUMNS)
+
+SEX_WORDS = {
+    "m": "m",
+    "male": "m",
+    "man": "m",
+    "м": "m",
+    "муж": "m",
+    "мужской": "m",
+    "ч": "m",
+    "чоловіча": "m",
+    "b": "m",
+    "bărbat": "m",
+    "f": "f",
+    "female": "f",
+    "woman": "f",
+    "ж": "f",
+    "жен": "f",
+    "женский": "f",
+    "жіноча": "f",
+    "femeie": "f",
+}
+TRUE_WORDS = {"1", "true", "yes", "y", "да", "так", "da"}
+FALSE_WORDS = {"", "0", "false", "no", "n", "нет", "ні", "nu"}
+MAX_AGE = 120
+RECORD_ID_MAX = 200
+ALTERNATE_SEP = "|"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def render(self, file: str) -> str:
+        return f"{file}:{self.line}: {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class EventIn:
+    kind: str
+    date: str | None = None
+    place: str | None = None
+    note: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.date or "", self.place or "")
+
+
+@dataclass
+class RecordIn:
+    """One validated record as a registrar's row describes it."""
+
+    record_id: str
+    full_name: str
+    family_name: str | None = None
+    given_names: str | None = None
+    patronymic: str | None = None
+    name_language: str | None = None
+    alternate_names: list[str] = field(default_factory=list)
+    sex: str | None = None
+    birth_date: str | None = None
+    age: int | None = None
+    age_as_of: str | None = None
+    place_of_birth: str | None = None
+    nationality: str | None = None
+    power: str | None = None
+    rank: str | None = None
+    unit: str | None = None
+    service_number: str | None = None
+    father_name: str | None = None
+    mother_maiden_name: str | None = None
+    inform_name: str | None = None
+    inform_address: str | None = None
+    distinguishing_marks: str | None = None
+    location: str | None = None
+    residence: str | None = None
+    consent_inform_family: bool = False
+    consent_share_location: bool = False
+    consent_share_health: bool = False
+    consent_share_photo: bool = False
+    notes: str | None = None
+    expiry_date: str | None = None
+    events: list[EventIn] = field(default_factory=list)
+
+    def _shallow(self) -> dict[str, Any]:
+        # dataclasses.asdict deep-copies every value; at 100,000 rows that alone costs seconds.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def person_fields(self) -> dict[str, Any]:
+        """Fields stored on the person row as they are (everything but names and events)."""
+        d = self._shallow()
+        for k in NOT_PERSON_FIELDS:
+            d.pop(k)
+        return d
+
+    def content_hash(self) -> str:
+        payload = self._shallow()
+        payload["events"] = sorted(e.key() for e in self.events)
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+NOT_PERSON_FIELDS = (
+    "record_id",
+    "family_name",
+    "given_names",
+    "patronymic",
+    "name_language",
+    "alternate_names",
+    "events",
+)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+# C0 controls but tab, newline and carriage return, and DEL: no name or note holds one, PostgreSQL cannot
+# store NUL at all, and they hide text in a page or a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character(value: Any) -> str | None:
+    """The first control character in a value (a text, or texts inside lists and dicts), as 'U+0000'."""
+    if isinstance(value, str):
+        bad = _CONTROL.search(value)
+        return None if bad is None else f"U+{ord(bad.group()):04X}"
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        for v in value:
+            found = control_character(v)
+            if found:
+                return found
+    return None
+
+
+def _has_letter(s: str) -> bool:
+    return any(ch.isalpha() for ch in s)
+
+
+# No person's name, in any script, holds these; they come from markup, templates or a slip of the keyboard.
+# Refusing them keeps markup out of names (which every page, export and partner shows) and out of matching.
+_NOT_IN_NAMES = frozenset("<>{}[]\\|@#$%^*=~`_")
+
+
+def name_problem(name: str) -> str | None:
+    """Why this text cannot be a person's name, or None."""
+    if not _has_letter(name):
+        return f"'{name}' has no letters"
+    bad = next((ch for ch in name if ch in _NOT_IN_NAMES), None)
+    if bad is not None:
+        return f"contains '{bad}', which is not part of a name (markup or a typing slip?)"
+    return None
+
+
+def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
+    """Check one row; every problem is reported, not just the first."""
+    errors: list[RowError] = []
+    today = today or date.today()
+
+    def err(column: str, reason: str) -> None:
+        errors.append(RowError(line, column, reason))
+
+    for column, value in row.items():
+        bad = control_character(value)
+        if bad:
+            err(str(column), f"contains a control character ({bad}): remove it")
+
+    def partial(column: str, value: Any) -> str | None:
+        s = _text(value)
+        if s is None:
+            return None
+        try:
+            return parse_partial_date(s, today=today).iso()
+        except DateError as e:
+            err(column, str(e))
+            return None
+
+    record_id = _text(row.get("record_id"))
+    if record_id is None:
+        err("record_id", "is required (the registrar's own id of this record)")
+    elif len(record_id) > RECORD_ID_MAX:
+        err("record_id", f"is longer than {RECORD_ID_MAX} characters")
+
+    texts: dict[str, str | None] = {}
+    for col, (_meaning, limit) in TEXT_COLUMNS.items():
+        s = _text(row.get(col))
+        if s is not None and len(s) > limit:
+            err(col, f"is longer than {limit} characters")
+        texts[col] = s
+
+    name_parts = [texts[c] for c in ("family_name", "given_names", "patronymic") if texts[c]]
+    full_name = texts["full_name"] or (" ".join(p for p in name_parts if p) if name_parts else None)
+    if full_name is None:
+        err("full_name", "no name: give full_name, or family_name and/or given_names")
+    else:
+        for col in ("full_name", "family_name", "given_names", "patronymic"):
+            problem = name_problem(texts[col]) if texts[col] is not None else None
+            if problem:
+                err(col, problem)
+        if texts["full_name"] is None and not _has_letter(full_name):
+            err("full_name", "the name has no letters")
+    for col in ("father_name", "mother_maiden_name", "inform_name"):
+        if texts[col] is not None and any(ch in _NOT_IN_NAMES for ch in texts[col] or ""):
+            err(col, name_problem(texts[col] or "") or "is not a name")
+
+    alternates = _alternates(row.get("alternate_names"), err)
+
+    sex = None
+    raw_sex = _text(row.get("sex"))
+    if raw_sex is not None:
+        sex = SEX_WORDS.get(raw_sex.lower())
+        if sex is None and raw_sex.lower() not in {"u", "unknown", "?"}:
+            err("sex", f"'{raw_sex}' is not a sex; write m or f (or leave it empty)")
+
+    birth_date = partial("birth_date", row.get("birth_date"))
+    age_as_of = partial("age_as_of", row.get("age_as_of"))
+    age = None
+    raw_age = _text(row.get("age"))
+    if raw_age is not None:
+        try:
+            age = int(raw_age)
+            if not 0 <= age <= MAX_AGE:
+                raise ValueError
+        except ValueError:
+            err("age", f"'{raw_age}' is not an age in years (0 to {MAX_AGE})")
+            age = None
+        if age is not None and age_as_of is None and _text(row.get("age_as_of")) is None:
+            err("age_as_of", "an age needs the date it was stated (age_as_of)")
+    if birth_date and age is not None and age_as_of:
+        lo, hi = birth_year_range(None, age, age_as_of) or (0, 9999)
+        if not lo <= int(birth_date[:4]) <= hi:
+            err("age", f"age {age} on {age_as_of} does not fit birth_date {birth_date}")
+
+    consents = {}
+    for col in CONSENT_COLUMNS:
+        raw = row.get(col)
+        if isinstance(raw, bool):
+            consents[col] = raw
+            continue
+        s = (_text(raw) or "").lower()
+        if s in TRUE_WORDS:
+            consents[col] = True
+        elif s in FALSE_WORDS:
+            consents[col] = False
+        else:
+            err(col, f"'{raw}' is not yes or no")
+            consents[col] = False
+
+    events: list[EventIn] = []
+    raw_status = _text(row.get("status"))
+    status_date = partial("status_date", row.get("status_date"))
+    if raw_status is not None:
+        kind = event_kind_for_status(raw_status)
+        if kind is None:
+            err("status", f"unknown status '{raw_status}'; known: {', '.join(EVENT_KINDS)}")
+        else:
+            events.append(EventIn(kind, status_date, texts["place"]))
+    elif status_date is not None or texts["place"] is not None:
+        err("status", "status_date or place is given without a status")
+    events.extend(_events(row.get("events"), err, partial))
+
+    expiry_date = None
+    raw_expiry = _text(row.get("expiry_date"))
+    if raw_expiry is not None:
+        try:
+            expiry_date = parse_partial_date(raw_expiry, allow_future=True).iso()
+        except DateError as e:
+            err("expiry_date", str(e))
+
+    if errors:
+        return errors
+    assert record_id is not None and full_name is not None
+    unique_events = list({e.key(): e for e in events}.values())
+    return RecordIn(
+        record_id=record_id,
+        full_name=full_name,
+        family_name=texts["family_name"],
+        given_names=texts["given_names"],
+        patronymic=texts["patronymic"],
+        name_language=texts["name_language"],
+        alternate_names=alternates,
+        sex=sex,
+        birth_date=birth_date,
+        age=age,
+        age_as_of=age_as_of,
+        place_of_birth=texts["place_of_birth"],
+        nationality=texts["nationality"],
+        power=texts["power"],
+        rank=texts["rank"],
+        unit=texts["unit"],
+        service_number=texts["service_number"],
+        father_name=texts["father_name"],
+        mother_maiden_name=texts["mother_maiden_name"],
+        inform_name=texts["inform_name"],
+        inform_address=texts["inform_address"],
+        distinguishing_marks=texts["distinguishing_marks"],
+        location=texts["location"],
+        residence=texts["residence"],
+        notes=texts["notes"],
+        expiry_date=expiry_date,
+        events=unique_events,
+        **consents,
+    )
+
+
+def _alternates(value: Any, err: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else str(value).split(ALTERNATE_SEP)
+    names = []
+    for item in items:
+        s = _text(item)
+        if s is None:
+            continue
+        problem = name_problem(s)
+        if problem:
+            err("alternate_names", problem)
+        elif len(s) > TEXT_COLUMNS["full_name"][1]:
+            err("alternate_names", "a name is longer than 400 characters")
+        else:
+            names.append(s)
+    return names
+
+
+def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
+    """The full history: a JSON list of {kind, date, place, note} (a JSON text in CSV)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            err("events", f"is not JSON: {e.msg} at character {e.pos}")
+            return []
+    if not isinstance(value, list):
+        err("events", "must be a list of events, each {kind, date, place, note}")
+        return []
+    out = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+            err("events", f"event {i} needs a kind")
+            continue
+        unknown = set(item) - {"kind", "date", "place", "note"}
+        if unknown:
+            err("events", f"event {i} has unknown keys: {', '.join(sorted(unknown))}")
+            continue
+        kind = event_kind_for_status(item["kind"])
+        if kind is None:
+            err("events", f"event {i}: unknown kind '{item['kind']}'")
+            continue
+        when = partial("events", item.get("date"))
+        out.append(EventIn(kind, when, _text(item.get("place")), _text(item.get("note"))))
+    return out
+
+
+def to_row(rec: RecordIn) -> dict[str, Any]:
+    """A record back as a row of the same format (the history goes in `events`)."""
+    d = asdict(rec)
+    d["events"] = [{k: v for k, v in asdict(e).items() if v is not None} for e in rec.events]
+    d.update(status=None, status_date=None, place=None)
+    return {c: d.get(c) for c in COLUMNS}

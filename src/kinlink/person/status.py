@@ -1,0 +1,89 @@
+"""The current status of a person, derived from the dated history of events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Every kind of event a person's history holds.
+EVENT_KINDS = (
+    "captured",
+    "interned",
+    "transferred",
+    "wounded",
+    "hospitalised",
+    "seriously_ill",
+    "released",
+    "repatriated",
+    "escaped",
+    "died",
+    "buried",
+    "missing",
+    "found",
+)
+
+# What an event says about the person afterwards. Transfers and burials change where the person is,
+# not what the person is, so they carry the status forward (a burial confirms a death).
+EVENT_STATUS: dict[str, str | None] = {
+    "captured": "captured",
+    "interned": "interned",
+    "transferred": None,
+    "wounded": "wounded",
+    "hospitalised": "hospitalised",
+    "seriously_ill": "seriously_ill",
+    "released": "released",
+    "repatriated": "repatriated",
+    "escaped": "escaped",
+    "died": "dead",
+    "buried": "dead",
+    "missing": "missing",
+    "found": "found",
+}
+
+# Words registrars use in a `status` column, mapped to the event they record.
+STATUS_ALIASES: dict[str, str] = {
+    **{k: k for k in EVENT_STATUS},
+    "dead": "died",
+    "killed": "died",
+    "deceased": "died",
+    "hospitalized": "hospitalised",
+    "ill": "seriously_ill",
+    "prisoner": "captured",
+    "pow": "captured",
+    "detained": "interned",
+    "exchanged": "released",
+}
+
+
+@dataclass(frozen=True)
+class DatedEvent:
+    kind: str
+    date: str | None  # partial ISO date
+    order: int  # insertion order breaks ties and places undated events
+
+
+def event_kind_for_status(word: str) -> str | None:
+    """The event a status word records ('Seriously ill' -> seriously_ill), or None if unknown."""
+    return STATUS_ALIASES.get(word.strip().lower().replace("-", "_").replace(" ", "_"))
+
+
+def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
+    """(status, date) after the last event that says what the person is.
+
+    Events are ordered by date (a partial date counts from its first day), then by the order in
+    which they were recorded; an undated event counts as of when it was recorded.
+    """
+    status: str | None = None
+    status_date: str | None = None
+    last_date = ""
+    ordered: list[tuple[str, int, DatedEvent]] = []
+    for ev in sorted(events, key=lambda e: e.order):
+        # An undated event sorts with the latest dated one seen before it.
+        if ev.date:
+            last_date = max(last_date, ev.date)
+        ordered.append((ev.date or last_date, ev.order, ev))
+    for _, _, ev in sorted(ordered, key=lambda t: (t[0], t[1])):
+        new = EVENT_STATUS.get(ev.kind)
+        if new is not None:
+            status, status_date = new, ev.date
+    return status, status_date

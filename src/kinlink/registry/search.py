@@ -1,0 +1,185 @@
+"""Staff search of the registry: by the matcher (any script, transliterated, fuzzy), by record id or service
+number, and by the beginning of a name. Every search is audited with its filter, its count and its ids: a
+search for someone tells as much as the record found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, Integer, Select, bindparam, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from kinlink.matching.model import Model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Scored, Scorer
+from kinlink.registry.people import Listed
+from kinlink.store.audit import record_read
+from kinlink.store.match_keys import ensure_keys, keys_stale, rebuild_keys
+from kinlink.store.match_records import reader
+from kinlink.store.models import Person, PersonName, Source, fold_name
+from kinlink.tracing.matcher import search, search_scorer
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    person: Listed
+    probability: float | None  # from the matcher; None for a plain text match
+
+
+# Statements built once (with their filters as parameters): building and caching a statement costs more
+# than the indexed reads a search makes.
+_LISTED = select(
+    Person.id,
+    Source.name,
+    Person.source_record_id,
+    Person.full_name,
+    Person.sex,
+    Person.birth_date,
+    Person.unit,
+    Person.status,
+    Person.status_date,
+).join(Source, Source.id == Person.source_id)
+# By record id or service number (what = 0), and by the beginning of a name (what = 1), in one statement.
+_EXACT_AND_PREFIX = union_all(
+    select(
+        select(Person.id.label("pid"), literal(0).label("what"))
+        .where(or_(Person.source_record_id == bindparam("q"), Person.service_number == bindparam("q")))
+        .limit(bindparam("lim", type_=Integer))
+        .subquery()
+    ),
+    select(
+        select(PersonName.person_id.label("pid"), literal(1).label("what"))
+        .where(PersonName.folded >= bindparam("lo"), PersonName.folded < bindparam("hi"))
+        .distinct()
+        .limit(bindparam("lim", type_=Integer))
+        .subquery()
+    ),
+)
+
+
+@lru_cache(maxsize=8)
+def _listed_stmt(by_ids: bool, by_status: bool, by_kind: bool) -> Select:  # type: ignore[type-arg]
+    stmt = _LISTED
+    if by_ids:
+        stmt = stmt.where(Person.id.in_(bindparam("ids", expanding=True)))
+    if by_status:
+        stmt = stmt.where(Person.status == bindparam("status"))
+    if by_kind:
+        stmt = stmt.where(Source.kind == bindparam("kind"))
+    stmt = stmt.order_by(Person.id)
+    if not by_ids:
+        stmt = stmt.limit(bindparam("lim", type_=Integer)).offset(bindparam("off", type_=Integer))
+    return stmt
+
+
+def search_records(
+    session: Session,
+    actor: str,
+    view: str,
+    query: str | None,
+    *,
+    model: Model,
+    status: str | None = None,
+    source_kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[SearchHit]:
+    """Records for staff: by the matcher (any script, transliterated), by record id or service number,
+    and by the beginning of a name (a record not keyed for matching yet, a name typed in part), or all.
+
+    Every lookup is an index read: nothing here scans the registry, whatever its size.
+    """
+    hits = _search(session, query, model, status, source_kind, limit, offset)
+    filters = {"q": query, "status": status, "source_kind": source_kind, "limit": limit, "offset": offset}
+    record_read(session, actor, "person", [h.person.id for h in hits], view, filters)
+    return hits
+
+
+def _search(
+    session: Session,
+    query: str | None,
+    model: Model,
+    status: str | None,
+    source_kind: str | None,
+    limit: int,
+    offset: int,
+) -> list[SearchHit]:
+    q = (query or "").strip()
+    params: dict[str, Any] = {"status": status, "kind": source_kind}
+    conn = reader(session)
+
+    def listed(ids: list[int] | None) -> list[Listed]:
+        stmt = _listed_stmt(ids is not None, bool(status), bool(source_kind))
+        extra = {"ids": ids} if ids is not None else {"lim": limit, "off": offset}
+        return [Listed(*row) for row in conn.execute(stmt, {**params, **extra})]
+
+    if not q:
+        return [SearchHit(p, None) for p in listed(None)]
+
+    hits: dict[int, float | None] = {
+        int(rec.id): scored.probability  # type: ignore[arg-type]
+        for rec, scored in search(
+            session,
+            MatchRecord(id=None, name=q),
+            model=model,
+            limit=limit,
+            scorer=search_scorer(session, model),
+            min_probability=0.01,
+        )
+    }
+    folded = fold_name(q)
+    exact: list[int] = []
+    text_ids: list[int] = []
+    found = {"lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit}
+    for pid, what in conn.execute(_EXACT_AND_PREFIX, found):
+        (text_ids if what else exact).append(pid)
+    if len(hits) + len(exact) >= limit:
+        # Names that begin with the text (case and spacing folded) only fill a list the others left short.
+        text_ids = []
+    for pid in [*exact, *text_ids]:
+        hits.setdefault(pid, None)
+    if not hits:
+        return []
+    people = {p.id: p for p in listed(list(hits))}
+    ordered = sorted((pid for pid in hits if pid in people), key=lambda pid: (-(hits[pid] or 0.0), pid))
+    return [SearchHit(people[pid], hits[pid]) for pid in ordered[offset : offset + limit]]
+
+
+def ensure_searchable(session: Session) -> int:
+    """Key the records imported without matching, so that searches find them; how many were keyed."""
+    return ensure_keys(session)
+
+
+def find_matches(
+    session: Session,
+    actor: str,
+    view: str,
+    query: MatchRecord,
+    *,
+    model: Model,
+    limit: int = 10,
+    scorer: Scorer | None = None,
+) -> list[tuple[MatchRecord, Scored]]:
+    """The records that best match a person sought, best first, with the model's reasons; audited with the
+    query's fields, the count and the ids."""
+    hits = search(session, query, model=model, limit=limit, scorer=scorer)
+    asked = {k: getattr(query, k) for k in _QUERY_FIELDS if getattr(query, k) not in (None, (), "")}
+    record_read(session, actor, "person", [int(r.id) for r, _ in hits], view, {**asked, "limit": limit})  # type: ignore[arg-type]
+    return hits
+
+
+_QUERY_FIELDS = tuple(f for f in MatchRecord.__dataclass_fields__ if f not in ("id", "kind", "extra"))
+
+
+def keys_outdated(session: Session) -> bool:
+    """True when the search keys were written by another kinlink version (searches would miss people
+    until `kinlink init` rebuilds them)."""
+    return keys_stale(session)
+
+
+def rebuild_search_keys(engine: Engine, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rewrite every record's and request's search keys (after an upgrade that derives them otherwise)."""
+    return rebuild_keys(engine, progress)

@@ -1,0 +1,1 @@
+"""Running kinlink as a service: the ASGI application that joins the web pages and the API, and uvicorn."""

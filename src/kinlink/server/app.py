@@ -1,0 +1,65 @@
+"""The application: the web pages and the REST API (under /api/v1) in one ASGI app, over one workflow.
+
+This is where the doors are put together (the only module that imports both `web` and `api`): the
+shared state every route reads (`kinlink.http.state`), the error handlers, the routes, the middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from kinlink import api, web
+from kinlink.accounts.throttle import RateLimiter
+from kinlink.http import errors
+from kinlink.http.middleware import FORM_OVERHEAD, BodyLimit, SecurityHeaders
+from kinlink.http.security import NotSignedIn
+from kinlink.http.settings import Settings
+from kinlink.matching.model import load_model
+from kinlink.tracing.continuous import Matching
+from kinlink.web.render import error_page, redirect
+
+# The threads of a process that run requests' (blocking) database work are the settings'
+# `request_threads`, fewer than the engine's pool holds (SQLAlchemy's default, 5 and 10 more on demand),
+# so that under a burst requests wait their turn in the event loop instead of failing after waiting 30 s
+# for a connection inside a thread.
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
+    yield
+
+
+def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        lifespan=_lifespan,
+        title="kinlink",
+        version="1",
+        summary="Family tracing for people captured, missing or killed in armed conflict",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(engine, settings.secret_key, settings.quotas)
+    app.state.model = load_model()
+    app.state.matching = Matching(app.state.model, settings.match_on_write)
+    errors.install(app, error_page, NotSignedIn, redirect("/login"))
+    # The routes themselves, not the routers: recent FastAPI keeps an included router as one nested entry
+    # of app.routes, and app.routes must list every route (the role-walk test enumerates it).
+    for router in (*web.routers(), *api.routers()):
+        app.router.routes.extend(router.routes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_upload_bytes + FORM_OVERHEAD,
+        upload_limit=settings.max_upload_bytes,
+    )
+    app.add_middleware(SecurityHeaders, settings=settings)
+    return app

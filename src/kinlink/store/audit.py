@@ -1,0 +1,147 @@
+"""The audit log: every write says who did what and when, in an append-only, hash-chained table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from kinlink.store.models import AuditEntry, AuditHead, utcnow
+
+
+def canonical_time(at: datetime) -> str:
+    # SQLite gives datetimes back without a zone: they are stored as UTC, so read them as UTC.
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def entry_hash(
+    prev_hash: str | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    changes: Any,
+) -> str:
+    body = json.dumps(
+        [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class AuditLog:
+    """Appends entries for one unit of work.
+
+    `lock()` takes the chain head first, which also serialises concurrent writers; call it before
+    reading what the write depends on. Entries are buffered and written in bulk by `flush()`, after
+    which the head is read again: flush before other code in the same transaction writes entries
+    through an AuditLog of its own, and the chain stays one line.
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.session = session
+        self.actor = actor
+        self._prev: str | None = None
+        self._count = 0
+        self._locked = False
+        self._pending: list[dict[str, Any]] = []
+
+    def lock(self) -> None:
+        if self._locked:
+            return
+        s = self.session
+        if s.get_bind().dialect.name == "sqlite":
+            # A write first: SQLite then holds its write lock for the rest of the transaction.
+            s.execute(update(AuditHead).where(AuditHead.id == 1).values(entries=AuditHead.entries))
+            head = s.execute(select(AuditHead.hash, AuditHead.entries).where(AuditHead.id == 1)).one()
+        else:
+            head = s.execute(
+                select(AuditHead.hash, AuditHead.entries).where(AuditHead.id == 1).with_for_update()
+            ).one()
+        self._prev, self._count = head.hash, head.entries
+        self._locked = True
+
+    def add(self, action: str, entity: str, entity_id: str | int | None, changes: Any = None) -> None:
+        self.lock()
+        at = utcnow()
+        eid = None if entity_id is None else str(entity_id)
+        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes)
+        self._pending.append(
+            dict(
+                at=at,
+                actor=self.actor,
+                action=action,
+                entity=entity,
+                entity_id=eid,
+                changes=changes,
+                prev_hash=self._prev,
+                hash=h,
+            )
+        )
+        self._prev = h
+        self._count += 1
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self.session.execute(insert(AuditEntry), self._pending)
+        self.session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(hash=self._prev, entries=self._count)
+        )
+        self._pending.clear()
+        self._locked = False
+
+
+def record(
+    session: Session, actor: str, action: str, entity: str, entity_id: str | int | None, changes: Any = None
+) -> None:
+    """Write one audit entry now (for single writes; bulk work should keep one AuditLog)."""
+    log = AuditLog(session, actor)
+    log.add(action, entity, entity_id, changes)
+    log.flush()
+
+
+def record_read(
+    session: Session,
+    actor: str,
+    entity: str,
+    ids: Sequence[int],
+    view: str,
+    filters: Mapping[str, Any] | None = None,
+) -> None:
+    """A list of personal data read by staff: which view, with which filter, how many rows and which ids
+    (a search for someone is as telling as the record found)."""
+    changes = {"view": view, "filter": dict(filters or {}), "count": len(ids), "ids": list(ids)}
+    record(session, actor, "read", entity, None, changes)
+
+
+def entry_count(session: Session) -> int:
+    return session.execute(select(AuditHead.entries).where(AuditHead.id == 1)).scalar_one()
+
+
+def verify(session: Session) -> list[str]:
+    """Walk the chain; return the problems found (empty when intact)."""
+    problems: list[str] = []
+    prev: str | None = None
+    n = 0
+    for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(5000):
+        n += 1
+        if e.prev_hash != prev:
+            problems.append(f"entry {e.id}: previous hash does not match entry before it (deleted?)")
+        if entry_hash(e.prev_hash, e.at, e.actor, e.action, e.entity, e.entity_id, e.changes) != e.hash:
+            problems.append(f"entry {e.id}: content does not match its hash (edited?)")
+        prev = e.hash
+    head = session.execute(select(AuditHead.hash, AuditHead.entries).where(AuditHead.id == 1)).one()
+    if head.hash != prev or head.entries != n:
+        problems.append(f"chain head says {head.entries} entries ending {head.hash}, found {n} ending {prev}")
+    return problems

@@ -1,0 +1,117 @@
+"""Tables of casework: disclosures to families, family messages, notifications, attachments, and the
+registrar's decision on disclosing a death."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from kinlink.store.models import Base, utcnow
+
+
+class DeathDisclosure(Base):
+    """The registrar's decision whether (and how much of) a death is told to families tracing the person."""
+
+    __tablename__ = "death_disclosures"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    disclose: Mapped[bool] = mapped_column(Boolean, default=False)
+    include_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Disclosure(Base):
+    """What was told to whom, when, and under which consent (Restoring Family Links practice)."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (Index("ix_disclosures_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_requests.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(200))  # 'enquirer of TR-XXXX-XXXX'
+    channel: Mapped[str] = mapped_column(String(20))  # web | api | email
+    items: Mapped[dict] = mapped_column(JSON)  # what was disclosed
+    consent: Mapped[dict] = mapped_column(JSON)  # the consent (and death decision) it was disclosed under
+    digest: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Message(Base):
+    """Family news (GC III Art. 71) between an enquirer and the person found, reviewed by a caseworker."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_request", "request_id"),
+        Index("ix_messages_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_requests.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(12))  # to_person | from_person
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(
+        String(12), default="submitted"
+    )  # submitted|approved|rejected|delivered
+    entered_by: Mapped[str] = mapped_column(String(200))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Notification(Base):
+    """An email to an enquirer: queued in the transaction that caused it, sent after it commits.
+
+    The body is not stored (it may carry the request's secret); `digest` is the disclosure state the
+    message announced, so that the same news is not announced twice.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_requests.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))  # request_filed | match_confirmed | status_changed | ...
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed | skipped
+    digest: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Base):
+    """A photo or document of a person, kept in the database (never under a public path)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_person", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # photo | document
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))

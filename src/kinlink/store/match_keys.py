@@ -1,0 +1,211 @@
+"""The key table (`match_keys`): every record's and request's blocking keys, and the name counts.
+
+Continuous matching and staff searches look candidates up here by key (an indexed read per key, never a
+scan). The keys are those `kinlink.matching.keys` derives; a fingerprint of the derivation tells keys
+written by another kinlink version, which are then rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.keys import record_keys
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import TermFrequencies
+from kinlink.store.db import unit_of_work
+from kinlink.store.match_records import IDS_PER_QUERY, person_records, reader, request_record
+from kinlink.store.models import Person
+from kinlink.store.tracing_models import MatchKey, MatchKeyScheme, TracingRequest
+
+# Term-frequency keys, by name part: how many records carry a family name, a given name, a patronymic.
+TF_PREFIX = {"family": "tf:f:", "given": "tf:g:", "patronymic": "tf:p:"}
+
+
+def _all_keys(record: MatchRecord, with_tf: bool) -> set[str]:
+    keys = record_keys(record)
+    if with_tf and record.name:
+        for table, key in zip(TF_PREFIX, nb.tf_keys(record.name), strict=True):
+            if key:
+                keys.add(TF_PREFIX[table] + key)
+    return {k[:200] for k in keys}
+
+
+def index_keys(session: Session, records: list[MatchRecord], entity: str = "p") -> None:
+    """(Re)write the keys of these records or requests; persons' keys include the term-frequency ones."""
+    if not records:
+        return
+    ids = [int(r.id) for r in records]  # type: ignore[arg-type]
+    for i in range(0, len(ids), IDS_PER_QUERY):
+        session.execute(
+            delete(MatchKey).where(
+                MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
+            )
+        )
+    rows = [
+        {"entity": entity, "entity_id": int(r.id), "key": k}  # type: ignore[arg-type]
+        for r in records
+        for k in sorted(_all_keys(r, with_tf=entity == "p"))
+    ]
+    _stamp_if_first(session)
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(MatchKey), rows[i : i + 5000])
+
+
+def missing_keys(session: Session) -> list[int]:
+    """The records that have no keys yet (imported without matching), in id order.
+
+    An anti-join on the key table's (entity, entity_id) index: cheap when everything is keyed, which is the
+    normal state once imports call `match_new_records`.
+    """
+    keyed = select(MatchKey.id).where(MatchKey.entity == "p", MatchKey.entity_id == Person.id).exists()
+    return list(session.scalars(select(Person.id).where(~keyed).order_by(Person.id)))
+
+
+# Names whose keys stand for the whole derivation: when kinlink.names or the key code change how keys are
+# made, some of these change too, and so does the fingerprint (a version number would depend on someone
+# remembering to bump it).
+_PROBES = (
+    MatchRecord(id=1, name="ПАКТЫШЕВ Леонид Андреевич", service_number="АБ-123456"),
+    MatchRecord(id=2, name="Leonid Paktishev"),
+    MatchRecord(id=3, name="Савченко Надія Вікторівна"),
+    MatchRecord(id=4, name="Nadija Sawtschenko"),
+    MatchRecord(id=5, name="Щербаков Е. В."),
+    MatchRecord(id=6, name="Hruschtschow, Nikita"),
+    MatchRecord(id=7, name="Konașenkov Igor"),
+    MatchRecord(id=8, name="Кирило Буйничів"),
+    MatchRecord(id=9, name="Michaił Kałasznikow"),
+    MatchRecord(id=10, name="Oleg Sențov"),
+    MatchRecord(id=11, name="Мустафа Джемілєв"),
+    MatchRecord(id=12, name="Сашко Ярошенко-Бойко"),
+)
+
+
+_REBUILDING = "rebuilding"  # the fingerprint while rebuild_keys runs: never this version's
+
+
+@lru_cache(maxsize=1)
+def key_fingerprint() -> str:
+    """A digest of the keys this kinlink derives for a fixed set of names."""
+    digest = hashlib.sha256()
+    for r in _PROBES:
+        digest.update("\x1f".join(sorted(_all_keys(r, with_tf=True))).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def _scheme_row(session: Session) -> MatchKeyScheme:
+    row = session.get(MatchKeyScheme, 1)
+    if row is None:
+        row = MatchKeyScheme(id=1, fingerprint=None)
+        session.add(row)
+    return row
+
+
+def _stamp_if_first(session: Session) -> None:
+    # The first keys of a new database are this version's: stamp them, or the next `kinlink match` would
+    # take them for an older kinlink's and rebuild them all. Only a never-stamped (None) table qualifies:
+    # a rebuild marks the table while it runs, so that one cut short stays stale.
+    row = _scheme_row(session)
+    if row.fingerprint is None and session.scalar(select(MatchKey.id).limit(1)) is None:
+        row.fingerprint = key_fingerprint()
+
+
+def keys_stale(session: Session) -> bool:
+    """True when the key table holds keys derived otherwise than this kinlink derives them.
+
+    An empty key table is never stale: its fingerprint is set to this version's on the spot.
+    """
+    row = _scheme_row(session)
+    if row.fingerprint == key_fingerprint():
+        return False
+    if session.scalar(select(MatchKey.id).limit(1)) is None:
+        row.fingerprint = key_fingerprint()
+        session.flush()
+        return False
+    return True
+
+
+def rebuild_keys(
+    engine: Engine, progress: Callable[[int, int], None] | None = None, chunk: int = 5000
+) -> int:
+    """Rewrite every record's and request's keys, chunk by chunk; returns how many records were keyed.
+
+    The fingerprint is written last: a rebuild cut short leaves the table marked stale, and the next run
+    starts it again.
+    """
+    with unit_of_work(engine) as session:
+        session.execute(delete(MatchKey))
+        _scheme_row(session).fingerprint = _REBUILDING
+        person_ids = list(session.scalars(select(Person.id).order_by(Person.id)))
+        request_ids = list(session.scalars(select(TracingRequest.id).order_by(TracingRequest.id)))
+    for i in range(0, len(person_ids), chunk):
+        with unit_of_work(engine) as session:
+            index_keys(session, list(person_records(session, person_ids[i : i + chunk])), "p")
+        if progress:
+            progress(min(i + chunk, len(person_ids)), len(person_ids))
+    for i in range(0, len(request_ids), chunk):
+        with unit_of_work(engine) as session:
+            reqs = session.scalars(
+                select(TracingRequest).where(TracingRequest.id.in_(request_ids[i : i + chunk]))
+            )
+            index_keys(session, [request_record(r) for r in reqs], "r")
+    with unit_of_work(engine) as session:
+        _scheme_row(session).fingerprint = key_fingerprint()
+    return len(person_ids)
+
+
+def ensure_keys(session: Session) -> int:
+    """Key the records that have no keys yet; returns how many were keyed."""
+    missing = missing_keys(session)
+    for i in range(0, len(missing), 5000):
+        index_keys(session, list(person_records(session, missing[i : i + 5000])), "p")
+    if missing:
+        session.flush()
+    return len(missing)
+
+
+class DbTermFrequencies(TermFrequencies):
+    """Name frequencies counted from the key table, looked up as needed (indexed count per key).
+
+    With `shared` (a `_SearchCache`'s counts) the counts are kept between searches of this process.
+    """
+
+    def __init__(
+        self, session: Session, population: int | None = None, shared: dict[str, int] | None = None
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.population = (
+            population if population is not None else session.scalar(select(func.count(Person.id))) or 0
+        )
+        self._memo: dict[str, int] = shared if shared is not None else {}
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count these (table, key) pairs in one query, so that scoring asks the database nothing."""
+        wanted = {TF_PREFIX[t] + k for t, k in keys} - self._memo.keys()
+        if not wanted:
+            return
+        found = dict.fromkeys(wanted, 0)
+        for key, n in reader(self.session).execute(
+            select(MatchKey.key, func.count())
+            .where(MatchKey.entity == "p", MatchKey.key.in_(sorted(wanted)))
+            .group_by(MatchKey.key)
+        ):
+            found[key] = n
+        self._memo.update(found)
+
+    def count(self, table: str, key: str) -> int:
+        full = TF_PREFIX[table] + key
+        hit = self._memo.get(full)
+        if hit is None:
+            hit = (
+                self.session.scalar(select(func.count()).where(MatchKey.entity == "p", MatchKey.key == full))
+                or 0
+            )
+            self._memo[full] = hit
+        return hit

@@ -1,0 +1,146 @@
+"""The SQL shortlist: the records (or requests) sharing the most keys with a query, read from the key table
+as `CandidateIndex.shortlist` reads its postings in memory, so that both paths shortlist alike."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from kinlink.matching.keys import MAX_POSTING, query_keys
+from kinlink.matching.record import MatchRecord
+from kinlink.store.match_records import reader
+from kinlink.store.models import Person
+from kinlink.store.tracing_models import MatchKey, TracingRequest
+
+# The statements of the key lookups are built once per number of keys (bound parameters k0, k1...):
+# building a many-key statement costs more than running it.
+
+
+@lru_cache(maxsize=128)
+def _sizes_stmt(n: int, capped: bool) -> Select | CompoundSelect:
+    parts = []
+    for i in range(n):
+        key = bindparam(f"k{i}", type_=String)
+        posting = select(MatchKey.entity_id).where(
+            MatchKey.entity == bindparam("entity"), MatchKey.key == key
+        )
+        if capped:
+            posting = posting.limit(bindparam("cap", type_=Integer))
+        count = select(func.count()).select_from(posting.subquery()).scalar_subquery()
+        parts.append(select(key.label("key"), count.label("n")))
+    return parts[0] if n == 1 else union_all(*parts)
+
+
+@lru_cache(maxsize=128)
+def _postings_stmt(n: int) -> Select:
+    parts = [
+        select(MatchKey.entity_id.label("eid")).where(
+            MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
+        )
+        for i in range(n)
+    ]
+    postings = (parts[0] if n == 1 else union_all(*parts)).subquery()
+    shared = func.count().label("shared")
+    return (
+        select(postings.c.eid, shared)
+        .group_by(postings.c.eid)
+        .order_by(shared.desc(), postings.c.eid)
+        .limit(bindparam("lim", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=1)
+def _narrowest_stmt() -> Select:
+    return (
+        select(MatchKey.entity_id.label("eid"), literal(1).label("shared"))
+        .where(MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam("k0", type_=String))
+        .order_by(MatchKey.entity_id)
+        .limit(bindparam("lim", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=256)
+def with_persons_stmt(shortlist: Select) -> Select:
+    sl = shortlist.subquery()
+    return (
+        select(
+            sl.c.eid,
+            sl.c.shared,
+            Person.sex,
+            Person.birth_date,
+            Person.age,
+            Person.age_as_of,
+            Person.version,
+            # As stored (text), not parsed into a datetime: it only tells a reused id apart.
+            cast(Person.created_at, String),
+        )
+        .join(Person, Person.id == sl.c.eid)
+        .order_by(sl.c.shared.desc(), sl.c.eid)
+    )
+
+
+def _key_sizes(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
+    """Entries per key (those present), each counted up to `cap`: a broad key costs no more than that."""
+    params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
+    return {k: n for k, n in reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
+
+
+def shortlist_query(
+    session: Session, query: MatchRecord, entity: str, limit: int
+) -> tuple[Select, dict[str, object]] | None:
+    """A statement of ids and keys shared (`eid`, `shared`), most shared first, with its parameters: the
+    postings of the query's selective keys (as `CandidateIndex.shortlist` takes them), or of its
+    narrowest key when none is selective.
+
+    Each key's entries are read through the covering (key, entity, entity_id) index, and never more than
+    MAX_POSTING + 1 of a broad key, so the cost does not grow with the registry.
+    """
+    keys = sorted(query_keys(query))
+    if not keys:
+        return None
+    sizes = _key_sizes(session, entity, keys, MAX_POSTING + 1)
+    if not sizes:
+        return None
+    usable = [k for k in keys if k in sizes and sizes[k] <= MAX_POSTING]
+    if not usable:
+        exact = _key_sizes(session, entity, sorted(sizes), None)  # rare: every key is broad
+        narrowest = min(exact, key=lambda k: (exact[k], k))
+        return _narrowest_stmt(), {"entity": entity, "k0": narrowest, "lim": limit}
+    params: dict[str, object] = {"entity": entity, "lim": limit, **{f"k{i}": k for i, k in enumerate(usable)}}
+    return _postings_stmt(len(usable)), params
+
+
+def shortlist_ids(
+    session: Session, query: MatchRecord, entity: str, exclude: set[int], limit: int = 2000
+) -> list[int]:
+    found = shortlist_query(session, query, entity, limit + len(exclude))
+    if found is None:
+        return []
+    return [r[0] for r in reader(session).execute(*found) if r[0] not in exclude][:limit]
+
+
+def requests_sharing_keys(session: Session, person_ids: list[int], states: tuple[str, ...]) -> set[int]:
+    """The requests (in these states) filed under any key of these records: one join through the key
+    table's (key, entity, entity_id) index, however many records."""
+    mine = select(MatchKey.key).where(MatchKey.entity == "p", MatchKey.entity_id.in_(person_ids)).subquery()
+    theirs = (
+        select(MatchKey.entity_id)
+        .join(mine, mine.c.key == MatchKey.key)
+        .join(TracingRequest, TracingRequest.id == MatchKey.entity_id)
+        .where(MatchKey.entity == "r", TracingRequest.state.in_(states))
+        .distinct()
+    )
+    return set(reader(session).execute(theirs).scalars())

@@ -1,0 +1,190 @@
+"""What a family may learn, following the Restoring Family Links practice.
+
+Until a caseworker confirms a match the family learns only that its request is being handled. After a
+confirmed match it learns what the found person consented to share: that the person is alive (and held
+or not), where, the state of health, a photo. Without consent to inform the family, nothing more than
+"being handled". A death is told only as the registrar decided for that person. Every disclosure is
+recorded: what, to whom, when, under which consent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kinlink.store.audit import record as audit
+from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure
+from kinlink.store.models import Person, utcnow
+from kinlink.store.tracing_models import TracingRequest
+
+HELD = frozenset({"captured", "interned", "wounded", "hospitalised", "seriously_ill"})
+NO_LONGER_HELD = frozenset({"released", "repatriated", "escaped"})
+HEALTH_EVENTS = frozenset({"wounded", "hospitalised", "seriously_ill"})
+DEATH_EVENTS = ("died", "buried")
+
+
+@dataclass
+class Outcome:
+    """What the family of one request may be told now.
+
+    stage: 'in_progress' (nothing more may be said), 'closed' (the request was closed without a match),
+    'found' (a confirmed match the person consented to tell), 'dead' (a death the registrar decided to tell).
+    """
+
+    stage: str
+    items: dict[str, Any] = field(default_factory=dict)
+    person_id: int | None = None
+    consent: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def messages_allowed(self) -> bool:
+        """Family news (GC III Art. 71) flows only to a found, living person who agreed to the contact."""
+        return self.stage == "found"
+
+    def digest(self) -> str:
+        body = json.dumps([self.stage, self.person_id, self.items], sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _consent(person: Person, death: DeathDisclosure | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "inform_family": person.consent_inform_family,
+        "share_location": person.consent_share_location,
+        "share_health": person.consent_share_health,
+        "share_photo": person.consent_share_photo,
+    }
+    if death is not None:
+        out["death"] = {
+            "disclose": death.disclose,
+            "include_place": death.include_place,
+            "decided_by": death.decided_by,
+        }
+    return out
+
+
+def outcome_for(session: Session, req: TracingRequest) -> Outcome:
+    if req.state != "matched" or req.matched_person_id is None:
+        return Outcome("closed" if req.state == "closed" else "in_progress")
+    person = session.scalar(
+        select(Person).where(Person.id == req.matched_person_id).options(selectinload(Person.events))
+    )
+    if person is None:
+        return Outcome("in_progress")
+    death = session.get(DeathDisclosure, person.id)
+    consent = _consent(person, death)
+    if person.status == "dead":
+        if death is None or not death.disclose:
+            return Outcome("in_progress", person_id=person.id, consent=consent)
+        items: dict[str, Any] = {"dead": True, "date": person.status_date}
+        if death.include_place:
+            places = [e.place for e in person.events if e.kind in DEATH_EVENTS and e.place]
+            items["place"] = places[-1] if places else None
+        return Outcome("dead", items, person.id, consent)
+    if not person.consent_inform_family:
+        return Outcome("in_progress", person_id=person.id, consent=consent)
+
+    situation = (
+        "held" if person.status in HELD else "released" if person.status in NO_LONGER_HELD else "alive"
+    )
+    items = {"situation": situation, "since": person.status_date}
+    if person.consent_share_location:
+        items["location"] = person.location
+    if person.consent_share_health:
+        health = [e for e in person.events if e.kind in HEALTH_EVENTS]
+        items["health"] = {"kind": health[-1].kind, "date": health[-1].date} if health else None
+    if person.consent_share_photo:
+        photo = session.scalar(
+            select(Attachment.id)
+            .where(Attachment.person_id == person.id, Attachment.kind == "photo")
+            .order_by(Attachment.id.desc())
+            .limit(1)
+        )
+        if photo is not None:
+            items["photo"] = photo
+    return Outcome("found", items, person.id, consent)
+
+
+def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
+    """The outcome as shown to the family, recorded when it tells something not told before.
+
+    Showing the same facts again is not a new disclosure; a change (a new status, a withdrawn or given
+    consent) is recorded anew.
+    """
+    outcome = outcome_for(session, req)
+    if outcome.stage not in ("found", "dead"):
+        return outcome
+    digest = outcome.digest()
+    last = session.scalar(
+        select(Disclosure.digest)
+        .where(Disclosure.request_id == req.id)
+        .order_by(Disclosure.id.desc())
+        .limit(1)
+    )
+    if last != digest:
+        row = Disclosure(
+            request_id=req.id,
+            person_id=outcome.person_id,
+            recipient=f"enquirer of {req.reference}",
+            channel=channel,
+            items={"stage": outcome.stage, **outcome.items},
+            consent=outcome.consent,
+            digest=digest,
+        )
+        session.add(row)
+        session.flush()
+        audit(
+            session,
+            f"family:request-{req.id}",
+            "disclose",
+            "tracing_request",
+            req.id,
+            {"disclosure": row.id, "person_id": outcome.person_id, "items": sorted(outcome.items)},
+        )
+    return outcome
+
+
+def disclosures_of(session: Session, request_id: int) -> list[Disclosure]:
+    return list(
+        session.scalars(select(Disclosure).where(Disclosure.request_id == request_id).order_by(Disclosure.id))
+    )
+
+
+def read_disclosures(session: Session, actor: str, request_id: int, view: str) -> list[Disclosure]:
+    """What was told to a request's family, for staff: what was told about a person is that person's
+    details, so each person named is a read, audited like the record."""
+    rows = disclosures_of(session, request_id)
+    for pid in sorted({d.person_id for d in rows if d.person_id is not None}):
+        audit(session, actor, "read", "person", pid, {"view": f"{view} disclosures of request {request_id}"})
+    return rows
+
+
+def record_death_decision(
+    session: Session, actor: str, person_id: int, disclose_death: bool, include_place: bool
+) -> DeathDisclosure:
+    row = session.get(DeathDisclosure, person_id)
+    before = None if row is None else [row.disclose, row.include_place]
+    if row is None:
+        row = DeathDisclosure(person_id=person_id, decided_by=actor)
+        session.add(row)
+    row.disclose, row.include_place, row.decided_by = disclose_death, include_place and disclose_death, actor
+    row.decided_at = utcnow()
+    session.flush()
+    audit(
+        session,
+        actor,
+        "update",
+        "death_disclosure",
+        person_id,
+        {"disclose": [before, [row.disclose, row.include_place]]},
+    )
+    return row
+
+
+def death_decision(session: Session, person_id: int) -> DeathDisclosure | None:
+    """The registrar's decision on telling this person's death, if one was taken."""
+    return session.get(DeathDisclosure, person_id)

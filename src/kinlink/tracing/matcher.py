@@ -1,0 +1,237 @@
+"""One query against the registry through the key table: the shortlist, a cheap pre-rank, and the model's
+scorer on the best few, with the caches that keep a server's searches cheap.
+
+Continuous matching, staff searches and `kinlink search` all match one query at a time here; the batch
+(`tracing.batch`) builds the in-memory index instead. Both shortlist alike and score with the same
+Scorer, so a record's probability does not depend on the path that found it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import Engine, Row, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from kinlink.matching.comparators import birth_range, sex_key
+from kinlink.matching.keys import MISSING_DAY, prerank
+from kinlink.matching.model import Model, load_model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Prepared, Scored, Scorer
+from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
+from kinlink.store.match_records import person_records, reader
+from kinlink.store.models import Person, Tombstone
+from kinlink.store.shortlist import shortlist_query, with_persons_stmt
+from kinlink.store.tracing_models import MatchKey
+
+SHORTLIST = 60
+
+
+def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[Any]]:
+    """Of shortlisted (id, shared, sex, birth_date, age, age_as_of, ...) rows, the `size` best by the same
+    cheap pre-rank as the in-memory index, best first."""
+    if len(rows) <= size:
+        return rows
+    lo = np.empty(len(rows), dtype=np.int32)
+    hi = np.empty(len(rows), dtype=np.int32)
+    sex = np.zeros(len(rows), dtype=np.int8)
+    for i, r in enumerate(rows):
+        br = birth_range(r[3], r[4], r[5], None)
+        lo[i], hi[i] = br if br else (MISSING_DAY, MISSING_DAY)
+        s = sex_key(r[2])
+        sex[i] = 1 if s == "m" else 2 if s == "f" else 0
+    shared = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
+    rank = prerank(query, shared, lo, hi, sex)
+    top = np.argpartition(-rank, size)[:size]
+    return [rows[i] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+
+
+def db_scorer(session: Session, model: Model) -> Scorer:
+    """A scorer counting names exactly, now (for the matching that stores candidates)."""
+    tf = DbTermFrequencies(session)
+    return Scorer(model, tf, population=tf.population)
+
+
+# Searches keep the name counts of the key table and the number of records between requests while the
+# registry is unchanged: the largest record, key and tombstone ids (an index lookup each) tell an import,
+# new keys or an erasure. SEARCH_CACHE_SECONDS bounds the age of everything whatever happens (a rename
+# that reuses key ids, a transaction committing an older id late); only then are all records counted.
+SEARCH_CACHE_SECONDS = 60.0
+
+
+@dataclass
+class _SearchCache:
+    stamp: tuple[int, int, int]
+    population: int
+    made: float
+    counts: dict[str, int] = field(default_factory=dict)  # tf key -> records (shared by threads)
+    # Per model: its scorers' memo tables (weights by name count), valid while these counts are.
+    memos: dict[int, tuple[Model, dict[str, Any]]] = field(default_factory=dict)
+
+
+_SEARCH_CACHES: weakref.WeakKeyDictionary[Engine, _SearchCache] = weakref.WeakKeyDictionary()
+_SEARCH_LOCK = threading.Lock()
+
+
+_STAMP = select(
+    select(func.max(Person.id)).scalar_subquery(),
+    select(func.max(MatchKey.id)).scalar_subquery(),
+    select(func.max(Tombstone.id)).scalar_subquery(),
+)
+
+
+_COUNT_ALL = select(func.count(Person.id))
+_COUNT_SINCE = select(func.count(Person.id)).where(Person.id > bindparam("last"))
+
+
+def _registry_stamp(session: Session) -> tuple[int, int, int]:
+    row = reader(session).execute(_STAMP).one()
+    return (row[0] or 0, row[1] or 0, row[2] or 0)
+
+
+def search_scorer(session: Session, model: Model) -> Scorer:
+    """The scorer for staff searches: name counts kept per process while the registry is unchanged.
+
+    The counts are those `db_scorer` would give (the registry's stamp is checked at each search); only
+    the round trips are saved. Counts not yet known are read in this search's own transaction.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    stamp = _registry_stamp(session)
+    now = time.monotonic()
+    with _SEARCH_LOCK:
+        cache = _SEARCH_CACHES.get(engine)
+    expired = cache is not None and now - cache.made > SEARCH_CACHE_SECONDS
+    if cache is None or cache.stamp != stamp or expired:
+        if cache is not None and not expired and stamp[0] >= cache.stamp[0] and stamp[2] == cache.stamp[2]:
+            # Records are removed only by erasure, which leaves a tombstone: with none new, the
+            # population grew by the records past the last id seen (a range of the primary key).
+            population = cache.population + (
+                reader(session).execute(_COUNT_SINCE, {"last": cache.stamp[0]}).scalar_one()
+            )
+            made = cache.made  # the whole count is still redone every SEARCH_CACHE_SECONDS
+        else:
+            population = reader(session).execute(_COUNT_ALL).scalar_one()
+            made = now
+        cache = _SearchCache(stamp, population, made)
+        with _SEARCH_LOCK:
+            _SEARCH_CACHES[engine] = cache
+    tf = DbTermFrequencies(session, cache.population, cache.counts)
+    return Scorer(model, tf, population=cache.population, memos=_for_model(cache.memos, model, dict))
+
+
+def search(
+    session: Session,
+    query: MatchRecord,
+    *,
+    model: Model | None = None,
+    limit: int = 10,
+    scorer: Scorer | None = None,
+    exclude: Iterable[int] = (),
+    min_probability: float = 0.0,
+) -> list[tuple[MatchRecord, Scored]]:
+    """The best records for one query, best first, read through the key table.
+
+    The shortlist's records are pre-ranked on the shortlist's own row (keys shared, birth, sex); only the
+    best SHORTLIST are read whole and scored, best first, a candidate whose bound (`Scorer.bound`)
+    cannot reach the results being skipped, as `CandidateIndex.search` does: the results are those of
+    scoring them all. Below `min_probability` nothing is returned.
+    """
+    model = model or load_model()
+    scorer = scorer or db_scorer(session, model)
+    excluded = {int(x) for x in exclude}
+    found = shortlist_query(session, query, "p", 2000 + len(excluded))
+    if found is None:
+        return []
+    stmt, params = found
+    rows = [r for r in reader(session).execute(with_persons_stmt(stmt), params).all() if r[0] not in excluded]
+    rows = rows[:2000]
+    best_rows = _prerank(query, rows, SHORTLIST)
+    if not best_rows:
+        return []
+    prepared = _prepared_records(session, scorer, [(r[0], r[6], r[7]) for r in best_rows])
+    if isinstance(scorer.tf, DbTermFrequencies):
+        scorer.tf.prefetch(
+            (table, key) for p in prepared for table, key in zip(TF_PREFIX, p.tf_keys, strict=True) if key
+        )
+    best = scorer.best(
+        scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
+    )
+    return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+
+
+class _PreparedCache:
+    """Records as the scorer of one model prepares them, kept between searches of this process (LRU).
+
+    Keyed by id, version and creation time: every write to a record (fields, names, events) goes
+    through the ORM, whose version counter it bumps, and SQLite may give an erased record's id to a new
+    one, which the creation time tells apart. An entry is never stale, only no longer asked for.
+    """
+
+    SIZE = 20_000
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[int, int, str], tuple[Any, ...]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, str]) -> tuple[Any, ...] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.items[key] = value
+            if len(self.items) > self.SIZE:
+                self.items.popitem(last=False)
+
+
+_T = TypeVar("_T")
+
+
+def _for_model(table: dict[int, tuple[Model, _T]], model: Model, make: Callable[[], _T]) -> _T:
+    """What `table` keeps for this model, made if new. The model is held beside it, so that its id stays
+    its own; models come and go only in tests and EM runs, so a few are kept."""
+    with _SEARCH_LOCK:
+        held = table.get(id(model))
+        if held is None or held[0] is not model:
+            if len(table) >= 4:
+                table.clear()
+            held = table[id(model)] = (model, make())
+        return held[1]
+
+
+# Per model: the prepared values follow its comparisons.
+_PREPARED: dict[int, tuple[Model, _PreparedCache]] = {}
+
+
+def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, int, str]]) -> list[Prepared]:
+    """The records of these (id, version, created) keys, prepared for scoring, in that order (those that
+    exist): from this process's cache, the others read and prepared."""
+    cache = _for_model(_PREPARED, scorer.model, _PreparedCache)
+    found: dict[int, tuple[Any, ...]] = {}
+    missing = []
+    for key in keyed:
+        hit = cache.get(key)
+        if hit is None:
+            missing.append(key)
+        else:
+            found[key[0]] = hit
+    if missing:
+        keys = {k[0]: k for k in missing}
+        for rec in person_records(session, list(keys)):
+            p = scorer.prepare(rec)
+            parts = (p.record, p.names, p.values, p.tf_keys)
+            cache.put(keys[int(rec.id)], parts)  # type: ignore[arg-type]
+            found[int(rec.id)] = parts  # type: ignore[arg-type]
+    # A fresh Prepared each search: the bound it memoises follows this search's name counts.
+    return [Prepared(*found[k[0]]) for k in keyed if k[0] in found]

@@ -1,0 +1,146 @@
+"""The caseworker's pages: the queue of candidates, a candidate side by side and its decision, the cases,
+and the review of family messages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi.responses import Response
+
+from kinlink.errors import Refused
+from kinlink.http import state
+from kinlink.http.delivery import deliver_later
+from kinlink.http.params import RowId
+from kinlink.http.security import CASEWORKER, CLEAN_URL, CSRF, Principal, page_roles
+from kinlink.store.db import unit_of_work
+from kinlink.tracing import casefile, messages
+from kinlink.tracing.candidates import STATES
+from kinlink.tracing.decisions import decide
+from kinlink.web.render import form_int, redirect, render
+
+router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
+
+
+@router.get("/queue")
+def queue(
+    request: Request, state_filter: str = "pending", who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    wanted = state_filter if state_filter in STATES else "pending"
+    with unit_of_work(state.engine(request)) as s:
+        q = casefile.read_candidates(s, who.actor, "queue page", state=wanted, limit=200)
+    return render(
+        request, "staff/queue.html", candidates=q.candidates, people=q.people, reqs=q.requests, state=wanted
+    )
+
+
+@router.get("/candidates/{candidate_id}")
+def candidate_show(
+    request: Request, candidate_id: RowId, who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        view = casefile.read_candidate(s, who.actor, candidate_id)
+        return render(
+            request,
+            "staff/candidate.html",
+            view=view,
+            req=view.request,
+            error=request.query_params.get("error"),
+        )
+
+
+@router.post("/candidates/{candidate_id}/decision", dependencies=[CSRF])
+def candidate_decide(
+    request: Request,
+    candidate_id: RowId,
+    background: BackgroundTasks,
+    decision: str = Form(""),
+    reason: str = Form(""),
+    version: str = Form(""),
+    who: Principal = page_roles(CASEWORKER),
+) -> Response:
+    try:
+        with unit_of_work(state.engine(request)) as s:
+            decided = decide(
+                s,
+                who.actor,
+                candidate_id,
+                decision,
+                reason,
+                form_int(version) or 0,
+                model=state.matching(request).model,
+            )
+            deliver_later(background, request, decided.notifications)
+    except Refused as e:
+        if e.kind == "conflict":
+            return redirect(f"/candidates/{candidate_id}?error=stale")
+        if e.kind == "invalid":
+            return redirect(f"/candidates/{candidate_id}?error={e.field}")
+        raise
+    return redirect("/queue")
+
+
+@router.get("/cases")
+def case_list(
+    request: Request, state_filter: str = Query("", alias="state"), who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        reqs = casefile.read_requests(
+            s, who.actor, "cases page", state=state_filter or None, limit=200, newest_first=True
+        )
+        counts = casefile.pending_counts(s)
+    return render(request, "staff/cases.html", reqs=reqs, counts=counts, state=state_filter)
+
+
+@router.get("/cases/{request_id}")
+def case_show(request: Request, request_id: RowId, who: Principal = page_roles(CASEWORKER)) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        case = casefile.read_case(s, who.actor, request_id, "case")
+        return render(
+            request,
+            "staff/case.html",
+            req=case.request,
+            candidates=case.candidates,
+            people=case.people,
+            outcome=case.outcome,
+            disclosures=case.disclosures,
+            messages=case.messages,
+            notifications=case.notifications,
+        )
+
+
+@router.get("/messages")
+def message_queue(request: Request, who: Principal = page_roles(CASEWORKER)) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        pending = messages.listing(s, who.actor, "messages page", "submitted")
+        approved = [
+            m
+            for m in messages.listing(s, who.actor, "messages page", "approved")
+            if m.direction == "to_person"
+        ]
+        refs = casefile.references(s, {m.request_id for m in (*pending, *approved)})
+    return render(request, "staff/messages.html", pending=pending, approved=approved, refs=refs)
+
+
+@router.post("/messages/{message_id}/review", dependencies=[CSRF])
+def message_review(
+    request: Request,
+    message_id: RowId,
+    background: BackgroundTasks,
+    action: str = Form(""),
+    note: str = Form(""),
+    version: str = Form(""),
+    who: Principal = page_roles(CASEWORKER),
+) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        _msg, n = messages.review(s, who.actor, message_id, action == "approve", note, form_int(version))
+        deliver_later(background, request, [n])
+    return redirect("/messages")
+
+
+@router.post("/messages/{message_id}/delivered", dependencies=[CSRF])
+def message_delivered(
+    request: Request, message_id: RowId, background: BackgroundTasks, who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    with unit_of_work(state.engine(request)) as s:
+        _msg, n = messages.mark_delivered(s, who.actor, message_id)
+        deliver_later(background, request, [n])
+    return redirect("/messages")

@@ -1,0 +1,518 @@
+"""One workflow behind every door: each action, run through the web pages, the REST API and the CLI, leaves
+the same rows, the same audit entries and the same notifications, and refuses the same bad input the same
+way (the same field named, nothing written).
+
+Each door acts on a subject of its own in one database (three requests filed alike, three candidates
+decided alike...), and what it left is compared, ids and actors aside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session
+
+from kinlink.accounts import tokens, users
+from kinlink.store.casework_models import Notification
+from kinlink.store.db import unit_of_work
+from kinlink.store.models import AuditEntry, Person
+from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+from kinlink.tracing.mail import MailSettings, send_pending
+from tests.support import Cli, add_record, file_request
+from tests.web.helpers import Mailbox
+
+DOORS = ("web", "api", "cli")
+
+
+@pytest.fixture
+def api(engine: Engine, server, staff) -> Iterator[dict[str, httpx.Client]]:  # type: ignore[no-untyped-def]
+    made = {"anonymous": httpx.Client(base_url=server.url + "/api/v1", timeout=30)}
+    with unit_of_work(engine) as s:
+        for role in ("registrar", "caseworker", "admin"):
+            user = users.find_user(s, staff[role][0])
+            assert user is not None
+            token = tokens.create_token(s, "test", user.id, "parity")[1]
+            made[role] = httpx.Client(
+                base_url=server.url + "/api/v1", timeout=30, headers={"authorization": f"Bearer {token}"}
+            )
+    yield made
+    for c in made.values():
+        c.close()
+
+
+@pytest.fixture
+def mail_for_cli(monkeypatch: pytest.MonkeyPatch, mailbox: Mailbox) -> Mailbox:
+    """The CLI sends what it queues through the same mail server as the web application."""
+    monkeypatch.setenv("KINLINK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("KINLINK_SMTP_PORT", str(mailbox.port))
+    return mailbox
+
+
+def _audit(
+    engine: Engine, pairs: list[tuple[str, int]], since: int
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The audit entries written since `since` about these (entity, id), as (action, entity, what changed):
+    the same whichever door wrote them."""
+    with Session(engine) as s:
+        rows = s.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.id > since,
+                or_(*((AuditEntry.entity == e) & (AuditEntry.entity_id == str(i)) for e, i in pairs)),
+            )
+            .order_by(AuditEntry.id)
+        )
+        return [(a.action, a.entity, tuple(sorted(a.changes or {}))) for a in rows]
+
+
+def _last_audit(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def _notifications(engine: Engine, request_id: int) -> list[tuple[str, str]]:
+    with Session(engine) as s:
+        rows = s.scalars(
+            select(Notification).where(Notification.request_id == request_id).order_by(Notification.id)
+        )
+        return [(n.kind, n.state) for n in rows]
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _wait_sent(engine: Engine, request_ids: list[int]) -> None:
+    """Web and API send after the response: wait until nothing of these requests is pending."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if all(state != "pending" for rid in request_ids for _k, state in _notifications(engine, rid)):
+            return
+        time.sleep(0.05)
+
+
+# --- filing a tracing request -------------------------------------------------------------------------
+
+REQUEST = {
+    "full_name": "Ткаченко Андрій Петрович",
+    "sex": "m",
+    "birth_date": "1991",
+    "unit": "72 омбр",
+    "capture_date": "2022-05",
+    "enquirer_name": "Ткаченко Олена",
+    "relationship": "сестра",
+    "contact": "olena@example.org",
+    "agree": "on",
+}
+CLI_OPTION = {
+    "sex": "--sex",
+    "birth_date": "--born",
+    "unit": "--unit",
+    "capture_date": "--capture-date",
+    "enquirer_name": "--enquirer",
+    "relationship": "--relationship",
+    "contact": "--contact",
+}
+
+
+def _file(door: str, values: dict[str, str], client_for, api, cli: Cli) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    """(the reference filed, or None; the field a refusal named, or None)."""
+    if door == "web":
+        r = client_for().form("/request", {k: v for k, v in values.items() if v is not None})
+        if r.status_code == 200:
+            return re.search(r'id="reference">([^<]+)<', r.text).group(1), None  # type: ignore[union-attr]
+        assert r.status_code == 422, r.text
+        return None, re.search(r'class="field-error" id="([a-z_]+)-error"', r.text).group(1)  # type: ignore[union-attr]
+    if door == "api":
+        body = {k: v for k, v in values.items() if k != "agree" and v is not None}
+        r = api["anonymous"].post(
+            "/requests", json={**body, "agree": values.get("agree") == "on", "language": "en"}
+        )
+        if r.status_code == 201:
+            return r.json()["reference"], None
+        assert r.status_code == 422, r.text
+        return None, r.json()["error"]["field"]
+    args = ["request", "add", values["full_name"], "--language", "en", "--json"]
+    for key, option in CLI_OPTION.items():
+        if values.get(key) is not None:
+            args += [option, values[key]]
+    if values.get("agree") == "on":
+        args.append("--agreed")
+    result = cli(*args, ok=False)
+    if result.exit_code == 0:
+        import json
+
+        return json.loads(result.stdout)["reference"], None
+    assert result.exit_code == 2, result.output
+    return None, result.output.split(":", 1)[0].strip()
+
+
+def _filed(engine: Engine, reference: str) -> tuple[int, dict[str, Any]]:
+    with Session(engine) as s:
+        req = s.scalar(select(TracingRequest).where(TracingRequest.reference == reference))
+        assert req is not None
+        fields = ("full_name", "sex", "birth_date", "unit", "capture_date", "state", "enquirer_name")
+        row = {
+            k: getattr(req, k)
+            for k in (*fields, "enquirer_relationship", "enquirer_contact", "enquirer_language")
+        }
+        cands = [
+            c.person_id for c in s.scalars(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
+        ]
+        return req.id, {**row, "candidates": sorted(cands)}
+
+
+def test_filing_a_request_is_the_same_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, client_for, api, cli: Cli, mail_for_cli: Mailbox
+) -> None:
+    with unit_of_work(engine) as s:
+        add_record(
+            s, "test", {"full_name": "Ткаченко Андрій Петрович", "birth_date": "1991-02-03", "sex": "m"}
+        )
+    outcomes = {}
+    for door in DOORS:
+        before = _last_audit(engine)
+        reference, refused = _file(door, REQUEST, client_for, api, cli)
+        assert refused is None and reference
+        rid, row = _filed(engine, reference)
+        cands = [("match_candidate", c) for c in _candidates_of(engine, rid)]
+        outcomes[door] = (rid, row, _audit(engine, [("tracing_request", rid), *cands], before))
+    _wait_sent(engine, [rid for rid, _row, _a in outcomes.values()])
+    web, *others = [(row, audit, _notifications(engine, rid)) for rid, row, audit in outcomes.values()]
+    assert web[0]["candidates"] and web[0]["state"] == "candidates"
+    assert web[2] == [("request_filed", "sent")]
+    for other in others:
+        assert other == web
+    assert len(mail_for_cli.wait_for(3)) == 3
+
+
+def _candidates_of(engine: Engine, request_id: int) -> list[int]:
+    with Session(engine) as s:
+        return list(s.scalars(select(MatchCandidate.id).where(MatchCandidate.request_id == request_id)))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"birth_date": "199x"}, "birth_date"),
+        ({"capture_date": "2099-01-01"}, "capture_date"),  # in the future
+        ({"contact": "olena@example"}, "contact"),  # an email address without its domain
+        ({"full_name": "<b>Ткаченко</b>"}, "full_name"),
+        ({"agree": None}, "agree"),
+    ],
+)
+def test_a_bad_request_is_refused_alike_and_writes_nothing(  # type: ignore[no-untyped-def]
+    engine: Engine, client_for, api, cli: Cli, change: dict[str, str | None], field: str
+) -> None:
+    for door in DOORS:
+        before = (_count(engine, TracingRequest), _count(engine, AuditEntry), _count(engine, Notification))
+        reference, refused = _file(door, {**REQUEST, **change}, client_for, api, cli)
+        assert (reference, refused) == (None, field), door
+        assert (
+            _count(engine, TracingRequest),
+            _count(engine, AuditEntry),
+            _count(engine, Notification),
+        ) == before
+
+
+# --- deciding a candidate ------------------------------------------------------------------------------
+
+NAMES = ("Бондаренко Олег Іванович", "Мельник Віктор Степанович", "Кравець Юрій Петрович")
+
+
+@pytest.fixture
+def three_candidates(engine: Engine) -> list[tuple[int, int, int]]:
+    """(candidate, its version, its request) for three people, each sought by a family with an email."""
+    out = []
+    with unit_of_work(engine) as s:
+        for i, name in enumerate(NAMES):
+            add_record(
+                s,
+                "test",
+                {
+                    "full_name": name,
+                    "birth_date": "1985-04-0" + str(i + 1),
+                    "status": "captured",
+                    "consent_inform_family": True,
+                },
+            )
+            req, _secret = file_request(
+                s,
+                "test",
+                {
+                    "full_name": name,
+                    "birth_date": "1985",
+                    "enquirer_name": "Родина",
+                    "contact": f"family{i}@example.org",
+                    "agree": True,
+                },
+            )
+            cand = s.scalar(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
+            assert cand is not None
+            out.append((cand.id, cand.version, req.id))
+    with Session(engine) as s:
+        filed = list(s.scalars(select(Notification.id)))
+    send_pending(engine, MailSettings(host=None), filed)  # no mail server: recorded as skipped
+    return out
+
+
+def _decide(door: str, cid: int, version: int, reason: str | None, client_for, api, cli: Cli) -> str | None:  # type: ignore[no-untyped-def]
+    """None when decided, else the field the refusal named."""
+    if door == "web":
+        page = client_for("caseworker")
+        r = page.form(
+            f"/candidates/{cid}/decision",
+            {"decision": "confirmed", "reason": reason or "", "version": version},
+        )
+        assert r.status_code == 303, r.text
+        where = r.headers["location"]
+        return (
+            None
+            if where == "/queue"
+            else {"stale": "version"}.get(where.split("error=")[1], where.split("error=")[1])
+        )
+    if door == "api":
+        body: dict[str, Any] = {"decision": "confirmed", "version": version}
+        if reason is not None:
+            body["reason"] = reason
+        r = api["caseworker"].post(f"/candidates/{cid}/decision", json=body)
+        return None if r.status_code == 200 else r.json()["error"]["field"]
+    args = ["candidates", "decide", str(cid), "confirmed", "--version", str(version)]
+    result = cli(*args, *(["--reason", reason] if reason is not None else []), ok=False)
+    return None if result.exit_code == 0 else result.output.split(":", 1)[0].strip()
+
+
+def test_deciding_a_candidate_is_the_same_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, three_candidates, client_for, api, cli: Cli, mail_for_cli: Mailbox
+) -> None:
+    seen = []
+    for door, (cid, version, rid) in zip(DOORS, three_candidates, strict=True):
+        for bad_reason, bad_version in ((None, version), ("   ", version), ("same birth date", version + 3)):
+            before = _last_audit(engine)
+            field = _decide(door, cid, bad_version, bad_reason, client_for, api, cli)
+            assert field == ("version" if bad_version != version else "reason"), (
+                door,
+                bad_reason,
+                bad_version,
+            )
+            assert _audit(engine, [("match_candidate", cid), ("tracing_request", rid)], before) == []
+        before = _last_audit(engine)
+        assert _decide(door, cid, version, "same birth date and unit", client_for, api, cli) is None, door
+        with Session(engine) as s:
+            cand, req = s.get(MatchCandidate, cid), s.get(TracingRequest, rid)
+            assert cand is not None and req is not None
+            state = (cand.state, cand.version, req.state, req.matched_person_id == cand.person_id)
+            reasons = [
+                a.changes["reason"]
+                for a in s.scalars(
+                    select(AuditEntry).where(AuditEntry.action == "reason", AuditEntry.entity_id == str(cid))
+                )
+            ]
+        seen.append(
+            (
+                state,
+                reasons,
+                _audit(engine, [("match_candidate", cid), ("tracing_request", rid)], before),
+                rid,
+            )
+        )
+    _wait_sent(engine, [rid for *_x, rid in seen])
+    results = [(state, reasons, audit, _notifications(engine, rid)) for state, reasons, audit, rid in seen]
+    assert results[0][0] == ("confirmed", 2, "matched", True)
+    assert results[0][1] == ["same birth date and unit"]
+    assert results[0][3] == [("request_filed", "skipped"), ("match_confirmed", "sent")]
+    assert results[1] == results[0] and results[2] == results[0]
+
+
+# --- writing a record, its history and consent (web form and API; the CLI imports files) ---------------
+
+RECORD = {
+    "full_name": "Шевченко Тарас Григорович",
+    "sex": "m",
+    "birth_date": "1990-03-09",
+    "unit": "95 ОДШБр",
+    "residence": "Черкаси",
+    "expiry_date": "2040",
+    "status": "captured",
+    "status_date": "2022-04-01",
+    "place": "Ізюм",
+}
+
+
+def _create_record(door: str, values: dict[str, str], client_for, api) -> tuple[int | None, str | None]:  # type: ignore[no-untyped-def]
+    if door == "web":
+        r = client_for("registrar").form("/records/new", values)
+        if r.status_code == 303:
+            return int(r.headers["location"].rsplit("/", 1)[1]), None
+        assert r.status_code == 422, r.text
+        return None, re.search(r'class="field-error" id="([a-z_]+)-error"', r.text).group(1)  # type: ignore[union-attr]
+    r = api["registrar"].post("/records", json=values)
+    if r.status_code == 201:
+        return r.json()["id"], None
+    assert r.status_code == 422, r.text
+    return None, r.json()["error"]["field"]
+
+
+def _person(engine: Engine, pid: int) -> dict[str, Any]:
+    with Session(engine) as s:
+        p = s.get(Person, pid)
+        assert p is not None
+        row = {
+            c.name: getattr(p, c.name)
+            for c in Person.__table__.c
+            if c.name not in ("id", "source_record_id", "created_at", "updated_at", "content_hash")
+        }
+        row["names"] = [(n.full_name, n.family_name, n.given_names, n.patronymic) for n in p.names]
+        row["events"] = [(e.kind, e.date, e.place) for e in p.events]
+        return row
+
+
+def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine, client_for, api) -> None:  # type: ignore[no-untyped-def]
+    made = {}
+    for door in ("web", "api"):
+        before = _last_audit(engine)
+        pid, refused = _create_record(door, RECORD, client_for, api)
+        assert refused is None and pid is not None
+        made[door] = (pid, _audit(engine, [("person", pid)], before))
+    assert _person(engine, made["web"][0]) == _person(engine, made["api"][0])
+    assert _person(engine, made["web"][0])["residence"] == "Черкаси"
+    assert made["web"][1] == made["api"][1] == [("create", "person", ("record_id", "source"))]
+
+    # A history event, then consent: the same through both doors.
+    for door, (pid, _a) in made.items():
+        version = _person(engine, pid)["version"]
+        if door == "web":
+            c = client_for("registrar")
+            assert (
+                c.form(
+                    f"/records/{pid}/events",
+                    {"kind": "transferred", "date": "2022-05-01", "place": "Оленівка", "version": version},
+                ).status_code
+                == 303
+            )
+            version += 1
+            assert (
+                c.form(
+                    f"/records/{pid}/consent", {"consent_inform_family": "on", "version": version}
+                ).status_code
+                == 303
+            )
+        else:
+            r = api["registrar"].post(
+                f"/records/{pid}/events",
+                json={"kind": "transferred", "date": "2022-05-01", "place": "Оленівка", "version": version},
+            )
+            assert r.status_code == 201, r.text
+            r = api["registrar"].put(
+                f"/records/{pid}/consent",
+                json={
+                    "consent_inform_family": True,
+                    "consent_share_location": False,
+                    "consent_share_health": False,
+                    "consent_share_photo": False,
+                    "version": version + 1,
+                },
+            )
+            assert r.status_code == 200, r.text
+    assert _person(engine, made["web"][0]) == _person(engine, made["api"][0])
+    assert (
+        _audit(engine, [("person", made["web"][0])], 0)[1:]
+        == _audit(engine, [("person", made["api"][0])], 0)[1:]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"birth_date": "31.02.1990"}, "birth_date"),
+        ({"sex": "x"}, "sex"),
+        ({"status": "teleported"}, "status"),
+    ],
+)
+def test_a_bad_record_is_refused_alike(
+    engine: Engine, client_for, api, change: dict[str, str], field: str
+) -> None:  # type: ignore[no-untyped-def]
+    for door in ("web", "api"):
+        before = (_count(engine, Person), _count(engine, AuditEntry))
+        assert _create_record(door, {**RECORD, **change}, client_for, api) == (None, field), door
+        assert (_count(engine, Person), _count(engine, AuditEntry)) == before
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+
+
+def test_creating_a_user_is_the_same_through_every_door(
+    engine: Engine, client_for, api, cli: Cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    def create(door: str, name: str, password: str) -> str | None:
+        if door == "web":
+            r = client_for("admin").form(
+                "/admin/users", {"username": name, "password": password, "role": "caseworker"}
+            )
+            return None if r.status_code == 303 else re.search(r'data-field="([a-z_]+)"', r.text).group(1)  # type: ignore[union-attr]
+        if door == "api":
+            r = api["admin"].post(
+                "/users", json={"username": name, "password": password, "role": "caseworker"}
+            )
+            return None if r.status_code == 201 else r.json()["error"]["field"]
+        monkeypatch.setenv("KINLINK_NEW_PASSWORD", password)
+        result = cli("users", "add", name, "--role", "caseworker", ok=False)
+        return None if result.exit_code == 0 else result.output.split(":", 1)[0].strip()
+
+    for door in DOORS:
+        before = _count(engine, AuditEntry)
+        assert create(door, f"cw-{door}", "short") == "password", door
+        assert _count(engine, AuditEntry) == before
+        before = _last_audit(engine)
+        assert create(door, f"cw-{door}", "long enough password") is None, door
+        with Session(engine) as s:
+            user = users.find_user(s, f"cw-{door}")
+            assert user is not None and user.role == "caseworker" and user.active
+            assert _audit(engine, [("user", user.id)], before) == [("create", "user", ("role", "username"))]
+        assert create(door, f"cw-{door}", "long enough password") == "username", door  # taken
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def test_a_read_is_audited_alike_through_every_door(engine: Engine, client_for, api, cli: Cli) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as s:
+        pid = add_record(
+            s, "test", {"record_id": "RD-1", "full_name": "Гончар Іван", "status": "captured"}
+        ).id
+    reads = {}
+    for door in DOORS:
+        before = _last_audit(engine)
+        if door == "web":
+            assert client_for("caseworker").get(f"/records/{pid}").status_code == 200
+        elif door == "api":
+            assert api["caseworker"].get(f"/records/{pid}").status_code == 200
+        else:
+            cli("records", "show", "kinlink-web:RD-1")
+        reads[door] = _audit(engine, [("person", pid)], before)
+    assert reads["web"] == reads["api"] == reads["cli"] == [("read", "person", ("view",))]
+    # A search is a read of every record it shows: its filter, its count and its ids are audited.
+    for door in ("web", "api"):
+        before = _last_audit(engine)
+        if door == "web":
+            assert "Гончар" in client_for("caseworker").get("/records", params={"q": "Гончар Іван"}).text
+        else:
+            assert api["caseworker"].get("/records", params={"q": "Гончар Іван"}).json()[0]["id"] == pid
+        with Session(engine) as s:
+            entry = s.scalars(
+                select(AuditEntry).where(AuditEntry.id > before, AuditEntry.action == "read")
+            ).one()
+        assert entry.entity == "person" and entry.entity_id is None
+        assert (
+            entry.changes["filter"]["q"] == "Гончар Іван"
+            and entry.changes["ids"] == [pid]
+            and entry.changes["count"] == 1
+        )
