@@ -1,9 +1,11 @@
 """Languages: Babel catalogs under translations/, chosen from the switch's cookie or Accept-Language.
 
-The .po files are the source of the translations; after changing texts, from src/kinlink/web:
-    pybabel extract -F babel.cfg -k FieldError:2 --no-location -o /tmp/messages.pot .
-    pybabel update -i /tmp/messages.pot -d translations --no-location
-    (translate the new entries in ro, ru, uk and en), then: pybabel compile -d translations
+Every door renders in these (the web pages, the emails; the domain's refusals are their English msgids).
+The .po files are the source of the translations; after changing texts, from src/kinlink:
+    pybabel extract -F i18n/babel.cfg -k problem:2 -k refuse:3 -k _refused:1 -k _bad:1 --no-location \
+        --sort-output -w 110 -o /tmp/messages.pot .
+    pybabel update -i /tmp/messages.pot -d i18n/translations --ignore-obsolete --no-fuzzy-matching -w 110
+    (translate the new entries in ro, ru, uk and en), then: pybabel compile -d i18n/translations
 """
 
 from __future__ import annotations
