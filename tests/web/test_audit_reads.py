@@ -224,3 +224,43 @@ def test_every_disclosure_to_a_family_is_audited(engine: Engine, world: World, c
     with Session(engine) as s:
         channels = [d.channel for d in s.scalars(select(Disclosure).order_by(Disclosure.id))]
     assert channels == ["api", "web"]
+
+
+# (door, role, path): lists that show people's details; each GET writes one 'read' entry with its filter,
+# its count and the ids it showed.
+LIST_READS = [
+    ("page", "caseworker", "/records?q=Гончаренко"),
+    ("page", "caseworker", "/queue"),
+    ("page", "caseworker", "/cases"),
+    ("page", "caseworker", "/messages"),
+    ("api", "caseworker", "/records?q=Гончаренко"),
+    ("api", "caseworker", "/sightings"),
+    ("api", "caseworker", "/requests"),
+    ("api", "caseworker", "/candidates?state=confirmed"),
+    ("api", "caseworker", "/messages"),
+]
+
+
+def test_every_list_of_people_is_audited_with_its_filter_and_ids(engine: Engine, world: World) -> None:
+    for door, role, path in LIST_READS:
+        client = world.pages[role] if door == "page" else world.api[role]
+        with Session(engine) as s:
+            before = s.scalar(select(func.max(AuditEntry.id))) or 0
+        r = client.get(path)
+        assert r.status_code == 200, (door, path, r.status_code)
+        with Session(engine) as s:
+            entries = list(
+                s.scalars(select(AuditEntry).where(AuditEntry.id > before, AuditEntry.action == "read"))
+            )
+        lists = [e for e in entries if e.entity_id is None]
+        assert len(lists) >= 1, f"{door} GET {path} is not audited"
+        entry = lists[0]
+        assert entry.actor == world.actors[role]
+        assert {"view", "filter", "count", "ids"} <= set(entry.changes)
+        assert entry.changes["count"] == len(entry.changes["ids"])
+    with Session(engine) as s:
+        searched = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "read", AuditEntry.entity_id.is_(None))
+        ).all()
+    found = [e for e in searched if e.changes["filter"].get("q") == "Гончаренко"]
+    assert found and all(world.person_id in e.changes["ids"] for e in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,19 +79,12 @@ DETAIL_FIELDS = tuple(
 )
 
 
+_LISTED = tuple(f.name for f in fields(Listed) if f.name != "source_record_id")
+
+
 def record_summary(p: Listed, probability: float | None = None) -> RecordSummary:
-    return RecordSummary(
-        id=p.id,
-        source=p.source,
-        record_id=p.source_record_id,
-        full_name=p.full_name,
-        sex=p.sex,
-        birth_date=p.birth_date,
-        unit=p.unit,
-        status=p.status,
-        status_date=p.status_date,
-        probability=probability,
-    )
+    shown = {f: getattr(p, f) for f in _LISTED}
+    return RecordSummary(**shown, record_id=p.source_record_id, probability=probability)
 
 
 def record_out(p: Person) -> RecordOut:

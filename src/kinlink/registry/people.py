@@ -156,7 +156,8 @@ def record_of(person: Person) -> RecordIn:
     )
 
 
-def export_rows(session: Session, source: str | None = None) -> Iterator[dict[str, Any]]:
+def every_person(session: Session, source: str | None = None) -> Iterator[Person]:
+    """Every record (of a source) with its names and history, in id order, streamed (for exports)."""
     q = (
         select(Person)
         .join(Source)
@@ -165,7 +166,11 @@ def export_rows(session: Session, source: str | None = None) -> Iterator[dict[st
     )
     if source:
         q = q.where(Source.name == source)
-    for person in session.scalars(q.execution_options(yield_per=1000)):
+    yield from session.scalars(q.execution_options(yield_per=1000))
+
+
+def export_rows(session: Session, source: str | None = None) -> Iterator[dict[str, Any]]:
+    for person in every_person(session, source):
         yield to_row(record_of(person))
 
 

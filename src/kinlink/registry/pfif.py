@@ -23,10 +23,10 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import selectinload
 
 from kinlink.errors import Refused, refuse
 from kinlink.registry.imports import import_registry
+from kinlink.registry.people import every_person
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import DeathDisclosure
 from kinlink.store.db import unit_of_work
@@ -304,15 +304,7 @@ def export_xml(
     count = 0
     with unit_of_work(engine) as s:
         deaths = {d.person_id: d for d in s.scalars(select(DeathDisclosure))}
-        q = (
-            select(Person)
-            .join(Source)
-            .options(selectinload(Person.names), selectinload(Person.events))
-            .order_by(Person.id)
-        )
-        if source:
-            q = q.where(Source.name == source)
-        for person in s.scalars(q.execution_options(yield_per=1000)):
+        for person in every_person(s, source):
             death = deaths.get(person.id)
             if consented_only:
                 if person.status == "dead":

@@ -28,7 +28,7 @@ from kinlink.tracing.matcher import db_scorer, search
 from kinlink.tracing.notifications import news_for_persons
 from kinlink.tracing.requests import OPEN_STATES, set_state
 
-log = logging.getLogger("kinlink.tracing.continuous")
+logger = logging.getLogger("kinlink.tracing.continuous")
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def match_in_savepoint(
             return match_new_records(session, actor, person_ids or [], model=matching.model)
     except Exception as e:  # the write stands; the failure is logged and `kinlink match` re-runs it
         what = f"request {request_id}" if request_id else "records"
-        log.error("matching %s failed: %s", what, type(e).__name__)
+        logger.error("matching %s failed: %s", what, type(e).__name__)
         return None
 
 
