@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+
+# The suite's server keys (kinlink.keys) live in a directory of its own, never in the developer's.
+os.environ.setdefault("KINLINK_KEY_DIR", tempfile.mkdtemp(prefix="kinlink-keys-"))
 
 from kinlink.store import schema
 from kinlink.store.db import make_engine
