@@ -234,6 +234,8 @@ LIST_READS = [
     ("page", "caseworker", "/cases"),
     ("page", "caseworker", "/messages"),
     ("api", "caseworker", "/records?q=Гончаренко"),
+    ("api", "caseworker", "/records?limit=500&offset=0"),
+    ("api", "caseworker", "/records?limit=500&offset=1"),
     ("api", "caseworker", "/sightings"),
     ("api", "caseworker", "/requests"),
     ("api", "caseworker", "/candidates?state=confirmed"),
