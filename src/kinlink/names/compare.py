@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
-from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
-from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
+from kinlink.names.script import CYRILLIC
+from kinlink.names.spelling import best_fuzzy, best_similarity, common_key, norm_token, translit_reason
+from kinlink.names.translit import readings
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
 # keep the names and meanings stable.
@@ -73,49 +73,6 @@ class NameComparison:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=100_000)
-def _norm(tok: str) -> str:
-    return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
-
-
-def _lang_of(tok: str) -> str:
-    low = tok.lower()
-    if any(c in low for c in "ґєії"):
-        return "Ukrainian"
-    if "ў" in low:
-        return "Belarusian"
-    return "Russian"
-
-
-def _translit_reason(part: str, a: str, b: str, key: str) -> str:
-    ra, rb = readings(a), readings(b)
-    if ra.script == CYRILLIC and rb.script == CYRILLIC:
-        la, lb = _lang_of(a), _lang_of(b)
-        if la != lb:
-            return f"{part}: {b} is the {lb} spelling of {a}"
-        return f"{part}: {a} and {b} are spellings of one name"
-    if ra.script == CYRILLIC or rb.script == CYRILLIC:
-        cyr, lat, rl = (a, b, rb) if ra.script == CYRILLIC else (b, a, ra)
-        conv = CONVENTION_LABELS.get(rl.conventions_of(key)[0], "a")
-        return f"{part}: same after {conv}→Cyrillic transliteration ({lat} = {cyr})"
-    ca = CONVENTION_LABELS.get(ra.conventions_of(key)[0], "?")
-    cb = CONVENTION_LABELS.get(rb.conventions_of(key)[0], "?")
-    if ca == cb:
-        return f"{part}: {a} and {b} read the same in {ca} transliteration"
-    return f"{part}: {a} ({ca}) and {b} ({cb}) are transliterations of one name"
-
-
-def _common_key(a: str, b: str) -> str | None:
-    ra, rb = readings(a), readings(b)
-    if ra.primary and ra.primary == rb.primary:
-        return ra.primary
-    kb = set(rb.keys)
-    for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
-        if k in kb:
-            return k
-    return None
-
-
 def _translit_score(a: str, b: str, key: str) -> float:
     """0.97 for the same key by each spelling's most probable reading and the same letters; up
     to 0.02 less when one side needs a less usual convention ("Jarov": Яров, or French Жаров)
@@ -125,78 +82,6 @@ def _translit_score(a: str, b: str, key: str) -> float:
     primary = ra.primary == key == rb.primary
     letters = max(OSA.normalized_similarity(x, y) for x in ra.loose for y in rb.loose)
     return round(LEVEL_SCORES["transliteration"] - 0.01 * (not primary) - 0.01 * (1 - letters), 4)
-
-
-def _best_similarity(a: str, b: str, metric: Any = OSA) -> float:
-    return _best_fuzzy(a, b, metric)[0]
-
-
-# Sibilants merged: what is left of ж, ч, ш, ц when a typist drops the diacritics of ž, č,
-# š, ț (Zuckov for Žučkov, Жучков). Counted at 0.85, as one typo in seven letters: such a
-# spelling has lost letters, and Sukin is as close to Жукин as to Сукин.
-_SIBILANTS = str.maketrans("CSZcz", "sssss")
-_COARSE_WEIGHT = 0.85
-_EXTRA_FORMS_FROM = 0.6
-
-
-_Form = tuple[tuple[tuple[str, str], ...], ...]  # per kind: (text, class of its first sound)
-
-
-@lru_cache(maxsize=4096)  # per first letter (or ""): a few dozen
-def _start_class(letter: str) -> str:
-    return sound_class(letter) or letter
-
-
-def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
-    return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
-
-
-@lru_cache(maxsize=100_000)
-def _forms(token: str) -> tuple[_Form, str]:
-    """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
-    differ from them, the keys with sibilants merged, the spelling itself; and the script."""
-    r = readings(token)
-    return (
-        _classed(r.keys),
-        _classed(k for k in r.loose if k not in r.keys),
-        _classed(k.translate(_SIBILANTS) for k in r.keys),
-        _classed((_norm(token),)),
-    ), r.script
-
-
-def _best_fuzzy(a: str, b: str, metric: Any = OSA) -> tuple[float, bool]:
-    """The best similarity over both names' readings, and whether that best pair begins alike
-    (a vowel, or one consonant class: Ж and Ш, read from one spelling by two conventions,
-    begin alike). Readings are compared as normalised keys, letter by letter (see
-    `loose_key`; two Cyrillic spellings also as written: КЛЕВ is one letter from КЛЮЕВ) and,
-    with a Latin side, with sibilants merged."""
-    (keys_a, loose_a, coarse_a, text_a), script_a = _forms(a)
-    (keys_b, loose_b, coarse_b, text_b), script_b = _forms(b)
-    sim = metric.normalized_similarity
-    best, same_start = 0.0, False
-
-    def scan(xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...], weight: float) -> None:
-        nonlocal best, same_start
-        for ka, ca in xs:
-            for kb, cb in ys:
-                s = weight * sim(ka, kb)
-                if s > best:
-                    best, same_start = s, ca == cb
-                elif s == best and ca == cb:
-                    same_start = True
-
-    scan(keys_a, keys_b, 1.0)
-    if best < _EXTRA_FORMS_FROM:
-        # The other forms rescue near misses; names this far apart stay apart (and most
-        # candidate pairs are that far apart, so this keeps comparison fast).
-        return best, same_start
-    scan(loose_a, keys_b + loose_b, 1.0)
-    scan(keys_a, loose_b, 1.0)
-    if script_a == CYRILLIC and script_b == CYRILLIC:
-        scan(text_a, text_b, 1.0)
-    elif LATIN in (script_a, script_b):
-        scan(coarse_a, coarse_b, _COARSE_WEIGHT)
-    return best, same_start
 
 
 def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> PartComparison:
@@ -225,12 +110,12 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
 
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
-    if _norm(a) == _norm(b):
+    if norm_token(a) == norm_token(b):
         return PartComparison(1.0, "exact", f"family name: identical ({a})")
-    key = _common_key(a, b)
+    key = common_key(a, b)
     if key is not None:
         return PartComparison(
-            _translit_score(a, b, key), "transliteration", _translit_reason("family name", a, b, key)
+            _translit_score(a, b, key), "transliteration", translit_reason("family name", a, b, key)
         )
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
@@ -253,7 +138,7 @@ def compare_family(a: str, b: str) -> PartComparison:
                 "transliteration",
                 f"family name: {a} and {b} are Russian and Ukrainian forms of one name",
             )
-    return _fuzzy("family", a, b, *_best_fuzzy(a, b))
+    return _fuzzy("family", a, b, *best_fuzzy(a, b))
 
 
 def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
@@ -288,14 +173,14 @@ def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> str:
 
 @lru_cache(maxsize=262144)
 def compare_given(a: str, b: str) -> PartComparison:
-    if _norm(a) == _norm(b):
+    if norm_token(a) == norm_token(b):
         return PartComparison(1.0, "exact", f"given name: identical ({a})")
     sa, sb = given_sex(a), given_sex(b)
     sex_conflict = bool(sa and sb and sa != sb)
-    key = _common_key(a, b)
+    key = common_key(a, b)
     if key is not None and not sex_conflict:
         return PartComparison(
-            _translit_score(a, b, key), "transliteration", _translit_reason("given name", a, b, key)
+            _translit_score(a, b, key), "transliteration", translit_reason("given name", a, b, key)
         )
     pair = _pick_pair(given_forms(a), given_forms(b))
     if pair is not None:
@@ -313,13 +198,13 @@ def compare_given(a: str, b: str) -> PartComparison:
         )
     if given_forms(a) and given_forms(b):
         # Two different known names: a typo between them is far less likely than two people.
-        sim = _best_similarity(a, b)
+        sim = best_similarity(a, b)
         if sim < 0.88:
             return PartComparison(round(0.3 * sim, 4), "different", f"given name: {a} and {b} differ")
         return _fuzzy("given", a, b, sim)
     # A misspelt given name is short: Jaro-Winkler forgives a lost last letter (Hann/Ганна)
     # that an edit ratio on four letters does not.
-    return _fuzzy("given", a, b, *_best_fuzzy(a, b, JaroWinkler))
+    return _fuzzy("given", a, b, *best_fuzzy(a, b, JaroWinkler))
 
 
 def _fold_i(letters: frozenset[str]) -> frozenset[str]:
@@ -349,12 +234,12 @@ def compare_initial(initial: str, full: str, part: str = "given name") -> PartCo
 
 @lru_cache(maxsize=262144)
 def compare_patronymic(a: str, b: str) -> PartComparison:
-    if _norm(a) == _norm(b):
+    if norm_token(a) == norm_token(b):
         return PartComparison(1.0, "exact", f"patronymic: identical ({a})")
-    key = _common_key(a, b)
+    key = common_key(a, b)
     if key is not None:
         return PartComparison(
-            _translit_score(a, b, key), "transliteration", _translit_reason("patronymic", a, b, key)
+            _translit_score(a, b, key), "transliteration", translit_reason("patronymic", a, b, key)
         )
     pa, pb = patronymic_of(a), patronymic_of(b)
     if pa and pb:
@@ -374,13 +259,13 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
         if pa.fathers and pb.fathers:
             # Two known fathers' names (Леонтіївна, Леонідівна): as with given names, a typo
             # from one into the other is far less likely than two fathers.
-            sim, start = _best_fuzzy(a, b)
+            sim, start = best_fuzzy(a, b)
             if sim < 0.88:
                 return PartComparison(
                     round(0.3 * sim, 4), "different", f"patronymic: {a} and {b} name different fathers"
                 )
             return _fuzzy("patronymic", a, b, sim, start)
-    return _fuzzy("patronymic", a, b, *_best_fuzzy(a, b))
+    return _fuzzy("patronymic", a, b, *best_fuzzy(a, b))
 
 
 # --- whole names -----------------------------------------------------------------------------

@@ -1,0 +1,127 @@
+"""How close two spellings of a name part are: the same name read through transliteration, and the best
+fuzzy similarity over every reading of each spelling (the measures `compare` turns into levels)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz.distance import OSA
+
+from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
+from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
+
+
+@lru_cache(maxsize=100_000)
+def norm_token(tok: str) -> str:
+    return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
+
+
+def _lang_of(tok: str) -> str:
+    low = tok.lower()
+    if any(c in low for c in "ґєії"):
+        return "Ukrainian"
+    if "ў" in low:
+        return "Belarusian"
+    return "Russian"
+
+
+def translit_reason(part: str, a: str, b: str, key: str) -> str:
+    ra, rb = readings(a), readings(b)
+    if ra.script == CYRILLIC and rb.script == CYRILLIC:
+        la, lb = _lang_of(a), _lang_of(b)
+        if la != lb:
+            return f"{part}: {b} is the {lb} spelling of {a}"
+        return f"{part}: {a} and {b} are spellings of one name"
+    if ra.script == CYRILLIC or rb.script == CYRILLIC:
+        cyr, lat, rl = (a, b, rb) if ra.script == CYRILLIC else (b, a, ra)
+        conv = CONVENTION_LABELS.get(rl.conventions_of(key)[0], "a")
+        return f"{part}: same after {conv}→Cyrillic transliteration ({lat} = {cyr})"
+    ca = CONVENTION_LABELS.get(ra.conventions_of(key)[0], "?")
+    cb = CONVENTION_LABELS.get(rb.conventions_of(key)[0], "?")
+    if ca == cb:
+        return f"{part}: {a} and {b} read the same in {ca} transliteration"
+    return f"{part}: {a} ({ca}) and {b} ({cb}) are transliterations of one name"
+
+
+def common_key(a: str, b: str) -> str | None:
+    ra, rb = readings(a), readings(b)
+    if ra.primary and ra.primary == rb.primary:
+        return ra.primary
+    kb = set(rb.keys)
+    for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
+        if k in kb:
+            return k
+    return None
+
+
+def best_similarity(a: str, b: str, metric: Any = OSA) -> float:
+    return best_fuzzy(a, b, metric)[0]
+
+
+# Sibilants merged: what is left of ж, ч, ш, ц when a typist drops the diacritics of ž, č,
+# š, ț (Zuckov for Žučkov, Жучков). Counted at 0.85, as one typo in seven letters: such a
+# spelling has lost letters, and Sukin is as close to Жукин as to Сукин.
+_SIBILANTS = str.maketrans("CSZcz", "sssss")
+_COARSE_WEIGHT = 0.85
+_EXTRA_FORMS_FROM = 0.6
+
+
+_Form = tuple[tuple[tuple[str, str], ...], ...]  # per kind: (text, class of its first sound)
+
+
+@lru_cache(maxsize=4096)  # per first letter (or ""): a few dozen
+def _start_class(letter: str) -> str:
+    return sound_class(letter) or letter
+
+
+def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
+    return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
+
+
+@lru_cache(maxsize=100_000)
+def _forms(token: str) -> tuple[_Form, str]:
+    """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
+    differ from them, the keys with sibilants merged, the spelling itself; and the script."""
+    r = readings(token)
+    return (
+        _classed(r.keys),
+        _classed(k for k in r.loose if k not in r.keys),
+        _classed(k.translate(_SIBILANTS) for k in r.keys),
+        _classed((norm_token(token),)),
+    ), r.script
+
+
+def best_fuzzy(a: str, b: str, metric: Any = OSA) -> tuple[float, bool]:
+    """The best similarity over both names' readings, and whether that best pair begins alike
+    (a vowel, or one consonant class: Ж and Ш, read from one spelling by two conventions,
+    begin alike). Readings are compared as normalised keys, letter by letter (see
+    `loose_key`; two Cyrillic spellings also as written: КЛЕВ is one letter from КЛЮЕВ) and,
+    with a Latin side, with sibilants merged."""
+    (keys_a, loose_a, coarse_a, text_a), script_a = _forms(a)
+    (keys_b, loose_b, coarse_b, text_b), script_b = _forms(b)
+    sim = metric.normalized_similarity
+    best, same_start = 0.0, False
+
+    def scan(xs: tuple[tuple[str, str], ...], ys: tuple[tuple[str, str], ...], weight: float) -> None:
+        nonlocal best, same_start
+        for ka, ca in xs:
+            for kb, cb in ys:
+                s = weight * sim(ka, kb)
+                if s > best:
+                    best, same_start = s, ca == cb
+                elif s == best and ca == cb:
+                    same_start = True
+
+    scan(keys_a, keys_b, 1.0)
+    if best < _EXTRA_FORMS_FROM:
+        # The other forms rescue near misses; names this far apart stay apart (and most
+        # candidate pairs are that far apart, so this keeps comparison fast).
+        return best, same_start
+    scan(loose_a, keys_b + loose_b, 1.0)
+    scan(keys_a, loose_b, 1.0)
+    if script_a == CYRILLIC and script_b == CYRILLIC:
+        scan(text_a, text_b, 1.0)
+    elif LATIN in (script_a, script_b):
+        scan(coarse_a, coarse_b, _COARSE_WEIGHT)
+    return best, same_start
