@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from kinlink.accounts import users
+from kinlink.accounts import tokens, users
 from kinlink.errors import Refused
 from kinlink.registry import attachments, reports
 from kinlink.registry.search import search_records
@@ -21,7 +22,6 @@ from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing import messages
 from kinlink.tracing.decisions import _checked
-from tests.doors.test_parity import api  # noqa: F401
 from tests.support import MATCHING, MODEL, Cli, add_record
 
 SURROGATE = "\ud800"
@@ -30,6 +30,22 @@ BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\
 # mark the direction of a mixed Hebrew or Arabic line.
 LEGITIMATE = "Ткаченко\u200f Оле\u200dна\u200c\u200e"
 REQUEST = {"full_name": "Ivan Petrenko", "enquirer_name": "Xy Z", "agree": True, "language": "en"}
+
+
+@pytest.fixture
+def api(engine: Engine, server, staff) -> Iterator[dict[str, httpx.Client]]:  # type: ignore[no-untyped-def]
+    """API clients: anonymous, and the registrar's with a token."""
+    made = {"anonymous": httpx.Client(base_url=server.url + "/api/v1", timeout=30)}
+    with unit_of_work(engine) as s:
+        user = users.find_user(s, staff["registrar"][0])
+        assert user is not None
+        token = tokens.create_token(s, "test", user.id, "text checks")[1]
+    made["registrar"] = httpx.Client(
+        base_url=server.url + "/api/v1", timeout=30, headers={"authorization": f"Bearer {token}"}
+    )
+    yield made
+    for c in made.values():
+        c.close()
 
 
 def _raw_json(client: httpx.Client, url: str, text: str) -> httpx.Response:
@@ -109,7 +125,9 @@ def test_marks_and_joiners_are_text_and_pass(engine: Engine, api, client_for, cl
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\u2067", "\x00"])
-def test_bidi_controls_in_a_request_are_refused_on_the_web_form(engine: Engine, client_for, char: str) -> None:  # type: ignore[no-untyped-def]
+def test_bidi_controls_in_a_request_are_refused_on_the_web_form(  # type: ignore[no-untyped-def]
+    engine: Engine, client_for, char: str
+) -> None:
     before = _written(engine)
     r = client_for().form("/request", {**REQUEST, "full_name": f"Ivan{char} Petrenko", "agree": "on"})
     assert r.status_code == 422, r.text
