@@ -178,3 +178,30 @@ def test_every_other_text_the_domain_takes_is_checked(engine: Engine, char: str)
         assert refused.value.kind == "invalid" and refused.value.field == field, (field, refused.value)
         assert f"U+{ord(char):04X}" in str(refused.value), field
         assert _written(engine) == before, field
+
+
+def test_tabs_and_line_breaks_only_in_multi_line_text(engine: Engine, api, cli: Cli, write) -> None:  # type: ignore[no-untyped-def]
+    """A name, a unit, a date are one line (a break at their ends is stripped); a note, a last-seen account
+    or an address may have several."""
+    before = _written(engine)
+    for field in ("full_name", "enquirer_name", "unit"):
+        for char in ("\n", "\t", "\r"):
+            r = api["anonymous"].post("/requests", json={**REQUEST, field: f"Ivan{char}Petrenko"})
+            assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
+    assert _written(engine) == before
+    r = api["anonymous"].post(
+        "/requests", json={**REQUEST, "full_name": " Ivan Petrenko\n", "last_seen": "Izium,\n\tMarch 2022"}
+    )
+    assert r.status_code == 201, r.text
+    r = api["registrar"].post("/records", json={"record_id": "T-1", "full_name": "Ivan\nPetrenko"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "full_name", r.text
+    r = api["registrar"].post(
+        "/records",
+        json={"record_id": "T-2", "full_name": "Ivan", "notes": "one\ntwo", "inform_address": "a\nb"},
+    )
+    assert r.status_code == 201, r.text
+    text = 'record_id,full_name,notes\nT-3,"Ivan\nPetrenko",\nT-4,Ivan,"line one\nline two"\n'
+    result = cli("import", "registry", str(write("t.csv", text)), "--source", "b", "--skip-invalid", ok=False)
+    assert "t.csv:2: full_name: contains a control character (U+000A)" in result.output, result.output
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Person).where(Person.source_record_id == "T-4")) == 1

@@ -41,7 +41,7 @@ def _check_password(password: str) -> None:
 
 
 def _check_display_name(display_name: str | None) -> None:
-    found = text_problem(display_name)
+    found = text_problem(display_name, multiline=False)
     if found:
         raise refuse("invalid", "display_name", found[0], **found[1])
 

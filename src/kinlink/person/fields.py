@@ -44,6 +44,8 @@ CONSENT_COLUMNS = (
     "consent_share_health",
     "consent_share_photo",
 )
+# Text of more than one line; in every other column a tab or a line break is refused (but at its ends).
+MULTILINE_COLUMNS = frozenset({"inform_address", "distinguishing_marks", "notes", "events"})
 OTHER_COLUMNS = (
     "record_id",
     "sex",
@@ -260,7 +262,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     # 50,000 deep would end str() in RecursionError).
     clean = {}
     for column, value in row.items():
-        reason = describe(value)
+        reason = describe(value, multiline=column in MULTILINE_COLUMNS)
         if reason:
             err(str(column), reason)
         else:

@@ -1,8 +1,9 @@
 """The one check every text entering kinlink passes: is it text a person could have meant?
 
 Pure. Refused, wherever text comes in (a form, a JSON body, a command line, a file's cell):
-- C0 control characters but tab, newline and carriage return, and DEL: no name or note holds one,
-  PostgreSQL cannot store NUL at all, and they hide text in a page or a terminal;
+- C0 control characters and DEL: no name or note holds one, PostgreSQL cannot store NUL at all, and they
+  hide text in a page or a terminal. Tab, newline and carriage return are allowed in multi-line text (a
+  note, an address), and in a one-line text (a name, a date) only around it, where they are stripped;
 - lone surrogates (U+D800-U+DFFF): not Unicode text at all. JSON escapes (`"\\ud800"`) and undecodable bytes
   on a command line (surrogateescape) make them; no database can store them, and UTF-8 cannot encode them;
 - bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069): they reorder what staff see, so a
@@ -23,6 +24,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_ANY_ONE_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 # English messages, also the message ids of their translations; `char` is the character as 'U+0000'.
 CONTROL = "contains a control character (%(char)s): remove it"
@@ -36,33 +38,35 @@ TOO_DEEP = "is nested more than %(n)s levels deep"
 MAX_DEPTH = 20
 
 
-def bad_character(value: Any) -> str | None:
+def bad_character(value: Any, *, multiline: bool = True) -> str | None:
     """The first character no text may hold, as 'U+0000', in a text or in texts inside lists and dicts."""
-    found = _first(value)
+    found = _first(value, multiline)
     return found[1] if found else None
 
 
-def text_problem(value: Any) -> tuple[str, dict[str, Any]] | None:
-    """Why this value is not acceptable text: (English message with %(name)s placeholders, its values)."""
-    found = _first(value)
+def text_problem(value: Any, *, multiline: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """Why this value is not acceptable text: (English message with %(name)s placeholders, its values).
+    `multiline=False`: a one-line text, in which tab and line breaks are refused too (but at its ends)."""
+    found = _first(value, multiline)
     if found is None:
         return None
     message, char = found
     return message, ({"n": MAX_DEPTH} if message == TOO_DEEP else {"char": char})
 
 
-def describe(value: Any) -> str | None:
+def describe(value: Any, *, multiline: bool = True) -> str | None:
     """The problem as a plain English text (for a row's error in an import, a pydantic error)."""
-    found = text_problem(value)
+    found = text_problem(value, multiline=multiline)
     return found[0] % found[1] if found else None
 
 
-def _first(value: Any) -> tuple[str, str] | None:
+def _first(value: Any, multiline: bool = True) -> tuple[str, str] | None:
+    pattern = _ANY if multiline else _ANY_ONE_LINE
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            bad = _ANY.search(item)
+            bad = pattern.search(item if multiline else item.strip())
             if bad is not None:
                 char = bad.group()
                 code = f"U+{ord(char):04X}"

@@ -50,7 +50,7 @@ def check_name(name: str | None) -> str:
         raise _refused("the file has no name")
     if len(name) > MAX_NAME:
         raise _refused("the file name is longer than %(n)s characters: rename the file", n=MAX_NAME)
-    found = text_problem(name)
+    found = text_problem(name, multiline=False)
     if found:
         raise _refused(found[0], **found[1])
     for ch, what in _FORBIDDEN.items():

@@ -162,7 +162,7 @@ def add_sighting(session: Session, actor: str, values: Mapping[str, Any], *, mat
     if extra:
         raise invalid(Problem(k, "is not a field of a sighting") for k in extra)
     for key in ("source", "url", "evidence"):
-        found = text_problem(values.get(key))
+        found = text_problem(values.get(key), multiline=key == "evidence")
         if found:
             raise refuse("invalid", key, found[0], **found[1])
     source = str(values.get("source") or "").strip()

@@ -95,7 +95,7 @@ def search_records(
     Every lookup is an index read: nothing here scans the registry, whatever its size.
     """
     for key, value in (("q", query), ("status", status), ("source_kind", source_kind)):
-        found = text_problem(value)
+        found = text_problem(value, multiline=False)
         if found:
             raise refuse("invalid", key, found[0], **found[1])
     hits = _search(session, query, model, status, source_kind, limit, offset)

@@ -40,6 +40,7 @@ TEXT_LIMITS = {
     "relationship": 100,
     "contact": 400,
 }
+MULTILINE = frozenset({"other_names", "last_seen"})  # the others are one line: no tab, no line break
 OTHER_FIELDS = ("sex", "birth_date", "age", "age_as_of", "capture_date", "language", "agree")
 FIELDS = (*TEXT_LIMITS, *OTHER_FIELDS)
 AGREED = (True, "1", "on", "yes", "true")
@@ -97,7 +98,7 @@ def parse_request(values: dict[str, Any]) -> tuple[SoughtPerson, Enquirer]:
     for key in sorted(set(values) - set(FIELDS)):
         errors.append(problem(key, "is not a field of a tracing request"))
     for key in FIELDS:
-        found = text_problem(values.get(key))
+        found = text_problem(values.get(key), multiline=key in MULTILINE)
         if found:
             errors.append(problem(key, found[0], **found[1]))
     if errors:
