@@ -4,6 +4,7 @@ raises (issue 16, item 10)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -120,3 +121,39 @@ def test_arbitrary_rows_are_reported_never_raised(engine: Engine, tmp_path: Path
     with Session(engine) as s:
         after = s.scalar(select(func.count()).select_from(Person)) or 0
     assert after - before == report.created
+
+
+CELL = st.one_of(
+    st.text(st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(HOSTILE[2:])), max_size=20),
+    st.integers(min_value=15, max_value=5000).map(lambda n: "[" * n + "]" * n),
+    st.sampled_from(["1990", "31.02.1990", "captured", "yes", '[{"kind": "captured"}]', '{"a": 1}']),
+)
+# Always the history, whose cell is JSON (the one parsed, hence the one to nest), then any others.
+CSV_COLUMNS = st.lists(
+    st.sampled_from([c for c in COLUMNS if c not in ("record_id", "events")]), max_size=4, unique=True
+).map(lambda others: ["events", *others])
+
+
+@settings(
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(columns=CSV_COLUMNS, cells=st.lists(st.lists(CELL, min_size=6, max_size=6), min_size=1, max_size=4))
+def test_arbitrary_csv_cells_are_reported_never_raised(
+    engine: Engine, tmp_path: Path, columns: list[str], cells: list[list[str]]
+) -> None:
+    path = tmp_path / "fuzz.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["record_id", *columns])
+        for i, row in enumerate(cells):
+            out.writerow([f"C-{i}", *row[: len(columns)]])
+    report = import_registry(engine, path, "fuzz-csv", "test", skip_invalid=True)
+    assert report.written and report.rows == len(cells)
+    assert report.created + report.updated + report.unchanged + report.erased + report.invalid == report.rows
+    for error in report.errors:
+        assert error.startswith("fuzz.csv:"), error
+        error.encode("utf-8")
