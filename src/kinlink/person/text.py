@@ -38,12 +38,6 @@ TOO_DEEP = "is nested more than %(n)s levels deep"
 MAX_DEPTH = 20
 
 
-def bad_character(value: Any, *, multiline: bool = True) -> str | None:
-    """The first character no text may hold, as 'U+0000', in a text or in texts inside lists and dicts."""
-    found = _first(value, multiline)
-    return found[1] if found else None
-
-
 def text_problem(value: Any, *, multiline: bool = True) -> tuple[str, dict[str, Any]] | None:
     """Why this value is not acceptable text: (English message with %(name)s placeholders, its values).
     `multiline=False`: a one-line text, in which tab and line breaks are refused too (but at its ends)."""
@@ -66,7 +60,7 @@ def _first(value: Any, multiline: bool = True) -> tuple[str, str] | None:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            bad = pattern.search(item if multiline else item.strip())
+            bad = pattern.search(item if multiline else item.strip(" \t\r\n"))
             if bad is not None:
                 char = bad.group()
                 code = f"U+{ord(char):04X}"
