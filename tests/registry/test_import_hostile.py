@@ -76,9 +76,13 @@ SCALAR = st.one_of(
     TEXT,
     st.sampled_from(["1990", "2022-02-30", "captured", "m", "yes", "[[[]]]", '[{"kind": "captured"}]']),
 )
-VALUE = st.recursive(
-    SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8
-)
+
+
+def _nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3))
+
+
+VALUE = st.recursive(SCALAR, _nested, max_leaves=8)
 KEY = st.one_of(st.sampled_from(COLUMNS), TEXT)
 # A marker replaced by brackets nested this deep once the row is JSON (json.dumps itself cannot go as deep).
 DEPTH = st.one_of(st.none(), st.integers(min_value=15, max_value=5000))
