@@ -1,16 +1,21 @@
 """Property-based fuzzing of the REST API from its own OpenAPI description (schemathesis), against a real
 server: valid and invalid requests of every operation, with a token of a role allowed to call it, never
-get a 5xx. Bounded and derandomized, so every run sends the same requests."""
+get a 5xx. The texts of JSON bodies are drawn partly from hostile text: lone surrogates (sent as JSON
+escapes), control characters and bidi overrides and isolates. Bounded and derandomized, so every run sends
+the same requests."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+from copy import deepcopy
 from typing import Any
 
 import httpx
 import schemathesis
 from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from sqlalchemy import Engine
@@ -25,6 +30,47 @@ from tests.support import add_record
 
 EXAMPLES = 6  # per operation and kind of example: about 700 requests in all
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+HOSTILE = ["\ud800", "\udfff", "\udc80", "\x00", "\x1b", "\u202e", "\u202a", "\u2066", "\u2069", "\u200f"]
+HOSTILE_TEXT = "kinlink-hostile-text"
+# Ordinary text, or ordinary text with hostile characters mixed in (JSON can carry a lone surrogate as an
+# escape; schemathesis sends bodies with json.dumps, which escapes it).
+schemathesis.openapi.format(
+    HOSTILE_TEXT,
+    st.one_of(
+        st.text(max_size=30),
+        st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=5)), min_size=1, max_size=6).map(
+            "".join
+        ),
+    ),
+)
+
+
+def _hostile_bodies(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with every plain text of a JSON request body drawn from hostile text (query strings and
+    multipart bodies keep theirs: a lone surrogate cannot be encoded there at all)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    names: set[str] = set()
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                names.add(ref.rsplit("/", 1)[1])
+
+    def mark(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and not {"format", "enum", "pattern", "const"} & set(node):
+                node["format"] = HOSTILE_TEXT
+            for value in node.values():
+                mark(value)
+        elif isinstance(node, list):
+            for value in node:
+                mark(value)
+
+    for name in names:
+        mark(schemas[name])
+    assert names, "no JSON request bodies found"
+    return spec
 
 
 def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, int]]:
@@ -70,8 +116,9 @@ def _roles(app: Any) -> dict[tuple[str, str], tuple[str, ...]]:
     return out
 
 
-def _fuzz(strategy: Any, base_url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
-    """Send the strategy's examples; the count sent and the 5xx answers."""
+def _fuzz(strategy: Any, base_url: str, headers: dict[str, str], hostile: list[str]) -> tuple[int, list[str]]:
+    """Send the strategy's examples; the count sent and the 5xx answers (the hostile characters sent are
+    added to `hostile`)."""
     sent: list[int] = []
     failures: list[str] = []
 
@@ -87,6 +134,8 @@ def _fuzz(strategy: Any, base_url: str, headers: dict[str, str]) -> tuple[int, l
     def call(case: Any) -> None:
         r = case.call(base_url=base_url, headers=headers, timeout=60)
         sent.append(r.status_code)
+        text = json.dumps(case.body, ensure_ascii=False, default=str) if case.body is not None else ""
+        hostile.extend(c for c in HOSTILE if c in text)
         if r.status_code >= 500:
             failures.append(
                 f"{case.method} {case.formatted_path} {case.query} -> {r.status_code}: {str(case.body)[:200]}"
@@ -101,8 +150,18 @@ def test_fuzzing_the_api_finds_no_server_error(engine: Engine, server, staff) ->
     tokens, ids = _world(engine, staff)
     spec = httpx.get(server.url + "/openapi.json").json()
     schema = schemathesis.openapi.from_dict(spec)
+    # Valid requests with hostile text: only where the body must be valid, since schemathesis checks that
+    # an invalid body is invalid with a validator that cannot read a lone surrogate.
+    hostile = {
+        (op.method, op.path): op
+        for op in (
+            r.ok()
+            for r in schemathesis.openapi.from_dict(_hostile_bodies(deepcopy(spec))).get_all_operations()
+        )
+    }
     roles = _roles(server.app)
     failures: list[str] = []
+    sent_hostile: list[str] = []
     calls = 0
     operations = [r.ok() for r in schema.get_all_operations()]
     # Users last: with an id drawn at random they may change the role of the accounts whose tokens the
@@ -118,11 +177,14 @@ def test_fuzzing_the_api_finds_no_server_error(engine: Engine, server, staff) ->
         fixed = {p.name: ids[p.name] for p in op.path_parameters}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             for path_parameters in ({}, fixed) if fixed else ({},):
-                strategy = op.as_strategy(generation_mode=mode, path_parameters=path_parameters or None)
-                n, failed = _fuzz(strategy, server.url, headers)
+                source = hostile[(op.method, op.path)] if mode == GenerationMode.POSITIVE else op
+                strategy = source.as_strategy(generation_mode=mode, path_parameters=path_parameters or None)
+                n, failed = _fuzz(strategy, server.url, headers, sent_hostile)
                 calls += n
                 failures += failed
     assert calls > 300
+    # Lone surrogates, controls and bidi controls were all sent, and many times.
+    assert {"\ud800", "\u202e", "\u2066"} <= set(sent_hostile) and len(sent_hostile) > 50, set(sent_hostile)
     assert not failures, "\n".join(failures[:20])
     # The server still serves (the admin's own token: the user operations may have changed the others).
     me = httpx.get(server.url + "/api/v1/me", headers={"authorization": f"Bearer {tokens['admin']}"})

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
+from kinlink.person.text import text_problem
 from kinlink.store.account_models import ROLES, ApiToken, User, WebSession
 from kinlink.store.audit import record as audit
 from kinlink.store.models import utcnow
@@ -32,8 +33,17 @@ def _check_username(username: str) -> str:
 
 
 def _check_password(password: str) -> None:
+    found = text_problem(password)
+    if found:  # argon2 hashes bytes: a lone surrogate cannot even be encoded
+        raise refuse("invalid", "password", found[0], **found[1])
     if len(password) < MIN_PASSWORD:
         raise refuse("invalid", "password", "a password needs at least %(n)s characters", n=MIN_PASSWORD)
+
+
+def _check_display_name(display_name: str | None) -> None:
+    found = text_problem(display_name, multiline=False)
+    if found:
+        raise refuse("invalid", "display_name", found[0], **found[1])
 
 
 def _check_role(role: str) -> None:
@@ -46,6 +56,7 @@ def create_user(
 ) -> User:
     name = _check_username(username)
     _check_password(password)
+    _check_display_name(display_name)
     _check_role(role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise refuse("conflict", "username", "the username '%(name)s' is taken", name=name)
@@ -81,6 +92,7 @@ def update_user(
     if active is not None and active != user.active:
         changes["active"] = [user.active, active]
         user.active = active
+    _check_display_name(display_name)
     if display_name is not None and display_name != user.display_name:
         changes["display_name"] = "changed"
         user.display_name = display_name

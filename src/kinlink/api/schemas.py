@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, MEANINGS, NOT_PERSON_FIELDS, control_character
+from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, MEANINGS, NOT_PERSON_FIELDS
+from kinlink.person.text import describe
 from kinlink.registry.people import Listed
 from kinlink.tracing.intake import FIELDS as REQUEST_FIELDS
 
@@ -17,16 +18,17 @@ if TYPE_CHECKING:
 
 
 class In(BaseModel):
-    """A request body: unknown fields and control characters (NUL...) are refused, naming the field."""
+    """A request body: unknown fields and text that is not text (NUL, lone surrogates, bidi overrides...)
+    are refused, naming the field."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        bad = control_character(value)
-        if bad:
-            raise ValueError(f"contains a control character ({bad}): remove it")
+    def _only_text(cls, value: Any) -> Any:
+        reason = describe(value)
+        if reason:
+            raise ValueError(reason)
         return value
 
 

@@ -61,6 +61,12 @@ _STALE = "someone else changed this meanwhile: reload it and try again"
 _BUSY = "the database is busy with another write (an import, a batch match): try again shortly"
 
 
+def _printable(text: str) -> str:
+    """A text fit to answer with: a field named by the client (a JSON key) may hold a lone surrogate, which
+    UTF-8 cannot encode; answering it as such would end in a 500 instead of the 422 it is."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def install(app: FastAPI, page: PageRenderer, not_signed_in: type[Exception], to_sign_in: Response) -> None:
     """The exception handlers of the application: `page` renders the site's error page."""
 
@@ -115,7 +121,8 @@ def install(app: FastAPI, page: PageRenderer, not_signed_in: type[Exception], to
         errors = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "header", "cookie")]
-            errors.append({"field": ".".join(loc) or None, "message": e.get("msg", "invalid")})
+            field = _printable(".".join(loc)) or None
+            errors.append({"field": field, "message": _printable(str(e.get("msg", "invalid")))})
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         if is_api(request):

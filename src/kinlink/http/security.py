@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 
 from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
-from kinlink.person.fields import control_character
+from kinlink.person.text import describe
 
 SESSION_COOKIE = "kl_session"
 CSRF_COOKIE = "kl_csrf"
@@ -151,7 +151,7 @@ def new_csrf_seed() -> str:
 
 async def csrf_protect(request: Request) -> None:
     """Dependency of every page form: the posted token must match this browser's cookie; and, since every
-    form passes here, no field may hold a control character."""
+    form passes here, no field may hold a control character, a lone surrogate or a bidi override."""
     form = await request.form()
     sent = form.get("csrf_token")
     seed = request.cookies.get(CSRF_COOKIE)
@@ -166,12 +166,12 @@ CSRF = Depends(csrf_protect)
 def _refuse_control_characters(where: str, items: list[tuple[str, str]]) -> None:
     errors = []
     for name, value in items:
-        bad = control_character(value)
-        if bad:
+        reason = describe(value)
+        if reason:
             errors.append(
                 {
                     "loc": (where, name),
-                    "msg": f"contains a control character ({bad}): remove it",
+                    "msg": reason,
                     "type": "value_error",
                 }
             )

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
+from kinlink.person.text import TooDeep, describe, loads_bounded
 
 # Column -> (meaning, max length). The README documents the same list; tests keep them in step.
 TEXT_COLUMNS: dict[str, tuple[str, int]] = {
@@ -44,6 +44,8 @@ CONSENT_COLUMNS = (
     "consent_share_health",
     "consent_share_photo",
 )
+# Text of more than one line; in every other column a tab or a line break is refused (but at its ends).
+MULTILINE_COLUMNS = frozenset({"inform_address", "distinguishing_marks", "notes", "events"})
 OTHER_COLUMNS = (
     "record_id",
     "sex",
@@ -229,26 +231,6 @@ def _text(value: Any) -> str | None:
     return s or None
 
 
-# C0 controls but tab, newline and carriage return, and DEL: no name or note holds one, PostgreSQL cannot
-# store NUL at all, and they hide text in a page or a terminal.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def control_character(value: Any) -> str | None:
-    """The first control character in a value (a text, or texts inside lists and dicts), as 'U+0000'."""
-    if isinstance(value, str):
-        bad = _CONTROL.search(value)
-        return None if bad is None else f"U+{ord(bad.group()):04X}"
-    if isinstance(value, dict):
-        value = [*value.keys(), *value.values()]
-    if isinstance(value, list | tuple):
-        for v in value:
-            found = control_character(v)
-            if found:
-                return found
-    return None
-
-
 def _has_letter(s: str) -> bool:
     return any(ch.isalpha() for ch in s)
 
@@ -276,10 +258,16 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     def err(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
+    # Text that is not text is reported and then left out, so that no later check walks it (a value nested
+    # 50,000 deep would end str() in RecursionError).
+    clean = {}
     for column, value in row.items():
-        bad = control_character(value)
-        if bad:
-            err(str(column), f"contains a control character ({bad}): remove it")
+        reason = describe(value, multiline=column in MULTILINE_COLUMNS)
+        if reason:
+            err(str(column), reason)
+        else:
+            clean[column] = value
+    row = clean
 
     def partial(column: str, value: Any) -> str | None:
         s = _text(value)
@@ -444,9 +432,19 @@ def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
         return []
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_bounded(value)
+        except TooDeep as e:
+            err("events", str(e))
+            return []
         except json.JSONDecodeError as e:
             err("events", f"is not JSON: {e.msg} at character {e.pos}")
+            return []
+        except ValueError as e:  # json's other refusals: an integer of more than 4300 digits
+            err("events", f"is not JSON: {e}")
+            return []
+        reason = describe(value)
+        if reason:
+            err("events", reason)
             return []
     if not isinstance(value, list):
         err("events", "must be a list of events, each {kind, date, place, note}")

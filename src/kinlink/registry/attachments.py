@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import Refused, refuse
-from kinlink.person.fields import control_character
+from kinlink.person.text import text_problem
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import Attachment
 from kinlink.store.models import Person
@@ -50,9 +50,9 @@ def check_name(name: str | None) -> str:
         raise _refused("the file has no name")
     if len(name) > MAX_NAME:
         raise _refused("the file name is longer than %(n)s characters: rename the file", n=MAX_NAME)
-    bad = control_character(name)
-    if bad:
-        raise _refused("the file name contains a control character (%(char)s): rename the file", char=bad)
+    found = text_problem(name, multiline=False)
+    if found:
+        raise _refused(found[0], **found[1])
     for ch, what in _FORBIDDEN.items():
         if ch in name:
             raise _refused("the file name contains %(what)s: send the file under a plain name", what=what)
@@ -82,10 +82,9 @@ def add(
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE:
         raise _refused("the note is longer than %(n)s characters", "note", n=MAX_NOTE)
-    if note and control_character(note):
-        raise _refused(
-            "the note contains a control character (%(char)s)", "note", char=control_character(note)
-        )
+    found = text_problem(note)
+    if found:
+        raise _refused(found[0], "note", **found[1])
     if not data:
         raise _refused("the file is empty")
     if len(data) > max_bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kinlink.person.fields import COLUMNS
+from kinlink.person.text import TooDeep, describe, loads_bounded
 
 FORMATS = ("csv", "jsonl")
 
@@ -127,15 +128,26 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowFormatErr
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
+                obj = loads_bounded(text)
+            except TooDeep as e:
+                yield n, RowFormatError(n, e.key or "-", str(e))
+                continue
             except json.JSONDecodeError as e:
                 yield n, RowFormatError(n, "-", f"is not JSON: {e.msg} at character {e.colno}")
+                continue
+            except ValueError as e:  # json's other refusals: an integer of more than 4300 digits
+                yield n, RowFormatError(n, "-", f"is not JSON: {e}")
                 continue
             if not isinstance(obj, dict):
                 yield n, RowFormatError(n, "-", "is not a JSON object")
                 continue
             unknown = sorted(set(obj) - known)
             if unknown:
+                # The names are quoted in the reason: a name that is not text is described, not echoed.
+                bad = next((u for u in unknown if describe(u)), None)
+                if bad is not None:
+                    yield n, RowFormatError(n, "-", f"a column's name {describe(bad)}")
+                    continue
                 yield n, RowFormatError(n, unknown[0], f"unknown column(s): {', '.join(unknown)}")
                 continue
             yield n, obj

@@ -15,6 +15,7 @@ from kinlink.errors import Problem, invalid, refuse
 from kinlink.ingest.model import ExtractionResult, SourceDocument
 from kinlink.ingest.model import Sighting as Extracted
 from kinlink.person.fields import EventIn, RecordIn
+from kinlink.person.text import text_problem
 from kinlink.registry.imports import get_or_create_source, insert_records
 from kinlink.registry.records import Written, create_record
 from kinlink.store.audit import AuditLog
@@ -160,6 +161,10 @@ def add_sighting(session: Session, actor: str, values: Mapping[str, Any], *, mat
     extra = sorted(set(values) - set(SIGHTING_FIELDS))
     if extra:
         raise invalid(Problem(k, "is not a field of a sighting") for k in extra)
+    for key in ("source", "url", "evidence"):
+        found = text_problem(values.get(key), multiline=key == "evidence")
+        if found:
+            raise refuse("invalid", key, found[0], **found[1])
     source = str(values.get("source") or "").strip()
     if not source or len(source) > 200:
         raise refuse("invalid", "source", "the report's source is needed (at most 200 characters)")

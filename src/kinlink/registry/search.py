@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import Engine, Integer, Select, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from kinlink.errors import refuse
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer
+from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed
 from kinlink.store.audit import record_read
 from kinlink.store.match_keys import ensure_keys, keys_stale, rebuild_keys
@@ -92,6 +94,10 @@ def search_records(
 
     Every lookup is an index read: nothing here scans the registry, whatever its size.
     """
+    for key, value in (("q", query), ("status", status), ("source_kind", source_kind)):
+        found = text_problem(value, multiline=False)
+        if found:
+            raise refuse("invalid", key, found[0], **found[1])
     hits = _search(session, query, model, status, source_kind, limit, offset)
     filters = {"q": query, "status": status, "source_kind": source_kind, "limit": limit, "offset": offset}
     record_read(session, actor, "person", [h.person.id for h in hits], view, filters)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
+from kinlink.person.text import text_problem
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Notification
 from kinlink.store.models import utcnow
@@ -38,6 +39,9 @@ def _checked(decision: str, reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
         raise refuse("invalid", "reason", "a decision needs a reason")
+    found = text_problem(text)
+    if found:
+        raise refuse("invalid", "reason", found[0], **found[1])
     if len(text) > MAX_REASON:
         raise refuse("invalid", "reason", "at most %(n)s characters", n=MAX_REASON)
     return text

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from kinlink.accounts.throttle import RateLimiter
 from kinlink.errors import Problem, Refused, invalid, problem
 from kinlink.i18n import LANGUAGES
-from kinlink.person.fields import control_character
 from kinlink.person.partial_dates import DateError, parse_partial_date
+from kinlink.person.text import text_problem
 from kinlink.store.casework_models import Notification
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.continuous import Matching, match_in_savepoint
@@ -40,6 +40,7 @@ TEXT_LIMITS = {
     "relationship": 100,
     "contact": 400,
 }
+MULTILINE = frozenset({"other_names", "last_seen"})  # the others are one line: no tab, no line break
 OTHER_FIELDS = ("sex", "birth_date", "age", "age_as_of", "capture_date", "language", "agree")
 FIELDS = (*TEXT_LIMITS, *OTHER_FIELDS)
 AGREED = (True, "1", "on", "yes", "true")
@@ -97,9 +98,9 @@ def parse_request(values: dict[str, Any]) -> tuple[SoughtPerson, Enquirer]:
     for key in sorted(set(values) - set(FIELDS)):
         errors.append(problem(key, "is not a field of a tracing request"))
     for key in FIELDS:
-        bad = control_character(values.get(key))
-        if bad:
-            errors.append(problem(key, "contains a control character (%(char)s): remove it", char=bad))
+        found = text_problem(values.get(key), multiline=key in MULTILINE)
+        if found:
+            errors.append(problem(key, found[0], **found[1]))
     if errors:
         raise invalid(errors)
     v = {k: _clean(values, k) for k in FIELDS}

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
+from kinlink.person.text import text_problem
 from kinlink.store.audit import record as audit
 from kinlink.store.audit import record_read
 from kinlink.store.casework_models import Message, Notification
@@ -27,6 +28,9 @@ def _body(text: str) -> str:
     body = (text or "").strip()
     if not body:
         raise refuse("invalid", "body", "the message is empty")
+    found = text_problem(body)
+    if found:
+        raise refuse("invalid", "body", found[0], **found[1])
     if len(body) > MAX_BODY:
         raise refuse("invalid", "body", "a message is at most %(n)s characters", n=MAX_BODY)
     return body
