@@ -282,7 +282,7 @@ def running_server(db_url: str, workers: int | None, log_path: Path) -> Iterator
     port = free_port()
     env = {
         **os.environ,
-        "KINLINK_FAMILY_CHECKS_PER_IP": "1000000",
+        "KINLINK_FAMILY_FAILURES_GLOBAL": "1000000",
         "KINLINK_FAMILY_FAILURES_PER_IP": "1000000",
         "KINLINK_SECRET_KEY": "bench",
     }

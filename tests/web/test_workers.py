@@ -37,9 +37,9 @@ def _request(engine: Engine) -> tuple[str, str]:
 
 def test_guesses_are_counted_across_server_processes(engine: Engine) -> None:
     """Two application instances (as two worker processes are: each has its own memory) on one database:
-    guesses spread over both still meet the per-reference limit."""
+    guesses spread over both still meet the per-address limit."""
     reference, secret = _request(engine)
-    settings = Settings(secret_key="shared", quotas=Quotas(family_failures_per_reference=4))
+    settings = Settings(secret_key="shared", quotas=Quotas(family_failures_per_ip=4))
     with BackgroundServer(engine, settings) as a, BackgroundServer(engine, settings) as b:
         assert a.app.state.limiter is not b.app.state.limiter
         clients = [Client(a.url), Client(b.url)]
@@ -48,8 +48,10 @@ def test_guesses_are_counted_across_server_processes(engine: Engine) -> None:
                 r = clients[n % 2].track(reference, "wrong-secret")
                 assert r.status_code == 200 and "wrong" in r.text
             # Each process saw two failures, under its own limit of four: only a shared count refuses.
-            assert clients[0].track(reference, secret).status_code == 429
-            assert clients[1].track(reference, secret).status_code == 429
+            assert clients[0].track(reference, "wrong-secret").status_code == 429
+            assert clients[1].track(reference, "wrong-secret").status_code == 429
+            # The right secret is never refused.
+            assert clients[0].track(reference, secret).status_code == 303
         finally:
             for c in clients:
                 c.close()
@@ -127,7 +129,7 @@ def _serve(db_url: str, workers: int, env: dict[str, str]) -> Iterator[tuple[str
 def test_serve_runs_worker_processes_that_agree(db_url: str, engine: Engine, staff) -> None:  # type: ignore[no-untyped-def]
     reference, secret = _request(engine)
     env = {k: v for k, v in os.environ.items() if k != "KINLINK_SECRET_KEY"}
-    env["KINLINK_FAMILY_FAILURES_PER_REFERENCE"] = "3"
+    env["KINLINK_FAMILY_FAILURES_PER_IP"] = "3"
     with _serve(db_url, 2, env) as (base, proc):
         deadline = time.monotonic() + 60
         while sum("spawn_main" in c for c in _children(proc.pid)) < 2:
@@ -161,4 +163,5 @@ def test_serve_runs_worker_processes_that_agree(db_url: str, engine: Engine, sta
             with Client(base) as c:
                 assert c.track(reference, "wrong-secret").status_code == 200
         with Client(base) as c:
-            assert c.track(reference, secret).status_code == 429
+            assert c.track(reference, "wrong-secret").status_code == 429
+            assert c.track(reference, secret).status_code == 303

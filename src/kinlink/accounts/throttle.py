@@ -19,14 +19,14 @@ from kinlink.store.account_models import RateLimitHit
 
 @dataclass(frozen=True)
 class Quotas:
-    """The most attempts per window. Failed reference-and-secret checks are limited per client address
-    and per reference; with a 96-bit secret that leaves guessing hopeless."""
+    """The most attempts per window. Wrong reference-and-secret checks are limited per client address and
+    over all addresses together, never per reference: a limit per reference would let anyone who knows a
+    reference lock its family out. With a 96-bit secret guessing is hopeless anyway."""
 
     family_failures_per_ip: int = field(default_factory=lambda: env_int("KINLINK_FAMILY_FAILURES_PER_IP", 10))
-    family_failures_per_reference: int = field(
-        default_factory=lambda: env_int("KINLINK_FAMILY_FAILURES_PER_REFERENCE", 5)
+    family_failures_global: int = field(
+        default_factory=lambda: env_int("KINLINK_FAMILY_FAILURES_GLOBAL", 2000)
     )
-    family_checks_per_ip: int = field(default_factory=lambda: env_int("KINLINK_FAMILY_CHECKS_PER_IP", 60))
     requests_filed_per_ip: int = field(default_factory=lambda: env_int("KINLINK_REQUESTS_PER_IP", 10))
     login_failures_per_ip: int = field(default_factory=lambda: env_int("KINLINK_LOGIN_FAILURES_PER_IP", 20))
     window_seconds: int = field(default_factory=lambda: env_int("KINLINK_RATE_WINDOW_SECONDS", 3600))
@@ -99,6 +99,22 @@ class RateLimiter:
             return None
         return hits
 
+    def wait_seconds(self, limits: Sequence[Limit], window: float) -> int:
+        """How long until one more attempt fits under every limit (0: now)."""
+        now = time.time()
+        wait = 0.0
+        with self.engine.connect() as conn:
+            for key, most in limits:
+                times = conn.scalars(
+                    select(RateLimitHit.at)
+                    .where(RateLimitHit.bucket == self._bucket(key), RateLimitHit.at > now - window)
+                    .order_by(RateLimitHit.at)
+                ).all()
+                if len(times) >= most:
+                    # The hit whose leaving the window brings the count under the limit.
+                    wait = max(wait, times[len(times) - most] + window - now)
+        return max(1, int(wait + 0.999)) if wait > 0 else 0
+
     def release(
         self, hits: dict[tuple[str, str], int], keys: Sequence[tuple[str, str]] | None = None
     ) -> None:
@@ -110,7 +126,8 @@ class RateLimiter:
 
     def take_one(self, what: str, who: str, most: int) -> dict[tuple[str, str], int]:
         """Count one attempt at `what` by `who`, or refuse it (too_many) past `most` in the window."""
-        hits = self.take([((what, who), most)], self.quotas.window_seconds)
+        limits = [((what, who), most)]
+        hits = self.take(limits, self.quotas.window_seconds)
         if hits is None:
-            raise too_many()
+            raise too_many(self.wait_seconds(limits, self.quotas.window_seconds) or 1)
         return hits

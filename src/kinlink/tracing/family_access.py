@@ -1,9 +1,11 @@
 """A family opens its request with the reference and the secret it was given, and reads what it may know:
 the one check and the one view behind the family's pages, the API's status call and any other door.
 
-Guesses are limited per client address and per reference (counted as failures until the secret proves
-right, so that concurrent guesses cannot slip past); the secret is verified with no database connection
-held, since its hash is deliberately slow to compute.
+A right secret is always accepted, from anywhere, however many wrong guesses came before: the secret
+has 96 random bits, so guessing it is hopeless, and what must never happen is that a guesser who knows a
+reference locks its family out. Only wrong guesses are counted, per client address and over all
+addresses; past either limit a wrong guess is refused (too_many) with the time to wait. Verifying is a
+keyed hash (microseconds), so it is done first.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import Message
-from kinlink.store.db import session_factory
+from kinlink.store.db import session_factory, unit_of_work
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose
 from kinlink.tracing.messages import for_family
-from kinlink.tracing.requests import find_request, verify_secret
+from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
 
 MAX_REFERENCE = 40
 
@@ -29,28 +31,26 @@ def open_request(
 ) -> TracingRequest | None:
     """The request these credentials open, or None (the same answer for a wrong reference or secret).
 
-    Refused (too_many) past the limits of the window."""
-    quotas = limiter.quotas
+    A wrong guess past the limits of the window is refused (too_many, with retry_after)."""
     ref = reference.strip().upper()[:MAX_REFERENCE]
-    failures = [("family-fail-ip", address), ("family-fail-ref", ref)]
-    hits = limiter.take(
-        [
-            (("family-check", address), quotas.family_checks_per_ip),
-            (failures[0], quotas.family_failures_per_ip),
-            (failures[1], quotas.family_failures_per_reference),
-        ],
-        quotas.window_seconds,
-    )
-    if hits is None:
-        raise too_many()
+    secret = secret.strip()
     req = None
     if ref and secret:
         with session_factory(engine)() as s:
-            found = find_request(s, ref)
-        req = verify_secret(found, secret.strip())
+            req = verify_secret(find_request(s, ref), secret)
     if req is not None:
-        limiter.release(hits, failures)
-    return req
+        if not is_keyed(req):
+            with unit_of_work(engine) as s:
+                upgrade_secret(s, req.id, secret)
+        return req
+    quotas = limiter.quotas
+    limits = [
+        (("family-fail-ip", address), quotas.family_failures_per_ip),
+        (("family-fail", "all"), quotas.family_failures_global),
+    ]
+    if limiter.take(limits, quotas.window_seconds) is None:
+        raise too_many(limiter.wait_seconds(limits, quotas.window_seconds) or 1)
+    return None
 
 
 @dataclass

@@ -1,10 +1,17 @@
 """Tracing requests: a family asks for someone; they get a reference code and a secret to follow it.
 
-The secret is shown once and only its argon2 hash is stored; the reference alone reveals nothing.
+The secret is shown once and only a keyed hash of it is stored; the reference alone reveals nothing.
+
+The secret is 96 random bits, not a password a person chose: nobody can guess it, so it needs no slow
+hash. An HMAC-SHA-256 under a server key kept out of the database (`kinlink.keys`) verifies in
+microseconds, so anonymous checks cost the server nothing, and a copy of the database alone cannot test a
+guess. Secrets stored before (argon2 hashes) still verify, and are keyed on their first successful check.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
+from kinlink.keys import server_key
 from kinlink.matching.comparators import birth_range
 from kinlink.person.fields import name_problem
 from kinlink.store.audit import AuditLog
@@ -26,7 +34,8 @@ STATES = ("open", "candidates", "matched", "closed")
 OPEN_STATES = ("open", "candidates")  # still looked for: matching adds candidates to these
 # No 0/O, 1/I/L: codes are read out over the phone.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_HASHER = PasswordHasher()
+_LEGACY = PasswordHasher()  # secrets stored before they were keyed
+_KEYED = "hmac-sha256$"
 
 
 @dataclass
@@ -103,7 +112,7 @@ def create_request(
     values["other_names"] = values["other_names"] or None
     req = TracingRequest(
         reference=reference,
-        secret_hash=_HASHER.hash(secret),
+        secret_hash=secret_digest(secret),
         state="open",
         enquirer_name=enquirer.name.strip(),
         enquirer_relationship=enquirer.relationship,
@@ -131,18 +140,37 @@ def check_secret(session: Session, reference: str, secret: str) -> TracingReques
     return verify_secret(find_request(session, reference), secret)
 
 
+def secret_digest(secret: str) -> str:
+    """The stored form of a secret: its HMAC-SHA-256 under the family-secret server key."""
+    mac = hmac.new(server_key("family-secret"), secret.encode(), hashlib.sha256).hexdigest()
+    return _KEYED + mac
+
+
+def is_keyed(req: TracingRequest) -> bool:
+    """False for a secret stored as an argon2 hash, before secrets were keyed (see `upgrade_secret`)."""
+    return req.secret_hash.startswith(_KEYED)
+
+
 def verify_secret(req: TracingRequest | None, secret: str) -> TracingRequest | None:
-    """`check_secret` for a request already read (None: no such reference), needing no database: the
-    deliberately slow hash need not hold a connection."""
+    """`check_secret` for a request already read (None: no such reference), needing no database."""
+    digest = secret_digest(secret)  # computed for a missing reference too: timing tells nothing
     if req is None:
-        # Hash anyway, so that timing does not tell whether a reference exists.
-        _HASHER.hash(secret)
         return None
+    if is_keyed(req):
+        return req if hmac.compare_digest(req.secret_hash, digest) else None
     try:
-        _HASHER.verify(req.secret_hash, secret)
+        _LEGACY.verify(req.secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return None
     return req
+
+
+def upgrade_secret(session: Session, request_id: int, secret: str) -> None:
+    """Store a secret that just proved right in its keyed form, in place of its argon2 hash."""
+    req = session.get(TracingRequest, request_id)
+    if req is not None and not is_keyed(req):
+        req.secret_hash = secret_digest(secret)
+        audit(session, "system", "update", "tracing_request", req.id, {"secret": "keyed"})
 
 
 def set_state(

@@ -83,7 +83,12 @@ def track(request: Request, reference: str = Form(""), secret: str = Form("")) -
     except Refused as e:
         if e.kind != "too_many":
             raise
-        return render(request, "family/track.html", status_code=429, too_many=True)
+        wait = e.retry_after or 60
+        page = render(
+            request, "family/track.html", status_code=429, too_many=True, wait_minutes=-(-wait // 60)
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
     if req is None:
         return render(request, "family/track.html", failed=True, reference=reference)
     minutes = state.settings(request).family_session_minutes

@@ -1,0 +1,97 @@
+"""A family opens its request with its reference and secret: a right secret is always accepted, wrong
+guesses are throttled per address and over all addresses, never per reference; secrets are keyed hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, select
+
+from kinlink.accounts.throttle import Quotas, RateLimiter
+from kinlink.errors import Refused
+from kinlink.keys import server_key
+from kinlink.store.db import unit_of_work
+from kinlink.store.models import AuditEntry
+from kinlink.store.tracing_models import TracingRequest
+from kinlink.tracing.family_access import open_request
+from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request, secret_digest
+
+GUESSER, FAMILY = "198.51.100.7", "203.0.113.20"
+
+
+def _request(engine: Engine) -> tuple[int, str, str]:
+    with unit_of_work(engine) as s:
+        req, secret = create_request(s, "test", SoughtPerson("Пактышев Леонид"), Enquirer("Пактышева Анна"))
+        return req.id, req.reference, secret
+
+
+def test_a_guesser_who_knows_the_reference_cannot_lock_the_family_out(engine: Engine) -> None:
+    rid, reference, secret = _request(engine)
+    limiter = RateLimiter(engine, "k", Quotas(family_failures_per_ip=5, family_failures_global=1000))
+    spellings = [reference, f" {reference.lower()} ", reference.lower()]
+    for n in range(5):
+        assert open_request(engine, limiter, GUESSER, spellings[n % 3], "wrong-secret") is None
+    for _ in range(3):  # again and again: the guesser is refused, and told how long to wait
+        with pytest.raises(Refused) as refused:
+            open_request(engine, limiter, GUESSER, reference, "wrong-secret")
+        assert refused.value.kind == "too_many"
+        assert 0 < (refused.value.retry_after or 0) <= limiter.quotas.window_seconds
+    # The family, from its own address, with the right secret: let in, every time.
+    for _ in range(3):
+        req = open_request(engine, limiter, FAMILY, f" {reference.lower()} ", secret)
+        assert req is not None and req.id == rid
+    # Even from the guesser's address (a shared connection) the right secret is accepted.
+    assert open_request(engine, limiter, GUESSER, reference, secret) is not None
+    # The family's own mistakes are its own address's, not the reference's.
+    assert open_request(engine, limiter, FAMILY, reference, "typo") is None
+
+
+def test_wrong_guesses_over_all_addresses_are_limited_too(engine: Engine) -> None:
+    _, reference, secret = _request(engine)
+    limiter = RateLimiter(engine, "k", Quotas(family_failures_per_ip=100, family_failures_global=6))
+    for n in range(6):
+        assert open_request(engine, limiter, f"192.0.2.{n}", reference, "wrong") is None
+    with pytest.raises(Refused) as refused:
+        open_request(engine, limiter, "192.0.2.99", "TR-2222-3333", "wrong")
+    assert refused.value.kind == "too_many" and refused.value.retry_after
+    assert open_request(engine, limiter, "192.0.2.100", reference, secret) is not None
+
+
+def test_the_wait_is_until_the_oldest_counted_guess_leaves_the_window(engine: Engine) -> None:
+    limiter = RateLimiter(engine, "k", Quotas(family_failures_per_ip=2, window_seconds=600))
+    open_request(engine, limiter, GUESSER, "TR-2222-3333", "a")
+    time.sleep(1.1)
+    open_request(engine, limiter, GUESSER, "TR-2222-3333", "b")
+    with pytest.raises(Refused) as refused:
+        open_request(engine, limiter, GUESSER, "TR-2222-3333", "c")
+    assert 590 <= (refused.value.retry_after or 0) <= 600
+
+
+def test_a_secret_is_kept_as_a_keyed_hash(engine: Engine) -> None:
+    rid, _, secret = _request(engine)
+    with unit_of_work(engine) as s:
+        stored = s.get(TracingRequest, rid).secret_hash  # type: ignore[union-attr]
+    assert secret not in stored and not stored.startswith("$argon2")
+    keyed = hmac.new(server_key("family-secret"), secret.encode(), hashlib.sha256).hexdigest()
+    assert stored == "hmac-sha256$" + keyed
+    # Without the server key (a copy of the database alone) the hash cannot be reproduced.
+    assert stored != "hmac-sha256$" + hmac.new(b"another key", secret.encode(), hashlib.sha256).hexdigest()
+    assert stored != "hmac-sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_a_secret_stored_before_keying_still_opens_and_is_keyed_then(engine: Engine) -> None:
+    rid, reference, secret = _request(engine)
+    with unit_of_work(engine) as s:
+        s.get(TracingRequest, rid).secret_hash = PasswordHasher().hash(secret)  # type: ignore[union-attr]
+    limiter = RateLimiter(engine, "k")
+    assert open_request(engine, limiter, FAMILY, reference, "wrong") is None
+    assert open_request(engine, limiter, FAMILY, reference, secret) is not None
+    with unit_of_work(engine) as s:
+        assert s.get(TracingRequest, rid).secret_hash == secret_digest(secret)  # type: ignore[union-attr]
+        entries = select(AuditEntry).where(AuditEntry.entity_id == rid).order_by(AuditEntry.id.desc())
+        assert s.scalars(entries).first().changes == {"secret": "keyed"}  # type: ignore[union-attr]
+    assert open_request(engine, limiter, FAMILY, reference, secret) is not None
