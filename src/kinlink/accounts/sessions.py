@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kinlink.accounts.throttle import RateLimiter
 from kinlink.accounts.tokens import sha256
 from kinlink.accounts.users import authenticate
+from kinlink.errors import Refused
 from kinlink.store.account_models import User, WebSession
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import utcnow
@@ -95,11 +96,17 @@ def sign_in(
     """A staff member's sign-in: a new session, or None for a wrong name or password. Failures are limited
     per address (counted until the password proves right, so that concurrent guesses cannot slip past)."""
     hits = limiter.take_one("login-fail", address, limiter.quotas.login_failures_per_ip)
-    with unit_of_work(engine) as s:
-        user = authenticate(s, username, password)
-        signed = (
-            None if user is None else SignedIn(open_session(s, "staff", minutes, user_id=user.id), user.role)
-        )
+    try:
+        with unit_of_work(engine) as s:
+            user = authenticate(s, username, password)
+            signed = (
+                None
+                if user is None
+                else SignedIn(open_session(s, "staff", minutes, user_id=user.id), user.role)
+            )
+    except Refused:  # busy: no attempt was made
+        limiter.release(hits)
+        raise
     if signed is not None:
         limiter.release(hits)  # after the commit: one connection at a time
     return signed

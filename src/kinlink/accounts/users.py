@@ -5,11 +5,14 @@ Passwords are argon2id hashes, so a copy of the database does not let anyone sig
 
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kinlink.environment import env_int
 from kinlink.errors import refuse
 from kinlink.person.text import text_problem
 from kinlink.store.account_models import ROLES, ApiToken, User, WebSession
@@ -17,6 +20,11 @@ from kinlink.store.audit import record as audit
 from kinlink.store.models import utcnow
 
 _HASHER = PasswordHasher()
+# Each argon2 check takes 64 MiB and tens of milliseconds of a core, on one of the server's few request
+# threads: left unbounded, a crowd signing in (or guessing) takes every thread and starves staff at work.
+# At most this many run at once in a process; a sign-in that cannot get a turn soon is told to retry.
+_PASSWORD_CHECKS = threading.BoundedSemaphore(env_int("KINLINK_PASSWORD_CHECKS_AT_ONCE", 2))
+_TURN_WAIT_SECONDS = 3.0
 # Verifying against this when the user does not exist keeps the timing of both answers alike.
 _DUMMY_HASH = _HASHER.hash("not a password")
 MIN_PASSWORD = 10
@@ -118,11 +126,19 @@ def find_user(session: Session, username: str) -> User | None:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None. Refused (busy) when too many password checks
+    are running to wait for a turn."""
     user = find_user(session, username)
+    if not _PASSWORD_CHECKS.acquire(timeout=_TURN_WAIT_SECONDS):
+        busy = refuse("busy", None, "too many people are signing in at once: try again in a few seconds")
+        busy.retry_after = 5
+        raise busy
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
+    finally:
+        _PASSWORD_CHECKS.release()
     if user is None or not user.active:
         return None
     if _HASHER.check_needs_rehash(user.password_hash):
