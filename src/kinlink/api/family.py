@@ -29,14 +29,17 @@ def file(
     values = body.model_dump()
     with unit_of_work(state.engine(request)) as s:
         filed = file_request(
-            s, filer, values, matching=state.matching(request), limiter=state.limiter(request)
+            s,
+            filer,
+            values,
+            matching=state.matching(request),
+            limiter=state.limiter(request),
+            mail=state.settings(request).mail,
         )
     note = filed.notification
     if note is not None:
         deliver_later(background, request, [note], {note.id: filed.secret})
-    return schemas.RequestFiled(
-        reference=filed.request.reference, secret=filed.secret, emailed=note is not None
-    )
+    return schemas.RequestFiled(reference=filed.request.reference, secret=filed.secret, emailed=filed.emailed)
 
 
 @router.post("/requests/status", response_model=schemas.FamilyStatus)

@@ -206,7 +206,7 @@ RequestIn = create_model(
 class RequestFiled(BaseModel):
     reference: str
     secret: str = Field(description="shown once: keep it, it is not stored and cannot be shown again")
-    emailed: bool
+    emailed: bool = Field(description="true only when an email with them is really being sent")
 
 
 class Credentials(In):

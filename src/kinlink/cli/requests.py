@@ -16,6 +16,7 @@ from kinlink.store.db import unit_of_work
 from kinlink.tracing.casefile import read_case
 from kinlink.tracing.continuous import Matching
 from kinlink.tracing.intake import Filer, file_request
+from kinlink.tracing.mail import MailSettings
 from kinlink.tracing.requests import find_request
 
 app = typer.Typer(no_args_is_help=True, help="Tracing requests from families.")
@@ -88,7 +89,9 @@ def add(
     engine = open_engine()
     try:
         with unit_of_work(engine) as session:
-            filed = file_request(session, Filer(state.who()), values, matching=Matching(load_model()))
+            filed = file_request(
+                session, Filer(state.who()), values, matching=Matching(load_model()), mail=MailSettings()
+            )
             req = filed.request
             reference, req_state, candidates = req.reference, req.state, filed.candidates
     except Refused as e:
@@ -104,7 +107,7 @@ def add(
                     "secret": filed.secret,
                     "state": req_state,
                     "candidates": candidates,
-                    "emailed": note is not None,
+                    "emailed": filed.emailed,
                 }
             )
         )

@@ -23,6 +23,7 @@ from kinlink.person.text import text_problem
 from kinlink.store.casework_models import Notification
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.continuous import Matching, match_in_savepoint
+from kinlink.tracing.mail import MailSettings
 from kinlink.tracing.notifications import EMAIL, queue
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
 
@@ -68,6 +69,9 @@ class Filed:
     secret: str  # shown once, never stored
     notification: Notification | None  # the email with the reference and the secret, if an address was given
     candidates: int = 0  # found at once, for a caseworker's review
+    # Whether that email will really be sent: only with an address and an SMTP server. The family is told
+    # the truth, so that without an email it writes the reference and the secret down now.
+    emailed: bool = False
 
 
 def _clean(values: dict[str, Any], key: str) -> str | None:
@@ -174,11 +178,13 @@ def file_request(
     *,
     matching: Matching,
     limiter: RateLimiter | None = None,
+    mail: MailSettings | None = None,
 ) -> Filed:
     """File a family's request and look for candidates at once.
 
     A family filing on its own counts against its address's limit (with `limiter`), before anything is
-    written; a refused form is not counted. Returns the request, its secret and the email to send.
+    written; a refused form is not counted. Returns the request, its secret and the email to send (sent
+    only through `mail`'s SMTP server; without one it is recorded as skipped).
     """
     hits = None
     if not filer.is_staff and limiter is not None:
@@ -191,4 +197,6 @@ def file_request(
             limiter.release(hits)
         raise
     found = match_in_savepoint(session, filer.actor, matching, request_id=req.id)
-    return Filed(req, secret, queue(session, req, "request_filed"), found.created if found else 0)
+    note = queue(session, req, "request_filed")
+    emailed = note is not None and mail is not None and bool(mail.host)
+    return Filed(req, secret, note, found.created if found else 0, emailed)

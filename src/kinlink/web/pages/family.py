@@ -48,7 +48,12 @@ async def request_file(request: Request, background: BackgroundTasks) -> Respons
     def work() -> Filed:
         with unit_of_work(state.engine(request)) as s:
             return file_request(
-                s, filer, values, matching=state.matching(request), limiter=state.limiter(request)
+                s,
+                filer,
+                values,
+                matching=state.matching(request),
+                limiter=state.limiter(request),
+                mail=state.settings(request).mail,
             )
 
     try:
@@ -65,7 +70,8 @@ async def request_file(request: Request, background: BackgroundTasks) -> Respons
         "family/filed.html",
         reference=filed.request.reference,
         secret=filed.secret,
-        emailed=note is not None,
+        emailed=filed.emailed,
+        email_given=note is not None,
     )
 
 
