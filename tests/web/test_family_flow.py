@@ -209,3 +209,43 @@ def test_messages_are_reviewed_before_delivery(engine: Engine, client_for, mailb
 
     kinds = [m["Subject"] for m in mailbox.wait_for(4)]
     assert len(kinds) == 4  # filed, match confirmed, message delivered, message received
+
+
+def test_withdrawn_consent_leaves_what_no_consent_shows(engine: Engine, client_for, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    registrar, caseworker = client_for("registrar"), client_for("caseworker")
+    # A match the person never consented to tell: what its family sees.
+    never = client_for(lang="en")
+    ref_never, secret_never = file_request(never, {**REQUEST, "full_name": "Коваленко Сергій", "unit": ""})
+    create_record(registrar, {**RECORD, "record_id": "UA-78", "full_name": "Коваленко Сергій", "unit": ""})
+    confirm_first_candidate(caseworker)
+    never.track(ref_never, secret_never)
+
+    family = client_for(lang="en")
+    reference, secret = file_request(family)
+    pid = create_record(registrar, {**RECORD, "consent_inform_family": "on", "consent_share_location": "on"})
+    confirm_first_candidate(caseworker)
+    family.track(reference, secret)
+    assert registrar.form(f"/records/{pid}/messages", {"body": "Мама, я живий."}).status_code == 303
+    queue = caseworker.get("/messages").text
+    mid = re.search(r'action="/messages/(\d+)/review"', queue).group(1)  # type: ignore[union-attr]
+    assert caseworker.form(f"/messages/{mid}/review", {"action": "approve"}).status_code == 303
+    assert "я живий" in family.get("/family").text
+
+    # The person withdraws every consent.
+    assert registrar.form(f"/records/{pid}/consent", {}).status_code == 303
+
+    def shown(c: Client) -> str:
+        page = c.get("/family").text
+        main = page[page.index("<main") : page.index("</main>")]
+        return re.sub(r"TR-[0-9A-Z]{4}-[0-9A-Z]{4}", "TR-…", main)
+
+    after = shown(family)
+    assert "я живий" not in after and "Олениця" not in after
+    assert after == shown(never)
+    # The API's status call tells the same.
+    creds = [{"reference": reference, "secret": secret}, {"reference": ref_never, "secret": secret_never}]
+    withdrawn, unconsented = (
+        {k: v for k, v in family.post("/api/v1/requests/status", json=c).json().items() if k != "reference"}
+        for c in creds
+    )
+    assert withdrawn == unconsented and withdrawn["messages"] == []

@@ -67,4 +67,8 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
     if req is None:
         return None
     outcome = disclose(session, req, channel)
-    return FamilyView(req.reference, req.state, outcome, for_family(session, req.id))
+    # Messages exist only while the found person consents to contact: once consent is withdrawn the family
+    # sees what a match never consented to shows, and no word of the person's (nor a hint that there was
+    # one) remains on its page.
+    messages = for_family(session, req.id) if outcome.messages_allowed else []
+    return FamilyView(req.reference, req.state, outcome, messages)
