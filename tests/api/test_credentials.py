@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kinlink.accounts import tokens, users
+from kinlink.store import audit
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry
 
@@ -73,3 +74,19 @@ def test_a_password_reset_revokes_every_token(engine: Engine, server, staff) -> 
         ).first()
         assert entry is not None and entry.changes is not None
         assert len(entry.changes["tokens_revoked"]) == 2
+
+
+def test_an_api_reads_audit_entry_names_the_token(engine: Engine, server, staff) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as s:
+        user = users.find_user(s, staff["caseworker"][0])
+        assert user is not None
+        row, token = tokens.create_token(s, "cli:operator", user.id, "tests", by_user_id=None)
+        token_id = row.id
+    with _client(server, token) as cw:
+        assert cw.get("/records").status_code == 200
+    with Session(engine) as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "read").order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry is not None and entry.credential == f"token:{token_id}"
+        assert audit.verify(s) == []

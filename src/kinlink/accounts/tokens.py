@@ -68,7 +68,7 @@ def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
 # Built once, as every API call and every signed-in page runs them: building and caching a statement costs
 # more than the indexed read it makes.
 _TOKEN_USER = (
-    select(User.id, User.username, User.role)
+    select(User.id, User.username, User.role, ApiToken.id)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True)
@@ -76,10 +76,10 @@ _TOKEN_USER = (
 )
 
 
-def user_for_token(conn: Connection, token: str) -> tuple[int, str, str] | None:
-    """The (id, username, role) of the active user holding this unrevoked API token."""
+def user_for_token(conn: Connection, token: str) -> tuple[int, str, str, int] | None:
+    """The (id, username, role, token id) of the active user holding this unrevoked API token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     # One indexed read, token and user together.
     row = conn.execute(_TOKEN_USER, {"token_hash": sha256(token)}).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])

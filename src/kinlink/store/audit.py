@@ -29,6 +29,19 @@ from sqlalchemy.orm import Session
 from kinlink.keys import server_key
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
 
+
+class Actor(str):
+    """An actor's name that also carries the credential it acted with (e.g. "token:3"): a plain string
+    everywhere it is passed and compared, recorded and hashed with every entry it writes."""
+
+    credential: str | None
+
+    def __new__(cls, name: str, credential: str | None = None) -> Actor:
+        obj = super().__new__(cls, name)
+        obj.credential = credential
+        return obj
+
+
 REKEY_ACTION = "rekey"
 REKEY_ENTITY = "audit"
 
@@ -48,9 +61,13 @@ def _body(
     entity: str,
     entity_id: str | None,
     changes: Any,
+    credential: str | None = None,
 ) -> bytes:
+    fields = [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes]
+    if credential is not None:  # appended only when present, so entries written before it keep their hash
+        fields.append(credential)
     return json.dumps(
-        [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes],
+        fields,
         sort_keys=True,
         ensure_ascii=False,
         default=str,
@@ -65,9 +82,10 @@ def entry_hash(
     entity: str,
     entity_id: str | None,
     changes: Any,
+    credential: str | None = None,
 ) -> str:
     """The keyed hash of an entry (HMAC-SHA-256 under the audit key)."""
-    body = _body(prev_hash, at, actor, action, entity, entity_id, changes)
+    body = _body(prev_hash, at, actor, action, entity, entity_id, changes, credential)
     return hmac.new(server_key("audit"), body, hashlib.sha256).hexdigest()
 
 
@@ -133,11 +151,13 @@ class AuditLog:
         self.lock()
         at = utcnow()
         eid = None if entity_id is None else str(entity_id)
-        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes)
+        credential = getattr(self.actor, "credential", None)
+        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes, credential)
         self._pending.append(
             dict(
                 at=at,
-                actor=self.actor,
+                actor=str(self.actor),
+                credential=credential,
                 action=action,
                 entity=entity,
                 entity_id=eid,
@@ -218,7 +238,7 @@ def verify(session: Session, anchor: str | None = None) -> list[str]:
         if e.prev_hash != prev:
             problems.append(f"entry {e.id}: previous hash does not match entry before it (deleted?)")
         fields = (e.prev_hash, e.at, e.actor, e.action, e.entity, e.entity_id, e.changes)
-        if hmac.compare_digest(entry_hash(*fields), e.hash):
+        if hmac.compare_digest(entry_hash(*fields, e.credential), e.hash):
             if not keyed and legacy and (e.action, e.entity) != (REKEY_ACTION, REKEY_ENTITY):
                 problems.append(f"entry {e.id}: unkeyed entries before it are not closed by a rekey entry")
             keyed = True

@@ -2,7 +2,8 @@
 
 The audit chain becomes keyed (HMAC-SHA-256 under the server key "audit", see kinlink.store.audit). A
 database holding entries written unkeyed gets one keyed "rekey" entry after them, naming how many there
-were and the head they ended on; verification accepts unkeyed entries only before it. No schema change.
+were and the head they ended on; verification accepts unkeyed entries only before it. Entries also
+record the credential used (audit_log.credential, e.g. "token:3"), hashed with the entry when present.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,6 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("audit_log") as batch:
+        batch.add_column(sa.Column("credential", sa.String(length=100), nullable=True))
     from kinlink.store.audit import REKEY_ACTION, REKEY_ENTITY, entry_hash
     from kinlink.store.models import utcnow
 
@@ -61,4 +64,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The rekey entry stays: removing it would break the chain; an older kinlink cannot verify keyed
     # entries in any case.
-    pass
+    with op.batch_alter_table("audit_log") as batch:
+        batch.drop_column("credential")
