@@ -17,8 +17,8 @@ from fastapi.exceptions import RequestValidationError
 
 from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
+from kinlink.actor import Actor
 from kinlink.person.fields import control_character
-from kinlink.store.audit import Actor
 
 SESSION_COOKIE = "kl_session"
 CSRF_COOKIE = "kl_csrf"

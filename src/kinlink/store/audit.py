@@ -26,21 +26,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from kinlink.actor import Actor as Actor
 from kinlink.keys import server_key
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
-
-
-class Actor(str):
-    """An actor's name that also carries the credential it acted with (e.g. "token:3"): a plain string
-    everywhere it is passed and compared, recorded and hashed with every entry it writes."""
-
-    credential: str | None
-
-    def __new__(cls, name: str, credential: str | None = None) -> Actor:
-        obj = super().__new__(cls, name)
-        obj.credential = credential
-        return obj
-
 
 REKEY_ACTION = "rekey"
 REKEY_ENTITY = "audit"
