@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["invalid", "not_found", "conflict", "too_large", "too_many", "busy"]
+Kind = Literal["invalid", "not_found", "conflict", "too_large", "too_many", "busy", "forbidden"]
 
 
 @dataclass(frozen=True)

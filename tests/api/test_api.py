@@ -221,7 +221,7 @@ def test_family_and_caseworker_over_the_api(api, mailbox) -> None:  # type: igno
     mailbox.wait_for(2)
 
 
-def test_users_admin(api) -> None:  # type: ignore[no-untyped-def]
+def test_users_admin(api, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     admin = api["admin"]
     r = admin.post("/users", json={"username": "Olena", "password": "short", "role": "caseworker"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "password"
@@ -234,7 +234,10 @@ def test_users_admin(api) -> None:  # type: ignore[no-untyped-def]
         ).status_code
         == 409
     )
-    token = admin.post(f"/users/{uid}/tokens", json={"name": "laptop"}).json()["token"]
+    # Issue 16 item 3: an admin no longer mints a token for someone else; the operator bootstraps it.
+    assert admin.post(f"/users/{uid}/tokens", json={"name": "laptop"}).status_code == 403
+    with unit_of_work(engine) as s:
+        token = tokens.create_token(s, "cli:operator", uid, "laptop", by_user_id=None)[1]
     me = httpx.get(
         str(admin.base_url).rstrip("/") + "/me", headers={"authorization": f"Bearer {token}"}
     ).json()

@@ -22,16 +22,32 @@ def sha256(text: str) -> str:
 TOKEN_PREFIX = "kl_"
 
 
-def create_token(session: Session, actor: str, user_id: int, name: str) -> tuple[ApiToken, str]:
-    """A new token for the user; the token itself is returned once and never stored."""
+def create_token(
+    session: Session, actor: str, user_id: int, name: str, *, by_user_id: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for the user; the token itself is returned once and never stored.
+
+    Only its own user mints a token (`by_user_id` is who asks): a token made by an admin for someone else
+    would let the admin act as them while the audit blames them. An admin may still list and revoke other
+    users' tokens. `by_user_id=None` is the machine's operator at the command line bootstrapping a user's
+    first credential, explicit there and audited as the operator's act for that user."""
     if session.get(User, user_id) is None:
         raise refuse("not_found", "user_id", "no user %(id)s", id=user_id)
+    if by_user_id is not None and by_user_id != user_id:
+        raise refuse("forbidden", "user_id", "an API token can only be created by its own user")
     name = (name or "").strip()[:100] or "token"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=sha256(token), user_id=user_id, name=name)
     session.add(row)
     session.flush()
-    audit(session, actor, "create", "api_token", row.id, {"user_id": user_id, "name": name})
+    audit(
+        session,
+        actor,
+        "create",
+        "api_token",
+        row.id,
+        {"user_id": user_id, "name": name, "by": "operator" if by_user_id is None else "owner"},
+    )
     return row, token
 
 
@@ -52,7 +68,7 @@ def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
 # Built once, as every API call and every signed-in page runs them: building and caching a statement costs
 # more than the indexed read it makes.
 _TOKEN_USER = (
-    select(User.id, User.username, User.role)
+    select(User.id, User.username, User.role, ApiToken.id)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active.is_(True)
@@ -60,10 +76,10 @@ _TOKEN_USER = (
 )
 
 
-def user_for_token(conn: Connection, token: str) -> tuple[int, str, str] | None:
-    """The (id, username, role) of the active user holding this unrevoked API token."""
+def user_for_token(conn: Connection, token: str) -> tuple[int, str, str, int] | None:
+    """The (id, username, role, token id) of the active user holding this unrevoked API token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     # One indexed read, token and user together.
     row = conn.execute(_TOKEN_USER, {"token_hash": sha256(token)}).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])

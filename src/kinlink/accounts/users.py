@@ -113,9 +113,16 @@ def update_user(
         if "role" in changes or "active" in changes or "password" in changes:
             # A changed role, a disabled account or a new password ends the user's sessions and tokens.
             session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-            if "role" in changes or "active" in changes:
-                for tok in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-                    tok.revoked_at = tok.revoked_at or utcnow()
+            # Every one of them: a password reset is how a leaked credential is answered, so a token kept
+            # by whoever knew the old password must die with it.
+            revoked = []
+            for tok in session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            ):
+                tok.revoked_at = utcnow()
+                revoked.append(tok.id)
+            if revoked:
+                changes["tokens_revoked"] = revoked
         session.flush()
         audit(session, actor, "update", "user", user.id, changes)
     return user

@@ -56,5 +56,5 @@ def create_token(
     request: Request, user_id: RowId, body: schemas.TokenIn, who: Principal = api_roles(ADMIN)
 ) -> schemas.TokenOut:
     with unit_of_work(state.engine(request)) as s:
-        row, token = tokens.create_token(s, who.actor, user_id, body.name)
+        row, token = tokens.create_token(s, who.actor, user_id, body.name, by_user_id=who.user_id)
         return schemas.TokenOut(id=row.id, name=row.name, token=token)

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kinlink.cli.context import console, deliver, err_console, state
+from kinlink.cli.context import console, deliver, err_console, fail, state
 from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
@@ -342,14 +342,32 @@ def export_registry(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain: any edited or deleted entry is found."""
+def audit_verify(
+    anchor: str = typer.Option(
+        None, "--anchor", help="A head printed earlier by `kinlink audit anchor` (COUNT:HASH)."
+    ),
+) -> None:
+    """Check the audit log's keyed hash chain: any edited or deleted entry is found; with --anchor, that
+    the chain still holds that head unchanged (nothing before it changed or was removed)."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        problems = audit.verify(session)
+        try:
+            problems = audit.verify(session, anchor)
+        except ValueError as e:
+            fail(f"--anchor: {e}")
         count = audit.entry_count(session)
     if problems:
         for p in problems:
             err_console.print(f"[red]{p}[/]")
         raise typer.Exit(1)
-    console.print(f"Audit log intact: {count} entries, chain verified.")
+    suffix = " and holds the anchored head" if anchor else ""
+    console.print(f"Audit log intact: {count} entries, chain verified{suffix}.")
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Print the chain's head (COUNT:HASH), to keep outside this machine for `verify --anchor`."""
+    engine = open_engine()
+    with unit_of_work(engine) as session:
+        count, last = audit.head(session)
+    console.print(audit.format_anchor(count, last), soft_wrap=True, highlight=False)

@@ -83,7 +83,8 @@ def users_disable(username: str = typer.Argument(...)) -> None:
 
 @users_app.command("token")
 def users_token(username: str = typer.Argument(...), name: str = typer.Option("cli", "--name")) -> None:
-    """Make an API token for a user (printed once)."""
+    """Make an API token for a user (printed once), as the machine's operator: the bootstrap of a user's
+    first credential, audited as the operator's act for that user."""
     with unit_of_work(open_engine()) as s:
-        _row, token = tokens.create_token(s, state.who(), _user_id(s, username), name)
+        _row, token = tokens.create_token(s, state.who(), _user_id(s, username), name, by_user_id=None)
     console.print(token, soft_wrap=True)

@@ -20,7 +20,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kinlink.errors import Refused, problem, refuse
 
 API_PREFIX = "/api/v1"
-STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "too_large": 413, "too_many": 429, "busy": 503}
+STATUS = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "too_many": 429,
+    "busy": 503,
+    "forbidden": 403,
+}
 # (request, status, what went wrong: a refusal, or a plain English text) -> the site's error page
 PageRenderer = Callable[[Request, int, "Refused | str"], Response]
 

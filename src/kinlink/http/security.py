@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 
 from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
+from kinlink.actor import Actor
 from kinlink.person.text import describe
 
 SESSION_COOKIE = "kl_session"
@@ -38,12 +39,14 @@ class Principal:
     user_id: int | None = None
     username: str | None = None
     request_id: int | None = None  # for a family: the request its code and secret opened
+    token_id: int | None = None  # the API token it came with, named in every audit entry
 
     @property
     def actor(self) -> str:
         """The name written to the audit log."""
         if self.username:
-            return f"web:{self.username}"
+            credential = None if self.token_id is None else f"token:{self.token_id}"
+            return Actor(f"web:{self.username}", credential)
         if self.request_id is not None:
             return f"family:request-{self.request_id}"
         return "web:anonymous"
@@ -99,8 +102,8 @@ def api_principal(request: Request) -> Principal:
             "the API token is not valid (revoked, or its user disabled)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user_id, username, role = user
-    return Principal(role, user_id, username)
+    user_id, username, role, token_id = user
+    return Principal(role, user_id, username, token_id=token_id)
 
 
 def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal:

@@ -1,8 +1,23 @@
-"""The audit log: every write says who did what and when, in an append-only, hash-chained table."""
+"""The audit log: every write says who did what and when, in an append-only, hash-chained table.
+
+The chain is keyed: each entry's hash is an HMAC-SHA-256, under the server key "audit"
+(`kinlink.keys.server_key`: KINLINK_AUDIT_KEY or a 0600 key file, never in the database), of the entry and
+the hash before it. A copy of the database alone therefore cannot delete or edit entries and recompute a
+chain that verifies; and a head kept elsewhere (`kinlink audit anchor`, checked by `verify --anchor`)
+proves nothing before it changed even to someone who holds the key.
+
+The transition from the older, unkeyed chain (plain SHA-256 of the same body): migration 0008 appends one
+keyed "rekey" entry after the last unkeyed one, naming how many there were and the head they ended on.
+Verification accepts unkeyed entries only before the first keyed entry, and only when that first keyed
+entry is such a rekey entry: its HMAC covers the unkeyed head, so the old part cannot be rewritten either,
+and unkeyed entries appended later, or a chain rewritten whole in the unkeyed form, fail. A database
+created by this kinlink is keyed from its first entry.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -11,7 +26,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from kinlink.actor import Actor as Actor
+from kinlink.keys import server_key
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
+
+REKEY_ACTION = "rekey"
+REKEY_ENTITY = "audit"
 
 
 def canonical_time(at: datetime) -> str:
@@ -19,6 +39,27 @@ def canonical_time(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _body(
+    prev_hash: str | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    changes: Any,
+    credential: str | None = None,
+) -> bytes:
+    fields = [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes]
+    if credential is not None:  # appended only when present, so entries written before it keep their hash
+        fields.append(credential)
+    return json.dumps(
+        fields,
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    ).encode()
 
 
 def entry_hash(
@@ -29,14 +70,24 @@ def entry_hash(
     entity: str,
     entity_id: str | None,
     changes: Any,
+    credential: str | None = None,
 ) -> str:
-    body = json.dumps(
-        [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes],
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    """The keyed hash of an entry (HMAC-SHA-256 under the audit key)."""
+    body = _body(prev_hash, at, actor, action, entity, entity_id, changes, credential)
+    return hmac.new(server_key("audit"), body, hashlib.sha256).hexdigest()
+
+
+def legacy_entry_hash(
+    prev_hash: str | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    changes: Any,
+) -> str:
+    """The unkeyed hash older kinlinks wrote; accepted only before the rekey entry."""
+    return hashlib.sha256(_body(prev_hash, at, actor, action, entity, entity_id, changes)).hexdigest()
 
 
 # Built once, run on the session's plain connection: every write and every read of personal data appends
@@ -88,11 +139,13 @@ class AuditLog:
         self.lock()
         at = utcnow()
         eid = None if entity_id is None else str(entity_id)
-        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes)
+        credential = getattr(self.actor, "credential", None)
+        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes, credential)
         self._pending.append(
             dict(
                 at=at,
-                actor=self.actor,
+                actor=str(self.actor),
+                credential=credential,
                 action=action,
                 entity=entity,
                 entity_id=eid,
@@ -141,19 +194,58 @@ def entry_count(session: Session) -> int:
     return session.execute(select(AuditHead.entries).where(AuditHead.id == 1)).scalar_one()
 
 
-def verify(session: Session) -> list[str]:
-    """Walk the chain; return the problems found (empty when intact)."""
+def head(session: Session) -> tuple[int, str | None]:
+    """The chain's head (entry count, last hash), to be kept outside the database as an anchor."""
+    row = session.execute(select(AuditHead.entries, AuditHead.hash).where(AuditHead.id == 1)).one()
+    return row.entries, row.hash
+
+
+def format_anchor(entries: int, last_hash: str | None) -> str:
+    return f"{entries}:{last_hash or ''}"
+
+
+def parse_anchor(anchor: str) -> tuple[int, str]:
+    count, sep, last_hash = anchor.strip().partition(":")
+    if not sep or not count.isdigit() or len(last_hash) != 64:
+        raise ValueError("an anchor is COUNT:HASH as printed by `kinlink audit anchor`")
+    return int(count), last_hash.lower()
+
+
+def verify(session: Session, anchor: str | None = None) -> list[str]:
+    """Walk the chain; return the problems found (empty when intact). With an anchor (COUNT:HASH from
+    `format_anchor`), the chain must also still hold that head as its COUNT-th entry."""
+    want = parse_anchor(anchor) if anchor is not None else None
     problems: list[str] = []
     prev: str | None = None
     n = 0
+    legacy = 0
+    keyed = False
+    anchored = False
     for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(5000):
         n += 1
         if e.prev_hash != prev:
             problems.append(f"entry {e.id}: previous hash does not match entry before it (deleted?)")
-        if entry_hash(e.prev_hash, e.at, e.actor, e.action, e.entity, e.entity_id, e.changes) != e.hash:
-            problems.append(f"entry {e.id}: content does not match its hash (edited?)")
+        fields = (e.prev_hash, e.at, e.actor, e.action, e.entity, e.entity_id, e.changes)
+        if hmac.compare_digest(entry_hash(*fields, e.credential), e.hash):
+            if not keyed and legacy and (e.action, e.entity) != (REKEY_ACTION, REKEY_ENTITY):
+                problems.append(f"entry {e.id}: unkeyed entries before it are not closed by a rekey entry")
+            keyed = True
+        elif not keyed and legacy_entry_hash(*fields) == e.hash:
+            legacy += 1
+        else:
+            problems.append(f"entry {e.id}: content does not match its hash (edited, or not this key?)")
+        if want is not None and n == want[0]:
+            anchored = True
+            if e.hash != want[1]:
+                problems.append(
+                    f"entry {e.id}: the anchored head {want[0]}:{want[1]} is no longer in the chain"
+                )
         prev = e.hash
-    head = session.execute(select(AuditHead.hash, AuditHead.entries).where(AuditHead.id == 1)).one()
-    if head.hash != prev or head.entries != n:
-        problems.append(f"chain head says {head.entries} entries ending {head.hash}, found {n} ending {prev}")
+    if legacy and not keyed:
+        problems.append(f"the chain's {legacy} entries are unkeyed and no rekey entry closes them")
+    if want is not None and not anchored and want[0] > 0:
+        problems.append(f"the chain has {n} entries, fewer than the anchor's {want[0]} (entries removed)")
+    h = session.execute(select(AuditHead.hash, AuditHead.entries).where(AuditHead.id == 1)).one()
+    if h.hash != prev or h.entries != n:
+        problems.append(f"chain head says {h.entries} entries ending {h.hash}, found {n} ending {prev}")
     return problems

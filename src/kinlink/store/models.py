@@ -181,6 +181,8 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(100))
     changes: Mapped[dict | None] = mapped_column(JSON)
+    # The credential the actor used (an API token's id: "token:3"); hashed with the entry when present.
+    credential: Mapped[str | None] = mapped_column(String(100))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

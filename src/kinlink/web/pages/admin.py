@@ -90,7 +90,7 @@ def account_new_token(
     request: Request, name: str = Form(""), who: Principal = page_roles(*STAFF)
 ) -> Response:
     with unit_of_work(state.engine(request)) as s:
-        _row, token = tokens.create_token(s, who.actor, who.user_id or 0, name)
+        _row, token = tokens.create_token(s, who.actor, who.user_id or 0, name, by_user_id=who.user_id)
     with unit_of_work(state.engine(request)) as s:
         # The token is shown in this response only (never in a URL, never stored).
         return render(
