@@ -103,7 +103,8 @@ API: dict[tuple[str, str], set[str]] = {
     ("GET", f"{A}/users"): {ADMIN},
     ("POST", f"{A}/users"): {ADMIN},
     ("PATCH", f"{A}/users/{{user_id}}"): {ADMIN},
-    ("POST", f"{A}/users/{{user_id}}/tokens"): {ADMIN},
+    # Nobody may mint a credential for someone else (the user in the path is another one).
+    ("POST", f"{A}/users/{{user_id}}/tokens"): set(),
     ("GET", f"{A}/pfif"): {REG},
     ("POST", f"{A}/pfif"): {REG},
 }
