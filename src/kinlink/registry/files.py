@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from kinlink.cells import neutralised, plain
 from kinlink.person.fields import COLUMNS
 from kinlink.person.text import TooDeep, describe, loads_bounded
 
@@ -102,7 +103,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowFormatError
                     ),
                 )
                 continue
-            yield start, dict(zip(header, values, strict=True))
+            yield start, dict(zip(header, (plain(v) for v in values), strict=True))
 
 
 def _check_header(header: list[str]) -> None:
@@ -179,4 +180,4 @@ def _csv_value(v: Any) -> Any:
         return ""
     if isinstance(v, bool):
         return "yes" if v else "no"
-    return v
+    return neutralised(v) if isinstance(v, str) else v
