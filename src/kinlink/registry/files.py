@@ -157,7 +157,8 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowFormatErr
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: io.TextIOBase) -> int:
     n = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
+        # RFC 4180 line ends: the writer then quotes a value holding a lone carriage return too.
+        writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
             flat = dict(row)
