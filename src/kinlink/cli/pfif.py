@@ -12,6 +12,7 @@ from kinlink.cli.context import console, deliver, err_console, fail, state
 from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
+from kinlink.private_files import open_private
 from kinlink.registry import pfif
 from kinlink.tracing.continuous import Matching
 
@@ -51,7 +52,8 @@ def export_pfif(
     """Export records as PFIF 1.4 XML."""
     xml = pfif.export_xml(open_engine(), state.who(), source=source, consented_only=not all_records)
     if output:
-        output.write_bytes(xml)
+        with open_private(output, "wb") as f:
+            f.write(xml)
         err_console.print(f"Wrote {output}.")
     else:
         sys.stdout.buffer.write(xml)

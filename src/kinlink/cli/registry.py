@@ -17,6 +17,7 @@ from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
 from kinlink.person.fields import to_row
+from kinlink.private_files import open_private
 from kinlink.registry import erasure, imports, people
 from kinlink.registry.files import FORMATS, FileFormatError
 from kinlink.registry.search import keys_outdated, rebuild_search_keys
@@ -331,7 +332,7 @@ def export_registry(
         raise typer.Exit(2)
     engine = open_engine()
     with unit_of_work(engine) as session:
-        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        out = open_private(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             n = people.export_registry(session, state.who(), fmt, out, source)  # type: ignore[arg-type]
         finally:

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
+from kinlink.private_files import make_private
 from kinlink.store import audit
 from kinlink.store.db import database_url
 
@@ -46,13 +47,13 @@ def backup(url: str | None, target: Path) -> Path:
         src_path = make_url(url).database
         if not src_path or not Path(src_path).exists():
             raise BackupError(f"no SQLite database at {src_path}")
-        tmp = target.with_suffix(target.suffix + ".part")
+        tmp = make_private(target.with_suffix(target.suffix + ".part"))
         with sqlite3.connect(src_path) as src, sqlite3.connect(tmp) as dst:
             src.backup(dst)  # a consistent snapshot even while others write
         tmp.replace(target)  # never leave a half-written backup under the real name
         return target
     args, env = _pg_args(url)
-    tmp = target.with_suffix(target.suffix + ".part")
+    tmp = make_private(target.with_suffix(target.suffix + ".part"))
     _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(tmp), *args], env)
     tmp.replace(target)
     return target
@@ -110,6 +111,7 @@ def restore(url: str | None, source: Path) -> None:
         _check_chain(f"sqlite:///file:{source.resolve()}?mode=ro&uri=true", source)
         db_path = make_url(url).database
         assert db_path
+        make_private(Path(db_path))
         with sqlite3.connect(source) as src, sqlite3.connect(db_path) as dst:
             src.backup(dst)
         return

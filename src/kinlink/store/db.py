@@ -9,8 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from kinlink.private_files import make_private
 
 DEFAULT_SQLITE_FILE = "kinlink.db"
 ENV_VAR = "KINLINK_DATABASE_URL"
@@ -43,6 +46,7 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
     scripts) would otherwise pile up idle connections against the server's limit."""
     url = database_url(url)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif pooled:
@@ -50,6 +54,16 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
     else:
         engine = create_engine(url, poolclass=NullPool)
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file 0600 before SQLite does (with the umask's mode)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:") or parsed.query.get("mode") == "memory":
+        return
+    if not Path(path).exists() and Path(path).parent.is_dir():
+        make_private(Path(path))
 
 
 _FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
