@@ -252,3 +252,27 @@ def test_users_admin(api, engine: Engine) -> None:  # type: ignore[no-untyped-de
     me_id = admin.get("/me").json()["id"]
     assert admin.patch(f"/users/{me_id}", json={"role": "registrar"}).status_code == 422
     assert api["registrar"].get("/users").status_code == 403
+
+
+def test_a_file_is_named_for_the_type_its_content_has(api) -> None:  # type: ignore[no-untyped-def]
+    reg, cw = api["registrar"], api["caseworker"]
+    pid = reg.post("/records", json={"full_name": "Поліщук Марко"}).json()["id"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    pdf = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+    for sent, ctype, data, kept in [
+        ("poly.html", "text/html", png, "poly.png"),
+        ("photo", "image/png", png, "photo.png"),
+        ("скан.JPEG.svg", "image/svg+xml", png, "скан.JPEG.png"),
+        ("акт 12.05.2022", "application/pdf", pdf, "акт 12.05.2022.pdf"),
+        ("протокол.PDF", "application/pdf", pdf, "протокол.PDF"),
+    ]:
+        r = reg.post(
+            f"/records/{pid}/attachments", data={"kind": "document"}, files={"file": (sent, data, ctype)}
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["file_name"] == kept
+        got = cw.get(f"/attachments/{r.json()['id']}")
+        assert got.headers["content-type"] == ("image/png" if data == png else "application/pdf")
+        disposition = got.headers["content-disposition"]
+        assert disposition.startswith("attachment;")
+        assert ".html" not in disposition and ".svg" not in disposition

@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
+from kinlink.registry.attachments import named_for
+
 if TYPE_CHECKING:
     from kinlink.store.casework_models import Attachment
 
@@ -20,5 +22,7 @@ def content_disposition(disposition: str, name: str) -> str:
 
 def file_response(row: Attachment, inline: bool = False) -> Response:
     """The file as a download (or shown inline: photos on staff pages)."""
-    disposition = content_disposition("inline" if inline else "attachment", row.file_name)
+    # Named for its content type here too: files stored before names followed their type.
+    name = named_for(row.file_name, row.content_type)
+    disposition = content_disposition("inline" if inline else "attachment", name)
     return Response(row.data, media_type=row.content_type, headers={"content-disposition": disposition})

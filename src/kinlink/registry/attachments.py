@@ -20,6 +20,14 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
 )
 IMAGES = {"image/jpeg", "image/png", "image/webp"}
+# A file's name ends in its type's extension (the first is the one given): a PNG called poly.html would
+# otherwise be opened as a web page by whoever downloads it.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+}
 KINDS = ("photo", "document")
 
 
@@ -61,6 +69,18 @@ def check_name(name: str | None) -> str:
     return name
 
 
+def named_for(file_name: str, content_type: str) -> str:
+    """The name with the extension of the type its content has: a wrong extension (up to five letters
+    and digits after the last dot) is replaced, a missing one added."""
+    wanted = EXTENSIONS.get(content_type)
+    if not wanted or file_name.lower().endswith(wanted):
+        return file_name
+    stem, dot, suffix = file_name.rpartition(".")
+    if dot and stem and len(suffix) <= 5 and suffix.isalnum() and not suffix.isdigit():
+        file_name = stem
+    return file_name + wanted[0]
+
+
 def add(
     session: Session,
     actor: str,
@@ -97,7 +117,7 @@ def add(
     row = Attachment(
         person_id=person_id,
         kind=kind,
-        file_name=file_name,
+        file_name=named_for(file_name, ctype),
         content_type=ctype,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
