@@ -262,3 +262,28 @@ def test_forms_need_a_csrf_token(server, staff) -> None:  # type: ignore[no-unty
         assert c.form("/records/new", {"full_name": "С токеном"}).status_code == 303
     finally:
         c.close()
+
+
+def test_the_openapi_spec_says_which_routes_need_a_token(server, world) -> None:  # type: ignore[no-untyped-def]
+    spec = httpx.get(server.url + "/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["apiToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["apiToken"]["description"],
+    }
+    operations = {(m, p): a for (m, p), a in API.items() if p.startswith("/api/")}
+    assert len(operations) > 30
+    for (method, path), allowed in operations.items():
+        op = spec["paths"][path][method.lower()]
+        declared = op.get("security") == [{"apiToken": []}]
+        kw: dict = {}
+        if path.endswith("/requests/status"):
+            kw["json"] = dict(zip(("reference", "secret"), world["checked"], strict=True))
+        elif method in ("POST", "PUT", "PATCH") and not path.endswith("/attachments"):
+            kw["json"] = {}
+        # Asked with no token: a route that needs one answers 401, as its entry in the spec must say.
+        r = httpx.request(method, server.url + _url(path, world["ids"]), timeout=30, **kw)
+        assert declared == (r.status_code == 401), (
+            f"{method} {path}: {r.status_code}, security {op.get('security')}"
+        )
+        assert declared == (ANON not in allowed), f"{method} {path}"

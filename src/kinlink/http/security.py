@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
@@ -130,9 +131,27 @@ def page_roles(*roles: str) -> Any:
     return Depends(dep)
 
 
+# Declared on every API route that needs a token, so that the OpenAPI spec says which do; the token itself
+# is read and checked by `api_principal` (auto_error off: a missing token is answered as this API does).
+API_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="A staff member's API token (kl_...), as 'Authorization: Bearer <token>'.",
+)
+
+
 def api_roles(*roles: str) -> Any:
-    def dep(request: Request) -> Principal:
-        return _check(api_principal(request), roles, api=True)
+    if ANON in roles:
+
+        def dep(request: Request) -> Principal:
+            return _check(api_principal(request), roles, api=True)
+
+    else:
+
+        def dep(  # type: ignore[misc]
+            request: Request, _: HTTPAuthorizationCredentials | None = Security(API_TOKEN)
+        ) -> Principal:
+            return _check(api_principal(request), roles, api=True)
 
     dep.roles = roles  # type: ignore[attr-defined]
     return Depends(dep)
