@@ -18,10 +18,12 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from kinlink.accounts import tokens, users
+from kinlink.matching.model import load_model
 from kinlink.store.casework_models import Notification
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+from kinlink.tracing.decisions import decide
 from kinlink.tracing.mail import MailSettings, send_pending
 from tests.support import Cli, add_record, file_request
 from tests.web.helpers import Mailbox
@@ -264,14 +266,21 @@ def three_candidates(engine: Engine) -> list[tuple[int, int, int]]:
     return out
 
 
-def _decide(door: str, cid: int, version: int, reason: str | None, client_for, api, cli: Cli) -> str | None:  # type: ignore[no-untyped-def]
+def _decide(  # type: ignore[no-untyped-def]
+    door: str,
+    cid: int,
+    version: int,
+    reason: str | None,
+    client_for,
+    api,
+    cli: Cli,
+    supersede: bool = False,
+) -> str | None:
     """None when decided, else the field the refusal named."""
     if door == "web":
         page = client_for("caseworker")
-        r = page.form(
-            f"/candidates/{cid}/decision",
-            {"decision": "confirmed", "reason": reason or "", "version": version},
-        )
+        form = {"decision": "confirmed", "reason": reason or "", "version": version}
+        r = page.form(f"/candidates/{cid}/decision", {**form, **({"supersede": "on"} if supersede else {})})
         assert r.status_code == 303, r.text
         where = r.headers["location"]
         return (
@@ -280,12 +289,13 @@ def _decide(door: str, cid: int, version: int, reason: str | None, client_for, a
             else {"stale": "version"}.get(where.split("error=")[1], where.split("error=")[1])
         )
     if door == "api":
-        body: dict[str, Any] = {"decision": "confirmed", "version": version}
+        body: dict[str, Any] = {"decision": "confirmed", "version": version, "supersede": supersede}
         if reason is not None:
             body["reason"] = reason
         r = api["caseworker"].post(f"/candidates/{cid}/decision", json=body)
         return None if r.status_code == 200 else r.json()["error"]["field"]
     args = ["candidates", "decide", str(cid), "confirmed", "--version", str(version)]
+    args += ["--supersede"] if supersede else []
     result = cli(*args, *(["--reason", reason] if reason is not None else []), ok=False)
     return None if result.exit_code == 0 else result.output.split(":", 1)[0].strip()
 
@@ -330,6 +340,54 @@ def test_deciding_a_candidate_is_the_same_through_every_door(  # type: ignore[no
     assert results[0][1] == ["same birth date and unit"]
     assert results[0][3] == [("request_filed", "skipped"), ("match_confirmed", "sent")]
     assert results[1] == results[0] and results[2] == results[0]
+
+
+@pytest.fixture
+def confirmed_and_another(engine: Engine) -> list[tuple[int, int, int, int]]:
+    """Per door: a request with two candidates, the first confirmed: (first, second, its version, request)."""
+    out = []
+    with unit_of_work(engine) as s:
+        for i, name in enumerate(NAMES):
+            for month in ("04", "09"):
+                add_record(s, "test", {"full_name": name, "birth_date": f"1985-{month}-0{i + 1}"})
+            req, _secret = file_request(
+                s, "test", {"full_name": name, "birth_date": "1985", "enquirer_name": "Родина", "agree": True}
+            )
+            first, second = s.scalars(
+                select(MatchCandidate).where(MatchCandidate.request_id == req.id).order_by(MatchCandidate.id)
+            ).all()[:2]
+            decide(s, "test", first.id, "confirmed", "same name and year", first.version, model=load_model())
+            out.append((first.id, second.id, second.version, req.id))
+    return out
+
+
+def test_replacing_a_confirmed_match_is_explicit_and_the_same_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, confirmed_and_another, client_for, api, cli: Cli
+) -> None:
+    seen = []
+    for door, (first, second, version, rid) in zip(DOORS, confirmed_and_another, strict=True):
+        before = _last_audit(engine)
+        # Confirming a second match silently is refused, naming what is missing; nothing is written.
+        assert _decide(door, second, version, "the unit fits better", client_for, api, cli) == "supersede"
+        assert _audit(engine, [("match_candidate", first), ("match_candidate", second)], before) == []
+        reason = "the family's photo shows the second record"
+        assert _decide(door, second, version, reason, client_for, api, cli, supersede=True) is None, door
+        with Session(engine) as s:
+            old, new = s.get(MatchCandidate, first), s.get(MatchCandidate, second)
+            req = s.get(TracingRequest, rid)
+            assert old is not None and new is not None and req is not None
+            assert req.matched_person_id == new.person_id != old.person_id
+            seen.append(
+                (
+                    old.state,
+                    new.state,
+                    req.state,
+                    _audit(engine, [("match_candidate", first), ("match_candidate", second)], before),
+                )
+            )
+    assert seen[0][:3] == ("superseded", "confirmed", "matched")
+    assert [a[:2] for a in seen[0][3]].count(("reason", "match_candidate")) == 2
+    assert seen[1] == seen[0] and seen[2] == seen[0]
 
 
 # --- writing a record, its history and consent (web form and API; the CLI imports files) ---------------

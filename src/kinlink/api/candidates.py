@@ -77,6 +77,7 @@ def decision(
             body.reason,
             body.version,
             model=state.matching(request).model,
+            supersede=body.supersede,
         )
         deliver_later(background, request, decided.notifications)
         return schemas.CandidateOut.model_validate(decided.candidate)

@@ -263,6 +263,9 @@ class DecisionIn(In):
     decision: Literal["confirmed", "rejected"]
     reason: str | None = None
     version: int
+    supersede: bool = Field(
+        False, description="confirm this match in place of the request's confirmed one (with the reason)"
+    )
 
 
 class MessageOut(BaseModel):

@@ -94,6 +94,9 @@ def decide(
     reason: str = typer.Option(
         None, "--reason", help="Why (required): what shows it is, or is not, the same person."
     ),
+    supersede: bool = typer.Option(
+        False, "--supersede", help="Confirm in place of the request's confirmed match (which is superseded)."
+    ),
 ) -> None:
     """Confirm or reject a candidate, with the reason, as the review page does: refused if someone changed it
     since you looked; the family is told what it may now learn."""
@@ -101,7 +104,14 @@ def decide(
     try:
         with unit_of_work(engine) as session:
             decided = decide_candidate(
-                session, state.who(), candidate_id, decision, reason, version, model=load_model()
+                session,
+                state.who(),
+                candidate_id,
+                decision,
+                reason,
+                version,
+                model=load_model(),
+                supersede=supersede,
             )
             c = decided.candidate
     except Refused as e:

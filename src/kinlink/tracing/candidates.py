@@ -17,7 +17,10 @@ from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate
 
 Outcome = Literal["created", "updated", "unchanged"]
-STATES = ("pending", "confirmed", "rejected")
+STATES = ("pending", "confirmed", "rejected")  # what a caseworker decides
+# A confirmation replaced by a later one for the same request (an explicit act, with its reason).
+SUPERSEDED = "superseded"
+LISTED_STATES = (*STATES, SUPERSEDED)
 
 
 def pair_key(*, request_id: int | None = None, left_person_id: int | None = None, person_id: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
@@ -20,7 +21,7 @@ from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Notification
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.candidates import STATES
+from kinlink.tracing.candidates import STATES, SUPERSEDED
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.notifications import news_for_requests
 
@@ -70,6 +71,37 @@ def _move_request(session: Session, audit: AuditLog, cand: MatchCandidate, decis
         session.flush()
 
 
+def _supersede(
+    session: Session, audit: AuditLog, cand: MatchCandidate, supersede: bool, reason: str
+) -> None:
+    """A request has one confirmed match. Confirming another candidate of it replaces the confirmed one
+    only when the caseworker says so (`supersede`); the earlier one is then marked superseded."""
+    if cand.request_id is None:
+        return  # two records of one person: any number of pairs may be confirmed (they form a cluster)
+    earlier = list(
+        session.scalars(
+            select(MatchCandidate).where(
+                MatchCandidate.request_id == cand.request_id,
+                MatchCandidate.state == "confirmed",
+                MatchCandidate.id != cand.id,
+            )
+        )
+    )
+    if earlier and not supersede:
+        raise refuse(
+            "conflict",
+            "supersede",
+            "the request already has a confirmed match (candidate %(id)s): replace it explicitly, "
+            "with a reason",
+            id=earlier[0].id,
+        )
+    for old in earlier:
+        old.state, old.updated_at = SUPERSEDED, utcnow()
+        session.flush()
+        audit.add("update", "match_candidate", old.id, {"state": ["confirmed", SUPERSEDED], "by": cand.id})
+        audit.add("reason", "match_candidate", old.id, {"decision": SUPERSEDED, "reason": reason})
+
+
 def decide(
     session: Session,
     actor: str,
@@ -79,8 +111,10 @@ def decide(
     expected_version: int,
     *,
     model: Model,
+    supersede: bool = False,
 ) -> Decided:
-    """Confirm, reject or reopen a candidate; `expected_version` is the version the caseworker saw."""
+    """Confirm, reject or reopen a candidate; `expected_version` is the version the caseworker saw.
+    Confirming a second match for a request is refused unless `supersede` says to replace the first."""
     reason_text = _checked(decision, reason)
     audit = AuditLog(session, actor)
     # The lock first, then the read: two reviewers deciding at once are served one after the other, and
@@ -98,6 +132,8 @@ def decide(
             now=cand.version,
             seen=expected_version,
         )
+    if decision == "confirmed" and cand.state != "confirmed":
+        _supersede(session, audit, cand, supersede, reason_text)
     before = cand.state
     cand.state = decision
     cand.decided_by = actor if decision != "pending" else None

@@ -13,7 +13,7 @@ from kinlink.http.params import RowId
 from kinlink.http.security import CASEWORKER, CLEAN_URL, CSRF, Principal, page_roles
 from kinlink.store.db import unit_of_work
 from kinlink.tracing import casefile, messages
-from kinlink.tracing.candidates import STATES
+from kinlink.tracing.candidates import LISTED_STATES
 from kinlink.tracing.decisions import decide
 from kinlink.web.render import form_int, redirect, render
 
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 def queue(
     request: Request, state_filter: str = "pending", who: Principal = page_roles(CASEWORKER)
 ) -> Response:
-    wanted = state_filter if state_filter in STATES else "pending"
+    wanted = state_filter if state_filter in LISTED_STATES else "pending"
     with unit_of_work(state.engine(request)) as s:
         q = casefile.read_candidates(s, who.actor, "queue page", state=wanted, limit=200)
     return render(
@@ -55,6 +55,7 @@ def candidate_decide(
     decision: str = Form(""),
     reason: str = Form(""),
     version: str = Form(""),
+    supersede: str = Form(""),
     who: Principal = page_roles(CASEWORKER),
 ) -> Response:
     try:
@@ -67,11 +68,13 @@ def candidate_decide(
                 reason,
                 form_int(version) or 0,
                 model=state.matching(request).model,
+                supersede=bool(supersede),
             )
             deliver_later(background, request, decided.notifications)
     except Refused as e:
         if e.kind == "conflict":
-            return redirect(f"/candidates/{candidate_id}?error=stale")
+            why = "supersede" if e.field == "supersede" else "stale"
+            return redirect(f"/candidates/{candidate_id}?error={why}")
         if e.kind == "invalid":
             return redirect(f"/candidates/{candidate_id}?error={e.field}")
         raise
