@@ -2,8 +2,8 @@
 
 Every door renders in these (the web pages, the emails; the domain's refusals are their English msgids).
 The .po files are the source of the translations; after changing texts, from src/kinlink:
-    pybabel extract -F i18n/babel.cfg -k problem:2 -k refuse:3 -k _refused:1 -k _bad:1 --no-location \
-        --sort-output -w 110 -o /tmp/messages.pot .
+    pybabel extract -F i18n/babel.cfg -k problem:2 -k refuse:3 -k _refused:1 -k _bad:1 -k message_id \
+        --no-location --sort-output -w 110 -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d i18n/translations --ignore-obsolete --no-fuzzy-matching -w 110
     (translate the new entries in ro, ru, uk and en), then: pybabel compile -d i18n/translations
 """

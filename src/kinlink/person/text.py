@@ -26,11 +26,19 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _ANY_ONE_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
+
+def message_id(message: str) -> str:
+    """Marks an English message kept in a constant as a message id (`pybabel extract -k message_id`)."""
+    return message
+
+
 # English messages, also the message ids of their translations; `char` is the character as 'U+0000'.
-CONTROL = "contains a control character (%(char)s): remove it"
-SURROGATE = "contains %(char)s, which is not a character of any text (a lone surrogate): remove it"
-BIDI = "contains a bidirectional control character (%(char)s), which can disguise text: remove it"
-TOO_DEEP = "is nested more than %(n)s levels deep"
+CONTROL = message_id("contains a control character (%(char)s): remove it")
+SURROGATE = message_id(
+    "contains %(char)s, which is not a character of any text (a lone surrogate): remove it"
+)
+BIDI = message_id("contains a bidirectional control character (%(char)s), which can disguise text: remove it")
+TOO_DEEP = message_id("is nested more than %(n)s levels deep")
 
 # A person's record, an event list, a sighting: nothing a registrar sends is nested deeper than a handful
 # of levels. The bound keeps every walk over a value (this check, json, the database driver) far from

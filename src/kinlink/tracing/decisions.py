@@ -71,9 +71,7 @@ def _move_request(session: Session, audit: AuditLog, cand: MatchCandidate, decis
         session.flush()
 
 
-def _supersede(
-    session: Session, audit: AuditLog, cand: MatchCandidate, supersede: bool, reason: str
-) -> None:
+def _supersede(session: Session, audit: AuditLog, cand: MatchCandidate, supersede: bool, reason: str) -> None:
     """A request has one confirmed match. Confirming another candidate of it replaces the confirmed one
     only when the caseworker says so (`supersede`); the earlier one is then marked superseded."""
     if cand.request_id is None:
