@@ -92,6 +92,6 @@ def test_a_secret_stored_before_keying_still_opens_and_is_keyed_then(engine: Eng
     assert open_request(engine, limiter, FAMILY, reference, secret) is not None
     with unit_of_work(engine) as s:
         assert s.get(TracingRequest, rid).secret_hash == secret_digest(secret)  # type: ignore[union-attr]
-        entries = select(AuditEntry).where(AuditEntry.entity_id == rid).order_by(AuditEntry.id.desc())
+        entries = select(AuditEntry).where(AuditEntry.entity_id == str(rid)).order_by(AuditEntry.id.desc())
         assert s.scalars(entries).first().changes == {"secret": "keyed"}  # type: ignore[union-attr]
     assert open_request(engine, limiter, FAMILY, reference, secret) is not None
