@@ -279,15 +279,13 @@ def _decide(  # type: ignore[no-untyped-def]
     """None when decided, else the field the refusal named."""
     if door == "web":
         page = client_for("caseworker")
-        form = {"decision": "confirmed", "reason": reason or "", "version": version}
+        form = {"decision": "confirmed", "reason": reason or "", "version": version, "step": "confirm"}
         r = page.form(f"/candidates/{cid}/decision", {**form, **({"supersede": "on"} if supersede else {})})
-        assert r.status_code == 303, r.text
-        where = r.headers["location"]
-        return (
-            None
-            if where == "/queue"
-            else {"stale": "version"}.get(where.split("error=")[1], where.split("error=")[1])
-        )
+        if r.status_code == 303:
+            assert r.headers["location"] == f"/queue?decided={cid}"
+            return None
+        assert r.status_code in (409, 422), r.text
+        return re.search(r'data-error-field="(\w+)"', r.text).group(1)  # type: ignore[union-attr]
     if door == "api":
         body: dict[str, Any] = {"decision": "confirmed", "version": version, "supersede": supersede}
         if reason is not None:

@@ -58,10 +58,11 @@ def confirm_first_candidate(caseworker: Client) -> None:
     page = caseworker.get(f"/candidates/{cid.group(1)}")
     assert page.status_code == 200
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = caseworker.form(
-        f"/candidates/{cid.group(1)}/decision",
-        {"decision": "confirmed", "reason": "same unit and birth year", "version": version},
-    )
+    decision = {"decision": "confirmed", "reason": "same unit and birth year", "version": version}
+    # First the check of what the decision will do (nothing written), then the decision itself.
+    check = caseworker.form(f"/candidates/{cid.group(1)}/decision", decision)
+    assert check.status_code == 200 and 'id="consequences"' in check.text, check.text
+    r = caseworker.form(f"/candidates/{cid.group(1)}/decision", {**decision, "step": "confirm"})
     assert r.status_code == 303, r.text
 
 

@@ -87,3 +87,34 @@ def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None
         if new is not None:
             status, status_date = new, ev.date
     return status, status_date
+
+
+# Events that say where the person is afterwards: their place is the person's current place.
+MOVES = frozenset({"interned", "transferred", "hospitalised", "released", "repatriated", "escaped", "found"})
+
+
+@dataclass(frozen=True)
+class PlacedEvent:
+    kind: str
+    date: str | None  # partial ISO date
+    place: str | None
+    order: int
+
+
+def current_place(events: Iterable[PlacedEvent], location: str | None = None) -> str | None:
+    """Where the person is now: the place of the latest event that moved them (a transfer, an internment,
+    a hospital...), else the record's location, else the place of the latest event that names one (the
+    last known place). Events are ordered as for `current_status`."""
+    last_date = ""
+    ordered: list[tuple[str, int, PlacedEvent]] = []
+    for ev in sorted(events, key=lambda e: e.order):
+        if ev.date:
+            last_date = max(last_date, ev.date)
+        ordered.append((ev.date or last_date, ev.order, ev))
+    placed = [ev for _d, _o, ev in sorted(ordered, key=lambda t: (t[0], t[1])) if ev.place]
+    moved = [ev for ev in placed if ev.kind in MOVES]
+    if moved:
+        return moved[-1].place
+    if location:
+        return location
+    return placed[-1].place if placed else None

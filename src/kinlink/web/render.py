@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from babel.dates import format_date, format_datetime, format_skeleton
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +34,35 @@ def environment() -> Environment:
     return env
 
 
+# Babel's locale for each language of the site ('en' alone is American: the site writes British English).
+LOCALES = {"en": "en_GB"}
+
+
+def day_text(value: str | date | None, lang: str) -> str:
+    """A partial ISO date in the reader's words: '2022-08-04' -> '4 August 2022' (4 августа 2022 г.),
+    '2022-08' -> 'August 2022', '2022' -> '2022'; what cannot be read is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        return format_date(value, "long", locale=lang)
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return format_date(date.fromisoformat(text), "long", locale=lang)
+        if len(text) == 7:
+            return format_skeleton("yMMMM", date(int(text[:4]), int(text[5:7]), 1), locale=lang)
+    except ValueError:
+        return text
+    return text
+
+
+def when_text(value: datetime | None, lang: str) -> str:
+    """A moment (stored in UTC) in the reader's words, to the minute."""
+    if value is None:
+        return ""
+    return format_datetime(value, "d MMM y, HH:mm", tzinfo=None, locale=lang)
+
+
 def language(request: Request) -> str:
     cached = getattr(request.state, "lang", None)
     if cached:
@@ -54,6 +86,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "principal": page_principal(request),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        "day": lambda v: day_text(v, LOCALES.get(lang, lang)),
+        "moment": lambda v: when_text(v, LOCALES.get(lang, lang)),
         **context,
     }
     html = environment().get_template(template).render(ctx)
