@@ -190,10 +190,12 @@ async def caseworker(
                 _timed(stats, "candidate view", t, r.status_code == 200, f"HTTP {r.status_code}")
                 if r.status_code != 200:
                     continue
-                version = r.json()["candidate"]["version"]
+                seen = r.json()["candidate"]
+                version = seen["version"]
                 await asyncio.sleep(rnd.uniform(0, think / 4))  # reading the comparison
                 n += 1
-                state = rnd.choice(("confirmed", "rejected"))
+                # A pending candidate is confirmed or rejected; a decided one is only undone.
+                state = rnd.choice(("confirmed", "rejected")) if seen["state"] == "pending" else "pending"
                 reason = f"soak c{seed} n{n}"
                 t = time.perf_counter()
                 r = await c.post(
@@ -204,7 +206,10 @@ async def caseworker(
                 if r.status_code == 409:
                     error = r.json()["error"]
                     ledger.conflicts["decision"] += 1
-                    _timed(stats, "decision", t, error.get("field") == "version", "409 without the version")
+                    # Someone decided it meanwhile: its version moved on (or, read between two decisions,
+                    # its state no longer allows this one, or its request has a confirmed match meanwhile).
+                    expected = error.get("field") in ("version", "decision", "supersede")
+                    _timed(stats, "decision", t, expected, "409 without the version")
                 else:
                     ok = r.status_code == 200
                     _timed(stats, "decision", t, ok, f"HTTP {r.status_code}")

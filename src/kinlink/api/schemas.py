@@ -260,7 +260,9 @@ class CandidateOut(BaseModel):
 
 
 class DecisionIn(In):
-    decision: Literal["confirmed", "rejected"]
+    decision: Literal["confirmed", "rejected", "pending"] = Field(
+        description="confirmed or rejected (a pending candidate); pending undoes a decision, with a reason"
+    )
     reason: str | None = None
     version: int
     supersede: bool = Field(

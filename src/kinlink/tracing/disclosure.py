@@ -77,9 +77,7 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
 def outcome_of_match(session: Session, person_id: int) -> Outcome:
     """What the family of a request matched to this record may be told (also before a confirmation, to
     show the caseworker what confirming will tell)."""
-    person = session.scalar(
-        select(Person).where(Person.id == person_id).options(selectinload(Person.events))
-    )
+    person = session.scalar(select(Person).where(Person.id == person_id).options(selectinload(Person.events)))
     if person is None:
         return Outcome("in_progress")
     death = session.get(DeathDisclosure, person.id)

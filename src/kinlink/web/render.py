@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_skeleton
-
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
