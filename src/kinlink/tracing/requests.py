@@ -6,9 +6,10 @@ The secret is 20 characters from an alphabet without look-alikes (no 0/O, no 1/I
 written in five groups of four to be read aloud or over the phone ("K7QM-4RTX-9HNP-2WCE-FJ6B"): the same
 form from every door. The family may type it in any case, with or without the dashes or with spaces.
 Secrets of the earlier form (16 characters of base64, case-sensitive) stay valid as they were given.
-It is not a password a person chose: nobody can guess it, so it needs no slow hash. An HMAC-SHA-256 under a server key kept out of the database (`kinlink.keys`) verifies in
-microseconds, so anonymous checks cost the server nothing, and a copy of the database alone cannot test a
-guess. Secrets stored before (argon2 hashes) still verify, and are keyed on their first successful check.
+It is not a password a person chose: nobody can guess it, so it needs no slow hash. An HMAC-SHA-256
+under a server key kept out of the database (`kinlink.keys`) verifies in microseconds, so anonymous
+checks cost the server nothing, and a copy of the database alone cannot test a guess. Secrets stored
+before (argon2 hashes) still verify, and are keyed on their first successful check.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from babel.dates import format_date, format_datetime, format_skeleton
 from fastapi import Request
@@ -107,8 +108,16 @@ def form_int(value: Any) -> int | None:
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """Only paths on this site (no scheme, no //host): no open redirects."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    """Only paths on this site (no scheme, no //host): no open redirects. Browsers drop tabs and line
+    breaks from a URL and read a backslash as a slash, so "/\t/evil.example" would leave the site: any
+    control character, space or backslash refuses the path."""
+    if (
+        url
+        and url.startswith("/")
+        and not url.startswith("//")
+        and not any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in url)
+        and len(url) <= 2000
+    ):
         return url
     return default
 
@@ -127,4 +136,21 @@ def refusal_text(request: Request, refused: Refused) -> str:
 def error_page(request: Request, status: int, what: Refused | str) -> Response:
     """The site's error page: a refusal in the reader's language, or a plain text (404s and the like)."""
     detail = refusal_text(request, what) if isinstance(what, Refused) else what
-    return render(request, "error.html", status_code=status, status=status, detail=detail)
+    wait = what.retry_after if isinstance(what, Refused) else None
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        detail=detail,
+        wait_minutes=-(-wait // 60) if wait else None,
+    )
+
+
+def sign_in_first(request: Request, exc: Exception) -> Response:
+    """A page that needs a signed-in user: the sign-in page, which comes back here afterwards (a family's
+    page: where the family opens its request)."""
+    if getattr(exc, "family", False):
+        return redirect("/track")
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(f"/login?next={quote(here, safe='')}")
