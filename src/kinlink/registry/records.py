@@ -41,7 +41,7 @@ class Written:
 
 
 def problems_of(errors: list[RowError]) -> Refused:
-    return invalid(Problem(e.column, e.reason) for e in errors)
+    return invalid(Problem(e.column, e.reason, e.values) for e in errors)
 
 
 def _validated(row: Mapping[str, Any]) -> RecordIn:

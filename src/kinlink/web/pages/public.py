@@ -91,9 +91,7 @@ def login(
         if e.kind != "too_many":
             raise
         wait = e.retry_after or 60
-        page = render(
-            request, "login.html", 429, wait_minutes=-(-wait // 60), username=username, next=back
-        )
+        page = render(request, "login.html", 429, wait_minutes=-(-wait // 60), username=username, next=back)
         page.headers["Retry-After"] = str(wait)
         return page
     if signed is None:
