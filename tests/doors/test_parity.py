@@ -29,6 +29,7 @@ from tests.support import Cli, add_record, file_request
 from tests.web.helpers import Mailbox
 
 DOORS = ("web", "api", "cli")
+CONSENT = {"given_on": "2023-06-02", "given_by": "the person, to a delegate", "given_how": "in_person"}
 
 
 @pytest.fixture
@@ -446,7 +447,7 @@ def _create_record(door: str, values: dict[str, str], client_for, api) -> tuple[
     if door == "web":
         r = client_for("registrar").form("/records/new", values)
         if r.status_code == 303:
-            return int(r.headers["location"].rsplit("/", 1)[1]), None
+            return int(r.headers["location"].rsplit("/", 1)[1].split("?")[0]), None
         assert r.status_code == 422, r.text
         return None, re.search(r'class="field-error" id="([a-z_]+)-error"', r.text).group(1)  # type: ignore[union-attr]
     r = api["registrar"].post("/records", json=values)
@@ -496,7 +497,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
             version += 1
             assert (
                 c.form(
-                    f"/records/{pid}/consent", {"consent_inform_family": "on", "version": version}
+                    f"/records/{pid}/consent", {"consent_inform_family": "on", "version": version, **CONSENT}
                 ).status_code
                 == 303
             )
@@ -514,6 +515,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
                     "consent_share_health": False,
                     "consent_share_photo": False,
                     "version": version + 1,
+                    **CONSENT,
                 },
             )
             assert r.status_code == 200, r.text

@@ -35,6 +35,9 @@ RECORD = {
     "place": "Буча",
 }
 
+# When the person gave their consent, who said so, and how: recorded with every consent.
+CONSENT_SOURCE = {"given_on": "2023-06-02", "given_by": "the person, in a letter", "given_how": "in_writing"}
+
 
 def file_request(family: Client, data: dict[str, str] | None = None) -> tuple[str, str]:
     r = family.form("/request", data or REQUEST)
@@ -47,7 +50,7 @@ def file_request(family: Client, data: dict[str, str] | None = None) -> tuple[st
 def create_record(registrar: Client, data: dict[str, str]) -> int:
     r = registrar.form("/records/new", data)
     assert r.status_code == 303, r.text
-    return int(r.headers["location"].rsplit("/", 1)[1])
+    return int(r.headers["location"].rsplit("/", 1)[1].split("?")[0])
 
 
 def confirm_first_candidate(caseworker: Client) -> None:
@@ -120,6 +123,7 @@ def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> 
             "consent_share_location": "on",
             "consent_share_health": "on",
             "version": version,
+            **CONSENT_SOURCE,
         },
     )
     assert r.status_code == 303
@@ -233,12 +237,14 @@ def test_withdrawn_consent_leaves_what_no_consent_shows(engine: Engine, client_f
     assert "я живий" in family.get("/family").text
 
     # The person withdraws every consent.
-    assert registrar.form(f"/records/{pid}/consent", {}).status_code == 303
+    assert registrar.form(f"/records/{pid}/consent", CONSENT_SOURCE).status_code == 303
 
     def shown(c: Client) -> str:
         page = c.get("/family").text
         main = page[page.index("<main") : page.index("</main>")]
-        main = re.sub(r'<dl class="facts" id="asked">.*?</dl>', "", main, flags=re.S)  # whom each family asked for
+        main = re.sub(
+            r'<dl class="facts" id="asked">.*?</dl>', "", main, flags=re.S
+        )  # whom each family asked for
         return re.sub(r"TR-[0-9A-Z]{4}-[0-9A-Z]{4}", "TR-…", main)
 
     after = shown(family)

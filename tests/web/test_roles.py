@@ -18,6 +18,7 @@ from kinlink.accounts import users
 from kinlink.registry import attachments
 from kinlink.store.casework_models import Message
 from kinlink.store.db import unit_of_work
+from kinlink.store.report_models import Document
 from kinlink.tracing.candidates import list_candidates
 from kinlink.tracing.continuous import after_records_written
 from tests.support import MATCHING, add_record, file_request
@@ -47,6 +48,7 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("GET", "/records"): READ,
     ("GET", "/records/{person_id}"): READ,
     ("GET", "/attachments/{attachment_id}"): READ,
+    ("GET", "/documents/{document_id}"): READ,
     ("GET", "/records/new"): {REG},
     ("POST", "/records/new"): {REG},
     ("GET", "/records/{person_id}/edit"): {REG},
@@ -160,6 +162,15 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             )
         )
         att = attachments.add(s, "test", person.id, "photo", "p.jpg", JPEG, 10_000)
+        doc = Document(
+            sha256="0" * 64,
+            kind="text",
+            path="report.txt",
+            text=f"{PERSON_NAME} was captured.",
+            ingested_by="test",
+        )
+        s.add(doc)
+        s.flush()
         target = users.create_user(s, "test", "walk-target", "walk-target-pass", "registrar")
         tokens = {
             role: api_tokens.create_token(s, "test", users.find_user(s, staff[role][0]).id, "walk")[1]
@@ -172,6 +183,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             "request_id": req.id,
             "message_id": s.query(Message).first().id,
             "attachment_id": att.id,
+            "document_id": doc.id,
             "user_id": target.id,
             "token_id": tok_row.id,
             "code": "ru",

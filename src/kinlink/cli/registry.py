@@ -17,6 +17,7 @@ from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
 from kinlink.person.fields import to_row
+from kinlink.person.notes import note_english
 from kinlink.private_files import open_private
 from kinlink.registry import erasure, imports, people
 from kinlink.registry.files import FORMATS, FileFormatError
@@ -227,7 +228,7 @@ def records_show(
                     "date": e.date,
                     "place": e.place,
                     "source": e.source.name if e.source else None,
-                    "note": e.note,
+                    "note": e.note or note_english(e.note_message),
                 }
                 for e in person.events
             ],
