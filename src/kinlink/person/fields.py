@@ -13,7 +13,7 @@ from typing import Any
 
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
-from kinlink.person.text import TooDeep, loads_bounded, text_problem
+from kinlink.person.text import TooDeep, loads_bounded, message_id, text_problem
 
 # Column -> (meaning, max length). The README documents the same list; tests keep them in step.
 TEXT_COLUMNS: dict[str, tuple[str, int]] = {
@@ -248,10 +248,12 @@ _NOT_IN_NAMES = frozenset("<>{}[]\\|@#$%^*=~`_")
 def name_problem_message(name: str) -> tuple[str, dict[str, Any]] | None:
     """Why this text cannot be a person's name, as a message and its values, or None."""
     if not _has_letter(name):
-        return "'%(name)s' has no letters", {"name": name}
+        return message_id("'%(name)s' has no letters"), {"name": name}
     bad = next((ch for ch in name if ch in _NOT_IN_NAMES), None)
     if bad is not None:
-        return "contains '%(char)s', which is not part of a name (markup or a typing slip?)", {"char": bad}
+        return message_id("contains '%(char)s', which is not part of a name (markup or a typing slip?)"), {
+            "char": bad
+        }
     return None
 
 
@@ -292,31 +294,31 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
 
     record_id = _text(row.get("record_id"))
     if record_id is None:
-        err("record_id", "is required (the registrar's own id of this record)")
+        err("record_id", message_id("is required (the registrar's own id of this record)"))
     elif len(record_id) > RECORD_ID_MAX:
-        err("record_id", "is longer than %(n)s characters", n=RECORD_ID_MAX)
+        err("record_id", message_id("is longer than %(n)s characters"), n=RECORD_ID_MAX)
 
     texts: dict[str, str | None] = {}
     for col, (_meaning, limit) in TEXT_COLUMNS.items():
         s = _text(row.get(col))
         if s is not None and len(s) > limit:
-            err(col, "is longer than %(n)s characters", n=limit)
+            err(col, message_id("is longer than %(n)s characters"), n=limit)
         texts[col] = s
 
     name_parts = [texts[c] for c in ("family_name", "given_names", "patronymic") if texts[c]]
     full_name = texts["full_name"] or (" ".join(p for p in name_parts if p) if name_parts else None)
     if full_name is None:
-        err("full_name", "no name: give full_name, or family_name and/or given_names")
+        err("full_name", message_id("no name: give full_name, or family_name and/or given_names"))
     else:
         for col in ("full_name", "family_name", "given_names", "patronymic"):
             found_name = name_problem_message(texts[col]) if texts[col] is not None else None
             if found_name:
                 err(col, found_name[0], **found_name[1])
         if texts["full_name"] is None and not _has_letter(full_name):
-            err("full_name", "the name has no letters")
+            err("full_name", message_id("the name has no letters"))
     for col in ("father_name", "mother_maiden_name", "inform_name"):
         if texts[col] is not None and any(ch in _NOT_IN_NAMES for ch in texts[col] or ""):
-            message, values = name_problem_message(texts[col] or "") or ("is not a name", {})
+            message, values = name_problem_message(texts[col] or "") or (message_id("is not a name"), {})
             err(col, message, **values)
 
     alternates = _alternates(row.get("alternate_names"), err)
@@ -326,7 +328,9 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     if raw_sex is not None:
         sex = SEX_WORDS.get(raw_sex.lower())
         if sex is None and raw_sex.lower() not in {"u", "unknown", "?"}:
-            err("sex", "'%(value)s' is not a sex; write m or f (or leave it empty)", value=raw_sex)
+            err(
+                "sex", message_id("'%(value)s' is not a sex; write m or f (or leave it empty)"), value=raw_sex
+            )
 
     birth_date = partial("birth_date", row.get("birth_date"))
     age_as_of = partial("age_as_of", row.get("age_as_of"))
@@ -338,16 +342,18 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
             if not 0 <= age <= MAX_AGE:
                 raise ValueError
         except ValueError:
-            err("age", "'%(value)s' is not an age in years (0 to %(n)s)", value=raw_age, n=MAX_AGE)
+            err(
+                "age", message_id("'%(value)s' is not an age in years (0 to %(n)s)"), value=raw_age, n=MAX_AGE
+            )
             age = None
         if age is not None and age_as_of is None and _text(row.get("age_as_of")) is None:
-            err("age_as_of", "an age needs the date it was stated (age_as_of)")
+            err("age_as_of", message_id("an age needs the date it was stated (age_as_of)"))
     if birth_date and age is not None and age_as_of:
         lo, hi = birth_year_range(None, age, age_as_of) or (0, 9999)
         if not lo <= int(birth_date[:4]) <= hi:
             err(
                 "age",
-                "age %(age)s on %(as_of)s does not fit birth_date %(birth)s",
+                message_id("age %(age)s on %(as_of)s does not fit birth_date %(birth)s"),
                 age=age,
                 as_of=age_as_of,
                 birth=birth_date,
@@ -365,7 +371,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         elif s in FALSE_WORDS:
             consents[col] = False
         else:
-            err(col, "'%(value)s' is not yes or no", value=raw)
+            err(col, message_id("'%(value)s' is not yes or no"), value=raw)
             consents[col] = False
 
     events: list[EventIn] = []
@@ -376,14 +382,14 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         if kind is None:
             err(
                 "status",
-                "unknown status '%(value)s'; known: %(known)s",
+                message_id("unknown status '%(value)s'; known: %(known)s"),
                 value=raw_status,
                 known=", ".join(EVENT_KINDS),
             )
         else:
             events.append(EventIn(kind, status_date, texts["place"]))
     elif status_date is not None or texts["place"] is not None:
-        err("status", "status_date or place is given without a status")
+        err("status", message_id("status_date or place is given without a status"))
     events.extend(_events(row.get("events"), err, partial))
 
     expiry_date = None
@@ -443,7 +449,7 @@ def _alternates(value: Any, err: Any) -> list[str]:
         if found:
             err("alternate_names", found[0], **found[1])
         elif len(s) > TEXT_COLUMNS["full_name"][1]:
-            err("alternate_names", "a name is longer than 400 characters")
+            err("alternate_names", message_id("a name is longer than 400 characters"))
         else:
             names.append(s)
     return names
@@ -460,30 +466,35 @@ def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
             err("events", str(e))
             return []
         except json.JSONDecodeError as e:
-            err("events", "is not JSON: %(why)s at character %(pos)s", why=e.msg, pos=e.pos)
+            err("events", message_id("is not JSON: %(why)s at character %(pos)s"), why=e.msg, pos=e.pos)
             return []
         except ValueError as e:  # json's other refusals: an integer of more than 4300 digits
-            err("events", "is not JSON: %(why)s", why=str(e))
+            err("events", message_id("is not JSON: %(why)s"), why=str(e))
             return []
         found = text_problem(value)
         if found:
             err("events", found[0], **found[1])
             return []
     if not isinstance(value, list):
-        err("events", "must be a list of events, each {kind, date, place, note}")
+        err("events", message_id("must be a list of events, each {kind, date, place, note}"))
         return []
     out = []
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
-            err("events", "event %(n)s needs a kind", n=i)
+            err("events", message_id("event %(n)s needs a kind"), n=i)
             continue
         unknown = set(item) - {"kind", "date", "place", "note"}
         if unknown:
-            err("events", "event %(n)s has unknown keys: %(keys)s", n=i, keys=", ".join(sorted(unknown)))
+            err(
+                "events",
+                message_id("event %(n)s has unknown keys: %(keys)s"),
+                n=i,
+                keys=", ".join(sorted(unknown)),
+            )
             continue
         kind = event_kind_for_status(item["kind"])
         if kind is None:
-            err("events", "event %(n)s: unknown kind '%(kind)s'", n=i, kind=item["kind"])
+            err("events", message_id("event %(n)s: unknown kind '%(kind)s'"), n=i, kind=item["kind"])
             continue
         when = partial("events", item.get("date"))
         out.append(EventIn(kind, when, _text(item.get("place")), _text(item.get("note"))))

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from kinlink.person.text import message_id
+
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 # Russian and Ukrainian registries write day-first with dots; accept it and store ISO.
 _DOTTED = re.compile(r"^(?:(\d{1,2})\.)?(\d{1,2})\.(\d{4})$")
@@ -59,21 +61,23 @@ def parse_partial_date(text: str, *, today: date | None = None, allow_future: bo
     else:
         d = _DOTTED.match(raw)
         if not d:
-            raise DateError("'%(date)s' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD", date=raw)
+            raise DateError(
+                message_id("'%(date)s' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD"), date=raw
+            )
         year, month, day = int(d[3]), int(d[2]), _int(d[1])
     if month is not None and not 1 <= month <= 12:
-        raise DateError("'%(date)s' has no month %(month)s", date=raw, month=month)
+        raise DateError(message_id("'%(date)s' has no month %(month)s"), date=raw, month=month)
     if day is not None:
         try:
             date(year, month or 1, day)
         except ValueError:
-            raise DateError("'%(date)s' is not a day of the calendar", date=raw) from None
+            raise DateError(message_id("'%(date)s' is not a day of the calendar"), date=raw) from None
     if year < EARLIEST_YEAR:
-        raise DateError("'%(date)s' is before %(year)s", date=raw, year=EARLIEST_YEAR)
+        raise DateError(message_id("'%(date)s' is before %(year)s"), date=raw, year=EARLIEST_YEAR)
     pd = PartialDate(year, month, day)
     today = today or date.today()
     if not allow_future and pd.earliest() > today:
-        raise DateError("'%(date)s' is in the future", date=raw)
+        raise DateError(message_id("'%(date)s' is in the future"), date=raw)
     return pd
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinlink.errors import Problem, Refused, invalid, refuse
+from kinlink.errors import Problem, Refused, invalid, problem, refuse
 from kinlink.person.fields import (
     COLUMNS,
     CONSENT_COLUMNS,
@@ -200,7 +200,7 @@ def _checked_source(source: ConsentSource) -> tuple[str, str, str]:
     errors: list[Problem] = []
     given_on = (source.given_on or "").strip()
     if not given_on:
-        errors.append(Problem("given_on", "the date the person gave or withdrew the consent is needed"))
+        errors.append(problem("given_on", "the date the person gave or withdrew the consent is needed"))
     else:
         try:
             given_on = parse_partial_date(given_on).iso()
@@ -211,11 +211,11 @@ def _checked_source(source: ConsentSource) -> tuple[str, str, str]:
     if found:
         errors.append(Problem("given_by", found[0], tuple(sorted(found[1].items()))))
     elif not given_by:
-        errors.append(Problem("given_by", "say who gave the consent: the person, a delegate who met them..."))
+        errors.append(problem("given_by", "say who gave the consent: the person, a delegate who met them..."))
     elif len(given_by) > MAX_GIVEN_BY:
-        errors.append(Problem("given_by", "at most %(n)s characters", (("n", MAX_GIVEN_BY),)))
+        errors.append(problem("given_by", "at most %(n)s characters", n=MAX_GIVEN_BY))
     if source.given_how not in CONSENT_WAYS:
-        errors.append(Problem("given_how", "say how the consent was given"))
+        errors.append(problem("given_how", "say how the consent was given"))
     if errors:
         raise invalid(errors)
     return given_on, given_by, str(source.given_how)
@@ -224,7 +224,7 @@ def _checked_source(source: ConsentSource) -> tuple[str, str, str]:
 def _checked_event(kind: str, date: str | None, place: str | None, note: str | None) -> None:
     errors: list[Problem] = []
     if event_kind_for_status(kind or "") is None:
-        errors.append(Problem("kind", "choose what happened (captured, transferred, released...)"))
+        errors.append(problem("kind", "choose what happened (captured, transferred, released...)"))
     if date:
         try:
             parse_partial_date(date)

@@ -175,9 +175,8 @@ def _allowed(cand: MatchCandidate, decision: str) -> None:
         raise refuse(
             "conflict",
             "decision",
-            "candidate %(id)s is already %(state)s: undo that decision first, with its reason",
+            "candidate %(id)s has already been decided: undo that decision first, with its reason",
             id=cand.id,
-            state=cand.state,
         )
 
 

@@ -166,7 +166,14 @@ def message_queue(request: Request, who: Principal = page_roles(CASEWORKER)) -> 
             if m.direction == "to_person"
         ]
         refs = casefile.references(s, {m.request_id for m in (*pending, *approved)})
-    return render(request, "staff/messages.html", pending=pending, approved=approved, refs=refs)
+    return render(
+        request,
+        "staff/messages.html",
+        pending=pending,
+        approved=approved,
+        refs=refs,
+        done=request.query_params.get("done"),
+    )
 
 
 @router.post("/messages/{message_id}/review", dependencies=[CSRF])
@@ -182,7 +189,7 @@ def message_review(
     with unit_of_work(state.engine(request)) as s:
         _msg, n = messages.review(s, who.actor, message_id, action == "approve", note, form_int(version))
         deliver_later(background, request, [n])
-    return redirect("/messages")
+    return redirect("/messages?done=reviewed")
 
 
 @router.post("/messages/{message_id}/delivered", dependencies=[CSRF])
@@ -192,4 +199,4 @@ def message_delivered(
     with unit_of_work(state.engine(request)) as s:
         _msg, n = messages.mark_delivered(s, who.actor, message_id)
         deliver_later(background, request, [n])
-    return redirect("/messages")
+    return redirect("/messages?done=delivered")
