@@ -15,7 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kinlink.errors import Problem, Refused
 from kinlink.http.security import LANG_COOKIE, csrf_token, page_principal
-from kinlink.i18n import LANGUAGES, gettext_for, negotiate
+from kinlink.i18n import LANGUAGES, gettext_for, negotiate, translations
+from kinlink.matching.evidence import probability_band, stored_message
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -31,6 +32,9 @@ def environment() -> Environment:
     )
     env.filters["pct"] = lambda p: "" if p is None else f"{100 * float(p):.1f}%"
     env.filters["when"] = lambda d: "" if d is None else d.strftime("%Y-%m-%d %H:%M")
+    # A probability in words and an explanation's stored evidence, as messages the page renders with its `_`.
+    env.globals["band"] = probability_band
+    env.globals["said"] = stored_message
     return env
 
 
@@ -81,6 +85,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     ctx = {
         "request": request,
         "_": gettext_for(lang),
+        # A word that means different things in different places ("German": the language of a name, or a
+        # transliteration convention) is translated in its context.
+        "pgettext": translations(lang).pgettext,
         "lang": lang,
         "languages": LANGUAGES,
         "principal": page_principal(request),
