@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinlink.errors import Problem, problem, refuse
+from kinlink.errors import refuse
 from kinlink.matching.model import Model
+from kinlink.messages import Message, say
 from kinlink.person.text import text_problem
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Notification
@@ -56,7 +57,7 @@ class Consequences:
     before: str  # the candidate's state before the decision
     decision: str
     reference: str | None  # the request's, when the candidate is a request's
-    said: list[Problem]
+    said: list[Message]
 
 
 @dataclass
@@ -66,48 +67,42 @@ class Decided:
     consequences: Consequences | None = None
 
 
-def _family_told(session: Session, req: TracingRequest, person_id: int) -> list[Problem]:
+def _family_told(session: Session, req: TracingRequest, person_id: int) -> list[Message]:
     """What confirming a match to this record tells the family of `req`, and how."""
     outcome = outcome_of_match(session, person_id)
     if outcome.stage == "found":
-        out = [problem(None, "The family will be told that the person was found alive.")]
+        out = [say("The family will be told that the person was found alive.")]
         items = outcome.items
         if items.get("situation") == "held":
-            out.append(problem(None, "They will be told that the person is held."))
+            out.append(say("They will be told that the person is held."))
         if "location" in items:
-            out.append(
-                problem(None, "They will be told where the person is (the person agreed to share it).")
-            )
+            out.append(say("They will be told where the person is (the person agreed to share it)."))
         if "health" in items:
-            out.append(problem(None, "They will be told the person's state of health (the person agreed)."))
+            out.append(say("They will be told the person's state of health (the person agreed)."))
         if "photo" in items:
-            out.append(problem(None, "They will see the person's photo (the person agreed)."))
+            out.append(say("They will see the person's photo (the person agreed)."))
     elif outcome.stage == "dead":
-        out = [problem(None, "The family will be told of the death, as the registrar decided.")]
+        out = [say("The family will be told of the death, as the registrar decided.")]
     elif (person := session.get(Person, person_id)) is not None and person.status == "dead":
         out = [
-            problem(
-                None,
+            say(
                 "The registrar has not decided to tell families of this death: the family will only "
                 "read that the request is being handled.",
             )
         ]
     else:
         out = [
-            problem(
-                None,
+            say(
                 "The person has not agreed that the family is told: the family will only read that the "
                 "request is being handled.",
             )
         ]
     if outcome.stage in ("found", "dead"):
         if email_of(req):
-            out.append(problem(None, "They will get an email, and read it on their status page."))
+            out.append(say("They will get an email, and read it on their status page."))
         else:
             out.append(
-                problem(
-                    None, "They gave no email address: they will read it when they next check their request."
-                )
+                say("They gave no email address: they will read it when they next check their request.")
             )
     return out
 
@@ -119,24 +114,21 @@ def consequences(
     before = before or cand.state
     req = session.get(TracingRequest, cand.request_id) if cand.request_id is not None else None
     ref = req.reference if req is not None else None
-    said: list[Problem] = []
+    said: list[Message] = []
     if req is None:
         if decision == "confirmed":
-            said.append(problem(None, "The two records will be kept together as one person."))
+            said.append(say("The two records will be kept together as one person."))
         elif before == "confirmed":
-            said.append(problem(None, "The two records will no longer be kept together as one person."))
-        said.append(problem(None, "No family is told: this links two records of the registry."))
+            said.append(say("The two records will no longer be kept together as one person."))
+        said.append(say("No family is told: this links two records of the registry."))
     elif decision == "confirmed":
         if req.state == "closed":
             said.append(
-                problem(
-                    None, "Request %(ref)s is closed: it stays closed, and its family is not told.", ref=ref
-                )
+                say("Request %(ref)s is closed: it stays closed, and its family is not told.", ref=ref)
             )
         else:
             said.append(
-                problem(
-                    None,
+                say(
                     "Request %(ref)s will be matched to record #%(record)s.",
                     ref=ref,
                     record=cand.person_id,
@@ -144,22 +136,17 @@ def consequences(
             )
             said.extend(_family_told(session, req, cand.person_id))
     elif decision == "rejected":
-        said.append(
-            problem(None, "Nobody is told: families are not told of candidates that are not their relative.")
-        )
+        said.append(say("Nobody is told: families are not told of candidates that are not their relative."))
     elif before == "confirmed":
-        said.append(problem(None, "Request %(ref)s goes back to being checked.", ref=ref))
+        said.append(say("Request %(ref)s goes back to being checked.", ref=ref))
         said.append(
-            problem(
-                None,
+            say(
                 "The family's status page will again say only that the request is being handled. No email "
                 "is sent: if the family was told of this match, contact them.",
             )
         )
     else:
-        said.append(
-            problem(None, "The candidate goes back to the queue, to be decided again. Nobody is told.")
-        )
+        said.append(say("The candidate goes back to the queue, to be decided again. Nobody is told."))
     return Consequences(cand.id, before, decision, ref, said)
 
 
@@ -231,8 +218,7 @@ def preview(
     if earlier:
         out.said.insert(
             0,
-            problem(
-                None,
+            say(
                 "The confirmed match (candidate %(id)s) will be replaced: it is marked superseded.",
                 id=earlier[0].id,
             ),
