@@ -267,3 +267,259 @@ def test_item9_the_wait_is_named(pages: Pages, world: World) -> None:
         both_sizes(fam, "item9-wait", lang)
     # The right secret is always accepted.
     pages.family("uk", world.waiting)
+
+
+# --- items 10 and 11: errors translated beside their fields with the input kept; every action says so --
+
+
+def test_items10_11_forms_keep_input_say_errors_in_place_and_say_what_was_done(
+    pages: Pages, world: World
+) -> None:
+    admin = pages.page("admin", "uk")
+    admin.goto(f"{world.url}/admin/users")
+    admin.fill("#new-username", "olena.k")
+    admin.fill("#new-display", "Олена Коваль")
+    admin.fill("#new-password", "short")
+    admin.select_option("#new-role", "caseworker")
+    admin.locator("#new-user button[type=submit]").click()
+    error = admin.locator("#new-password-error").inner_text()
+    assert "10" in error and "password" not in error, error  # in Ukrainian, beside the password
+    assert admin.locator("#new-role").input_value() == "caseworker"  # not reset to registrar
+    assert admin.locator("#new-username").input_value() == "olena.k"
+    both_sizes(admin, "item10-user-error", "uk")
+    admin.fill("#new-password", "a long enough passphrase")
+    admin.locator("#new-user button[type=submit]").click()
+    assert admin.locator("#notice").is_visible()
+    both_sizes(admin, "item11-user-created", "uk")
+
+    reg = pages.page("registrar", "uk")
+    reg.goto(f"{world.url}/records/{world.held_id}")
+    reg.select_option("#kind", "released")
+    reg.fill("#event-date", "2091-01-01")
+    reg.fill("#event-place", "Запоріжжя")
+    reg.fill("#event-note", "обмін полоненими")
+    reg.locator("#event-note").press("Enter")
+    assert reg.locator("#event-date-error").is_visible()  # beside the date, not under the note
+    assert "2091-01-01" in reg.locator("#event-date-error").inner_text()
+    assert "future" not in reg.locator("#event-date-error").inner_text()
+    assert reg.locator("#kind").input_value() == "released"
+    assert reg.locator("#event-place").input_value() == "Запоріжжя"
+    assert reg.locator("#event-note").input_value() == "обмін полоненими"
+    both_sizes(reg, "item10-event-error", "uk")
+    reg.fill("#event-date", "2022-10-02")
+    reg.locator("#event-note").press("Enter")
+    assert reg.locator("#notice").is_visible()
+    both_sizes(reg, "item11-event-added", "uk")
+
+    # Consent records when it was given and who said so, how; saving it says so.
+    reg.goto(f"{world.url}/records/{world.held_id}")
+    reg.check("#consent_share_health")
+    reg.fill("#given_on", "2022-10-05")
+    reg.fill("#given_by", "сам полонений, листом через МКЧХ")
+    reg.select_option("#given_how", "in_writing")
+    reg.locator("#save-consent").click()
+    assert reg.locator("#notice").is_visible()
+    latest = reg.locator("#consent-latest").inner_text()
+    assert "5 жовтня 2022" in latest and "сам полонений" in latest
+    both_sizes(reg, "item11-consent", "uk")
+
+    # A photo attached says so.
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+    reg.set_input_files("#file", files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png}])
+    reg.select_option("#attach-kind", "photo")
+    reg.locator("form[enctype] button[type=submit]").click()
+    assert reg.locator("#notice").is_visible() and "photo.png" in reg.locator("#files").inner_text()
+    both_sizes(reg, "item11-attached", "uk")
+
+
+# --- item 12: a safe next after sign-in, a header on one line, the active filter marked ---------------
+
+
+def test_item12_next_header_and_filter(pages: Pages, world: World) -> None:
+    anon = pages.page(None, "uk")
+    anon.goto(f"{world.url}/queue?state=rejected")
+    assert "/login" in anon.url and "next=" in anon.url
+    anon.fill("#username", world.staff["caseworker"][0])
+    anon.fill("#password", world.staff["caseworker"][1])
+    anon.locator("main button[type=submit]").click()
+    assert anon.url.endswith("/queue?state=rejected")  # back to the page asked for
+    active = anon.locator(".filters a[aria-current=page]")
+    assert active.count() == 1 and active.inner_text() == "відхилено"
+    both_sizes(anon, "item12-filter", "uk")
+    # Another site is never where signing in leads.
+    for evil in ("//evil.example/", "https://evil.example/", "/\t/evil.example", "/\\evil.example"):
+        other = pages.page(None, "uk")
+        other.goto(f"{world.url}/login?next={evil}")
+        other.fill("#username", world.staff["registrar"][0])
+        other.fill("#password", world.staff["registrar"][1])
+        other.locator("main button[type=submit]").click()
+        assert other.url.startswith(world.url + "/records"), (evil, other.url)
+    # The Ukrainian header does not wrap at 1280 px, whoever is signed in.
+    for role in ("caseworker", "registrar", "admin"):
+        p = pages.page(role, "uk", 1280)
+        p.goto(world.url + "/account")
+        tops = p.evaluate(
+            "[...document.querySelector('header').children].map(e => e.getBoundingClientRect().top)"
+        )
+        assert max(tops) - min(tops) < 12, (role, tops)
+        shot(p, f"item12-header-{role}-uk-1280")
+
+
+# --- every page type, in every language: no English message, no stored code; axe-core; screenshots ----
+
+
+def _page_types(world: World) -> list[tuple[str, str | None, Any]]:
+    """(name, role, how to reach it): a path, or a function that drives the page there."""
+
+    def check_step(p: Any) -> None:  # the decision's check page, reached by its form
+        p.goto(f"{world.url}/candidates/{world.candidate_id}")
+        p.fill("#reason", "—")
+        p.locator("#confirm, #undo").first.click()
+
+    def filed(p: Any) -> None:
+        p.goto(world.url + "/request")
+        p.fill("#full_name", "Коваленко Сергій")
+        p.fill("#enquirer_name", "Коваленко Ірина")
+        p.check("#agree")
+        p.locator("main button[type=submit]").click()
+
+    def refused(p: Any) -> None:  # the request form shown again with its errors
+        p.goto(world.url + "/request")
+        p.fill("#full_name", "Коваленко Сергій")
+        p.fill("#capture_date", "2091-01-01")
+        p.fill("#enquirer_name", "Коваленко Ірина")
+        p.check("#agree")
+        p.locator("main button[type=submit]").click()
+
+    return [
+        ("home", None, "/"),
+        ("request", None, "/request"),
+        ("request-refused", None, refused),
+        ("filed", None, filed),
+        ("track", None, "/track"),
+        ("login", None, "/login?next=/queue"),
+        ("not-found", None, "/nothing-here"),
+        ("family-found", "family", "/family"),
+        ("family-waiting", "waiting", "/family"),
+        ("records", "registrar", "/records"),
+        ("records-search", "caseworker", "/records?q=Gavrilov&status=captured"),
+        ("record", "registrar", f"/records/{world.held_id}"),
+        ("record-sighting", "caseworker", f"/records/{world.sighting_id}"),
+        ("record-new", "registrar", "/records/new"),
+        ("record-edit", "registrar", f"/records/{world.held_id}/edit"),
+        ("document", "caseworker", f"/documents/{world.document_id}"),
+        ("queue", "caseworker", "/queue"),
+        ("queue-confirmed", "caseworker", "/queue?state=confirmed"),
+        ("candidate", "caseworker", f"/candidates/{world.candidate_id}"),
+        ("decision-check", "caseworker", check_step),
+        ("cases", "caseworker", "/cases"),
+        ("case", "caseworker", f"/cases/{world.request_id}"),
+        ("messages", "caseworker", "/messages"),
+        ("users", "admin", "/admin/users"),
+        ("account", "admin", "/account"),
+    ]
+
+
+def _open(pages: Pages, world: World, role: str | None, how: Any, lang: str, js: bool = False) -> Any:
+    if role == "family":
+        p = pages.family(lang, world.family, js=js)
+    elif role == "waiting":
+        p = pages.family(lang, world.waiting, js=js)
+    else:
+        p = pages.page(role, lang, js=js)
+    if callable(how):
+        how(p)
+    elif role not in ("family", "waiting"):
+        p.goto(world.url + how)
+    return p
+
+
+def test_every_page_type_in_every_language_has_no_english_and_no_codes(pages: Pages, world: World) -> None:
+    found: dict[str, Any] = {}
+    for lang in LANGS:
+        for name, role, how in _page_types(world):
+            p = _open(pages, world, role, how, lang)
+            assert p.locator("html").get_attribute("lang") == lang
+            left, codes = english_left(p, lang), raw_codes(p)
+            if left or codes:
+                found[f"{name} ({lang})"] = (left, codes)
+            if lang in ("ru", "uk"):
+                both_sizes(p, f"page-{name}", lang)
+            p.context.close()
+            pages.opened.remove(p.context)
+    assert found == {}, found
+
+
+def test_every_page_type_passes_axe(pages: Pages, world: World) -> None:
+    """No serious or critical violation of axe-core's rules (WCAG 2.1 A and AA and its best practices), on
+    a laptop's width and a phone's."""
+    script = axe_script()
+    problems: dict[str, list[str]] = {}
+    for name, role, how in _page_types(world):
+        p = _open(pages, world, role, how, "uk", js=True)
+        for width in WIDTHS:
+            p.set_viewport_size({"width": width, "height": 900})
+            p.evaluate(script)
+            result = p.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            bad = [
+                f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                problems[f"{name} at {width}px"] = bad
+        p.context.close()
+        pages.opened.remove(p.context)
+    assert problems == {}, problems
+
+
+# --- item 14: the family's whole flow with the keyboard alone -----------------------------------------
+
+
+def _tab_to(p: Any, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element is focused (as a keyboard user moves through the page)."""
+    for _ in range(limit):
+        p.keyboard.press("Tab")
+        if p.evaluate("(sel) => document.activeElement && document.activeElement.matches(sel)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_item14_a_family_files_and_follows_its_request_with_the_keyboard(pages: Pages, world: World) -> None:
+    p = pages.page(None, "uk", js=True)
+    p.goto(world.url + "/")
+    _tab_to(p, "a.skip")  # the first stop: past the navigation
+    _tab_to(p, "main a[href='/request']")
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/request")
+    for field, text in (("#full_name", "Бондаренко Олег Іванович"), ("#birth_date", "1988")):
+        _tab_to(p, field)
+        p.keyboard.type(text)
+    _tab_to(p, "#enquirer_name")
+    p.keyboard.type("Бондаренко Ніна")
+    _tab_to(p, "#agree")
+    p.keyboard.press("Space")
+    _tab_to(p, "main button[type=submit]")
+    shot(p, "item14-keyboard-request-uk-1280")
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/request")
+    reference = p.locator("#reference").inner_text()
+    secret = p.locator("#secret").inner_text()
+    _tab_to(p, "main a[href='/track']")
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/track")
+    _tab_to(p, "#reference")
+    p.keyboard.type(reference)
+    _tab_to(p, "#secret")
+    p.keyboard.type(secret.lower().replace("-", ""))
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/family")
+    assert reference in p.locator("h1").inner_text()
+    # Focus is visible where it lands.
+    _tab_to(p, "main a, main button, main textarea, header a")
+    outline = p.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+    shot(p, "item14-keyboard-status-uk-1280")

@@ -22,7 +22,9 @@ router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
 @router.get("/queue")
 def queue(
-    request: Request, state_filter: str = "pending", who: Principal = page_roles(CASEWORKER)
+    request: Request,
+    state_filter: str = Query("pending", alias="state"),
+    who: Principal = page_roles(CASEWORKER),
 ) -> Response:
     wanted = state_filter if state_filter in LISTED_STATES else "pending"
     decided_id = form_int(request.query_params.get("decided"))
