@@ -165,6 +165,7 @@ DATA_SELECTORS = (
     ".account",
     "#users td:nth-child(-n+2)",
     "#decisions",
+    "#files a",
 )
 
 

@@ -57,6 +57,7 @@ class Pages:
         self.browser, self.world = browser, world
         self.states: dict[str, Any] = {}
         self.opened: list[Any] = []
+        self.reused: dict[Any, Any] = {}
 
     def page(self, role: str | None, lang: str, width: int = 1280, js: bool = False) -> Any:
         ctx = self.browser.new_context(
@@ -96,6 +97,7 @@ class Pages:
         for ctx in self.opened:
             ctx.close()
         self.opened.clear()
+        self.reused.clear()
 
 
 @pytest.fixture
@@ -424,12 +426,19 @@ def _page_types(world: World) -> list[tuple[str, str | None, Any]]:
 
 
 def _open(pages: Pages, world: World, role: str | None, how: Any, lang: str, js: bool = False) -> Any:
-    if role == "family":
-        p = pages.family(lang, world.family, js=js)
-    elif role == "waiting":
-        p = pages.family(lang, world.waiting, js=js)
-    else:
-        p = pages.page(role, lang, js=js)
+    """The page reached as `role` in `lang`; one browser page per role and language, reused."""
+    key = (role, lang, js)
+    p = pages.reused.get(key)
+    if p is None:
+        if role == "family":
+            p = pages.family(lang, world.family, js=js)
+        elif role == "waiting":
+            p = pages.family(lang, world.waiting, js=js)
+        else:
+            p = pages.page(role, lang, js=js)
+        pages.reused[key] = p
+    elif role in ("family", "waiting"):
+        p.goto(world.url + "/family")
     if callable(how):
         how(p)
     elif role not in ("family", "waiting"):
@@ -448,8 +457,7 @@ def test_every_page_type_in_every_language_has_no_english_and_no_codes(pages: Pa
                 found[f"{name} ({lang})"] = (left, codes)
             if lang in ("ru", "uk"):
                 both_sizes(p, f"page-{name}", lang)
-            p.context.close()
-            pages.opened.remove(p.context)
+                p.set_viewport_size({"width": 1280, "height": 900})
     assert found == {}, found
 
 
@@ -471,8 +479,7 @@ def test_every_page_type_passes_axe(pages: Pages, world: World) -> None:
             ]
             if bad:
                 problems[f"{name} at {width}px"] = bad
-        p.context.close()
-        pages.opened.remove(p.context)
+        p.set_viewport_size({"width": 1280, "height": 900})
     assert problems == {}, problems
 
 
