@@ -25,6 +25,7 @@ class Provenance:
     site: str | None  # the news site's host, or the Telegram channel
     url: str | None
     kind: str  # text | html | telegram
+    language: str | None  # the report's language (ro, ru, uk, en)
     evidence: str  # the sentence quoted as evidence
     name_as_written: str
     status: str  # what the report says happened: captured, killed, ...
@@ -58,6 +59,7 @@ def provenance_of(session: Session, person_id: int) -> Provenance | None:
         site=site_of(doc),
         url=doc.url,
         kind=doc.kind,
+        language=doc.language,
         evidence=s.evidence,
         name_as_written=s.name_as_written,
         status=s.status,
