@@ -344,7 +344,11 @@ def check(db_url: str, ledger: Ledger) -> tuple[int, list[str]]:
                 faults.append(f"candidate {cid}: two decisions acknowledged with the same version")
             last = max(ds, key=lambda d: d.version)
             row = s.get(MatchCandidate, cid)
-            if row is None or (row.version, row.state) != (last.version, last.state):
+            # An undone (pending) candidate may be rescored by matching since: a newer version, the same
+            # state; a decided one stays as decided.
+            moved_on = row is not None and last.state == row.state == "pending" and row.version > last.version
+            as_decided = row is not None and (row.state, row.version) == (last.state, last.version)
+            if not (as_decided or moved_on):
                 got = None if row is None else (row.version, row.state)
                 faults.append(
                     f"candidate {cid}: is {got}, the last acknowledged decision made it "

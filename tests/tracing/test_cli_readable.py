@@ -50,6 +50,7 @@ def test_request_add_names_its_candidates_and_decide_needs_no_version(demo: str)
 
     listed = _run(demo, "candidates", "list", "--request", reference)
     assert reference in listed and "request " not in listed  # the TR reference, not "request 2"
+    assert all(len(line) <= 80 for line in listed.splitlines()) and "…" not in listed
     cid = next(c for c, src, _n in named if src == "RU-0000")
     # Deciding without --version: the candidate as it is now; the reason is required.
     refused = runner.invoke(app, ["--db", demo, "candidates", "decide", cid, "confirmed"])

@@ -79,8 +79,8 @@ def list_candidates(
     table.add_column("v", no_wrap=True, justify="right")
     table.add_column("state", no_wrap=True)
     table.add_column("sought", no_wrap=True)
-    table.add_column("record", no_wrap=True)
-    table.add_column("name", ratio=1)
+    table.add_column("record", ratio=1, overflow="fold")
+    table.add_column("name", ratio=2, overflow="fold")
     table.add_column("prob.", no_wrap=True, justify="right")
     for it in items:
         left = it["reference"] or (f"record #{it['left_record_id']}" if it["left_record_id"] else "")
@@ -91,7 +91,8 @@ def list_candidates(
             left,
             str(it["source_record_id"] or it["record_id"]),
             it["name"],
-            f"{100 * it['score']:.1f} %",
+            # Nothing is certain: near 1, the number says no more than "over 99 %".
+            "> 99 %" if it["score"] > 0.99 else f"{100 * it['score']:.1f} %",
         )
     console.print(table)
 
