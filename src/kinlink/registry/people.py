@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.errors import refuse
 from kinlink.person.fields import EventIn, RecordIn, to_row
+from kinlink.person.status import DatedEvent, chronological, deciding_event
 from kinlink.registry.files import write_rows
 from kinlink.store.audit import record as audit
 from kinlink.store.audit import record_read
-from kinlink.store.models import Person, Source
+from kinlink.store.models import Event, Person, Source
 
 
 def get_person(session: Session, person_id: int) -> Person:
@@ -183,3 +184,16 @@ def read_person_ref(session: Session, actor: str, ref: str, view: str) -> Person
         )
     audit(session, actor, "read", "person", person.id, {"view": view})
     return person
+
+
+def history_in_order(person: Person) -> list[Event]:
+    """The history by date, as the status is derived from it (undated events where they were recorded)."""
+    rows = list(person.events)
+    return [rows[d.order] for d in chronological(DatedEvent(e.kind, e.date, i) for i, e in enumerate(rows))]
+
+
+def status_event(person: Person) -> Event | None:
+    """The event the person's current status comes from."""
+    rows = list(person.events)
+    found = deciding_event(DatedEvent(e.kind, e.date, i) for i, e in enumerate(rows))
+    return None if found is None else rows[found.order]
