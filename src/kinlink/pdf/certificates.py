@@ -65,7 +65,7 @@ def render(cert: CertificateContent) -> bytes:
         row(N_("Name"), value(cert.full_name)),
         row(N_("Date of birth"), value(cert.birth_date)),
         row(N_("Status"), tr.inline(status) if status else value(cert.status)),
-        row(N_("Since"), value(cert.status_date)),
+        row(N_("Date of the status"), value(cert.status_date)),
         row(N_("Recorded by the bureau on"), value(cert.recorded_on)),
         row(N_("How it is known"), tr.inline(level) if level else tr.inline(N_("not recorded"))),
         row(N_("Issuing bureau"), value(cert.bureau)),

@@ -59,6 +59,15 @@ def since(person: Person, kind: str) -> tuple[bool, str | None]:
     return True, _joined(came_from, move.date)
 
 
+def last_place(person: Person) -> str | None:
+    """Where the person was last taken (captured, interned, transferred, to hospital), when the record has no
+    place of internment."""
+    places = [
+        e.place for e in history_in_order(person) if e.kind in (*HELD_FROM["capture"], *MOVES) and e.place
+    ]
+    return places[-1] if places else None
+
+
 def content_of(
     person: Person, kind: str, languages: tuple[str, ...], bureau: Bureau, today: date
 ) -> CardContent:
@@ -91,7 +100,7 @@ def content_of(
         health_state=person.health_state,
         moved=moved,
         number=person.detainee_number,
-        place=person.location,
+        place=person.location or last_place(person),
         bureau=bureau.name,
         detaining_power=person.detaining_power,
         reference=f"{person.source.name}:{person.source_record_id}",

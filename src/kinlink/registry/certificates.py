@@ -221,10 +221,13 @@ def issue_certificate(
     return Issued(cert, code, pdf, f"certificate-{cert.serial}.pdf")
 
 
-def revoke_certificate(session: Session, actor: str, serial: str, reason: str | None) -> Certificate:
-    """The certificate is no longer current, whatever the record says (issued in error, to the wrong
-    person, lost)."""
-    cert = session.scalar(select(Certificate).where(Certificate.serial == (serial or "").strip().upper()))
+def revoke_certificate(session: Session, actor: str, serial: str | int, reason: str | None) -> Certificate:
+    """The certificate (by its serial number, or its row id) is no longer current, whatever the record says
+    (issued in error, to the wrong person, lost)."""
+    if isinstance(serial, int):
+        cert = session.get(Certificate, serial)
+    else:
+        cert = session.scalar(select(Certificate).where(Certificate.serial == (serial or "").strip().upper()))
     if cert is None:
         raise refuse("not_found", "serial", "no certificate %(serial)s", serial=serial)
     if cert.revoked_at is not None:
@@ -274,15 +277,24 @@ def certificates_of(
     return [Listed(c, is_current(session, c)) for c in session.scalars(q)]
 
 
+def code_state(session: Session, code: str) -> CheckState:
+    """Whether a certificate with this code exists and is current; nothing else."""
+    key = normalised(code or "")
+    if len(key) != CODE_LENGTH:
+        return "unknown"
+    cert = session.scalar(select(Certificate).where(Certificate.code_hash == code_digest(key)))
+    if cert is None:
+        return "unknown"
+    return "current" if is_current(session, cert) else "not_current"
+
+
 def check_code(engine: Engine, limiter: RateLimiter, address: str, code: str) -> CheckState:
-    """Whether a certificate with this code exists and is current; nothing else. A code that belongs to no
-    certificate counts against the limits (per address, over all); past either, refused (too_many)."""
-    key = normalised(code or "")[: CODE_LENGTH + 10]
-    if len(key) == CODE_LENGTH:
-        with session_factory(engine)() as s:
-            cert = s.scalar(select(Certificate).where(Certificate.code_hash == code_digest(key)))
-            if cert is not None:
-                return "current" if is_current(s, cert) else "not_current"
+    """`code_state` for anyone: a code that belongs to no certificate counts against the limits (per
+    address, over all); past either, refused (too_many). A genuine code is always answered."""
+    with session_factory(engine)() as s:
+        found = code_state(s, code)
+    if found != "unknown":
+        return found
     quotas = limiter.quotas
     limits = [
         (("verify-fail-ip", address), quotas.verify_failures_per_ip),
