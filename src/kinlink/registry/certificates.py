@@ -29,7 +29,7 @@ from kinlink.bureau import Bureau
 from kinlink.errors import refuse
 from kinlink.pdf.certificates import CertificateContent, render
 from kinlink.pdf.layout import paper_languages
-from kinlink.person.text import text_problem
+from kinlink.person.text import message_id, text_problem
 from kinlink.registry.people import find_person, get_person, status_event
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Certificate, Disclosure
@@ -149,7 +149,7 @@ def issue_certificate(
                 "no record '%(ref)s': give a kinlink id, source:record_id or TR-...",
                 ref=ref,
             )
-        to = _text("recipient", recipient, MAX_RECIPIENT, "say to whom the certificate is issued")
+        to = _text("recipient", recipient, MAX_RECIPIENT, message_id("say to whom the certificate is issued"))
         langs = paper_languages(language, bureau.language)
     _may_state(session, person)
     event = status_event(person)
@@ -232,7 +232,9 @@ def revoke_certificate(session: Session, actor: str, serial: str | int, reason: 
         raise refuse("not_found", "serial", "no certificate %(serial)s", serial=serial)
     if cert.revoked_at is not None:
         raise refuse("conflict", "serial", "certificate %(serial)s is already revoked", serial=cert.serial)
-    cert.revoked_reason = _text("reason", reason, MAX_REASON, "say why the certificate is revoked")
+    cert.revoked_reason = _text(
+        "reason", reason, MAX_REASON, message_id("say why the certificate is revoked")
+    )
     cert.revoked_by, cert.revoked_at = str(actor), utcnow()
     session.flush()
     log = AuditLog(session, actor)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
-from kinlink.person.text import text_problem
+from kinlink.person.text import message_id, text_problem
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import EnquirerVerification, Notification
 from kinlink.store.models import utcnow
@@ -77,7 +77,7 @@ def record_verification(
         "relationship",
         relationship,
         MAX_RELATIONSHIP,
-        required="say how the enquirer is related to the person sought",
+        required=message_id("say how the enquirer is related to the person sought"),
     )
     row = EnquirerVerification(
         request_id=req.id,
@@ -103,7 +103,9 @@ def withdraw_verification(
         raise refuse(
             "conflict", "request_id", "the enquirer of %(reference)s is not verified", reference=req.reference
         )
-    row.withdrawn_reason = _text("reason", reason, MAX_NOTE, required="say why the verification is withdrawn")
+    row.withdrawn_reason = _text(
+        "reason", reason, MAX_NOTE, required=message_id("say why the verification is withdrawn")
+    )
     row.withdrawn_by, row.withdrawn_at = str(actor), utcnow()
     session.flush()
     audit(session, actor, "unverify", "tracing_request", req.id, {"verification": row.id})

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from kinlink.errors import Refused
 from kinlink.http import state
-from kinlink.http.downloads import content_disposition
+from kinlink.http.downloads import pdf_response
 from kinlink.http.params import RowId
 from kinlink.http.security import (
     CASEWORKER,
@@ -31,15 +31,6 @@ from kinlink.web.render import redirect, refusal_text, render, safe_next
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 MAX_CODE = 60
-
-
-def pdf_response(data: bytes, file_name: str) -> Response:
-    # Personal data: never kept by a shared cache or the browser's.
-    headers = {
-        "content-disposition": content_disposition("attachment", file_name),
-        "cache-control": "no-store",
-    }
-    return Response(data, media_type="application/pdf", headers=headers)
 
 
 @router.get("/records/{person_id}/cards/{kind}")
