@@ -28,7 +28,7 @@ def get_verification(
 ) -> schemas.VerificationOut:
     """The verification of the enquirer that stands (404 while there is none)."""
     with unit_of_work(state.engine(request)) as s:
-        row = verification.current_verification(s, request_id)
+        row = verification.read_verification(s, who.actor, request_id, "api")
         if row is None:
             raise ApiError(404, "the enquirer of this request is not verified", "request_id")
         return schemas.VerificationOut.model_validate(row)

@@ -138,7 +138,6 @@ def write_card(
     content = content_of(person, kind, langs, bureau, today or date.today())
     pdf = render(content)
     log = AuditLog(session, actor)
-    log.add("read", "person", person.id, {"view": f"{kind} card"})
     log.add(
         "disclose",
         "person",
@@ -150,5 +149,6 @@ def write_card(
             "sha256": hashlib.sha256(pdf).hexdigest(),
         },
     )
+    log.add("read", "person", person.id, {"view": f"{kind} card"})
     log.flush()
     return Card(content, pdf, f"{kind}-card-{person.id}.pdf")

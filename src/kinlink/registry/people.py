@@ -125,11 +125,16 @@ def count_people(session: Session, *, status: str | None = None, source: str | N
     return session.scalar(q) or 0
 
 
+MAX_ID = 2**31 - 1
+
+
 def find_person(session: Session, ref: str) -> Person | None:
     """By kinlink id ('42') or by the source's own id ('source:record_id')."""
     opts = (selectinload(Person.names), selectinload(Person.events))
-    if ref.isdigit():
-        return session.scalar(select(Person).where(Person.id == int(ref)).options(*opts))
+    if ref.isascii() and ref.isdigit():
+        # A number past the ids' 32 bits names no record (and SQLite could not even compare it).
+        n = int(ref)
+        return None if n > MAX_ID else session.scalar(select(Person).where(Person.id == n).options(*opts))
     if ":" in ref:
         src, rid = ref.split(":", 1)
         return session.scalar(

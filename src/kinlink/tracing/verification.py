@@ -113,5 +113,14 @@ def withdraw_verification(
 
 
 def current_verification(session: Session, request_id: int) -> EnquirerVerification | None:
-    """The verification that stands for this request's enquirer, if any (for staff pages)."""
+    """The verification that stands for this request's enquirer, if any (for a case already read)."""
     return verification_of(session, request_id)
+
+
+def read_verification(
+    session: Session, actor: str, request_id: int, view: str
+) -> EnquirerVerification | None:
+    """The same for a staff member who reads it alone: the enquirer's details, so the read is audited."""
+    req = _request(session, request_id)
+    audit(session, actor, "read", "tracing_request", req.id, {"view": f"{view} verification"})
+    return verification_of(session, req.id)
