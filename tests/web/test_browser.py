@@ -1,6 +1,7 @@
 """In a real browser (Chromium driven by Playwright) against a real uvicorn server: a family files a
-request in Russian, a registrar enters the matching record in Ukrainian, a caseworker confirms the match and
-records how the enquirer was verified, the family reads the outcome in Russian. No JavaScript is needed by the pages, and none is enabled."""
+request in Russian, a registrar enters the matching record in Ukrainian, a caseworker confirms the match
+and records how the enquirer was verified, the family reads the outcome in Russian. No JavaScript is
+needed by the pages, and none is enabled."""
 
 from __future__ import annotations
 
