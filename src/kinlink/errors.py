@@ -1,9 +1,9 @@
 """Refusals as data: what the domain says when it will not do what was asked.
 
-A refusal names the field at fault and says why in a message that is also the key its translations are
-filed under (`%(name)s` placeholders filled from `values`), so that each door renders it in its reader's
-language: the web pages translate it, the API and the CLI give the English. The kind tells a door how to
-answer (an HTTP status, an exit code) without parsing the words.
+A refusal names the field at fault and says why in a message (`kinlink.messages.Message`: an English
+message id that is also the key of its translations, and the values to fill it with), so that each door
+renders it in its reader's language: the web pages translate it, the API and the CLI give the English.
+The kind tells a door how to answer (an HTTP status, an exit code) without parsing the words.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kinlink.messages import Message
+
 Kind = Literal["invalid", "not_found", "conflict", "too_large", "too_many", "busy", "forbidden"]
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str | None
-    message: str  # English, with %(name)s placeholders; also the msgid of its translations
-    values: tuple[tuple[str, Any], ...] = ()
+@dataclass(frozen=True, init=False)
+class Problem(Message):
+    """A message that names the field at fault (None: the request as a whole): `Problem(field, message,
+    values)`."""
 
-    def text(self, translate: Any = None) -> str:
-        """The message filled in, translated first when a `gettext` is given."""
-        message = translate(self.message) if translate is not None else self.message
-        return message % dict(self.values) if self.values else message
+    field: str | None = None
+
+    def __init__(self, field: str | None, message: str, values: tuple[tuple[str, Any], ...] = ()) -> None:
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "values", values)
 
 
 def problem(field_name: str | None, message: str, **values: Any) -> Problem:

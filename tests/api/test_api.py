@@ -193,6 +193,26 @@ def test_family_and_caseworker_over_the_api(api, mailbox) -> None:  # type: igno
     detail = cw.get(f"/candidates/{cand['id']}").json()
     assert {row["field"] for row in detail["comparison"]} >= {"name", "birth"}
     assert any(ev["field"] == "family_name" for row in detail["comparison"] for ev in row["evidence"])
+    # Evidence as data: the message id and its values, the English text, and the text in the language asked.
+    family = next(
+        ev for row in detail["comparison"] for ev in row["evidence"] if ev["field"] == "family_name"
+    )
+    assert family["text"].startswith("same family name") and family["message"]["text"] == family["text"]
+    assert family["message"]["id"] == "%(evidence)s; %(count)s of %(population)s records share it"
+    assert family["message"]["values"]["evidence"]["values"]["evidence"] == {
+        "id": "same family name",
+        "values": {},
+    }
+    assert "100.0" not in detail["likelihood"]["text"] and detail["likelihood"]["text"].endswith("%)")
+    in_uk = cw.get(f"/candidates/{cand['id']}", headers={"Accept-Language": "uk"}).json()
+    family_uk = next(
+        ev for row in in_uk["comparison"] for ev in row["evidence"] if ev["field"] == "family_name"
+    )
+    assert family_uk["text"] == family["text"] and family_uk["message"]["text"].startswith("те саме прізвище")
+    listed = cw.get("/candidates", headers={"Accept-Language": "ru"}).json()
+    assert next(c for c in listed if c["id"] == cand["id"])["explanation"]["family_name"]["message"][
+        "text"
+    ].startswith("та же фамилия")
     r = cw.post(
         f"/candidates/{cand['id']}/decision", json={"decision": "rejected", "version": cand["version"]}
     )

@@ -26,7 +26,15 @@ def test_search_request_and_candidates(db_url: str, tmp_path: Path) -> None:
     assert out["query"]["birth_date"] == "1993"
     top = out["candidates"][0]
     assert top["source_record_id"] == "RU-0000" and 0.5 <= top["score"] <= 1
-    assert set(top) == {"record_id", "source_record_id", "name", "score", "explanation"}
+    assert set(top) - {"note"} == {
+        "record_id",
+        "source_record_id",
+        "name",
+        "score",
+        "likelihood",
+        "explanation",
+    }
+    assert top["likelihood"]["text"].endswith("%)") and "100" not in top["likelihood"]["text"]
     assert [c["score"] for c in out["candidates"]] == sorted(
         (c["score"] for c in out["candidates"]), reverse=True
     )

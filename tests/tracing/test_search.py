@@ -234,3 +234,16 @@ def test_a_record_changed_after_a_search_is_scored_as_it_is_now(engine: Engine) 
         )
         assert written.changed
     assert unit_level() not in ("exact", None)
+
+
+def test_a_search_by_family_name_alone_says_how_many_bear_it(engine: Engine, tmp_path: Path) -> None:
+    rows = [
+        {"record_id": f"GV-{i}", "family_name": "Гаврилов", "given_names": g, "birth_date": f"19{80 + i}"}
+        for i, g in enumerate(["Іван", "Петро", "Олег", "Павло"])
+    ]
+    _import(engine, tmp_path, "gv", rows, key=True)
+    with unit_of_work(engine) as s:
+        hits = search_records(s, ACTOR, "test", "Гаврилов", model=MODEL)
+    assert len(hits) == 4 and all(h.note is not None for h in hits)
+    note = hits[0].note.text()  # type: ignore[union-attr]
+    assert "4 records bear it" in note and note.endswith("given name or date of birth would tell them apart")

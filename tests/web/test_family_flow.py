@@ -98,6 +98,13 @@ def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> 
     registrar = client_for("registrar")
     pid = create_record(registrar, {**RECORD, "consent_inform_family": "on", "consent_share_location": "on"})
     caseworker = client_for("caseworker")
+    # The evidence in the caseworker's language: no English sentence, no certainty.
+    in_ru = client_for("caseworker", lang="ru")
+    cid = re.search(r'href="/candidates/(\d+)"', in_ru.get("/queue").text).group(1)  # type: ignore[union-attr]
+    page = in_ru.get(f"/candidates/{cid}").text
+    assert "та же фамилия" in page and "не указано для разыскиваемого (есть только в записи)" in page
+    for english in ("same family name", "not known", "records share", "likely the same", "100.0"):
+        assert english not in page, english
     confirm_first_candidate(caseworker)
 
     # Confirmed and consented, but nobody has verified the enquirer: still only "being handled".

@@ -3,6 +3,7 @@ decisions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
@@ -13,6 +14,8 @@ from kinlink.http import state
 from kinlink.http.delivery import deliver_later
 from kinlink.http.params import QueryId, RowId
 from kinlink.http.security import CASEWORKER, CLEAN_URL, Principal, api_roles
+from kinlink.i18n import DEFAULT, negotiate, translations
+from kinlink.matching.evidence import probability_band, rendered_explanation, stored_message
 from kinlink.store.db import unit_of_work
 from kinlink.tracing import casefile
 from kinlink.tracing.decisions import decide
@@ -38,7 +41,11 @@ def list_candidates(
             request_id=request_id,
             limit=page_limit(limit),
         )
-        return [schemas.CandidateOut.model_validate(c) for c in queue.candidates]
+        translate = _reader_language(request)
+        out = [schemas.CandidateOut.model_validate(c) for c in queue.candidates]
+        for c in out:
+            c.explanation = rendered_explanation(c.explanation, translate)
+        return out
 
 
 @router.get("/candidates/{candidate_id}")
@@ -48,16 +55,32 @@ def get_candidate(
     """The candidate with the side-by-side comparison and the per-field explanation."""
     with unit_of_work(state.engine(request)) as s:
         view = casefile.read_candidate(s, who.actor, candidate_id)
+        translate = _reader_language(request)
+        candidate = schemas.CandidateOut.model_validate(view.candidate).model_dump()
+        candidate["explanation"] = rendered_explanation(candidate["explanation"], translate)
         return {
-            "candidate": schemas.CandidateOut.model_validate(view.candidate).model_dump(),
+            "candidate": candidate,
+            "likelihood": probability_band(view.candidate.probability).to_json(translate),
             "left": {"kind": view.left_kind, "id": view.left_id},
             "right": {"kind": "record", "id": view.right.id},
             "comparison": [
-                {"field": r.field, "left": r.left, "right": r.right, "evidence": r.evidence}
+                {
+                    "field": r.field,
+                    "left": r.left,
+                    "right": r.right,
+                    "evidence": [{**e, "message": stored_message(e).to_json(translate)} for e in r.evidence],
+                }
                 for r in view.rows
             ],
             "decisions": view.reasons,
         }
+
+
+def _reader_language(request: Request) -> Callable[[str], str] | None:
+    """The evidence's language: English ("text" is always English), or the one Accept-Language asks for,
+    in each message's own "text"."""
+    lang = negotiate(request.headers.get("accept-language"))
+    return None if lang == DEFAULT else translations(lang).gettext
 
 
 @router.post("/candidates/{candidate_id}/decision", response_model=schemas.CandidateOut)

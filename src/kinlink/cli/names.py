@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -28,7 +27,9 @@ _console = Console()
 
 
 def _part(pc: PartComparison | None) -> dict[str, Any] | None:
-    return asdict(pc) if pc else None
+    if pc is None:
+        return None
+    return {"score": pc.score, "level": pc.level, "reason": pc.reason.text(), "message": pc.reason.to_data()}
 
 
 @app.command("compare")
@@ -50,7 +51,8 @@ def compare_cmd(
             "family": _part(c.family),
             "given": _part(c.given),
             "patronymic": _part(c.patronymic),
-            "reasons": c.reasons,
+            "reasons": [r.text() for r in c.reasons],
+            "messages": [r.to_data() for r in c.reasons],
         }
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -66,10 +68,10 @@ def compare_cmd(
         if pc is None:
             table.add_row(label, "missing", "", "")
         else:
-            table.add_row(label, pc.level, f"{pc.score:.3f}", pc.reason)
+            table.add_row(label, pc.level, f"{pc.score:.3f}", pc.reason.text())
     _console.print(table)
     for r in c.reasons:
-        if not any(pc and pc.reason == r for pc in (c.family, c.given, c.patronymic)):
+        if not any(pc and pc.reason == r.value("reason") for pc in (c.family, c.given, c.patronymic)):
             _console.print(f"  · {r}")
 
 

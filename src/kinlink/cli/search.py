@@ -118,7 +118,9 @@ def _candidate_json(rec: MatchRecord, s: Scored) -> dict[str, Any]:
         "source_record_id": rec.source_record_id,
         "name": rec.name,
         "score": round(s.probability, 6),
+        "likelihood": s.band.to_json(),
         "explanation": s.explanation(),
+        **({"note": s.note.to_json()} if s.note else {}),
     }
 
 
@@ -204,8 +206,10 @@ def search(
     table.add_column("why")
     for i, (rec, s) in enumerate(hits, 1):
         why = "; ".join(f"{e.text} ({e.weight:+.1f})" for e in s.evidence if e.level is not None)
-        table.add_row(str(i), str(rec.source_record_id or rec.id), rec.name, f"{s.probability:.3f}", why)
+        table.add_row(str(i), str(rec.source_record_id or rec.id), rec.name, s.band.text(), why)
     console.print(table)
+    for note in dict.fromkeys(s.note.text() for _rec, s in hits if s.note):
+        console.print(f"Note: {note}.")
 
 
 def match(

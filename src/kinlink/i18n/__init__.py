@@ -3,7 +3,9 @@
 Every door renders in these (the web pages, the emails; the domain's refusals are their English msgids).
 The .po files are the source of the translations; after changing texts, from src/kinlink:
     pybabel extract -F i18n/babel.cfg -k problem:2 -k refuse:3 -k _refused:1 -k _bad:1 -k message_id \
-        --no-location --sort-output -w 110 -o /tmp/messages.pot .
+        -k say:1 -k _conv:2 --no-location --sort-output -w 110 -o /tmp/messages.pot .
+(`say` and `message_id` mark the messages of kinlink.messages, `_conv` the transliteration conventions'
+names; the matching model's labels and level texts come from model.json through i18n/extract.py.)
     pybabel update -i /tmp/messages.pot -d i18n/translations --ignore-obsolete --no-fuzzy-matching -w 110
     (translate the new entries in ro, ru, uk and en), then: pybabel compile -d i18n/translations
 """

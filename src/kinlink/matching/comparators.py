@@ -253,7 +253,9 @@ def _prep_date(r: MatchRecord, fld: str) -> Range | None:
 
 
 def _feat_date(a: Range, b: Range) -> dict[str, Any]:
-    return {"gap": range_gap(a, b)}
+    # A partial date is a range: a day and a month that holds it are 0 days apart, but say only "the same
+    # month" (width), not "within three days".
+    return {"gap": range_gap(a, b), "width": max(a[1] - a[0], b[1] - b[0]) + 1, "a": a, "b": b}
 
 
 def _prep_place(r: MatchRecord, fld: str) -> tuple[str, frozenset[str]] | None:

@@ -7,6 +7,7 @@ database path count names the same way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -30,14 +31,32 @@ def compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
 
 
 def best_comparison(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ...]) -> NameComparison:
-    """Of every name one side is known by against every name of the other, the closest pair."""
-    best = None
-    for a in a_names:
-        for b in b_names:
-            c = compare_parsed(a, b)
-            if best is None or c.score > best.score:
-                best = c
-    return best
+    """Of every name one side is known by against every name of the other, the closest pair (of two
+    equally close, the one that compares more parts). A part that pair lacks but another pair compares is
+    taken from the closest such pair: both sides have a patronymic even when the closest spellings are
+    "Demidovich Ivan" and "Демидович Иван"."""
+    if len(a_names) == 1 and len(b_names) == 1:
+        return compare_parsed(a_names[0], b_names[0])
+    found = [compare_parsed(a, b) for a in a_names for b in b_names]
+    best = max(found, key=lambda c: (c.score, _compared(c)))  # max keeps the first of equals
+    fills = {}
+    for part in PARTS:
+        if getattr(best, part) is None:
+            other = max(
+                (c for c in found if getattr(c, part) is not None), key=lambda c: c.score, default=None
+            )
+            if other is not None:
+                fills[part] = getattr(other, part)
+    return replace(best, **fills) if fills else best
+
+
+def _compared(c: NameComparison) -> int:
+    return sum(getattr(c, part) is not None for part in PARTS)
+
+
+def has_part(names: tuple[ParsedName, ...], part: str) -> bool:
+    """Whether any of the names has this part (family, given or patronymic), in full or as an initial."""
+    return any(_names.has_part(n, part) for n in names)
 
 
 def settled_parts(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ...]) -> dict[str, Any] | None:

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kinlink.matching import evidence as ev
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.record import MatchRecord
+from kinlink.messages import Message
 
 _TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}
 
@@ -90,10 +92,24 @@ class Evidence:
     label: str
     level: str | None  # None: not known on one side (neutral)
     weight: float  # bits; log2(m/u)
-    text: str
+    message: Message  # what it says, for each door to render in its reader's language
+
+    @property
+    def text(self) -> str:
+        """The message in English."""
+        return self.message.text()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "level": self.level, "weight": round(self.weight, 2), "text": self.text}
+        return {"field": self.field, **self.stored()}
+
+    def stored(self) -> dict[str, Any]:
+        # The English text stays beside the message, for what reads the stored JSON without rendering it.
+        return {
+            "level": self.level,
+            "weight": round(self.weight, 2),
+            "text": self.text,
+            "message": self.message.to_data(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +117,16 @@ class Scored:
     probability: float
     weight: float  # total match weight, prior included
     evidence: tuple[Evidence, ...]
+    note: Message | None = None  # a word on the pair as a whole (a family name alone, shared by many)
 
     def explanation(self) -> dict[str, dict[str, Any]]:
-        """Per field: level, weight and text (the JSON stored with a candidate)."""
-        return {
-            e.field: {"level": e.level, "weight": round(e.weight, 2), "text": e.text} for e in self.evidence
-        }
+        """Per field: level, weight, English text and message (the JSON stored with a candidate)."""
+        return {e.field: e.stored() for e in self.evidence}
+
+    @property
+    def band(self) -> Message:
+        """The probability in words ("very likely the same person (97.3 %)")."""
+        return ev.probability_band(self.probability)
 
 
 def probability(weight: float) -> float:
@@ -350,21 +370,47 @@ class Scorer:
                 total += w
                 if explain:
                     outcomes[i] = (li, w, count, _part_features(part))
+        if not explain:
+            return Scored(probability(total), total, ())
         evidence: list[Evidence] = []
-        if explain:
-            for i, c in enumerate(self.model.comparisons):
-                got = outcomes.get(i)
-                if got is None:
-                    evidence.append(
-                        Evidence(c.field, c.label, None, 0.0, f"{c.label}: not known on both sides")
-                    )
-                    continue
-                li, w, count, feats = got
-                level = c.levels[li]
-                evidence.append(
-                    Evidence(c.field, c.label, level.name, w, _text(c, level.text, feats, count, self))
-                )
-        return Scored(probability(total), total, tuple(evidence))
+        population = self.tf.population if self.tf is not None else 0
+        for i, c in enumerate(self.model.comparisons):
+            got = outcomes.get(i)
+            if got is None:
+                said = ev.missing(*self._known(i, c, q, r))
+                evidence.append(Evidence(c.field, c.label, None, 0.0, said))
+                continue
+            li, w, count, feats = got
+            level = c.levels[li]
+            said = ev.level_message(c, level.text, feats, count, population)
+            evidence.append(Evidence(c.field, c.label, level.name, w, said))
+        return Scored(probability(total), total, tuple(evidence), self._note(q, r, outcomes))
+
+    def _known(self, i: int, c: Comparison, q: Prepared, r: Prepared) -> tuple[bool, bool]:
+        """Whether the person sought and the record found each have a value for comparison i."""
+        if c.comparator == "name_part":
+            part = c.params["part"]
+            return nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part)
+        return q.values[i] is not None, r.values[i] is not None
+
+    def _note(self, q: Prepared, r: Prepared, outcomes: Mapping[int, Any]) -> Message | None:
+        """A family name alone, shared by several records: how many, and which fields would tell them apart
+        (those the record has and the person sought lacks: the other name parts first, then the fields the
+        model weighs most)."""
+        family = next((i for i in self._name_idx if self.model.comparisons[i].tf == "family"), None)
+        if family is None or family not in outcomes or not q.parsed():
+            return None
+        if any(nb.has_part(q.parsed(), p) for p in ("given", "patronymic")):
+            return None
+        count = outcomes[family][2]
+        if count is None or count < 2:
+            return None
+        telling = sorted(
+            (c.comparator != "name_part", -max(lv.weight for lv in c.levels), c.label)
+            for i, c in enumerate(self.model.comparisons)
+            if i not in outcomes and self._known(i, c, q, r) == (False, True)
+        )
+        return ev.namesakes_note(count, [label for *_w, label in telling[:3]])
 
     def best(
         self,
@@ -453,27 +499,3 @@ def _tf_key(c: Comparison, r: Prepared) -> str | None:
 def _part_features(part: Any) -> dict[str, Any]:
     """A name part's comparison (`kinlink.names.PartComparison`) as the features its levels test."""
     return {"level": part.level, "score": part.score, "reason": part.reason}
-
-
-def _text(c: Comparison, base: str, feats: Mapping[str, Any], count: int | None, scorer: Scorer) -> str:
-    detail = ""
-    if c.comparator == "name_part" and feats.get("reason"):
-        # kinlink.names says "family name: identical (X)"; the label is already in `base`.
-        reason = str(feats["reason"])
-        detail = f" ({reason.split(': ', 1)[1] if ': ' in reason else reason})"
-    elif c.comparator == "birth":
-        detail = f" ({_range_text(feats['a'])} / {_range_text(feats['b'])})"
-    if count is not None and scorer.tf is not None and scorer.tf.population:
-        detail += f"; {count:,} of {scorer.tf.population:,} records share it"
-    return base + detail
-
-
-def _range_text(r: tuple[int, int]) -> str:
-    from datetime import date
-
-    a, b = date.fromordinal(r[0]), date.fromordinal(r[1])
-    if a == b:
-        return a.isoformat()
-    if a.year == b.year and a.month == 1 and a.day == 1 and b.month == 12 and b.day == 31:
-        return str(a.year)
-    return f"{a.isoformat()}..{b.isoformat()}"

@@ -16,6 +16,8 @@ from kinlink.names.compare import (
     compare_family,
     compare_given,
     compare_patronymic,
+    has_part,
+    labelled,
     settled_parts,
 )
 from kinlink.names.given import canonical_given, given_forms, is_known_given_name
@@ -38,7 +40,9 @@ __all__ = [
     "compare_patronymic",
     "detect_script",
     "given_forms",
+    "has_part",
     "is_known_given_name",
+    "labelled",
     "parse_name",
     "readings",
     "settled_parts",

@@ -1,4 +1,8 @@
-"""Comparing two names part by part, with comparison levels and plain reasons."""
+"""Comparing two names part by part, with comparison levels and reasons.
+
+A reason is a `kinlink.messages.Message` (an English message id and its values): each door renders it in
+its reader's language. A part's reason leaves the part unnamed ("identical (Гаврилов)"); the whole name's
+reasons name it ("family name: identical (Гаврилов)")."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from kinlink.messages import Message, message_id, say
 from kinlink.names.gendered import family_form, patronymic_of
-from kinlink.names.given import LANG_LABELS, GivenForm, given_forms, given_sex, head_form, initial_letters
+from kinlink.names.given import LANG_NAMES, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
 from kinlink.names.script import CYRILLIC
 from kinlink.names.spelling import best_fuzzy, best_similarity, common_key, norm_token, translit_reason
@@ -47,17 +52,32 @@ MATCH_THRESHOLD = 0.85
 _FUZZY_MIN = {"family": 0.74, "given": 0.85, "patronymic": 0.8}
 
 
+# What each part is called in a reason ("family name: ...").
+PART_LABELS: dict[str, str] = {
+    "family": message_id("family name"),
+    "given": message_id("given name"),
+    "patronymic": message_id("patronymic"),
+    "order": message_id("order"),
+}
+LABELLED = message_id("%(part)s: %(reason)s")
+
+
+def labelled(part: str, reason: Message) -> Message:
+    """A part's reason with the part named: "family name: identical (Гаврилов)"."""
+    return say(LABELLED, part=Message(PART_LABELS[part]), reason=reason)
+
+
 @dataclass(frozen=True)
 class PartComparison:
     score: float
     level: str
-    reason: str
+    reason: Message
 
 
 @dataclass
 class NameComparison:
     score: float
-    reasons: list[str]
+    reasons: list[Message]
     family: PartComparison | None = None
     given: PartComparison | None = None
     patronymic: PartComparison | None = None
@@ -84,14 +104,22 @@ def _translit_score(a: str, b: str, key: str) -> float:
     return round(LEVEL_SCORES["transliteration"] - 0.01 * (not primary) - 0.01 * (1 - letters), 4)
 
 
+def _close(a: str, b: str, sim: float) -> Message:
+    return say("%(a)s and %(b)s are close (%(similarity)s), maybe a typo", a=a, b=b, similarity=f"{sim:.2f}")
+
+
+def _differ(a: str, b: str) -> Message:
+    return say("%(a)s and %(b)s differ", a=a, b=b)
+
+
+def _identical(a: str) -> Message:
+    return say("identical (%(name)s)", name=a)
+
+
 def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> PartComparison:
     if part == "patronymic" and sim >= _FUZZY_MIN[part]:
         # A father's name with a typo still says who the father was.
-        return PartComparison(
-            round(0.92 * sim - (0 if same_start else 0.01), 4),
-            "fuzzy",
-            f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo",
-        )
+        return PartComparison(round(0.92 * sim - (0 if same_start else 0.01), 4), "fuzzy", _close(a, b, sim))
     if sim >= _FUZZY_MIN[part]:
         # Scored well below a transliteration: one letter apart is as often another name
         # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
@@ -99,10 +127,8 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
         # Jaro-Winkler's prefix weight): of two equally close names, the one that begins
         # the same way is the likelier typo (Vrenikova: Верникова before Хренникова).
         score = sim - 0.2 - (0 if same_start else 0.01)
-        return PartComparison(
-            round(score, 4), "fuzzy", f"{part}: {a} and {b} are close ({sim:.2f}), maybe a typo"
-        )
-    return PartComparison(round(0.3 * sim, 4), "different", f"{part}: {a} and {b} differ")
+        return PartComparison(round(score, 4), "fuzzy", _close(a, b, sim))
+    return PartComparison(round(0.3 * sim, 4), "different", _differ(a, b))
 
 
 # --- parts -----------------------------------------------------------------------------------
@@ -111,12 +137,10 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
-        return PartComparison(1.0, "exact", f"family name: identical ({a})")
+        return PartComparison(1.0, "exact", _identical(a))
     key = common_key(a, b)
     if key is not None:
-        return PartComparison(
-            _translit_score(a, b, key), "transliteration", translit_reason("family name", a, b, key)
-        )
+        return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
         fa = family_form(ka)
@@ -131,12 +155,12 @@ def compare_family(a: str, b: str) -> PartComparison:
                 return PartComparison(
                     LEVEL_SCORES["gender_form"],
                     "gender_form",
-                    f"family name: {fem} is the feminine form of {masc}",
+                    say("%(feminine)s is the feminine form of %(masculine)s", feminine=fem, masculine=masc),
                 )
             return PartComparison(
                 0.95,
                 "transliteration",
-                f"family name: {a} and {b} are Russian and Ukrainian forms of one name",
+                say("%(a)s and %(b)s are Russian and Ukrainian forms of one name", a=a, b=b),
             )
     return _fuzzy("family", a, b, *best_fuzzy(a, b))
 
@@ -153,54 +177,69 @@ def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[Gi
     return (best[1], best[2]) if best else None
 
 
-def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> str:
+# "Олексій is the Ukrainian form of Алексей": one message a language, so that each translation can agree
+# the adjective with its own word for "form".
+_FORM_OF = {
+    "ru": message_id("%(form)s is the Russian form of %(name)s"),
+    "uk": message_id("%(form)s is the Ukrainian form of %(name)s"),
+    "be": message_id("%(form)s is the Belarusian form of %(name)s"),
+    "western": message_id("%(form)s is a Western form of %(name)s"),
+}
+
+
+def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> Message:
+    head = head_form(ga.class_id, ga.sex)
     if ga.kind == "diminutive" and gb.kind == "diminutive":
-        return f"given name: {a} and {b} are both diminutives of {head_form(ga.class_id, ga.sex)}"
+        return say("%(a)s and %(b)s are both diminutives of %(name)s", a=a, b=b, name=head)
     if ga.kind == "diminutive" or gb.kind == "diminutive":
         dim, full = (a, b) if ga.kind == "diminutive" else (b, a)
-        return f"given name: {dim} is a diminutive of {full}"
+        return say("%(diminutive)s is a diminutive of %(name)s", diminutive=dim, name=full)
     if ga.lang == gb.lang:
-        return f"given name: {a} and {b} are forms of one name ({head_form(ga.class_id, ga.sex)})"
+        return say("%(a)s and %(b)s are forms of one name (%(name)s)", a=a, b=b, name=head)
     if ga.lang == "ru":
-        return f"given name: {b} is the {LANG_LABELS[gb.lang]} form of {a}"
+        return say(_FORM_OF[gb.lang], form=b, name=a)
     if gb.lang == "ru":
-        return f"given name: {a} is the {LANG_LABELS[ga.lang]} form of {b}"
-    return (
-        f"given name: {a} and {b} are the {LANG_LABELS[ga.lang]} and {LANG_LABELS[gb.lang]} forms "
-        f"of {head_form(ga.class_id, ga.sex)}"
+        return say(_FORM_OF[ga.lang], form=a, name=b)
+    return say(
+        "%(a)s (%(lang_a)s) and %(b)s (%(lang_b)s) are forms of %(name)s",
+        a=a,
+        b=b,
+        lang_a=Message(LANG_NAMES[ga.lang]),
+        lang_b=Message(LANG_NAMES[gb.lang]),
+        name=head,
     )
 
 
 @lru_cache(maxsize=262144)
 def compare_given(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
-        return PartComparison(1.0, "exact", f"given name: identical ({a})")
+        return PartComparison(1.0, "exact", _identical(a))
     sa, sb = given_sex(a), given_sex(b)
     sex_conflict = bool(sa and sb and sa != sb)
     key = common_key(a, b)
     if key is not None and not sex_conflict:
-        return PartComparison(
-            _translit_score(a, b, key), "transliteration", translit_reason("given name", a, b, key)
-        )
+        return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
     pair = _pick_pair(given_forms(a), given_forms(b))
     if pair is not None:
         ga, gb = pair
         if sex_conflict:
             return PartComparison(
-                0.15, "different", f"given name: {a} and {b} are the male and female forms of one name"
+                0.15,
+                "different",
+                say("%(a)s and %(b)s are the male and female forms of one name", a=a, b=b),
             )
         if ga.kind == "diminutive" or gb.kind == "diminutive":
             return PartComparison(LEVEL_SCORES["diminutive"], "diminutive", _equivalence_reason(a, b, ga, gb))
         return PartComparison(LEVEL_SCORES["equivalent"], "equivalent", _equivalence_reason(a, b, ga, gb))
     if sex_conflict:
         return PartComparison(
-            0.1, "different", f"given name: {a} and {b} differ (and are of different sexes)"
+            0.1, "different", say("%(a)s and %(b)s differ (and are of different sexes)", a=a, b=b)
         )
     if given_forms(a) and given_forms(b):
         # Two different known names: a typo between them is far less likely than two people.
         sim = best_similarity(a, b)
         if sim < 0.88:
-            return PartComparison(round(0.3 * sim, 4), "different", f"given name: {a} and {b} differ")
+            return PartComparison(round(0.3 * sim, 4), "different", _differ(a, b))
         return _fuzzy("given", a, b, sim)
     # A misspelt given name is short: Jaro-Winkler forgives a lost last letter (Hann/Ганна)
     # that an edit ratio on four letters does not.
@@ -217,30 +256,36 @@ _INITIAL_VIA_EQUIVALENT = 0.76
 
 
 @lru_cache(maxsize=65536)
-def compare_initial(initial: str, full: str, part: str = "given name") -> PartComparison:
+def compare_initial(initial: str, full: str) -> PartComparison:
     """An initial ("Л.", "L.") against a full name or another initial, in any script."""
     direct = initial_letters(initial, False) & initial_letters(full, False)
     if not direct and readings(initial).script == CYRILLIC == readings(full).script:
         # Й and И are one letter across Russian and Ukrainian (Иосифович, Йосипович).
         direct = _fold_i(initial_letters(initial, False)) & _fold_i(initial_letters(full, False))
     if direct:
-        return PartComparison(LEVEL_SCORES["initial"], "initial", f"{part}: initial {initial} fits {full}")
+        return PartComparison(
+            LEVEL_SCORES["initial"],
+            "initial",
+            say("initial %(initial)s fits %(name)s", initial=initial, name=full),
+        )
     if initial_letters(initial) & initial_letters(full):
         return PartComparison(
-            _INITIAL_VIA_EQUIVALENT, "initial", f"{part}: initial {initial} fits another form of {full}"
+            _INITIAL_VIA_EQUIVALENT,
+            "initial",
+            say("initial %(initial)s fits another form of %(name)s", initial=initial, name=full),
         )
-    return PartComparison(0.05, "different", f"{part}: initial {initial} does not fit {full}")
+    return PartComparison(
+        0.05, "different", say("initial %(initial)s does not fit %(name)s", initial=initial, name=full)
+    )
 
 
 @lru_cache(maxsize=262144)
 def compare_patronymic(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
-        return PartComparison(1.0, "exact", f"patronymic: identical ({a})")
+        return PartComparison(1.0, "exact", _identical(a))
     key = common_key(a, b)
     if key is not None:
-        return PartComparison(
-            _translit_score(a, b, key), "transliteration", translit_reason("patronymic", a, b, key)
-        )
+        return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
     pa, pb = patronymic_of(a), patronymic_of(b)
     if pa and pb:
         same_father = bool(pa.fathers & pb.fathers) or pa.stem == pb.stem
@@ -248,13 +293,13 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
             return PartComparison(
                 LEVEL_SCORES["gender_form"],
                 "gender_form",
-                f"patronymic: {a} and {b} are the two sexes' forms",
+                say("%(a)s and %(b)s are the two sexes' forms of one patronymic", a=a, b=b),
             )
         if same_father:
             return PartComparison(
                 LEVEL_SCORES["equivalent"],
                 "equivalent",
-                f"patronymic: {a} and {b} name the same father's name",
+                say("%(a)s and %(b)s give the same father's name", a=a, b=b),
             )
         if pa.fathers and pb.fathers:
             # Two known fathers' names (Леонтіївна, Леонідівна): as with given names, a typo
@@ -262,7 +307,9 @@ def compare_patronymic(a: str, b: str) -> PartComparison:
             sim, start = best_fuzzy(a, b)
             if sim < 0.88:
                 return PartComparison(
-                    round(0.3 * sim, 4), "different", f"patronymic: {a} and {b} name different fathers"
+                    round(0.3 * sim, 4),
+                    "different",
+                    say("%(a)s and %(b)s give different fathers' names", a=a, b=b),
                 )
             return _fuzzy("patronymic", a, b, sim, start)
     return _fuzzy("patronymic", a, b, *best_fuzzy(a, b))
@@ -294,9 +341,9 @@ def compare_patronymic_part(a: ParsedName, b: ParsedName) -> PartComparison | No
         return compare_patronymic(a.patronymic, b.patronymic)
     # "Пактышев Л.А." against a full name: the second initial stands for the patronymic.
     if a.patronymic and not b.given and len(b.initials) >= 2:
-        return compare_initial(b.initials[1], a.patronymic, "patronymic")
+        return compare_initial(b.initials[1], a.patronymic)
     if b.patronymic and not a.given and len(a.initials) >= 2:
-        return compare_initial(a.initials[1], b.patronymic, "patronymic")
+        return compare_initial(a.initials[1], b.patronymic)
     return None
 
 
@@ -339,10 +386,10 @@ def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     fam = compare_family(a.family, b.family) if a.family and b.family else None
     parts = {"family": fam, "given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
     score = _combine(parts)
-    reasons = [pc.reason for pc in parts.values() if pc is not None]
-    for name, label in (("family", "family name"), ("given", "given name"), ("patronymic", "patronymic")):
-        if parts[name] is None and _has(a, name) != _has(b, name):
-            reasons.append(f"{label}: only in one of the names")
+    reasons = [labelled(name, pc.reason) for name, pc in parts.items() if pc is not None]
+    for name in ("family", "given", "patronymic"):
+        if parts[name] is None and has_part(a, name) != has_part(b, name):
+            reasons.append(labelled(name, Message(message_id("only in one of the names"))))
             # A tie-break more than a penalty: a record that agrees on a part, even loosely,
             # ranks above one that lacks it (ПАКТЫШЕВ Леонид Андреевич above ПАКТЫШЕВ Леонид
             # for a query with the patronymic).
@@ -358,7 +405,8 @@ def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     )
 
 
-def _has(p: ParsedName, part: str) -> bool:
+def has_part(p: ParsedName, part: str) -> bool:
+    """Whether the name has this part (family, given or patronymic), in full or as an initial."""
     if part == "family":
         return p.family is not None
     if part == "given":
@@ -398,7 +446,11 @@ def compare(a: str | ParsedName, b: str | ParsedName) -> NameComparison:
             if alt_score > result.score:
                 alt.score = alt_score
                 alt.swapped = True
-                alt.reasons.append("order: read with family and given name the other way round")
+                alt.reasons.append(
+                    labelled(
+                        "order", Message(message_id("read with family and given name the other way round"))
+                    )
+                )
                 alt.a, alt.b = pa, pb
                 result = alt
     return result

@@ -9,10 +9,18 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+from kinlink.messages import message_id
 from kinlink.names.script import CYRILLIC
 from kinlink.names.translit import readings
 
 LANG_LABELS = {"ru": "Russian", "uk": "Ukrainian", "be": "Belarusian", "western": "Western"}
+# The same, as message ids (a language's name, standing alone: "Олексій (Ukrainian)").
+LANG_NAMES = {
+    "ru": message_id("Russian"),
+    "uk": message_id("Ukrainian"),
+    "be": message_id("Belarusian"),
+    "western": message_id("Western"),
+}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
+from kinlink.messages import Message, message_id, say
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
 from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
 
@@ -20,28 +21,51 @@ def norm_token(tok: str) -> str:
 def _lang_of(tok: str) -> str:
     low = tok.lower()
     if any(c in low for c in "ґєії"):
-        return "Ukrainian"
+        return "uk"
     if "ў" in low:
-        return "Belarusian"
-    return "Russian"
+        return "be"
+    return "ru"
 
 
-def translit_reason(part: str, a: str, b: str, key: str) -> str:
+# "Олексій is the Ukrainian spelling of Алексей": one message a language (see compare._FORM_OF).
+_SPELLING_OF = {
+    "uk": message_id("%(form)s is the Ukrainian spelling of %(name)s"),
+    "be": message_id("%(form)s is the Belarusian spelling of %(name)s"),
+    "ru": message_id("%(form)s is the Russian spelling of %(name)s"),
+}
+
+
+def _convention(code: str | None) -> Message:
+    return Message(CONVENTION_LABELS.get(code or "", message_id("an unnamed convention")))
+
+
+def translit_reason(a: str, b: str, key: str) -> Message:
+    """Why two spellings are one name read through transliteration, naming the convention."""
     ra, rb = readings(a), readings(b)
     if ra.script == CYRILLIC and rb.script == CYRILLIC:
         la, lb = _lang_of(a), _lang_of(b)
         if la != lb:
-            return f"{part}: {b} is the {lb} spelling of {a}"
-        return f"{part}: {a} and {b} are spellings of one name"
+            return say(_SPELLING_OF[lb], form=b, name=a)
+        return say("%(a)s and %(b)s are spellings of one name", a=a, b=b)
     if ra.script == CYRILLIC or rb.script == CYRILLIC:
         cyr, lat, rl = (a, b, rb) if ra.script == CYRILLIC else (b, a, ra)
-        conv = CONVENTION_LABELS.get(rl.conventions_of(key)[0], "a")
-        return f"{part}: same after {conv}→Cyrillic transliteration ({lat} = {cyr})"
-    ca = CONVENTION_LABELS.get(ra.conventions_of(key)[0], "?")
-    cb = CONVENTION_LABELS.get(rb.conventions_of(key)[0], "?")
+        return say(
+            "%(latin)s is %(cyrillic)s transliterated (%(convention)s)",
+            latin=lat,
+            cyrillic=cyr,
+            convention=_convention(next(iter(rl.conventions_of(key)), None)),
+        )
+    ca = _convention(next(iter(ra.conventions_of(key)), None))
+    cb = _convention(next(iter(rb.conventions_of(key)), None))
     if ca == cb:
-        return f"{part}: {a} and {b} read the same in {ca} transliteration"
-    return f"{part}: {a} ({ca}) and {b} ({cb}) are transliterations of one name"
+        return say("%(a)s and %(b)s read the same (%(convention)s transliteration)", a=a, b=b, convention=ca)
+    return say(
+        "%(a)s (%(convention_a)s) and %(b)s (%(convention_b)s) are transliterations of one name",
+        a=a,
+        b=b,
+        convention_a=ca,
+        convention_b=cb,
+    )
 
 
 def common_key(a: str, b: str) -> str | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 
+from kinlink.messages import message_id
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
 # --- Cyrillic -----------------------------------------------------------------------------
@@ -225,7 +226,7 @@ CONVENTIONS: tuple[Convention, ...] = (
 )  # fmt: skip
 
 CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
-CONVENTION_LABELS["cyr"] = "Cyrillic"
+CONVENTION_LABELS["cyr"] = message_id("Cyrillic")
 
 # Letters that only some conventions use; a token with them is read by those conventions only.
 _MARKERS: tuple[tuple[str, frozenset[str]], ...] = (

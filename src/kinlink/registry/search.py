@@ -16,6 +16,7 @@ from kinlink.errors import refuse
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer
+from kinlink.messages import Message
 from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed
 from kinlink.store.audit import record_read
@@ -29,6 +30,7 @@ from kinlink.tracing.matcher import search, search_scorer
 class SearchHit:
     person: Listed
     probability: float | None  # from the matcher; None for a plain text match
+    note: Message | None = None  # the matcher's word on it (a family name alone, shared by many)
 
 
 # Statements built once (with their filters as parameters): building and caching a statement costs more
@@ -125,17 +127,19 @@ def _search(
     if not q:
         return [SearchHit(p, None) for p in listed(None)]
 
-    hits: dict[int, float | None] = {
-        int(rec.id): scored.probability  # type: ignore[arg-type]
-        for rec, scored in search(
-            session,
-            MatchRecord(id=None, name=q),
-            model=model,
-            limit=limit,
-            scorer=search_scorer(session, model),
-            min_probability=0.01,
-        )
-    }
+    notes: dict[int, Message] = {}
+    hits: dict[int, float | None] = {}
+    for rec, scored in search(
+        session,
+        MatchRecord(id=None, name=q),
+        model=model,
+        limit=limit,
+        scorer=search_scorer(session, model),
+        min_probability=0.01,
+    ):
+        hits[int(rec.id)] = scored.probability  # type: ignore[arg-type]
+        if scored.note is not None:
+            notes[int(rec.id)] = scored.note
     folded = fold_name(q)
     exact: list[int] = []
     text_ids: list[int] = []
@@ -151,7 +155,7 @@ def _search(
         return []
     people = {p.id: p for p in listed(list(hits))}
     ordered = sorted((pid for pid in hits if pid in people), key=lambda pid: (-(hits[pid] or 0.0), pid))
-    return [SearchHit(people[pid], hits[pid]) for pid in ordered[offset : offset + limit]]
+    return [SearchHit(people[pid], hits[pid], notes.get(pid)) for pid in ordered[offset : offset + limit]]
 
 
 def ensure_searchable(session: Session) -> int:

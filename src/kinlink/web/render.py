@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kinlink.errors import Problem, Refused
 from kinlink.http.security import LANG_COOKIE, csrf_token, page_principal
 from kinlink.i18n import LANGUAGES, gettext_for, negotiate
+from kinlink.matching.evidence import probability_band, stored_message
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -28,6 +29,9 @@ def environment() -> Environment:
     )
     env.filters["pct"] = lambda p: "" if p is None else f"{100 * float(p):.1f}%"
     env.filters["when"] = lambda d: "" if d is None else d.strftime("%Y-%m-%d %H:%M")
+    # A probability in words and an explanation's stored evidence, as messages the page renders with its `_`.
+    env.globals["band"] = probability_band
+    env.globals["said"] = stored_message
     return env
 
 
