@@ -497,6 +497,12 @@ RECORD = {
     "unit": "95 ОДШБр",
     "residence": "Черкаси",
     "expiry_date": "2040",
+    # The card's fields (issue 21 item 2): defined once, they reach the form and the API alike.
+    "language": "uk",
+    "occupation": "вчитель",
+    "detaining_power": "Російська Федерація",
+    "detainee_number": "В-1204",
+    "health_state": "convalescent",
     "status": "captured",
     "status_date": "2022-04-01",
     "place": "Ізюм",
@@ -540,6 +546,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
         made[door] = (pid, _audit(engine, [("person", pid)], before))
     assert _person(engine, made["web"][0]) == _person(engine, made["api"][0])
     assert _person(engine, made["web"][0])["residence"] == "Черкаси"
+    assert _person(engine, made["web"][0])["health_state"] == "convalescent"
     assert made["web"][1] == made["api"][1] == [("create", "person", ("record_id", "source"))]
 
     # A history event, then consent: the same through both doors.
