@@ -43,6 +43,7 @@ class Outcome:
     items: dict[str, Any] = field(default_factory=dict)
     person_id: int | None = None
     consent: dict[str, Any] = field(default_factory=dict)
+    verified: bool = False  # a caseworker verified the enquirer (until then the stage is in_progress)
 
     @property
     def messages_allowed(self) -> bool:
@@ -91,6 +92,7 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
         # Nothing but "being handled" to an enquirer nobody has verified: not a match, not a closure.
         return Outcome("in_progress")
     outcome = _outcome(session, req)
+    outcome.verified = True
     if outcome.stage in ("found", "dead"):
         outcome.consent["enquirer_verification"] = _verified_by(verified)
     return outcome

@@ -19,7 +19,7 @@ from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import Message
 from kinlink.store.db import session_factory, unit_of_work
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.disclosure import Outcome, disclose, verification_of
+from kinlink.tracing.disclosure import Outcome, disclose
 from kinlink.tracing.messages import for_family
 from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
 
@@ -74,5 +74,4 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
     # sees what a match never consented to shows, and no word of the person's (nor a hint that there was
     # one) remains on its page.
     messages = for_family(session, req.id) if outcome.messages_allowed else []
-    verified = verification_of(session, req.id) is not None
-    return FamilyView(req.reference, req.state, outcome, messages, verified)
+    return FamilyView(req.reference, req.state, outcome, messages, outcome.verified)
