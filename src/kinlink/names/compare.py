@@ -77,17 +77,32 @@ class PartComparison:
 @dataclass
 class NameComparison:
     score: float
-    reasons: list[Message]
     family: PartComparison | None = None
     given: PartComparison | None = None
     patronymic: PartComparison | None = None
     swapped: bool = False  # True when the best reading took one name's family and given swapped
     a: ParsedName | None = field(default=None, repr=False)
     b: ParsedName | None = field(default=None, repr=False)
+    one_sided: tuple[str, ...] = ()  # the parts only one of the names has
 
     @property
     def is_match(self) -> bool:
         return self.score >= MATCH_THRESHOLD
+
+    @property
+    def reasons(self) -> list[Message]:
+        """Each part's reason, labelled. Built when asked for, not by `compare`: a matcher compares
+        thousands of pairs for each one it explains."""
+        parts = (("family", self.family), ("given", self.given), ("patronymic", self.patronymic))
+        out = [labelled(name, pc.reason) for name, pc in parts if pc is not None]
+        out += [labelled(name, Message(ONLY_IN_ONE)) for name in self.one_sided]
+        if self.swapped:
+            out.append(labelled("order", Message(READ_SWAPPED)))
+        return out
+
+
+ONLY_IN_ONE = message_id("only in one of the names")
+READ_SWAPPED = message_id("read with family and given name the other way round")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -386,22 +401,22 @@ def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     fam = compare_family(a.family, b.family) if a.family and b.family else None
     parts = {"family": fam, "given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
     score = _combine(parts)
-    reasons = [labelled(name, pc.reason) for name, pc in parts.items() if pc is not None]
+    one_sided = []
     for name in ("family", "given", "patronymic"):
         if parts[name] is None and has_part(a, name) != has_part(b, name):
-            reasons.append(labelled(name, Message(message_id("only in one of the names"))))
+            one_sided.append(name)
             # A tie-break more than a penalty: a record that agrees on a part, even loosely,
             # ranks above one that lacks it (ПАКТЫШЕВ Леонид Андреевич above ПАКТЫШЕВ Леонид
             # for a query with the patronymic).
             score = max(0.0, score - 0.01)
     return NameComparison(
         score=round(score, 4),
-        reasons=reasons,
         family=fam,
         given=parts["given"],
         patronymic=parts["patronymic"],
         a=a,
         b=b,
+        one_sided=tuple(one_sided),
     )
 
 
@@ -446,11 +461,6 @@ def compare(a: str | ParsedName, b: str | ParsedName) -> NameComparison:
             if alt_score > result.score:
                 alt.score = alt_score
                 alt.swapped = True
-                alt.reasons.append(
-                    labelled(
-                        "order", Message(message_id("read with family and given name the other way round"))
-                    )
-                )
                 alt.a, alt.b = pa, pb
                 result = alt
     return result
