@@ -67,14 +67,9 @@ def event_kind_for_status(word: str) -> str | None:
     return STATUS_ALIASES.get(word.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
-def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
-    """(status, date) after the last event that says what the person is.
-
-    Events are ordered by date (a partial date counts from its first day), then by the order in
-    which they were recorded; an undated event counts as of when it was recorded.
-    """
-    status: str | None = None
-    status_date: str | None = None
+def chronological(events: Iterable[DatedEvent]) -> list[DatedEvent]:
+    """Events ordered by date (a partial date counts from its first day), then by the order in which they
+    were recorded; an undated event counts as of when it was recorded."""
     last_date = ""
     ordered: list[tuple[str, int, DatedEvent]] = []
     for ev in sorted(events, key=lambda e: e.order):
@@ -82,8 +77,19 @@ def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None
         if ev.date:
             last_date = max(last_date, ev.date)
         ordered.append((ev.date or last_date, ev.order, ev))
-    for _, _, ev in sorted(ordered, key=lambda t: (t[0], t[1])):
-        new = EVENT_STATUS.get(ev.kind)
-        if new is not None:
-            status, status_date = new, ev.date
-    return status, status_date
+    return [ev for _, _, ev in sorted(ordered, key=lambda t: (t[0], t[1]))]
+
+
+def deciding_event(events: Iterable[DatedEvent]) -> DatedEvent | None:
+    """The last event that says what the person is: the one the current status comes from."""
+    found = None
+    for ev in chronological(events):
+        if EVENT_STATUS.get(ev.kind) is not None:
+            found = ev
+    return found
+
+
+def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
+    """(status, date) after the last event that says what the person is (see `chronological`)."""
+    ev = deciding_event(events)
+    return (None, None) if ev is None else (EVENT_STATUS[ev.kind], ev.date)

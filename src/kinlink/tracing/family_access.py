@@ -59,6 +59,9 @@ class FamilyView:
     state: str
     outcome: Outcome  # what the family may know now (recorded as a disclosure when it is new)
     messages: list[Message]
+    # Whether a caseworker has verified the enquirer: until then the outcome is "being handled", whatever
+    # is known, and a door may say that a caseworker will be in touch to verify them.
+    verified: bool = False
 
 
 def family_view(session: Session, request_id: int, channel: str) -> FamilyView | None:
@@ -71,4 +74,4 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
     # sees what a match never consented to shows, and no word of the person's (nor a hint that there was
     # one) remains on its page.
     messages = for_family(session, req.id) if outcome.messages_allowed else []
-    return FamilyView(req.reference, req.state, outcome, messages)
+    return FamilyView(req.reference, req.state, outcome, messages, outcome.verified)
