@@ -3,16 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The font of the capture cards and certificates (Cyrillic, Romanian diacritics): Debian's DejaVu.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 .PHONY: run demo test lint format bench-import clean
 
-run: $(STAMP)  ## install, set up the embedded SQLite database with demo data, start the web app
+run: $(STAMP) $(FONT)  ## install, set up the embedded SQLite database with demo data, start the web app
 	$(BIN)/kinlink demo --serve
 
 demo: $(STAMP)  ## the demo data only, no server
 	$(BIN)/kinlink demo
 
-test: $(STAMP) /usr/bin/chromium  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
+test: $(STAMP) /usr/bin/chromium $(FONT)  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile -q
@@ -32,6 +34,12 @@ bench-import: $(STAMP)
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`: no downloads).
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# Nothing is downloaded at run time: the PDFs use this font file (or KINLINK_FONT_DIR). Elsewhere than on
+# Debian the install may fail: kinlink still runs, and says what is missing when a card is asked for.
+$(FONT):
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core) \
+	  || echo "fonts-dejavu-core not installed: cards and certificates need DejaVuSans.ttf (KINLINK_FONT_DIR)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -243,9 +243,17 @@ def test_family_and_caseworker_over_the_api(api, mailbox) -> None:  # type: igno
     )
     assert r.status_code == 200 and r.json()["state"] == "confirmed"
 
+    # Confirmed, consented: still only "being handled" until a caseworker has verified the enquirer.
+    status = anon.post("/requests/status", json=creds).json()
+    assert status["stage"] == "in_progress" and status["items"] == {} and status["verified"] is False
+    req_id = next(x["id"] for x in cw.get("/requests").json() if x["reference"] == filed["reference"])
+    assert cw.get(f"/requests/{req_id}/verification").status_code == 404
+    r = cw.post(f"/requests/{req_id}/verification", json={"method": "call_back", "relationship": "мать"})
+    assert r.status_code == 201 and r.json()["method"] == "call_back", r.text
+
     status = anon.post("/requests/status", json=creds).json()
     assert status["stage"] == "found" and status["items"]["location"] == "СИЗО-2"
-    req_id = next(x["id"] for x in cw.get("/requests").json() if x["reference"] == filed["reference"])
+    assert status["verified"] is True
     disclosures = cw.get(f"/requests/{req_id}/disclosures").json()
     assert len(disclosures) == 1 and disclosures[0]["channel"] == "api"
     assert disclosures[0]["consent"]["share_location"] is True

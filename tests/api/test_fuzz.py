@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from kinlink.accounts import tokens as api_tokens
 from kinlink.accounts import users
 from kinlink.registry import attachments
+from kinlink.registry.certificates import issue_certificate
 from kinlink.store.db import unit_of_work
 from kinlink.tracing.continuous import match_request
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
@@ -83,8 +84,14 @@ def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str,
         person = add_record(
             s,
             "test",
-            {"full_name": "Пактишев Леонід Андрійович", "birth_date": "1993", "consent_inform_family": True},
+            {
+                "full_name": "Пактишев Леонід Андрійович",
+                "birth_date": "1993",
+                "consent_inform_family": True,
+                "status": "captured",
+            },
         )
+        cert = issue_certificate(s, "test", str(person.id), base_url="http://kinlink.test", recipient="Анна")
         att = attachments.add(s, "test", person.id, "photo", "face.png", PNG, 1 << 20)
         req, _secret = create_request(
             s, "test", SoughtPerson(full_name="Пактышев Леонид Андреевич"), Enquirer(name="Анна")
@@ -101,6 +108,8 @@ def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str,
             "candidate_id": 1,
             "message_id": 1,
             "user_id": target.id,
+            "kind": "capture",
+            "certificate_id": cert.certificate.id,
         }
     return tokens, ids
 

@@ -25,6 +25,7 @@ from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.decisions import decide
 from kinlink.tracing.mail import MailSettings, send_pending
+from kinlink.tracing.verification import record_verification
 from tests.support import Cli, add_record, file_request
 from tests.web.helpers import Mailbox
 
@@ -258,6 +259,8 @@ def three_candidates(engine: Engine) -> list[tuple[int, int, int]]:
                     "agree": True,
                 },
             )
+            # The enquirer is verified: the confirmed match is then news the family may be told.
+            record_verification(s, "test", req.id, "identity_document", "brother")
             cand = s.scalar(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
             assert cand is not None
             out.append((cand.id, cand.version, req.id))
@@ -428,6 +431,101 @@ def test_replacing_a_confirmed_match_is_explicit_and_the_same_through_every_door
     assert seen[1] == seen[0] and seen[2] == seen[0]
 
 
+# --- verifying an enquirer ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def confirmed_unverified(engine: Engine) -> list[tuple[int, str, str]]:
+    """Per door: a request whose match is confirmed but whose enquirer nobody has verified yet:
+    (its id, reference, secret)."""
+    out = []
+    with unit_of_work(engine) as s:
+        for i, name in enumerate(NAMES):
+            add_record(
+                s,
+                "test",
+                {
+                    "full_name": name,
+                    "birth_date": "1985-04-0" + str(i + 1),
+                    "status": "captured",
+                    "consent_inform_family": True,
+                    "consent_share_location": True,
+                    "location": "Оленівка",
+                },
+            )
+            req, secret = file_request(
+                s,
+                "test",
+                {
+                    "full_name": name,
+                    "birth_date": "1985",
+                    "enquirer_name": "Родина",
+                    "contact": f"family{i}@example.org",
+                    "agree": True,
+                },
+            )
+            cand = s.scalars(select(MatchCandidate).where(MatchCandidate.request_id == req.id)).first()
+            assert cand is not None
+            decide(s, "test", cand.id, "confirmed", "same name and year", cand.version, model=load_model())
+            out.append((req.id, req.reference, secret))
+    with Session(engine) as s:
+        queued = list(s.scalars(select(Notification.id)))
+    send_pending(engine, MailSettings(host=None), queued)
+    return out
+
+
+def _verify(  # type: ignore[no-untyped-def]
+    door: str, rid: int, reference: str, values: dict[str, str], client_for, api, cli: Cli
+) -> str | None:
+    """None when recorded, else the field the refusal named."""
+    if door == "web":
+        r = client_for("caseworker").form(f"/cases/{rid}/verification", values)
+        if r.status_code == 303:
+            return None
+        assert r.status_code == 422, r.text
+        return re.findall(r'id="(\w+)-error"', r.text)[0]
+    if door == "api":
+        r = api["caseworker"].post(f"/requests/{rid}/verification", json=values)
+        return None if r.status_code == 201 else r.json()["error"]["field"]
+    args = ["request", "verify", reference, "--method", values.get("method", ""), "--relationship"]
+    result = cli(*args, values.get("relationship", ""), ok=False)
+    return None if result.exit_code == 0 else result.output.split(":", 1)[0].strip()
+
+
+def _family_stage(api, reference: str, secret: str) -> str:  # type: ignore[no-untyped-def]
+    r = api["anonymous"].post("/requests/status", json={"reference": reference, "secret": secret})
+    assert r.status_code == 200, r.text
+    return r.json()["stage"]
+
+
+def test_verifying_an_enquirer_is_the_same_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, confirmed_unverified, client_for, api, cli: Cli, mail_for_cli: Mailbox
+) -> None:
+    seen = []
+    for door, (rid, reference, secret) in zip(DOORS, confirmed_unverified, strict=True):
+        # A confirmed match, consent to tell: still nothing beyond "being handled" to an unverified enquirer.
+        assert _family_stage(api, reference, secret) == "in_progress"
+        before = _last_audit(engine)
+        for bad, field in (
+            ({"method": "a hunch", "relationship": "sister"}, "method"),
+            ({"method": "video_call", "relationship": "   "}, "relationship"),
+        ):
+            assert _verify(door, rid, reference, bad, client_for, api, cli) == field, (door, bad)
+        assert _audit(engine, [("tracing_request", rid)], before) == []
+        assert _family_stage(api, reference, secret) == "in_progress"
+        good = {"method": "video_call", "relationship": "sister"}
+        assert _verify(door, rid, reference, good, client_for, api, cli) is None, door
+        seen.append((_audit(engine, [("tracing_request", rid)], before), rid))
+        assert _family_stage(api, reference, secret) == "found", door
+    _wait_sent(engine, [rid for _a, rid in seen])
+    results = [(audit, _notifications(engine, rid)) for audit, rid in seen]
+    assert results[0][0][0] == ("verify", "tracing_request", ("method", "verification"))
+    # The news the family may now learn is announced once, as a confirmed match is when the enquirer was
+    # verified before it.
+    assert results[0][1] == [("request_filed", "skipped"), ("status_changed", "sent")]
+    assert results[1] == results[0] and results[2] == results[0]
+
+
 # --- writing a record, its history and consent (web form and API; the CLI imports files) ---------------
 
 RECORD = {
@@ -437,6 +535,12 @@ RECORD = {
     "unit": "95 ОДШБр",
     "residence": "Черкаси",
     "expiry_date": "2040",
+    # The card's fields (issue 21 item 2): defined once, they reach the form and the API alike.
+    "language": "uk",
+    "occupation": "вчитель",
+    "detaining_power": "Російська Федерація",
+    "detainee_number": "В-1204",
+    "health_state": "convalescent",
     "status": "captured",
     "status_date": "2022-04-01",
     "place": "Ізюм",
@@ -480,6 +584,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
         made[door] = (pid, _audit(engine, [("person", pid)], before))
     assert _person(engine, made["web"][0]) == _person(engine, made["api"][0])
     assert _person(engine, made["web"][0])["residence"] == "Черкаси"
+    assert _person(engine, made["web"][0])["health_state"] == "convalescent"
     assert made["web"][1] == made["api"][1] == [("create", "person", ("record_id", "source"))]
 
     # A history event, then consent: the same through both doors.

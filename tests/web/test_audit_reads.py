@@ -27,6 +27,11 @@ READS = [
     ("page", "caseworker", "/attachments/{attachment_id}"),
     ("page", "caseworker", "/candidates/{candidate_id}"),
     ("page", "caseworker", "/cases/{request_id}"),
+    # A card is a read of the record (and a disclosure to the Central Tracing Agency).
+    ("page", "registrar", "/records/{person_id}/cards/{kind}"),
+    ("api", "registrar", "/records/{person_id}/cards/{kind}"),
+    # How the enquirer was verified: their relationship, a note on their documents.
+    ("api", "caseworker", "/requests/{request_id}/verification"),
     ("api", "caseworker", "/records/{person_id}"),
     ("api", "caseworker", "/records/{person_id}/events"),
     ("api", "caseworker", "/records/{person_id}/attachments"),
@@ -99,6 +104,10 @@ def world(engine: Engine, server, staff, client_for) -> Iterator[World]:  # type
         json={"decision": "confirmed", "reason": "same birth date", "version": cand["version"]},
     )
     assert r.status_code == 200, r.text
+    r = api["caseworker"].post(
+        f"/requests/{cand['request_id']}/verification", json={"method": "video_call", "relationship": "wife"}
+    )
+    assert r.status_code == 201, r.text
     yield World(
         person_id=pid,
         attachment_id=att,
@@ -133,6 +142,7 @@ def test_every_view_of_a_persons_details_is_audited(engine: Engine, world: World
         "{attachment_id}": world.attachment_id,
         "{candidate_id}": world.candidate_id,
         "{request_id}": world.request_id,
+        "{kind}": "capture",
     }
     for door, role, template in READS:
         path = template

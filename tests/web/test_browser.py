@@ -1,6 +1,7 @@
 """In a real browser (Chromium driven by Playwright) against a real uvicorn server: a family files a
-request in Russian, a registrar enters the matching record in Ukrainian, a caseworker confirms, the family
-reads the outcome in Russian. No JavaScript is needed by the pages, and none is enabled."""
+request in Russian, a registrar enters the matching record in Ukrainian, a caseworker confirms the match
+and records how the enquirer was verified, the family reads the outcome in Russian. No JavaScript is
+needed by the pages, and none is enabled."""
 
 from __future__ import annotations
 
@@ -112,16 +113,32 @@ def test_family_registrar_caseworker_in_a_browser(server, staff, mailbox) -> Non
             cw.locator("#confirm-decision").click()
             assert "/queue" in cw.url and cw.locator("#notice").is_visible()
 
-            # 4. The family checks progress with the reference and the secret, in Russian.
+            # 4. The family checks progress with the reference and the secret, in Russian: nobody has
+            # verified who the enquirer is yet, so nothing beyond "being handled".
             family.goto(server.url + "/track")
             family.fill("#reference", reference)
             family.fill("#secret", secret)
             family.get_by_role("button", name="Проверить ход поиска").click()
+            assert family.locator("#outcome-summary").inner_text().startswith("Ваш запрос в работе")
+            assert family.locator("#verification-note").is_visible()
+            assert "Оленівка" not in family.content()
+
+            # 5. The caseworker calls the family back on a known number and records it on the case page.
+            cw.goto(server.url + "/cases")
+            cw.get_by_role("link", name=reference).click()
+            cw.select_option("#method", "call_back")
+            assert cw.locator("#relationship").input_value() == "мать"
+            cw.locator("#record-verification").click()
+            assert "Verified" in cw.locator("#verification").inner_text()
+            cw.screenshot(path=str(ARTIFACTS / "5-caseworker-verification.png"), full_page=True)
+
+            # 6. Now the family is told what the person consented to.
+            family.reload()
             summary = family.locator("#outcome-summary").inner_text()
             assert summary == "Человек, которого вы ищете, найден. Он жив и находится в плену."
             assert family.locator("#outcome-location").inner_text() == "Табір №2, Оленівка"
             assert "outcome-health" not in family.content()
-            family.screenshot(path=str(ARTIFACTS / "4-family-outcome-ru.png"), full_page=True)
+            family.screenshot(path=str(ARTIFACTS / "6-family-outcome-ru.png"), full_page=True)
         finally:
             browser.close()
-    assert len(mailbox.wait_for(2)) >= 2  # the filing email and the news of the confirmed match
+    assert len(mailbox.wait_for(2)) >= 2  # the filing email and the news once the enquirer was verified

@@ -1,5 +1,6 @@
 """The whole tracing workflow over real HTTP: a family files a request, a registrar records the person,
-a caseworker confirms the match, the family learns what the person consented to, news is emailed."""
+a caseworker confirms the match and verifies the enquirer, the family learns what the person consented
+to, news is emailed."""
 
 from __future__ import annotations
 
@@ -69,6 +70,17 @@ def confirm_first_candidate(caseworker: Client) -> None:
     assert r.status_code == 303, r.text
 
 
+def verify_enquirer(caseworker: Client, reference: str, relationship: str = "мать") -> None:
+    """On the case page: the enquirer was verified by a call back to a known number."""
+    cases = caseworker.get("/cases").text
+    rid = re.search(rf'href="/cases/(\d+)">{reference}<', cases)
+    assert rid, f"no case {reference}"
+    r = caseworker.form(
+        f"/cases/{rid.group(1)}/verification", {"method": "call_back", "relationship": relationship}
+    )
+    assert r.status_code == 303, r.text
+
+
 def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
     family = client_for(lang="ru")
     page = family.get("/request")
@@ -98,6 +110,15 @@ def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> 
     for english in ("same family name", "not known", "records share", "likely the same", "100.0"):
         assert english not in page, english
     confirm_first_candidate(caseworker)
+
+    # Confirmed and consented, but nobody has verified the enquirer: still only "being handled".
+    status = family.get("/family")
+    assert "Ваш запрос в работе" in status.text and 'id="verification-note"' in status.text
+    assert "найден" not in status.text and "Олениця" not in status.text
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Disclosure)) == 0
+        assert list(s.scalars(select(Notification.kind))) == ["request_filed"]
+    verify_enquirer(caseworker, reference)
 
     status = family.get("/family")
     assert "найден" in status.text and "в плену" in status.text
@@ -146,6 +167,7 @@ def test_no_consent_discloses_nothing(engine: Engine, client_for, mailbox: Mailb
     reference, secret = file_request(family)
     create_record(client_for("registrar"), RECORD)  # no consent recorded
     confirm_first_candidate(client_for("caseworker"))
+    verify_enquirer(client_for("caseworker"), reference)
     family.track(reference, secret)
     status = family.get("/family")
     assert "Ваш запит опрацьовується" in status.text
@@ -173,6 +195,7 @@ def test_death_is_told_as_the_registrar_decides(engine: Engine, client_for) -> N
         },
     )
     confirm_first_candidate(client_for("caseworker"))
+    verify_enquirer(client_for("caseworker"), reference)
     family.track(reference, secret)
     assert "being handled" in family.get("/family").text  # no decision yet: nothing is told
     r = registrar.form(f"/records/{pid}/death-disclosure", {"disclose": "on"})
@@ -191,6 +214,9 @@ def test_messages_are_reviewed_before_delivery(engine: Engine, client_for, mailb
     caseworker = client_for("caseworker")
     confirm_first_candidate(caseworker)
     family.track(reference, secret)
+    # No word to the person before the enquirer is verified (the family is told nothing yet).
+    assert family.form("/family/messages", {"body": "Мы живы, ждём тебя дома."}).status_code == 422
+    verify_enquirer(caseworker, reference)
 
     r = family.form("/family/messages", {"body": "Мы живы, ждём тебя дома."})
     assert r.status_code == 303
@@ -230,12 +256,14 @@ def test_withdrawn_consent_leaves_what_no_consent_shows(engine: Engine, client_f
     ref_never, secret_never = file_request(never, {**REQUEST, "full_name": "Коваленко Сергій", "unit": ""})
     create_record(registrar, {**RECORD, "record_id": "UA-78", "full_name": "Коваленко Сергій", "unit": ""})
     confirm_first_candidate(caseworker)
+    verify_enquirer(caseworker, ref_never)
     never.track(ref_never, secret_never)
 
     family = client_for(lang="en")
     reference, secret = file_request(family)
     pid = create_record(registrar, {**RECORD, "consent_inform_family": "on", "consent_share_location": "on"})
     confirm_first_candidate(caseworker)
+    verify_enquirer(caseworker, reference)
     family.track(reference, secret)
     assert registrar.form(f"/records/{pid}/messages", {"body": "Мама, я живий."}).status_code == 303
     queue = caseworker.get("/messages").text

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from kinlink.accounts import tokens as api_tokens
 from kinlink.accounts import users
 from kinlink.registry import attachments
+from kinlink.registry.certificates import issue_certificate
 from kinlink.store.casework_models import Message
 from kinlink.store.db import unit_of_work
 from kinlink.store.report_models import Document
@@ -66,6 +67,16 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("GET", "/messages"): {CW},
     ("POST", "/messages/{message_id}/review"): {CW},
     ("POST", "/messages/{message_id}/delivered"): {CW},
+    ("POST", "/cases/{request_id}/verification"): {CW},
+    ("POST", "/cases/{request_id}/verification/withdraw"): {CW},
+    ("GET", "/records/{person_id}/cards/{kind}"): {REG},
+    ("POST", "/records/{person_id}/certificate"): {CW},
+    ("POST", "/cases/{request_id}/certificate"): {CW},
+    ("POST", "/certificates/{certificate_id}/revoke"): {CW},
+    # Anyone may check a certificate's code: the answer says only whether it is genuine and current.
+    ("GET", "/verify"): ALL,
+    ("POST", "/verify"): ALL,
+    ("GET", "/verify/{code}"): ALL,
     ("GET", "/admin/users"): {ADMIN},
     ("POST", "/admin/users"): {ADMIN},
     ("POST", "/admin/users/{user_id}"): {ADMIN},
@@ -109,6 +120,12 @@ API: dict[tuple[str, str], set[str]] = {
     ("POST", f"{A}/users/{{user_id}}/tokens"): set(),
     ("GET", f"{A}/pfif"): {REG},
     ("POST", f"{A}/pfif"): {REG},
+    ("GET", f"{A}/requests/{{request_id}}/verification"): {CW},
+    ("POST", f"{A}/requests/{{request_id}}/verification"): {CW},
+    ("POST", f"{A}/requests/{{request_id}}/verification/withdraw"): {CW},
+    ("GET", f"{A}/records/{{person_id}}/cards/{{kind}}"): {REG},
+    ("POST", f"{A}/certificates"): {CW},
+    ("POST", f"{A}/certificates/{{certificate_id}}/revoke"): {CW},
 }
 PERSON_NAME = "Сидоренко Остап"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -177,6 +194,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             for role in STAFF
         }
         tok_row, _ = api_tokens.create_token(s, "test", target.id, "other")
+        cert = issue_certificate(s, "test", str(person.id), base_url="http://kinlink.test", recipient="Марія")
         ids = {
             "person_id": person.id,
             "candidate_id": cands[0].id,
@@ -187,6 +205,8 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             "user_id": target.id,
             "token_id": tok_row.id,
             "code": "ru",
+            "kind": "capture",
+            "certificate_id": cert.certificate.id,
         }
     return {
         "ids": ids,

@@ -29,6 +29,11 @@ class Quotas:
     )
     requests_filed_per_ip: int = field(default_factory=lambda: env_int("KINLINK_REQUESTS_PER_IP", 10))
     login_failures_per_ip: int = field(default_factory=lambda: env_int("KINLINK_LOGIN_FAILURES_PER_IP", 20))
+    # Codes checked at /verify/CODE that belong to no certificate, like wrong family secrets.
+    verify_failures_per_ip: int = field(default_factory=lambda: env_int("KINLINK_VERIFY_FAILURES_PER_IP", 20))
+    verify_failures_global: int = field(
+        default_factory=lambda: env_int("KINLINK_VERIFY_FAILURES_GLOBAL", 2000)
+    )
     window_seconds: int = field(default_factory=lambda: env_int("KINLINK_RATE_WINDOW_SECONDS", 3600))
 
 

@@ -7,10 +7,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kinlink.api import candidates, documents, family, messages, pfif, records, requests, sightings, users
+from kinlink.api import (
+    candidates,
+    documents,
+    family,
+    messages,
+    papers,
+    pfif,
+    records,
+    requests,
+    sightings,
+    users,
+)
 
 
 def routers() -> list[APIRouter]:
     return [
-        m.router for m in (records, documents, messages, sightings, family, requests, candidates, users, pfif)
+        m.router
+        for m in (records, documents, messages, sightings, family, requests, candidates, users, pfif, papers)
     ]

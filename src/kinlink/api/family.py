@@ -64,4 +64,5 @@ def status(
                 {"direction": m.direction, "body": m.body, "state": m.state, "at": m.created_at.isoformat()}
                 for m in view.messages
             ],
+            verified=view.verified,
         )

@@ -236,6 +236,48 @@ class FamilyStatus(BaseModel):
     stage: str
     items: dict[str, Any]
     messages: list[dict[str, Any]]
+    verified: bool = Field(
+        description="whether a caseworker has verified the enquirer: until then the stage is in_progress"
+    )
+
+
+class VerificationIn(In):
+    method: Literal["identity_document", "call_back", "video_call", "partner_society"]
+    relationship: str = Field(description="how the enquirer is related to the person sought, as verified")
+    note: str | None = Field(default=None, description="e.g. which document was seen, which partner society")
+
+
+class VerificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    request_id: int
+    method: str
+    relationship: str
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    withdrawn_by: str | None
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+
+
+class WithdrawIn(In):
+    reason: str
+
+
+class CertificateIn(In):
+    ref: str = Field(
+        max_length=400,
+        description="TR-XXXX-XXXX (for that request's family), or a record: its id or source:record_id"
+    )
+    recipient: str | None = Field(default=None, description="to whom a record's certificate is issued")
+    language: Literal["en", "ro", "ru", "uk"] | None = Field(
+        default=None, description="the family's language (default: the request's), beside the bureau's"
+    )
+
+
+class RevokeIn(In):
+    reason: str
 
 
 class RequestOut(BaseModel):

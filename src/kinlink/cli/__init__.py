@@ -9,6 +9,7 @@ from kinlink.cli import candidates as candidates_cli
 from kinlink.cli import demo as demo_cli
 from kinlink.cli import ingest as ingest_cli
 from kinlink.cli import names as names_cli
+from kinlink.cli import papers as papers_cli
 from kinlink.cli import pfif as pfif_cli
 from kinlink.cli import registry as registry_cli
 from kinlink.cli import requests as requests_cli
@@ -55,6 +56,8 @@ app.command("search")(search_cli.search)
 app.command("match")(search_cli.match)
 app.add_typer(candidates_cli.candidates_app, name="candidates")
 app.add_typer(requests_cli.app, name="request")
+app.add_typer(papers_cli.cards_app, name="cards")
+app.command("certificate")(papers_cli.certificate)
 
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.users_app, name="users")

@@ -20,6 +20,7 @@ from kinlink.tracing.batch import match_all
 from kinlink.tracing.continuous import Matching
 from kinlink.tracing.intake import Filer, file_request
 from kinlink.tracing.requests import find_request_by_contact
+from kinlink.tracing.verification import record_verification
 
 DEMO_CONTACT = "family@demo.kinlink.invalid"
 DEMO_REQUEST = {
@@ -31,6 +32,11 @@ DEMO_REQUEST = {
     "contact": DEMO_CONTACT,
     "language": "ru",
     "agree": True,
+}
+DEMO_VERIFICATION = {
+    "method": "call_back",
+    "relationship": "sister",
+    "note": "demo data: called back on the number the family gave",
 }
 
 
@@ -60,6 +66,9 @@ def demo(
         if existing is None:
             filed = file_request(session, Filer(actor), DEMO_REQUEST, matching=matching)
             reference, secret = filed.request.reference, filed.secret
+            # So that the demo shows what a family is told after a confirmed match: in life a caseworker
+            # verifies the enquirer first (until then a family is told only that its request is handled).
+            record_verification(session, actor, filed.request.id, **DEMO_VERIFICATION)
             console.print(f"Family request: reference [bold]{reference}[/], secret [bold]{secret}[/]")
         else:
             filed = None

@@ -1,4 +1,4 @@
-"""Tracing request commands: `kinlink request add ...`, `kinlink request show REF`."""
+"""Tracing request commands: `kinlink request add ...`, `show REF`, `verify REF`, `unverify REF`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ from kinlink.tracing.continuous import Matching
 from kinlink.tracing.intake import Filer, file_request
 from kinlink.tracing.mail import MailSettings
 from kinlink.tracing.requests import find_request
+from kinlink.tracing.verification import (
+    METHODS,
+    current_verification,
+    record_verification,
+    withdraw_verification,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Tracing requests from families.")
 
@@ -156,6 +162,7 @@ def show(
             fail(f"No request {reference}.")
         case = read_case(session, state.who(), found.id, "cli request show")
         req, people = case.request, case.people
+        verified = current_verification(session, req.id)
         data: dict[str, Any] = {
             "reference": req.reference,
             "state": req.state,
@@ -165,6 +172,14 @@ def show(
                 "relationship": req.enquirer_relationship,
                 "contact": req.enquirer_contact,
                 "language": req.enquirer_language,
+            },
+            "verification": None
+            if verified is None
+            else {
+                "method": verified.method,
+                "relationship": verified.relationship,
+                "by": verified.recorded_by,
+                "at": verified.recorded_at.isoformat(),
             },
             "matched_record_id": req.matched_person_id,
             "candidates": [
@@ -191,6 +206,13 @@ def show(
         console.print(f"  {k}: {v}")
     e = data["enquirer"]
     console.print(f"  enquirer: {e['name']} ({e['relationship'] or 'relationship not given'})")
+    v = data["verification"]
+    if v is None:
+        console.print(
+            "  [yellow]enquirer not verified[/]: the family is told only that the request is handled"
+        )
+    else:
+        console.print(f"  verified by {v['method']} as {v['relationship']} ({v['by']}, {v['at'][:10]})")
     if not data["candidates"]:
         console.print("No candidates yet.")
         return
@@ -207,3 +229,49 @@ def show(
             str(c["id"]), c["state"], str(c["source_record_id"]), c["name"] or "", f"{c['score']:.3f}", why
         )
     console.print(table)
+
+
+def _request_id(session: Any, reference: str) -> int:
+    found = find_request(session, reference)
+    if found is None:
+        fail(f"No request {reference}.")
+    return found.id
+
+
+@app.command("verify")
+def verify(
+    reference: str = typer.Argument(..., help="The request's reference code (TR-XXXX-XXXX)."),
+    method: str = typer.Option(..., "--method", help=f"How the enquirer was verified: {', '.join(METHODS)}."),
+    relationship: str = typer.Option(
+        ..., "--relationship", help="How the enquirer is related to the person sought, as verified."
+    ),
+    note: str = typer.Option(None, "--note", help="e.g. which document was seen, which partner society."),
+) -> None:
+    """Record how the enquirer was verified: until then the family is told nothing beyond "your request is
+    being handled"."""
+    engine = open_engine()
+    try:
+        with unit_of_work(engine) as session:
+            done = record_verification(
+                session, state.who(), _request_id(session, reference), method, relationship, note
+            )
+            ids = [n.id for n in done.notifications]
+    except Refused as e:
+        refused(e)
+    deliver(engine, ids)
+    console.print(f"Enquirer of {reference.upper()} verified ({method}).")
+
+
+@app.command("unverify")
+def unverify(
+    reference: str = typer.Argument(..., help="The request's reference code (TR-XXXX-XXXX)."),
+    reason: str = typer.Option(..., "--reason", help="Why the verification is withdrawn."),
+) -> None:
+    """Withdraw the enquirer's verification: the family is told nothing more until a new one is recorded."""
+    engine = open_engine()
+    try:
+        with unit_of_work(engine) as session:
+            withdraw_verification(session, state.who(), _request_id(session, reference), reason)
+    except Refused as e:
+        refused(e)
+    console.print(f"Verification of the enquirer of {reference.upper()} withdrawn.")

@@ -20,6 +20,15 @@ def content_disposition(disposition: str, name: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+def pdf_response(data: bytes, file_name: str) -> Response:
+    """A PDF kinlink wrote (a card, a certificate) as a download, kept by no cache: it holds personal data."""
+    headers = {
+        "content-disposition": content_disposition("attachment", file_name),
+        "cache-control": "no-store",
+    }
+    return Response(data, media_type="application/pdf", headers=headers)
+
+
 def file_response(row: Attachment, inline: bool = False) -> Response:
     """The file as a download (or shown inline: photos on staff pages)."""
     # Named for its content type here too: files stored before names followed their type.

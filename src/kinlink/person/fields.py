@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -14,6 +15,19 @@ from typing import Any
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
 from kinlink.person.text import TooDeep, loads_bounded, message_id, text_problem
+
+# The capture card's item 11 (GC III Annex IV B), in its order.
+HEALTH_STATES = (
+    "good_health",
+    "not_wounded",
+    "recovered",
+    "convalescent",
+    "sick",
+    "slightly_wounded",
+    "seriously_wounded",
+)
+# A language tag as BCP 47 begins: a two- or three-letter language, perhaps a region or script.
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 # Column -> (meaning, max length). The README documents the same list; tests keep them in step.
 TEXT_COLUMNS: dict[str, tuple[str, int]] = {
@@ -24,16 +38,20 @@ TEXT_COLUMNS: dict[str, tuple[str, int]] = {
     "name_language": ("language of the name's spelling: ru, uk, be, ro, en, ...", 10),
     "place_of_birth": ("place of birth (GC III Art. 122)", 300),
     "nationality": ("nationality", 100),
+    "language": ("the language the person reads and writes (ru, uk, ro, en ...): cards use it", 10),
     "power": ("the power or armed force the person depends on", 200),
     "rank": ("rank (GC III Art. 17)", 200),
     "unit": ("unit", 300),
     "service_number": ("army, regimental, personal or serial number (GC III Art. 17)", 100),
+    "occupation": ("occupation (GC IV internment card)", 200),
     "father_name": ("father's first name (GC III Art. 122)", 200),
     "mother_maiden_name": ("mother's maiden name (GC III Art. 122)", 200),
     "inform_name": ("person to be informed (GC III Art. 122)", 300),
     "inform_address": ("address of the person to be informed", 1000),
     "distinguishing_marks": ("distinguishing marks", 2000),
     "location": ("place of internment or last known location", 300),
+    "detaining_power": ("the power that holds the person (GC III Art. 122, GC IV Art. 136)", 200),
+    "detainee_number": ("the prisoner's or internee's number given by the detaining power", 100),
     "residence": ("home town or region", 300),
     "notes": ("free notes for staff", 4000),
     "place": ("where the status event happened", 300),
@@ -52,6 +70,7 @@ OTHER_COLUMNS = (
     "birth_date",
     "age",
     "age_as_of",
+    "health_state",
     "status",
     "status_date",
     "alternate_names",
@@ -72,16 +91,21 @@ COLUMNS: tuple[str, ...] = (
     "age_as_of",
     "place_of_birth",
     "nationality",
+    "language",
     "power",
     "rank",
     "unit",
     "service_number",
+    "occupation",
     "father_name",
     "mother_maiden_name",
     "inform_name",
     "inform_address",
     "distinguishing_marks",
     "location",
+    "detaining_power",
+    "detainee_number",
+    "health_state",
     "residence",
     *CONSENT_COLUMNS,
     "status",
@@ -100,6 +124,7 @@ MEANINGS: dict[str, str] = {
     "birth_date": "YYYY, YYYY-MM or YYYY-MM-DD (also DD.MM.YYYY)",
     "age": "an age in years, when the birth date is unknown (with age_as_of)",
     "age_as_of": "the date the age was stated",
+    "health_state": "state of health as the capture card gives it: " + ", ".join(HEALTH_STATES),
     "status": "the current status, recorded as a dated event of the history",
     "status_date": "the date of that event",
     "alternate_names": "other spellings of the name (a list; separated by | in CSV)",
@@ -193,6 +218,11 @@ class RecordIn:
     distinguishing_marks: str | None = None
     location: str | None = None
     residence: str | None = None
+    language: str | None = None
+    occupation: str | None = None
+    detaining_power: str | None = None
+    detainee_number: str | None = None
+    health_state: str | None = None
     consent_inform_family: bool = False
     consent_share_location: bool = False
     consent_share_health: bool = False
@@ -392,6 +422,16 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         err("status", message_id("status_date or place is given without a status"))
     events.extend(_events(row.get("events"), err, partial))
 
+    language = texts["language"].lower() if texts["language"] else None
+    if language is not None and not LANGUAGE_TAG.match(language):
+        err("language", f"'{texts['language']}' is not a language code (such as ru, uk, ro, en)")
+    health_state = None
+    raw_health = _text(row.get("health_state"))
+    if raw_health is not None:
+        health_state = "_".join(raw_health.lower().replace("-", " ").split())
+        if health_state not in HEALTH_STATES:
+            err("health_state", f"'{raw_health}' is not a state of health; known: {', '.join(HEALTH_STATES)}")
+
     expiry_date = None
     raw_expiry = _text(row.get("expiry_date"))
     if raw_expiry is not None:
@@ -429,6 +469,11 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         distinguishing_marks=texts["distinguishing_marks"],
         location=texts["location"],
         residence=texts["residence"],
+        language=language,
+        occupation=texts["occupation"],
+        detaining_power=texts["detaining_power"],
+        detainee_number=texts["detainee_number"],
+        health_state=health_state,
         notes=texts["notes"],
         expiry_date=expiry_date,
         events=unique_events,

@@ -67,14 +67,9 @@ def event_kind_for_status(word: str) -> str | None:
     return STATUS_ALIASES.get(word.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
-def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
-    """(status, date) after the last event that says what the person is.
-
-    Events are ordered by date (a partial date counts from its first day), then by the order in
-    which they were recorded; an undated event counts as of when it was recorded.
-    """
-    status: str | None = None
-    status_date: str | None = None
+def chronological(events: Iterable[DatedEvent]) -> list[DatedEvent]:
+    """Events ordered by date (a partial date counts from its first day), then by the order in which they
+    were recorded; an undated event counts as of when it was recorded."""
     last_date = ""
     ordered: list[tuple[str, int, DatedEvent]] = []
     for ev in sorted(events, key=lambda e: e.order):
@@ -82,11 +77,22 @@ def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None
         if ev.date:
             last_date = max(last_date, ev.date)
         ordered.append((ev.date or last_date, ev.order, ev))
-    for _, _, ev in sorted(ordered, key=lambda t: (t[0], t[1])):
-        new = EVENT_STATUS.get(ev.kind)
-        if new is not None:
-            status, status_date = new, ev.date
-    return status, status_date
+    return [ev for _, _, ev in sorted(ordered, key=lambda t: (t[0], t[1]))]
+
+
+def deciding_event(events: Iterable[DatedEvent]) -> DatedEvent | None:
+    """The last event that says what the person is: the one the current status comes from."""
+    found = None
+    for ev in chronological(events):
+        if EVENT_STATUS.get(ev.kind) is not None:
+            found = ev
+    return found
+
+
+def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
+    """(status, date) after the last event that says what the person is (see `chronological`)."""
+    ev = deciding_event(events)
+    return (None, None) if ev is None else (EVENT_STATUS[ev.kind], ev.date)
 
 
 # Events that say where the person is afterwards: their place is the person's current place.
@@ -104,17 +110,11 @@ class PlacedEvent:
 def current_place(events: Iterable[PlacedEvent], location: str | None = None) -> str | None:
     """Where the person is now: the place of the latest event that moved them (a transfer, an internment,
     a hospital...), else the record's location, else the place of the latest event that names one (the
-    last known place). Events are ordered as for `current_status`."""
-    last_date = ""
-    ordered: list[tuple[str, int, PlacedEvent]] = []
-    for ev in sorted(events, key=lambda e: e.order):
-        if ev.date:
-            last_date = max(last_date, ev.date)
-        ordered.append((ev.date or last_date, ev.order, ev))
-    placed = [ev for _d, _o, ev in sorted(ordered, key=lambda t: (t[0], t[1])) if ev.place]
+    last known place). Events are ordered as by `chronological`."""
+    placed = [ev for ev in chronological(events) if ev.place]  # type: ignore[arg-type, attr-defined]
     moved = [ev for ev in placed if ev.kind in MOVES]
     if moved:
-        return moved[-1].place
+        return moved[-1].place  # type: ignore[attr-defined, no-any-return]
     if location:
         return location
-    return placed[-1].place if placed else None
+    return placed[-1].place if placed else None  # type: ignore[attr-defined, no-any-return]

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 from kinlink.errors import refuse
 from kinlink.person.fields import EventIn, RecordIn, to_row
 from kinlink.person.notes import note_english
+from kinlink.person.status import DatedEvent, chronological, deciding_event
 from kinlink.registry.files import write_rows
 from kinlink.store.audit import record as audit
 from kinlink.store.audit import record_read
-from kinlink.store.models import Person, Source
+from kinlink.store.models import Event, Person, Source
 
 
 def get_person(session: Session, person_id: int) -> Person:
@@ -125,11 +126,16 @@ def count_people(session: Session, *, status: str | None = None, source: str | N
     return session.scalar(q) or 0
 
 
+MAX_ID = 2**31 - 1
+
+
 def find_person(session: Session, ref: str) -> Person | None:
     """By kinlink id ('42') or by the source's own id ('source:record_id')."""
     opts = (selectinload(Person.names), selectinload(Person.events))
-    if ref.isdigit():
-        return session.scalar(select(Person).where(Person.id == int(ref)).options(*opts))
+    if ref.isascii() and ref.isdigit():
+        # A number past the ids' 32 bits names no record (and SQLite could not even compare it).
+        n = int(ref)
+        return None if n > MAX_ID else session.scalar(select(Person).where(Person.id == n).options(*opts))
     if ":" in ref:
         src, rid = ref.split(":", 1)
         return session.scalar(
@@ -186,3 +192,16 @@ def read_person_ref(session: Session, actor: str, ref: str, view: str) -> Person
         )
     audit(session, actor, "read", "person", person.id, {"view": view})
     return person
+
+
+def history_in_order(person: Person) -> list[Event]:
+    """The history by date, as the status is derived from it (undated events where they were recorded)."""
+    rows = list(person.events)
+    return [rows[d.order] for d in chronological(DatedEvent(e.kind, e.date, i) for i, e in enumerate(rows))]
+
+
+def status_event(person: Person) -> Event | None:
+    """The event the person's current status comes from."""
+    rows = list(person.events)
+    found = deciding_event(DatedEvent(e.kind, e.date, i) for i, e in enumerate(rows))
+    return None if found is None else rows[found.order]

@@ -132,3 +132,54 @@ class Attachment(Base):
     uploaded_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class EnquirerVerification(Base):
+    """How a caseworker verified who an enquirer is and how they are related to the person sought. Until a
+    verification stands (the request's latest, not withdrawn), the family is told nothing beyond "your
+    request is being handled"."""
+
+    __tablename__ = "enquirer_verifications"
+    __table_args__ = (Index("ix_enquirer_verifications_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_requests.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(30))  # kinlink.tracing.verification.METHODS
+    relationship: Mapped[str] = mapped_column(String(100))  # to the person sought, as verified
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. which document, which partner society
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Certificate(Base):
+    """A certificate of a person's status issued to a family: the status it stated, and the hash of its
+    verification code (the code itself is printed on the certificate only; no personal data is kept here
+    beyond the record it names). It is current while it is not
+    revoked and the status it states is still the person's (the same deciding event)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("ix_certificates_person", "person_id"),
+        Index("ix_certificates_request", "request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(40), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("tracing_requests.id", ondelete="SET NULL"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(30))
+    status_date: Mapped[str | None] = mapped_column(String(10))
+    level: Mapped[str | None] = mapped_column(String(40))  # how the status's event is known
+    languages: Mapped[str] = mapped_column(String(40))  # e.g. "ru,uk"
+    bureau: Mapped[str] = mapped_column(String(300))
+    issued_by: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -97,6 +97,12 @@ class Person(Base):
     distinguishing_marks: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(300))  # place of internment or last known
     residence: Mapped[str | None] = mapped_column(String(300))  # home town or region, as reports give it
+    # What the capture and internment cards hold beyond the above (GC III Annex IV B, GC IV Annex III).
+    language: Mapped[str | None] = mapped_column(String(10))  # the language the person reads and writes
+    occupation: Mapped[str | None] = mapped_column(String(200))
+    detaining_power: Mapped[str | None] = mapped_column(String(200))
+    detainee_number: Mapped[str | None] = mapped_column(String(100))  # prisoner's or internee's number
+    health_state: Mapped[str | None] = mapped_column(String(30))  # kinlink.person.fields.HEALTH_STATES
     consent_inform_family: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share_location: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share_health: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,10 +1,13 @@
 """What a family may learn, following the Restoring Family Links practice.
 
-Until a caseworker confirms a match the family learns only that its request is being handled. After a
-confirmed match it learns what the found person consented to share: that the person is alive (and held
-or not), where, the state of health, a photo. Without consent to inform the family, nothing more than
-"being handled". A death is told only as the registrar decided for that person. Every disclosure is
-recorded: what, to whom, when, under which consent.
+Until a caseworker has recorded how the enquirer was verified (who they are, how they are related), the
+family learns only that its request is being handled, whatever else is known: every family door (the web
+pages, the API, emails, the bot) reads what it may say from here. Until a caseworker confirms a match the
+family learns only that its request is being handled too. After a confirmed match it learns what the
+found person consented to share: that the person is alive (and held or not), where, the state of health,
+a photo. Without consent to inform the family, nothing more than "being handled". A death is told only
+as the registrar decided for that person. Every disclosure is recorded: what, to whom, when, under which
+consent and which verification of the enquirer.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.person.status import PlacedEvent, current_place
 from kinlink.store.audit import record as audit
-from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure
+from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure, EnquirerVerification
 from kinlink.store.models import Person, utcnow
 from kinlink.store.tracing_models import TracingRequest
 
@@ -41,6 +44,7 @@ class Outcome:
     items: dict[str, Any] = field(default_factory=dict)
     person_id: int | None = None
     consent: dict[str, Any] = field(default_factory=dict)
+    verified: bool = False  # a caseworker verified the enquirer (until then the stage is in_progress)
 
     @property
     def messages_allowed(self) -> bool:
@@ -50,6 +54,21 @@ class Outcome:
     def digest(self) -> str:
         body = json.dumps([self.stage, self.person_id, self.items], sort_keys=True, default=str)
         return hashlib.sha256(body.encode()).hexdigest()
+
+
+def verification_of(session: Session, request_id: int) -> EnquirerVerification | None:
+    """The verification of the request's enquirer that stands: the latest recorded, unless withdrawn."""
+    row = session.scalar(
+        select(EnquirerVerification)
+        .where(EnquirerVerification.request_id == request_id)
+        .order_by(EnquirerVerification.id.desc())
+        .limit(1)
+    )
+    return row if row is not None and row.withdrawn_at is None else None
+
+
+def _verified_by(row: EnquirerVerification) -> dict[str, Any]:
+    return {"id": row.id, "method": row.method, "by": row.recorded_by, "at": row.recorded_at.isoformat()}
 
 
 def _consent(person: Person, death: DeathDisclosure | None) -> dict[str, Any]:
@@ -69,6 +88,18 @@ def _consent(person: Person, death: DeathDisclosure | None) -> dict[str, Any]:
 
 
 def outcome_for(session: Session, req: TracingRequest) -> Outcome:
+    verified = verification_of(session, req.id)
+    if verified is None:
+        # Nothing but "being handled" to an enquirer nobody has verified: not a match, not a closure.
+        return Outcome("in_progress")
+    outcome = _outcome(session, req)
+    outcome.verified = True
+    if outcome.stage in ("found", "dead"):
+        outcome.consent["enquirer_verification"] = _verified_by(verified)
+    return outcome
+
+
+def _outcome(session: Session, req: TracingRequest) -> Outcome:
     if req.state != "matched" or req.matched_person_id is None:
         return Outcome("closed" if req.state == "closed" else "in_progress")
     return outcome_of_match(session, req.matched_person_id)
@@ -128,7 +159,8 @@ def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
     digest = outcome.digest()
     last = session.scalar(
         select(Disclosure.digest)
-        .where(Disclosure.request_id == req.id)
+        # A certificate is a disclosure of its own, on paper: it does not stand for what a page showed.
+        .where(Disclosure.request_id == req.id, Disclosure.channel != "certificate")
         .order_by(Disclosure.id.desc())
         .limit(1)
     )
@@ -150,7 +182,12 @@ def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
             "disclose",
             "tracing_request",
             req.id,
-            {"disclosure": row.id, "person_id": outcome.person_id, "items": sorted(outcome.items)},
+            {
+                "disclosure": row.id,
+                "person_id": outcome.person_id,
+                "items": sorted(outcome.items),
+                "enquirer_verification": outcome.consent.get("enquirer_verification", {}).get("id"),
+            },
         )
     return outcome
 

@@ -61,6 +61,9 @@ class FamilyView:
     state: str
     outcome: Outcome  # what the family may know now (recorded as a disclosure when it is new)
     messages: list[Message]
+    # Whether a caseworker has verified the enquirer: until then the outcome is "being handled", whatever
+    # is known, and a door may say that a caseworker will be in touch to verify them.
+    verified: bool = False
     sought: str = ""  # whom the family asked for, as they wrote it
     filed_at: datetime | None = None
     # How the family is told of news: "email" (to `told_at`, partly hidden) or "page" (no address given).
@@ -92,6 +95,7 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
         req.state,
         outcome,
         messages,
+        outcome.verified,
         sought=req.full_name,
         filed_at=req.created_at,
         told_by="email" if email else "page",

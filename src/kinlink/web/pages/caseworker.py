@@ -1,5 +1,5 @@
-"""The caseworker's pages: the queue of candidates, a candidate side by side and its decision, the cases,
-and the review of family messages."""
+"""The caseworker's pages: the queue of candidates, a candidate side by side and its decision, the cases
+(with the verification of their enquirers), and the review of family messages."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from kinlink.http import state
 from kinlink.http.delivery import deliver_later
 from kinlink.http.params import RowId
 from kinlink.http.security import CASEWORKER, CLEAN_URL, CSRF, Principal, page_roles
+from kinlink.i18n import LANGUAGES
+from kinlink.registry.certificates import certificates_of
 from kinlink.store.db import unit_of_work
-from kinlink.tracing import casefile, messages
+from kinlink.tracing import casefile, messages, verification
 from kinlink.tracing.candidates import LISTED_STATES
 from kinlink.tracing.decisions import decide, last_decision, next_decisions, preview
-from kinlink.web.render import form_int, problems, redirect, render
+from kinlink.web.render import form_int, problems, redirect, refusal_text, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
@@ -141,13 +143,15 @@ def case_list(
     return render(request, "staff/cases.html", reqs=reqs, counts=counts, state=state_filter)
 
 
-@router.get("/cases/{request_id}")
-def case_show(request: Request, request_id: RowId, who: Principal = page_roles(CASEWORKER)) -> Response:
+def case_page(
+    request: Request, who: Principal, request_id: int, status_code: int = 200, **extra: object
+) -> Response:
     with unit_of_work(state.engine(request)) as s:
         case = casefile.read_case(s, who.actor, request_id, "case")
         return render(
             request,
             "staff/case.html",
+            status_code=status_code,
             req=case.request,
             candidates=case.candidates,
             people=case.people,
@@ -155,7 +159,52 @@ def case_show(request: Request, request_id: RowId, who: Principal = page_roles(C
             disclosures=case.disclosures,
             messages=case.messages,
             notifications=case.notifications,
+            verification=verification.current_verification(s, request_id),
+            methods=verification.METHODS,
+            certificates=certificates_of(s, request_id=request_id),
+            languages_known=LANGUAGES,
+            **extra,
         )
+
+
+@router.get("/cases/{request_id}")
+def case_show(request: Request, request_id: RowId, who: Principal = page_roles(CASEWORKER)) -> Response:
+    return case_page(request, who, request_id)
+
+
+@router.post("/cases/{request_id}/verification", dependencies=[CSRF])
+def case_verify(
+    request: Request,
+    request_id: RowId,
+    background: BackgroundTasks,
+    method: str = Form(""),
+    relationship: str = Form(""),
+    note: str = Form(""),
+    who: Principal = page_roles(CASEWORKER),
+) -> Response:
+    try:
+        with unit_of_work(state.engine(request)) as s:
+            done = verification.record_verification(s, who.actor, request_id, method, relationship, note)
+            deliver_later(background, request, done.notifications)
+    except Refused as e:
+        if e.kind != "invalid":
+            raise
+        return case_page(request, who, request_id, 422, verification_errors=problems(e))
+    return redirect(f"/cases/{request_id}")
+
+
+@router.post("/cases/{request_id}/verification/withdraw", dependencies=[CSRF])
+def case_unverify(
+    request: Request, request_id: RowId, reason: str = Form(""), who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    try:
+        with unit_of_work(state.engine(request)) as s:
+            verification.withdraw_verification(s, who.actor, request_id, reason)
+    except Refused as e:
+        if e.kind not in ("invalid", "conflict"):
+            raise
+        return case_page(request, who, request_id, 422, withdraw_error=refusal_text(request, e))
+    return redirect(f"/cases/{request_id}")
 
 
 @router.get("/messages")

@@ -15,9 +15,11 @@ from kinlink.http.delivery import deliver_later
 from kinlink.http.downloads import file_response
 from kinlink.http.params import Offset, RowId
 from kinlink.http.security import CASEWORKER, CLEAN_URL, CSRF, REGISTRAR, Principal, page_roles
-from kinlink.person.fields import CONSENT_COLUMNS, TEXT_COLUMNS
+from kinlink.i18n import LANGUAGES
+from kinlink.person.fields import CONSENT_COLUMNS, HEALTH_STATES, TEXT_COLUMNS
 from kinlink.person.status import EVENT_KINDS, EVENT_STATUS
 from kinlink.registry import attachments, records
+from kinlink.registry.certificates import certificates_of
 from kinlink.registry.people import get_person, read_person
 from kinlink.registry.report_reads import provenance_of, read_document, sightings_in, site_of
 from kinlink.registry.search import search_records
@@ -87,6 +89,7 @@ def _form(
         consents=CONSENT_COLUMNS,
         person=person,
         kinds=EVENT_KINDS,
+        health_states=HEALTH_STATES,
         **extra,
     )
 
@@ -140,6 +143,8 @@ def _record_page(
             kinds=EVENT_KINDS,
             consents=CONSENT_COLUMNS,
             ways=records.CONSENT_WAYS,
+            certificates=certificates_of(s, person_id=person_id) if who.role == CASEWORKER else [],
+            languages_known=LANGUAGES,
             **extra,
         )
 

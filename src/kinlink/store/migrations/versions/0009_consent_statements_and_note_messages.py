@@ -7,7 +7,7 @@ renders in its reader's language; notes written before are turned into that form
 kinlink's own, and stay as they were otherwise.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
