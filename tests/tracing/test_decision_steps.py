@@ -11,6 +11,7 @@ from kinlink.store.db import unit_of_work
 from kinlink.store.tracing_models import MatchCandidate
 from kinlink.tracing.decisions import decide as decide_candidate
 from kinlink.tracing.decisions import last_decision, next_decisions, preview, undo
+from kinlink.tracing.verification import record_verification
 from tests.support import MODEL, add_record, file_request
 
 
@@ -26,6 +27,7 @@ def _candidate(engine: Engine, *, consent: bool, email: str | None) -> tuple[int
         values = {"full_name": "Ткаченко Андрій Петрович", "birth_date": "1991", "enquirer_name": "Олена",
                   "agree": True, **({"contact": email} if email else {})}  # fmt: skip
         req, _secret = file_request(s, "test", values)
+        record_verification(s, "test", req.id, "call_back", "сестра")
         cand = s.scalar(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
         assert cand is not None
         return cand.id, cand.version, req.reference

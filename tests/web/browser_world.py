@@ -31,6 +31,7 @@ from kinlink.store.report_models import Sighting
 from kinlink.store.tracing_models import MatchCandidate
 from kinlink.tracing.decisions import decide
 from kinlink.tracing.mail import MailSettings
+from kinlink.tracing.verification import record_verification
 from tests.support import MATCHING, MODEL, file_request
 
 CHROMIUM = os.environ.get("KINLINK_CHROMIUM", "/usr/bin/chromium")
@@ -95,6 +96,7 @@ def running_world(tmp: Path) -> Iterator[World]:
             )
         )
         assert cand is not None, "the matcher proposed no candidate for the held person"
+        record_verification(s, "test", req.id, "identity_document", "сестра", "passport seen")
         decide(s, "test", cand.id, "confirmed", "same name, birth year and unit", cand.version, model=MODEL)
         world.family = (req.reference, secret)
         records.create_record(

@@ -268,7 +268,7 @@ class WithdrawIn(In):
 class CertificateIn(In):
     ref: str = Field(
         max_length=400,
-        description="TR-XXXX-XXXX (for that request's family), or a record: its id or source:record_id"
+        description="TR-XXXX-XXXX (for that request's family), or a record: its id or source:record_id",
     )
     recipient: str | None = Field(default=None, description="to whom a record's certificate is issued")
     language: Literal["en", "ro", "ru", "uk"] | None = Field(

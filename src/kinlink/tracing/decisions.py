@@ -30,7 +30,7 @@ from kinlink.store.models import AuditEntry, Person, utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.candidates import STATES, SUPERSEDED
 from kinlink.tracing.clusters import recluster
-from kinlink.tracing.disclosure import outcome_of_match
+from kinlink.tracing.disclosure import outcome_of_match, verification_of
 from kinlink.tracing.notifications import email_of, news_for_requests
 
 MAX_REASON = 2000
@@ -69,6 +69,13 @@ class Decided:
 
 def _family_told(session: Session, req: TracingRequest, person_id: int) -> list[Message]:
     """What confirming a match to this record tells the family of `req`, and how."""
+    if verification_of(session, req.id) is None:
+        return [
+            say(
+                "The enquirer is not verified yet: the family will only read that the request is being "
+                "handled until a caseworker records how they were verified (on the case page)."
+            )
+        ]
     outcome = outcome_of_match(session, person_id)
     if outcome.stage == "found":
         out = [say("The family will be told that the person was found alive.")]
