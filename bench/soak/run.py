@@ -190,10 +190,12 @@ async def caseworker(
                 _timed(stats, "candidate view", t, r.status_code == 200, f"HTTP {r.status_code}")
                 if r.status_code != 200:
                     continue
-                version = r.json()["candidate"]["version"]
+                seen = r.json()["candidate"]
+                version = seen["version"]
                 await asyncio.sleep(rnd.uniform(0, think / 4))  # reading the comparison
                 n += 1
-                state = rnd.choice(("confirmed", "rejected"))
+                # A pending candidate is confirmed or rejected; a decided one is only undone.
+                state = rnd.choice(("confirmed", "rejected")) if seen["state"] == "pending" else "pending"
                 reason = f"soak c{seed} n{n}"
                 t = time.perf_counter()
                 r = await c.post(
@@ -204,7 +206,10 @@ async def caseworker(
                 if r.status_code == 409:
                     error = r.json()["error"]
                     ledger.conflicts["decision"] += 1
-                    _timed(stats, "decision", t, error.get("field") == "version", "409 without the version")
+                    # Someone decided it meanwhile: its version moved on (or, read between two decisions,
+                    # its state no longer allows this one, or its request has a confirmed match meanwhile).
+                    expected = error.get("field") in ("version", "decision", "supersede")
+                    _timed(stats, "decision", t, expected, "409 without the version")
                 else:
                     ok = r.status_code == 200
                     _timed(stats, "decision", t, ok, f"HTTP {r.status_code}")
@@ -339,7 +344,11 @@ def check(db_url: str, ledger: Ledger) -> tuple[int, list[str]]:
                 faults.append(f"candidate {cid}: two decisions acknowledged with the same version")
             last = max(ds, key=lambda d: d.version)
             row = s.get(MatchCandidate, cid)
-            if row is None or (row.version, row.state) != (last.version, last.state):
+            # An undone (pending) candidate may be rescored by matching since: a newer version, the same
+            # state; a decided one stays as decided.
+            moved_on = row is not None and last.state == row.state == "pending" and row.version > last.version
+            as_decided = row is not None and (row.state, row.version) == (last.state, last.version)
+            if not (as_decided or moved_on):
                 got = None if row is None else (row.version, row.state)
                 faults.append(
                     f"candidate {cid}: is {got}, the last acknowledged decision made it "

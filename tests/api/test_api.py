@@ -90,8 +90,19 @@ def test_records_errors_name_the_field(api) -> None:  # type: ignore[no-untyped-
 
     r = reg.post(f"/records/{pid}/events", json={"kind": "hospitalized", "date": "2023-06-01"})
     assert r.status_code == 201 and r.json()["status"] == "hospitalised"
-    assert reg.post(f"/records/{pid}/events", json={"kind": "vanished"}).json()["error"]["field"] == "events"
+    assert reg.post(f"/records/{pid}/events", json={"kind": "vanished"}).json()["error"]["field"] == "kind"
+    future = reg.post(f"/records/{pid}/events", json={"kind": "released", "date": "2091-01-01"})
+    assert future.status_code == 422 and future.json()["error"]["field"] == "date"
+    # Consent is recorded with when it was given and who said so, how; without them it is refused.
     r = reg.put(f"/records/{pid}/consent", json={"consent_inform_family": True})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["error"]["errors"]} == {"given_on", "given_by", "given_how"}
+    source = {
+        "given_on": "2023-06-02",
+        "given_by": "the person, to an ICRC delegate",
+        "given_how": "in_person",
+    }
+    r = reg.put(f"/records/{pid}/consent", json={"consent_inform_family": True, **source})
     assert r.json()["consent"]["consent_inform_family"] is True
 
     cw = api["caseworker"]

@@ -30,6 +30,7 @@ from tests.support import Cli, add_record, file_request
 from tests.web.helpers import Mailbox
 
 DOORS = ("web", "api", "cli")
+CONSENT = {"given_on": "2023-06-02", "given_by": "the person, to a delegate", "given_how": "in_person"}
 
 
 @pytest.fixture
@@ -278,26 +279,28 @@ def _decide(  # type: ignore[no-untyped-def]
     api,
     cli: Cli,
     supersede: bool = False,
+    decision: str = "confirmed",
 ) -> str | None:
     """None when decided, else the field the refusal named."""
     if door == "web":
         page = client_for("caseworker")
-        form = {"decision": "confirmed", "reason": reason or "", "version": version}
+        form = {"decision": decision, "reason": reason or "", "version": version, "step": "confirm"}
         r = page.form(f"/candidates/{cid}/decision", {**form, **({"supersede": "on"} if supersede else {})})
-        assert r.status_code == 303, r.text
-        where = r.headers["location"]
-        return (
-            None
-            if where == "/queue"
-            else {"stale": "version"}.get(where.split("error=")[1], where.split("error=")[1])
-        )
+        if r.status_code == 303:
+            assert r.headers["location"] == f"/queue?decided={cid}"
+            return None
+        assert r.status_code in (409, 422), r.text
+        return re.search(r'data-error-field="(\w+)"', r.text).group(1)  # type: ignore[union-attr]
     if door == "api":
-        body: dict[str, Any] = {"decision": "confirmed", "version": version, "supersede": supersede}
+        body: dict[str, Any] = {"decision": decision, "version": version, "supersede": supersede}
         if reason is not None:
             body["reason"] = reason
         r = api["caseworker"].post(f"/candidates/{cid}/decision", json=body)
         return None if r.status_code == 200 else r.json()["error"]["field"]
-    args = ["candidates", "decide", str(cid), "confirmed", "--version", str(version)]
+    if decision == "pending":
+        args = ["candidates", "undo", str(cid), "--version", str(version)]
+    else:
+        args = ["candidates", "decide", str(cid), decision, "--version", str(version)]
     args += ["--supersede"] if supersede else []
     result = cli(*args, *(["--reason", reason] if reason is not None else []), ok=False)
     return None if result.exit_code == 0 else result.output.split(":", 1)[0].strip()
@@ -343,6 +346,41 @@ def test_deciding_a_candidate_is_the_same_through_every_door(  # type: ignore[no
     assert results[0][1] == ["same birth date and unit"]
     assert results[0][3] == [("request_filed", "skipped"), ("match_confirmed", "sent")]
     assert results[1] == results[0] and results[2] == results[0]
+
+
+def test_undoing_a_decision_is_recorded_and_the_same_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, three_candidates, client_for, api, cli: Cli
+) -> None:
+    """A confirmed candidate is not rejected in one step: it is undone, with a reason, which is recorded
+    like a decision and sends the request back to its candidates."""
+    seen = []
+    for door, (cid, version, rid) in zip(DOORS, three_candidates, strict=True):
+        with unit_of_work(engine) as s:
+            decided = decide(s, "test", cid, "confirmed", "same birth date", version, model=load_model())
+            version = decided.candidate.version
+        before = _last_audit(engine)
+        # Flipping a confirmation to a rejection is refused, naming the decision; so is an undo without a
+        # reason; nothing is written.
+        assert _decide(door, cid, version, "not him", client_for, api, cli, decision="rejected") == "decision"
+        assert _decide(door, cid, version, None, client_for, api, cli, decision="pending") == "reason"
+        assert _audit(engine, [("match_candidate", cid), ("tracing_request", rid)], before) == []
+        why = "the family's photo shows someone else"
+        assert _decide(door, cid, version, why, client_for, api, cli, decision="pending") is None, door
+        with Session(engine) as s:
+            cand, req = s.get(MatchCandidate, cid), s.get(TracingRequest, rid)
+            assert cand is not None and req is not None
+            seen.append(
+                (
+                    cand.state,
+                    cand.decided_by,
+                    req.state,
+                    req.matched_person_id,
+                    _audit(engine, [("match_candidate", cid), ("tracing_request", rid)], before),
+                )
+            )
+    assert seen[0][:4] == ("pending", None, "candidates", None)
+    assert ("reason", "match_candidate", ("decision", "reason")) in seen[0][4]
+    assert seen[1] == seen[0] and seen[2] == seen[0]
 
 
 @pytest.fixture
@@ -513,7 +551,7 @@ def _create_record(door: str, values: dict[str, str], client_for, api) -> tuple[
     if door == "web":
         r = client_for("registrar").form("/records/new", values)
         if r.status_code == 303:
-            return int(r.headers["location"].rsplit("/", 1)[1]), None
+            return int(r.headers["location"].rsplit("/", 1)[1].split("?")[0]), None
         assert r.status_code == 422, r.text
         return None, re.search(r'class="field-error" id="([a-z_]+)-error"', r.text).group(1)  # type: ignore[union-attr]
     r = api["registrar"].post("/records", json=values)
@@ -564,7 +602,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
             version += 1
             assert (
                 c.form(
-                    f"/records/{pid}/consent", {"consent_inform_family": "on", "version": version}
+                    f"/records/{pid}/consent", {"consent_inform_family": "on", "version": version, **CONSENT}
                 ).status_code
                 == 303
             )
@@ -582,6 +620,7 @@ def test_writing_a_record_is_the_same_on_the_web_form_and_the_api(engine: Engine
                     "consent_share_health": False,
                     "consent_share_photo": False,
                     "version": version + 1,
+                    **CONSENT,
                 },
             )
             assert r.status_code == 200, r.text

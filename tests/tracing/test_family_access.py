@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 import pytest
@@ -95,3 +96,21 @@ def test_a_secret_stored_before_keying_still_opens_and_is_keyed_then(engine: Eng
         entries = select(AuditEntry).where(AuditEntry.entity_id == str(rid)).order_by(AuditEntry.id.desc())
         assert s.scalars(entries).first().changes == {"secret": "keyed"}  # type: ignore[union-attr]
     assert open_request(engine, limiter, FAMILY, reference, secret) is not None
+
+
+def test_a_secret_is_grouped_without_look_alikes_and_read_as_typed(engine: Engine) -> None:
+    """The secret is five groups of four characters from an alphabet without 0/O, 1/I/L, read aloud or typed
+    in any case, with spaces or without dashes; a secret of the earlier form (base64, case-sensitive)
+    still opens its request as it was given."""
+    rid, reference, secret = _request(engine)
+    assert re.fullmatch(r"(?:[2-9A-HJKMNP-Z]{4}-){4}[2-9A-HJKMNP-Z]{4}", secret), secret
+    limiter = RateLimiter(engine, "k")
+    for typed in (secret, secret.lower(), secret.replace("-", " "), secret.replace("-", ""), f" {secret} "):
+        assert open_request(engine, limiter, FAMILY, reference, typed) is not None, typed
+    wrong = secret[:-1] + ("3" if secret.endswith("2") else "2")
+    assert open_request(engine, limiter, FAMILY, reference, wrong) is None
+    old = "zwJbsZvl05XUR_sa"  # a secret of the earlier form, as the CLI printed it
+    with unit_of_work(engine) as s:
+        s.get(TracingRequest, rid).secret_hash = secret_digest(old)  # type: ignore[union-attr]
+    assert open_request(engine, limiter, FAMILY, reference, old) is not None
+    assert open_request(engine, limiter, FAMILY, reference, old.upper()) is None

@@ -222,7 +222,13 @@ def test_every_disclosure_to_a_family_is_audited(engine: Engine, world: World, c
     rec = world.api["caseworker"].get(f"/records/{world.person_id}").json()
     r = world.api["registrar"].put(
         f"/records/{world.person_id}/consent",
-        json={"consent_share_location": False, "version": rec["version"]},
+        json={
+            "consent_share_location": False,
+            "version": rec["version"],
+            "given_on": "2023-06-02",
+            "given_by": "the person, to a delegate",
+            "given_how": "in_person",
+        },
     )
     assert r.status_code == 200, r.text
     page = family.get("/family").text

@@ -109,7 +109,9 @@ def test_family_registrar_caseworker_in_a_browser(server, staff, mailbox) -> Non
             cw.screenshot(path=str(ARTIFACTS / "3-caseworker-candidate.png"), full_page=True)
             cw.fill("#reason", "Same unit and date of birth; patronymic spelled in Ukrainian.")
             cw.locator("#confirm").click()
-            assert "/queue" in cw.url
+            assert cw.locator("#consequences").is_visible()  # what confirming does, before it is recorded
+            cw.locator("#confirm-decision").click()
+            assert "/queue" in cw.url and cw.locator("#notice").is_visible()
 
             # 4. The family checks progress with the reference and the secret, in Russian: nobody has
             # verified who the enquirer is yet, so nothing beyond "being handled".

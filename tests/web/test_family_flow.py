@@ -36,6 +36,9 @@ RECORD = {
     "place": "Буча",
 }
 
+# When the person gave their consent, who said so, and how: recorded with every consent.
+CONSENT_SOURCE = {"given_on": "2023-06-02", "given_by": "the person, in a letter", "given_how": "in_writing"}
+
 
 def file_request(family: Client, data: dict[str, str] | None = None) -> tuple[str, str]:
     r = family.form("/request", data or REQUEST)
@@ -48,7 +51,7 @@ def file_request(family: Client, data: dict[str, str] | None = None) -> tuple[st
 def create_record(registrar: Client, data: dict[str, str]) -> int:
     r = registrar.form("/records/new", data)
     assert r.status_code == 303, r.text
-    return int(r.headers["location"].rsplit("/", 1)[1])
+    return int(r.headers["location"].rsplit("/", 1)[1].split("?")[0])
 
 
 def confirm_first_candidate(caseworker: Client) -> None:
@@ -59,10 +62,11 @@ def confirm_first_candidate(caseworker: Client) -> None:
     page = caseworker.get(f"/candidates/{cid.group(1)}")
     assert page.status_code == 200
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = caseworker.form(
-        f"/candidates/{cid.group(1)}/decision",
-        {"decision": "confirmed", "reason": "same unit and birth year", "version": version},
-    )
+    decision = {"decision": "confirmed", "reason": "same unit and birth year", "version": version}
+    # First the check of what the decision will do (nothing written), then the decision itself.
+    check = caseworker.form(f"/candidates/{cid.group(1)}/decision", decision)
+    assert check.status_code == 200 and 'id="consequences"' in check.text, check.text
+    r = caseworker.form(f"/candidates/{cid.group(1)}/decision", {**decision, "step": "confirm"})
     assert r.status_code == 303, r.text
 
 
@@ -147,6 +151,7 @@ def test_request_to_disclosure(engine: Engine, client_for, mailbox: Mailbox) -> 
             "consent_share_location": "on",
             "consent_share_health": "on",
             "version": version,
+            **CONSENT_SOURCE,
         },
     )
     assert r.status_code == 303
@@ -196,7 +201,7 @@ def test_death_is_told_as_the_registrar_decides(engine: Engine, client_for) -> N
     r = registrar.form(f"/records/{pid}/death-disclosure", {"disclose": "on"})
     assert r.status_code == 303
     page = family.get("/family").text
-    assert "has died" in page and "2022-04-02" in page and "Буча" not in page
+    assert "has died" in page and "2 April 2022" in page and "Буча" not in page
     registrar.form(f"/records/{pid}/death-disclosure", {"disclose": "on", "include_place": "on"})
     assert "Буча" in family.get("/family").text
 
@@ -267,11 +272,14 @@ def test_withdrawn_consent_leaves_what_no_consent_shows(engine: Engine, client_f
     assert "я живий" in family.get("/family").text
 
     # The person withdraws every consent.
-    assert registrar.form(f"/records/{pid}/consent", {}).status_code == 303
+    assert registrar.form(f"/records/{pid}/consent", CONSENT_SOURCE).status_code == 303
 
     def shown(c: Client) -> str:
         page = c.get("/family").text
         main = page[page.index("<main") : page.index("</main>")]
+        main = re.sub(
+            r'<dl class="facts" id="asked">.*?</dl>', "", main, flags=re.S
+        )  # whom each family asked for
         return re.sub(r"TR-[0-9A-Z]{4}-[0-9A-Z]{4}", "TR-…", main)
 
     after = shown(family)

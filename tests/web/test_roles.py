@@ -19,6 +19,7 @@ from kinlink.registry import attachments
 from kinlink.registry.certificates import issue_certificate
 from kinlink.store.casework_models import Message
 from kinlink.store.db import unit_of_work
+from kinlink.store.report_models import Document
 from kinlink.tracing.candidates import list_candidates
 from kinlink.tracing.continuous import after_records_written
 from tests.support import MATCHING, add_record, file_request
@@ -48,6 +49,7 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("GET", "/records"): READ,
     ("GET", "/records/{person_id}"): READ,
     ("GET", "/attachments/{attachment_id}"): READ,
+    ("GET", "/documents/{document_id}"): READ,
     ("GET", "/records/new"): {REG},
     ("POST", "/records/new"): {REG},
     ("GET", "/records/{person_id}/edit"): {REG},
@@ -177,6 +179,15 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             )
         )
         att = attachments.add(s, "test", person.id, "photo", "p.jpg", JPEG, 10_000)
+        doc = Document(
+            sha256="0" * 64,
+            kind="text",
+            path="report.txt",
+            text=f"{PERSON_NAME} was captured.",
+            ingested_by="test",
+        )
+        s.add(doc)
+        s.flush()
         target = users.create_user(s, "test", "walk-target", "walk-target-pass", "registrar")
         tokens = {
             role: api_tokens.create_token(s, "test", users.find_user(s, staff[role][0]).id, "walk")[1]
@@ -190,6 +201,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             "request_id": req.id,
             "message_id": s.query(Message).first().id,
             "attachment_id": att.id,
+            "document_id": doc.id,
             "user_id": target.id,
             "token_id": tok_row.id,
             "code": "ru",
@@ -246,9 +258,9 @@ def test_every_route_with_every_role(server, staff, world) -> None:  # type: ign
                     denied = r.status_code in (401, 403)
                 else:
                     r = client.form(url, {}) if method == "POST" else client.get(url)
-                    denied = r.status_code == 403 or (
-                        r.status_code == 303 and r.headers["location"] == "/login"
-                    )
+                    # Sent to sign in (and back here afterwards), or a family to open its request.
+                    where = r.headers.get("location", "") if r.status_code == 303 else ""
+                    denied = r.status_code == 403 or where.startswith("/login?next=") or where == "/track"
                 assert denied == (role not in allowed), (
                     f"{method} {path} as {role}: {r.status_code} {r.text[:200]}"
                 )
@@ -259,7 +271,7 @@ def test_every_route_with_every_role(server, staff, world) -> None:  # type: ign
         reg = clients[REG]
         assert reg.form("/logout").status_code == 303
         r = reg.get("/records")
-        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Frecords"
     finally:
         for c in clients.values():
             c.close()

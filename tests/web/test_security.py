@@ -183,6 +183,6 @@ def test_files_are_served_only_to_staff(engine: Engine, server, staff) -> None: 
         anon = Client(server.url)
         r = anon.get(f"/attachments/{att}")
         anon.close()
-        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert r.status_code == 303 and r.headers["location"] == f"/login?next=%2Fattachments%2F{att}"
     finally:
         reg.close()

@@ -133,8 +133,10 @@ def set_consent(
     who: Principal = api_roles(REGISTRAR),
 ) -> schemas.RecordOut:
     with unit_of_work(state.engine(request)) as s:
+        flags = {k: v for k, v in body_values(body).items() if k not in ("given_on", "given_by", "given_how")}
+        source = records.ConsentSource(body.given_on, body.given_by, body.given_how)
         written = records.set_consent(
-            s, who.actor, person_id, body_values(body), body.version, matching=state.matching(request)
+            s, who.actor, person_id, flags, body.version, matching=state.matching(request), source=source
         )
         deliver_later(background, request, written.notifications)
         return schemas.record_out(written.person)

@@ -6,9 +6,10 @@ from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, MEANINGS, NOT_PERSON_FIELDS
+from kinlink.person.notes import note_english
 from kinlink.person.text import describe
 from kinlink.registry.people import Listed
 from kinlink.tracing.intake import FIELDS as REQUEST_FIELDS
@@ -38,7 +39,16 @@ class EventOut(BaseModel):
     kind: str
     date: str | None
     place: str | None
-    note: str | None
+    note: str | None = Field(description="the note, in English where kinlink wrote it")
+    note_message: dict | None = Field(
+        None, description='a note kinlink wrote, as data: {"kind": "reported", "status": ..., "via": [...]}'
+    )
+
+    @model_validator(mode="after")
+    def _english(self) -> EventOut:
+        if self.note is None and self.note_message:
+            self.note = note_english(self.note_message)
+        return self
 
 
 class NameOut(BaseModel):
@@ -139,6 +149,13 @@ class ConsentIn(In):
     consent_share_location: bool | None = None
     consent_share_health: bool | None = None
     consent_share_photo: bool | None = None
+    given_on: str | None = Field(
+        None, description="when the person gave or withdrew it: YYYY, YYYY-MM or YYYY-MM-DD"
+    )
+    given_by: str | None = Field(None, max_length=300, description="who said so: the person, a delegate...")
+    given_how: str | None = Field(
+        None, description="in_person, in_writing, remote, capture_card, notification or other"
+    )
     version: int | None = None
 
 
@@ -251,7 +268,7 @@ class WithdrawIn(In):
 class CertificateIn(In):
     ref: str = Field(
         max_length=400,
-        description="TR-XXXX-XXXX (for that request's family), or a record: its id or source:record_id"
+        description="TR-XXXX-XXXX (for that request's family), or a record: its id or source:record_id",
     )
     recipient: str | None = Field(default=None, description="to whom a record's certificate is issued")
     language: Literal["en", "ro", "ru", "uk"] | None = Field(
@@ -302,7 +319,9 @@ class CandidateOut(BaseModel):
 
 
 class DecisionIn(In):
-    decision: Literal["confirmed", "rejected"]
+    decision: Literal["confirmed", "rejected", "pending"] = Field(
+        description="confirmed or rejected (a pending candidate); pending undoes a decision, with a reason"
+    )
     reason: str | None = None
     version: int
     supersede: bool = Field(

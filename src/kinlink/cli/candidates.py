@@ -1,4 +1,4 @@
-"""Candidate commands: `kinlink candidates list` and `kinlink candidates decide` (the review's rules)."""
+"""Candidate commands: `kinlink candidates list`, `decide` and `undo` (the review's rules)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kinlink.errors import Refused
 from kinlink.matching.model import load_model
 from kinlink.store.db import unit_of_work
 from kinlink.tracing.casefile import read_candidates
+from kinlink.tracing.decisions import Decided
 from kinlink.tracing.decisions import decide as decide_candidate
 from kinlink.tracing.requests import find_request
 
@@ -45,13 +46,14 @@ def list_candidates(
             request_id=request_id,
             limit=limit,
         )
-        people = queue.people
+        people, reqs = queue.people, queue.requests
         items = [
             {
                 "id": c.id,
                 "version": c.version,
                 "state": c.state,
                 "request_id": c.request_id,
+                "reference": reqs[c.request_id].reference if c.request_id in reqs else None,
                 "left_record_id": c.left_person_id,
                 "record_id": c.person_id,
                 "source_record_id": people[c.person_id].source_record_id if c.person_id in people else None,
@@ -68,18 +70,29 @@ def list_candidates(
     if not items:
         console.print("No candidates.")
         return
-    table = Table(title="Match candidates")
-    for col in ("id", "state", "request / record", "record", "name", "probability"):
-        table.add_column(col)
+    # Readable at 80 columns: ids, references and the probability never wrap; the name takes what is left.
+    table = Table(
+        title="Match candidates",
+        caption="decide: kinlink candidates decide ID confirmed|rejected --reason WHY",
+    )
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("v", no_wrap=True, justify="right")
+    table.add_column("state", no_wrap=True)
+    table.add_column("sought", no_wrap=True)
+    table.add_column("record", ratio=1, overflow="fold")
+    table.add_column("name", ratio=2, overflow="fold")
+    table.add_column("prob.", no_wrap=True, justify="right")
     for it in items:
-        left = f"request {it['request_id']}" if it["request_id"] else f"record {it['left_record_id']}"
+        left = it["reference"] or (f"record #{it['left_record_id']}" if it["left_record_id"] else "")
         table.add_row(
             str(it["id"]),
+            str(it["version"]),
             it["state"],
             left,
             str(it["source_record_id"] or it["record_id"]),
             it["name"],
-            f"{it['score']:.3f}",
+            # Nothing is certain: near 1, the number says no more than "over 99 %".
+            "> 99 %" if it["score"] > 0.99 else f"{100 * it['score']:.1f} %",
         )
     console.print(table)
 
@@ -89,7 +102,10 @@ def decide(
     candidate_id: int = typer.Argument(..., help="The candidate's id (from `candidates list`)."),
     decision: str = typer.Argument(..., help="confirmed, rejected, or pending (undoes a decision)."),
     version: int = typer.Option(
-        ..., "--version", help="The version you reviewed (from `candidates list --json`)."
+        None,
+        "--version",
+        help="The version you reviewed (column v of `candidates list`): refused if it changed since. "
+        "Without it, the candidate as it is now.",
     ),
     reason: str = typer.Option(
         None, "--reason", help="Why (required): what shows it is, or is not, the same person."
@@ -98,8 +114,25 @@ def decide(
         False, "--supersede", help="Confirm in place of the request's confirmed match (which is superseded)."
     ),
 ) -> None:
-    """Confirm or reject a candidate, with the reason, as the review page does: refused if someone changed it
-    since you looked; the family is told what it may now learn."""
+    """Confirm or reject a pending candidate (or undo a decision with `pending`), with the reason, as the
+    review page does: refused if someone changed it since you looked; the family is told what it may now
+    learn."""
+    _decide(candidate_id, decision, version, reason, supersede)
+
+
+@candidates_app.command("undo")
+def undo(
+    candidate_id: int = typer.Argument(..., help="The candidate's id (from `candidates list`)."),
+    reason: str = typer.Option(None, "--reason", help="Why (required): recorded like a decision."),
+    version: int = typer.Option(None, "--version", help="The version you reviewed: refused if it changed."),
+) -> None:
+    """Undo the decision on a candidate (back to pending), with the reason."""
+    _decide(candidate_id, "pending", version, reason, False)
+
+
+def _decide(
+    candidate_id: int, decision: str, version: int | None, reason: str | None, supersede: bool
+) -> None:
     engine = open_engine()
     try:
         with unit_of_work(engine) as session:
@@ -117,4 +150,11 @@ def decide(
     except Refused as e:
         refused(e)
     console.print(f"Candidate {c.id} is now {c.state} (version {c.version}).")
+    _tell(decided)
     deliver(engine, [n.id for n in decided.notifications])
+
+
+def _tell(decided: Decided) -> None:
+    """What the decision did and who is told, in English (the domain's messages)."""
+    for said in decided.consequences.said if decided.consequences else []:
+        console.print(f"  {said.text()}", highlight=False)

@@ -82,18 +82,20 @@ def demo(
     console.print("\n[bold]Demo staff accounts[/] (for a demo database only)")
     for role, username, password in demo_accounts(engine):
         console.print(f"  {role:<11} {username:<18} {password}")
-    console.print(
-        "\n[bold]Try next[/]\n"
-        "  kinlink serve                             the web application on http://127.0.0.1:8000\n"
-        "  kinlink records list --status captured    the registry\n"
-        "  kinlink records show demo-registry:RU-0000\n"
-        '  kinlink search "Leonid Paktyschew" --age 28 --as-of 2022-02-27\n'
-        "  kinlink candidates list                   what matching proposes for review\n"
-        "  kinlink ingest FILE-OR-FOLDER             news articles, Telegram exports\n"
-        "  kinlink import registry FILE --source NAME\n"
-        "  kinlink audit verify                      check the audit log's hash chain\n"
-        "  kinlink --help                            everything else"
-    )
+    # While serving, the server is already what comes next: the other commands are for another terminal.
+    lines = [
+        *([] if serve else ["  kinlink serve                             the web application"]),
+        "  kinlink records list --status captured    the registry",
+        "  kinlink records show demo-registry:RU-0000",
+        '  kinlink search "Leonid Paktyschew" --age 28 --as-of 2022-02-27',
+        "  kinlink candidates list                   what matching proposes for review",
+        "  kinlink ingest FILE-OR-FOLDER             news articles, Telegram exports",
+        "  kinlink import registry FILE --source NAME",
+        "  kinlink audit verify                      check the audit log's hash chain",
+        "  kinlink --help                            everything else",
+    ]
+    title = "In another terminal, while it serves" if serve else "Try next"
+    console.print(f"\n[bold]{title}[/]\n" + "\n".join(lines), soft_wrap=True)
     if serve:
         from kinlink.cli.serve import serve as run_server
 

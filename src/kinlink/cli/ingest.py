@@ -89,6 +89,9 @@ def ingest(
             console.print(saver.summary())
     for r in errors:
         err_console.print(f"[yellow]skipped[/] {r.path}: {r.error}")
+    if not json_output:
+        for hint in undated_hints(results):
+            err_console.print(f"[yellow]note[/] {hint}", highlight=False)
     if errors and len(errors) == len(results):
         raise typer.Exit(code=1)
 
@@ -122,6 +125,24 @@ class _Saver:
             f"Stored {len(new)} new document(s) with {sightings} sighting(s); "
             f"{len(self.stored) - len(new)} were stored before and added nothing."
         )
+
+
+def undated_hints(results: list[ExtractionResult]) -> list[str]:
+    """For each document whose sightings say when only relative to its own date ("duminică dimineața",
+    "вчера") while it carries no date: how to give that date."""
+    out = []
+    for r in results:
+        if r.error or r.document is None or r.document.date is not None:
+            continue
+        said = sorted({s.date_text for s in r.sightings if s.date is None and s.date_text})
+        if said:
+            name = Path(r.path.split("#", 1)[0]).name
+            quoted = ", ".join(f"'{t}'" for t in said)
+            out.append(
+                f"{name}: {quoted} is relative to the day the document was published, which it does not "
+                f"say; give that day with --date YYYY-MM-DD to date the sighting."
+            )
+    return out
 
 
 def _print_table(results: list[ExtractionResult]) -> None:

@@ -17,6 +17,7 @@ from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
 from kinlink.person.fields import to_row
+from kinlink.person.notes import note_english
 from kinlink.private_files import open_private
 from kinlink.registry import erasure, imports, people
 from kinlink.registry.files import FORMATS, FileFormatError
@@ -177,20 +178,24 @@ def records_list(
     if json_output:
         print(json.dumps({"total": total, "records": rows}, ensure_ascii=False))
         return
-    table = Table(title=f"{len(rows)} of {total} record(s)")
-    for col in ("id", "source", "record", "name", "born", "rank", "status", "since"):
-        table.add_column(col)
+    # Readable at 80 columns: dates and ids are never cut; the name and the source wrap; the source's own
+    # record id goes under the source, the rank (longest, least used) is left to `records show`.
+    table = Table(title=f"{len(rows)} of {total} record(s)", caption="kinlink records show ID")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("name", ratio=3, overflow="fold")
+    table.add_column("born", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("since", no_wrap=True)
+    table.add_column("source / record", ratio=2, overflow="fold")
     for r in rows:
-        born = r["birth_date"] or (f"age {r['age']} ({r['age_as_of']})" if r["age"] is not None else "")
+        born = r["birth_date"] or (f"{r['age']} y" if r["age"] is not None else "")
         table.add_row(
             str(r["id"]),
-            r["source"],
-            r["source_record_id"],
             r["name"],
             born,
-            r["rank"] or "",
             r["status"] or "",
             r["status_date"] or "",
+            f"{r['source']}\n{r['source_record_id']}",
         )
     console.print(table)
 
@@ -227,7 +232,7 @@ def records_show(
                     "date": e.date,
                     "place": e.place,
                     "source": e.source.name if e.source else None,
-                    "note": e.note,
+                    "note": e.note or note_english(e.note_message),
                 }
                 for e in person.events
             ],

@@ -11,9 +11,10 @@ from rich.table import Table
 from kinlink.cli.context import console, deliver, fail, refused, state
 from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
+from kinlink.matching.evidence import probability_band
 from kinlink.matching.model import load_model
 from kinlink.store.db import unit_of_work
-from kinlink.tracing.casefile import read_case
+from kinlink.tracing.casefile import read_candidates, read_case
 from kinlink.tracing.continuous import Matching
 from kinlink.tracing.intake import Filer, file_request
 from kinlink.tracing.mail import MailSettings
@@ -100,6 +101,20 @@ def add(
             )
             req = filed.request
             reference, req_state, candidates = req.reference, req.state, filed.candidates
+            # Whom the matcher proposed, named (a read of those records, audited as the queue's is).
+            queue = read_candidates(session, state.who(), "cli request add", state=None, request_id=req.id)
+            proposed = [
+                {
+                    "candidate_id": c.id,
+                    "record_id": c.person_id,
+                    "source_record_id": queue.people[c.person_id].source_record_id,
+                    "name": queue.people[c.person_id].full_name,
+                    "probability": c.probability,
+                    "band": probability_band(c.probability).text(),
+                }
+                for c in queue.candidates
+                if c.person_id in queue.people
+            ]
     except Refused as e:
         refused(e)
     note = filed.notification
@@ -113,12 +128,24 @@ def add(
                     "secret": filed.secret,
                     "state": req_state,
                     "candidates": candidates,
+                    "proposed": proposed,
                     "emailed": filed.emailed,
                 }
             )
         )
         return
-    console.print(f"Request [bold]{reference}[/] recorded ({req_state}; {candidates} candidates for review).")
+    said = {0: "no candidate yet", 1: "1 candidate for review"}.get(
+        len(proposed), f"{len(proposed)} candidates for review"
+    )
+    console.print(f"Request [bold]{reference}[/] recorded ({req_state}; {said}).")
+    for p in proposed:
+        console.print(
+            f"  candidate {p['candidate_id']}: record {p['record_id']} ({p['source_record_id']}) "
+            f"{p['name']}: {p['band']}",
+            highlight=False,
+        )
+    if proposed:
+        console.print("  Review: kinlink candidates decide ID confirmed|rejected --reason WHY")
     console.print(f"Secret for the family to follow it: [bold]{filed.secret}[/] (shown once; keep it safe).")
 
 

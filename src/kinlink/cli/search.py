@@ -198,16 +198,24 @@ def search(
     if not hits:
         console.print("No candidates.")
         return
-    table = Table(title=f"Candidates for {q.name}")
-    table.add_column("#", justify="right")
-    table.add_column("record")
-    table.add_column("name")
-    table.add_column("probability", justify="right")
-    table.add_column("why")
+    # Ids are never cut (they are what the next command takes); a hit says whether it is a registry record
+    # or a sighting read from a news report; why each is a candidate follows the table, where it has room.
+    table = Table(title=f"Candidates for {q.name}", caption="id: for `kinlink records show ID`")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("kind", ratio=1)
+    table.add_column("source id", ratio=1, overflow="fold")
+    table.add_column("name", ratio=2)
+    table.add_column("probability", ratio=2)
+    whys = []
     for i, (rec, s) in enumerate(hits, 1):
-        why = "; ".join(f"{e.text} ({e.weight:+.1f})" for e in s.evidence if e.level is not None)
-        table.add_row(str(i), str(rec.source_record_id or rec.id), rec.name, s.band.text(), why)
+        kind = "news sighting" if rec.kind == "sighting" else "registry record"
+        table.add_row(str(i), str(rec.id), kind, str(rec.source_record_id or ""), rec.name, s.band.text())
+        whys.append("; ".join(f"{e.text} ({e.weight:+.1f})" for e in s.evidence if e.level is not None))
     console.print(table)
+    for i, why in enumerate(whys, 1):
+        if why:
+            console.print(f"#{i}: {why}", highlight=False)
     for note in dict.fromkeys(s.note.text() for _rec, s in hits if s.note):
         console.print(f"Note: {note}.")
 

@@ -46,8 +46,12 @@ def serve(
             "[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]"
         )
     n = workers or default_workers()
+    # The address on one line of its own words, never wrapped in the middle (it is what one copies).
+    console.print(f"kinlink is serving on http://{host}:{port}/ (Ctrl-C stops it)", soft_wrap=True)
     console.print(
-        f"kinlink on http://{host}:{port}/  (API: http://{host}:{port}/api/v1, /openapi.json), "
-        f"{n} worker process{'es' if n > 1 else ''}"
+        f"  API: http://{host}:{port}/api/v1 (OpenAPI: /openapi.json); "
+        f"{n} worker process{'es' if n > 1 else ''}",
+        soft_wrap=True,
+        highlight=False,
     )
     run(url, host, port, n, forwarded_allow_ips)

@@ -75,7 +75,12 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def install(app: FastAPI, page: PageRenderer, not_signed_in: type[Exception], to_sign_in: Response) -> None:
+def install(
+    app: FastAPI,
+    page: PageRenderer,
+    not_signed_in: type[Exception],
+    to_sign_in: Callable[[Request, Exception], Response],
+) -> None:
     """The exception handlers of the application: `page` renders the site's error page."""
 
     def answer(request: Request, refused: Refused) -> Response:
@@ -88,7 +93,7 @@ def install(app: FastAPI, page: PageRenderer, not_signed_in: type[Exception], to
 
     @app.exception_handler(not_signed_in)
     async def _not_signed_in(request: Request, exc: Exception) -> Response:
-        return to_sign_in
+        return to_sign_in(request, exc)
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:

@@ -61,7 +61,12 @@ ANONYMOUS = Principal(ANON)
 
 
 class NotSignedIn(Exception):
-    """A page needs a staff sign-in: the browser is sent to the sign-in page."""
+    """A page needs a sign-in: the browser is sent to the staff sign-in page (and back afterwards), or a
+    family to the page where it opens its request with the reference and the secret."""
+
+    def __init__(self, family: bool = False) -> None:
+        super().__init__("not signed in")
+        self.family = family
 
 
 class Forbidden(HTTPException):
@@ -117,7 +122,7 @@ def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal
                 "sign in: send an API token as 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        raise NotSignedIn()
+        raise NotSignedIn(family=FAMILY in roles and not any(r in STAFF for r in roles))
     raise Forbidden()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
-from kinlink.person.text import TooDeep, describe, loads_bounded
+from kinlink.person.text import TooDeep, loads_bounded, message_id, text_problem
 
 # The capture card's item 11 (GC III Annex IV B), in its order.
 HEALTH_STATES = (
@@ -168,10 +168,15 @@ ALTERNATE_SEP = "|"
 class RowError:
     line: int
     column: str
-    reason: str
+    reason: str  # English, with %(name)s placeholders: also the key of its translations
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.reason % dict(self.values) if self.values else self.reason
 
     def render(self, file: str) -> str:
-        return f"{file}:{self.line}: {self.column}: {self.reason}"
+        return f"{file}:{self.line}: {self.column}: {self.text}"
 
 
 @dataclass(frozen=True)
@@ -270,14 +275,22 @@ def _has_letter(s: str) -> bool:
 _NOT_IN_NAMES = frozenset("<>{}[]\\|@#$%^*=~`_")
 
 
-def name_problem(name: str) -> str | None:
-    """Why this text cannot be a person's name, or None."""
+def name_problem_message(name: str) -> tuple[str, dict[str, Any]] | None:
+    """Why this text cannot be a person's name, as a message and its values, or None."""
     if not _has_letter(name):
-        return f"'{name}' has no letters"
+        return message_id("'%(name)s' has no letters"), {"name": name}
     bad = next((ch for ch in name if ch in _NOT_IN_NAMES), None)
     if bad is not None:
-        return f"contains '{bad}', which is not part of a name (markup or a typing slip?)"
+        return message_id("contains '%(char)s', which is not part of a name (markup or a typing slip?)"), {
+            "char": bad
+        }
     return None
+
+
+def name_problem(name: str) -> str | None:
+    """Why this text cannot be a person's name, in English, or None."""
+    found = name_problem_message(name)
+    return found[0] % found[1] if found else None
 
 
 def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
@@ -285,16 +298,16 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     errors: list[RowError] = []
     today = today or date.today()
 
-    def err(column: str, reason: str) -> None:
-        errors.append(RowError(line, column, reason))
+    def err(column: str, reason: str, **values: Any) -> None:
+        errors.append(RowError(line, column, reason, tuple(sorted(values.items()))))
 
     # Text that is not text is reported and then left out, so that no later check walks it (a value nested
     # 50,000 deep would end str() in RecursionError).
     clean = {}
     for column, value in row.items():
-        reason = describe(value, multiline=column in MULTILINE_COLUMNS)
-        if reason:
-            err(str(column), reason)
+        found = text_problem(value, multiline=column in MULTILINE_COLUMNS)
+        if found:
+            err(str(column), found[0], **found[1])
         else:
             clean[column] = value
     row = clean
@@ -306,36 +319,37 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         try:
             return parse_partial_date(s, today=today).iso()
         except DateError as e:
-            err(column, str(e))
+            err(column, e.message, **e.values)
             return None
 
     record_id = _text(row.get("record_id"))
     if record_id is None:
-        err("record_id", "is required (the registrar's own id of this record)")
+        err("record_id", message_id("is required (the registrar's own id of this record)"))
     elif len(record_id) > RECORD_ID_MAX:
-        err("record_id", f"is longer than {RECORD_ID_MAX} characters")
+        err("record_id", message_id("is longer than %(n)s characters"), n=RECORD_ID_MAX)
 
     texts: dict[str, str | None] = {}
     for col, (_meaning, limit) in TEXT_COLUMNS.items():
         s = _text(row.get(col))
         if s is not None and len(s) > limit:
-            err(col, f"is longer than {limit} characters")
+            err(col, message_id("is longer than %(n)s characters"), n=limit)
         texts[col] = s
 
     name_parts = [texts[c] for c in ("family_name", "given_names", "patronymic") if texts[c]]
     full_name = texts["full_name"] or (" ".join(p for p in name_parts if p) if name_parts else None)
     if full_name is None:
-        err("full_name", "no name: give full_name, or family_name and/or given_names")
+        err("full_name", message_id("no name: give full_name, or family_name and/or given_names"))
     else:
         for col in ("full_name", "family_name", "given_names", "patronymic"):
-            problem = name_problem(texts[col]) if texts[col] is not None else None
-            if problem:
-                err(col, problem)
+            found_name = name_problem_message(texts[col]) if texts[col] is not None else None
+            if found_name:
+                err(col, found_name[0], **found_name[1])
         if texts["full_name"] is None and not _has_letter(full_name):
-            err("full_name", "the name has no letters")
+            err("full_name", message_id("the name has no letters"))
     for col in ("father_name", "mother_maiden_name", "inform_name"):
         if texts[col] is not None and any(ch in _NOT_IN_NAMES for ch in texts[col] or ""):
-            err(col, name_problem(texts[col] or "") or "is not a name")
+            message, values = name_problem_message(texts[col] or "") or (message_id("is not a name"), {})
+            err(col, message, **values)
 
     alternates = _alternates(row.get("alternate_names"), err)
 
@@ -344,7 +358,9 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     if raw_sex is not None:
         sex = SEX_WORDS.get(raw_sex.lower())
         if sex is None and raw_sex.lower() not in {"u", "unknown", "?"}:
-            err("sex", f"'{raw_sex}' is not a sex; write m or f (or leave it empty)")
+            err(
+                "sex", message_id("'%(value)s' is not a sex; write m or f (or leave it empty)"), value=raw_sex
+            )
 
     birth_date = partial("birth_date", row.get("birth_date"))
     age_as_of = partial("age_as_of", row.get("age_as_of"))
@@ -356,14 +372,22 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
             if not 0 <= age <= MAX_AGE:
                 raise ValueError
         except ValueError:
-            err("age", f"'{raw_age}' is not an age in years (0 to {MAX_AGE})")
+            err(
+                "age", message_id("'%(value)s' is not an age in years (0 to %(n)s)"), value=raw_age, n=MAX_AGE
+            )
             age = None
         if age is not None and age_as_of is None and _text(row.get("age_as_of")) is None:
-            err("age_as_of", "an age needs the date it was stated (age_as_of)")
+            err("age_as_of", message_id("an age needs the date it was stated (age_as_of)"))
     if birth_date and age is not None and age_as_of:
         lo, hi = birth_year_range(None, age, age_as_of) or (0, 9999)
         if not lo <= int(birth_date[:4]) <= hi:
-            err("age", f"age {age} on {age_as_of} does not fit birth_date {birth_date}")
+            err(
+                "age",
+                message_id("age %(age)s on %(as_of)s does not fit birth_date %(birth)s"),
+                age=age,
+                as_of=age_as_of,
+                birth=birth_date,
+            )
 
     consents = {}
     for col in CONSENT_COLUMNS:
@@ -377,7 +401,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         elif s in FALSE_WORDS:
             consents[col] = False
         else:
-            err(col, f"'{raw}' is not yes or no")
+            err(col, message_id("'%(value)s' is not yes or no"), value=raw)
             consents[col] = False
 
     events: list[EventIn] = []
@@ -386,11 +410,16 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
     if raw_status is not None:
         kind = event_kind_for_status(raw_status)
         if kind is None:
-            err("status", f"unknown status '{raw_status}'; known: {', '.join(EVENT_KINDS)}")
+            err(
+                "status",
+                message_id("unknown status '%(value)s'; known: %(known)s"),
+                value=raw_status,
+                known=", ".join(EVENT_KINDS),
+            )
         else:
             events.append(EventIn(kind, status_date, texts["place"]))
     elif status_date is not None or texts["place"] is not None:
-        err("status", "status_date or place is given without a status")
+        err("status", message_id("status_date or place is given without a status"))
     events.extend(_events(row.get("events"), err, partial))
 
     language = texts["language"].lower() if texts["language"] else None
@@ -409,7 +438,7 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         try:
             expiry_date = parse_partial_date(raw_expiry, allow_future=True).iso()
         except DateError as e:
-            err("expiry_date", str(e))
+            err("expiry_date", e.message, **e.values)
 
     if errors:
         return errors
@@ -461,11 +490,11 @@ def _alternates(value: Any, err: Any) -> list[str]:
         s = _text(item)
         if s is None:
             continue
-        problem = name_problem(s)
-        if problem:
-            err("alternate_names", problem)
+        found = name_problem_message(s)
+        if found:
+            err("alternate_names", found[0], **found[1])
         elif len(s) > TEXT_COLUMNS["full_name"][1]:
-            err("alternate_names", "a name is longer than 400 characters")
+            err("alternate_names", message_id("a name is longer than 400 characters"))
         else:
             names.append(s)
     return names
@@ -482,30 +511,35 @@ def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
             err("events", str(e))
             return []
         except json.JSONDecodeError as e:
-            err("events", f"is not JSON: {e.msg} at character {e.pos}")
+            err("events", message_id("is not JSON: %(why)s at character %(pos)s"), why=e.msg, pos=e.pos)
             return []
         except ValueError as e:  # json's other refusals: an integer of more than 4300 digits
-            err("events", f"is not JSON: {e}")
+            err("events", message_id("is not JSON: %(why)s"), why=str(e))
             return []
-        reason = describe(value)
-        if reason:
-            err("events", reason)
+        found = text_problem(value)
+        if found:
+            err("events", found[0], **found[1])
             return []
     if not isinstance(value, list):
-        err("events", "must be a list of events, each {kind, date, place, note}")
+        err("events", message_id("must be a list of events, each {kind, date, place, note}"))
         return []
     out = []
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
-            err("events", f"event {i} needs a kind")
+            err("events", message_id("event %(n)s needs a kind"), n=i)
             continue
         unknown = set(item) - {"kind", "date", "place", "note"}
         if unknown:
-            err("events", f"event {i} has unknown keys: {', '.join(sorted(unknown))}")
+            err(
+                "events",
+                message_id("event %(n)s has unknown keys: %(keys)s"),
+                n=i,
+                keys=", ".join(sorted(unknown)),
+            )
             continue
         kind = event_kind_for_status(item["kind"])
         if kind is None:
-            err("events", f"event {i}: unknown kind '{item['kind']}'")
+            err("events", message_id("event %(n)s: unknown kind '%(kind)s'"), n=i, kind=item["kind"])
             continue
         when = partial("events", item.get("date"))
         out.append(EventIn(kind, when, _text(item.get("place")), _text(item.get("note"))))

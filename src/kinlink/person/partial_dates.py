@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from kinlink.person.text import message_id
+
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 # Russian and Ukrainian registries write day-first with dots; accept it and store ISO.
 _DOTTED = re.compile(r"^(?:(\d{1,2})\.)?(\d{1,2})\.(\d{4})$")
@@ -17,7 +19,13 @@ EARLIEST_YEAR = 1900
 
 
 class DateError(ValueError):
-    """A date that cannot be read or cannot be true; the message says why."""
+    """A date that cannot be read or cannot be true. `message` says why in English with %(name)s
+    placeholders (also the key of its translations), `values` fill it; str() is the filled-in text."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message % values if values else message)
+        self.message = message
+        self.values = values
 
 
 @dataclass(frozen=True, order=True)
@@ -53,21 +61,23 @@ def parse_partial_date(text: str, *, today: date | None = None, allow_future: bo
     else:
         d = _DOTTED.match(raw)
         if not d:
-            raise DateError(f"'{raw}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+            raise DateError(
+                message_id("'%(date)s' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD"), date=raw
+            )
         year, month, day = int(d[3]), int(d[2]), _int(d[1])
     if month is not None and not 1 <= month <= 12:
-        raise DateError(f"'{raw}' has no month {month}")
+        raise DateError(message_id("'%(date)s' has no month %(month)s"), date=raw, month=month)
     if day is not None:
         try:
             date(year, month or 1, day)
         except ValueError:
-            raise DateError(f"'{raw}' is not a day of the calendar") from None
+            raise DateError(message_id("'%(date)s' is not a day of the calendar"), date=raw) from None
     if year < EARLIEST_YEAR:
-        raise DateError(f"'{raw}' is before {EARLIEST_YEAR}")
+        raise DateError(message_id("'%(date)s' is before %(year)s"), date=raw, year=EARLIEST_YEAR)
     pd = PartialDate(year, month, day)
     today = today or date.today()
     if not allow_future and pd.earliest() > today:
-        raise DateError(f"'{raw}' is in the future")
+        raise DateError(message_id("'%(date)s' is in the future"), date=raw)
     return pd
 
 

@@ -93,3 +93,28 @@ def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None
     """(status, date) after the last event that says what the person is (see `chronological`)."""
     ev = deciding_event(events)
     return (None, None) if ev is None else (EVENT_STATUS[ev.kind], ev.date)
+
+
+# Events that say where the person is afterwards: their place is the person's current place.
+MOVES = frozenset({"interned", "transferred", "hospitalised", "released", "repatriated", "escaped", "found"})
+
+
+@dataclass(frozen=True)
+class PlacedEvent:
+    kind: str
+    date: str | None  # partial ISO date
+    place: str | None
+    order: int
+
+
+def current_place(events: Iterable[PlacedEvent], location: str | None = None) -> str | None:
+    """Where the person is now: the place of the latest event that moved them (a transfer, an internment,
+    a hospital...), else the record's location, else the place of the latest event that names one (the
+    last known place). Events are ordered as by `chronological`."""
+    placed = [ev for ev in chronological(events) if ev.place]  # type: ignore[arg-type, attr-defined]
+    moved = [ev for ev in placed if ev.kind in MOVES]
+    if moved:
+        return moved[-1].place  # type: ignore[attr-defined, no-any-return]
+    if location:
+        return location
+    return placed[-1].place if placed else None  # type: ignore[attr-defined, no-any-return]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.errors import refuse
 from kinlink.person.fields import EventIn, RecordIn, to_row
+from kinlink.person.notes import note_english
 from kinlink.person.status import DatedEvent, chronological, deciding_event
 from kinlink.registry.files import write_rows
 from kinlink.store.audit import record as audit
@@ -158,7 +159,9 @@ def record_of(person: Person) -> RecordIn:
         patronymic=primary.patronymic,
         name_language=primary.language,
         alternate_names=[n.full_name for n in person.names[1:]],
-        events=[EventIn(e.kind, e.date, e.place, e.note) for e in person.events],
+        events=[
+            EventIn(e.kind, e.date, e.place, e.note or note_english(e.note_message)) for e in person.events
+        ],
     )
 
 

@@ -16,12 +16,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinlink.errors import Problem, Refused, invalid, refuse
-from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, RecordIn, RowError, to_row, validate_row
+from kinlink.errors import Problem, Refused, invalid, problem, refuse
+from kinlink.person.fields import (
+    COLUMNS,
+    CONSENT_COLUMNS,
+    TEXT_COLUMNS,
+    RecordIn,
+    RowError,
+    to_row,
+    validate_row,
+)
+from kinlink.person.partial_dates import DateError, parse_partial_date
+from kinlink.person.status import event_kind_for_status
+from kinlink.person.text import text_problem
 from kinlink.registry.imports import get_or_create_source, insert_records, update_person
 from kinlink.registry.people import get_person, record_of
 from kinlink.store.audit import AuditLog
-from kinlink.store.casework_models import Notification
+from kinlink.store.casework_models import ConsentStatement, Notification
 from kinlink.store.models import Person
 from kinlink.tracing.continuous import Matching, after_records_written
 from kinlink.tracing.disclosure import record_death_decision
@@ -41,7 +52,7 @@ class Written:
 
 
 def problems_of(errors: list[RowError]) -> Refused:
-    return invalid(Problem(e.column, e.reason) for e in errors)
+    return invalid(Problem(e.column, e.reason, e.values) for e in errors)
 
 
 def _validated(row: Mapping[str, Any]) -> RecordIn:
@@ -159,7 +170,9 @@ def add_event(
     matching: Matching,
 ) -> Written:
     """A dated event added to the history (the status follows from it). An event changes none of the keys
-    a record is found by, so it is not matched again; families may have news."""
+    a record is found by, so it is not matched again; families may have news. Refusals name the event's
+    own field (kind, date, place, note), every problem at once."""
+    _checked_event(kind, date, place, note)
     person = get_person(session, person_id)
     row = current_row(person)
     row["events"] = [
@@ -167,6 +180,67 @@ def add_event(
         {k: v for k, v in {"kind": kind, "date": date, "place": place, "note": note}.items() if v},
     ]
     return _apply(session, actor, person, row, expected_version, matching, match=False)
+
+
+# How the person's word reached the registrar.
+CONSENT_WAYS = ("in_person", "in_writing", "remote", "capture_card", "notification", "other")
+MAX_GIVEN_BY = 300
+
+
+@dataclass(frozen=True)
+class ConsentSource:
+    """When the person gave (or withdrew) the consent, who said so, and how it was said."""
+
+    given_on: str | None
+    given_by: str | None
+    given_how: str | None
+
+
+def _checked_source(source: ConsentSource) -> tuple[str, str, str]:
+    errors: list[Problem] = []
+    given_on = (source.given_on or "").strip()
+    if not given_on:
+        errors.append(problem("given_on", "the date the person gave or withdrew the consent is needed"))
+    else:
+        try:
+            given_on = parse_partial_date(given_on).iso()
+        except DateError as e:
+            errors.append(Problem("given_on", e.message, tuple(sorted(e.values.items()))))
+    given_by = (source.given_by or "").strip()
+    found = text_problem(given_by, multiline=False)
+    if found:
+        errors.append(Problem("given_by", found[0], tuple(sorted(found[1].items()))))
+    elif not given_by:
+        errors.append(problem("given_by", "say who gave the consent: the person, a delegate who met them..."))
+    elif len(given_by) > MAX_GIVEN_BY:
+        errors.append(problem("given_by", "at most %(n)s characters", n=MAX_GIVEN_BY))
+    if source.given_how not in CONSENT_WAYS:
+        errors.append(problem("given_how", "say how the consent was given"))
+    if errors:
+        raise invalid(errors)
+    return given_on, given_by, str(source.given_how)
+
+
+def _checked_event(kind: str, date: str | None, place: str | None, note: str | None) -> None:
+    errors: list[Problem] = []
+    if event_kind_for_status(kind or "") is None:
+        errors.append(problem("kind", "choose what happened (captured, transferred, released...)"))
+    if date:
+        try:
+            parse_partial_date(date)
+        except DateError as e:
+            errors.append(Problem("date", e.message, tuple(sorted(e.values.items()))))
+    for key, value, limit in (
+        ("place", place, TEXT_COLUMNS["place"][1]),
+        ("note", note, TEXT_COLUMNS["notes"][1]),
+    ):
+        found = text_problem(value, multiline=key == "note")
+        if found:
+            errors.append(Problem(key, found[0], tuple(sorted(found[1].items()))))
+        elif value and len(value) > limit:
+            errors.append(Problem(key, "at most %(n)s characters", (("n", limit),)))
+    if errors:
+        raise invalid(errors)
 
 
 def set_consent(
@@ -177,16 +251,55 @@ def set_consent(
     expected_version: int | None = None,
     *,
     matching: Matching,
+    source: ConsentSource,
 ) -> Written:
-    """The person's consent as recorded by the registrar: each flag given replaces the stored one, and
-    what families may be told changes with it."""
+    """The person's consent as recorded by the registrar, with when it was given and who said so, how (a
+    consent statement, kept with the record's history of them): each flag given replaces the stored one,
+    and what families may be told changes with it."""
     _unknown(consent, CONSENT_COLUMNS)
+    given_on, given_by, given_how = _checked_source(source)
     person = get_person(session, person_id)
     row = current_row(person)
     for key in CONSENT_COLUMNS:
         if key in consent:
             row[key] = bool(consent[key])
-    return _apply(session, actor, person, row, expected_version, matching, match=False)
+    written = _apply(session, actor, person, row, expected_version, matching, match=False)
+    statement = ConsentStatement(
+        person_id=person_id,
+        flags={k: bool(row[k]) for k in CONSENT_COLUMNS},
+        given_on=given_on,
+        given_by=given_by,
+        given_how=given_how,
+        recorded_by=actor,
+    )
+    session.add(statement)
+    session.flush()
+    log = AuditLog(session, actor)
+    log.add(
+        "create",
+        "consent_statement",
+        statement.id,
+        {
+            "person_id": person_id,
+            "flags": statement.flags,
+            "given_on": given_on,
+            "given_by": given_by,
+            "given_how": given_how,
+        },
+    )
+    log.flush()
+    return written
+
+
+def consent_statements(session: Session, person_id: int) -> list[ConsentStatement]:
+    """The consent statements recorded for a person, the latest first (shown with the record)."""
+    return list(
+        session.scalars(
+            select(ConsentStatement)
+            .where(ConsentStatement.person_id == person_id)
+            .order_by(ConsentStatement.id.desc())
+        )
+    )
 
 
 @dataclass

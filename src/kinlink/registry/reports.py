@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kinlink.errors import Problem, invalid, refuse
 from kinlink.ingest.model import ExtractionResult, SourceDocument
 from kinlink.ingest.model import Sighting as Extracted
 from kinlink.person.fields import EventIn, RecordIn
+from kinlink.person.notes import reported
 from kinlink.person.text import text_problem
 from kinlink.registry.imports import get_or_create_source, insert_records
 from kinlink.registry.records import Written, create_record
 from kinlink.store.audit import AuditLog
+from kinlink.store.models import Event
 from kinlink.store.report_models import Document, Mention, Sighting
 from kinlink.tracing.continuous import Matching, after_records_written
 
@@ -53,12 +55,8 @@ def source_name(doc: SourceDocument) -> str:
 def sighting_record(doc: SourceDocument, s: Extracted, index: int) -> RecordIn:
     """A sighting as a registry record; its id is stable for the document, so re-runs add nothing."""
     when = s.date or doc.date
-    event = EventIn(
-        STATUS_EVENT.get(s.status, "missing"),
-        when.isoformat() if when else None,
-        s.place,
-        f"reported {s.status}" + (f" ({', '.join(s.reported_via)})" if s.reported_via else ""),
-    )
+    # The event's note is data (`sighting_note`), written once the event exists: no English in the row.
+    event = EventIn(STATUS_EVENT.get(s.status, "missing"), when.isoformat() if when else None, s.place)
     birth_date = str(s.birth_year) if s.birth_year else None
     as_of = when.isoformat() if (when and s.age is not None) else None
     return RecordIn(
@@ -105,6 +103,12 @@ def store_result(session: Session, audit: AuditLog, result: ExtractionResult) ->
         src = get_or_create_source(session, source_name(doc), "report", audit)
         recs = [sighting_record(doc, s, i) for i, s in enumerate(result.sightings)]
         person_ids = insert_records(session, src, recs, audit)
+        for pid, s in zip(person_ids, result.sightings, strict=True):
+            session.execute(
+                update(Event)
+                .where(Event.person_id == pid)
+                .values(note_message=reported(s.status, s.reported_via))
+            )
         for pid, s, rec in zip(person_ids, result.sightings, recs, strict=True):
             session.add(
                 Sighting(

@@ -21,7 +21,7 @@ from kinlink.http.security import NotSignedIn
 from kinlink.http.settings import Settings
 from kinlink.matching.model import load_model
 from kinlink.tracing.continuous import Matching
-from kinlink.web.render import error_page, redirect
+from kinlink.web.render import error_page, sign_in_first
 
 # The threads of a process that run requests' (blocking) database work are the settings'
 # `request_threads`, fewer than the engine's pool holds (SQLAlchemy's default, 5 and 10 more on demand),
@@ -51,7 +51,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(engine, settings.secret_key, settings.quotas)
     app.state.model = load_model()
     app.state.matching = Matching(app.state.model, settings.match_on_write)
-    errors.install(app, error_page, NotSignedIn, redirect("/login"))
+    errors.install(app, error_page, NotSignedIn, sign_in_first)
     # The routes themselves, not the routers: recent FastAPI keeps an included router as one nested entry
     # of app.routes, and app.routes must list every route (the role-walk test enumerates it).
     for router in (*web.routers(), *api.routers()):

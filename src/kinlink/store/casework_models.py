@@ -33,6 +33,23 @@ class DeathDisclosure(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ConsentStatement(Base):
+    """What the person said about telling their family, when, and who reported it how: the consent flags
+    of a record are the latest statement's (GC III Art. 122-123 practice: consent is sought and noted)."""
+
+    __tablename__ = "consent_statements"
+    __table_args__ = (Index("ix_consent_statements_person", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    flags: Mapped[dict] = mapped_column(JSON)  # the consent columns as this statement set them
+    given_on: Mapped[str] = mapped_column(String(10))  # partial ISO date the person gave (or withdrew) it
+    given_by: Mapped[str] = mapped_column(String(300))  # who said so: the person, a delegate, a notification
+    given_how: Mapped[str] = mapped_column(String(20))  # in_person | in_writing | remote | notification | ...
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Disclosure(Base):
     """What was told to whom, when, and under which consent (Restoring Family Links practice)."""
 

@@ -168,6 +168,9 @@ class Event(Base):
     place: Mapped[str | None] = mapped_column(String(300))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # A note kinlink wrote, as data each door renders in its reader's language: {"kind": "reported",
+    # "status": "captured", "via": ["video", "telegram"]} (`note` holds notes people wrote).
+    note_message: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="events")

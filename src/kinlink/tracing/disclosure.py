@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from kinlink.person.status import PlacedEvent, current_place
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure, EnquirerVerification
 from kinlink.store.models import Person, utcnow
@@ -101,9 +102,13 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
 def _outcome(session: Session, req: TracingRequest) -> Outcome:
     if req.state != "matched" or req.matched_person_id is None:
         return Outcome("closed" if req.state == "closed" else "in_progress")
-    person = session.scalar(
-        select(Person).where(Person.id == req.matched_person_id).options(selectinload(Person.events))
-    )
+    return outcome_of_match(session, req.matched_person_id)
+
+
+def outcome_of_match(session: Session, person_id: int) -> Outcome:
+    """What the family of a request matched to this record may be told (also before a confirmation, to
+    show the caseworker what confirming will tell)."""
+    person = session.scalar(select(Person).where(Person.id == person_id).options(selectinload(Person.events)))
     if person is None:
         return Outcome("in_progress")
     death = session.get(DeathDisclosure, person.id)
@@ -124,7 +129,9 @@ def _outcome(session: Session, req: TracingRequest) -> Outcome:
     )
     items = {"situation": situation, "since": person.status_date}
     if person.consent_share_location:
-        items["location"] = person.location
+        items["location"] = current_place(
+            (PlacedEvent(e.kind, e.date, e.place, e.id or 0) for e in person.events), person.location
+        )
     if person.consent_share_health:
         health = [e for e in person.events if e.kind in HEALTH_EVENTS]
         items["health"] = {"kind": health[-1].kind, "date": health[-1].date} if health else None

@@ -11,6 +11,7 @@ keyed hash (microseconds), so it is done first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from kinlink.store.db import session_factory, unit_of_work
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose
 from kinlink.tracing.messages import for_family
+from kinlink.tracing.notifications import email_of
 from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
 
 MAX_REFERENCE = 40
@@ -62,6 +64,19 @@ class FamilyView:
     # Whether a caseworker has verified the enquirer: until then the outcome is "being handled", whatever
     # is known, and a door may say that a caseworker will be in touch to verify them.
     verified: bool = False
+    sought: str = ""  # whom the family asked for, as they wrote it
+    filed_at: datetime | None = None
+    # How the family is told of news: "email" (to `told_at`, partly hidden) or "page" (no address given).
+    told_by: str = "page"
+    told_at: str | None = None
+
+
+def masked_email(address: str) -> str:
+    """An address shown back to its owner without giving it away to someone reading over a shoulder:
+    'anna.p@example.org' -> 'a…p@example.org'."""
+    local, _, domain = address.partition("@")
+    shown = local[0] + "…" + local[-1] if len(local) > 2 else local[:1] + "…"
+    return f"{shown}@{domain}"
 
 
 def family_view(session: Session, request_id: int, channel: str) -> FamilyView | None:
@@ -74,4 +89,15 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
     # sees what a match never consented to shows, and no word of the person's (nor a hint that there was
     # one) remains on its page.
     messages = for_family(session, req.id) if outcome.messages_allowed else []
-    return FamilyView(req.reference, req.state, outcome, messages, outcome.verified)
+    email = email_of(req)
+    return FamilyView(
+        req.reference,
+        req.state,
+        outcome,
+        messages,
+        outcome.verified,
+        sought=req.full_name,
+        filed_at=req.created_at,
+        told_by="email" if email else "page",
+        told_at=masked_email(email) if email else None,
+    )

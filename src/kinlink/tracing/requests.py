@@ -2,10 +2,14 @@
 
 The secret is shown once and only a keyed hash of it is stored; the reference alone reveals nothing.
 
-The secret is 96 random bits, not a password a person chose: nobody can guess it, so it needs no slow
-hash. An HMAC-SHA-256 under a server key kept out of the database (`kinlink.keys`) verifies in
-microseconds, so anonymous checks cost the server nothing, and a copy of the database alone cannot test a
-guess. Secrets stored before (argon2 hashes) still verify, and are keyed on their first successful check.
+The secret is 20 characters from an alphabet without look-alikes (no 0/O, no 1/I/L), about 99 random bits,
+written in five groups of four to be read aloud or over the phone ("K7QM-4RTX-9HNP-2WCE-FJ6B"): the same
+form from every door. The family may type it in any case, with or without the dashes or with spaces.
+Secrets of the earlier form (16 characters of base64, case-sensitive) stay valid as they were given.
+It is not a password a person chose: nobody can guess it, so it needs no slow hash. An HMAC-SHA-256
+under a server key kept out of the database (`kinlink.keys`) verifies in microseconds, so anonymous
+checks cost the server nothing, and a copy of the database alone cannot test a guess. Secrets stored
+before (argon2 hashes) still verify, and are keyed on their first successful check.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ STATES = ("open", "candidates", "matched", "closed")
 OPEN_STATES = ("open", "candidates")  # still looked for: matching adds candidates to these
 # No 0/O, 1/I/L: codes are read out over the phone.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SECRET_GROUPS, SECRET_GROUP = 5, 4  # 31**20: about 99 bits
+_SEPARATORS = str.maketrans("", "", " -‐‑–—_.\t")
 _LEGACY = PasswordHasher()  # secrets stored before they were keyed
 _KEYED = "hmac-sha256$"
 
@@ -69,8 +75,22 @@ def new_reference() -> str:
     return f"TR-{body[:4]}-{body[4:]}"
 
 
+def _grouped(body: str) -> str:
+    return "-".join(body[i : i + SECRET_GROUP] for i in range(0, len(body), SECRET_GROUP))
+
+
 def new_secret() -> str:
-    return secrets.token_urlsafe(12)
+    """A new secret, grouped for reading aloud: 'K7QM-4RTX-9HNP-2WCE-FJ6B'."""
+    return _grouped("".join(secrets.choice(_ALPHABET) for _ in range(SECRET_GROUPS * SECRET_GROUP)))
+
+
+def canonical_secret(text: str) -> str | None:
+    """A secret as typed ('k7qm 4rtx9hnp…') in the form it was given and is kept under, or None if it is
+    not one of the grouped kind (then it may be a secret of the earlier form, compared as given)."""
+    compact = text.strip().translate(_SEPARATORS).upper()
+    if len(compact) != SECRET_GROUPS * SECRET_GROUP or any(c not in _ALPHABET for c in compact):
+        return None
+    return _grouped(compact)
 
 
 def _validate(sought: SoughtPerson) -> None:
@@ -112,7 +132,7 @@ def create_request(
     values["other_names"] = values["other_names"] or None
     req = TracingRequest(
         reference=reference,
-        secret_hash=secret_digest(secret),
+        secret_hash=secret_digest(canonical_secret(secret) or secret),
         state="open",
         enquirer_name=enquirer.name.strip(),
         enquirer_relationship=enquirer.relationship,
@@ -153,11 +173,15 @@ def is_keyed(req: TracingRequest) -> bool:
 
 def verify_secret(req: TracingRequest | None, secret: str) -> TracingRequest | None:
     """`check_secret` for a request already read (None: no such reference), needing no database."""
-    digest = secret_digest(secret)  # computed for a missing reference too: timing tells nothing
+    # Both forms are computed, for a missing reference too: timing tells nothing.
+    as_given = secret_digest(secret.strip())
+    grouped = secret_digest(canonical_secret(secret) or secret.strip())
     if req is None:
         return None
     if is_keyed(req):
-        return req if hmac.compare_digest(req.secret_hash, digest) else None
+        right = hmac.compare_digest(req.secret_hash, grouped)
+        legacy = hmac.compare_digest(req.secret_hash, as_given)  # a secret of the earlier form
+        return req if right or legacy else None
     try:
         _LEGACY.verify(req.secret_hash, secret)
     except (VerificationError, InvalidHashError):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from babel.dates import format_date, format_datetime, format_skeleton
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kinlink.errors import Problem, Refused
 from kinlink.http.security import LANG_COOKIE, csrf_token, page_principal
-from kinlink.i18n import LANGUAGES, gettext_for, negotiate
+from kinlink.i18n import LANGUAGES, gettext_for, negotiate, translations
 from kinlink.matching.evidence import probability_band, stored_message
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -35,6 +38,35 @@ def environment() -> Environment:
     return env
 
 
+# Babel's locale for each language of the site ('en' alone is American: the site writes British English).
+LOCALES = {"en": "en_GB"}
+
+
+def day_text(value: str | date | None, lang: str) -> str:
+    """A partial ISO date in the reader's words: '2022-08-04' -> '4 August 2022' (4 августа 2022 г.),
+    '2022-08' -> 'August 2022', '2022' -> '2022'; what cannot be read is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        return format_date(value, "long", locale=lang)
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return format_date(date.fromisoformat(text), "long", locale=lang)
+        if len(text) == 7:
+            return format_skeleton("yMMMM", date(int(text[:4]), int(text[5:7]), 1), locale=lang)
+    except ValueError:
+        return text
+    return text
+
+
+def when_text(value: datetime | None, lang: str) -> str:
+    """A moment (stored in UTC) in the reader's words, to the minute."""
+    if value is None:
+        return ""
+    return format_datetime(value, "d MMM y, HH:mm", tzinfo=None, locale=lang)
+
+
 def language(request: Request) -> str:
     cached = getattr(request.state, "lang", None)
     if cached:
@@ -53,11 +85,16 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     ctx = {
         "request": request,
         "_": gettext_for(lang),
+        # A word that means different things in different places ("German": the language of a name, or a
+        # transliteration convention) is translated in its context.
+        "pgettext": translations(lang).pgettext,
         "lang": lang,
         "languages": LANGUAGES,
         "principal": page_principal(request),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        "day": lambda v: day_text(v, LOCALES.get(lang, lang)),
+        "moment": lambda v: when_text(v, LOCALES.get(lang, lang)),
         **context,
     }
     html = environment().get_template(template).render(ctx)
@@ -78,8 +115,16 @@ def form_int(value: Any) -> int | None:
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """Only paths on this site (no scheme, no //host): no open redirects."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    """Only paths on this site (no scheme, no //host): no open redirects. Browsers drop tabs and line
+    breaks from a URL and read a backslash as a slash, so "/\t/evil.example" would leave the site: any
+    control character, space or backslash refuses the path."""
+    if (
+        url
+        and url.startswith("/")
+        and not url.startswith("//")
+        and not any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in url)
+        and len(url) <= 2000
+    ):
         return url
     return default
 
@@ -98,4 +143,21 @@ def refusal_text(request: Request, refused: Refused) -> str:
 def error_page(request: Request, status: int, what: Refused | str) -> Response:
     """The site's error page: a refusal in the reader's language, or a plain text (404s and the like)."""
     detail = refusal_text(request, what) if isinstance(what, Refused) else what
-    return render(request, "error.html", status_code=status, status=status, detail=detail)
+    wait = what.retry_after if isinstance(what, Refused) else None
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        detail=detail,
+        wait_minutes=-(-wait // 60) if wait else None,
+    )
+
+
+def sign_in_first(request: Request, exc: Exception) -> Response:
+    """A page that needs a signed-in user: the sign-in page, which comes back here afterwards (a family's
+    page: where the family opens its request)."""
+    if getattr(exc, "family", False):
+        return redirect("/track")
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(f"/login?next={quote(here, safe='')}")

@@ -11,7 +11,7 @@ from kinlink.http import state
 from kinlink.http.params import RowId
 from kinlink.http.security import ADMIN, CLEAN_URL, CSRF, STAFF, Principal, page_roles
 from kinlink.store.db import unit_of_work
-from kinlink.web.render import redirect, refusal_text, render
+from kinlink.web.render import problems, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
@@ -22,7 +22,8 @@ def _users_page(
     with unit_of_work(state.engine(request)) as s:
         listed = users.list_users(s)
     if refused is not None:
-        extra.update(error=refusal_text(request, refused), error_field=refused.field)
+        extra.update(errors=problems(refused))
+    extra.setdefault("done", request.query_params.get("done"))
     return render(
         request, "staff/users.html", status_code=status_code, users=listed, roles=users.ROLES, **extra
     )
@@ -48,8 +49,10 @@ def users_create(
     except Refused as e:
         if e.kind not in ("invalid", "conflict"):
             raise
-        return _users_page(request, 422, e, username=username)
-    return redirect("/admin/users")
+        # The form again with what was typed (the password aside), each problem beside its field.
+        kept = {"username": username, "display_name": display_name, "role": role}
+        return _users_page(request, 409 if e.kind == "conflict" else 422, e, values=kept)
+    return redirect("/admin/users?done=user_created")
 
 
 @router.post("/admin/users/{user_id}", dependencies=[CSRF])
@@ -75,14 +78,20 @@ def users_update(
     except Refused as e:
         if e.kind != "invalid":
             raise
-        return _users_page(request, 422, e)
-    return redirect("/admin/users")
+        kept = {"role": role, "active": active == "on"}
+        return _users_page(request, 422, e, row_id=user_id, row_values=kept)
+    return redirect("/admin/users?done=user_saved")
 
 
 @router.get("/account")
 def account_page(request: Request, who: Principal = page_roles(*STAFF)) -> Response:
     with unit_of_work(state.engine(request)) as s:
-        return render(request, "staff/account.html", tokens=tokens.user_tokens(s, who.user_id or 0))
+        return render(
+            request,
+            "staff/account.html",
+            tokens=tokens.user_tokens(s, who.user_id or 0),
+            done=request.query_params.get("done"),
+        )
 
 
 @router.post("/account/tokens", dependencies=[CSRF])
@@ -102,4 +111,4 @@ def account_new_token(
 def account_revoke_token(request: Request, token_id: RowId, who: Principal = page_roles(*STAFF)) -> Response:
     with unit_of_work(state.engine(request)) as s:
         tokens.revoke_token(s, who.actor, token_id, user_id=who.user_id)
-    return redirect("/account")
+    return redirect("/account?done=token_revoked")

@@ -16,7 +16,7 @@ from kinlink.registry.certificates import certificates_of
 from kinlink.store.db import unit_of_work
 from kinlink.tracing import casefile, messages, verification
 from kinlink.tracing.candidates import LISTED_STATES
-from kinlink.tracing.decisions import decide
+from kinlink.tracing.decisions import decide, last_decision, next_decisions, preview
 from kinlink.web.render import form_int, problems, redirect, refusal_text, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
@@ -24,29 +24,48 @@ router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
 @router.get("/queue")
 def queue(
-    request: Request, state_filter: str = "pending", who: Principal = page_roles(CASEWORKER)
+    request: Request,
+    state_filter: str = Query("pending", alias="state"),
+    who: Principal = page_roles(CASEWORKER),
 ) -> Response:
     wanted = state_filter if state_filter in LISTED_STATES else "pending"
+    decided_id = form_int(request.query_params.get("decided"))
     with unit_of_work(state.engine(request)) as s:
         q = casefile.read_candidates(s, who.actor, "queue page", state=wanted, limit=200)
+        # The notice of what the caseworker just decided, and who is told (the decision's own account).
+        done = last_decision(s, decided_id) if decided_id else None
     return render(
-        request, "staff/queue.html", candidates=q.candidates, people=q.people, reqs=q.requests, state=wanted
+        request,
+        "staff/queue.html",
+        candidates=q.candidates,
+        people=q.people,
+        reqs=q.requests,
+        state=wanted,
+        done=done,
     )
 
 
-@router.get("/candidates/{candidate_id}")
-def candidate_show(
-    request: Request, candidate_id: RowId, who: Principal = page_roles(CASEWORKER)
+def _candidate_page(
+    request: Request, who: Principal, candidate_id: int, status_code: int = 200, **extra: object
 ) -> Response:
     with unit_of_work(state.engine(request)) as s:
         view = casefile.read_candidate(s, who.actor, candidate_id)
         return render(
             request,
             "staff/candidate.html",
+            status_code=status_code,
             view=view,
             req=view.request,
-            error=request.query_params.get("error"),
+            next_decisions=next_decisions(view.candidate.state),
+            **extra,
         )
+
+
+@router.get("/candidates/{candidate_id}")
+def candidate_show(
+    request: Request, candidate_id: RowId, who: Principal = page_roles(CASEWORKER)
+) -> Response:
+    return _candidate_page(request, who, candidate_id)
 
 
 @router.post("/candidates/{candidate_id}/decision", dependencies=[CSRF])
@@ -58,9 +77,30 @@ def candidate_decide(
     reason: str = Form(""),
     version: str = Form(""),
     supersede: str = Form(""),
+    step: str = Form(""),
     who: Principal = page_roles(CASEWORKER),
 ) -> Response:
+    """Two steps: the first shows what the decision will do and who will be told (nothing is written);
+    the second (`step=confirm`) decides, then the queue says what was done."""
+    seen = form_int(version)
+    if step == "edit":  # back from the check, with what was typed
+        return _candidate_page(
+            request, who, candidate_id, reason=reason, decision=decision, supersede=bool(supersede)
+        )
     try:
+        if step != "confirm":
+            with unit_of_work(state.engine(request)) as s:
+                ahead = preview(s, candidate_id, decision, reason, seen, supersede=bool(supersede))
+            return render(
+                request,
+                "staff/decision_confirm.html",
+                candidate_id=candidate_id,
+                decision=decision,
+                reason=reason,
+                version=version,
+                supersede=supersede,
+                ahead=ahead,
+            )
         with unit_of_work(state.engine(request)) as s:
             decided = decide(
                 s,
@@ -68,19 +108,27 @@ def candidate_decide(
                 candidate_id,
                 decision,
                 reason,
-                form_int(version) or 0,
+                seen if seen is not None else -1,
                 model=state.matching(request).model,
                 supersede=bool(supersede),
             )
             deliver_later(background, request, decided.notifications)
     except Refused as e:
-        if e.kind == "conflict":
-            why = "supersede" if e.field == "supersede" else "stale"
-            return redirect(f"/candidates/{candidate_id}?error={why}")
-        if e.kind == "invalid":
-            return redirect(f"/candidates/{candidate_id}?error={e.field}")
-        raise
-    return redirect("/queue")
+        if e.kind not in ("conflict", "invalid"):
+            raise
+        # The candidate again, the refusal beside its field, what was typed kept.
+        code = 409 if e.kind == "conflict" else 422
+        return _candidate_page(
+            request,
+            who,
+            candidate_id,
+            code,
+            errors=problems(e),
+            reason=reason,
+            decision=decision,
+            supersede=bool(supersede),
+        )
+    return redirect(f"/queue?decided={candidate_id}")
 
 
 @router.get("/cases")
@@ -169,7 +217,14 @@ def message_queue(request: Request, who: Principal = page_roles(CASEWORKER)) -> 
             if m.direction == "to_person"
         ]
         refs = casefile.references(s, {m.request_id for m in (*pending, *approved)})
-    return render(request, "staff/messages.html", pending=pending, approved=approved, refs=refs)
+    return render(
+        request,
+        "staff/messages.html",
+        pending=pending,
+        approved=approved,
+        refs=refs,
+        done=request.query_params.get("done"),
+    )
 
 
 @router.post("/messages/{message_id}/review", dependencies=[CSRF])
@@ -185,7 +240,7 @@ def message_review(
     with unit_of_work(state.engine(request)) as s:
         _msg, n = messages.review(s, who.actor, message_id, action == "approve", note, form_int(version))
         deliver_later(background, request, [n])
-    return redirect("/messages")
+    return redirect("/messages?done=reviewed")
 
 
 @router.post("/messages/{message_id}/delivered", dependencies=[CSRF])
@@ -195,4 +250,4 @@ def message_delivered(
     with unit_of_work(state.engine(request)) as s:
         _msg, n = messages.mark_delivered(s, who.actor, message_id)
         deliver_later(background, request, [n])
-    return redirect("/messages")
+    return redirect("/messages?done=delivered")

@@ -118,6 +118,7 @@ def _status_page(request: Request, who: Principal, status_code: int = 200, **ext
         state=view.state,
         outcome=view.outcome,
         messages=view.messages,
+        view=view,
         verified=view.verified,
         **extra,
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kinlink.accounts.sessions import close_session, sign_in
+from kinlink.errors import Refused
 from kinlink.http import state
 from kinlink.http.middleware import is_secure
 from kinlink.http.security import (
@@ -67,24 +68,35 @@ def switch_language(request: Request, code: str, next: str | None = None) -> Res
 
 
 @router.get("/login", dependencies=[page_roles(*EVERYONE)])
-def login_form(request: Request) -> Response:
-    return render(request, "login.html")
+def login_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", next=safe_next(next, ""))
 
 
 @router.post("/login", dependencies=[page_roles(*EVERYONE), CSRF])
-def login(request: Request, username: str = Form(""), password: str = Form("")) -> Response:
+def login(
+    request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")
+) -> Response:
     settings = state.settings(request)
-    signed = sign_in(
-        state.engine(request),
-        state.limiter(request),
-        client_ip(request),
-        username,
-        password,
-        settings.staff_session_minutes,
-    )
+    back = safe_next(next, "")  # the page asked for before signing in: only a path of this site
+    try:
+        signed = sign_in(
+            state.engine(request),
+            state.limiter(request),
+            client_ip(request),
+            username,
+            password,
+            settings.staff_session_minutes,
+        )
+    except Refused as e:
+        if e.kind != "too_many":
+            raise
+        wait = e.retry_after or 60
+        page = render(request, "login.html", 429, wait_minutes=-(-wait // 60), username=username, next=back)
+        page.headers["Retry-After"] = str(wait)
+        return page
     if signed is None:
-        return render(request, "login.html", failed=True, username=username)
-    resp = redirect(HOME_OF_ROLE.get(signed.role, "/"))
+        return render(request, "login.html", failed=True, username=username, next=back)
+    resp = redirect(back or HOME_OF_ROLE.get(signed.role, "/"))
     set_cookie(resp, request, SESSION_COOKIE, signed.token, settings.staff_session_minutes * 60)
     return resp
 

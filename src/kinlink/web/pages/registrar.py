@@ -21,12 +21,13 @@ from kinlink.person.status import EVENT_KINDS, EVENT_STATUS
 from kinlink.registry import attachments, records
 from kinlink.registry.certificates import certificates_of
 from kinlink.registry.people import get_person, read_person
+from kinlink.registry.report_reads import provenance_of, read_document, sightings_in, site_of
 from kinlink.registry.search import search_records
 from kinlink.store.db import unit_of_work
 from kinlink.tracing.casefile import matched_requests
 from kinlink.tracing.disclosure import death_decision
 from kinlink.tracing.messages import from_person
-from kinlink.web.render import form_int, problems, redirect, refusal_text, render
+from kinlink.web.render import form_int, problems, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
 
@@ -120,7 +121,7 @@ async def record_create(
         if e.kind not in ("invalid", "conflict"):
             raise
         return _form(request, values, status_code=422, errors=problems(e), status_values=history)
-    return redirect(f"/records/{person_id}")
+    return redirect(f"/records/{person_id}?done=created")
 
 
 def _record_page(
@@ -128,6 +129,7 @@ def _record_page(
 ) -> Response:
     with unit_of_work(state.engine(request)) as s:
         person = read_person(s, who.actor, person_id, "record page")
+        extra.setdefault("done", request.query_params.get("done"))
         return render(
             request,
             "staff/record.html",
@@ -136,8 +138,11 @@ def _record_page(
             death=death_decision(s, person_id),
             files=attachments.of_person(s, person_id),
             matched=matched_requests(s, person_id),
+            provenance=provenance_of(s, person_id),
+            statements=records.consent_statements(s, person_id),
             kinds=EVENT_KINDS,
             consents=CONSENT_COLUMNS,
+            ways=records.CONSENT_WAYS,
             certificates=certificates_of(s, person_id=person_id) if who.role == CASEWORKER else [],
             languages_known=LANGUAGES,
             **extra,
@@ -187,7 +192,7 @@ async def record_update(
             person = get_person(s, person_id)
             code = 409 if e.kind == "conflict" else 422
             return _form(request, values, person, status_code=code, errors=problems(e))
-    return redirect(f"/records/{person_id}")
+    return redirect(f"/records/{person_id}?done=saved")
 
 
 @router.post("/records/{person_id}/events", dependencies=[CSRF])
@@ -219,8 +224,10 @@ def record_add_event(
     except Refused as e:
         if e.kind not in ("invalid", "conflict"):
             raise
-        return _record_page(request, who, person_id, event_error=refusal_text(request, e))
-    return redirect(f"/records/{person_id}")
+        kept = {"kind": kind, "date": date, "place": place, "note": note}
+        code = 409 if e.kind == "conflict" else 422
+        return _record_page(request, who, person_id, code, event_errors=problems(e), event_values=kept)
+    return redirect(f"/records/{person_id}?done=event#events")
 
 
 @router.post("/records/{person_id}/consent", dependencies=[CSRF])
@@ -230,11 +237,14 @@ async def record_consent(
     form = await request.form()
     consent = {k: form.get(k) == "on" for k in CONSENT_COLUMNS}
     version = form_int(form.get("version"))
+    source = records.ConsentSource(
+        *(str(form.get(k) or "") or None for k in ("given_on", "given_by", "given_how"))
+    )
 
     def work() -> None:
         with unit_of_work(state.engine(request)) as s:
             written = records.set_consent(
-                s, who.actor, person_id, consent, version, matching=state.matching(request)
+                s, who.actor, person_id, consent, version, matching=state.matching(request), source=source
             )
             deliver_later(background, request, written.notifications)
 
@@ -243,9 +253,13 @@ async def record_consent(
     except Refused as e:
         if e.kind not in ("invalid", "conflict"):
             raise
-        said = refusal_text(request, e)
-        return await run_in_threadpool(lambda: _record_page(request, who, person_id, consent_error=said))
-    return redirect(f"/records/{person_id}")
+        code = 409 if e.kind == "conflict" else 422
+        kept = {**consent, **{k: str(form.get(k) or "") for k in ("given_on", "given_by", "given_how")}}
+        errs = problems(e)
+        return await run_in_threadpool(
+            lambda: _record_page(request, who, person_id, code, consent_errors=errs, consent_values=kept)
+        )
+    return redirect(f"/records/{person_id}?done=consent")
 
 
 @router.post("/records/{person_id}/death-disclosure", dependencies=[CSRF])
@@ -262,7 +276,7 @@ def record_death_disclosure(
             s, who.actor, person_id, disclose == "on", include_place == "on"
         )
         deliver_later(background, request, decided.notifications)
-    return redirect(f"/records/{person_id}")
+    return redirect(f"/records/{person_id}?done=death")
 
 
 @router.post("/records/{person_id}/attachments", dependencies=[CSRF])
@@ -286,9 +300,46 @@ async def record_attach(
     except Refused as e:
         if e.kind not in ("invalid", "too_large"):
             raise
-        code, said = (413 if e.kind == "too_large" else 422), refusal_text(request, e)
-        return await run_in_threadpool(lambda: _record_page(request, who, person_id, code, attach_error=said))
-    return redirect(f"/records/{person_id}")
+        code, errs = (413 if e.kind == "too_large" else 422), problems(e)
+        kept = {"kind": kind, "note": note}
+        return await run_in_threadpool(
+            lambda: _record_page(request, who, person_id, code, attach_errors=errs, attach_values=kept)
+        )
+    return redirect(f"/records/{person_id}?done=attached")
+
+
+@router.get("/documents/{document_id}")
+def document_show(
+    request: Request, document_id: RowId, who: Principal = page_roles(REGISTRAR, CASEWORKER)
+) -> Response:
+    """A stored report (staff only), with the sentences it gave as evidence marked."""
+    with unit_of_work(state.engine(request)) as s:
+        doc = read_document(s, who.actor, document_id, "document page")
+        found = sightings_in(s, document_id)
+        return render(
+            request,
+            "staff/document.html",
+            doc=doc,
+            site=site_of(doc),
+            sightings=found,
+            parts=_marked(doc.text, found),
+        )
+
+
+def _marked(text: str, found: list[Any]) -> list[tuple[str, bool]]:
+    """The document's text cut into (piece, is evidence) so that the quoted sentences can be marked."""
+    spans = sorted(
+        {(i, i + len(e)) for e in {f.evidence for f in found if f.evidence} if (i := text.find(e)) >= 0}
+    )
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    out.append((text[at:], False))
+    return [p for p in out if p[0]]
 
 
 @router.get("/attachments/{attachment_id}")
@@ -311,5 +362,5 @@ def record_message_from_person(
     except Refused as e:
         if e.kind != "invalid":
             raise
-        return _record_page(request, who, person_id, message_error=refusal_text(request, e))
-    return redirect(f"/records/{person_id}")
+        return _record_page(request, who, person_id, 422, message_errors=problems(e), message_body=body)
+    return redirect(f"/records/{person_id}?done=message")
