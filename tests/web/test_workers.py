@@ -99,10 +99,12 @@ def _children(pid: int) -> list[str]:
 
 
 @contextmanager
-def _serve(db_url: str, workers: int, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+def _serve(
+    db_url: str, command: list[str], env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(KINLINK), "--db", db_url, "serve", "--port", str(port), "--workers", str(workers)],
+        [str(KINLINK), "--db", db_url, *command, "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -130,7 +132,7 @@ def test_serve_runs_worker_processes_that_agree(db_url: str, engine: Engine, sta
     reference, secret = _request(engine)
     env = {k: v for k, v in os.environ.items() if k != "KINLINK_SECRET_KEY"}
     env["KINLINK_FAMILY_FAILURES_PER_IP"] = "3"
-    with _serve(db_url, 2, env) as (base, proc):
+    with _serve(db_url, ["serve", "--workers", "2"], env) as (base, proc):
         deadline = time.monotonic() + 60
         while sum("spawn_main" in c for c in _children(proc.pid)) < 2:
             assert time.monotonic() < deadline, _children(proc.pid)
@@ -165,3 +167,16 @@ def test_serve_runs_worker_processes_that_agree(db_url: str, engine: Engine, sta
         with Client(base) as c:
             assert c.track(reference, "wrong-secret").status_code == 429
             assert c.track(reference, secret).status_code == 303
+
+
+def test_make_run_says_where_it_serves_on_one_line_and_no_stale_next_step(db_url: str) -> None:
+    """`make run` is `kinlink demo --serve`: on an 80-column terminal it names the URL on one unbroken line
+    and, while serving, does not tell the reader to start the server it is already running."""
+    env = {**os.environ, "COLUMNS": "80"}
+    with _serve(db_url, ["demo", "--serve"], env) as (base, proc):
+        pass
+    out = proc.communicate(timeout=30)[0]
+    assert f"serving on {base}/" in out, out
+    assert "In another terminal, while it serves" in out
+    assert "Try next" not in out and "kinlink serve " not in out, out
+    assert "demo-caseworker" in out  # the accounts to sign in with

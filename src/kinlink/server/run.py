@@ -84,6 +84,7 @@ def default_workers() -> int:
 # came in those 4,000 searches (by the counts, about one in 9,000). A request's garbage is nearly all freed
 # by reference counting, so little of it waits for the rarer collections.
 GC_THRESHOLDS = (2000, 10, 100)
+WORKER_HEALTHCHECK_SECONDS = 120
 
 
 def tune_gc() -> None:
@@ -131,6 +132,10 @@ def serve(
         "kinlink.server.run:app_from_environment",
         factory=True,
         workers=workers,
+        # uvicorn's supervisor kills a worker that does not answer its ping within this many seconds, and a
+        # worker answers only once spawned and its modules imported: on a busy machine that took over 10 s,
+        # and with the default of 5 every worker was killed and replaced, over and over, and none served.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **_options(host, port, forwarded_allow_ips, log_level),
     )
 
