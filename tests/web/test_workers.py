@@ -99,9 +99,7 @@ def _children(pid: int) -> list[str]:
 
 
 @contextmanager
-def _serve(
-    db_url: str, command: list[str], env: dict[str, str]
-) -> Iterator[tuple[str, subprocess.Popen]]:
+def _serve(db_url: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     proc = subprocess.Popen(
         [str(KINLINK), "--db", db_url, *command, "--port", str(port)],
