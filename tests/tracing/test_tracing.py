@@ -267,3 +267,47 @@ def test_keys_from_an_older_kinlink_are_rebuilt(engine: Engine, db_url: str) -> 
         assert not match_keys.keys_stale(s)
     again = CliRunner().invoke(app, ["--db", db_url, "init"])
     assert "rebuilt" not in again.output
+
+
+def test_families_are_told_how_long_an_answer_usually_takes_only_from_enough_answers(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The status page's "how long it usually takes": the median days from filing to a confirmed match,
+    over recent requests, said only once there are enough of them (WAIT_SAMPLE_MIN)."""
+    from datetime import timedelta
+
+    from kinlink.tracing.family_access import WAIT_SAMPLE_MIN, family_view, usual_wait_days
+
+    surnames = ["Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Шевчук", "Поліщук", "Лисенко"]
+    given = ["Андрій", "Богдан", "Василь"]
+    people = [(s, g) for s in surnames for g in given][:WAIT_SAMPLE_MIN]
+    rows = [
+        {
+            "record_id": f"W-{n}",
+            "full_name": f"{s} {g}",
+            "birth_date": f"{1980 + n}-03-0{1 + n % 9}",
+            "status": "captured",
+        }
+        for n, (s, g) in enumerate(people)
+    ]
+    _import_rows(engine, tmp_path, "wait", rows)
+    waits = []
+    for n, row in enumerate(rows):
+        rid, _, _ = _request(engine, SoughtPerson(row["full_name"], birth_date=row["birth_date"]))
+        with unit_of_work(engine) as s:
+            c = next(c for c in cands.list_candidates(s, request_id=rid) if c.state == "pending")
+            if n:  # the first stays unanswered until the end
+                decide(s, ACTOR, c.id, "confirmed", "same name and birth date", c.version, model=load_model())
+            req = s.get(TracingRequest, rid)
+            req.created_at = req.created_at - timedelta(days=3 * n)  # filed 3n days before the answer
+            waits.append((rid, c.id, c.version))
+        with unit_of_work(engine) as s:
+            assert family_view(s, rid, "web").usual_wait_days is None  # type: ignore[union-attr]
+    with unit_of_work(engine) as s:
+        assert usual_wait_days(s) is None  # 19 answers: too few to say
+        rid, cid, version = waits[0]
+        decide(s, ACTOR, cid, "confirmed", "same name and birth date", version, model=load_model())
+    with unit_of_work(engine) as s:
+        # Days 0, 3, ..., 57 from filing to answer: the median of twenty is between 27 and 30.
+        assert usual_wait_days(s) in (28, 29)
+        assert family_view(s, rid, "web").usual_wait_days == usual_wait_days(s)  # type: ignore[union-attr]

@@ -11,21 +11,28 @@ keyed hash (microseconds), so it is done first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from statistics import median
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import Message
 from kinlink.store.db import session_factory, unit_of_work
-from kinlink.store.tracing_models import TracingRequest
+from kinlink.store.models import utcnow
+from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose
 from kinlink.tracing.messages import for_family
 from kinlink.tracing.notifications import email_of
 from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
 
 MAX_REFERENCE = 40
+# "How long it usually takes" is said only from enough recent answers to be a figure about the service,
+# never about a few families (and never from fewer than this many).
+WAIT_SAMPLE_MIN = 20
+WAIT_SAMPLE_MAX = 500
+WAIT_WINDOW = timedelta(days=365)
 
 
 def open_request(
@@ -69,6 +76,9 @@ class FamilyView:
     # How the family is told of news: "email" (to `told_at`, partly hidden) or "page" (no address given).
     told_by: str = "page"
     told_at: str | None = None
+    # Half of the recent requests that found someone had their first confirmed answer within this many
+    # days of being filed; None until there are enough of them to say (WAIT_SAMPLE_MIN).
+    usual_wait_days: int | None = None
 
 
 def masked_email(address: str) -> str:
@@ -100,4 +110,30 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
         filed_at=req.created_at,
         told_by="email" if email else "page",
         told_at=masked_email(email) if email else None,
+        usual_wait_days=usual_wait_days(session),
     )
+
+
+def usual_wait_days(session: Session) -> int | None:
+    """The median number of days from filing to the first confirmed match, over the latest confirmed
+    matches of requests (at most WAIT_SAMPLE_MAX, decided in the last year); None below WAIT_SAMPLE_MIN."""
+    since = utcnow() - WAIT_WINDOW
+    rows = session.execute(
+        select(TracingRequest.id, TracingRequest.created_at, MatchCandidate.decided_at)
+        .join(MatchCandidate, MatchCandidate.request_id == TracingRequest.id)
+        .where(MatchCandidate.state == "confirmed", MatchCandidate.decided_at >= since)
+        .order_by(MatchCandidate.decided_at.desc())
+        .limit(WAIT_SAMPLE_MAX)
+    ).all()
+    first: dict[int, float] = {}
+    for request_id, filed, decided in rows:
+        days = max(0.0, (_aware(decided) - _aware(filed)).total_seconds() / 86400)
+        first[request_id] = min(days, first.get(request_id, days))
+    if len(first) < WAIT_SAMPLE_MIN:
+        return None
+    return round(median(first.values()))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes for what was stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
