@@ -33,8 +33,10 @@ def _pg_admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_url(worker_id: str) -> Iterator[str]:
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A database of this test process's own (xdist workers and parallel runs must not share one)."""
+    # xdist's worker id when it runs the tests, else "main" (also with `-p no:xdist`).
+    worker_id = getattr(request.config, "workerinput", {}).get("workerid", "main")
     name = f"kinlink_test_{worker_id}_{os.getpid()}"
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _pg_admin(f'CREATE DATABASE "{name}"')
