@@ -4,6 +4,8 @@ identification closing both sides."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -183,3 +185,28 @@ def test_a_request_alone_gets_a_record_of_its_dead(engine: Engine) -> None:
             select(RemainsCandidate).where(RemainsCandidate.remains_id == rid, RemainsCandidate.id != cand.id)
         )
         assert {c.state for c in others} == {"closed"}
+
+
+def test_the_cli_adds_imports_lists_and_shows_remains(engine: Engine, cli, write) -> None:  # type: ignore[no-untyped-def]
+    petrenko, _o, _r = _registry(engine)
+    added = cli.json(
+        "remains", "add", "--found-date", "2022-04-02", "--recovered-by", "Bucha district police",
+        "--sex", "m", "--age-min", "30", "--age-max", "40", "--marks", "eagle, left forearm",
+        "--found-place", "Bucha",
+    )  # fmt: skip
+    assert added["candidates"] == 2
+    bad = cli("remains", "add", "--found-date", "soon", "--recovered-by", "x", "--age-min", "old", ok=False)
+    assert bad.exit_code == 2 and "found_date:" in bad.output and "age_min:" in bad.output
+    path = write(
+        "remains.csv",
+        "record_id,found_date,recovered_by,age_min,age_max\nA,2022-05-01,team,30,40\nB,2022-05-02,team,50,40\n",
+    )
+    refused = cli("remains", "import", str(path), ok=False)
+    assert refused.exit_code == 2 and "line 3: age_max:" in refused.output
+    path = write("ok.csv", "record_id,found_date,recovered_by\nA,2022-05-01,team\n")
+    assert cli.json("remains", "import", str(path)) == {"imported": 1, "candidates": 0}
+    listed = json.loads(cli("remains", "list", "--json").stdout)
+    assert [r["record_id"] for r in listed] == ["A", added["remains"][0]["record_id"]]
+    shown = cli.json("remains", "show", str(added["remains"][0]["id"]))
+    person = next(c for c in shown["candidates"] if c["person_id"] == petrenko)
+    assert person["explanation"]["marks"].startswith("the same mark at the same place on the body")
