@@ -102,3 +102,34 @@ def test_any_text_parses_without_error(text: str) -> None:
     for mark in parse_marks(text):
         assert mark.kinds or mark.motifs or mark.places
     height_range(text)
+
+
+def test_every_remains_evidence_message_is_translated() -> None:
+    from babel.messages.pofile import read_po
+
+    from kinlink.i18n import TRANSLATIONS, gettext_for
+
+    model = load_model().remains
+    assert model is not None
+    scorer = Scorer(model, population=0)
+    people = [
+        _person(
+            marks="орёл на левом предплечье; рост 180 см", last_seen_date="2022-03-05", last_seen_place="Буча"
+        ),
+        _person(marks="eagle on the chest, 1,60 m", last_seen_date="2020-01-01", last_seen_place="Irpin"),
+        _person(marks="scar on the right knee", last_seen_date="2022-06-01", last_seen_place="Bucha region"),
+    ]
+    wanted: set[str] = set()
+    uk = gettext_for("uk")
+    for person in people:
+        scored = scorer.score(scorer.prepare(REMAINS), scorer.prepare(person))
+        wanted |= set().union(*(e.message.ids() for e in scored.evidence))
+        for e in scored.evidence:
+            assert not any(w in e.message.text(uk) for w in ("found", "mark", "height", "age", "same")), (
+                e.text
+            )
+    wanted |= {t for c in model.comparisons for t in (c.label, *(lv.text for lv in c.levels))}
+    for lang in ("ro", "ru", "uk", "en"):
+        with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            catalog = {m.id: m.string for m in read_po(f) if m.id}
+        assert not sorted(w for w in wanted if not catalog.get(w)), lang

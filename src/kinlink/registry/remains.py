@@ -31,7 +31,7 @@ from kinlink.registry import records
 from kinlink.store.audit import AuditLog, record_read
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import Notification
-from kinlink.store.models import utcnow
+from kinlink.store.models import Person, utcnow
 from kinlink.store.remains_models import Remains, RemainsCandidate
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing import remains_matching as rm
@@ -298,3 +298,30 @@ def _record_for_request(
             "invalid", "request_id", "the request's person cannot be recorded: %(why)s", why=str(e)
         ) from None
     return written.person.id
+
+
+@dataclass
+class RemainsCase:
+    """A record of remains with its candidates, and who each candidate is (a record's name, a request's
+    reference and name): what the registrar's page shows."""
+
+    remains: Remains
+    candidates: list[RemainsCandidate]
+    names: dict[int, str]  # candidate id -> the record's or the request's name
+    labels: dict[int, str]  # candidate id -> "#id" of the record or the request's reference
+
+
+def read_case(session: Session, actor: str, remains_id: int, view: str) -> RemainsCase:
+    """Audited: the remains read, and the candidates' list with their ids."""
+    rem = read_remains(session, actor, remains_id, view)
+    cands = read_candidates(session, actor, remains_id)
+    names: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    for c in cands:
+        if c.person_id is not None:
+            person = session.get(Person, c.person_id)
+            names[c.id], labels[c.id] = (person.full_name if person else ""), f"#{c.person_id}"
+        else:
+            req = session.get(TracingRequest, c.request_id)
+            names[c.id], labels[c.id] = (req.full_name, req.reference) if req else ("", "")
+    return RemainsCase(rem, cands, names, labels)
