@@ -10,6 +10,8 @@ from kinlink.matching.model import load_model, model_from_dict
 from kinlink.matching.physical import height_range, parse_marks, vocabulary
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
+from kinlink.person.remains_fields import FIELDS as REMAINS_FIELDS
+from kinlink.person.remains_fields import RemainsIn, validate_remains
 
 REMAINS = MatchRecord(
     id="u1",
@@ -133,3 +135,18 @@ def test_every_remains_evidence_message_is_translated() -> None:
         with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
             catalog = {m.id: m.string for m in read_po(f) if m.id}
         assert not sorted(w for w in wanted if not catalog.get(w)), lang
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*REMAINS_FIELDS, "other"]),
+        st.one_of(st.none(), st.text(max_size=30), st.integers(-5, 300).map(str)),
+    )
+)
+def test_any_row_of_remains_is_a_record_or_problems_each_naming_its_field(row: dict) -> None:  # type: ignore[type-arg]
+    got = validate_remains(row)
+    if isinstance(got, RemainsIn):
+        assert got.found_date and got.recovered_by
+        assert got.age_min is None or got.age_max is None or got.age_min <= got.age_max
+    else:
+        assert got and all(e.column in (*REMAINS_FIELDS, "other") for e in got)
