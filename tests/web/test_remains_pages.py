@@ -74,3 +74,43 @@ def test_a_registrar_enters_remains_reads_the_candidates_and_identifies_them(
             (e.entity, e.action) for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "read"))
         }
         assert {("remains", "read"), ("remains_candidate", "read")} <= reads
+
+
+def test_the_api_adds_reads_and_identifies_remains(engine: Engine, server, staff) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from kinlink.accounts import tokens, users
+
+    with unit_of_work(engine) as s:
+        person = add_record(
+            s, "test",
+            {"full_name": "Петренко Іван", "sex": "m", "birth_date": "1988-05-01", "status": "missing",
+             "distinguishing_marks": "орёл на левом предплечье", "status_date": "2022-03-05"},
+        ).id  # fmt: skip
+        token = tokens.create_token(s, "test", users.find_user(s, staff["registrar"][0]).id, "api")[1]
+    api = httpx.Client(
+        base_url=server.url + "/api/v1", headers={"authorization": f"Bearer {token}"}, timeout=30
+    )
+    try:
+        bad = api.post("/remains", json={**FORM, "height_min": "9000"})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "height_min"
+        made = api.post("/remains", json=FORM)
+        assert made.status_code == 201 and made.json()["candidates"] == 1
+        rid = made.json()["id"]
+        read = api.get(f"/remains/{rid}").json()
+        (cand,) = read["candidates"]
+        assert cand["person_id"] == person
+        assert cand["explanation"]["marks"]["level"] == "mark_and_place"
+        assert [r["id"] for r in api.get("/remains", params={"state": "unidentified"}).json()] == [rid]
+        done = api.post(
+            f"/remains/{rid}/identification",
+            json={"candidate_ids": [cand["id"]], "reason": "DNA", "source": "DNA report 2022/114"},
+        )
+        assert done.status_code == 200 and done.json()["state"] == "identified"
+        again = api.post(
+            f"/remains/{rid}/identification",
+            json={"candidate_ids": [cand["id"]], "reason": "x", "source": "y"},
+        )
+        assert again.status_code == 409
+    finally:
+        api.close()

@@ -133,6 +133,10 @@ API: dict[tuple[str, str], set[str]] = {
     ("GET", f"{A}/records/{{person_id}}/cards/{{kind}}"): {REG},
     ("POST", f"{A}/certificates"): {CW},
     ("POST", f"{A}/certificates/{{certificate_id}}/revoke"): {CW},
+    ("GET", f"{A}/remains"): {REG},
+    ("POST", f"{A}/remains"): {REG},
+    ("GET", f"{A}/remains/{{remains_id}}"): {REG},
+    ("POST", f"{A}/remains/{{remains_id}}/identification"): {REG},
 }
 PERSON_NAME = "Сидоренко Остап"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
