@@ -212,3 +212,27 @@ def test_the_cli_adds_imports_lists_and_shows_remains(engine: Engine, cli, write
     shown = cli.json("remains", "show", str(added["remains"][0]["id"]))
     person = next(c for c in shown["candidates"] if c["person_id"] == petrenko)
     assert person["explanation"]["marks"].startswith("the same mark at the same place on the body")
+
+
+def test_a_missing_person_or_a_request_written_after_the_remains_meets_them(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        rid = remains_actions.add_remains(s, "test", FOUND, matching=MATCHING).remains[0].id
+        captured = add_record(s, "test", {"full_name": "Інший Петро", "status": "captured"}, match=True)
+    with unit_of_work(engine) as s:
+        person = add_record(
+            s,
+            "test",
+            {"full_name": "Петренко Іван", "sex": "m", "birth_date": "1988-05-01", "status": "missing",
+             "distinguishing_marks": "орёл на левом предплечье", "status_date": "2022-03-05"},
+            match=True,
+        )  # fmt: skip
+        req, _secret = file_request(
+            s,
+            "test",
+            {"full_name": "Петренко Іван", "birth_date": "1988", "enquirer_name": "Олена", "agree": True,
+             "last_seen": "tattoo of an eagle, left forearm"},
+        )  # fmt: skip
+    with unit_of_work(engine) as s:
+        got = {(c.person_id, c.request_id) for c in remains_actions.read_candidates(s, "test", rid)}
+    assert got == {(person.id, None), (None, req.id)}
+    assert captured.id not in {p for p, _r in got}  # not missing: not compared

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -121,19 +121,63 @@ def match_remains(
 ) -> RemainsMatched:
     """Unidentified remains against every missing person and open request; candidates at or above the remains
     model's threshold stored (or refreshed) for a registrar's review."""
-    rm = remains_model(model)
-    log = AuditLog(session, actor)
-    log.lock()
-    out = RemainsMatched()
     remains = list(
         session.scalars(
             select(Remains).where(Remains.id.in_(list(remains_ids)), Remains.state == "unidentified")
         )
     )
     if not remains:
-        return out
+        return RemainsMatched()
     others = [(rec, "p") for rec in missing_persons(session)] + [(rec, "r") for rec in open_requests(session)]
-    scorer = Scorer(rm, population=len(others))
+    return _match(session, actor, remains, others, len(others), model)
+
+
+def match_against_remains(
+    session: Session,
+    actor: str,
+    *,
+    person_ids: Iterable[int] = (),
+    request_ids: Iterable[int] = (),
+    model: Model,
+) -> RemainsMatched:
+    """Records just written (those of missing persons) and requests just filed, against the unidentified
+    remains. Without any unidentified remains this is one indexed query, and an ordinary record costs no
+    more."""
+    if (
+        model.remains is None
+        or session.scalar(select(Remains.id).where(Remains.state == "unidentified").limit(1)) is None
+    ):
+        return RemainsMatched()
+    pids, rids = list(person_ids), list(request_ids)
+    others = [(rec, "p") for rec in (missing_persons(session, pids) if pids else [])]
+    others += [(rec, "r") for rec in (open_requests(session, rids) if rids else [])]
+    if not others:
+        return RemainsMatched()
+    remains = list(
+        session.scalars(select(Remains).where(Remains.state == "unidentified").order_by(Remains.id))
+    )
+    # The population is the whole of what remains are compared with, as `match_remains` counts it, so that a
+    # pair scores the same whichever side was written last.
+    population = (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
+        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
+        or 0
+    )
+    return _match(session, actor, remains, others, population, model)
+
+
+def _match(
+    session: Session,
+    actor: str,
+    remains: list[Remains],
+    others: list[tuple[MatchRecord, str]],
+    population: int,
+    model: Model,
+) -> RemainsMatched:
+    rm = remains_model(model)
+    log = AuditLog(session, actor)
+    log.lock()
+    out = RemainsMatched()
+    scorer = Scorer(rm, population=population)
     prepared = [(scorer.prepare(rec), rec, side) for rec, side in others]
     for rem in remains:
         q = scorer.prepare(remains_record(rem))
