@@ -58,6 +58,9 @@ def test_a_registrar_enters_remains_reads_the_candidates_and_identifies_them(
     # A caseworker is not a registrar: nothing about remains for them.
     cw = client_for("caseworker")
     assert cw.get(where).status_code == 403
+    assert "Це не ця людина" in page.text
+    no_reason = reg.form(f"{where}/candidates/{ids[0]}/reject", {"reason": " "})
+    assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.text
     done = reg.form(
         where + "/identify",
         {"candidate_id": ids, "reason": "the tattoo and DNA agree", "source": "DNA report 2022/114"},
