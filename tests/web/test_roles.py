@@ -17,6 +17,7 @@ from kinlink.accounts import tokens as api_tokens
 from kinlink.accounts import users
 from kinlink.registry import attachments
 from kinlink.registry.certificates import issue_certificate
+from kinlink.registry.remains import add_remains
 from kinlink.store.casework_models import Message
 from kinlink.store.db import unit_of_work
 from kinlink.store.report_models import Document
@@ -80,6 +81,12 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/users"): {ADMIN},
     ("POST", "/admin/users"): {ADMIN},
     ("POST", "/admin/users/{user_id}"): {ADMIN},
+    ("GET", "/remains"): {REG},
+    ("GET", "/remains/new"): {REG},
+    ("POST", "/remains/new"): {REG},
+    ("GET", "/remains/{remains_id}"): {REG},
+    ("POST", "/remains/{remains_id}/identify"): {REG},
+    ("POST", "/remains/{remains_id}/candidates/{candidate_id}/reject"): {REG},
     ("GET", "/account"): STAFF,
     ("POST", "/account/tokens"): STAFF,
     ("POST", "/account/tokens/{token_id}/revoke"): STAFF,
@@ -126,6 +133,10 @@ API: dict[tuple[str, str], set[str]] = {
     ("GET", f"{A}/records/{{person_id}}/cards/{{kind}}"): {REG},
     ("POST", f"{A}/certificates"): {CW},
     ("POST", f"{A}/certificates/{{certificate_id}}/revoke"): {CW},
+    ("GET", f"{A}/remains"): {REG},
+    ("POST", f"{A}/remains"): {REG},
+    ("GET", f"{A}/remains/{{remains_id}}"): {REG},
+    ("POST", f"{A}/remains/{{remains_id}}/identification"): {REG},
 }
 PERSON_NAME = "Сидоренко Остап"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -195,6 +206,8 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
         }
         tok_row, _ = api_tokens.create_token(s, "test", target.id, "other")
         cert = issue_certificate(s, "test", str(person.id), base_url="http://kinlink.test", recipient="Марія")
+        found = {"found_date": "2022-04-02", "recovered_by": "a search team"}
+        remains = add_remains(s, "test", found, matching=MATCHING).remains[0]
         ids = {
             "person_id": person.id,
             "candidate_id": cands[0].id,
@@ -207,6 +220,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             "code": "ru",
             "kind": "capture",
             "certificate_id": cert.certificate.id,
+            "remains_id": remains.id,
         }
     return {
         "ids": ids,

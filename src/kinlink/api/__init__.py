@@ -15,6 +15,7 @@ from kinlink.api import (
     papers,
     pfif,
     records,
+    remains,
     requests,
     sightings,
     users,
@@ -25,4 +26,4 @@ def routers() -> list[APIRouter]:
     return [
         m.router
         for m in (records, documents, messages, sightings, family, requests, candidates, users, pfif, papers)
-    ]
+    ] + [remains.router]

@@ -12,6 +12,7 @@ from kinlink.cli import names as names_cli
 from kinlink.cli import papers as papers_cli
 from kinlink.cli import pfif as pfif_cli
 from kinlink.cli import registry as registry_cli
+from kinlink.cli import remains as remains_cli
 from kinlink.cli import requests as requests_cli
 from kinlink.cli import search as search_cli
 from kinlink.cli import serve as serve_cli
@@ -58,6 +59,7 @@ app.add_typer(candidates_cli.candidates_app, name="candidates")
 app.add_typer(requests_cli.app, name="request")
 app.add_typer(papers_cli.cards_app, name="cards")
 app.command("certificate")(papers_cli.certificate)
+app.add_typer(remains_cli.app, name="remains")
 
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.users_app, name="users")

@@ -12,7 +12,7 @@ def model_texts(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     model = json.loads(fileobj.read().decode("utf-8"))
-    for comparison in model.get("comparisons", []):
+    for comparison in [*model.get("comparisons", []), *model.get("remains", {}).get("comparisons", [])]:
         yield 0, "", comparison.get("label", comparison["field"]), []
         for level in comparison.get("levels", []):
             yield 0, "", level.get("text", level["name"]), []

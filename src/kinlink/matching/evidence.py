@@ -48,7 +48,7 @@ def level_message(
     """A compared field: the level's text, with what was compared and how common the value is."""
     said = Message(level_text)
     reason = feats.get("reason")
-    if c.comparator == "name_part" and isinstance(reason, Message):
+    if isinstance(reason, Message):  # what was compared: a name's reading, two marks, two heights...
         said = say("%(evidence)s (%(detail)s)", evidence=said, detail=reason)
     elif c.comparator in ("birth", "date") and "a" in feats:
         said = say(

@@ -83,6 +83,9 @@ class Model:
     cluster_threshold: float = 0.95  # records joined as one person at or above this, without review
     description: str = ""
     trained: dict[str, Any] | None = None
+    # Unidentified remains against the missing (`matching.physical`): a model of its own, declared in the same
+    # file, so that an ordinary person's matching never runs (nor pays for) its comparisons.
+    remains: Model | None = None
 
     def comparison(self, field_name: str) -> Comparison:
         for c in self.comparisons:
@@ -102,6 +105,12 @@ class Model:
         return replace(self, comparisons=tuple(c for c in self.comparisons if c.field not in fields))
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._to_dict()
+        if self.remains is not None:
+            out["remains"] = self.remains._to_dict()
+        return out
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "version": self.version,
@@ -170,6 +179,7 @@ def model_from_dict(data: Mapping[str, Any]) -> Model:
             )
         )
     prior = data.get("prior", {})
+    remains = data.get("remains")
     return Model(
         name=data.get("name", "model"),
         version=int(data.get("version", 1)),
@@ -182,6 +192,7 @@ def model_from_dict(data: Mapping[str, Any]) -> Model:
         cluster_threshold=float(data.get("thresholds", {}).get("cluster", 0.95)),
         description=data.get("description", ""),
         trained=data.get("trained"),
+        remains=model_from_dict(remains) if remains else None,
     )
 
 

@@ -18,10 +18,13 @@ from kinlink.matching import evidence as ev
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
+from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
 from kinlink.messages import Message
 
 _TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}
+# The remains model's comparators (marks, height, age when found, where and when found) beside the ordinary.
+_COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
 
 
 @dataclass
@@ -155,7 +158,7 @@ class Scorer:
         prior = model.prior(self.population)
         self.prior_weight = math.log2(prior / (1 - prior))
         self._comparators = [
-            None if c.comparator == "name_part" else COMPARATORS[c.comparator] for c in model.comparisons
+            None if c.comparator == "name_part" else _COMPARATORS[c.comparator] for c in model.comparisons
         ]
         self._has_names = any(c.comparator == "name_part" for c in model.comparisons)
         self._name_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator == "name_part")

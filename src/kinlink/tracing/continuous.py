@@ -26,6 +26,7 @@ from kinlink.tracing.candidates import store_candidate
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.matcher import db_scorer, search
 from kinlink.tracing.notifications import news_for_persons
+from kinlink.tracing.remains_matching import match_against_remains
 from kinlink.tracing.requests import OPEN_STATES, set_state
 
 logger = logging.getLogger("kinlink.tracing.continuous")
@@ -150,15 +151,36 @@ def match_in_savepoint(
     without personal data. None when nothing was matched."""
     if not matching.on_write or (request_id is None and not person_ids):
         return None
+    summary = None
     try:
         with session.begin_nested():
             if request_id is not None:
-                return match_request(session, actor, request_id, model=matching.model)
-            return match_new_records(session, actor, person_ids or [], model=matching.model)
+                summary = match_request(session, actor, request_id, model=matching.model)
+            else:
+                summary = match_new_records(session, actor, person_ids or [], model=matching.model)
     except Exception as e:  # the write stands; the failure is logged and `kinlink match` re-runs it
         what = f"request {request_id}" if request_id else "records"
         logger.error("matching %s failed: %s", what, type(e).__name__)
-        return None
+    _against_remains(session, actor, matching, request_id, person_ids or [])
+    return summary
+
+
+def _against_remains(
+    session: Session, actor: str, matching: Matching, request_id: int | None, person_ids: list[int]
+) -> None:
+    """The same writes against the unidentified remains, in a savepoint of their own (`kinlink remains
+    match` re-runs what fails)."""
+    try:
+        with session.begin_nested():
+            match_against_remains(
+                session,
+                actor,
+                person_ids=person_ids,
+                request_ids=[request_id] if request_id is not None else [],
+                model=matching.model,
+            )
+    except Exception as e:
+        logger.error("matching against remains failed: %s", type(e).__name__)
 
 
 def after_records_written(

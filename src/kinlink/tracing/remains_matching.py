@@ -1,0 +1,313 @@
+"""Candidates for unidentified remains: the missing persons of the registry and the open tracing requests
+the remains may be, scored by the remains model (`Model.remains`, `matching.physical`) and explained field
+by field like every candidate; stored idempotently (one row per pair), a decided candidate keeping its
+decision.
+
+Remains carry no name to block on, so every missing person and open request is compared (the comparisons
+are cheap: no name is parsed). An ordinary person's matching never comes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from kinlink.errors import refuse
+from kinlink.matching.model import Model
+from kinlink.matching.record import MatchRecord
+from kinlink.matching.score import Scored, Scorer
+from kinlink.store.audit import AuditLog
+from kinlink.store.audit import record_read as audit_read
+from kinlink.store.models import Person, utcnow
+from kinlink.store.remains_models import Remains, RemainsCandidate
+from kinlink.store.tracing_models import MatchCandidate, TracingRequest
+from kinlink.tracing.candidates import pair_key
+from kinlink.tracing.requests import OPEN_STATES
+
+MISSING = "missing"  # the status of the records remains are compared with
+CLOSED = "closed"  # a candidate of remains identified as someone else
+
+
+def remains_model(model: Model) -> Model:
+    if model.remains is None:
+        raise refuse("invalid", "model", "the matching model declares no comparisons of remains")
+    return model.remains
+
+
+def remains_record(rem: Remains) -> MatchRecord:
+    """The remains as the remains model compares them."""
+    extra = {
+        "marks": rem.marks,
+        "found_date": rem.found_date,
+        "found_place": rem.found_place,
+        "age_range": f"{rem.age_min}-{rem.age_max}" if rem.age_min is not None else None,
+        "height": f"{rem.height_min}-{rem.height_max}" if rem.height_min is not None else None,
+    }
+    return MatchRecord(
+        id=rem.id, name="", sex=rem.sex, kind="remains", extra={k: v for k, v in extra.items() if v}
+    )
+
+
+def _person_record(p: Person) -> MatchRecord:
+    # Last seen: the latest event that says the person went missing (its date and place).
+    seen = [e for e in p.events if e.kind == MISSING]
+    last = max(seen, key=lambda e: (e.date or "", e.id)) if seen else None
+    extra = {
+        "marks": p.distinguishing_marks,
+        "last_seen_date": last.date if last else None,
+        "last_seen_place": (last.place if last else None) or p.location,
+    }
+    return MatchRecord(
+        id=p.id,
+        name=p.full_name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        age=p.age,
+        age_as_of=p.age_as_of,
+        extra={k: v for k, v in extra.items() if v},
+    )
+
+
+def _request_record(req: TracingRequest) -> MatchRecord:
+    # A family describes marks and height in "anything else that may help"; where and when the person was
+    # last seen are the request's place and date of capture or last sighting.
+    extra = {"marks": req.last_seen, "last_seen_date": req.capture_date, "last_seen_place": req.capture_place}
+    return MatchRecord(
+        id=req.id,
+        name=req.full_name,
+        sex=req.sex,
+        birth_date=req.birth_date,
+        birth_year_to=req.birth_year_to,
+        age=req.age,
+        age_as_of=req.age_as_of,
+        kind="request",
+        extra={k: v for k, v in extra.items() if v},
+    )
+
+
+def missing_persons(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
+    q = (
+        select(Person)
+        .where(Person.status == MISSING)
+        .options(selectinload(Person.events))
+        .order_by(Person.id)
+    )
+    if ids is not None:
+        q = q.where(Person.id.in_(list(ids)))
+    return [_person_record(p) for p in session.scalars(q)]
+
+
+def open_requests(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
+    q = select(TracingRequest).where(TracingRequest.state.in_(OPEN_STATES)).order_by(TracingRequest.id)
+    if ids is not None:
+        q = q.where(TracingRequest.id.in_(list(ids)))
+    return [_request_record(r) for r in session.scalars(q)]
+
+
+@dataclass
+class RemainsMatched:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    candidates: list[RemainsCandidate] = field(default_factory=list)
+
+
+def match_remains(
+    session: Session, actor: str, remains_ids: Iterable[int], *, model: Model
+) -> RemainsMatched:
+    """Unidentified remains against every missing person and open request; candidates at or above the remains
+    model's threshold stored (or refreshed) for a registrar's review."""
+    remains = list(
+        session.scalars(
+            select(Remains).where(Remains.id.in_(list(remains_ids)), Remains.state == "unidentified")
+        )
+    )
+    if not remains:
+        return RemainsMatched()
+    others = [(rec, "p") for rec in missing_persons(session)] + [(rec, "r") for rec in open_requests(session)]
+    return _match(session, actor, remains, others, len(others), model)
+
+
+def match_against_remains(
+    session: Session,
+    actor: str,
+    *,
+    person_ids: Iterable[int] = (),
+    request_ids: Iterable[int] = (),
+    model: Model,
+) -> RemainsMatched:
+    """Records just written (those of missing persons) and requests just filed, against the unidentified
+    remains. Without any unidentified remains this is one indexed query, and an ordinary record costs no
+    more."""
+    if (
+        model.remains is None
+        or session.scalar(select(Remains.id).where(Remains.state == "unidentified").limit(1)) is None
+    ):
+        return RemainsMatched()
+    pids, rids = list(person_ids), list(request_ids)
+    others = [(rec, "p") for rec in (missing_persons(session, pids) if pids else [])]
+    others += [(rec, "r") for rec in (open_requests(session, rids) if rids else [])]
+    if not others:
+        return RemainsMatched()
+    remains = list(
+        session.scalars(select(Remains).where(Remains.state == "unidentified").order_by(Remains.id))
+    )
+    # The population is the whole of what remains are compared with, as `match_remains` counts it, so that a
+    # pair scores the same whichever side was written last.
+    population = (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
+        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
+        or 0
+    )
+    return _match(session, actor, remains, others, population, model)
+
+
+def _match(
+    session: Session,
+    actor: str,
+    remains: list[Remains],
+    others: list[tuple[MatchRecord, str]],
+    population: int,
+    model: Model,
+) -> RemainsMatched:
+    rm = remains_model(model)
+    log = AuditLog(session, actor)
+    log.lock()
+    out = RemainsMatched()
+    scorer = Scorer(rm, population=population)
+    prepared = [(scorer.prepare(rec), rec, side) for rec, side in others]
+    for rem in remains:
+        q = scorer.prepare(remains_record(rem))
+        for r, rec, side in prepared:
+            scored = scorer.score(q, r)
+            if scored.probability < rm.candidate_threshold:
+                continue
+            cand, outcome = _store(session, log, rm, scored, rem.id, int(rec.id), side)  # type: ignore[arg-type]
+            setattr(out, outcome, getattr(out, outcome) + 1)
+            out.candidates.append(cand)
+    log.flush()
+    return out
+
+
+def _store(
+    session: Session, log: AuditLog, model: Model, scored: Scored, remains_id: int, other_id: int, side: str
+) -> tuple[RemainsCandidate, str]:
+    key = f"u{remains_id}:{side}{other_id}"
+    prob = round(scored.probability, 6)
+    existing = session.scalar(select(RemainsCandidate).where(RemainsCandidate.pair == key))
+    if existing is None:
+        cand = RemainsCandidate(
+            pair=key,
+            remains_id=remains_id,
+            person_id=other_id if side == "p" else None,
+            request_id=other_id if side == "r" else None,
+            probability=prob,
+            weight=round(scored.weight, 4),
+            explanation=scored.explanation(),
+            model_name=model.name,
+            model_version=model.version,
+            state="pending",
+        )
+        try:
+            with session.begin_nested():
+                session.add(cand)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(select(RemainsCandidate).where(RemainsCandidate.pair == key))
+            if existing is None:
+                raise
+        else:
+            log.add("create", "remains_candidate", cand.id, {"pair": key, "probability": prob})
+            return cand, "created"
+    if existing.state != "pending" or abs(existing.probability - prob) < 1e-6:
+        return existing, "unchanged"
+    log.add("update", "remains_candidate", existing.id, {"probability": [existing.probability, prob]})
+    existing.probability, existing.weight = prob, round(scored.weight, 4)
+    existing.explanation = scored.explanation()
+    existing.model_name, existing.model_version, existing.updated_at = model.name, model.version, utcnow()
+    session.flush()
+    return existing, "updated"
+
+
+def candidates_of(session: Session, actor: str, remains_id: int) -> list[RemainsCandidate]:
+    """A remains record's candidates, most probable first (a read of personal data: audited)."""
+    rows = list(
+        session.scalars(
+            select(RemainsCandidate)
+            .where(RemainsCandidate.remains_id == remains_id)
+            .order_by(RemainsCandidate.probability.desc(), RemainsCandidate.id)
+        )
+    )
+    audit_read(
+        session, actor, "remains_candidate", [c.id for c in rows], "remains", {"remains_id": remains_id}
+    )
+    return rows
+
+
+def get_candidate(
+    session: Session, candidate_id: int, expected_version: int | None = None
+) -> RemainsCandidate:
+    cand = session.get(RemainsCandidate, candidate_id, populate_existing=True)
+    if cand is None:
+        raise refuse("not_found", "candidate_id", "no candidate %(id)s", id=candidate_id)
+    if expected_version is not None and cand.version != expected_version:
+        raise refuse(
+            "conflict",
+            "version",
+            "candidate %(id)s changed (version %(now)s, you saw %(seen)s): reload it and decide again",
+            id=candidate_id,
+            now=cand.version,
+            seen=expected_version,
+        )
+    return cand
+
+
+def set_state(session: Session, log: AuditLog, cand: RemainsCandidate, state: str, actor: str) -> None:
+    log.add("update", "remains_candidate", cand.id, {"state": [cand.state, state]})
+    cand.state, cand.decided_by, cand.decided_at, cand.updated_at = state, actor, utcnow(), utcnow()
+    session.flush()
+
+
+def close_others(session: Session, log: AuditLog, remains_id: int, actor: str) -> None:
+    """Remains identified: their candidates still pending are closed (they were someone else's)."""
+    for other in session.scalars(
+        select(RemainsCandidate).where(
+            RemainsCandidate.remains_id == remains_id, RemainsCandidate.state == "pending"
+        )
+    ):
+        set_state(session, log, other, CLOSED, actor)
+
+
+def request_match_for(
+    session: Session, log: AuditLog, cand: RemainsCandidate, person_id: int, model: Model
+) -> MatchCandidate:
+    """The request's candidate for the identified person (the pair that `tracing.decisions.decide` confirms):
+    the one matching stored, or one made now with the remains' explanation."""
+    assert cand.request_id is not None
+    key = pair_key(request_id=cand.request_id, person_id=person_id)
+    existing = session.scalar(select(MatchCandidate).where(MatchCandidate.pair == key))
+    if existing is not None:
+        return existing
+    mc = MatchCandidate(
+        pair=key,
+        request_id=cand.request_id,
+        person_id=person_id,
+        probability=cand.probability,
+        weight=cand.weight,
+        explanation=cand.explanation,
+        model_name=remains_model(model).name,
+        model_version=remains_model(model).version,
+        state="pending",
+    )
+    session.add(mc)
+    session.flush()
+    log.add(
+        "create",
+        "match_candidate",
+        mc.id,
+        {"pair": key, "probability": cand.probability, "remains": cand.remains_id},
+    )
+    return mc
