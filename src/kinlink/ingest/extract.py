@@ -163,7 +163,7 @@ def _list_heading(sents: list[Sent], item: int) -> list[Sent]:
     out: list[Sent] = []
     while k >= 0 and len(out) < 3:
         out.append(sents[k])
-        if any(not c.negated and c.owner is None for c in sents[k].status_cues):
+        if any(not c.negated for c in sents[k].status_cues):
             break
         k -= 1
     return out
@@ -188,19 +188,22 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     The nearest sentences win, then the stronger status; every sentence giving that best cue is kept
     as evidence (a caption's "Пленный" line and its "Взят в плен вчера" line).
     """
-    found: list[tuple[tuple[int, int], str, int]] = []
+    found: list[tuple[tuple[int, int, int], str, int]] = []
     for o in e.occs:
-        if not o.soldier or o.role in BLOCKING_ROLES or o.source:
+        item = sents[o.sent].list_item
+        # A list's item is reported on by its heading even if it does not look like a soldier.
+        if not (o.soldier or item) or o.role in BLOCKING_ROLES or o.source:
             continue
         donors: list[tuple[int, int, Sent]] = []  # (distance, 0 for the list heading, sentence)
-        if sents[o.sent].list_item:  # a list inherits its heading's status
+        if item:  # a list inherits its heading's status
             donors += [(1, 0, h) for h in _list_heading(sents, o.sent)]
         for k in range(max(0, o.sent - WINDOW), min(len(sents), o.sent + WINDOW + 1)):
             if k != o.sent:
                 donors.append((abs(k - o.sent), 1, sents[k]))
         for dist, heading, d in donors:
             for c in d.status_cues:
-                if not c.negated and c.owner is None:
+                # A heading's status is said of every item, even when its first item took it.
+                if not c.negated and (c.owner is None or heading == 0):
                     found.append(((dist, heading, -STATUS_PRIORITY[c.kind]), c.kind, d.index))
     if not found:
         return None

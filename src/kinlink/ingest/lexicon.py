@@ -243,8 +243,9 @@ AGE_PATTERNS: dict[str, list[str]] = {
     "ru": [r"в возрасте (\d{1,2})", r"\b(\d{1,2})[- ]летн\w+", r"\b(\d{1,2})\s*(?:лет|года|год)\b"],
     "uk": [r"у віці (\d{1,2})", r"\b(\d{1,2})[- ]річн\w+", r"\b(\d{1,2})\s*(?:років|роки|рік)\b"],
 }
-# ", 28," right after a name (English and Romanian news style).
-AGE_AFTER_NAME = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[,(]\s*(\d{2})\s*(?:[,)]|\.(?:\s|$)|$)")
+# ", 28," right after a name (English and Romanian news style), also ending a list item ("A, 22; B, 35")
+# or a caption ("Vitaliy Honchar, 30 — wounded").
+AGE_AFTER_NAME = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[,(]\s*(\d{2})\s*(?:[,);:]|\.(?:\s|$)|\s[—–-]\s|$)")
 
 _LIFE_SPAN = (
     r"\(\s*(?:\d{1,2}[./]\d{1,2}[./])?((?:19|20)\d{2})"

@@ -133,7 +133,7 @@ def cyr_spans(
         while a < b and (
             toks[a].text.lower() in _STOP_CYR
             or role_or_rank_word(toks[a].text, lang)
-            or (opts.use_morph and not nameish(toks[a].text))
+            or (opts.use_morph and not nameish(toks[a].text) and not before_first_name(a, b))
         ):
             a += 1
         while b > a and (
@@ -142,6 +142,13 @@ def cyr_spans(
         ):
             b -= 1
         return a, b
+
+    def before_first_name(k: int, b: int) -> bool:
+        # "Сомов Олег" in a surname-first list: a word of a surname's shape right before a given name,
+        # though the dictionary knows it as another word ("сомов", of the catfish).
+        if k + 1 >= b or not looks_like_surname(toks[k].text):
+            return False
+        return morph.name_info(toks[k].text, lang).best != "Geox" and "Name" in tags(toks[k + 1].text)
 
     def after_first_name(k: int, a: int) -> bool:
         # "Григорий Лапин", "Іван Коваль": a dictionary word right after a given name is a surname.
