@@ -77,3 +77,62 @@ def test_caption_line_age_before_the_dash() -> None:
         run("Our losses this week:\nOleh Panchenko, 44 — killed in action\nYurii Savka — missing", "en")
     )
     assert got == {"Oleh Panchenko": ("killed", 44), "Yurii Savka": ("missing", None)}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "subject", "status", "official"),
+    [
+        # A status said of an official or a former one beats the rule of the office (item 7).
+        ("Депутат Луцької міської ради Сергій Гуменюк загинув під Бахмутом.", "uk", "Сергій Гуменюк",
+         "killed", None),
+        ("Бывший глава поселка Андрей Ляшко, которого задержали в 2022 году, освобожден, сообщил губернатор "
+         "Вячеслав Гладков.", "ru", "Андрей Ляшко", "released", "Вячеслав Гладков"),
+        ("Mykola Tkach, the former mayor of the town of Vasylivka, was freed in a swap, regional governor "
+         "Ivan Fedorov said.", "en", "Mykola Tkach", "released", "Ivan Fedorov"),
+        ("Colonelul Igor Zaharov a fost ucis în regiunea Herson, a anunțat guvernatorul Vladimir Saldo.",
+         "ro", "Igor Zaharov", "killed", "Vladimir Saldo"),
+    ],
+)  # fmt: skip
+def test_a_status_about_the_person_beats_the_official_rule(
+    text: str, lang: str, subject: str, status: str, official: str | None
+) -> None:
+    result = run(text, lang)
+    assert {s.name: s.status for s in result.sightings} == {subject: status}
+    if official:
+        assert official in {m.name for m in result.mentions}
+
+
+def test_an_official_who_speaks_takes_no_status() -> None:
+    result = run(
+        "Начальник Харківської обласної військової адміністрації Олег Синєгубов: поранено трьох людей.", "uk"
+    )
+    assert result.sightings == []
+
+
+def test_relatives_and_place_adjectives_are_not_subjects() -> None:
+    text = (
+        "Зник безвісти солдат Ігор Бондар. Батько бійця, Микола Степанович Бондар, звернувся до поліції. "
+        "Сестра Ігоря, Тетяна, щодня переглядає відео з полоненими."
+    )
+    result = run(text, "uk")
+    assert {s.name: s.status for s in result.sightings} == {"Ігор Бондар": "missing"}
+    result = run(
+        "Голова Рівненської ОВА Олександр Коваль повідомив про загибель бійця Степана Гнатюка.", "uk"
+    )
+    assert {s.name: s.status for s in result.sightings} == {"Степан Гнатюк": "killed"}
+    assert [m.name for m in result.mentions] == ["Олександр Коваль"]
+
+
+def test_status_goes_to_whom_it_is_said_of() -> None:
+    # Item 9: "defunctul" is one man; "dat dispărut" later is said of another.
+    text = (
+        "Defunctul, Grigore Lungu, de 52 de ani, a fost înmormântat la Orhei. "
+        "Un alt voluntar, Dumitru Sârbu, a fost dat dispărut în aceeași lună."
+    )
+    got = {s.name: s.status for s in run(text, "ro").sightings}
+    assert got == {"Grigore Lungu": "killed", "Dumitru Sârbu": "missing"}
+    # Coming home "on the shield" is a death, not a release; the next sentence's verb has no subject of
+    # its own and dates it.
+    text = "На щиті повернувся додому Василь Кравчук. Загинув 3 травня під Часовим Яром."
+    [s] = run(text, "uk").sightings
+    assert (s.name, s.status, str(s.date)) == ("Василь Кравчук", "killed", "2024-05-03")

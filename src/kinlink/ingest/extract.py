@@ -191,8 +191,11 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     found: list[tuple[tuple[int, int, int], str, int]] = []
     for o in e.occs:
         item = sents[o.sent].list_item
-        # A list's item is reported on by its heading even if it does not look like a soldier.
+        # A list's item is reported on by its heading even if it does not look like a soldier. A relative
+        # ("Супруга офицера Елена") takes only what is said of her in her own sentence.
         if not (o.soldier or item) or o.role in BLOCKING_ROLES or o.source:
+            continue
+        if o.role == "relative" and not _own_relative(sents[o.sent], o):
             continue
         donors: list[tuple[int, int, Sent]] = []  # (distance, 0 for the list heading, sentence)
         if item:  # a list inherits its heading's status
@@ -212,14 +215,29 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     return kind, sorted({f[2] for f in found if f[0] == best})
 
 
+_FIRST_PERSON = {"my", "our", "мой", "моя", "мои", "моего", "наш", "наша", "наши", "мій", "мого",
+                 "наші", "meu", "mea", "nostru", "noastră"}  # fmt: skip
+
+
+def _own_relative(sent: Sent, o: Occ) -> bool:
+    """'Мой сын Артемий', 'fiul meu Ion': the writer's relative, whom an appeal is about, not a relative
+    of the person reported on."""
+    for c in sent.role_cues:
+        if c.kind == "relative" and 0 <= o.start - c.end <= 3:
+            near = {t.text.lower() for t in sent.toks[max(0, c.start - 1) : c.end + 1]}
+            if near & _FIRST_PERSON:
+                return True
+    return False
+
+
 def _finish(e: Entity, sents: list[Sent], lang: str, opts: ExtractOptions, doc: SourceDocument,
             result: ExtractionResult) -> None:  # fmt: skip
     main = e.main
     name = " ".join(_name_case(t) for t in main.lemmas)
     roles = [o.role for o in e.occs if o.role]
     blocking = next((r for r in roles if r in BLOCKING_ROLES), None)
-    if blocking == "journalist" and any(o.subject for o in e.occs):
-        blocking = None  # "Jurnalistul X ... a fost rănit": the journalist is the one reported on
+    if blocking in ("journalist", "official") and any(o.subject for o in e.occs):
+        blocking = None  # "Jurnalistul X ... a fost rănit", "Депутат X загинув": the one reported on
     direct = [(st, d, o) for o in e.occs for st, d in o.statuses]
     status: str | None = None
     evidence_sents: list[int] = []
