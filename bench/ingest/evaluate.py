@@ -61,6 +61,7 @@ def label_sets() -> list[tuple[str, Path, list[dict[str, Any]]]]:
         ("heldout2", FIXTURES / "heldout2"),
         ("heldout3", FIXTURES / "heldout3"),
         ("heldout4", FIXTURES / "heldout4"),
+        ("heldout5", FIXTURES / "heldout5"),
     ):
         path = base / "labels.jsonl"
         labels = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -201,7 +202,7 @@ def main() -> None:
     parser.add_argument("--only", choices=list(ABLATIONS), help="run one configuration")
     parser.add_argument(
         "--set",
-        choices=["seed", "reports", "fixtures", "heldout", "heldout2", "heldout3", "heldout4"],
+        choices=["seed", "reports", "fixtures", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"],
         help="one label set",
     )
     args = parser.parse_args()
