@@ -136,3 +136,10 @@ def test_status_goes_to_whom_it_is_said_of() -> None:
     text = "На щиті повернувся додому Василь Кравчук. Загинув 3 травня під Часовим Яром."
     [s] = run(text, "uk").sightings
     assert (s.name, s.status, str(s.date)) == ("Василь Кравчук", "killed", "2024-05-03")
+
+
+def test_an_official_near_a_status_word_that_is_not_his_predicate() -> None:
+    result = run("Голова громади Іван Петрук звільненим передав продуктові набори.", "uk")
+    assert result.sightings == []
+    result = run("Глава района Сергей Котов погибших помянул минутой молчания.", "ru")
+    assert result.sightings == []

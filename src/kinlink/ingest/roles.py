@@ -143,9 +143,16 @@ def _subject_of(o: Occ, cue: Cue, sent: Sent) -> bool:
         return len(gap) <= 1 or all(w in _EN_RO_AUX or w in _EN_RO_ADVERBS or w == "," for w in gap)
     from kinlink.ingest import morph
 
-    return len(gap) <= 3 and not any(
-        (p := morph._parses(w, sent.lang)) and p[0].tag.POS == "VERB" for w in gap
-    )
+    if len(gap) > 3 or any((p := morph._parses(w, sent.lang)) and p[0].tag.POS == "VERB" for w in gap):
+        return False
+    # The status word must be his predicate: singular, and a participle in the nominative ("загинув",
+    # "звільнений", "освобождён"); "Голова громади X звільненим передав ..." has it in the dative plural.
+    head = morph._parses(sent.toks[cue.start].text.lower(), sent.lang)
+    if head and head[0].tag.POS in ("VERB", "PRTF", "PRTS", "ADJF", "ADJS"):
+        tag = head[0].tag
+        if tag.number == "plur" or (tag.POS in ("PRTF", "ADJF") and tag.case not in (None, "nomn")):
+            return False
+    return True
 
 
 def _distance(o: Occ, cue: Cue) -> int:
