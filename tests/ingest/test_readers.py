@@ -183,3 +183,57 @@ def test_telegram_html_text_round_trips(lines: list[str]) -> None:
     end = page.index("</a>", start) + len("</a>")
     _, msgs = parse_export_page(page[:start] + body + page[end:])
     assert msgs[0].text.split("\n") == [line.strip() for line in lines]
+
+
+def _export_page(messages: list[tuple[int, str, bool, str | None]]) -> str:
+    """A page in Telegram Desktop's markup: (id, text, joined, forwarded from) per message."""
+    blocks = []
+    for i, (mid, text, joined, fwd) in enumerate(messages):
+        body = "<br>".join(html.escape(line) for line in text.split("\n"))
+        inner = f'<div class="text">\n{body}\n</div>'
+        if fwd:
+            inner = (
+                f'<div class="forwarded body"><div class="from_name">\n{html.escape(fwd)}<span class="date '
+                f'details" title="01.01.2024 00:00:00"> 01.01.2024</span>\n</div>{inner}</div>'
+            )
+        cls = "message default clearfix" + (" joined" if joined and i else "")
+        sender = "" if joined and i else '<div class="from_name">\nКанал \n</div>'
+        blocks.append(
+            f'<div class="{cls}" id="message{mid}"><div class="body">'
+            f'<div class="pull_right date details" title="0{1 + i % 9}.02.2024 10:00:00 UTC+02:00">'
+            "10:00</div>"
+            f"{sender}{inner}</div></div>"
+        )
+    return (
+        '<html><body><div class="page_wrap"><div class="page_header"><div class="content">'
+        '<div class="text bold">\nКанал\n</div></div></div><div class="page_body chat_page">'
+        f'<div class="history">{"".join(blocks)}</div></div></div></body></html>'
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_LINE, min_size=1, max_size=3).map("\n".join),
+            st.booleans(),
+            st.none() | _LINE,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_telegram_html_every_message_read_with_its_date_sender_and_source(
+    raw: list[tuple[str, bool, str | None]],
+) -> None:
+    from kinlink.ingest.telegram_html import parse_export_page
+
+    messages = [(100 + i, text, joined, fwd) for i, (text, joined, fwd) in enumerate(raw)]
+    channel, got = parse_export_page(_export_page(messages))
+    assert channel == "Канал"
+    assert [m.message_id for m in got] == [m[0] for m in messages]
+    for i, (m, (_, text, _, fwd)) in enumerate(zip(got, messages, strict=True)):
+        assert m.text.split("\n") == [line.strip() for line in text.split("\n")]
+        assert m.sender == "Канал"  # a joined message has the sender of the one before
+        assert m.forwarded_from == (" ".join(fwd.split()) if fwd else None)
+        assert m.date == dt.date(2024, 2, 1 + i % 9)
