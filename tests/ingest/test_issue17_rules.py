@@ -143,3 +143,12 @@ def test_an_official_near_a_status_word_that_is_not_his_predicate() -> None:
     assert result.sightings == []
     result = run("Глава района Сергей Котов погибших помянул минутой молчания.", "ru")
     assert result.sightings == []
+
+
+def test_a_contact_list_under_an_appeal_is_no_list_of_the_missing() -> None:
+    text = (
+        "Якщо ви маєте інформацію про зниклих безвісти, звертайтеся:\n"
+        "— Ірина Савчук, координаторка, +380 67 123 45 67;\n"
+        "— Олег Марченко, @poshuk_volyn."
+    )
+    assert run(text, "uk").sightings == []

@@ -40,6 +40,8 @@ from kinlink.ingest.sentences import Sent, find, prepare, tok_span
 from kinlink.ingest.spans import cyr_spans, is_cap, latin_spans
 
 WINDOW = 2
+# A phone number, an e-mail address or a handle: a contact line, not a person reported on.
+_CONTACT = re.compile(r"\+?\d[\d\s()-]{8,}\d|\S+@\S+\.\w+|(?:^|\s)@\w{4,}")
 
 
 def extract(
@@ -191,17 +193,23 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     found: list[tuple[tuple[int, int, int], str, int]] = []
     for o in e.occs:
         item = sents[o.sent].list_item
-        # A list's item is reported on by its heading even if it does not look like a soldier. A relative
+        # A list's item is reported on by its heading even if it does not look like a soldier, but then
+        # only by the heading right above it; a contact line with nothing of a soldier's ("- Іван,
+        # координатор, +380...", under "Якщо знаєте щось про зниклих, пишіть:") is not. A relative
         # ("Супруга офицера Елена") takes only what is said of her in her own sentence.
         if not (o.soldier or item) or o.role in BLOCKING_ROLES or o.source:
+            continue
+        described = o.rank or o.unit or o.age or o.birth_year
+        if item and not described and _CONTACT.search(sents[o.sent].text):
             continue
         if o.role == "relative" and not _own_relative(sents[o.sent], o):
             continue
         donors: list[tuple[int, int, Sent]] = []  # (distance, 0 for the list heading, sentence)
         if item:  # a list inherits its heading's status
-            donors += [(1, 0, h) for h in _list_heading(sents, o.sent)]
+            heading = _list_heading(sents, o.sent)
+            donors += [(1, 0, h) for h in (heading if o.soldier else heading[:1])]
         for k in range(max(0, o.sent - WINDOW), min(len(sents), o.sent + WINDOW + 1)):
-            if k != o.sent:
+            if k != o.sent and o.soldier:
                 donors.append((abs(k - o.sent), 1, sents[k]))
         for dist, heading, d in donors:
             for c in d.status_cues:
