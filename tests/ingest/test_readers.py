@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kinlink.ingest.model import ReadProblem, SourceDocument
 from kinlink.ingest.readers import read_paths, sha256_text, telegram_text
@@ -97,3 +101,139 @@ def test_folder_lists_documents_and_skips_labels(tmp_path: Path) -> None:
     items = list(read_paths([tmp_path]))
     assert [Path(i.path).name for i in items] == ["a.txt", "b.htm"]
     assert isinstance(items[1], ReadProblem)  # an HTML page with no article text is reported, not dropped
+
+
+# --- Telegram Desktop's HTML export -----------------------------------------------------------------
+
+TG_HTML = FIXTURES / "tg_html_export"
+
+
+def test_telegram_html_export_one_document_per_message() -> None:
+    docs = [d for d in read_paths([TG_HTML]) if isinstance(d, SourceDocument)]
+    assert [d.message_id for d in docs] == [10, 11, 12, 13]  # service blocks and a caption-less photo skipped
+    first = docs[0]
+    assert first.kind == "telegram" and first.channel == "Пошук & Полон"
+    assert first.date == dt.date(2024, 3, 14)
+    assert first.text.split("\n") == [
+        "Окупанти оприлюднили відео з полоненим Тарасом Бойчуком, 1996 р.н.",
+        "Рідні просять поширити: t.me/poshuk_polon/10",
+    ]
+    assert first.media == ("video",) and first.links == ("https://t.me/poshuk_polon/10",)
+    assert "In reply to" not in docs[1].text  # the reply header is not the message's text
+    # A forwarded message keeps its source; the joined one after it, whose header Telegram leaves out, too.
+    assert docs[2].forwarded_from == "Генштаб ЗСУ" and docs[2].date == dt.date(2024, 3, 15)
+    assert docs[3].forwarded_from == "Генштаб ЗСУ"
+    assert docs[3].text == "Серед них — солдат Ілля Марченко."
+
+
+def test_telegram_html_joined_message_inherits_the_sender() -> None:
+    from kinlink.ingest.telegram_html import parse_export_page
+
+    _, msgs = parse_export_page((TG_HTML / "messages.html").read_text(encoding="utf-8"))
+    by_id = {m.message_id: m for m in msgs}
+    assert by_id[11].joined and by_id[11].sender == by_id[10].sender == "Пошук & Полон"
+
+
+def test_telegram_html_pages_are_read_in_export_order(tmp_path: Path) -> None:
+    page = (TG_HTML / "messages.html").read_text(encoding="utf-8")
+    for n, first_id in (("", 10), ("2", 20), ("10", 100)):
+        (tmp_path / f"messages{n}.html").write_text(page.replace('id="message1', f'id="message{first_id}'))
+    ids = [d.message_id for d in read_paths([tmp_path]) if isinstance(d, SourceDocument)]
+    assert ids[0] == 100 and ids[4] == 200 and ids[8] == 1000  # 1, 2, 10: not a string sort
+
+
+def test_telegram_html_provenance_in_result_json() -> None:
+    from kinlink.ingest.pipeline import ingest_paths
+
+    results = {r.path.rsplit("#", 1)[-1]: r.to_json() for r in ingest_paths([TG_HTML])}
+    assert results["12"]["forwarded_from"] == "Генштаб ЗСУ"
+    assert results["10"]["links"] == ["https://t.me/poshuk_polon/10"]
+    [s] = results["10"]["sightings"]
+    assert (s["status"], s["birth_year"]) == ("captured", 1996)
+
+
+def test_telegram_json_keeps_forwarded_from_and_links() -> None:
+    docs = {
+        d.message_id: d
+        for d in read_paths([FIXTURES / "heldout4" / "tg_json" / "result.json"])
+        if isinstance(d, SourceDocument)
+    }
+    assert docs[301].forwarded_from == "Тернопільська міська рада"
+    assert docs[303].links == ("https://t.me/poisk_bot",)
+    assert docs[309].links == ("https://t.me/belpressa/11200",)
+    assert docs[302].forwarded_from is None and docs[302].links == ()
+
+
+_LINE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(_LINE, min_size=1, max_size=4))
+def test_telegram_html_text_round_trips(lines: list[str]) -> None:
+    """Whatever a message says, as Telegram Desktop writes it (escaped, <br> between lines), reads back."""
+    from kinlink.ingest.telegram_html import parse_export_page
+
+    page = (TG_HTML / "messages.html").read_text(encoding="utf-8")
+    body = "<br>".join(html.escape(line) for line in lines)
+    start = page.index("Окупанти")
+    end = page.index("</a>", start) + len("</a>")
+    _, msgs = parse_export_page(page[:start] + body + page[end:])
+    assert msgs[0].text.split("\n") == [line.strip() for line in lines]
+
+
+def _export_page(messages: list[tuple[int, str, bool, str | None]]) -> str:
+    """A page in Telegram Desktop's markup: (id, text, joined, forwarded from) per message."""
+    blocks = []
+    for i, (mid, text, joined, fwd) in enumerate(messages):
+        body = "<br>".join(html.escape(line) for line in text.split("\n"))
+        inner = f'<div class="text">\n{body}\n</div>'
+        if fwd:
+            inner = (
+                f'<div class="forwarded body"><div class="from_name">\n{html.escape(fwd)}<span class="date '
+                f'details" title="01.01.2024 00:00:00"> 01.01.2024</span>\n</div>{inner}</div>'
+            )
+        cls = "message default clearfix" + (" joined" if joined and i else "")
+        sender = "" if joined and i else '<div class="from_name">\nКанал \n</div>'
+        blocks.append(
+            f'<div class="{cls}" id="message{mid}"><div class="body">'
+            f'<div class="pull_right date details" title="0{1 + i % 9}.02.2024 10:00:00 UTC+02:00">'
+            "10:00</div>"
+            f"{sender}{inner}</div></div>"
+        )
+    return (
+        '<html><body><div class="page_wrap"><div class="page_header"><div class="content">'
+        '<div class="text bold">\nКанал\n</div></div></div><div class="page_body chat_page">'
+        f'<div class="history">{"".join(blocks)}</div></div></div></body></html>'
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_LINE, min_size=1, max_size=3).map("\n".join),
+            st.booleans(),
+            st.none() | _LINE,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_telegram_html_every_message_read_with_its_date_sender_and_source(
+    raw: list[tuple[str, bool, str | None]],
+) -> None:
+    from kinlink.ingest.telegram_html import parse_export_page
+
+    messages = [(100 + i, text, joined, fwd) for i, (text, joined, fwd) in enumerate(raw)]
+    channel, got = parse_export_page(_export_page(messages))
+    assert channel == "Канал"
+    assert [m.message_id for m in got] == [m[0] for m in messages]
+    for i, (m, (_, text, _, fwd)) in enumerate(zip(got, messages, strict=True)):
+        assert m.text.split("\n") == [line.strip() for line in text.split("\n")]
+        assert m.sender == "Канал"  # a joined message has the sender of the one before
+        assert m.forwarded_from == (" ".join(fwd.split()) if fwd else None)
+        assert m.date == dt.date(2024, 2, 1 + i % 9)

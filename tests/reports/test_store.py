@@ -138,3 +138,24 @@ def test_ingest_killed_half_way_resumes_without_duplicates(db_url, engine, tmp_p
         assert s.scalar(select(func.count()).select_from(Document)) == 150
         assert s.scalar(select(func.count()).select_from(Sighting)) == 150
         assert s.scalar(select(func.count()).select_from(Person)) == 150
+
+
+def test_telegram_html_export_stored_with_forward_and_links(cli, engine) -> None:
+    """Telegram Desktop's HTML export: one document per message, its forwarding source and links kept."""
+    from kinlink.registry.report_reads import provenance_of
+    from tests.ingest.helpers import FIXTURES
+
+    out = _ingest(cli, FIXTURES / "tg_html_export")
+    names = [Path(d["path"]).name for d in out["documents"]]
+    assert names == [f"messages.html#{i}" for i in (10, 11, 12, 13)]
+    with Session(engine) as s:
+        docs = {d.message_id: d for d in s.scalars(select(Document))}
+        assert docs[12].forwarded_from == docs[13].forwarded_from == "Генштаб ЗСУ"
+        assert docs[10].links == ["https://t.me/poshuk_polon/10"] and docs[11].links is None
+        assert docs[10].kind == "telegram" and docs[10].date == "2024-03-14"
+        [sighting] = s.scalars(select(Sighting).where(Sighting.document_id == docs[10].id)).all()
+        prov = provenance_of(s, sighting.person_id)
+        assert prov is not None and prov.links == ("https://t.me/poshuk_polon/10",)
+        assert prov.forwarded_from is None and prov.site == "Пошук & Полон"
+        person = s.get(Person, sighting.person_id)
+        assert person is not None and person.full_name == "Тарас Бойчук"  # "полоненим Тарасом Бойчуком"

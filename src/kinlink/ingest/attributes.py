@@ -248,8 +248,22 @@ def pronoun_led(sent: Sent, occs: list[Occ]) -> bool:
         sent.index > 0
         and not any(o.strong for o in occs)
         and bool(sent.toks)
-        and sent.toks[0].text.lower() in lexicon.PRONOUN_OPENERS
+        and (sent.toks[0].text.lower() in lexicon.PRONOUN_OPENERS or _zero_subject_gender(sent) is not None)
     )
+
+
+def _zero_subject_gender(sent: Sent) -> str | None:
+    """ "Загинув 29 серпня на Курщині.": Russian and Ukrainian drop a subject known from the sentence
+    before; a past-tense verb opening the sentence says its gender (masc "загинув", femn "загинула")."""
+    if sent.lang not in ("ru", "uk") or not sent.toks:
+        return None
+    from kinlink.ingest import morph
+
+    parses = morph._parses(sent.toks[0].text.lower(), sent.lang)
+    top = parses[0] if parses else None
+    if top is None or top.tag.POS != "VERB" or top.tag.tense != "past" or top.tag.number == "plur":
+        return None
+    return str(top.tag.gender) if top.tag.gender in ("masc", "femn") else None
 
 
 _MALE_PRONOUNS = {"he", "his", "el", "он", "ему", "его", "він", "йому", "його"}
@@ -260,6 +274,9 @@ def pronoun_fits(sent: Sent, o: Occ, lang: str) -> bool:
     """The pronoun can stand for this person: not a possessor ('мати Максима'), and of their sex."""
     if o.possessive or genitive(o, lang):
         return False
+    verb_gender = _zero_subject_gender(sent)
+    if verb_gender is not None and sent.toks[0].text.lower() not in lexicon.PRONOUN_OPENERS:
+        return o.gender in (None, verb_gender)
     pronoun = sent.toks[0].text.lower()
     if lang in ("ru", "uk"):
         from kinlink.ingest import morph

@@ -40,6 +40,8 @@ from kinlink.ingest.sentences import Sent, find, prepare, tok_span
 from kinlink.ingest.spans import cyr_spans, is_cap, latin_spans
 
 WINDOW = 2
+# A phone number, an e-mail address or a handle: a contact line, not a person reported on.
+_CONTACT = re.compile(r"\+?\d[\d\s()-]{8,}\d|\S+@\S+\.\w+|(?:^|\s)@\w{4,}")
 
 
 def extract(
@@ -163,7 +165,7 @@ def _list_heading(sents: list[Sent], item: int) -> list[Sent]:
     out: list[Sent] = []
     while k >= 0 and len(out) < 3:
         out.append(sents[k])
-        if any(not c.negated and c.owner is None for c in sents[k].status_cues):
+        if any(not c.negated for c in sents[k].status_cues):
             break
         k -= 1
     return out
@@ -188,19 +190,31 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     The nearest sentences win, then the stronger status; every sentence giving that best cue is kept
     as evidence (a caption's "Пленный" line and its "Взят в плен вчера" line).
     """
-    found: list[tuple[tuple[int, int], str, int]] = []
+    found: list[tuple[tuple[int, int, int], str, int]] = []
     for o in e.occs:
-        if not o.soldier or o.role in BLOCKING_ROLES or o.source:
+        item = sents[o.sent].list_item
+        # A list's item is reported on by its heading even if it does not look like a soldier, but then
+        # only by the heading right above it; a contact line with nothing of a soldier's ("- Іван,
+        # координатор, +380...", under "Якщо знаєте щось про зниклих, пишіть:") is not. A relative
+        # ("Супруга офицера Елена") takes only what is said of her in her own sentence.
+        if not (o.soldier or item) or o.role in BLOCKING_ROLES or o.source:
+            continue
+        described = o.rank or o.unit or o.age or o.birth_year
+        if item and not described and _CONTACT.search(sents[o.sent].text):
+            continue
+        if o.role == "relative" and not _own_relative(sents[o.sent], o):
             continue
         donors: list[tuple[int, int, Sent]] = []  # (distance, 0 for the list heading, sentence)
-        if sents[o.sent].list_item:  # a list inherits its heading's status
-            donors += [(1, 0, h) for h in _list_heading(sents, o.sent)]
+        if item:  # a list inherits its heading's status
+            heading = _list_heading(sents, o.sent)
+            donors += [(1, 0, h) for h in (heading if o.soldier else heading[:1])]
         for k in range(max(0, o.sent - WINDOW), min(len(sents), o.sent + WINDOW + 1)):
-            if k != o.sent:
+            if k != o.sent and o.soldier:
                 donors.append((abs(k - o.sent), 1, sents[k]))
         for dist, heading, d in donors:
             for c in d.status_cues:
-                if not c.negated and c.owner is None:
+                # A heading's status is said of every item, even when its first item took it.
+                if not c.negated and (c.owner is None or heading == 0):
                     found.append(((dist, heading, -STATUS_PRIORITY[c.kind]), c.kind, d.index))
     if not found:
         return None
@@ -209,14 +223,29 @@ def _window_status(e: Entity, sents: list[Sent]) -> tuple[str, list[int]] | None
     return kind, sorted({f[2] for f in found if f[0] == best})
 
 
+_FIRST_PERSON = {"my", "our", "мой", "моя", "мои", "моего", "наш", "наша", "наши", "мій", "мого",
+                 "наші", "meu", "mea", "nostru", "noastră"}  # fmt: skip
+
+
+def _own_relative(sent: Sent, o: Occ) -> bool:
+    """'Мой сын Артемий', 'fiul meu Ion': the writer's relative, whom an appeal is about, not a relative
+    of the person reported on."""
+    for c in sent.role_cues:
+        if c.kind == "relative" and 0 <= o.start - c.end <= 3:
+            near = {t.text.lower() for t in sent.toks[max(0, c.start - 1) : c.end + 1]}
+            if near & _FIRST_PERSON:
+                return True
+    return False
+
+
 def _finish(e: Entity, sents: list[Sent], lang: str, opts: ExtractOptions, doc: SourceDocument,
             result: ExtractionResult) -> None:  # fmt: skip
     main = e.main
     name = " ".join(_name_case(t) for t in main.lemmas)
     roles = [o.role for o in e.occs if o.role]
     blocking = next((r for r in roles if r in BLOCKING_ROLES), None)
-    if blocking == "journalist" and any(o.subject for o in e.occs):
-        blocking = None  # "Jurnalistul X ... a fost rănit": the journalist is the one reported on
+    if blocking in ("journalist", "official") and any(o.subject for o in e.occs):
+        blocking = None  # "Jurnalistul X ... a fost rănit", "Депутат X загинув": the one reported on
     direct = [(st, d, o) for o in e.occs for st, d in o.statuses]
     status: str | None = None
     evidence_sents: list[int] = []

@@ -45,6 +45,8 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("wounded", r"răni[tț]\w*|rani[tț]\w*"),
     ],
     "ru": [
+        # "вернулся на щите" (came home on his shield): killed, before "вернулся" reads as released.
+        ("killed", r"(?:вернул\w*|верн[её]тся|привезли)(?: домой)? на щите|на щите (?:вернул\w*|домой)"),
         ("captured", r"(?:ждёт|ждет|ждут|ожида\w*) обмен\w*|(?:на|для) обмен\w*|обменн\w+ фонд\w*"),
         ("surrendered", r"сдал(?:ся|ись|ась)(?: в плен)?|сда(?:ются|ваться|ётся|ется) в плен"
                         r"|слож(?:ил|или)\w* оружие"),
@@ -59,6 +61,8 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("wounded", r"ранен\w*"),
     ],
     "uk": [
+        # "повернувся на щиті" (came home on his shield): killed, before "повернувся" reads as released.
+        ("killed", r"(?:поверну\w*|привезли)(?: додому)? на щиті|на щиті (?:поверну\w*|додому)(?: додому)?"),
         ("captured", r"(?:чека\w*|очіку\w*) (?:на )?обмін\w*|(?:на|для) обмін\w*|обмінн\w+ фонд\w*"),
         ("surrendered", r"зда(?:вся|лася|лись|лися|ються|ється|ватися|ватись|вались|валися)(?: (?:у"
                         r"|в) полон)?"
@@ -67,7 +71,8 @@ STATUS_PATTERNS: dict[str, list[tuple[str, str]]] = {
                      r"|поверну\w* (?:додому|з полону|на батьківщину)|додому поверну\w*|репатрі\w*"
                      r"|повернув(?:ся|ись|ася|ися|лися)(?! (?:до частини|на фронт|з фронту|у стрій"
                      r"|в стрій))"),
-        ("killed", r"загин\w*|загибл\w*|вбит\w*|убит\w*|знищен\w*|ліквідов\w*|помер\w*|поліг\w*|\bтіло\b"
+        ("killed", r"загин\w*|загибл\w*|загибел\w*|вбит\w*|убит\w*|знищен\w*|ліквідов\w*|помер\w*|поліг\w*"
+                   r"|\bтіло\b"
                    r"|\bтіла\b|останки|похов\w*|вантаж[ -]?200|двохсот\w*"),
         ("missing", r"зник\w* безвісти|безвіст\w*|безвісн\w*|пропа\w* безвісти"
                     r"|не вихо\w* на зв['’ʼ]язок|зв['’ʼ]язок (?:з ним |з нею )?(?:втрачено|зник)"
@@ -91,6 +96,12 @@ NEUTRAL_PATTERNS: dict[str, str] = {
 
 # Words that, right before a status cue, negate it.
 NEGATIONS = {"not", "never", "nu", "не", "ні", "нет", "ни"}
+# "former mayor", "fostul primar", "бывший мэр", "колишній голова": an office no longer held. A former
+# official reports on nobody by office; what happens to him is news about a private person.
+FORMER = {"former", "ex", "fostul", "fosta", "fostului", "fostei", "foști", "fost", "бывший", "бывшего",
+          "бывшему", "бывшим", "бывшем", "бывшая", "бывшей", "экс", "колишній", "колишнього",
+          "колишньому", "колишнім", "колишня", "колишньої", "екс"}  # fmt: skip
+FORMER_PREFIXES = ("ex-", "экс-", "екс-")
 
 ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
@@ -116,7 +127,8 @@ ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("spokesperson", r"пресс-секретар\w*|официальн\w+ представител\w*|представител\w*|спикер\w*"),
         ("official", r"министр\w*|президент\w*|главнокомандующ\w*|губернатор\w*|\bмэр\w*|\bглав[аыеу]\b"
                      r"|советник\w*|омбудсмен\w*|уполномоченн\w*|депутат\w*|прокурор\w*|командующ\w*"
-                     r"|начальник\w* генштаба|замминистр\w*"),
+                     r"|начальник\w* генштаба|замминистр\w*"
+                     r"|начальник\w*(?= (?:\w+ ){0,3}(?:администрации|управления))"),
         ("journalist", r"журналист\w*|корреспондент\w*|военкор\w*|блогер\w*|редактор\w*|фотограф\w*"),
         ("relative", r"\bмат(?:ь|ери)\b|\bмам[аыуе]\b|\bот(?:ец|ца)\b|\bсестр[аыуе]\b|\bбрат[аму]?\b"
                      r"|\bжен[аыуе]\b|\bмуж[ау]?\b|\bдоч(?:ь|ери)\b|\bсын[ау]?\b|бабушк\w*|дедушк\w*"
@@ -128,7 +140,7 @@ ROLE_PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("official", r"міністр\w*|президент\w*|головнокомандувач\w*|губернатор\w*|\bмер\b|\bмера\b"
                      r"|\bголов[аи]\b"
                      r"|очільни\w*|радни\w*|омбудсман\w*|уповноважен\w*|депутат\w*|прокурор\w*|командувач\w*"
-                     r"|начальни\w* генштабу"),
+                     r"|начальни\w* генштабу|начальни\w*(?= (?:\w+ ){0,3}(?:адміністрації|ова|управління))"),
         ("journalist", r"журналіст\w*|кореспондент\w*|(?:військ|воєн)кор\w*|блогер\w*|редактор\w*"
                        r"|фотограф\w*"),
         ("relative", r"\bмат(?:и|ір|ері)\b|\bмам[аиуі]\b|\bбатьк[оау]\b|\bсестр[аиуі]\b|\bбрат[аові]?\b"
@@ -243,8 +255,9 @@ AGE_PATTERNS: dict[str, list[str]] = {
     "ru": [r"в возрасте (\d{1,2})", r"\b(\d{1,2})[- ]летн\w+", r"\b(\d{1,2})\s*(?:лет|года|год)\b"],
     "uk": [r"у віці (\d{1,2})", r"\b(\d{1,2})[- ]річн\w+", r"\b(\d{1,2})\s*(?:років|роки|рік)\b"],
 }
-# ", 28," right after a name (English and Romanian news style).
-AGE_AFTER_NAME = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[,(]\s*(\d{2})\s*(?:[,)]|\.(?:\s|$)|$)")
+# ", 28," right after a name (English and Romanian news style), also ending a list item ("A, 22; B, 35")
+# or a caption ("Vitaliy Honchar, 30 — wounded").
+AGE_AFTER_NAME = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[,(]\s*(\d{2})\s*(?:[,);:]|\.(?:\s|$)|\s[—–-]\s|$)")
 
 _LIFE_SPAN = (
     r"\(\s*(?:\d{1,2}[./]\d{1,2}[./])?((?:19|20)\d{2})"
@@ -353,14 +366,17 @@ highway stadium museum academy institute strada bulevardul bulevard piața piata
 liceul spitalul universitatea aeroportul ordinul ordinului
 """
 LATIN_PLACE_NOUNS = frozenset(_LATIN_PLACE_NOUNS.split())
-# The word before a name that makes it the name of a street, school or award, not of a person.
+# The word before a name that makes it the name of a street, school or award, or in ro/en of a town
+# ("orașului Nova Kahovka", "the village of Stepove"), not of a person. (In ru/uk a town's name is known
+# to the dictionary, and "глава поселка Андрей Ляшко" names the man after the town noun.)
 NAMED_AFTER: dict[str, str] = {
     "ru": r"(?:имени|им\.|улиц[аеуы]|проспект[аеу]?|площад[иь]|переул\w+|бульвар[аеу]?|орден[аеу]?"
           r"|медал[иь])\s*",
     "uk": r"(?:імені|ім\.|вулиц[яіює]|проспект[іу]?|площ[аіу]|сквер[іу]?|провул\w+|бульвар[іу]?|орден[ау]?"
           r"|медал[іь])\s*",
-    "en": r"(?:named after|named for|order of)\s*",
-    "ro": r"(?:strada|străzii|bulevardul|ordinul|ordinului|școala|liceul|medalia)\s*[„\"«]?\s*",
+    "en": r"(?:named after|named for|order of|(?:city|town|village|region|district|settlement) of)\s*",
+    "ro": r"(?:strada|străzii|bulevardul|ordinul|ordinului|școala|liceul|medalia|ora[șs]ul(?:ui)?"
+          r"|satul(?:ui)?|comun(?:a|ei)|municipiul(?:ui)?|localit[ăa](?:tea|[țt]ii))\s*[„\"«]?\s*",
 }  # fmt: skip
 LATIN_STOP = frozenset(_LATIN_STOP_WORDS.split())
 

@@ -23,6 +23,9 @@ class SourceDocument:
     message_id: int | None = None
     channel: str | None = None
     media: tuple[str, ...] = ()  # "photo", "video"... attached to a Telegram message
+    # Provenance of a Telegram message: the channel or person it was forwarded from, and its links.
+    forwarded_from: str | None = None
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class ExtractionResult:
             out["document_date"] = self.document.date.isoformat() if self.document.date else None
             if self.document.url:
                 out["url"] = self.document.url
+            if self.document.forwarded_from:
+                out["forwarded_from"] = self.document.forwarded_from
+            if self.document.links:
+                out["links"] = list(self.document.links)
         if self.error:
             out["error"] = self.error
         return out

@@ -7,12 +7,12 @@ names (Name), surnames (Surn) and patronymics (Patr) and puts names back in the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 NAME_TAGS = ("Name", "Surn", "Patr")
-_CASE_GROUPS = {"gent": {"gent", "accs", "gen2"}, "accs": {"gent", "accs"}, "loct": {"loct", "loc2"}}
 
 
 @lru_cache(maxsize=2)
@@ -75,66 +75,137 @@ def is_function_word(word: str, lang: str) -> bool:
     )
 
 
-def lemmatize_name(tokens: list[str], lang: str) -> list[str]:
-    """Nominative form of a person's name tokens, agreeing in case and gender with the given name."""
-    target_cases: set[str] | None = None
-    target_gender: str | None = None
-    for role in ("Name", "Patr"):
-        # The given name (or patronymic) decides case and gender; a singular reading only, since
-        # "Тарасов" is also "of the Tarases".
-        cands = [
-            p
-            for tok in tokens
-            for p in _parses(tok, lang)
-            if role in p.tag.grammemes and p.tag.case and p.tag.number != "plur"
-        ]
-        if cands:
-            # Scores tie often in uk ("Петро": vocative of "Петра" or nominative "Петро"): reports name
-            # people, they rarely address them, so a nominative reading wins and a vocative loses.
-            best = max(
-                cands,
-                key=lambda p: (p.is_known, p.score, "nomn" in p.tag.grammemes, "voct" not in p.tag.grammemes),
-            )
-            target_gender = str(best.tag.gender) if best.tag.gender else None
-            same_word = [p for p in cands if p.word == best.word and str(p.tag.gender) == str(target_gender)]
-            target_cases = {str(p.tag.case) for p in same_word}
-            for case in list(target_cases):
-                target_cases |= _CASE_GROUPS.get(case, set())
-            break
-    return [_lemma_token(tok, lang, target_cases, target_gender) for tok in tokens]
+@dataclass(frozen=True)
+class NameParse:
+    """A person's name read in its sentence: nominative lemmas, and the case and gender it was read in."""
+
+    lemmas: list[str]
+    case: str | None  # "nomn", "gent", "datv", "accs", "ablt", "loct", "voct"; None when nothing declines
+    gender: str | None  # "masc" / "femn" where the endings say
 
 
-def _lemma_token(token: str, lang: str, cases: set[str] | None, gender: str | None) -> str:
-    if "-" in token:  # double-barrelled: lemmatise each part
-        return "-".join(_lemma_token(part, lang, cases, gender) for part in token.split("-"))
-    parses = _parses(token, lang)
+_CASE_NORM = {"gen2": "gent", "loc2": "loct", "acc2": "accs", "gen1": "gent", "loc1": "loct"}
+_TAG_ORDER = {"Name": 3, "Patr": 2, "Surn": 1}
+
+
+@lru_cache(maxsize=1)
+def _prepositions() -> dict[str, dict[str, list[str]]]:
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "data" / "prepositions.json").read_text(encoding="utf-8"))
+    return {lang: data[lang] for lang in ("ru", "uk")}
+
+
+def context_cases(before: list[str], lang: str) -> frozenset[str]:
+    """Cases the word right before a name allows it: a preposition's government (data table), or a
+    transitive verb's object (accusative, which is the genitive form for men). Empty when nothing says;
+    a noun before a name says nothing ("мати Дениса" governs, "лейтенант Денис" agrees)."""
+    if not before or not any(c.isalpha() for c in before[-1]):
+        return frozenset()
+    prev = before[-1].lower()
+    preps = _prepositions().get("uk" if lang == "uk" else "ru", {})
+    if prev in preps:
+        return frozenset(preps[prev])
+    parses = _parses(prev, lang)
     if not parses:
+        return frozenset()
+    top = parses[0]
+    if top.tag.POS in ("VERB", "INFN") and "tran" in top.tag.grammemes:
+        return frozenset({"accs", "gent"})
+    return frozenset()
+
+
+def _reading_fits(p: Any, case: str, gender: str | None) -> bool:
+    if p.tag.POS not in ("NOUN", "ADJF") or p.tag.number == "plur" or not p.tag.case:
+        return False
+    if _CASE_NORM.get(str(p.tag.case), str(p.tag.case)) != case:
+        return False
+    pg = str(p.tag.gender) if p.tag.gender else None
+    return gender is None or pg is None or pg == gender or "ms-f" in p.tag.grammemes
+
+
+def analyse_name(tokens: list[str], lang: str, context: frozenset[str] = frozenset()) -> NameParse:
+    """Read a name's words together: the case and gender all of them agree on ("Богдана Мельничука" is a
+    man in the genitive: the surname has no feminine nominative reading; "Богдана Коваленко" is a woman,
+    since a man's -енко surname declines), then each word in the nominative of that gender.
+
+    Hypotheses are ranked by (1) how many words agree, (2) the case the context governs (a preposition,
+    a transitive verb), (3) how many words show the case by a declined ending, not an indeclinable
+    reading, (4) how many words read as names, (5) nominative, since
+    reports name people more than they address them (a vocative last). Between (4) and (5) come the
+    dictionary's scores (meaningful in Russian: "Дмитрия" is a man's genitive far more often than a
+    woman's nominative; flat in Ukrainian, where the nominative then wins).
+    """
+    words = [t.split("-")[-1] for t in tokens]  # a double-barrelled surname declines in its last part
+    per_word = [
+        [p for p in _parses(w, lang) if p.tag.POS in ("NOUN", "ADJF") and p.tag.number != "plur"
+         and p.tag.case]
+        for w in words
+    ]  # fmt: skip
+    hyps: set[tuple[str, str | None]] = set()
+    for parses in per_word:
+        for p in parses:
+            case = _CASE_NORM.get(str(p.tag.case), str(p.tag.case))
+            gender = str(p.tag.gender) if p.tag.gender in ("masc", "femn") else None
+            hyps.add((case, gender))
+    if not hyps:
+        return NameParse(list(tokens), None, None)
+
+    def rank(h: tuple[str, str | None]) -> tuple[int, bool, int, int, float, bool, bool, bool]:
+        case, gender = h
+        agree = named = declined = 0
+        score = 1.0
+        for parses in per_word:
+            fit = [p for p in parses if _reading_fits(p, case, gender)]
+            if fit:
+                agree += 1
+                named += any(p.tag.grammemes & set(NAME_TAGS) for p in fit)
+                # An indeclinable reading ("Анне", a woman's "Бойко") fits every case: no evidence of one.
+                declined += any("Fixd" not in p.tag.grammemes for p in fit)
+                # A guessed word's scores (a surname not in the dictionary) say nothing about its case.
+                score *= max(p.score if p.is_known else 1.0 for p in fit)
+        # Scores within a factor of two are a tie: only a clear difference overrides the nominative.
+        return (agree, case in context, declined, named, round(math.log2(score or 1e-9)), case == "nomn",
+                case != "voct", gender is not None)  # fmt: skip
+
+    case, gender = max(sorted(hyps, key=str), key=rank)
+    if gender is None:  # "Бойко Олена": the given name tells; otherwise any gender the words allow
+        gender = next(
+            (str(p.tag.gender) for ps in per_word for p in ps
+             if _reading_fits(p, case, None) and p.tag.gender in ("masc", "femn")
+             and p.tag.grammemes & {"Name"}),
+            None,
+        )  # fmt: skip
+    lemmas = [_lemma_token(tok, lang, case, gender) for tok in tokens]
+    return NameParse(lemmas, case, gender)
+
+
+def lemmatize_name(tokens: list[str], lang: str, context: frozenset[str] = frozenset()) -> list[str]:
+    """Nominative form of a person's name tokens, agreeing in case and gender (see `analyse_name`)."""
+    return analyse_name(tokens, lang, context).lemmas
+
+
+def _lemma_token(token: str, lang: str, case: str, gender: str | None) -> str:
+    if "-" in token:  # double-barrelled: lemmatise each part
+        return "-".join(_lemma_token(part, lang, case, gender) for part in token.split("-"))
+    fit = [p for p in _parses(token, lang) if _reading_fits(p, case, gender)]
+    if not fit:
         return token
-
-    def fits(p: Any) -> bool:
-        if p.tag.POS not in ("NOUN", "ADJF") or p.tag.number == "plur":
-            return False
-        if cases is not None and str(p.tag.case) not in cases:
-            return False
-        pg = p.tag.gender
-        return gender is None or pg is None or str(pg) == gender or "ms-f" in str(p.tag)
-
-    ranked = sorted(
-        (p for p in parses if fits(p)),
-        key=lambda p: (any(t in p.tag.grammemes for t in NAME_TAGS), p.tag.POS == "NOUN", p.score),
-        reverse=True,
+    chosen = max(
+        fit,
+        key=lambda p: (
+            max((_TAG_ORDER.get(t, 0) for t in p.tag.grammemes), default=0),
+            "Fixd" not in p.tag.grammemes,  # "Анне" is Анна's dative before it is an indeclinable Anne
+            p.tag.POS == "NOUN",
+            p.score,
+        ),
     )
-    if not ranked:
-        return token
-    chosen = ranked[0]
-    if "nomn" in chosen.tag.grammemes and chosen.tag.number != "plur":
+    if case == "nomn":
         return token  # already nominative: keep the spelling as written
-    word = chosen.normal_form
-    if lang == "ru":
-        # Russian feminine surnames: the dictionary lemma is masculine (Петровой -> петров).
-        inflected = chosen.inflect({"nomn", "sing"})
-        if inflected is not None:
-            word = inflected.word
+    inflected = chosen.inflect({"nomn"} | ({"sing"} if lang == "ru" else set()))
+    # A feminine surname's dictionary lemma is masculine (Петровой -> петров): inflect, keeping gender.
+    word = inflected.word if inflected is not None else chosen.normal_form
     return _recase(word, token)
 
 

@@ -43,6 +43,8 @@ class Occ:
     entity: int | None = None
     subject: bool = False  # a journalist reported on as the subject ("a fost rănit")
     donors: dict[str, set[int]] = field(default_factory=dict)  # status -> other sentences that gave it
+    case: str | None = None  # the grammatical case the name was read in (ru/uk), "gent" in "мати Максима"
+    gender: str | None = None  # "masc"/"femn" as the endings say (ru/uk)
 
 
 def _possessive_after(sent: Sent, end: int) -> bool:
@@ -67,10 +69,14 @@ def _keys(word: str, lang: str, use_morph: bool) -> frozenset[str]:
 
 def make_occ(sent: Sent, a: int, b: int, lang: str, opts: ExtractOptions) -> Occ:
     words = [sent.toks[k].text for k in range(a, b)]
+    case = gender = None
     if lang in ("ru", "uk") and opts.use_morph:
         from kinlink.ingest import morph
 
-        lemmas = morph.lemmatize_name(words, lang)
+        # The words before the name say which case it may be in ("з Данилом", "взяли в полон Данила").
+        before = [t.text for t in sent.toks[max(0, a - 2) : a]]
+        parsed = morph.analyse_name(words, lang, morph.context_cases(before, lang))
+        lemmas, case, gender = parsed.lemmas, parsed.case, parsed.gender
     else:
         lemmas = list(words)
     written = sent.text[sent.toks[a].start : sent.toks[b - 1].stop]
@@ -83,6 +89,8 @@ def make_occ(sent: Sent, a: int, b: int, lang: str, opts: ExtractOptions) -> Occ
         lemmas=lemmas,
         keys=[_keys(w, lang, opts.use_morph) for w in words],
         possessive=_possessive_after(sent, b) or (a > 0 and sent.toks[a - 1].text.lower() in ("lui", "of")),
+        case=case,
+        gender=gender,
     )
 
 

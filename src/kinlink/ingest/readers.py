@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kinlink.ingest.model import ReadProblem, SourceDocument
+from kinlink.ingest.telegram_html import looks_like_export, page_number, parse_export_page
 
 TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -47,7 +48,8 @@ def read_paths(paths: Iterable[Path | str], default_date: dt.date | None = None)
 def iter_folder(folder: Path) -> list[Path]:
     """Files in a folder (recursively) that look like documents; sidecars and labels are skipped."""
     out: list[Path] = []
-    for child in sorted(folder.rglob("*")):
+    # Telegram Desktop's pages in their own order (messages.html, messages2.html, ..., messages10.html).
+    for child in sorted(folder.rglob("*"), key=lambda p: (str(p.parent), page_number(p.name), p.name)):
         if not child.is_file() or child.name.startswith("."):
             continue
         suffix = child.suffix.lower()
@@ -95,6 +97,9 @@ def read_file(path: Path, default_date: dt.date | None = None) -> Iterator[ReadI
         return
     meta = _sidecar(path)
     date = _parse_date(meta.get("date")) or default_date
+    if suffix in HTML_SUFFIXES and looks_like_export(text):
+        yield from read_telegram_html(path, text)
+        return
     if suffix in HTML_SUFFIXES or (suffix not in TEXT_SUFFIXES and text.lstrip()[:1] == "<"):
         yield read_html_text(str(path), text, date=date, url=meta.get("url"))
     else:
@@ -279,6 +284,7 @@ def read_telegram_export(path: Path, data: bytes) -> Iterator[ReadItem]:
             continue
         msg_id = msg.get("id") if isinstance(msg.get("id"), int) else None
         url = f"https://t.me/{username}/{msg_id}" if username and msg_id is not None else None
+        forwarded = msg.get("forwarded_from")
         yield SourceDocument(
             path=where,
             text=text.strip(),
@@ -290,4 +296,43 @@ def read_telegram_export(path: Path, data: bytes) -> Iterator[ReadItem]:
             message_id=msg_id,
             channel=channel,
             media=_message_media(msg),
+            forwarded_from=forwarded if isinstance(forwarded, str) and forwarded.strip() else None,
+            links=_json_links(msg.get("text")),
+        )
+
+
+def _json_links(value: Any) -> tuple[str, ...]:
+    """Links of a message: `text_link` entities' targets and `link` entities' text."""
+    links: list[str] = []
+    for part in value if isinstance(value, list) else []:
+        if isinstance(part, dict):
+            if part.get("type") == "text_link" and isinstance(part.get("href"), str):
+                links.append(part["href"])
+            elif part.get("type") == "link" and isinstance(part.get("text"), str):
+                link = part["text"]
+                links.append(link if "://" in link else f"https://{link}")
+    return tuple(dict.fromkeys(links))
+
+
+def read_telegram_html(path: Path, html: str) -> Iterator[ReadItem]:
+    """One document per message of a Telegram Desktop HTML export page, like `result.json`."""
+    try:
+        channel, messages = parse_export_page(html)
+    except Exception as exc:  # html.parser is tolerant; anything else is a bug for this one file
+        yield ReadProblem(str(path), f"cannot parse Telegram HTML export ({type(exc).__name__})")
+        return
+    for msg in messages:
+        if not msg.text.strip():
+            continue  # a photo or a sticker without a caption
+        yield SourceDocument(
+            path=f"{path}#{msg.message_id}",
+            text=msg.text,
+            sha256=sha256_text(msg.text),
+            kind="telegram",
+            date=msg.date,
+            message_id=msg.message_id,
+            channel=channel,
+            media=tuple(msg.media),
+            forwarded_from=msg.forwarded_from,
+            links=tuple(msg.links),
         )

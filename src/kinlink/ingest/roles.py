@@ -36,6 +36,8 @@ def assign_roles(sent: Sent, occs: list[Occ], lang: str) -> None:
                     continue
             if any(p is not o and p.strong and c.end <= p.start < o.start for p in occs):
                 continue  # another person stands between the role word and this one
+            if c.kind in ("official", "spokesperson") and _former(sent, c):
+                break  # "бывший мэр", "the former mayor": no office, no official's role
             o.role = c.kind
             break
         if any(k & lexicon.PUBLIC_FIGURES for k in o.keys):
@@ -66,10 +68,19 @@ def assign_roles(sent: Sent, occs: list[Occ], lang: str) -> None:
                 break
 
 
+def _former(sent: Sent, c: Cue) -> bool:
+    before = {t.text.lower() for t in sent.toks[max(0, c.start - 2) : c.start]}
+    return bool(before & lexicon.FORMER) or sent.toks[c.start].text.lower().startswith(
+        lexicon.FORMER_PREFIXES
+    )
+
+
 def _blocked(o: Occ, cue: Cue, sent: Sent) -> bool:
     if o.source:
         return True
-    if o.role in BLOCKING_ROLES and not (o.role == "journalist" and _subject_of(o, cue, sent)):
+    # A journalist or an official reports on others, unless the status is said of them ("Депутат X
+    # загинув", "Jurnalistul X a fost rănit"): a status about the person beats the rule of the office.
+    if o.role in BLOCKING_ROLES and not (o.role in ("journalist", "official") and _subject_of(o, cue, sent)):
         return True
     if o.speaker_at is not None and cue.start >= o.speaker_at:
         return True  # what a speaker reports is about others
@@ -80,6 +91,17 @@ def _blocked(o: Occ, cue: Cue, sent: Sent) -> bool:
     ):
         # "Брат загиблого Іван Данилюк": the brother of the one killed ("Мати полоненого Максима":
         # the genitive name is the captive, and has no relative role)
+        return True
+    if (
+        cue.start >= o.end
+        and sent.lang in ("ru", "uk")
+        and o.case in ("gent", "accs")
+        and any(c.kind == "relative" and 0 <= o.start - c.end <= 2 for c in sent.role_cues)
+        and not {t.text.lower() for t in sent.toks[o.end : cue.start]} & lexicon.PRONOUN_OPENERS
+    ):
+        # "Мама Максима, Наталія, переглядає відео з полоненими": the possessor of a relative noun is
+        # not the subject of the clause that follows; only what stands before him ("мати полоненого
+        # Максима") is said of him, or a clause with a pronoun for him ("...о его судьбе: он пропал").
         return True
     lo, hi = (cue.end, o.start) if cue.end <= o.start else (o.end, cue.start)
     # "captured soldier's mother Olga Petrova": a named relative between the cue and the person.
@@ -93,23 +115,44 @@ def _blocked(o: Occ, cue: Cue, sent: Sent) -> bool:
 
 _EN_RO_AUX = {"was", "were", "is", "are", "has", "have", "had", "been", "got", "a", "au", "fost", "este",
               "sunt", "s-a", "s-au"}  # fmt: skip
+_EN_RO_ADVERBS = {"also", "later", "reportedly", "allegedly", "seriously", "badly", "then", "himself",
+                  "herself", "de", "asemenea", "grav", "ulterior", "apoi"}  # fmt: skip
 
 
 def _subject_of(o: Occ, cue: Cue, sent: Sent) -> bool:
     """The cue is said of this person ("Jurnalistul X, corespondent de război, a fost rănit"): it follows
-    closely, with only a description and auxiliaries between, no speech and no clause of its own."""
-    if cue.start < o.end or cue.start - o.end > 8:
+    closely, with only a description and auxiliaries between, no speech and no clause of its own. A
+    parenthetical between commas ("X, the former mayor of Y, was released", "X, якого утримували понад
+    рік, звільнений") is skipped: it describes the person, the predicate comes after it."""
+    if cue.start < o.end or cue.start - o.end > 30:
         return False
     if any(o.end <= c.start < cue.start for c in sent.speech):
         return False
     gap = [t.text.lower() for t in sent.toks[o.end : cue.start]]
+    if gap[:1] == [","] and "," in gap[1:]:
+        gap = gap[len(gap) - gap[::-1].index(",") :]
+    if len(gap) > 8:
+        return False
     if set(gap) & _COMPLEMENTIZERS:
         return False
+    if set(gap) & {":", "«", "»", '"', "—", "–"}:
+        return False  # "Голова ОВА X: внаслідок обстрілу поранено двох людей": what he says follows
     if sent.lang in ("en", "ro"):
-        return len(gap) <= 1 or bool(set(gap) & _EN_RO_AUX)
+        # Only auxiliaries and adverbs between: "X, 38, was wounded"; "X a participat la înmormântare"
+        # has a verb of its own, the status word is its object.
+        return len(gap) <= 1 or all(w in _EN_RO_AUX or w in _EN_RO_ADVERBS or w == "," for w in gap)
     from kinlink.ingest import morph
 
-    return not any((p := morph._parses(w, sent.lang)) and p[0].tag.POS == "VERB" for w in gap)
+    if len(gap) > 3 or any((p := morph._parses(w, sent.lang)) and p[0].tag.POS == "VERB" for w in gap):
+        return False
+    # The status word must be his predicate: singular, and a participle in the nominative ("загинув",
+    # "звільнений", "освобождён"); "Голова громади X звільненим передав ..." has it in the dative plural.
+    head = morph._parses(sent.toks[cue.start].text.lower(), sent.lang)
+    if head and head[0].tag.POS in ("VERB", "PRTF", "PRTS", "ADJF", "ADJS"):
+        tag = head[0].tag
+        if tag.number == "plur" or (tag.POS in ("PRTF", "ADJF") and tag.case not in (None, "nomn")):
+            return False
+    return True
 
 
 def _distance(o: Occ, cue: Cue) -> int:

@@ -61,26 +61,61 @@ class Sent:
 
 def split_sentences(text: str) -> list[tuple[str, bool]]:
     """Sentences with a flag for list items; every line break ends a sentence (lists, captions)."""
-    from razdel import sentenize
-
     out: list[tuple[str, bool]] = []
     for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue
         item = bool(_LIST_ITEM.match(line))
-        parts: list[str] = []
-        for s in sentenize(line):
-            text = s.text.strip()
-            if not text:
+        segments = _semicolon_items(line)
+        for k, seg in enumerate(segments):
+            parts = _sentenize(seg)
+            if len(segments) == 1:
+                out.extend((p, item) for p in parts)
                 continue
-            last = parts[-1].rsplit(None, 1)[-1].lower() if parts else ""
-            if parts and last.endswith(".") and (last.lstrip("•*-–—(").rstrip(".") in _ABBREVIATIONS):
-                parts[-1] = f"{parts[-1]} {text}"
-            else:
-                parts.append(text)
-        out.extend((text, item) for text in parts)
+            if k == 0:  # the heading (to its colon) and the first item, or a first item with the status
+                *lead, first = parts
+                out.extend((p, item) for p in lead)
+                head, colon, rest = first.rpartition(":")
+                if colon and head.strip() and rest.strip():
+                    out += [(f"{head.strip()}:", item), (rest.strip(), True)]
+                else:
+                    out.append((first, item))
+            else:  # an item; sentences after the last item are prose again
+                out.append((parts[0], True))
+                out.extend((p, item) for p in parts[1:])
     return out
+
+
+def _semicolon_items(line: str) -> list[str]:
+    """An enumeration run into one line ("Звільнені: A, 34 роки; B, 52 роки; C." or "The freed men
+    include A, 22; B, 35; and C") split at its semicolons: in all four languages' punctuation a semicolon
+    separates items that hold commas of their own, so each item is a list item of its own, and an age or
+    a rank goes to the person of its own item. Prose (long clauses between semicolons) stays one line."""
+    segments = [seg.strip() for seg in line.split(";")]
+    segments = [seg for seg in segments if seg.strip(" .")]
+    if len(segments) < 2:
+        return [line]
+    # Each item is short up to its first full stop (the last one may go on with prose).
+    if any(len(re.split(r"(?<=[.!?])\s", seg, maxsplit=1)[0].split()) > 20 for seg in segments[1:]):
+        return [line]
+    return [f"{seg};" if k < len(segments) - 1 else seg for k, seg in enumerate(segments)]
+
+
+def _sentenize(line: str) -> list[str]:
+    from razdel import sentenize
+
+    parts: list[str] = []
+    for s in sentenize(line):
+        text = s.text.strip()
+        if not text:
+            continue
+        last = parts[-1].rsplit(None, 1)[-1].lower() if parts else ""
+        if parts and last.endswith(".") and (last.lstrip("•*-–—(").rstrip(".") in _ABBREVIATIONS):
+            parts[-1] = f"{parts[-1]} {text}"
+        else:
+            parts.append(text)
+    return parts
 
 
 def tokenize(text: str) -> list[Tok]:

@@ -60,6 +60,12 @@ _STOP_CYR = frozenset(
 )
 
 
+# Relational adjectives in -ський/-цький/-зький (uk) and -ский/-цкий (ru), in every case and gender.
+_PLACE_ADJECTIVE = re.compile(
+    r"(?:ськ|цьк|зьк|ск|цк)(?:ий|ій|а|ої|ого|ому|им|ім|у|ою|е|і|их|ими|ая|ой|ое|ую|ом|ие|ые|ым|ыми)$"
+)
+
+
 def is_cap(tok: str) -> bool:
     return len(tok) > 1 and tok[0].isupper() and any(ch.isalpha() for ch in tok) and tok[0].isalpha()
 
@@ -129,11 +135,26 @@ def cyr_spans(
         info = morph.name_info(word, lang)
         return (bool(tags(word) & {"Name", "Surn", "Patr"}) and info.best != "Geox") or info.best == "unknown"
 
+    def abbreviation(k: int) -> bool:
+        # "ОВА", "ЗСУ", "СБУ": an institution's initials end a run of names ("Голова Волинської ОВА Іван").
+        w = toks[k].text
+        return w.isupper() and len(w) <= 4 and not (tags(w) & {"Name", "Surn"})
+
+    def place_adjective(k: int) -> bool:
+        # A relational adjective of a place ("Ніжинська міська рада", "Волинської ОВА", "Новочеркасский
+        # городской совет") agrees with the noun after it; a surname of that shape ("Олена Ковальська")
+        # stands beside a given name.
+        if not _PLACE_ADJECTIVE.search(toks[k].text.lower()):
+            return False
+        near = [toks[n].text for n in (k - 1, k + 1) if 0 <= n < len(toks)]
+        return not any(is_cap(w) and "Name" in tags(w) for w in near)
+
     def trim(a: int, b: int) -> tuple[int, int]:
         while a < b and (
-            toks[a].text.lower() in _STOP_CYR
+            place_adjective(a)
+            or toks[a].text.lower() in _STOP_CYR
             or role_or_rank_word(toks[a].text, lang)
-            or (opts.use_morph and not nameish(toks[a].text))
+            or (opts.use_morph and not nameish(toks[a].text) and not before_first_name(a, b))
         ):
             a += 1
         while b > a and (
@@ -142,6 +163,17 @@ def cyr_spans(
         ):
             b -= 1
         return a, b
+
+    def before_first_name(k: int, b: int) -> bool:
+        # "Сомов Олег", "Колесник Андрей" surname first: a word right before a given name, though the
+        # dictionary knows it as another word ("сомов", of the catfish; "колесник", a wheelwright), when
+        # it has a surname's shape or is capitalised inside a sentence, where a common noun is not.
+        if k + 1 >= b or not (looks_like_surname(toks[k].text) or (k > 0 and not toks[k].text.isupper())):
+            return False
+        prev = toks[k - 1].text if k > 0 else ""
+        if prev and (prev.lower() in _STOP_CYR or morph.is_function_word(prev, lang)):
+            return False  # "под Вугледаром Олег Савчук": a place after its preposition
+        return morph.name_info(toks[k].text, lang).best != "Geox" and "Name" in tags(toks[k + 1].text)
 
     def after_first_name(k: int, a: int) -> bool:
         # "Григорий Лапин", "Іван Коваль": a dictionary word right after a given name is a surname.
@@ -166,8 +198,13 @@ def cyr_spans(
         if not is_cap(toks[i].text):
             i += 1
             continue
+        if opts.use_morph and abbreviation(i):
+            i += 1
+            continue
         j = i
-        while j < len(toks) and is_cap(toks[j].text) and j - i < 4:
+        while (
+            j < len(toks) and is_cap(toks[j].text) and j - i < 4 and not (opts.use_morph and abbreviation(j))
+        ):
             j += 1
         a, b = trim(i, j)
         if b - a >= 2 and strong(a, b):

@@ -31,6 +31,8 @@ class Provenance:
     status: str  # what the report says happened: captured, killed, ...
     reported_via: tuple[str, ...]
     date_text: str | None  # the date as the report wrote it ("duminică dimineața")
+    forwarded_from: str | None = None  # a Telegram post forwarded from another channel: that channel
+    links: tuple[str, ...] = ()  # the links the message carries
 
 
 def site_of(doc: Document) -> str | None:
@@ -65,6 +67,8 @@ def provenance_of(session: Session, person_id: int) -> Provenance | None:
         status=s.status,
         reported_via=tuple(s.reported_via or ()),
         date_text=s.date_text,
+        forwarded_from=doc.forwarded_from,
+        links=tuple(doc.links or ()),
     )
 
 

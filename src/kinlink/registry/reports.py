@@ -92,6 +92,8 @@ def store_result(session: Session, audit: AuditLog, result: ExtractionResult) ->
         channel=doc.channel,
         message_id=doc.message_id,
         media=list(doc.media) or None,
+        forwarded_from=doc.forwarded_from[:300] if doc.forwarded_from else None,
+        links=list(doc.links) or None,
         text=doc.text,
         ingested_by=audit.actor,
     )

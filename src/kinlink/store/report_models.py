@@ -28,6 +28,8 @@ class Document(Base):
     channel: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(Integer)
     media: Mapped[list | None] = mapped_column(JSON)
+    forwarded_from: Mapped[str | None] = mapped_column(String(300))  # a Telegram forward's first source
+    links: Mapped[list | None] = mapped_column(JSON)  # the links a Telegram message carries
     text: Mapped[str] = mapped_column(Text)  # for staff only: the context of the evidence
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ingested_by: Mapped[str] = mapped_column(String(200))
