@@ -394,7 +394,12 @@ class TokenOut(BaseModel):
 
 
 class PfifImport(BaseModel):
+    version: str = Field(description="the PFIF version read (from the document's namespace)")
     created: int
     updated: int
     unchanged: int
+    erased: int = Field(description="records erased because the partner's record expired")
+    notes_added: int = Field(description="notes outside their person added to kinlink's record of it")
+    links: int = Field(description="pairs of records proposed as the same person by a note")
+    unknown_notes: list[str] = Field(description="notes about persons kinlink does not have (not imported)")
     skipped: list[str]
