@@ -16,7 +16,7 @@ from defusedxml import ElementTree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kinlink.errors import Refused
 from kinlink.registry import erasure, pfif
@@ -56,10 +56,15 @@ def snapshot(engine: Engine) -> dict[str, tuple[list[str], list[tuple]]]:
 
 
 def person(engine: Engine, record_id: str) -> Person:
-    s = Session(engine)
-    found = s.scalar(select(Person).where(Person.source_record_id == record_id))
-    assert found is not None, record_id
-    return found
+    """A record with its names and history, read in a session of its own (closed: no lock is held)."""
+    with Session(engine) as s:
+        found = s.scalar(
+            select(Person)
+            .where(Person.source_record_id == record_id)
+            .options(selectinload(Person.names), selectinload(Person.events))
+        )
+        assert found is not None, record_id
+        return found
 
 
 def test_pfif_1_1_names_address_photo_and_found_notes(engine: Engine) -> None:
