@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from defusedxml import ElementTree
@@ -51,16 +53,23 @@ DOC = """<?xml version="1.0" encoding="UTF-8"?>
     <pfif:entry_date>2024-03-05T10:00:00Z</pfif:entry_date>
     <pfif:status>believed_alive</pfif:status>
   </pfif:note>
-  <pfif:person><pfif:full_name>Без идентификатора</pfif:full_name></pfif:person>
 </pfif:pfif>
 """
 NS = {"pfif": pfif.NS}
 
 
 def test_import_maps_persons_and_statuses(engine: Engine) -> None:
+    # A person without a record id: the document is refused, naming the field, and nothing is written.
+    bad = DOC.replace(
+        "</pfif:pfif>", "<pfif:person><pfif:full_name>Без ид</pfif:full_name></pfif:person></pfif:pfif>"
+    )
+    with pytest.raises(Refused) as refused:
+        pfif.import_xml(engine, bad.encode(), "test")
+    assert refused.value.field == "person[3].person_record_id"
+    with Session(engine) as s:
+        assert s.scalar(select(Person.id)) is None
     first = pfif.import_xml(engine, DOC.encode(), "test")
     assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
-    assert len(first.skipped) == 1  # the person without a record id
     again = pfif.import_xml(engine, DOC.encode(), "test")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     with Session(engine) as s:
@@ -72,7 +81,7 @@ def test_import_maps_persons_and_statuses(engine: Engine) -> None:
         assert p1.status == "missing" and p1.birth_date == "1990-05" and p1.sex == "m"
         assert [(e.kind, e.date, e.place) for e in p1.events] == [("missing", "2024-03-02", "Бахмут")]
         assert [n.full_name for n in p1.names] == ["Гнатюк Василь Петрович", "Hnatiuk Vasyl"]
-        assert "Житомир" in (p1.notes or "")
+        assert p1.residence == "Житомир"  # the home address parts
         p2 = s.scalar(select(Person).where(Person.source_record_id == "finder.example.org/p.2"))
         assert p2 is not None and p2.status == "found"
 
@@ -148,6 +157,18 @@ def test_pfif_over_api_and_cli(engine: Engine, db_url: str, server, staff, tmp_p
     assert bad.status_code == 422 and "XML" in bad.json()["error"]["message"]
     r = httpx.get(server.url + "/api/v1/pfif", params={"all_records": "true"}, headers=h)
     assert r.headers["content-type"].startswith("application/xml") and "Гнатюк" in r.text
+    r = httpx.get(server.url + "/api/v1/pfif", params={"all_records": "true", "version": "1.2"}, headers=h)
+    assert 'xmlns:pfif="http://zesty.ca/pfif/1.2"' in r.text and "<pfif:first_name>Василь<" in r.text
+    r = httpx.get(server.url + "/api/v1/pfif", params={"version": "1.3"}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "version"
+    # A PFIF 1.2 document through the API: names from first_name and last_name.
+    v12 = (Path(__file__).parents[1] / "registry" / "pfif" / "v1_2.xml").read_bytes()
+    r = httpx.post(server.url + "/api/v1/pfif", content=v12, headers={**h, "content-type": "application/xml"})
+    assert r.status_code == 200 and r.json()["version"] == "1.2" and r.json()["links"] == 1, r.text
+    bad = httpx.post(
+        server.url + "/api/v1/pfif", content=v12.replace(b">1988-07-14<", b">someday<"), headers=h
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"].endswith(".date_of_birth"), bad.text
 
     runner = CliRunner()
     f = tmp_path / "in.xml"
@@ -158,4 +179,4 @@ def test_pfif_over_api_and_cli(engine: Engine, db_url: str, server, staff, tmp_p
     dest = tmp_path / "out.xml"
     out = runner.invoke(cli_app, ["--db", db_url, "export", "pfif", "--all", "-o", str(dest)])
     assert out.exit_code == 0, out.output
-    assert len(ElementTree.fromstring(dest.read_bytes()).findall("pfif:person", NS)) == 4
+    assert len(ElementTree.fromstring(dest.read_bytes()).findall("pfif:person", NS)) == 6

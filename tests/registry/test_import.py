@@ -35,6 +35,9 @@ def test_csv_import_creates_records_with_history_and_audit(cli, write, engine) -
             "place": "Київська область",
             "source": "bureau",
             "note": None,
+            # A registry's list is what the detaining power notified.
+            "confirmation": "detaining_power",
+            "author": None,
         }
     ]
     c = counts(engine)

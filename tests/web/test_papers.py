@@ -262,7 +262,7 @@ def test_a_certificate_for_a_family_reads_back_and_verifies(
         "в плену",
         "2022-02-27",  # the date of the status (the capture; a transfer does not change it)
         "Чем подтверждено",
-        "не указано",  # the capture's confirmation level, not recorded
+        "сообщено державой",  # the capture's confirmation level: the bureau's own record
         issued["serial"],
         code,
         f"http://kinlink.test/verify/{code}",

@@ -21,11 +21,14 @@ def export_pfif(
     request: Request,
     source: str | None = None,
     all_records: bool = False,
+    version: str = "1.4",
     who: Principal = api_roles(REGISTRAR),
 ) -> Response:
-    """Records as PFIF 1.4. By default only records whose person consented to inform the family, and
-    within their consent (location only if shared)."""
-    xml = pfif.export_xml(state.engine(request), who.actor, source=source, consented_only=not all_records)
+    """Records as PFIF 1.4 (or 1.2), erased records as expired placeholders. By default only records whose
+    person consented to inform the family, and within their consent (location only if shared)."""
+    xml = pfif.export_xml(
+        state.engine(request), who.actor, source=source, consented_only=not all_records, version=version
+    )
     return Response(xml, media_type="application/xml")
 
 

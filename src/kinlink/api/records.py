@@ -119,6 +119,7 @@ def add_event(
             body.note,
             body.version,
             matching=state.matching(request),
+            confirmation=body.confirmation,
         )
         deliver_later(background, request, written.notifications)
         return schemas.record_out(written.person)

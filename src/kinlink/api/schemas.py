@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from kinlink.person.confirmation import LEVELS
 from kinlink.person.fields import COLUMNS, CONSENT_COLUMNS, MEANINGS, NOT_PERSON_FIELDS
 from kinlink.person.notes import note_english
 from kinlink.person.text import describe
@@ -43,6 +44,8 @@ class EventOut(BaseModel):
     note_message: dict | None = Field(
         None, description='a note kinlink wrote, as data: {"kind": "reported", "status": ..., "via": [...]}'
     )
+    confirmation: str = Field(description="how it is known: " + ", ".join(LEVELS))
+    author: str | None = Field(None, description="who wrote the note (a partner's note's author)")
 
     @model_validator(mode="after")
     def _english(self) -> EventOut:
@@ -141,6 +144,9 @@ class EventIn(In):
     date: str | None = None
     place: str | None = None
     note: str | None = None
+    confirmation: str | None = Field(
+        None, description="how it is known: " + ", ".join(LEVELS) + " (default: detaining_power)"
+    )
     version: int | None = None
 
 
@@ -388,7 +394,12 @@ class TokenOut(BaseModel):
 
 
 class PfifImport(BaseModel):
+    version: str = Field(description="the PFIF version read (from the document's namespace)")
     created: int
     updated: int
     unchanged: int
+    erased: int = Field(description="records erased because the partner's record expired")
+    notes_added: int = Field(description="notes outside their person added to kinlink's record of it")
+    links: int = Field(description="pairs of records proposed as the same person by a note")
+    unknown_notes: list[str] = Field(description="notes about persons kinlink does not have (not imported)")
     skipped: list[str]

@@ -16,6 +16,7 @@ from kinlink.cli.context import console, deliver, err_console, fail, state
 from kinlink.cli.db import open_engine
 from kinlink.errors import Refused
 from kinlink.matching.model import load_model
+from kinlink.person.confirmation import LABELS as LEVEL_WORDS
 from kinlink.person.fields import to_row
 from kinlink.person.notes import note_english
 from kinlink.private_files import open_private
@@ -233,6 +234,8 @@ def records_show(
                     "place": e.place,
                     "source": e.source.name if e.source else None,
                     "note": e.note or note_english(e.note_message),
+                    "confirmation": e.confirmation,
+                    "author": e.author,
                 }
                 for e in person.events
             ],
@@ -260,10 +263,16 @@ def records_show(
         )
     console.print(names)
     events = Table(title="History")
-    for col in ("date", "event", "place", "source"):
+    for col in ("date", "event", "place", "source", "how it is known"):
         events.add_column(col)
     for e in detail["events"]:
-        events.add_row(e["date"] or "?", e["kind"], e["place"] or "", e["source"] or "")
+        events.add_row(
+            e["date"] or "?",
+            e["kind"],
+            e["place"] or "",
+            e["source"] or "",
+            LEVEL_WORDS.get(e["confirmation"], ""),
+        )
     console.print(events)
 
 

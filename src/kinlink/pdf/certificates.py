@@ -22,10 +22,10 @@ STATUS_LABELS = {
     "missing": N_("missing"),
     "found": N_("found"),
 }
-# How an event is known (issue 21 item 4's confirmation levels); an event recorded before levels were kept
-# has none.
+# How an event is known (kinlink.person.confirmation's levels).
 LEVEL_LABELS = {
     "open_source": N_("reported in open sources"),
+    "public": N_("reported by a member of the public"),
     "family": N_("reported by the family"),
     "detaining_power": N_("notified by the detaining power"),
     "icrc_visit": N_("confirmed by an ICRC visit"),

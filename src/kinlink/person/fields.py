@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from kinlink.person.confirmation import LEVELS, parse_level
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
 from kinlink.person.text import TooDeep, loads_bounded, message_id, text_problem
@@ -128,7 +129,8 @@ MEANINGS: dict[str, str] = {
     "status": "the current status, recorded as a dated event of the history",
     "status_date": "the date of that event",
     "alternate_names": "other spellings of the name (a list; separated by | in CSV)",
-    "events": "the dated history: a list of {kind, date, place, note}",
+    "events": "the dated history: a list of {kind, date, place, note, confirmation, author, ref}; "
+    "confirmation is how it is known: " + ", ".join(LEVELS),
     "expiry_date": "the date after which the record is erased (retention)",
     "consent_inform_family": "the person agrees that the family is told they were found",
     "consent_share_location": "the person agrees to share where they are",
@@ -185,9 +187,19 @@ class EventIn:
     date: str | None = None
     place: str | None = None
     note: str | None = None
+    confirmation: str | None = None  # how it is known (kinlink.person.confirmation); None: by its source
+    author: str | None = None  # who wrote the note
+    ref: str | None = None  # a partner's own id of the event (PFIF note_record_id)
 
     def key(self) -> tuple[str, str, str]:
-        return (self.kind, self.date or "", self.place or "")
+        return event_key(self.kind, self.date, self.place, self.ref)
+
+
+def event_key(kind: str, date: str | None, place: str | None, ref: str | None = None) -> tuple[str, str, str]:
+    """What makes an event the same one again: a partner's id when it gave one, else what, when and where."""
+    if ref:
+        return ("ref", ref, "")
+    return (kind, date or "", place or "")
 
 
 @dataclass
@@ -244,7 +256,9 @@ class RecordIn:
 
     def content_hash(self) -> str:
         payload = self._shallow()
-        payload["events"] = sorted(e.key() for e in self.events)
+        payload["events"] = sorted(
+            (*e.key(), e.confirmation) if e.confirmation else e.key() for e in self.events
+        )
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -528,7 +542,7 @@ def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
         if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
             err("events", message_id("event %(n)s needs a kind"), n=i)
             continue
-        unknown = set(item) - {"kind", "date", "place", "note"}
+        unknown = set(item) - EVENT_KEYS
         if unknown:
             err(
                 "events",
@@ -542,8 +556,43 @@ def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
             err("events", message_id("event %(n)s: unknown kind '%(kind)s'"), n=i, kind=item["kind"])
             continue
         when = partial("events", item.get("date"))
-        out.append(EventIn(kind, when, _text(item.get("place")), _text(item.get("note"))))
+        level = _text(item.get("confirmation"))
+        if level is not None and parse_level(level) is None:
+            err(
+                "events",
+                message_id("event %(n)s: unknown confirmation '%(value)s'; known: %(known)s"),
+                n=i,
+                value=level,
+                known=", ".join(LEVELS),
+            )
+            continue
+        extra = {k: _text(item.get(k)) for k in ("author", "ref")}
+        too_long = [k for k, limit in EVENT_LIMITS.items() if len(extra[k] or "") > limit]
+        if too_long:
+            err(
+                "events",
+                message_id("event %(n)s: %(key)s is longer than %(limit)s characters"),
+                n=i,
+                key=too_long[0],
+                limit=EVENT_LIMITS[too_long[0]],
+            )
+            continue
+        out.append(
+            EventIn(
+                kind,
+                when,
+                _text(item.get("place")),
+                _text(item.get("note")),
+                parse_level(level),
+                extra["author"],
+                extra["ref"],
+            )
+        )
     return out
+
+
+EVENT_KEYS = frozenset({"kind", "date", "place", "note", "confirmation", "author", "ref"})
+EVENT_LIMITS = {"author": 300, "ref": 200}
 
 
 def to_row(rec: RecordIn) -> dict[str, Any]:

@@ -20,6 +20,7 @@ EVENT_KINDS = (
     "buried",
     "missing",
     "found",
+    "note",  # a note about the person that reports no change (a partner's note, a search for news)
 )
 
 # What an event says about the person afterwards. Transfers and burials change where the person is,
@@ -38,6 +39,7 @@ EVENT_STATUS: dict[str, str | None] = {
     "buried": "dead",
     "missing": "missing",
     "found": "found",
+    "note": None,
 }
 
 # Words registrars use in a `status` column, mapped to the event they record.

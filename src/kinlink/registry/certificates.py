@@ -29,13 +29,14 @@ from kinlink.bureau import Bureau
 from kinlink.errors import refuse
 from kinlink.pdf.certificates import CertificateContent, render
 from kinlink.pdf.layout import paper_languages
+from kinlink.person.confirmation import is_confirmed
 from kinlink.person.text import message_id, text_problem
 from kinlink.registry.people import find_person, get_person, status_event
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Certificate, Disclosure
 from kinlink.store.db import session_factory
 from kinlink.store.models import Event, Person, utcnow
-from kinlink.tracing.disclosure import death_decision, outcome_for, verification_of
+from kinlink.tracing.disclosure import death_decision, death_level, outcome_for, verification_of
 from kinlink.tracing.requests import find_request
 
 # No 0/O, 1/I/L: codes are read out over the phone. 20 of 31 symbols: 99 bits, never guessed.
@@ -61,8 +62,8 @@ def code_digest(code: str) -> str:
 
 
 def event_level(event: Event) -> str | None:
-    """How the event is known (issue 21 item 4): its confirmation level, once events carry one."""
-    return getattr(event, "confirmation", None)
+    """How the event is known (kinlink.person.confirmation): the certificate states it."""
+    return event.confirmation
 
 
 @dataclass
@@ -94,6 +95,13 @@ def _may_state(session: Session, person: Person) -> None:
         if death is None or not death.disclose:
             raise refuse(
                 "invalid", "ref", "the registrar has not decided that this death may be told to families"
+            )
+        if not is_confirmed(death_level(person)):
+            raise refuse(
+                "invalid",
+                "ref",
+                "the death is known only from open sources or a member of the public: a certificate cannot "
+                "state it as a fact",
             )
     elif person.status != "missing" and not person.consent_inform_family:
         raise refuse("invalid", "ref", "the person has not agreed that their family is told they were found")

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from kinlink.person.fields import EventIn, RecordIn, RowError, validate_row
+from kinlink.person.confirmation import default_level
+from kinlink.person.fields import EventIn, RecordIn, RowError, event_key, validate_row
 from kinlink.person.status import DatedEvent, current_status
 from kinlink.registry.files import RowFormatError, detect_format, read_rows, sha256_file
 from kinlink.store.audit import AuditLog
@@ -278,6 +279,7 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
     )
     ids = [by_record_id[rec.record_id] for rec in recs]
     names, events = [], []
+    level = default_level(src.kind)
     for pid, rec in zip(ids, recs, strict=True):
         names.extend(dict(person_id=pid, **n) for n in name_rows(rec))
         events.extend(
@@ -288,6 +290,9 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
                 place=e.place,
                 note=e.note,
                 source_id=src.id,
+                confirmation=e.confirmation or level,
+                author=e.author,
+                ref=e.ref,
                 created_at=now,
             )
             for e in rec.events
@@ -319,16 +324,33 @@ def update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit:
         person.names.clear()
         session.flush()
         person.names.extend(PersonName(**n) for n in wanted)
-    known = {(e.kind, e.date or "", e.place or "") for e in person.events}
+    known = {event_key(e.kind, e.date, e.place, e.ref): e for e in person.events}
     added = [e for e in rec.events if e.key() not in known]
     for e in added:
-        person.events.append(Event(kind=e.kind, date=e.date, place=e.place, note=e.note, source_id=src.id))
+        person.events.append(
+            Event(
+                kind=e.kind,
+                date=e.date,
+                place=e.place,
+                note=e.note,
+                source_id=src.id,
+                confirmation=e.confirmation or default_level(src.kind),
+                author=e.author,
+                ref=e.ref,
+            )
+        )
     if added:
         changes["events_added"] = [[e.kind, e.date, e.place] for e in added]
+    # The same event known better (or worse) than before, when the row says how it is known.
+    for e in rec.events:
+        had = known.get(e.key())
+        if had is not None and e.confirmation and had.confirmation != e.confirmation:
+            changes.setdefault("confirmation", []).append([had.id, had.confirmation, e.confirmation])
+            had.confirmation = e.confirmation
     person.content_hash = rec.content_hash()
     if not changes:
         return False
-    history = [EventIn(e.kind, e.date, e.place) for e in person.events]
+    history = [EventIn(e.kind, e.date, e.place, ref=e.ref) for e in person.events]
     person.status, person.status_date = _status(history)
     person.updated_at = utcnow()
     session.flush()

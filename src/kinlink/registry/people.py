@@ -160,7 +160,16 @@ def record_of(person: Person) -> RecordIn:
         name_language=primary.language,
         alternate_names=[n.full_name for n in person.names[1:]],
         events=[
-            EventIn(e.kind, e.date, e.place, e.note or note_english(e.note_message)) for e in person.events
+            EventIn(
+                e.kind,
+                e.date,
+                e.place,
+                e.note or note_english(e.note_message),
+                e.confirmation,
+                e.author,
+                e.ref,
+            )
+            for e in person.events
         ],
     )
 

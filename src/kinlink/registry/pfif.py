@@ -1,91 +1,50 @@
-"""PFIF 1.4, the People Finder Interchange Format of Google Person Finder and Sahana: import and export.
+"""PFIF, the People Finder Interchange Format of Google Person Finder, Sahana and Red Cross partners:
+import (1.1 to 1.4, see pfif_format) and export (1.2 or 1.4).
 
-Import maps each PFIF person to a registry row (source `pfif:<domain>`, record id the PFIF
-person_record_id) and each note's status to an event, then writes them with the registry's own importer:
-the same validation, idempotency and audit as any registrar's file. XML is parsed with defusedxml.
+Import writes a document all or nothing in one transaction, with the registry's writers (the same rows,
+names, history and audit as a registrar's file; one source per PFIF domain, record id the PFIF
+person_record_id): the same document twice changes nothing; a later note adds to the history by its
+note_record_id. Notes about persons the document does not hold are added to kinlink's records of them, or
+reported as notes for unknown persons. An expired record's placeholder erases kinlink's copy (a tombstone
+stays, so an older file cannot bring it back). A note's linked_person_record_id proposes the two records
+as the same person, for a caseworker to decide (a record-to-record candidate scored by the model).
 
-Export writes records as PFIF persons with one note per event. By default only what a family could
-be told is exported: persons who consented to inform the family (or whose death the registrar decided
-to disclose), their location only with consent. Health is never exported.
+Export writes records as PFIF persons with their history as notes. By default only what a family could be
+told: persons who consented to inform the family (or whose death the registrar decided to disclose), their
+location only with consent; health never. Erased records are written as expired placeholders (1.3+).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import tempfile
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring
+from urllib.parse import quote
+from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from kinlink.errors import Refused, refuse
-from kinlink.registry.imports import import_registry
-from kinlink.registry.people import every_person
-from kinlink.store.audit import record as audit
+from kinlink.errors import Problem, invalid, refuse
+from kinlink.person.fields import EventIn, RecordIn, validate_row
+from kinlink.registry import pfif_format
+from kinlink.registry.erasure import erase_person
+from kinlink.registry.imports import ImportReport, _write_chunk, get_or_create_source
+from kinlink.registry.people import every_person, record_of
+from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import DeathDisclosure
 from kinlink.store.db import unit_of_work
-from kinlink.store.models import Person, Source
-from kinlink.tracing.continuous import Matching
+from kinlink.store.match_records import person_records
+from kinlink.store.models import ImportRun, Person, Source, Tombstone, utcnow
+from kinlink.tracing.candidates import store_candidate
+from kinlink.tracing.continuous import Matching, match_imported
+from kinlink.tracing.matcher import db_scorer
+from kinlink.tracing.notifications import news_for_persons
 
 NS = "http://zesty.ca/pfif/1.4"
-PERSON_FIELDS = (
-    "person_record_id",
-    "entry_date",
-    "expiry_date",
-    "author_name",
-    "author_email",
-    "author_phone",
-    "source_name",
-    "source_date",
-    "source_url",
-    "full_name",
-    "given_name",
-    "family_name",
-    "alternate_names",
-    "description",
-    "sex",
-    "date_of_birth",
-    "age",
-    "home_street",
-    "home_neighborhood",
-    "home_city",
-    "home_state",
-    "home_postal_code",
-    "home_country",
-    "photo_url",
-    "profile_urls",
-)
-NOTE_FIELDS = (
-    "note_record_id",
-    "person_record_id",
-    "linked_person_record_id",
-    "entry_date",
-    "author_name",
-    "author_email",
-    "author_phone",
-    "source_date",
-    "author_made_contact",
-    "status",
-    "email_of_found_person",
-    "phone_of_found_person",
-    "last_known_location",
-    "text",
-    "photo_url",
-)
-# PFIF note status -> our event. information_sought records a search, not a fact about the person.
-STATUS_TO_EVENT = {
-    "believed_alive": "found",
-    "is_note_author": "found",
-    "believed_missing": "missing",
-    "believed_dead": "died",
-}
-# Our event -> PFIF note status. A transfer says nothing of life or death and gives no note status.
+EXPORT_VERSIONS = ("1.2", "1.4")
+# Our event -> PFIF note status. A transfer or a note says nothing of life or death: no status.
 EVENT_TO_STATUS = {
     **dict.fromkeys(
         (
@@ -105,20 +64,23 @@ EVENT_TO_STATUS = {
     "died": "believed_dead",
     "buried": "believed_dead",
 }
-SEX = {"female": "f", "male": "m"}
+HEALTH_EVENTS = frozenset({"wounded", "hospitalised", "seriously_ill"})
+SEX = {"m": "male", "f": "female"}
 DEFAULT_DOMAIN = os.environ.get("KINLINK_PFIF_DOMAIN", "kinlink.invalid")
-
-
-def _bad(message: str, **values: object) -> Refused:
-    return refuse("invalid", "body", message, **values)
+PARTNER_ERASED = "partner_expired"  # a tombstone's reason: the partner's record expired or was deleted
 
 
 @dataclass
 class PfifImportResult:
+    version: str = ""
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: list[str] = field(default_factory=list)
+    erased: int = 0  # records the partner deleted (expired placeholders), erased here too
+    notes_added: int = 0  # notes outside their person added to kinlink's record of it
+    links: int = 0  # records proposed as the same person by a note's linked_person_record_id
+    unknown_notes: list[str] = field(default_factory=list)  # notes about persons kinlink does not have
+    skipped: list[str] = field(default_factory=list)  # records erased here before: not brought back
     person_ids: list[int] = field(default_factory=list)
     notifications: list[int] = field(default_factory=list)  # ids, to send after the import
 
@@ -129,164 +91,231 @@ class PfifImportResult:
         return d
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def parse(data: bytes) -> pfif_format.Document:
+    return pfif_format.parse(data)
 
 
-def _fields(elem: Any) -> dict[str, str]:
-    out = {}
-    for child in elem:
-        name = _local(child.tag)
-        if name != "note" and child.text and child.text.strip():
-            out[name] = child.text.strip()
-    return out
-
-
-def parse(data: bytes) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """PFIF persons (each with its nested notes under 'notes') and the top-level notes."""
-    try:
-        root = SafeET.fromstring(data)
-    except DefusedXmlException as e:
-        raise _bad("the document uses forbidden XML features (%(what)s)", what=type(e).__name__) from None
-    except SafeET.ParseError as e:
-        raise _bad("not well-formed XML: %(why)s", why=str(e)) from None
-    if _local(root.tag) != "pfif":
-        raise _bad("the root element must be pfif:pfif")
-    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if ns and not ns.startswith("http://zesty.ca/pfif/"):
-        raise _bad("unknown namespace %(ns)s", ns=ns)
-    persons, notes = [], []
-    for child in root:
-        kind = _local(child.tag)
-        if kind == "person":
-            p: dict[str, Any] = _fields(child)
-            p["notes"] = [_fields(n) for n in child if _local(n.tag) == "note"]
-            persons.append(p)
-        elif kind == "note":
-            notes.append(_fields(child))
-    return persons, notes
-
-
-def _age(text: str | None) -> int | None:
-    if text and text.isdigit():
-        return int(text)
-    return None
-
-
-def person_row(p: dict[str, Any], notes: list[dict[str, str]]) -> dict[str, Any]:
-    """One PFIF person as a registry row."""
-    name = p.get("full_name") or " ".join(x for x in (p.get("given_name"), p.get("family_name")) if x)
-    home = ", ".join(
-        p[k]
-        for k in (
-            "home_street",
-            "home_neighborhood",
-            "home_city",
-            "home_state",
-            "home_postal_code",
-            "home_country",
-        )
-        if p.get(k)
-    )
-    remarks = [
-        f"PFIF {p['person_record_id']}",
-        *(
-            f"{label}: {p[k]}"
-            for k, label in (("source_name", "source"), ("source_url", "url"), ("author_name", "author"))
-            if p.get(k)
-        ),
-        *([f"home: {home}"] if home else []),
-        *([f"age: {p['age']}"] if p.get("age") and _age(p.get("age")) is None else []),
-        *([p["description"]] if p.get("description") else []),
-    ]
-    events = []
-    for n in sorted(notes, key=lambda n: n.get("source_date") or n.get("entry_date") or ""):
-        kind = STATUS_TO_EVENT.get(n.get("status", ""))
-        if kind is None:
-            continue
-        when = (n.get("source_date") or n.get("entry_date") or "")[:10] or None
-        events.append(
-            {
-                k: v
-                for k, v in {
-                    "kind": kind,
-                    "date": when,
-                    "place": n.get("last_known_location"),
-                    "note": (n.get("text") or "")[:1000] or None,
-                }.items()
-                if v
-            }
-        )
-    age = _age(p.get("age"))
-    return {
-        "record_id": p["person_record_id"],
-        "full_name": name or None,
-        "given_names": p.get("given_name"),
-        "family_name": p.get("family_name"),
-        "alternate_names": [a for a in (p.get("alternate_names") or "").splitlines() if a.strip()],
-        "sex": SEX.get(p.get("sex", "")),
-        "birth_date": p.get("date_of_birth"),
-        "age": age,
-        "age_as_of": (p.get("source_date") or p.get("entry_date") or "")[:10] or None
-        if age is not None
-        else None,
-        "notes": "\n".join(remarks)[:4000],
-        "events": events,
-    }
+def _source_name(domain: str) -> str:
+    return f"pfif:{domain}"
 
 
 def import_xml(
     engine: Engine, data: bytes, actor: str, *, matching: Matching | None = None
 ) -> PfifImportResult:
-    """Persons and notes from a partner, through the registry's importer (one source per PFIF domain);
-    with `matching`, the new and changed records are matched against the open requests afterwards."""
-    persons, loose = parse(data)
-    by_person: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for n in loose:
-        if n.get("person_record_id"):
-            by_person[n["person_record_id"]].append(n)
-    result = PfifImportResult()
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in persons:
-        rid = p.get("person_record_id")
-        if not rid or "/" not in rid:
-            result.skipped.append(f"a person without a valid person_record_id ({rid or 'none'})")
-            continue
-        groups[rid.split("/", 1)[0]].append(person_row(p, [*p["notes"], *by_person.get(rid, [])]))
-    with tempfile.TemporaryDirectory(prefix="kinlink-pfif-") as tmp:
-        for domain, rows in groups.items():
-            path = Path(tmp) / f"{domain.replace('/', '_')}.jsonl"
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-            source = f"pfif:{domain}"
-            report = import_registry(
-                engine, path, source, actor, fmt="jsonl", kind="partner", skip_invalid=True, matching=matching
-            )
-            result.notifications.extend(report.notifications)
+    """Persons and notes from a partner, all or nothing; with `matching`, the new and changed records are
+    matched against the open requests afterwards."""
+    doc = pfif_format.parse(data)
+    checked = pfif_format.check(doc)  # refused, naming every bad field, before anything is written
+    result = PfifImportResult(version=doc.version)
+    changed: list[int] = []
+    with unit_of_work(engine) as s:
+        log = AuditLog(s, actor)
+        log.lock()
+        domains = sorted({*checked.records, *checked.deletions, *map(pfif_format.domain_of, checked.loose)})
+        for domain in domains:
+            src = get_or_create_source(s, _source_name(domain), "partner", log)
+            report = ImportReport(file="pfif", source=src.name)
+            recs = checked.records.get(domain, [])
+            if recs:
+                _write_chunk(s, src, recs, report, log)
             result.created += report.created
             result.updated += report.updated
             result.unchanged += report.unchanged
-            result.skipped.extend(e.replace(path.name, source) for e in report.errors)
-            with unit_of_work(engine) as s:
-                src = s.scalar(select(Source).where(Source.name == source))
-                if src is not None:
-                    ids = {r["record_id"] for r in rows}
-                    result.person_ids.extend(
-                        s.scalars(
-                            select(Person.id).where(
-                                Person.source_id == src.id, Person.source_record_id.in_(ids)
-                            )
-                        )
-                    )
+            result.skipped += [f"{r}: erased here before" for r in _erased(s, src.name, recs)]
+            changed += report.changed_ids
+            updated = list(report.updated_ids)
+            for rid in checked.deletions.get(domain, []):
+                result.erased += _delete(s, log, src, rid)
+            for rid, events in checked.loose.items():
+                if pfif_format.domain_of(rid) == domain:
+                    pid = _add_notes(s, log, src, rid, events, result)
+                    if pid is not None:
+                        updated.append(pid)
+                        changed.append(pid)
+            s.flush()
+            run = ImportRun(
+                source_id=src.id,
+                file_name=f"pfif-{doc.version}",
+                sha256=hashlib.sha256(data).hexdigest(),
+                actor=actor,
+                rows=len(recs),
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                finished_at=utcnow(),
+            )
+            s.add(run)
+            s.flush()
+            log.add(
+                "import", "import_run", run.id, {"source": src.name, "pfif": doc.version, **_counts(result)}
+            )
+            result.notifications += [n.id for n in news_for_persons(s, updated)]
+        result.links = _link(s, log, checked.links, matching)
+        log.flush()
+        result.person_ids = _ids(s, checked)
+    if matching is not None and matching.on_write and changed:
+        match_imported(engine, actor, sorted(set(changed)), matching)
     return result
 
 
-def _text(parent: Element, name: str, value: Any) -> None:
-    if value is not None and value != "":
-        SubElement(parent, f"{{{NS}}}{name}").text = str(value)
+def _counts(r: PfifImportResult) -> dict[str, int]:
+    return {"created": r.created, "updated": r.updated, "unchanged": r.unchanged, "erased": r.erased}
+
+
+def _erased(s: Session, source: str, recs: list[RecordIn]) -> list[str]:
+    ids = [r.record_id for r in recs]
+    return (
+        list(
+            s.scalars(
+                select(Tombstone.key).where(
+                    Tombstone.entity == "person", Tombstone.source == source, Tombstone.key.in_(ids)
+                )
+            )
+        )
+        if ids
+        else []
+    )
+
+
+def _person(s: Session, src: Source, rid: str) -> Person | None:
+    return s.scalar(select(Person).where(Person.source_id == src.id, Person.source_record_id == rid))
+
+
+def _delete(s: Session, log: AuditLog, src: Source, rid: str) -> int:
+    """The partner's record expired: erase ours, or remember it so an older file cannot bring it back."""
+    person = _person(s, src, rid)
+    if person is not None:
+        erase_person(s, log, person, PARTNER_ERASED)
+        return 1
+    known = s.scalar(
+        select(Tombstone.id).where(
+            Tombstone.entity == "person", Tombstone.source == src.name, Tombstone.key == rid
+        )
+    )
+    if known is None:
+        s.add(
+            Tombstone(entity="person", source=src.name, key=rid, reason=PARTNER_ERASED, erased_by=log.actor)
+        )
+        log.add("erase", "person", None, {"source": src.name, "record_id": rid, "reason": PARTNER_ERASED})
+        s.flush()
+    return 0
+
+
+def _add_notes(
+    s: Session, log: AuditLog, src: Source, rid: str, events: list[dict[str, Any]], result: PfifImportResult
+) -> int | None:
+    """Notes about a person the document does not hold: added to kinlink's record of it (the status
+    follows), or reported when kinlink has no such record."""
+    from kinlink.person.fields import to_row
+    from kinlink.registry.imports import update_person
+
+    person = _person(s, src, rid)
+    if person is None:
+        result.unknown_notes += [
+            f"note {e.get('ref', '?')}: no person {rid} in kinlink (not imported)" for e in events
+        ]
+        return None
+    row = to_row(record_of(person))
+    known = {e.key() for e in record_of(person).events}
+    fresh = [
+        e
+        for e in events
+        if EventIn(e["kind"], e.get("date"), e.get("place"), ref=e.get("ref")).key() not in known
+    ]
+    if not fresh:
+        result.unchanged += 1
+        return None
+    row["events"] = [*row["events"], *fresh]
+    rec = validate_row(row, 1)
+    if isinstance(rec, list):
+        raise invalid(Problem(f"note[{fresh[0].get('ref')}].{e.column}", e.reason, e.values) for e in rec)
+    if update_person(s, person.id, src, rec, log):
+        result.updated += 1
+        result.notes_added += len(fresh)
+        return person.id
+    return None
+
+
+def _find(s: Session, rid: str) -> Person | None:
+    return s.scalar(
+        select(Person)
+        .join(Source)
+        .where(Source.name == _source_name(pfif_format.domain_of(rid)), Person.source_record_id == rid)
+    )
+
+
+def _link(s: Session, log: AuditLog, links: list[tuple[str, str, str]], matching: Matching | None) -> int:
+    """Each note's linked_person_record_id: the two records proposed as one person (a pending
+    record-to-record candidate, scored and explained by the model like any other)."""
+    if not links:
+        return 0
+    model = (matching or Matching()).model
+    scorer = db_scorer(s, model)
+    made = 0
+    for a_id, b_id, _note in links:
+        a, b = _find(s, a_id), _find(s, b_id)
+        if a is None or b is None or a.id == b.id:
+            continue
+        recs = {int(r.id): r for r in person_records(s, [a.id, b.id])}  # type: ignore[arg-type]
+        left, right = sorted((a.id, b.id))
+        scored = scorer.score(scorer.prepare(recs[left]), scorer.prepare(recs[right]))
+        outcome = store_candidate(s, log, model, scored, left_person_id=left, person_id=right).outcome
+        made += outcome == "created"
+    return made
+
+
+def _ids(s: Session, checked: pfif_format.Checked) -> list[int]:
+    out: list[int] = []
+    for domain, recs in checked.records.items():
+        src = s.scalar(select(Source).where(Source.name == _source_name(domain)))
+        if src is not None and recs:
+            out += s.scalars(
+                select(Person.id).where(
+                    Person.source_id == src.id, Person.source_record_id.in_([r.record_id for r in recs])
+                )
+            )
+    return out
 
 
 def _iso(dt: Any) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_id(person: Person, domain: str) -> str:
+    """The PFIF person_record_id of a record: a partner's own id kept, ours made from source and record id
+    (which its tombstone keeps too, so an erasure is written under the same id)."""
+    return _export_id(person.source.name, person.source_record_id, domain)
+
+
+def _export_id(source: str, record_id: str, domain: str) -> str:
+    if source.startswith("pfif:"):
+        return record_id
+    return f"{domain}/{quote(source, safe='')}:{quote(record_id, safe='')}"
+
+
+class _Writer:
+    """PFIF elements of one version, in the order its specification lists them."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.ns = pfif_format.NS_PREFIX + version
+        register_namespace("pfif", self.ns)
+        register_namespace("kinlink", pfif_format.KINLINK_NS)
+        self.root = Element(f"{{{self.ns}}}pfif")
+
+    def record(
+        self, parent: Element, kind: str, values: dict[str, Any], mandatory: tuple[str, ...]
+    ) -> Element:
+        el = SubElement(parent, f"{{{self.ns}}}{kind}")
+        allowed = (pfif_format.PERSON_FIELDS if kind == "person" else pfif_format.NOTE_FIELDS)[self.version]
+        for name in allowed:
+            value = values.get(name)
+            if (value is not None and value != "") or name in mandatory:
+                SubElement(el, f"{{{self.ns}}}{name}").text = "" if value is None else str(value)
+        for name, value in values.items():
+            if name.startswith("kinlink:") and value:
+                SubElement(el, f"{{{pfif_format.KINLINK_NS}}}{name[8:]}").text = str(value)
+        return el
 
 
 def export_xml(
@@ -296,11 +325,15 @@ def export_xml(
     source: str | None = None,
     consented_only: bool = True,
     domain: str = DEFAULT_DOMAIN,
+    version: str = "1.4",
 ) -> bytes:
-    from xml.etree.ElementTree import register_namespace
-
-    register_namespace("pfif", NS)
-    root = Element(f"{{{NS}}}pfif")
+    """Records as PFIF `version` (1.2 or 1.4), their history as notes, the erased records as expired
+    placeholders (1.4; PFIF 1.2 has no expiry, so erasures are not written in it)."""
+    if version not in EXPORT_VERSIONS:
+        raise refuse(
+            "invalid", "version", "PFIF %(known)s can be written", known=" or ".join(EXPORT_VERSIONS)
+        )
+    w = _Writer(version)
     count = 0
     with unit_of_work(engine) as s:
         deaths = {d.person_id: d for d in s.scalars(select(DeathDisclosure))}
@@ -316,43 +349,101 @@ def export_xml(
             share_place = not consented_only or (
                 death.include_place if person.status == "dead" and death else person.consent_share_location
             )
-            src_name = person.source.name
-            pid = person.source_record_id if src_name.startswith("pfif:") else f"{domain}/person.{person.id}"
-            el = SubElement(root, f"{{{NS}}}person")
-            primary = person.names[0] if person.names else None
-            _text(el, "person_record_id", pid)
-            _text(el, "entry_date", _iso(person.updated_at))
-            _text(el, "author_name", "kinlink")
-            _text(el, "source_name", src_name)
-            _text(el, "source_date", _iso(person.updated_at))
-            _text(el, "full_name", person.full_name)
-            _text(el, "given_name", primary.given_names if primary else None)
-            _text(el, "family_name", primary.family_name if primary else None)
-            _text(el, "alternate_names", "\n".join(n.full_name for n in person.names[1:]) or None)
-            _text(el, "sex", {"m": "male", "f": "female"}.get(person.sex or ""))
-            _text(el, "date_of_birth", person.birth_date)
-            _text(el, "age", person.age)
-            for ev in person.events:
-                status = EVENT_TO_STATUS.get(ev.kind)
-                if status is None or (
-                    consented_only and ev.kind in ("wounded", "hospitalised", "seriously_ill")
-                ):
-                    continue
-                note = SubElement(el, f"{{{NS}}}note")
-                _text(note, "note_record_id", f"{domain}/note.{ev.id}")
-                _text(note, "person_record_id", pid)
-                _text(note, "entry_date", _iso(ev.created_at))
-                _text(note, "author_name", "kinlink")
-                _text(note, "source_date", f"{ev.date}T00:00:00Z" if ev.date and len(ev.date) == 10 else None)
-                _text(note, "status", status)
-                _text(note, "last_known_location", ev.place if share_place else None)
-                _text(note, "text", ev.kind if not consented_only else status.replace("_", " "))
-        audit(
-            s,
-            actor,
+            _person_element(w, person, domain, consented_only, share_place)
+        stones = 0
+        if version != "1.2":
+            q = select(Tombstone).where(Tombstone.entity == "person").order_by(Tombstone.id)
+            if source:
+                q = q.where(Tombstone.source == source)
+            for stone in s.scalars(q):
+                stones += 1
+                when = _iso(stone.erased_at)
+                w.record(
+                    w.root,
+                    "person",
+                    {
+                        "person_record_id": _export_id(stone.source, stone.key, domain),
+                        "entry_date": when,
+                        "source_date": when,
+                        "expiry_date": when,
+                    },
+                    (),
+                )
+        log = AuditLog(s, actor)
+        log.add(
             "export",
             "pfif",
             None,
-            {"records": count, "source": source, "consented_only": consented_only},
+            {
+                "records": count,
+                "erased": stones,
+                "source": source,
+                "consented_only": consented_only,
+                "version": version,
+            },
         )
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode")).encode()
+        log.flush()
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(w.root, encoding="unicode")).encode()
+
+
+def _person_element(w: _Writer, person: Person, domain: str, consented_only: bool, share_place: bool) -> None:
+    pid = export_id(person, domain)
+    primary = person.names[0] if person.names else None
+    alternates = [n.full_name for n in person.names[1:]]
+    values: dict[str, Any] = {
+        "person_record_id": pid,
+        "entry_date": _iso(person.updated_at),
+        "author_name": "kinlink",
+        "source_name": person.source.name,
+        "source_date": _iso(person.updated_at),
+        "sex": SEX.get(person.sex or ""),
+        "date_of_birth": person.birth_date,
+        "age": person.age,
+        "home_city": person.residence if share_place else None,
+    }
+    given = primary.given_names if primary else None
+    family = primary.family_name if primary else None
+    if w.version == "1.4":
+        values.update(
+            full_name=person.full_name,
+            given_name=given,
+            family_name=family,
+            alternate_names="\n".join(alternates) or None,
+            expiry_date=f"{person.expiry_date}T00:00:00Z"
+            if person.expiry_date and len(person.expiry_date) == 10
+            else None,
+        )
+        mandatory: tuple[str, ...] = ("person_record_id", "full_name")
+    else:
+        # 1.2 names a person by first and last name only: the full name as written, and the other forms,
+        # go in `other`, which kinlink reads back.
+        values.update(
+            first_name=given or person.full_name,
+            last_name=family or "",
+            other="\n".join(
+                [f"{pfif_format.FULL_NAME_IN_OTHER} {person.full_name}"]
+                + ([f"{pfif_format.ALTERNATES_IN_OTHER} {' | '.join(alternates)}"] if alternates else [])
+            )
+            or None,
+        )
+        mandatory = ("person_record_id", "first_name", "last_name")
+    el = w.record(w.root, "person", values, mandatory)
+    for ev in person.events:
+        if consented_only and (ev.kind in HEALTH_EVENTS or ev.kind not in EVENT_TO_STATUS):
+            continue  # health never; what is not a status (a transfer, a note) only to agencies
+        status = EVENT_TO_STATUS.get(ev.kind)
+        full_date = ev.date if ev.date and len(ev.date) == 10 else None
+        note = {
+            "note_record_id": ev.ref or f"{domain}/note.{ev.id}",
+            "person_record_id": pid,
+            "entry_date": _iso(ev.created_at),
+            # Who wrote a note (a relative, a neighbour) is theirs to share: only to agencies.
+            "author_name": (ev.author or "kinlink") if not consented_only else "kinlink",
+            "source_date": f"{full_date}T00:00:00Z" if full_date else _iso(ev.created_at),
+            "status": status,
+            "last_known_location": ev.place if share_place else None,
+            "text": (ev.note or "") if not consented_only else (status or "").replace("_", " "),
+            "kinlink:event": ev.kind,
+            "kinlink:date": ev.date,
+        }
+        w.record(el, "note", note, ("note_record_id", "author_name", "source_date", "text"))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import Problem, Refused, invalid, problem, refuse
+from kinlink.person.confirmation import LEVELS, default_level, parse_level
 from kinlink.person.fields import (
     COLUMNS,
     CONSENT_COLUMNS,
@@ -168,16 +169,29 @@ def add_event(
     expected_version: int | None = None,
     *,
     matching: Matching,
+    confirmation: str | None = None,
 ) -> Written:
-    """A dated event added to the history (the status follows from it). An event changes none of the keys
-    a record is found by, so it is not matched again; families may have news. Refusals name the event's
-    own field (kind, date, place, note), every problem at once."""
-    _checked_event(kind, date, place, note)
+    """A dated event added to the history (the status follows from it), with how it is known (by default
+    as the bureau's own records are: notified by the detaining power). An event changes none of the keys a
+    record is found by, so it is not matched again; families may have news. Refusals name the event's own
+    field (kind, date, place, note, confirmation), every problem at once."""
+    _checked_event(kind, date, place, note, confirmation)
     person = get_person(session, person_id)
     row = current_row(person)
+    level = parse_level(confirmation) if confirmation else None
     row["events"] = [
         *row["events"],
-        {k: v for k, v in {"kind": kind, "date": date, "place": place, "note": note}.items() if v},
+        {
+            k: v
+            for k, v in {
+                "kind": kind,
+                "date": date,
+                "place": place,
+                "note": note,
+                "confirmation": level or default_level(person.source.kind),
+            }.items()
+            if v
+        },
     ]
     return _apply(session, actor, person, row, expected_version, matching, match=False)
 
@@ -221,10 +235,20 @@ def _checked_source(source: ConsentSource) -> tuple[str, str, str]:
     return given_on, given_by, str(source.given_how)
 
 
-def _checked_event(kind: str, date: str | None, place: str | None, note: str | None) -> None:
+def _checked_event(
+    kind: str, date: str | None, place: str | None, note: str | None, confirmation: str | None = None
+) -> None:
     errors: list[Problem] = []
     if event_kind_for_status(kind or "") is None:
         errors.append(problem("kind", "choose what happened (captured, transferred, released...)"))
+    if confirmation and parse_level(confirmation) is None:
+        errors.append(
+            problem(
+                "confirmation",
+                "say how it is known: %(known)s",
+                known=", ".join(LEVELS),
+            )
+        )
     if date:
         try:
             parse_partial_date(date)

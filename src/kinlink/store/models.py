@@ -171,6 +171,10 @@ class Event(Base):
     # A note kinlink wrote, as data each door renders in its reader's language: {"kind": "reported",
     # "status": "captured", "via": ["video", "telegram"]} (`note` holds notes people wrote).
     note_message: Mapped[dict | None] = mapped_column(JSON)
+    # How the event is known (kinlink.person.confirmation): what a family is told depends on it.
+    confirmation: Mapped[str] = mapped_column(String(20), default="detaining_power")
+    author: Mapped[str | None] = mapped_column(String(300))  # who wrote the note (a PFIF note's author)
+    ref: Mapped[str | None] = mapped_column(String(200))  # a partner's own id of it (PFIF note_record_id)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="events")

@@ -30,7 +30,7 @@ from kinlink.store.models import AuditEntry, Person, utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.candidates import STATES, SUPERSEDED
 from kinlink.tracing.clusters import recluster
-from kinlink.tracing.disclosure import outcome_of_match, verification_of
+from kinlink.tracing.disclosure import TOLD, outcome_of_match, verification_of
 from kinlink.tracing.notifications import email_of, news_for_requests
 
 MAX_REASON = 2000
@@ -90,6 +90,13 @@ def _family_told(session: Session, req: TracingRequest, person_id: int) -> list[
             out.append(say("They will see the person's photo (the person agreed)."))
     elif outcome.stage == "dead":
         out = [say("The family will be told of the death, as the registrar decided.")]
+    elif outcome.stage == "death_reported":
+        out = [
+            say(
+                "The death is known only from open sources or a member of the public: the family will be "
+                "told of a report under verification, not of a death."
+            )
+        ]
     elif (person := session.get(Person, person_id)) is not None and person.status == "dead":
         out = [
             say(
@@ -104,7 +111,7 @@ def _family_told(session: Session, req: TracingRequest, person_id: int) -> list[
                 "request is being handled.",
             )
         ]
-    if outcome.stage in ("found", "dead"):
+    if outcome.stage in TOLD:
         if email_of(req):
             out.append(say("They will get an email, and read it on their status page."))
         else:

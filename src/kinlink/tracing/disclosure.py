@@ -6,7 +6,9 @@ pages, the API, emails, the bot) reads what it may say from here. Until a casewo
 family learns only that its request is being handled too. After a confirmed match it learns what the
 found person consented to share: that the person is alive (and held or not), where, the state of health,
 a photo. Without consent to inform the family, nothing more than "being handled". A death is told only
-as the registrar decided for that person. Every disclosure is recorded: what, to whom, when, under which
+as the registrar decided for that person, and as a fact only when it is known from more than open sources or
+a member of the public (issue 21 item 4): otherwise as a report under verification, or not at all, as the
+bureau configures (Bureau.unconfirmed_deaths). Every disclosure is recorded: what, to whom, when, under which
 consent and which verification of the enquirer.
 """
 
@@ -20,6 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from kinlink.bureau import WITHHOLD, Bureau
+from kinlink.person.confirmation import is_confirmed, strongest
 from kinlink.person.status import PlacedEvent, current_place
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure, EnquirerVerification
@@ -30,6 +34,8 @@ HELD = frozenset({"captured", "interned", "wounded", "hospitalised", "seriously_
 NO_LONGER_HELD = frozenset({"released", "repatriated", "escaped"})
 HEALTH_EVENTS = frozenset({"wounded", "hospitalised", "seriously_ill"})
 DEATH_EVENTS = ("died", "buried")
+# The stages that tell the family something about the person (recorded as disclosures, announced as news).
+TOLD = frozenset({"found", "dead", "death_reported"})
 
 
 @dataclass
@@ -37,7 +43,9 @@ class Outcome:
     """What the family of one request may be told now.
 
     stage: 'in_progress' (nothing more may be said), 'closed' (the request was closed without a match),
-    'found' (a confirmed match the person consented to tell), 'dead' (a death the registrar decided to tell).
+    'found' (a confirmed match the person consented to tell), 'dead' (a death the registrar decided to tell),
+    'death_reported' (a death the registrar decided to tell that is known only from open sources or a
+    member of the public: told as a report under verification, never as a fact).
     """
 
     stage: str
@@ -94,7 +102,7 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
         return Outcome("in_progress")
     outcome = _outcome(session, req)
     outcome.verified = True
-    if outcome.stage in ("found", "dead"):
+    if outcome.stage in TOLD:
         outcome.consent["enquirer_verification"] = _verified_by(verified)
     return outcome
 
@@ -105,7 +113,12 @@ def _outcome(session: Session, req: TracingRequest) -> Outcome:
     return outcome_of_match(session, req.matched_person_id)
 
 
-def outcome_of_match(session: Session, person_id: int) -> Outcome:
+def death_level(person: Person) -> str | None:
+    """How the person's death is known: the best-confirmed of its death events."""
+    return strongest(e.confirmation for e in person.events if e.kind in DEATH_EVENTS)
+
+
+def outcome_of_match(session: Session, person_id: int, bureau: Bureau | None = None) -> Outcome:
     """What the family of a request matched to this record may be told (also before a confirmation, to
     show the caseworker what confirming will tell)."""
     person = session.scalar(select(Person).where(Person.id == person_id).options(selectinload(Person.events)))
@@ -116,6 +129,15 @@ def outcome_of_match(session: Session, person_id: int) -> Outcome:
     if person.status == "dead":
         if death is None or not death.disclose:
             return Outcome("in_progress", person_id=person.id, consent=consent)
+        level = death_level(person)
+        consent["death_level"] = level
+        if not is_confirmed(level):
+            if (bureau or Bureau()).unconfirmed_deaths == WITHHOLD:
+                return Outcome("in_progress", person_id=person.id, consent=consent)
+            # A report, with its date: never its place (it is only what was reported).
+            return Outcome(
+                "death_reported", {"reported": True, "date": person.status_date}, person.id, consent
+            )
         items: dict[str, Any] = {"dead": True, "date": person.status_date}
         if death.include_place:
             places = [e.place for e in person.events if e.kind in DEATH_EVENTS and e.place]
@@ -154,7 +176,7 @@ def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
     consent) is recorded anew.
     """
     outcome = outcome_for(session, req)
-    if outcome.stage not in ("found", "dead"):
+    if outcome.stage not in TOLD:
         return outcome
     digest = outcome.digest()
     last = session.scalar(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.store.casework_models import Notification
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.disclosure import outcome_for
+from kinlink.tracing.disclosure import TOLD, outcome_for
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KINDS = ("request_filed", "match_confirmed", "status_changed", "message_delivered", "message_received")
@@ -47,7 +47,7 @@ def news_for_requests(session: Session, requests: list[TracingRequest], kind: st
     out = []
     for req in requests:
         outcome = outcome_for(session, req)
-        if outcome.stage not in ("found", "dead"):
+        if outcome.stage not in TOLD:
             continue
         digest = outcome.digest()
         if last_digest(session, req.id) == digest:

@@ -16,6 +16,7 @@ from kinlink.http.downloads import file_response
 from kinlink.http.params import Offset, RowId
 from kinlink.http.security import CASEWORKER, CLEAN_URL, CSRF, REGISTRAR, Principal, page_roles
 from kinlink.i18n import LANGUAGES
+from kinlink.person.confirmation import LEVELS
 from kinlink.person.fields import CONSENT_COLUMNS, HEALTH_STATES, TEXT_COLUMNS
 from kinlink.person.status import EVENT_KINDS, EVENT_STATUS
 from kinlink.registry import attachments, records
@@ -141,6 +142,7 @@ def _record_page(
             provenance=provenance_of(s, person_id),
             statements=records.consent_statements(s, person_id),
             kinds=EVENT_KINDS,
+            levels=LEVELS,
             consents=CONSENT_COLUMNS,
             ways=records.CONSENT_WAYS,
             certificates=certificates_of(s, person_id=person_id) if who.role == CASEWORKER else [],
@@ -204,6 +206,7 @@ def record_add_event(
     date: str = Form(""),
     place: str = Form(""),
     note: str = Form(""),
+    confirmation: str = Form(""),
     version: str = Form(""),
     who: Principal = page_roles(REGISTRAR),
 ) -> Response:
@@ -219,12 +222,13 @@ def record_add_event(
                 note or None,
                 form_int(version),
                 matching=state.matching(request),
+                confirmation=confirmation or None,
             )
             deliver_later(background, request, written.notifications)
     except Refused as e:
         if e.kind not in ("invalid", "conflict"):
             raise
-        kept = {"kind": kind, "date": date, "place": place, "note": note}
+        kept = {"kind": kind, "date": date, "place": place, "note": note, "confirmation": confirmation}
         code = 409 if e.kind == "conflict" else 422
         return _record_page(request, who, person_id, code, event_errors=problems(e), event_values=kept)
     return redirect(f"/records/{person_id}?done=event#events")
