@@ -6,7 +6,7 @@ a partner's PFIF note: a member of the public; a registry's list or a record ent
 by the detaining power). A note's author and a partner's own id of the note (PFIF note_record_id, which
 makes re-importing a partner's notes idempotent) are kept beside it.
 
-Revision ID: 0010
+Revision ID: 0016
 Revises: 0009
 Create Date: 2026-12-06 07:00:00
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
