@@ -165,10 +165,14 @@ def _resolve(headings: list[str], mapping: Mapping[str, str] | None, where: str)
         )
     if resolved.repeated:
         raise FileFormatError(
-            f"{where}two columns are both taken for {', '.join(sorted(set(resolved.repeated)))}"
+            message_id("%(where)stwo columns are both taken for %(fields)s"),
+            where=where,
+            fields=", ".join(sorted(set(resolved.repeated))),
         )
     if "record_id" not in resolved.fields:
-        raise FileFormatError(f"{where}the header has no 'record_id' column (the registrar's own id)")
+        raise FileFormatError(
+            message_id("%(where)sthe header has no 'record_id' column (the registrar's own id)"), where=where
+        )
     return resolved.fields
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kinlink.person.headings import IGNORE, check_mapping, resolve
+from kinlink.person.text import message_id
 from kinlink.registry.files import FileFormatError, detect_format, headings_of, open_list, sha256_file
 from kinlink.registry.imports import BadCell, ImportReport, Progress, bad_cell, import_registry, validate_rows
 from kinlink.store.audit import AuditLog
@@ -22,6 +23,11 @@ from kinlink.store.db import unit_of_work
 from kinlink.store.list_models import ColumnMapping
 from kinlink.store.models import utcnow
 from kinlink.tracing.continuous import Matching
+
+
+def _unknown_fields(unknown: list[str]) -> FileFormatError:
+    message = message_id("the mapping names fields kinlink does not know: %(fields)s")
+    return FileFormatError(message, fields=", ".join(unknown))
 
 
 def saved_mapping(session: Session, source: str) -> dict[str, str]:
@@ -34,7 +40,8 @@ def save_mapping(session: Session, actor: str, source: str, mapping: Mapping[str
     unknown = check_mapping(mapping)
     if unknown:
         raise FileFormatError(
-            "the mapping names fields kinlink does not know: %(fields)s", fields=", ".join(unknown)
+            message_id("the mapping names fields kinlink does not know: %(fields)s"),
+            fields=", ".join(unknown),
         )
     audit = AuditLog(session, actor)
     row = session.get(ColumnMapping, source)
@@ -64,7 +71,8 @@ def read_mapping_file(path: Path) -> dict[str, str]:
     unknown = check_mapping(mapping)
     if unknown:
         raise FileFormatError(
-            "the mapping names fields kinlink does not know: %(fields)s", fields=", ".join(unknown)
+            message_id("the mapping names fields kinlink does not know: %(fields)s"),
+            fields=", ".join(unknown),
         )
     return mapping
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kinlink.web.pages import admin, caseworker, family, papers, public, registrar
+from kinlink.web.pages import admin, caseworker, family, lists, papers, public, registrar
 
 
 def routers() -> list[APIRouter]:
-    return [public.router, family.router, registrar.router, caseworker.router, papers.router, admin.router]
+    return [public.router, family.router, registrar.router, caseworker.router, papers.router, admin.router,
+            lists.router]  # fmt: skip
