@@ -179,9 +179,12 @@ def import_registry(
     matching: Matching | None = None,
     mapping: Mapping[str, str] | None = None,
     sheet: str | None = None,
+    rows: Iterable[tuple[int, Any]] | None = None,
 ) -> ImportReport:
     """Import a registrar's file, idempotently by (source, record_id). A spreadsheet's `sheet` (default:
-    its first) and the `mapping` of its headings to fields (else they are recognised) say where to read.
+    its first) and the `mapping` of its headings to fields (else they are recognised) say where to read;
+    `rows` (line, row by field), when given, are imported instead of reading the file (a list to the
+    Central Tracing Agency holds several sources' rows: each source's are imported on their own).
 
     All or nothing: with bad rows nothing is written unless skip_invalid, and then the good rows
     are written in one transaction. One pass, streamed in chunks to keep memory flat: rows are
@@ -194,10 +197,12 @@ def import_registry(
     records are left to `kinlink match`. Without it, as for a bulk load followed by `kinlink match`,
     nothing is matched.
     """
-    fmt = detect_format(path, fmt)
+    fmt = detect_format(path, fmt) if rows is None else (fmt or "rows")
     report = ImportReport(file=str(path), source=source)
     good = 0
-    layout, rows = open_list(path, fmt, mapping, sheet)
+    layout = None
+    if rows is None:
+        layout, rows = open_list(path, fmt, mapping, sheet)
     try:
         with unit_of_work(engine) as session:
             audit = AuditLog(session, actor)
