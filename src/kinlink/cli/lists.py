@@ -19,9 +19,7 @@ from kinlink.tracing.continuous import Matching
 
 
 def export_cta(
-    output: Path = typer.Option(
-        ..., "--output", "-o", help="The list to write (manifest beside it)."
-    ),
+    output: Path = typer.Option(..., "--output", "-o", help="The list to write (manifest beside it)."),
     fmt: str = typer.Option("xlsx", "--format", help="xlsx or csv"),
     since: str = typer.Option(
         None, "--since", help="From this date (YYYY-MM-DD, UTC); default: where the last list ended."

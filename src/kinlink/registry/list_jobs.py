@@ -129,8 +129,11 @@ def start(
     delivered: Callable[[list[int]], None] | None = None,
 ) -> None:
     """Import in a thread of its own; the job's state tells how far it is."""
-    if job.state != "staged":
-        raise refuse("conflict", None, "this list is already being imported")
+    try:
+        # Created once, atomically: of two clicks on "Import" (or two server processes), one starts it.
+        os.close(os.open(job.folder / "started", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise refuse("conflict", None, "this list is already being imported") from None
     job.state, job.total, job.done = "running", total, 0
     save(job)
     threading.Thread(target=run, args=(engine, job, matching, delivered), daemon=True).start()

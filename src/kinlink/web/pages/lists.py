@@ -135,13 +135,17 @@ def import_start(request: Request, token: str, who: Principal = page_roles(REGIS
     job = list_jobs.load(token, who.actor)
     if job.state == "staged":
         engine, mail = state.engine(request), state.settings(request).mail
-        list_jobs.start(
-            engine,
-            job,
-            job.total or 0,
-            state.matching(request),
-            lambda ids: send_pending(engine, mail, ids),
-        )
+        try:
+            list_jobs.start(
+                engine,
+                job,
+                job.total or 0,
+                state.matching(request),
+                lambda ids: send_pending(engine, mail, ids),
+            )
+        except Refused as e:
+            if e.kind != "conflict":
+                raise
     return redirect(f"/imports/{token}/progress")
 
 
