@@ -25,7 +25,7 @@ from kinlink.store.tracing_models import MatchCandidate
 from kinlink.tracing.mail import MailSettings
 from tests.registry.workbooks import write_xlsx
 from tests.support import file_request
-from tests.web.browser_world import ARGS, CHROMIUM, english_left
+from tests.web.browser_world import ARGS, CHROMIUM, axe_script, english_left
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -95,6 +95,23 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def axe_problems(browser: Any, state: Any, url: str, submit: str | None = None) -> list[str]:
+    """Serious or critical axe-core violations of a page (and of the page its form leads to)."""
+    ctx = browser.new_context(locale="ru", java_script_enabled=True, bypass_csp=True, storage_state=state)
+    page = ctx.new_page()
+    page.goto(url)
+    if submit:
+        page.locator(submit).click()
+    page.evaluate(axe_script())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    ctx.close()
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, browser: Any) -> None:
     url = world["url"]
     ctx = browser.new_context(
@@ -117,6 +134,7 @@ def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, bro
     page.select_option("#col9", "place_of_birth")
     assert english_left(page, "ru") == []
     shot(page, "mapping-ru")
+    mapping_url, state = page.url, ctx.storage_state()
     page.locator("main form[action$='/preview'] button[type=submit]").click()
 
     # The preview names both bad cells, in Russian, and offers no import.
@@ -132,6 +150,9 @@ def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, bro
     shot(page, "preview-two-bad-cells-ru")
     with unit_of_work(world["engine"]) as s:
         assert s.scalar(select(Person)) is None  # nothing written
+    preview = "main form[action$='/preview'] button[type=submit]"
+    assert axe_problems(browser, state, mapping_url) == []
+    assert axe_problems(browser, state, mapping_url, submit=preview) == []
 
     # The corrected file: the mapping comes back as it was saved for this source.
     page.locator("main a.button[href^='/imports?source=']").click()
@@ -150,6 +171,7 @@ def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, bro
     assert "5000" in page.locator("#import-done").inner_text()
     assert english_left(page, "ru") == []
     shot(page, "done-ru")
+    assert axe_problems(browser, state, page.url) == []
 
     # The people appear, and the one a family is looking for is proposed for its request.
     page.goto(url + "/records?q=Пактышев")
