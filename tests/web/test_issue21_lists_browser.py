@@ -130,6 +130,7 @@ def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, bro
     # The mapping: the Russian headings recognised, the unknown one mapped by hand.
     assert page.locator("#col1").input_value() == "family_name"
     assert page.locator("#col4").input_value() == "birth_date"
+    assert page.locator("#col8").input_value() == "status_date"  # "Дата пленения": the capture's date
     assert page.locator("#col9").input_value() == ""  # "Место рождения (район)": not recognised
     page.select_option("#col9", "place_of_birth")
     assert english_left(page, "ru") == []
@@ -180,6 +181,7 @@ def test_a_registrar_imports_a_russian_list_fixing_two_bad_cells(world: Any, bro
         sought = s.scalar(select(Person).where(Person.source_record_id == "3000"))
         assert sought is not None and sought.full_name == "Пактышев Леонид Андреевич"
         assert sought.place_of_birth == "Курская обл."
+        assert sought.status == "captured" and (sought.status_date or "").startswith("2022-")
         proposed = s.scalars(
             select(MatchCandidate.person_id).where(MatchCandidate.request_id == world["request_id"])
         ).all()
