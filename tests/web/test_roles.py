@@ -60,6 +60,13 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("POST", "/records/{person_id}/death-disclosure"): {REG},
     ("POST", "/records/{person_id}/attachments"): {REG},
     ("POST", "/records/{person_id}/messages"): {REG},
+    ("GET", "/imports"): {REG},
+    ("POST", "/imports"): {REG},
+    ("GET", "/imports/{token}"): {REG},
+    ("POST", "/imports/{token}/preview"): {REG},
+    ("POST", "/imports/{token}/start"): {REG},
+    ("GET", "/imports/{token}/progress"): {REG},
+    ("GET", "/imports/{token}/progress.json"): {REG},
     ("GET", "/queue"): {CW},
     ("GET", "/candidates/{candidate_id}"): {CW},
     ("POST", "/candidates/{candidate_id}/decision"): {CW},
@@ -221,6 +228,7 @@ def world(engine: Engine, server, staff) -> dict:  # type: ignore[no-untyped-def
             "kind": "capture",
             "certificate_id": cert.certificate.id,
             "remains_id": remains.id,
+            "token": "t" * 32,  # no such import: a registrar is told so, anyone else is refused first
         }
     return {
         "ids": ids,

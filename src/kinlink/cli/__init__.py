@@ -8,6 +8,7 @@ from kinlink.cli import admin as admin_cli
 from kinlink.cli import candidates as candidates_cli
 from kinlink.cli import demo as demo_cli
 from kinlink.cli import ingest as ingest_cli
+from kinlink.cli import lists as lists_cli
 from kinlink.cli import names as names_cli
 from kinlink.cli import papers as papers_cli
 from kinlink.cli import pfif as pfif_cli
@@ -47,6 +48,8 @@ app.command("restore")(admin_cli.restore)
 app.command("retention")(registry_cli.retention)
 registry_cli.import_app.command("pfif")(pfif_cli.import_pfif)
 registry_cli.export_app.command("pfif")(pfif_cli.export_pfif)
+registry_cli.export_app.command("cta")(lists_cli.export_cta)
+registry_cli.import_app.command("cta")(lists_cli.import_cta)
 app.add_typer(registry_cli.import_app, name="import")
 app.add_typer(registry_cli.export_app, name="export")
 app.add_typer(registry_cli.records_app, name="records")

@@ -20,7 +20,7 @@ from kinlink.person.confirmation import LABELS as LEVEL_WORDS
 from kinlink.person.fields import to_row
 from kinlink.person.notes import note_english
 from kinlink.private_files import open_private
-from kinlink.registry import erasure, imports, people
+from kinlink.registry import erasure, lists, people
 from kinlink.registry.files import FORMATS, FileFormatError
 from kinlink.registry.search import keys_outdated, rebuild_search_keys
 from kinlink.store import audit, schema
@@ -58,10 +58,23 @@ def init() -> None:
 @import_app.command("registry")
 def import_registry(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="CSV or JSON Lines file."
+        ..., exists=True, dir_okay=False, readable=True, help="CSV, JSON Lines, XLSX, XLS or ODS file."
     ),
     source: str = typer.Option(..., "--source", help="Name of the registry the file comes from."),
-    fmt: str = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
+    fmt: str = typer.Option(None, "--format", help="csv, jsonl, xlsx, xls or ods (default: from the name)."),
+    mapping_file: Path = typer.Option(
+        None,
+        "--mapping",
+        exists=True,
+        dir_okay=False,
+        help='JSON {"heading as written": "field", or "" to leave it out}; saved for the source once the '
+        "import is written, and reused for its next lists (headings in English, Russian or Ukrainian are "
+        "recognised without one).",
+    ),
+    sheet: str = typer.Option(None, "--sheet", help="The sheet to read (default: the first)."),
+    preview_only: bool = typer.Option(
+        False, "--preview", help="Check every row and name every bad cell; write nothing."
+    ),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the good rows, report the bad."),
     match: bool = typer.Option(
         True,
@@ -73,6 +86,13 @@ def import_registry(
 ) -> None:
     """Import a registrar's file. Same file twice changes nothing; a changed row updates its record."""
     engine = open_engine()
+    try:
+        mapping = lists.read_mapping_file(mapping_file) if mapping_file else None
+    except FileFormatError as e:
+        _fail(f"{mapping_file}: {e}", json_output)
+    if preview_only:
+        _preview(engine, file, source.strip(), fmt, mapping, sheet, json_output)
+        return
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -84,12 +104,14 @@ def import_registry(
     ) as bar:
         task = bar.add_task(f"Importing {file.name}", total=None)
         try:
-            report = imports.import_registry(
+            report = lists.import_list(
                 engine,
                 file,
                 source.strip(),
                 state.who(),
                 fmt=fmt,
+                mapping=mapping,
+                sheet=sheet,
                 skip_invalid=skip_invalid,
                 progress=lambda n: bar.advance(task, n),
                 matching=Matching(load_model()) if match else None,
@@ -107,6 +129,17 @@ def import_registry(
         "invalid": report.invalid,
         "erased": report.erased,
         "errors": report.errors,
+        "bad_cells": [
+            {
+                "sheet": c.sheet,
+                "row": c.row,
+                "column": c.letter,
+                "heading": c.heading,
+                "field": c.field,
+                "reason": c.text,
+            }
+            for c in report.bad_cells
+        ],
         "matched": report.matched,
     }
     deliver(engine, report.notifications)
@@ -127,6 +160,33 @@ def import_registry(
                 "Fix them, or pass --skip-invalid to import the good rows."
             )
     if not report.written:
+        raise typer.Exit(1)
+
+
+def _preview(
+    engine: Any,
+    file: Path,
+    source: str,
+    fmt: str | None,
+    mapping: dict[str, str] | None,
+    sheet: str | None,
+    json_output: bool,
+) -> None:
+    with unit_of_work(engine) as session:
+        try:
+            seen = lists.preview(session, state.who(), file, source, mapping, sheet, fmt=fmt)
+        except FileFormatError as e:
+            _fail(f"{file}: {e}", json_output)
+    lines = [c.render(file.name) for c in seen.bad_cells]
+    if json_output:
+        print(json.dumps({"rows": seen.rows, "good": seen.good, "errors": lines}, ensure_ascii=False))
+    else:
+        for line in lines:
+            err_console.print(f"[red]{line}[/]", highlight=False)
+        console.print(
+            f"{file.name}: {seen.rows} row(s), {seen.good} good, {seen.bad_rows} bad; nothing written."
+        )
+    if seen.bad_cells:
         raise typer.Exit(1)
 
 

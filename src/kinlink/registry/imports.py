@@ -7,7 +7,7 @@ These functions never print: the doors decide how to show what happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, selectinload
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import EventIn, RecordIn, RowError, event_key, validate_row
 from kinlink.person.status import DatedEvent, current_status
-from kinlink.registry.files import RowFormatError, detect_format, read_rows, sha256_file
+from kinlink.registry.files import (
+    Layout,
+    RowFormatError,
+    Rows,
+    detect_format,
+    open_list,
+    read_rows,
+    sha256_file,
+)
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import Event, ImportRun, Person, PersonName, Source, Tombstone, utcnow
@@ -40,6 +48,7 @@ class ImportReport:
     unchanged: int = 0
     erased: int = 0  # rows of records erased before: not brought back
     errors: list[str] = field(default_factory=list)
+    bad_cells: list[BadCell] = field(default_factory=list)  # the same problems, as data
     written: bool = False
     changed_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
@@ -48,7 +57,45 @@ class ImportReport:
 
     @property
     def invalid(self) -> int:
-        return len({e.split(": ", 1)[0] for e in self.errors})
+        return len({c.row for c in self.bad_cells})
+
+
+@dataclass(frozen=True)
+class BadCell:
+    """One problem of a list, where a registrar finds it: the sheet (None for CSV), the row as the file
+    numbers it, the column's letter (spreadsheets) and heading as written, the field, and the reason (English
+    with %(name)s placeholders, the key of its translations) with its values."""
+
+    sheet: str | None
+    row: int
+    letter: str | None
+    heading: str
+    field: str
+    reason: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.reason % dict(self.values) if self.values else self.reason
+
+    def render(self, file: str) -> str:
+        if self.sheet is None:
+            return f"{file}:{self.row}: {self.heading}: {self.text}"
+        cell = f"{self.letter}{self.row}" if self.letter else f"row {self.row}"
+        return f"{file} [{self.sheet}] {cell} ({self.heading}): {self.text}"
+
+
+def bad_cell(layout: Layout | None, error: RowError) -> BadCell:
+    letter, heading = layout.where(error.column) if layout else (None, error.column)
+    return BadCell(
+        layout.sheet if layout else None,
+        error.line,
+        letter,
+        heading,
+        error.column,
+        error.reason,
+        error.values,
+    )
 
 
 # --- names --------------------------------------------------------------------------------------
@@ -84,11 +131,22 @@ def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
 
 
 def validate_file(
-    path: Path, fmt: str, today: date | None = None
+    path: Path,
+    fmt: str,
+    today: date | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
+    """Every row checked, including record ids repeated within the file."""
+    return validate_rows(read_rows(path, fmt, mapping, sheet), today)
+
+
+def validate_rows(
+    rows: Rows | Iterable[tuple[int, Any]], today: date | None = None
 ) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
     """Every row checked, including record ids repeated within the file."""
     first_seen: dict[str, int] = {}
-    for line, row in read_rows(path, fmt):
+    for line, row in rows:
         if isinstance(row, RowFormatError):
             yield line, [RowError(line, row.column, row.reason)]
             continue
@@ -120,8 +178,14 @@ def import_registry(
     progress: Progress | None = None,
     today: date | None = None,
     matching: Matching | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    rows: Iterable[tuple[int, Any]] | None = None,
 ) -> ImportReport:
-    """Import a registrar's file, idempotently by (source, record_id).
+    """Import a registrar's file, idempotently by (source, record_id). A spreadsheet's `sheet` (default:
+    its first) and the `mapping` of its headings to fields (else they are recognised) say where to read;
+    `rows` (line, row by field), when given, are imported instead of reading the file (a list to the
+    Central Tracing Agency holds several sources' rows: each source's are imported on their own).
 
     All or nothing: with bad rows nothing is written unless skip_invalid, and then the good rows
     are written in one transaction. One pass, streamed in chunks to keep memory flat: rows are
@@ -134,9 +198,12 @@ def import_registry(
     records are left to `kinlink match`. Without it, as for a bulk load followed by `kinlink match`,
     nothing is matched.
     """
-    fmt = detect_format(path, fmt)
+    fmt = detect_format(path, fmt) if rows is None else (fmt or "rows")
     report = ImportReport(file=str(path), source=source)
     good = 0
+    layout = None
+    if rows is None:
+        layout, rows = open_list(path, fmt, mapping, sheet)
     try:
         with unit_of_work(engine) as session:
             audit = AuditLog(session, actor)
@@ -145,9 +212,11 @@ def import_registry(
             run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
             session.add(run)
             chunk: list[RecordIn] = []
-            for _line, result in validate_file(path, fmt, today):
+            for _line, result in validate_rows(rows, today):
                 if isinstance(result, list):
-                    report.errors.extend(e.render(path.name) for e in result)
+                    cells = [bad_cell(layout, e) for e in result]
+                    report.bad_cells.extend(cells)
+                    report.errors.extend(c.render(path.name) for c in cells)
                     continue
                 good += 1
                 if report.errors and not skip_invalid:

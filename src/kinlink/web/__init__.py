@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kinlink.web.pages import admin, caseworker, family, papers, public, registrar, remains
+from kinlink.web.pages import admin, caseworker, family, lists, papers, public, registrar, remains
 
 
 def routers() -> list[APIRouter]:
@@ -17,4 +17,5 @@ def routers() -> list[APIRouter]:
         papers.router,
         admin.router,
         remains.router,
+        lists.router,
     ]
