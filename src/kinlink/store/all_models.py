@@ -3,6 +3,7 @@
 from kinlink.store import (
     account_models,  # noqa: F401
     casework_models,  # noqa: F401
+    chat_models,  # noqa: F401
     models,  # noqa: F401
     report_models,  # noqa: F401
     tracing_models,  # noqa: F401
