@@ -25,7 +25,7 @@ from kinlink.bot import texts
 from kinlink.bot.context import MESSENGER, BotContext
 from kinlink.errors import Problem, Refused
 from kinlink.i18n import LANGUAGES
-from kinlink.messages import message_id as _m
+from kinlink.messages import message_id
 from kinlink.store.db import unit_of_work
 from kinlink.tracing import chats
 from kinlink.tracing.family_access import family_view, open_request
@@ -35,10 +35,10 @@ from kinlink.tracing.messages import from_family
 
 router = Router(name="kinlink-family")
 ACTOR = f"{MESSENGER}:family"
-AGREE = _m("I agree: file the request")
-DISAGREE = _m("I do not agree")
-SKIP_BUTTON = _m("skip")
-NO_REQUEST = _m(
+AGREE = message_id("I agree: file the request")
+DISAGREE = message_id("I do not agree")
+SKIP_BUTTON = message_id("skip")
+NO_REQUEST = message_id(
     "This chat follows no request. Send /new to file one, or /track with your reference and secret."
 )
 

@@ -1,7 +1,7 @@
 """What the bot says: the questions of the request's conversation (the web form's fields, in its order,
 with its labels) and the family's status, rendered from the domain's data in the chat's language.
 
-Every text is an English msgid of the Babel catalogs (`_m` marks the constants for `pybabel extract`).
+Every text is an English msgid of the Babel catalogs (`message_id` marks the constants for `pybabel extract`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from kinlink.errors import Problem
 from kinlink.i18n import DEFAULT, LANGUAGES, translations
-from kinlink.messages import message_id as _m
+from kinlink.messages import message_id
 from kinlink.tracing.family_access import FamilyView
 
 Gettext = Callable[..., str]
@@ -44,46 +44,46 @@ class Step:
     when: Callable[[Mapping[str, Any]], bool] | None = None
 
 
-DATE_HINT = _m("YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY")
+DATE_HINT = message_id("YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY")
 STEPS = (
-    Step("full_name", _m("Full name"), _m("The person you are looking for"), required=True),
-    Step("other_names", _m("Other spellings of the name"), _m("Separate several with |")),
-    Step("sex", _m("Sex")),
+    Step("full_name", message_id("Full name"), message_id("The person you are looking for"), required=True),
+    Step("other_names", message_id("Other spellings of the name"), message_id("Separate several with |")),
+    Step("sex", message_id("Sex")),
     Step(
         "birth_date",
-        _m("Date of birth"),
-        _m("YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY, or the years it may be: YYYY-YYYY"),
+        message_id("Date of birth"),
+        message_id("YYYY, YYYY-MM, YYYY-MM-DD or DD.MM.YYYY, or the years it may be: YYYY-YYYY"),
     ),
     Step(
         "age",
-        _m("Age"),
-        _m("If the date of birth is not known: the age, with the date it was true on"),
+        message_id("Age"),
+        message_id("If the date of birth is not known: the age, with the date it was true on"),
         when=lambda v: not v.get("birth_date"),
     ),
-    Step("age_as_of", _m("Age stated on"), DATE_HINT, when=lambda v: bool(v.get("age"))),
-    Step("place_of_birth", _m("Place of birth")),
-    Step("rank", _m("Rank")),
-    Step("unit", _m("Unit")),
-    Step("service_number", _m("Service number")),
-    Step("capture_place", _m("Where they were last seen or captured")),
-    Step("capture_date", _m("When"), DATE_HINT),
-    Step("last_seen", _m("Anything else that may help")),
-    Step("enquirer_name", _m("Your name"), _m("About you"), required=True),
-    Step("relationship", _m("Your relationship to the person")),
+    Step("age_as_of", message_id("Age stated on"), DATE_HINT, when=lambda v: bool(v.get("age"))),
+    Step("place_of_birth", message_id("Place of birth")),
+    Step("rank", message_id("Rank")),
+    Step("unit", message_id("Unit")),
+    Step("service_number", message_id("Service number")),
+    Step("capture_place", message_id("Where they were last seen or captured")),
+    Step("capture_date", message_id("When"), DATE_HINT),
+    Step("last_seen", message_id("Anything else that may help")),
+    Step("enquirer_name", message_id("Your name"), message_id("About you"), required=True),
+    Step("relationship", message_id("Your relationship to the person")),
     Step(
         "contact",
-        _m("Your email address or phone number"),
-        _m(
+        message_id("Your email address or phone number"),
+        message_id(
             "With an email address we send you the reference and the secret, and tell you when there is news."
         ),
     ),
 )
 BY_FIELD = {s.field: s for s in STEPS}
-AGREEMENT = _m(
+AGREEMENT = message_id(
     "I agree that this information is used to trace the person and is shared only with tracing staff."
 )
-LABELS = {**{s.field: s.label for s in STEPS}, "agree": _m("Your agreement")}
-SEX = {"m": _m("male"), "f": _m("female")}
+LABELS = {**{s.field: s.label for s in STEPS}, "agree": message_id("Your agreement")}
+SEX = {"m": message_id("male"), "f": message_id("female")}
 SKIP = "-"
 
 
@@ -115,12 +115,16 @@ def summary(values: Mapping[str, Any], _: Gettext) -> str:
     return "\n".join(lines)
 
 
-HEALTH = {"wounded": _m("wounded"), "hospitalised": _m("in hospital"), "seriously_ill": _m("seriously ill")}
+HEALTH = {
+    "wounded": message_id("wounded"),
+    "hospitalised": message_id("in hospital"),
+    "seriously_ill": message_id("seriously ill"),
+}
 STATE = {
-    "submitted": _m("awaiting review"),
-    "approved": _m("approved, awaiting delivery"),
-    "rejected": _m("rejected"),
-    "delivered": _m("delivered"),
+    "submitted": message_id("awaiting review"),
+    "approved": message_id("approved, awaiting delivery"),
+    "rejected": message_id("rejected"),
+    "delivered": message_id("delivered"),
 }
 
 
@@ -183,12 +187,12 @@ def status(view: FamilyView, _: Gettext) -> str:
 
 
 NOTICES = {
-    "message_delivered": _m("Your message about request %(reference)s has been delivered."),
-    "message_received": _m(
+    "message_delivered": message_id("Your message about request %(reference)s has been delivered."),
+    "message_received": message_id(
         "There is a message for you about request %(reference)s. Send /status to read it."
     ),
 }
-NEWS = _m("There is news about your tracing request %(reference)s. Send /status to read it.")
+NEWS = message_id("There is news about your tracing request %(reference)s. Send /status to read it.")
 
 
 def notice(kind: str, reference: str, _: Gettext) -> str:
