@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -154,5 +155,66 @@ class BotThread:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.dp.stop_polling(), self.loop).result(10)
+        # Not waited for: polling ends, then the thread's loop with it, before this coroutine resumes.
+        asyncio.run_coroutine_threadsafe(self.dp.stop_polling(), self.loop)
         self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise RuntimeError("the bot did not stop")
+
+
+@contextmanager
+def running_bot(api: str, engine: Any, app: Any) -> Iterator[str]:
+    """The bot, polling the emulator from a thread, sharing a running web application's database, limits,
+    matching and mail server (as `kinlink serve` shares them with its webhook); the bot's token."""
+    from kinlink.bot.settings import BotSettings
+
+    token = new_token()
+    st = app.state
+    ctx = BotContext(
+        engine,
+        st.limiter,
+        st.matching,
+        st.settings.mail,
+        BotSettings(token=token, api_server=api, notice_interval=0.2),
+    )
+    with BotThread(ctx):
+        yield token
+
+
+REFERENCE = re.compile(r"TR-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def file_in_chat(chat: Chat, values: dict[str, Any]) -> tuple[str | None, str | None]:
+    """A request filed by a conversation in English with these answers (the web form's field names and
+    values): (its reference, None), or (None, the field the bot's refusal named)."""
+    from kinlink.bot import texts
+    from kinlink.bot.conversation import AGREE, DISAGREE
+
+    by_label = {label: field for field, label in texts.LABELS.items()}
+
+    def refused(reply: str) -> str:
+        chat.reply()  # the question asked again, or the summary shown again
+        chat.say("/cancel")
+        chat.reply()
+        return by_label[reply.removeprefix("⚠ ").split(":", 1)[0]]
+
+    chat.say("/new")
+    chat.replies(2)
+    given: dict[str, Any] = {}
+    for step in texts.STEPS:
+        if step.when is not None and not step.when(given):
+            continue
+        value = values.get(step.field)
+        shown = texts.SEX.get(value, value) if step.field == "sex" else value
+        chat.say(shown or texts.SKIP)
+        reply = chat.reply()
+        if reply.startswith("⚠"):
+            return None, refused(reply)
+        given[step.field] = value
+    chat.say(AGREE if values.get("agree") == "on" else DISAGREE)
+    reply = chat.reply()
+    if reply.startswith("⚠"):
+        return None, refused(reply)
+    found = REFERENCE.search(reply)
+    assert found, reply
+    return found.group(0), None

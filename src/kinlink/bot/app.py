@@ -17,7 +17,7 @@ from aiogram.types import Message, TelegramObject
 
 from kinlink.bot import texts
 from kinlink.bot.context import MESSENGER, BotContext
-from kinlink.bot.conversation import client_of, router
+from kinlink.bot.conversation import client_of, make_router
 from kinlink.errors import Refused
 from kinlink.tracing.chats import claim_chat_notices, finish_chat_notice
 
@@ -69,7 +69,7 @@ def make_dispatcher(ctx: BotContext) -> Dispatcher:
     dp = Dispatcher(storage=MemoryStorage())
     dp["ctx"] = ctx
     dp.message.outer_middleware(PerChatLimit(ctx))
-    dp.include_router(router)
+    dp.include_router(make_router())
     return dp
 
 

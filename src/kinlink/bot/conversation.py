@@ -33,7 +33,6 @@ from kinlink.tracing.intake import Filer, file_request, parse_request
 from kinlink.tracing.mail import send_pending
 from kinlink.tracing.messages import from_family
 
-router = Router(name="kinlink-family")
 ACTOR = f"{MESSENGER}:family"
 AGREE = message_id("I agree: file the request")
 DISAGREE = message_id("I do not agree")
@@ -107,15 +106,12 @@ def _too_many(e: Refused, _: texts.Gettext) -> str:
 # --- commands, in every state ---------------------------------------------------------------------------
 
 
-@router.message(CommandStart())
-@router.message(Command("help"))
 async def start(message: Message, state: FSMContext) -> None:
     await message.answer(
         _help(texts.gettext(await _lang(state, message))), reply_markup=ReplyKeyboardRemove()
     )
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     _ = texts.gettext(await _lang(state, message))
     await _reset(state)
@@ -124,7 +120,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(Command("forget"))
 async def forget(message: Message, state: FSMContext, ctx: BotContext) -> None:
     _ = texts.gettext(await _lang(state, message))
 
@@ -143,7 +138,6 @@ async def forget(message: Message, state: FSMContext, ctx: BotContext) -> None:
     )
 
 
-@router.message(Command("language"))
 async def language(message: Message, state: FSMContext, command: CommandObject, ctx: BotContext) -> None:
     if command.args:
         await _set_language(message, state, ctx, command.args)
@@ -173,7 +167,6 @@ async def _set_language(message: Message, state: FSMContext, ctx: BotContext, an
     await message.answer(_("I will write in English from now on."), reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("new"))
 async def new(message: Message, state: FSMContext) -> None:
     await _reset(state)
     _ = texts.gettext(await _lang(state, message))
@@ -188,7 +181,6 @@ async def new(message: Message, state: FSMContext) -> None:
     await _ask(message, 0, _)
 
 
-@router.message(Command("track"))
 async def track(message: Message, state: FSMContext, command: CommandObject, ctx: BotContext) -> None:
     if command.args:
         await _open(message, state, ctx, command.args)
@@ -198,7 +190,6 @@ async def track(message: Message, state: FSMContext, command: CommandObject, ctx
     await message.answer(_("Send your reference and your secret, separated by a space."))
 
 
-@router.message(Command("status"))
 async def status(message: Message, state: FSMContext, ctx: BotContext) -> None:
     _ = texts.gettext(await _lang(state, message))
 
@@ -211,7 +202,6 @@ async def status(message: Message, state: FSMContext, ctx: BotContext) -> None:
     await message.answer(await asyncio.to_thread(work), reply_markup=ReplyKeyboardRemove())
 
 
-@router.message(Command("message"))
 async def message_cmd(message: Message, state: FSMContext, command: CommandObject, ctx: BotContext) -> None:
     _ = texts.gettext(await _lang(state, message))
     if command.args:
@@ -224,7 +214,6 @@ async def message_cmd(message: Message, state: FSMContext, command: CommandObjec
 # --- what is not text ------------------------------------------------------------------------------------
 
 
-@router.message(~F.text)
 async def not_text(message: Message, state: FSMContext) -> None:
     _ = texts.gettext(await _lang(state, message))
     await message.answer(
@@ -266,7 +255,6 @@ def _problems_of(values: dict[str, Any], field: str) -> list[Problem]:
     return []
 
 
-@router.message(Filing.answering, F.text)
 async def answer(message: Message, state: FSMContext) -> None:
     _ = texts.gettext(await _lang(state, message))
     data = await state.get_data()
@@ -299,7 +287,6 @@ async def _confirm(message: Message, state: FSMContext, values: dict[str, Any], 
     await message.answer(texts.summary(values, _), reply_markup=_keyboard([_(AGREE)], [_(DISAGREE)]))
 
 
-@router.message(Filing.confirming, F.text)
 async def confirm(message: Message, state: FSMContext, ctx: BotContext) -> None:
     lang = await _lang(state, message)
     _ = texts.gettext(lang)
@@ -374,7 +361,6 @@ async def confirm(message: Message, state: FSMContext, ctx: BotContext) -> None:
 # --- following a request --------------------------------------------------------------------------------
 
 
-@router.message(Following.credentials, F.text)
 async def credentials(message: Message, state: FSMContext, ctx: BotContext) -> None:
     await _open(message, state, ctx, message.text or "")
 
@@ -416,7 +402,6 @@ async def _open(message: Message, state: FSMContext, ctx: BotContext, text: str)
     )
 
 
-@router.message(Following.message, F.text)
 async def message_text(message: Message, state: FSMContext, ctx: BotContext) -> None:
     await _send(message, state, ctx, message.text or "")
 
@@ -444,11 +429,33 @@ async def _send(message: Message, state: FSMContext, ctx: BotContext, text: str)
     await message.answer(_("Your message has been sent for review.") if sent else _(NO_REQUEST))
 
 
-@router.message(Following.language, F.text)
 async def language_answer(message: Message, state: FSMContext, ctx: BotContext) -> None:
     await _set_language(message, state, ctx, message.text or "")
 
 
-@router.message(F.text)
 async def anything_else(message: Message, state: FSMContext) -> None:
     await message.answer(_help(texts.gettext(await _lang(state, message))))
+
+
+def make_router() -> Router:
+    """The conversation's handlers, in the order they are tried: the commands in any state first, then
+    what is not text, then the answers of each state, then anything else. A new router each time (an
+    aiogram router belongs to one dispatcher)."""
+    router = Router(name="kinlink-family")
+    router.message.register(start, CommandStart())
+    router.message.register(start, Command("help"))
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(forget, Command("forget"))
+    router.message.register(language, Command("language"))
+    router.message.register(new, Command("new"))
+    router.message.register(track, Command("track"))
+    router.message.register(status, Command("status"))
+    router.message.register(message_cmd, Command("message"))
+    router.message.register(not_text, ~F.text)
+    router.message.register(answer, Filing.answering, F.text)
+    router.message.register(confirm, Filing.confirming, F.text)
+    router.message.register(credentials, Following.credentials, F.text)
+    router.message.register(message_text, Following.message, F.text)
+    router.message.register(language_answer, Following.language, F.text)
+    router.message.register(anything_else, F.text)
+    return router
