@@ -157,6 +157,10 @@ def status(view: FamilyView, _: Gettext) -> str:
                 else _("no injury or illness recorded")
             )
             lines.append(f"{_('Health')}: {shown}")
+        if it.get("photo"):  # photos are not sent into chats: the family pages show it
+            lines.append(
+                _("A photo of the person can be seen on the website, with your reference and secret.")
+            )
         lines.append(_("You are told only what the person agreed to share."))
     elif o.stage == "dead":
         lines.append(_("We are very sorry. The person you are looking for has died."))

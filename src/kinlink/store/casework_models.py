@@ -96,7 +96,8 @@ class Message(Base):
 
 
 class Notification(Base):
-    """An email to an enquirer: queued in the transaction that caused it, sent after it commits.
+    """An email to an enquirer, or a message to the chats following the request (channel "chat"):
+    queued in the transaction that caused it, sent after it commits.
 
     The body is not stored (it may carry the request's secret); `digest` is the disclosure state the
     message announced, so that the same news is not announced twice.
