@@ -100,7 +100,7 @@ class Chat:
         photo = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         self.http.post("/sendMessage", json=self._message(None, photo=photo)).raise_for_status()
 
-    def replies(self, n: int = 1, timeout: float = 30) -> list[str]:
+    def replies(self, n: int = 1, timeout: float = 60) -> list[str]:
         """The bot's next n messages in this chat (waiting for them)."""
         deadline = time.monotonic() + timeout
         while len(self.inbox) < n:
@@ -114,7 +114,7 @@ class Chat:
         out, self.inbox = self.inbox[:n], self.inbox[n:]
         return [m["message"].get("text") or "" for m in out]
 
-    def reply(self, timeout: float = 30) -> str:
+    def reply(self, timeout: float = 60) -> str:
         return self.replies(1, timeout)[0]
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -24,6 +25,7 @@ from kinlink.bot.settings import BotSettings
 from kinlink.http.settings import Settings
 from kinlink.server.run import BackgroundServer
 from kinlink.server.telegram import SECRET_HEADER, WEBHOOK_PATH
+from kinlink.store.casework_models import Message
 from kinlink.store.chat_models import ChatLink
 from kinlink.store.db import unit_of_work
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
@@ -45,7 +47,7 @@ def api() -> Iterator[str]:
 
 @pytest.fixture
 def bot_process(api: str, db_url: str) -> Iterator[str]:
-    """The real `kinlink bot`, polling the emulator; its token."""
+    """The real `kinlink bot`, polling the emulator (waited for until it polls); its token."""
     token = new_token()
     env = {
         **os.environ,
@@ -61,18 +63,36 @@ def bot_process(api: str, db_url: str) -> Iterator[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    log: list[str] = []
+    polling = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            log.append(line)
+            if "Run polling" in line:
+                polling.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
+        # Starting takes a while on a busy machine (the matching model, the name tables).
+        assert polling.wait(180) or proc.poll() is not None, "kinlink bot did not start"
+        assert proc.poll() is None, "".join(log)
         yield token
     finally:
         proc.terminate()
         try:
-            _out, err = proc.communicate(timeout=15)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _out, err = proc.communicate()
-        # Nothing a family wrote reaches the bot's log.
-        for private in ("Петренко", "Марія", "Мы ждём"):
-            assert private not in err
+            proc.wait()
+        reader.join(timeout=5)
+    # Nothing a family wrote reaches the bot's log.
+    err = "".join(log)
+    assert "Run polling" in err
+    for private in ("Петренко", "Марія", "ждём"):
+        assert private not in err
 
 
 def _answer(chat: Chat, text: str) -> str:
@@ -148,7 +168,6 @@ def test_a_family_files_in_russian_is_told_in_the_chat_and_a_stranger_reads_noth
         {"decision": "confirmed", "reason": "дата рождения", "version": version, "step": "confirm"},
     )
     assert r.status_code == 303, r.text
-    web.close()
 
     news = family.reply()
     assert news == RU(texts.NEWS, reference=reference)
@@ -174,6 +193,16 @@ def test_a_family_files_in_russian_is_told_in_the_chat_and_a_stranger_reads_noth
     asked = _answer(family, "/message")
     assert asked == RU("Write your message. A caseworker reads it before it is delivered.")
     assert _answer(family, "Мы ждём тебя дома") == RU("Your message has been sent for review.")
+    # The caseworker approves it and hands it over: the chat is told.
+    with Session(engine) as s:
+        msg = s.scalar(select(Message).where(Message.request_id == rid))
+        assert msg is not None and msg.state == "submitted"
+        mid, mversion = msg.id, msg.version
+    r = web.form(f"/messages/{mid}/review", {"action": "approve", "note": "", "version": mversion})
+    assert r.status_code == 303, r.text
+    assert web.form(f"/messages/{mid}/delivered").status_code == 303
+    web.close()
+    assert family.reply() == RU(texts.NOTICES["message_delivered"], reference=reference)
     family.say("/forget")
     family.reply()
     with Session(engine) as s:
