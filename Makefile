@@ -14,7 +14,7 @@ run: $(STAMP) $(FONT)  ## install, set up the embedded SQLite database with demo
 demo: $(STAMP)  ## the demo data only, no server
 	$(BIN)/kinlink demo
 
-test: $(STAMP) /usr/bin/chromium $(FONT)  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
+test: $(STAMP) /usr/bin/chromium $(FONT) tests/bot/node_modules  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile -q
@@ -40,6 +40,14 @@ bench-import: $(STAMP)
 $(FONT):
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core) \
 	  || echo "fonts-dejavu-core not installed: cards and certificates need DejaVuSans.ttf (KINLINK_FONT_DIR)"
+
+# The Telegram Bot API emulator of the bot's tests (npm's telegram-test-api, pinned by package-lock.json),
+# with Node from Debian when it is missing.
+tests/bot/node_modules: tests/bot/package.json tests/bot/package-lock.json
+	command -v node >/dev/null && command -v npm >/dev/null \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	cd tests/bot && npm ci --no-audit --no-fund --loglevel=error
+	touch tests/bot/node_modules
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

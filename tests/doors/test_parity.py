@@ -26,10 +26,12 @@ from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.decisions import decide
 from kinlink.tracing.mail import MailSettings, send_pending
 from kinlink.tracing.verification import record_verification
+from tests.bot.harness import Chat, emulator, file_in_chat, running_bot
 from tests.support import Cli, add_record, file_request
 from tests.web.helpers import Mailbox
 
 DOORS = ("web", "api", "cli")
+FAMILY_DOORS = (*DOORS, "bot")  # the families' Telegram bot files and follows requests (issue 22)
 CONSENT = {"given_on": "2023-06-02", "given_by": "the person, to a delegate", "given_how": "in_person"}
 
 
@@ -47,6 +49,28 @@ def api(engine: Engine, server, staff) -> Iterator[dict[str, httpx.Client]]:  # 
     yield made
     for c in made.values():
         c.close()
+
+
+@pytest.fixture(scope="module")
+def bot_api() -> Iterator[str]:
+    """The Telegram Bot API emulator (telegram-test-api) the bot door is reached through."""
+    with emulator() as url:
+        yield url
+
+
+@pytest.fixture
+def bot(engine: Engine, server, bot_api: str) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A new chat with the bot, which shares the web application's database, limits and mail server."""
+    with running_bot(bot_api, engine, server.app) as token:
+        chats: list[Chat] = []
+
+        def chat(language: str = "en") -> Chat:
+            chats.append(Chat(bot_api, token, language))
+            return chats[-1]
+
+        yield chat
+        for c in chats:
+            c.close()
 
 
 @pytest.fixture
@@ -127,8 +151,10 @@ CLI_OPTION = {
 }
 
 
-def _file(door: str, values: dict[str, str], client_for, api, cli: Cli) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+def _file(door: str, values: dict[str, str], client_for, api, cli: Cli, bot=None):  # type: ignore[no-untyped-def]
     """(the reference filed, or None; the field a refusal named, or None)."""
+    if door == "bot":
+        return file_in_chat(bot(), values)
     if door == "web":
         r = client_for().form("/request", {k: v for k, v in values.items() if v is not None})
         if r.status_code == 200:
@@ -175,27 +201,31 @@ def _filed(engine: Engine, reference: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_filing_a_request_is_the_same_through_every_door(  # type: ignore[no-untyped-def]
-    engine: Engine, client_for, api, cli: Cli, mail_for_cli: Mailbox
+    engine: Engine, client_for, api, cli: Cli, mail_for_cli: Mailbox, bot
 ) -> None:
     with unit_of_work(engine) as s:
         add_record(
             s, "test", {"full_name": "Ткаченко Андрій Петрович", "birth_date": "1991-02-03", "sex": "m"}
         )
     outcomes = {}
-    for door in DOORS:
+    for door in FAMILY_DOORS:
         before = _last_audit(engine)
-        reference, refused = _file(door, REQUEST, client_for, api, cli)
+        reference, refused = _file(door, REQUEST, client_for, api, cli, bot)
         assert refused is None and reference
         rid, row = _filed(engine, reference)
         cands = [("match_candidate", c) for c in _candidates_of(engine, rid)]
-        outcomes[door] = (rid, row, _audit(engine, [("tracing_request", rid), *cands], before))
+        audit = _audit(engine, [("tracing_request", rid), *cands], before)
+        if door == "bot":  # the chat that filed now follows the request: the bot door's own record
+            assert audit[-1] == ("link", "tracing_request", ("messenger",))
+            audit = audit[:-1]
+        outcomes[door] = (rid, row, audit)
     _wait_sent(engine, [rid for rid, _row, _a in outcomes.values()])
     web, *others = [(row, audit, _notifications(engine, rid)) for rid, row, audit in outcomes.values()]
     assert web[0]["candidates"] and web[0]["state"] == "candidates"
     assert web[2] == [("request_filed", "sent")]
     for other in others:
         assert other == web
-    assert len(mail_for_cli.wait_for(3)) == 3
+    assert len(mail_for_cli.wait_for(len(FAMILY_DOORS))) == len(FAMILY_DOORS)
 
 
 def _candidates_of(engine: Engine, request_id: int) -> list[int]:
@@ -214,11 +244,11 @@ def _candidates_of(engine: Engine, request_id: int) -> list[int]:
     ],
 )
 def test_a_bad_request_is_refused_alike_and_writes_nothing(  # type: ignore[no-untyped-def]
-    engine: Engine, client_for, api, cli: Cli, change: dict[str, str | None], field: str
+    engine: Engine, client_for, api, cli: Cli, bot, change: dict[str, str | None], field: str
 ) -> None:
-    for door in DOORS:
+    for door in FAMILY_DOORS:
         before = (_count(engine, TracingRequest), _count(engine, AuditEntry), _count(engine, Notification))
-        reference, refused = _file(door, {**REQUEST, **change}, client_for, api, cli)
+        reference, refused = _file(door, {**REQUEST, **change}, client_for, api, cli, bot)
         assert (reference, refused) == (None, field), door
         assert (
             _count(engine, TracingRequest),
@@ -524,6 +554,54 @@ def test_verifying_an_enquirer_is_the_same_through_every_door(  # type: ignore[n
     # verified before it.
     assert results[0][1] == [("request_filed", "skipped"), ("status_changed", "sent")]
     assert results[1] == results[0] and results[2] == results[0]
+
+
+def _read_by(door: str, reference: str, secret: str, client_for, api, chat) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """What a family door shows with these credentials: (the stage, the text shown), None if refused."""
+    if door == "api":
+        r = api["anonymous"].post("/requests/status", json={"reference": reference, "secret": secret})
+        if r.status_code == 401:
+            return None
+        return r.json()["stage"], str(r.json()["items"])
+    if door == "web":
+        page = client_for()
+        if page.track(reference, secret).status_code != 303:
+            return None
+        html = page.get("/family").text
+        return re.search(r'id="outcome-summary">\s*([^<]+?)\s*<', html).group(1), html  # type: ignore[union-attr]
+    chat.say(f"/track {reference} {secret}")
+    if chat.reply() == "The reference or the secret is wrong.":
+        return None
+    chat.say("/status")
+    text = chat.reply()
+    return text.splitlines()[2], text
+
+
+def test_a_family_reads_the_same_through_every_family_door(  # type: ignore[no-untyped-def]
+    engine: Engine, confirmed_unverified, client_for, api, bot
+) -> None:
+    rid, reference, secret = confirmed_unverified[0]
+    chat = bot()
+    stages = {"in_progress": "Your request is being handled. We will tell you when there is news."}
+    found = "The person you are looking for has been found. They are alive and held."
+    # A confirmed match with consent, an enquirer nobody verified: "being handled", and no place, anywhere.
+    api_stage, _ = _read_by("api", reference, secret, client_for, api, chat)  # type: ignore[misc]
+    assert api_stage == "in_progress"
+    for door in ("web", "bot"):
+        summary, shown = _read_by(door, reference, secret, client_for, api, chat)  # type: ignore[misc]
+        assert summary == stages[api_stage] and "Оленівка" not in shown, door
+    with unit_of_work(engine) as s:
+        record_verification(s, "test", rid, "video_call", "sister")
+    # The chat that follows the request is told, as the email is.
+    assert chat.reply() == f"There is news about your tracing request {reference}. Send /status to read it."
+    api_stage, items = _read_by("api", reference, secret, client_for, api, chat)  # type: ignore[misc]
+    assert api_stage == "found" and "Оленівка" in items
+    for door in ("web", "bot"):
+        summary, shown = _read_by(door, reference, secret, client_for, api, chat)  # type: ignore[misc]
+        assert summary == found and "Оленівка" in shown, door
+    # A wrong secret opens nothing through any of them (the chat still follows what it opened before).
+    for door in ("api", "web", "bot"):
+        assert _read_by(door, reference, "AAAA-BBBB-CCCC-DDDD-EEEE", client_for, api, bot()) is None, door
 
 
 # --- writing a record, its history and consent (web form and API; the CLI imports files) ---------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kinlink.cli import admin as admin_cli
+from kinlink.cli import bot as bot_cli
 from kinlink.cli import candidates as candidates_cli
 from kinlink.cli import demo as demo_cli
 from kinlink.cli import ingest as ingest_cli
@@ -65,6 +66,7 @@ app.command("certificate")(papers_cli.certificate)
 app.add_typer(remains_cli.app, name="remains")
 
 app.command("serve")(serve_cli.serve)
+app.command("bot")(bot_cli.bot)
 app.add_typer(users_cli.users_app, name="users")
 
 

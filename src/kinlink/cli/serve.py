@@ -46,6 +46,12 @@ def serve(
             "[yellow]KINLINK_SECRET_KEY is not set: forms stop working when the server restarts.[/]"
         )
     n = workers or default_workers()
+    from kinlink.bot.settings import BotSettings
+
+    if BotSettings().webhook and n > 1:
+        # The bot's conversations live in one process's memory (kinlink.server.telegram).
+        err_console.print("[yellow]The Telegram bot's webhook is set: serving with one worker process.[/]")
+        n = 1
     # The address on one line of its own words, never wrapped in the middle (it is what one copies).
     console.print(f"kinlink is serving on http://{host}:{port}/ (Ctrl-C stops it)", soft_wrap=True)
     console.print(

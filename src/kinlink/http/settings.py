@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from kinlink.accounts.throttle import Quotas
 from kinlink.environment import env_bool, env_int
@@ -39,5 +40,8 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: env_int("KINLINK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
     )
+    # The Telegram bot's settings (KINLINK_BOT_*); None: from the environment. With its webhook set,
+    # `kinlink serve` takes the bot's updates (kinlink.server.telegram).
+    bot: Any = None
     # Matching runs when a request is filed or a record saved; tests of other parts may turn it off.
     match_on_write: bool = True

@@ -7,7 +7,7 @@ shared state every route reads (`kinlink.http.state`), the error handlers, the r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 
 from kinlink import api, web
 from kinlink.accounts.throttle import RateLimiter
+from kinlink.bot.context import BotContext
+from kinlink.bot.settings import BotSettings
 from kinlink.http import errors
 from kinlink.http.middleware import FORM_OVERHEAD, BodyLimit, SecurityHeaders
 from kinlink.http.security import NotSignedIn
@@ -32,7 +34,10 @@ from kinlink.web.render import error_page, sign_in_first
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
-    yield
+    async with AsyncExitStack() as stack:
+        for hook in getattr(app.state, "lifespans", []):  # the bot's webhook, when it is set
+            await stack.enter_async_context(hook(app))
+        yield
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
@@ -56,6 +61,11 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     # of app.routes, and app.routes must list every route (the role-walk test enumerates it).
     for router in (*web.routers(), *api.routers()):
         app.router.routes.extend(router.routes)
+    bot = BotSettings() if settings.bot is None else settings.bot
+    if bot.webhook:
+        from kinlink.server import telegram
+
+        telegram.install(app, bot_context(app, bot))
     app.add_middleware(
         BodyLimit,
         limit=settings.max_upload_bytes + FORM_OVERHEAD,
@@ -63,3 +73,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, settings=settings)
     return app
+
+
+def bot_context(app: FastAPI, bot: BotSettings) -> BotContext:
+    """The bot shares the application's database, limits, matching and mail server."""
+    st = app.state
+    return BotContext(st.engine, st.limiter, st.matching, st.settings.mail, bot)

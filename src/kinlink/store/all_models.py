@@ -3,6 +3,7 @@
 from kinlink.store import (
     account_models,  # noqa: F401
     casework_models,  # noqa: F401
+    chat_models,  # noqa: F401
     list_models,  # noqa: F401
     models,  # noqa: F401
     remains_models,  # noqa: F401

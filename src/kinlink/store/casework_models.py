@@ -96,7 +96,8 @@ class Message(Base):
 
 
 class Notification(Base):
-    """An email to an enquirer: queued in the transaction that caused it, sent after it commits.
+    """An email to an enquirer, or a message to the chats following the request (channel "chat"):
+    queued in the transaction that caused it, sent after it commits.
 
     The body is not stored (it may carry the request's secret); `digest` is the disclosure state the
     message announced, so that the same news is not announced twice.
@@ -108,6 +109,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("tracing_requests.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))  # request_filed | match_confirmed | status_changed | ...
+    # email (to the enquirer's address) | chat (to every chat following the request, kinlink.tracing.chats)
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed | skipped
     digest: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(300))

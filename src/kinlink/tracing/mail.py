@@ -81,7 +81,7 @@ def send_pending(
     for nid in ids:
         with unit_of_work(engine) as session:
             row = session.get(Notification, nid)
-            if row is None or row.state != "pending":
+            if row is None or row.state != "pending" or row.channel != "email":
                 continue
             req = session.get(TracingRequest, row.request_id)
             if req is None:

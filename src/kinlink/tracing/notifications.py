@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.store.casework_models import Notification
+from kinlink.store.chat_models import ChatLink
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.disclosure import TOLD, outcome_for
 
@@ -22,9 +23,17 @@ def email_of(req: TracingRequest) -> str | None:
 
 
 def queue(session: Session, req: TracingRequest, kind: str, digest: str | None = None) -> Notification | None:
-    """A notification for the enquirer if they gave an email address; None otherwise."""
+    """A notification for the enquirer if they gave an email address (returned, to send after the commit);
+    None otherwise. Chats following the request (the messenger door) get one of their own, channel "chat",
+    which the bot delivers from the database whichever process queued it."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
+    followed = session.scalar(
+        select(ChatLink.chat_id).where(ChatLink.request_id == req.id).limit(1)
+    )
+    if followed is not None:
+        session.add(Notification(request_id=req.id, kind=kind, digest=digest, channel="chat"))
+        session.flush()
     if email_of(req) is None:
         return None
     row = Notification(request_id=req.id, kind=kind, digest=digest)
