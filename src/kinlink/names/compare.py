@@ -397,9 +397,38 @@ def _combine(parts: dict[str, PartComparison | None]) -> float:
     return max(0.0, min(1.0, num / den * coverage * penalty))
 
 
+CASE_NAMES = {
+    "gent": message_id("genitive"),
+    "datv": message_id("dative"),
+    "accs": message_id("accusative"),
+    "ablt": message_id("instrumental"),
+    "loct": message_id("prepositional"),
+}
+IN_NOMINATIVE = message_id("%(reason)s; compared in the nominative: %(written)s is the %(case)s of %(name)s")
+
+
+def _in_nominative(pc: PartComparison | None, p: ParsedName, part: str) -> PartComparison | None:
+    """The part's reason saying that it was compared in the nominative, when the name was declined."""
+    if pc is None or p.case is None:
+        return pc
+    value = getattr(p, part)
+    words = value if isinstance(value, tuple) else (value,)
+    for written, nom in p.written:
+        if nom in words:
+            reason = say(
+                IN_NOMINATIVE, reason=pc.reason, written=written, case=Message(CASE_NAMES[p.case]), name=nom
+            )
+            return replace(pc, reason=reason)
+    return pc
+
+
 def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     fam = compare_family(a.family, b.family) if a.family and b.family else None
     parts = {"family": fam, "given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
+    if a.case or b.case:  # rare: a name copied from a sentence
+        for name in parts:
+            parts[name] = _in_nominative(_in_nominative(parts[name], a, name), b, name)
+        fam = parts["family"]
     score = _combine(parts)
     one_sided = []
     for name in ("family", "given", "patronymic"):
