@@ -213,3 +213,20 @@ def test_index_finds_a_name_written_in_an_oblique_case() -> None:
         hits = index.search(MatchRecord(None, text), limit=3)
         assert hits and hits[0].record.id == 500, text
         assert hits[0].scored.probability > 0.5, text
+
+
+def test_index_finds_a_double_barrelled_family_name_by_either_name_and_a_maiden_name() -> None:
+    people = _population() + [
+        MatchRecord(600, "ЛИСЕНКО-КОВАЛЬ Олена Петрівна", sex="f"),
+        MatchRecord(601, "ДОРОШ Марія Іванівна", ("ТКАЧЕНКО Марія Іванівна",), sex="f"),
+    ]
+    index = CandidateIndex.build(MODEL, people)
+    for text, rid in (
+        ("Олена Коваль", 600),
+        ("Olena Lysenko", 600),
+        ("Коваль Лисенко Олена", 600),
+        ("Марія Ткаченко-Дорош", 601),
+    ):
+        hits = index.search(MatchRecord(None, text), limit=3)
+        assert hits and hits[0].record.id == rid, text
+        assert hits[0].scored.probability > 0.5, (text, hits[0].scored.probability)

@@ -149,6 +149,48 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
 # --- parts -----------------------------------------------------------------------------------
 
 
+def family_parts(name: str) -> tuple[str, ...]:
+    """The family names a double-barrelled one is made of ("Лисенко-Коваль", "Лисенко Коваль")."""
+    return tuple(p for p in name.replace("-", " ").split() if p)
+
+
+# A record's one family name against a double-barrelled one that contains it (Коваль, Лисенко-Коваль): the
+# same family name, below the whole double so that a record bearing all of it ranks first.
+_PART_SHARE = 0.93
+PART_OF_DOUBLE = message_id("%(part)s is one of the family names in %(name)s")
+SAME_DOUBLE = message_id("%(a)s and %(b)s are the same double-barrelled family name")
+SAME_DOUBLE_REORDERED = message_id(
+    "%(a)s and %(b)s are the same double-barrelled family name, in another order"
+)
+_STRONG = ("exact", "transliteration", "equivalent")
+
+
+def _compare_double(a: str, b: str, pa: tuple[str, ...], pb: tuple[str, ...]) -> PartComparison | None:
+    """Double-barrelled family names part by part: all parts paired (in either order), or one shared."""
+    pairs = {(x, y): compare_family(x, y) for x in pa[:3] for y in pb[:3]}
+    if len(pa) == len(pb) == 2:
+        for order, (p1, p2) in enumerate(
+            (((pa[0], pb[0]), (pa[1], pb[1])), ((pa[0], pb[1]), (pa[1], pb[0])))
+        ):
+            c1, c2 = pairs[p1], pairs[p2]
+            if c1.level in _STRONG and c2.level in _STRONG:
+                level = max(c1.level, c2.level, key=LEVELS.index)
+                if level == "exact" and not order:
+                    return PartComparison(1.0, "exact", _identical(a))
+                score = round((c1.score + c2.score) / 2 - 0.01 * order, 4)
+                reason = say(SAME_DOUBLE_REORDERED if order else SAME_DOUBLE, a=a, b=b)
+                return PartComparison(score, level, reason)
+    (x, y), best = max(pairs.items(), key=lambda kv: kv[1].score)
+    if best.level in _STRONG:
+        part, name = (x, b) if len(pa) < len(pb) else (y, a)
+        return PartComparison(
+            round(_PART_SHARE * best.score, 4), "equivalent", say(PART_OF_DOUBLE, part=part, name=name)
+        )
+    if best.level == "gender_form":
+        return PartComparison(round(best.score - 0.05, 4), "gender_form", best.reason)
+    return None
+
+
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
@@ -156,6 +198,11 @@ def compare_family(a: str, b: str) -> PartComparison:
     key = common_key(a, b)
     if key is not None:
         return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
+    pa, pb = family_parts(a), family_parts(b)
+    if len(pa) > 1 or len(pb) > 1:
+        double = _compare_double(a, b, pa, pb)
+        if double is not None:
+            return double
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
         fa = family_form(ka)

@@ -269,6 +269,12 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
             return None, (toks[0],), toks[1], UNKNOWN
     # No patronymic. A known given name at one end and not at the other settles the order.
     if known[0] != known[-1]:
+        if n == 3 and not known[1] and patronymic_of(toks[1]) is None:
+            # Two words beside one given name, neither a given name nor a patronymic: a double-barrelled
+            # family name written with a space ("Наталія Левчук Грицай", "Соколова Микитенко Ірина").
+            if known[0]:
+                return f"{toks[1]} {toks[2]}", (toks[0],), None, GIVEN_FIRST
+            return f"{toks[0]} {toks[1]}", (toks[2],), None, FAMILY_FIRST
         if known[0]:
             return toks[-1], tuple(toks[:-1]), None, GIVEN_FIRST
         return toks[0], tuple(toks[1:]), None, FAMILY_FIRST
