@@ -216,7 +216,8 @@ def test_index_finds_a_name_written_in_an_oblique_case() -> None:
 
 
 def test_index_finds_a_double_barrelled_family_name_by_either_name_and_a_maiden_name() -> None:
-    people = _population() + [
+    people = [
+        *_population(),
         MatchRecord(600, "ЛИСЕНКО-КОВАЛЬ Олена Петрівна", sex="f"),
         MatchRecord(601, "ДОРОШ Марія Іванівна", ("ТКАЧЕНКО Марія Іванівна",), sex="f"),
     ]

@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 
+from kinlink.names.correspondence import belarusian_keys
 from kinlink.names.gendered import patronymic_of
 from kinlink.names.given import classes_with_initials, given_forms, initial_letters
 from kinlink.names.parse import ParsedName, parse_name
@@ -58,10 +59,8 @@ def family_skeletons(token: str) -> tuple[str, ...]:
         r = readings(part)
         # The most probable reading first: only the first two skeletons get typo variants
         # and swapped-order keys.
-        sks = [
-            skeleton(key) or "_" + key
-            for key in (dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely)
-        ]
+        keys = [*(dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely), *belarusian_keys(part)]
+        sks = [skeleton(key) or "_" + key for key in keys]
         per_part.append(list(dict.fromkeys(sks)))
     # A double-barrelled family name (Лисенко-Коваль) is keyed by each of its names, the most probable
     # reading of each first, so that either alone finds it.

@@ -52,6 +52,7 @@ _PLAIN_NOMINATIVE = re.compile(
     r"ович|евич|івна|ївна|овна|евна|ична|інична)$"
 )
 _INDECLINABLE = re.compile(r"(?:ко|ых|их|аго|яго)$")
+_OBLIQUE_ENDING = re.compile(r"(?:ом|ем|ём|ым|им|ой|ою|ею|єю|ові|еві|ого|ому|ому|[уюіе])$")
 _ENKO = re.compile(r"енк(?:а|у|ові|ом|і)$")
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 
@@ -137,7 +138,13 @@ def _fits(word: str, rs: tuple[Reading, ...], case: str, gender: str) -> Reading
     top = max((r.score for r in rs), default=0.0)
     named = any(r.named for r in rs)
     for r in rs:
-        if (r.case == case or r.fixed) and r.gender in (gender, "ms-f"):
+        # A surname in -а/-я (Забара, Сковорода) is either sex's in the nominative.
+        common = case == r.case == "nomn" and word.endswith(("а", "я")) and not r.given
+        if (r.case == case or r.fixed) and (r.gender in (gender, "ms-f") or common):
+            # A given name of our table is an oblique form only of another given name of the table
+            # (Ярослава, of Ярослав), not of a surname or a name nobody bears (Ганна: Ганн; Алла: Алл).
+            if case != "nomn" and not r.fixed and given_forms(word) and not given_forms(r.nominative):
+                continue
             # A nominative the dictionary holds rare for this word, or a calendar name nobody bears
             # (Дмитрия, Григория: women's names in the dictionary, not in our table of given names),
             # does not outweigh the genitive everyone writes; nor does a common noun's nominative
@@ -155,8 +162,6 @@ def _fits(word: str, rs: tuple[Reading, ...], case: str, gender: str) -> Reading
 
 def _neutral(word: str, rs: tuple[Reading, ...], gender: str, lang: str) -> bool:
     """A word that stays as written in any case for this gender."""
-    if not rs:
-        return True  # no noun reading: a foreign surname
     if _INDECLINABLE.search(word) and not (lang == "uk" and gender == "masc" and word.endswith("ко")):
         return True  # -ых/-их/-аго, and -енко/-ко but in Ukrainian a man's (Шевченка, Шевченкові)
     # A woman's surname ending in a consonant (Ткачук, Коваль) does not decline.
@@ -179,7 +184,9 @@ def _choose(words: list[str], lang: str) -> tuple[str, str, tuple[str, ...]] | N
                     break
                 out.append(got[0])
                 score += got[1]
-                declined |= got[2]
+                # A case is told by a word the dictionary declines, or by an ending only an oblique
+                # form has; not by the predictor's guess at an unknown word in -а/-я (Асаула).
+                declined |= got[2] and (any(x.known for x in r) or bool(_OBLIQUE_ENDING.search(w)))
             else:
                 if case == "nomn":
                     return case, gender, tuple(words)
@@ -198,8 +205,9 @@ def _fit_word(
         if not got or any(g is None for g in got):
             return None
         return "-".join(g[0] for g in got if g), sum(g[1] for g in got if g), any(g[2] for g in got if g)
-    if case == "nomn" and not any(r.known for r in rs):
-        return word, 0.0, False  # a word no dictionary knows may be a nominative: only a known one says not
+    if case == "nomn" and not any(r.known for r in rs) and not _OBLIQUE_ENDING.search(word):
+        # A word no dictionary knows may be a nominative, unless its ending says otherwise (Субботиным).
+        return word, 0.0, False
     if case == "nomn" and any(g.sex[0] == gender[0] for g in given_forms(word)):
         # A name our table of given names knows in the nominative is one (a woman named Володимира,
         # which pymorphy3 knows only as the genitive of Володимир).
@@ -207,7 +215,9 @@ def _fit_word(
     fit = _fits(word, rs, case, gender)
     if fit is not None and not fit.fixed:
         return fit.nominative, fit.score, True
-    if fit is not None or _neutral(word, rs, gender, lang):
+    if fit is not None or ((rs or _INDECLINABLE.search(word)) and _neutral(word, rs, gender, lang)):
+        return word, 0.0, False
+    if not rs and case == "nomn":
         return word, 0.0, False
     return None
 
@@ -222,6 +232,19 @@ def _named_words(words: list[str], lang: str) -> tuple[int, int, int]:
         sum(any(r.named and not r.fixed for r in x) for x in rs),
         sum(bool(x) for x in rs),  # then, how many it reads at all (Артимишиним: Ukrainian)
     )
+
+
+def _supported(words: list[str], lang: str) -> bool:
+    """Whether a word bears a nominative reading out: a given name of our table, or a word the dictionary
+    knows in the nominative (not an indeclinable one, which fits any case)."""
+    return any(
+        given_forms(w) or any(r.known and r.case == "nomn" and not r.fixed for r in readings(w, lang))
+        for w in words
+    )
+
+
+def _all_known(words: list[str], lang: str) -> bool:
+    return all(any(r.known for r in readings(w, lang)) for w in words)
 
 
 def _recase(word: str, like: str) -> str:
@@ -251,17 +274,19 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
         langs = ("ru",)
     else:
         langs = ("ru", "uk")
-    # Without a letter of its own: a Russian nominative stays; otherwise the language whose dictionary knows
-    # more of the words as names (Russian on a tie), or the one where a single case fits: "Петром
-    # Руденком" is Ukrainian (Руденко), not a Russian "Рудёнок".
+    # Without a letter of its own, both dictionaries are asked (Russian first).
     found = _choose(low, langs[0])
-    unread = any(not any(r.known for r in readings(w, langs[0])) for w in low if "-" not in w)
-    if len(langs) > 1 and (found is None or found[0] != "nomn" or unread):
-        # Not a Russian nominative (or one only because the Russian dictionary lacks a word: Олени,
-        # Абраменка): whichever
-        # dictionary knows more of the words as names reads them.
+    if len(langs) > 1:
         other = _choose(low, langs[1])
-        if other is not None and (found is None or _named_words(low, langs[1]) > _named_words(low, langs[0])):
+        if found is not None and found[0] == "nomn" and (_supported(low, langs[0]) or other is None):
+            pass  # a Russian nominative that a word bears out (Герета Ганна) stays as written
+        elif other is not None and other[0] == "nomn" and _all_known(low, langs[1]):
+            found = other  # so does a Ukrainian one (Забара Анжела: Russian knows Забара as Забар's genitive)
+        elif found is None or (
+            other is not None and _named_words(low, langs[1]) > _named_words(low, langs[0])
+        ):
+            # The language whose dictionary knows more of the words as names reads them (Russian on a
+            # tie): Олени Бойко and Петром Руденком are Ukrainian.
             found = other
     if found is None or found[0] == "nomn":
         return None

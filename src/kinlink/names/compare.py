@@ -12,11 +12,19 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from kinlink.messages import Message, message_id, say
+from kinlink.names.correspondence import correspondence
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import LANG_NAMES, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
 from kinlink.names.script import CYRILLIC
-from kinlink.names.spelling import best_fuzzy, best_similarity, common_key, norm_token, translit_reason
+from kinlink.names.spelling import (
+    SPELLING_OF,
+    best_fuzzy,
+    best_similarity,
+    common_key,
+    norm_token,
+    translit_reason,
+)
 from kinlink.names.translit import readings
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
@@ -203,6 +211,9 @@ def compare_family(a: str, b: str) -> PartComparison:
         double = _compare_double(a, b, pa, pb)
         if double is not None:
             return double
+    convention = _orthography(a, b)
+    if convention is not None:
+        return convention
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
         fa = family_form(ka)
@@ -225,6 +236,18 @@ def compare_family(a: str, b: str) -> PartComparison:
                 say("%(a)s and %(b)s are Russian and Ukrainian forms of one name", a=a, b=b),
             )
     return _fuzzy("family", a, b, *best_fuzzy(a, b))
+
+
+def _orthography(a: str, b: str) -> PartComparison | None:
+    """One name in the Belarusian or Ukrainian orthography and in Russian (Шчарбакоў, Щербаков; Корольов,
+    Королёв): a convention, scored as the Russian and Ukrainian forms of one family name are."""
+    found = correspondence(a, b)
+    if found is None:
+        return None
+    lang, form = found
+    return PartComparison(
+        0.95, "transliteration", say(SPELLING_OF[lang], form=form, name=b if form == a else a)
+    )
 
 
 def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
