@@ -295,6 +295,18 @@ def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> Message
     )
 
 
+MAY_ALSO = message_id("%(reason)s; %(form)s may also stand for %(names)s")
+
+
+@lru_cache(maxsize=65536)
+def _other_names(word: str, chosen: GivenForm) -> tuple[str, ...]:
+    """The other names of the same sex a Cyrillic given-name form stands for (none for most forms)."""
+    if readings(word).script != CYRILLIC:
+        return ()
+    classes = {g.class_id for g in given_forms(word) if g.sex == chosen.sex and g.class_id != chosen.class_id}
+    return tuple(sorted(head_form(c, chosen.sex) for c in classes))
+
+
 @lru_cache(maxsize=262144)
 def compare_given(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
@@ -313,9 +325,25 @@ def compare_given(a: str, b: str) -> PartComparison:
                 "different",
                 say("%(a)s and %(b)s are the male and female forms of one name", a=a, b=b),
             )
+        others = _other_names(a, ga) or _other_names(b, gb)
+        if others:
+            # A form shared by several names (Олекса: Олександр or Олексій; Слава: Вячеслав, Владислав,
+            # Станислав, Ярослав) is weaker evidence than one that names a single name: it never ties
+            # with a full or unambiguous counterpart, and counts as a diminutive does.
+            form = a if _other_names(a, ga) else b
+            reason = say(
+                MAY_ALSO, reason=_equivalence_reason(a, b, ga, gb), form=form, names=", ".join(others)
+            )
+            return PartComparison(round(LEVEL_SCORES["diminutive"] - 0.02, 4), "diminutive", reason)
+        # A form of either sex (Саша: Александр or Александра) a little less than one of this sex alone.
+        either = (
+            0.01 * (sa is None or sb is None) * any(len({g.sex for g in given_forms(x)}) > 1 for x in (a, b))
+        )
         if ga.kind == "diminutive" or gb.kind == "diminutive":
-            return PartComparison(LEVEL_SCORES["diminutive"], "diminutive", _equivalence_reason(a, b, ga, gb))
-        return PartComparison(LEVEL_SCORES["equivalent"], "equivalent", _equivalence_reason(a, b, ga, gb))
+            score = round(LEVEL_SCORES["diminutive"] - either, 4)
+            return PartComparison(score, "diminutive", _equivalence_reason(a, b, ga, gb))
+        score = round(LEVEL_SCORES["equivalent"] - either, 4)
+        return PartComparison(score, "equivalent", _equivalence_reason(a, b, ga, gb))
     if sex_conflict:
         return PartComparison(
             0.1, "different", say("%(a)s and %(b)s differ (and are of different sexes)", a=a, b=b)
