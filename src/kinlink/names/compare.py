@@ -163,8 +163,11 @@ def family_parts(name: str) -> tuple[str, ...]:
 
 
 # A record's one family name against a double-barrelled one that contains it (Коваль, Лисенко-Коваль): the
-# same family name, below the whole double so that a record bearing all of it ranks first.
-_PART_SHARE = 0.93
+# same family name for the matching engine (level "equivalent"), but a name score well below the whole
+# double's, below a gender form's: the other name may be another family's, and with the given name alone
+# a part must not make a probable name match (bench/names' false-match rate), only a candidate that ranks
+# above typos of other names.
+_PART_SHARE = 0.74
 PART_OF_DOUBLE = message_id("%(part)s is one of the family names in %(name)s")
 SAME_DOUBLE = message_id("%(a)s and %(b)s are the same double-barrelled family name")
 SAME_DOUBLE_REORDERED = message_id(
