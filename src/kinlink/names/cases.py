@@ -133,6 +133,18 @@ def _plainly_nominative(word: str) -> bool:
     return bool(given_forms(word)) or bool(_PLAIN_NOMINATIVE.search(word))
 
 
+_NOMINATIVE_PATRONYMIC = re.compile(r"(?:вна|чна)$")
+
+
+@lru_cache(maxsize=131072)
+def _surely_nominative(word: str) -> bool:
+    if _NOMINATIVE_PATRONYMIC.search(word):
+        return True
+    return not word.endswith(("а", "я", "о")) and any(
+        g.sex == "m" and g.kind == "full" and g.form.lower() == word for g in given_forms(word)
+    )
+
+
 def _fits(word: str, rs: tuple[Reading, ...], case: str, gender: str) -> Reading | None:
     best: Reading | None = None
     top = max((r.score for r in rs), default=0.0)
@@ -267,6 +279,10 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
     # nominative only beside a given name we know in the nominative.
     if all(_plainly_nominative(w) for w in low) and any(given_forms(w) for w in low):
         return None
+    # The words of a name agree in case: one word that can only be a nominative settles it (a man's given
+    # name not in -а/-я/-о, Сергей; a woman's patronymic, Петровна). Most registry names stop here.
+    if any(_surely_nominative(w) for w in low):
+        return None
     text = " ".join(low)
     if _UK_LETTERS.search(text):
         langs: tuple[str, ...] = ("uk",)
@@ -278,7 +294,17 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
     found = _choose(low, langs[0])
     if len(langs) > 1:
         other = _choose(low, langs[1])
-        if found is not None and found[0] == "nomn" and (_supported(low, langs[0]) or other is None):
+        # (unless it stands only on a word Russian does not know and Ukrainian, knowing every word, declines:
+        # Святослава Абраменка)
+        ukrainian_declines = other is not None and other[0] != "nomn" and _all_known(low, langs[1])
+        if (
+            found is not None
+            and found[0] == "nomn"
+            and (
+                other is None
+                or (_supported(low, langs[0]) and (_all_known(low, langs[0]) or not ukrainian_declines))
+            )
+        ):
             pass  # a Russian nominative that a word bears out (Герета Ганна) stays as written
         elif other is not None and other[0] == "nomn" and _all_known(low, langs[1]):
             found = other  # so does a Ukrainian one (Забара Анжела: Russian knows Забара as Забар's genitive)
