@@ -252,10 +252,10 @@ def test_a_search_by_family_name_alone_says_how_many_bear_it(engine: Engine, tmp
 def test_a_name_copied_from_a_sentence_is_searched_in_the_nominative(engine: Engine) -> None:
     # "... the release of Леонида Пактышева": the staff search and the matcher read it as Леонид Пактышев.
     _demo(engine)
-    for text in ("Леонида Андреевича Пактышева", "Леонидом Пактышевым"):
+    for written in ("Леонида Андреевича Пактышева", "Леонидом Пактышевым"):
         with unit_of_work(engine) as s:
-            hits = search_records(s, ACTOR, "test", text, model=MODEL)
-        assert hits and hits[0].person.source_record_id == "RU-0000", text
-        assert hits[0].probability and hits[0].probability >= 0.05, text
-        found = _results(engine, text, cached=False)
-        assert "nominative" in json.dumps(found[0][2], ensure_ascii=False), text
+            hits = search_records(s, ACTOR, "test", written, model=MODEL)
+        assert hits and hits[0].person.source_record_id == "RU-0000", written
+        assert hits[0].probability and hits[0].probability >= 0.05, written
+        found = _results(engine, written, cached=False)
+        assert "nominative" in json.dumps(found[0][2], ensure_ascii=False), written
