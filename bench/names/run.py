@@ -33,6 +33,7 @@ from unidecode import unidecode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import slices
 from renderers import SCHEMES, ascii_fold, render
 from variants import DIMINUTIVES, RU_UK_GIVEN, WESTERN, fold, fold_patronymic, given_identity, respell_family
 
@@ -407,6 +408,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--no-pymorphy", action="store_true", help="only Faker's surnames")
     ap.add_argument("--examples", type=int, default=25, help="misses and false matches to print")
+    ap.add_argument("--slice", type=int, default=300, help="queries in each of issue 17's slices")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     Faker.seed(args.seed)
@@ -618,6 +620,49 @@ def main() -> None:
             f"{key:34} {int(s['n']):>6} {pct(s['block'])} {pct(s['r1'])} {pct(s['r5'])} "
             f"{pct(s['fm'])[1:]} | {bpart}"
         )
+    # calibration: the best candidate's score against whether it is the person (present and absent queries)
+    print()
+    print("== calibration: best candidate's name score against observed (it is the person), by decile ==")
+    cal = [(o.top_score, bool(o.top_ok and o.rank == 1)) for o in ident + ab]
+    for line in slices.calibration(cal):
+        print(line)
+
+    # issue 17's classes, drawn with their own generator so that the figures above do not move
+    xrng = random.Random(args.seed + 17)
+    slices.load_ambiguous(Path(__file__).resolve().parents[2] / "src/kinlink/names/data/given_names.tsv")
+    from kinlink.names import given_forms
+
+    all_surnames = [m for lang in ("ru", "uk") for m, _ in pools.surnames[lang][:3000]]
+    makers = {
+        "oblique case": lambda p: slices.oblique(p, xrng),
+        "double-barrelled": lambda p: slices.double(p, xrng, all_surnames),
+        "Belarusian": slices.belarusian,
+        "ambiguous short form": lambda p: slices.short_form(p, given_forms),
+    }
+    print()
+    print("== issue 17 slices (registry persons; rank 1 strict, ties count against) ==")
+    print(f"{'slice':24} {'n':>5} {'block':>8} {'r@1':>8} {'r@5':>8} {'>=0.85':>8}")
+    for label, make in makers.items():
+        got = []
+        tries = 0
+        while len(got) < args.slice and tries < args.slice * 20:
+            tries += 1
+            p = xrng.choice(people)
+            text = make(p)
+            if text:
+                got.append((text, p))
+        rows = []
+        for text, p in got:
+            qp = parse_name(text)
+            cands = index.candidates(qp)
+            scores = {c: compare(qp, parsed[c]).score for c in cands}  # type: ignore[index]
+            rank, _top, _wrong = rank_of(scores, p.pid)
+            rows.append((p.pid in cands, rank, scores.get(p.pid, 0.0)))
+        n = max(1, len(rows))
+        block, r1 = sum(r[0] for r in rows) / n, sum(r[1] == 1 for r in rows) / n
+        r5, clear = sum(r[1] <= 5 for r in rows) / n, sum(r[2] >= MATCH_THRESHOLD for r in rows) / n
+        print(f"{label:24} {len(rows):>5} {pct(block)} {pct(r1)} {pct(r5)} {pct(clear)}")
+
     misses = [o for o in ident if o.rank > 1]
     print()
     print(f"examples of identifiable queries not ranked first ({len(misses)} in all):")

@@ -204,3 +204,30 @@ def test_index_finds_a_misspelt_family_name_written_with_initials() -> None:
     index = CandidateIndex.build(MODEL, people)
     rows = index.shortlist(MatchRecord(None, "Боховичев А.Ф."), size=30)
     assert 600 in {index.record(int(r)).id for r in rows}
+
+
+def test_index_finds_a_name_written_in_an_oblique_case() -> None:
+    # Copied from a sentence: genitive, instrumental, dative with patronymic; found as the nominative.
+    index = CandidateIndex.build(MODEL, _population())
+    for text in ("Леонида Андреевича Пактышева", "Леонидом Пактышевым", "Леониду Пактышеву"):
+        hits = index.search(MatchRecord(None, text), limit=3)
+        assert hits and hits[0].record.id == 500, text
+        assert hits[0].scored.probability > 0.5, text
+
+
+def test_index_finds_a_double_barrelled_family_name_by_either_name_and_a_maiden_name() -> None:
+    people = [
+        *_population(),
+        MatchRecord(600, "ЛИСЕНКО-КОВАЛЬ Олена Петрівна", sex="f"),
+        MatchRecord(601, "ДОРОШ Марія Іванівна", ("ТКАЧЕНКО Марія Іванівна",), sex="f"),
+    ]
+    index = CandidateIndex.build(MODEL, people)
+    for text, rid in (
+        ("Олена Коваль", 600),
+        ("Olena Lysenko", 600),
+        ("Коваль Лисенко Олена", 600),
+        ("Марія Ткаченко-Дорош", 601),
+    ):
+        hits = index.search(MatchRecord(None, text), limit=3)
+        assert hits and hits[0].record.id == rid, text
+        assert hits[0].scored.probability > 0.5, (text, hits[0].scored.probability)

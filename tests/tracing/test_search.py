@@ -247,3 +247,15 @@ def test_a_search_by_family_name_alone_says_how_many_bear_it(engine: Engine, tmp
     assert len(hits) == 4 and all(h.note is not None for h in hits)
     note = hits[0].note.text()  # type: ignore[union-attr]
     assert "4 records bear it" in note and note.endswith("given name or date of birth would tell them apart")
+
+
+def test_a_name_copied_from_a_sentence_is_searched_in_the_nominative(engine: Engine) -> None:
+    # "... the release of Леонида Пактышева": the staff search and the matcher read it as Леонид Пактышев.
+    _demo(engine)
+    for written in ("Леонида Андреевича Пактышева", "Леонидом Пактышевым"):
+        with unit_of_work(engine) as s:
+            hits = search_records(s, ACTOR, "test", written, model=MODEL)
+        assert hits and hits[0].person.source_record_id == "RU-0000", written
+        assert hits[0].probability and hits[0].probability >= 0.05, written
+        found = _results(engine, written, cached=False)
+        assert "nominative" in json.dumps(found[0][2], ensure_ascii=False), written

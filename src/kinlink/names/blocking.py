@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 
+from kinlink.names.correspondence import belarusian_keys
 from kinlink.names.gendered import patronymic_of
 from kinlink.names.given import classes_with_initials, given_forms, initial_letters
 from kinlink.names.parse import ParsedName, parse_name
@@ -52,16 +53,23 @@ _MAX_GIVEN_SIGS = 3
 
 @lru_cache(maxsize=131072)
 def family_skeletons(token: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for part in token.replace("-", " ").split()[:1] or [token]:
+    parts = token.replace("-", " ").split()[:2] or [token]
+    per_part: list[list[str]] = []
+    for part in parts:
         r = readings(part)
         # The most probable reading first: only the first two skeletons get typo variants
         # and swapped-order keys.
-        for key in dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely:
-            sk = skeleton(key) or "_" + key
-            if sk not in out:
-                out.append(sk)
-    return tuple(out[:_MAX_FAMILY_SKELETONS])
+        keys = [*(dict.fromkeys((r.primary, *r.likely)) if r.primary else r.likely), *belarusian_keys(part)]
+        sks = [skeleton(key) or "_" + key for key in keys]
+        per_part.append(list(dict.fromkeys(sks)))
+    # A double-barrelled family name (Лисенко-Коваль) is keyed by each of its names, the most probable
+    # reading of each first, so that either alone finds it.
+    out: list[str] = []
+    for rank in range(_MAX_FAMILY_SKELETONS):
+        for sks in per_part:
+            if rank < len(sks) and sks[rank] not in out:
+                out.append(sks[rank])
+    return tuple(out[: _MAX_FAMILY_SKELETONS + len(parts) - 1])
 
 
 @lru_cache(maxsize=131072)

@@ -12,11 +12,19 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from kinlink.messages import Message, message_id, say
+from kinlink.names.correspondence import correspondence
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import LANG_NAMES, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.parse import UNKNOWN, ParsedName, parse_name
 from kinlink.names.script import CYRILLIC
-from kinlink.names.spelling import best_fuzzy, best_similarity, common_key, norm_token, translit_reason
+from kinlink.names.spelling import (
+    SPELLING_OF,
+    best_fuzzy,
+    best_similarity,
+    common_key,
+    norm_token,
+    translit_reason,
+)
 from kinlink.names.translit import readings
 
 # Comparison levels, strongest first. The matching engine uses them as Fellegi-Sunter levels:
@@ -149,6 +157,51 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
 # --- parts -----------------------------------------------------------------------------------
 
 
+def family_parts(name: str) -> tuple[str, ...]:
+    """The family names a double-barrelled one is made of ("Лисенко-Коваль", "Лисенко Коваль")."""
+    return tuple(p for p in name.replace("-", " ").split() if p)
+
+
+# A record's one family name against a double-barrelled one that contains it (Коваль, Лисенко-Коваль): the
+# same family name for the matching engine (level "equivalent"), but a name score well below the whole
+# double's, below a gender form's: the other name may be another family's, and with the given name alone
+# a part must not make a probable name match (bench/names' false-match rate), only a candidate that ranks
+# above typos of other names.
+_PART_SHARE = 0.74
+PART_OF_DOUBLE = message_id("%(part)s is one of the family names in %(name)s")
+SAME_DOUBLE = message_id("%(a)s and %(b)s are the same double-barrelled family name")
+SAME_DOUBLE_REORDERED = message_id(
+    "%(a)s and %(b)s are the same double-barrelled family name, in another order"
+)
+_STRONG = ("exact", "transliteration", "equivalent")
+
+
+def _compare_double(a: str, b: str, pa: tuple[str, ...], pb: tuple[str, ...]) -> PartComparison | None:
+    """Double-barrelled family names part by part: all parts paired (in either order), or one shared."""
+    pairs = {(x, y): compare_family(x, y) for x in pa[:3] for y in pb[:3]}
+    if len(pa) == len(pb) == 2:
+        for order, (p1, p2) in enumerate(
+            (((pa[0], pb[0]), (pa[1], pb[1])), ((pa[0], pb[1]), (pa[1], pb[0])))
+        ):
+            c1, c2 = pairs[p1], pairs[p2]
+            if c1.level in _STRONG and c2.level in _STRONG:
+                level = max(c1.level, c2.level, key=LEVELS.index)
+                if level == "exact" and not order:
+                    return PartComparison(1.0, "exact", _identical(a))
+                score = round((c1.score + c2.score) / 2 - 0.01 * order, 4)
+                reason = say(SAME_DOUBLE_REORDERED if order else SAME_DOUBLE, a=a, b=b)
+                return PartComparison(score, level, reason)
+    (x, y), best = max(pairs.items(), key=lambda kv: kv[1].score)
+    if best.level in _STRONG:
+        part, name = (x, b) if len(pa) < len(pb) else (y, a)
+        return PartComparison(
+            round(_PART_SHARE * best.score, 4), "equivalent", say(PART_OF_DOUBLE, part=part, name=name)
+        )
+    if best.level == "gender_form":
+        return PartComparison(round(best.score - 0.05, 4), "gender_form", best.reason)
+    return None
+
+
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
@@ -156,6 +209,14 @@ def compare_family(a: str, b: str) -> PartComparison:
     key = common_key(a, b)
     if key is not None:
         return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
+    pa, pb = family_parts(a), family_parts(b)
+    if len(pa) > 1 or len(pb) > 1:
+        double = _compare_double(a, b, pa, pb)
+        if double is not None:
+            return double
+    convention = _orthography(a, b)
+    if convention is not None:
+        return convention
     ra, rb = readings(a), readings(b)
     for ka in ra.keys:
         fa = family_form(ka)
@@ -178,6 +239,18 @@ def compare_family(a: str, b: str) -> PartComparison:
                 say("%(a)s and %(b)s are Russian and Ukrainian forms of one name", a=a, b=b),
             )
     return _fuzzy("family", a, b, *best_fuzzy(a, b))
+
+
+def _orthography(a: str, b: str) -> PartComparison | None:
+    """One name in the Belarusian or Ukrainian orthography and in Russian (Шчарбакоў, Щербаков; Корольов,
+    Королёв): a convention, scored as the Russian and Ukrainian forms of one family name are."""
+    found = correspondence(a, b)
+    if found is None:
+        return None
+    lang, form = found
+    return PartComparison(
+        0.95, "transliteration", say(SPELLING_OF[lang], form=form, name=b if form == a else a)
+    )
 
 
 def _pick_pair(fa: tuple[GivenForm, ...], fb: tuple[GivenForm, ...]) -> tuple[GivenForm, GivenForm] | None:
@@ -225,6 +298,18 @@ def _equivalence_reason(a: str, b: str, ga: GivenForm, gb: GivenForm) -> Message
     )
 
 
+MAY_ALSO = message_id("%(reason)s; %(form)s may also stand for %(names)s")
+
+
+@lru_cache(maxsize=65536)
+def _other_names(word: str, chosen: GivenForm) -> tuple[str, ...]:
+    """The other names of the same sex a Cyrillic given-name form stands for (none for most forms)."""
+    if readings(word).script != CYRILLIC:
+        return ()
+    classes = {g.class_id for g in given_forms(word) if g.sex == chosen.sex and g.class_id != chosen.class_id}
+    return tuple(sorted(head_form(c, chosen.sex) for c in classes))
+
+
 @lru_cache(maxsize=262144)
 def compare_given(a: str, b: str) -> PartComparison:
     if norm_token(a) == norm_token(b):
@@ -243,9 +328,25 @@ def compare_given(a: str, b: str) -> PartComparison:
                 "different",
                 say("%(a)s and %(b)s are the male and female forms of one name", a=a, b=b),
             )
+        others = _other_names(a, ga) or _other_names(b, gb)
+        if others:
+            # A form shared by several names (Олекса: Олександр or Олексій; Слава: Вячеслав, Владислав,
+            # Станислав, Ярослав) is weaker evidence than one that names a single name: it never ties
+            # with a full or unambiguous counterpart, and counts as a diminutive does.
+            form = a if _other_names(a, ga) else b
+            reason = say(
+                MAY_ALSO, reason=_equivalence_reason(a, b, ga, gb), form=form, names=", ".join(others)
+            )
+            return PartComparison(round(LEVEL_SCORES["diminutive"] - 0.02, 4), "diminutive", reason)
+        # A form of either sex (Саша: Александр or Александра) a little less than one of this sex alone.
+        either = (
+            0.01 * (sa is None or sb is None) * any(len({g.sex for g in given_forms(x)}) > 1 for x in (a, b))
+        )
         if ga.kind == "diminutive" or gb.kind == "diminutive":
-            return PartComparison(LEVEL_SCORES["diminutive"], "diminutive", _equivalence_reason(a, b, ga, gb))
-        return PartComparison(LEVEL_SCORES["equivalent"], "equivalent", _equivalence_reason(a, b, ga, gb))
+            score = round(LEVEL_SCORES["diminutive"] - either, 4)
+            return PartComparison(score, "diminutive", _equivalence_reason(a, b, ga, gb))
+        score = round(LEVEL_SCORES["equivalent"] - either, 4)
+        return PartComparison(score, "equivalent", _equivalence_reason(a, b, ga, gb))
     if sex_conflict:
         return PartComparison(
             0.1, "different", say("%(a)s and %(b)s differ (and are of different sexes)", a=a, b=b)
@@ -397,9 +498,38 @@ def _combine(parts: dict[str, PartComparison | None]) -> float:
     return max(0.0, min(1.0, num / den * coverage * penalty))
 
 
+CASE_NAMES = {
+    "gent": message_id("genitive"),
+    "datv": message_id("dative"),
+    "accs": message_id("accusative"),
+    "ablt": message_id("instrumental"),
+    "loct": message_id("prepositional"),
+}
+IN_NOMINATIVE = message_id("%(reason)s; compared in the nominative: %(written)s is the %(case)s of %(name)s")
+
+
+def _in_nominative(pc: PartComparison | None, p: ParsedName, part: str) -> PartComparison | None:
+    """The part's reason saying that it was compared in the nominative, when the name was declined."""
+    if pc is None or p.case is None:
+        return pc
+    value = getattr(p, part)
+    words = value if isinstance(value, tuple) else (value,)
+    for written, nom in p.written:
+        if nom in words:
+            reason = say(
+                IN_NOMINATIVE, reason=pc.reason, written=written, case=Message(CASE_NAMES[p.case]), name=nom
+            )
+            return replace(pc, reason=reason)
+    return pc
+
+
 def _compare_parsed(a: ParsedName, b: ParsedName) -> NameComparison:
     fam = compare_family(a.family, b.family) if a.family and b.family else None
     parts = {"family": fam, "given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
+    if a.case or b.case:  # rare: a name copied from a sentence
+        for name in parts:
+            parts[name] = _in_nominative(_in_nominative(parts[name], a, name), b, name)
+        fam = parts["family"]
     score = _combine(parts)
     one_sided = []
     for name in ("family", "given", "patronymic"):

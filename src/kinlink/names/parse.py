@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kinlink.names.cases import nominative
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
 from kinlink.names.script import CYRILLIC, LATIN, clean_text, detect_script, fix_homoglyphs
@@ -29,6 +30,11 @@ class ParsedName:
     # How the order was told: "family_first" (registry style), "given_first" (press style) or
     # "unknown" when nothing in the name settled it (compare() then also tries the other way).
     order: str = UNKNOWN
+    # The grammatical case the name was written in when not the nominative ("gent", "datv", "accs",
+    # "ablt", "loct"; see `kinlink.names.cases`), and each declined word as (written, nominative): the
+    # parts above are the nominative forms.
+    case: str | None = None
+    written: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -263,6 +269,12 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
             return None, (toks[0],), toks[1], UNKNOWN
     # No patronymic. A known given name at one end and not at the other settles the order.
     if known[0] != known[-1]:
+        if n == 3 and not known[1] and patronymic_of(toks[1]) is None:
+            # Two words beside one given name, neither a given name nor a patronymic: a double-barrelled
+            # family name written with a space ("Наталія Левчук Грицай", "Соколова Микитенко Ірина").
+            if known[0]:
+                return f"{toks[1]} {toks[2]}", (toks[0],), None, GIVEN_FIRST
+            return f"{toks[0]} {toks[1]}", (toks[2],), None, FAMILY_FIRST
         if known[0]:
             return toks[-1], tuple(toks[:-1]), None, GIVEN_FIRST
         return toks[0], tuple(toks[1:]), None, FAMILY_FIRST
@@ -284,10 +296,19 @@ def parse_name(text: str) -> ParsedName:
     toks, comma_first = _tokens(text)
     initials = tuple(t for t in toks if _is_initial(t))
     words = [t for t in toks if not _is_initial(t)]
+    # A declined name ("Андрія Петровича Мельника") is read in the nominative before its parts are told.
+    declined = nominative(tuple(words))
+    if declined is not None:
+        swap = dict(zip(declined.written, declined.words, strict=True))
+        toks = [swap.get(t, t) for t in toks]
+        words = list(declined.words)
     family, given, patronymic, order = _assign(words, comma_first)
     if initials and words and toks.index(initials[0]) > toks.index(words[0]):
         order = FAMILY_FIRST if family == words[0] else order
     lang = _language(toks, detect_script(" ".join(toks)) if script == "Mixed" else script, given)
+    sex = _sex(family, given, patronymic)
+    if declined is not None and sex is None:
+        sex = "m" if declined.gender == "masc" else "f"
     return ParsedName(
         original=original,
         family=family,
@@ -296,6 +317,10 @@ def parse_name(text: str) -> ParsedName:
         initials=tuple(i.rstrip(".") + "." for i in initials),
         script=script,
         language=lang,
-        sex=_sex(family, given, patronymic),
+        sex=sex,
         order=order,
+        case=declined.case if declined is not None else None,
+        written=tuple((w, n) for w, n in zip(declined.written, declined.words, strict=True) if w != n)
+        if declined is not None
+        else (),
     )

@@ -35,6 +35,9 @@ _SPELLING_OF = {
 }
 
 
+SPELLING_OF = _SPELLING_OF
+
+
 def _convention(code: str | None) -> Message:
     return Message(CONVENTION_LABELS.get(code or "", message_id("an unnamed convention")))
 
