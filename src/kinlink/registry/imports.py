@@ -13,19 +13,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.person.fields import EventIn, RecordIn, RowError, validate_row
 from kinlink.person.status import DatedEvent, current_status
 from kinlink.registry.files import RowFormatError, detect_format, read_rows, sha256_file
 from kinlink.store.audit import AuditLog
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import analyze, grown_enough, unit_of_work
+from kinlink.store.match_keys import analyze_keys
 from kinlink.store.models import Event, ImportRun, Person, PersonName, Source, Tombstone, utcnow
 from kinlink.tracing.continuous import Matching, match_imported
 from kinlink.tracing.notifications import news_for_persons
 
 CHUNK = 2000
+# The tables an import fills, analysed after a large one (kinlink.store.db.analyze).
+LOADED_TABLES = ("persons", "person_names", "events", "audit_log")
 Progress = Callable[[int], None]
 
 
@@ -141,6 +144,7 @@ def import_registry(
             audit = AuditLog(session, actor)
             audit.lock()  # first: concurrent imports then run one after the other
             src = get_or_create_source(session, source, kind, audit)
+            before = session.scalar(select(func.count(Person.id))) or 0
             run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
             session.add(run)
             chunk: list[RecordIn] = []
@@ -189,8 +193,12 @@ def import_registry(
         report.changed_ids, report.updated_ids = [], []
         return report
     report.written = True
+    if grown_enough(report.created + report.updated, before):
+        analyze(engine, LOADED_TABLES)
     if matching is not None and matching.on_write:
-        report.matched = match_imported(engine, actor, report.changed_ids, matching)
+        updated = set(report.updated_ids)
+        report.matched = match_imported(engine, actor, report.changed_ids, matching, updated=updated)
+        analyze_keys(engine, len(report.changed_ids), before)
     return report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,3 +97,24 @@ def redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def analyze(engine: Engine, tables: Iterable[str]) -> None:
+    """Refresh the query planner's statistics of tables just bulk-loaded.
+
+    A server may run with autovacuum off, and SQLite never gathers statistics by itself: a freshly loaded
+    table then has none, and PostgreSQL plans a lookup by a list of ids as a scan of the whole table
+    (issue 19: searches read `events` and `person_names` whole although their indexes exist). SQLite
+    samples (analysis_limit) so that this stays cheap on large tables.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        for table in tables:
+            conn.exec_driver_sql(f'ANALYZE "{table}"')  # our own table names, never input
+
+
+def grown_enough(written: int, before: int) -> bool:
+    """Whether `written` rows change a table of `before` rows enough to analyse it again: autovacuum's own
+    rule (50 rows plus 10 % of the table), for servers where it is off."""
+    return written > 0 and written >= 50 + 0.1 * before
