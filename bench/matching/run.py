@@ -1,6 +1,7 @@
 """Matching benchmark: kinlink's index and model against Splink 5 (DuckDB) on the same generated data.
 
     .venv/bin/python bench/matching/run.py --records 1000000 --requests 100000 [--no-splink] [--no-fields]
+        [--baseline DIR]  (DIR: a checkout of the previous main, whose kinlink is measured alongside)
 
 Each engine runs in a child process of its own, so its peak memory is its own. A request counts as linked
 when its best candidate has probability >= 0.5; precision = right links / links made, recall = right links
@@ -347,7 +348,12 @@ def _strong_settings(cl, cll, block_on, truth: list, n_left: int, n_right: int):
 # --- driver ----------------------------------------------------------------------------------------------
 
 
-def child(engine: str, args: argparse.Namespace) -> dict:
+def child(engine: str, args: argparse.Namespace, baseline: Path | None = None) -> dict:
+    """Run one engine in a child process; with baseline (a checkout of the previous main), that
+    checkout's kinlink, measured by this bench on the same data."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    if baseline is not None:
+        env["PYTHONPATH"] = str(baseline.resolve() / "src")
     cmd = [
         sys.executable,
         __file__,
@@ -362,7 +368,7 @@ def child(engine: str, args: argparse.Namespace) -> dict:
     ]
     if args.no_fields:
         cmd.append("--no-fields")
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if res.returncode != 0:
         # A negative code is the signal that ended the child (-9: killed, e.g. out of memory).
         return {"error": f"exit code {res.returncode}\n" + res.stderr[-3000:]}
@@ -377,6 +383,7 @@ def main() -> None:
     ap.add_argument("--no-splink", action="store_true")
     ap.add_argument("--no-fields", action="store_true")
     ap.add_argument("--child")
+    ap.add_argument("--baseline", type=Path, help="a checkout of the previous main: its kinlink alongside")
     args = ap.parse_args()
 
     if args.child == "kinlink":
@@ -399,6 +406,16 @@ def main() -> None:
     print(f"  people with a namesake (same family and given name) born within a year: {namesakes:.1%}")
     del ds
 
+    if args.baseline:
+        kb = child("kinlink", args, args.baseline)
+        if "error" in kb:
+            print("baseline kinlink failed:\n" + kb["error"])
+        else:
+            b = kb["batch"]
+            print(
+                f"\nkinlink of {args.baseline} (baseline, same data): index build {kb['build_s']:.1f}s; "
+                f"batch {kb['batch_s']:.1f}s; peak RSS {kb['peak_rss_own_mib']:.0f} MiB; F1 {b['f1']:.4f}"
+            )
     k = child("kinlink", args)
     if "error" in k:
         print("kinlink failed:\n" + k["error"])

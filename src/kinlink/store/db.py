@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -107,11 +109,16 @@ def analyze(engine: Engine, tables: Iterable[str]) -> None:
     (issue 19: searches read `events` and `person_names` whole although their indexes exist). SQLite
     samples (analysis_limit) so that this stays cheap on large tables.
     """
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-        for table in tables:
-            conn.exec_driver_sql(f'ANALYZE "{table}"')  # our own table names, never input
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            for table in tables:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')  # our own table names, never input
+    except OperationalError as e:
+        # The load is committed: statistics are an optimisation, and a busy database (SQLite's write lock
+        # held by the next import past its timeout) must not turn a done import into a failure.
+        logging.getLogger(__name__).warning("statistics not refreshed (%s)", type(e.orig).__name__)
 
 
 def grown_enough(written: int, before: int) -> bool:

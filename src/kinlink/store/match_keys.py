@@ -42,17 +42,21 @@ def index_keys(
 ) -> None:
     """(Re)write the keys of these records or requests; persons' keys include the term-frequency ones.
 
-    replace: the ids among them that may have keys already (None: any of them). Keys are deleted only for
-    those: records being keyed for the first time (an import's new records, a rebuild after the table was
-    emptied) cost no delete, which on a large key table was most of the work (issue 19).
+    replace: the ids among them that may have keys already (None: any of them); a rebuild that has just
+    deleted a range's keys passes none. On PostgreSQL the keys go in one statement, the ids as one array
+    within their range: a range is planned as an index read even on a key table never analysed, where a
+    long list alone was planned as a scan of the whole table (issue 19: 0.3 to 1.7 s a chunk).
     """
     if not records:
         return
     ids = [int(r.id) for r in records] if replace is None else sorted(set(replace))  # type: ignore[arg-type]
     if ids and session.get_bind().dialect.name == "postgresql":
-        # One statement with the ids as one array parameter, whatever their number.
         session.execute(
-            delete(MatchKey).where(MatchKey.entity == entity, MatchKey.entity_id == func.any(_int_array(ids)))
+            delete(MatchKey).where(
+                MatchKey.entity == entity,
+                MatchKey.entity_id.between(min(ids), max(ids)),
+                MatchKey.entity_id == func.any(_int_array(ids)),
+            )
         )
     else:
         for i in range(0, len(ids), IDS_PER_QUERY):
@@ -199,8 +203,7 @@ def ensure_keys(session: Session) -> int:
     """Key the records that have no keys yet; returns how many were keyed."""
     missing = missing_keys(session)
     for i in range(0, len(missing), 5000):
-        # Records without keys: nothing to delete first.
-        index_keys(session, list(person_records(session, missing[i : i + 5000])), "p", replace=())
+        index_keys(session, list(person_records(session, missing[i : i + 5000])), "p")
     if missing:
         session.flush()
     return len(missing)

@@ -98,8 +98,7 @@ def match_all(
         progress("index", total, total)
     for i in range(0, len(missing), chunk):
         with unit_of_work(engine) as session:
-            # Records without keys: nothing to delete first.
-            index_keys(session, list(person_records(session, missing[i : i + chunk])), "p", replace=())
+            index_keys(session, list(person_records(session, missing[i : i + chunk])), "p")
     analyze_keys(engine, len(missing), total - len(missing))
 
     with Searcher(index, procs) as searcher:

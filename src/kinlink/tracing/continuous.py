@@ -8,7 +8,7 @@ for a caseworker's review. The whole database at once is `tracing.batch`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
@@ -172,25 +172,17 @@ def after_records_written(
 
 
 def match_imported(
-    engine: Engine,
-    actor: str,
-    person_ids: list[int],
-    matching: Matching,
-    chunk: int = 2000,
-    *,
-    updated: Collection[int] | None = None,
+    engine: Engine, actor: str, person_ids: list[int], matching: Matching, chunk: int = 2000
 ) -> int:
     """Records an import has committed: keyed for searches, and every open request sharing a key with one
     of them matched again (so a family's request meets a list the day it arrives), a transaction per
     chunk or request. Duplicates among the records are left to `kinlink match`, which links them all at
-    once. Returns how many requests were matched. updated: the ids among them that had keys before (None:
-    any of them); the others are keyed without deleting first."""
+    once. Returns how many requests were matched."""
     requests: set[int] = set()
     for i in range(0, len(person_ids), chunk):
         with unit_of_work(engine) as session:
             ids = person_ids[i : i + chunk]
-            replace = None if updated is None else [pid for pid in ids if pid in updated]
-            index_keys(session, list(person_records(session, ids)), entity="p", replace=replace)
+            index_keys(session, list(person_records(session, ids)), entity="p")
             requests.update(requests_sharing_keys(session, ids, OPEN_STATES))
     for rid in sorted(requests):
         with unit_of_work(engine) as session:
