@@ -48,8 +48,9 @@ def _writing(engine, wal: Path) -> bool:
         return bool(
             conn.execute(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'INSERT INTO person%' "
-                    "AND state <> 'idle'"
+                    # Imports load with COPY (kinlink.store.bulk); other writers with INSERT.
+                    "SELECT count(*) FROM pg_stat_activity WHERE (query ILIKE 'INSERT INTO person%' "
+                    "OR query ILIKE 'COPY \"person%') AND state <> 'idle'"
                 )
             ).scalar()
         )

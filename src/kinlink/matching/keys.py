@@ -6,6 +6,7 @@ Shared by the in-memory index and the database path, so that both find and short
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,19 @@ def prerank(
 Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
 
 
+@lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own
+def _name_keyed(text: str) -> tuple[Any, frozenset[str]]:
+    # Pure, and most names of a registry repeat (the same full name, the same alternate spelling): parsed
+    # and keyed once per distinct name, not once per record (issue 19).
+    parsed = _names.parse_name(text)
+    return parsed, frozenset(_names.blocking_keys(parsed))
+
+
 def key_record(r: MatchRecord) -> Keyed:
-    """The costly part of indexing a record: parsing its names and deriving their keys."""
-    parsed = tuple(_names.parse_name(n) for n in r.all_names if n and n.strip())
-    return sorted(record_keys(r, parsed)), parsed
+    """The costly part of indexing a record: parsing its names and deriving their keys (`record_keys`)."""
+    named = [_name_keyed(n) for n in r.all_names if n and n.strip()]
+    keys: set[str] = set().union(*(k for _p, k in named))
+    sn = identifier_key(r.service_number)
+    if sn:
+        keys.add(SERVICE_KEY + sn)
+    return sorted(keys), tuple(p for p, _k in named)

@@ -15,7 +15,7 @@ from typing import Any
 from kinlink.person.confirmation import LEVELS, parse_level
 from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
 from kinlink.person.status import EVENT_KINDS, event_kind_for_status
-from kinlink.person.text import TooDeep, loads_bounded, message_id, text_problem
+from kinlink.person.text import TooDeep, loads_bounded, message_id, plain_texts, text_problem
 
 # The capture card's item 11 (GC III Annex IV B), in its order.
 HEALTH_STATES = (
@@ -317,14 +317,15 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
 
     # Text that is not text is reported and then left out, so that no later check walks it (a value nested
     # 50,000 deep would end str() in RecursionError).
-    clean = {}
-    for column, value in row.items():
-        found = text_problem(value, multiline=column in MULTILINE_COLUMNS)
-        if found:
-            err(str(column), found[0], **found[1])
-        else:
-            clean[column] = value
-    row = clean
+    if not plain_texts(row.values()):  # else nothing to refuse in any column (the common case, cheaply)
+        clean = {}
+        for column, value in row.items():
+            found = text_problem(value, multiline=column in MULTILINE_COLUMNS)
+            if found:
+                err(str(column), found[0], **found[1])
+            else:
+                clean[column] = value
+        row = clean
 
     def partial(column: str, value: Any) -> str | None:
         s = _text(value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -54,6 +55,22 @@ def text_problem(value: Any, *, multiline: bool = True) -> tuple[str, dict[str, 
         return None
     message, char = found
     return message, ({"n": MAX_DEPTH} if message == TOO_DEEP else {"char": char})
+
+
+def plain_texts(values: Iterable[Any]) -> bool:
+    """True when every value is text (or None) holding nothing `text_problem` refuses, even in one-line text.
+
+    One search over a whole row instead of one walk a column: a registrar's file is nearly all plain text,
+    and an import checks every cell of every row (issue 19). False means only "check each value".
+    """
+    parts = []
+    for v in values:
+        if v is None:
+            continue
+        if type(v) is not str:
+            return False
+        parts.append(v)
+    return _ANY_ONE_LINE.search("".join(parts)) is None
 
 
 def describe(value: Any, *, multiline: bool = True) -> str | None:

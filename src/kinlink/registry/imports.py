@@ -7,13 +7,16 @@ These functions never print: the doors decide how to show what happened.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.person.confirmation import default_level
@@ -28,13 +31,26 @@ from kinlink.registry.files import (
     read_rows,
     sha256_file,
 )
+from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
-from kinlink.store.db import unit_of_work
-from kinlink.store.models import Event, ImportRun, Person, PersonName, Source, Tombstone, utcnow
+from kinlink.store.db import analyze, grown_enough, unit_of_work
+from kinlink.store.match_keys import analyze_keys
+from kinlink.store.models import (
+    Event,
+    ImportRun,
+    Person,
+    PersonName,
+    Source,
+    Tombstone,
+    fold_name,
+    utcnow,
+)
 from kinlink.tracing.continuous import Matching, match_imported
 from kinlink.tracing.notifications import news_for_persons
 
 CHUNK = 2000
+# The tables an import fills, analysed after a large one (kinlink.store.db.analyze).
+LOADED_TABLES = ("persons", "person_names", "events", "audit_log")
 Progress = Callable[[int], None]
 
 
@@ -130,6 +146,30 @@ def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
 # --- import -------------------------------------------------------------------------------------
 
 
+class _Unchanged:
+    """A row as it was when last imported: not checked nor written again."""
+
+
+UNCHANGED = _Unchanged()
+Stored = Callable[[list[str]], dict[str, str | None]]  # record ids -> their rows' stored hashes
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    """The hash of a row as the file gives it (its non-empty cells): the same row in the next delivery
+    of the file is recognised before it is checked or turned into a record.
+
+    Cells of text (every CSV cell) are joined with separators that no checked text may hold (control
+    characters); other values (JSON Lines) go through canonical JSON, under another prefix.
+    """
+    cells = sorted((k, v) for k, v in row.items() if v is not None and v != "")
+    if all(type(v) is str for _k, v in cells):
+        text = "t" + "\x1e".join(f"{k}\x1f{v}" for k, v in cells)
+    else:
+        text = "j" + json.dumps(dict(cells), sort_keys=True, ensure_ascii=False, default=str)
+    # surrogatepass: a row holding a lone surrogate is hashed too (and then refused by its check).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def validate_file(
     path: Path,
     fmt: str,
@@ -145,25 +185,52 @@ def validate_rows(
     rows: Rows | Iterable[tuple[int, Any]], today: date | None = None
 ) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
     """Every row checked, including record ids repeated within the file."""
+    for line, result, _digest in _checked_rows(rows, today, None):
+        yield line, result  # type: ignore[misc]  # without `stored` no row comes as UNCHANGED
+
+
+def _checked_rows(
+    rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
+) -> Iterator[tuple[int, RecordIn | list[RowError] | _Unchanged, str | None]]:
+    """Every row checked, including record ids repeated within the file: (line, record or errors, hash).
+
+    stored(record ids) gives the hashes of those records' rows as last imported: a row whose hash is the
+    stored one was checked then, and comes as UNCHANGED without being checked again (a re-delivered file
+    is mostly unchanged rows).
+    """
     first_seen: dict[str, int] = {}
-    for line, row in rows:
-        if isinstance(row, RowFormatError):
-            yield line, [RowError(line, row.column, row.reason)]
-            continue
-        result = validate_row(row, line, today=today)
-        if isinstance(result, RecordIn):
-            if result.record_id in first_seen:
-                result = [
-                    RowError(
-                        line,
-                        "record_id",
-                        f"'{result.record_id}' appears twice in the file "
-                        f"(first at line {first_seen[result.record_id]})",
-                    )
-                ]
-            else:
-                first_seen[result.record_id] = line
-        yield line, result
+    rows = iter(rows)
+    while batch := list(islice(rows, CHUNK)):
+        ids = [_record_id(row) for _line, row in batch]
+        known = stored([i for i in ids if i]) if stored else {}
+        for (line, row), rid in zip(batch, ids, strict=True):
+            if isinstance(row, RowFormatError):
+                yield line, [RowError(line, row.column, row.reason)], None
+                continue
+            digest = row_hash(row)
+            if rid and rid not in first_seen and known.get(rid) == digest:
+                first_seen[rid] = line
+                yield line, UNCHANGED, digest
+                continue
+            result = validate_row(row, line, today=today)
+            if isinstance(result, RecordIn):
+                if result.record_id in first_seen:
+                    result = [
+                        RowError(
+                            line,
+                            "record_id",
+                            f"'{result.record_id}' appears twice in the file "
+                            f"(first at line {first_seen[result.record_id]})",
+                        )
+                    ]
+                else:
+                    first_seen[result.record_id] = line
+            yield line, result, digest
+
+
+def _record_id(row: dict[str, Any] | RowFormatError) -> str | None:
+    rid = None if isinstance(row, RowFormatError) else row.get("record_id")
+    return rid.strip() or None if isinstance(rid, str) else None
 
 
 def import_registry(
@@ -209,19 +276,27 @@ def import_registry(
             audit = AuditLog(session, actor)
             audit.lock()  # first: concurrent imports then run one after the other
             src = get_or_create_source(session, source, kind, audit)
+            before = session.scalar(select(func.count(Person.id))) or 0
             run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
             session.add(run)
-            chunk: list[RecordIn] = []
-            for _line, result in validate_rows(rows, today):
+            chunk: list[tuple[RecordIn, str | None]] = []
+
+            def stored(ids: list[str]) -> dict[str, str | None]:
+                return _stored_hashes(session, src.id, ids)
+
+            for _line, result, digest in _checked_rows(rows, today, stored):
                 if isinstance(result, list):
                     cells = [bad_cell(layout, e) for e in result]
                     report.bad_cells.extend(cells)
                     report.errors.extend(c.render(path.name) for c in cells)
                     continue
                 good += 1
+                if isinstance(result, _Unchanged):
+                    report.unchanged += 1
+                    continue
                 if report.errors and not skip_invalid:
                     continue  # only checking from here on: nothing of this file is written
-                chunk.append(result)
+                chunk.append((result, digest))
                 if len(chunk) >= CHUNK:
                     _write_chunk(session, src, chunk, report, audit)
                     audit.flush()
@@ -259,8 +334,11 @@ def import_registry(
         report.changed_ids, report.updated_ids = [], []
         return report
     report.written = True
+    if grown_enough(report.created + report.updated, before):
+        analyze(engine, LOADED_TABLES)
     if matching is not None and matching.on_write:
         report.matched = match_imported(engine, actor, report.changed_ids, matching)
+        analyze_keys(engine, len(report.changed_ids), before)
     return report
 
 
@@ -278,53 +356,80 @@ def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog
     return src
 
 
+def _stored_hashes(session: Session, source_id: int, ids: list[str]) -> dict[str, str | None]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Person.source_record_id, Person.content_hash).where(
+            Person.source_id == source_id, Person.source_record_id.in_(ids)
+        )
+    )
+    return {rid: digest for rid, digest in rows}
+
+
 def _write_chunk(
-    session: Session, src: Source, chunk: list[RecordIn], report: ImportReport, audit: AuditLog
+    session: Session,
+    src: Source,
+    chunk: list[tuple[RecordIn, str | None]],
+    report: ImportReport,
+    audit: AuditLog,
 ) -> None:
     erased = set(
         session.scalars(
             select(Tombstone.key).where(
                 Tombstone.entity == "person",
                 Tombstone.source == src.name,
-                Tombstone.key.in_([c.record_id for c in chunk]),
+                Tombstone.key.in_([c.record_id for c, _d in chunk]),
             )
         )
     )
     if erased:
         report.erased += len(erased)
-        chunk = [c for c in chunk if c.record_id not in erased]
+        chunk = [(c, d) for c, d in chunk if c.record_id not in erased]
     existing = {
         r.source_record_id: (r.id, r.content_hash)
         for r in session.execute(
             select(Person.id, Person.source_record_id, Person.content_hash).where(
-                Person.source_id == src.id, Person.source_record_id.in_([c.record_id for c in chunk])
+                Person.source_id == src.id, Person.source_record_id.in_([c.record_id for c, _d in chunk])
             )
         )
     }
-    new = [c for c in chunk if c.record_id not in existing]
-    for rec in chunk:
+    new = [(c, d) for c, d in chunk if c.record_id not in existing]
+    for rec, digest in chunk:
         if rec.record_id not in existing:
             continue
         pid, old_hash = existing[rec.record_id]
-        if old_hash == rec.content_hash():
+        if old_hash == digest:
             report.unchanged += 1
-        elif update_person(session, pid, src, rec, audit):
+        elif update_person(session, pid, src, rec, audit, digest):
             report.updated += 1
             report.changed_ids.append(pid)
             report.updated_ids.append(pid)
         else:
-            report.unchanged += 1
+            report.unchanged += 1  # the same record in other words (a row written otherwise, an old hash)
     if new:
-        report.changed_ids.extend(insert_records(session, src, new, audit))
+        recs = [c for c, _d in new]
+        report.changed_ids.extend(insert_records(session, src, recs, audit, [d for _c, d in new]))
         report.created += len(new)
 
 
-def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: AuditLog) -> list[int]:
-    """New records in bulk: a few multi-row INSERTs per chunk instead of one ORM object graph each."""
+def insert_records(
+    session: Session,
+    src: Source,
+    recs: list[RecordIn],
+    audit: AuditLog,
+    digests: list[str | None] | None = None,
+) -> list[int]:
+    """New records in bulk (`kinlink.store.bulk`: COPY on PostgreSQL, the driver's executemany on SQLite),
+    never through the ORM, whose bookkeeping a row cost more than the database's own work (issue 19).
+    digests: the hashes of the rows they come from (`row_hash`), else each record's own (`content_hash`)."""
+    audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
+    conn = session.connection()
     person_rows = []
-    for rec in recs:
+    for i, rec in enumerate(recs):
         status, status_date = _status(rec.events)
+        digest = digests[i] if digests is not None else None
         person_rows.append(
             dict(
                 source_id=src.id,
@@ -332,25 +437,20 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
                 **rec.person_fields(),
                 status=status,
                 status_date=status_date,
-                content_hash=rec.content_hash(),
+                content_hash=digest or rec.content_hash(),
                 version=1,
                 created_at=now,
                 updated_at=now,
             )
         )
-    # Ids matched back by record id, not by parameter order: ordered RETURNING makes SQLAlchemy send SQLite
-    # one INSERT a row, unordered it batches hundreds (record ids are unique within a chunk of a source).
-    by_record_id = dict(
-        (srid, pid)
-        for pid, srid in session.execute(
-            insert(Person).returning(Person.id, Person.source_record_id), person_rows
-        )
-    )
-    ids = [by_record_id[rec.record_id] for rec in recs]
+    ids = bulk.next_ids(conn, _PERSONS, len(person_rows))
+    for pid, row in zip(ids, person_rows, strict=True):
+        row["id"] = pid
+    bulk.write_rows(conn, _PERSONS, person_rows)
     names, events = [], []
     level = default_level(src.kind)
     for pid, rec in zip(ids, recs, strict=True):
-        names.extend(dict(person_id=pid, **n) for n in name_rows(rec))
+        names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
         events.extend(
             dict(
                 person_id=pid,
@@ -367,14 +467,19 @@ def insert_records(session: Session, src: Source, recs: list[RecordIn], audit: A
             for e in rec.events
         )
         audit.add("create", "person", pid, {"source": src.name, "record_id": rec.record_id})
-    session.execute(insert(PersonName), names)
-    if events:
-        session.execute(insert(Event), events)
+    bulk.write_rows(conn, PersonName.__table__, names)
+    bulk.write_rows(conn, Event.__table__, events)
     return ids
 
 
-def update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog) -> bool:
-    """Apply a changed row: fields and names replaced, new events added. True if anything changed."""
+_PERSONS = Person.__table__
+
+
+def update_person(
+    session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog, digest: str | None = None
+) -> bool:
+    """Apply a changed row: fields and names replaced, new events added. True if anything changed.
+    digest: the hash of the row (`row_hash`), else the record's own."""
     person = session.scalar(
         select(Person)
         .where(Person.id == pid)
@@ -416,7 +521,7 @@ def update_person(session: Session, pid: int, src: Source, rec: RecordIn, audit:
         if had is not None and e.confirmation and had.confirmation != e.confirmation:
             changes.setdefault("confirmation", []).append([had.id, had.confirmation, e.confirmation])
             had.confirmation = e.confirmation
-    person.content_hash = rec.content_hash()
+    person.content_hash = digest or rec.content_hash()
     if not changes:
         return False
     history = [EventIn(e.kind, e.date, e.place, ref=e.ref) for e in person.events]

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.actor import Actor as Actor
 from kinlink.keys import server_key
+from kinlink.store import bulk
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
 
 REKEY_ACTION = "rekey"
@@ -102,7 +103,15 @@ _SET_HEAD = (
     .where(_HEAD_TABLE.c.id == 1)
     .values(hash=bindparam("new_hash"), entries=bindparam("new_entries"))
 )
-_APPEND = insert(AuditEntry.__table__)
+_LOG = AuditEntry.__table__
+_APPEND = insert(_LOG)
+_COPY_FROM = 100  # entries, from which they are COPYed on PostgreSQL (kinlink.store.bulk)
+
+
+def _for_copy(entry: dict[str, Any]) -> dict[str, Any]:
+    # COPY takes the JSON column as its text; None stays SQL NULL, which reads back as None too.
+    changes = entry["changes"]
+    return {**entry, "changes": None if changes is None else json.dumps(changes, default=str)}
 
 
 class AuditLog:
@@ -161,7 +170,10 @@ class AuditLog:
         if not self._pending:
             return
         conn = self.session.connection()
-        conn.execute(_APPEND, self._pending)
+        if len(self._pending) >= _COPY_FROM and bulk.copies(conn):  # an import's entries, one per row
+            bulk.write_rows(conn, _LOG, [_for_copy(e) for e in self._pending])
+        else:
+            conn.execute(_APPEND, self._pending)
         conn.execute(_SET_HEAD, {"new_hash": self._prev, "new_entries": self._count})
         self._pending.clear()
         self._locked = False

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -97,3 +99,29 @@ def redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def analyze(engine: Engine, tables: Iterable[str]) -> None:
+    """Refresh the query planner's statistics of tables just bulk-loaded.
+
+    A server may run with autovacuum off, and SQLite never gathers statistics by itself: a freshly loaded
+    table then has none, and PostgreSQL plans a lookup by a list of ids as a scan of the whole table
+    (issue 19: searches read `events` and `person_names` whole although their indexes exist). SQLite
+    samples (analysis_limit) so that this stays cheap on large tables.
+    """
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            for table in tables:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')  # our own table names, never input
+    except OperationalError as e:
+        # The load is committed: statistics are an optimisation, and a busy database (SQLite's write lock
+        # held by the next import past its timeout) must not turn a done import into a failure.
+        logging.getLogger(__name__).warning("statistics not refreshed (%s)", type(e.orig).__name__)
+
+
+def grown_enough(written: int, before: int) -> bool:
+    """Whether `written` rows change a table of `before` rows enough to analyse it again: autovacuum's own
+    rule (50 rows plus 10 % of the table), for servers where it is off."""
+    return written > 0 and written >= 50 + 0.1 * before

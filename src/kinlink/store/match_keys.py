@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Integer, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.keys import record_keys
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import TermFrequencies
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import analyze, grown_enough, unit_of_work
 from kinlink.store.match_records import IDS_PER_QUERY, person_records, reader, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, MatchKeyScheme, TracingRequest
@@ -36,17 +37,34 @@ def _all_keys(record: MatchRecord, with_tf: bool) -> set[str]:
     return {k[:200] for k in keys}
 
 
-def index_keys(session: Session, records: list[MatchRecord], entity: str = "p") -> None:
-    """(Re)write the keys of these records or requests; persons' keys include the term-frequency ones."""
+def index_keys(
+    session: Session, records: list[MatchRecord], entity: str = "p", *, replace: Iterable[int] | None = None
+) -> None:
+    """(Re)write the keys of these records or requests; persons' keys include the term-frequency ones.
+
+    replace: the ids among them that may have keys already (None: any of them); a rebuild that has just
+    deleted a range's keys passes none. On PostgreSQL the keys go in one statement, the ids as one array
+    within their range: a range is planned as an index read even on a key table never analysed, where a
+    long list alone was planned as a scan of the whole table (issue 19: 0.3 to 1.7 s a chunk).
+    """
     if not records:
         return
-    ids = [int(r.id) for r in records]  # type: ignore[arg-type]
-    for i in range(0, len(ids), IDS_PER_QUERY):
+    ids = [int(r.id) for r in records] if replace is None else sorted(set(replace))  # type: ignore[arg-type]
+    if ids and session.get_bind().dialect.name == "postgresql":
         session.execute(
             delete(MatchKey).where(
-                MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
+                MatchKey.entity == entity,
+                MatchKey.entity_id.between(min(ids), max(ids)),
+                MatchKey.entity_id == func.any(_int_array(ids)),
             )
         )
+    else:
+        for i in range(0, len(ids), IDS_PER_QUERY):
+            session.execute(
+                delete(MatchKey).where(
+                    MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
+                )
+            )
     rows = [
         {"entity": entity, "entity_id": int(r.id), "key": k}  # type: ignore[arg-type]
         for r in records
@@ -55,6 +73,19 @@ def index_keys(session: Session, records: list[MatchRecord], entity: str = "p") 
     _stamp_if_first(session)
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
+
+
+def _int_array(ids: list[int]) -> Any:
+    from sqlalchemy import literal
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return literal(ids, ARRAY(Integer))
+
+
+def analyze_keys(engine: Engine, written: int, before: int) -> None:
+    """Analyse the key table after writing many keys (autovacuum may be off: `kinlink.store.db.analyze`)."""
+    if grown_enough(written, before):
+        analyze(engine, ["match_keys"])
 
 
 def missing_keys(session: Session) -> list[int]:
@@ -145,17 +176,26 @@ def rebuild_keys(
         request_ids = list(session.scalars(select(TracingRequest.id).order_by(TracingRequest.id)))
     for i in range(0, len(person_ids), chunk):
         with unit_of_work(engine) as session:
-            index_keys(session, list(person_records(session, person_ids[i : i + chunk])), "p")
+            ids = person_ids[i : i + chunk]
+            # By range: a record keyed meanwhile by continuous matching is rewritten, not duplicated, and
+            # a range is planned as an index read even on a table never analysed.
+            session.execute(
+                delete(MatchKey).where(MatchKey.entity == "p", MatchKey.entity_id.between(ids[0], ids[-1]))
+            )
+            index_keys(session, list(person_records(session, ids)), "p", replace=())
         if progress:
             progress(min(i + chunk, len(person_ids)), len(person_ids))
     for i in range(0, len(request_ids), chunk):
         with unit_of_work(engine) as session:
-            reqs = session.scalars(
-                select(TracingRequest).where(TracingRequest.id.in_(request_ids[i : i + chunk]))
+            ids = request_ids[i : i + chunk]
+            reqs = list(session.scalars(select(TracingRequest).where(TracingRequest.id.in_(ids))))
+            session.execute(
+                delete(MatchKey).where(MatchKey.entity == "r", MatchKey.entity_id.between(ids[0], ids[-1]))
             )
-            index_keys(session, [request_record(r) for r in reqs], "r")
+            index_keys(session, [request_record(r) for r in reqs], "r", replace=())
     with unit_of_work(engine) as session:
         _scheme_row(session).fingerprint = key_fingerprint()
+    analyze(engine, ["match_keys"])
     return len(person_ids)
 
 

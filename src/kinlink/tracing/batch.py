@@ -16,7 +16,7 @@ from kinlink.matching.score import Scored
 from kinlink.matching.searcher import Searcher
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
-from kinlink.store.match_keys import index_keys, keys_stale, missing_keys, rebuild_keys
+from kinlink.store.match_keys import analyze_keys, index_keys, keys_stale, missing_keys, rebuild_keys
 from kinlink.store.match_records import IDS_PER_QUERY, person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
@@ -99,6 +99,7 @@ def match_all(
     for i in range(0, len(missing), chunk):
         with unit_of_work(engine) as session:
             index_keys(session, list(person_records(session, missing[i : i + chunk])), "p")
+    analyze_keys(engine, len(missing), total - len(missing))
 
     with Searcher(index, procs) as searcher:
         for i in range(0, len(request_ids), chunk):

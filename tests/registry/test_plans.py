@@ -1,0 +1,107 @@
+"""After a bulk import, the queries families and staff wait on read their indexes (issue 19).
+
+On PostgreSQL, a table loaded in bulk has no statistics until it is analysed, and a server may run with
+autovacuum off: the planner then guesses, and reads a table of a million names whole to find ten. kinlink
+analyses what it bulk-loads; this test asks PostgreSQL's own planner (EXPLAIN) how it would run every
+statement of a family's status check and of a staff search by name, on a database fresh from an import.
+It checks plans, never timing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.registry.data import generate
+from sqlalchemy import Engine, event, text
+
+from kinlink.registry.imports import import_registry
+from kinlink.registry.search import search_records
+from kinlink.store import schema
+from kinlink.store.db import make_engine, unit_of_work
+from kinlink.tracing.batch import match_all
+from kinlink.tracing.family_access import family_view
+from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
+from tests.support import MODEL, file_request
+
+pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL's planner is the subject")
+
+# The tables that grow with the registry: a sequential scan of one of these is what users wait on.
+LARGE = ("persons", "person_names", "events", "match_keys", "audit_log")
+ROWS = 3000
+# The number of records (term frequencies' population): counted whole, but once a minute per process
+# (`kinlink.tracing.matcher.search_scorer`), not per search.
+WHOLE_COUNT = re.compile(r"^SELECT count\(persons\.id\) AS \w+\s+FROM persons\s*$")
+
+
+@pytest.fixture
+def fresh_pg() -> Iterator[Engine]:
+    """A database of its own, never analysed (the suite's shared one keeps statistics between tests)."""
+    name = f"kinlink_plans_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not WHOLE_COUNT.match(statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _scans_of_large_tables(engine: Engine, statements: list[tuple[str, object]]) -> list[str]:
+    found = []
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            for table in re.findall(r"Seq Scan on (\w+)", plan):
+                if table in LARGE:
+                    found.append(f"{table}: {statement[:300]}\n{plan}")
+    return found
+
+
+def test_status_check_and_name_search_use_their_indexes_after_a_bulk_import(
+    fresh_pg: Engine, tmp_path: Path
+) -> None:
+    engine = fresh_pg
+    path = tmp_path / "registry.csv"
+    generate(path, ROWS)
+    report = import_registry(engine, path, "bulk", "test")
+    assert report.created == ROWS
+    match_all(engine, "test", dedup=False)  # the key table searches read, written in bulk too
+    with engine.connect() as conn:
+        name = conn.execute(
+            text("SELECT full_name FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
+        ).scalar_one()
+    with unit_of_work(engine) as s:
+        req, _secret = file_request(s, "test", {"full_name": name, "enquirer_name": "Олена", "agree": True})
+        request_id = req.id
+
+    def status_check() -> None:
+        with unit_of_work(engine) as s:
+            assert family_view(s, request_id, "web") is not None
+
+    def staff_search() -> None:
+        with unit_of_work(engine) as s:
+            assert search_records(s, "staff", "test", name.split()[0], model=MODEL, limit=50)
+
+    for work in (status_check, staff_search):
+        statements = _statements(engine, work)
+        assert statements, work.__name__
+        assert _scans_of_large_tables(engine, statements) == [], work.__name__
