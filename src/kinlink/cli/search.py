@@ -269,7 +269,7 @@ def match(
     model = _model(model_path)
     engine = open_engine()
     if estimate_to is not None:
-        _estimate(engine, model, estimate_to, json_output, engine_name, master)
+        _estimate(engine, model, estimate_to, json_output, engine_name, master, snapshot)
         return
     labels = {
         "keys": "Rebuilding matching keys",
@@ -333,13 +333,15 @@ def match(
         )
 
 
-def _estimate(engine, model, path: Path, json_output: bool, engine_name: str, master: str) -> None:  # type: ignore[no-untyped-def]
+def _estimate(  # type: ignore[no-untyped-def]
+    engine, model, path: Path, json_output: bool, engine_name: str, master: str, snapshot: Path | None
+) -> None:
     from kinlink.matching.model import save_model
 
     if engine_name == "spark":
         from kinlink.engines.spark.estimate import estimate as spark_estimate
 
-        est = spark_estimate(engine, state.who(), model, master=master)
+        est = spark_estimate(engine, state.who(), model, master=master, snapshot=snapshot)
     else:
         est = local_engine.estimate(engine, model)
     if est is None:
