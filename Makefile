@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The font of the capture cards and certificates (Cyrillic, Romanian diacritics): Debian's DejaVu.
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: run demo test lint format bench-import clean
+.PHONY: run demo test lint format bench-import clean java
 
 run: $(STAMP) $(FONT)  ## install, set up the embedded SQLite database with demo data, start the web app
 	$(BIN)/kinlink demo --serve
@@ -14,7 +14,7 @@ run: $(STAMP) $(FONT)  ## install, set up the embedded SQLite database with demo
 demo: $(STAMP)  ## the demo data only, no server
 	$(BIN)/kinlink demo
 
-test: $(STAMP) /usr/bin/chromium $(FONT) tests/bot/node_modules  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
+test: $(STAMP) /usr/bin/chromium $(FONT) tests/bot/node_modules java  ## the architecture's contracts, then the whole suite on SQLite and PostgreSQL
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile -q
@@ -34,6 +34,12 @@ bench-import: $(STAMP)
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`: no downloads).
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The Spark engine (`kinlink match --engine spark`, tests marked spark) runs PySpark in local mode on Debian's
+# Java 17; installed only where no `java` is found.
+java:
+	@command -v java >/dev/null || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless)
 
 # Nothing is downloaded at run time: the PDFs use this font file (or KINLINK_FONT_DIR). Elsewhere than on
 # Debian the install may fail: kinlink still runs, and says what is missing when a card is asked for.

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/matching/run.py --records 1000000 --requests 100000 [--no-splink] [--no-fields]
         [--baseline DIR]  (DIR: a checkout of the previous main, whose kinlink is measured alongside)
+    .venv/bin/python bench/matching/run.py --engine spark [--master local[2]] [--partitions 4] ...
 
 Each engine runs in a child process of its own, so its peak memory is its own. A request counts as linked
 when its best candidate has probability >= 0.5; precision = right links / links made, recall = right links
@@ -115,6 +116,8 @@ def run_kinlink(n_records: int, n_requests: int, processes: int, fields_table: b
         out["fields_requests"] = len(complete)
     out["peak_rss_mib"] = peak_rss_mib()
     out["peak_rss_own_mib"], out["peak_rss_worker_mib"] = peak_rss_split_mib()
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    out["cpu_s"] = sum(u.ru_utime + u.ru_stime for u in used)  # the whole child: build, queries, batch
     return out
 
 
@@ -365,6 +368,10 @@ def child(engine: str, args: argparse.Namespace, baseline: Path | None = None) -
         str(args.requests),
         "--processes",
         str(args.processes),
+        "--master",
+        args.master,
+        "--partitions",
+        str(args.partitions),
     ]
     if args.no_fields:
         cmd.append("--no-fields")
@@ -384,7 +391,26 @@ def main() -> None:
     ap.add_argument("--no-fields", action="store_true")
     ap.add_argument("--child")
     ap.add_argument("--baseline", type=Path, help="a checkout of the previous main: its kinlink alongside")
+    ap.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="spark: also the Spark engine (local mode), beside the in-process one",
+    )
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--partitions", type=int, default=4, help="Spark's shuffle partitions")
+    ap.add_argument("--no-local", action="store_true", help="with --engine spark: Spark's figures only")
     args = ap.parse_args()
+
+    if args.child == "spark":
+        from spark_engine import run_spark
+
+        print(
+            json.dumps(
+                run_spark(args.records, args.requests, args.master, args.partitions, metrics, THRESHOLD)
+            )
+        )
+        return
 
     if args.child == "kinlink":
         print(json.dumps(run_kinlink(args.records, args.requests, args.processes, not args.no_fields)))
@@ -416,37 +442,47 @@ def main() -> None:
                 f"\nkinlink of {args.baseline} (baseline, same data): index build {kb['build_s']:.1f}s; "
                 f"batch {kb['batch_s']:.1f}s; peak RSS {kb['peak_rss_own_mib']:.0f} MiB; F1 {b['f1']:.4f}"
             )
-    k = child("kinlink", args)
+    if args.no_local:
+        # The Spark engine alone (the cost curve's larger sizes): the in-process figures are skipped.
+        k = {"batch_s": 0.0, "build_s": 0.0, "batch": {"f1": float("nan")}}
+    else:
+        k = child("kinlink", args)
     if "error" in k:
         print("kinlink failed:\n" + k["error"])
         return
-    print("\nkinlink")
-    print(
-        f"  index build: {k['build_s']:.1f}s; RSS {k['rss_before_build_mib']:.0f} MiB before, "
-        f"{k['rss_after_build_mib']:.0f} MiB after; peak RSS {k['peak_rss_own_mib']:.0f} MiB (the process), "
-        f"{k['peak_rss_worker_mib']:.0f} MiB (its largest forked worker, the index's shared pages included)"
-    )
-    lat = k["latency_ms"]
-    print(f"  RSS after the single queries (caches warm): {k['rss_after_queries_mib']:.0f} MiB")
-    print(
-        f"  single query (in process, 1000 queries): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, "
-        f"p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms"
-    )
-    b = k["batch"]
-    print(
-        f"  batch of {args.requests:,} requests ({args.processes} processes): {k['batch_s']:.1f}s; "
-        f"precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}"
-    )
-    if "fields" in k:
-        print(
-            f"  what each field adds ({k['fields_requests']:,} requests with every field known, 1 in 5 about "
-            "someone not in the registry):"
-        )
-        for row in k["fields"]:
+    if not args.no_local:
+        _print_local(k, args)
+
+    if args.engine == "spark":
+        sp = child("spark", args)
+        if "error" in sp:
+            print("\nSpark failed:\n" + sp["error"])
+        else:
+            b = sp["batch"]
             print(
-                f"    {row['stage']:<24} precision {row['precision']:.4f}  recall {row['recall']:.4f}  "
-                f"F1 {row['f1']:.4f}"
+                f"\nSpark engine ({sp['master']}, {sp['partitions']} shuffle partitions), same data and model"
             )
+            print(
+                f"  snapshot {sp['snapshot_s']:.1f}s (Parquet, off the clock); "
+                f"session {sp['session_s']:.1f}s, registry keys and counts {sp['registry_s']:.1f}s, "
+                f"keys joined, pre-ranked, {sp['pairs_scored']:,} pairs scored, windows {sp['link_s']:.1f}s; "
+                f"total {sp['total_s']:.1f}s; peak RSS {sp['peak_rss_mib']:.0f} MiB (process, JVM, workers)"
+            )
+            print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+            pairs = max(1, sp["pairs_scored"])
+            per_pair = (sp["cpu_s"] - sp["registry_cpu_s"]) / pairs * 1e6
+            per_record = sp["registry_cpu_s"] / args.records * 1e6
+            print(
+                f"  CPU (JVM and Python workers): {sp['cpu_s']:.1f}s in all; "
+                f"registry {per_record:.0f} µs a record; requests {per_pair:.0f} µs per shortlisted pair "
+                "(keys, join, pre-rank, scoring, windows)"
+            )
+            local_s = k["batch_s"] + k["build_s"]
+            if not args.no_local:
+                print(
+                    f"\nside by side: kinlink local {local_s:.1f}s F1 {k['batch']['f1']:.4f} | "
+                    f"Spark {sp['total_s']:.1f}s F1 {b['f1']:.4f}"
+                )
 
     if not args.no_splink:
         runs = []
@@ -481,6 +517,38 @@ def main() -> None:
                 f"(+ index {k['build_s']:.1f}s) F1 {k['batch']['f1']:.4f} | Splink {s['total_s']:.1f}s "
                 f"F1 {s['best']['f1']:.4f} at threshold {s['best']['threshold']}; kinlink end to end "
                 f"{s['total_s'] / kin:.2f}x Splink's speed"
+            )
+
+
+def _print_local(k: dict, args: argparse.Namespace) -> None:
+    print("\nkinlink")
+    print(
+        f"  index build: {k['build_s']:.1f}s; RSS {k['rss_before_build_mib']:.0f} MiB before, "
+        f"{k['rss_after_build_mib']:.0f} MiB after; peak RSS {k['peak_rss_own_mib']:.0f} MiB (the process), "
+        f"{k['peak_rss_worker_mib']:.0f} MiB (its largest forked worker, the index's shared pages included)"
+    )
+    lat = k["latency_ms"]
+    print(f"  RSS after the single queries (caches warm): {k['rss_after_queries_mib']:.0f} MiB")
+    print(
+        f"  single query (in process, 1000 queries): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, "
+        f"p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms"
+    )
+    b = k["batch"]
+    print(
+        f"  batch of {args.requests:,} requests ({args.processes} processes): {k['batch_s']:.1f}s; "
+        f"precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}"
+    )
+    if "cpu_s" in k:
+        print(f"  CPU of the whole run (build, single queries, batch; workers included): {k['cpu_s']:.1f}s")
+    if "fields" in k:
+        print(
+            f"  what each field adds ({k['fields_requests']:,} requests with every field known, 1 in 5 about "
+            "someone not in the registry):"
+        )
+        for row in k["fields"]:
+            print(
+                f"    {row['stage']:<24} precision {row['precision']:.4f}  recall {row['recall']:.4f}  "
+                f"F1 {row['f1']:.4f}"
             )
 
 

@@ -15,13 +15,14 @@ from rich.table import Table
 
 from kinlink.cli.context import console, err_console, fail, state
 from kinlink.cli.db import open_engine
+from kinlink.engines import local as local_engine
 from kinlink.matching.comparators import birth_range
 from kinlink.matching.model import ModelError, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored
 from kinlink.registry.search import ensure_searchable, find_matches
 from kinlink.store.db import unit_of_work
-from kinlink.tracing.batch import BATCH_CHUNK, estimate_model, match_all
+from kinlink.tracing.batch import BATCH_CHUNK
 from kinlink.tracing.matcher import db_scorer
 
 _BORN = re.compile(r"^\s*(\d{4}(?:-\d{2}(?:-\d{2})?)?)\s*(?:(?:-|–|\.\.)\s*(\d{4}))?\s*$")
@@ -221,7 +222,11 @@ def search(
 
 
 def match(
-    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Also link records of the same person."),
+    dedup: bool = typer.Option(
+        None,
+        "--dedup/--no-dedup",
+        help="Also link records of the same person (default: yes on the local engine; local engine only).",
+    ),
     model_path: Path = typer.Option(None, "--model", help="A model file (default: the shipped model)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
     estimate_to: Path = typer.Option(
@@ -241,16 +246,35 @@ def match(
         min=1,
         help="Worker processes for parsing and searching (default: one per core on 20,000 records or more).",
     ),
+    engine_name: str = typer.Option(
+        "local",
+        "--engine",
+        help="local: this machine, forked workers; spark: Apache Spark (docs/spark.md).",
+    ),
+    master: str = typer.Option(
+        "local[2]", "--master", help="Spark's master: local[N], spark://host:port, yarn (--engine spark)."
+    ),
+    snapshot: Path = typer.Option(
+        None,
+        "--snapshot",
+        help="Where Spark's Parquet snapshot goes (storage every executor reads; default: a temporary "
+        "directory, removed after). It holds personal data: protect it as the database.",
+    ),
 ) -> None:
     """Match the whole database: every open request against every record, and records against each other."""
+    if engine_name not in ("local", "spark"):
+        fail(f"--engine: '{engine_name}' is not an engine; write local or spark.")
+    if engine_name == "spark" and dedup:
+        fail("--dedup: records are linked to each other by the local engine only; run it without --engine.")
     model = _model(model_path)
     engine = open_engine()
     if estimate_to is not None:
-        _estimate(engine, model, estimate_to, json_output)
+        _estimate(engine, model, estimate_to, json_output, engine_name, master, snapshot)
         return
     labels = {
         "keys": "Rebuilding matching keys",
         "index": "Indexing records",
+        "snapshot": "Writing the snapshot",
         "requests": "Matching requests",
         "records": "Linking records",
     }
@@ -270,15 +294,29 @@ def match(
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        summary = match_all(
-            engine,
-            state.who(),
-            model=model,
-            dedup=dedup,
-            progress=progress,
-            chunk=chunk,
-            processes=processes,
-        )
+        if engine_name == "spark":
+            from kinlink.engines.spark.run import SparkOptions
+            from kinlink.engines.spark.run import match as spark_match
+
+            summary = spark_match(
+                engine,
+                state.who(),
+                model,
+                options=SparkOptions(master),
+                snapshot=snapshot,
+                chunk=chunk,
+                progress=progress,
+            )
+        else:
+            summary = local_engine.match(
+                engine,
+                state.who(),
+                model,
+                dedup=dedup is not False,
+                progress=progress,
+                chunk=chunk,
+                processes=processes,
+            )
     outcome = {
         "requests": len(summary.requests),
         "created": summary.created,
@@ -295,10 +333,17 @@ def match(
         )
 
 
-def _estimate(engine, model, path: Path, json_output: bool) -> None:  # type: ignore[no-untyped-def]
+def _estimate(  # type: ignore[no-untyped-def]
+    engine, model, path: Path, json_output: bool, engine_name: str, master: str, snapshot: Path | None
+) -> None:
     from kinlink.matching.model import save_model
 
-    est = estimate_model(engine, model)
+    if engine_name == "spark":
+        from kinlink.engines.spark.estimate import estimate as spark_estimate
+
+        est = spark_estimate(engine, state.who(), model, master=master, snapshot=snapshot)
+    else:
+        est = local_engine.estimate(engine, model)
     if est is None:
         fail("Too few records to estimate from (at least 100 are needed).")
     save_model(est.model, path)

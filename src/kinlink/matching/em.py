@@ -68,14 +68,28 @@ def candidate_pair_vectors(index: CandidateIndex, queries: Sequence[int], shortl
     return np.asarray(rows, dtype=np.int16).reshape(-1, len(index.model.comparisons))
 
 
+def patterns(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Comparison vectors folded into their distinct patterns and how many pairs show each (as Splink
+    counts them before EM): EM then runs over a few thousand patterns, whatever the number of pairs."""
+    if not len(vectors):
+        return vectors, np.zeros(0)
+    distinct, counts = np.unique(vectors, axis=0, return_counts=True)
+    return distinct, counts.astype(np.float64)
+
+
 def _frequencies(
-    vectors: np.ndarray, comps: Sequence[Comparison], weights: np.ndarray | None = None
+    vectors: np.ndarray,
+    comps: Sequence[Comparison],
+    weights: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> list[list[float]]:
     out = []
     for k, c in enumerate(comps):
         col = vectors[:, k]
         known = col >= 0
         w = np.ones(len(col)) if weights is None else weights
+        if counts is not None:
+            w = w * counts
         total = float(w[known].sum())
         freqs = []
         for li in range(len(c.levels)):
@@ -95,6 +109,7 @@ def expectation_maximisation(
     iterations: int = 20,
     tol: float = 1e-4,
     lam: float = 0.05,
+    counts: np.ndarray | None = None,
 ) -> tuple[list[list[float]], float, int]:
     """m probabilities (and the share of matches) that best explain the pairs, u held fixed.
 
@@ -114,9 +129,10 @@ def expectation_maximisation(
             ratio = np.log(np.asarray(m[k]) / np.asarray(u[k]))
             logit += np.where(col >= 0, ratio[np.clip(col, 0, None)], 0.0)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
-        estimated = _frequencies(vectors, comps, p)
+        estimated = _frequencies(vectors, comps, p, counts)
         new_m = [estimated[k] if use[k] and (vectors[:, k] >= 0).any() else m[k] for k in range(len(comps))]
-        new_lam = float(min(max(p.mean(), 1e-6), 0.99))
+        share = float(np.average(p, weights=counts)) if len(p) else 0.0
+        new_lam = float(min(max(share, 1e-6), 0.99))
         delta = max(abs(a - b) for mk, nk in zip(m, new_m, strict=True) for a, b in zip(mk, nk, strict=True))
         m, lam = new_m, new_lam
         if delta < tol:
@@ -152,23 +168,13 @@ def estimate(
     seed: int = 1,
     index: CandidateIndex | None = None,
 ) -> Estimate:
-    """A new model version with m and u estimated from these records.
-
-    Two EM sessions, as Splink trains: pairs blocked on names estimate every other field's m; pairs
-    blocked on the date of birth estimate the names' m (and the rest again, starting from the first).
-    """
+    """A new model version with m and u estimated from these records (`estimate_from_patterns`)."""
     index = index or CandidateIndex.build(model, records)
     comps = model.comparisons
-    u = _frequencies(random_pair_vectors(index.scorer, records, random_pairs, seed), comps)
+    u_vectors = random_pair_vectors(index.scorer, records, random_pairs, seed)
     rng = random.Random(seed)
     rows = rng.sample(range(len(records)), min(sample, len(records)))
-    is_name = [c.comparator == "name_part" for c in comps]
-    is_birth = [c.field == "birth" for c in comps]
-
     by_name = candidate_pair_vectors(index, rows)
-    m1, lam1, it1 = expectation_maximisation(
-        model, by_name, u, [not x for x in is_name], iterations=iterations
-    )
     by_birth = np.asarray(
         [
             index.scorer.levels(index._prepared_row(a), index._prepared_row(b))
@@ -176,11 +182,55 @@ def estimate(
         ],
         dtype=np.int16,
     ).reshape(-1, len(comps))
-    m2, _lam2, it2 = expectation_maximisation(
-        model, by_birth, u, [not x for x in is_birth], m_start=m1, iterations=iterations, lam=0.01
+    return estimate_from_patterns(
+        model,
+        patterns(u_vectors),
+        patterns(by_name),
+        patterns(by_birth),
+        records=len(records),
+        random_pairs=random_pairs,
+        iterations=iterations,
     )
+
+
+Patterns = tuple[np.ndarray, np.ndarray]  # distinct comparison vectors, and how many pairs show each
+
+
+def estimate_from_patterns(
+    model: Model,
+    random: Patterns,
+    by_name: Patterns,
+    by_birth: Patterns,
+    *,
+    records: int,
+    random_pairs: int,
+    iterations: int = 20,
+) -> Estimate:
+    """The new model from counted agreement patterns (`patterns`), wherever they were counted (here from
+    the index, or by Spark: kinlink.engines.spark.estimate).
+
+    Two EM sessions, as Splink trains: pairs blocked on names estimate every other field's m; pairs
+    blocked on the date of birth estimate the names' m (and the rest again, starting from the first)."""
+    comps = model.comparisons
+    u = _frequencies(random[0], comps, counts=random[1])
+    is_name = [c.comparator == "name_part" for c in comps]
+    is_birth = [c.field == "birth" for c in comps]
+    m1, lam1, it1 = expectation_maximisation(
+        model, by_name[0], u, [not x for x in is_name], iterations=iterations, counts=by_name[1]
+    )
+    m2, _lam2, it2 = expectation_maximisation(
+        model,
+        by_birth[0],
+        u,
+        [not x for x in is_birth],
+        m_start=m1,
+        iterations=iterations,
+        lam=0.01,
+        counts=by_birth[1],
+    )
+    name_pairs, birth_pairs = int(by_name[1].sum()), int(by_birth[1].sum())
     # Names from the birth-blocked session, everything else from the name-blocked one.
-    m = [m2[k] if is_name[k] and len(by_birth) else m1[k] for k in range(len(comps))]
+    m = [m2[k] if is_name[k] and birth_pairs else m1[k] for k in range(len(comps))]
     new_comps = tuple(
         replace(
             c,
@@ -192,12 +242,12 @@ def estimate(
     )
     trained = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "records": len(records),
+        "records": records,
         "random_pairs": int(random_pairs),
-        "candidate_pairs": len(by_name),
-        "birth_pairs": len(by_birth),
+        "candidate_pairs": name_pairs,
+        "birth_pairs": birth_pairs,
         "iterations": [it1, it2],
         "from_version": model.version,
     }
     new = model.with_comparisons(new_comps, version=model.version + 1, trained=trained)
-    return Estimate(new, random_pairs, len(by_name), it1 + it2, lam1)
+    return Estimate(new, random_pairs, name_pairs, it1 + it2, lam1)

@@ -277,19 +277,26 @@ class CandidateIndex:
 
     def shortlist(self, query: MatchRecord, size: int = 30) -> np.ndarray:
         """Rows worth scoring: found under the query's keys, pre-ranked by keys shared, birth and sex."""
-        postings = [p for p in (self.posting(k) for k in query_keys(query)) if len(p)]
-        if not postings:
+        # Keys in sorted order, so that of two equally common keys the same one is kept in every process
+        # (a set's order changes with the string hash seed) and on Spark (kinlink.engines.spark).
+        found = [(k, p) for k, p in ((k, self.posting(k)) for k in sorted(query_keys(query))) if len(p)]
+        if not found:
             return self.rows[:0]
-        selective = [p for p in postings if len(p) <= MAX_POSTING]
-        postings = selective or [min(postings, key=len)]
+        selective = [p for _k, p in found if len(p) <= MAX_POSTING]
+        postings = selective or [min(found, key=lambda kp: len(kp[1]))[1]]
         rows, shared = np.unique(np.concatenate(postings), return_counts=True)
         rank = prerank(
             query, shared.astype(np.float32), self.birth_lo[rows], self.birth_hi[rows], self.sex[rows]
         )
         if len(rows) > size:
-            top = np.argpartition(-rank, size)[:size]
+            # Of equal pre-ranks at the cut, the lowest rows (= record ids: the index holds records in id
+            # order) go in, as on Spark; argpartition alone would pick any of them.
+            cut = np.partition(-rank, size - 1)[size - 1]
+            above = np.flatnonzero(-rank < cut)
+            at = np.flatnonzero(-rank == cut)[: size - len(above)]
+            top = np.sort(np.concatenate([above, at]))
             rows, rank = rows[top], rank[top]
-        # Best first, so that the bound in `search` prunes the rest early.
+        # Best first (ties by row), so that the bound in `search` prunes the rest early.
         return rows[np.argsort(-rank, kind="stable")]
 
     def score_rows_for(self, query: Any, row: int) -> Scored:

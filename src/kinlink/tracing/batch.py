@@ -4,7 +4,7 @@ against the others, through the in-memory index in forked workers, committed chu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -71,10 +71,7 @@ def match_all(
         raise ValueError("chunk must be at least 1")
     model = model or load_model()
     summary = MatchSummary()
-    with unit_of_work(engine) as session:
-        stale = keys_stale(session)
-    if stale:
-        rebuild_keys(engine, (lambda done, total: progress("keys", done, total)) if progress else None)
+    refresh_stale_keys(engine, progress)
     with unit_of_work(engine) as session:
         total = session.scalar(select(func.count(Person.id))) or 0
         done = [0]
@@ -96,10 +93,7 @@ def match_all(
         )
     if progress:
         progress("index", total, total)
-    for i in range(0, len(missing), chunk):
-        with unit_of_work(engine) as session:
-            index_keys(session, list(person_records(session, missing[i : i + chunk])), "p")
-    analyze_keys(engine, len(missing), total - len(missing))
+    key_records(engine, missing, chunk, known=total - len(missing))
 
     with Searcher(index, procs) as searcher:
         for i in range(0, len(request_ids), chunk):
@@ -123,6 +117,31 @@ def match_all(
     return summary
 
 
+def refresh_stale_keys(engine: Engine, progress: Callable[[str, int, int], None] | None = None) -> None:
+    """The key table rebuilt if an older kinlink's key scheme wrote it."""
+    with unit_of_work(engine) as session:
+        stale = keys_stale(session)
+    if stale:
+        rebuild_keys(engine, (lambda done, total: progress("keys", done, total)) if progress else None)
+
+
+def key_records(
+    engine: Engine, ids: Sequence[int] | None = None, chunk: int = BATCH_CHUNK, known: int | None = None
+) -> None:
+    """Keys written for these records (default: every record that has none), so that continuous matching
+    finds them afterwards; a transaction per chunk. Then the key table is analysed if it grew enough
+    (`known`: how many records were keyed before; counted when not given)."""
+    with unit_of_work(engine) as session:
+        if ids is None:
+            ids = missing_keys(session)
+        if known is None:
+            known = max(0, (session.scalar(select(func.count(Person.id))) or 0) - len(ids))
+    for i in range(0, len(ids), chunk):
+        with unit_of_work(engine) as session:
+            index_keys(session, list(person_records(session, ids[i : i + chunk])), "p")
+    analyze_keys(engine, len(ids), known)
+
+
 def _match_request_chunk(
     engine: Engine,
     actor: str,
@@ -142,32 +161,48 @@ def _match_request_chunk(
             )
         ]
         found = searcher.search(queries, limit=20, min_probability=model.candidate_threshold)
-        hits = {int(q.id): h for q, h in zip(queries, found, strict=True)}  # type: ignore[arg-type]
-        log = AuditLog(session, actor)
-        log.lock()
-        # Read again under the lock: a caseworker may have matched or closed a request since.
-        requests = list(
-            session.scalars(
-                select(TracingRequest)
-                .where(TracingRequest.id.in_(list(hits)), TracingRequest.state.in_(OPEN_STATES))
-                .order_by(TracingRequest.id)
-                .execution_options(populate_existing=True)
-            )
+        hits = {
+            int(q.id): [(int(h.record.id), h.scored) for h in hs]  # type: ignore[arg-type]
+            for q, hs in zip(queries, found, strict=True)
+        }
+        store_request_candidates(session, actor, model, hits, summary)
+
+
+def store_request_candidates(
+    session: Session,
+    actor: str,
+    model: Model,
+    hits: Mapping[int, Sequence[tuple[int, Scored]]],
+    summary: MatchSummary,
+) -> None:
+    """Requests' candidates found by a batch engine (request id -> (person id, score), best first), with
+    the requests' keys and states and their audit entries, under the audit lock: one transaction.
+
+    Both engines write through here. Requests no longer open, and records erased since the search, are
+    passed over; candidates are upserted by their pair, so writing the same hits again adds nothing."""
+    log = AuditLog(session, actor)
+    log.lock()
+    # Read again under the lock: a caseworker may have matched or closed a request since.
+    requests = list(
+        session.scalars(
+            select(TracingRequest)
+            .where(TracingRequest.id.in_(list(hits)), TracingRequest.state.in_(OPEN_STATES))
+            .order_by(TracingRequest.id)
+            .execution_options(populate_existing=True)
         )
-        alive = _existing_persons(session, {int(h.record.id) for hs in hits.values() for h in hs})  # type: ignore[arg-type]
-        for req in requests:
-            index_keys(session, [request_record(req)], "r")
-            for hit in hits[req.id]:
-                if int(hit.record.id) not in alive:  # type: ignore[arg-type]
-                    continue
-                summary.add(
-                    store_candidate(
-                        session, log, model, hit.scored, request_id=req.id, person_id=int(hit.record.id)
-                    ).outcome  # type: ignore[arg-type]
-                )
-            refresh_request_state(session, actor, req, log)
-            summary.requests.add(req.id)
-        log.flush()
+    )
+    alive = _existing_persons(session, {pid for hs in hits.values() for pid, _s in hs})
+    for req in requests:
+        index_keys(session, [request_record(req)], "r")
+        for pid, scored in hits[req.id]:
+            if pid not in alive:
+                continue
+            summary.add(
+                store_candidate(session, log, model, scored, request_id=req.id, person_id=pid).outcome
+            )
+        refresh_request_state(session, actor, req, log)
+        summary.requests.add(req.id)
+    log.flush()
 
 
 def _link_record_chunk(
@@ -222,3 +257,15 @@ def estimate_model(engine: Engine, model: Model) -> Estimate | None:
     return estimate(
         model, records, random_pairs=min(200_000, len(records) * 20), sample=min(20_000, len(records))
     )
+
+
+def write_request_candidates(
+    engine: Engine,
+    actor: str,
+    model: Model,
+    hits: Mapping[int, Sequence[tuple[int, Scored]]],
+    summary: MatchSummary,
+) -> None:
+    """`store_request_candidates` in a transaction of its own (an engine's batch of a partition)."""
+    with unit_of_work(engine) as session:
+        store_request_candidates(session, actor, model, hits, summary)

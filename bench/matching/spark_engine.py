@@ -1,0 +1,131 @@
+"""The Spark engine's part of bench/matching: the same generated data, linked on Spark in local mode.
+
+Time is the whole run from the Parquet snapshot (the registry's keys, name counts, join, pre-rank, scoring,
+windows); peak memory is the largest sum of the RSS of the bench process, its JVM and Spark's Python
+workers, sampled every 0.2 s. Pairs scored (the shortlists) give the per-pair cost the cluster estimate in
+docs/spark.md starts from.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+
+def _tree(root: int) -> list[int]:
+    """A process and all its descendants (the JVM, Spark's Python daemon and workers), from /proc."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _tree_rss_mib(root: int) -> float:
+    total = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds used by the process tree (its waited-for children included): on a machine shared with
+    other jobs, the figure the cost per pair is worked out from, since the wall clock measures the load."""
+    ticks = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class PeakSampler:
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, _tree_rss_mib(os.getpid()))
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_spark(
+    n_records: int, n_requests: int, master: str, partitions: int, metrics, threshold: float
+) -> dict:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+    from generate import queries, stream_records
+
+    from kinlink.engines.spark import linkage
+    from kinlink.engines.spark.frames import records_table
+    from kinlink.engines.spark.session import spark_session
+    from kinlink.matching.model import load_model
+
+    qs = queries(n_records, n_requests)
+    requests = [replace(q, id=i + 1) for i, q in enumerate(qs.requests)]
+    model = load_model()
+    out: dict = {"master": master, "partitions": partitions}
+    with tempfile.TemporaryDirectory(prefix="kinlink-bench-spark-") as tmp:
+        snap = Path(tmp)
+        t = time.perf_counter()
+        (snap / "records").mkdir()
+        batch, n = [], 0
+        for r in stream_records(n_records, n_requests):
+            batch.append(r)
+            if len(batch) == 50_000:
+                pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
+                batch, n = [], n + 1
+        if batch:
+            pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
+        pq.write_table(records_table(requests), snap / "requests.parquet")
+        out["snapshot_s"] = time.perf_counter() - t
+        with PeakSampler() as peak:
+            t0 = time.perf_counter()
+            with spark_session(master, shuffle_partitions=partitions, driver_memory="2g") as spark:
+                out["session_s"] = time.perf_counter() - t0
+                cpu0 = tree_cpu_s(os.getpid())
+                t = time.perf_counter()
+                reg = linkage.registry(spark, spark.read.parquet(str(snap / "records")))
+                out["registry_s"] = time.perf_counter() - t
+                cpu_registry = tree_cpu_s(os.getpid())
+                t = time.perf_counter()
+                reqs = spark.read.parquet(str(snap / "requests.parquet"))
+                found = linkage.link_requests(reg, reqs, model)
+                rows = found.where("n = 1").select("rid", "id", "probability").collect()
+                out["link_s"] = time.perf_counter() - t
+                out["total_s"] = time.perf_counter() - t0
+                out["cpu_s"] = tree_cpu_s(os.getpid()) - cpu0  # keys, counts, join, scoring: all of it
+                out["registry_cpu_s"] = cpu_registry - cpu0
+                # Counted apart, off the clock: the pairs the run scored (each request's shortlist).
+                out["pairs_scored"] = linkage.shortlist(reg, reqs).count()
+        out["peak_rss_mib"] = peak.peak
+    top = {r["rid"]: r["id"] for r in rows if r["probability"] >= threshold}
+    out["batch"] = metrics([top.get(q.id) for q in requests], qs.truth)
+    return out

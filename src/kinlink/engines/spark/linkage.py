@@ -1,0 +1,129 @@
+"""Requests against records on Spark: keys, join, pre-rank, score, top candidates by a window.
+
+The plan is the in-process index's search, written as joins (docs/spark.md):
+1. each record's blocking keys (`matching.keys`, in `mapInPandas`), and per key how many records share it;
+2. each request's lookup keys; those shared by more than `MAX_POSTING` records are dropped where the
+   request has a more selective one (else the least common is kept), as the index does;
+3. the join on keys gives (request, record, keys shared); `keys.prerank` ranks them and a window keeps the
+   30 best per request (ties by record id);
+4. `Scorer.score` weighs each, with the name counts and the prior of the whole registry (one aggregation
+   pass, then a broadcast), and a window keeps the best `limit` per request (ties by record id) at or
+   above the model's candidate threshold; those are scored again with their explanation.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from kinlink.engines.spark import executor as ex
+from kinlink.matching.keys import MAX_POSTING
+from kinlink.matching.model import Model
+
+SHORTLIST = 30  # the index's default shortlist (`CandidateIndex.search`)
+LIMIT = 20  # candidates kept per request (`tracing.batch`)
+_PRERANK_FIELDS = ("id", "name", "birth_date", "birth_year_to", "age", "age_as_of", "sex")
+
+
+@dataclass
+class Registry:
+    """The records as Spark sees them: their keys (cached), their number and name counts (broadcast)."""
+
+    records: Any  # DataFrame of the snapshot's record columns
+    keyed: Any  # DataFrame: id, keys, tf_*, lo, hi, sex_code
+    population: int
+    tf: Any  # Broadcast of TermFrequencies
+    tf_id: int  # tells one run's counts from another's in an executor's scorer cache
+
+
+def model_json(model: Model) -> str:
+    return json.dumps(model.to_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def registry(spark: Any, records: Any) -> Registry:
+    """Key the records once, and count them and their names in one aggregation pass."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    keyed = records.select(*records.columns).mapInPandas(ex.key_records, ex.RECORD_KEYS_SCHEMA)
+    keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
+    tables = [
+        keyed.select(F.lit(t).alias("t"), F.col(f"tf_{t}").alias("k"))
+        for t in ("family", "given", "patronymic")
+    ]
+    counted = tables[0].unionByName(tables[1]).unionByName(tables[2]).where(F.col("k").isNotNull())
+    rows = counted.groupBy("t", "k").count().collect()
+    population = keyed.count()
+    tf = ex.tf_from_rows(population, [(r["t"], r["k"], r["count"]) for r in rows])
+    return Registry(records, keyed, population, spark.sparkContext.broadcast(tf), secrets.randbits(62))
+
+
+def postings(reg: Registry) -> tuple[Any, Any]:
+    """(key, id) for every key of every record, and each key's number of records."""
+    from pyspark.sql import functions as F
+
+    posted = reg.keyed.select("id", F.explode("keys").alias("key"))
+    return posted, posted.groupBy("key").agg(F.count("*").alias("size"))
+
+
+def shortlist(reg: Registry, requests: Any, size: int = SHORTLIST) -> Any:
+    """(rid, id, pre): each request's best `size` records by pre-rank, as `CandidateIndex.shortlist`."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    posted, sizes = postings(reg)
+    qkeys = requests.mapInPandas(ex.key_queries, ex.QUERY_KEYS_SCHEMA).join(sizes, "key")
+    by_request = Window.partitionBy("rid")
+    chosen = (
+        qkeys.withColumn("selective", F.max((F.col("size") <= MAX_POSTING).cast("int")).over(by_request))
+        .withColumn("n", F.row_number().over(by_request.orderBy("size", "key")))
+        .where((F.col("size") <= MAX_POSTING) | ((F.col("selective") == 0) & (F.col("n") == 1)))
+        .select("rid", "key")
+    )
+    found = chosen.join(posted, "key").groupBy("rid", "id").agg(F.count("*").alias("shared"))
+    q = requests.select(F.col("id").alias("rid"), *[F.col(f).alias(f"q_{f}") for f in _PRERANK_FIELDS])
+    pairs = (
+        found.join(reg.keyed.select("id", "lo", "hi", "sex_code"), "id")
+        .join(q, "rid")
+        .select("rid", "id", "shared", "lo", "hi", "sex_code", *[f"q_{f}" for f in _PRERANK_FIELDS])
+    )
+    ranked = pairs.mapInPandas(ex.prerank_pairs, ex.PRERANK_SCHEMA)
+    best = Window.partitionBy("rid").orderBy(F.col("pre").desc(), F.col("id").asc())
+    return ranked.withColumn("n", F.row_number().over(best)).where(F.col("n") <= size).drop("n")
+
+
+def with_sides(pairs: Any, records: Any, requests: Any) -> Any:
+    """The pairs (and their other columns) with both sides' fields: the request's as q_*, the record's as
+    r_*."""
+    from pyspark.sql import functions as F
+
+    r = records.select(*[F.col(c).alias(f"r_{c}") for c in records.columns])
+    q = requests.select(*[F.col(c).alias(f"q_{c}") for c in requests.columns])
+    return pairs.join(r, F.col("id") == F.col("r_id")).join(q, F.col("rid") == F.col("q_id"))
+
+
+def link_requests(reg: Registry, requests: Any, model: Model, limit: int = LIMIT) -> Any:
+    """(rid, id, weight, probability, scored, n): each request's best candidates, best first (n from 1),
+    at or above the model's candidate threshold; `scored` is the explained score as JSON.
+
+    The chosen pairs are kept (memory, else disk) for the explaining pass: Spark would otherwise work the
+    whole plan out again for it."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    mj = model_json(model)
+    short = shortlist(reg, requests)
+    weigh = ex.score_pairs(mj, reg.population, reg.tf_id, reg.tf, explain=False)
+    scored = with_sides(short.select("rid", "id"), reg.records, requests).mapInPandas(weigh, ex.SCORE_SCHEMA)
+    best = Window.partitionBy("rid").orderBy(F.col("weight").desc(), F.col("id").asc())
+    top = (
+        scored.withColumn("n", F.row_number().over(best))
+        .where((F.col("n") <= limit) & (F.col("probability") >= model.candidate_threshold))
+        .select("rid", "id", "n")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    explain = ex.score_pairs(mj, reg.population, reg.tf_id, reg.tf, explain=True)
+    return with_sides(top, reg.records, requests).mapInPandas(explain, ex.EXPLAIN_SCHEMA)

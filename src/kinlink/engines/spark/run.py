@@ -1,0 +1,150 @@
+"""`kinlink match --engine spark`: snapshot the registry, link on Spark, write the candidates back.
+
+The write-back goes partition file by partition file, a transaction per `chunk` requests, through the
+domain's `store_request_candidates` (the in-process engine's own): candidates are upserted by their pair,
+so a rerun adds nothing, and a run that stops half-way loses only the transaction in flight (a rerun
+completes it). Records are linked to each other by the in-process engine only (`--engine local`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy import Engine
+
+from kinlink.engines.spark import linkage
+from kinlink.engines.spark.frames import scored_from_json
+from kinlink.engines.spark.session import spark_session
+from kinlink.engines.spark.snapshot import request_ids, write_snapshot
+from kinlink.matching.model import Model
+from kinlink.matching.score import Scored
+from kinlink.tracing.batch import key_records, refresh_stale_keys, write_request_candidates
+from kinlink.tracing.continuous import MatchSummary
+
+Progress = Callable[[str, int, int], None]
+
+
+def read_registry(spark, directory: Path):  # type: ignore[no-untyped-def]
+    """Records and sightings (both are matched against requests) as one DataFrame."""
+    return spark.read.parquet(str(directory / "records"), str(directory / "sightings"))
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    master: str = "local[2]"
+    shuffle_partitions: int | None = None
+    driver_memory: str = "1g"
+
+
+def match(
+    engine: Engine,
+    actor: str,
+    model: Model,
+    *,
+    options: SparkOptions | None = None,
+    snapshot: Path | None = None,
+    chunk: int = 500,
+    progress: Progress | None = None,
+    spark: Any = None,
+) -> MatchSummary:
+    """Every open request against every record and sighting, on Spark; candidates stored as the in-process
+    engine stores them. snapshot: where the Parquet snapshot and the found candidates go (on a cluster,
+    storage every executor reads); default a temporary directory, removed afterwards. spark: a session to
+    use (and leave running) rather than one started and stopped for this run."""
+    refresh_stale_keys(engine, progress)
+    key_records(engine, chunk=chunk)  # keys for continuous matching, as `match_all` writes them
+    options = options or SparkOptions()
+    if snapshot is None:
+        with tempfile.TemporaryDirectory(prefix="kinlink-spark-") as tmp:
+            return _match(engine, actor, model, Path(tmp), options, chunk, progress, spark)
+    return _match(engine, actor, model, snapshot, options, chunk, progress, spark)
+
+
+def _match(
+    engine: Engine,
+    actor: str,
+    model: Model,
+    directory: Path,
+    options: SparkOptions,
+    chunk: int,
+    progress: Progress | None,
+    spark: Any,
+) -> MatchSummary:
+    exported = write_snapshot(engine, actor, directory)
+    if progress:
+        progress("snapshot", 1, 1)
+    summary = MatchSummary()
+    if exported.requests and exported.records + exported.sightings:
+        if spark is not None:
+            link(spark, directory, model)
+        else:
+            with spark_session(
+                options.master,
+                shuffle_partitions=options.shuffle_partitions,
+                driver_memory=options.driver_memory,
+            ) as session:
+                link(session, directory, model)
+    write_back(
+        engine, actor, model, directory / "candidates", request_ids(directory), chunk, summary, progress
+    )
+    return summary
+
+
+def link(spark: Any, directory: Path, model: Model) -> None:
+    """Spark's part: the snapshot's requests linked, their candidates written to <directory>/candidates,
+    a Parquet file per partition of requests, sorted by request and place."""
+    reg = linkage.registry(spark, read_registry(spark, directory))
+    found = linkage.link_requests(reg, spark.read.parquet(str(directory / "requests")), model)
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    (
+        found.repartition(parts, "rid")
+        .sortWithinPartitions("rid", "n")
+        .write.mode("overwrite")
+        .parquet(str(directory / "candidates"))
+    )
+    reg.keyed.unpersist()
+
+
+def write_back(
+    engine: Engine,
+    actor: str,
+    model: Model,
+    found: Path,
+    requests: list[int],
+    chunk: int,
+    summary: MatchSummary,
+    progress: Progress | None = None,
+) -> None:
+    """The found candidates stored, a partition file at a time and `chunk` requests a transaction; then
+    the open requests nothing was found for (their state and keys are refreshed all the same)."""
+    left = set(requests)
+    done = 0
+    files = sorted(found.glob("*.parquet")) if found.exists() else []
+    for path in files:
+        table = pq.read_table(path, columns=["rid", "id", "n", "scored"]).to_pylist()
+        hits: dict[int, list[tuple[int, Scored]]] = {}
+        for rid, rows in groupby(table, key=lambda row: row["rid"]):
+            ordered = sorted(rows, key=lambda row: row["n"])
+            hits[rid] = [(row["id"], scored_from_json(row["scored"])) for row in ordered]
+            if len(hits) >= chunk:
+                write_request_candidates(engine, actor, model, hits, summary)
+                left -= hits.keys()
+                done += len(hits)
+                hits = {}
+        if hits:
+            write_request_candidates(engine, actor, model, hits, summary)
+            left -= hits.keys()
+            done += len(hits)
+        if progress:
+            progress("requests", done, len(requests))
+    rest = sorted(left)
+    for i in range(0, len(rest), chunk):
+        write_request_candidates(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
+    if progress:
+        progress("requests", len(requests), len(requests))

@@ -1,0 +1,133 @@
+"""The Spark engine against the in-process one: the same model and scorer give the same candidates.
+
+Spark runs in local mode (local[2], one shuffle partition, UI off, a small driver): `pytest -m spark`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine, select
+
+from kinlink.demo import DEMO_REGISTRY
+from kinlink.engines.spark import linkage
+from kinlink.engines.spark.estimate import estimate_records
+from kinlink.engines.spark.frames import records_table, scored_from_json, scored_to_json
+from kinlink.engines.spark.run import match as spark_match
+from kinlink.engines.spark.session import spark_session
+from kinlink.matching.em import estimate
+from kinlink.matching.index import CandidateIndex
+from kinlink.matching.model import load_model
+from kinlink.registry import imports
+from kinlink.store.db import unit_of_work
+from kinlink.store.tracing_models import MatchCandidate
+from kinlink.tracing import batch
+from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "matching"))
+
+pytestmark = [pytest.mark.spark, pytest.mark.skipif(shutil.which("java") is None, reason="no java")]
+
+ACTOR = "test:caseworker"
+FAMILY = Enquirer("Полівцева Ольга", "sister", "+7 900 000 00 00", "ru")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    with spark_session("local[2]", shuffle_partitions=1, driver_memory="512m", app="kinlink-tests") as s:
+        yield s
+
+
+def test_spark_finds_the_same_top_candidate_and_probability_for_every_request(
+    spark: Any, tmp_path: Path
+) -> None:
+    from generate import dataset  # bench/matching: people with known truth, namesakes, typos, scripts
+
+    ds = dataset(20_000, 2_000)
+    requests = [replace(q, id=i + 1) for i, q in enumerate(ds.requests)]
+    pq.write_table(records_table(ds.records), tmp_path / "records.parquet")
+    pq.write_table(records_table(requests), tmp_path / "requests.parquet")
+    model = load_model()
+
+    index = CandidateIndex.build(model, ds.records)
+    local = {}
+    for q in requests:
+        hits = index.search(q, limit=20, shortlist=30, min_probability=model.candidate_threshold)
+        local[q.id] = (int(hits[0].record.id), hits[0].scored.probability) if hits else None
+
+    reg = linkage.registry(spark, spark.read.parquet(str(tmp_path / "records.parquet")))
+    found = linkage.link_requests(reg, spark.read.parquet(str(tmp_path / "requests.parquet")), model)
+    rows = found.where("n = 1").select("rid", "id", "probability").collect()
+    on_spark = {q.id: None for q in requests} | {r["rid"]: (r["id"], r["probability"]) for r in rows}
+
+    assert sum(v is not None for v in local.values()) > 1500  # most requests have a candidate
+    differ = {rid: (local[rid], on_spark[rid]) for rid in local if local[rid] != on_spark[rid]}
+    assert not differ, list(differ.items())[:5]
+    # And the right person is the top candidate about as often as the generator says it should be.
+    right = sum(
+        1 for q, t in zip(requests, ds.truth, strict=True) if t and on_spark[q.id] and on_spark[q.id][0] == t
+    )
+    assert right > 0.8 * sum(t is not None for t in ds.truth)
+
+
+def test_match_on_spark_stores_what_the_local_engine_stores_and_a_rerun_adds_nothing(
+    engine: Engine, spark: Any, tmp_path: Path
+) -> None:
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    for name in ("Пактышев Леонид Андреевич", "Leonid Paktishev", "Савченко Надія", "Никто Никтович"):
+        with unit_of_work(engine) as s:
+            create_request(s, ACTOR, SoughtPerson(full_name=name), FAMILY)
+    model = load_model()
+
+    first = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", chunk=2, spark=spark)
+    assert first.created > 0 and len(first.requests) == 4
+    again = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", spark=spark)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+    # The in-process engine finds the same candidates with the same probabilities: it changes nothing.
+    local = batch.match_all(engine, ACTOR, model=model, dedup=False)
+    assert (local.created, local.updated) == (0, 0)
+    with unit_of_work(engine) as s:
+        pairs = s.scalars(select(MatchCandidate.pair)).all()
+    assert len(pairs) == len(set(pairs)) == first.created
+
+
+def test_an_explained_score_crosses_from_the_executors_unchanged() -> None:
+    from kinlink.matching.record import MatchRecord
+    from kinlink.matching.score import Scorer
+
+    scorer = Scorer(load_model())
+    q = scorer.prepare(MatchRecord(1, "Пактышев Леонид Андреевич", birth_date="1993"))
+    r = scorer.prepare(MatchRecord(2, "Paktishev Leonid", birth_date="1993-04-02", sex="m"))
+    s = scorer.score(q, r)
+    back = scored_from_json(scored_to_json(s))
+    assert (back.probability, back.weight, back.explanation()) == (s.probability, s.weight, s.explanation())
+
+
+def test_em_on_spark_counts_the_pairs_the_in_process_estimate_counts(spark: Any, tmp_path: Path) -> None:
+    from generate import dataset
+
+    ds = dataset(2_000, 10)
+    pq.write_table(records_table(ds.records), tmp_path / "records.parquet")
+    model = load_model()
+    local = estimate(model, ds.records, random_pairs=10_000, sample=500)
+    records = spark.read.parquet(str(tmp_path / "records.parquet"))
+    on_spark = estimate_records(spark, records, model, random_pairs=10_000, sample=500)
+    assert on_spark.candidate_pairs == local.candidate_pairs > 0
+    assert on_spark.model.trained["birth_pairs"] == local.model.trained["birth_pairs"]  # type: ignore[index]
+    for a, b in zip(local.model.comparisons, on_spark.model.comparisons, strict=True):
+        for la, lb in zip(a.levels, b.levels, strict=True):
+            assert lb.u == pytest.approx(la.u, abs=1e-6), (a.field, la.name)
+            assert lb.m == pytest.approx(la.m, abs=1e-4), (a.field, la.name)
+
+
+def test_the_command_names_a_wrong_engine_and_what_spark_does_not_do(cli: Any) -> None:
+    wrong = cli("match", "--engine", "hadoop", ok=False)
+    assert wrong.exit_code != 0 and "--engine" in wrong.output and "local or spark" in wrong.output
+    dedup = cli("match", "--engine", "spark", "--dedup", ok=False)
+    assert dedup.exit_code != 0 and "--dedup" in dedup.output and "local engine" in dedup.output
