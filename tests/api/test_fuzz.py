@@ -24,10 +24,11 @@ from kinlink.accounts import tokens as api_tokens
 from kinlink.accounts import users
 from kinlink.registry import attachments
 from kinlink.registry.certificates import issue_certificate
+from kinlink.registry.remains import add_remains
 from kinlink.store.db import unit_of_work
 from kinlink.tracing.continuous import match_request
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
-from tests.support import add_record
+from tests.support import MATCHING, add_record
 
 EXAMPLES = 6  # per operation and kind of example: about 700 requests in all
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -110,6 +111,11 @@ def _world(engine: Engine, staff: dict[str, tuple[str, str]]) -> tuple[dict[str,
             "user_id": target.id,
             "kind": "capture",
             "certificate_id": cert.certificate.id,
+            "remains_id": add_remains(
+                s, "test", {"found_date": "2022-04-02", "recovered_by": "a search team"}, matching=MATCHING
+            )
+            .remains[0]
+            .id,
         }
     return tokens, ids
 
