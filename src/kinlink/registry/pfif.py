@@ -30,7 +30,7 @@ from kinlink.errors import Problem, invalid, refuse
 from kinlink.person.fields import EventIn, RecordIn, validate_row
 from kinlink.registry import pfif_format
 from kinlink.registry.erasure import erase_person
-from kinlink.registry.imports import ImportReport, _write_chunk, get_or_create_source
+from kinlink.registry.imports import ImportReport, get_or_create_source, write_records
 from kinlink.registry.people import every_person, record_of
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import DeathDisclosure
@@ -117,7 +117,7 @@ def import_xml(
             report = ImportReport(file="pfif", source=src.name)
             recs = checked.records.get(domain, [])
             if recs:
-                _write_chunk(s, src, recs, report, log)
+                write_records(s, src, recs, report, log)
             result.created += report.created
             result.updated += report.updated
             result.unchanged += report.unchanged
