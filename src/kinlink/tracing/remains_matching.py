@@ -3,8 +3,11 @@ the remains may be, scored by the remains model (`Model.remains`, `matching.phys
 by field like every candidate; stored idempotently (one row per pair), a decided candidate keeping its
 decision.
 
-Remains carry no name to block on, so every missing person and open request is compared (the comparisons
-are cheap: no name is parsed). An ordinary person's matching never comes here.
+Remains carry no name to block on; they are blocked instead as a forensic service narrows a search
+(`matching.physical.window` / `plausible`: sex, age on the day found, last seen before found), in SQL on the
+columns so that one record of remains reads only the plausible persons and requests, then exactly in Python
+(the same predicate whichever side was written last). The population the scores assume stays the whole of
+the missing and the open requests. An ordinary person's matching never comes here.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
+from kinlink.matching.physical import Window, plausible, window
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer
 from kinlink.store.audit import AuditLog
 from kinlink.store.audit import record_read as audit_read
-from kinlink.store.models import Person, utcnow
+from kinlink.store.models import Event, Person, utcnow
 from kinlink.store.remains_models import Remains, RemainsCandidate
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.candidates import pair_key
@@ -89,7 +93,9 @@ def _request_record(req: TracingRequest) -> MatchRecord:
     )
 
 
-def missing_persons(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
+def missing_persons(
+    session: Session, ids: Iterable[int] | None = None, within: Window | None = None
+) -> list[MatchRecord]:
     q = (
         select(Person)
         .where(Person.status == MISSING)
@@ -98,14 +104,63 @@ def missing_persons(session: Session, ids: Iterable[int] | None = None) -> list[
     )
     if ids is not None:
         q = q.where(Person.id.in_(list(ids)))
+    if within is not None:
+        if within.sex:
+            q = q.where(or_(Person.sex.is_(None), Person.sex == within.sex))
+        if within.born_from_year is not None and within.born_before_year is not None:
+            q = q.where(
+                or_(
+                    Person.birth_date.is_(None),
+                    and_(
+                        Person.birth_date >= f"{within.born_from_year:04d}",
+                        Person.birth_date < f"{within.born_before_year:04d}",
+                    ),
+                )
+            )
+        if within.seen_until is not None:  # partial ISO dates compare as text in date order
+            q = q.where(
+                ~exists().where(
+                    Event.person_id == Person.id, Event.kind == MISSING, Event.date > within.seen_until
+                )
+            )
     return [_person_record(p) for p in session.scalars(q)]
 
 
-def open_requests(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
+def open_requests(
+    session: Session, ids: Iterable[int] | None = None, within: Window | None = None
+) -> list[MatchRecord]:
     q = select(TracingRequest).where(TracingRequest.state.in_(OPEN_STATES)).order_by(TracingRequest.id)
     if ids is not None:
         q = q.where(TracingRequest.id.in_(list(ids)))
+    if within is not None:
+        if within.sex:
+            q = q.where(or_(TracingRequest.sex.is_(None), TracingRequest.sex == within.sex))
+        if within.born_from_year is not None and within.born_before_year is not None:
+            q = q.where(
+                or_(
+                    TracingRequest.birth_date.is_(None),
+                    and_(
+                        TracingRequest.birth_date < f"{within.born_before_year:04d}",
+                        or_(
+                            TracingRequest.birth_date >= f"{within.born_from_year:04d}",
+                            TracingRequest.birth_year_to >= within.born_from_year,
+                        ),
+                    ),
+                )
+            )
+        if within.seen_until is not None:
+            q = q.where(
+                or_(TracingRequest.capture_date.is_(None), TracingRequest.capture_date <= within.seen_until)
+            )
     return [_request_record(r) for r in session.scalars(q)]
+
+
+def _population(session: Session) -> int:
+    """Every missing person and open request: what a record of remains is drawn against, blocked or not."""
+    return (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
+        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
+        or 0
+    )
 
 
 @dataclass
@@ -113,6 +168,7 @@ class RemainsMatched:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    compared: int = 0  # pairs scored (after blocking)
     candidates: list[RemainsCandidate] = field(default_factory=list)
 
 
@@ -128,8 +184,16 @@ def match_remains(
     )
     if not remains:
         return RemainsMatched()
-    others = [(rec, "p") for rec in missing_persons(session)] + [(rec, "r") for rec in open_requests(session)]
-    return _match(session, actor, remains, others, len(others), model)
+    out, population = RemainsMatched(), _population(session)
+    for rem in remains:  # each record of remains reads only the persons and requests in its window
+        within = window(remains_record(rem))
+        others = [(rec, "p") for rec in missing_persons(session, within=within)]
+        others += [(rec, "r") for rec in open_requests(session, within=within)]
+        done = _match(session, actor, [rem], others, population, model)
+        out.created, out.updated = out.created + done.created, out.updated + done.updated
+        out.unchanged, out.compared = out.unchanged + done.unchanged, out.compared + done.compared
+        out.candidates += done.candidates
+    return out
 
 
 def match_against_remains(
@@ -158,11 +222,7 @@ def match_against_remains(
     )
     # The population is the whole of what remains are compared with, as `match_remains` counts it, so that a
     # pair scores the same whichever side was written last.
-    population = (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
-        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
-        or 0
-    )
-    return _match(session, actor, remains, others, population, model)
+    return _match(session, actor, remains, others, _population(session), model)
 
 
 def _match(
@@ -180,8 +240,12 @@ def _match(
     scorer = Scorer(rm, population=population)
     prepared = [(scorer.prepare(rec), rec, side) for rec, side in others]
     for rem in remains:
-        q = scorer.prepare(remains_record(rem))
+        found = remains_record(rem)
+        q = scorer.prepare(found)
         for r, rec, side in prepared:
+            if not plausible(found, rec):  # the same window as the read's, exactly
+                continue
+            out.compared += 1
             scored = scorer.score(q, r)
             if scored.probability < rm.candidate_threshold:
                 continue
