@@ -5,6 +5,8 @@ found; applied here to the records in memory as the query applies it to the colu
 `--baseline`: every person compared, as before blocking.
 
     .venv/bin/python bench/matching/remains.py --persons 20000 [--baseline]
+    .venv/bin/python bench/matching/remains.py --persons 20000 --db   # through the database (a temporary
+        SQLite): tracing.remains_matching.match_remains, and the read of every missing person it replaces
 """
 
 from __future__ import annotations
@@ -59,15 +61,66 @@ def _seen_after(p: MatchRecord, w: Window) -> bool:
     return bool(w.seen_until and seen and seen > w.seen_until)
 
 
+def through_db(people: list[MatchRecord]) -> None:
+    """The same persons in a database; one record of remains matched as the registry matches it."""
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import insert
+
+    from kinlink.store import schema
+    from kinlink.store.db import make_engine, unit_of_work
+    from kinlink.store.models import Event, Person, Source
+    from kinlink.store.remains_models import Remains
+    from kinlink.tracing.remains_matching import match_remains, missing_persons
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        schema.upgrade(engine)
+        with unit_of_work(engine) as s:
+            s.add(Source(id=1, name="bench", kind="registry"))
+            s.flush()
+            s.execute(insert(Person), [
+                {"id": i + 1, "source_id": 1, "source_record_id": str(i), "full_name": str(p.name),
+                 "sex": p.sex, "birth_date": p.birth_date, "status": "missing",
+                 "distinguishing_marks": p.extra.get("marks")} for i, p in enumerate(people)
+            ])  # fmt: skip
+            s.execute(insert(Event), [
+                {"person_id": i + 1, "kind": "missing", "date": p.extra["last_seen_date"],
+                 "place": p.extra["last_seen_place"]} for i, p in enumerate(people)
+            ])  # fmt: skip
+            rem = Remains(record_id="U-1", sex="m", age_min=30, age_max=40, height_min=176, height_max=184,
+                          marks="tattoo: eagle, left forearm", found_date="2022-09-10", found_place="Bucha",
+                          recovered_by="bench")  # fmt: skip
+            s.add(rem)
+            s.flush()
+            rid = rem.id
+        model = load_model()
+        with unit_of_work(engine) as s:
+            t0 = time.perf_counter()
+            n = len(missing_persons(s))
+            t1 = time.perf_counter()
+            done = match_remains(s, "bench", [rid], model=model)
+            t2 = time.perf_counter()
+        engine.dispose()
+    print(f"{n:,} missing persons in SQLite: reading them all (before blocking) {t1 - t0:.2f}s; "
+          f"match_remains with blocking {t2 - t1:.2f}s, {done.compared:,} compared, "
+          f"{len(done.candidates)} candidate(s)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=20000)
     ap.add_argument("--baseline", action="store_true", help="compare every person (no blocking)")
+    ap.add_argument("--db", action="store_true", help="through the database (a temporary SQLite)")
     args = ap.parse_args()
     rng = random.Random(7)
     model = load_model().remains
     assert model is not None
     people = persons(args.persons, rng)
+    if args.db:
+        through_db(people)
+        return
     remains = MatchRecord(
         "u", "", sex="m", kind="remains",
         extra={"age_range": "30-40", "height": "176-184", "marks": "tattoo: eagle, left forearm",
