@@ -175,8 +175,9 @@ class RemainsMatched:
 def match_remains(
     session: Session, actor: str, remains_ids: Iterable[int], *, model: Model
 ) -> RemainsMatched:
-    """Unidentified remains against every missing person and open request; candidates at or above the remains
-    model's threshold stored (or refreshed) for a registrar's review."""
+    """Unidentified remains against the missing persons and open requests in their window (each record of
+    remains reads only those); candidates at or above the remains model's threshold stored (or refreshed)
+    for a registrar's review."""
     remains = list(
         session.scalars(
             select(Remains).where(Remains.id.in_(list(remains_ids)), Remains.state == "unidentified")
