@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Row, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
@@ -56,14 +57,12 @@ def remains_record(rem: Remains) -> MatchRecord:
     )
 
 
-def _person_record(p: Person) -> MatchRecord:
+def _person_record(p: Row[Any], last: tuple[str | None, str | None] | None) -> MatchRecord:
     # Last seen: the latest event that says the person went missing (its date and place).
-    seen = [e for e in p.events if e.kind == MISSING]
-    last = max(seen, key=lambda e: (e.date or "", e.id)) if seen else None
     extra = {
         "marks": p.distinguishing_marks,
-        "last_seen_date": last.date if last else None,
-        "last_seen_place": (last.place if last else None) or p.location,
+        "last_seen_date": last[0] if last else None,
+        "last_seen_place": (last[1] if last else None) or p.location,
     }
     return MatchRecord(
         id=p.id,
@@ -93,15 +92,24 @@ def _request_record(req: TracingRequest) -> MatchRecord:
     )
 
 
+_COMPARED = (
+    Person.id,
+    Person.full_name,
+    Person.sex,
+    Person.birth_date,
+    Person.age,
+    Person.age_as_of,
+    Person.distinguishing_marks,
+    Person.location,
+)
+_BATCH = 500  # ids in one IN (...) of the events' read
+
+
 def missing_persons(
     session: Session, ids: Iterable[int] | None = None, within: Window | None = None
 ) -> list[MatchRecord]:
-    q = (
-        select(Person)
-        .where(Person.status == MISSING)
-        .options(selectinload(Person.events))
-        .order_by(Person.id)
-    )
+    # The columns compared, not whole records: thousands are read for one record of remains.
+    q = select(*_COMPARED).where(Person.status == MISSING).order_by(Person.id)
     if ids is not None:
         q = q.where(Person.id.in_(list(ids)))
     if within is not None:
@@ -123,7 +131,18 @@ def missing_persons(
                     Event.person_id == Person.id, Event.kind == MISSING, Event.date > within.seen_until
                 )
             )
-    return [_person_record(p) for p in session.scalars(q)]
+    rows = list(session.execute(q))
+    latest: dict[int, tuple[tuple[str, int], str | None, str | None]] = {}
+    ids_read = [r.id for r in rows]
+    for at in range(0, len(ids_read), _BATCH):
+        events = select(Event.person_id, Event.date, Event.place, Event.id).where(
+            Event.person_id.in_(ids_read[at : at + _BATCH]), Event.kind == MISSING
+        )
+        for pid, when, place, eid in session.execute(events):
+            key = (when or "", eid)
+            if pid not in latest or key > latest[pid][0]:
+                latest[pid] = (key, when, place)
+    return [_person_record(r, latest[r.id][1:] if r.id in latest else None) for r in rows]
 
 
 def open_requests(
@@ -247,9 +266,10 @@ def _match(
             if not plausible(found, rec):  # the same window as the read's, exactly
                 continue
             out.compared += 1
-            scored = scorer.score(q, r)
-            if scored.probability < rm.candidate_threshold:
+            others = scorer.others(q, r)  # explained only when it is a candidate (most pairs are not)
+            if scorer.score(q, r, explain=False, others=others).probability < rm.candidate_threshold:
                 continue
+            scored = scorer.score(q, r, others=others)
             cand, outcome = _store(session, log, rm, scored, rem.id, int(rec.id), side)  # type: ignore[arg-type]
             setattr(out, outcome, getattr(out, outcome) + 1)
             out.candidates.append(cand)
