@@ -150,3 +150,16 @@ def test_any_row_of_remains_is_a_record_or_problems_each_naming_its_field(row: d
         assert got.age_min is None or got.age_max is None or got.age_min <= got.age_max
     else:
         assert got and all(e.column in (*REMAINS_FIELDS, "other") for e in got)
+
+
+def test_the_remains_window_keeps_the_plausible_and_no_one_else() -> None:
+    from kinlink.matching.physical import plausible, window
+
+    assert plausible(REMAINS, _person(last_seen_date="2022-03-05"))
+    assert plausible(REMAINS, MatchRecord(id=2, name="x"))  # nothing known: compared
+    assert not plausible(REMAINS, MatchRecord(id=3, name="x", sex="f", birth_date="1988"))
+    assert not plausible(REMAINS, MatchRecord(id=4, name="x", birth_date="1960"))  # 62: beyond 40 + 10
+    assert plausible(REMAINS, MatchRecord(id=5, name="x", birth_date="1971"))  # 50 or 51: within the margin
+    assert not plausible(REMAINS, _person(last_seen_date="2022-04-03"))  # last seen after found
+    w = window(REMAINS)
+    assert (w.sex, w.born_from_year, w.born_before_year, w.seen_until) == ("m", 1971, 2003, "2022-04-02")

@@ -236,3 +236,34 @@ def test_a_missing_person_or_a_request_written_after_the_remains_meets_them(engi
         got = {(c.person_id, c.request_id) for c in remains_actions.read_candidates(s, "test", rid)}
     assert got == {(person.id, None), (None, req.id)}
     assert captured.id not in {p for p, _r in got}  # not missing: not compared
+
+
+def test_a_person_outside_the_remains_window_is_never_compared(engine: Engine) -> None:
+    """Blocking as a forensic service narrows a search: a woman, a man far too old, and a man last seen after
+    the remains were found are not compared at all, though their marks agree perfectly."""
+    same_mark = {"distinguishing_marks": "орёл на левом предплечье", "place": "Буча"}
+    petrenko, other, _request = _registry(engine)
+    with unit_of_work(engine) as s:
+        outside = [
+            add_record(s, "test", {"full_name": "Жінка Марія", "sex": "f", "birth_date": "1988-05-01",
+                                   "status": "missing", "status_date": "2022-03-05", **same_mark}).id,
+            add_record(s, "test", {"full_name": "Старий Іван", "sex": "m", "birth_date": "1940",
+                                   "status": "missing", "status_date": "2022-03-05", **same_mark}).id,
+            add_record(s, "test", {"full_name": "Пізній Іван", "sex": "m", "birth_date": "1988-05-01",
+                                   "status": "missing", "status_date": "2022-06-01", **same_mark}).id,
+        ]  # fmt: skip
+    with unit_of_work(engine) as s:
+        added = remains_actions.add_remains(s, "test", FOUND, matching=MATCHING)
+        rid = added.remains[0].id
+    with unit_of_work(engine) as s:
+        from kinlink.matching.physical import window
+        from kinlink.tracing.remains_matching import match_remains, missing_persons, remains_record
+
+        rem = s.get(Remains, rid)
+        assert rem is not None
+        read = {int(r.id) for r in missing_persons(s, within=window(remains_record(rem)))}
+        assert read == {petrenko}  # the three outside the window (and Коваль, 61) are not even read
+        again = match_remains(s, "test", [rid], model=MATCHING.model)
+        assert again.compared == 2 and other not in outside  # Петренко and the request
+        got = {c.person_id for c in remains_actions.read_candidates(s, "test", rid)}
+        assert got == {petrenko, None} and not got & set(outside)

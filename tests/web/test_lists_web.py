@@ -49,6 +49,21 @@ def _selected(html: str) -> dict[str, str]:
     return out
 
 
+def _previewed(reg, token: str, form: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The preview asked for: it runs in the background, its progress in progress.json, then its page."""
+    asked = reg.form(f"/imports/{token}/preview", form)
+    assert asked.status_code == 303 and asked.headers["location"] == f"/imports/{token}/preview"
+    deadline = time.monotonic() + 120
+    while (state := reg.get(f"/imports/{token}/progress.json").json())["preview"]["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert state["preview"]["state"] == "done", state
+    assert state["preview"]["checked"] == state["preview"]["rows"] == 40
+    page = reg.get(f"/imports/{token}/preview")
+    assert 'http-equiv="refresh"' not in page.text
+    return page
+
+
 def test_map_preview_fix_and_import_with_progress(client_for, tmp_path, engine) -> None:
     reg = client_for("registrar", "ru")
     where = _upload(reg, tmp_path, "список.xlsx", bad=True)
@@ -60,7 +75,7 @@ def test_map_preview_fix_and_import_with_progress(client_for, tmp_path, engine) 
     form = {f"col{i}": chosen[h] for i, h in enumerate(HEADINGS)}
     form["col7"] = "place_of_birth"
     token = where.rsplit("/", 1)[1]
-    preview = reg.form(f"/imports/{token}/preview", {**form, "sheet": "Лист1"})
+    preview = _previewed(reg, token, {**form, "sheet": "Лист1"})
     assert preview.status_code == 200
     assert "40" in preview.text
     bad = re.findall(
@@ -78,7 +93,7 @@ def test_map_preview_fix_and_import_with_progress(client_for, tmp_path, engine) 
     assert chosen["Откуда родом"] == "place_of_birth"
     token = where.rsplit("/", 1)[1]
     form = {f"col{i}": chosen[h] for i, h in enumerate(HEADINGS)}
-    preview = reg.form(f"/imports/{token}/preview", {**form, "sheet": "Лист1"})
+    preview = _previewed(reg, token, {**form, "sheet": "Лист1"})
     assert f"/imports/{token}/start" in preview.text and 'id="bad-cells"' not in preview.text
     assert reg.form(f"/imports/{token}/start").status_code == 303
     deadline = time.monotonic() + 120
@@ -107,3 +122,27 @@ def test_what_is_not_a_list_is_refused(client_for) -> None:
     )
     assert r.status_code == 422 and "XLSX" in r.text
     assert reg.get("/imports/" + "a" * 32).status_code == 404
+
+
+def test_a_preview_being_checked_shows_its_progress_and_holds_the_import(client_for, tmp_path) -> None:
+    """While its rows are checked in the background the preview page follows it (refreshing itself, in the
+    reader's language), progress.json tells the rows checked, and the import cannot start."""
+    import json
+
+    from kinlink.registry import list_jobs
+
+    reg = client_for("registrar", "uk")
+    token = _upload(reg, tmp_path, "список.xlsx", bad=False).rsplit("/", 1)[1]
+    assert reg.get(f"/imports/{token}/preview").headers["location"] == f"/imports/{token}"  # not asked yet
+    state_file = list_jobs.job_root() / token / "job.json"
+    job = json.loads(state_file.read_text(encoding="utf-8"))
+    state_file.write_text(json.dumps({**job, "check": "running", "checked": 500}), encoding="utf-8")
+    page = reg.get(f"/imports/{token}/preview")
+    assert page.status_code == 200 and 'http-equiv="refresh"' in page.text
+    assert 'id="preview-progress"' in page.text and "Перевірено рядків: 500" in page.text
+    told = reg.get(f"/imports/{token}/progress.json").json()
+    assert told["preview"] == {"state": "running", "checked": 500}
+    started = reg.form(f"/imports/{token}/start")
+    assert started.status_code == 303 and started.headers["location"] == f"/imports/{token}/preview"
+    assert reg.form(f"/imports/{token}/preview", {}).headers["location"] == f"/imports/{token}/preview"
+    assert not (list_jobs.job_root() / token / "started").exists()

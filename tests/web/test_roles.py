@@ -64,6 +64,7 @@ PAGES: dict[tuple[str, str], set[str]] = {
     ("POST", "/imports"): {REG},
     ("GET", "/imports/{token}"): {REG},
     ("POST", "/imports/{token}/preview"): {REG},
+    ("GET", "/imports/{token}/preview"): {REG},
     ("POST", "/imports/{token}/start"): {REG},
     ("GET", "/imports/{token}/progress"): {REG},
     ("GET", "/imports/{token}/progress.json"): {REG},

@@ -1,5 +1,7 @@
 """An official list imported from the web: the uploaded file kept while the registrar maps its columns and
-checks the preview, then imported in a background thread that reports its progress.
+checks the preview, then imported in a background thread that reports its progress. The preview (every
+row checked, every bad cell named) runs in a background thread too, reporting the rows checked, so that a
+50,000-row sheet does not hold the registrar's request.
 
 A job is a private folder (0700) holding the file and a small JSON state, under KINLINK_LIST_DIR (default:
 the system's temporary folder). A folder, not a table: the import's own transaction holds SQLite's only
@@ -30,7 +32,8 @@ from kinlink.errors import Refused, refuse
 from kinlink.private_files import open_private
 from kinlink.registry.attachments import check_name
 from kinlink.registry.files import READ_FORMATS, FileFormatError
-from kinlink.registry.lists import import_list
+from kinlink.registry.lists import import_list, preview
+from kinlink.store.db import unit_of_work
 from kinlink.tracing.continuous import Matching
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
@@ -58,6 +61,11 @@ class Job:
     done: int = 0
     total: int | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    # The preview: check is None (not asked) | running | done | refused (the file cannot be read) | failed;
+    # checked counts the rows checked so far; preview holds what lists.Preview found once done.
+    check: str | None = None
+    checked: int = 0
+    preview: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
 
     @property
@@ -119,6 +127,42 @@ def load(token: str, actor: str) -> Job:
     if job.actor != actor:
         raise refuse("not_found", None, "no such import")
     return job
+
+
+SHOWN_CELLS = 1000  # bad cells kept for the page (it shows as many, and says there are more)
+
+
+def start_preview(engine: Engine, job: Job, mapping: dict[str, str], sheet: str | None) -> None:
+    """Check every row with this mapping in a thread of its own; the job's `check` tells how far it is."""
+    if job.check == "running":
+        raise refuse("conflict", None, "this list is already being checked")
+    job.mapping, job.sheet, job.check, job.checked, job.preview = mapping, sheet, "running", 0, {}
+    save(job)
+    threading.Thread(target=run_preview, args=(engine, job), daemon=True).start()
+
+
+def run_preview(engine: Engine, job: Job) -> None:
+    def progress(n: int) -> None:
+        job.checked += n
+        save(job)
+
+    try:
+        with unit_of_work(engine) as s:
+            seen = preview(s, job.actor, job.path, job.source, job.mapping, job.sheet, progress=progress)
+    except FileFormatError as e:
+        job.check, job.preview = "refused", {"message": e.message, "values": e.values}
+        save(job)
+        return
+    except Exception as e:  # the thread must leave a state the page can show; the cause goes to the log
+        job.check, job.preview = "failed", {"error": type(e).__name__}
+        save(job)
+        raise
+    job.check, job.checked, job.total = "done", seen.rows, seen.rows
+    job.preview = {
+        "sheet": seen.sheet, "rows": seen.rows, "good": seen.good, "bad_rows": seen.bad_rows,
+        "bad_cells": [asdict(c) for c in seen.bad_cells[: SHOWN_CELLS + 1]],
+    }  # fmt: skip
+    save(job)
 
 
 def start(

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from kinlink.person.headings import IGNORE, check_mapping, resolve
 from kinlink.person.text import message_id
 from kinlink.registry.files import FileFormatError, detect_format, headings_of, open_list, sha256_file
-from kinlink.registry.imports import BadCell, ImportReport, Progress, bad_cell, import_registry, validate_rows
+from kinlink.registry.imports import (
+    BadCell,
+    ImportReport,
+    Progress,
+    bad_cell,
+    import_registry,
+    validate_rows,
+)
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.list_models import ColumnMapping
@@ -101,6 +108,9 @@ def propose(session: Session, path: Path, source: str, sheet: str | None = None)
     return Proposal(name, sheets, headings, list(resolved.fields), list(resolved.unknown))
 
 
+PREVIEW_STEP = 500  # rows checked between two reports of the preview's progress
+
+
 @dataclass
 class Preview:
     """What an import would do, before anything is written: rows read, how many are good, every bad cell."""
@@ -129,8 +139,10 @@ def preview(
     sheet: str | None = None,
     today: date | None = None,
     fmt: str | None = None,
+    progress: Progress | None = None,
 ) -> Preview:
-    """Check every row as the import will (its own validation), writing nothing but the audit entry."""
+    """Check every row as the import will (its own validation), writing nothing but the audit entry;
+    `progress` is told of every PREVIEW_STEP rows checked."""
     layout, rows = open_list(path, detect_format(path, fmt), merged_mapping(session, source, mapping), sheet)
     out = Preview(path.name, layout.sheet if layout else None)
     for _line, result in validate_rows(rows, today):
@@ -139,6 +151,10 @@ def preview(
             out.bad_cells.extend(bad_cell(layout, e) for e in result)
         else:
             out.good += 1
+        if progress is not None and out.rows % PREVIEW_STEP == 0:
+            progress(PREVIEW_STEP)
+    if progress is not None and out.rows % PREVIEW_STEP:
+        progress(out.rows % PREVIEW_STEP)
     audit = AuditLog(session, actor)
     audit.add(
         "preview",

@@ -3,26 +3,31 @@ the remains may be, scored by the remains model (`Model.remains`, `matching.phys
 by field like every candidate; stored idempotently (one row per pair), a decided candidate keeping its
 decision.
 
-Remains carry no name to block on, so every missing person and open request is compared (the comparisons
-are cheap: no name is parsed). An ordinary person's matching never comes here.
+Remains carry no name to block on; they are blocked instead as a forensic service narrows a search
+(`matching.physical.window` / `plausible`: sex, age on the day found, last seen before found), in SQL on the
+columns so that one record of remains reads only the plausible persons and requests, then exactly in Python
+(the same predicate whichever side was written last). The population the scores assume stays the whole of
+the missing and the open requests. An ordinary person's matching never comes here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
+from kinlink.matching.physical import Window, plausible, window
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scored, Scorer
 from kinlink.store.audit import AuditLog
 from kinlink.store.audit import record_read as audit_read
-from kinlink.store.models import Person, utcnow
+from kinlink.store.models import Event, Person, utcnow
 from kinlink.store.remains_models import Remains, RemainsCandidate
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.candidates import pair_key
@@ -52,14 +57,12 @@ def remains_record(rem: Remains) -> MatchRecord:
     )
 
 
-def _person_record(p: Person) -> MatchRecord:
+def _person_record(p: Row[Any], last: tuple[str | None, str | None] | None) -> MatchRecord:
     # Last seen: the latest event that says the person went missing (its date and place).
-    seen = [e for e in p.events if e.kind == MISSING]
-    last = max(seen, key=lambda e: (e.date or "", e.id)) if seen else None
     extra = {
         "marks": p.distinguishing_marks,
-        "last_seen_date": last.date if last else None,
-        "last_seen_place": (last.place if last else None) or p.location,
+        "last_seen_date": last[0] if last else None,
+        "last_seen_place": (last[1] if last else None) or p.location,
     }
     return MatchRecord(
         id=p.id,
@@ -89,23 +92,94 @@ def _request_record(req: TracingRequest) -> MatchRecord:
     )
 
 
-def missing_persons(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
-    q = (
-        select(Person)
-        .where(Person.status == MISSING)
-        .options(selectinload(Person.events))
-        .order_by(Person.id)
-    )
+_COMPARED = (
+    Person.id,
+    Person.full_name,
+    Person.sex,
+    Person.birth_date,
+    Person.age,
+    Person.age_as_of,
+    Person.distinguishing_marks,
+    Person.location,
+)
+_BATCH = 500  # ids in one IN (...) of the events' read
+
+
+def missing_persons(
+    session: Session, ids: Iterable[int] | None = None, within: Window | None = None
+) -> list[MatchRecord]:
+    # The columns compared, not whole records: thousands are read for one record of remains.
+    q = select(*_COMPARED).where(Person.status == MISSING).order_by(Person.id)
     if ids is not None:
         q = q.where(Person.id.in_(list(ids)))
-    return [_person_record(p) for p in session.scalars(q)]
+    if within is not None:
+        if within.sex:
+            q = q.where(or_(Person.sex.is_(None), Person.sex == within.sex))
+        if within.born_from_year is not None and within.born_before_year is not None:
+            q = q.where(
+                or_(
+                    Person.birth_date.is_(None),
+                    and_(
+                        Person.birth_date >= f"{within.born_from_year:04d}",
+                        Person.birth_date < f"{within.born_before_year:04d}",
+                    ),
+                )
+            )
+        if within.seen_until is not None:  # partial ISO dates compare as text in date order
+            q = q.where(
+                ~exists().where(
+                    Event.person_id == Person.id, Event.kind == MISSING, Event.date > within.seen_until
+                )
+            )
+    rows = list(session.execute(q))
+    latest: dict[int, tuple[tuple[str, int], str | None, str | None]] = {}
+    ids_read = [r.id for r in rows]
+    for at in range(0, len(ids_read), _BATCH):
+        events = select(Event.person_id, Event.date, Event.place, Event.id).where(
+            Event.person_id.in_(ids_read[at : at + _BATCH]), Event.kind == MISSING
+        )
+        for pid, when, place, eid in session.execute(events):
+            key = (when or "", eid)
+            if pid not in latest or key > latest[pid][0]:
+                latest[pid] = (key, when, place)
+    return [_person_record(r, latest[r.id][1:] if r.id in latest else None) for r in rows]
 
 
-def open_requests(session: Session, ids: Iterable[int] | None = None) -> list[MatchRecord]:
+def open_requests(
+    session: Session, ids: Iterable[int] | None = None, within: Window | None = None
+) -> list[MatchRecord]:
     q = select(TracingRequest).where(TracingRequest.state.in_(OPEN_STATES)).order_by(TracingRequest.id)
     if ids is not None:
         q = q.where(TracingRequest.id.in_(list(ids)))
+    if within is not None:
+        if within.sex:
+            q = q.where(or_(TracingRequest.sex.is_(None), TracingRequest.sex == within.sex))
+        if within.born_from_year is not None and within.born_before_year is not None:
+            q = q.where(
+                or_(
+                    TracingRequest.birth_date.is_(None),
+                    and_(
+                        TracingRequest.birth_date < f"{within.born_before_year:04d}",
+                        or_(
+                            TracingRequest.birth_date >= f"{within.born_from_year:04d}",
+                            TracingRequest.birth_year_to >= within.born_from_year,
+                        ),
+                    ),
+                )
+            )
+        if within.seen_until is not None:
+            q = q.where(
+                or_(TracingRequest.capture_date.is_(None), TracingRequest.capture_date <= within.seen_until)
+            )
     return [_request_record(r) for r in session.scalars(q)]
+
+
+def _population(session: Session) -> int:
+    """Every missing person and open request: what a record of remains is drawn against, blocked or not."""
+    return (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
+        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
+        or 0
+    )
 
 
 @dataclass
@@ -113,14 +187,16 @@ class RemainsMatched:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    compared: int = 0  # pairs scored (after blocking)
     candidates: list[RemainsCandidate] = field(default_factory=list)
 
 
 def match_remains(
     session: Session, actor: str, remains_ids: Iterable[int], *, model: Model
 ) -> RemainsMatched:
-    """Unidentified remains against every missing person and open request; candidates at or above the remains
-    model's threshold stored (or refreshed) for a registrar's review."""
+    """Unidentified remains against the missing persons and open requests in their window (each record of
+    remains reads only those); candidates at or above the remains model's threshold stored (or refreshed)
+    for a registrar's review."""
     remains = list(
         session.scalars(
             select(Remains).where(Remains.id.in_(list(remains_ids)), Remains.state == "unidentified")
@@ -128,8 +204,16 @@ def match_remains(
     )
     if not remains:
         return RemainsMatched()
-    others = [(rec, "p") for rec in missing_persons(session)] + [(rec, "r") for rec in open_requests(session)]
-    return _match(session, actor, remains, others, len(others), model)
+    out, population = RemainsMatched(), _population(session)
+    for rem in remains:  # each record of remains reads only the persons and requests in its window
+        within = window(remains_record(rem))
+        others = [(rec, "p") for rec in missing_persons(session, within=within)]
+        others += [(rec, "r") for rec in open_requests(session, within=within)]
+        done = _match(session, actor, [rem], others, population, model)
+        out.created, out.updated = out.created + done.created, out.updated + done.updated
+        out.unchanged, out.compared = out.unchanged + done.unchanged, out.compared + done.compared
+        out.candidates += done.candidates
+    return out
 
 
 def match_against_remains(
@@ -158,11 +242,7 @@ def match_against_remains(
     )
     # The population is the whole of what remains are compared with, as `match_remains` counts it, so that a
     # pair scores the same whichever side was written last.
-    population = (session.scalar(select(func.count(Person.id)).where(Person.status == MISSING)) or 0) + (
-        session.scalar(select(func.count(TracingRequest.id)).where(TracingRequest.state.in_(OPEN_STATES)))
-        or 0
-    )
-    return _match(session, actor, remains, others, population, model)
+    return _match(session, actor, remains, others, _population(session), model)
 
 
 def _match(
@@ -180,11 +260,16 @@ def _match(
     scorer = Scorer(rm, population=population)
     prepared = [(scorer.prepare(rec), rec, side) for rec, side in others]
     for rem in remains:
-        q = scorer.prepare(remains_record(rem))
+        found = remains_record(rem)
+        q = scorer.prepare(found)
         for r, rec, side in prepared:
-            scored = scorer.score(q, r)
-            if scored.probability < rm.candidate_threshold:
+            if not plausible(found, rec):  # the same window as the read's, exactly
                 continue
+            out.compared += 1
+            others = scorer.others(q, r)  # explained only when it is a candidate (most pairs are not)
+            if scorer.score(q, r, explain=False, others=others).probability < rm.candidate_threshold:
+                continue
+            scored = scorer.score(q, r, others=others)
             cand, outcome = _store(session, log, rm, scored, rem.id, int(rec.id), side)  # type: ignore[arg-type]
             setattr(out, outcome, getattr(out, outcome) + 1)
             out.candidates.append(cand)

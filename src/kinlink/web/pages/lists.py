@@ -7,8 +7,6 @@ idempotent, audited); the preview writes its own audit entry; the mapping is sav
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -105,10 +103,12 @@ async def import_preview(request: Request, token: str, who: Principal = page_rol
     job = list_jobs.load(token, who.actor)
     if job.state != "staged":
         return redirect(f"/imports/{token}/progress")
+    if job.check == "running":
+        return redirect(f"/imports/{token}/preview")
     form = await request.form()
     sheet = str(form.get("sheet") or "") or None
 
-    def work() -> Any:
+    def work() -> None:
         with unit_of_work(state.engine(request)) as s:
             proposal = lists.propose(s, job.path, job.source, sheet)
             mapping: dict[str, str] = {}
@@ -117,22 +117,39 @@ async def import_preview(request: Request, token: str, who: Principal = page_rol
                 if heading:
                     mapping[heading] = chosen if chosen in COLUMNS else IGNORE
             lists.save_mapping(s, who.actor, job.source, mapping)
-            seen = lists.preview(s, who.actor, job.path, job.source, mapping, proposal.sheet)
-        job.mapping, job.sheet, job.total = mapping, proposal.sheet, seen.rows
-        list_jobs.save(job)
-        return seen
+        # Every row is checked in the background (a large sheet takes tens of seconds); the page follows it.
+        list_jobs.start_preview(state.engine(request), job, mapping, proposal.sheet)
 
     try:
-        seen = await run_in_threadpool(work)
+        await run_in_threadpool(work)
     except FileFormatError as e:
         why = _format_problem(request, e)
         return await run_in_threadpool(lambda: _mapping_page(request, job, sheet, 422, why))
-    return render(request, "staff/import_preview.html", job=job, preview=seen)
+    except Refused as e:
+        if e.kind != "conflict":
+            raise
+    return redirect(f"/imports/{token}/preview")
+
+
+@router.get("/imports/{token}/preview")
+def import_preview_page(request: Request, token: str, who: Principal = page_roles(REGISTRAR)) -> Response:
+    """The preview: its progress while the rows are checked (the page refreshes itself), then its result."""
+    job = list_jobs.load(token, who.actor)
+    if job.state != "staged":
+        return redirect(f"/imports/{token}/progress")
+    if job.check is None:
+        return redirect(f"/imports/{token}")
+    if job.check == "refused":
+        why = _format_problem(request, FileFormatError(job.preview["message"], **job.preview["values"]))
+        return _mapping_page(request, job, job.sheet, 422, why)
+    return render(request, "staff/import_preview.html", job=job, preview=job.preview)
 
 
 @router.post("/imports/{token}/start", dependencies=[CSRF])
 def import_start(request: Request, token: str, who: Principal = page_roles(REGISTRAR)) -> Response:
     job = list_jobs.load(token, who.actor)
+    if job.check == "running":  # not while its rows are being checked
+        return redirect(f"/imports/{token}/preview")
     if job.state == "staged":
         engine, mail = state.engine(request), state.settings(request).mail
         try:
@@ -165,5 +182,7 @@ def import_progress_json(request: Request, token: str, who: Principal = page_rol
             "total": job.total,
             "percent": job.percent,
             "result": job.result,
+            "preview": {"state": job.check, "checked": job.checked}
+            | {k: job.preview[k] for k in ("rows", "good", "bad_rows") if k in job.preview},
         }
     )
