@@ -492,14 +492,17 @@ class Scorer:
             # earned log2(N/31) bits against a prior of 1/N and a correct first match with the given name
             # as an initial or missing stayed below the candidate threshold (issue 17 item 5).
             # u is the chance that someone else bears the name: the record's own count is not evidence of it.
-            others, population = max(count - 1, 0), max(self.tf.population - 1, 0)
+            others, seen = max(count - 1, 0), max(self.tf.population - 1, 0)
             known = self.model.tf_defaults.get(c.tf or "", {}).get(key)
-            if known is not None:
-                k = self.model.tf_pseudocount
-                u = (others + k * known) / (population + k)
+            base = level.u if known is None else known
+            if known is None:
+                a = self.model.tf_unknown_records.get(c.tf or "", self.model.tf_pseudocount * base)
             else:
-                a = self.model.tf_unknown_records.get(c.tf or "", self.model.tf_pseudocount * level.u)
-                u = (others + a) / (population + a / level.u)
+                a = self.model.tf_pseudocount * base
+            # The prior counts a population of at least min_population (Model.prior); the share is measured
+            # in the same one: the people beyond a small registry, unseen, bear the name at the prior mean.
+            population = max(seen, self.model.min_population)
+            u = (others + a + (population - seen) * base) / (population + a / base)
             hit = (math.log2(level.m / u), count)
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
