@@ -491,8 +491,9 @@ class Scorer:
             # every rare family name counted as ~30 namesakes at any registry size, so an exact rare name
             # earned log2(N/31) bits against a prior of 1/N and a correct first match with the given name
             # as an initial or missing stayed below the candidate threshold (issue 17 item 5).
-            # u is the chance that someone else bears the name: the record's own count is not evidence of it.
-            others, seen = max(count - 1, 0), max(self.tf.population - 1, 0)
+            # The record's own count included, as Splink does: a name borne once counts as borne by two
+            # (less sure of a unique name than excluding it, which made absent people's namesakes 0.97).
+            others, seen = count, self.tf.population
             known = self.model.tf_defaults.get(c.tf or "", {}).get(key)
             base = level.u if known is None else known
             if known is None:
