@@ -77,6 +77,9 @@ class Model:
     matches_per_query: float = 1.0
     min_population: int = 10000
     tf_pseudocount: float = 10000.0
+    # Per table, how many records' worth the level's average u counts for a name whose share is not known
+    # (not in tf_defaults); a table not listed: tf_pseudocount x u (see Scorer._tf_weight).
+    tf_unknown_records: dict[str, float] = field(default_factory=dict)
     # Known shares of common names: what a value's frequency is taken to be before the data say otherwise.
     tf_defaults: dict[str, dict[str, float]] = field(default_factory=dict)
     candidate_threshold: float = 0.05  # stored for review at or above this probability
@@ -118,6 +121,7 @@ class Model:
             "trained": self.trained,
             "prior": {"matches_per_query": self.matches_per_query, "min_population": self.min_population},
             "tf_pseudocount": self.tf_pseudocount,
+            "tf_unknown_records": self.tf_unknown_records,
             "tf_defaults": self.tf_defaults,
             "thresholds": {"candidate": self.candidate_threshold, "cluster": self.cluster_threshold},
             "comparisons": [
@@ -187,6 +191,7 @@ def model_from_dict(data: Mapping[str, Any]) -> Model:
         matches_per_query=float(prior.get("matches_per_query", 1.0)),
         min_population=int(prior.get("min_population", 10000)),
         tf_pseudocount=float(data.get("tf_pseudocount", 10000)),
+        tf_unknown_records={t: float(v) for t, v in data.get("tf_unknown_records", {}).items()},
         tf_defaults={t: {k: float(v) for k, v in d.items()} for t, d in data.get("tf_defaults", {}).items()},
         candidate_threshold=float(data.get("thresholds", {}).get("candidate", 0.05)),
         cluster_threshold=float(data.get("thresholds", {}).get("cluster", 0.95)),

@@ -483,11 +483,27 @@ class Scorer:
         if hit is None:
             level = c.levels[li]
             count = self.tf.count(c.tf or "", key)
-            # Shrink towards the name's known share (or the level's average u): with few records the
-            # count says little; with many it decides.
-            k = self.model.tf_pseudocount
-            base = self.model.tf_defaults.get(c.tf or "", {}).get(key, level.u)
-            u = (count + k * base) / (self.tf.population + k)
+            # The name's share of the population, estimated as the mean of a Beta prior updated by its
+            # count. A known share (tf_defaults) is a measurement worth tf_pseudocount records: with few
+            # records the count says little; with many it decides. A name outside that list has no known
+            # share: its prior has the level's average u as mean and the weight the model declares for
+            # the table (tf_unknown_records; family names: one record). Weighted like a known share,
+            # every rare family name counted as ~30 namesakes at any registry size, so an exact rare name
+            # earned log2(N/31) bits against a prior of 1/N and a correct first match with the given name
+            # as an initial or missing stayed below the candidate threshold (issue 17 item 5).
+            # The record's own count included, as Splink does: a name borne once counts as borne by two
+            # (less sure of a unique name than excluding it, which made absent people's namesakes 0.97).
+            others, seen = count, self.tf.population
+            known = self.model.tf_defaults.get(c.tf or "", {}).get(key)
+            base = level.u if known is None else known
+            if known is None:
+                a = self.model.tf_unknown_records.get(c.tf or "", self.model.tf_pseudocount * base)
+            else:
+                a = self.model.tf_pseudocount * base
+            # The prior counts a population of at least min_population (Model.prior); the share is measured
+            # in the same one: the people beyond a small registry, unseen, bear the name at the prior mean.
+            population = max(seen, self.model.min_population)
+            u = (others + a + (population - seen) * base) / (population + a / base)
             hit = (math.log2(level.m / u), count)
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
