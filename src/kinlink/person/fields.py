@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kinlink.person.confirmation import LEVELS, parse_level
@@ -273,6 +274,16 @@ NOT_PERSON_FIELDS = (
 )
 
 
+@lru_cache(maxsize=65536)
+def _read_date(s: str, today: date) -> tuple[str | None, tuple[str, dict[str, Any]] | None]:
+    """A partial date read once per distinct text (and day): a registry's dates repeat across rows
+    (issue 19). (ISO text, None), or (None, (message, values)) when it is not a date."""
+    try:
+        return parse_partial_date(s, today=today).iso(), None
+    except DateError as e:
+        return None, (e.message, dict(e.values))
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -331,11 +342,10 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         s = _text(value)
         if s is None:
             return None
-        try:
-            return parse_partial_date(s, today=today).iso()
-        except DateError as e:
-            err(column, e.message, **e.values)
-            return None
+        iso, problem = _read_date(s, today)
+        if problem is not None:
+            err(column, problem[0], **problem[1])
+        return iso
 
     record_id = _text(row.get("record_id"))
     if record_id is None:

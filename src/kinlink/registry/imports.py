@@ -466,7 +466,11 @@ def insert_records(
             )
             for e in rec.events
         )
-        audit.add("create", "person", pid, {"source": src.name, "record_id": rec.record_id})
+    audit.add_many(
+        "create",
+        "person",
+        ((pid, {"source": src.name, "record_id": rec.record_id}) for pid, rec in zip(ids, recs, strict=True)),
+    )
     bulk.write_rows(conn, PersonName.__table__, names)
     bulk.write_rows(conn, Event.__table__, events)
     return ids
