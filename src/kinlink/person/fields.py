@@ -445,7 +445,14 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
             events.append(EventIn(kind, status_date, texts["place"]))
     elif status_date is not None or texts["place"] is not None:
         err("status", message_id("status_date or place is given without a status"))
-    events.extend(_events(row.get("events"), err, partial))
+    raw_events = row.get("events")
+    if isinstance(raw_events, str) and 0 < len(raw_events) <= _SHORT_EVENTS:
+        found_events, problems = _short_events(raw_events, today)
+        for column, reason, values in problems:
+            err(column, reason, **values)
+        events.extend(found_events)
+    else:
+        events.extend(_events(raw_events, err, partial))
 
     language = texts["language"].lower() if texts["language"] else None
     if language is not None and not LANGUAGE_TAG.match(language):
@@ -523,6 +530,33 @@ def _alternates(value: Any, err: Any) -> list[str]:
         else:
             names.append(s)
     return names
+
+
+# A history as short as most rows' ("captured on a day") recurs across a registry's rows: read once.
+# Longer ones (notes) are read each time, which keeps the cache small.
+_SHORT_EVENTS = 256
+
+
+@lru_cache(maxsize=16384)
+def _short_events(
+    text: str, today: date
+) -> tuple[tuple[EventIn, ...], tuple[tuple[str, str, dict[str, Any]], ...]]:
+    """`_events` of one JSON text, once per distinct text: (events, problems as (column, reason, values))."""
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+
+    def err(column: str, reason: str, **values: Any) -> None:
+        problems.append((column, reason, values))
+
+    def partial(column: str, value: Any) -> str | None:
+        s = _text(value)
+        if s is None:
+            return None
+        iso, problem = _read_date(s, today)
+        if problem is not None:
+            err(column, problem[0], **problem[1])
+        return iso
+
+    return tuple(_events(text, err, partial)), tuple(problems)
 
 
 def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:
