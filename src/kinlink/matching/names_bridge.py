@@ -13,6 +13,7 @@ from typing import Any
 
 from kinlink import names as _names
 from kinlink.matching.comparators import latin
+from kinlink.names.caching import WORD_CACHE
 
 ParsedName = Any  # kinlink.names.ParsedName
 NameComparison = Any  # kinlink.names.NameComparison
@@ -103,12 +104,12 @@ def tf_keys_parsed(p: ParsedName) -> tuple[str | None, str | None, str | None]:
     )
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=WORD_CACHE)
 def _canonical_given(name: str) -> str | None:
     return _names.canonical_given(name)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE)
 def _family_key(family: str) -> str:
     # Ivanov and Ivanova are one family name for how common it is.
     key = latin(family)

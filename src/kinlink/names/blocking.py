@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.correspondence import belarusian_keys
 from kinlink.names.gendered import patronymic_of
 from kinlink.names.given import classes_with_initials, given_forms, initial_letters
@@ -51,7 +52,7 @@ _MAX_FAMILY_SKELETONS = 3
 _MAX_GIVEN_SIGS = 3
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def family_skeletons(token: str) -> tuple[str, ...]:
     parts = token.replace("-", " ").split()[:2] or [token]
     per_part: list[list[str]] = []
@@ -72,7 +73,7 @@ def family_skeletons(token: str) -> tuple[str, ...]:
     return tuple(out[: _MAX_FAMILY_SKELETONS + len(parts) - 1])
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def given_signatures(token: str) -> tuple[str, ...]:
     classes: list[str] = []
     for g in given_forms(token):
@@ -84,7 +85,7 @@ def given_signatures(token: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys("?" + (skeleton(k) or k) for k in r.likely[:2]))
 
 
-@lru_cache(maxsize=131072)  # per skeleton: every record of one family name asks for the same
+@lru_cache(maxsize=WORD_CACHE)  # per skeleton: every record of one family name asks for the same
 def _deletions(sk: str) -> tuple[str, ...]:
     # Collapsed like skeletons are: Антонова NTNV less T is NV, as "Anonova" reads.
     out = {RUNS.sub(FIRST_GROUP, sk[:i] + sk[i + 1 :]) for i in range(len(sk))} if len(sk) > 1 else set()

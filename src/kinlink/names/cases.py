@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.given import given_forms
 
 # Cases pymorphy3 tells, in the order a tie between them is read (the genitive is by far the commonest
@@ -90,7 +91,7 @@ def _analyzer(lang: str) -> Any:
     return pymorphy3.MorphAnalyzer(lang=lang)
 
 
-@lru_cache(maxsize=131072)  # per distinct word and language: a word's analysis never changes
+@lru_cache(maxsize=WORD_CACHE)  # per distinct word and language: a word's analysis never changes
 def readings(word: str, lang: str) -> tuple[Reading, ...]:
     """The singular noun (or adjectival surname) readings of one lower-case word, by case."""
     out: list[Reading] = []
@@ -127,8 +128,7 @@ def readings(word: str, lang: str) -> tuple[Reading, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=131072)
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def _plainly_nominative(word: str) -> bool:
     return bool(given_forms(word)) or bool(_PLAIN_NOMINATIVE.search(word))
 
@@ -136,7 +136,7 @@ def _plainly_nominative(word: str) -> bool:
 _NOMINATIVE_PATRONYMIC = re.compile(r"(?:вна|чна)$")
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def _surely_nominative(word: str) -> bool:
     if _NOMINATIVE_PATRONYMIC.search(word):
         return True

@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.script import CYRILLIC, LATIN
 from kinlink.names.translit import normalise_key, read_cyrillic, readings
 
@@ -44,7 +45,7 @@ def _apply(text: str, lang: str, script: str) -> str:
     return text
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def _keys(token: str, belarusian: bool) -> frozenset[str]:
     """The word's comparison keys with the correspondences applied (the Belarusian vowel rules too when
     asked)."""

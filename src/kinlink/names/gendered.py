@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.given import forms_for_key
 from kinlink.names.translit import readings
 
@@ -29,7 +30,7 @@ class FamilyForm:
     derived: bool = True  # False when no gendered ending was found (the stem is the key)
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def family_form(key: str) -> FamilyForm:
     for ending, neutral, sex in _FAMILY_ENDINGS:
         if key.endswith(ending) and len(key) > len(ending) + 1:
@@ -62,7 +63,7 @@ def looks_like_patronymic(token: str, strict: bool = True) -> bool:
     return patronymic_of(token, strict) is not None
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def patronymic_of(token: str, strict: bool = False) -> Patronymic | None:
     r = readings(token)
     for key in (*r.likely, *r.keys):

@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from kinlink.messages import message_id
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.script import CYRILLIC
 from kinlink.names.translit import readings
 
@@ -90,7 +91,7 @@ def head_form(class_id: str, sex: str | None = None) -> str:
     return _head(class_id, sex or "m")
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def given_forms(token: str) -> tuple[GivenForm, ...]:
     """The table entries a spelling can stand for (empty when unknown).
 
@@ -132,13 +133,13 @@ def canonical_given(name: str) -> str | None:
     return forms[0].class_id if forms else None
 
 
-@lru_cache(maxsize=65536)  # asked of every word of every name parsed
+@lru_cache(maxsize=WORD_CACHE)  # asked of every word of every name parsed
 def is_known_given_name(token: str) -> bool:
     """True if the token is a given name (any of our forms, in Cyrillic or any romanisation)."""
     return bool(given_forms(token))
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def given_sex(token: str) -> str | None:
     """ "m" or "f" when the spelling tells; the spelling's own entry wins over look-alikes
     (Валентин is male even though French Valentine reads the same)."""
@@ -178,7 +179,7 @@ _LATIN_INITIAL: dict[str, str] = {
 }  # fmt: skip
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE)
 def initial_letters(token: str, equivalents: bool = True) -> frozenset[str]:
     """The Cyrillic letters (folded) a name or an initial may begin with, in any script; with
     `equivalents`, also those of the name's other-language forms (Алексей: а, and о for

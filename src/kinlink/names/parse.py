@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.cases import nominative
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
@@ -104,7 +105,7 @@ def _tokens(text: str) -> tuple[list[str], bool]:
 _PARTS = re.compile(r"[^\W\d_]+\.?|[-'][^\W\d_]+")
 
 
-@lru_cache(maxsize=65536)  # per word as written: names share their words, and this runs for each
+@lru_cache(maxsize=WORD_CACHE)  # per word as written: names share their words, and this runs for each
 def _token_parts(raw: str) -> tuple[str, ...]:
     """The name tokens one whitespace-separated word gives (none for a title or stray marks)."""
     tok = fix_homoglyphs(raw.strip('()[]"«»„“”;:'))
@@ -119,7 +120,7 @@ def _token_parts(raw: str) -> tuple[str, ...]:
     return tuple(t for t in out if t.strip(".-'"))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def _is_initial(tok: str) -> bool:
     return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
 
@@ -133,7 +134,7 @@ def _fathered(tok: str) -> bool:
     return p is not None and bool(p.fathers)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def _is_upper_word(tok: str) -> bool:
     letters = [c for c in tok if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)

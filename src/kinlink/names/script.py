@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from kinlink.names.caching import WORD_CACHE
+
 CYRILLIC = "Cyrillic"
 LATIN = "Latin"
 MIXED = "Mixed"
@@ -70,7 +72,7 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=200_000)  # pure, and called for every token the matcher compares
+@lru_cache(maxsize=WORD_CACHE)  # pure, and called for every token the matcher compares
 def fix_homoglyphs(token: str) -> str:
     """Turn a token that mixes scripts into the script most of its letters are in (and make
     every apostrophe one kind: Ukrainian В'ячеслав is typed with ', ’ or ʼ)."""

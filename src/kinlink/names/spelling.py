@@ -9,11 +9,12 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from kinlink.messages import Message, message_id, say
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs
 from kinlink.names.translit import CONVENTION_LABELS, readings, sound_class
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=WORD_CACHE)
 def norm_token(tok: str) -> str:
     return fix_homoglyphs(tok).casefold().replace("ё", "е").strip(".")
 
@@ -106,7 +107,7 @@ def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
     return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=WORD_CACHE)
 def _forms(token: str) -> tuple[_Form, str]:
     """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
     differ from them, the keys with sibilants merged, the spelling itself; and the script."""

@@ -26,6 +26,7 @@ from functools import lru_cache
 from operator import itemgetter
 
 from kinlink.messages import message_id
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
 # --- Cyrillic -----------------------------------------------------------------------------
@@ -339,7 +340,7 @@ class Readings:
         return self.conventions[self.keys.index(key)]
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=WORD_CACHE)
 def readings(token: str) -> Readings:
     """Readings of one name token (a word; hyphens and apostrophes allowed)."""
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()

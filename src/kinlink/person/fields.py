@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kinlink.person.confirmation import LEVELS, parse_level
@@ -249,10 +250,9 @@ class RecordIn:
 
     def person_fields(self) -> dict[str, Any]:
         """Fields stored on the person row as they are (everything but names and events)."""
-        d = self._shallow()
-        for k in NOT_PERSON_FIELDS:
-            d.pop(k)
-        return d
+        # The field names worked out once (dataclasses.fields per record was a tenth of an import's
+        # writing, issue 19).
+        return {k: getattr(self, k) for k in _PERSON_FIELDS}
 
     def content_hash(self) -> str:
         payload = self._shallow()
@@ -271,6 +271,17 @@ NOT_PERSON_FIELDS = (
     "alternate_names",
     "events",
 )
+_PERSON_FIELDS = tuple(f.name for f in fields(RecordIn) if f.name not in NOT_PERSON_FIELDS)
+
+
+@lru_cache(maxsize=65536)
+def _read_date(s: str, today: date) -> tuple[str | None, tuple[str, dict[str, Any]] | None]:
+    """A partial date read once per distinct text (and day): a registry's dates repeat across rows
+    (issue 19). (ISO text, None), or (None, (message, values)) when it is not a date."""
+    try:
+        return parse_partial_date(s, today=today).iso(), None
+    except DateError as e:
+        return None, (e.message, dict(e.values))
 
 
 def _text(value: Any) -> str | None:
@@ -331,11 +342,10 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         s = _text(value)
         if s is None:
             return None
-        try:
-            return parse_partial_date(s, today=today).iso()
-        except DateError as e:
-            err(column, e.message, **e.values)
-            return None
+        iso, problem = _read_date(s, today)
+        if problem is not None:
+            err(column, problem[0], **problem[1])
+        return iso
 
     record_id = _text(row.get("record_id"))
     if record_id is None:
@@ -344,8 +354,13 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
         err("record_id", message_id("is longer than %(n)s characters"), n=RECORD_ID_MAX)
 
     texts: dict[str, str | None] = {}
+    get = row.get
     for col, (_meaning, limit) in TEXT_COLUMNS.items():
-        s = _text(row.get(col))
+        value = get(col)
+        if value is None or value == "":  # most cells of most rows: no call (issue 19)
+            texts[col] = None
+            continue
+        s = _text(value)
         if s is not None and len(s) > limit:
             err(col, message_id("is longer than %(n)s characters"), n=limit)
         texts[col] = s
@@ -435,7 +450,14 @@ def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -
             events.append(EventIn(kind, status_date, texts["place"]))
     elif status_date is not None or texts["place"] is not None:
         err("status", message_id("status_date or place is given without a status"))
-    events.extend(_events(row.get("events"), err, partial))
+    raw_events = row.get("events")
+    if isinstance(raw_events, str) and 0 < len(raw_events) <= _SHORT_EVENTS:
+        found_events, problems = _short_events(raw_events, today)
+        for column, reason, values in problems:
+            err(column, reason, **values)
+        events.extend(found_events)
+    else:
+        events.extend(_events(raw_events, err, partial))
 
     language = texts["language"].lower() if texts["language"] else None
     if language is not None and not LANGUAGE_TAG.match(language):
@@ -513,6 +535,33 @@ def _alternates(value: Any, err: Any) -> list[str]:
         else:
             names.append(s)
     return names
+
+
+# A history as short as most rows' ("captured on a day") recurs across a registry's rows: read once.
+# Longer ones (notes) are read each time, which keeps the cache small.
+_SHORT_EVENTS = 256
+
+
+@lru_cache(maxsize=16384)
+def _short_events(
+    text: str, today: date
+) -> tuple[tuple[EventIn, ...], tuple[tuple[str, str, dict[str, Any]], ...]]:
+    """`_events` of one JSON text, once per distinct text: (events, problems as (column, reason, values))."""
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+
+    def err(column: str, reason: str, **values: Any) -> None:
+        problems.append((column, reason, values))
+
+    def partial(column: str, value: Any) -> str | None:
+        s = _text(value)
+        if s is None:
+            return None
+        iso, problem = _read_date(s, today)
+        if problem is not None:
+            err(column, problem[0], **problem[1])
+        return iso
+
+    return tuple(_events(text, err, partial)), tuple(problems)
 
 
 def _events(value: Any, err: Any, partial: Any) -> list[EventIn]:

@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,11 @@ def _sheet_rows(sheet: Sheet, layout: Layout) -> Rows:
 
 def _read_csv(path: Path, layout: Layout) -> Rows:
     header = layout.headings
+    # The row's dict built in C (zip, dict) and `plain` applied only to the cells that need it (a leading
+    # quote is rare): a registry has ~40 columns, and this ran a Python step per cell (issue 19).
+    fields = layout.fields
+    every = None not in fields
+    quoted = methodcaller("startswith", "'")
     with path.open(encoding="utf-8-sig", newline="") as f:
         # strict: a stray or unclosed quote is an error, not a field that swallows the rest of the file.
         reader = csv.reader(f, strict=True)
@@ -217,10 +223,13 @@ def _read_csv(path: Path, layout: Layout) -> Rows:
                     ),
                 )
                 continue
-            yield (
-                start,
-                {f: plain(v) for f, v in zip(layout.fields, values, strict=True) if f is not None},
-            )
+            if every:
+                row = dict(zip(fields, values, strict=True))
+            else:
+                row = {f: v for f, v in zip(fields, values, strict=True) if f is not None}
+            if any(map(quoted, values)):
+                row = {f: plain(v) for f, v in row.items()}
+            yield start, row
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowFormatError]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,6 +165,46 @@ class AuditLog:
         )
         self._prev = h
         self._count += 1
+
+    def add_many(self, action: str, entity: str, entries: Iterable[tuple[str | int | None, Any]]) -> None:
+        """One entry per (entity id, changes), as `add` writes each, at one time (an import's rows).
+
+        The same hashes as `add`, cheaper: the key, the time and the constant fields are encoded once, and
+        each entry's body is the JSON list `_body` would write, joined from its encoded items (issue 19).
+        """
+        self.lock()
+        at = utcnow()
+        credential = getattr(self.actor, "credential", None)
+        keyed = hmac.new(server_key("audit"), digestmod=hashlib.sha256)
+        dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+        # json.dumps of a list is "[" + ", ".join(items) + "]": the fields after prev_hash up to entity_id,
+        # and the credential at the end, are the same for every entry.
+        middle = ", " + ", ".join(dumps(f) for f in (canonical_time(at), self.actor, action, entity)) + ", "
+        tail = "]" if credential is None else ", " + dumps(credential) + "]"
+        actor = str(self.actor)
+        prev = self._prev
+        for entity_id, changes in entries:
+            eid = None if entity_id is None else str(entity_id)
+            body = "[" + dumps(prev) + middle + dumps(eid) + ", " + dumps(changes) + tail
+            mac = keyed.copy()
+            mac.update(body.encode())
+            h = mac.hexdigest()
+            self._pending.append(
+                dict(
+                    at=at,
+                    actor=actor,
+                    credential=credential,
+                    action=action,
+                    entity=entity,
+                    entity_id=eid,
+                    changes=changes,
+                    prev_hash=prev,
+                    hash=h,
+                )
+            )
+            prev = h
+            self._count += 1
+        self._prev = prev
 
     def flush(self) -> None:
         if not self._pending:
