@@ -4,7 +4,7 @@ a decided candidate keeps its decision (`tracing.decisions`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -68,18 +68,11 @@ def store_candidate(
             model_version=model.version,
             state="pending",
         )
-        try:
-            with session.begin_nested():
-                session.add(cand)
-                session.flush()
-        except IntegrityError:
-            # Another matcher stored the same pair meanwhile: treat it as the existing one.
-            existing = session.scalar(select(MatchCandidate).where(MatchCandidate.pair == key))
-            if existing is None:
-                raise
-        else:
+        stored, created = add_unique_pair(session, MatchCandidate, key, cand)
+        if created:
             audit.add("create", "match_candidate", cand.id, {"pair": key, "probability": prob})
             return StoreResult(cand, "created")
+        existing = stored
     if existing.state != "pending" or (
         abs(existing.probability - prob) < 1e-6 and existing.model_version == model.version
     ):
@@ -117,3 +110,18 @@ def list_candidates(
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
+
+
+def add_unique_pair(session: Session, table: Any, pair: str, candidate: Any) -> tuple[Any, bool]:
+    """Adds a candidate whose `pair` is unique: (it, True); or, when another matcher stored the same pair
+    meanwhile, (that one, False)."""
+    try:
+        with session.begin_nested():
+            session.add(candidate)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(select(table).where(table.pair == pair))
+        if existing is None:
+            raise
+        return existing, False
+    return candidate, True

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
@@ -30,7 +29,7 @@ from kinlink.store.audit import record_read as audit_read
 from kinlink.store.models import Event, Person, utcnow
 from kinlink.store.remains_models import Remains, RemainsCandidate
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.candidates import pair_key
+from kinlink.tracing.candidates import add_unique_pair, pair_key
 from kinlink.tracing.requests import OPEN_STATES
 
 MISSING = "missing"  # the status of the records remains are compared with
@@ -296,15 +295,8 @@ def _store(
             model_version=model.version,
             state="pending",
         )
-        try:
-            with session.begin_nested():
-                session.add(cand)
-                session.flush()
-        except IntegrityError:
-            existing = session.scalar(select(RemainsCandidate).where(RemainsCandidate.pair == key))
-            if existing is None:
-                raise
-        else:
+        existing, created = add_unique_pair(session, RemainsCandidate, key, cand)
+        if created:
             log.add("create", "remains_candidate", cand.id, {"pair": key, "probability": prob})
             return cand, "created"
     if existing.state != "pending" or abs(existing.probability - prob) < 1e-6:
