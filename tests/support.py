@@ -11,11 +11,14 @@ from typer.testing import CliRunner
 from kinlink.cli import app
 from kinlink.matching.model import load_model
 from kinlink.registry import records
+from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Event, Person, PersonName
-from kinlink.store.tracing_models import TracingRequest
+from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing import intake
 from kinlink.tracing.continuous import Matching
+from kinlink.tracing.decisions import decide
 from kinlink.tracing.intake import Filer
+from kinlink.tracing.verification import record_verification
 
 
 class Cli:
@@ -59,3 +62,38 @@ def file_request(
     """A family's request filed by staff, as `kinlink request add` files it: the request and its secret."""
     filed = intake.file_request(session, Filer(actor), values, matching=MATCHING if match else NO_MATCHING)
     return filed.request, filed.secret
+
+
+def dead_reported_by_the_public(engine: Engine) -> tuple[str, str, int]:
+    """A death the registrar decided to tell, known only from a member of the public (died at Оленівка on
+    2024-02-01); the family's request matched to it and its enquirer verified: (reference, secret,
+    person id)."""
+    with unit_of_work(engine) as s:
+        person = add_record(
+            s,
+            "test",
+            {
+                "full_name": "Мельник Андрій Іванович",
+                "birth_date": "1991-04-02",
+                "events": [
+                    {"kind": "captured", "date": "2024-01-10", "confirmation": "detaining_power"},
+                    {"kind": "died", "date": "2024-02-01", "place": "Оленівка", "confirmation": "public"},
+                ],
+            },
+        )
+        records.set_death_disclosure(s, "test", person.id, True, True)
+        req, secret = file_request(
+            s,
+            "test",
+            {
+                "full_name": "Мельник Андрей Иванович",
+                "birth_date": "1991",
+                "enquirer_name": "Мельник Ольга",
+                "agree": True,
+            },
+        )
+        cand = s.scalar(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
+        assert cand is not None and cand.person_id == person.id
+        decide(s, "test", cand.id, "confirmed", "same birth date", cand.version, model=MODEL)
+        record_verification(s, "test", req.id, "call_back", "дружина")
+        return req.reference, secret, person.id

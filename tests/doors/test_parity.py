@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.accounts import tokens, users
 from kinlink.matching.model import load_model
-from kinlink.store.casework_models import Notification
+from kinlink.store.casework_models import Disclosure, Notification
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry, Person
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
@@ -27,7 +27,7 @@ from kinlink.tracing.decisions import decide
 from kinlink.tracing.mail import MailSettings, send_pending
 from kinlink.tracing.verification import record_verification
 from tests.bot.harness import Chat, emulator, file_in_chat, running_bot
-from tests.support import Cli, add_record, file_request
+from tests.support import Cli, add_record, dead_reported_by_the_public, file_request
 from tests.web.helpers import Mailbox
 
 DOORS = ("web", "api", "cli")
@@ -602,6 +602,37 @@ def test_a_family_reads_the_same_through_every_family_door(  # type: ignore[no-u
     # A wrong secret opens nothing through any of them (the chat still follows what it opened before).
     for door in ("api", "web", "bot"):
         assert _read_by(door, reference, "AAAA-BBBB-CCCC-DDDD-EEEE", client_for, api, bot()) is None, door
+
+
+def test_a_death_reported_by_the_public_is_told_alike_through_every_family_door(  # type: ignore[no-untyped-def]
+    engine: Engine, client_for, api, bot, monkeypatch
+) -> None:
+    """The rule is the domain's (`tracing.disclosure`): a death known only from a member of the public is
+    told through the web page, the API and the bot as a report under verification, never as a fact nor
+    with its place, and recorded as told (once); a bureau that withholds such reports says "being handled"."""
+    reference, secret, _pid = dead_reported_by_the_public(engine)
+    reported = (
+        "We have received a report that the person you are looking for may have died. It is under "
+        "verification: it has not been confirmed."
+    )
+    chat = bot()
+    api_stage, items = _read_by("api", reference, secret, client_for, api, chat)  # type: ignore[misc]
+    assert api_stage == "death_reported" and items == str({"reported": True, "date": "2024-02-01"})
+    for door in ("web", "bot"):
+        summary, shown = _read_by(door, reference, secret, client_for, api, chat)  # type: ignore[misc]
+        assert summary == reported and "Date reported" in shown, door
+        assert "has died" not in shown and "Оленівка" not in shown, door
+    with Session(engine) as s:
+        told = s.scalars(select(Disclosure).join(TracingRequest).where(TracingRequest.reference == reference))
+        # Recorded once: the same facts shown again, through another door, are not told anew.
+        assert [(d.channel, d.items["stage"]) for d in told] == [("api", "death_reported")]
+
+    monkeypatch.setenv("KINLINK_UNCONFIRMED_DEATHS", "withhold")
+    handled = "Your request is being handled. We will tell you when there is news."
+    assert _read_by("api", reference, secret, client_for, api, chat)[0] == "in_progress"  # type: ignore[index]
+    for door in ("web", "bot"):
+        summary, shown = _read_by(door, reference, secret, client_for, api, chat)  # type: ignore[misc]
+        assert summary == handled and "died" not in shown and "verification" not in shown, door
 
 
 # --- writing a record, its history and consent (web form and API; the CLI imports files) ---------------

@@ -6,6 +6,7 @@ test of the importer."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.errors import Refused
-from kinlink.registry import erasure, pfif
+from kinlink.registry import erasure, pfif, pfif_format
 from kinlink.store import schema
 from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.models import Event, Person, PersonName, Source, Tombstone
@@ -192,6 +193,63 @@ def test_every_file_exported_and_read_back_elsewhere(
     assert stones == (["sahana.example.net/person.302"] if version == "1.4" else [])
     # And read back again there, nothing changes.
     assert pfif.import_xml(fresh, data, "partner").unchanged == len(here)
+
+
+LEVELLED = [
+    ("missing", "2022-02-27", "family"),
+    ("captured", "2022-03-01", "detaining_power"),
+    ("hospitalised", "2022-04-02", "icrc_visit"),
+    ("died", "2022-05-10", "documents"),
+    ("buried", "2022-05-20", "open_source"),
+]
+
+
+@pytest.mark.parametrize("version", ["1.4", "1.2"])
+def test_between_two_kinlinks_each_event_keeps_how_it_is_known(
+    engine: Engine, fresh: Engine, tmp_path: Path, version: str
+) -> None:
+    """The level travels in kinlink's own element beside the note (kinlink:confirmation: PFIF readers ignore
+    another namespace's elements), so a death confirmed by documents is still told as a fact over there;
+    a PFIF file without it (any other writer's) keeps the level PFIF implies, a member of the public's."""
+    with unit_of_work(engine) as s:
+        add_record(
+            s,
+            "t",
+            {
+                "full_name": "Гнатюк Павло Іванович",
+                "birth_date": "1990-06-01",
+                "events": [{"kind": k, "date": d, "confirmation": c} for k, d, c in LEVELLED],
+            },
+        )
+    feed = pfif.export_xml(engine, "t", consented_only=False, version=version)
+    written = ElementTree.fromstring(feed).iter(f"{{{pfif_format.KINLINK_NS}}}confirmation")
+    assert sorted(e.text or "" for e in written) == sorted(c for _k, _d, c in LEVELLED)
+
+    assert pfif.import_xml(fresh, feed, "partner").created == 1
+    with Session(fresh) as s:
+        there = s.scalars(select(Event).order_by(Event.date)).all()
+        assert [(e.kind, e.date, e.confirmation) for e in there] == LEVELLED
+    assert pfif.import_xml(fresh, feed, "partner").unchanged == 1
+
+    # A bad level is refused naming kinlink's field, nothing written.
+    before = counts(fresh)
+    with pytest.raises(Refused) as refused:
+        pfif.import_xml(fresh, feed.replace(b">documents<", b">a rumour<"), "partner")
+    assert any((p.field or "").endswith(".kinlink:confirmation") for p in refused.value.problems)
+    assert counts(fresh) == before
+
+    # Another writer's PFIF: the same notes without kinlink's level are a member of the public's reports.
+    foreign = re.sub(rb"<kinlink:confirmation>[^<]*</kinlink:confirmation>", b"", feed)
+    assert foreign != feed and b"kinlink:confirmation" not in foreign
+    third = make_engine(f"sqlite:///{tmp_path / 'third.db'}")
+    schema.upgrade(third)
+    try:
+        pfif.import_xml(third, foreign, "partner")
+        with Session(third) as s:
+            levels = s.scalars(select(Event.confirmation)).all()
+        assert levels and set(levels) == {"public"}
+    finally:
+        third.dispose()
 
 
 def test_erasure_and_consent_in_the_partner_feed(engine: Engine, fresh: Engine) -> None:

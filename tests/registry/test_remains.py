@@ -168,6 +168,25 @@ def test_a_confirmed_identification_closes_both_sides(engine: Engine) -> None:
     assert twice.value.kind == "conflict"
 
 
+def test_a_stale_or_missing_candidate_of_remains_is_refused_as_a_match_candidate_is(engine: Engine) -> None:
+    """The optimistic version check `tracing.decisions` makes: the same refusals, field and kind."""
+    _registry(engine)
+    with unit_of_work(engine) as s:
+        rid = remains_actions.add_remains(s, "test", FOUND, matching=MATCHING).remains[0].id
+    with unit_of_work(engine) as s:
+        cand = s.scalars(select(RemainsCandidate).where(RemainsCandidate.remains_id == rid)).first()
+        assert cand is not None
+        cid, version = cand.id, cand.version
+    with unit_of_work(engine) as s, pytest.raises(Refused) as stale:
+        remains_actions.reject(s, "test", cid, "not him", version + 1)
+    assert (stale.value.kind, stale.value.field) == ("conflict", "version")
+    with unit_of_work(engine) as s, pytest.raises(Refused) as gone:
+        remains_actions.reject(s, "test", cid + 1000, "not him", version)
+    assert (gone.value.kind, gone.value.field) == ("not_found", "candidate_id")
+    with unit_of_work(engine) as s:
+        assert remains_actions.reject(s, "test", cid, "not him", version).state == "rejected"
+
+
 def test_a_request_alone_gets_a_record_of_its_dead(engine: Engine) -> None:
     _p, _o, request = _registry(engine)
     with unit_of_work(engine) as s:

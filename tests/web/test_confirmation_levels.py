@@ -7,52 +7,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 
 from kinlink.accounts import tokens, users
-from kinlink.matching.model import load_model
 from kinlink.registry import records
 from kinlink.store import schema
 from kinlink.store.db import make_engine, unit_of_work
-from kinlink.store.tracing_models import MatchCandidate
-from kinlink.tracing.decisions import decide
-from kinlink.tracing.verification import record_verification
-from tests.support import MATCHING, Cli, add_record, file_request
+from tests.support import MATCHING, Cli, add_record, dead_reported_by_the_public
 from tests.web.helpers import Client
-
-
-def _dead_reported_by_the_public(engine: Engine) -> tuple[str, str, int]:
-    """A death the registrar decided to tell, known only from a member of the public; the family's request
-    matched to it and its enquirer verified: (reference, secret, person id)."""
-    with unit_of_work(engine) as s:
-        person = add_record(
-            s,
-            "test",
-            {
-                "full_name": "Мельник Андрій Іванович",
-                "birth_date": "1991-04-02",
-                "events": [
-                    {"kind": "captured", "date": "2024-01-10", "confirmation": "detaining_power"},
-                    {"kind": "died", "date": "2024-02-01", "place": "Оленівка", "confirmation": "public"},
-                ],
-            },
-        )
-        records.set_death_disclosure(s, "test", person.id, True, True)
-        req, secret = file_request(
-            s,
-            "test",
-            {
-                "full_name": "Мельник Андрей Иванович",
-                "birth_date": "1991",
-                "enquirer_name": "Мельник Ольга",
-                "agree": True,
-            },
-        )
-        cand = s.scalar(select(MatchCandidate).where(MatchCandidate.request_id == req.id))
-        assert cand is not None and cand.person_id == person.id
-        decide(s, "test", cand.id, "confirmed", "same birth date", cand.version, model=load_model())
-        record_verification(s, "test", req.id, "call_back", "дружина")
-        return req.reference, secret, person.id
 
 
 def _family_doors(client_for, reference: str, secret: str) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
@@ -71,7 +33,7 @@ def _family_doors(client_for, reference: str, secret: str) -> tuple[str, dict]: 
 def test_a_death_reported_only_by_the_public_is_told_as_under_verification(  # type: ignore[no-untyped-def]
     engine: Engine, client_for, server, staff, cli: Cli, monkeypatch
 ) -> None:
-    reference, secret, pid = _dead_reported_by_the_public(engine)
+    reference, secret, pid = dead_reported_by_the_public(engine)
     page, api = _family_doors(client_for, reference, secret)
     assert "under verification" in page and "has died" not in page and "Оленівка" not in page
     assert api["stage"] == "death_reported" and api["items"] == {"reported": True, "date": "2024-02-01"}

@@ -5,6 +5,7 @@ audit written as the importer writes it; anyone but a registrar is refused (test
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date
@@ -12,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kinlink.registry import list_jobs
 from kinlink.store.models import AuditEntry, Person
 from tests.registry.workbooks import write_xlsx
 
@@ -125,20 +127,16 @@ def test_what_is_not_a_list_is_refused(client_for) -> None:
 
 
 def test_a_preview_being_checked_shows_its_progress_and_holds_the_import(client_for, tmp_path) -> None:
-    """While its rows are checked in the background the preview page follows it (refreshing itself, in the
-    reader's language), progress.json tells the rows checked, and the import cannot start."""
-    import json
-
-    from kinlink.registry import list_jobs
-
+    """While its rows are checked in the background the preview page states how far it is (in the reader's
+    language) and refreshes itself only when the registrar asks for it; progress.json tells the rows
+    checked, and the import cannot start."""
     reg = client_for("registrar", "uk")
     token = _upload(reg, tmp_path, "список.xlsx", bad=False).rsplit("/", 1)[1]
     assert reg.get(f"/imports/{token}/preview").headers["location"] == f"/imports/{token}"  # not asked yet
-    state_file = list_jobs.job_root() / token / "job.json"
-    job = json.loads(state_file.read_text(encoding="utf-8"))
-    state_file.write_text(json.dumps({**job, "check": "running", "checked": 500}), encoding="utf-8")
+    _forge(token, check="running", checked=500)
     page = reg.get(f"/imports/{token}/preview")
-    assert page.status_code == 200 and 'http-equiv="refresh"' in page.text
+    assert page.status_code == 200
+    _follows_on_request(page.text, f"/imports/{token}/preview", "preview-status")
     assert 'id="preview-progress"' in page.text and "Перевірено рядків: 500" in page.text
     told = reg.get(f"/imports/{token}/progress.json").json()
     assert told["preview"] == {"state": "running", "checked": 500}
@@ -146,3 +144,41 @@ def test_a_preview_being_checked_shows_its_progress_and_holds_the_import(client_
     assert started.status_code == 303 and started.headers["location"] == f"/imports/{token}/preview"
     assert reg.form(f"/imports/{token}/preview", {}).headers["location"] == f"/imports/{token}/preview"
     assert not (list_jobs.job_root() / token / "started").exists()
+    _refreshes_when_asked(reg.get(f"/imports/{token}/preview?auto=1").text, f"/imports/{token}/preview")
+    _forge(token, check="done", checked=40, preview={"rows": 40, "good": 40, "bad_rows": 0, "bad_cells": []})
+    done = reg.get(f"/imports/{token}/preview?auto=1")  # asked for, but the check is over: nothing to follow
+    assert 'id="preview-counts"' in done.text and 'http-equiv="refresh"' not in done.text
+
+
+def test_an_import_running_shows_its_progress_and_refreshes_only_when_asked(client_for, tmp_path) -> None:
+    reg = client_for("registrar", "ru")
+    token = _upload(reg, tmp_path, "список.xlsx", bad=False).rsplit("/", 1)[1]
+    _forge(token, state="running", done=1000, total=5000)
+    page = reg.get(f"/imports/{token}/progress")
+    assert page.status_code == 200
+    _follows_on_request(page.text, f"/imports/{token}/progress", "import-status")
+    assert "1000 из 5000" in page.text and 'value="20"' in page.text
+    _refreshes_when_asked(reg.get(f"/imports/{token}/progress?auto=1").text, f"/imports/{token}/progress")
+    assert reg.get(f"/imports/{token}/progress?auto=maybe").status_code == 422
+
+
+def _forge(token: str, **state: object) -> None:
+    """The job's state as the background worker would have written it (the work itself is not run)."""
+    state_file = list_jobs.job_root() / token / "job.json"
+    job = json.loads(state_file.read_text(encoding="utf-8"))
+    state_file.write_text(json.dumps({**job, **state}), encoding="utf-8")
+
+
+def _follows_on_request(html: str, here: str, status: str) -> None:
+    """By default a page following a job never refreshes itself (WCAG 2.2.1): it says how far the job is in
+    a status region, with a link to check again and one to ask for the automatic refresh."""
+    assert 'http-equiv="refresh"' not in html
+    assert re.search(rf'<div role="status" id="{status}">\s*<p>[^<]+</p>', html), html
+    assert f'id="check-again" href="{here}"' in html
+    assert f'id="refresh-auto" href="{here}?auto=1"' in html
+
+
+def _refreshes_when_asked(html: str, here: str) -> None:
+    """Asked for (?auto=1), the page refreshes itself (its own URL: the choice stays), and can be stopped."""
+    assert re.search(r'<meta http-equiv="refresh" content="\d+">', html)
+    assert f'id="refresh-stop" href="{here}"' in html and 'id="check-again"' not in html

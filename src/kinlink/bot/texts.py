@@ -169,6 +169,19 @@ def status(view: FamilyView, _: Gettext) -> str:
         if it.get("place"):
             lines.append(f"{_('Place')}: {it['place']}")
         lines.append(_("A caseworker will contact you."))
+    elif o.stage == "death_reported":
+        # Known only from open sources or a member of the public: a report, never a fact (as on the web).
+        lines.append(
+            _(
+                "We have received a report that the person you are looking for may have died. It is under "
+                "verification: it has not been confirmed."
+            )
+        )
+        if it.get("date"):
+            lines.append(f"{_('Date reported')}: {it['date']}")
+        lines.append(
+            _("We will tell you as soon as it is confirmed or disproved. A caseworker will contact you.")
+        )
     elif o.stage == "closed":
         lines.append(_("Your request has been closed."))
     else:

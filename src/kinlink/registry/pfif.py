@@ -445,5 +445,6 @@ def _person_element(w: _Writer, person: Person, domain: str, consented_only: boo
             "text": (ev.note or "") if not consented_only else (status or "").replace("_", " "),
             "kinlink:event": ev.kind,
             "kinlink:date": ev.date,
+            "kinlink:confirmation": ev.confirmation,
         }
         w.record(el, "note", note, ("note_record_id", "author_name", "source_date", "text"))

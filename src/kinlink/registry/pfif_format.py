@@ -8,8 +8,9 @@ a name form of its own (the same person in two scripts). Home address parts make
 postal code stay in the staff notes), an age range is kept in the notes (a record holds one age), photo and
 profile URLs are kept as references (never fetched), source_* and the author in the notes, expiry_date is
 the record's retention. Every note becomes an event with its date, author, text and the level "reported by
-a member of the public"; linked_person_record_id is kept with it. A person that holds only the fields of an
-expired record's placeholder (PFIF 1.3 section 3.3) is a deletion.
+a member of the public" (unless another kinlink wrote the note's level: kinlink:confirmation);
+linked_person_record_id is kept with it. A person that holds only the fields of an expired record's
+placeholder (PFIF 1.3 section 3.3) is a deletion.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from kinlink.errors import Problem, Refused, invalid, refuse
-from kinlink.person.confirmation import Confirmation
+from kinlink.person.confirmation import LEVELS, Confirmation
 from kinlink.person.fields import RecordIn, validate_row
 from kinlink.person.partial_dates import DateError, parse_partial_date
 from kinlink.person.status import EVENT_STATUS
@@ -29,7 +30,9 @@ from kinlink.person.status import EVENT_STATUS
 NS_PREFIX = "http://zesty.ca/pfif/"
 VERSIONS = ("1.1", "1.2", "1.3", "1.4")
 # kinlink's own elements beside PFIF's (readers of PFIF ignore elements of other namespaces): the event a
-# note stands for and its partial date, so that kinlink-to-kinlink exchange keeps the history as it is.
+# note stands for, its partial date and its confirmation level, so that kinlink-to-kinlink exchange keeps
+# the history as it is (a death confirmed by documents stays a fact to tell a family, not a member of the
+# public's report). A note without them (any other PFIF writer's) is read as PFIF says it.
 KINLINK_NS = "https://kinlink.invalid/pfif"
 
 _PERSON_1_1 = (
@@ -268,7 +271,8 @@ def note_event(n: dict[str, str]) -> dict[str, Any]:
             ),
             "author": n.get("author_name"),
             "ref": n.get("note_record_id"),
-            "confirmation": Confirmation.PUBLIC.value,
+            # What anyone may write in a Person Finder, unless a kinlink kept how it knew the event.
+            "confirmation": n.get("kinlink:confirmation") or Confirmation.PUBLIC.value,
         }.items()
         if v
     }
@@ -290,6 +294,15 @@ def check_note(n: dict[str, str], where: str) -> list[Problem]:
     kind = n.get("kinlink:event")
     if kind and (kind not in EVENT_STATUS):
         out.append(Problem(f"{where}.kinlink:event", "'%(value)s' is not an event", (("value", kind),)))
+    level = n.get("kinlink:confirmation")
+    if level and level not in LEVELS:
+        out.append(
+            Problem(
+                f"{where}.kinlink:confirmation",
+                "'%(value)s' is not a confirmation level (%(known)s)",
+                (("known", ", ".join(LEVELS)), ("value", level)),
+            )
+        )
     for key in ("source_date", "entry_date", "kinlink:date"):
         if n.get(key):
             try:

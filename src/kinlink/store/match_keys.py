@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, Integer, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kinlink.matching import names_bridge as nb
@@ -73,6 +74,21 @@ def index_keys(
     _stamp_if_first(session)
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
+
+
+def index_shared_keys(session: Session, records: list[MatchRecord]) -> None:
+    """`index_keys` for committed records that another transaction may be keying at the same time: an
+    import's own keying (`match_imported`) and a request's matching (`ensure_keys`) both key the records an
+    import has just committed. On PostgreSQL the second insert waits for the first transaction, then meets
+    its keys: it then keys the records again, over those keys (visible now that they are committed)."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                index_keys(session, records, entity="p")
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def _int_array(ids: list[int]) -> Any:
@@ -203,7 +219,7 @@ def ensure_keys(session: Session) -> int:
     """Key the records that have no keys yet; returns how many were keyed."""
     missing = missing_keys(session)
     for i in range(0, len(missing), 5000):
-        index_keys(session, list(person_records(session, missing[i : i + 5000])), "p")
+        index_shared_keys(session, list(person_records(session, missing[i : i + 5000])))
     if missing:
         session.flush()
     return len(missing)

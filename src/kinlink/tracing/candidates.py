@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kinlink.errors import refuse
 from kinlink.matching.model import Model
 from kinlink.matching.score import Scored
 from kinlink.store.audit import AuditLog
@@ -110,6 +111,25 @@ def list_candidates(
     if limit:
         q = q.limit(limit)
     return list(session.scalars(q))
+
+
+def current_version(session: Session, table: Any, candidate_id: int, expected_version: int | None) -> Any:
+    """The candidate as the database holds it now, refused when it is gone or when it changed since the
+    reader saw `expected_version` (an optimistic check: two reviewers deciding at once, the second is told
+    to reload). One check for request/record candidates and candidates of remains alike."""
+    cand = session.get(table, candidate_id, populate_existing=True)
+    if cand is None:
+        raise refuse("not_found", "candidate_id", "no candidate %(id)s", id=candidate_id)
+    if expected_version is not None and cand.version != expected_version:
+        raise refuse(
+            "conflict",
+            "version",
+            "candidate %(id)s changed (version %(now)s, you saw %(seen)s): reload it and decide again",
+            id=candidate_id,
+            now=cand.version,
+            seen=expected_version,
+        )
+    return cand
 
 
 def add_unique_pair(session: Session, table: Any, pair: str, candidate: Any) -> tuple[Any, bool]:

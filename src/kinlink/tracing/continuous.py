@@ -18,7 +18,7 @@ from kinlink.matching.model import Model, load_model
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Notification
 from kinlink.store.db import unit_of_work
-from kinlink.store.match_keys import ensure_keys, index_keys
+from kinlink.store.match_keys import ensure_keys, index_keys, index_shared_keys
 from kinlink.store.match_records import person_records, request_record
 from kinlink.store.shortlist import requests_sharing_keys, shortlist_ids
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
@@ -204,7 +204,7 @@ def match_imported(
     for i in range(0, len(person_ids), chunk):
         with unit_of_work(engine) as session:
             ids = person_ids[i : i + chunk]
-            index_keys(session, list(person_records(session, ids)), entity="p")
+            index_shared_keys(session, list(person_records(session, ids)))  # a request may key them too
             requests.update(requests_sharing_keys(session, ids, OPEN_STATES))
     for rid in sorted(requests):
         with unit_of_work(engine) as session:

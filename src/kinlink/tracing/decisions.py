@@ -28,7 +28,7 @@ from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import Notification
 from kinlink.store.models import AuditEntry, Person, utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.candidates import STATES, SUPERSEDED
+from kinlink.tracing.candidates import STATES, SUPERSEDED, current_version
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.disclosure import TOLD, outcome_of_match, verification_of
 from kinlink.tracing.notifications import email_of, news_for_requests
@@ -196,18 +196,7 @@ def _earlier_confirmed(session: Session, cand: MatchCandidate) -> list[MatchCand
 
 
 def _current(session: Session, candidate_id: int, expected_version: int | None) -> MatchCandidate:
-    cand = session.get(MatchCandidate, candidate_id, populate_existing=True)
-    if cand is None:
-        raise refuse("not_found", "candidate_id", "no candidate %(id)s", id=candidate_id)
-    if expected_version is not None and cand.version != expected_version:
-        raise refuse(
-            "conflict",
-            "version",
-            "candidate %(id)s changed (version %(now)s, you saw %(seen)s): reload it and decide again",
-            id=candidate_id,
-            now=cand.version,
-            seen=expected_version,
-        )
+    cand: MatchCandidate = current_version(session, MatchCandidate, candidate_id, expected_version)
     return cand
 
 

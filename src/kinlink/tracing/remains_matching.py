@@ -29,7 +29,7 @@ from kinlink.store.audit import record_read as audit_read
 from kinlink.store.models import Event, Person, utcnow
 from kinlink.store.remains_models import Remains, RemainsCandidate
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.candidates import add_unique_pair, pair_key
+from kinlink.tracing.candidates import add_unique_pair, current_version, pair_key
 from kinlink.tracing.requests import OPEN_STATES
 
 MISSING = "missing"  # the status of the records remains are compared with
@@ -327,18 +327,7 @@ def candidates_of(session: Session, actor: str, remains_id: int) -> list[Remains
 def get_candidate(
     session: Session, candidate_id: int, expected_version: int | None = None
 ) -> RemainsCandidate:
-    cand = session.get(RemainsCandidate, candidate_id, populate_existing=True)
-    if cand is None:
-        raise refuse("not_found", "candidate_id", "no candidate %(id)s", id=candidate_id)
-    if expected_version is not None and cand.version != expected_version:
-        raise refuse(
-            "conflict",
-            "version",
-            "candidate %(id)s changed (version %(now)s, you saw %(seen)s): reload it and decide again",
-            id=candidate_id,
-            now=cand.version,
-            seen=expected_version,
-        )
+    cand: RemainsCandidate = current_version(session, RemainsCandidate, candidate_id, expected_version)
     return cand
 
 

@@ -1,6 +1,8 @@
 """The registrar's import of official lists: upload, map the columns (prefilled from the headings and the
 source's saved mapping), preview with every bad cell named, then import in the background with a progress
-bar (a page that refreshes itself, so it works without JavaScript; /progress.json for scripts).
+bar (no JavaScript: the CSP allows none). A page following a job states its progress in text and offers
+"Check again"; it refreshes itself only when the registrar asks for it (?auto=1: WCAG 2.2.1 forbids a time
+limit, such as an automatic refresh, that the reader did not choose). /progress.json is for scripts.
 
 Registrars only, and each sees only their own uploads. The import is the registry's (all or nothing,
 idempotent, audited); the preview writes its own audit entry; the mapping is saved for the source."""
@@ -23,6 +25,7 @@ from kinlink.tracing.mail import send_pending
 from kinlink.web.render import problems, redirect, render, translator
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
+REFRESH_SECONDS = 3  # the refresh a registrar opted into: often enough to follow, rarely enough to read
 
 
 def _format_problem(request: Request, e: FileFormatError) -> str:
@@ -132,8 +135,11 @@ async def import_preview(request: Request, token: str, who: Principal = page_rol
 
 
 @router.get("/imports/{token}/preview")
-def import_preview_page(request: Request, token: str, who: Principal = page_roles(REGISTRAR)) -> Response:
-    """The preview: its progress while the rows are checked (the page refreshes itself), then its result."""
+def import_preview_page(
+    request: Request, token: str, auto: bool = False, who: Principal = page_roles(REGISTRAR)
+) -> Response:
+    """The preview: its progress while the rows are checked (refreshed by the registrar, or by itself if
+    they asked: `auto`), then its result."""
     job = list_jobs.load(token, who.actor)
     if job.state != "staged":
         return redirect(f"/imports/{token}/progress")
@@ -142,7 +148,14 @@ def import_preview_page(request: Request, token: str, who: Principal = page_role
     if job.check == "refused":
         why = _format_problem(request, FileFormatError(job.preview["message"], **job.preview["values"]))
         return _mapping_page(request, job, job.sheet, 422, why)
-    return render(request, "staff/import_preview.html", job=job, preview=job.preview)
+    return render(
+        request,
+        "staff/import_preview.html",
+        job=job,
+        preview=job.preview,
+        auto=auto,
+        refresh_seconds=REFRESH_SECONDS,
+    )
 
 
 @router.post("/imports/{token}/start", dependencies=[CSRF])
@@ -167,9 +180,11 @@ def import_start(request: Request, token: str, who: Principal = page_roles(REGIS
 
 
 @router.get("/imports/{token}/progress")
-def import_progress(request: Request, token: str, who: Principal = page_roles(REGISTRAR)) -> Response:
+def import_progress(
+    request: Request, token: str, auto: bool = False, who: Principal = page_roles(REGISTRAR)
+) -> Response:
     job = list_jobs.load(token, who.actor)
-    return render(request, "staff/import_progress.html", job=job)
+    return render(request, "staff/import_progress.html", job=job, auto=auto, refresh_seconds=REFRESH_SECONDS)
 
 
 @router.get("/imports/{token}/progress.json")
