@@ -413,12 +413,19 @@ def insert_records(
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
-    person_rows = []
-    for i, rec in enumerate(recs):
-        status, status_date = _status(rec.events)
-        digest = digests[i] if digests is not None else None
-        person_rows.append(
-            dict(
+    ids = bulk.next_ids(conn, _PERSONS, len(recs))
+    names: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    level = default_level(src.kind)
+
+    def person_rows() -> Iterator[dict[str, Any]]:
+        # Each record's names and events are built once its person row is handed over: on PostgreSQL the
+        # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+        for i, (pid, rec) in enumerate(zip(ids, recs, strict=True)):
+            status, status_date = _status(rec.events)
+            digest = digests[i] if digests is not None else None
+            yield dict(
+                id=pid,
                 source_id=src.id,
                 source_record_id=rec.record_id,
                 **rec.person_fields(),
@@ -429,30 +436,24 @@ def insert_records(
                 created_at=now,
                 updated_at=now,
             )
-        )
-    ids = bulk.next_ids(conn, _PERSONS, len(person_rows))
-    for pid, row in zip(ids, person_rows, strict=True):
-        row["id"] = pid
-    bulk.write_rows(conn, _PERSONS, person_rows)
-    names, events = [], []
-    level = default_level(src.kind)
-    for pid, rec in zip(ids, recs, strict=True):
-        names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
-        events.extend(
-            dict(
-                person_id=pid,
-                kind=e.kind,
-                date=e.date,
-                place=e.place,
-                note=e.note,
-                source_id=src.id,
-                confirmation=e.confirmation or level,
-                author=e.author,
-                ref=e.ref,
-                created_at=now,
+            names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
+            events.extend(
+                dict(
+                    person_id=pid,
+                    kind=e.kind,
+                    date=e.date,
+                    place=e.place,
+                    note=e.note,
+                    source_id=src.id,
+                    confirmation=e.confirmation or level,
+                    author=e.author,
+                    ref=e.ref,
+                    created_at=now,
+                )
+                for e in rec.events
             )
-            for e in rec.events
-        )
+
+    bulk.write_rows(conn, _PERSONS, person_rows())
     audit.add_many(
         "create",
         "person",
