@@ -31,6 +31,7 @@ from kinlink.registry.files import (
     read_rows,
     sha256_file,
 )
+from kinlink.registry.known import SourceRecords
 from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import analyze, grown_enough, unit_of_work
@@ -41,7 +42,6 @@ from kinlink.store.models import (
     Person,
     PersonName,
     Source,
-    Tombstone,
     fold_name,
     utcnow,
 )
@@ -283,9 +283,8 @@ def import_registry(
             session.add(run)
             chunk: list[tuple[RecordIn, str | None]] = []
 
-            def stored(ids: list[str]) -> dict[str, str | None]:
-                return _stored_hashes(session, src.id, ids)
-
+            known = SourceRecords(session, src, distinct_ids=True)
+            stored = None if known.empty else known.hashes  # a first import has no rows to compare
             for _line, result, digest in _checked_rows(rows, today, stored):
                 if isinstance(result, list):
                     cells = [bad_cell(layout, e) for e in result]
@@ -300,7 +299,7 @@ def import_registry(
                     continue  # only checking from here on: nothing of this file is written
                 chunk.append((result, digest))
                 if len(chunk) >= CHUNK:
-                    _write_chunk(session, src, chunk, report, audit)
+                    _write_chunk(session, src, chunk, report, audit, known)
                     audit.flush()
                     if progress:
                         progress(len(chunk))
@@ -309,7 +308,7 @@ def import_registry(
             if report.errors and not skip_invalid:
                 raise _Refused
             if chunk:
-                _write_chunk(session, src, chunk, report, audit)
+                _write_chunk(session, src, chunk, report, audit, known)
                 if progress:
                     progress(len(chunk))
             run.rows, run.created, run.updated = report.rows, report.created, report.updated
@@ -358,17 +357,6 @@ def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog
     return src
 
 
-def _stored_hashes(session: Session, source_id: int, ids: list[str]) -> dict[str, str | None]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Person.source_record_id, Person.content_hash).where(
-            Person.source_id == source_id, Person.source_record_id.in_(ids)
-        )
-    )
-    return {rid: digest for rid, digest in rows}
-
-
 def write_records(
     session: Session, src: Source, recs: list[RecordIn], report: ImportReport, audit: AuditLog
 ) -> None:
@@ -383,27 +371,16 @@ def _write_chunk(
     chunk: list[tuple[RecordIn, str | None]],
     report: ImportReport,
     audit: AuditLog,
+    known: SourceRecords | None = None,
 ) -> None:
-    erased = set(
-        session.scalars(
-            select(Tombstone.key).where(
-                Tombstone.entity == "person",
-                Tombstone.source == src.name,
-                Tombstone.key.in_([c.record_id for c, _d in chunk]),
-            )
-        )
-    )
+    """Write checked rows: new records inserted, changed ones updated. known: the source's records as
+    the import looks them up (else looked up here, for one batch of records)."""
+    known = known or SourceRecords(session, src, distinct_ids=False)
+    erased = known.erased([c.record_id for c, _d in chunk])
     if erased:
         report.erased += len(erased)
         chunk = [(c, d) for c, d in chunk if c.record_id not in erased]
-    existing = {
-        r.source_record_id: (r.id, r.content_hash)
-        for r in session.execute(
-            select(Person.id, Person.source_record_id, Person.content_hash).where(
-                Person.source_id == src.id, Person.source_record_id.in_([c.record_id for c, _d in chunk])
-            )
-        )
-    }
+    existing = known.existing([c.record_id for c, _d in chunk])
     new = [(c, d) for c, d in chunk if c.record_id not in existing]
     for rec, digest in chunk:
         if rec.record_id not in existing:
@@ -436,12 +413,19 @@ def insert_records(
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
-    person_rows = []
-    for i, rec in enumerate(recs):
-        status, status_date = _status(rec.events)
-        digest = digests[i] if digests is not None else None
-        person_rows.append(
-            dict(
+    ids = bulk.next_ids(conn, _PERSONS, len(recs))
+    names: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    level = default_level(src.kind)
+
+    def person_rows() -> Iterator[dict[str, Any]]:
+        # Each record's names and events are built once its person row is handed over: on PostgreSQL the
+        # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+        for i, (pid, rec) in enumerate(zip(ids, recs, strict=True)):
+            status, status_date = _status(rec.events)
+            digest = digests[i] if digests is not None else None
+            yield dict(
+                id=pid,
                 source_id=src.id,
                 source_record_id=rec.record_id,
                 **rec.person_fields(),
@@ -452,30 +436,24 @@ def insert_records(
                 created_at=now,
                 updated_at=now,
             )
-        )
-    ids = bulk.next_ids(conn, _PERSONS, len(person_rows))
-    for pid, row in zip(ids, person_rows, strict=True):
-        row["id"] = pid
-    bulk.write_rows(conn, _PERSONS, person_rows)
-    names, events = [], []
-    level = default_level(src.kind)
-    for pid, rec in zip(ids, recs, strict=True):
-        names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
-        events.extend(
-            dict(
-                person_id=pid,
-                kind=e.kind,
-                date=e.date,
-                place=e.place,
-                note=e.note,
-                source_id=src.id,
-                confirmation=e.confirmation or level,
-                author=e.author,
-                ref=e.ref,
-                created_at=now,
+            names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
+            events.extend(
+                dict(
+                    person_id=pid,
+                    kind=e.kind,
+                    date=e.date,
+                    place=e.place,
+                    note=e.note,
+                    source_id=src.id,
+                    confirmation=e.confirmation or level,
+                    author=e.author,
+                    ref=e.ref,
+                    created_at=now,
+                )
+                for e in rec.events
             )
-            for e in rec.events
-        )
+
+    bulk.write_rows(conn, _PERSONS, person_rows())
     audit.add_many(
         "create",
         "person",

@@ -108,10 +108,15 @@ _APPEND = insert(_LOG)
 _COPY_FROM = 100  # entries, from which they are COPYed on PostgreSQL (kinlink.store.bulk)
 
 
-def _for_copy(entry: dict[str, Any]) -> dict[str, Any]:
-    # COPY takes the JSON column as its text; None stays SQL NULL, which reads back as None too.
+def _for_copy(entry: dict[str, Any], text: str | None) -> dict[str, Any]:
+    # COPY takes the JSON column as its text (the one add_many already encoded, else encoded here); None
+    # stays SQL NULL, which reads back as None too.
     changes = entry["changes"]
-    return {**entry, "changes": None if changes is None else json.dumps(changes, default=str)}
+    if changes is None:
+        text = None
+    elif text is None:
+        text = json.dumps(changes, default=str)
+    return {**entry, "changes": text}
 
 
 class AuditLog:
@@ -130,6 +135,7 @@ class AuditLog:
         self._count = 0
         self._locked = False
         self._pending: list[dict[str, Any]] = []
+        self._texts: list[str | None] = []  # each pending entry's changes as JSON text, when encoded already
 
     def lock(self) -> None:
         if self._locked:
@@ -163,6 +169,7 @@ class AuditLog:
                 hash=h,
             )
         )
+        self._texts.append(None)
         self._prev = h
         self._count += 1
 
@@ -185,7 +192,8 @@ class AuditLog:
         prev = self._prev
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
-            body = "[" + dumps(prev) + middle + dumps(eid) + ", " + dumps(changes) + tail
+            text = dumps(changes)
+            body = "[" + dumps(prev) + middle + dumps(eid) + ", " + text + tail
             mac = keyed.copy()
             mac.update(body.encode())
             h = mac.hexdigest()
@@ -202,6 +210,7 @@ class AuditLog:
                     hash=h,
                 )
             )
+            self._texts.append(text)  # also the JSON column's text on COPY: encoded once
             prev = h
             self._count += 1
         self._prev = prev
@@ -211,11 +220,12 @@ class AuditLog:
             return
         conn = self.session.connection()
         if len(self._pending) >= _COPY_FROM and bulk.copies(conn):  # an import's entries, one per row
-            bulk.write_rows(conn, _LOG, [_for_copy(e) for e in self._pending])
+            bulk.write_rows(conn, _LOG, list(map(_for_copy, self._pending, self._texts)))
         else:
             conn.execute(_APPEND, self._pending)
         conn.execute(_SET_HEAD, {"new_hash": self._prev, "new_entries": self._count})
         self._pending.clear()
+        self._texts.clear()
         self._locked = False
 
 

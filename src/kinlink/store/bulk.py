@@ -10,7 +10,8 @@ Rows are written in the caller's transaction, on its connection: all or nothing 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -39,11 +40,17 @@ def next_ids(conn: Connection, table: Table, n: int) -> list[int]:
     return list(range(last + 1, last + 1 + n))
 
 
-def write_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert these rows (dicts with the same keys: columns of the table), as fast as the database allows."""
-    if not rows:
+def write_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert these rows (dicts with the same keys: columns of the table), as fast as the database allows.
+
+    rows may be a generator: COPY sends rows as they come, and the server inserts them while the generator
+    works out the next ones."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
         return
-    columns = list(rows[0])
+    rows = chain([first], it)
+    columns = list(first)
     names = ", ".join(f'"{c}"' for c in columns)  # our own column names, never input
     if copies(conn):
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
