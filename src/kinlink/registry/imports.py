@@ -20,7 +20,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.person.confirmation import default_level
-from kinlink.person.fields import EventIn, RecordIn, RowError, event_key, validate_row
+from kinlink.person.fields import EventIn, RecordIn, RowError, event_key
+from kinlink.person.rows import validate_row
 from kinlink.person.status import DatedEvent, current_status
 from kinlink.registry.files import (
     Layout,
