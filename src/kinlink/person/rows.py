@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -480,9 +481,15 @@ def _fast_record(row: dict[str, Any], today: date) -> RecordIn | None:
         return None
     out["full_name"] = name
     out["alternate_names"] = list(alternates or ())
-    events = [EventIn(kind, status_date, place)] if kind is not None else []
+    events = [_status_event(kind, status_date, place)] if kind is not None else []
     if history:
         events.extend(history)
         events = list({e.key(): e for e in events}.values())
     out["events"] = events
-    return RecordIn(**out)
+    return RecordIn.checked(out)
+
+
+@lru_cache(maxsize=1 << 14)
+def _status_event(kind: str, when: str | None, place: str | None) -> EventIn:
+    """The event of a row's status, once per distinct one (an EventIn is frozen: records share it)."""
+    return EventIn(kind, when, place)

@@ -213,7 +213,7 @@ def _read_csv(path: Path, layout: Layout) -> Rows:
                 yield start, RowFormatError(start, "-", reason)
                 continue
             start, line = line + 1, reader.line_num
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():  # only blanks (one C pass, not a step a cell)
                 continue
             if len(values) != len(header):
                 yield (
