@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from kinlink.names import detect_script, parse_name
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import EventIn, RecordIn, RowError, event_key
 from kinlink.person.rows import validate_row
@@ -122,21 +123,33 @@ def bad_cell(layout: Layout | None, error: RowError) -> BadCell:
 
 def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
     """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
-    from kinlink.names import detect_script, parse_name
-
     rows = []
     for position, written in enumerate([rec.full_name, *rec.alternate_names]):
-        parsed = parse_name(written)
         given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
+        if given_parts and rec.name_language:  # parts and language as given: nothing to parse (issue 19)
+            family, given, patronymic, language = (
+                rec.family_name,
+                rec.given_names,
+                rec.patronymic,
+                rec.name_language,
+            )
+        else:
+            parsed = parse_name(written)
+            family, given, patronymic = (
+                (rec.family_name, rec.given_names, rec.patronymic)
+                if given_parts
+                else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
+            )
+            language = (rec.name_language if position == 0 else None) or parsed.language
         rows.append(
             dict(
                 position=position,
                 full_name=written,
-                family_name=rec.family_name if given_parts else parsed.family,
-                given_names=rec.given_names if given_parts else (" ".join(parsed.given) or None),
-                patronymic=rec.patronymic if given_parts else parsed.patronymic,
+                family_name=family,
+                given_names=given,
+                patronymic=patronymic,
                 script=detect_script(written),
-                language=(rec.name_language if position == 0 else None) or parsed.language,
+                language=language,
             )
         )
     return rows
