@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 
 from kinlink.names.caching import WORD_CACHE
@@ -40,18 +40,6 @@ class ParsedName:
     @property
     def is_empty(self) -> bool:
         return not (self.family or self.given or self.patronymic or self.initials)
-
-
-_PARSED_DEFAULTS = {f.name: f.default for f in fields(ParsedName) if f.default is not MISSING}
-
-
-def _parsed(**parts: object) -> ParsedName:
-    """A ParsedName made with its fields set at once: a frozen dataclass's __init__ sets them one call each,
-    a fifth of parsing a name (issue 19)."""
-    parsed = object.__new__(ParsedName)
-    parsed.__dict__.update(_PARSED_DEFAULTS)
-    parsed.__dict__.update(parts)
-    return parsed
 
 
 # Titles and forms of address that are not part of the name.
@@ -322,7 +310,7 @@ def parse_name(text: str) -> ParsedName:
     sex = _sex(family, given, patronymic)
     if declined is not None and sex is None:
         sex = "m" if declined.gender == "masc" else "f"
-    return _parsed(
+    return ParsedName(
         original=original,
         family=family,
         given=given,
