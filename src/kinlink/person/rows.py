@@ -175,6 +175,8 @@ def status_cell(value: Any) -> tuple[str | None, Problems]:
 def events_cell(value: Any, today: date) -> tuple[tuple[EventIn, ...], Problems]:
     if isinstance(value, str) and 0 < len(value) <= SHORT_EVENTS:
         found, problems = short_events(value, today)
+        if not problems:  # nearly always
+            return found, NONE
         return found, tuple(_problem(c, reason, **values) for c, reason, values in problems)
     collected: list[Problem] = []
 
@@ -431,10 +433,23 @@ _DISTINCT = frozenset(
     }
 )
 # Per column, the distinct values seen (value -> (checked value, problems)); emptied when full (a few MiB at
-# most) and when the day changes (dates are checked against today).
+# most), and new for each day (dates are checked against today).
 _CACHE_BOUND = 1 << 15
-_caches: dict[str, dict[str, tuple[Any, Problems]]] = {c: {} for c in _CELLS if c not in _DISTINCT}
-_cache_day: list[date | None] = [None]
+Caches = dict[str, dict[str, tuple[Any, Problems]]]
+_by_day: dict[date, Caches] = {}
+
+
+def _caches_of(today: date) -> Caches:
+    """The caches of the day's checks: a new day (or another `today`) starts afresh, and a check still
+    running for the other day keeps its own."""
+    caches = _by_day.get(today)
+    if caches is None:
+        caches = {c: {} for c in _CELLS if c not in _DISTINCT}
+        _by_day.clear()
+        _by_day[today] = caches
+    return caches
+
+
 _TEXT_TYPES = frozenset({str, type(None)})
 _FILLED = itemgetter(1)
 _ROW_ONLY = ("status", "status_date", "place", "events", "alternate_names")
@@ -447,13 +462,10 @@ def _fast_record(row: dict[str, Any], today: date) -> RecordIn | None:
     cells = dict(filter(_FILLED, row.items()))  # the non-empty cells: an empty one means nothing
     if not plain_text("".join(cells.values())):
         return None
-    if _cache_day[0] != today:
-        for cache in _caches.values():
-            cache.clear()
-        _cache_day[0] = today
+    caches = _by_day.get(today) or _caches_of(today)
     out: dict[str, Any] = {}
     for col, value in cells.items():
-        cache = _caches.get(col)
+        cache = caches.get(col)
         if cache is None:
             check = _CELLS.get(col)
             if check is None:
