@@ -26,6 +26,7 @@ from kinlink.person.confirmation import default_level
 from kinlink.person.fields import EventIn, RecordIn, RowError, event_key
 from kinlink.person.rows import validate_row
 from kinlink.person.status import status_of
+from kinlink.registry.collector import holding_collector
 from kinlink.registry.files import (
     Layout,
     RowFormatError,
@@ -265,6 +266,7 @@ def _record_id(row: dict[str, Any] | RowFormatError) -> str | None:
     return rid.strip() or None if isinstance(rid, str) else None
 
 
+@holding_collector
 def import_registry(
     engine: Engine,
     path: Path,
