@@ -265,6 +265,16 @@ def _recase(word: str, like: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def _word_facts(word: str) -> tuple[str, bool, bool, bool, bool]:
+    """What `nominative` first asks of a word, in one look-up a word (a name is nearly always new, its words
+    are not; issue 19): (lower case, Cyrillic, plainly nominative, a given name, surely nominative)."""
+    low = word.lower().replace("’", "'").replace("ʼ", "'")
+    if not _CYRILLIC_WORD.match(low):
+        return low, False, False, False, False
+    return low, True, _plainly_nominative(low), bool(given_forms(low)), _surely_nominative(low)
+
+
 @lru_cache(maxsize=65536)
 def nominative(words: tuple[str, ...]) -> CaseReading | None:
     """The name's words in the nominative when they are written in an oblique case ("Андрія Петровича
@@ -272,16 +282,17 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
     are not all Cyrillic, or admit no single case."""
     if not words:
         return None
-    low = [w.lower().replace("’", "'").replace("ʼ", "'") for w in words]
-    if not all(_CYRILLIC_WORD.match(w) for w in low):
+    facts = [_word_facts(w) for w in words]
+    if not all(f[1] for f in facts):
         return None
+    low = [f[0] for f in facts]
     # Feminine surname endings (-ова, -ина) are also a man's genitive (Смирнова, Вениамина): they pass for a
     # nominative only beside a given name we know in the nominative.
-    if all(_plainly_nominative(w) for w in low) and any(given_forms(w) for w in low):
+    if all(f[2] for f in facts) and any(f[3] for f in facts):
         return None
     # The words of a name agree in case: one word that can only be a nominative settles it (a man's given
     # name not in -а/-я/-о, Сергей; a woman's patronymic, Петровна). Most registry names stop here.
-    if any(_surely_nominative(w) for w in low):
+    if any(f[4] for f in facts):
         return None
     text = " ".join(low)
     if _UK_LETTERS.search(text):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 # Every kind of event a person's history holds.
@@ -93,8 +93,23 @@ def deciding_event(events: Iterable[DatedEvent]) -> DatedEvent | None:
 
 def current_status(events: Iterable[DatedEvent]) -> tuple[str | None, str | None]:
     """(status, date) after the last event that says what the person is (see `chronological`)."""
-    ev = deciding_event(events)
-    return (None, None) if ev is None else (EVENT_STATUS[ev.kind], ev.date)
+    return status_of([(ev.kind, ev.date) for ev in sorted(events, key=lambda e: e.order)])
+
+
+def status_of(events: Sequence[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    """`current_status` of (kind, date) events in the order they were recorded, in one pass without sorting:
+    the deciding event is the one `chronological` puts last among those that say what the person is (an
+    import works this out for every row, issue 19)."""
+    found: tuple[str, str | None] | None = None
+    best: tuple[str, int] = ("", -1)
+    last_date = ""
+    for order, (kind, when) in enumerate(events):
+        if when:
+            last_date = max(last_date, when)
+        key = (when or last_date, order)
+        if EVENT_STATUS.get(kind) is not None and key > best:
+            found, best = (kind, when), key
+    return (None, None) if found is None else (EVENT_STATUS[found[0]], found[1])
 
 
 # Events that say where the person is afterwards: their place is the person's current place.

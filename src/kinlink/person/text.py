@@ -73,6 +73,11 @@ def plain_texts(values: Iterable[Any]) -> bool:
     return _ANY_ONE_LINE.search("".join(parts)) is None
 
 
+def plain_text(text: str) -> bool:
+    """True when the text holds nothing `text_problem` refuses, even in one-line text (see `plain_texts`)."""
+    return _ANY_ONE_LINE.search(text) is None
+
+
 def describe(value: Any, *, multiline: bool = True) -> str | None:
     """The problem as a plain English text (for a row's error in an import, a pydantic error)."""
     found = text_problem(value, multiline=multiline)

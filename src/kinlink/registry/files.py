@@ -213,7 +213,8 @@ def _read_csv(path: Path, layout: Layout) -> Rows:
                 yield start, RowFormatError(start, "-", reason)
                 continue
             start, line = line + 1, reader.line_num
-            if not any(v.strip() for v in values):
+            joined = "".join(values)
+            if not joined.strip():  # only blanks (one C pass, not a step a cell)
                 continue
             if len(values) != len(header):
                 yield (
@@ -227,7 +228,7 @@ def _read_csv(path: Path, layout: Layout) -> Rows:
                 row = dict(zip(fields, values, strict=True))
             else:
                 row = {f: v for f, v in zip(fields, values, strict=True) if f is not None}
-            if any(map(quoted, values)):
+            if "'" in joined and any(map(quoted, values)):  # no quote at all: no cell starts with one
                 row = {f: plain(v) for f, v in row.items()}
             yield start, row
 

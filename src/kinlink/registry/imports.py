@@ -12,16 +12,21 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from kinlink.names import detect_script, parse_name
 from kinlink.person.confirmation import default_level
-from kinlink.person.fields import EventIn, RecordIn, RowError, event_key, validate_row
-from kinlink.person.status import DatedEvent, current_status
+from kinlink.person.fields import EventIn, RecordIn, RowError, event_key
+from kinlink.person.rows import validate_row
+from kinlink.person.status import status_of
+from kinlink.registry.collector import holding_collector
 from kinlink.registry.files import (
     Layout,
     RowFormatError,
@@ -119,28 +124,40 @@ def bad_cell(layout: Layout | None, error: RowError) -> BadCell:
 
 def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
     """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
-    from kinlink.names import detect_script, parse_name
-
     rows = []
     for position, written in enumerate([rec.full_name, *rec.alternate_names]):
-        parsed = parse_name(written)
         given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
+        if given_parts and rec.name_language:  # parts and language as given: nothing to parse (issue 19)
+            family, given, patronymic, language = (
+                rec.family_name,
+                rec.given_names,
+                rec.patronymic,
+                rec.name_language,
+            )
+        else:
+            parsed = parse_name(written)
+            family, given, patronymic = (
+                (rec.family_name, rec.given_names, rec.patronymic)
+                if given_parts
+                else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
+            )
+            language = (rec.name_language if position == 0 else None) or parsed.language
         rows.append(
             dict(
                 position=position,
                 full_name=written,
-                family_name=rec.family_name if given_parts else parsed.family,
-                given_names=rec.given_names if given_parts else (" ".join(parsed.given) or None),
-                patronymic=rec.patronymic if given_parts else parsed.patronymic,
+                family_name=family,
+                given_names=given,
+                patronymic=patronymic,
                 script=detect_script(written),
-                language=(rec.name_language if position == 0 else None) or parsed.language,
+                language=language,
             )
         )
     return rows
 
 
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
-    return current_status(DatedEvent(e.kind, e.date, i) for i, e in enumerate(events))
+    return status_of([(e.kind, e.date) for e in events])
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -161,15 +178,29 @@ def row_hash(row: dict[str, Any]) -> str:
     Cells of text (every CSV cell) are joined with separators that no checked text may hold (control
     characters); other values (JSON Lines) go through canonical JSON, under another prefix.
     """
-    types = set(map(type, row.values()))
-    types.discard(type(None))
-    if types <= {str}:  # every CSV row: its cells filtered, sorted and joined in C passes (issue 19)
-        text = "t" + "\x1e".join(map("\x1f".join, sorted(item for item in row.items() if item[1])))
+    if _TEXT_TYPES.issuperset(map(type, row.values())):
+        # Every CSV row: its cells in the order of their names (worked out once for a file's columns),
+        # the empty ones left out, and joined, in C passes (issue 19).
+        names, cells = _in_order(tuple(row))
+        text = "t" + "\x1e".join(map("\x1f".join, filter(_FILLED, zip(names, cells(row), strict=True))))
     else:
         cells = sorted((k, v) for k, v in row.items() if v is not None and v != "")
         text = "j" + json.dumps(dict(cells), sort_keys=True, ensure_ascii=False, default=str)
     # surrogatepass: a row holding a lone surrogate is hashed too (and then refused by its check).
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+_FILLED = itemgetter(1)
+
+
+@lru_cache(maxsize=64)
+def _in_order(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]]]:
+    """A row's column names sorted, and what gives its cells in that order (as a tuple, even for one)."""
+    ordered = tuple(sorted(names))
+    if len(ordered) > 1:
+        return ordered, itemgetter(*ordered)
+    return ordered, lambda row: tuple(row[name] for name in ordered)
 
 
 def validate_file(
@@ -235,6 +266,7 @@ def _record_id(row: dict[str, Any] | RowFormatError) -> str | None:
     return rid.strip() or None if isinstance(rid, str) else None
 
 
+@holding_collector
 def import_registry(
     engine: Engine,
     path: Path,

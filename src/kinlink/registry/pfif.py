@@ -27,7 +27,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kinlink.errors import Problem, invalid, refuse
-from kinlink.person.fields import EventIn, RecordIn, validate_row
+from kinlink.person.fields import EventIn, RecordIn
+from kinlink.person.rows import validate_row
 from kinlink.registry import pfif_format
 from kinlink.registry.erasure import erase_person
 from kinlink.registry.imports import ImportReport, get_or_create_source, write_records

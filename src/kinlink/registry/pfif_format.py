@@ -23,8 +23,9 @@ from defusedxml.common import DefusedXmlException
 
 from kinlink.errors import Problem, Refused, invalid, refuse
 from kinlink.person.confirmation import LEVELS, Confirmation
-from kinlink.person.fields import RecordIn, validate_row
+from kinlink.person.fields import RecordIn
 from kinlink.person.partial_dates import DateError, parse_partial_date
+from kinlink.person.rows import validate_row
 from kinlink.person.status import EVENT_STATUS
 
 NS_PREFIX = "http://zesty.ca/pfif/"

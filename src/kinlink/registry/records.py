@@ -25,9 +25,9 @@ from kinlink.person.fields import (
     RecordIn,
     RowError,
     to_row,
-    validate_row,
 )
 from kinlink.person.partial_dates import DateError, parse_partial_date
+from kinlink.person.rows import validate_row
 from kinlink.person.status import event_kind_for_status
 from kinlink.person.text import text_problem
 from kinlink.registry.imports import get_or_create_source, insert_records, update_person

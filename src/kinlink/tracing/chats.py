@@ -119,4 +119,3 @@ def finish_chat_notice(engine: Engine, notice_id: int, error: str | None = None)
             row.state, row.error = "failed", error[:300]
         else:
             row.state, row.sent_at = "sent", utcnow()
-

@@ -28,9 +28,7 @@ def queue(session: Session, req: TracingRequest, kind: str, digest: str | None =
     which the bot delivers from the database whichever process queued it."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
-    followed = session.scalar(
-        select(ChatLink.chat_id).where(ChatLink.request_id == req.id).limit(1)
-    )
+    followed = session.scalar(select(ChatLink.chat_id).where(ChatLink.request_id == req.id).limit(1))
     if followed is not None:
         session.add(Notification(request_id=req.id, kind=kind, digest=digest, channel="chat"))
         session.flush()

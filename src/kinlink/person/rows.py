@@ -1,0 +1,507 @@
+"""The checks that turn a registrar's row into a record: each cell's own, then those across cells.
+
+Pure: a row (a dict of strings or JSON values) goes in, a `RecordIn` or a list of `RowError` comes out.
+
+Each cell's rules are one function of the cell alone (`*_cell`), returning its value and its problems; the
+full check (`check_row`) runs them in the order its errors are reported, then the rules across cells. A
+registry's cells repeat (dates, units, ranks, given names), so an import first tries `validate_row`'s fast
+way: the same cell functions, once per distinct value of a column, and the row's rules for a clean row; a
+row with any problem (or a rare shape: an age, JSON values) goes the full way, which reports every problem
+(issue 19).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+from kinlink.person.fields import (
+    _NOT_IN_NAMES,
+    ALTERNATE_SEP,
+    CONSENT_COLUMNS,
+    FALSE_WORDS,
+    HEALTH_STATES,
+    LANGUAGE_TAG,
+    MAX_AGE,
+    MULTILINE_COLUMNS,
+    RECORD_ID_MAX,
+    SEX_WORDS,
+    TEXT_COLUMNS,
+    TRUE_WORDS,
+    EventIn,
+    RecordIn,
+    RowError,
+    _has_letter,
+    _text,
+    name_problem_message,
+)
+from kinlink.person.history import SHORT_EVENTS, read_date, read_events, short_events
+from kinlink.person.partial_dates import DateError, birth_year_range, parse_partial_date
+from kinlink.person.status import EVENT_KINDS, event_kind_for_status
+from kinlink.person.text import message_id, plain_text, plain_texts, text_problem
+
+Problem = tuple[str, str, tuple[tuple[str, Any], ...]]  # column, reason, its values (sorted by name)
+Problems = tuple[Problem, ...]
+NONE: Problems = ()
+
+NAME_COLUMNS = ("full_name", "family_name", "given_names", "patronymic")
+OTHER_NAME_COLUMNS = ("father_name", "mother_maiden_name", "inform_name")
+
+
+def _problem(column: str, reason: str, **values: Any) -> Problem:
+    return column, reason, tuple(sorted(values.items()))
+
+
+# --- each cell on its own ---------------------------------------------------------------------
+
+
+def record_id_cell(value: Any) -> tuple[str | None, Problems]:
+    s = _text(value)
+    if s is None:
+        return None, (
+            _problem("record_id", message_id("is required (the registrar's own id of this record)")),
+        )
+    if len(s) > RECORD_ID_MAX:
+        return s, (_problem("record_id", message_id("is longer than %(n)s characters"), n=RECORD_ID_MAX),)
+    return s, NONE
+
+
+def text_cell(column: str, value: Any) -> tuple[str | None, Problems]:
+    if value is None or value == "":
+        return None, NONE
+    s = _text(value)
+    limit = TEXT_COLUMNS[column][1]
+    if s is not None and len(s) > limit:
+        return s, (_problem(column, message_id("is longer than %(n)s characters"), n=limit),)
+    return s, NONE
+
+
+def name_cell(column: str, name: str) -> Problems:
+    """A name's own problems (full_name and its parts, when the row gives a name)."""
+    found = name_problem_message(name)
+    return (_problem(column, found[0], **found[1]),) if found else NONE
+
+
+def other_name_cell(column: str, name: str) -> Problems:
+    """Names of others (father, mother, the person to inform): only markup is refused."""
+    if not any(ch in _NOT_IN_NAMES for ch in name):
+        return NONE
+    message, values = name_problem_message(name) or (message_id("is not a name"), {})
+    return (_problem(column, message, **values),)
+
+
+def alternates_cell(value: Any) -> tuple[list[str], Problems]:
+    if value is None or value == "":
+        return [], NONE
+    items = value if isinstance(value, list) else str(value).split(ALTERNATE_SEP)
+    names, problems = [], []
+    for item in items:
+        s = _text(item)
+        if s is None:
+            continue
+        found = name_problem_message(s)
+        if found:
+            problems.append(_problem("alternate_names", found[0], **found[1]))
+        elif len(s) > TEXT_COLUMNS["full_name"][1]:
+            problems.append(_problem("alternate_names", message_id("a name is longer than 400 characters")))
+        else:
+            names.append(s)
+    return names, tuple(problems)
+
+
+def sex_cell(value: Any) -> tuple[str | None, Problems]:
+    raw = _text(value)
+    if raw is None:
+        return None, NONE
+    sex = SEX_WORDS.get(raw.lower())
+    if sex is None and raw.lower() not in {"u", "unknown", "?"}:
+        return None, (
+            _problem(
+                "sex", message_id("'%(value)s' is not a sex; write m or f (or leave it empty)"), value=raw
+            ),
+        )
+    return sex, NONE
+
+
+def date_cell(column: str, value: Any, today: date) -> tuple[str | None, Problems]:
+    """A partial date (birth_date, age_as_of, status_date): not in the future."""
+    s = _text(value)
+    if s is None:
+        return None, NONE
+    iso, problem = read_date(s, today)
+    return iso, (_problem(column, problem[0], **problem[1]),) if problem is not None else NONE
+
+
+def age_cell(value: Any) -> tuple[int | None, Problems]:
+    raw = _text(value)
+    if raw is None:
+        return None, NONE
+    try:
+        age = int(raw)
+        if not 0 <= age <= MAX_AGE:
+            raise ValueError
+    except ValueError:
+        message = message_id("'%(value)s' is not an age in years (0 to %(n)s)")
+        return None, (_problem("age", message, value=raw, n=MAX_AGE),)
+    return age, NONE
+
+
+def consent_cell(column: str, raw: Any) -> tuple[bool, Problems]:
+    if isinstance(raw, bool):
+        return raw, NONE
+    s = (_text(raw) or "").lower()
+    if s in TRUE_WORDS:
+        return True, NONE
+    if s in FALSE_WORDS:
+        return False, NONE
+    return False, (_problem(column, message_id("'%(value)s' is not yes or no"), value=raw),)
+
+
+def status_cell(value: Any) -> tuple[str | None, Problems]:
+    """The kind of event a status records; (None, no problem) when there is none."""
+    raw = _text(value)
+    if raw is None:
+        return None, NONE
+    kind = event_kind_for_status(raw)
+    if kind is None:
+        message = message_id("unknown status '%(value)s'; known: %(known)s")
+        return None, (_problem("status", message, value=raw, known=", ".join(EVENT_KINDS)),)
+    return kind, NONE
+
+
+def events_cell(value: Any, today: date) -> tuple[tuple[EventIn, ...], Problems]:
+    if isinstance(value, str) and 0 < len(value) <= SHORT_EVENTS:
+        found, problems = short_events(value, today)
+        if not problems:  # nearly always
+            return found, NONE
+        return found, tuple(_problem(c, reason, **values) for c, reason, values in problems)
+    collected: list[Problem] = []
+
+    def err(column: str, reason: str, **values: Any) -> None:
+        collected.append(_problem(column, reason, **values))
+
+    def partial(column: str, value: Any) -> str | None:
+        iso, problems = date_cell(column, value, today)
+        collected.extend(problems)
+        return iso
+
+    return tuple(read_events(value, err, partial)), tuple(collected)
+
+
+def language_cell(text: str | None) -> tuple[str | None, Problems]:
+    """The language column's text (already a checked text cell), as a lower-case tag."""
+    language = text.lower() if text else None
+    if language is not None and not LANGUAGE_TAG.match(language):
+        return language, (_problem("language", f"'{text}' is not a language code (such as ru, uk, ro, en)"),)
+    return language, NONE
+
+
+def health_cell(value: Any) -> tuple[str | None, Problems]:
+    raw = _text(value)
+    if raw is None:
+        return None, NONE
+    health_state = "_".join(raw.lower().replace("-", " ").split())
+    if health_state not in HEALTH_STATES:
+        reason = f"'{raw}' is not a state of health; known: {', '.join(HEALTH_STATES)}"
+        return health_state, (_problem("health_state", reason),)
+    return health_state, NONE
+
+
+def expiry_cell(value: Any) -> tuple[str | None, Problems]:
+    raw = _text(value)
+    if raw is None:
+        return None, NONE
+    try:
+        return parse_partial_date(raw, allow_future=True).iso(), NONE
+    except DateError as e:
+        return None, (_problem("expiry_date", e.message, **e.values),)
+
+
+# --- the whole row ----------------------------------------------------------------------------
+
+
+def validate_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
+    """Check one row; every problem is reported, not just the first. A clean row of text is checked the
+    fast way (its cells once per distinct value); the result is the same as `check_row`'s."""
+    today = today or date.today()
+    found = _fast_record(row, today)
+    return found if found is not None else check_row(row, line, today=today)
+
+
+def check_row(row: dict[str, Any], line: int, *, today: date | None = None) -> RecordIn | list[RowError]:
+    """Check one row, every cell and every rule, reporting every problem in the order of the row's rules."""
+    problems: list[Problem] = []
+    add = problems.extend
+    today = today or date.today()
+
+    # Text that is not text is reported and then left out, so that no later check walks it (a value nested
+    # 50,000 deep would end str() in RecursionError).
+    if not plain_texts(row.values()):  # else nothing to refuse in any column (the common case, cheaply)
+        clean = {}
+        for column, value in row.items():
+            found = text_problem(value, multiline=column in MULTILINE_COLUMNS)
+            if found:
+                problems.append(_problem(str(column), found[0], **found[1]))
+            else:
+                clean[column] = value
+        row = clean
+    get = row.get
+
+    record_id, found = record_id_cell(get("record_id"))
+    add(found)
+    texts: dict[str, str | None] = {}
+    for col in TEXT_COLUMNS:
+        texts[col], found = text_cell(col, get(col))
+        add(found)
+
+    name_parts = [texts[c] for c in NAME_COLUMNS[1:] if texts[c]]
+    full_name = texts["full_name"] or (" ".join(p for p in name_parts if p) if name_parts else None)
+    if full_name is None:
+        problems.append(
+            _problem("full_name", message_id("no name: give full_name, or family_name and/or given_names"))
+        )
+    else:
+        for col in NAME_COLUMNS:
+            if texts[col] is not None:
+                add(name_cell(col, texts[col] or ""))
+        if texts["full_name"] is None and not _has_letter(full_name):
+            problems.append(_problem("full_name", message_id("the name has no letters")))
+    for col in OTHER_NAME_COLUMNS:
+        if texts[col] is not None:
+            add(other_name_cell(col, texts[col] or ""))
+
+    alternates, found = alternates_cell(get("alternate_names"))
+    add(found)
+    sex, found = sex_cell(get("sex"))
+    add(found)
+    birth_date, found = date_cell("birth_date", get("birth_date"), today)
+    add(found)
+    age_as_of, found = date_cell("age_as_of", get("age_as_of"), today)
+    add(found)
+    age, found = age_cell(get("age"))
+    add(found)
+    if age is not None and age_as_of is None and _text(get("age_as_of")) is None:
+        problems.append(_problem("age_as_of", message_id("an age needs the date it was stated (age_as_of)")))
+    if birth_date and age is not None and age_as_of:
+        lo, hi = birth_year_range(None, age, age_as_of) or (0, 9999)
+        if not lo <= int(birth_date[:4]) <= hi:
+            message = message_id("age %(age)s on %(as_of)s does not fit birth_date %(birth)s")
+            problems.append(_problem("age", message, age=age, as_of=age_as_of, birth=birth_date))
+
+    consents = {}
+    for col in CONSENT_COLUMNS:
+        consents[col], found = consent_cell(col, get(col))
+        add(found)
+
+    events: list[EventIn] = []
+    kind, status_problems = status_cell(get("status"))
+    status_date, found = date_cell("status_date", get("status_date"), today)
+    add(found)
+    if kind is not None:
+        events.append(EventIn(kind, status_date, texts["place"]))
+    elif not status_problems and (status_date is not None or texts["place"] is not None):
+        problems.append(_problem("status", message_id("status_date or place is given without a status")))
+    add(status_problems)
+    history, found = events_cell(get("events"), today)
+    add(found)
+    events.extend(history)
+
+    language, found = language_cell(texts["language"])
+    add(found)
+    health_state, found = health_cell(get("health_state"))
+    add(found)
+    expiry_date, found = expiry_cell(get("expiry_date"))
+    add(found)
+
+    if problems:
+        return [RowError(line, *p) for p in problems]
+    assert record_id is not None and full_name is not None
+    return RecordIn(
+        record_id=record_id,
+        full_name=full_name,
+        family_name=texts["family_name"],
+        given_names=texts["given_names"],
+        patronymic=texts["patronymic"],
+        name_language=texts["name_language"],
+        alternate_names=alternates,
+        sex=sex,
+        birth_date=birth_date,
+        age=age,
+        age_as_of=age_as_of,
+        place_of_birth=texts["place_of_birth"],
+        nationality=texts["nationality"],
+        power=texts["power"],
+        rank=texts["rank"],
+        unit=texts["unit"],
+        service_number=texts["service_number"],
+        father_name=texts["father_name"],
+        mother_maiden_name=texts["mother_maiden_name"],
+        inform_name=texts["inform_name"],
+        inform_address=texts["inform_address"],
+        distinguishing_marks=texts["distinguishing_marks"],
+        location=texts["location"],
+        residence=texts["residence"],
+        language=language,
+        occupation=texts["occupation"],
+        detaining_power=texts["detaining_power"],
+        detainee_number=texts["detainee_number"],
+        health_state=health_state,
+        notes=texts["notes"],
+        expiry_date=expiry_date,
+        events=list({e.key(): e for e in events}.values()),
+        **consents,
+    )
+
+
+# --- the fast way: a clean row of text, its cells once per distinct value ----------------------
+
+Cell = Callable[[str, date], tuple[Any, Problems]]
+
+
+def _text_only(column: str) -> Cell:
+    return lambda value, _today: text_cell(column, value)
+
+
+def _name(column: str) -> Cell:
+    def check(value: str, _today: date) -> tuple[Any, Problems]:
+        s, problems = text_cell(column, value)
+        return s, problems + name_cell(column, s) if s is not None else problems
+
+    return check
+
+
+def _other_name(column: str) -> Cell:
+    def check(value: str, _today: date) -> tuple[Any, Problems]:
+        s, problems = text_cell(column, value)
+        return s, problems + other_name_cell(column, s) if s is not None else problems
+
+    return check
+
+
+def _language(value: str, _today: date) -> tuple[Any, Problems]:
+    s, problems = text_cell("language", value)
+    language, found = language_cell(s)
+    return language, problems + found
+
+
+def _alternates(value: str, _today: date) -> tuple[Any, Problems]:
+    names, problems = alternates_cell(value)
+    return tuple(names), problems  # a tuple: a cached value is shared
+
+
+def _consent(column: str) -> Cell:
+    return lambda value, _today: consent_cell(column, value)
+
+
+def _date(column: str) -> Cell:
+    return lambda value, today: date_cell(column, value, today)
+
+
+# Each column the fast way reads (age and age_as_of, rare and checked together, go the full way).
+_CELLS: dict[str, Cell] = {
+    **{c: _text_only(c) for c in TEXT_COLUMNS},
+    **{c: _name(c) for c in NAME_COLUMNS},
+    **{c: _other_name(c) for c in OTHER_NAME_COLUMNS},
+    **{c: _consent(c) for c in CONSENT_COLUMNS},
+    "language": _language,
+    "record_id": lambda value, _today: record_id_cell(value),
+    "alternate_names": _alternates,
+    "sex": lambda value, _today: sex_cell(value),
+    "birth_date": _date("birth_date"),
+    "status_date": _date("status_date"),
+    "status": lambda value, _today: status_cell(value),
+    "events": events_cell,
+    "health_state": lambda value, _today: health_cell(value),
+    "expiry_date": lambda value, _today: expiry_cell(value),
+}
+# Columns whose values are nearly all distinct are checked each time (a cache would only grow).
+_DISTINCT = frozenset(
+    {
+        "record_id",
+        "full_name",
+        "alternate_names",
+        "service_number",
+        "detainee_number",
+        "inform_name",
+        "inform_address",
+        "distinguishing_marks",
+        "notes",
+        "events",  # short histories have a cache of their own (kinlink.person.history)
+    }
+)
+# Per column, the distinct values seen (value -> (checked value, problems)); emptied when full (a few MiB at
+# most), and new for each day (dates are checked against today).
+_CACHE_BOUND = 1 << 15
+Caches = dict[str, dict[str, tuple[Any, Problems]]]
+_by_day: dict[date, Caches] = {}
+
+
+def _caches_of(today: date) -> Caches:
+    """The caches of the day's checks: a new day (or another `today`) starts afresh, and a check still
+    running for the other day keeps its own."""
+    caches = _by_day.get(today)
+    if caches is None:
+        caches = {c: {} for c in _CELLS if c not in _DISTINCT}
+        _by_day.clear()
+        _by_day[today] = caches
+    return caches
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+_FILLED = itemgetter(1)
+_ROW_ONLY = ("status", "status_date", "place", "events", "alternate_names")
+
+
+def _fast_record(row: dict[str, Any], today: date) -> RecordIn | None:
+    """The record of a row of plain text whose every cell passes, or None: then the full check decides."""
+    if not _TEXT_TYPES.issuperset(map(type, row.values())):
+        return None  # JSON values (lists, numbers, booleans): the full way
+    cells = dict(filter(_FILLED, row.items()))  # the non-empty cells: an empty one means nothing
+    if not plain_text("".join(cells.values())):
+        return None
+    caches = _by_day.get(today) or _caches_of(today)
+    out: dict[str, Any] = {}
+    for col, value in cells.items():
+        cache = caches.get(col)
+        if cache is None:
+            check = _CELLS.get(col)
+            if check is None:
+                return None
+            hit = check(value, today)
+        else:
+            hit = cache.get(value)
+            if hit is None:
+                hit = _CELLS[col](value, today)
+                if len(cache) >= _CACHE_BOUND:
+                    cache.clear()
+                cache[value] = hit
+        if hit[1]:
+            return None
+        out[col] = hit[0]
+    # The rules across cells; a row that breaks one goes the full way, which reports it.
+    record_id = out.get("record_id")
+    if record_id is None:
+        return None
+    kind, status_date, place, history, alternates = (out.pop(c, None) for c in _ROW_ONLY)
+    if kind is None and (status_date is not None or place is not None):
+        return None
+    name = out.get("full_name") or " ".join(filter(None, map(out.get, NAME_COLUMNS[1:])))
+    if not name:
+        return None
+    out["full_name"] = name
+    out["alternate_names"] = list(alternates or ())
+    events = [_status_event(kind, status_date, place)] if kind is not None else []
+    if history:
+        events.extend(history)
+        events = list({e.key(): e for e in events}.values())
+    out["events"] = events
+    return RecordIn.checked(out)
+
+
+@lru_cache(maxsize=1 << 14)
+def _status_event(kind: str, when: str | None, place: str | None) -> EventIn:
+    """The event of a row's status, once per distinct one (an EventIn is frozen: records share it)."""
+    return EventIn(kind, when, place)

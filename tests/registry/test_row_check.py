@@ -1,0 +1,65 @@
+"""A row checked the fast way (its cells once per distinct value) gives what the full check gives: the same
+record, or the same errors in the same order (issue 19)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinlink.person.rows import check_row, validate_row
+
+TODAY = date(2026, 1, 1)
+# Good, bad and blank values of each column, mixed at random.
+CELLS: dict[str, list[str]] = {
+    "record_id": ["R1", " R2 ", "", "  ", "x" * 201],
+    "full_name": ["", "Иванов Иван", "<b>", "123", " "],
+    "family_name": ["Иванов", "", "Ив@нов", "   ", "x" * 201],
+    "given_names": ["Иван", "", "7"],
+    "patronymic": ["Иванович", "", "{x}"],
+    "name_language": ["", "ru"],
+    "alternate_names": ["", "Ivanov|Іванов", "Ivanov|<x>", "|"],
+    "sex": ["", "m", "Ж", "u", "maybe"],
+    "birth_date": ["", "1990", "1990-02-30", "01.02.1990", "2990", "soon"],
+    "age": ["", "30", "200"],
+    "age_as_of": ["", "2020", "2020-13"],
+    "rank": ["", "рядовой", " сержант "],
+    "unit": ["", "12-я бригада", "x" * 301],
+    "father_name": ["", "Иван", "Ив#н"],
+    "language": ["", "RU", "russian"],
+    "health_state": ["", "good health", "Slightly-wounded", "bad"],
+    "consent_inform_family": ["", "yes", "нет", "perhaps"],
+    "status": ["", "captured", "Seriously ill", "lost"],
+    "status_date": ["", "2023-01-15", "2030-01-01"],
+    "place": ["", "Курск"],
+    "events": [
+        "",
+        '[{"kind": "captured", "date": "2022-03-01"}]',
+        '[{"kind": "captured", "date": "2022-03-01", "note": "' + "n" * 300 + '"}]',
+        '[{"kind": "eaten"}]',
+        "[{",
+    ],
+    "expiry_date": ["", "2040", "2040-00"],
+    "notes": ["", "line\nbreak", "a\x00b"],
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries({c: st.sampled_from(v) for c, v in CELLS.items()}))
+def test_fast_check_is_the_full_check(row: dict[str, str]) -> None:
+    assert validate_row(row, 7, today=TODAY) == check_row(row, 7, today=TODAY)
+
+
+def test_a_clean_row_twice_gives_records_of_their_own() -> None:
+    row = {
+        "record_id": "R1",
+        "family_name": "Иванов",
+        "alternate_names": "Ivanov",
+        "status": "captured",
+        "events": '[{"kind": "died", "date": "2023"}]',
+    }
+    first, second = validate_row(row, 1, today=TODAY), validate_row(row, 2, today=TODAY)
+    assert first == second == check_row(row, 1, today=TODAY)
+    assert first is not second and first.alternate_names is not second.alternate_names  # type: ignore[union-attr]
+    assert first.events is not second.events  # type: ignore[union-attr]
