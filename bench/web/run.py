@@ -122,11 +122,24 @@ def _state_file(db_url: str) -> Path:
 
 
 def load_or_setup(
-    db_url: str, n_records: int, n_families: int, reuse: bool
+    db_url: str, n_records: int, n_families: int, reuse: bool, copy_from: str | None = None
 ) -> tuple[list[str], list[tuple[str, str]], str]:
     """setup(), or with reuse the data of an earlier run on this database if it holds n_records records:
-    a million records take an hour or more to import, the measuring a few minutes."""
+    a million records take an hour or more to import, the measuring a few minutes. copy_from: a SQLite
+    database loaded by an earlier --reuse run, copied into this (empty PostgreSQL) one instead."""
     state = _state_file(db_url)
+    if copy_from and not (reuse and state.exists()):
+        from bench.web.copy_db import copy_database
+
+        source, target = make_engine(copy_from), make_engine(db_url)
+        t = time.perf_counter()
+        rows = copy_database(source, target)
+        print(f"copied {rows} rows from {copy_from} in {time.perf_counter() - t:.1f} s")
+        source.dispose()
+        target.dispose()
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(_state_file(copy_from).read_text())
+        os.chmod(state, 0o600)
     if reuse and state.exists():
         kept = json.loads(state.read_text())
         engine = make_engine(db_url)
@@ -476,6 +489,10 @@ def main() -> None:
         action="store_true",
         help="with --db: load it only if it is empty, and keep what the load needs to run again on it",
     )
+    ap.add_argument(
+        "--copy-from",
+        help="with --reuse and a PostgreSQL --db: copy this SQLite database loaded by a --reuse run into it",
+    )
     ap.add_argument("--load-only", action="store_true", help="with --reuse: load the database and stop")
     ap.add_argument("--workers", type=int, help="server worker processes (default: kinlink serve's)")
     ap.add_argument(
@@ -499,7 +516,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory(prefix="kinlink-bench-web-")
     db_url = args.db or f"sqlite:///{tmp.name}/bench.db"
-    data = load_or_setup(db_url, args.records, args.families, args.reuse)
+    data = load_or_setup(db_url, args.records, args.families, args.reuse, args.copy_from)
     if args.load_only:
         return
     before: dict[str, dict[str, float]] = {}
