@@ -507,6 +507,11 @@ def main() -> None:
         type=Path,
         help="another kinlink source tree (e.g. /work/base) whose server is measured first on the same data",
     )
+    ap.add_argument(
+        "--baseline-db",
+        help="the database the baseline's server reads (default --db): e.g. a copy left as the baseline's "
+        "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics)",
+    )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
     if not profiles or set(profiles) - set(PROFILES):
@@ -523,8 +528,10 @@ def main() -> None:
     try:
         if args.baseline:
             if same_schema(args.baseline):
+                base_url = args.baseline_db or db_url
+                base_dir = args.baseline.resolve()
                 for profile, _think, stats, elapsed in measure(
-                    args, profiles, db_url, data, args.baseline.resolve(), Path(tmp.name) / "baseline.log"
+                    args, profiles, base_url, data, base_dir, Path(tmp.name) / "baseline.log"
                 ):
                     before[profile] = summary(stats, elapsed)
             else:
