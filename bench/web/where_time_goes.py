@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import io
 import pstats
 import random
@@ -25,8 +26,11 @@ from sqlalchemy import event
 from starlette.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
+# --tree DIR: profile another source tree's kinlink (e.g. the baseline's) with this script.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]) if "--tree" in sys.argv else ROOT
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(TREE / "src"))
+importlib.import_module("kinlink")  # first, from TREE: bench.web.run puts this tree's first on the path
 
 from bench.web.run import CSRF, _state_file  # noqa: E402
 
@@ -92,10 +96,12 @@ def main() -> None:
     ap.add_argument("--kind", default="both", choices=["search", "status", "both"])
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--python", action="store_true", help="also print the Python profile")
+    ap.add_argument("--tree", type=Path, default=ROOT, help="the kinlink source tree to profile")
     ap.add_argument("--explain", action="store_true", help="also EXPLAIN ANALYZE each SELECT once")
     args = ap.parse_args()
     import json
 
+    print(f"kinlink from {Path(sys.modules['kinlink'].__file__ or '').parents[1]}")
     kept = json.loads(_state_file(args.db).read_text())
     engine = make_engine(args.db)
     app = create_app(engine, Settings(secret_key="bench"))
