@@ -19,7 +19,6 @@ from kinlink.private_files import make_private
 
 DEFAULT_SQLITE_FILE = "kinlink.db"
 ENV_VAR = "KINLINK_DATABASE_URL"
-SQLITE_MMAP_BYTES = 1 << 34  # asked for; SQLite caps it at its compile-time limit (SQLITE_MAX_MMAP_SIZE)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -40,11 +39,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
-    # Read the file through a memory map (up to SQLite's own cap, 2 GiB by default) instead of a read()
-    # call into a 2 MB page cache per connection: a search looks up to 2,000 shortlisted records up by id,
-    # and on a registry of a million (gigabytes) nearly each lookup missed that cache (issue 19). The map
-    # is the operating system's page cache, shared by every connection and process; nothing is copied.
-    cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cur.close()
 
 
