@@ -105,3 +105,36 @@ def test_status_check_and_name_search_use_their_indexes_after_a_bulk_import(
         statements = _statements(engine, work)
         assert statements, work.__name__
         assert _scans_of_large_tables(engine, statements) == [], work.__name__
+
+
+def test_the_key_table_is_read_from_its_covering_index_alone_after_a_bulk_load(
+    fresh_pg: Engine, tmp_path: Path
+) -> None:
+    """Every search counts and reads postings of the key table through its (key, entity, entity_id) index.
+    The index covers those reads, but PostgreSQL answers from it alone only for pages marked all-visible,
+    which vacuuming does; with autovacuum off, the bulk load has to. Otherwise each posting costs a read
+    of the table (a thousand pages a search on a large registry)."""
+    engine = fresh_pg
+    path = tmp_path / "registry.csv"
+    generate(path, ROWS)
+    import_registry(engine, path, "bulk", "test")
+    match_all(engine, "test", dedup=False)
+    with engine.connect() as conn:
+        key = conn.execute(
+            text("SELECT key FROM match_keys WHERE entity = 'p' GROUP BY key ORDER BY count(*) DESC LIMIT 1")
+        ).scalar_one()
+        # The planner's choice between an index-only and a bitmap read depends on costs; forbidding the
+        # bitmap one asks only whether the index alone can answer, then how many rows the table was read for.
+        conn.exec_driver_sql("SET enable_bitmapscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                text(
+                    "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                    "SELECT entity_id FROM match_keys WHERE key = :k AND entity = 'p'"
+                ),
+                {"k": key},
+            )
+        )
+    assert "Index Only Scan using ix_match_keys_lookup" in plan, plan
+    assert re.search(r"Heap Fetches: 0\b", plan), plan
