@@ -128,6 +128,11 @@ def readings(word: str, lang: str) -> tuple[Reading, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=WORD_CACHE)  # asked of every word of every Cyrillic name
+def _cyrillic_word(word: str) -> bool:
+    return _CYRILLIC_WORD.match(word) is not None
+
+
 @lru_cache(maxsize=WORD_CACHE)
 def _plainly_nominative(word: str) -> bool:
     return bool(given_forms(word)) or bool(_PLAIN_NOMINATIVE.search(word))
@@ -273,7 +278,7 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
     if not words:
         return None
     low = [w.lower().replace("’", "'").replace("ʼ", "'") for w in words]
-    if not all(_CYRILLIC_WORD.match(w) for w in low):
+    if not all(map(_cyrillic_word, low)):
         return None
     # Feminine surname endings (-ова, -ина) are also a man's genitive (Смирнова, Вениамина): they pass for a
     # nominative only beside a given name we know in the nominative.
