@@ -102,7 +102,7 @@ class CandidateIndex:
         # Once built: each row's codes in the comparisons' value columns and then the name keys' columns,
         # side by side, and those columns' distinct values.
         self._row_codes = np.empty((0, len(model.comparisons) + 3), dtype=np.int32)
-        self._row_values: list[list[Any]] = []
+        self._row_objects: list[np.ndarray] = []
         self._post_rows = array("I")
         self.tf = TermFrequencies()
         self.birth_lo = np.empty(0, dtype=np.int32)
@@ -234,7 +234,7 @@ class CandidateIndex:
         # A candidate's codes side by side, in one cache line: read from a column each, a candidate cost a
         # cache miss per comparison, a fifth of a search's time. The value columns' own codes are dropped.
         cols = (*self._value_cols, *self._tf_cols)
-        self._row_values = [c.values for c in cols]
+        self._row_objects = [np.fromiter(c.values, dtype=object, count=len(c.values)) for c in cols]
         self._row_codes = np.stack([np.frombuffer(c.codes, dtype=np.int32) for c in cols], axis=1)
         for c in self._value_cols:
             c.codes = array("i")
@@ -338,22 +338,21 @@ class CandidateIndex:
         """The rows as the scorer takes them, their codes gathered in one numpy step; names are parsed
         only if a candidate passes the bound (`Prepared.parsed`)."""
         n_values = len(self._value_cols)
-        lists = self._row_values
-        out = []
-        for row, codes, bound in zip(
-            rows.tolist(), self._row_codes[rows].tolist(), self._name_bound[rows].tolist(), strict=True
-        ):
-            values = [v[k] for v, k in zip(lists, codes, strict=True)]
-            out.append(
-                Prepared(
-                    None,
-                    None,
-                    tuple(values[:n_values]),
-                    tuple(values[n_values:]),  # type: ignore[arg-type]
-                    bound,
-                    partial(self.parsed_names, row),
-                )
+        codes = self._row_codes[rows]
+        # Column by column in numpy (object arrays of each column's distinct values), then zipped into
+        # each row's tuples in C: no Python step a value.
+        cols = [arr[codes[:, j]].tolist() for j, arr in enumerate(self._row_objects)]
+        values = zip(*cols[:n_values], strict=True) if n_values else (() for _r in range(len(rows)))
+        out = [
+            Prepared(None, None, v, tf, bound, partial(self.parsed_names, row))  # type: ignore[arg-type]
+            for row, v, tf, bound in zip(
+                rows.tolist(),
+                values,
+                zip(*cols[n_values:], strict=True),
+                self._name_bound[rows].tolist(),
+                strict=True,
             )
+        ]
         return out
 
     def search(
