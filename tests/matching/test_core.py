@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 
 from kinlink.matching.cluster import Link, cluster
@@ -154,6 +156,21 @@ def test_batch_and_single_query_give_the_same_answers() -> None:
         for hits in search_many(index, queries, limit=3, processes=2)
     ]
     assert batch == single
+
+
+def test_an_index_built_in_worker_processes_is_the_one_built_in_process() -> None:
+    # More records than one build chunk, so that the workers' chunks are put together in order.
+    people = [replace(r, id=copy * 1000 + i) for copy in range(25) for i, r in enumerate(_population())]
+    alone = CandidateIndex.build(MODEL, people)
+    forked = CandidateIndex.build(MODEL, people, processes=2)
+    assert np.array_equal(alone.rows, forked.rows) and np.array_equal(alone.offsets, forked.offsets)
+    for key in ("f:PKTSV", "gp:leonid|andrei", "no such key"):  # Пактышев and Пактусов: 2 x 25
+        assert np.array_equal(alone.posting(key), forked.posting(key))
+    assert len(alone.posting("f:PKTSV")) == 50 and len(alone.posting("no such key")) == 0
+    q = MatchRecord(None, "Пактышев Леонид", age=28, age_as_of="2022-02-27")
+    assert [(h.row, h.scored.weight) for h in alone.search(q, limit=5)] == [
+        (h.row, h.scored.weight) for h in forked.search(q, limit=5)
+    ]
 
 
 def test_clusters_follow_strong_links_and_respect_rejections() -> None:

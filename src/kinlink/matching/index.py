@@ -85,7 +85,13 @@ class CandidateIndex:
         self._srids: list[str | None] = []
         self._service = _Column()
         self._cols = {f: _Column() for f in SHARED_FIELDS}
-        self._key_ids: dict[str, int] = {}
+        # Postings are keyed by the keys' string hashes, sorted (one int64 a distinct key), not by the
+        # strings: a million records have millions of distinct keys, whose strings and dict were a third
+        # of the index's memory and interning them a third of the assembly's time. A hash is only valid
+        # in the process family that built the index (forked workers share the hash seed); two keys of
+        # one hash (odds ~1e-6 at 5M keys) would only share a posting list.
+        self._key_hash = np.empty(0, dtype=np.int64)
+        self._post_hashes: list[np.ndarray] = []
         self._parsed = {p: _Column() for p in NAME_PARTS}
         # Read for every candidate: no dict look-ups.
         self._part_cols = tuple(self._parsed[p] for p in NAME_PARTS)
@@ -96,8 +102,7 @@ class CandidateIndex:
         # Once built: each row's codes in the comparisons' value columns and then the name keys' columns,
         # side by side, and those columns' distinct values.
         self._row_codes = np.empty((0, len(model.comparisons) + 3), dtype=np.int32)
-        self._row_values: list[list[Any]] = []
-        self._post_keys = array("I")
+        self._row_objects: list[np.ndarray] = []
         self._post_rows = array("I")
         self.tf = TermFrequencies()
         self.birth_lo = np.empty(0, dtype=np.int32)
@@ -177,11 +182,7 @@ class CandidateIndex:
             distinct, codes = coded
             counts = np.bincount(codes, minlength=len(distinct)).tolist()
             self.tf.add_counts(table, zip(distinct, counts, strict=True))
-        key_ids = self._key_ids
-        known = np.fromiter(
-            (key_ids.setdefault(k, len(key_ids)) for k in c.keys), dtype=np.uint32, count=len(c.keys)
-        )
-        self._post_keys.frombytes(known[c.key_codes].tobytes())
+        self._post_hashes.append(c.key_hashes)
         rows = np.arange(first, first + len(records), dtype=np.uint32)
         self._post_rows.frombytes(np.repeat(rows, c.key_counts).tobytes())
         self.size += len(records)
@@ -213,22 +214,27 @@ class CandidateIndex:
         return a.values[a.codes[row]], b.values[b.codes[row]], c.values[c.codes[row]]
 
     def _finish(self) -> None:
-        keys = np.frombuffer(self._post_keys, dtype=np.uint32)
+        hashes = np.concatenate(self._post_hashes) if self._post_hashes else np.empty(0, dtype=np.int64)
+        self._post_hashes = []
         rows = np.frombuffer(self._post_rows, dtype=np.uint32)
-        order = np.argsort(keys, kind="stable")
-        self.rows = rows[order].copy()
-        counts = np.bincount(keys, minlength=len(self._key_ids))
-        self.offsets = np.zeros(len(self._key_ids) + 1, dtype=np.int64)
-        np.cumsum(counts, out=self.offsets[1:])
-        self._post_keys = array("I")
+        # Stable: each posting list keeps its rows in order.
+        order = np.argsort(hashes, kind="stable")
+        self.rows = rows[order]
+        hashes = hashes[order]
+        del order
         self._post_rows = array("I")
+        new = np.ones(len(hashes), dtype=bool)  # where a distinct key's rows start
+        np.not_equal(hashes[1:], hashes[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        self._key_hash = hashes[starts]
+        self.offsets = np.append(starts, len(hashes)).astype(np.int64)
         for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
         # A candidate's codes side by side, in one cache line: read from a column each, a candidate cost a
         # cache miss per comparison, a fifth of a search's time. The value columns' own codes are dropped.
         cols = (*self._value_cols, *self._tf_cols)
-        self._row_values = [c.values for c in cols]
+        self._row_objects = [np.fromiter(c.values, dtype=object, count=len(c.values)) for c in cols]
         self._row_codes = np.stack([np.frombuffer(c.codes, dtype=np.int32) for c in cols], axis=1)
         for c in self._value_cols:
             c.codes = array("i")
@@ -262,16 +268,27 @@ class CandidateIndex:
 
     def memory_bytes(self) -> int:
         """The numpy part only (postings, birth ranges); Python objects are measured by the caller."""
-        return int(self.rows.nbytes + self.offsets.nbytes + self.birth_lo.nbytes * 2 + self.sex.nbytes)
+        return int(
+            self.rows.nbytes
+            + self.offsets.nbytes
+            + self._key_hash.nbytes
+            + self.birth_lo.nbytes * 2
+            + self.sex.nbytes
+        )
 
     def posting(self, key: str) -> np.ndarray:
-        kid = self._key_ids_frozen().get(key)
-        if kid is None:
-            return self.rows[:0]
-        return self.rows[self.offsets[kid] : self.offsets[kid + 1]]
+        return self.postings([key])[0]
 
-    def _key_ids_frozen(self) -> dict[str, int]:
-        return self._key_ids
+    def postings(self, keys: list[str]) -> list[np.ndarray]:
+        """Each key's rows (empty for a key no record has), looked up together."""
+        if not len(self._key_hash):
+            return [self.rows[:0] for _k in keys]
+        h = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        at = np.minimum(np.searchsorted(self._key_hash, h), len(self._key_hash) - 1)
+        found = (self._key_hash[at] == h).tolist()
+        lo, hi = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
+        rows = self.rows
+        return [rows[a:b] if f else rows[:0] for f, a, b in zip(found, lo, hi, strict=True)]
 
     # --- querying ------------------------------------------------------------------------------------
 
@@ -279,12 +296,20 @@ class CandidateIndex:
         """Rows worth scoring: found under the query's keys, pre-ranked by keys shared, birth and sex."""
         # Keys in sorted order, so that of two equally common keys the same one is kept in every process
         # (a set's order changes with the string hash seed) and on Spark (kinlink.engines.spark).
-        found = [(k, p) for k, p in ((k, self.posting(k)) for k in sorted(query_keys(query))) if len(p)]
+        keys = sorted(query_keys(query))
+        found = [(k, p) for k, p in zip(keys, self.postings(keys), strict=True) if len(p)]
         if not found:
             return self.rows[:0]
         selective = [p for _k, p in found if len(p) <= MAX_POSTING]
         postings = selective or [min(found, key=lambda kp: len(kp[1]))[1]]
-        rows, shared = np.unique(np.concatenate(postings), return_counts=True)
+        if len(postings) == 1:  # a posting list holds each row once, in order
+            rows, shared = postings[0], np.ones(len(postings[0]), dtype=np.int64)
+        else:  # np.unique(..., return_counts=True), without its generality's cost
+            every = np.sort(np.concatenate(postings))
+            new = np.ones(len(every), dtype=bool)
+            np.not_equal(every[1:], every[:-1], out=new[1:])
+            starts = np.flatnonzero(new)
+            rows, shared = every[starts], np.diff(np.append(starts, len(every)))
         rank = prerank(
             query, shared.astype(np.float32), self.birth_lo[rows], self.birth_hi[rows], self.sex[rows]
         )
@@ -313,22 +338,21 @@ class CandidateIndex:
         """The rows as the scorer takes them, their codes gathered in one numpy step; names are parsed
         only if a candidate passes the bound (`Prepared.parsed`)."""
         n_values = len(self._value_cols)
-        lists = self._row_values
-        out = []
-        for row, codes, bound in zip(
-            rows.tolist(), self._row_codes[rows].tolist(), self._name_bound[rows].tolist(), strict=True
-        ):
-            values = [v[k] for v, k in zip(lists, codes, strict=True)]
-            out.append(
-                Prepared(
-                    None,
-                    None,
-                    tuple(values[:n_values]),
-                    tuple(values[n_values:]),  # type: ignore[arg-type]
-                    bound,
-                    partial(self.parsed_names, row),
-                )
+        codes = self._row_codes[rows]
+        # Column by column in numpy (object arrays of each column's distinct values), then zipped into
+        # each row's tuples in C: no Python step a value.
+        cols = [arr[codes[:, j]].tolist() for j, arr in enumerate(self._row_objects)]
+        values = zip(*cols[:n_values], strict=True) if n_values else (() for _r in range(len(rows)))
+        out = [
+            Prepared(None, None, v, tf, bound, partial(self.parsed_names, row))  # type: ignore[arg-type]
+            for row, v, tf, bound in zip(
+                rows.tolist(),
+                values,
+                zip(*cols[n_values:], strict=True),
+                self._name_bound[rows].tolist(),
+                strict=True,
             )
+        ]
         return out
 
     def search(

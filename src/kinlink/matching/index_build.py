@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import birth_range, sex_key
-from kinlink.matching.keys import MISSING_DAY, key_record
+from kinlink.matching.keys import MISSING_DAY, key_record_tf
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
@@ -49,9 +48,10 @@ class Chunk:
     little crosses back from a worker.
     """
 
-    keys: list[str]  # the chunk's distinct keys
-    key_codes: np.ndarray  # every record's keys in turn, as places in `keys`
-    key_counts: np.ndarray  # how many keys each record has
+    # Every record's keys in turn, as their string hashes (`CandidateIndex` keys its postings so; a
+    # forked worker hashes strings as its parent does), and how many keys each record has.
+    key_hashes: np.ndarray
+    key_counts: np.ndarray
     service: Coded
     shared: list[Coded]  # per field of SHARED_FIELDS
     parts: list[Coded]  # per NAME_PARTS: the primary name's parts, as the index keeps them
@@ -79,30 +79,26 @@ def _firsts(codes: np.ndarray) -> list[int]:
 def prepare_chunk(records: list[MatchRecord], model: Model) -> Chunk:
     scorer = Scorer(model)
     n = len(records)
-    keys, others = [], {}
-    parts: list[list[Any]] = [[] for _ in NAME_PARTS]
-    family, given, patronymic, initials, meta = parts
-    tf: tuple[list[str | None], list[str | None], list[str | None]] = ([], [], [])
-    for i, r in enumerate(records):
-        k, parsed = key_record(r)
-        keys.append(k)
-        # The parsed primary name is kept part by part (each distinct part once), so that scoring never
-        # parses a record's name again; other names (rare) are kept whole.
+    keyed = [key_record_tf(r) for r in records]
+    keys = [k for k, _p, _t in keyed]
+    others = {}
+    # The parsed primary name is kept part by part (each distinct part once), so that scoring never
+    # parses a record's name again; other names (rare) are kept whole.
+    primaries: list[Any] = []
+    for i, ((_k, parsed, _t), r) in enumerate(zip(keyed, records, strict=True)):
         primary = parsed[0] if parsed and parsed[0].original == r.name else None
-        if primary:
-            family.append(primary.family)
-            given.append(primary.given)
-            patronymic.append(primary.patronymic)
-            initials.append(primary.initials)
-            meta.append((primary.script, primary.language, primary.sex, primary.order))
-        else:
-            for col in parts:
-                col.append(None)
+        primaries.append(primary)
         if len(parsed) > (1 if primary else 0):
             others[i] = tuple(parsed[1:] if primary else parsed)
-        for col, key in zip(tf, nb.tf_keys_parsed(parsed[0]) if parsed else (None, None, None), strict=True):
-            col.append(key)
-    flat_keys, key_codes = _coded([k for ks in keys for k in ks])
+    parts: list[list[Any]] = [
+        [p.family if p else None for p in primaries],
+        [p.given if p else None for p in primaries],
+        [p.patronymic if p else None for p in primaries],
+        [p.initials if p else None for p in primaries],
+        [(p.script, p.language, p.sex, p.order) if p else None for p in primaries],
+    ]
+    tf = tuple(list(col) for col in zip(*(t for _k, _p, t in keyed), strict=True)) if n else ([], [], [])
+    flat_keys = [k for ks in keys for k in ks]
     raw = {f: [getattr(r, f) for r in records] for f in SHARED_FIELDS}
     shared = [_coded(raw[f]) for f in SHARED_FIELDS]
     by_fields: dict[tuple[str, ...], Coded] = {(f,): c for f, c in zip(SHARED_FIELDS, shared, strict=True)}
@@ -128,8 +124,7 @@ def prepare_chunk(records: list[MatchRecord], model: Model) -> Chunk:
     sexes, scodes = by_fields[("sex",)]
     sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
     return Chunk(
-        keys=flat_keys,
-        key_codes=key_codes,
+        key_hashes=np.fromiter(map(hash, flat_keys), dtype=np.int64, count=len(flat_keys)),
         key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
         service=fields_coded(("service_number",)),
         shared=shared,

@@ -67,21 +67,37 @@ def prerank(
 
 
 Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
+NameKeys = tuple[str | None, str | None, str | None]  # term-frequency keys: family, given, patronymic
 
 
 @lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own
-def _name_keyed(text: str) -> tuple[Any, frozenset[str]]:
+def _name_keyed(text: str) -> tuple[Any, frozenset[str], tuple[str, ...], NameKeys]:
     # Pure, and most names of a registry repeat (the same full name, the same alternate spelling): parsed
-    # and keyed once per distinct name, not once per record (issue 19).
+    # and keyed once per distinct name, not once per record (issue 19). The keys come sorted too, and the
+    # term-frequency keys beside them: a record of one name and no service number (most) then costs no
+    # set, no sort and no second look at its parsed name.
     parsed = _names.parse_name(text)
-    return parsed, frozenset(_names.blocking_keys(parsed))
+    keys = frozenset(_names.blocking_keys(parsed))
+    return parsed, keys, tuple(sorted(keys)), nb.tf_keys_parsed(parsed)
 
 
 def key_record(r: MatchRecord) -> Keyed:
     """The costly part of indexing a record: parsing its names and deriving their keys (`record_keys`)."""
+    keys, parsed, _tf = key_record_tf(r)
+    return list(keys), parsed
+
+
+_NO_TF: NameKeys = (None, None, None)
+
+
+def key_record_tf(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], NameKeys]:
+    """`key_record`'s keys (sorted) and parsed names, and the primary name's term-frequency keys."""
     named = [_name_keyed(n) for n in r.all_names if n and n.strip()]
-    keys: set[str] = set().union(*(k for _p, k in named))
     sn = identifier_key(r.service_number)
+    if len(named) == 1 and not sn:
+        parsed, _k, ordered, tf = named[0]
+        return ordered, (parsed,), tf
+    keys: set[str] = set().union(*(k for _p, k, _o, _t in named))
     if sn:
         keys.add(SERVICE_KEY + sn)
-    return sorted(keys), tuple(p for p, _k in named)
+    return tuple(sorted(keys)), tuple(p for p, *_rest in named), named[0][3] if named else _NO_TF

@@ -222,7 +222,7 @@ def height_range(text: str | None) -> tuple[int, int] | None:
         lo, hi = sorted((int(m[1]), int(m[2])))
         return (lo, hi) if 100 <= lo <= hi <= 230 else None
     if text.strip().isdecimal():
-        h = int(text)
+        h = int(text.strip())  # str.strip drops more than int() does (\x1f)
         return (h - HEIGHT_SAID, h + HEIGHT_SAID) if 100 <= h <= 230 else None
     for pattern in _HEIGHTS:
         m = pattern.search(text)

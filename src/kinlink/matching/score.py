@@ -265,6 +265,26 @@ class Scorer:
             compared.append((i, li, w, count, feats))
         return Others(total, tuple(compared))
 
+    def _others_weight(self, qv: tuple[Any, ...], r: Prepared, active: tuple[int, ...]) -> float:
+        """`others(q, r).weight`, summed in the same order; active: the comparisons q has a value for."""
+        total = 0.0
+        rv, memo, repeats = r.values, self._pair_memo, self._repeats
+        for i in active:
+            b = rv[i]
+            if b is None:
+                continue
+            a = qv[i]
+            if repeats[i]:
+                hit = memo.get((i, a, b))
+                if hit is None:
+                    hit = self._compare_values(i, a, b, r)[:3]
+                    if len(memo) < 100_000:
+                        memo[(i, a, b)] = hit
+                total += hit[1]
+            else:
+                total += self._compare_values(i, a, b, r)[1]
+        return total
+
     def _compare_values(
         self, i: int, a: Any, b: Any, r: Prepared
     ) -> tuple[int, float, dict[str, Any], int | None]:
@@ -439,8 +459,12 @@ class Scorer:
         )
         # (-upper bound or -weight, position, stage: 0 bound, 1 settled bound, 2 scored, the others)
         heap: list[tuple[float, int, int, Others]] = []
+        # Only the other fields' total weight is needed until the last step (which explains the best from
+        # scratch): outcomes are not kept, and fields the query lacks are not looked at.
+        qv = q.values
+        active = tuple(i for i in self._other_idx if qv[i] is not None)
         for n, r in enumerate(candidates):
-            others = self.others(q, r)
+            others = Others(self._others_weight(qv, r, active), ())
             b = self.bound(q, r, others)
             if b >= floor:
                 heap.append((-b, n, 0, others))
