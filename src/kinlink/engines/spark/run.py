@@ -64,8 +64,8 @@ def match(
     """Every open request against every record and sighting, on Spark; candidates stored as the in-process
         engine stores them. snapshot: where the Parquet snapshot and the found candidates go (on a cluster,
         storage every executor reads); default a temporary directory, removed afterwards. spark: a session to
-        use (and leave running) rather than one started and stopped for this run. dedup: records linked to each
-    other too (and reclustered)."""
+        use (and leave running) rather than one started and stopped for this run. dedup: records linked to
+    each other too (and reclustered)."""
     refresh_stale_keys(engine, progress)
     key_records(engine, chunk=chunk)  # keys for continuous matching, as `match_all` writes them
     options = options or SparkOptions()
