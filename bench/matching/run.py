@@ -450,7 +450,7 @@ def main() -> None:
     print(f"  people with a namesake (same family and given name) born within a year: {namesakes:.1%}")
     del ds
 
-    if args.baseline:
+    if args.baseline and args.engine != "spark":  # with spark: the baseline's Spark engine, below
         kb = child("kinlink", args, args.baseline)
         if "error" in kb:
             print("baseline kinlink failed:\n" + kb["error"])
@@ -477,35 +477,9 @@ def main() -> None:
             print(f"  every request's top candidate and probability: {same} as the baseline's")
 
     if args.engine == "spark":
-        sp = child("spark", args)
-        if "error" in sp:
-            print("\nSpark failed:\n" + sp["error"])
-        else:
-            b = sp["batch"]
-            print(
-                f"\nSpark engine ({sp['master']}, {sp['partitions']} shuffle partitions), same data and model"
-            )
-            print(
-                f"  snapshot {sp['snapshot_s']:.1f}s (Parquet, off the clock); "
-                f"session {sp['session_s']:.1f}s, registry keys and counts {sp['registry_s']:.1f}s, "
-                f"keys joined, pre-ranked, {sp['pairs_scored']:,} pairs scored, windows {sp['link_s']:.1f}s; "
-                f"total {sp['total_s']:.1f}s; peak RSS {sp['peak_rss_mib']:.0f} MiB (process, JVM, workers)"
-            )
-            print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
-            pairs = max(1, sp["pairs_scored"])
-            per_pair = (sp["cpu_s"] - sp["registry_cpu_s"]) / pairs * 1e6
-            per_record = sp["registry_cpu_s"] / args.records * 1e6
-            print(
-                f"  CPU (JVM and Python workers): {sp['cpu_s']:.1f}s in all; "
-                f"registry {per_record:.0f} µs a record; requests {per_pair:.0f} µs per shortlisted pair "
-                "(keys, join, pre-rank, scoring, windows)"
-            )
-            local_s = k["batch_s"] + k["build_s"]
-            if not args.no_local:
-                print(
-                    f"\nside by side: kinlink local {local_s:.1f}s F1 {k['batch']['f1']:.4f} | "
-                    f"Spark {sp['total_s']:.1f}s F1 {b['f1']:.4f}"
-                )
+        if args.baseline:
+            _print_spark(child("spark", args, args.baseline), args, k, f"of {args.baseline} (baseline)")
+        _print_spark(child("spark", args), args, k, "")
 
     if not args.no_splink:
         runs = []
@@ -541,6 +515,37 @@ def main() -> None:
                 f"F1 {s['best']['f1']:.4f} at threshold {s['best']['threshold']}; kinlink end to end "
                 f"{s['total_s'] / kin:.2f}x Splink's speed"
             )
+
+
+def _print_spark(sp: dict, args: argparse.Namespace, k: dict, label: str) -> None:
+    if "error" in sp:
+        print(f"\nSpark {label} failed:\n" + sp["error"])
+        return
+    b = sp["batch"]
+    print(
+        f"\nSpark engine {label} ({sp['master']}, {sp['partitions']} shuffle partitions), same data and model"
+    )
+    print(
+        f"  snapshot {sp['snapshot_s']:.1f}s (Parquet, off the clock); "
+        f"session {sp['session_s']:.1f}s, registry keys and counts {sp['registry_s']:.1f}s, "
+        f"keys joined, pre-ranked, {sp['pairs_scored']:,} pairs shortlisted, best found {sp['link_s']:.1f}s; "
+        f"total {sp['total_s']:.1f}s; peak RSS {sp['peak_rss_mib']:.0f} MiB (process, JVM, workers)"
+    )
+    print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+    pairs = max(1, sp["pairs_scored"])
+    per_pair = (sp["cpu_s"] - sp["registry_cpu_s"]) / pairs * 1e6
+    per_record = sp["registry_cpu_s"] / args.records * 1e6
+    print(
+        f"  CPU (JVM and Python workers): {sp['cpu_s']:.1f}s in all; "
+        f"registry {per_record:.0f} µs a record; requests {per_pair:.0f} µs per shortlisted pair "
+        "(keys, join, pre-rank, scoring, windows)"
+    )
+    if not args.no_local:
+        local_s = k["batch_s"] + k["build_s"]
+        print(
+            f"\nside by side: kinlink local {local_s:.1f}s F1 {k['batch']['f1']:.4f} | "
+            f"Spark {label} {sp['total_s']:.1f}s F1 {b['f1']:.4f}"
+        )
 
 
 def _print_local(k: dict, args: argparse.Namespace) -> None:

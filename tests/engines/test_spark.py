@@ -4,6 +4,7 @@ Spark runs in local mode (local[2], one shuffle partition, UI off, a small drive
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -126,8 +127,54 @@ def test_em_on_spark_counts_the_pairs_the_in_process_estimate_counts(spark: Any,
             assert lb.m == pytest.approx(la.m, abs=1e-4), (a.field, la.name)
 
 
-def test_the_command_names_a_wrong_engine_and_what_spark_does_not_do(cli: Any) -> None:
+def test_the_command_names_a_wrong_engine(cli: Any) -> None:
     wrong = cli("match", "--engine", "hadoop", ok=False)
     assert wrong.exit_code != 0 and "--engine" in wrong.output and "local or spark" in wrong.output
-    dedup = cli("match", "--engine", "spark", "--dedup", ok=False)
-    assert dedup.exit_code != 0 and "--dedup" in dedup.output and "local engine" in dedup.output
+
+
+def test_spark_links_records_to_each_other_as_the_local_engine_does(spark: Any, tmp_path: Path) -> None:
+    from generate import dataset
+
+    ds = dataset(3_000, 400)
+    # The requests (most about someone in the registry, spelled otherwise) as records too: duplicates.
+    top = max(int(r.id) for r in ds.records)  # type: ignore[arg-type]
+    records = ds.records + [replace(q, id=top + i + 1, kind="record") for i, q in enumerate(ds.requests)]
+    pq.write_table(records_table(records), tmp_path / "records.parquet")
+    model = load_model()
+    index = CandidateIndex.build(model, records)
+    local = set()
+    for row in range(len(index)):  # as `tracing.batch._link_record_chunk`: the lower id as the query
+        for hit in index.search(index.record(row), 6, 30, model.candidate_threshold):
+            if hit.row != row:
+                scored = hit.scored if row < hit.row else index.score_rows(hit.row, row)
+                pair = sorted((int(index.record(row).id), int(hit.record.id)))  # type: ignore[arg-type]
+                local.add((pair[0], pair[1], scored.probability, _explained(scored)))
+
+    reg = linkage.registry(spark, spark.read.parquet(str(tmp_path / "records.parquet")))
+    linkage.record_hits(reg, model).write.parquet(str(tmp_path / "hits"))
+    pairs = linkage.record_pairs(reg, spark.read.parquet(str(tmp_path / "hits")), model).collect()
+    on_spark = set()
+    for r in pairs:
+        s = scored_from_json(r["scored"])
+        on_spark.add((r["left"], r["right"], s.probability, _explained(s)))
+    assert len(local) > 100
+    assert on_spark == local, (sorted(local - on_spark)[:3], sorted(on_spark - local)[:3])
+
+
+def _explained(s: Any) -> str:
+    return json.dumps(s.explanation(), sort_keys=True, ensure_ascii=False)
+
+
+def test_match_dedup_on_spark_stores_what_the_local_engine_stores(
+    engine: Engine, spark: Any, tmp_path: Path
+) -> None:
+    # The demo registry imported twice, as from two sources: each person has a record in each.
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry-copy", ACTOR).written
+    model = load_model()
+    first = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", chunk=3, spark=spark, dedup=True)
+    assert first.created > 0
+    again = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", spark=spark, dedup=True)
+    assert (again.created, again.updated) == (0, 0)
+    local = batch.match_all(engine, ACTOR, model=model, dedup=True)
+    assert (local.created, local.updated) == (0, 0)

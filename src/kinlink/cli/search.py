@@ -225,7 +225,7 @@ def match(
     dedup: bool = typer.Option(
         None,
         "--dedup/--no-dedup",
-        help="Also link records of the same person (default: yes on the local engine; local engine only).",
+        help="Also link records of the same person (default: yes on the local engine, no on --engine spark).",
     ),
     model_path: Path = typer.Option(None, "--model", help="A model file (default: the shipped model)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
@@ -264,8 +264,6 @@ def match(
     """Match the whole database: every open request against every record, and records against each other."""
     if engine_name not in ("local", "spark"):
         fail(f"--engine: '{engine_name}' is not an engine; write local or spark.")
-    if engine_name == "spark" and dedup:
-        fail("--dedup: records are linked to each other by the local engine only; run it without --engine.")
     model = _model(model_path)
     engine = open_engine()
     if estimate_to is not None:
@@ -306,6 +304,7 @@ def match(
                 snapshot=snapshot,
                 chunk=chunk,
                 progress=progress,
+                dedup=dedup is True,  # on Spark only when asked: it is the larger part of the work
             )
         else:
             summary = local_engine.match(

@@ -109,12 +109,17 @@ def match_all(
                 if progress:
                     progress("records", rows.stop, len(index))
     if dedup:
-        with unit_of_work(engine) as session:
-            log = AuditLog(session, actor)
-            log.lock()
-            recluster(session, log, model)
-            log.flush()
+        recluster_all(engine, actor, model)
     return summary
+
+
+def recluster_all(engine: Engine, actor: str, model: Model) -> None:
+    """The clusters of records worked out again from the stored record-to-record candidates."""
+    with unit_of_work(engine) as session:
+        log = AuditLog(session, actor)
+        log.lock()
+        recluster(session, log, model)
+        log.flush()
 
 
 def refresh_stale_keys(engine: Engine, progress: Callable[[str, int, int], None] | None = None) -> None:
@@ -225,6 +230,14 @@ def _link_record_chunk(
             # either side gives the same probability and re-runs change nothing.
             scored = hit.scored if row < hit.row else index.score_rows(hit.row, row)
             found.append((int(rec.id), int(hit.record.id), scored))  # type: ignore[arg-type]
+    write_record_candidates(engine, actor, model, found, summary)
+
+
+def write_record_candidates(
+    engine: Engine, actor: str, model: Model, found: Sequence[tuple[int, int, Scored]], summary: MatchSummary
+) -> None:
+    """Record-to-record candidates (left, right, score: the lower id as the query) in one transaction; both
+    engines write through here."""
     if not found:
         return
     with unit_of_work(engine) as session:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
+from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,7 @@ QUERY_KEYS_SCHEMA = "rid long, key string"
 PRERANK_SCHEMA = "rid long, id long, pre float"
 SCORE_SCHEMA = "rid long, id long, weight double, probability double"
 EXPLAIN_SCHEMA = "rid long, id long, weight double, probability double, scored string, n int"
+PAIR_SCHEMA = "rid long, id long, scored string"
 LEVELS_SCHEMA = "pattern string"
 
 _SEX_CODES = {"m": 1, "f": 2}
@@ -134,27 +137,94 @@ def _prepared_pairs(
         yield q, r, pq, pr
 
 
-def score_pairs(model_json: str, population: int, tf_id: int, tf: Any, explain: bool) -> Any:
-    """A mapInPandas function scoring each (request, record) pair with `Scorer.score`, the in-process
-    engine's own scorer: weight and probability, and with explain the whole explained score as JSON."""
+def _lazy_record(scorer: Scorer, r: MatchRecord, tf_keys: tuple[str | None, ...]) -> Prepared:
+    """A candidate as the index hands it to `Scorer.best`: its values now, its names parsed only if it
+    passes the bound (most do not), its name-frequency keys from the registry's keying pass."""
+    return Prepared(r, None, scorer.values(r), tf_keys, None, partial(_parse_names, r))  # type: ignore[arg-type]
+
+
+def _parse_names(r: MatchRecord) -> tuple[Any, ...]:
+    return tuple(nb.parse(n) for n in r.all_names if n and n.strip())  # as `Scorer.prepare`
+
+
+def _best_of_frame(scorer: Scorer, df: pd.DataFrame, limit: int, floor: float) -> pd.DataFrame:
+    """Each request's best candidates by `Scorer.best` (the in-process search's own pruning): rows are a
+    request's shortlist, consecutive, best pre-rank first."""
+    cols = _columns(df)
+    queries = records_from_columns(cols, "q_")
+    records = records_from_columns(cols, "r_")
+    tfs = list(zip(cols["r_tf_family"], cols["r_tf_given"], cols["r_tf_patronymic"], strict=True))
+    cache: dict[int, Prepared] = {}  # a record met by several requests of the batch is prepared once
+    out: dict[str, list[Any]] = {k: [] for k in ("rid", "id", "weight", "probability", "scored", "n")}
+    for rid, group in groupby(range(len(queries)), key=cols["rid"].__getitem__):
+        at = list(group)
+        ids = [records[i].id for i in at]
+        cands = []
+        for i in at:
+            pr = cache.get(records[i].id)
+            if pr is None:
+                pr = cache[records[i].id] = _lazy_record(scorer, records[i], tuple(_none(k) for k in tfs[i]))
+            cands.append(pr)
+        best = scorer.best(scorer.prepare(queries[at[0]]), cands, limit, floor, tie=ids.__getitem__)
+        for n, (pos, s) in enumerate(best, 1):
+            out["rid"].append(rid)
+            out["id"].append(ids[pos])
+            out["weight"].append(s.weight)
+            out["probability"].append(s.probability)
+            out["scored"].append(scored_to_json(s))
+            out["n"].append(n)
+    frame = pd.DataFrame(out).astype({"rid": "int64", "id": "int64", "n": "int32"})
+    frame["scored"] = frame["scored"].astype(object)
+    return frame
+
+
+def _none(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float) and v != v) else v
+
+
+def best_candidates(
+    model_json: str, population: int, tf_id: int, tf: Any, limit: int, min_probability: float
+) -> Any:
+    """A mapInPandas function giving each request's `limit` best candidates at or above min_probability,
+    explained (EXPLAIN_SCHEMA), by `Scorer.best` as the in-process search does: a candidate whose bound
+    (names at their best) cannot reach the best found so far is never compared by name.
+
+    Its input is sorted by request (each request's rows consecutive, best pre-rank first); a request
+    whose rows straddle two Arrow batches is carried over to the next."""
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        scorer = scorer_for(model_json, population, tf_id, tf)
+        carry: pd.DataFrame | None = None
+        for df in batches:
+            if carry is not None and len(carry):
+                df = pd.concat([carry, df], ignore_index=True)
+            if not len(df):
+                continue
+            rids = df["rid"].to_numpy()
+            cut = int(np.flatnonzero(rids == rids[-1])[0])  # the last request may go on in the next batch
+            carry = df.iloc[cut:]
+            if cut:
+                yield _best_of_frame(scorer, df.iloc[:cut], limit, min_probability)
+        if carry is not None and len(carry):
+            yield _best_of_frame(scorer, carry, limit, min_probability)
+
+    return run
+
+
+def explain_pairs(model_json: str, population: int, tf_id: int, tf: Any) -> Any:
+    """A mapInPandas function giving each (request, record) pair's explained score (`Scorer.score`) as
+    JSON: the record pairs found from the other side, scored again in the one direction both engines use."""
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         scorer = scorer_for(model_json, population, tf_id, tf)
         for df in batches:
-            rows: dict[str, list[Any]] = {"rid": [], "id": [], "weight": [], "probability": []}
-            texts = []
+            rows: dict[str, list[Any]] = {"rid": [], "id": [], "scored": []}
             for q, r, pq, pr in _prepared_pairs(scorer, df):
-                s = scorer.score(pq, pr, explain=explain)
                 rows["rid"].append(q.id)
                 rows["id"].append(r.id)
-                rows["weight"].append(s.weight)
-                rows["probability"].append(s.probability)
-                if explain:
-                    texts.append(scored_to_json(s))
+                rows["scored"].append(scored_to_json(scorer.score(pq, pr)))
             frame = pd.DataFrame(rows).astype({"rid": "int64", "id": "int64"})
-            if explain:
-                frame["scored"] = pd.Series(texts, dtype=object)
-                frame["n"] = df["n"].to_numpy(dtype=np.int32)  # the pair's place, passed through
+            frame["scored"] = frame["scored"].astype(object)
             yield frame
 
     return run

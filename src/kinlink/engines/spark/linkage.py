@@ -6,9 +6,10 @@ The plan is the in-process index's search, written as joins (docs/spark.md):
    request has a more selective one (else the least common is kept), as the index does;
 3. the join on keys gives (request, record, keys shared); `keys.prerank` ranks them and a window keeps the
    30 best per request (ties by record id);
-4. `Scorer.score` weighs each, with the name counts and the prior of the whole registry (one aggregation
-   pass, then a broadcast), and a window keeps the best `limit` per request (ties by record id) at or
-   above the model's candidate threshold; those are scored again with their explanation.
+4. each request's shortlist, its rows together, goes to `Scorer.best` (the in-process search's own: the
+   cheap bound first, names compared only where the bound can still reach the best found), with the name
+   counts and the prior of the whole registry (one aggregation pass, then a broadcast); it keeps the best
+   `limit` at or above the model's candidate threshold (ties by record id), explained.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from kinlink.matching.model import Model
 
 SHORTLIST = 30  # the index's default shortlist (`CandidateIndex.search`)
 LIMIT = 20  # candidates kept per request (`tracing.batch`)
+RECORD_LIMIT = 6  # hits kept per record linked to the others (`tracing.batch`, --dedup), itself included
+_TF_TABLES = ("family", "given", "patronymic")
 _PRERANK_FIELDS = ("id", "name", "birth_date", "birth_year_to", "age", "age_as_of", "sex")
 
 
@@ -108,22 +111,44 @@ def link_requests(reg: Registry, requests: Any, model: Model, limit: int = LIMIT
     """(rid, id, weight, probability, scored, n): each request's best candidates, best first (n from 1),
     at or above the model's candidate threshold; `scored` is the explained score as JSON.
 
-    The chosen pairs are kept (memory, else disk) for the explaining pass: Spark would otherwise work the
-    whole plan out again for it."""
-    from pyspark import StorageLevel
-    from pyspark.sql import Window
+    One pass over the shortlists, by `Scorer.best` as the in-process search: the pairs of a request come
+    together (partitioned and sorted by request, best pre-rank first), and a candidate whose bound cannot
+    reach the best found so far is never compared by name; only the kept ones are explained."""
     from pyspark.sql import functions as F
 
-    mj = model_json(model)
-    short = shortlist(reg, requests)
-    weigh = ex.score_pairs(mj, reg.population, reg.tf_id, reg.tf, explain=False)
-    scored = with_sides(short.select("rid", "id"), reg.records, requests).mapInPandas(weigh, ex.SCORE_SCHEMA)
-    best = Window.partitionBy("rid").orderBy(F.col("weight").desc(), F.col("id").asc())
-    top = (
-        scored.withColumn("n", F.row_number().over(best))
-        .where((F.col("n") <= limit) & (F.col("probability") >= model.candidate_threshold))
-        .select("rid", "id", "n")
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    short = shortlist(reg, requests).join(
+        reg.keyed.select("id", *[F.col(f"tf_{t}").alias(f"r_tf_{t}") for t in _TF_TABLES]), "id"
     )
-    explain = ex.score_pairs(mj, reg.population, reg.tf_id, reg.tf, explain=True)
-    return with_sides(top, reg.records, requests).mapInPandas(explain, ex.EXPLAIN_SCHEMA)
+    best = ex.best_candidates(
+        model_json(model), reg.population, reg.tf_id, reg.tf, limit, model.candidate_threshold
+    )
+    return (
+        with_sides(short, reg.records, requests)
+        .repartition("rid")
+        .sortWithinPartitions("rid", F.col("pre").desc(), "id")
+        .mapInPandas(best, ex.EXPLAIN_SCHEMA)
+    )
+
+
+def record_hits(reg: Registry, model: Model, limit: int = RECORD_LIMIT) -> Any:
+    """(rid, id, scored): each record's best other records, found as the in-process engine's --dedup finds
+    them: the record taken as a query, its `limit` best hits (itself among them) at or above the threshold."""
+    from pyspark.sql import functions as F
+
+    found = link_requests(reg, reg.records, model, limit)
+    return found.where(F.col("rid") != F.col("id")).select("rid", "id", "scored")
+
+
+def record_pairs(reg: Registry, hits: Any, model: Model) -> Any:
+    """(left, right, scored): the pairs of `record_hits` (written and read back, so that it is not worked
+    out twice), each once and scored with the lower id as the query, as the in-process engine stores them:
+    a pair found only from its higher side is scored again the other way."""
+    from pyspark.sql import functions as F
+
+    forward = hits.where(F.col("rid") < F.col("id"))
+    back = hits.where(F.col("rid") > F.col("id")).select(F.col("id").alias("rid"), F.col("rid").alias("id"))
+    back = back.join(forward.select("rid", "id"), ["rid", "id"], "left_anti")  # found both ways: kept once
+    explain = ex.explain_pairs(model_json(model), reg.population, reg.tf_id, reg.tf)
+    rescored = with_sides(back, reg.records, reg.records).mapInPandas(explain, ex.PAIR_SCHEMA)
+    both = forward.select("rid", "id", "scored").unionByName(rescored)
+    return both.select(F.col("rid").alias("left"), F.col("id").alias("right"), "scored")

@@ -3,7 +3,8 @@
 The write-back goes partition file by partition file, a transaction per `chunk` requests, through the
 domain's `store_request_candidates` (the in-process engine's own): candidates are upserted by their pair,
 so a rerun adds nothing, and a run that stops half-way loses only the transaction in flight (a rerun
-completes it). Records are linked to each other by the in-process engine only (`--engine local`).
+completes it). With dedup, records are linked to each other the same way (`tracing.batch`'s own write),
+and the clusters worked out again afterwards, as the in-process engine does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from kinlink.engines.spark.session import spark_session
 from kinlink.engines.spark.snapshot import request_ids, write_snapshot
 from kinlink.matching.model import Model
 from kinlink.matching.score import Scored
-from kinlink.tracing.batch import key_records, refresh_stale_keys, write_request_candidates
+from kinlink.tracing.batch import (
+    key_records,
+    recluster_all,
+    refresh_stale_keys,
+    write_record_candidates,
+    write_request_candidates,
+)
 from kinlink.tracing.continuous import MatchSummary
 
 Progress = Callable[[str, int, int], None]
@@ -52,18 +59,20 @@ def match(
     chunk: int = 500,
     progress: Progress | None = None,
     spark: Any = None,
+    dedup: bool = False,
 ) -> MatchSummary:
     """Every open request against every record and sighting, on Spark; candidates stored as the in-process
-    engine stores them. snapshot: where the Parquet snapshot and the found candidates go (on a cluster,
-    storage every executor reads); default a temporary directory, removed afterwards. spark: a session to
-    use (and leave running) rather than one started and stopped for this run."""
+        engine stores them. snapshot: where the Parquet snapshot and the found candidates go (on a cluster,
+        storage every executor reads); default a temporary directory, removed afterwards. spark: a session to
+        use (and leave running) rather than one started and stopped for this run. dedup: records linked to
+    each other too (and reclustered)."""
     refresh_stale_keys(engine, progress)
     key_records(engine, chunk=chunk)  # keys for continuous matching, as `match_all` writes them
     options = options or SparkOptions()
     if snapshot is None:
         with tempfile.TemporaryDirectory(prefix="kinlink-spark-") as tmp:
-            return _match(engine, actor, model, Path(tmp), options, chunk, progress, spark)
-    return _match(engine, actor, model, snapshot, options, chunk, progress, spark)
+            return _match(engine, actor, model, Path(tmp), options, chunk, progress, spark, dedup)
+    return _match(engine, actor, model, snapshot, options, chunk, progress, spark, dedup)
 
 
 def _match(
@@ -75,39 +84,53 @@ def _match(
     chunk: int,
     progress: Progress | None,
     spark: Any,
+    dedup: bool,
 ) -> MatchSummary:
     exported = write_snapshot(engine, actor, directory)
     if progress:
         progress("snapshot", 1, 1)
     summary = MatchSummary()
-    if exported.requests and exported.records + exported.sightings:
+    registry = exported.records + exported.sightings
+    requests = bool(exported.requests and registry)
+    records = dedup and registry > 1
+    if requests or records:
         if spark is not None:
-            link(spark, directory, model)
+            link(spark, directory, model, requests, records)
         else:
             with spark_session(
                 options.master,
                 shuffle_partitions=options.shuffle_partitions,
                 driver_memory=options.driver_memory,
             ) as session:
-                link(session, directory, model)
+                link(session, directory, model, requests, records)
     write_back(
         engine, actor, model, directory / "candidates", request_ids(directory), chunk, summary, progress
     )
+    if dedup:
+        write_back_records(engine, actor, model, directory / "record_candidates", chunk, summary, progress)
+        recluster_all(engine, actor, model)
     return summary
 
 
-def link(spark: Any, directory: Path, model: Model) -> None:
+def link(spark: Any, directory: Path, model: Model, requests: bool = True, records: bool = False) -> None:
     """Spark's part: the snapshot's requests linked, their candidates written to <directory>/candidates,
-    a Parquet file per partition of requests, sorted by request and place."""
+    a Parquet file per partition of requests, sorted by request and place; with records, the records
+    linked to each other, their pairs written to <directory>/record_candidates."""
     reg = linkage.registry(spark, read_registry(spark, directory))
-    found = linkage.link_requests(reg, spark.read.parquet(str(directory / "requests")), model)
     parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    (
-        found.repartition(parts, "rid")
-        .sortWithinPartitions("rid", "n")
-        .write.mode("overwrite")
-        .parquet(str(directory / "candidates"))
-    )
+    if requests:
+        found = linkage.link_requests(reg, spark.read.parquet(str(directory / "requests")), model)
+        (
+            found.repartition(parts, "rid")
+            .sortWithinPartitions("rid", "n")
+            .write.mode("overwrite")
+            .parquet(str(directory / "candidates"))
+        )
+    if records:
+        linkage.record_hits(reg, model).write.mode("overwrite").parquet(str(directory / "record_hits"))
+        hits = spark.read.parquet(str(directory / "record_hits"))
+        pairs = linkage.record_pairs(reg, hits, model)
+        pairs.write.mode("overwrite").parquet(str(directory / "record_candidates"))
     reg.keyed.unpersist()
 
 
@@ -148,3 +171,23 @@ def write_back(
         write_request_candidates(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
     if progress:
         progress("requests", len(requests), len(requests))
+
+
+def write_back_records(
+    engine: Engine,
+    actor: str,
+    model: Model,
+    found: Path,
+    chunk: int,
+    summary: MatchSummary,
+    progress: Progress | None = None,
+) -> None:
+    """The record pairs stored, a partition file at a time and `chunk` pairs a transaction."""
+    files = sorted(found.glob("*.parquet")) if found.exists() else []
+    for n, path in enumerate(files, 1):
+        rows = pq.read_table(path, columns=["left", "right", "scored"]).to_pylist()
+        for i in range(0, len(rows), chunk):
+            pairs = [(r["left"], r["right"], scored_from_json(r["scored"])) for r in rows[i : i + chunk]]
+            write_record_candidates(engine, actor, model, pairs, summary)
+        if progress:
+            progress("records", n, len(files))
