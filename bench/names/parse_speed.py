@@ -34,16 +34,16 @@ def run():
     out = [parse_name(s) for s in names]
     return (time.process_time() - t) / len(names) * 1e6, out
 cold, out = run()
-# New full names of words already seen (as a registry's are): word k of each name is taken from another
-# name with as many words.
+# New full names of words already seen (as a registry's are): word k of each name is taken from the name
+# m*k places on among those with as many words, for four m.
 by_len = {}
 for s in names:
     by_len.setdefault(len(s.split()), []).append(s.split())
 seen = set(names)
 fresh = []
-for ws in by_len.values():
+for m, ws in ((m, ws) for m in (7919, 104729, 1299709, 15485863) for ws in by_len.values()):
     for i in range(len(ws)):
-        s = " ".join(ws[(i + 7919 * k) % len(ws)][k] for k in range(len(ws[i])))
+        s = " ".join(ws[(i + m * k) % len(ws)][k] for k in range(len(ws[i])))
         if s not in seen:
             seen.add(s)
             fresh.append(s)
@@ -55,8 +55,11 @@ print(json.dumps({"n": len(out), "n_warm": len(names), "cold": cold, "warm": war
 
 
 def _run(tree: Path, n: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{Path(__file__).resolve().parents[2]}",
-               PYTHONHASHSEED="0")
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{tree / 'src'}{os.pathsep}{Path(__file__).resolve().parents[2]}",
+        PYTHONHASHSEED="0",
+    )
     res = subprocess.run([sys.executable, "-c", _CHILD, str(n)], env=env, capture_output=True, text=True)
     if res.returncode:
         sys.exit(res.stderr)
@@ -77,8 +80,10 @@ def main() -> None:
             b = best.setdefault(label, r)
             b["cold"], b["warm"] = min(b["cold"], r["cold"]), min(b["warm"], r["warm"])
     n, nw = best["this"]["n"], best["this"]["n_warm"]
-    print(f"load average {os.getloadavg()[0]:.2f}; µs CPU per distinct name: cold ({n} names, new words), "
-          f"warm ({nw} new names of words seen)")
+    print(
+        f"load average {os.getloadavg()[0]:.2f}; µs CPU per distinct name: cold ({n} names, new words), "
+        f"warm ({nw} new names of words seen)"
+    )
     print(f"{'tree':<10}{'cold':>10}{'warm':>10}")
     for label, r in best.items():
         print(f"{label:<10}{r['cold']:>10.1f}{r['warm']:>10.1f}")

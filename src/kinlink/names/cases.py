@@ -275,7 +275,8 @@ def _word_facts(word: str) -> tuple[str, bool, bool, bool, bool]:
     return low, True, _plainly_nominative(low), bool(given_forms(low)), _surely_nominative(low)
 
 
-@lru_cache(maxsize=65536)
+# Not cached: parse_name is its one caller and caches whole names; a name's words, which repeat, are cached
+# below it. A cache a name would only add an entry the garbage collector walks (issue 19).
 def nominative(words: tuple[str, ...]) -> CaseReading | None:
     """The name's words in the nominative when they are written in an oblique case ("Андрія Петровича
     Мельника": Андрій Петрович Мельник, genitive, masculine); None when they already read as a nominative,

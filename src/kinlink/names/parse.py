@@ -10,7 +10,16 @@ from kinlink.names.caching import WORD_CACHE
 from kinlink.names.cases import nominative
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
-from kinlink.names.script import CYRILLIC, LATIN, clean_text, detect_script, fix_homoglyphs
+from kinlink.names.script import (
+    CYRILLIC,
+    LATIN,
+    MIXED,
+    SCRIPT_OF_FLAGS,
+    clean_text,
+    detect_script,
+    fix_homoglyphs,
+    script_flags,
+)
 from kinlink.names.translit import readings
 
 FAMILY_FIRST = "family_first"
@@ -91,15 +100,25 @@ _FAMILY_SUFFIX = re.compile(
 )
 
 
-def _tokens(text: str) -> tuple[list[str], bool]:
-    """Name tokens, and whether a comma put the family name first ("Paktishev, Leonid")."""
+def _tokens(text: str) -> tuple[list[str], bool, str]:
+    """Name tokens, whether a comma put the family name first ("Paktishev, Leonid"), and the script of
+    the text (as `detect_script` tells it, from each word's letters: a comma has none)."""
     head, comma, tail = text.partition(",")
     family_first = bool(comma and head.strip() and tail.strip() and " " not in head.strip())
     raw = (head + " " + tail) if comma else text
     out: list[str] = []
-    for tok in raw.replace("\u00a0", " ").split():
-        out.extend(_token_parts(tok))
-    return out, family_first
+    flags = 0
+    for tok in raw.split():
+        parts, f = _raw_word(tok)
+        out.extend(parts)
+        flags |= f
+    return out, family_first, SCRIPT_OF_FLAGS[flags]
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _raw_word(raw: str) -> tuple[tuple[str, ...], int]:
+    """The name tokens of one whitespace-separated word, and its script facts."""
+    return _token_parts(raw), script_flags(raw)
 
 
 _PARTS = re.compile(r"[^\W\d_]+\.?|[-'][^\W\d_]+")
@@ -125,10 +144,12 @@ def _is_initial(tok: str) -> bool:
     return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def _has_family_suffix(tok: str) -> bool:
     return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def _fathered(tok: str) -> bool:
     p = patronymic_of(tok)
     return p is not None and bool(p.fathers)
@@ -158,26 +179,52 @@ _LATIN_LANGUAGES = tuple(
 )
 
 
+# A token's letters as _language asks of them, one bit a question (the answers of the joined, lower-cased
+# text are the or of its tokens': no pattern spans a space).
+_UK, _I_UK, _I_RU, _WU, _RU_AFTER, _RU, _RU_END = (1 << i for i in range(7))
+_LATIN_SHIFT = 8
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _language_bits(tok: str) -> int:
+    low = tok.lower()
+    bits = (
+        (_UK if _UK_LETTERS.search(low) else 0)
+        | (_I_UK if "і" in low else 0)
+        | (_I_RU if "и" in low else 0)
+        | (_WU if "ў" in low else 0)
+        | (_RU_AFTER if _RU_AFTER_I.search(low) else 0)
+        | (_RU if _RU_LETTERS.search(low) else 0)
+        | (_RU_END if _RU_ENDINGS.search(low) else 0)
+    )
+    for i, (_lang, rx) in enumerate(_LATIN_LANGUAGES):
+        if rx.search(low):
+            bits |= 1 << (_LATIN_SHIFT + i)
+    return bits
+
+
 def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | None:
-    text = " ".join(tokens).lower()
+    if script != CYRILLIC and script != LATIN:
+        return None
+    bits = 0
+    for t in tokens:
+        bits |= _language_bits(t)
     if script == CYRILLIC:
-        if _UK_LETTERS.search(text) or ("і" in text and "и" in text):
+        if bits & _UK or (bits & _I_UK and bits & _I_RU):
             return "uk"
-        if "ў" in text or ("і" in text and _RU_AFTER_I.search(text)):
+        if bits & _WU or (bits & _I_UK and bits & _RU_AFTER):
             return "be"
-        if _RU_LETTERS.search(text):
+        if bits & _RU:
             return "ru"
-        if "і" in text:
+        if bits & _I_UK:
             return "uk"
         langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
         if len(langs) == 1:
             return langs.pop()
-        return "ru" if _RU_ENDINGS.search(text) else None
-    if script != LATIN:
-        return None
-    for lang, rx in _LATIN_LANGUAGES:
-        if rx.search(text):
-            return lang
+        return "ru" if bits & _RU_END else None
+    latin = bits >> _LATIN_SHIFT
+    if latin:
+        return _LATIN_LANGUAGES[(latin & -latin).bit_length() - 1][0]
     return None
 
 
@@ -198,13 +245,21 @@ def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> 
     return None
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def _word_facts(tok: str) -> tuple[bool, bool, bool]:
+    """(a given name we know, a patronymic by the strict test, written in capitals) of one word: what
+    _assign asks of every word, in one look-up (a name is nearly always new, its words are not)."""
+    return is_known_given_name(tok), patronymic_of(tok, strict=True) is not None, _is_upper_word(tok)
+
+
 def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tuple[str, ...], str | None, str]:
     """(family, given names, patronymic, order) for the non-initial tokens."""
     n = len(toks)
     if n == 0:
         return None, (), None, UNKNOWN
-    known = [is_known_given_name(t) for t in toks]
-    patr = [patronymic_of(t, strict=True) is not None for t in toks]
+    facts = [_word_facts(t) for t in toks]
+    known = [f[0] for f in facts]
+    patr = [f[1] for f in facts]
     if n == 3 and patr[1] and patr[2] and not known[0] and not known[1]:
         # Two words with a patronymic ending after a word we do not know (a misspelt given
         # name): a family name in -евич/-ович (Їжакевич, Прокопович) is as common as a
@@ -212,7 +267,7 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
         # this one is not: the order is G P F ("Arten Hordijovyč Jižakevyč", "Romam
         # Teodorovych Prokopovych").
         return toks[2], (toks[0],), toks[1], GIVEN_FIRST
-    upper = [_is_upper_word(t) for t in toks]
+    upper = [f[2] for f in facts]
     if all(upper) or not any(upper):
         upper = [False] * n
     if comma_family_first:
@@ -293,10 +348,11 @@ def parse_name(text: str) -> ParsedName:
     "Paktishev, Leonid", "Пактышев Л.А.", "Пактышев"."""
     original = text
     text = clean_text(text)
-    script = detect_script(text)
-    toks, comma_first = _tokens(text)
-    initials = tuple(t for t in toks if _is_initial(t))
-    words = [t for t in toks if not _is_initial(t)]
+    toks, comma_first, script = _tokens(text)
+    initials: list[str] = []
+    words: list[str] = []
+    for t in toks:
+        (initials if _is_initial(t) else words).append(t)
     # A declined name ("Андрія Петровича Мельника") is read in the nominative before its parts are told.
     declined = nominative(tuple(words))
     if declined is not None:
@@ -306,7 +362,7 @@ def parse_name(text: str) -> ParsedName:
     family, given, patronymic, order = _assign(words, comma_first)
     if initials and words and toks.index(initials[0]) > toks.index(words[0]):
         order = FAMILY_FIRST if family == words[0] else order
-    lang = _language(toks, detect_script(" ".join(toks)) if script == "Mixed" else script, given)
+    lang = _language(toks, detect_script(" ".join(toks)) if script == MIXED else script, given)
     sex = _sex(family, given, patronymic)
     if declined is not None and sex is None:
         sex = "m" if declined.gender == "masc" else "f"
@@ -315,7 +371,7 @@ def parse_name(text: str) -> ParsedName:
         family=family,
         given=given,
         patronymic=patronymic,
-        initials=tuple(i.rstrip(".") + "." for i in initials),
+        initials=tuple([_initial_form(i) for i in initials]),
         script=script,
         language=lang,
         sex=sex,
@@ -325,3 +381,8 @@ def parse_name(text: str) -> ParsedName:
         if declined is not None
         else (),
     )
+
+
+@lru_cache(maxsize=4096)
+def _initial_form(tok: str) -> str:
+    return tok.rstrip(".") + "."
