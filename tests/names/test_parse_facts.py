@@ -3,12 +3,14 @@ they are what the whole text says, on random text and on random mixes of name-li
 
 from __future__ import annotations
 
+import pickle
 import re
+from dataclasses import fields
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinlink.names.parse import _LATIN_LANGUAGES, _language, parse_name
+from kinlink.names.parse import _LATIN_LANGUAGES, ParsedName, _language, parse_name
 from kinlink.names.script import CYRILLIC, LATIN, SCRIPT_OF_FLAGS, clean_text, detect_script, script_flags
 
 _WORDS = [
@@ -89,3 +91,12 @@ def test_script_from_word_facts_is_the_texts(text: str) -> None:
 @given(_words, st.sampled_from([CYRILLIC, LATIN, "Mixed", "Other"]))
 def test_language_from_word_facts_is_the_texts(tokens: list[str], script: str) -> None:
     assert _language(tokens, script, ()) == _reference_language(tokens, script)
+
+
+@settings(max_examples=200)
+@given(_names)
+def test_a_parsed_name_is_the_dataclass_built_from_its_fields(text: str) -> None:
+    p = parse_name(text)
+    same = ParsedName(**{f.name: getattr(p, f.name) for f in fields(ParsedName)})
+    assert p == same and hash(p) == hash(same) and repr(p) == repr(same)
+    assert pickle.loads(pickle.dumps(p)) == p
