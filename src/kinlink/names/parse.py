@@ -246,7 +246,8 @@ def _language_of(bits: int, script: str, given: tuple[str, ...]) -> str | None:
             return "ru"
         if bits & _I_UK:
             return "uk"
-        langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
+        langs = {_given_language(t) for t in given}
+        langs.discard(None)
         if len(langs) == 1:
             return langs.pop()
         return "ru" if bits & _RU_END else None
@@ -254,6 +255,13 @@ def _language_of(bits: int, script: str, given: tuple[str, ...]) -> str | None:
     if latin:
         return _LATIN_LANGUAGES[(latin & -latin).bit_length() - 1][0]
     return None
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _given_language(tok: str) -> str | None:
+    """The language of the given name's first table entry when it is a full form."""
+    forms = given_forms(tok)
+    return forms[0].lang if forms and forms[0].kind == "full" else None
 
 
 def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> str | None:
