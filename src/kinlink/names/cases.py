@@ -275,25 +275,30 @@ def _word_facts(word: str) -> tuple[str, bool, bool, bool, bool]:
     return low, True, _plainly_nominative(low), bool(given_forms(low)), _surely_nominative(low)
 
 
-@lru_cache(maxsize=65536)
+# Not cached: parse_name is its one caller and caches whole names; a name's words, which repeat, are cached
+# below it. A cache a name would only add an entry the garbage collector walks (issue 19).
 def nominative(words: tuple[str, ...]) -> CaseReading | None:
     """The name's words in the nominative when they are written in an oblique case ("Андрія Петровича
     Мельника": Андрій Петрович Мельник, genitive, masculine); None when they already read as a nominative,
     are not all Cyrillic, or admit no single case."""
     if not words:
         return None
+    # One pass over the words' cached facts (a loop, not all()/any() generators: a third of a parse;
+    # issue 19). None when a word is not Cyrillic; when every word reads plainly as a nominative and one is a
+    # given name we know (feminine surname endings, -ова, -ина, are also a man's genitive, Смирнова,
+    # Вениамина: they pass for a nominative only beside such a name); or when one word can only be a
+    # nominative (a man's given name not in -а/-я/-о, Сергей; a woman's patronymic, Петровна): the words of a
+    # name agree in case. Most registry names stop here.
     facts = [_word_facts(w) for w in words]
-    if not all(f[1] for f in facts):
+    all_plain, a_given = True, False
+    for f in facts:
+        if not f[1] or f[4]:
+            return None
+        all_plain = all_plain and f[2]
+        a_given = a_given or f[3]
+    if all_plain and a_given:
         return None
     low = [f[0] for f in facts]
-    # Feminine surname endings (-ова, -ина) are also a man's genitive (Смирнова, Вениамина): they pass for a
-    # nominative only beside a given name we know in the nominative.
-    if all(f[2] for f in facts) and any(f[3] for f in facts):
-        return None
-    # The words of a name agree in case: one word that can only be a nominative settles it (a man's given
-    # name not in -а/-я/-о, Сергей; a woman's patronymic, Петровна). Most registry names stop here.
-    if any(f[4] for f in facts):
-        return None
     text = " ".join(low)
     if _UK_LETTERS.search(text):
         langs: tuple[str, ...] = ("uk",)

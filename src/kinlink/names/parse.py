@@ -10,7 +10,16 @@ from kinlink.names.caching import WORD_CACHE
 from kinlink.names.cases import nominative
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
-from kinlink.names.script import CYRILLIC, LATIN, clean_text, detect_script, fix_homoglyphs
+from kinlink.names.script import (
+    CYRILLIC,
+    LATIN,
+    MIXED,
+    SCRIPT_OF_FLAGS,
+    clean_text,
+    detect_script,
+    fix_homoglyphs,
+    script_flags,
+)
 from kinlink.names.translit import readings
 
 FAMILY_FIRST = "family_first"
@@ -18,7 +27,7 @@ GIVEN_FIRST = "given_first"
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedName:
     original: str
     family: str | None
@@ -91,15 +100,48 @@ _FAMILY_SUFFIX = re.compile(
 )
 
 
-def _tokens(text: str) -> tuple[list[str], bool]:
-    """Name tokens, and whether a comma put the family name first ("Paktishev, Leonid")."""
-    head, comma, tail = text.partition(",")
-    family_first = bool(comma and head.strip() and tail.strip() and " " not in head.strip())
-    raw = (head + " " + tail) if comma else text
-    out: list[str] = []
-    for tok in raw.replace("\u00a0", " ").split():
-        out.extend(_token_parts(tok))
-    return out, family_first
+# What a parse asks of a token, worked out once a token (a name is nearly always new, its words are not;
+# issue 19): (token, an initial, a given name we know, a patronymic by the strict test, written in
+# capitals, the letters _language looks for). Only the first two are asked of an initial.
+_Tok = tuple[str, bool, bool, bool, bool, int]
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _tok(tok: str) -> _Tok:
+    if _is_initial(tok):
+        return tok, True, False, False, False, _language_bits(tok)
+    return (
+        tok,
+        False,
+        is_known_given_name(tok),
+        patronymic_of(tok, strict=True) is not None,
+        _is_upper_word(tok),
+        _language_bits(tok),
+    )
+
+
+def _tokens(text: str) -> tuple[list[_Tok], bool, str]:
+    """Name tokens, whether a comma put the family name first ("Paktishev, Leonid"), and the script of
+    the text (as `detect_script` tells it, from each word's letters: a comma has none)."""
+    if "," in text:
+        head, _, tail = text.partition(",")
+        family_first = bool(head.strip() and tail.strip() and " " not in head.strip())
+        text = head + " " + tail
+    else:
+        family_first = False
+    out: list[_Tok] = []
+    flags = 0
+    for word in text.split():
+        toks, f = _raw_word(word)
+        out += toks
+        flags |= f
+    return out, family_first, SCRIPT_OF_FLAGS[flags]
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _raw_word(raw: str) -> tuple[tuple[_Tok, ...], int]:
+    """The name tokens of one whitespace-separated word, and its script facts."""
+    return tuple([_tok(t) for t in _token_parts(raw)]), script_flags(raw)
 
 
 _PARTS = re.compile(r"[^\W\d_]+\.?|[-'][^\W\d_]+")
@@ -125,10 +167,12 @@ def _is_initial(tok: str) -> bool:
     return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def _has_family_suffix(tok: str) -> bool:
     return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def _fathered(tok: str) -> bool:
     p = patronymic_of(tok)
     return p is not None and bool(p.fathers)
@@ -158,27 +202,66 @@ _LATIN_LANGUAGES = tuple(
 )
 
 
+# A token's letters as _language asks of them, one bit a question (the answers of the joined, lower-cased
+# text are the or of its tokens': no pattern spans a space).
+_UK, _I_UK, _I_RU, _WU, _RU_AFTER, _RU, _RU_END = (1 << i for i in range(7))
+_LATIN_SHIFT = 8
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _language_bits(tok: str) -> int:
+    low = tok.lower()
+    bits = (
+        (_UK if _UK_LETTERS.search(low) else 0)
+        | (_I_UK if "і" in low else 0)
+        | (_I_RU if "и" in low else 0)
+        | (_WU if "ў" in low else 0)
+        | (_RU_AFTER if _RU_AFTER_I.search(low) else 0)
+        | (_RU if _RU_LETTERS.search(low) else 0)
+        | (_RU_END if _RU_ENDINGS.search(low) else 0)
+    )
+    for i, (_lang, rx) in enumerate(_LATIN_LANGUAGES):
+        if rx.search(low):
+            bits |= 1 << (_LATIN_SHIFT + i)
+    return bits
+
+
 def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | None:
-    text = " ".join(tokens).lower()
+    bits = 0
+    for t in tokens:
+        bits |= _language_bits(t)
+    return _language_of(bits, script, given)
+
+
+def _language_of(bits: int, script: str, given: tuple[str, ...]) -> str | None:
+    """The language a name's letters (its tokens' _language_bits or-ed) and given names tell."""
+    if script != CYRILLIC and script != LATIN:
+        return None
     if script == CYRILLIC:
-        if _UK_LETTERS.search(text) or ("і" in text and "и" in text):
+        if bits & _UK or (bits & _I_UK and bits & _I_RU):
             return "uk"
-        if "ў" in text or ("і" in text and _RU_AFTER_I.search(text)):
+        if bits & _WU or (bits & _I_UK and bits & _RU_AFTER):
             return "be"
-        if _RU_LETTERS.search(text):
+        if bits & _RU:
             return "ru"
-        if "і" in text:
+        if bits & _I_UK:
             return "uk"
-        langs = {g.lang for t in given for g in given_forms(t)[:1] if g.kind == "full"}
+        langs = {_given_language(t) for t in given}
+        langs.discard(None)
         if len(langs) == 1:
             return langs.pop()
-        return "ru" if _RU_ENDINGS.search(text) else None
-    if script != LATIN:
-        return None
-    for lang, rx in _LATIN_LANGUAGES:
-        if rx.search(text):
-            return lang
+        return "ru" if bits & _RU_END else None
+    latin = bits >> _LATIN_SHIFT
+    if latin:
+        return _LATIN_LANGUAGES[(latin & -latin).bit_length() - 1][0]
     return None
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _given_language(tok: str) -> str | None:
+    """The language of the given name's first table entry when it is a full form."""
+    forms = given_forms(tok)
+    return forms[0].lang if forms and forms[0].kind == "full" else None
 
 
 def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> str | None:
@@ -198,13 +281,14 @@ def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> 
     return None
 
 
-def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tuple[str, ...], str | None, str]:
+def _assign(
+    facts: list[_Tok], comma_family_first: bool
+) -> tuple[str | None, tuple[str, ...], str | None, str]:
     """(family, given names, patronymic, order) for the non-initial tokens."""
-    n = len(toks)
+    n = len(facts)
     if n == 0:
         return None, (), None, UNKNOWN
-    known = [is_known_given_name(t) for t in toks]
-    patr = [patronymic_of(t, strict=True) is not None for t in toks]
+    toks, _, known, patr, upper, _ = zip(*facts, strict=True)
     if n == 3 and patr[1] and patr[2] and not known[0] and not known[1]:
         # Two words with a patronymic ending after a word we do not know (a misspelt given
         # name): a family name in -евич/-ович (Їжакевич, Прокопович) is as common as a
@@ -212,9 +296,8 @@ def _assign(toks: list[str], comma_family_first: bool) -> tuple[str | None, tupl
         # this one is not: the order is G P F ("Arten Hordijovyč Jižakevyč", "Romam
         # Teodorovych Prokopovych").
         return toks[2], (toks[0],), toks[1], GIVEN_FIRST
-    upper = [_is_upper_word(t) for t in toks]
     if all(upper) or not any(upper):
-        upper = [False] * n
+        upper = (False,) * n
     if comma_family_first:
         rest = toks[1:]
         p = rest[-1] if len(rest) >= 2 and patronymic_of(rest[-1]) else None
@@ -292,36 +375,69 @@ def parse_name(text: str) -> ParsedName:
     """Parse a name as written: "ПАКТЫШЕВ Леонид Андреевич", "Leonid Paktishev",
     "Paktishev, Leonid", "Пактышев Л.А.", "Пактышев"."""
     original = text
-    text = clean_text(text)
-    script = detect_script(text)
-    toks, comma_first = _tokens(text)
-    initials = tuple(t for t in toks if _is_initial(t))
-    words = [t for t in toks if not _is_initial(t)]
+    toks, comma_first, script = _tokens(clean_text(text))
+    initials = [t[0] for t in toks if t[1]]
+    facts = [t for t in toks if not t[1]] if initials else toks
+    words = [t[0] for t in facts]
     # A declined name ("Андрія Петровича Мельника") is read in the nominative before its parts are told.
     declined = nominative(tuple(words))
     if declined is not None:
         swap = dict(zip(declined.written, declined.words, strict=True))
-        toks = [swap.get(t, t) for t in toks]
+        toks = [_tok(swap.get(t[0], t[0])) for t in toks]
         words = list(declined.words)
-    family, given, patronymic, order = _assign(words, comma_first)
-    if initials and words and toks.index(initials[0]) > toks.index(words[0]):
-        order = FAMILY_FIRST if family == words[0] else order
-    lang = _language(toks, detect_script(" ".join(toks)) if script == "Mixed" else script, given)
+        facts = [_tok(w) for w in words]
+    family, given, patronymic, order = _assign(facts, comma_first)
+    if initials and words:
+        strs = [t[0] for t in toks]
+        if strs.index(initials[0]) > strs.index(words[0]):
+            order = FAMILY_FIRST if family == words[0] else order
+    if script == MIXED:
+        lang = _language([t[0] for t in toks], detect_script(" ".join([t[0] for t in toks])), given)
+    else:
+        bits = 0
+        for t in toks:
+            bits |= t[5]
+        lang = _language_of(bits, script, given)
     sex = _sex(family, given, patronymic)
     if declined is not None and sex is None:
         sex = "m" if declined.gender == "masc" else "f"
-    return ParsedName(
-        original=original,
-        family=family,
-        given=given,
-        patronymic=patronymic,
-        initials=tuple(i.rstrip(".") + "." for i in initials),
-        script=script,
-        language=lang,
-        sex=sex,
-        order=order,
-        case=declined.case if declined is not None else None,
-        written=tuple((w, n) for w, n in zip(declined.written, declined.words, strict=True) if w != n)
+    p = _new(ParsedName)
+    _set_original(p, original)
+    _set_family(p, family)
+    _set_given(p, given)
+    _set_patronymic(p, patronymic)
+    _set_initials(p, tuple([_initial_form(i) for i in initials]))
+    _set_script(p, script)
+    _set_language(p, lang)
+    _set_sex(p, sex)
+    _set_order(p, order)
+    _set_case(p, declined.case if declined is not None else None)
+    _set_written(
+        p,
+        tuple([(w, n) for w, n in zip(declined.written, declined.words, strict=True) if w != n])
         if declined is not None
         else (),
     )
+    return p
+
+
+# A ParsedName is built a slot at a time: its frozen dataclass __init__ sets each field through
+# object.__setattr__ (1.6 µs, a sixth of a parse of known words; issue 19). Slots, not a __dict__: one object
+# for the garbage collector to walk, not two, in the caches that hold parsed names.
+_new = object.__new__
+_set_original = ParsedName.original.__set__
+_set_family = ParsedName.family.__set__
+_set_given = ParsedName.given.__set__
+_set_patronymic = ParsedName.patronymic.__set__
+_set_initials = ParsedName.initials.__set__
+_set_script = ParsedName.script.__set__
+_set_language = ParsedName.language.__set__
+_set_sex = ParsedName.sex.__set__
+_set_order = ParsedName.order.__set__
+_set_case = ParsedName.case.__set__
+_set_written = ParsedName.written.__set__
+
+
+@lru_cache(maxsize=4096)
+def _initial_form(tok: str) -> str:
+    return tok.rstrip(".") + "."

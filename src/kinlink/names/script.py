@@ -66,6 +66,23 @@ def detect_script(text: str) -> str:
     return OTHER
 
 
+# detect_script's three facts, one bit each, or-ed over a text's words: Cyrillic (1), Latin (2) and letters
+# of another script (4) seen; SCRIPT_OF_FLAGS[facts] is its answer for the whole text.
+SCRIPT_OF_FLAGS = (OTHER, CYRILLIC, LATIN, MIXED, OTHER, OTHER, OTHER, MIXED)
+
+
+def script_flags(word: str) -> int:
+    """detect_script's facts of one word (see SCRIPT_OF_FLAGS): a name's words repeat, its text seldom
+    does, so its script is told from facts cached a word (issue 19)."""
+    if word.isascii():
+        return 2 if _ASCII_LETTER.search(word) else 0
+    return (
+        (1 if _HAS_CYRILLIC.search(word) else 0)
+        | (2 if _HAS_LATIN.search(word) else 0)
+        | (4 if any(c.isalpha() for c in _OTHER_WORD.findall(word)) else 0)
+    )
+
+
 def clean_text(text: str) -> str:
     """NFC, one kind of apostrophe, single spaces."""
     text = unicodedata.normalize("NFC", text)
