@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
 from kinlink.person.confirmation import default_level
-from kinlink.person.fields import EventIn, RecordIn, event_key
+from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
 from kinlink.registry.import_report import ImportReport
 from kinlink.registry.known import SourceRecords
@@ -127,57 +127,84 @@ def insert_records(
     now = utcnow()
     conn = session.connection()
     ids = bulk.next_ids(conn, _PERSONS, len(recs))
-    names: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    names: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
     level = default_level(src.kind)
+    sid = src.id
 
-    def person_rows() -> Iterator[dict[str, Any]]:
+    def person_rows() -> Iterator[tuple[Any, ...]]:
         # Each record's names and events are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+        # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
         for i, (pid, rec) in enumerate(zip(ids, recs, strict=True)):
             status, status_date = _status(rec.events)
             digest = digests[i] if digests is not None else None
-            yield dict(
-                id=pid,
-                source_id=src.id,
-                source_record_id=rec.record_id,
-                **rec.person_fields(),
-                status=status,
-                status_date=status_date,
-                content_hash=digest or rec.content_hash(),
-                version=1,
-                created_at=now,
-                updated_at=now,
+            yield (
+                pid,
+                sid,
+                rec.record_id,
+                *rec.person_values(),
+                status,
+                status_date,
+                digest or rec.content_hash(),
+                1,
+                now,
+                now,
             )
-            names.extend(dict(person_id=pid, folded=fold_name(n["full_name"]), **n) for n in name_rows(rec))
+            names.extend((pid, fold_name(n["full_name"]), *n.values()) for n in name_rows(rec))
             events.extend(
-                dict(
-                    person_id=pid,
-                    kind=e.kind,
-                    date=e.date,
-                    place=e.place,
-                    note=e.note,
-                    source_id=src.id,
-                    confirmation=e.confirmation or level,
-                    author=e.author,
-                    ref=e.ref,
-                    created_at=now,
-                )
+                (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
                 for e in rec.events
             )
 
-    bulk.write_rows(conn, _PERSONS, person_rows())
+    bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
     audit.add_many(
         "create",
         "person",
         ((pid, {"source": src.name, "record_id": rec.record_id}) for pid, rec in zip(ids, recs, strict=True)),
     )
-    bulk.write_rows(conn, PersonName.__table__, names)
-    bulk.write_rows(conn, Event.__table__, events)
+    bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
+    bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
     return ids
 
 
 _PERSONS = Person.__table__
+_PERSON_COLUMNS = (
+    "id",
+    "source_id",
+    "source_record_id",
+    *PERSON_FIELDS,
+    "status",
+    "status_date",
+    "content_hash",
+    "version",
+    "created_at",
+    "updated_at",
+)
+# name_rows' keys, in the order of its dicts
+_NAME_COLUMNS = (
+    "person_id",
+    "folded",
+    "position",
+    "full_name",
+    "family_name",
+    "given_names",
+    "patronymic",
+    "script",
+    "language",
+)
+_EVENT_COLUMNS = (
+    "person_id",
+    "kind",
+    "date",
+    "place",
+    "note",
+    "source_id",
+    "confirmation",
+    "author",
+    "ref",
+    "created_at",
+)
 
 
 def update_person(
