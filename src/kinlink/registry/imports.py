@@ -39,6 +39,7 @@ from kinlink.registry.record_writes import (
     write_chunk,
     write_records,
 )
+from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import analyze, grown_enough, unit_of_work
 from kinlink.store.match_keys import analyze_keys
@@ -66,6 +67,7 @@ __all__ = [
 
 # The tables an import fills, analysed after a large one (kinlink.store.db.analyze).
 LOADED_TABLES = ("persons", "person_names", "events", "audit_log")
+LOAD_CACHE_KIB = 16 * 1024  # SQLite's page cache while a file is imported (kinlink.store.bulk.page_cache)
 
 
 @holding_collector
@@ -108,7 +110,7 @@ def import_registry(
     if rows is None:
         layout, rows = open_list(path, fmt, mapping, sheet)
     try:
-        with unit_of_work(engine) as session:
+        with unit_of_work(engine) as session, bulk.page_cache(session.connection(), LOAD_CACHE_KIB):
             audit = AuditLog(session, actor)
             audit.lock()  # first: concurrent imports then run one after the other
             src = get_or_create_source(session, source, kind, audit)
