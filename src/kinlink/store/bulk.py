@@ -88,6 +88,8 @@ def write_values(
             values.append(tuple(v))
     else:
         values = list(map(tuple, rows))
+    if not values:
+        return  # (the driver takes an empty list for a statement without parameters)
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
