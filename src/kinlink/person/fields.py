@@ -261,6 +261,10 @@ class RecordIn:
         # writing, issue 19).
         return dict(zip(_PERSON_FIELDS, _person_values(self), strict=True))
 
+    def person_values(self) -> tuple[Any, ...]:
+        """The values of `person_fields`, in the order of PERSON_FIELDS, without a dict (a bulk writer's)."""
+        return _person_values(self)  # type: ignore[no-any-return]
+
     def content_hash(self) -> str:
         payload = self._shallow()
         payload["events"] = sorted(
@@ -281,6 +285,7 @@ NOT_PERSON_FIELDS = (
 _PERSON_FIELDS = tuple(f.name for f in fields(RecordIn) if f.name not in NOT_PERSON_FIELDS)
 _DEFAULTS = {f.name: f.default for f in fields(RecordIn) if f.default is not MISSING}
 _person_values = attrgetter(*_PERSON_FIELDS)  # in one C call (issue 19)
+PERSON_FIELDS = _PERSON_FIELDS  # the person row's fields a record sets as they are (`person_fields`)
 
 
 def _text(value: Any) -> str | None:

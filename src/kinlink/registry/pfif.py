@@ -31,8 +31,9 @@ from kinlink.person.fields import EventIn, RecordIn
 from kinlink.person.rows import validate_row
 from kinlink.registry import pfif_format
 from kinlink.registry.erasure import erase_person
-from kinlink.registry.imports import ImportReport, get_or_create_source, write_records
+from kinlink.registry.import_report import ImportReport
 from kinlink.registry.people import every_person, record_of
+from kinlink.registry.record_writes import get_or_create_source, write_records
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import DeathDisclosure
 from kinlink.store.db import unit_of_work
@@ -208,7 +209,7 @@ def _add_notes(
     """Notes about a person the document does not hold: added to kinlink's record of it (the status
     follows), or reported when kinlink has no such record."""
     from kinlink.person.fields import to_row
-    from kinlink.registry.imports import update_person
+    from kinlink.registry.record_writes import update_person
 
     person = _person(s, src, rid)
     if person is None:

@@ -30,8 +30,8 @@ from kinlink.person.partial_dates import DateError, parse_partial_date
 from kinlink.person.rows import validate_row
 from kinlink.person.status import event_kind_for_status
 from kinlink.person.text import text_problem
-from kinlink.registry.imports import get_or_create_source, insert_records, update_person
 from kinlink.registry.people import get_person, record_of
+from kinlink.registry.record_writes import get_or_create_source, insert_records, update_person
 from kinlink.store.audit import AuditLog
 from kinlink.store.casework_models import ConsentStatement, Notification
 from kinlink.store.models import Person

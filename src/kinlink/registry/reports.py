@@ -17,7 +17,7 @@ from kinlink.ingest.model import Sighting as Extracted
 from kinlink.person.fields import EventIn, RecordIn
 from kinlink.person.notes import reported
 from kinlink.person.text import text_problem
-from kinlink.registry.imports import get_or_create_source, insert_records
+from kinlink.registry.record_writes import get_or_create_source, insert_records
 from kinlink.registry.records import Written, create_record
 from kinlink.store.audit import AuditLog
 from kinlink.store.models import Event

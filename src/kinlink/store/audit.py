@@ -221,6 +221,10 @@ class AuditLog:
         conn = self.session.connection()
         if len(self._pending) >= _COPY_FROM and bulk.copies(conn):  # an import's entries, one per row
             bulk.write_rows(conn, _LOG, list(map(_for_copy, self._pending, self._texts)))
+        elif len(self._pending) >= _COPY_FROM and conn.dialect.name == "sqlite":
+            # The driver's executemany with the columns' own conversions, as SQLAlchemy's insert applies
+            # them (the same stored values), without its per-entry parameter processing (issue 19).
+            bulk.write_rows(conn, _LOG, self._pending)
         else:
             conn.execute(_APPEND, self._pending)
         conn.execute(_SET_HEAD, {"new_hash": self._prev, "new_entries": self._count})

@@ -1,0 +1,127 @@
+"""A list's rows checked for an import: each row's hash, and the checks a row that changed goes through.
+
+A row is recognised by the hash of its cells as the file gives them (`row_hash`), before it is checked or
+turned into a record: a re-delivered file is mostly rows imported before, which are compared in bulk with
+the hashes stored then and not checked again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
+from functools import lru_cache
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from kinlink.person.fields import RecordIn, RowError
+from kinlink.person.rows import validate_row
+from kinlink.registry.files import RowFormatError, Rows, read_rows
+
+CHUNK = 2000  # rows read, looked up and written at a time: memory stays flat
+
+
+class Unchanged:
+    """A row as it was when last imported: not checked nor written again."""
+
+
+UNCHANGED = Unchanged()
+Stored = Callable[[list[str]], dict[str, str | None]]  # record ids -> their rows' stored hashes
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    """The hash of a row as the file gives it (its non-empty cells): the same row in the next delivery
+    of the file is recognised before it is checked or turned into a record.
+
+    Cells of text (every CSV cell) are joined with separators that no checked text may hold (control
+    characters); other values (JSON Lines) go through canonical JSON, under another prefix.
+    """
+    if _TEXT_TYPES.issuperset(map(type, row.values())):
+        # Every CSV row: its cells in the order of their names (worked out once for a file's columns),
+        # the empty ones left out, and joined, in C passes (issue 19).
+        names, cells = _in_order(tuple(row))
+        text = "t" + "\x1e".join(map("\x1f".join, filter(_FILLED, zip(names, cells(row), strict=True))))
+    else:
+        cells = sorted((k, v) for k, v in row.items() if v is not None and v != "")
+        text = "j" + json.dumps(dict(cells), sort_keys=True, ensure_ascii=False, default=str)
+    # surrogatepass: a row holding a lone surrogate is hashed too (and then refused by its check).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+_FILLED = itemgetter(1)
+
+
+@lru_cache(maxsize=64)
+def _in_order(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]]]:
+    """A row's column names sorted, and what gives its cells in that order (as a tuple, even for one)."""
+    ordered = tuple(sorted(names))
+    if len(ordered) > 1:
+        return ordered, itemgetter(*ordered)
+    return ordered, lambda row: tuple(row[name] for name in ordered)
+
+
+def validate_file(
+    path: Path,
+    fmt: str,
+    today: date | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
+    """Every row checked, including record ids repeated within the file."""
+    return validate_rows(read_rows(path, fmt, mapping, sheet), today)
+
+
+def validate_rows(
+    rows: Rows | Iterable[tuple[int, Any]], today: date | None = None
+) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
+    """Every row checked, including record ids repeated within the file."""
+    for line, result, _digest in checked_rows(rows, today, None):
+        yield line, result  # type: ignore[misc]  # without `stored` no row comes as UNCHANGED
+
+
+def checked_rows(
+    rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
+) -> Iterator[tuple[int, RecordIn | list[RowError] | Unchanged, str | None]]:
+    """Every row checked, including record ids repeated within the file: (line, record or errors, hash).
+
+    stored(record ids) gives the hashes of those records' rows as last imported: a row whose hash is the
+    stored one was checked then, and comes as UNCHANGED without being checked again (a re-delivered file
+    is mostly unchanged rows).
+    """
+    first_seen: dict[str, int] = {}
+    rows = iter(rows)
+    while batch := list(islice(rows, CHUNK)):
+        ids = [_record_id(row) for _line, row in batch]
+        known = stored([i for i in ids if i]) if stored else {}
+        for (line, row), rid in zip(batch, ids, strict=True):
+            if isinstance(row, RowFormatError):
+                yield line, [RowError(line, row.column, row.reason)], None
+                continue
+            digest = row_hash(row)
+            if rid and rid not in first_seen and known.get(rid) == digest:
+                first_seen[rid] = line
+                yield line, UNCHANGED, digest
+                continue
+            result = validate_row(row, line, today=today)
+            if isinstance(result, RecordIn):
+                if result.record_id in first_seen:
+                    result = [
+                        RowError(
+                            line,
+                            "record_id",
+                            f"'{result.record_id}' appears twice in the file "
+                            f"(first at line {first_seen[result.record_id]})",
+                        )
+                    ]
+                else:
+                    first_seen[result.record_id] = line
+            yield line, result, digest
+
+
+def _record_id(row: dict[str, Any] | RowFormatError) -> str | None:
+    rid = None if isinstance(row, RowFormatError) else row.get("record_id")
+    return rid.strip() or None if isinstance(rid, str) else None

@@ -1,0 +1,264 @@
+"""The registry's writers of person records, which an import and every other write go through: new records
+in bulk, a changed record updated, each with its audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kinlink.names import detect_script, parse_name
+from kinlink.person.confirmation import default_level
+from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
+from kinlink.person.status import status_of
+from kinlink.registry.import_report import ImportReport
+from kinlink.registry.known import SourceRecords
+from kinlink.store import bulk
+from kinlink.store.audit import AuditLog
+from kinlink.store.models import Event, Person, PersonName, Source, fold_name, utcnow
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
+    """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
+    rows = []
+    for position, written in enumerate([rec.full_name, *rec.alternate_names]):
+        given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
+        if given_parts and rec.name_language:  # parts and language as given: nothing to parse (issue 19)
+            family, given, patronymic, language = (
+                rec.family_name,
+                rec.given_names,
+                rec.patronymic,
+                rec.name_language,
+            )
+        else:
+            parsed = parse_name(written)
+            family, given, patronymic = (
+                (rec.family_name, rec.given_names, rec.patronymic)
+                if given_parts
+                else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
+            )
+            language = (rec.name_language if position == 0 else None) or parsed.language
+        rows.append(
+            dict(
+                position=position,
+                full_name=written,
+                family_name=family,
+                given_names=given,
+                patronymic=patronymic,
+                script=detect_script(written),
+                language=language,
+            )
+        )
+    return rows
+
+
+def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
+    return status_of([(e.kind, e.date) for e in events])
+
+
+def get_or_create_source(session: Session, name: str, kind: str, audit: AuditLog) -> Source:
+    src = session.scalar(select(Source).where(Source.name == name))
+    if src is None:
+        src = Source(name=name, kind=kind)
+        session.add(src)
+        session.flush()
+        audit.add("create", "source", src.id, {"name": name, "kind": kind})
+    return src
+
+
+def write_records(
+    session: Session, src: Source, recs: list[RecordIn], report: ImportReport, audit: AuditLog
+) -> None:
+    """Records checked elsewhere (a partner's PFIF file) written as an import writes its rows: a record whose
+    stored hash is its own is unchanged."""
+    write_chunk(session, src, [(r, r.content_hash()) for r in recs], report, audit)
+
+
+def write_chunk(
+    session: Session,
+    src: Source,
+    chunk: list[tuple[RecordIn, str | None]],
+    report: ImportReport,
+    audit: AuditLog,
+    known: SourceRecords | None = None,
+) -> None:
+    """Write checked rows: new records inserted, changed ones updated. known: the source's records as
+    the import looks them up (else looked up here, for one batch of records)."""
+    known = known or SourceRecords(session, src, distinct_ids=False)
+    erased = known.erased([c.record_id for c, _d in chunk])
+    if erased:
+        report.erased += len(erased)
+        chunk = [(c, d) for c, d in chunk if c.record_id not in erased]
+    existing = known.existing([c.record_id for c, _d in chunk])
+    new = [(c, d) for c, d in chunk if c.record_id not in existing]
+    for rec, digest in chunk:
+        if rec.record_id not in existing:
+            continue
+        pid, old_hash = existing[rec.record_id]
+        if old_hash == digest:
+            report.unchanged += 1
+        elif update_person(session, pid, src, rec, audit, digest):
+            report.updated += 1
+            report.changed_ids.append(pid)
+            report.updated_ids.append(pid)
+        else:
+            report.unchanged += 1  # the same record in other words (a row written otherwise, an old hash)
+    if new:
+        recs = [c for c, _d in new]
+        report.changed_ids.extend(insert_records(session, src, recs, audit, [d for _c, d in new]))
+        report.created += len(new)
+
+
+def insert_records(
+    session: Session,
+    src: Source,
+    recs: list[RecordIn],
+    audit: AuditLog,
+    digests: list[str | None] | None = None,
+) -> list[int]:
+    """New records in bulk (`kinlink.store.bulk`: COPY on PostgreSQL, the driver's executemany on SQLite),
+    never through the ORM, whose bookkeeping a row cost more than the database's own work (issue 19).
+    digests: the hashes of the rows they come from (`row_hash`), else each record's own (`content_hash`)."""
+    audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
+    now = utcnow()
+    conn = session.connection()
+    ids = bulk.next_ids(conn, _PERSONS, len(recs))
+    names: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    level = default_level(src.kind)
+    sid = src.id
+
+    def person_rows() -> Iterator[tuple[Any, ...]]:
+        # Each record's names and events are built once its person row is handed over: on PostgreSQL the
+        # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+        # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
+        for i, (pid, rec) in enumerate(zip(ids, recs, strict=True)):
+            status, status_date = _status(rec.events)
+            digest = digests[i] if digests is not None else None
+            yield (
+                pid,
+                sid,
+                rec.record_id,
+                *rec.person_values(),
+                status,
+                status_date,
+                digest or rec.content_hash(),
+                1,
+                now,
+                now,
+            )
+            names.extend((pid, fold_name(n["full_name"]), *n.values()) for n in name_rows(rec))
+            events.extend(
+                (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                for e in rec.events
+            )
+
+    bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+    audit.add_many(
+        "create",
+        "person",
+        ((pid, {"source": src.name, "record_id": rec.record_id}) for pid, rec in zip(ids, recs, strict=True)),
+    )
+    bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
+    bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
+    return ids
+
+
+_PERSONS = Person.__table__
+_PERSON_COLUMNS = (
+    "id",
+    "source_id",
+    "source_record_id",
+    *PERSON_FIELDS,
+    "status",
+    "status_date",
+    "content_hash",
+    "version",
+    "created_at",
+    "updated_at",
+)
+# name_rows' keys, in the order of its dicts
+_NAME_COLUMNS = (
+    "person_id",
+    "folded",
+    "position",
+    "full_name",
+    "family_name",
+    "given_names",
+    "patronymic",
+    "script",
+    "language",
+)
+_EVENT_COLUMNS = (
+    "person_id",
+    "kind",
+    "date",
+    "place",
+    "note",
+    "source_id",
+    "confirmation",
+    "author",
+    "ref",
+    "created_at",
+)
+
+
+def update_person(
+    session: Session, pid: int, src: Source, rec: RecordIn, audit: AuditLog, digest: str | None = None
+) -> bool:
+    """Apply a changed row: fields and names replaced, new events added. True if anything changed.
+    digest: the hash of the row (`row_hash`), else the record's own."""
+    person = session.scalar(
+        select(Person)
+        .where(Person.id == pid)
+        .options(selectinload(Person.names), selectinload(Person.events))
+    )
+    assert person is not None
+    changes: dict[str, list[Any]] = {}
+    for key, value in rec.person_fields().items():
+        if getattr(person, key) != value:
+            changes[key] = [getattr(person, key), value]
+            setattr(person, key, value)
+    wanted = name_rows(rec)
+    have = [{k: getattr(n, k) for k in wanted[0]} for n in person.names]
+    if have != wanted:
+        changes["names"] = [[n["full_name"] for n in have], [n["full_name"] for n in wanted]]
+        person.names.clear()
+        session.flush()
+        person.names.extend(PersonName(**n) for n in wanted)
+    known = {event_key(e.kind, e.date, e.place, e.ref): e for e in person.events}
+    added = [e for e in rec.events if e.key() not in known]
+    for e in added:
+        person.events.append(
+            Event(
+                kind=e.kind,
+                date=e.date,
+                place=e.place,
+                note=e.note,
+                source_id=src.id,
+                confirmation=e.confirmation or default_level(src.kind),
+                author=e.author,
+                ref=e.ref,
+            )
+        )
+    if added:
+        changes["events_added"] = [[e.kind, e.date, e.place] for e in added]
+    # The same event known better (or worse) than before, when the row says how it is known.
+    for e in rec.events:
+        had = known.get(e.key())
+        if had is not None and e.confirmation and had.confirmation != e.confirmation:
+            changes.setdefault("confirmation", []).append([had.id, had.confirmation, e.confirmation])
+            had.confirmation = e.confirmation
+    person.content_hash = digest or rec.content_hash()
+    if not changes:
+        return False
+    history = [EventIn(e.kind, e.date, e.place, ref=e.ref) for e in person.events]
+    person.status, person.status_date = _status(history)
+    person.updated_at = utcnow()
+    session.flush()
+    audit.add("update", "person", pid, changes)
+    return True
