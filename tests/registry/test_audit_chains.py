@@ -142,6 +142,38 @@ def test_a_transaction_on_another_chain_can_wait_for_the_writers_lock(pg: Engine
         ]
 
 
+def test_lock_after_entries_on_another_chain_writes_them_there_first(pg: Engine) -> None:
+    with Session(pg) as holder, Session(pg) as b:
+        audit.AuditLog(holder, "holder").lock()
+        log = audit.AuditLog(b, "b")
+        log.add("read", "person", 1, None)  # chain 1 is held: chain 2
+        done: list[BaseException | None] = []
+
+        def b_locks() -> None:
+            try:
+                log.lock()  # writes the entry on chain 2, then waits for chain 1
+                log.add("update", "person", 1, None)
+                log.flush()
+                b.commit()
+                done.append(None)
+            except BaseException as e:  # reported to the test's thread
+                done.append(e)
+
+        t = threading.Thread(target=b_locks)
+        t.start()
+        t.join(0.5)
+        assert t.is_alive()
+        holder.commit()
+        t.join(10)
+        assert done == [None]
+    with Session(pg) as s:
+        assert audit.verify(s) == []
+        assert [(e.action, e.chain) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
+            ("read", 2),
+            ("update", 1),
+        ]
+
+
 def test_with_every_head_taken_a_transaction_waits(pg: Engine) -> None:
     with ExitStack() as stack:
         holders = [stack.enter_context(Session(pg)) for _ in range(audit.CHAINS)]
