@@ -27,16 +27,17 @@ by migration 0020), each the head of a chain of its own, exactly as the one chai
   hashes, as before; `verify` walks every chain and checks every head.
 - A transaction appends to the first head no other transaction holds (`FOR UPDATE SKIP LOCKED`, in
   order): unhurried, everything goes on chain 1 as before; under load, concurrent requests each take a
-  free head and commit in parallel. A transaction that holds a head takes it again (a row locked by
-  oneself is not skipped), so one transaction's entries stay on one chain, and waits happen only for a
-  transaction that holds no head when all are taken.
+  free head and commit in parallel. A row a transaction locked itself is not skipped, so one that holds
+  a head never waits for another; only one that holds none waits, when every head is taken. On SQLite
+  (one writer at a time whatever the heads) everything stays on chain 1.
 - `AuditLog.lock()` is also the writers' mutex (imports, decisions, erasure read what they change after
   it): it takes chain 1, waiting for it, so those writers are serialised as ever. The transaction that
   holds chain 1 never waits for another head, so no two transactions can wait for each other's heads.
 - The anchor (`kinlink audit anchor`) records every non-empty chain's head: COUNT:HASH of chain 1 as
   before, then ,N=COUNT:HASH for each other chain; an anchor printed before the chains existed is chain
-  1's and still checks. Entries keep their keyed time: the order of entries of different chains is that
-  of their times, not of a hash link.
+  1's and still checks. As with one chain, removing a chain's last entries and setting its head back,
+  or a whole chain with its head, is found only against an anchor. Entries keep their keyed time: the
+  order of entries of different chains is that of their times, not of a hash link.
 
 Why not one chaining writer that batches entries? The entry would have to be chained after its
 transaction commits (a window in which an entry can be changed unseen) or handed to a process outside the
