@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 # The suite's server keys (kinlink.keys) live in a directory of its own, never in the developer's.
 os.environ.setdefault("KINLINK_KEY_DIR", tempfile.mkdtemp(prefix="kinlink-keys-"))
 
-from kinlink.store import schema
+from kinlink.store import audit, schema
 from kinlink.store.db import make_engine
 from kinlink.store.models import Base
 from tests.support import Cli
@@ -58,8 +58,11 @@ def _truncate(engine: Engine) -> None:
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
-        # Migrations seed the audit chain's head row; an emptied database needs it back.
-        conn.execute(text("INSERT INTO audit_head (id, hash, entries) VALUES (1, NULL, 0)"))
+        # Migrations seed the audit chains' head rows; an emptied database needs them back.
+        for chain in range(1, audit.CHAINS + 1):
+            conn.execute(
+                text("INSERT INTO audit_head (id, hash, entries) VALUES (:c, NULL, 0)"), {"c": chain}
+            )
         conn.execute(text("INSERT INTO match_key_scheme (id, fingerprint) VALUES (1, NULL)"))
 
 

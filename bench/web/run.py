@@ -510,7 +510,8 @@ def main() -> None:
     ap.add_argument(
         "--baseline-db",
         help="the database the baseline's server reads (default --db): e.g. a copy left as the baseline's "
-        "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics)",
+        "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics), "
+        "or at the baseline's schema when this tree adds a migration",
     )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
@@ -527,7 +528,9 @@ def main() -> None:
     before: dict[str, dict[str, float]] = {}
     try:
         if args.baseline:
-            if same_schema(args.baseline):
+            # A --baseline-db of the baseline's own (loaded by its tree, or copied with it) may be at its
+            # own schema: a tree that adds a migration is then measured against the one before it.
+            if args.baseline_db or same_schema(args.baseline):
                 base_url = args.baseline_db or db_url
                 base_dir = args.baseline.resolve()
                 for profile, _think, stats, elapsed in measure(

@@ -419,11 +419,13 @@ def export_registry(
 @audit_app.command("verify")
 def audit_verify(
     anchor: str = typer.Option(
-        None, "--anchor", help="A head printed earlier by `kinlink audit anchor` (COUNT:HASH)."
+        None,
+        "--anchor",
+        help="The heads printed earlier by `kinlink audit anchor` (COUNT:HASH[,CHAIN=COUNT:HASH...]).",
     ),
 ) -> None:
-    """Check the audit log's keyed hash chain: any edited or deleted entry is found; with --anchor, that
-    the chain still holds that head unchanged (nothing before it changed or was removed)."""
+    """Check the audit log's keyed hash chains: any edited or deleted entry is found; with --anchor, that
+    the chains still hold those heads unchanged (nothing before them changed or was removed)."""
     engine = open_engine()
     with unit_of_work(engine) as session:
         try:
@@ -441,8 +443,9 @@ def audit_verify(
 
 @audit_app.command("anchor")
 def audit_anchor() -> None:
-    """Print the chain's head (COUNT:HASH), to keep outside this machine for `verify --anchor`."""
+    """Print the chains' heads (COUNT:HASH of the first, then CHAIN=COUNT:HASH of each other one that has
+    entries), to keep outside this machine for `verify --anchor`."""
     engine = open_engine()
     with unit_of_work(engine) as session:
-        count, last = audit.head(session)
-    console.print(audit.format_anchor(count, last), soft_wrap=True, highlight=False)
+        chains = audit.heads(session)
+    console.print(audit.format_anchor(chains), soft_wrap=True, highlight=False)

@@ -198,11 +198,15 @@ class AuditEntry(Base):
     credential: Mapped[str | None] = mapped_column(String(100))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Which chain the entry is on (kinlink.store.audit): hashed with the entry on every chain but 1.
+    chain: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AuditHead(Base):
-    """The one row that holds the latest audit hash. Writers lock it first, so the chain never forks
-    and concurrent writers are serialised (on SQLite by the write lock, on PostgreSQL by the row lock)."""
+    """A chain's head: its latest hash and entry count (kinlink.store.audit). A writer locks the head
+    it appends to until it commits, so no chain forks; `AuditLog.lock` takes chain 1's, which serialises
+    the writers that take it (on SQLite, the write lock serialises every writer and chain 1 is the only
+    one used)."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
