@@ -18,14 +18,19 @@ from sqlalchemy.orm import Session
 from kinlink.store import audit, schema
 from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
-from tests.conftest import PG_ADMIN_URL, _pg_admin
+from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin, _truncate
+from tests.support import Cli
 
 
 @pytest.fixture
-def pg(engine: Engine) -> Engine:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time, and one chain")
-    return engine
+def pg(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An emptied PostgreSQL database: only there do writers run at once (SQLite has one chain)."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among KINLINK_TEST_BACKENDS")
+    eng = make_engine(request.getfixturevalue("pg_url"))
+    _truncate(eng)
+    yield eng
+    eng.dispose()
 
 
 def _no_waiting(s: Session) -> None:
@@ -269,7 +274,8 @@ def test_a_removed_head_is_found(chains: Engine) -> None:
     assert _problems(chains) == ["chain 2 has 4 entries but no head (its head removed?)"]
 
 
-def test_the_anchor_covers_every_chain(cli, chains: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_anchor_covers_every_chain(chains: Engine) -> None:
+    cli = Cli(chains.url.render_as_string(hide_password=False))
     anchor = cli("audit", "anchor").output.strip()
     parsed = audit.parse_anchor(anchor)
     assert {c: n for c, (n, _) in parsed.items()} == {1: 4, 2: 4, 3: 4}
