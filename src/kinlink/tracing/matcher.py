@@ -53,7 +53,9 @@ def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[An
 
 
 @lru_cache(maxsize=200_000)
-def _row_facts(sex: str | None, birth_date: str | None, age: int | None, as_of: str | None) -> tuple[int, int, int]:
+def _row_facts(
+    sex: str | None, birth_date: str | None, age: int | None, as_of: str | None
+) -> tuple[int, int, int]:
     """The pre-rank's (first day, last day of birth, sex code) of a record's columns."""
     br = birth_range(birth_date, age, as_of, None)
     lo, hi = br if br else (MISSING_DAY, MISSING_DAY)

@@ -21,7 +21,11 @@ branch_labels = None
 depends_on = None
 
 INDEXES = (
-    ("ix_persons_prerank", "persons", ["id", "sex", "birth_date", "age", "age_as_of", "version", "created_at"]),
+    (
+        "ix_persons_prerank",
+        "persons",
+        ["id", "sex", "birth_date", "age", "age_as_of", "version", "created_at"],
+    ),
     ("ix_person_names_other", "person_names", ["person_id", "position", "full_name"]),
     ("ix_events_captures", "events", ["person_id", "kind", "id", "date", "place"]),
 )
