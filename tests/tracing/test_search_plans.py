@@ -1,7 +1,8 @@
 """A search's reads of its shortlisted records come from the covering indexes of migration 0019 (issue 19).
 
-For each shortlisted record a search reads its pre-rank columns (sex, birth, version, creation time), and for
-the best few their other names and capture events. PostgreSQL is asked (EXPLAIN, after a bulk import that
+A search reads each shortlisted record's pre-rank columns (sex, birth, version, creation time) where its
+query has a sex or a birth date, else the version and creation time of the chosen few, and for the best few
+their other names and capture events. PostgreSQL is asked (EXPLAIN, after a bulk import that
 analyses and vacuums what it loads) how it runs each of those statements: from the index alone, never a
 wide row of the table. Plans are checked, never timing.
 """
@@ -9,6 +10,7 @@ wide row of the table. Plans are checked, never timing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +18,12 @@ import pytest
 from bench.registry.data import generate
 from sqlalchemy import Engine, event, text
 
+from kinlink.matching.record import MatchRecord
 from kinlink.registry.imports import import_registry
 from kinlink.registry.search import search_records
 from kinlink.store import schema
 from kinlink.store.db import analyze, make_engine, unit_of_work
+from kinlink.tracing import matcher
 from kinlink.tracing.batch import match_all
 from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
 from tests.support import MODEL
@@ -63,25 +67,31 @@ def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: igno
 def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engine) -> None:
     engine = loaded_pg
     with engine.connect() as conn:
-        name = conn.execute(
-            text("SELECT full_name FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
-        ).scalar_one()
+        name, sex, born = conn.execute(
+            text("SELECT full_name, sex, birth_date FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
+        ).one()
 
-    def staff_search() -> None:
+    def staff_search() -> None:  # a name alone: the chosen few's versions are read, by id
         with unit_of_work(engine) as s:
             assert search_records(s, "staff", "test", name, model=MODEL, limit=10)
 
-    statements = _statements(engine, staff_search)
+    def matching() -> None:  # with a sex and a birth date: every shortlisted row's pre-rank columns
+        with unit_of_work(engine) as s:
+            assert matcher.search(s, MatchRecord(None, name, sex=sex or "m", birth_date=born or "1990"))
+
     plans = {}
     with engine.connect() as conn:
-        for statement, parameters in statements:
+        for statement, parameters in _statements(engine, staff_search) + _statements(engine, matching):
             plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
             plans[statement] = plan
     shortlisted = [p for s, p in plans.items() if "persons.age_as_of" in s and "anon_1.shared" in s]
+    versions = [p for s, p in plans.items() if re.match(r"SELECT persons.id, persons.version, CAST", s)]
     others = [p for s, p in plans.items() if "person_names.position AS n" in s]
-    assert len(shortlisted) == 1 and len(others) == 1, list(plans)
-    # The pre-rank columns of the shortlisted ids: from the index, not the wide persons rows.
-    assert "Index Only Scan using ix_persons_prerank on persons" in shortlisted[0], shortlisted[0]
+    assert len(shortlisted) == 1 and len(versions) == 1 and len(others) == 1, list(plans)
+    # The pre-rank columns of the shortlisted ids, and the chosen ones' versions: from the index, not the
+    # wide persons rows.
+    for plan in (shortlisted[0], versions[0]):
+        assert "Index Only Scan using ix_persons_prerank on persons" in plan, plan
     # The other names and the capture events of the best: from their covering indexes.
     assert "Index Only Scan using ix_person_names_other on person_names" in others[0], others[0]
     assert "Index Only Scan using ix_events_captures on events" in others[0], others[0]
