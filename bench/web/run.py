@@ -428,12 +428,13 @@ RATE_TARGET = 1000
 PROFILES = {"worst": "zero think time (the stated worst case)", "realistic": "think time"}
 
 
-def same_schema(baseline: Path) -> bool:
-    """Whether the baseline tree's migrations are this tree's (then its server can read the same data)."""
+def same_schema(baseline: Path, own_db: bool = False) -> bool:
+    """Whether the baseline tree's migrations are this tree's (then its server can read the same data), or,
+    with a database of its own (--baseline-db, left at its schema), a beginning of this tree's."""
     versions = "src/kinlink/store/migrations/versions"
     mine = {f.name for f in (ROOT / versions).glob("[0-9]*.py")}
     theirs = {f.name for f in (baseline / versions).glob("[0-9]*.py")}
-    return mine == theirs
+    return mine == theirs or (own_db and theirs < mine)
 
 
 def measure(
@@ -510,8 +511,8 @@ def main() -> None:
     ap.add_argument(
         "--baseline-db",
         help="the database the baseline's server reads (default --db): e.g. a copy left as the baseline's "
-        "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics), "
-        "or at the baseline's schema when this tree adds a migration",
+        "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics), or "
+        "a copy at the baseline's schema when this tree adds migrations (such as indexes)",
     )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
@@ -528,9 +529,7 @@ def main() -> None:
     before: dict[str, dict[str, float]] = {}
     try:
         if args.baseline:
-            # A --baseline-db of the baseline's own (loaded by its tree, or copied with it) may be at its
-            # own schema: a tree that adds a migration is then measured against the one before it.
-            if args.baseline_db or same_schema(args.baseline):
+            if same_schema(args.baseline, own_db=bool(args.baseline_db)):
                 base_url = args.baseline_db or db_url
                 base_dir = args.baseline.resolve()
                 for profile, _think, stats, elapsed in measure(

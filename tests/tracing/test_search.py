@@ -259,3 +259,66 @@ def test_a_name_copied_from_a_sentence_is_searched_in_the_nominative(engine: Eng
         assert hits[0].probability and hits[0].probability >= 0.05, written
         found = _results(engine, written, cached=False)
         assert "nominative" in json.dumps(found[0][2], ensure_ascii=False), written
+
+
+def test_a_name_alone_is_preranked_from_the_shortlist_as_from_the_records_columns(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A name typed in a search box (no birth, no sex) is pre-ranked by the keys shared alone: choosing from
+    the shortlist's (id, shared) rows gives the candidates, in the order, that the records' birth and sex
+    columns give, ties included; the search then finds what it found when it read every row's columns."""
+    import numpy as np
+    from bench.registry.data import generate
+
+    from kinlink.matching.keys import prerank
+    from kinlink.store.match_records import reader
+    from kinlink.store.shortlist import shortlist_query, with_persons_stmt
+    from kinlink.tracing.batch import match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, 400)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    match_all(engine, ACTOR, dedup=False)
+    with unit_of_work(engine) as s:
+        names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(8)))
+    size = 3  # fewer than the shortlist, so that the pre-rank chooses (and ties cross its edge)
+    chose = 0
+    with unit_of_work(engine) as s:
+        for name in [*names, *(n.split()[0] for n in names)]:
+            query = MatchRecord(None, name)
+            assert matcher._ranks_by_keys_alone(query)
+            found = shortlist_query(s, query, "p", 2000)
+            if found is None:
+                continue
+            stmt, params = found
+            full = reader(s).execute(with_persons_stmt(stmt), params).all()
+            short = reader(s).execute(stmt, params).all()
+            assert [r[0] for r in short] == [r[0] for r in full]  # no record erased: the same rows
+            if len(full) <= size:
+                continue
+            # The pre-rank as computed from every row's columns (birth range, sex).
+            facts = [matcher._row_facts(r[2], r[3], r[4], r[5]) for r in full]
+            rank = prerank(
+                query,
+                np.array([r[1] for r in full], dtype=np.float32),
+                np.array([f[0] for f in facts], dtype=np.int32),
+                np.array([f[1] for f in facts], dtype=np.int32),
+                np.array([f[2] for f in facts], dtype=np.int8),
+            )
+            top = np.argpartition(-rank, size)[:size]
+            expected = [full[i][0] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+            assert [r[0] for r in matcher._prerank(query, short, size)] == expected, name
+            chose += 1
+    assert chose >= 4
+    # After an erasure the shortlist is read joined to the records again (the erased record's keys stay).
+    before = _results(engine, names[0], cached=True)
+    with unit_of_work(engine) as s:
+        other = s.scalar(select(Person).where(Person.full_name != names[0]).order_by(Person.id))
+        assert other is not None
+        erasure.erase_record(s, ACTOR, other, "test")
+    with unit_of_work(engine) as s:
+        assert s.execute(matcher._ANY_ERASED).first() is not None
+    after = _results(engine, names[0], cached=True)
+    assert [r[0] for r in after if r[0] != other.source_record_id] == [
+        r[0] for r in before if r[0] != other.source_record_id
+    ]

@@ -72,6 +72,9 @@ class Person(Base):
         Index("ix_persons_source_record_id", "source_record_id"),
         Index("ix_persons_status", "status"),
         Index("ix_persons_service_number", "service_number"),
+        # Covering what a search reads of each shortlisted record (migration 0019): dense index pages,
+        # not wide rows.
+        Index("ix_persons_prerank", "id", "sex", "birth_date", "age", "age_as_of", "version", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,6 +141,7 @@ class PersonName(Base):
     __table_args__ = (
         Index("ix_person_names_person", "person_id"),
         Index("ix_person_names_folded", "folded"),
+        Index("ix_person_names_other", "person_id", "position", "full_name"),  # a search's other names
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,7 +163,10 @@ class Event(Base):
     """One dated entry of a person's history."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_person", "person_id"),)
+    __table_args__ = (
+        Index("ix_events_person", "person_id"),
+        Index("ix_events_captures", "person_id", "kind", "id", "date", "place"),  # a search's captures
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))

@@ -6,7 +6,7 @@ a chain head no other one holds, instead of all waiting for the one head across 
 chain they always were, and hash as they did; seven more heads, empty, are seeded beside its head.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 13:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

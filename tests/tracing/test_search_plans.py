@@ -1,0 +1,97 @@
+"""A search's reads of its shortlisted records come from the covering indexes of migration 0019 (issue 19).
+
+A search reads each shortlisted record's pre-rank columns (sex, birth, version, creation time) where its
+query has a sex or a birth date, else the version and creation time of the chosen few, and for the best few
+their other names and capture events. PostgreSQL is asked (EXPLAIN, after a bulk import that
+analyses and vacuums what it loads) how it runs each of those statements: from the index alone, never a
+wide row of the table. Plans are checked, never timing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.registry.data import generate
+from sqlalchemy import Engine, event, text
+
+from kinlink.matching.record import MatchRecord
+from kinlink.registry.imports import import_registry
+from kinlink.registry.search import search_records
+from kinlink.store import schema
+from kinlink.store.db import analyze, make_engine, unit_of_work
+from kinlink.tracing import matcher
+from kinlink.tracing.batch import match_all
+from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
+from tests.support import MODEL
+
+pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL's planner is the subject")
+ROWS = 3000
+
+
+@pytest.fixture
+def loaded_pg(tmp_path: Path) -> Iterator[Engine]:
+    name = f"kinlink_search_plans_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    schema.upgrade(engine)
+    path = tmp_path / "registry.csv"
+    generate(path, ROWS)
+    import_registry(engine, path, "bulk", "test")
+    match_all(engine, "test", dedup=False)
+    analyze(engine, ["persons", "person_names", "events"])  # what an import does after a bulk load
+    yield engine
+    engine.dispose()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engine) -> None:
+    engine = loaded_pg
+    with engine.connect() as conn:
+        name, sex, born = conn.execute(
+            text("SELECT full_name, sex, birth_date FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
+        ).one()
+
+    def staff_search() -> None:  # a name alone: the chosen few's versions are read, by id
+        with unit_of_work(engine) as s:
+            assert search_records(s, "staff", "test", name, model=MODEL, limit=10)
+
+    def matching() -> None:  # with a sex and a birth date: every shortlisted row's pre-rank columns
+        with unit_of_work(engine) as s:
+            assert matcher.search(s, MatchRecord(None, name, sex=sex or "m", birth_date=born or "1990"))
+
+    plans = {}
+    with engine.connect() as conn:
+        for statement, parameters in _statements(engine, staff_search) + _statements(engine, matching):
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            plans[statement] = plan
+    shortlisted = [p for s, p in plans.items() if "persons.age_as_of" in s and "anon_1.shared" in s]
+    versions = [p for s, p in plans.items() if re.match(r"SELECT persons.id, persons.version, CAST", s)]
+    others = [p for s, p in plans.items() if "person_names.position AS n" in s]
+    assert len(shortlisted) == 1 and len(versions) == 1 and len(others) == 1, list(plans)
+    # The pre-rank columns of the shortlisted ids, and the chosen ones' versions: from the index, not the
+    # wide persons rows.
+    for plan in (shortlisted[0], versions[0]):
+        assert "Index Only Scan using ix_persons_prerank on persons" in plan, plan
+    # The other names and the capture events of the best: from their covering indexes.
+    assert "Index Only Scan using ix_person_names_other on person_names" in others[0], others[0]
+    assert "Index Only Scan using ix_events_captures on events" in others[0], others[0]
