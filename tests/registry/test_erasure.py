@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from kinlink.store.models import AuditEntry
+from kinlink.store import schema
+from kinlink.store.models import AuditEntry, Person
+from kinlink.store.tracing_models import MatchKey
 from tests.support import counts
 
 ROWS = (
@@ -48,3 +51,34 @@ def test_expiry_date_may_be_in_the_future_but_must_be_a_date(cli, write, engine)
     result = cli("import", "registry", str(write("bad.csv", bad)), "--source", "b", ok=False)
     assert "bad.csv:2: expiry_date: 'soon' is not a date" in result.output
     assert counts(engine)["persons"] == 0
+
+
+def _keys(s: Session, pid: int | None) -> int:
+    return len(s.scalars(select(MatchKey.key).where(MatchKey.entity == "p", MatchKey.entity_id == pid)).all())
+
+
+def test_an_erased_record_leaves_no_matching_keys(cli, write, engine) -> None:
+    """Its blocking keys and name counts are derived from its names: they go with it, and a database where
+    earlier erasures left them loses them on upgrade (migration 0021)."""
+    cli("import", "registry", str(write("reg.csv", ROWS)), "--source", "bureau")
+    cli("match")
+    with Session(engine) as s:
+        erased = s.scalar(select(Person.id).where(Person.source_record_id == "RU-1"))
+        kept = s.scalar(select(Person.id).where(Person.source_record_id == "RU-2"))
+        assert _keys(s, erased) and _keys(s, kept)
+    cli("records", "erase", "bureau:RU-1", "--reason", "on_request", "--yes")
+    with Session(engine) as s:
+        assert _keys(s, erased) == 0 and _keys(s, kept)
+        # An erasure of before: the record gone, its keys left.
+        s.execute(
+            insert(MatchKey), [{"entity": "p", "entity_id": 10_000_000, "key": k} for k in ("a", "tf:b")]
+        )
+        s.commit()
+    cfg = schema.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0020")
+    schema.upgrade(engine)
+    with Session(engine) as s:
+        assert _keys(s, 10_000_000) == 0 and _keys(s, kept)
+    assert cli("audit", "verify").exit_code == 0

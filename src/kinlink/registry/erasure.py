@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from kinlink.person.partial_dates import parse_partial_date
 from kinlink.store.audit import AuditLog
+from kinlink.store.match_keys import drop_keys
 from kinlink.store.models import Person, Tombstone
 
 
 def erase_person(session: Session, audit: AuditLog, person: Person, reason: str) -> Tombstone:
-    """Delete a record with its names, history and sightings; keep a tombstone without personal data."""
+    """Delete a record with its names, history, sightings and matching keys; keep a tombstone without
+    personal data."""
     audit.lock()
     stone = Tombstone(
         entity="person",
@@ -27,6 +29,7 @@ def erase_person(session: Session, audit: AuditLog, person: Person, reason: str)
     audit.add(
         "erase", "person", person.id, {"source": stone.source, "record_id": stone.key, "reason": reason}
     )
+    drop_keys(session, "p", [person.id])  # its blocking keys and name counts are derived from its names
     session.delete(person)
     session.flush()
     return stone

@@ -76,6 +76,18 @@ def index_keys(
         session.execute(insert(MatchKey), rows[i : i + 5000])
 
 
+def drop_keys(session: Session, entity: str, ids: Iterable[int]) -> None:
+    """Delete these records' or requests' keys, term frequencies included: an erased record leaves
+    nothing derived from its names behind (nor keys a later record given its id on SQLite would inherit)."""
+    ids = sorted({int(i) for i in ids})
+    for i in range(0, len(ids), IDS_PER_QUERY):
+        session.execute(
+            delete(MatchKey).where(
+                MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
+            )
+        )
+
+
 def index_shared_keys(session: Session, records: list[MatchRecord]) -> None:
     """`index_keys` for committed records that another transaction may be keying at the same time: an
     import's own keying (`match_imported`) and a request's matching (`ensure_keys`) both key the records an

@@ -51,9 +51,6 @@ _VERSIONS = select(Person.id, Person.version, cast(Person.created_at, String)).w
 )
 
 
-_ANY_ERASED = select(Tombstone.id).where(Tombstone.entity == "person").limit(1)
-
-
 def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[Any]]:
     """Of shortlisted (id, shared, sex, birth_date, age, age_as_of, ...) rows, the `size` best by the same
     cheap pre-rank as the in-memory index, best first. For a query ranked by keys alone
@@ -187,11 +184,10 @@ def search(
     if found is None:
         return []
     stmt, params = found
-    if _ranks_by_keys_alone(query) and reader(session).execute(_ANY_ERASED).first() is None:
+    if _ranks_by_keys_alone(query):
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
-        # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Only
-        # where no record was ever erased: an erasure leaves the record's keys, which the join to `persons`
-        # drops from the shortlist and the shortlist alone would not.
+        # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
+        # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
         rows = [r for r in reader(session).execute(stmt, params).all() if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         stamps = {r[0]: (r[1], r[2]) for r in reader(session).execute(_VERSIONS, {"ids": chosen})}
