@@ -222,3 +222,29 @@ def test_the_pre_rank_in_the_jvm_is_the_index_pre_rank_bit_for_bit(spark: Any) -
         want = prerank(q, shared.astype(np.float32), lo.astype(np.int32), hi.astype(np.int32), sex)
         on_spark = np.array([got[(q.id, i)] for i in range(n)], dtype=np.float32)
         assert np.array_equal(want, on_spark), (q, np.flatnonzero(want != on_spark)[:5])
+
+
+def test_match_dedup_on_spark_counts_what_the_local_engine_counts(
+    engine: Engine, spark: Any, tmp_path: Path
+) -> None:
+    from tests.conftest import _truncate
+
+    def registry() -> None:  # the demo registry from two sources: each person has a record in each
+        assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+        assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry-copy", ACTOR).written
+
+    def counts(s: Any) -> tuple[int, int, int]:
+        return s.created, s.updated, s.unchanged
+
+    model = load_model()
+    registry()
+    local = [batch.match_all(engine, ACTOR, model=model, dedup=True) for _run in range(2)]
+    _truncate(engine)
+    registry()
+    on_spark = [
+        spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", chunk=3, spark=spark, dedup=True)
+        for _run in range(2)
+    ]
+    # A pair found from both its records is counted twice by both engines (the second time unchanged).
+    assert counts(local[0]) == counts(on_spark[0]) and local[0].created > 0
+    assert counts(local[1]) == counts(on_spark[1]) == (0, 0, local[1].unchanged)

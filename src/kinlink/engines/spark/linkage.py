@@ -168,15 +168,18 @@ def record_hits(reg: Registry, model: Model, limit: int = RECORD_LIMIT) -> Any:
 
 
 def record_pairs(reg: Registry, hits: Any, model: Model) -> Any:
-    """(left, right, scored): the pairs of `record_hits` (written and read back, so that it is not worked
-    out twice), each once and scored with the lower id as the query, as the in-process engine stores them:
-    a pair found only from its higher side is scored again the other way."""
+    """(left, right, scored, seen): the pairs of `record_hits` (written and read back, so that it is not
+    worked out twice), each once and scored with the lower id as the query, as the in-process engine stores
+    them: a pair found only from its higher side is scored again the other way. seen: from how many of its
+    two sides the pair was found (1 or 2); the in-process engine stores a pair at each sighting, and its
+    summary counts the second one as unchanged, so the write-back does too."""
     from pyspark.sql import functions as F
 
     forward = hits.where(F.col("rid") < F.col("id"))
     back = hits.where(F.col("rid") > F.col("id")).select(F.col("id").alias("rid"), F.col("rid").alias("id"))
+    seen = forward.select("rid", "id").unionByName(back).groupBy("rid", "id").agg(F.count("*").alias("seen"))
     back = back.join(forward.select("rid", "id"), ["rid", "id"], "left_anti")  # found both ways: kept once
     explain = ex.explain_pairs(model_json(model), reg.population, reg.tf_id, reg.tf)
     rescored = with_sides(back, reg.records, reg.records).mapInPandas(explain, ex.PAIR_SCHEMA)
-    both = forward.select("rid", "id", "scored").unionByName(rescored)
-    return both.select(F.col("rid").alias("left"), F.col("id").alias("right"), "scored")
+    both = forward.select("rid", "id", "scored").unionByName(rescored).join(seen, ["rid", "id"])
+    return both.select(F.col("rid").alias("left"), F.col("id").alias("right"), "scored", "seen")
