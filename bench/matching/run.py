@@ -472,7 +472,7 @@ def main() -> None:
         return
     if not args.no_local:
         _print_local(k, args)
-        if args.baseline and "error" not in kb and "tops" in kb:
+        if args.baseline and args.engine != "spark" and "error" not in kb and "tops" in kb:
             same = "the same" if kb["tops"] == k["tops"] else "NOT the same"
             print(f"  every request's top candidate and probability: {same} as the baseline's")
 
