@@ -472,7 +472,7 @@ def main() -> None:
         return
     if not args.no_local:
         _print_local(k, args)
-        if args.baseline and "error" not in kb and "tops" in kb:
+        if args.baseline and args.engine != "spark" and "error" not in kb and "tops" in kb:
             same = "the same" if kb["tops"] == k["tops"] else "NOT the same"
             print(f"  every request's top candidate and probability: {same} as the baseline's")
 
@@ -532,6 +532,18 @@ def _print_spark(sp: dict, args: argparse.Namespace, k: dict, label: str) -> Non
         f"total {sp['total_s']:.1f}s; peak RSS {sp['peak_rss_mib']:.0f} MiB (process, JVM, workers)"
     )
     print(f"  precision {b['precision']:.4f}, recall {b['recall']:.4f}, F1 {b['f1']:.4f}")
+    if "load" in sp:
+        before, after = (" ".join(f"{x:.2f}" for x in la) for la in sp["load"])
+        print(f"  load average (1, 5, 15 min): {before} before, {after} after")
+    if "found" in sp:
+        f = sp["found"]
+        where = "in the JVM" if sp["prerank_in_jvm"] else "in Python"
+        print(
+            f"  records found by the join on keys, per request: mean {f['mean']:.0f}, p50 {f['p50']:.0f}, "
+            f"p90 {f['p90']:.0f}, p99 {f['p99']:.0f}, max {f['max']:,} ({f['total']:,} pairs; "
+            f"{f['over_30']:,} requests find more than 30); pre-rank {where}: "
+            f"{sp['pairs_to_python']:,} pairs cross from the JVM to Python"
+        )
     pairs = max(1, sp["pairs_scored"])
     per_pair = (sp["cpu_s"] - sp["registry_cpu_s"]) / pairs * 1e6
     per_record = sp["registry_cpu_s"] / args.records * 1e6

@@ -77,6 +77,40 @@ class PeakSampler:
         self._thread.join()
 
 
+def found_per_request(reg, requests, n_requests: int) -> dict:  # type: ignore[no-untyped-def]
+    """How many records the join on keys finds per request (distinct pairs, keys chosen as the index
+    chooses them): the pairs a shortlist is cut from. Requests that find nothing count as 0."""
+    import numpy as np
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from kinlink.engines.spark import executor as ex
+    from kinlink.engines.spark import linkage
+    from kinlink.matching.keys import MAX_POSTING
+
+    posted, sizes = linkage.postings(reg)
+    qkeys = requests.mapInPandas(ex.key_queries, ex.QUERY_KEYS_SCHEMA).select("rid", "key").join(sizes, "key")
+    by_request = Window.partitionBy("rid")
+    chosen = (
+        qkeys.withColumn("selective", F.max((F.col("size") <= MAX_POSTING).cast("int")).over(by_request))
+        .withColumn("n", F.row_number().over(by_request.orderBy("size", "key")))
+        .where((F.col("size") <= MAX_POSTING) | ((F.col("selective") == 0) & (F.col("n") == 1)))
+        .select("rid", "key")
+    )
+    counts = chosen.join(posted, "key").select("rid", "id").distinct().groupBy("rid").count().collect()
+    found = np.zeros(n_requests, dtype=np.int64)
+    found[: len(counts)] = sorted(int(r["count"]) for r in counts)
+    return {
+        "total": int(found.sum()),
+        "mean": float(found.mean()),
+        "p50": float(np.percentile(found, 50)),
+        "p90": float(np.percentile(found, 90)),
+        "p99": float(np.percentile(found, 99)),
+        "max": int(found.max()),
+        "over_30": int((found > 30).sum()),
+    }
+
+
 def run_spark(
     n_records: int, n_requests: int, master: str, partitions: int, metrics, threshold: float
 ) -> dict:  # type: ignore[no-untyped-def]
@@ -106,6 +140,7 @@ def run_spark(
             pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
         pq.write_table(records_table(requests), snap / "requests.parquet")
         out["snapshot_s"] = time.perf_counter() - t
+        load_before = os.getloadavg()
         with PeakSampler() as peak:
             t0 = time.perf_counter()
             with spark_session(master, shuffle_partitions=partitions, driver_memory="2g") as spark:
@@ -123,9 +158,17 @@ def run_spark(
                 out["total_s"] = time.perf_counter() - t0
                 out["cpu_s"] = tree_cpu_s(os.getpid()) - cpu0  # keys, counts, join, scoring: all of it
                 out["registry_cpu_s"] = cpu_registry - cpu0
-                # Counted apart, off the clock: the pairs the run scored (each request's shortlist).
+                # Counted apart, off the clock: the pairs the run scored (each request's shortlist), and
+                # those the join on keys finds before the pre-rank keeps 30 of them.
                 out["pairs_scored"] = linkage.shortlist(reg, reqs).count()
+                out["found"] = found_per_request(reg, reqs, n_requests)
+                # Where the pre-rank runs decides what crosses from the JVM to Python: every pair found,
+                # or (pre-ranked in the JVM) only each request's shortlist, which `Scorer.best` reads.
+                in_jvm = getattr(linkage, "PRERANK_IN_JVM", False)
+                out["prerank_in_jvm"] = in_jvm
+                out["pairs_to_python"] = out["pairs_scored"] + (0 if in_jvm else out["found"]["total"])
         out["peak_rss_mib"] = peak.peak
+        out["load"] = [load_before, os.getloadavg()]  # the shared machine's 1/5/15-min load, before and after
     top = {r["rid"]: r["id"] for r in rows if r["probability"] >= threshold}
     out["batch"] = metrics([top.get(q.id) for q in requests], qs.truth)
     return out

@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,72 @@ def test_match_dedup_on_spark_stores_what_the_local_engine_stores(
     assert (again.created, again.updated) == (0, 0)
     local = batch.match_all(engine, ACTOR, model=model, dedup=True)
     assert (local.created, local.updated) == (0, 0)
+
+
+def test_the_pre_rank_in_the_jvm_is_the_index_pre_rank_bit_for_bit(spark: Any) -> None:
+    import numpy as np
+
+    from kinlink.matching.comparators import birth_range, sex_key
+    from kinlink.matching.keys import MISSING_DAY, prerank
+    from kinlink.matching.record import MatchRecord
+
+    rng = np.random.default_rng(3)
+    n = 4_000
+    day = date(1990, 6, 1).toordinal()
+    lo = rng.integers(day - 4_000, day + 4_000, n)
+    hi = lo + rng.choice([0, 30, 364, 3_000], n)
+    unknown = rng.random(n) < 0.2
+    lo, hi = np.where(unknown, MISSING_DAY, lo), np.where(unknown, MISSING_DAY, hi)
+    shared = rng.integers(1, 9, n)
+    sex = rng.integers(0, 3, n).astype(np.int8)
+    queries = [
+        MatchRecord(id=1, name="x", birth_date="1990-06-01", sex="m"),
+        MatchRecord(id=2, name="x", birth_date="1991", sex="ж"),
+        MatchRecord(id=3, name="x", age=30, age_as_of="2021-03-01"),
+        MatchRecord(id=4, name="x"),
+    ]
+    rows = []
+    for q in queries:
+        br = birth_range(q.birth_date, q.age, q.age_as_of, q.birth_year_to) or (MISSING_DAY, MISSING_DAY)
+        code = {"m": 1, "f": 2}.get(sex_key(q.sex) or "", 0)
+        rows += [
+            (q.id, i, int(shared[i]), int(lo[i]), int(hi[i]), int(sex[i]), br[0], br[1], code)
+            for i in range(n)
+        ]
+    frame = spark.createDataFrame(
+        rows, "rid long, id long, shared long, lo int, hi int, sex_code byte, q_lo int, q_hi int, q_sex byte"
+    )
+    got = {
+        (r["rid"], r["id"]): r["pre"]
+        for r in frame.select("rid", "id", linkage.prerank().alias("pre")).collect()
+    }
+    for q in queries:
+        want = prerank(q, shared.astype(np.float32), lo.astype(np.int32), hi.astype(np.int32), sex)
+        on_spark = np.array([got[(q.id, i)] for i in range(n)], dtype=np.float32)
+        assert np.array_equal(want, on_spark), (q, np.flatnonzero(want != on_spark)[:5])
+
+
+def test_match_dedup_on_spark_counts_what_the_local_engine_counts(
+    engine: Engine, spark: Any, tmp_path: Path
+) -> None:
+    from tests.conftest import _truncate
+
+    def registry() -> None:  # the demo registry from two sources: each person has a record in each
+        assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+        assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry-copy", ACTOR).written
+
+    def counts(s: Any) -> tuple[int, int, int]:
+        return s.created, s.updated, s.unchanged
+
+    model = load_model()
+    registry()
+    local = [batch.match_all(engine, ACTOR, model=model, dedup=True) for _run in range(2)]
+    _truncate(engine)
+    registry()
+    on_spark = [
+        spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", chunk=3, spark=spark, dedup=True)
+        for _run in range(2)
+    ]
+    # A pair found from both its records is counted twice by both engines (the second time unchanged).
+    assert counts(local[0]) == counts(on_spark[0]) and local[0].created > 0
+    assert counts(local[1]) == counts(on_spark[1]) == (0, 0, local[1].unchanged)

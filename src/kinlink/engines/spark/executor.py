@@ -1,5 +1,6 @@
-"""What runs on Spark's executors, batch by batch (`mapInPandas`): keys, pre-rank and scores, each by the
-matching core's own function, so that the Spark engine cannot disagree with the in-process one.
+"""What runs on Spark's executors, batch by batch (`mapInPandas`): keys and scores, each by the matching
+core's own function, so that the Spark engine cannot disagree with the in-process one (the pre-rank between
+them runs in the JVM: `linkage.prerank`).
 
 Nothing here holds a connection or an index: the model crosses as its JSON and the name counts as a
 broadcast, and each Python worker rebuilds its `Scorer` once and keeps it for the tasks that follow
@@ -20,7 +21,7 @@ import pandas as pd
 from kinlink.engines.spark.frames import records_from_columns, scored_to_json
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import birth_range, sex_key
-from kinlink.matching.keys import MISSING_DAY, key_record, prerank, query_keys
+from kinlink.matching.keys import MISSING_DAY, key_record, query_keys
 from kinlink.matching.model import Model, model_from_dict
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Prepared, Scorer, TermFrequencies
@@ -30,8 +31,10 @@ RECORD_KEYS_SCHEMA = (
     "id long, keys array<string>, tf_family string, tf_given string, tf_patronymic string, "
     "lo int, hi int, sex_code byte"
 )
-QUERY_KEYS_SCHEMA = "rid long, key string"
-PRERANK_SCHEMA = "rid long, id long, pre float"
+# A request's lookup key, and what the pre-rank reads of the request beside it (its birth range, MISSING_DAY
+# where it has none, and the sex code a record must not clash with, 0 for none): the pre-rank itself runs
+# in the JVM (`linkage.prerank`), so that only each request's shortlist crosses to Python.
+QUERY_KEYS_SCHEMA = "rid long, key string, q_lo int, q_hi int, q_sex byte"
 SCORE_SCHEMA = "rid long, id long, weight double, probability double"
 EXPLAIN_SCHEMA = "rid long, id long, weight double, probability double, scored string, n int"
 PAIR_SCHEMA = "rid long, id long, scored string"
@@ -89,34 +92,28 @@ def key_records(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 
 def key_queries(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """Each request's lookup keys (its record keys and typo keys), one row a key."""
+    """Each request's lookup keys (its record keys and typo keys), one row a key, with the request's birth
+    range and sex code as `keys.prerank` reads them."""
     for df in batches:
-        rids, keys = [], []
+        rids, keys, lo, hi, sex = [], [], [], [], []
         for q in records_from_columns(_columns(df)):
+            br = birth_range(q.birth_date, q.age, q.age_as_of, q.birth_year_to) or (MISSING_DAY, MISSING_DAY)
+            code = _SEX_CODES.get(sex_key(q.sex) or "", 0)
             for k in sorted(query_keys(q)):
                 rids.append(q.id)
                 keys.append(k)
-        yield pd.DataFrame({"rid": pd.Series(rids, dtype="int64"), "key": pd.Series(keys, dtype=object)})
-
-
-def prerank_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """`keys.prerank` of each request against its found records (keys shared, birth gap, sex clash).
-
-    Rows: rid, id, shared, lo, hi, sex_code and the request's q_ fields that the pre-rank reads."""
-    for df in batches:
-        parts = []
-        for _rid, g in df.groupby("rid", sort=False):
-            q = records_from_columns(_columns(g.iloc[:1]), "q_")[0]
-            rank = prerank(
-                q,
-                g["shared"].to_numpy(dtype=np.float32),
-                g["lo"].to_numpy(dtype=np.int64),
-                g["hi"].to_numpy(dtype=np.int64),
-                g["sex_code"].to_numpy(dtype=np.int8),
-            )
-            parts.append(pd.DataFrame({"rid": g["rid"].to_numpy(), "id": g["id"].to_numpy(), "pre": rank}))
-        if parts:
-            yield pd.concat(parts, ignore_index=True)
+                lo.append(br[0])
+                hi.append(br[1])
+                sex.append(code)
+        yield pd.DataFrame(
+            {
+                "rid": pd.Series(rids, dtype="int64"),
+                "key": pd.Series(keys, dtype=object),
+                "q_lo": pd.Series(lo, dtype="int32"),
+                "q_hi": pd.Series(hi, dtype="int32"),
+                "q_sex": pd.Series(sex, dtype="int8"),
+            }
+        )
 
 
 def _prepared_pairs(

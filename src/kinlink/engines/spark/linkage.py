@@ -4,8 +4,9 @@ The plan is the in-process index's search, written as joins (docs/spark.md):
 1. each record's blocking keys (`matching.keys`, in `mapInPandas`), and per key how many records share it;
 2. each request's lookup keys; those shared by more than `MAX_POSTING` records are dropped where the
    request has a more selective one (else the least common is kept), as the index does;
-3. the join on keys gives (request, record, keys shared); `keys.prerank` ranks them and a window keeps the
-   30 best per request (ties by record id);
+3. the join on keys gives (request, record, keys shared); `keys.prerank`, written as Spark columns, ranks
+   them in the JVM and a window keeps the 30 best per request (ties by record id): only those cross to
+   Python;
 4. each request's shortlist, its rows together, goes to `Scorer.best` (the in-process search's own: the
    cheap bound first, names compared only where the bound can still reach the best found), with the name
    counts and the prior of the whole registry (one aggregation pass, then a broadcast); it keeps the best
@@ -20,14 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kinlink.engines.spark import executor as ex
-from kinlink.matching.keys import MAX_POSTING
+from kinlink.matching.keys import MAX_POSTING, MISSING_DAY
 from kinlink.matching.model import Model
 
 SHORTLIST = 30  # the index's default shortlist (`CandidateIndex.search`)
+# The pre-rank runs in Spark SQL (`prerank`): only shortlists cross to Python (the bench reads this flag to
+# count the pairs that cross).
+PRERANK_IN_JVM = True
 LIMIT = 20  # candidates kept per request (`tracing.batch`)
 RECORD_LIMIT = 6  # hits kept per record linked to the others (`tracing.batch`, --dedup), itself included
 _TF_TABLES = ("family", "given", "patronymic")
-_PRERANK_FIELDS = ("id", "name", "birth_date", "birth_year_to", "age", "age_as_of", "sex")
 
 
 @dataclass
@@ -72,7 +75,11 @@ def postings(reg: Registry) -> tuple[Any, Any]:
 
 
 def shortlist(reg: Registry, requests: Any, size: int = SHORTLIST) -> Any:
-    """(rid, id, pre): each request's best `size` records by pre-rank, as `CandidateIndex.shortlist`."""
+    """(rid, id, pre): each request's best `size` records by pre-rank, as `CandidateIndex.shortlist`.
+
+    All in the JVM: the join on keys finds, for a common name, thousands of records per request (every one
+    the index pre-ranks in numpy), so they are pre-ranked here (`prerank`, `keys.prerank` in Spark SQL)
+    and cut to the shortlist by a window before any pair crosses to Python."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -83,18 +90,39 @@ def shortlist(reg: Registry, requests: Any, size: int = SHORTLIST) -> Any:
         qkeys.withColumn("selective", F.max((F.col("size") <= MAX_POSTING).cast("int")).over(by_request))
         .withColumn("n", F.row_number().over(by_request.orderBy("size", "key")))
         .where((F.col("size") <= MAX_POSTING) | ((F.col("selective") == 0) & (F.col("n") == 1)))
-        .select("rid", "key")
+        .select("rid", "key", "q_lo", "q_hi", "q_sex")
     )
-    found = chosen.join(posted, "key").groupBy("rid", "id").agg(F.count("*").alias("shared"))
-    q = requests.select(F.col("id").alias("rid"), *[F.col(f).alias(f"q_{f}") for f in _PRERANK_FIELDS])
-    pairs = (
-        found.join(reg.keyed.select("id", "lo", "hi", "sex_code"), "id")
-        .join(q, "rid")
-        .select("rid", "id", "shared", "lo", "hi", "sex_code", *[f"q_{f}" for f in _PRERANK_FIELDS])
+    # The request's birth range and sex are the same on each of its keys' rows: grouped on, not joined.
+    found = (
+        chosen.join(posted, "key")
+        .groupBy("rid", "id", "q_lo", "q_hi", "q_sex")
+        .agg(F.count("*").alias("shared"))
+        .join(reg.keyed.select("id", "lo", "hi", "sex_code"), "id")
     )
-    ranked = pairs.mapInPandas(ex.prerank_pairs, ex.PRERANK_SCHEMA)
+    ranked = found.select("rid", "id", prerank().alias("pre"))
     best = Window.partitionBy("rid").orderBy(F.col("pre").desc(), F.col("id").asc())
     return ranked.withColumn("n", F.row_number().over(best)).where(F.col("n") <= size).drop("n")
+
+
+def prerank() -> Any:
+    """`keys.prerank` as a Spark column, bit for bit: keys shared (float32), less the birth gap in years
+    (at most 6; 0.5 where the record's birth is unknown) where the request has a birth range, less 2 for a
+    sex clash; each term rounded to float32 and subtracted in float32 as numpy does (Spark's FloatType
+    is IEEE single precision too), so the window cuts and orders the shortlist as the index does.
+
+    Reads shared, lo, hi, sex_code (the record's) and q_lo, q_hi, q_sex (the request's)."""
+    from pyspark.sql import functions as F
+
+    rank = F.col("shared").cast("float")
+    known = F.col("lo") != F.lit(MISSING_DAY)
+    after = F.col("lo").cast("long") - F.col("q_hi").cast("long")
+    before = F.col("q_lo").cast("long") - F.col("hi").cast("long")
+    gap = F.greatest(F.lit(0).cast("long"), after, before)
+    birth = F.when(known, F.least(gap / F.lit(365.0), F.lit(6.0))).otherwise(F.lit(0.5)).cast("float")
+    rank = F.when(F.col("q_lo") != F.lit(MISSING_DAY), rank - birth).otherwise(rank)
+    clash = (F.col("sex_code") != 0) & (F.col("sex_code") != F.col("q_sex"))
+    sex = F.when(clash, F.lit(2.0)).otherwise(F.lit(0.0)).cast("float")
+    return F.when(F.col("q_sex") != 0, rank - sex).otherwise(rank)
 
 
 def with_sides(pairs: Any, records: Any, requests: Any) -> Any:
@@ -140,15 +168,18 @@ def record_hits(reg: Registry, model: Model, limit: int = RECORD_LIMIT) -> Any:
 
 
 def record_pairs(reg: Registry, hits: Any, model: Model) -> Any:
-    """(left, right, scored): the pairs of `record_hits` (written and read back, so that it is not worked
-    out twice), each once and scored with the lower id as the query, as the in-process engine stores them:
-    a pair found only from its higher side is scored again the other way."""
+    """(left, right, scored, seen): the pairs of `record_hits` (written and read back, so that it is not
+    worked out twice), each once and scored with the lower id as the query, as the in-process engine stores
+    them: a pair found only from its higher side is scored again the other way. seen: from how many of its
+    two sides the pair was found (1 or 2); the in-process engine stores a pair at each sighting, and its
+    summary counts the second one as unchanged, so the write-back does too."""
     from pyspark.sql import functions as F
 
     forward = hits.where(F.col("rid") < F.col("id"))
     back = hits.where(F.col("rid") > F.col("id")).select(F.col("id").alias("rid"), F.col("rid").alias("id"))
+    seen = forward.select("rid", "id").unionByName(back).groupBy("rid", "id").agg(F.count("*").alias("seen"))
     back = back.join(forward.select("rid", "id"), ["rid", "id"], "left_anti")  # found both ways: kept once
     explain = ex.explain_pairs(model_json(model), reg.population, reg.tf_id, reg.tf)
     rescored = with_sides(back, reg.records, reg.records).mapInPandas(explain, ex.PAIR_SCHEMA)
-    both = forward.select("rid", "id", "scored").unionByName(rescored)
-    return both.select(F.col("rid").alias("left"), F.col("id").alias("right"), "scored")
+    both = forward.select("rid", "id", "scored").unionByName(rescored).join(seen, ["rid", "id"])
+    return both.select(F.col("rid").alias("left"), F.col("id").alias("right"), "scored", "seen")

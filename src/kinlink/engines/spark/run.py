@@ -182,12 +182,19 @@ def write_back_records(
     summary: MatchSummary,
     progress: Progress | None = None,
 ) -> None:
-    """The record pairs stored, a partition file at a time and `chunk` pairs a transaction."""
+    """The record pairs stored, a partition file at a time and `chunk` pairs a transaction.
+
+    A pair found from both its sides is stored twice, as the in-process engine stores it at each sighting:
+    the second store finds it unchanged, so both engines' summaries count the same (the second store only
+    reads; a record erased meanwhile is skipped at both, as there)."""
     files = sorted(found.glob("*.parquet")) if found.exists() else []
     for n, path in enumerate(files, 1):
-        rows = pq.read_table(path, columns=["left", "right", "scored"]).to_pylist()
+        rows = pq.read_table(path, columns=["left", "right", "scored", "seen"]).to_pylist()
         for i in range(0, len(rows), chunk):
-            pairs = [(r["left"], r["right"], scored_from_json(r["scored"])) for r in rows[i : i + chunk]]
+            pairs = []
+            for r in rows[i : i + chunk]:
+                scored = scored_from_json(r["scored"])
+                pairs += [(r["left"], r["right"], scored)] * r["seen"]
             write_record_candidates(engine, actor, model, pairs, summary)
         if progress:
             progress("records", n, len(files))
