@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
@@ -344,6 +344,18 @@ class Readings:
 def readings(token: str) -> Readings:
     """Readings of one name token (a word; hyphens and apostrophes allowed)."""
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
+    core = _readings_of(tok)
+    if core.token == token:
+        return core
+    # The same word written otherwise (capitals, a full stop, the lower case the parser asks for too):
+    # read once, only the token it was asked for differs (issue 19).
+    return Readings(token, *_readings_values(core))
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _readings_of(tok: str) -> Readings:
+    """The readings of a token already stripped, its homoglyphs fixed and lower-cased."""
+    token = tok
     script = token_script(tok)
     if script == CYRILLIC:
         raw = read_cyrillic(tok)
@@ -380,6 +392,9 @@ def readings(token: str) -> Readings:
         primary,
         tuple(loose),
     )
+
+
+_readings_values = attrgetter(*(f.name for f in fields(Readings) if f.name != "token"))
 
 
 def keys_of(token: str) -> tuple[str, ...]:
