@@ -63,6 +63,7 @@ class Convention:
         object.__setattr__(self, "_out", tuple(o for _, o in self.rules))
         weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
         object.__setattr__(self, "_weights", weights)
+        object.__setattr__(self, "_only_rx", re.compile(self.only_if))
 
     def read(self, token: str) -> str:
         return self.read_scored(token)[0]
@@ -252,7 +253,7 @@ def conventions_for(token: str) -> tuple[Convention, ...]:
     return tuple(
         c
         for c in CONVENTIONS
-        if (allowed is None or c.code in allowed) and (not c.only_if or re.search(c.only_if, token))
+        if (allowed is None or c.code in allowed) and (not c.only_if or c._only_rx.search(token))  # type: ignore[attr-defined]
     )
 
 
@@ -368,12 +369,17 @@ def _readings_of(tok: str) -> Readings:
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
     loose: dict[str, None] = {}
+    # Most conventions read a word alike: each distinct reading is normalised and judged once.
+    judged: dict[str, tuple[str, int]] = {}
     for conv in conventions_for(tok):
         raw, hits = conv.read_scored(tok)
-        key = normalise_key(raw)
+        seen = judged.get(raw)
+        if seen is None:
+            seen = judged[raw] = (normalise_key(raw), implausibility(raw))
+        key = seen[0]
         if key:
             found.setdefault(key, []).append(conv.code)
-            f = hits - 2 * implausibility(raw)
+            f = hits - 2 * seen[1]
             fit[key] = max(f, fit.get(key, f))
             loose[loose_key(raw)] = None
     # The conventions whose digraphs explain the spelling best come first.
