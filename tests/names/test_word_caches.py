@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from unidecode import unidecode
 
+from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import latin
 from kinlink.names import parse as parse_module
 from kinlink.names.blocking import (
@@ -162,3 +163,26 @@ def _reference_language_bits(tok: str) -> int:
 def test_language_bits_as_before(text: str) -> None:
     for tok in text.split() or [text]:
         assert parse_module._language_bits(tok) == _reference_language_bits(tok)
+
+
+def _reference_tf_keys(p: ParsedName) -> tuple[str | None, str | None, str | None]:
+    """names_bridge.tf_keys_parsed as it was before its ParsedName fast path."""
+    family = nb.part_text(p, "family")
+    given_parts = getattr(p, "given", ()) or ()
+    given = None
+    if given_parts:
+        first = given_parts[0] if isinstance(given_parts, tuple | list) else given_parts
+        try:
+            given = nb._canonical_given(first)
+        except Exception:
+            given = None
+        given = given or latin(first)
+    patronymic = nb.part_text(p, "patronymic")
+    return (nb._family_key(family) if family else None, given, latin(patronymic) if patronymic else None)
+
+
+@SETTINGS
+@given(names)
+def test_tf_keys_as_before(name: str) -> None:
+    p = parse_name(name)
+    assert nb.tf_keys_parsed(p) == _reference_tf_keys(p)
