@@ -173,7 +173,21 @@ _UNIT_WORDS = frozenset(
 def latin(text: str) -> str:
     """Lower-case ASCII with single spaces: the same place written in Cyrillic or Latin comes out close."""
     # Apostrophes (from ь, ъ, ') are dropped, not turned into word breaks: Мельник -> "melnik".
-    return " ".join(_NON_ALNUM.sub(" ", unidecode(text).lower().replace("'", "").replace("’", "")).split())
+    ascii_text = text if text.isascii() else text.translate(_UNIDECODED)
+    return " ".join(_NON_ALNUM.sub(" ", ascii_text.lower().replace("'", "").replace("’", "")).split())
+
+
+class _Unidecoded(dict[int, str]):
+    """unidecode as a str.translate table, filled a character at a time: unidecode reads a text one character
+    at a time, each on its own, in a Python loop; a table does it in C (`latin` runs for every new name word,
+    place and unit: issue 19)."""
+
+    def __missing__(self, code: int) -> str:
+        out = self[code] = unidecode(chr(code))
+        return out
+
+
+_UNIDECODED = _Unidecoded()
 
 
 @lru_cache(maxsize=100_000)

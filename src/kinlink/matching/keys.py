@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from kinlink import names as _names
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.record import MatchRecord
+from kinlink.names.blocking import key_parts
 
 MISSING_DAY = np.iinfo(np.int32).min
 SERVICE_KEY = "sn:"
@@ -77,7 +79,7 @@ def _name_keyed(text: str) -> tuple[Any, frozenset[str], tuple[str, ...], NameKe
     # term-frequency keys beside them: a record of one name and no service number (most) then costs no
     # set, no sort and no second look at its parsed name.
     parsed = _names.parse_name(text)
-    keys = frozenset(_names.blocking_keys(parsed))
+    keys = frozenset(chain.from_iterable(key_parts(parsed)))
     return parsed, keys, tuple(sorted(keys)), nb.tf_keys_parsed(parsed)
 
 

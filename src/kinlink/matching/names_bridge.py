@@ -86,22 +86,36 @@ def tf_keys(text: str) -> tuple[str | None, str | None, str | None]:
 
 
 def tf_keys_parsed(p: ParsedName) -> tuple[str | None, str | None, str | None]:
+    if type(p) is _names.ParsedName:
+        # The usual case, read from its slots: each part's key is cached a word, and this runs for every
+        # record indexed (issue 19).
+        family, given_words, patr = p.family, p.given, p.patronymic
+        return (
+            _family_key(family) if family else None,
+            _given_key(given_words[0]) if given_words else None,
+            latin(patr) if patr else None,
+        )
     family = part_text(p, "family")
     given_parts = getattr(p, "given", ()) or ()
     given = None
     if given_parts:
         first = given_parts[0] if isinstance(given_parts, tuple | list) else given_parts
-        try:
-            given = _canonical_given(first)
-        except Exception:  # an unknown name has no canonical form: count it as written
-            given = None
-        given = given or latin(first)
+        given = _given_key(first)
     patronymic = part_text(p, "patronymic")
     return (
         _family_key(family) if family else None,
         given,
         latin(patronymic) if patronymic else None,
     )
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _given_key(first: str) -> str:
+    try:
+        given = _canonical_given(first)
+    except Exception:  # an unknown name has no canonical form: count it as written
+        given = None
+    return given or latin(first)
 
 
 @lru_cache(maxsize=WORD_CACHE)

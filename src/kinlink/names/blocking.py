@@ -96,50 +96,88 @@ def _deletions(sk: str) -> tuple[str, ...]:
 def blocking_keys(name: str | ParsedName) -> set[str]:
     """Blocking keys of a name (see the module doc for the scheme)."""
     p = name if isinstance(name, ParsedName) else parse_name(name)
-    keys: set[str] = set()
+    return set().union(*key_parts(p))
+
+
+def key_parts(p: ParsedName) -> tuple[tuple[str, ...], ...]:
+    """`blocking_keys(p)` as the tuples it is the union of (keys may repeat across them).
+
+    A name is nearly always new, the pieces it is keyed by are not: the family name's skeletons with the
+    given name's classes and initials (a few hundred thousand combinations at a million records), the
+    given name's class with the patronymic. Each piece's keys are worked out once and cached (issue 19);
+    only the rare shapes (initials only, an order guessed, two given names and no family name) are
+    keyed here."""
     fams = family_skeletons(p.family) if p.family else ()
-    givs: tuple[str, ...] = given_signatures(p.given[0]) if p.given else ()
-    inits: frozenset[str] = frozenset()
-    if p.given:
-        inits = initial_letters(p.given[0])
+    given = p.given
+    givs: tuple[str, ...] = given_signatures(given[0]) if given else ()
+    if given:
+        inits = initial_letters(given[0])
     elif p.initials:
         inits = initial_letters(p.initials[0])
-    for i, fs in enumerate(fams):
-        keys.add("f:" + fs)
-        if givs:
-            keys.update(_pair_keys(fs, i < 2, givs))
-        for ini in inits:
-            keys.add(f"i:{fs}|{ini}")
-    if fams and not p.given and p.initials:
-        # A name written with initials only (a report's "Боховичев А.Ф."): its i: key with the
-        # family skeleton's typo variants too, so that another such spelling with one typo, or
-        # a full name with a consonant less, still meets it. Few records are written so: the
-        # index hardly grows.
-        for d in _typo_variants(fams[0]):
-            for ini in inits:
-                keys.add(f"i:{d}|{ini}")
-    if p.order == "unknown" and p.family and p.given:
-        # The order was a guess: also key the other reading's family name with its initial
-        # and, with typo variants, its given name ("Петро Андрей" may be Петров with a typo).
-        other_givs = given_signatures(p.family)
-        for fs in family_skeletons(p.given[0])[:2]:
-            for ini in initial_letters(p.family):
-                keys.add(f"i:{fs}|{ini}")
-            if other_givs:
-                keys.update(_pair_keys(fs, True, other_givs))
+    else:
+        inits = frozenset()
+    parts: list[tuple[str, ...]] = []
+    if fams:
+        parts.append(_family_keys(fams, givs, inits))
+        if not given and p.initials:
+            parts.append(_initials_only_keys(fams[0], inits))
+    if p.order == "unknown" and p.family and given:
+        parts.append(_swapped_keys(p.family, given[0]))
     if givs and p.patronymic:
-        pat = patronymic_of(p.patronymic)
-        if pat is not None:
-            fathers = sorted(pat.fathers)[:2] or ["?" + skeleton(pat.stem)]
-            for g in givs[:2]:
-                for f in fathers:
-                    keys.add(f"gp:{g}|{f}")
-    if not fams and givs and len(p.given) >= 2:
+        parts.append(_patronymic_keys(givs, p.patronymic))
+    if not fams and givs and len(given) >= 2:
         # Two given-looking words and no family name ("Roman Oleg"): pair them as a name.
-        for g2 in given_signatures(p.given[1]):
+        out = []
+        for g2 in given_signatures(given[1]):
             a, b = sorted((givs[0], g2))
-            keys.add(f"n:{a}|{b}")
-    return keys
+            out.append(f"n:{a}|{b}")
+        parts.append(tuple(out))
+    return tuple(parts)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _family_keys(fams: tuple[str, ...], givs: tuple[str, ...], inits: frozenset[str]) -> tuple[str, ...]:
+    """The f:, n: and i: keys of a family name's skeletons with a given name's classes and initials."""
+    keys: dict[str, None] = {}
+    for i, fs in enumerate(fams):
+        keys["f:" + fs] = None
+        if givs:
+            keys.update(dict.fromkeys(_pair_keys(fs, i < 2, givs)))
+        for ini in inits:
+            keys[f"i:{fs}|{ini}"] = None
+    return tuple(keys)
+
+
+@lru_cache(maxsize=65536)
+def _initials_only_keys(fs: str, inits: frozenset[str]) -> tuple[str, ...]:
+    # A name written with initials only (a report's "Боховичев А.Ф."): its i: key with the
+    # family skeleton's typo variants too, so that another such spelling with one typo, or
+    # a full name with a consonant less, still meets it. Few records are written so: the
+    # index hardly grows.
+    return tuple(f"i:{d}|{ini}" for d in _typo_variants(fs) for ini in inits)
+
+
+@lru_cache(maxsize=65536)
+def _swapped_keys(family: str, given: str) -> tuple[str, ...]:
+    # The order was a guess: also key the other reading's family name with its initial
+    # and, with typo variants, its given name ("Петро Андрей" may be Петров with a typo).
+    keys: list[str] = []
+    other_givs = given_signatures(family)
+    for fs in family_skeletons(given)[:2]:
+        for ini in initial_letters(family):
+            keys.append(f"i:{fs}|{ini}")
+        if other_givs:
+            keys.extend(_pair_keys(fs, True, other_givs))
+    return tuple(keys)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _patronymic_keys(givs: tuple[str, ...], patronymic: str) -> tuple[str, ...]:
+    pat = patronymic_of(patronymic)
+    if pat is None:
+        return ()
+    fathers = sorted(pat.fathers)[:2] or ["?" + skeleton(pat.stem)]
+    return tuple(f"gp:{g}|{f}" for g in givs[:2] for f in fathers)
 
 
 @lru_cache(maxsize=16384)  # a common family skeleton and given class recur over thousands of records

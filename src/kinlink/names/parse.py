@@ -206,23 +206,29 @@ _LATIN_LANGUAGES = tuple(
 # text are the or of its tokens': no pattern spans a space).
 _UK, _I_UK, _I_RU, _WU, _RU_AFTER, _RU, _RU_END = (1 << i for i in range(7))
 _LATIN_SHIFT = 8
+_HAS_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")  # every letter a Latin pattern names
 
 
 @lru_cache(maxsize=WORD_CACHE)
 def _language_bits(tok: str) -> int:
     low = tok.lower()
-    bits = (
-        (_UK if _UK_LETTERS.search(low) else 0)
-        | (_I_UK if "і" in low else 0)
-        | (_I_RU if "и" in low else 0)
-        | (_WU if "ў" in low else 0)
-        | (_RU_AFTER if _RU_AFTER_I.search(low) else 0)
-        | (_RU if _RU_LETTERS.search(low) else 0)
-        | (_RU_END if _RU_ENDINGS.search(low) else 0)
-    )
-    for i, (_lang, rx) in enumerate(_LATIN_LANGUAGES):
-        if rx.search(low):
-            bits |= 1 << (_LATIN_SHIFT + i)
+    bits = 0
+    # The Cyrillic questions look for Cyrillic letters, and every Latin pattern needs a Latin letter: a word
+    # of one script is asked only its own script's (half the patterns a word).
+    if not low.isascii():
+        bits = (
+            (_UK if _UK_LETTERS.search(low) else 0)
+            | (_I_UK if "і" in low else 0)
+            | (_I_RU if "и" in low else 0)
+            | (_WU if "ў" in low else 0)
+            | (_RU_AFTER if _RU_AFTER_I.search(low) else 0)
+            | (_RU if _RU_LETTERS.search(low) else 0)
+            | (_RU_END if _RU_ENDINGS.search(low) else 0)
+        )
+    if low.isascii() or _HAS_LATIN_LETTER.search(low):
+        for i, (_lang, rx) in enumerate(_LATIN_LANGUAGES):
+            if rx.search(low):
+                bits |= 1 << (_LATIN_SHIFT + i)
     return bits
 
 

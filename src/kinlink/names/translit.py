@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
@@ -63,6 +63,7 @@ class Convention:
         object.__setattr__(self, "_out", tuple(o for _, o in self.rules))
         weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
         object.__setattr__(self, "_weights", weights)
+        object.__setattr__(self, "_only_rx", re.compile(self.only_if))
 
     def read(self, token: str) -> str:
         return self.read_scored(token)[0]
@@ -252,7 +253,7 @@ def conventions_for(token: str) -> tuple[Convention, ...]:
     return tuple(
         c
         for c in CONVENTIONS
-        if (allowed is None or c.code in allowed) and (not c.only_if or re.search(c.only_if, token))
+        if (allowed is None or c.code in allowed) and (not c.only_if or c._only_rx.search(token))  # type: ignore[attr-defined]
     )
 
 
@@ -344,6 +345,18 @@ class Readings:
 def readings(token: str) -> Readings:
     """Readings of one name token (a word; hyphens and apostrophes allowed)."""
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
+    core = _readings_of(tok)
+    if core.token == token:
+        return core
+    # The same word written otherwise (capitals, a full stop, the lower case the parser asks for too):
+    # read once, only the token it was asked for differs (issue 19).
+    return Readings(token, *_readings_values(core))
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _readings_of(tok: str) -> Readings:
+    """The readings of a token already stripped, its homoglyphs fixed and lower-cased."""
+    token = tok
     script = token_script(tok)
     if script == CYRILLIC:
         raw = read_cyrillic(tok)
@@ -356,12 +369,17 @@ def readings(token: str) -> Readings:
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
     loose: dict[str, None] = {}
+    # Most conventions read a word alike: each distinct reading is normalised and judged once.
+    judged: dict[str, tuple[str, int]] = {}
     for conv in conventions_for(tok):
         raw, hits = conv.read_scored(tok)
-        key = normalise_key(raw)
+        seen = judged.get(raw)
+        if seen is None:
+            seen = judged[raw] = (normalise_key(raw), implausibility(raw))
+        key = seen[0]
         if key:
             found.setdefault(key, []).append(conv.code)
-            f = hits - 2 * implausibility(raw)
+            f = hits - 2 * seen[1]
             fit[key] = max(f, fit.get(key, f))
             loose[loose_key(raw)] = None
     # The conventions whose digraphs explain the spelling best come first.
@@ -380,6 +398,9 @@ def readings(token: str) -> Readings:
         primary,
         tuple(loose),
     )
+
+
+_readings_values = attrgetter(*(f.name for f in fields(Readings) if f.name != "token"))
 
 
 def keys_of(token: str) -> tuple[str, ...]:
