@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -97,3 +98,21 @@ def dead_reported_by_the_public(engine: Engine) -> tuple[str, str, int]:
         decide(s, "test", cand.id, "confirmed", "same birth date", cand.version, model=MODEL)
         record_verification(s, "test", req.id, "call_back", "дружина")
         return req.reference, secret, person.id
+
+
+def statements_run(
+    engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
+) -> list[tuple[str, object]]:
+    """The statements (and their parameters) `work` sends through `engine` that `keep` keeps, for EXPLAIN."""
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if keep(statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -36,6 +36,22 @@ def pg(request: pytest.FixtureRequest) -> Iterator[Engine]:
 def _no_waiting(s: Session) -> None:
     """Make this transaction fail instead of waiting for a lock: a wait is then an error, not a hang."""
     s.execute(text("SET LOCAL lock_timeout = '2s'"))
+
+
+def _in_thread(work: Callable[[], None]) -> tuple[threading.Thread, list[BaseException | None]]:
+    """`work` started in a thread of its own; its outcome (None, or what it raised) lands in the list."""
+    done: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            work()
+            done.append(None)
+        except BaseException as e:  # reported to the test's thread
+            done.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, done
 
 
 def _chain_of_last(s: Session) -> int:
@@ -112,21 +128,15 @@ def test_a_transaction_on_another_chain_can_wait_for_the_writers_lock(pg: Engine
         log_a.lock()
         audit.record_read(b, "b", "person", [1], "search")
         assert _chain_of_last(b) == 2
-        done: list[BaseException | None] = []
 
         def b_locks() -> None:
-            try:
-                log_b = audit.AuditLog(b, "b")
-                log_b.lock()
-                log_b.add("update", "person", 2, None)
-                log_b.flush()
-                b.commit()
-                done.append(None)
-            except BaseException as e:  # reported to the test's thread
-                done.append(e)
+            log_b = audit.AuditLog(b, "b")
+            log_b.lock()
+            log_b.add("update", "person", 2, None)
+            log_b.flush()
+            b.commit()
 
-        t = threading.Thread(target=b_locks)
-        t.start()
+        t, done = _in_thread(b_locks)
         t.join(0.5)
         assert t.is_alive()  # b waits for a's chain 1
         _no_waiting(a)
@@ -152,20 +162,14 @@ def test_lock_after_entries_on_another_chain_writes_them_there_first(pg: Engine)
         audit.AuditLog(holder, "holder").lock()
         log = audit.AuditLog(b, "b")
         log.add("read", "person", 1, None)  # chain 1 is held: chain 2
-        done: list[BaseException | None] = []
 
         def b_locks() -> None:
-            try:
-                log.lock()  # writes the entry on chain 2, then waits for chain 1
-                log.add("update", "person", 1, None)
-                log.flush()
-                b.commit()
-                done.append(None)
-            except BaseException as e:  # reported to the test's thread
-                done.append(e)
+            log.lock()  # writes the entry on chain 2, then waits for chain 1
+            log.add("update", "person", 1, None)
+            log.flush()
+            b.commit()
 
-        t = threading.Thread(target=b_locks)
-        t.start()
+        t, done = _in_thread(b_locks)
         t.join(0.5)
         assert t.is_alive()
         holder.commit()

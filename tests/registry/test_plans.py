@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bench.registry.data import generate
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from kinlink.registry.imports import import_registry
 from kinlink.registry.search import search_records
@@ -25,7 +25,7 @@ from kinlink.store.db import make_engine, unit_of_work
 from kinlink.tracing.batch import match_all
 from kinlink.tracing.family_access import family_view
 from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
-from tests.support import MODEL, file_request
+from tests.support import MODEL, file_request, statements_run
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL's planner is the subject")
 
@@ -51,18 +51,13 @@ def fresh_pg() -> Iterator[Engine]:
 
 
 def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not WHOLE_COUNT.match(statement):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return seen
+    return statements_run(
+        engine,
+        work,
+        lambda statement: (
+            statement.lstrip().upper().startswith(("SELECT", "WITH")) and not WHOLE_COUNT.match(statement)
+        ),
+    )
 
 
 def _scans_of_large_tables(engine: Engine, statements: list[tuple[str, object]]) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bench.registry.data import generate
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from kinlink.matching.record import MatchRecord
 from kinlink.registry.imports import import_registry
@@ -26,7 +26,7 @@ from kinlink.store.db import analyze, make_engine, unit_of_work
 from kinlink.tracing import matcher
 from kinlink.tracing.batch import match_all
 from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
-from tests.support import MODEL
+from tests.support import MODEL, statements_run
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL's planner is the subject")
 ROWS = 3000
@@ -50,18 +50,7 @@ def loaded_pg(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return seen
+    return statements_run(engine, work, lambda statement: statement.lstrip().upper().startswith("SELECT"))
 
 
 def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engine) -> None:

@@ -60,12 +60,7 @@ def index_keys(
             )
         )
     else:
-        for i in range(0, len(ids), IDS_PER_QUERY):
-            session.execute(
-                delete(MatchKey).where(
-                    MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
-                )
-            )
+        drop_keys(session, entity, ids)
     rows = [
         {"entity": entity, "entity_id": int(r.id), "key": k}  # type: ignore[arg-type]
         for r in records
