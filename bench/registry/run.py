@@ -44,7 +44,8 @@ def measure(csv_path: Path, db: str, tmp: Path) -> dict[str, float]:
     from kinlink.store import schema
     from kinlink.store.db import make_engine
 
-    name = f"kinlink_bench_{os.getpid()}"
+    # KINLINK_BENCH_DB_PREFIX: the name's start, for servers shared by several people's benches.
+    name = f"{os.environ.get('KINLINK_BENCH_DB_PREFIX', 'kinlink_bench')}_{os.getpid()}"
     if db == "postgresql":
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
         _pg_admin(f'CREATE DATABASE "{name}"')

@@ -3,7 +3,13 @@ no existing records, and a later one, which does (kinlink.registry.known), on SQ
 
 from __future__ import annotations
 
-from kinlink.registry.imports import CHUNK
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from kinlink.registry.imports import CHUNK, LOADED_TABLES, import_registry
 from tests.support import counts
 
 HEADER = "record_id,full_name,sex,birth_date,status,status_date\n"
@@ -36,3 +42,79 @@ def test_later_import_over_chunks_finds_the_source_records(cli, write, engine) -
     assert (out["created"], out["updated"], out["unchanged"]) == (50, 2, n - 2)
     assert counts(engine)["persons"] == n + 50
     assert cli("audit", "verify").exit_code == 0
+
+
+def _index_definitions(engine: Engine) -> list[tuple[str, str]]:
+    """Every index of the tables an import fills, as the database itself states it."""
+    tables = list(LOADED_TABLES)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) ORDER BY 1"),
+                {"t": tables},
+            )
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' "
+                    "AND tbl_name IN (" + ", ".join(f"'{t}'" for t in tables) + ") ORDER BY 1"
+                )
+            )
+        return [(name, sql) for name, sql in rows]
+
+
+def test_a_large_first_import_leaves_every_index_as_it_was(cli, write, engine) -> None:
+    # Into empty tables: loaded without their secondary indexes (kinlink.store.bulk.DeferredIndexes),
+    # which are built again before the commit, the same ones, and used by what follows.
+    before = _index_definitions(engine)
+    assert any(name == "ix_person_names_folded" for name, _ in before)
+    n = 2 * CHUNK + 10
+    out = cli.json(
+        "import", "registry", str(write("a.csv", HEADER + "".join(map(_row, range(n))))), "--source", "b"
+    )
+    assert out["created"] == n
+    assert _index_definitions(engine) == before
+    assert counts(engine) == {"persons": n, "person_names": n, "events": n, "audit_log": n + 2}
+    assert cli("audit", "verify").exit_code == 0
+    # A second source's first import, smaller than the tables now: written with the indexes in place.
+    out = cli.json(
+        "import",
+        "registry",
+        str(write("c.csv", HEADER + "".join(map(_row, range(CHUNK + 1))))),
+        "--source",
+        "c",
+    )
+    assert out["created"] == CHUNK + 1
+    assert _index_definitions(engine) == before
+
+
+def test_a_refused_large_first_import_writes_nothing_and_keeps_the_indexes(cli, write, engine) -> None:
+    # Two full chunks are written (and the indexes dropped) before the bad row stops the writing: the
+    # rollback takes back the rows and the dropped indexes with them.
+    before = _index_definitions(engine)
+    rows = [_row(i) for i in range(2 * CHUNK + 10)] + ["R-bad,Иванов Пётр,m,1990,captured,2022-13-45\n"]
+    result = cli(
+        "import", "registry", str(write("a.csv", HEADER + "".join(rows))), "--source", "b", "--json", ok=False
+    )
+    out = json.loads(result.stdout)
+    assert result.exit_code != 0 and not out["written"]
+    assert out["errors"] == ["a.csv:4012: status_date: '2022-13-45' has no month 13"]
+    assert counts(engine) == {"persons": 0, "person_names": 0, "events": 0, "audit_log": 0}
+    assert _index_definitions(engine) == before
+
+
+def test_a_first_import_failing_midway_writes_nothing_and_keeps_the_indexes(engine, tmp_path) -> None:
+    # A file that cannot be read to its end (here: rows that stop with an error after two chunks).
+    before = _index_definitions(engine)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for i in range(2 * CHUNK + 10):
+            yield i + 2, {"record_id": f"R{i}", "full_name": "Иванов Пётр Сергеевич", "status": "captured"}
+        raise OSError("the disk went away")
+
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER)
+    with pytest.raises(OSError, match="went away"):
+        import_registry(engine, path, "b", "tester", rows=rows())
+    assert counts(engine) == {"persons": 0, "person_names": 0, "events": 0, "audit_log": 0}
+    assert _index_definitions(engine) == before

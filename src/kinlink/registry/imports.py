@@ -121,6 +121,9 @@ def import_registry(
 
             known = SourceRecords(session, src, distinct_ids=True)
             stored = None if known.empty else known.hashes  # a first import has no rows to compare
+            # A source's first import writes only new rows: a large one into small tables loads them
+            # without their secondary indexes, built again before the commit (kinlink.store.bulk).
+            deferred = bulk.DeferredIndexes(session.connection(), LOADED_TABLES) if known.empty else None
             for _line, result, digest in checked_rows(rows, today, stored):
                 if isinstance(result, list):
                     cells = [bad_cell(layout, e) for e in result]
@@ -135,6 +138,8 @@ def import_registry(
                     continue  # only checking from here on: nothing of this file is written
                 chunk.append((result, digest))
                 if len(chunk) >= CHUNK:
+                    if deferred is not None:
+                        deferred.wrote(len(chunk))
                     write_chunk(session, src, chunk, report, audit, known)
                     audit.flush()
                     if progress:
@@ -147,6 +152,8 @@ def import_registry(
                 write_chunk(session, src, chunk, report, audit, known)
                 if progress:
                     progress(len(chunk))
+            if deferred is not None:
+                deferred.restore()
             run.rows, run.created, run.updated = report.rows, report.created, report.updated
             run.unchanged, run.invalid, run.finished_at = report.unchanged, report.invalid, utcnow()
             session.flush()

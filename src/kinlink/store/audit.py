@@ -53,6 +53,7 @@ import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -266,10 +267,20 @@ class AuditLog:
             tail = "]" if credential is None else ", " + dumps(credential) + "]"
         actor = str(self.actor)
         prev = self._prev
+        # A text's JSON is what the encoder gives it (ensure_ascii off): its C function, called directly.
+        text_json = encode_basestring
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
             text = dumps(changes)
-            body = "[" + dumps(prev) + middle + dumps(eid) + ", " + text + tail
+            body = (
+                "["
+                + (text_json(prev) if prev is not None else "null")
+                + middle
+                + (text_json(eid) if eid is not None else "null")
+                + ", "
+                + text
+                + tail
+            )
             mac = keyed.copy()
             mac.update(body.encode())
             h = mac.hexdigest()

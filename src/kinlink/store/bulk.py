@@ -75,39 +75,33 @@ def write_values(
     if conn.dialect.paramstyle != "qmark":
         raise NotImplementedError(f"bulk writes on {conn.dialect.name}")
     # The column types' own conversions (SQLite: datetimes as text, booleans as integers), as SQLAlchemy
-    # would apply them, but only to the columns that have one, and once per run of the same value (an
-    # import's rows share one time: 500,000 conversions of it were a fifth of the writing, issue 19).
+    # would apply them, but only to the columns that have one, a column at a time, and once per distinct
+    # object in it (an import's rows share one time and two booleans: a call per value was a tenth of the
+    # writing, issue 19).
     processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
-    converted = [(i, _repeats_once(p)) for i, p in enumerate(processors) if p is not None]
-    if converted:
-        values = []
-        for row in rows:
-            v = list(row)
-            for i, p in converted:
-                v[i] = p(v[i])
-            values.append(tuple(v))
-    else:
-        values = list(map(tuple, rows))
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    values = list(map(tuple, rows))
     if not values:
         return  # (the driver takes an empty list for a statement without parameters)
+    if converted:
+        by_column = list(zip(*values, strict=True))
+        for i, p in converted:
+            by_column[i] = _converted(by_column[i], p)
+        values = list(zip(*by_column, strict=True))
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
-def _repeats_once(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`process`, computed again only when its value is not the very object it was given last (for one
-    write: the object is held meanwhile, so its identity cannot be another's)."""
-    last: list[Any] = [_NOTHING, None]
-
-    def once(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return once
-
-
-_NOTHING = object()
+def _converted(column: Sequence[Any], process: Callable[[Any], Any]) -> Sequence[Any]:
+    """process(value) for each value of a column, computed once per distinct object: keyed by identity,
+    not equality (equal values may convert differently, 1 and True, datetimes in other zones), which is
+    safe while the column holds every object, so that no id is another's."""
+    ids = list(map(id, column))
+    distinct = dict(zip(ids, column, strict=True))
+    if len(distinct) * 2 > len(ids):
+        return list(map(process, column))  # mostly distinct objects: nothing to share
+    done = {key: process(value) for key, value in distinct.items()}
+    return list(map(done.__getitem__, ids))
 
 
 @contextmanager
@@ -131,3 +125,72 @@ def page_cache(conn: Connection, kib: int) -> Iterator[None]:
         yield
     finally:
         raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
+class DeferredIndexes:
+    """Secondary indexes of tables a large load fills, dropped while it writes and built again before it
+    commits (issue 19: SQLite spent a third of a first import's time inserting each row into the tables'
+    ten indexes one entry at a time, where building an index afterwards sorts its entries once).
+
+    `wrote(n)` is told of the rows a load is about to write; once they reach the rows a table held before
+    the load (its largest id: no more than a few rows' work to read, an overestimate after deletions), that
+    table's indexes are dropped. `restore()` builds them again from their own definitions, as the database
+    gave them. Both are statements of the caller's transaction (DDL is transactional on PostgreSQL and
+    SQLite): a load that fails rolls back to the indexes as they were, with nothing written.
+
+    Unique indexes and those of constraints stay: they check rows as they come. On PostgreSQL a dropped
+    index locks its table against readers until the load commits, hence the rule above: only a load that
+    at least doubles a table goes without its indexes.
+    """
+
+    def __init__(self, conn: Connection, tables: Sequence[str]) -> None:
+        self.conn = conn
+        self.tables = tables
+        self.rows = 0
+        self._before: dict[str, int] | None = None
+        self._dropped: dict[str, list[tuple[str, str]]] = {}
+
+    def wrote(self, n: int) -> None:
+        if self._before is None:
+            self._before = {t: self._largest_id(t) for t in self.tables}
+        self.rows += n
+        for table, before in self._before.items():
+            if table not in self._dropped and self.rows >= before:
+                self._dropped[table] = self._drop(table)
+
+    def restore(self) -> None:
+        for table in list(self._dropped):
+            for _name, definition in self._dropped.pop(table):
+                self.conn.exec_driver_sql(definition)
+
+    def _largest_id(self, table: str) -> int:
+        row = self.conn.exec_driver_sql(f'SELECT max(id) FROM "{table}"').first()  # our own table names
+        return int(row[0] or 0) if row else 0
+
+    def _drop(self, table: str) -> list[tuple[str, str]]:
+        indexes = self._secondary(table)
+        for name, _definition in indexes:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')  # names as the database gave them
+        return indexes
+
+    def _secondary(self, table: str) -> list[tuple[str, str]]:
+        """(name, the statement that creates it) of the table's non-unique indexes, none of a constraint."""
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.exec_driver_sql(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = %(t)s::regclass AND NOT i.indisunique AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+                "ORDER BY c.relname",
+                {"t": f'"{table}"'},
+            )
+        elif self.conn.dialect.name == "sqlite":
+            # Indexes of constraints have no statement of their own (sql IS NULL): they stay.
+            rows = self.conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL ORDER BY name",
+                (table,),
+            )
+        else:
+            return []
+        return [(name, sql) for name, sql in rows if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
