@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from kinlink.registry.imports import CHUNK, LOADED_TABLES, import_registry
-from tests.support import counts
+from tests.support import counts, statements_run
 
 HEADER = "record_id,full_name,sex,birth_date,status,status_date\n"
 
@@ -118,3 +118,18 @@ def test_a_first_import_failing_midway_writes_nothing_and_keeps_the_indexes(engi
         import_registry(engine, path, "b", "tester", rows=rows())
     assert counts(engine) == {"persons": 0, "person_names": 0, "events": 0, "audit_log": 0}
     assert _index_definitions(engine) == before
+
+
+def test_a_first_import_into_a_live_postgresql_registry_keeps_its_indexes(write, engine) -> None:
+    # On PostgreSQL a dropped index would lock its table against every search until the import commits,
+    # so a registry that already holds records keeps its indexes; SQLite's readers keep their snapshot
+    # (WAL), so there a load that at least doubles the tables goes without them.
+    import_registry(engine, write("a.csv", HEADER + "".join(_row(i) for i in range(10))), "a", "tester")
+    rows = HEADER + "".join(_row(i) for i in range(2 * CHUNK))
+    dropped = statements_run(
+        engine,
+        lambda: import_registry(engine, write("b.csv", rows), "b", "tester"),
+        lambda s: s.lstrip().upper().startswith("DROP INDEX"),
+    )
+    assert counts(engine)["persons"] == 10 + 2 * CHUNK
+    assert bool(dropped) == (engine.dialect.name == "sqlite")

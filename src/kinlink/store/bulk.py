@@ -139,8 +139,10 @@ class DeferredIndexes:
     SQLite): a load that fails rolls back to the indexes as they were, with nothing written.
 
     Unique indexes and those of constraints stay: they check rows as they come. On PostgreSQL a dropped
-    index locks its table against readers until the load commits, hence the rule above: only a load that
-    at least doubles a table goes without its indexes.
+    index locks its table against readers until the load commits (a search would wait for the whole
+    import), so there only tables that held no rows go without their indexes: a new registry's first load.
+    SQLite's readers keep reading the snapshot before the load (WAL), so there a load that at least
+    doubles a table does.
     """
 
     def __init__(self, conn: Connection, tables: Sequence[str]) -> None:
@@ -154,7 +156,10 @@ class DeferredIndexes:
         if self._before is None:
             self._before = {t: self._largest_id(t) for t in self.tables}
         self.rows += n
+        readers_wait = self.conn.dialect.name == "postgresql"
         for table, before in self._before.items():
+            if readers_wait and before:
+                continue
             if table not in self._dropped and self.rows >= before:
                 self._dropped[table] = self._drop(table)
 
