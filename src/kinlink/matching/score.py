@@ -168,6 +168,15 @@ class Scorer:
         self.memos: dict[str, Any] = memos if memos is not None else {}
         self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = self.memos.setdefault("tf", {})
         self._bound_memo: dict[tuple[int, str | None], float] = self.memos.setdefault("bound", {})
+        # Every candidate's bound and nearly every one's settled bound are asked for (issue 19): both follow
+        # from a few keys that candidates share, so each is worked out once per distinct keys.
+        self._name_bound_memo: dict[tuple[str | None, ...], float] = self.memos.setdefault("name_bound", {})
+        self._settled_memo: dict[tuple[Any, ...], tuple[float, ...] | None] = self.memos.setdefault(
+            "settled", {}
+        )
+        self._name_parts = tuple(
+            (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
+        )
         # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
         # features) is remembered rather than compared again for every candidate that shares them.
         self._repeats = tuple(
@@ -312,9 +321,14 @@ class Scorer:
 
     def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
         """The most a record's names can add to a pair's weight: each name part at its best level."""
-        return self.name_bound_term(None) + sum(
-            self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
-        )
+        hit = self._name_bound_memo.get(tf_keys)
+        if hit is None:
+            hit = self.name_bound_term(None) + sum(
+                self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
+            )
+            if len(self._name_bound_memo) < 500_000:
+                self._name_bound_memo[tf_keys] = hit
+        return hit
 
     def name_bound_term(self, table: str | None, key: str | None = None) -> float:
         """The part of `name_bound` that one term-frequency table's key decides (table None: the name
@@ -330,22 +344,40 @@ class Scorer:
         """A tighter bound than `bound` where the pair settles some name parts before its family names
         are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
         rest at their best. None where nothing is settled."""
-        if not (q.parsed() and r.parsed()):
+        q_names, r_names = q.parsed(), r.parsed()
+        if not (q_names and r_names):
             return None
-        settled = nb.settled_parts(q.parsed(), r.parsed())
-        if settled is None:
+        # The name parts' terms follow from what settled_parts reads of each side and the record's name
+        # counts: remembered by those, and added in the same order as worked out (the same float).
+        key = (nb.settled_key(q_names), nb.settled_key(r_names), r.tf_keys)
+        terms = self._settled_memo.get(key, _UNSEEN)
+        if terms is _UNSEEN:
+            terms = self._settled_terms(q_names, r_names, r)
+            if len(self._settled_memo) < 500_000:
+                self._settled_memo[key] = terms
+        if terms is None:
             return None
         total = self.prior_weight + others.weight
-        for i in self._name_idx:
-            c = self.model.comparisons[i]
-            part_name = c.params["part"]
+        for term in terms:
+            total += term
+        return total
+
+    def _settled_terms(
+        self, q_names: tuple[Any, ...], r_names: tuple[Any, ...], r: Prepared
+    ) -> tuple[float, ...] | None:
+        """Each name comparison's term of `settled_bound`, in order (None where nothing is settled)."""
+        settled = nb.settled_parts(q_names, r_names)
+        if settled is None:
+            return None
+        terms = []
+        for i, c, part_name in self._name_parts:
             if part_name not in settled:
-                total += self._best_name_weight(i, c, _tf_key(c, r))
+                terms.append(self._best_name_weight(i, c, _tf_key(c, r)))
                 continue
             part = settled[part_name]
             if part is not None and part.level != "missing":
-                total += self._name_part_weight(i, c, part, r)[1]
-        return total
+                terms.append(self._name_part_weight(i, c, part, r)[1])
+        return tuple(terms)
 
     def _name_part_weight(
         self, i: int, c: Comparison, part: Any, r: Prepared
@@ -532,6 +564,9 @@ class Scorer:
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
         return hit
+
+
+_UNSEEN: Any = object()  # a memo's miss, where None is a value
 
 
 def _tf_key(c: Comparison, r: Prepared) -> str | None:
