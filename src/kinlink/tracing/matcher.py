@@ -199,6 +199,14 @@ def search(
         keyed = [(r[0], r[6], r[7]) for r in _prerank(query, rows[:2000], SHORTLIST)]
     if not keyed:
         return []
+    # The scoring is a pure function of the query, the chosen records' (id, version, created) and the name
+    # counts and model the scorer's memos follow: a search asked again (a list reloaded, its next page)
+    # while all of them are unchanged gets the results it got (issue 19).
+    results = scorer.memos.setdefault("results", {})
+    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability)
+    hit = results.get(asked)
+    if hit is not None:
+        return list(hit)
     prepared = _prepared_records(session, scorer, keyed)
     if isinstance(scorer.tf, DbTermFrequencies):
         scorer.tf.prefetch(
@@ -207,7 +215,20 @@ def search(
     best = scorer.best(
         scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
     )
-    return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+    found: list[tuple[MatchRecord, Scored]] = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+    _remember(results, asked, found)
+    return list(found)
+
+
+# Results kept per scorer memos (a server's: per model while the registry is unchanged): ~10 kB each.
+RESULTS_KEPT = 4096
+
+
+def _remember(results: dict[Any, Any], key: Any, found: list[Any]) -> None:
+    with _SEARCH_LOCK:
+        if len(results) >= RESULTS_KEPT:
+            del results[next(iter(results))]  # the oldest asked first
+        results[key] = found
 
 
 class _PreparedCache:
