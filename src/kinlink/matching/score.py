@@ -187,14 +187,14 @@ class Scorer:
             self.memos.setdefault("pair", {})
         )
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
-        self._by_name_level: dict[int, dict[str, int]] = self.memos.setdefault(
-            "name_level",
-            {
+        # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
+        if "name_level" not in self.memos:
+            self.memos["name_level"] = {
                 i: {}
                 for i in self._name_idx
                 if all(set(lv.when) <= {"level"} for lv in model.comparisons[i].levels)
-            },
-        )
+            }
+        self._by_name_level: dict[int, dict[str, int]] = self.memos["name_level"]
 
     # --- preparing ----------------------------------------------------------------------------------------
 
@@ -409,7 +409,16 @@ class Scorer:
             return self._tf_weight(i, li, c, _tf_key(c, r))
         return self._weights[i][li], None
 
-    def score(self, q: Prepared, r: Prepared, explain: bool = True, others: Others | None = None) -> Scored:
+    def score(
+        self,
+        q: Prepared,
+        r: Prepared,
+        explain: bool = True,
+        others: Others | None = None,
+        reasons: bool = True,
+    ) -> Scored:
+        """explain: the evidence and note too; reasons False: the note alone (for a caller that shows no
+        reasons, such as a staff search's list: the evidence's messages are a fifth of a search)."""
         others = others or self.others(q, r)
         total = self.prior_weight + others.weight
         # The outcomes are kept only to explain: `best` scores most candidates without.
@@ -427,6 +436,8 @@ class Scorer:
                     outcomes[i] = (li, w, count, _part_features(part))
         if not explain:
             return Scored(probability(total), total, ())
+        if not reasons:
+            return Scored(probability(total), total, (), self._note(q, r, outcomes))
         evidence: list[Evidence] = []
         population = self.tf.population if self.tf is not None else 0
         for i, c in enumerate(self.model.comparisons):
@@ -474,8 +485,10 @@ class Scorer:
         limit: int,
         min_probability: float = 0.0,
         tie: Callable[[int], Any] | None = None,
+        reasons: bool = True,
     ) -> list[tuple[int, Scored]]:
-        """The `limit` best candidates for q, best first: (position in candidates, explained score).
+        """The `limit` best candidates for q, best first: (position in candidates, explained score; without
+        its evidence, the note alone, where reasons is False).
 
         Best first by bound: every candidate gets a cheap upper bound of its weight (`bound`); the one
         with the highest is refined, to the tighter `settled_bound` and then to its score (the costly
@@ -526,7 +539,7 @@ class Scorer:
         found.sort(key=lambda t: (-t[0], order(t[1])))
         out = []
         for _w, n in found[:limit]:
-            s = self.score(q, candidates[n])
+            s = self.score(q, candidates[n], reasons=reasons)
             if s.probability >= min_probability:
                 out.append((n, s))
         return out

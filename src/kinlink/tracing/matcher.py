@@ -169,8 +169,10 @@ def search(
     scorer: Scorer | None = None,
     exclude: Iterable[int] = (),
     min_probability: float = 0.0,
+    reasons: bool = True,
 ) -> list[tuple[MatchRecord, Scored]]:
-    """The best records for one query, best first, read through the key table.
+    """The best records for one query, best first, read through the key table (reasons False: each score
+    without its evidence, for a caller that shows only probabilities and notes).
 
     The shortlist's records are pre-ranked on the shortlist's own row (keys shared, birth, sex); only the
     best SHORTLIST are read whole and scored, best first, a candidate whose bound (`Scorer.bound`)
@@ -203,7 +205,7 @@ def search(
     # counts and model the scorer's memos follow: a search asked again (a list reloaded, its next page)
     # while all of them are unchanged gets the results it got (issue 19).
     results = scorer.memos.setdefault("results", {})
-    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability)
+    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability, reasons)
     hit = results.get(asked)
     if hit is not None:
         return list(hit)
@@ -213,7 +215,12 @@ def search(
             (table, key) for p in prepared for table, key in zip(TF_PREFIX, p.tf_keys, strict=True) if key
         )
     best = scorer.best(
-        scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
+        scorer.prepare(query),
+        prepared,
+        limit,
+        min_probability,
+        tie=lambda n: str(prepared[n].record.id),
+        reasons=reasons,
     )
     found: list[tuple[MatchRecord, Scored]] = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
     _remember(results, asked, found)
