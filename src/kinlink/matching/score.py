@@ -171,7 +171,7 @@ class Scorer:
         # Every candidate's bound and nearly every one's settled bound are asked for (issue 19): both follow
         # from a few keys that candidates share, so each is worked out once per distinct keys.
         self._name_bound_memo: dict[tuple[str | None, ...], float] = self.memos.setdefault("name_bound", {})
-        self._settled_memo: dict[tuple[Any, ...], tuple[float, ...] | None] = self.memos.setdefault(
+        self._settled_memo: dict[tuple[Any, ...], dict[str, Any] | None] = self.memos.setdefault(
             "settled", {}
         )
         self._name_parts = tuple(
@@ -347,37 +347,25 @@ class Scorer:
         q_names, r_names = q.parsed(), r.parsed()
         if not (q_names and r_names):
             return None
-        # The name parts' terms follow from what settled_parts reads of each side and the record's name
-        # counts: remembered by those, and added in the same order as worked out (the same float).
-        key = (nb.settled_key(q_names), nb.settled_key(r_names), r.tf_keys)
-        terms = self._settled_memo.get(key, _UNSEEN)
-        if terms is _UNSEEN:
-            terms = self._settled_terms(q_names, r_names, r)
+        # What is settled follows from what settled_parts reads of each side (a search's candidates share
+        # given names and patronymics far more often than whole names): remembered by that.
+        key = (nb.settled_key(q_names), nb.settled_key(r_names))
+        settled = self._settled_memo.get(key, _UNSEEN)
+        if settled is _UNSEEN:
+            settled = nb.settled_parts(q_names, r_names)
             if len(self._settled_memo) < 500_000:
-                self._settled_memo[key] = terms
-        if terms is None:
-            return None
-        total = self.prior_weight + others.weight
-        for term in terms:
-            total += term
-        return total
-
-    def _settled_terms(
-        self, q_names: tuple[Any, ...], r_names: tuple[Any, ...], r: Prepared
-    ) -> tuple[float, ...] | None:
-        """Each name comparison's term of `settled_bound`, in order (None where nothing is settled)."""
-        settled = nb.settled_parts(q_names, r_names)
+                self._settled_memo[key] = settled
         if settled is None:
             return None
-        terms = []
+        total = self.prior_weight + others.weight
         for i, c, part_name in self._name_parts:
             if part_name not in settled:
-                terms.append(self._best_name_weight(i, c, _tf_key(c, r)))
+                total += self._best_name_weight(i, c, _tf_key(c, r))
                 continue
             part = settled[part_name]
             if part is not None and part.level != "missing":
-                terms.append(self._name_part_weight(i, c, part, r)[1])
-        return tuple(terms)
+                total += self._name_part_weight(i, c, part, r)[1]
+        return total
 
     def _name_part_weight(
         self, i: int, c: Comparison, part: Any, r: Prepared
