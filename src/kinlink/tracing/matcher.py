@@ -202,11 +202,12 @@ def search(
     if not keyed:
         return []
     # The scoring is a pure function of the query, the chosen records' (id, version, created) and the name
-    # counts and model the scorer's memos follow: a search asked again (a list reloaded, its next page)
-    # while all of them are unchanged gets the results it got (issue 19).
+    # counts and model the scorer's memos follow: a staff list asked again (reloaded, its next page) while
+    # all of them are unchanged gets the results it got (issue 19). Only lists (no reasons) are kept: a
+    # result with its reasons holds some hundred objects, which a full garbage collection walks.
     results = scorer.memos.setdefault("results", {})
-    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability, reasons)
-    hit = results.get(asked)
+    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability)
+    hit = None if reasons else results.get(asked)
     if hit is not None:
         return list(hit)
     prepared = _prepared_records(session, scorer, keyed)
@@ -223,11 +224,12 @@ def search(
         reasons=reasons,
     )
     found: list[tuple[MatchRecord, Scored]] = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
-    _remember(results, asked, found)
+    if not reasons:
+        _remember(results, asked, found)
     return list(found)
 
 
-# Results kept per scorer memos (a server's: per model while the registry is unchanged): ~10 kB each.
+# Lists kept per scorer memos (a server's: per model while the registry is unchanged): ~3 kB each.
 RESULTS_KEPT = 4096
 
 
