@@ -215,6 +215,51 @@ def test_pruned_search_returns_what_scoring_every_candidate_would() -> None:
                 assert got == full
 
 
+def test_bounds_remembered_by_their_keys_are_the_bounds_worked_out_afresh() -> None:
+    """A scorer remembers name bounds and settled bounds by the keys they follow from (issue 19): each
+    pair's, asked of a scorer that has seen many pairs, is the float a new scorer works out for it alone."""
+    records = _population()
+    records += [
+        MatchRecord(600, "Попов Д. А."),
+        MatchRecord(601, "Dmitrii Popov"),
+        MatchRecord(602, "Сергеевич"),
+        MatchRecord(603, "Кузнецова Мария Сергеевна", sex="f"),
+    ]
+    queries = [
+        MatchRecord(None, "Попов Дмитрий Андреевич"),
+        MatchRecord(None, "Смирнов Сергей", birth_date="1990"),
+        MatchRecord(None, "Иванов А. С."),
+        MatchRecord(None, "Leonid Paktyshev"),
+    ]
+    shared = _scorer(records)
+    for q in queries:
+        for r in records:
+            memo_q, memo_r = shared.prepare(q), shared.prepare(r)
+            others = shared.others(memo_q, memo_r)
+            got = (shared.settled_bound(memo_q, memo_r, others), shared.bound(memo_q, memo_r, others))
+            fresh = Scorer(MODEL, shared.tf)
+            new_q, new_r = fresh.prepare(q), fresh.prepare(r)
+            assert got == (fresh.settled_bound(new_q, new_r, others), fresh.bound(new_q, new_r, others))
+
+
+def test_best_without_reasons_gives_the_same_candidates_probabilities_and_notes() -> None:
+    """A staff search's list shows no reasons: scored without them, all else is as with them."""
+    records = _population()
+    scorer = _scorer(records)
+    prepared = [scorer.prepare(r) for r in records]
+    for name in ("Попов", "Попов Дмитрий", "Leonid Paktyshev", "Иванов А. С."):
+        q = scorer.prepare(MatchRecord(None, name))
+        full = scorer.best(q, prepared, 10, 0.01)
+        bare = scorer.best(q, prepared, 10, 0.01, reasons=False)
+        assert [(n, s.probability, s.weight, s.note) for n, s in full] == [
+            (n, s.probability, s.weight, s.note) for n, s in bare
+        ]
+        assert full and all(s.evidence for _n, s in full) and not any(s.evidence for _n, s in bare)
+    assert any(
+        s.note is not None for _n, s in scorer.best(scorer.prepare(MatchRecord(None, "Попов")), prepared, 3)
+    )
+
+
 def test_index_finds_a_misspelt_family_name_written_with_initials() -> None:
     # A report's "Боховичев А.Ф." for Боровичев Андрей Фомич: the query's typo keys meet the record's.
     people = [*_population(), MatchRecord(600, "БОРОВИЧЕВ Андрей Фомич", sex="m", birth_date="1990")]

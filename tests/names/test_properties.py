@@ -3,6 +3,8 @@ name is found again by compare() and by the blocking keys."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -156,3 +158,19 @@ def test_settled_parts_are_the_parts_compare_gives(a: str, b: str) -> None:
     if settled is not None:
         full = compare(pa, pb)
         assert settled == {"given": full.given, "patronymic": full.patronymic}
+
+
+@SETTINGS
+@given(written_names(), written_names(), written_names())
+def test_names_with_one_settled_key_settle_alike(a: str, b: str, c: str) -> None:
+    """`settled_key` is all `settled_parts` reads of a side: a matcher remembers settled parts by it."""
+    from kinlink.names import settled_key
+
+    pa, pb, pc = parse_name(a), parse_name(b), parse_name(c)
+    # The same given name and patronymic under another family name: the key is the same.
+    other = replace(pb, family=pc.family, original=pc.original)
+    assert settled_key(other) == settled_key(pb)
+    assert settled_parts(pa, other) == settled_parts(pa, pb)
+    if settled_key(pb) == settled_key(pc):
+        assert settled_parts(pa, pb) == settled_parts(pa, pc)
+        assert settled_parts(pb, pa) == settled_parts(pc, pa)

@@ -237,6 +237,39 @@ def test_a_record_changed_after_a_search_is_scored_as_it_is_now(engine: Engine) 
     assert unit_level() not in ("exact", None)
 
 
+def test_a_search_asked_again_gets_its_results_until_a_record_changes(engine: Engine) -> None:
+    """A server's searches remember their results by the records chosen and their versions (issue 19): the
+    same search gives the same answer, and an edited record is scored as it is now."""
+    _demo(engine)
+    query = MatchRecord(None, "Марков Георгий", unit="74-я отдельная мотострелковая бригада")
+
+    def found() -> list[tuple[str, float, dict]]:
+        with unit_of_work(engine) as s:
+            scorer = matcher.search_scorer(s, MODEL)
+            hits = matcher.search(s, query, model=MODEL, limit=3, scorer=scorer, reasons=False)
+            return [(str(r.source_record_id), sc.probability, sc.note) for r, sc in hits]
+
+    def units() -> dict[str, str | None]:
+        with unit_of_work(engine) as s:
+            hits = matcher.search(s, query, model=MODEL, limit=3, scorer=matcher.search_scorer(s, MODEL))
+            return {str(r.source_record_id): sc.explanation()["unit"]["level"] for r, sc in hits}
+
+    first = found()
+    with unit_of_work(engine) as s:  # as a server that never searched: nothing remembered
+        fresh = matcher.search(s, query, model=MODEL, limit=3, scorer=matcher.db_scorer(s, MODEL))
+        assert first == [(str(r.source_record_id), sc.probability, sc.note) for r, sc in fresh]
+    assert found() == first
+    assert units()["RU-0001"] == "exact"
+    with unit_of_work(engine) as s:
+        pid = s.scalar(select(Person.id).where(Person.source_record_id == "RU-0001"))
+        written = records.update_record(
+            s, ACTOR, pid, {"unit": "200-я отдельная бригада"}, None, matching=Matching(MODEL)
+        )
+        assert written.changed
+    assert found() != first
+    assert units()["RU-0001"] not in ("exact", None)
+
+
 def test_a_search_by_family_name_alone_says_how_many_bear_it(engine: Engine, tmp_path: Path) -> None:
     rows = [
         {"record_id": f"GV-{i}", "family_name": "Гаврилов", "given_names": g, "birth_date": f"19{80 + i}"}

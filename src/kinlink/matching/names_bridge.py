@@ -68,6 +68,12 @@ def settled_parts(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ..
     return _names.settled_parts(a_names[0], b_names[0])
 
 
+def settled_key(names: tuple[ParsedName, ...]) -> tuple[object, ...] | None:
+    """All that `settled_parts` reads of one side's names (`kinlink.names.settled_key`); None where the side
+    has several names, which `settled_parts` never settles."""
+    return _names.settled_key(names[0]) if len(names) == 1 else None
+
+
 @lru_cache(maxsize=300_000)
 def blocking_keys(text: str) -> frozenset[str]:
     return frozenset(_names.blocking_keys(parse(text)))

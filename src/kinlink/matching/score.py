@@ -168,6 +168,15 @@ class Scorer:
         self.memos: dict[str, Any] = memos if memos is not None else {}
         self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = self.memos.setdefault("tf", {})
         self._bound_memo: dict[tuple[int, str | None], float] = self.memos.setdefault("bound", {})
+        # Every candidate's bound and nearly every one's settled bound are asked for (issue 19): both follow
+        # from a few keys that candidates share, so each is worked out once per distinct keys.
+        self._name_bound_memo: dict[tuple[str | None, ...], float] = self.memos.setdefault("name_bound", {})
+        self._settled_memo: dict[tuple[Any, ...], dict[str, Any] | None] = self.memos.setdefault(
+            "settled", {}
+        )
+        self._name_parts = tuple(
+            (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
+        )
         # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
         # features) is remembered rather than compared again for every candidate that shares them.
         self._repeats = tuple(
@@ -178,14 +187,14 @@ class Scorer:
             self.memos.setdefault("pair", {})
         )
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
-        self._by_name_level: dict[int, dict[str, int]] = self.memos.setdefault(
-            "name_level",
-            {
+        # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
+        if "name_level" not in self.memos:
+            self.memos["name_level"] = {
                 i: {}
                 for i in self._name_idx
                 if all(set(lv.when) <= {"level"} for lv in model.comparisons[i].levels)
-            },
-        )
+            }
+        self._by_name_level: dict[int, dict[str, int]] = self.memos["name_level"]
 
     # --- preparing ----------------------------------------------------------------------------------------
 
@@ -312,9 +321,14 @@ class Scorer:
 
     def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
         """The most a record's names can add to a pair's weight: each name part at its best level."""
-        return self.name_bound_term(None) + sum(
-            self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
-        )
+        hit = self._name_bound_memo.get(tf_keys)
+        if hit is None:
+            hit = self.name_bound_term(None) + sum(
+                self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
+            )
+            if len(self._name_bound_memo) < 500_000:
+                self._name_bound_memo[tf_keys] = hit
+        return hit
 
     def name_bound_term(self, table: str | None, key: str | None = None) -> float:
         """The part of `name_bound` that one term-frequency table's key decides (table None: the name
@@ -330,15 +344,21 @@ class Scorer:
         """A tighter bound than `bound` where the pair settles some name parts before its family names
         are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
         rest at their best. None where nothing is settled."""
-        if not (q.parsed() and r.parsed()):
+        q_names, r_names = q.parsed(), r.parsed()
+        if not (q_names and r_names):
             return None
-        settled = nb.settled_parts(q.parsed(), r.parsed())
+        # What is settled follows from what settled_parts reads of each side (a search's candidates share
+        # given names and patronymics far more often than whole names): remembered by that.
+        key = (nb.settled_key(q_names), nb.settled_key(r_names))
+        settled = self._settled_memo.get(key, _UNSEEN)
+        if settled is _UNSEEN:
+            settled = nb.settled_parts(q_names, r_names)
+            if len(self._settled_memo) < 500_000:
+                self._settled_memo[key] = settled
         if settled is None:
             return None
         total = self.prior_weight + others.weight
-        for i in self._name_idx:
-            c = self.model.comparisons[i]
-            part_name = c.params["part"]
+        for i, c, part_name in self._name_parts:
             if part_name not in settled:
                 total += self._best_name_weight(i, c, _tf_key(c, r))
                 continue
@@ -377,7 +397,16 @@ class Scorer:
             return self._tf_weight(i, li, c, _tf_key(c, r))
         return self._weights[i][li], None
 
-    def score(self, q: Prepared, r: Prepared, explain: bool = True, others: Others | None = None) -> Scored:
+    def score(
+        self,
+        q: Prepared,
+        r: Prepared,
+        explain: bool = True,
+        others: Others | None = None,
+        reasons: bool = True,
+    ) -> Scored:
+        """explain: the evidence and note too; reasons False: the note alone (for a caller that shows no
+        reasons, such as a staff search's list: the evidence's messages are a fifth of a search)."""
         others = others or self.others(q, r)
         total = self.prior_weight + others.weight
         # The outcomes are kept only to explain: `best` scores most candidates without.
@@ -395,6 +424,8 @@ class Scorer:
                     outcomes[i] = (li, w, count, _part_features(part))
         if not explain:
             return Scored(probability(total), total, ())
+        if not reasons:
+            return Scored(probability(total), total, (), self._note(q, r, outcomes))
         evidence: list[Evidence] = []
         population = self.tf.population if self.tf is not None else 0
         for i, c in enumerate(self.model.comparisons):
@@ -442,8 +473,10 @@ class Scorer:
         limit: int,
         min_probability: float = 0.0,
         tie: Callable[[int], Any] | None = None,
+        reasons: bool = True,
     ) -> list[tuple[int, Scored]]:
-        """The `limit` best candidates for q, best first: (position in candidates, explained score).
+        """The `limit` best candidates for q, best first: (position in candidates, explained score; without
+        its evidence, the note alone, where reasons is False).
 
         Best first by bound: every candidate gets a cheap upper bound of its weight (`bound`); the one
         with the highest is refined, to the tighter `settled_bound` and then to its score (the costly
@@ -494,7 +527,7 @@ class Scorer:
         found.sort(key=lambda t: (-t[0], order(t[1])))
         out = []
         for _w, n in found[:limit]:
-            s = self.score(q, candidates[n])
+            s = self.score(q, candidates[n], reasons=reasons)
             if s.probability >= min_probability:
                 out.append((n, s))
         return out
@@ -532,6 +565,9 @@ class Scorer:
             if len(self._tf_memo) < 500_000:
                 self._tf_memo[memo_key] = hit
         return hit
+
+
+_UNSEEN: Any = object()  # a memo's miss, where None is a value
 
 
 def _tf_key(c: Comparison, r: Prepared) -> str | None:

@@ -18,6 +18,7 @@ from kinlink.names.compare import (
     compare_patronymic,
     has_part,
     labelled,
+    settled_key,
     settled_parts,
 )
 from kinlink.names.given import canonical_given, given_forms, is_known_given_name
@@ -45,6 +46,7 @@ __all__ = [
     "labelled",
     "parse_name",
     "readings",
+    "settled_key",
     "settled_parts",
     "skeleton",
     "typo_keys",

@@ -573,6 +573,13 @@ def settled_parts(a: ParsedName, b: ParsedName) -> dict[str, PartComparison | No
     return {"given": compare_given_part(a, b), "patronymic": compare_patronymic_part(a, b)}
 
 
+def settled_key(p: ParsedName) -> tuple[object, ...]:
+    """All that `settled_parts` reads of one side: two pairs whose sides have equal keys settle the same
+    parts alike, so a matcher may remember its outcome by these keys (a search's candidates share given
+    names and patronymics far more often than whole names)."""
+    return (p.order == UNKNOWN, p.given[:2], p.initials[:2], p.patronymic)
+
+
 def compare(a: str | ParsedName, b: str | ParsedName) -> NameComparison:
     """Similarity of two names in [0, 1] with per-part levels and plain reasons."""
     pa = a if isinstance(a, ParsedName) else parse_name(a)

@@ -136,6 +136,7 @@ def _search(
         limit=limit,
         scorer=search_scorer(session, model),
         min_probability=0.01,
+        reasons=False,  # a list shows each record's probability and note, not the reasons
     ):
         hits[int(rec.id)] = scored.probability  # type: ignore[arg-type]
         if scored.note is not None:

@@ -250,7 +250,10 @@ class DbTermFrequencies(TermFrequencies):
 
     def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         """Count these (table, key) pairs in one query, so that scoring asks the database nothing."""
-        wanted = {TF_PREFIX[t] + k for t, k in keys} - self._memo.keys()
+        # Tested key by key: a set minus the memo's keys view would walk the whole memo, which a server's
+        # searches share and which holds every name counted since the registry last changed.
+        memo = self._memo
+        wanted = {full for t, k in keys if (full := TF_PREFIX[t] + k) not in memo}
         if not wanted:
             return
         found = dict.fromkeys(wanted, 0)

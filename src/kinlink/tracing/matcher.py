@@ -169,8 +169,10 @@ def search(
     scorer: Scorer | None = None,
     exclude: Iterable[int] = (),
     min_probability: float = 0.0,
+    reasons: bool = True,
 ) -> list[tuple[MatchRecord, Scored]]:
-    """The best records for one query, best first, read through the key table.
+    """The best records for one query, best first, read through the key table (reasons False: each score
+    without its evidence, for a caller that shows only probabilities and notes).
 
     The shortlist's records are pre-ranked on the shortlist's own row (keys shared, birth, sex); only the
     best SHORTLIST are read whole and scored, best first, a candidate whose bound (`Scorer.bound`)
@@ -199,15 +201,43 @@ def search(
         keyed = [(r[0], r[6], r[7]) for r in _prerank(query, rows[:2000], SHORTLIST)]
     if not keyed:
         return []
+    # The scoring is a pure function of the query, the chosen records' (id, version, created) and the name
+    # counts and model the scorer's memos follow: a staff list asked again (reloaded, its next page) while
+    # all of them are unchanged gets the results it got (issue 19). Only lists (no reasons) are kept: a
+    # result with its reasons holds some hundred objects, which a full garbage collection walks.
+    results = scorer.memos.setdefault("results", {})
+    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability)
+    hit = None if reasons else results.get(asked)
+    if hit is not None:
+        return list(hit)
     prepared = _prepared_records(session, scorer, keyed)
     if isinstance(scorer.tf, DbTermFrequencies):
         scorer.tf.prefetch(
             (table, key) for p in prepared for table, key in zip(TF_PREFIX, p.tf_keys, strict=True) if key
         )
     best = scorer.best(
-        scorer.prepare(query), prepared, limit, min_probability, tie=lambda n: str(prepared[n].record.id)
+        scorer.prepare(query),
+        prepared,
+        limit,
+        min_probability,
+        tie=lambda n: str(prepared[n].record.id),
+        reasons=reasons,
     )
-    return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+    found: list[tuple[MatchRecord, Scored]] = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+    if not reasons:
+        _remember(results, asked, found)
+    return list(found)
+
+
+# Lists kept per scorer memos (a server's: per model while the registry is unchanged): ~3 kB each.
+RESULTS_KEPT = 4096
+
+
+def _remember(results: dict[Any, Any], key: Any, found: list[Any]) -> None:
+    with _SEARCH_LOCK:
+        if len(results) >= RESULTS_KEPT:
+            del results[next(iter(results))]  # the oldest asked first
+        results[key] = found
 
 
 class _PreparedCache:
@@ -233,6 +263,18 @@ class _PreparedCache:
             if hit is not None:
                 self.items.move_to_end(key)
             return hit
+
+    def get_many(self, keys: list[tuple[int, int, str]]) -> list[tuple[Any, ...] | None]:
+        """`get` of each key, under one taking of the lock (a search asks for 60)."""
+        items = self.items
+        out: list[tuple[Any, ...] | None] = []
+        with self.lock:
+            for key in keys:
+                hit = items.get(key)
+                if hit is not None:
+                    items.move_to_end(key)
+                out.append(hit)
+        return out
 
     def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
         with self.lock:
@@ -266,8 +308,7 @@ def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, i
     cache = _for_model(_PREPARED, scorer.model, _PreparedCache)
     found: dict[int, tuple[Any, ...]] = {}
     missing = []
-    for key in keyed:
-        hit = cache.get(key)
+    for key, hit in zip(keyed, cache.get_many(keyed), strict=True):
         if hit is None:
             missing.append(key)
         else:
