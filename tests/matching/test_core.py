@@ -13,7 +13,8 @@ from kinlink.matching.comparators import birth_range, range_gap
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import ModelError, load_model, model_from_dict, save_model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scorer, TermFrequencies
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import TermFrequencies
 from kinlink.matching.searcher import search_many
 
 MODEL = load_model()

@@ -14,7 +14,8 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.evidence import probability_band, rendered_explanation, stored_message
 from kinlink.matching.model import DEFAULT_MODEL_PATH, load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scorer, TermFrequencies
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import TermFrequencies
 from kinlink.messages import Message, from_data, say
 from kinlink.names import compare
 

@@ -19,7 +19,7 @@ from kinlink.engines import local as local_engine
 from kinlink.matching.comparators import birth_range
 from kinlink.matching.model import ModelError, load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored
+from kinlink.matching.score_values import Scored
 from kinlink.registry.search import ensure_searchable, find_matches
 from kinlink.store.db import unit_of_work
 from kinlink.tracing.batch import BATCH_CHUNK

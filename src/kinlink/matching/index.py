@@ -32,7 +32,8 @@ from kinlink.matching.index_build import (
 from kinlink.matching.keys import MAX_POSTING, prerank, query_keys
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Prepared, Scored, Scorer, TermFrequencies
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
 

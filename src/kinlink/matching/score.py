@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kinlink.matching import evidence as ev
@@ -20,124 +19,19 @@ from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
+from kinlink.matching.score_values import (
+    TF_INDEX,
+    Evidence,
+    Others,
+    Prepared,
+    Scored,
+    TermFrequencies,
+    probability,
+)
 from kinlink.messages import Message
 
-_TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}
 # The remains model's comparators (marks, height, age when found, where and when found) beside the ordinary.
 _COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
-
-
-@dataclass
-class TermFrequencies:
-    """How many records carry each family name, given name and patronymic."""
-
-    population: int = 0
-    counts: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in _TF_INDEX})
-
-    def add(self, name_keys: tuple[str | None, str | None, str | None]) -> None:
-        self.population += 1
-        for table, i in _TF_INDEX.items():
-            key = name_keys[i]
-            if key:
-                d = self.counts[table]
-                d[key] = d.get(key, 0) + 1
-
-    def add_many(self, columns: tuple[list[str | None], list[str | None], list[str | None]]) -> None:
-        """Many records at once: their family, given and patronymic keys, column by column."""
-        self.population += len(columns[0])
-        for table, i in _TF_INDEX.items():
-            d = self.counts[table]
-            for key in columns[i]:
-                if key:
-                    d[key] = d.get(key, 0) + 1
-
-    def add_counts(self, table: str, counts: Iterable[tuple[str | None, int]]) -> None:
-        """Keys of one table with how many more records carry each (the population is the caller's)."""
-        d = self.counts[table]
-        for key, n in counts:
-            if key:
-                d[key] = d.get(key, 0) + n
-
-    def count(self, table: str, key: str) -> int:
-        return self.counts.get(table, {}).get(key, 0)
-
-
-@dataclass(slots=True)
-class Prepared:
-    """A record with its per-field values worked out once."""
-
-    record: MatchRecord | None  # None where the index keeps the record column by column
-    # Parsed names (kinlink.names.ParsedName), the primary first; None until `parsed` reads them with
-    # `read_names` (an index's rows: most candidates are bounded out without their names).
-    names: tuple[Any, ...] | None
-    values: tuple[Any, ...]  # aligned with model.comparisons; None = missing (name parts: the names)
-    tf_keys: tuple[str | None, str | None, str | None]
-    name_bound: float | None = None  # the best weight its names could earn (worked out when first needed)
-    read_names: Callable[[], tuple[Any, ...]] | None = None
-
-    def parsed(self) -> tuple[Any, ...]:
-        if self.names is None:
-            self.names = self.read_names() if self.read_names else ()
-        return self.names
-
-
-@dataclass(frozen=True, slots=True)
-class Others:
-    """A pair's comparisons other than names: total weight; (comparison, level, weight, tf count, feats)."""
-
-    weight: float
-    compared: tuple[tuple[int, int, float, int | None, dict[str, Any]], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    field: str
-    label: str
-    level: str | None  # None: not known on one side (neutral)
-    weight: float  # bits; log2(m/u)
-    message: Message  # what it says, for each door to render in its reader's language
-
-    @property
-    def text(self) -> str:
-        """The message in English."""
-        return self.message.text()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, **self.stored()}
-
-    def stored(self) -> dict[str, Any]:
-        # The English text stays beside the message, for what reads the stored JSON without rendering it.
-        return {
-            "level": self.level,
-            "weight": round(self.weight, 2),
-            "text": self.text,
-            "message": self.message.to_data(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Scored:
-    probability: float
-    weight: float  # total match weight, prior included
-    evidence: tuple[Evidence, ...]
-    note: Message | None = None  # a word on the pair as a whole (a family name alone, shared by many)
-
-    def explanation(self) -> dict[str, dict[str, Any]]:
-        """Per field: level, weight, English text and message (the JSON stored with a candidate)."""
-        return {e.field: e.stored() for e in self.evidence}
-
-    @property
-    def band(self) -> Message:
-        """The probability in words ("very likely the same person (97.3 %)")."""
-        return ev.probability_band(self.probability)
-
-
-def probability(weight: float) -> float:
-    if weight > 60:
-        return 1.0
-    if weight < -60:
-        return 0.0
-    return 1.0 / (1.0 + 2.0 ** (-weight))
 
 
 class Scorer:
@@ -324,7 +218,7 @@ class Scorer:
         hit = self._name_bound_memo.get(tf_keys)
         if hit is None:
             hit = self.name_bound_term(None) + sum(
-                self.name_bound_term(table, key) for table, key in zip(_TF_INDEX, tf_keys, strict=True)
+                self.name_bound_term(table, key) for table, key in zip(TF_INDEX, tf_keys, strict=True)
             )
             if len(self._name_bound_memo) < 500_000:
                 self._name_bound_memo[tf_keys] = hit
@@ -572,7 +466,7 @@ _UNSEEN: Any = object()  # a memo's miss, where None is a value
 
 def _tf_key(c: Comparison, r: Prepared) -> str | None:
     """The record's key in the comparison's term-frequency table (None: the comparison has none)."""
-    return r.tf_keys[_TF_INDEX[c.tf]] if c.tf else None
+    return r.tf_keys[TF_INDEX[c.tf]] if c.tf else None
 
 
 def _part_features(part: Any) -> dict[str, Any]:

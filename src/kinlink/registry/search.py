@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored, Scorer
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import Scored
 from kinlink.messages import Message
 from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed

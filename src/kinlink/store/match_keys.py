@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.keys import record_keys
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import TermFrequencies
+from kinlink.matching.score_values import TermFrequencies
 from kinlink.store.db import analyze, grown_enough, unit_of_work
 from kinlink.store.match_records import IDS_PER_QUERY, person_records, reader, request_record
 from kinlink.store.models import Person

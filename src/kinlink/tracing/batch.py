@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kinlink.matching.em import Estimate, estimate
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import Model, load_model
-from kinlink.matching.score import Scored
+from kinlink.matching.score_values import Scored
 from kinlink.matching.searcher import Searcher
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work

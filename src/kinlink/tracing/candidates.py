@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
 from kinlink.matching.model import Model
-from kinlink.matching.score import Scored
+from kinlink.matching.score_values import Scored
 from kinlink.store.audit import AuditLog
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate

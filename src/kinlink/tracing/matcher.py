@@ -25,7 +25,8 @@ from kinlink.matching.comparators import birth_range, sex_key
 from kinlink.matching.keys import MISSING_DAY, prerank
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Prepared, Scored, Scorer
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
 from kinlink.store.match_records import person_records, reader
 from kinlink.store.models import Person, Tombstone

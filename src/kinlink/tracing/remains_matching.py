@@ -23,7 +23,8 @@ from kinlink.errors import refuse
 from kinlink.matching.model import Model
 from kinlink.matching.physical import Window, plausible, window
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Scored, Scorer
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import Scored
 from kinlink.store.audit import AuditLog
 from kinlink.store.audit import record_read as audit_read
 from kinlink.store.models import Event, Person, utcnow

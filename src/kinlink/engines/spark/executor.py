@@ -24,7 +24,8 @@ from kinlink.matching.comparators import birth_range, sex_key
 from kinlink.matching.keys import MISSING_DAY, key_record, query_keys
 from kinlink.matching.model import Model, model_from_dict
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Prepared, Scorer, TermFrequencies
+from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import Prepared, TermFrequencies
 
 # A record's keys and what its pre-rank and term frequencies read (the index keeps the same per row).
 RECORD_KEYS_SCHEMA = (

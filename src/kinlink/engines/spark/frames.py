@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score import Evidence, Scored
+from kinlink.matching.score_values import Evidence, Scored
 from kinlink.messages import from_data
 
 # The snapshot's columns: a MatchRecord's fields (its `extra` is not compared and stays out).

@@ -24,7 +24,7 @@ from kinlink.engines.spark.frames import scored_from_json
 from kinlink.engines.spark.session import spark_session
 from kinlink.engines.spark.snapshot import request_ids, write_snapshot
 from kinlink.matching.model import Model
-from kinlink.matching.score import Scored
+from kinlink.matching.score_values import Scored
 from kinlink.tracing.batch import (
     key_records,
     recluster_all,
