@@ -178,6 +178,7 @@ class Stats:
         # machine's load average (1 min) before and after.
         self.client_cpu = 0.0
         self.server_cpu = 0.0
+        self.db_cpu = 0.0  # PostgreSQL's backends (SQLite's work is in the server's processes)
         self.load = (0.0, 0.0)
 
     def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
@@ -283,6 +284,7 @@ async def run_clients(
     think: float,
     server_cpu: Callable[[], float] | None = None,
     warmup: float = 0.0,
+    db_cpu: Callable[[], float] | None = None,
 ) -> tuple[Stats, float]:
     """Sign the families in, then run every client for `warmup` seconds (not measured) and `seconds`
     more (the steady state, measured)."""
@@ -307,26 +309,61 @@ async def run_clients(
     go.set()
     await asyncio.sleep(warmup)  # the clients run, unmeasured, as the server's caches fill
     cpu, probed, load = time.process_time(), server_cpu() if server_cpu else 0.0, os.getloadavg()[0]
+    db_probed = db_cpu() if db_cpu else 0.0
     started = time.perf_counter()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
     stats.client_cpu = time.process_time() - cpu
     stats.server_cpu = (server_cpu() - probed) if server_cpu else 0.0
+    stats.db_cpu = (db_cpu() - db_probed) if db_cpu else 0.0
     stats.load = (load, os.getloadavg()[0])
     return stats, elapsed
+
+
+def _ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
 
 
 def process_cpu(pid: int) -> float:
     """CPU seconds used by a process and its children (Linux /proc; 0 elsewhere)."""
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        total = 0
-        for p in [pid, *map(int, children)]:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        total = sum(_ticks(p) for p in [pid, *map(int, children)])
         return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError):
         return 0.0
+
+
+class BackendCpu:
+    """PostgreSQL on this machine: the CPU seconds the database's client backends have used, summed over
+    the readings (a backend first seen later counts whole: it started in between; one that has gone
+    loses what it used since the last reading). The server's own processes count only their Python: a
+    PostgreSQL-backed request's cost is both."""
+
+    def __init__(self, db_url: str) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        self.engine = create_engine(db_url, poolclass=NullPool)
+        self.query = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        self.seen: dict[int, int] = {}
+        self.total = 0
+
+    def __call__(self) -> float:
+        with self.engine.connect() as conn:
+            pids = list(conn.execute(self.query).scalars())
+        for pid in pids:
+            try:
+                now = _ticks(pid)
+            except (OSError, ValueError):
+                continue
+            self.total += now - self.seen.get(pid, 0)
+            self.seen[pid] = now
+        return self.total / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -388,6 +425,7 @@ def summary(stats: Stats, elapsed: float) -> dict[str, float]:
         "p99 ms": pct(steady, 99),
         "errors": sum(v for k, v in stats.errors.items() if k != "family sign-in"),
         "CPU ms/request": 1000 * stats.server_cpu / len(steady) if steady else float("nan"),
+        "DB CPU ms/req": 1000 * stats.db_cpu / len(steady) if steady else float("nan"),
     }
 
 
@@ -410,7 +448,8 @@ def report(name: str, stats: Stats, elapsed: float, target: str, before: dict[st
         was = f"{before[key]:>10{fmt}} -> " if before else ""
         print(f"  {key:<16}{was}{value:>10{fmt}}")
     print(
-        f"CPU used in the {elapsed:.1f} s: server {stats.server_cpu:.1f} s, the benchmark's clients "
+        f"CPU used in the {elapsed:.1f} s: server {stats.server_cpu:.1f} s, PostgreSQL's backends "
+        f"{stats.db_cpu:.1f} s, the benchmark's clients "
         f"{stats.client_cpu:.1f} s; load average {stats.load[0]:.1f} -> {stats.load[1]:.1f} "
         f"on {os.cpu_count()} cores (other work on the machine included)"
     )
@@ -446,6 +485,7 @@ def measure(
     log_path: Path,
 ) -> list[tuple[str, float, Stats, float]]:
     results = []
+    postgres = make_url(db_url).get_backend_name() == "postgresql"
     with running_server(db_url, args.workers, log_path, root) as (base, pid):
         for profile in profiles:
             think = 0.0 if profile == "worst" else args.think
@@ -464,6 +504,7 @@ def measure(
                     think,
                     server_cpu=lambda: process_cpu(pid),
                     warmup=args.warmup,
+                    db_cpu=BackendCpu(db_url) if postgres else None,
                 )
             )
             results.append((profile, think, stats, elapsed))

@@ -6,18 +6,26 @@ against a database loaded by `run.py --reuse`, with every SQL statement timed an
 
 Prints, per kind, the CPU and wall time a request, the statements a request and the statements that took the
 most time (with their count and mean), then the functions of the Python profile by cumulative time.
+
+On PostgreSQL also, per kind: the CPU the server's backends used a request (from /proc, the backends being on
+this machine), and the round trips a request (from libpq's trace of the protocol, in a pass of its own so
+that tracing does not weigh on the CPU figures): each exchange that ends in ReadyForQuery, named by what
+began it (BEGIN, COMMIT, ROLLBACK, the pool's ping, a statement parsed afresh or one prepared before).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import importlib
 import io
+import os
 import pstats
 import random
 import re
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -89,6 +97,80 @@ class StatementClock:
             print(f"  {1000 * self.total[key] / requests:7.2f} ms/req {c / requests:5.1f}x  {key}")
 
 
+class WireTrace:
+    """PostgreSQL: the backends of the engine's connections (for their CPU) and, while `on`, libpq's trace of
+    what each connection sends and receives (for its round trips)."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.pids: set[int] = set()
+        self.conns: list[object] = []
+        self.file = tempfile.TemporaryFile("w+")  # noqa: SIM115 (kept open while the trace writes to it)
+        self.on = False
+        event.listen(engine, "connect", self._connect)
+
+    def _connect(self, dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        self.pids.add(dbapi_conn.info.backend_pid)
+        self.conns.append(dbapi_conn)
+        if self.on:
+            self._trace(dbapi_conn)
+
+    def _trace(self, dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+        from psycopg import pq
+
+        dbapi_conn.pgconn.trace(self.file.fileno())
+        dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    def start(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.on = True
+        for c in self.conns:
+            if not c.closed:  # type: ignore[attr-defined]
+                self._trace(c)
+
+    def stop(self) -> collections.Counter[str]:
+        """The round trips since start(), by what began each."""
+        self.on = False
+        for c in self.conns:
+            if not c.closed:  # type: ignore[attr-defined]
+                c.pgconn.untrace()  # type: ignore[attr-defined]
+        self.file.flush()
+        self.file.seek(0)
+        trips: collections.Counter[str] = collections.Counter()
+        first = ""
+        for line in self.file:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3:
+                continue
+            if parts[0] == "F" and not first:
+                what, raw = parts[2], parts[3].strip() if len(parts) > 3 else ""
+                if what == "Query":
+                    text = raw.strip('"')
+                    word = text.split()[0].upper() if text else ""
+                    first = word if word in ("BEGIN", "COMMIT", "ROLLBACK") else f"simple query: {text[:40]}"
+                elif what == "Parse":  # Parse "" ...: an unnamed statement, parsed and planned for this run
+                    first = "statement, parsed" if raw.startswith('""') else "statement, prepared now"
+                elif what == "Bind":
+                    first = "statement, prepared before"
+                else:
+                    first = what
+            elif parts[0] == "B" and parts[2] == "ReadyForQuery":
+                trips[first or "?"] += 1
+                first = ""
+        return trips
+
+    def backend_cpu(self) -> float:
+        """CPU seconds the engine's backends have used (Linux /proc: the server runs on this machine)."""
+        total = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a backend that has gone (its CPU since the last reading is lost)
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", required=True)
@@ -106,6 +188,7 @@ def main() -> None:
     engine = make_engine(args.db)
     app = create_app(engine, Settings(secret_key="bench"))
     clock = StatementClock(engine)
+    wire = WireTrace(engine) if engine.dialect.name == "postgresql" else None
     rnd = random.Random(1)
     kinds = ["search", "status"] if args.kind == "both" else [args.kind]
     with TestClient(app, base_url="http://127.0.0.1") as c:
@@ -129,8 +212,10 @@ def main() -> None:
                 one(kind)
             clock.reset()
             prof = cProfile.Profile()
+            backend = wire.backend_cpu() if wire else 0.0
             t, cpu = time.perf_counter(), time.process_time()
-            prof.enable()
+            if args.python:  # the profiler doubles a request's CPU: only when its profile is asked for
+                prof.enable()
             for _ in range(args.requests):
                 one(kind)
             prof.disable()
@@ -139,6 +224,17 @@ def main() -> None:
                 f"\n{kind}: {1000 * cpu / args.requests:.2f} ms of CPU a request (client and server), "
                 f"{1000 * wall / args.requests:.2f} ms wall, one at a time"
             )
+            if wire:
+                used = wire.backend_cpu() - backend
+                print(f"  PostgreSQL backends: {1000 * used / args.requests:.2f} ms of CPU a request")
+                traced = 50
+                wire.start()
+                for _ in range(traced):
+                    one(kind)
+                trips = wire.stop()
+                print(f"  round trips: {sum(trips.values()) / traced:.1f} a request")
+                for what, n in trips.most_common():
+                    print(f"  {n / traced:7.2f}  {what}")
             clock.show(args.requests, args.top)
             if args.explain:
                 clock.explain(engine)

@@ -84,3 +84,25 @@ def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engin
     # The other names and the capture events of the best: from their covering indexes.
     assert "Index Only Scan using ix_person_names_other on person_names" in others[0], others[0]
     assert "Index Only Scan using ix_events_captures on events" in others[0], others[0]
+
+
+def test_a_search_sends_the_same_statement_texts_whatever_its_lists_length(loaded_pg: Engine) -> None:
+    """On PostgreSQL a list of ids or keys is one array parameter (= ANY), not an IN list whose length makes
+    a statement text of its own: psycopg prepares each text run often, an IN list of a new length is parsed
+    and planned afresh. Searches whose lists differ in length send the same texts."""
+    with loaded_pg.connect() as conn:
+        spread = text("SELECT full_name FROM persons WHERE id % 500 = 7 ORDER BY id")
+        names = list(conn.execute(spread).scalars())
+    texts: set[str] = set()
+    for name in names:
+
+        def staff_search(name: str = name) -> None:
+            with unit_of_work(loaded_pg) as s:
+                search_records(s, "staff", "test", name, model=MODEL, limit=10)
+
+        texts |= {statement for statement, _ in statements_run(loaded_pg, staff_search, lambda s: True)}
+    lists = [s for s in texts if "= ANY (" in s]
+    assert not [s for s in texts if re.search(r"\bIN \(", s)], texts
+    # The chosen records' versions and rows, their other names and captures, the name counts, the listed
+    # rows: one text each, whatever the searches' lengths.
+    assert len(lists) == 5, lists

@@ -20,6 +20,7 @@ from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
 from kinlink.actor import Actor
 from kinlink.person.text import describe
+from kinlink.store.db import read_only_connection
 
 SESSION_COOKIE = "kl_session"
 CSRF_COOKIE = "kl_csrf"
@@ -85,7 +86,7 @@ def page_principal(request: Request) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         # A plain connection, not an ORM session: this runs before every signed-in page.
-        with request.app.state.engine.connect() as conn:
+        with read_only_connection(request.app.state.engine) as conn:
             info = read_session(conn, token)
         if info is not None and info.kind == "staff":
             principal = Principal(info.role or ANON, info.user_id, info.username)
@@ -100,7 +101,7 @@ def api_principal(request: Request) -> Principal:
     scheme, _, token = auth.partition(" ")
     if not token or scheme.lower() != "bearer":
         return ANONYMOUS
-    with request.app.state.engine.connect() as conn:
+    with read_only_connection(request.app.state.engine) as conn:
         user = user_for_token(conn, token.strip())
     if user is None:
         raise HTTPException(

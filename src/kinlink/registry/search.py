@@ -22,7 +22,7 @@ from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed
 from kinlink.store.audit import record_read
 from kinlink.store.match_keys import ensure_keys, keys_stale, rebuild_keys
-from kinlink.store.match_records import reader
+from kinlink.store.match_records import among, reader
 from kinlink.store.models import Person, PersonName, Source, fold_name
 from kinlink.tracing.matcher import search, search_scorer
 
@@ -65,11 +65,11 @@ _EXACT_AND_PREFIX = union_all(
 )
 
 
-@lru_cache(maxsize=8)
-def _listed_stmt(by_ids: bool, by_status: bool, by_kind: bool) -> Select:  # type: ignore[type-arg]
+@lru_cache(maxsize=16)
+def _listed_stmt(by_ids: bool, by_status: bool, by_kind: bool, array: bool) -> Select:  # type: ignore[type-arg]
     stmt = _LISTED
     if by_ids:
-        stmt = stmt.where(Person.id.in_(bindparam("ids", expanding=True)))
+        stmt = stmt.where(among(Person.id, "ids", array))
     if by_status:
         stmt = stmt.where(Person.status == bindparam("status"))
     if by_kind:
@@ -121,7 +121,9 @@ def _search(
     conn = reader(session)
 
     def listed(ids: list[int] | None) -> list[Listed]:
-        stmt = _listed_stmt(ids is not None, bool(status), bool(source_kind))
+        stmt = _listed_stmt(
+            ids is not None, bool(status), bool(source_kind), conn.dialect.name == "postgresql"
+        )
         extra = {"ids": ids} if ids is not None else {"lim": limit, "off": offset}
         return [Listed(*row) for row in conn.execute(stmt, {**params, **extra})]
 

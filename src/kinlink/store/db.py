@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import select
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -52,10 +54,64 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif pooled:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _check_on_checkout(engine, PING_AFTER_IDLE)
     else:
         engine = create_engine(url, poolclass=NullPool)
     return engine
+
+
+# A pooled PostgreSQL connection is pinged (one round trip) before use only when it sat in the pool this
+# long: a server's or a firewall's idle timeout drops connections left unused, not one given back a moment
+# ago. Pinging every checkout (pool_pre_ping) cost each web request two round trips of its ten to twenty
+# (issue 19).
+PING_AFTER_IDLE = 10.0
+
+
+def _check_on_checkout(engine: Engine, ping_after: float) -> None:
+    """Before a pooled PostgreSQL connection is used: one the server has closed is replaced, for free; one
+    idle for `ping_after` seconds or more is pinged first, as pool_pre_ping pings every one.
+
+    A server that ends a connection (a restart, pg_terminate_backend, idle_session_timeout) sends it an
+    error and closes it: the socket of a connection idle in the pool then has something to read, which a
+    healthy idle connection never has (kinlink neither LISTENs nor runs anything in the background on
+    it). Seeing that costs a poll, no round trip. A connection dropped silently on the way (no message,
+    no close) is caught by the ping after idling, or fails its first statement as without a pre-ping.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_conn, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is None:
+            return  # just connected
+        try:
+            poll = select.poll()
+            poll.register(dbapi_conn.pgconn.socket, select.POLLIN)
+            if poll.poll(0) or time.monotonic() - since >= ping_after:
+                engine.dialect.do_ping(dbapi_conn)  # fails on a connection the server has closed
+        except (OSError, engine.dialect.loaded_dbapi.Error) as e:
+            # Every pooled connection made before now is dropped: a server restart ends them all.
+            raise InvalidatePoolError(f"connection lost ({type(e).__name__})") from e
+
+
+@contextmanager
+def read_only_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of one statement (who is asking, on every request): on PostgreSQL in
+    autocommit, as one statement is its own transaction anyway, so without the BEGIN and the ROLLBACK
+    round trips around it. A ROLLBACK also makes psycopg forget the statements it prepared on the
+    connection, so that with one on every request none was ever prepared. SQLite begins no transaction for
+    a read by itself: there the connection is left as it is."""
+    conn = engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+    finally:
+        conn.close()
 
 
 def _private_sqlite_file(url: str) -> None:

@@ -21,7 +21,14 @@ from kinlink.matching.keys import record_keys
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_values import TermFrequencies
 from kinlink.store.db import analyze, grown_enough, unit_of_work
-from kinlink.store.match_records import IDS_PER_QUERY, person_records, reader, request_record
+from kinlink.store.match_records import (
+    IDS_PER_QUERY,
+    among,
+    for_dialect,
+    person_records,
+    reader,
+    request_record,
+)
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, MatchKeyScheme, TracingRequest
 
@@ -232,6 +239,15 @@ def ensure_keys(session: Session) -> int:
     return len(missing)
 
 
+# The records that hold each of a list of keys (a scorer's name counts), in one statement.
+_KEY_COUNTS = tuple(
+    select(MatchKey.key, func.count())
+    .where(MatchKey.entity == "p", among(MatchKey.key, "keys", array))
+    .group_by(MatchKey.key)
+    for array in (False, True)
+)
+
+
 class DbTermFrequencies(TermFrequencies):
     """Name frequencies counted from the key table, looked up as needed (indexed count per key).
 
@@ -257,11 +273,8 @@ class DbTermFrequencies(TermFrequencies):
         if not wanted:
             return
         found = dict.fromkeys(wanted, 0)
-        for key, n in reader(self.session).execute(
-            select(MatchKey.key, func.count())
-            .where(MatchKey.entity == "p", MatchKey.key.in_(sorted(wanted)))
-            .group_by(MatchKey.key)
-        ):
+        conn = reader(self.session)
+        for key, n in conn.execute(for_dialect(conn, _KEY_COUNTS), {"keys": sorted(wanted)}):
             found[key] = n
         self._memo.update(found)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from sqlalchemy import bindparam, literal, null, select
+from sqlalchemy import ARRAY, ColumnElement, Select, any_, bindparam, literal, null, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -40,45 +41,67 @@ def person_records(
         last = page[-1]
 
 
-_IDS = bindparam("ids", expanding=True)
-# Built once: the statement, not the query, is the costly part of reading a few dozen records.
-# A record's other names and its capture events, in one statement: (person, 0, name, None) or
-# (person, 1, date, place), in order.
-_NAMES_AND_CAPTURES = (
-    select(
-        PersonName.person_id.label("pid"),
-        literal(0).label("what"),
-        PersonName.full_name.label("a"),
-        null().label("b"),
-        PersonName.position.label("n"),
-    )
-    .where(PersonName.person_id.in_(_IDS), PersonName.position > 0)
-    .union_all(
-        select(Event.person_id, literal(1), Event.date, Event.place, Event.id).where(
-            Event.person_id.in_(_IDS), Event.kind == "captured"
+def among(column: Any, name: str, array: bool) -> ColumnElement[bool]:
+    """`column` is one of the list given as parameter `name`: IN (...), a parameter per item (any database);
+    with `array` (PostgreSQL), = ANY(one array parameter). An IN list of each length is a statement text of
+    its own, which PostgreSQL parses and plans at every run; the array's text is one, which psycopg prepares
+    as it prepares any statement run often (issue 19). The same rows either way."""
+    if array:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def for_dialect(conn: Connection, forms: tuple[Select[Any], Select[Any]]) -> Select[Any]:
+    """Of a statement's (IN list, array) forms (`among`), the one for this connection's database."""
+    return forms[conn.dialect.name == "postgresql"]
+
+
+def _names_and_captures(array: bool) -> Select[Any]:
+    # Built once: the statement, not the query, is the costly part of reading a few dozen records.
+    # A record's other names and its capture events, in one statement: (person, 0, name, None) or
+    # (person, 1, date, place), in order.
+    return (
+        select(
+            PersonName.person_id.label("pid"),
+            literal(0).label("what"),
+            PersonName.full_name.label("a"),
+            null().label("b"),
+            PersonName.position.label("n"),
         )
+        .where(among(PersonName.person_id, "ids", array), PersonName.position > 0)
+        .union_all(
+            select(Event.person_id, literal(1), Event.date, Event.place, Event.id).where(
+                among(Event.person_id, "ids", array), Event.kind == "captured"
+            )
+        )
+        .order_by("pid", "what", "n")
     )
-    .order_by("pid", "what", "n")
-)
-_RECORDS = (
-    select(
-        Person.id,
-        Person.full_name,
-        Person.source_record_id,
-        Person.sex,
-        Person.birth_date,
-        Person.age,
-        Person.age_as_of,
-        Person.place_of_birth,
-        Person.unit,
-        Person.rank,
-        Person.service_number,
-        Source.kind,
+
+
+def _records(array: bool) -> Select[Any]:
+    return (
+        select(
+            Person.id,
+            Person.full_name,
+            Person.source_record_id,
+            Person.sex,
+            Person.birth_date,
+            Person.age,
+            Person.age_as_of,
+            Person.place_of_birth,
+            Person.unit,
+            Person.rank,
+            Person.service_number,
+            Source.kind,
+        )
+        .join(Source, Source.id == Person.source_id)
+        .where(among(Person.id, "ids", array))
+        .order_by(Person.id)
     )
-    .join(Source, Source.id == Person.source_id)
-    .where(Person.id.in_(_IDS))
-    .order_by(Person.id)
-)
+
+
+_NAMES_AND_CAPTURES = (_names_and_captures(False), _names_and_captures(True))
+_RECORDS = (_records(False), _records(True))
 
 
 def reader(session: Session) -> Connection:
@@ -98,12 +121,12 @@ def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
     other: dict[int, list[str]] = defaultdict(list)
     captured: dict[int, tuple[str | None, str | None]] = {}
     # Fetched whole (one call), not row by row: a search reads a few hundred rows in all.
-    for pid, what, a, b, _n in conn.execute(_NAMES_AND_CAPTURES, params).all():
+    for pid, what, a, b, _n in conn.execute(for_dialect(conn, _NAMES_AND_CAPTURES), params).all():
         if what == 0:
             other[pid].append(a)
         else:
             captured.setdefault(pid, (a, b))
-    rows = conn.execute(_RECORDS, params).all()
+    rows = conn.execute(for_dialect(conn, _RECORDS), params).all()
     out = []
     for r in rows:
         cap = captured.get(r.id, (None, None))

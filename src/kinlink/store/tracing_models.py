@@ -77,6 +77,8 @@ class MatchCandidate(Base):
         Index("ix_match_candidates_request", "request_id"),
         Index("ix_match_candidates_person", "person_id"),
         Index("ix_match_candidates_state", "state"),
+        # The latest confirmed answers, for a family's "how long it usually takes" (migration 0022).
+        Index("ix_match_candidates_decided", "state", "decided_at", "request_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

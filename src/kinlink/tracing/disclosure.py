@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -28,7 +29,6 @@ from kinlink.person.status import PlacedEvent, current_place
 from kinlink.store.audit import record as audit
 from kinlink.store.casework_models import Attachment, DeathDisclosure, Disclosure, EnquirerVerification
 from kinlink.store.models import Person, utcnow
-from kinlink.store.tracing_models import TracingRequest
 
 HELD = frozenset({"captured", "interned", "wounded", "hospitalised", "seriously_ill"})
 NO_LONGER_HELD = frozenset({"released", "repatriated", "escaped"})
@@ -64,6 +64,37 @@ class Outcome:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
+class RequestFacts(Protocol):
+    """What deciding a family's outcome reads of its request: a TracingRequest, or a row of these columns
+    (the family's page reads them in one statement with the standing verification)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def matched_person_id(self) -> int | None: ...
+
+
+class VerificationFacts(Protocol):
+    """What a disclosure records of the verification that stands: an EnquirerVerification, or such a row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def recorded_by(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+# disclose(): the standing verification not read yet (None is "none stands").
+_UNREAD: Any = object()
+
+
 def verification_of(session: Session, request_id: int) -> EnquirerVerification | None:
     """The verification of the request's enquirer that stands: the latest recorded, unless withdrawn."""
     row = session.scalar(
@@ -75,7 +106,7 @@ def verification_of(session: Session, request_id: int) -> EnquirerVerification |
     return row if row is not None and row.withdrawn_at is None else None
 
 
-def _verified_by(row: EnquirerVerification) -> dict[str, Any]:
+def _verified_by(row: VerificationFacts) -> dict[str, Any]:
     return {"id": row.id, "method": row.method, "by": row.recorded_by, "at": row.recorded_at.isoformat()}
 
 
@@ -95,8 +126,12 @@ def _consent(person: Person, death: DeathDisclosure | None) -> dict[str, Any]:
     return out
 
 
-def outcome_for(session: Session, req: TracingRequest) -> Outcome:
-    verified = verification_of(session, req.id)
+def outcome_for(session: Session, req: RequestFacts) -> Outcome:
+    return outcome_given(session, req, verification_of(session, req.id))
+
+
+def outcome_given(session: Session, req: RequestFacts, verified: VerificationFacts | None) -> Outcome:
+    """outcome_for, with the request's standing verification (or None) already read."""
     if verified is None:
         # Nothing but "being handled" to an enquirer nobody has verified: not a match, not a closure.
         return Outcome("in_progress")
@@ -107,7 +142,7 @@ def outcome_for(session: Session, req: TracingRequest) -> Outcome:
     return outcome
 
 
-def _outcome(session: Session, req: TracingRequest) -> Outcome:
+def _outcome(session: Session, req: RequestFacts) -> Outcome:
     if req.state != "matched" or req.matched_person_id is None:
         return Outcome("closed" if req.state == "closed" else "in_progress")
     return outcome_of_match(session, req.matched_person_id)
@@ -169,13 +204,18 @@ def outcome_of_match(session: Session, person_id: int, bureau: Bureau | None = N
     return Outcome("found", items, person.id, consent)
 
 
-def disclose(session: Session, req: TracingRequest, channel: str) -> Outcome:
+def disclose(
+    session: Session, req: RequestFacts, channel: str, verified: VerificationFacts | None = _UNREAD
+) -> Outcome:
     """The outcome as shown to the family, recorded when it tells something not told before.
 
     Showing the same facts again is not a new disclosure; a change (a new status, a withdrawn or given
-    consent) is recorded anew.
+    consent) is recorded anew. `verified`: the request's standing verification (or None), when the caller
+    has read it already.
     """
-    outcome = outcome_for(session, req)
+    if verified is _UNREAD:
+        verified = verification_of(session, req.id)
+    outcome = outcome_given(session, req, verified)
     if outcome.stage not in TOLD:
         return outcome
     digest = outcome.digest()

@@ -28,7 +28,7 @@ from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
-from kinlink.store.match_records import person_records, reader
+from kinlink.store.match_records import among, for_dialect, person_records, reader
 from kinlink.store.models import Person, Tombstone
 from kinlink.store.shortlist import shortlist_query, with_persons_stmt
 from kinlink.store.tracing_models import MatchKey
@@ -47,8 +47,9 @@ def _ranks_by_keys_alone(query: MatchRecord) -> bool:
 
 # The version and creation time of the chosen few (the prepared-record cache's key), through the covering
 # ix_persons_prerank index.
-_VERSIONS = select(Person.id, Person.version, cast(Person.created_at, String)).where(
-    Person.id.in_(bindparam("ids", expanding=True))
+_VERSIONS = tuple(
+    select(Person.id, Person.version, cast(Person.created_at, String)).where(among(Person.id, "ids", array))
+    for array in (False, True)
 )
 
 
@@ -193,7 +194,8 @@ def search(
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
         rows = [r for r in reader(session).execute(stmt, params).all() if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
-        stamps = {r[0]: (r[1], r[2]) for r in reader(session).execute(_VERSIONS, {"ids": chosen})}
+        conn = reader(session)
+        stamps = {r[0]: (r[1], r[2]) for r in conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen})}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
         rows = [

@@ -18,7 +18,12 @@ KINDS = ("request_filed", "match_confirmed", "status_changed", "message_delivere
 
 
 def email_of(req: TracingRequest) -> str | None:
-    contact = (req.enquirer_contact or "").strip()
+    return email_in(req.enquirer_contact)
+
+
+def email_in(contact: str | None) -> str | None:
+    """The email address an enquirer's contact is, or None (a phone number, nothing)."""
+    contact = (contact or "").strip()
     return contact if EMAIL.match(contact) else None
 
 

@@ -1,0 +1,102 @@
+"""A family's status check, the page families reload, reads what it shows in few statements (issue 19):
+who is asking (one read, outside any transaction on PostgreSQL), the request with its standing
+verification (one read), how long answers usually take (one read, from the index of migration 0022).
+Statements and plans are checked, never timing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+
+from kinlink.store.db import make_engine, read_only_connection, unit_of_work
+from kinlink.store.models import Source
+from kinlink.tracing.family_access import family_view, usual_wait_days
+from kinlink.tracing.verification import record_verification, withdraw_verification
+from tests.support import file_request, statements_run
+from tests.web.test_family_flow import REQUEST
+from tests.web.test_family_flow import file_request as file_through_the_page
+
+
+def test_a_status_check_reads_the_session_the_request_and_the_usual_wait(client_for, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    family = client_for()
+    reference, secret = file_through_the_page(family, REQUEST)
+    assert family.track(reference, secret).status_code == 303
+    assert family.get("/family").status_code == 200  # the pool's connections made, the page's state cached
+
+    def check() -> None:
+        page = family.get("/family")
+        assert page.status_code == 200 and reference in page.text
+
+    seen = statements_run(engine, check, lambda statement: True)
+    read = ("web_sessions", "enquirer_verifications", "match_candidates")
+    tables = [next((t for t in read if t in statement), statement) for statement, _ in seen]
+    assert tables == list(read)
+
+
+def test_the_view_tells_only_the_verification_that_stands(engine: Engine) -> None:
+    """The request and its latest verification are read together: none, one, one withdrawn, a later one."""
+    with unit_of_work(engine) as s:
+        rid = file_request(s, "test", dict(REQUEST), match=False)[0].id
+    stages = []
+    with unit_of_work(engine) as s:
+        stages.append(family_view(s, rid, "web").verified)  # type: ignore[union-attr]
+        record_verification(s, "caseworker", rid, "call_back", "мати")
+    with unit_of_work(engine) as s:
+        stages.append(family_view(s, rid, "web").verified)  # type: ignore[union-attr]
+        withdraw_verification(s, "caseworker", rid, "recorded for the wrong enquirer")
+    with unit_of_work(engine) as s:
+        stages.append(family_view(s, rid, "web").verified)  # type: ignore[union-attr]
+        record_verification(s, "caseworker", rid, "video_call", "мати")
+    with unit_of_work(engine) as s:
+        view = family_view(s, rid, "web")
+        assert view is not None and view.outcome.stage == "in_progress" and view.verified
+        assert family_view(s, rid + 1000, "web") is None
+    assert stages == [False, True, False]
+
+
+def test_the_usual_wait_is_read_from_the_confirmed_answers_index(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner is asked")
+    with unit_of_work(engine) as s:
+        seen = statements_run(engine, lambda: usual_wait_days(s), lambda statement: True)
+    assert len(seen) == 1
+    statement, parameters = seen[0]
+    with engine.connect() as conn:
+        # Too few rows here for the planner to prefer any index on its own: with scans of the whole table
+        # and bitmap scans off, the index must give the latest confirmed answers in order, with no sort.
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "ix_match_candidates_decided" in plan and "Sort" not in plan, plan
+
+
+def test_who_is_asking_is_read_outside_a_transaction_on_postgresql(engine: Engine) -> None:
+    postgres = engine.dialect.name == "postgresql"
+    with read_only_connection(engine) as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        dbapi = conn.connection.dbapi_connection
+        assert not postgres or dbapi.autocommit  # type: ignore[union-attr]
+    # The pooled connection given back is transactional again: a unit of work still rolls back whole.
+    with pytest.raises(RuntimeError), unit_of_work(engine) as s:
+        s.add(Source(name="rolled back", kind="registry"))
+        s.flush()
+        raise RuntimeError("undo")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sources WHERE name = 'rolled back'")).scalar_one() == 0
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_before_use(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a server that ends connections")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with make_engine(db_url, pooled=False).connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            admin.commit()
+        # The pooled connection was given back a moment ago (no ping due): its closed socket is seen.
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
