@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from kinlink.matching.comparators import birth_range, sex_key
-from kinlink.matching.keys import MISSING_DAY, key_record_tf
+from kinlink.matching.keys import MISSING_DAY, index_keyed
 from kinlink.matching.model import Model
 from kinlink.matching.record import FIELD_NAMES, MatchRecord, record_state
 from kinlink.matching.score import Scorer
@@ -80,7 +80,7 @@ def _firsts(codes: np.ndarray) -> list[int]:
 def prepare_chunk(records: list[MatchRecord], model: Model) -> Chunk:
     scorer = Scorer(model)
     n = len(records)
-    keyed = [key_record_tf(r) for r in records]
+    keyed = [index_keyed(r) for r in records]
     keys = [k for k, _p, _t in keyed]
     others = {}
     # The parsed primary name is kept part by part (each distinct part once), so that scoring never
