@@ -1,7 +1,7 @@
 """Issue 19: the index build's faster paths prepare what the plain ones did.
 
-A record's keys for the index (`index_keyed`) are `key_record_tf`'s, and a chunk prepared in parts (as
-the workers prepare it, split by `_route`) and merged is the chunk prepared whole."""
+A record's keys for the index (`index_keyed`) are `key_record_tf`'s, and a chunk prepared from records
+sent as field tuples (as the workers get them) is the chunk prepared from the records."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kinlink.matching.index_build import _Row, merge_chunks, prepare_chunk
+from kinlink.matching.index_build import _Row, prepare_chunk
 from kinlink.matching.keys import index_keyed, key_record_tf
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord, record_state
@@ -70,18 +70,12 @@ def _same_chunk(a: object, b: object) -> bool:
 
 
 @SETTINGS
-@given(st.lists(records(), min_size=1, max_size=40), st.lists(st.integers(0, 2), min_size=40, max_size=40))
-def test_a_chunk_prepared_in_parts_and_merged_is_the_chunk_prepared_whole(
-    batch: list[MatchRecord], route: list[int]
+@given(st.lists(records(), min_size=1, max_size=40))
+def test_a_chunk_prepared_from_field_tuples_is_the_chunk_prepared_from_records(
+    batch: list[MatchRecord],
 ) -> None:
-    # Repeated records, so that parts share values (and names) that the merge must number once.
+    # Repeated records, so that values (and names) repeat within the chunk.
     batch = batch + [replace(r, id=r.id + 1) for r in batch[::3]]
-    route = (route * 2)[: len(batch)]
-    whole = prepare_chunk(batch, MODEL)
-    parts = []
-    for w in sorted(set(route)):
-        pos = np.flatnonzero(np.array(route) == w)
-        # As a worker gets them: each record's fields as a tuple, read through _Row.
-        sub = [_Row._make(pickle.loads(pickle.dumps(record_state(batch[i])))) for i in pos.tolist()]
-        parts.append((pos, prepare_chunk(sub, MODEL)))
-    assert _same_chunk(merge_chunks(len(batch), parts), whole)
+    # As a worker gets them: each record's fields as a tuple, read through _Row.
+    rows = [_Row._make(pickle.loads(pickle.dumps(record_state(r)))) for r in batch]
+    assert _same_chunk(prepare_chunk(rows, MODEL), prepare_chunk(batch, MODEL))

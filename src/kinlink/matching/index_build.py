@@ -7,7 +7,7 @@ from the index's assembly so that a worker sends back only each chunk's distinct
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,66 +146,6 @@ def record_batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
         yield batch
 
 
-def merge_chunks(n: int, parts: list[tuple[np.ndarray, Chunk]]) -> Chunk:
-    """The chunk `prepare_chunk` gives for n records, from the chunks of a partition of them (each with
-    its records' positions, ascending): the same columns, values numbered in the same order."""
-    if len(parts) == 1:
-        return parts[0][1]
-    sides = [c for _pos, c in parts]
-
-    def coded(get: Callable[[Chunk], Coded]) -> Coded:
-        return _merged_coded(n, [(pos, get(c)) for pos, c in parts])
-
-    def scattered(get: Callable[[Chunk], np.ndarray]) -> np.ndarray:
-        out = np.empty(n, dtype=get(sides[0]).dtype)
-        for pos, c in parts:
-            out[pos] = get(c)
-        return out
-
-    # Each record's keys, gathered in record order from the parts' flat key lists.
-    counts = scattered(lambda c: c.key_counts)
-    starts = np.empty(n, dtype=np.int64)
-    base = 0
-    for pos, c in parts:
-        starts[pos] = base + np.cumsum(c.key_counts) - c.key_counts
-        base += len(c.key_hashes)
-    flat = np.concatenate([c.key_hashes for c in sides])
-    at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
-    others = sorted((int(pos[i]), v) for pos, c in parts for i, v in c.other_parsed.items())
-    return Chunk(
-        key_hashes=flat[at],
-        key_counts=counts,
-        service=coded(lambda c: c.service),
-        shared=[coded(lambda c, i=i: c.shared[i]) for i in range(len(sides[0].shared))],  # type: ignore[misc]
-        parts=[coded(lambda c, i=i: c.parts[i]) for i in range(len(sides[0].parts))],  # type: ignore[misc]
-        other_parsed=dict(others),
-        values=[coded(lambda c, i=i: c.values[i]) for i in range(len(sides[0].values))],  # type: ignore[misc]
-        tf_columns=(
-            coded(lambda c: c.tf_columns[0]),
-            coded(lambda c: c.tf_columns[1]),
-            coded(lambda c: c.tf_columns[2]),
-        ),
-        birth_lo=scattered(lambda c: c.birth_lo),
-        birth_hi=scattered(lambda c: c.birth_hi),
-        sex=scattered(lambda c: c.sex),
-    )
-
-
-def _merged_coded(n: int, parts: list[tuple[np.ndarray, Coded]]) -> Coded:
-    codes = np.empty(n, dtype=np.int32)
-    distinct: list[Any] = []
-    for pos, (values, part_codes) in parts:
-        codes[pos] = part_codes + len(distinct)
-        distinct += values
-    # Renumbered in order of first record, then values equal across parts made one, as _coded numbers them
-    # (every value of a part's list is some record's).
-    order = np.argsort(np.unique(codes, return_index=True)[1])
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    values, dedup = _coded([distinct[i] for i in order.tolist()])
-    return values, dedup[rank[codes]]
-
-
 _BUILD_MODEL: Model | None = None
 
 
@@ -227,58 +167,36 @@ def _prepare_in_worker(states: list[tuple[Any, ...]]) -> Chunk:
     return prepare_chunk(list(map(_Row._make, states)), _BUILD_MODEL)
 
 
-def _route(name: str) -> int:
-    # A record goes to the worker its name's first word picks: a family name's records then meet one
-    # worker, whose per-word caches (parsing, readings, blocking pieces) work each word out once, where
-    # chunks dealt in turn had every worker work out most words again (issue 19). Only where work is done
-    # depends on it, not what is done.
-    first = name.split(None, 1)
-    return hash(first[0]) if first else 0
-
-
 def parallel_chunks(
     records: Iterable[MatchRecord], model: Model, processes: int
 ) -> Iterator[tuple[list[MatchRecord], Chunk]]:
     """Chunks of records with their preparation, in order; workers prepare a bounded window ahead.
 
-    Each chunk is split among the workers by `_route` (one single-process pool a worker, so that a record
-    reaches the one it is routed to) and put together again by `merge_chunks`. The window (not
-    Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most 2 x processes
-    chunks in flight, and the cursor is read by this thread only.
+    The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
+    2 x processes chunks in flight, and the cursor is read by this thread only.
     """
     import multiprocessing as mp
     from collections import deque
-    from contextlib import ExitStack
 
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
     batches = record_batches(iter(records))
     try:
-        with ExitStack() as stack:
-            pools = [stack.enter_context(mp.get_context("fork").Pool(1)) for _ in range(processes)]
-            window: deque[tuple[list[MatchRecord], list[tuple[np.ndarray, Any]]]] = deque()
+        with mp.get_context("fork").Pool(processes) as pool:
+            window: deque[tuple[list[MatchRecord], Any]] = deque()
 
             def submit() -> None:
                 batch = next(batches, None)
-                if not batch:
-                    return
-                routes = np.fromiter(map(_route, [r.name for r in batch]), dtype=np.int64, count=len(batch))
-                routes %= processes
-                states = list(map(record_state, batch))
-                jobs = []
-                for w, pool in enumerate(pools):
-                    pos = np.flatnonzero(routes == w)
-                    if len(pos):
-                        sub = [states[i] for i in pos.tolist()]
-                        jobs.append((pos, pool.apply_async(_prepare_in_worker, (sub,))))
-                window.append((batch, jobs))
+                if batch:
+                    states = list(map(record_state, batch))
+                    window.append((batch, pool.apply_async(_prepare_in_worker, (states,))))
 
             for _ in range(2 * processes):
                 submit()
             while window:
-                batch, jobs = window.popleft()
-                parts = [(pos, pending.get()) for pos, pending in jobs]
+                batch, pending = window.popleft()
+                chunk = pending.get()
                 submit()
-                yield batch, merge_chunks(len(batch), parts)
+                yield batch, chunk
     finally:
         _BUILD_MODEL = None
