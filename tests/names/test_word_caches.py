@@ -19,6 +19,7 @@ from kinlink.names.blocking import (
     _pair_keys,
     _typo_variants,
     blocking_keys,
+    distinct_keys,
     family_skeletons,
     given_signatures,
 )
@@ -186,3 +187,13 @@ def _reference_tf_keys(p: ParsedName) -> tuple[str | None, str | None, str | Non
 def test_tf_keys_as_before(name: str) -> None:
     p = parse_name(name)
     assert nb.tf_keys_parsed(p) == _reference_tf_keys(p)
+
+
+@SETTINGS
+@given(names)
+def test_distinct_keys_are_the_blocking_keys_each_once(name: str) -> None:
+    # The index build's tuple of a name's keys (issue 19): the set blocking_keys gives, no key twice.
+    p = parse_name(name)
+    keys = distinct_keys(p)
+    assert len(keys) == len(set(keys))
+    assert set(keys) == blocking_keys(p) == _reference_blocking_keys(p)

@@ -16,7 +16,7 @@ from kinlink import names as _names
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.record import MatchRecord
-from kinlink.names.blocking import key_parts
+from kinlink.names.blocking import distinct_keys, key_parts
 
 MISSING_DAY = np.iinfo(np.int32).min
 SERVICE_KEY = "sn:"
@@ -103,3 +103,23 @@ def key_record_tf(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], Nam
     if sn:
         keys.add(SERVICE_KEY + sn)
     return tuple(sorted(keys)), tuple(p for p, *_rest in named), named[0][3] if named else _NO_TF
+
+
+@lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own
+def _name_indexed(text: str) -> tuple[Any, tuple[str, ...], NameKeys]:
+    # What indexing a name needs (`_name_keyed` without the set and the sort: a posting list's rows are in
+    # order whatever order a record's keys come in), parsed past parse_name's own cache: this one is the
+    # build's cache a name, and a name is nearly always new (issue 19).
+    parsed = _names.parse_name.__wrapped__(text)
+    return parsed, distinct_keys(parsed), nb.tf_keys_parsed(parsed)
+
+
+def index_keyed(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], NameKeys]:
+    """`key_record_tf` for an index: the same keys, each once, in no particular order."""
+    names = r.all_names
+    if len(names) == 1 and names[0] and names[0].strip():
+        parsed, keys, tf = _name_indexed(names[0])
+        sn = identifier_key(r.service_number)
+        # A service number's key (sn:) is never a name's.
+        return ((*keys, SERVICE_KEY + sn) if sn else keys), (parsed,), tf
+    return key_record_tf(r)

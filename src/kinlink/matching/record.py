@@ -37,12 +37,13 @@ class MatchRecord:
     # Pickled in the format dataclasses gives a frozen slots class (the values in field order), without
     # its `fields()` call for every record: records cross to worker processes by the million.
     def __getstate__(self) -> tuple[Any, ...]:
-        return _STATE(self)
+        return record_state(self)
 
     def __setstate__(self, state: Any) -> None:
-        for name, value in zip(_FIELD_NAMES, state, strict=True):
+        for name, value in zip(FIELD_NAMES, state, strict=True):
             object.__setattr__(self, name, value)
 
 
-_FIELD_NAMES = tuple(MatchRecord.__dataclass_fields__)
-_STATE = attrgetter(*_FIELD_NAMES)
+FIELD_NAMES = tuple(MatchRecord.__dataclass_fields__)
+# A record's values in field order, as a tuple (in C).
+record_state = attrgetter(*FIELD_NAMES)

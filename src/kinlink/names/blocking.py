@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
+from itertools import chain
 
 from kinlink.names.caching import WORD_CACHE
 from kinlink.names.correspondence import belarusian_keys
@@ -133,6 +134,18 @@ def key_parts(p: ParsedName) -> tuple[tuple[str, ...], ...]:
             out.append(f"n:{a}|{b}")
         parts.append(tuple(out))
     return tuple(parts)
+
+
+def distinct_keys(p: ParsedName) -> tuple[str, ...]:
+    """`blocking_keys(p)` as a tuple of distinct keys, in no particular order.
+
+    Indexing a name needs its keys once each, not a set (a million names at an index build; issue 19). A
+    family name's keys (which begin with ``f:``) and a patronymic's (``gp:``) are each distinct, and no key
+    is in both: most names are keyed by these two alone, and their keys are joined without a look-up."""
+    parts = key_parts(p)
+    if len(parts) <= 2 and all(not k or k[0][:2] in ("f:", "gp") for k in parts):
+        return parts[0] + parts[1] if len(parts) == 2 else (parts[0] if parts else ())
+    return tuple(dict.fromkeys(chain.from_iterable(parts)))
 
 
 @lru_cache(maxsize=WORD_CACHE)
