@@ -9,6 +9,7 @@ date, units written another way. Everything is seeded, so every run sees the sam
 
 from __future__ import annotations
 
+import os
 import pickle
 import random
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ from faker.providers.person.uk_UA import Provider as Uk
 
 from kinlink.matching.record import MatchRecord
 
-CACHE = Path("/tmp/kinlink_bench")
+# KINLINK_BENCH_CACHE: a cache of one's own, where another run may be generating the same sizes meanwhile.
+CACHE = Path(os.environ.get("KINLINK_BENCH_CACHE", "/tmp/kinlink_bench"))
 
 RANKS = [
     ("рядовой", 45),

@@ -111,34 +111,94 @@ def found_per_request(reg, requests, n_requests: int) -> dict:  # type: ignore[n
     }
 
 
-def run_spark(
-    n_records: int, n_requests: int, master: str, partitions: int, metrics, threshold: float
-) -> dict:  # type: ignore[no-untyped-def]
-    import pyarrow.parquet as pq
-    from generate import queries, stream_records
+class ProgressLog:
+    """Every `every` seconds, to stderr (the bench lets the Spark child's stderr through, so a long run's
+    log shows how far it got): Spark's tasks done, and the CPU and RSS of the process tree so far."""
 
-    from kinlink.engines.spark import linkage
+    def __init__(self, spark, every: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+        self.spark, self.every = spark, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._t0 = time.perf_counter()
+        self._cpu0 = tree_cpu_s(os.getpid())
+
+    def _run(self) -> None:
+        import sys
+
+        tracker = self.spark.sparkContext.statusTracker()
+        while not self._stop.wait(self.every):
+            done = total = 0
+            for sid in tracker.getActiveStageIds():
+                info = tracker.getStageInfo(sid)
+                if info is not None:
+                    done += info.numCompletedTasks
+                    total += info.numTasks
+            print(
+                f"[spark progress] {time.perf_counter() - self._t0:.0f}s: "
+                f"active stages' tasks {done}/{total}; "
+                f"CPU {tree_cpu_s(os.getpid()) - self._cpu0:.0f}s; RSS {_tree_rss_mib(os.getpid()):.0f} MiB; "
+                f"load {os.getloadavg()[0]:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __enter__(self) -> ProgressLog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _write_snapshot(snap: Path, n_records: int, n_requests: int, requests: list) -> None:  # type: ignore[type-arg]
+    """The snapshot as `kinlink match --engine spark` writes it: records/, sightings/ (none here),
+    requests/, Parquet part files."""
+    import pyarrow.parquet as pq
+    from generate import stream_records
+
     from kinlink.engines.spark.frames import records_table
+
+    for part in ("records", "sightings", "requests"):
+        (snap / part).mkdir()
+    batch, n = [], 0
+    for r in stream_records(n_records, n_requests):
+        batch.append(r)
+        if len(batch) == 50_000:
+            pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
+            batch, n = [], n + 1
+    if batch:
+        pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
+    pq.write_table(records_table([]), snap / "sightings" / "part-00000.parquet")
+    for i in range(0, len(requests), 50_000):
+        part = records_table(requests[i : i + 50_000])
+        pq.write_table(part, snap / "requests" / f"part-{i // 50_000:05d}.parquet")
+
+
+def run_spark(
+    n_records: int,
+    n_requests: int,
+    master: str,
+    partitions: int,
+    metrics,
+    threshold: float,
+    plan: str = "index",
+) -> dict:  # type: ignore[no-untyped-def]
+    import pyarrow.dataset as pads
+    from generate import queries
+
+    from kinlink.engines.spark import indexed, linkage
     from kinlink.engines.spark.session import spark_session
     from kinlink.matching.model import load_model
 
     qs = queries(n_records, n_requests)
     requests = [replace(q, id=i + 1) for i, q in enumerate(qs.requests)]
     model = load_model()
-    out: dict = {"master": master, "partitions": partitions}
+    out: dict = {"master": master, "partitions": partitions, "plan": plan}
     with tempfile.TemporaryDirectory(prefix="kinlink-bench-spark-") as tmp:
         snap = Path(tmp)
         t = time.perf_counter()
-        (snap / "records").mkdir()
-        batch, n = [], 0
-        for r in stream_records(n_records, n_requests):
-            batch.append(r)
-            if len(batch) == 50_000:
-                pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
-                batch, n = [], n + 1
-        if batch:
-            pq.write_table(records_table(batch), snap / "records" / f"part-{n:05d}.parquet")
-        pq.write_table(records_table(requests), snap / "requests.parquet")
+        _write_snapshot(snap, n_records, n_requests, requests)
         out["snapshot_s"] = time.perf_counter() - t
         load_before = os.getloadavg()
         with PeakSampler() as peak:
@@ -146,28 +206,44 @@ def run_spark(
             with spark_session(master, shuffle_partitions=partitions, driver_memory="2g") as spark:
                 out["session_s"] = time.perf_counter() - t0
                 cpu0 = tree_cpu_s(os.getpid())
-                t = time.perf_counter()
-                reg = linkage.registry(spark, spark.read.parquet(str(snap / "records")))
-                out["registry_s"] = time.perf_counter() - t
-                cpu_registry = tree_cpu_s(os.getpid())
-                t = time.perf_counter()
-                reqs = spark.read.parquet(str(snap / "requests.parquet"))
-                found = linkage.link_requests(reg, reqs, model)
-                rows = found.where("n = 1").select("rid", "id", "probability").collect()
+                reqs = spark.read.parquet(str(snap / "requests"))
+                if plan == "index":
+                    # The registry is indexed inside the Python workers, on their first batch: its cost
+                    # is in link_s and cpu_s (once per worker), not apart.
+                    t = time.perf_counter()
+                    out["registry_s"] = 0.0
+                    cpu_registry = cpu0
+                    with ProgressLog(spark):
+                        found = indexed.link_requests(reqs, indexed.registry_paths(snap), model, partitions)
+                        found.write.parquet(str(snap / "candidates"))
+                    best = pads.dataset(str(snap / "candidates")).to_table(
+                        columns=["rid", "id", "probability"], filter=pads.field("n") == 1
+                    )
+                    rows = best.to_pylist()
+                else:
+                    t = time.perf_counter()
+                    reg = linkage.registry(spark, spark.read.parquet(str(snap / "records")))
+                    out["registry_s"] = time.perf_counter() - t
+                    cpu_registry = tree_cpu_s(os.getpid())
+                    t = time.perf_counter()
+                    found = linkage.link_requests(reg, reqs, model)
+                    rows = found.where("n = 1").select("rid", "id", "probability").collect()
                 out["link_s"] = time.perf_counter() - t
                 out["total_s"] = time.perf_counter() - t0
                 out["cpu_s"] = tree_cpu_s(os.getpid()) - cpu0  # keys, counts, join, scoring: all of it
                 out["registry_cpu_s"] = cpu_registry - cpu0
-                # Counted apart, off the clock: the pairs the run scored (each request's shortlist), and
-                # those the join on keys finds before the pre-rank keeps 30 of them.
-                out["pairs_scored"] = linkage.shortlist(reg, reqs).count()
-                out["found"] = found_per_request(reg, reqs, n_requests)
-                # Where the pre-rank runs decides what crosses from the JVM to Python: every pair found,
-                # or (pre-ranked in the JVM) only each request's shortlist, which `Scorer.best` reads.
-                in_jvm = getattr(linkage, "PRERANK_IN_JVM", False)
-                out["prerank_in_jvm"] = in_jvm
-                out["pairs_to_python"] = out["pairs_scored"] + (0 if in_jvm else out["found"]["total"])
-        out["peak_rss_mib"] = peak.peak
+                out["peak_rss_mib"] = peak.peak
+                if plan == "join":
+                    # Counted apart, off the clock: the pairs the run scored (each request's shortlist), and
+                    # those the join on keys finds before the pre-rank keeps 30 of them. (The index plan
+                    # works per request; its found pairs are `spark_pairs.py`'s count, the index's own.)
+                    out["pairs_scored"] = linkage.shortlist(reg, reqs).count()
+                    out["found"] = found_per_request(reg, reqs, n_requests)
+                    # Where the pre-rank runs decides what crosses from the JVM to Python: every pair
+                    # found, or (pre-ranked in the JVM) only each request's shortlist.
+                    in_jvm = getattr(linkage, "PRERANK_IN_JVM", False)
+                    out["prerank_in_jvm"] = in_jvm
+                    out["pairs_to_python"] = out["pairs_scored"] + (0 if in_jvm else out["found"]["total"])
         out["load"] = [load_before, os.getloadavg()]  # the shared machine's 1/5/15-min load, before and after
     top = {r["rid"]: r["id"] for r in rows if r["probability"] >= threshold}
     out["batch"] = metrics([top.get(q.id) for q in requests], qs.truth)

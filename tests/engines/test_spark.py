@@ -8,7 +8,7 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from kinlink.demo import DEMO_REGISTRY
-from kinlink.engines.spark import linkage
+from kinlink.engines.spark import indexed, linkage
 from kinlink.engines.spark.estimate import estimate_records
 from kinlink.engines.spark.frames import records_table, scored_from_json, scored_to_json
+from kinlink.engines.spark.run import SparkOptions
 from kinlink.engines.spark.run import match as spark_match
 from kinlink.engines.spark.session import spark_session
 from kinlink.matching.em import estimate
@@ -46,40 +47,72 @@ def spark() -> Iterator[Any]:
         yield s
 
 
-def test_spark_finds_the_same_top_candidate_and_probability_for_every_request(
-    spark: Any, tmp_path: Path
-) -> None:
+@dataclass
+class Generated:
+    """20,000 generated records and 2,000 requests (known truth) as Parquet, and every request's top
+    candidate and probability found by the in-process engine."""
+
+    directory: Path
+    requests: list[Any]
+    truth: list[int | None]
+    local: dict[int, tuple[int, float] | None]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     from generate import dataset  # bench/matching: people with known truth, namesakes, typos, scripts
 
     ds = dataset(20_000, 2_000)
     requests = [replace(q, id=i + 1) for i, q in enumerate(ds.requests)]
-    pq.write_table(records_table(ds.records), tmp_path / "records.parquet")
-    pq.write_table(records_table(requests), tmp_path / "requests.parquet")
+    directory = tmp_path_factory.mktemp("generated")
+    for part in ("records", "sightings", "requests"):
+        (directory / part).mkdir()
+    # Two files out of id order, as the export writes them: the index plan must put them back in order.
+    half = len(ds.records) // 2
+    pq.write_table(records_table(ds.records[half:]), directory / "records" / "part-00000.parquet")
+    pq.write_table(records_table(ds.records[:half]), directory / "records" / "part-00001.parquet")
+    pq.write_table(records_table([]), directory / "sightings" / "part-00000.parquet")
+    pq.write_table(records_table(requests), directory / "requests" / "part-00000.parquet")
     model = load_model()
-
     index = CandidateIndex.build(model, ds.records)
-    local = {}
+    local: dict[int, tuple[int, float] | None] = {}
     for q in requests:
         hits = index.search(q, limit=20, shortlist=30, min_probability=model.candidate_threshold)
-        local[q.id] = (int(hits[0].record.id), hits[0].scored.probability) if hits else None
+        local[int(q.id)] = (int(hits[0].record.id), hits[0].scored.probability) if hits else None
+    return Generated(directory, requests, list(ds.truth), local)
 
-    reg = linkage.registry(spark, spark.read.parquet(str(tmp_path / "records.parquet")))
-    found = linkage.link_requests(reg, spark.read.parquet(str(tmp_path / "requests.parquet")), model)
+
+@pytest.mark.parametrize("plan", ["index", "join"])
+def test_spark_finds_the_same_top_candidate_and_probability_for_every_request(
+    spark: Any, generated: Generated, plan: str
+) -> None:
+    model = load_model()
+    requests = spark.read.parquet(str(generated.directory / "requests"))
+    if plan == "index":
+        paths = indexed.registry_paths(generated.directory)
+        found = indexed.link_requests(requests, paths, model, partitions=2)
+    else:
+        reg = linkage.registry(spark, spark.read.parquet(str(generated.directory / "records")))
+        found = linkage.link_requests(reg, requests, model)
     rows = found.where("n = 1").select("rid", "id", "probability").collect()
-    on_spark = {q.id: None for q in requests} | {r["rid"]: (r["id"], r["probability"]) for r in rows}
+    local = generated.local
+    on_spark = dict.fromkeys(local) | {r["rid"]: (r["id"], r["probability"]) for r in rows}
 
     assert sum(v is not None for v in local.values()) > 1500  # most requests have a candidate
     differ = {rid: (local[rid], on_spark[rid]) for rid in local if local[rid] != on_spark[rid]}
     assert not differ, list(differ.items())[:5]
     # And the right person is the top candidate about as often as the generator says it should be.
     right = sum(
-        1 for q, t in zip(requests, ds.truth, strict=True) if t and on_spark[q.id] and on_spark[q.id][0] == t
+        1
+        for q, t in zip(generated.requests, generated.truth, strict=True)
+        if t and on_spark[q.id] and on_spark[q.id][0] == t
     )
-    assert right > 0.8 * sum(t is not None for t in ds.truth)
+    assert right > 0.8 * sum(t is not None for t in generated.truth)
 
 
+@pytest.mark.parametrize("plan", ["index", "join"])
 def test_match_on_spark_stores_what_the_local_engine_stores_and_a_rerun_adds_nothing(
-    engine: Engine, spark: Any, tmp_path: Path
+    engine: Engine, spark: Any, tmp_path: Path, plan: str
 ) -> None:
     assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
     for name in ("Пактышев Леонид Андреевич", "Leonid Paktishev", "Савченко Надія", "Никто Никтович"):
@@ -87,9 +120,12 @@ def test_match_on_spark_stores_what_the_local_engine_stores_and_a_rerun_adds_not
             create_request(s, ACTOR, SoughtPerson(full_name=name), FAMILY)
     model = load_model()
 
-    first = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", chunk=2, spark=spark)
+    options = SparkOptions(plan=plan)
+    first = spark_match(
+        engine, ACTOR, model, options=options, snapshot=tmp_path / "snap", chunk=2, spark=spark
+    )
     assert first.created > 0 and len(first.requests) == 4
-    again = spark_match(engine, ACTOR, model, snapshot=tmp_path / "snap", spark=spark)
+    again = spark_match(engine, ACTOR, model, options=options, snapshot=tmp_path / "snap", spark=spark)
     assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
     # The in-process engine finds the same candidates with the same probabilities: it changes nothing.
     local = batch.match_all(engine, ACTOR, model=model, dedup=False)
@@ -131,16 +167,23 @@ def test_em_on_spark_counts_the_pairs_the_in_process_estimate_counts(spark: Any,
 def test_the_command_names_a_wrong_engine(cli: Any) -> None:
     wrong = cli("match", "--engine", "hadoop", ok=False)
     assert wrong.exit_code != 0 and "--engine" in wrong.output and "local or spark" in wrong.output
+    wrong = cli("match", "--engine", "spark", "--plan", "broadcast", ok=False)
+    assert wrong.exit_code != 0 and "--plan" in wrong.output and "index or join" in wrong.output
 
 
-def test_spark_links_records_to_each_other_as_the_local_engine_does(spark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("plan", ["index", "join"])
+def test_spark_links_records_to_each_other_as_the_local_engine_does(
+    spark: Any, tmp_path: Path, plan: str
+) -> None:
     from generate import dataset
 
     ds = dataset(3_000, 400)
     # The requests (most about someone in the registry, spelled otherwise) as records too: duplicates.
     top = max(int(r.id) for r in ds.records)  # type: ignore[arg-type]
     records = ds.records + [replace(q, id=top + i + 1, kind="record") for i, q in enumerate(ds.requests)]
-    pq.write_table(records_table(records), tmp_path / "records.parquet")
+    for part, rows in (("records", records), ("sightings", [])):
+        (tmp_path / part).mkdir()
+        pq.write_table(records_table(rows), tmp_path / part / "part-00000.parquet")
     model = load_model()
     index = CandidateIndex.build(model, records)
     local = set()
@@ -151,9 +194,13 @@ def test_spark_links_records_to_each_other_as_the_local_engine_does(spark: Any, 
                 pair = sorted((int(index.record(row).id), int(hit.record.id)))  # type: ignore[arg-type]
                 local.add((pair[0], pair[1], scored.probability, _explained(scored)))
 
-    reg = linkage.registry(spark, spark.read.parquet(str(tmp_path / "records.parquet")))
-    linkage.record_hits(reg, model).write.parquet(str(tmp_path / "hits"))
-    pairs = linkage.record_pairs(reg, spark.read.parquet(str(tmp_path / "hits")), model).collect()
+    registry = spark.read.parquet(str(tmp_path / "records"))
+    if plan == "index":
+        pairs = indexed.record_pairs(registry, indexed.registry_paths(tmp_path), model, 2).collect()
+    else:
+        reg = linkage.registry(spark, registry)
+        linkage.record_hits(reg, model).write.parquet(str(tmp_path / "hits"))
+        pairs = linkage.record_pairs(reg, spark.read.parquet(str(tmp_path / "hits")), model).collect()
     on_spark = set()
     for r in pairs:
         s = scored_from_json(r["scored"])

@@ -254,6 +254,13 @@ def match(
     master: str = typer.Option(
         "local[2]", "--master", help="Spark's master: local[N], spark://host:port, yarn (--engine spark)."
     ),
+    plan: str = typer.Option(
+        "index",
+        "--plan",
+        help="--engine spark: index (each executor holds the registry's index and searches its share of the "
+        "requests) or join (the registry joined to the requests on keys, for a registry too big for one "
+        "executor's memory; docs/spark.md).",
+    ),
     snapshot: Path = typer.Option(
         None,
         "--snapshot",
@@ -264,6 +271,8 @@ def match(
     """Match the whole database: every open request against every record, and records against each other."""
     if engine_name not in ("local", "spark"):
         fail(f"--engine: '{engine_name}' is not an engine; write local or spark.")
+    if plan not in ("index", "join"):
+        fail(f"--plan: '{plan}' is not a plan; write index or join.")
     model = _model(model_path)
     engine = open_engine()
     if estimate_to is not None:
@@ -300,7 +309,7 @@ def match(
                 engine,
                 state.who(),
                 model,
-                options=SparkOptions(master),
+                options=SparkOptions(master, plan=plan),
                 snapshot=snapshot,
                 chunk=chunk,
                 progress=progress,

@@ -9,6 +9,7 @@ and the clusters worked out again afterwards, as the in-process engine does.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
-from kinlink.engines.spark import linkage
+from kinlink.engines.spark import indexed, linkage
 from kinlink.engines.spark.frames import scored_from_json
 from kinlink.engines.spark.session import spark_session
 from kinlink.engines.spark.snapshot import request_ids, write_snapshot
@@ -47,6 +48,9 @@ class SparkOptions:
     master: str = "local[2]"
     shuffle_partitions: int | None = None
     driver_memory: str = "1g"
+    # "index": each worker holds the registry's index and searches partitions of requests (the default);
+    # "join": the registry split too, joined on keys pair by pair (docs/spark.md: when each fits).
+    plan: str = "index"
 
 
 def match(
@@ -95,14 +99,14 @@ def _match(
     records = dedup and registry > 1
     if requests or records:
         if spark is not None:
-            link(spark, directory, model, requests, records)
+            link(spark, directory, model, requests, records, options.plan)
         else:
             with spark_session(
                 options.master,
                 shuffle_partitions=options.shuffle_partitions,
                 driver_memory=options.driver_memory,
             ) as session:
-                link(session, directory, model, requests, records)
+                link(session, directory, model, requests, records, options.plan)
     write_back(
         engine, actor, model, directory / "candidates", request_ids(directory), chunk, summary, progress
     )
@@ -112,10 +116,27 @@ def _match(
     return summary
 
 
-def link(spark: Any, directory: Path, model: Model, requests: bool = True, records: bool = False) -> None:
+PLANS = ("index", "join")
+
+
+def link(
+    spark: Any,
+    directory: Path,
+    model: Model,
+    requests: bool = True,
+    records: bool = False,
+    plan: str = "index",
+) -> None:
     """Spark's part: the snapshot's requests linked, their candidates written to <directory>/candidates,
-    a Parquet file per partition of requests, sorted by request and place; with records, the records
-    linked to each other, their pairs written to <directory>/record_candidates."""
+    a Parquet file per partition of requests, each request's rows together and in place order; with
+    records, the records linked to each other, their pairs written to <directory>/record_candidates.
+    plan: "index" (each worker searches its requests in the registry's index) or "join" (the registry
+    joined to the requests on keys)."""
+    if plan not in PLANS:
+        raise ValueError(f"plan: '{plan}' is not a plan; write index or join.")
+    if plan == "index":
+        _link_indexed(spark, directory, model, requests, records)
+        return
     reg = linkage.registry(spark, read_registry(spark, directory))
     parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if requests:
@@ -132,6 +153,20 @@ def link(spark: Any, directory: Path, model: Model, requests: bool = True, recor
         pairs = linkage.record_pairs(reg, hits, model)
         pairs.write.mode("overwrite").parquet(str(directory / "record_candidates"))
     reg.keyed.unpersist()
+
+
+def _link_indexed(spark: Any, directory: Path, model: Model, requests: bool, records: bool) -> None:
+    paths = indexed.registry_paths(directory)
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    token = secrets.randbits(62)  # one run: the requests and the records share each worker's index
+    if requests:
+        found = indexed.link_requests(
+            spark.read.parquet(str(directory / "requests")), paths, model, parts, token=token
+        )
+        found.write.mode("overwrite").parquet(str(directory / "candidates"))
+    if records:
+        pairs = indexed.record_pairs(read_registry(spark, directory), paths, model, parts, token=token)
+        pairs.write.mode("overwrite").parquet(str(directory / "record_candidates"))
 
 
 def write_back(
