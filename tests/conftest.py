@@ -66,6 +66,18 @@ def _truncate(engine: Engine) -> None:
         conn.execute(text("INSERT INTO match_key_scheme (id, fingerprint) VALUES (1, NULL)"))
 
 
+@pytest.fixture
+def pg(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An emptied PostgreSQL database, for what only PostgreSQL has (writers at once, a planner to ask, a
+    server that ends connections)."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among KINLINK_TEST_BACKENDS")
+    eng = make_engine(request.getfixturevalue("pg_url"))
+    _truncate(eng)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty, migrated database: a fresh SQLite file, or this worker's PostgreSQL database."""

@@ -18,19 +18,8 @@ from sqlalchemy.orm import Session
 from kinlink.store import audit, schema
 from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
-from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin, _truncate
+from tests.conftest import PG_ADMIN_URL, _pg_admin
 from tests.support import Cli
-
-
-@pytest.fixture
-def pg(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """An emptied PostgreSQL database: only there do writers run at once (SQLite has one chain)."""
-    if "postgresql" not in BACKENDS:
-        pytest.skip("PostgreSQL is not among KINLINK_TEST_BACKENDS")
-    eng = make_engine(request.getfixturevalue("pg_url"))
-    _truncate(eng)
-    yield eng
-    eng.dispose()
 
 
 def _no_waiting(s: Session) -> None:

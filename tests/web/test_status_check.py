@@ -54,9 +54,8 @@ def test_the_view_tells_only_the_verification_that_stands(engine: Engine) -> Non
     assert stages == [False, True, False]
 
 
-def test_the_usual_wait_is_read_from_the_confirmed_answers_index(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's planner is asked")
+def test_the_usual_wait_is_read_from_the_confirmed_answers_index(pg: Engine) -> None:
+    engine = pg  # PostgreSQL's planner is asked
     with unit_of_work(engine) as s:
         seen = statements_run(engine, lambda: usual_wait_days(s), lambda statement: True)
     assert len(seen) == 1
@@ -85,9 +84,8 @@ def test_who_is_asking_is_read_outside_a_transaction_on_postgresql(engine: Engin
         assert conn.execute(text("SELECT count(*) FROM sources WHERE name = 'rolled back'")).scalar_one() == 0
 
 
-def test_a_pooled_connection_the_server_ended_is_replaced_before_use(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a server that ends connections")
+def test_a_pooled_connection_the_server_ended_is_replaced_before_use(pg: Engine) -> None:
+    db_url = pg.url.render_as_string(hide_password=False)  # a server that ends connections
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
