@@ -58,23 +58,38 @@ def tree_cpu_s(root: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class PeakSampler:
+class _Every:
+    """Runs `tick` every `every` seconds in a thread, for as long as the `with` block lasts."""
+
+    every = 0.2
+
     def __init__(self) -> None:
-        self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak = max(self.peak, _tree_rss_mib(os.getpid()))
+    def tick(self) -> None:
+        raise NotImplementedError
 
-    def __enter__(self) -> PeakSampler:
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.tick()
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class PeakSampler(_Every):
+    def __init__(self) -> None:
+        super().__init__()
+        self.peak = 0.0
+
+    def tick(self) -> None:
+        self.peak = max(self.peak, _tree_rss_mib(os.getpid()))
 
 
 def found_per_request(reg, requests, n_requests: int) -> dict:  # type: ignore[no-untyped-def]
@@ -111,44 +126,34 @@ def found_per_request(reg, requests, n_requests: int) -> dict:  # type: ignore[n
     }
 
 
-class ProgressLog:
+class ProgressLog(_Every):
     """Every `every` seconds, to stderr (the bench lets the Spark child's stderr through, so a long run's
     log shows how far it got): Spark's tasks done, and the CPU and RSS of the process tree so far."""
 
     def __init__(self, spark, every: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
         self.spark, self.every = spark, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._tracker = spark.sparkContext.statusTracker()
         self._t0 = time.perf_counter()
         self._cpu0 = tree_cpu_s(os.getpid())
 
-    def _run(self) -> None:
+    def tick(self) -> None:
         import sys
 
-        tracker = self.spark.sparkContext.statusTracker()
-        while not self._stop.wait(self.every):
-            done = total = 0
-            for sid in tracker.getActiveStageIds():
-                info = tracker.getStageInfo(sid)
-                if info is not None:
-                    done += info.numCompletedTasks
-                    total += info.numTasks
-            print(
-                f"[spark progress] {time.perf_counter() - self._t0:.0f}s: "
-                f"active stages' tasks {done}/{total}; "
-                f"CPU {tree_cpu_s(os.getpid()) - self._cpu0:.0f}s; RSS {_tree_rss_mib(os.getpid()):.0f} MiB; "
-                f"load {os.getloadavg()[0]:.2f}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def __enter__(self) -> ProgressLog:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        done = total = 0
+        for sid in self._tracker.getActiveStageIds():
+            info = self._tracker.getStageInfo(sid)
+            if info is not None:
+                done += info.numCompletedTasks
+                total += info.numTasks
+        print(
+            f"[spark progress] {time.perf_counter() - self._t0:.0f}s: "
+            f"active stages' tasks {done}/{total}; "
+            f"CPU {tree_cpu_s(os.getpid()) - self._cpu0:.0f}s; RSS {_tree_rss_mib(os.getpid()):.0f} MiB; "
+            f"load {os.getloadavg()[0]:.2f}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _write_snapshot(snap: Path, n_records: int, n_requests: int, requests: list) -> None:  # type: ignore[type-arg]
