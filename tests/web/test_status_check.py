@@ -5,6 +5,8 @@ Statements and plans are checked, never timing."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import Engine, text
 
@@ -93,6 +95,15 @@ def test_a_pooled_connection_the_server_ended_is_replaced_before_use(pg: Engine)
         with make_engine(db_url, pooled=False).connect() as admin:
             assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
             admin.commit()
+            # pg_terminate_backend only signals the backend: the connection is closed once it has ended.
+            gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+            for _ in range(200):
+                if admin.execute(gone, {"pid": pid}).scalar_one():
+                    break
+                admin.commit()
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the terminated backend did not end within 10 s")
         # The pooled connection was given back a moment ago (no ping due): its closed socket is seen.
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
