@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.bureau import WITHHOLD, Bureau
@@ -95,13 +95,20 @@ class VerificationFacts(Protocol):
 _UNREAD: Any = object()
 
 
+def latest_verification(request_id: Any) -> Any:
+    """The id of the request's latest recorded verification: the one that stands unless withdrawn
+    (`verification_of`; the family's view reads it joined to its request)."""
+    return (
+        select(func.max(EnquirerVerification.id))
+        .where(EnquirerVerification.request_id == request_id)
+        .scalar_subquery()
+    )
+
+
 def verification_of(session: Session, request_id: int) -> EnquirerVerification | None:
     """The verification of the request's enquirer that stands: the latest recorded, unless withdrawn."""
     row = session.scalar(
-        select(EnquirerVerification)
-        .where(EnquirerVerification.request_id == request_id)
-        .order_by(EnquirerVerification.id.desc())
-        .limit(1)
+        select(EnquirerVerification).where(EnquirerVerification.id == latest_verification(request_id))
     )
     return row if row is not None and row.withdrawn_at is None else None
 

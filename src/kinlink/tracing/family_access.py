@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
@@ -22,7 +22,7 @@ from kinlink.store.casework_models import EnquirerVerification, Message
 from kinlink.store.db import session_factory, unit_of_work
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.disclosure import Outcome, disclose
+from kinlink.tracing.disclosure import Outcome, disclose, latest_verification
 from kinlink.tracing.messages import for_family
 from kinlink.tracing.notifications import email_in
 from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
@@ -109,11 +109,7 @@ _VIEW = (
     )
     .outerjoin(
         EnquirerVerification,
-        EnquirerVerification.id
-        == select(func.max(EnquirerVerification.id))
-        .where(EnquirerVerification.request_id == TracingRequest.id)
-        .correlate(TracingRequest)
-        .scalar_subquery(),
+        EnquirerVerification.id == latest_verification(TracingRequest.id).correlate(TracingRequest),
     )
     .where(TracingRequest.id == bindparam("request_id"))
 )
