@@ -24,6 +24,11 @@ from kinlink.store.models import Event, Person, PersonName, Source, fold_name, u
 
 def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
     """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
+    return [dict(zip(_NAME_KEYS, values, strict=True)) for values in name_values(rec)]
+
+
+def name_values(rec: RecordIn) -> list[tuple[Any, ...]]:
+    """`name_rows` as tuples in the order of _NAME_KEYS: what the bulk writer sends, without a dict a name."""
     rows = []
     for position, written in enumerate([rec.full_name, *rec.alternate_names]):
         given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
@@ -42,18 +47,11 @@ def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
                 else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
             )
             language = (rec.name_language if position == 0 else None) or parsed.language
-        rows.append(
-            dict(
-                position=position,
-                full_name=written,
-                family_name=family,
-                given_names=given,
-                patronymic=patronymic,
-                script=detect_script(written),
-                language=language,
-            )
-        )
+        rows.append((position, written, family, given, patronymic, detect_script(written), language))
     return rows
+
+
+_NAME_KEYS = ("position", "full_name", "family_name", "given_names", "patronymic", "script", "language")
 
 
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
@@ -151,7 +149,8 @@ def insert_records(
                 now,
                 now,
             )
-            names.extend((pid, fold_name(n["full_name"]), *n.values()) for n in name_rows(rec))
+            for n in name_values(rec):
+                names.append((pid, fold_name(n[1]), *n))
             events.extend(
                 (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
                 for e in rec.events
@@ -181,18 +180,7 @@ _PERSON_COLUMNS = (
     "created_at",
     "updated_at",
 )
-# name_rows' keys, in the order of its dicts
-_NAME_COLUMNS = (
-    "person_id",
-    "folded",
-    "position",
-    "full_name",
-    "family_name",
-    "given_names",
-    "patronymic",
-    "script",
-    "language",
-)
+_NAME_COLUMNS = ("person_id", "folded", *_NAME_KEYS)
 _EVENT_COLUMNS = (
     "person_id",
     "kind",
