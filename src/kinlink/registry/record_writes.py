@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
+from kinlink.names.parse import name_language
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
@@ -39,13 +40,12 @@ def name_values(rec: RecordIn) -> list[tuple[Any, ...]]:
                 rec.patronymic,
                 rec.name_language,
             )
+        elif given_parts:  # parts as given: a name is parsed only for its language
+            family, given, patronymic = rec.family_name, rec.given_names, rec.patronymic
+            language = name_language(written)  # parse_name(written).language, with less work
         else:
             parsed = parse_name(written)
-            family, given, patronymic = (
-                (rec.family_name, rec.given_names, rec.patronymic)
-                if given_parts
-                else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
-            )
+            family, given, patronymic = parsed.family, " ".join(parsed.given) or None, parsed.patronymic
             language = (rec.name_language if position == 0 else None) or parsed.language
         rows.append((position, written, family, given, patronymic, detect_script(written), language))
     return rows
