@@ -63,3 +63,23 @@ def test_a_clean_row_twice_gives_records_of_their_own() -> None:
     assert first == second == check_row(row, 1, today=TODAY)
     assert first is not second and first.alternate_names is not second.alternate_names  # type: ignore[union-attr]
     assert first.events is not second.events  # type: ignore[union-attr]
+
+
+def test_rows_sharing_a_status_and_history_each_get_them_merged_once() -> None:
+    """The status's event and a history that repeats it: once, as the full check gives it, for every row
+    that shares them (the merge is looked up once per distinct pair)."""
+    history = '[{"kind": "captured", "date": "2022-03-01"}, {"kind": "died", "date": "2023"}]'
+    rows = [
+        {
+            "record_id": f"R{i}",
+            "family_name": "Иванов",
+            "status": "captured",
+            "status_date": "2022-03-01",
+            "events": history,
+        }
+        for i in range(3)
+    ]
+    found = [validate_row(row, i, today=TODAY) for i, row in enumerate(rows)]
+    assert found == [check_row(row, i, today=TODAY) for i, row in enumerate(rows)]
+    assert [e.kind for e in found[0].events] == ["captured", "died"]  # type: ignore[union-attr]
+    assert found[0].events is not found[1].events  # type: ignore[union-attr]

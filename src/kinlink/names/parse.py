@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kinlink.names.caching import WORD_CACHE
-from kinlink.names.cases import nominative
+from kinlink.names.cases import CaseReading, nominative
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
 from kinlink.names.script import (
@@ -239,6 +239,22 @@ def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | N
     return _language_of(bits, script, given)
 
 
+def _letters(toks: list[_Tok], script: str) -> tuple[int, str]:
+    """A name's letters as _language_of asks of them (its tokens' _language_bits or-ed), and the script it
+    is asked with: a name of mixed scripts as its tokens, homoglyphs fixed, tell it."""
+    bits = 0
+    for t in toks:
+        bits |= t[5]
+    if script == MIXED:
+        script = detect_script(" ".join([t[0] for t in toks]))
+    return bits, script
+
+
+def _told_by_letters(bits: int, script: str) -> bool:
+    """Whether _language_of answers from the letters alone, without asking the given names."""
+    return script != CYRILLIC or bool(bits & (_UK | _WU | _RU | _I_UK))
+
+
 def _language_of(bits: int, script: str, given: tuple[str, ...]) -> str | None:
     """The language a name's letters (its tokens' _language_bits or-ed) and given names tell."""
     if script != CYRILLIC and script != LATIN:
@@ -381,29 +397,13 @@ def parse_name(text: str) -> ParsedName:
     """Parse a name as written: "ПАКТЫШЕВ Леонид Андреевич", "Leonid Paktishev",
     "Paktishev, Leonid", "Пактышев Л.А.", "Пактышев"."""
     original = text
-    toks, comma_first, script = _tokens(clean_text(text))
-    initials = [t[0] for t in toks if t[1]]
-    facts = [t for t in toks if not t[1]] if initials else toks
-    words = [t[0] for t in facts]
-    # A declined name ("Андрія Петровича Мельника") is read in the nominative before its parts are told.
-    declined = nominative(tuple(words))
-    if declined is not None:
-        swap = dict(zip(declined.written, declined.words, strict=True))
-        toks = [_tok(swap.get(t[0], t[0])) for t in toks]
-        words = list(declined.words)
-        facts = [_tok(w) for w in words]
+    toks, comma_first, script, initials, facts, words, declined = _read(text)
     family, given, patronymic, order = _assign(facts, comma_first)
     if initials and words:
         strs = [t[0] for t in toks]
         if strs.index(initials[0]) > strs.index(words[0]):
             order = FAMILY_FIRST if family == words[0] else order
-    if script == MIXED:
-        lang = _language([t[0] for t in toks], detect_script(" ".join([t[0] for t in toks])), given)
-    else:
-        bits = 0
-        for t in toks:
-            bits |= t[5]
-        lang = _language_of(bits, script, given)
+    lang = _language_of(*_letters(toks, script), given)
     sex = _sex(family, given, patronymic)
     if declined is not None and sex is None:
         sex = "m" if declined.gender == "masc" else "f"
@@ -425,6 +425,32 @@ def parse_name(text: str) -> ParsedName:
         else (),
     )
     return p
+
+
+def name_language(text: str) -> str | None:
+    """`parse_name(text).language`, without the rest of the parse: a name whose parts a row gives is parsed
+    only for its language, and its given names are told only when the letters leave it open (issue 19)."""
+    toks, comma_first, script, _initials, facts, _words, _declined = _read(text)
+    bits, script = _letters(toks, script)
+    given = () if _told_by_letters(bits, script) else _assign(facts, comma_first)[1]
+    return _language_of(bits, script, given)
+
+
+def _read(text: str) -> tuple[list[_Tok], bool, str, list[str], list[_Tok], list[str], CaseReading | None]:
+    """A name's tokens, whether a comma put the family first, its script, its initials, the facts of its
+    other tokens and their words, in the nominative, and its declension (when it was declined)."""
+    toks, comma_first, script = _tokens(clean_text(text))
+    initials = [t[0] for t in toks if t[1]]
+    facts = [t for t in toks if not t[1]] if initials else toks
+    words = [t[0] for t in facts]
+    # A declined name ("Андрія Петровича Мельника") is read in the nominative before its parts are told.
+    declined = nominative(tuple(words))
+    if declined is not None:
+        swap = dict(zip(declined.written, declined.words, strict=True))
+        toks = [_tok(swap.get(t[0], t[0])) for t in toks]
+        words = list(declined.words)
+        facts = [_tok(w) for w in words]
+    return toks, comma_first, script, initials, facts, words, declined
 
 
 # A ParsedName is built a slot at a time: its frozen dataclass __init__ sets each field through

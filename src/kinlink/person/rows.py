@@ -452,7 +452,6 @@ def _caches_of(today: date) -> Caches:
 
 _TEXT_TYPES = frozenset({str, type(None)})
 _FILLED = itemgetter(1)
-_ROW_ONLY = ("status", "status_date", "place", "events", "alternate_names")
 
 
 def _fast_record(row: dict[str, Any], today: date) -> RecordIn | None:
@@ -485,20 +484,46 @@ def _fast_record(row: dict[str, Any], today: date) -> RecordIn | None:
     record_id = out.get("record_id")
     if record_id is None:
         return None
-    kind, status_date, place, history, alternates = (out.pop(c, None) for c in _ROW_ONLY)
+    pop = out.pop
+    kind, status_date, place = pop("status", None), pop("status_date", None), pop("place", None)
+    history, alternates = pop("events", None), pop("alternate_names", None)
     if kind is None and (status_date is not None or place is not None):
         return None
-    name = out.get("full_name") or " ".join(filter(None, map(out.get, NAME_COLUMNS[1:])))
+    name = out.get("full_name") or " ".join(filter(None, map(out.get, _GIVEN_PARTS)))
     if not name:
         return None
     out["full_name"] = name
     out["alternate_names"] = list(alternates or ())
-    events = [_status_event(kind, status_date, place)] if kind is not None else []
+    status = _status_event(kind, status_date, place) if kind is not None else None
     if history:
-        events.extend(history)
-        events = list({e.key(): e for e in events}.values())
-    out["events"] = events
+        out["events"] = list(_merged(status, history))
+    else:
+        out["events"] = [status] if status is not None else []
     return RecordIn.checked(out)
+
+
+_GIVEN_PARTS = NAME_COLUMNS[1:]
+_Merged = tuple[EventIn | None, tuple[EventIn, ...], tuple[EventIn, ...]]
+_merged_by_id: dict[tuple[int, int], _Merged] = {}
+
+
+def _merged(status: EventIn | None, history: tuple[EventIn, ...]) -> tuple[EventIn, ...]:
+    """The status's event and the history's, each event once (by its key): once per distinct pair.
+
+    Both come from caches (`_status_event`, `kinlink.person.history.short_events`), so rows share the same
+    objects: the pair is looked up by identity, which costs no hashing of events (a row's events were a
+    sixth of its check, issue 19). An entry holds its objects, so their ids are not reused while it lives.
+    """
+    key = (id(status), id(history))
+    hit = _merged_by_id.get(key)
+    if hit is not None and hit[0] is status and hit[1] is history:
+        return hit[2]
+    events = (status, *history) if status is not None else history
+    merged = tuple({e.key(): e for e in events}.values())
+    if len(_merged_by_id) >= _CACHE_BOUND:
+        _merged_by_id.clear()
+    _merged_by_id[key] = (status, history, merged)
+    return merged
 
 
 @lru_cache(maxsize=1 << 14)

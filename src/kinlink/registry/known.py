@@ -68,10 +68,11 @@ class SourceRecords:
             return []
         conn = self.session.connection()
         if conn.dialect.name == "postgresql":
-            return list(conn.exec_driver_sql(_PG_EXISTING, {"ids": ids, "sid": self.src.id}))
+            return conn.exec_driver_sql(_PG_EXISTING, {"ids": ids, "sid": self.src.id}).fetchall()
         # SQLite's planner takes the unique index for this by itself. The statement is written out: built
         # and compiled by SQLAlchemy for 2,000 ids it cost more than SQLite's lookups (issue 19). Its
-        # parameters stay under SQLite's limit (32,766) in slices.
+        # parameters stay under SQLite's limit (32,766) in slices. Rows are fetched all at once: fetched one
+        # at a time they cost a re-import of 100,000 rows a tenth of its time (issue 19).
         found: list[tuple[str, int, str | None]] = []
         for at in range(0, len(ids), _SQLITE_SLICE):
             part = ids[at : at + _SQLITE_SLICE]
@@ -81,7 +82,7 @@ class SourceRecords:
                     "SELECT source_record_id, id, content_hash FROM persons "
                     f"WHERE source_id = ? AND source_record_id IN ({marks})",
                     (self.src.id, *part),
-                )
+                ).fetchall()
             )
         return found
 

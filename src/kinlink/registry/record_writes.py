@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
+from kinlink.names.parse import name_language
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
@@ -24,6 +25,11 @@ from kinlink.store.models import Event, Person, PersonName, Source, fold_name, u
 
 def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
     """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
+    return [dict(zip(_NAME_KEYS, values, strict=True)) for values in name_values(rec)]
+
+
+def name_values(rec: RecordIn) -> list[tuple[Any, ...]]:
+    """`name_rows` as tuples in the order of _NAME_KEYS: what the bulk writer sends, without a dict a name."""
     rows = []
     for position, written in enumerate([rec.full_name, *rec.alternate_names]):
         given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
@@ -34,26 +40,18 @@ def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
                 rec.patronymic,
                 rec.name_language,
             )
+        elif given_parts:  # parts as given: a name is parsed only for its language
+            family, given, patronymic = rec.family_name, rec.given_names, rec.patronymic
+            language = name_language(written)  # parse_name(written).language, with less work
         else:
             parsed = parse_name(written)
-            family, given, patronymic = (
-                (rec.family_name, rec.given_names, rec.patronymic)
-                if given_parts
-                else (parsed.family, " ".join(parsed.given) or None, parsed.patronymic)
-            )
+            family, given, patronymic = parsed.family, " ".join(parsed.given) or None, parsed.patronymic
             language = (rec.name_language if position == 0 else None) or parsed.language
-        rows.append(
-            dict(
-                position=position,
-                full_name=written,
-                family_name=family,
-                given_names=given,
-                patronymic=patronymic,
-                script=detect_script(written),
-                language=language,
-            )
-        )
+        rows.append((position, written, family, given, patronymic, detect_script(written), language))
     return rows
+
+
+_NAME_KEYS = ("position", "full_name", "family_name", "given_names", "patronymic", "script", "language")
 
 
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
@@ -151,7 +149,8 @@ def insert_records(
                 now,
                 now,
             )
-            names.extend((pid, fold_name(n["full_name"]), *n.values()) for n in name_rows(rec))
+            for n in name_values(rec):
+                names.append((pid, fold_name(n[1]), *n))
             events.extend(
                 (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
                 for e in rec.events
@@ -181,18 +180,7 @@ _PERSON_COLUMNS = (
     "created_at",
     "updated_at",
 )
-# name_rows' keys, in the order of its dicts
-_NAME_COLUMNS = (
-    "person_id",
-    "folded",
-    "position",
-    "full_name",
-    "family_name",
-    "given_names",
-    "patronymic",
-    "script",
-    "language",
-)
+_NAME_COLUMNS = ("person_id", "folded", *_NAME_KEYS)
 _EVENT_COLUMNS = (
     "person_id",
     "kind",

@@ -160,15 +160,31 @@ _APPEND_ONE_AND_SET_HEAD = _SET_HEAD.add_cte(
 _COPY_FROM = 100  # entries, from which they are COPYed on PostgreSQL (kinlink.store.bulk)
 
 
-def _for_copy(entry: dict[str, Any], text: str | None) -> dict[str, Any]:
+# A pending entry: its columns' values in this order (a tuple an entry, not a dict: an import adds one a row).
+_PENDING = (
+    "at",
+    "actor",
+    "credential",
+    "action",
+    "entity",
+    "entity_id",
+    "changes",
+    "prev_hash",
+    "hash",
+    "chain",
+)
+_CHANGES = _PENDING.index("changes")
+
+
+def _for_copy(entry: tuple[Any, ...], text: str | None) -> tuple[Any, ...]:
     # COPY takes the JSON column as its text (the one add_many already encoded, else encoded here); None
     # stays SQL NULL, which reads back as None too.
-    changes = entry["changes"]
+    changes = entry[_CHANGES]
     if changes is None:
         text = None
     elif text is None:
         text = json.dumps(changes, default=str)
-    return {**entry, "changes": text}
+    return (*entry[:_CHANGES], text, *entry[_CHANGES + 1 :])
 
 
 class AuditLog:
@@ -188,7 +204,7 @@ class AuditLog:
         self._count = 0
         self._chain = MAIN_CHAIN
         self._locked = False
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[Any, ...]] = []  # in the order of _PENDING
         self._texts: list[str | None] = []  # each pending entry's changes as JSON text, when encoded already
 
     def lock(self) -> None:
@@ -235,18 +251,7 @@ class AuditLog:
         credential = getattr(self.actor, "credential", None)
         h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes, credential, self._chain)
         self._pending.append(
-            dict(
-                at=at,
-                actor=str(self.actor),
-                credential=credential,
-                action=action,
-                entity=entity,
-                entity_id=eid,
-                changes=changes,
-                prev_hash=self._prev,
-                hash=h,
-                chain=self._chain,
-            )
+            (at, str(self.actor), credential, action, entity, eid, changes, self._prev, h, self._chain)
         )
         self._texts.append(None)
         self._prev = h
@@ -276,6 +281,7 @@ class AuditLog:
         prev = self._prev
         # A text's JSON is what the encoder gives it (ensure_ascii off): its C function, called directly.
         text_json = encode_basestring
+        append = self._pending.append
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
             text = dumps(changes)
@@ -291,20 +297,7 @@ class AuditLog:
             mac = keyed.copy()
             mac.update(body.encode())
             h = mac.hexdigest()
-            self._pending.append(
-                dict(
-                    at=at,
-                    actor=actor,
-                    credential=credential,
-                    action=action,
-                    entity=entity,
-                    entity_id=eid,
-                    changes=changes,
-                    prev_hash=prev,
-                    hash=h,
-                    chain=chain,
-                )
-            )
+            append((at, actor, credential, action, entity, eid, changes, prev, h, chain))
             self._texts.append(text)  # also the JSON column's text on COPY: encoded once
             prev = h
             self._count += 1
@@ -316,16 +309,18 @@ class AuditLog:
         conn = self.session.connection()
         head = {"new_hash": self._prev, "new_entries": self._count}
         if len(self._pending) >= _COPY_FROM and bulk.copies(conn):  # an import's entries, one per row
-            bulk.write_rows(conn, _LOG, list(map(_for_copy, self._pending, self._texts)))
+            bulk.write_values(conn, _LOG, _PENDING, map(_for_copy, self._pending, self._texts))
         elif len(self._pending) >= _COPY_FROM and conn.dialect.name == "sqlite":
             # The driver's executemany with the columns' own conversions, as SQLAlchemy's insert applies
             # them (the same stored values), without its per-entry parameter processing (issue 19).
-            bulk.write_rows(conn, _LOG, self._pending)
+            bulk.write_values(conn, _LOG, _PENDING, self._pending)
         elif len(self._pending) == 1 and conn.dialect.name == "postgresql":
-            conn.execute(_APPEND_ONE_AND_SET_HEAD, {**self._pending[0], **head})
+            conn.execute(
+                _APPEND_ONE_AND_SET_HEAD, {**dict(zip(_PENDING, self._pending[0], strict=True)), **head}
+            )
             head = {}  # set with the entry
         else:
-            conn.execute(_APPEND, self._pending)
+            conn.execute(_APPEND, [dict(zip(_PENDING, e, strict=True)) for e in self._pending])
         if head:
             conn.execute(_SET_HEAD, {"chain": self._chain, **head})
         self._pending.clear()
