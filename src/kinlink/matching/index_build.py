@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
-from kinlink.matching.keys import _NO_TF, MISSING_DAY, SERVICE_KEY, _name_indexed, index_keyed
+from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, name_indexed
 from kinlink.matching.model import Model
 from kinlink.matching.record import FIELD_NAMES, MatchRecord, record_state
 from kinlink.matching.score import Scorer
@@ -88,7 +88,7 @@ def _in_order(values: Sequence[Any], codes: np.ndarray) -> Coded:
     return [values[c] for c in order.tolist()], renumber[codes]
 
 
-_NONE = (None, (), _NO_TF)  # a blank name's: its records are keyed one by one
+_NONE = (None, (), NO_TF)  # a blank name's: its records are keyed one by one
 
 
 def _name_columns(
@@ -99,9 +99,9 @@ def _name_columns(
     distinct name of the chunk (issue 19)."""
     names, others, services = columns["name"], columns["other_names"], columns["service_number"]
     distinct, name_codes = _coded(names)
-    # A record of one name (nearly all) is keyed by its name (`_name_indexed`, cached across chunks too)
+    # A record of one name (nearly all) is keyed by its name (`name_indexed`, cached across chunks too)
     # and its service number; any other (several names, or none) as `index_keyed` keys it, appended.
-    infos: list[Any] = [_name_indexed(n) if n and n.strip() else _NONE for n in distinct]
+    infos: list[Any] = [name_indexed(n) if n and n.strip() else _NONE for n in distinct]
     sns: list[Any] = list(map(identifier_key, services))
     at = name_codes.copy()
     slow = [
