@@ -151,3 +151,5 @@ def test_a_chunk_prepared_a_distinct_name_at_a_time_is_the_chunk_prepared_a_reco
         + [replace(r, other_names=()) for r in batch[::2]]
     )
     assert _same_chunk(prepare_chunk(batch, MODEL), _per_record_chunk(batch))
+    # Records read back from a pickle (as a stream or a worker reads them) are the records.
+    assert pickle.loads(pickle.dumps(batch)) == batch
