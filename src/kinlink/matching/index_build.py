@@ -37,7 +37,9 @@ SHARED_FIELDS = (
 NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
 
 
-_BUILD_CHUNK = 2000
+# Each chunk's distinct values (units, dates, name parts) are prepared, sent back and looked up once a chunk:
+# 8,000 records a chunk repeat fewer of them than 2,000 did (a quarter less of the parent's CPU; issue 19).
+_BUILD_CHUNK = 8000
 # A chunk's column: its distinct values (in order of first appearance) and each record's place among them.
 Coded = tuple[list[Any], np.ndarray]
 
