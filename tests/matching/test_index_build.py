@@ -1,7 +1,9 @@
 """Issue 19: the index build's faster paths prepare what the plain ones did.
 
-A record's keys for the index (`index_keyed`) are `key_record_tf`'s, and a chunk prepared from records
-sent as field tuples (as the workers get them) is the chunk prepared from the records."""
+A record's keys for the index (`index_keyed`) are `key_record_tf`'s, a chunk prepared from records
+sent as field tuples (as the workers get them) is the chunk prepared from the records, and a chunk prepared
+column by column, once per distinct name, is the chunk prepared record by record (`_per_record_chunk`, the
+build as it was)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kinlink.matching.index_build import _Row, prepare_chunk
-from kinlink.matching.keys import index_keyed, key_record_tf
+from kinlink.matching.comparators import birth_range, sex_key
+from kinlink.matching.index_build import SHARED_FIELDS, Chunk, _coded, _firsts, _Row, prepare_chunk
+from kinlink.matching.keys import MISSING_DAY, index_keyed, key_record_tf
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord, record_state
+from kinlink.matching.score import Scorer
 
 MODEL = load_model()
 _FAMILIES = ["Иванов", "Иванова", "Пактышев", "Paktishev", "Мельник", "Лисенко-Коваль", "СМИРНОВ", ""]
@@ -79,3 +83,73 @@ def test_a_chunk_prepared_from_field_tuples_is_the_chunk_prepared_from_records(
     # As a worker gets them: each record's fields as a tuple, read through _Row.
     rows = [_Row._make(pickle.loads(pickle.dumps(record_state(r)))) for r in batch]
     assert _same_chunk(prepare_chunk(rows, MODEL), prepare_chunk(batch, MODEL))
+
+
+def _per_record_chunk(records: list[MatchRecord]) -> Chunk:
+    """The chunk as the build prepared it before issue 19's column-wise preparation: record by record."""
+    scorer = Scorer(MODEL)
+    n = len(records)
+    keyed = [index_keyed(r) for r in records]
+    keys = [k for k, _p, _t in keyed]
+    others = {}
+    primaries: list[object] = []
+    for i, ((_k, parsed, _t), r) in enumerate(zip(keyed, records, strict=True)):
+        primary = parsed[0] if parsed and parsed[0].original == r.name else None
+        primaries.append(primary)
+        if len(parsed) > (1 if primary else 0):
+            others[i] = tuple(parsed[1:] if primary else parsed)
+    parts = [
+        [p.family if p else None for p in primaries],  # type: ignore[attr-defined]
+        [p.given if p else None for p in primaries],  # type: ignore[attr-defined]
+        [p.patronymic if p else None for p in primaries],  # type: ignore[attr-defined]
+        [p.initials if p else None for p in primaries],  # type: ignore[attr-defined]
+        [(p.script, p.language, p.sex, p.order) if p else None for p in primaries],  # type: ignore[attr-defined]
+    ]
+    tf = [[t[j] for _k, _p, t in keyed] for j in range(3)]
+    flat_keys = [k for ks in keys for k in ks]
+
+    def coded(names: tuple[str, ...]) -> tuple[list[object], np.ndarray]:
+        columns = [[getattr(r, f) for r in records] for f in names]
+        return _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
+
+    values = []
+    for c, comp in zip(MODEL.comparisons, scorer._comparators, strict=True):
+        if comp is None:
+            values.append(([None], np.zeros(n, dtype=np.int32)))
+            continue
+        _distinct, codes = coded(comp.reads or (c.field,))
+        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
+        values.append((prepared, pcodes[codes]))
+    births, bcodes = coded(("birth_date", "age", "age_as_of", "birth_year_to"))
+    ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
+    sexes, scodes = coded(("sex",))
+    sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    return Chunk(
+        key_hashes=np.array([hash(k) for k in flat_keys], dtype=np.int64),
+        key_counts=np.array([len(k) for k in keys], dtype=np.int64),
+        service=coded(("service_number",)),
+        shared=[coded((f,)) for f in SHARED_FIELDS],
+        parts=[_coded(col) for col in parts],
+        other_parsed=others,
+        values=values,
+        tf_columns=(_coded(tf[0]), _coded(tf[1]), _coded(tf[2])),
+        birth_lo=np.array([b[0] for b in ranges], dtype=np.int32)[bcodes],
+        birth_hi=np.array([b[1] for b in ranges], dtype=np.int32)[bcodes],
+        sex=np.array(sex_codes, dtype=np.int8)[scodes],
+    )
+
+
+@SETTINGS
+@given(st.lists(records(), min_size=1, max_size=40))
+def test_a_chunk_prepared_a_distinct_name_at_a_time_is_the_chunk_prepared_a_record_at_a_time(
+    batch: list[MatchRecord],
+) -> None:
+    # Names (and whole records) repeat within the chunk, with and without other names and service numbers.
+    batch = (
+        batch
+        + [replace(r, id=r.id + 1) for r in batch[::3]]
+        + [replace(r, other_names=()) for r in batch[::2]]
+    )
+    assert _same_chunk(prepare_chunk(batch, MODEL), _per_record_chunk(batch))
+    # Records read back from a pickle (as a stream or a worker reads them) are the records.
+    assert pickle.loads(pickle.dumps(batch)) == batch

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
+from itertools import compress, count, repeat
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -53,11 +55,13 @@ class _Column:
         distinct ones are looked up (a chunk holds a few of the units, birth dates... of its records)."""
         distinct, codes = coded
         lookup = self.lookup
-        # setdefault reads len() before it inserts: a new value gets the next code, in one C call a value.
-        known = np.fromiter(
-            (lookup.setdefault(v, len(lookup)) for v in distinct), dtype=np.int32, count=len(distinct)
-        )
-        self.codes.frombytes(known[codes].tobytes())
+        # In C passes, without a Python step a value (issue 19): the known values' codes, then the new ones
+        # (a chunk's values are distinct) numbered on in their order, as setdefault one by one would.
+        got = list(map(lookup.get, distinct))
+        if None in got:
+            lookup.update(zip(compress(distinct, map(is_, got, repeat(None))), count(len(lookup))))
+            got = list(map(lookup.__getitem__, distinct))
+        self.codes.frombytes(np.array(got, dtype=np.int32)[codes].tobytes())
 
     def get(self, row: int) -> Any:
         return self.values[self.codes[row]]

@@ -89,7 +89,7 @@ def key_record(r: MatchRecord) -> Keyed:
     return list(keys), parsed
 
 
-_NO_TF: NameKeys = (None, None, None)
+NO_TF: NameKeys = (None, None, None)
 
 
 def key_record_tf(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], NameKeys]:
@@ -102,11 +102,11 @@ def key_record_tf(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], Nam
     keys: set[str] = set().union(*(k for _p, k, _o, _t in named))
     if sn:
         keys.add(SERVICE_KEY + sn)
-    return tuple(sorted(keys)), tuple(p for p, *_rest in named), named[0][3] if named else _NO_TF
+    return tuple(sorted(keys)), tuple(p for p, *_rest in named), named[0][3] if named else NO_TF
 
 
 @lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own
-def _name_indexed(text: str) -> tuple[Any, tuple[str, ...], NameKeys]:
+def name_indexed(text: str) -> tuple[Any, tuple[str, ...], NameKeys]:
     # What indexing a name needs (`_name_keyed` without the set and the sort: a posting list's rows are in
     # order whatever order a record's keys come in), parsed past parse_name's own cache: this one is the
     # build's cache a name, and a name is nearly always new (issue 19).
@@ -118,7 +118,7 @@ def index_keyed(r: MatchRecord) -> tuple[tuple[str, ...], tuple[Any, ...], NameK
     """`key_record_tf` for an index: the same keys, each once, in no particular order."""
     names = r.all_names
     if len(names) == 1 and names[0] and names[0].strip():
-        parsed, keys, tf = _name_indexed(names[0])
+        parsed, keys, tf = name_indexed(names[0])
         sn = identifier_key(r.service_number)
         # A service number's key (sn:) is never a name's.
         return ((*keys, SERVICE_KEY + sn) if sn else keys), (parsed,), tf

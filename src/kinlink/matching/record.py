@@ -40,10 +40,13 @@ class MatchRecord:
         return record_state(self)
 
     def __setstate__(self, state: Any) -> None:
-        for name, value in zip(FIELD_NAMES, state, strict=True):
-            object.__setattr__(self, name, value)
+        # Through each slot's own setter, not object.__setattr__ by name (half the time, a million records
+        # read back from a pickled stream; issue 19).
+        for set_slot, value in zip(_SLOT_SETTERS, state, strict=True):
+            set_slot(self, value)
 
 
 FIELD_NAMES = tuple(MatchRecord.__dataclass_fields__)
+_SLOT_SETTERS = tuple(getattr(MatchRecord, name).__set__ for name in FIELD_NAMES)
 # A record's values in field order, as a tuple (in C).
 record_state = attrgetter(*FIELD_NAMES)
