@@ -92,26 +92,42 @@ def with_persons_stmt(shortlist: Select) -> Select:
     )
 
 
-def _key_sizes(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
-    """Entries per key (those present), each counted up to `cap`: a broad key costs no more than that."""
+def _key_sizes(
+    session: Session, entity: str, keys: list[str], cap: int | None, known: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Entries per key (those present), each counted up to `cap`: a broad key costs no more than that.
+
+    known: capped sizes counted before while the key table is unchanged (a server's search cache); only
+    the keys it lacks are counted, and added to it (absent keys as 0)."""
+    if known is None:
+        return _count_keys(session, entity, keys, cap)
+    missing = [k for k in keys if k not in known]
+    if missing:
+        counted = _count_keys(session, entity, missing, cap)
+        known.update({k: counted.get(k, 0) for k in missing})
+    return {k: n for k in keys if (n := known[k])}
+
+
+def _count_keys(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
     params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
     return {k: n for k, n in reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
 
 
 def shortlist_query(
-    session: Session, query: MatchRecord, entity: str, limit: int
+    session: Session, query: MatchRecord, entity: str, limit: int, known: dict[str, int] | None = None
 ) -> tuple[Select, dict[str, object]] | None:
     """A statement of ids and keys shared (`eid`, `shared`), most shared first, with its parameters: the
     postings of the query's selective keys (as `CandidateIndex.shortlist` takes them), or of its
     narrowest key when none is selective.
 
     Each key's entries are read through the covering (key, entity, entity_id) index, and never more than
-    MAX_POSTING + 1 of a broad key, so the cost does not grow with the registry.
+    MAX_POSTING + 1 of a broad key. known: the keys' capped sizes known already (`_key_sizes`): counting a
+    common name's key reads up to MAX_POSTING entries, which grow with the registry.
     """
     keys = sorted(query_keys(query))
     if not keys:
         return None
-    sizes = _key_sizes(session, entity, keys, MAX_POSTING + 1)
+    sizes = _key_sizes(session, entity, keys, MAX_POSTING + 1, known)
     if not sizes:
         return None
     usable = [k for k in keys if k in sizes and sizes[k] <= MAX_POSTING]

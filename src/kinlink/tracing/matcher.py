@@ -159,7 +159,14 @@ def search_scorer(session: Session, model: Model) -> Scorer:
         with _SEARCH_LOCK:
             _SEARCH_CACHES[engine] = cache
     tf = DbTermFrequencies(session, cache.population, cache.counts)
-    return Scorer(model, tf, population=cache.population, memos=_for_model(cache.memos, model, dict))
+    memos = _for_model(cache.memos, model, dict)
+    # The shortlist's key sizes, valid while the name counts are: a common name's key is counted through
+    # up to MAX_POSTING entries, a number that grows with the registry (issue 19).
+    memos.setdefault(SHORTLIST_SIZES, {})
+    return Scorer(model, tf, population=cache.population, memos=memos)
+
+
+SHORTLIST_SIZES = "shortlist key sizes"  # the memo a search scorer's shortlist keeps its key sizes in
 
 
 def search(
@@ -184,7 +191,7 @@ def search(
     model = model or load_model()
     scorer = scorer or db_scorer(session, model)
     excluded = {int(x) for x in exclude}
-    found = shortlist_query(session, query, "p", 2000 + len(excluded))
+    found = shortlist_query(session, query, "p", 2000 + len(excluded), scorer.memos.get(SHORTLIST_SIZES))
     if found is None:
         return []
     stmt, params = found
