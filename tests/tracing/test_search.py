@@ -410,3 +410,34 @@ def test_a_searchs_key_sizes_kept_between_searches_give_what_counting_them_gives
     assert counted
     assert "L-1" in [r[0] for r in _results(engine, names[0], cached=True)]
     event.remove(engine, "before_cursor_execute", _keep)
+
+
+def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`shortlist_rows` (SQLite: the postings as one text, counted and ordered in numpy) gives the rows the
+    shortlist statement gives, in its order and cut at its limit, ties of keys shared included."""
+    from bench.registry.data import generate
+
+    from kinlink.store.match_records import reader
+    from kinlink.store.shortlist import shortlist_query, shortlist_rows
+    from kinlink.tracing.batch import match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, 400)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    match_all(engine, ACTOR, dedup=False)
+    with unit_of_work(engine) as s:
+        names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(20)))
+    compared = 0
+    with unit_of_work(engine) as s:
+        for name in [*names, *(n.split()[0] for n in names), "Zzyzx Qqq"]:
+            for limit in (2000, 5, 1):
+                found = shortlist_query(s, MatchRecord(None, name), "p", limit)
+                if found is None:
+                    continue
+                stmt, params = found
+                want = [(r[0], r[1]) for r in reader(s).execute(stmt, params)]
+                assert shortlist_rows(s, stmt, params) == want, (name, limit)
+                compared += len(want) > 1
+    assert compared >= 20

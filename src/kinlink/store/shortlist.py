@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 from sqlalchemy import (
     CompoundSelect,
     Integer,
@@ -60,6 +61,19 @@ def _postings_stmt(n: int) -> Select:
         .order_by(shared.desc(), postings.c.eid)
         .limit(bindparam("lim", type_=Integer))
     )
+
+
+@lru_cache(maxsize=128)
+def _postings_text_stmt(n: int) -> Select:
+    """SQLite: the postings `_postings_stmt` counts, as one comma-separated text (see `shortlist_rows`)."""
+    parts = [
+        select(MatchKey.entity_id.label("eid")).where(
+            MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
+        )
+        for i in range(n)
+    ]
+    postings = (parts[0] if n == 1 else union_all(*parts)).subquery()
+    return select(func.group_concat(postings.c.eid))
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +151,31 @@ def shortlist_query(
         return _narrowest_stmt(), {"entity": entity, "k0": narrowest, "lim": limit}
     params: dict[str, object] = {"entity": entity, "lim": limit, **{f"k{i}": k for i, k in enumerate(usable)}}
     return _postings_stmt(len(usable)), params
+
+
+def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) -> list[tuple[int, int]]:
+    """The (id, keys shared) rows of a `shortlist_query` statement, in its order.
+
+    On SQLite the postings come as one text and are counted and ordered here as the statement would (most
+    shared, then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a
+    common name's shortlist is 2,000 rows, whose grouping and fetching row by row cost a third of a search.
+    """
+    conn = reader(session)
+    if conn.dialect.name != "sqlite" or stmt is _narrowest_stmt():
+        return [(r[0], r[1]) for r in conn.execute(stmt, params)]
+    n = sum(1 for k in params if k[0] == "k" and k[1:].isdigit())
+    assert stmt is _postings_stmt(n), "a statement shortlist_query did not make"
+    text = conn.execute(_postings_text_stmt(n), params).scalar()
+    if not text:
+        return []
+    ids = np.array(text.split(","), dtype=np.int64)
+    ids.sort()
+    new = np.ones(len(ids), dtype=bool)
+    np.not_equal(ids[1:], ids[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    eids, shared = ids[starts], np.diff(np.append(starts, len(ids)))
+    order = np.lexsort((eids, -shared))[: int(params["lim"])]  # type: ignore[call-overload]
+    return list(zip(eids[order].tolist(), shared[order].tolist(), strict=True))
 
 
 def shortlist_ids(

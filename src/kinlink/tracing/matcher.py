@@ -30,7 +30,7 @@ from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
 from kinlink.store.match_records import among, for_dialect, person_records, reader
 from kinlink.store.models import Person, Tombstone
-from kinlink.store.shortlist import shortlist_query, with_persons_stmt
+from kinlink.store.shortlist import shortlist_query, shortlist_rows, with_persons_stmt
 from kinlink.store.tracing_models import MatchKey
 
 SHORTLIST = 60
@@ -199,7 +199,7 @@ def search(
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
         # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
-        rows = [r for r in reader(session).execute(stmt, params).all() if r[0] not in excluded][:2000]
+        rows = [r for r in shortlist_rows(session, stmt, params) if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
         stamps = {r[0]: (r[1], r[2]) for r in conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen})}
