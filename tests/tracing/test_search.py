@@ -364,3 +364,80 @@ def test_a_name_alone_is_preranked_from_the_shortlist_as_from_the_records_column
     assert [r[0] for r in after if r[0] != other.source_record_id] == [
         r[0] for r in before if r[0] != other.source_record_id
     ]
+
+
+def test_a_searchs_key_sizes_kept_between_searches_give_what_counting_them_gives(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The shortlist's key sizes a server keeps between searches (counting a common name's key reads up to
+    MAX_POSTING entries, which grow with the registry): the same candidates, probabilities and reasons as
+    counting them at each search; each key counted once while the registry is unchanged, afresh after."""
+    from bench.registry.data import generate
+
+    from kinlink.tracing.batch import match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, 400)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    match_all(engine, ACTOR, dedup=False)
+    with unit_of_work(engine) as s:
+        names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(12)))
+    queries = [*names, *(n.split()[0] for n in names)]
+    counting = re.compile(r"AS \W?key\W?, \(SELECT count\(\*\)")
+    counted: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if counting.search(statement):
+            counted.append(statement)
+
+    for name in queries:
+        assert _results(engine, name, cached=True) == _results(engine, name, cached=False), name
+    assert counted  # the sizes were counted (by both)
+    with unit_of_work(engine) as s:
+        assert matcher.search_scorer(s, MODEL).memos[matcher.SHORTLIST_SIZES]  # and kept by the cached one
+    counted.clear()
+    for name in queries:  # asked again, its results not kept: the shortlist is read, its sizes known
+        with unit_of_work(engine) as s:
+            scorer = matcher.search_scorer(s, MODEL)
+            scorer.memos.get("results", {}).clear()
+            matcher.search(s, MatchRecord(None, name), model=MODEL, limit=5, scorer=scorer)
+    assert counted == []
+    # A record under the first name: its keys change the sizes, which are counted afresh.
+    _import(engine, tmp_path, "late", [{"record_id": "L-1", "full_name": names[0]}], key=True)
+    for name in queries:
+        assert _results(engine, name, cached=True) == _results(engine, name, cached=False), name
+    assert counted
+    assert "L-1" in [r[0] for r in _results(engine, names[0], cached=True)]
+    event.remove(engine, "before_cursor_execute", _keep)
+
+
+def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`shortlist_rows` (SQLite: the postings as one text, counted and ordered in numpy) gives the rows the
+    shortlist statement gives, in its order and cut at its limit, ties of keys shared included."""
+    from bench.registry.data import generate
+
+    from kinlink.store.match_records import reader
+    from kinlink.store.shortlist import shortlist_query, shortlist_rows
+    from kinlink.tracing.batch import match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, 400)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    match_all(engine, ACTOR, dedup=False)
+    with unit_of_work(engine) as s:
+        names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(20)))
+    compared = 0
+    with unit_of_work(engine) as s:
+        for name in [*names, *(n.split()[0] for n in names), "Zzyzx Qqq"]:
+            for limit in (2000, 5, 1):
+                found = shortlist_query(s, MatchRecord(None, name), "p", limit)
+                if found is None:
+                    continue
+                stmt, params = found
+                want = [(r[0], r[1]) for r in reader(s).execute(stmt, params)]
+                assert shortlist_rows(s, stmt, params) == want, (name, limit)
+                compared += len(want) > 1
+    assert compared >= 20

@@ -30,7 +30,7 @@ from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
 from kinlink.store.match_records import among, for_dialect, person_records, reader
 from kinlink.store.models import Person, Tombstone
-from kinlink.store.shortlist import shortlist_query, with_persons_stmt
+from kinlink.store.shortlist import shortlist_query, shortlist_rows, with_persons_stmt
 from kinlink.store.tracing_models import MatchKey
 
 SHORTLIST = 60
@@ -159,7 +159,14 @@ def search_scorer(session: Session, model: Model) -> Scorer:
         with _SEARCH_LOCK:
             _SEARCH_CACHES[engine] = cache
     tf = DbTermFrequencies(session, cache.population, cache.counts)
-    return Scorer(model, tf, population=cache.population, memos=_for_model(cache.memos, model, dict))
+    memos = _for_model(cache.memos, model, dict)
+    # The shortlist's key sizes, valid while the name counts are: a common name's key is counted through
+    # up to MAX_POSTING entries, a number that grows with the registry (issue 19).
+    memos.setdefault(SHORTLIST_SIZES, {})
+    return Scorer(model, tf, population=cache.population, memos=memos)
+
+
+SHORTLIST_SIZES = "shortlist key sizes"  # the memo a search scorer's shortlist keeps its key sizes in
 
 
 def search(
@@ -184,7 +191,7 @@ def search(
     model = model or load_model()
     scorer = scorer or db_scorer(session, model)
     excluded = {int(x) for x in exclude}
-    found = shortlist_query(session, query, "p", 2000 + len(excluded))
+    found = shortlist_query(session, query, "p", 2000 + len(excluded), scorer.memos.get(SHORTLIST_SIZES))
     if found is None:
         return []
     stmt, params = found
@@ -192,7 +199,7 @@ def search(
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
         # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
-        rows = [r for r in reader(session).execute(stmt, params).all() if r[0] not in excluded][:2000]
+        rows = [r for r in shortlist_rows(session, stmt, params) if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
         stamps = {r[0]: (r[1], r[2]) for r in conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen})}
