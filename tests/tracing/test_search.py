@@ -339,8 +339,8 @@ def test_a_name_alone_is_preranked_from_the_shortlist_as_from_the_records_column
                 np.array([f[1] for f in facts], dtype=np.int32),
                 np.array([f[2] for f in facts], dtype=np.int8),
             )
-            top = np.argpartition(-rank, size)[:size]
-            expected = [full[i][0] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+            # The best first, of equal ranks the lowest ids (at the cut too), as the in-memory index chooses.
+            expected = [full[i][0] for i in np.lexsort(([r[0] for r in full], -rank))[:size]]
             assert [r[0] for r in matcher._prerank(query, short, size)] == expected, name
             chose += 1
     assert chose >= 4
@@ -441,3 +441,64 @@ def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
                 assert shortlist_rows(s, stmt, params) == want, (name, limit)
                 compared += len(want) > 1
     assert compared >= 20
+
+
+def test_a_search_shortlists_the_records_the_in_memory_index_shortlists(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Of equal pre-ranks at the shortlist's cut the lowest record ids go in, from the database as from the
+    in-memory index (and Spark, which uses it): a caseworker's search and a batch run score the same
+    records. Queries with a birth and sex as well as names alone; a small size, so that ties cross the cut."""
+    from dataclasses import replace
+
+    from bench.registry.data import generate
+
+    from kinlink.store.match_records import person_records, reader
+    from kinlink.store.shortlist import shortlist_query, with_persons_stmt
+    from kinlink.tracing.batch import build_index, match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, 600)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    # Namesakes by the hundred (a common family name, few given names): long shortlists, many ties.
+    given = ["Іван Петрович", "Олег Іванович", "Тарас", "Марія Олегівна", "Петро", "Олена"]
+    namesakes = [
+        {
+            "record_id": f"K-{i}",
+            "full_name": f"Коваленко {given[i % len(given)]}",
+            "sex": "f" if given[i % len(given)][-1] in "аі" else "m",
+            **({"birth_date": str(1975 + i % 25)} if i % 3 else {}),
+        }
+        for i in range(240)
+    ]
+    _import(engine, tmp_path, "namesakes", namesakes, key=False)
+    match_all(engine, ACTOR, dedup=False)
+    with unit_of_work(engine) as s:
+        index = build_index(s, MODEL)
+        records = list(person_records(s))
+    stored = records[:40] + records[-30:]
+    queries = [replace(r, id=None) for r in stored]
+    queries += [MatchRecord(None, r.name) for r in stored]
+    queries += [MatchRecord(None, r.name.split()[0]) for r in stored]
+    queries += [
+        MatchRecord(None, name, sex=sex, birth_date=str(year))
+        for name in ("Коваленко", "Коваленко Олена", "Kovalenko Ivan")
+        for sex in ("m", "f", None)
+        for year in (1976, 1988, 1999)
+    ]
+    size, crossed = 4, 0
+    with unit_of_work(engine) as s:
+        for query in queries:
+            in_memory = [index.record(int(row)).id for row in index.shortlist(query, size)]
+            found = shortlist_query(s, query, "p", 2000)
+            if found is None:
+                assert in_memory == []
+                continue
+            rows = reader(s).execute(with_persons_stmt(found[0]), found[1]).all()
+            from_db = [r[0] for r in matcher._prerank(query, rows, size)]
+            if len(rows) <= size:  # nothing to choose: the same records
+                assert sorted(from_db) == sorted(in_memory), query.name
+                continue
+            assert from_db == in_memory, query.name
+            crossed += 1
+    assert crossed >= 25

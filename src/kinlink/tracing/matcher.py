@@ -64,8 +64,7 @@ def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[An
         # prerank's own arithmetic on the keys shared; the other arrays are not looked at for such a query.
         missing = np.full(len(rows), MISSING_DAY, dtype=np.int32)
         rank = prerank(query, shared, missing, missing, np.zeros(len(rows), dtype=np.int8))
-        top = np.argpartition(-rank, size)[:size]
-        return [rows[i] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+        return [rows[i] for i in _best_first(rank, rows, size)]
     # A row's (birth range, sex) follows from four columns whose values repeat across the registry (dates,
     # ages): worked out once per distinct four, then the arrays built whole, not an element at a time.
     facts = [_row_facts(r[2], r[3], r[4], r[5]) for r in rows]
@@ -73,8 +72,15 @@ def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[An
     hi = np.fromiter((f[1] for f in facts), dtype=np.int32, count=len(rows))
     sex = np.fromiter((f[2] for f in facts), dtype=np.int8, count=len(rows))
     rank = prerank(query, shared, lo, hi, sex)
-    top = np.argpartition(-rank, size)[:size]
-    return [rows[i] for i in sorted(top.tolist(), key=lambda i: (-rank[i], i))]
+    return [rows[i] for i in _best_first(rank, rows, size)]
+
+
+def _best_first(rank: np.ndarray, rows: list[Row[Any]], size: int) -> list[int]:
+    """Positions of the `size` best pre-ranks, best first; of equal ranks the lowest record ids, at the cut
+    as well, as `CandidateIndex.shortlist` chooses (its rows are in id order) and Spark with it: a search
+    from the web and a batch run shortlist the same records."""
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return np.lexsort((ids, -rank))[:size].tolist()
 
 
 @lru_cache(maxsize=200_000)
