@@ -31,8 +31,8 @@ from kinlink.tracing.batch import (
     recluster_all,
     refresh_stale_keys,
     write_record_candidates,
-    write_request_candidates,
 )
+from kinlink.tracing.batch_store import write_request_candidates_bulk
 from kinlink.tracing.continuous import MatchSummary
 
 Progress = Callable[[str, int, int], None]
@@ -179,8 +179,10 @@ def write_back(
     summary: MatchSummary,
     progress: Progress | None = None,
 ) -> None:
-    """The found candidates stored, a partition file at a time and `chunk` requests a transaction; then
-    the open requests nothing was found for (their state and keys are refreshed all the same)."""
+    """The found candidates stored, a partition file at a time, `chunk` requests a transaction written
+    in bulk (`tracing.batch_store`); then the open requests nothing was found for (their state and keys
+    are refreshed all the same). Stored by their pairs: a rerun adds nothing, and one after a crash
+    completes what the transaction in flight did not."""
     left = set(requests)
     done = 0
     files = sorted(found.glob("*.parquet")) if found.exists() else []
@@ -191,19 +193,19 @@ def write_back(
             ordered = sorted(rows, key=lambda row: row["n"])
             hits[rid] = [(row["id"], scored_from_json(row["scored"])) for row in ordered]
             if len(hits) >= chunk:
-                write_request_candidates(engine, actor, model, hits, summary)
+                write_request_candidates_bulk(engine, actor, model, hits, summary)
                 left -= hits.keys()
                 done += len(hits)
                 hits = {}
         if hits:
-            write_request_candidates(engine, actor, model, hits, summary)
+            write_request_candidates_bulk(engine, actor, model, hits, summary)
             left -= hits.keys()
             done += len(hits)
         if progress:
             progress("requests", done, len(requests))
     rest = sorted(left)
     for i in range(0, len(rest), chunk):
-        write_request_candidates(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
+        write_request_candidates_bulk(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
     if progress:
         progress("requests", len(requests), len(requests))
 
