@@ -1,16 +1,17 @@
 """The Spark engine's write-back measured alone: candidates found on Spark stored in the database.
 
 Run: .venv/bin/python bench/matching/spark_writeback.py [--records 100000] [--requests 100000]
-    [--partitions 16] [--chunk 500] [--db postgresql|sqlite]
+    [--partitions 16] [--chunk 500] [--bulk-chunks 500,100000] [--no-before] [--db postgresql|sqlite]
 
 It imports --records generated registry rows (bench/registry/data) into a fresh database (PostgreSQL:
 KINLINK_BENCH_PG's server, a database named KINLINK_BENCH_DB_PREFIX_<pid>, dropped after), files --requests
-tracing requests for people of the registry (their names and birth dates), and links them on Spark
-(local[2], --partitions partitions) once. The candidates' Parquet is then written back twice over, each
-time to a database without candidates: the per-candidate write (`tracing.batch.write_request_candidates`,
-the write-back before issue 23) and the bulk write (`engines.spark.run.write_back`), each followed by a
-rerun (which must add nothing). Each prints its time, the driver's CPU seconds and the database
-backend's (PostgreSQL: the server process of each connection used), and the load average.
+tracing requests for people of the registry (their names; half with the year of birth), and links them
+on Spark (local[2], --partitions partitions) once. The candidates' Parquet is then written back, each
+time to a database without candidates: by the per-candidate write (`tracing.batch.write_request_candidates`,
+the write-back before issue 23; not with --no-before) and by the bulk write (`engines.spark.run.write_back`)
+at each of --bulk-chunks, each followed by a rerun (which must add nothing). Each prints its time, the
+driver's CPU seconds and the database backend's (PostgreSQL: the server process of each connection used),
+and the load average.
 """
 
 from __future__ import annotations
@@ -165,7 +166,14 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--partitions", type=int, default=16)
-    ap.add_argument("--chunk", type=int, default=500)
+    ap.add_argument(
+        "--chunk", type=int, default=500, help="requests a transaction (the per-candidate write's too)"
+    )
+    ap.add_argument(
+        "--bulk-chunks",
+        default="",
+        help="requests a transaction of the bulk write, each measured (comma-separated; default --chunk)",
+    )
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--no-before", action="store_true", help="only the bulk write-back")
     ap.add_argument("--profile", action="store_true", help="the bulk first run's driver profile, printed")
@@ -200,13 +208,14 @@ def main() -> None:
                     lambda summary: per_candidate(engine, model, found, ids, args.chunk, summary),
                     backends,
                 )
-            _reset(engine)
-            measure(
-                f"bulk, {args.chunk} requests a transaction",
-                lambda summary: write_back(engine, ACTOR, model, found, ids, args.chunk, summary),
-                backends,
-                args.profile,
-            )
+            for chunk in [int(c) for c in args.bulk_chunks.split(",") if c] or [args.chunk]:
+                _reset(engine)
+                measure(
+                    f"bulk, {chunk} requests a transaction",
+                    lambda summary, chunk=chunk: write_back(engine, ACTOR, model, found, ids, chunk, summary),
+                    backends,
+                    args.profile,
+                )
             with unit_of_work(engine) as s:
                 problems = audit.verify(s)
             print(f"audit chain: {'verifies' if not problems else problems[:3]}")

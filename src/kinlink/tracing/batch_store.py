@@ -76,7 +76,7 @@ def store_request_candidates_bulk(
     if not requests:
         return
     alive = _existing(session, Person.id, {pid for r in requests for pid, _s in hits[r.id]})
-    index_keys(session, [request_record(r) for r in requests], "r")
+    index_keys(session, [request_record(r) for r in requests], "r", in_bulk=True)
     found: dict[str, tuple[int, int, Scored]] = {}  # pair -> (request, person, score), in hit order
     for r in requests:
         for pid, scored in hits[r.id]:

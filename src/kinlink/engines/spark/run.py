@@ -1,9 +1,10 @@
 """`kinlink match --engine spark`: snapshot the registry, link on Spark, write the candidates back.
 
-The write-back goes partition file by partition file, a transaction per `chunk` requests, through the
-domain's `store_request_candidates` (the in-process engine's own): candidates are upserted by their pair,
-so a rerun adds nothing, and a run that stops half-way loses only the transaction in flight (a rerun
-completes it). With dedup, records are linked to each other the same way (`tracing.batch`'s own write),
+The write-back goes partition file by partition file, a transaction per `chunk` requests, each written
+in bulk by the domain's `tracing.batch_store` (the rows and audit entries the in-process engine's own write
+stores, in a few statements a chunk, issue 23): candidates are upserted by their pair, so a rerun adds
+nothing, and a run that stops half-way loses only the transaction in flight (a rerun completes it). The
+driver writes, not the executors: docs/spark.md says why. With dedup, records are linked to each other the same way (`tracing.batch`'s own write),
 and the clusters worked out again afterwards, as the in-process engine does.
 """
 
