@@ -158,7 +158,7 @@ def measure(name: str, write, backends: Backends, profile: bool = False) -> None
             flush=True,
         )
         if prof:
-            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+            pstats.Stats(prof).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(40)
 
 
 def main() -> None:

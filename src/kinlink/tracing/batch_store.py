@@ -4,10 +4,10 @@
 an audit entry each, a count and a state change a request): some 80 round trips a request, 0.3-0.6 s for a
 chunk of 500 requests under the writers' lock, which made the Spark engine's write-back of 10M requests
 take hours (issue 23). Here the same rows and the same audit entries are written with a statement per kind
-of row for the whole chunk: the candidates that exist already read by their pairs, the new ones inserted
-in one multi-row INSERT (ON CONFLICT DO NOTHING: a pair stored meanwhile is then handled as existing),
-the changed ones updated in one executemany, the requests' keys, counts and states likewise, and the audit
-entries hashed in bulk (`AuditLog.add_many`) and appended as one batch on the writers' chain.
+of row for the whole chunk: the candidates that exist already read by their pairs, the new ones and the
+requests' keys COPYed (PostgreSQL; the driver's executemany on SQLite), the changed ones updated in one
+executemany, the requests' states likewise, and the audit entries hashed in bulk (`AuditLog.add_many`)
+and appended as one batch on the writers' chain.
 
 What is stored is what `store_request_candidates` stores (the Spark tests check that the in-process engine
 finds nothing to change afterwards): the same candidate rows, one audit entry per candidate created or
@@ -19,15 +19,16 @@ Written by pairs, it is idempotent: the same hits again find every candidate unc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kinlink.matching.model import Model
 from kinlink.matching.score_values import Scored
+from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.match_keys import index_keys
@@ -85,7 +86,6 @@ def store_request_candidates_bulk(
     existing = _candidates(session, list(found))
     new = [pair for pair in found if pair not in existing]
     created = _insert(session, model, {pair: found[pair] for pair in new})
-    existing.update(_candidates(session, [pair for pair in new if pair not in created]))  # stored meanwhile
     updates, changes = [], []
     for pair, (_rid, _pid, scored) in found.items():
         if pair in created:
@@ -160,36 +160,42 @@ def _candidates(session: Session, pairs: list[str]) -> dict[str, tuple[int, str,
 
 
 def _insert(session: Session, model: Model, new: Mapping[str, tuple[int, int, Scored]]) -> dict[str, int]:
-    """The new candidates in one multi-row INSERT; pair -> id of those inserted (a pair another writer
-    stored meanwhile is left out, ON CONFLICT DO NOTHING, and handled by the caller as existing)."""
+    """The new candidates written in bulk (COPY on PostgreSQL), their ids drawn first: pair -> id.
+
+    Safe without ON CONFLICT: every writer of a request's candidates (this, `store_request_candidates`,
+    `match_request`) takes the writers' mutex before it reads what is stored, so no other transaction can
+    store one of these pairs between the read and this write. Were one to (a writer added without the
+    mutex), the pair's unique constraint fails the whole chunk and a rerun stores it (nothing twice)."""
     if not new:
         return {}
+    conn = session.connection()
+    ids = bulk.next_ids(conn, _CAND, len(new))
     at = utcnow()
-    rows = [
-        {
-            "pair": pair,
-            "request_id": rid,
-            "left_person_id": None,
-            "person_id": pid,
-            "probability": round(scored.probability, 6),
-            "weight": round(scored.weight, 4),
-            "explanation": scored.explanation(),
-            "model_name": model.name,
-            "model_version": model.version,
-            "state": "pending",
-            "version": 1,
-            "created_at": at,
-            "updated_at": at,
-        }
-        for pair, (rid, pid, scored) in new.items()
-    ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(_CAND)
-        .on_conflict_do_nothing(index_elements=["pair"])
-        .returning(_CAND.c.pair, _CAND.c.id)
+    copies = bulk.copies(conn)  # COPY takes the JSON column as its text; executemany converts it itself
+    bulk.write_rows(
+        conn,
+        _CAND,
+        (
+            {
+                "id": cid,
+                "pair": pair,
+                "request_id": rid,
+                "left_person_id": None,
+                "person_id": pid,
+                "probability": round(scored.probability, 6),
+                "weight": round(scored.weight, 4),
+                "explanation": json.dumps(scored.explanation()) if copies else scored.explanation(),
+                "model_name": model.name,
+                "model_version": model.version,
+                "state": "pending",
+                "version": 1,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for cid, (pair, (rid, pid, scored)) in zip(ids, new.items(), strict=True)
+        ),
     )
-    return {pair: cid for pair, cid in session.execute(stmt, rows)}
+    return dict(zip(new, ids, strict=True))
 
 
 def _with_candidates(session: Session, request_ids: list[int]) -> set[int]:

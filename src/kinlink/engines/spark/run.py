@@ -4,8 +4,9 @@ The write-back goes partition file by partition file, a transaction per `chunk` 
 in bulk by the domain's `tracing.batch_store` (the rows and audit entries the in-process engine's own write
 stores, in a few statements a chunk, issue 23): candidates are upserted by their pair, so a rerun adds
 nothing, and a run that stops half-way loses only the transaction in flight (a rerun completes it). The
-driver writes, not the executors: docs/spark.md says why. With dedup, records are linked to each other the same way (`tracing.batch`'s own write),
-and the clusters worked out again afterwards, as the in-process engine does.
+driver writes, not the executors: docs/spark.md says why. With dedup, records are linked to each other
+the same way (`tracing.batch`'s own write), and the clusters worked out again afterwards, as the
+in-process engine does.
 """
 
 from __future__ import annotations
