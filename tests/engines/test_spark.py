@@ -13,24 +13,29 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.engines.spark import indexed, linkage
 from kinlink.engines.spark.estimate import estimate_records
 from kinlink.engines.spark.frames import records_table, scored_from_json, scored_to_json
-from kinlink.engines.spark.run import SparkOptions
+from kinlink.engines.spark.run import SparkOptions, link, write_back
 from kinlink.engines.spark.run import match as spark_match
 from kinlink.engines.spark.session import spark_session
+from kinlink.engines.spark.snapshot import request_ids, write_snapshot
 from kinlink.matching.em import estimate
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import load_model
 from kinlink.registry import imports
+from kinlink.store import audit
 from kinlink.store.db import unit_of_work
 from kinlink.store.tracing_models import MatchCandidate
 from kinlink.tracing import batch
+from kinlink.tracing.continuous import MatchSummary
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "matching"))
@@ -132,7 +137,73 @@ def test_match_on_spark_stores_what_the_local_engine_stores_and_a_rerun_adds_not
     assert (local.created, local.updated) == (0, 0)
     with unit_of_work(engine) as s:
         pairs = s.scalars(select(MatchCandidate.pair)).all()
+        assert not audit.verify(s)  # one entry per candidate and state change, every chain intact
     assert len(pairs) == len(set(pairs)) == first.created
+
+
+def _refuse_candidates_of(engine: Engine, request_id: int | None) -> None:
+    """A database that refuses to store a candidate of this request (a fault mid-write: a disk full, a
+    server gone), or (None) accepts them all again."""
+    pg = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS kl_refuse" + (" ON match_candidates" if pg else "")))
+        if request_id is None:
+            return
+        if pg:
+            conn.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION kl_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+                )
+            )
+            action = "FOR EACH ROW WHEN (NEW.request_id = :rid) EXECUTE FUNCTION kl_refuse()"
+        else:
+            action = "WHEN NEW.request_id = :rid BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        sql = f"CREATE TRIGGER kl_refuse BEFORE INSERT ON match_candidates {action}"
+        conn.execute(text(sql.replace(":rid", str(int(request_id)))))
+
+
+def test_a_write_back_stopped_mid_partition_loses_only_its_transaction_and_a_rerun_completes_it(
+    engine: Engine, spark: Any, tmp_path: Path
+) -> None:
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    for name in ("Пактышев Леонид Андреевич", "Leonid Paktishev", "Савченко Надія") * 4:
+        with unit_of_work(engine) as s:
+            create_request(s, ACTOR, SoughtPerson(full_name=name), FAMILY)
+    model = load_model()
+    snap = tmp_path / "snap"
+    write_snapshot(engine, ACTOR, snap)
+    spark.conf.set("spark.sql.shuffle.partitions", "3")
+    try:
+        link(spark, snap, model)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "1")
+    files = sorted((snap / "candidates").glob("*.parquet"))
+    by_file = [pq.read_table(f, columns=["rid"]).column("rid").to_pylist() for f in files]
+    by_file = [rids for rids in by_file if rids]
+    assert len(by_file) >= 2 and len(set(by_file[-1])) >= 3  # a partition before the one that fails
+    ids, fails = request_ids(snap), sorted(set(by_file[-1]))[-1]  # the last partition's last request
+
+    _refuse_candidates_of(engine, fails)
+    # (A COPY fails with the driver's own error, not wrapped as SQLAlchemy's.)
+    with pytest.raises((DBAPIError, psycopg.Error), match="disk full"):
+        write_back(engine, ACTOR, model, snap / "candidates", ids, 2, MatchSummary())
+    with unit_of_work(engine) as s:
+        stored = {r for r in s.scalars(select(MatchCandidate.request_id))}
+    # Every partition before it committed, and the failing one's transactions before the one in flight.
+    assert set().union(*map(set, by_file[:-1])) <= stored and fails not in stored
+
+    _refuse_candidates_of(engine, None)
+    rerun = MatchSummary()
+    write_back(engine, ACTOR, model, snap / "candidates", ids, 2, rerun)
+    assert rerun.created > 0 and rerun.unchanged > 0 and rerun.updated == 0
+    with unit_of_work(engine) as s:
+        pairs = s.scalars(select(MatchCandidate.pair)).all()
+        assert not audit.verify(s)
+    assert len(pairs) == len(set(pairs)) == sum(map(len, by_file))
+    # What the in-process engine stores: it finds nothing to add or change.
+    local = batch.match_all(engine, ACTOR, model=model, dedup=False)
+    assert (local.created, local.updated) == (0, 0)
 
 
 def test_an_explained_score_crosses_from_the_executors_unchanged() -> None:

@@ -20,6 +20,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.keys import record_keys
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_values import TermFrequencies
+from kinlink.store import bulk
 from kinlink.store.db import analyze, grown_enough, unit_of_work
 from kinlink.store.match_records import (
     IDS_PER_QUERY,
@@ -46,10 +47,18 @@ def _all_keys(record: MatchRecord, with_tf: bool) -> set[str]:
 
 
 def index_keys(
-    session: Session, records: list[MatchRecord], entity: str = "p", *, replace: Iterable[int] | None = None
+    session: Session,
+    records: list[MatchRecord],
+    entity: str = "p",
+    *,
+    replace: Iterable[int] | None = None,
+    in_bulk: bool = False,
 ) -> None:
     """(Re)write the keys of these records or requests; persons' keys include the term-frequency ones.
 
+    in_bulk: the keys written with COPY on PostgreSQL (`kinlink.store.bulk`; a key another transaction
+    wrote meanwhile then fails as the driver's error, not as an IntegrityError): a batch engine's chunk of
+    requests writes tens of thousands (issue 23: the ORM's executemany was a fifth of its write).
     replace: the ids among them that may have keys already (None: any of them); a rebuild that has just
     deleted a range's keys passes none. On PostgreSQL the keys go in one statement, the ids as one array
     within their range: a range is planned as an index read even on a key table never analysed, where a
@@ -74,6 +83,9 @@ def index_keys(
         for k in sorted(_all_keys(r, with_tf=entity == "p"))
     ]
     _stamp_if_first(session)
+    if in_bulk:
+        bulk.write_rows(session.connection(), MatchKey.__table__, rows)
+        return
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
 

@@ -1,10 +1,12 @@
 """`kinlink match --engine spark`: snapshot the registry, link on Spark, write the candidates back.
 
-The write-back goes partition file by partition file, a transaction per `chunk` requests, through the
-domain's `store_request_candidates` (the in-process engine's own): candidates are upserted by their pair,
-so a rerun adds nothing, and a run that stops half-way loses only the transaction in flight (a rerun
-completes it). With dedup, records are linked to each other the same way (`tracing.batch`'s own write),
-and the clusters worked out again afterwards, as the in-process engine does.
+The write-back goes partition file by partition file, a transaction per `chunk` requests, each written
+in bulk by the domain's `tracing.batch_store` (the rows and audit entries the in-process engine's own write
+stores, in a few statements a chunk, issue 23): candidates are upserted by their pair, so a rerun adds
+nothing, and a run that stops half-way loses only the transaction in flight (a rerun completes it). The
+driver writes, not the executors: docs/spark.md says why. With dedup, records are linked to each other
+the same way (`tracing.batch`'s own write), and the clusters worked out again afterwards, as the
+in-process engine does.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from kinlink.tracing.batch import (
     recluster_all,
     refresh_stale_keys,
     write_record_candidates,
-    write_request_candidates,
 )
+from kinlink.tracing.batch_store import write_request_candidates_bulk
 from kinlink.tracing.continuous import MatchSummary
 
 Progress = Callable[[str, int, int], None]
@@ -179,8 +181,10 @@ def write_back(
     summary: MatchSummary,
     progress: Progress | None = None,
 ) -> None:
-    """The found candidates stored, a partition file at a time and `chunk` requests a transaction; then
-    the open requests nothing was found for (their state and keys are refreshed all the same)."""
+    """The found candidates stored, a partition file at a time, `chunk` requests a transaction written
+    in bulk (`tracing.batch_store`); then the open requests nothing was found for (their state and keys
+    are refreshed all the same). Stored by their pairs: a rerun adds nothing, and one after a crash
+    completes what the transaction in flight did not."""
     left = set(requests)
     done = 0
     files = sorted(found.glob("*.parquet")) if found.exists() else []
@@ -191,19 +195,19 @@ def write_back(
             ordered = sorted(rows, key=lambda row: row["n"])
             hits[rid] = [(row["id"], scored_from_json(row["scored"])) for row in ordered]
             if len(hits) >= chunk:
-                write_request_candidates(engine, actor, model, hits, summary)
+                write_request_candidates_bulk(engine, actor, model, hits, summary)
                 left -= hits.keys()
                 done += len(hits)
                 hits = {}
         if hits:
-            write_request_candidates(engine, actor, model, hits, summary)
+            write_request_candidates_bulk(engine, actor, model, hits, summary)
             left -= hits.keys()
             done += len(hits)
         if progress:
             progress("requests", done, len(requests))
     rest = sorted(left)
     for i in range(0, len(rest), chunk):
-        write_request_candidates(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
+        write_request_candidates_bulk(engine, actor, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
     if progress:
         progress("requests", len(requests), len(requests))
 

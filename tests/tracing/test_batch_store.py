@@ -1,0 +1,97 @@
+"""The bulk write of a batch engine's candidates stores what the per-candidate write stores."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from kinlink.demo import DEMO_REGISTRY
+from kinlink.matching.model import load_model
+from kinlink.matching.searcher import Searcher
+from kinlink.registry import imports
+from kinlink.store import audit
+from kinlink.store.db import unit_of_work
+from kinlink.store.match_records import request_record
+from kinlink.store.tracing_models import MatchCandidate, MatchKey, TracingRequest
+from kinlink.tracing import batch
+from kinlink.tracing.batch_store import write_request_candidates_bulk
+from kinlink.tracing.continuous import MatchSummary
+from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
+
+ACTOR = "test:caseworker"
+NAMES = ("Пактышев Леонид Андреевич", "Leonid Paktishev", "Савченко Надія", "Никто Никтович")
+
+
+def _counts(s: MatchSummary) -> tuple[int, int, int]:
+    return s.created, s.updated, s.unchanged
+
+
+def _stored(engine: Engine) -> tuple[list[Any], list[Any], list[Any]]:
+    with unit_of_work(engine) as s:
+        cands = s.execute(
+            select(
+                MatchCandidate.pair,
+                MatchCandidate.probability,
+                MatchCandidate.weight,
+                MatchCandidate.explanation,
+                MatchCandidate.model_version,
+                MatchCandidate.state,
+                MatchCandidate.version,
+            ).order_by(MatchCandidate.pair)
+        ).all()
+        states = s.execute(select(TracingRequest.id, TracingRequest.state).order_by(TracingRequest.id)).all()
+        keys = s.execute(
+            select(MatchKey.entity_id, MatchKey.key).where(MatchKey.entity == "r").order_by(MatchKey.key)
+        ).all()
+    return [tuple(c) for c in cands], [tuple(r) for r in states], sorted(map(tuple, keys))
+
+
+def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engine) -> None:
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    with unit_of_work(engine) as s:
+        for name in NAMES:
+            create_request(s, ACTOR, SoughtPerson(full_name=name), Enquirer("Полівцева Ольга"))
+    model = load_model()
+    with unit_of_work(engine) as s:
+        searcher = Searcher(batch.build_index(s, model))
+        queries = [request_record(r) for r in s.scalars(select(TracingRequest).order_by(TracingRequest.id))]
+    found = searcher.search(queries, limit=20, min_probability=model.candidate_threshold)
+    hits = {
+        int(q.id): [(int(h.record.id), h.scored) for h in hs] for q, hs in zip(queries, found, strict=True)
+    }
+    n = sum(map(len, hits.values()))
+    assert n >= 2 and not hits[queries[-1].id]  # candidates, and a request with none
+
+    first = MatchSummary()
+    write_request_candidates_bulk(engine, ACTOR, model, hits, first)
+    assert _counts(first) == (n, 0, 0) and first.requests == set(hits)
+    stored = _stored(engine)
+    assert {state for _rid, state in stored[1]} == {"candidates", "open"}  # the one without stays open
+    # The per-candidate write finds every row as it would have written it: nothing to change.
+    again = MatchSummary()
+    batch.write_request_candidates(engine, ACTOR, model, hits, again)
+    assert _counts(again) == (0, 0, n) and _stored(engine) == stored
+
+    # Scores changed (a new model's), one candidate decided meanwhile: it keeps its decision.
+    with unit_of_work(engine) as s:
+        rejected = s.scalars(select(MatchCandidate.id).order_by(MatchCandidate.id).limit(1)).one()
+        s.execute(update(MatchCandidate).where(MatchCandidate.id == rejected).values(state="rejected"))
+    changed = {
+        rid: [(pid, replace(sc, probability=sc.probability * 0.99, weight=sc.weight - 0.1)) for pid, sc in hs]
+        for rid, hs in hits.items()
+    }
+    bulk = MatchSummary()
+    write_request_candidates_bulk(engine, ACTOR, model, changed, bulk)
+    assert _counts(bulk) == (0, n - 1, 1)
+    after = MatchSummary()
+    batch.write_request_candidates(engine, ACTOR, model, changed, after)
+    assert _counts(after) == (0, 0, n)
+    with unit_of_work(engine) as s:
+        assert s.get(MatchCandidate, rejected).state == "rejected"
+        assert not audit.verify(s)
+        entries = s.scalars(
+            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
+        ).all()
+    assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)  # one entry a candidate written
