@@ -1,17 +1,17 @@
 """The Spark engine's write-back measured alone: candidates found on Spark stored in the database.
 
 Run: .venv/bin/python bench/matching/spark_writeback.py [--records 100000] [--requests 100000]
-    [--partitions 16] [--chunk 500] [--bulk-chunks 500,100000] [--no-before] [--db postgresql|sqlite]
+    [--partitions 16] [--chunk 500] [--bulk-chunks 500,100000] [--db postgresql|sqlite]
 
 It imports --records generated registry rows (bench/registry/data) into a fresh database (PostgreSQL:
 KINLINK_BENCH_PG's server, a database named KINLINK_BENCH_DB_PREFIX_<pid>, dropped after), files --requests
 tracing requests for people of the registry (their names; half with the year of birth), and links them
 on Spark (local[2], --partitions partitions) once. The candidates' Parquet is then written back, each
-time to a database without candidates: by the per-candidate write (`tracing.batch.write_request_candidates`,
-the write-back before issue 23; not with --no-before) and by the bulk write (`engines.spark.run.write_back`)
-at each of --bulk-chunks, each followed by a rerun (which must add nothing). Each prints its time, the
-driver's CPU seconds and the database backend's (PostgreSQL: the server process of each connection used),
-and the load average.
+time to a database without candidates, by the bulk write (`engines.spark.run.write_back`) at each of
+--bulk-chunks, each followed by a rerun (which must add nothing). Each prints its time, the driver's CPU
+seconds and the database backend's (PostgreSQL: the server process of each connection used), and the load
+average. (The per-candidate write it was first measured against, docs/spark.md, is gone: both engines
+write requests' candidates through `tracing.batch_store`.)
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import random
 import sys
 import tempfile
 import time
-from itertools import groupby
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -37,7 +36,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench.registry.data import generate  # noqa: E402
 
-from kinlink.engines.spark.frames import scored_from_json  # noqa: E402
 from kinlink.engines.spark.run import link, write_back  # noqa: E402
 from kinlink.engines.spark.session import spark_session  # noqa: E402
 from kinlink.engines.spark.snapshot import request_ids, write_snapshot  # noqa: E402
@@ -47,7 +45,7 @@ from kinlink.store import audit, schema  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
 from kinlink.store.models import Person  # noqa: E402
 from kinlink.store.tracing_models import MatchCandidate, MatchKey, TracingRequest  # noqa: E402
-from kinlink.tracing.batch import key_records, write_request_candidates  # noqa: E402
+from kinlink.tracing.batch import key_records  # noqa: E402
 from kinlink.tracing.continuous import MatchSummary  # noqa: E402
 
 PG_ADMIN = os.environ.get("KINLINK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -80,27 +78,6 @@ class Backends:
             with contextlib.suppress(FileNotFoundError):  # closed since (pooled: rare); its CPU lost
                 total += _cpu(pid)
         return total
-
-
-def per_candidate(engine, model, found: Path, requests: list[int], chunk: int, summary) -> None:  # type: ignore[no-untyped-def]
-    """The write-back before issue 23 (`engines/spark/run.py` on main): a candidate at a time."""
-    left = set(requests)
-    for path in sorted(found.glob("*.parquet")):
-        table = pq.read_table(path, columns=["rid", "id", "n", "scored"]).to_pylist()
-        hits: dict = {}
-        for rid, rows in groupby(table, key=lambda row: row["rid"]):
-            ordered = sorted(rows, key=lambda row: row["n"])
-            hits[rid] = [(row["id"], scored_from_json(row["scored"])) for row in ordered]
-            if len(hits) >= chunk:
-                write_request_candidates(engine, ACTOR, model, hits, summary)
-                left -= hits.keys()
-                hits = {}
-        if hits:
-            write_request_candidates(engine, ACTOR, model, hits, summary)
-            left -= hits.keys()
-    rest = sorted(left)
-    for i in range(0, len(rest), chunk):
-        write_request_candidates(engine, ACTOR, model, {rid: [] for rid in rest[i : i + chunk]}, summary)
 
 
 def _reset(engine) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +152,6 @@ def main() -> None:
         help="requests a transaction of the bulk write, each measured (comma-separated; default --chunk)",
     )
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
-    ap.add_argument("--no-before", action="store_true", help="only the bulk write-back")
     ap.add_argument("--profile", action="store_true", help="the bulk first run's driver profile, printed")
     args = ap.parse_args()
     name = f"{os.environ.get('KINLINK_BENCH_DB_PREFIX', 'kinlink_bench')}_{os.getpid()}"
@@ -201,13 +177,6 @@ def main() -> None:
             ids = request_ids(snap)
             backends = Backends(engine)
             engine.dispose()  # connections from here on are counted
-            if not args.no_before:
-                _reset(engine)
-                measure(
-                    "per candidate (before)",
-                    lambda summary: per_candidate(engine, model, found, ids, args.chunk, summary),
-                    backends,
-                )
             for chunk in [int(c) for c in args.bulk_chunks.split(",") if c] or [args.chunk]:
                 _reset(engine)
                 measure(

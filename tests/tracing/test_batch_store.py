@@ -1,23 +1,29 @@
-"""The bulk write of a batch engine's candidates stores what the per-candidate write stores."""
+"""The bulk write of a batch engine's candidates (both engines') stores what storing the candidates one at a
+time, as continuous matching does, stores."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 
 from kinlink.demo import DEMO_REGISTRY
-from kinlink.matching.model import load_model
+from kinlink.matching.model import Model, load_model
+from kinlink.matching.score_values import Scored
 from kinlink.matching.searcher import Searcher
 from kinlink.registry import imports
 from kinlink.store import audit
+from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
+from kinlink.store.match_keys import index_keys
 from kinlink.store.match_records import request_record
 from kinlink.store.tracing_models import MatchCandidate, MatchKey, TracingRequest
 from kinlink.tracing import batch
 from kinlink.tracing.batch_store import write_request_candidates_bulk
-from kinlink.tracing.continuous import MatchSummary
+from kinlink.tracing.candidates import store_candidate
+from kinlink.tracing.continuous import MatchSummary, refresh_request_state
 from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request
 
 ACTOR = "test:caseworker"
@@ -26,6 +32,23 @@ NAMES = ("Пактышев Леонид Андреевич", "Leonid Paktishev",
 
 def _counts(s: MatchSummary) -> tuple[int, int, int]:
     return s.created, s.updated, s.unchanged
+
+
+def _one_at_a_time(
+    engine: Engine, model: Model, hits: Mapping[int, Sequence[tuple[int, Scored]]], summary: MatchSummary
+) -> None:
+    """The reference: each candidate stored by `store_candidate` and each request's state refreshed, as
+    continuous matching stores a request's (the batch engines' write before the bulk one)."""
+    with unit_of_work(engine) as s:
+        log = AuditLog(s, ACTOR)
+        log.lock()
+        for req in s.scalars(select(TracingRequest).where(TracingRequest.id.in_(list(hits)))):
+            index_keys(s, [request_record(req)], "r")
+            for pid, scored in hits[req.id]:
+                summary.add(store_candidate(s, log, model, scored, request_id=req.id, person_id=pid).outcome)
+            refresh_request_state(s, ACTOR, req, log)
+            summary.requests.add(req.id)
+        log.flush()
 
 
 def _stored(engine: Engine) -> tuple[list[Any], list[Any], list[Any]]:
@@ -48,7 +71,9 @@ def _stored(engine: Engine) -> tuple[list[Any], list[Any], list[Any]]:
     return [tuple(c) for c in cands], [tuple(r) for r in states], sorted(map(tuple, keys))
 
 
-def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engine) -> None:
+def _filed(engine: Engine) -> tuple[Model, dict[int, list[tuple[int, Scored]]], int]:
+    """The demo registry and requests filed: the model, the requests' hits as `kinlink match` finds them,
+    how many."""
     assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
     with unit_of_work(engine) as s:
         for name in NAMES:
@@ -63,15 +88,19 @@ def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engin
     }
     n = sum(map(len, hits.values()))
     assert n >= 2 and not hits[queries[-1].id]  # candidates, and a request with none
+    return model, hits, n
 
+
+def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engine) -> None:
+    model, hits, n = _filed(engine)
     first = MatchSummary()
     write_request_candidates_bulk(engine, ACTOR, model, hits, first)
     assert _counts(first) == (n, 0, 0) and first.requests == set(hits)
     stored = _stored(engine)
     assert {state for _rid, state in stored[1]} == {"candidates", "open"}  # the one without stays open
-    # The per-candidate write finds every row as it would have written it: nothing to change.
+    # Stored one at a time, each finds every row as it would have written it: nothing to change.
     again = MatchSummary()
-    batch.write_request_candidates(engine, ACTOR, model, hits, again)
+    _one_at_a_time(engine, model, hits, again)
     assert _counts(again) == (0, 0, n) and _stored(engine) == stored
 
     # Scores changed (a new model's), one candidate decided meanwhile: it keeps its decision.
@@ -86,7 +115,7 @@ def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engin
     write_request_candidates_bulk(engine, ACTOR, model, changed, bulk)
     assert _counts(bulk) == (0, n - 1, 1)
     after = MatchSummary()
-    batch.write_request_candidates(engine, ACTOR, model, changed, after)
+    _one_at_a_time(engine, model, changed, after)
     assert _counts(after) == (0, 0, n)
     with unit_of_work(engine) as s:
         assert s.get(MatchCandidate, rejected).state == "rejected"
@@ -95,3 +124,23 @@ def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engin
             select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
         ).all()
     assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)  # one entry a candidate written
+
+
+def test_kinlink_match_stores_what_the_per_candidate_write_stores(engine: Engine) -> None:
+    """The in-process engine writes through the bulk write too: the same counts, and the same rows as
+    storing its hits one at a time."""
+    model, hits, n = _filed(engine)
+    first = batch.match_all(engine, ACTOR, model=model, dedup=False)
+    assert _counts(first) == (n, 0, 0) and first.requests == set(hits)
+    stored = _stored(engine)
+    again = MatchSummary()
+    _one_at_a_time(engine, model, hits, again)
+    assert _counts(again) == (0, 0, n) and _stored(engine) == stored
+    rerun = batch.match_all(engine, ACTOR, model=model, dedup=False)
+    assert _counts(rerun) == (0, 0, n) and rerun.requests == set(hits) and _stored(engine) == stored
+    with unit_of_work(engine) as s:
+        assert not audit.verify(s)
+        entries = s.scalars(
+            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
+        ).all()
+    assert sorted(entries) == ["create"] * n

@@ -4,7 +4,7 @@ against the others, through the in-memory index in forked workers, committed chu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,10 @@ from kinlink.store.match_keys import analyze_keys, index_keys, keys_stale, missi
 from kinlink.store.match_records import IDS_PER_QUERY, person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
+from kinlink.tracing.batch_store import store_request_candidates_bulk
 from kinlink.tracing.candidates import store_candidate
 from kinlink.tracing.clusters import recluster
-from kinlink.tracing.continuous import MatchSummary, refresh_request_state
+from kinlink.tracing.continuous import MatchSummary
 from kinlink.tracing.requests import OPEN_STATES
 
 
@@ -170,44 +171,7 @@ def _match_request_chunk(
             int(q.id): [(int(h.record.id), h.scored) for h in hs]  # type: ignore[arg-type]
             for q, hs in zip(queries, found, strict=True)
         }
-        store_request_candidates(session, actor, model, hits, summary)
-
-
-def store_request_candidates(
-    session: Session,
-    actor: str,
-    model: Model,
-    hits: Mapping[int, Sequence[tuple[int, Scored]]],
-    summary: MatchSummary,
-) -> None:
-    """Requests' candidates found by a batch engine (request id -> (person id, score), best first), with
-    the requests' keys and states and their audit entries, under the audit lock: one transaction.
-
-    Both engines write through here. Requests no longer open, and records erased since the search, are
-    passed over; candidates are upserted by their pair, so writing the same hits again adds nothing."""
-    log = AuditLog(session, actor)
-    log.lock()
-    # Read again under the lock: a caseworker may have matched or closed a request since.
-    requests = list(
-        session.scalars(
-            select(TracingRequest)
-            .where(TracingRequest.id.in_(list(hits)), TracingRequest.state.in_(OPEN_STATES))
-            .order_by(TracingRequest.id)
-            .execution_options(populate_existing=True)
-        )
-    )
-    alive = _existing_persons(session, {pid for hs in hits.values() for pid, _s in hs})
-    for req in requests:
-        index_keys(session, [request_record(req)], "r")
-        for pid, scored in hits[req.id]:
-            if pid not in alive:
-                continue
-            summary.add(
-                store_candidate(session, log, model, scored, request_id=req.id, person_id=pid).outcome
-            )
-        refresh_request_state(session, actor, req, log)
-        summary.requests.add(req.id)
-    log.flush()
+        store_request_candidates_bulk(session, actor, model, hits, summary)
 
 
 def _link_record_chunk(
@@ -270,15 +234,3 @@ def estimate_model(engine: Engine, model: Model) -> Estimate | None:
     return estimate(
         model, records, random_pairs=min(200_000, len(records) * 20), sample=min(20_000, len(records))
     )
-
-
-def write_request_candidates(
-    engine: Engine,
-    actor: str,
-    model: Model,
-    hits: Mapping[int, Sequence[tuple[int, Scored]]],
-    summary: MatchSummary,
-) -> None:
-    """`store_request_candidates` in a transaction of its own (an engine's batch of a partition)."""
-    with unit_of_work(engine) as session:
-        store_request_candidates(session, actor, model, hits, summary)

@@ -1,19 +1,22 @@
-"""Requests' candidates found by a batch engine, stored in bulk: a chunk of a partition in a few statements.
+"""Requests' candidates found by a batch engine, stored in bulk: a chunk in a few statements. Both engines
+write requests' candidates through here (`tracing.batch` a chunk of requests, `engines/spark` a chunk of a
+partition); continuous matching stores a request's few one at a time (`tracing.candidates.store_candidate`).
 
-`tracing.batch.store_request_candidates` stores a candidate at a time (a read, a savepoint, an insert and
-an audit entry each, a count and a state change a request): some 80 round trips a request, 0.3-0.6 s for a
-chunk of 500 requests under the writers' lock, which made the Spark engine's write-back of 10M requests
-take hours (issue 23). Here the same rows and the same audit entries are written with a statement per kind
-of row for the whole chunk: the candidates that exist already read by their pairs, the new ones and the
-requests' keys COPYed (PostgreSQL; the driver's executemany on SQLite), the changed ones updated in one
-executemany, the requests' states likewise, and the audit entries hashed in bulk (`AuditLog.add_many`)
-and appended as one batch on the writers' chain.
+Their write was a candidate at a time (`store_candidate`, then `continuous.refresh_request_state`): a
+read, a savepoint, an insert and an audit entry each, a count and a state change a request; some 80 round
+trips a request, 0.3-0.6 s for a chunk of 500 requests under the writers' lock, which made the Spark
+engine's write-back of 10M requests take hours (issue 23). Here the same rows and the same audit entries
+are written with a statement per kind of row for the whole chunk: the candidates that exist already read
+by their pairs, the new ones and the requests' keys COPYed (PostgreSQL; the driver's executemany on
+SQLite), the changed ones updated in one executemany, the requests' states likewise, and the audit entries
+hashed in bulk (`AuditLog.add_many`) and appended as one batch on the writers' chain.
 
-What is stored is what `store_request_candidates` stores (the Spark tests check that the in-process engine
-finds nothing to change afterwards): the same candidate rows, one audit entry per candidate created or
-updated and one per request state changed; decided candidates keep their decision; requests no longer open
-and records erased since the search are passed over. Only the order of the entries within the transaction
-differs (creates, updates, then states, rather than request by request); the chain stays one line.
+What is stored is what that write stored (tests/tracing/test_batch_store.py: storing the same hits one
+at a time afterwards finds nothing to change): the same candidate rows, one audit entry per candidate
+created or updated and one per request state changed; decided candidates keep their decision; requests no
+longer open and records erased since the search are passed over. Only the order of the entries within the
+transaction differs (creates, updates, then states, rather than request by request); the chain stays one
+line.
 Written by pairs, it is idempotent: the same hits again find every candidate unchanged.
 """
 
@@ -69,8 +72,8 @@ def store_request_candidates_bulk(
     summary: MatchSummary,
 ) -> None:
     """Requests' candidates (request id -> (person id, score), best first) with the requests' keys and
-    states and their audit entries, under the audit lock, in the caller's transaction: what
-    `tracing.batch.store_request_candidates` writes, in a few statements for the whole batch."""
+    states and their audit entries, under the audit lock, in the caller's transaction: what storing them
+    one at a time (`store_candidate`) writes, in a few statements for the whole batch."""
     log = AuditLog(session, actor)
     log.lock()  # the writers' mutex, as every candidate writer takes it; read what we change after it
     requests = _open_requests(session, sorted(hits))
@@ -162,9 +165,9 @@ def _candidates(session: Session, pairs: list[str]) -> dict[str, tuple[int, str,
 def _insert(session: Session, model: Model, new: Mapping[str, tuple[int, int, Scored]]) -> dict[str, int]:
     """The new candidates written in bulk (COPY on PostgreSQL), their ids drawn first: pair -> id.
 
-    Safe without ON CONFLICT: every writer of a request's candidates (this, `store_request_candidates`,
-    `match_request`) takes the writers' mutex before it reads what is stored, so no other transaction can
-    store one of these pairs between the read and this write. Were one to (a writer added without the
+    Safe without ON CONFLICT: every writer of a request's candidates (this, `match_request`,
+    `match_new_records`) takes the writers' mutex before it reads what is stored, so no other transaction
+    can store one of these pairs between the read and this write. Were one to (a writer added without the
     mutex), the pair's unique constraint fails the whole chunk and a rerun stores it (nothing twice)."""
     if not new:
         return {}
