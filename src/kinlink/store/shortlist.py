@@ -4,6 +4,7 @@ as `CandidateIndex.shortlist` reads its postings in memory, so that both paths s
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.matching.keys import MAX_POSTING, query_keys
 from kinlink.matching.record import MatchRecord
-from kinlink.store.match_records import reader
+from kinlink.store.match_records import among, for_dialect, reader
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, TracingRequest
 
@@ -63,9 +64,10 @@ def _postings_stmt(n: int) -> Select:
     )
 
 
-@lru_cache(maxsize=128)
-def _postings_text_stmt(n: int) -> Select:
-    """SQLite: the postings `_postings_stmt` counts, as one comma-separated text (see `shortlist_rows`)."""
+@lru_cache(maxsize=256)
+def _postings_whole_stmt(n: int, postgresql: bool) -> Select:
+    """The postings `_postings_stmt` counts, as one value (see `shortlist_rows`): on SQLite a comma-separated
+    text, on PostgreSQL an int4 array in its binary form (`array_send`), which numpy reads without parsing."""
     parts = [
         select(MatchKey.entity_id.label("eid")).where(
             MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
@@ -73,7 +75,22 @@ def _postings_text_stmt(n: int) -> Select:
         for i in range(n)
     ]
     postings = (parts[0] if n == 1 else union_all(*parts)).subquery()
+    if postgresql:
+        return select(func.array_send(func.array_agg(postings.c.eid)))
     return select(func.group_concat(postings.c.eid))
+
+
+# PostgreSQL's binary array: ndim, has-nulls flag, element type (int4's oid), length, lower bound; then per
+# element its byte length and value, all big-endian.
+_INT4_OID = 23
+
+
+def _posted_ids(value: str | bytes, postgresql: bool) -> np.ndarray:
+    if not postgresql:
+        return np.array(str(value).split(","), dtype=np.int64)
+    head = np.frombuffer(value, dtype=">i4", count=5)
+    assert head[0] == 1 and head[1] == 0 and head[2] == _INT4_OID, "not a one-dimensional int4 array"
+    return np.frombuffer(value, dtype=">i4", offset=20)[1::2].astype(np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +121,41 @@ def with_persons_stmt(shortlist: Select) -> Select:
         .join(Person, Person.id == sl.c.eid)
         .order_by(sl.c.shared.desc(), sl.c.eid)
     )
+
+
+# The persons' columns `with_persons_stmt` joins, of a list of ids (IN list, array: `among`).
+_PERSONS = tuple(
+    select(
+        Person.id,
+        Person.sex,
+        Person.birth_date,
+        Person.age,
+        Person.age_as_of,
+        Person.version,
+        cast(Person.created_at, String),
+    ).where(among(Person.id, "ids", array))
+    for array in (False, True)
+)
+
+
+def shortlist_with_persons(
+    session: Session, stmt: Select, params: dict[str, object]
+) -> list[tuple[Any, ...]]:
+    """The rows of `with_persons_stmt(stmt)`: (id, keys shared, the persons' columns), in its order.
+
+    On PostgreSQL the shortlist is counted by `shortlist_rows` and only its records' columns are read, by
+    one array parameter, rather than the server grouping the postings and joining them (its costliest
+    statement). A shortlisted id without its record drops out, as in the join."""
+    conn = reader(session)
+    if conn.dialect.name != "postgresql":
+        return [tuple(r) for r in conn.execute(with_persons_stmt(stmt), params)]
+    rows = shortlist_rows(session, stmt, params)
+    if not rows:
+        return []
+    cols = {
+        r[0]: tuple(r[1:]) for r in conn.execute(for_dialect(conn, _PERSONS), {"ids": [r[0] for r in rows]})
+    }
+    return [(eid, shared, *cols[eid]) for eid, shared in rows if eid in cols]
 
 
 def _key_sizes(
@@ -156,19 +208,21 @@ def shortlist_query(
 def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) -> list[tuple[int, int]]:
     """The (id, keys shared) rows of a `shortlist_query` statement, in its order.
 
-    On SQLite the postings come as one text and are counted and ordered here as the statement would (most
-    shared, then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a
-    common name's shortlist is 2,000 rows, whose grouping and fetching row by row cost a third of a search.
+    The postings come as one value and are counted and ordered here as the statement would (most shared,
+    then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a common
+    name's shortlist is 2,000 rows, whose grouping and fetching row by row cost a third of a search on
+    SQLite and were a PostgreSQL search's costliest statement.
     """
     conn = reader(session)
-    if conn.dialect.name != "sqlite" or stmt is _narrowest_stmt():
+    if stmt is _narrowest_stmt() or conn.dialect.name not in ("sqlite", "postgresql"):
         return [(r[0], r[1]) for r in conn.execute(stmt, params)]
     n = sum(1 for k in params if k[0] == "k" and k[1:].isdigit())
     assert stmt is _postings_stmt(n), "a statement shortlist_query did not make"
-    text = conn.execute(_postings_text_stmt(n), params).scalar()
-    if not text:
+    postgresql = conn.dialect.name == "postgresql"
+    whole = conn.execute(_postings_whole_stmt(n, postgresql), params).scalar()
+    if not whole:
         return []
-    ids = np.array(text.split(","), dtype=np.int64)
+    ids = _posted_ids(whole, postgresql)
     ids.sort()
     new = np.ones(len(ids), dtype=bool)
     np.not_equal(ids[1:], ids[:-1], out=new[1:])
