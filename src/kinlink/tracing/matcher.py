@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, String, bindparam, cast, func, select
+from sqlalchemy import Engine, Row, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from kinlink.matching.comparators import birth_range, sex_key
@@ -30,7 +30,7 @@ from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import TF_PREFIX, DbTermFrequencies
 from kinlink.store.match_records import among, for_dialect, person_records, reader
 from kinlink.store.models import Person, Tombstone
-from kinlink.store.shortlist import shortlist_query, shortlist_rows, shortlist_with_persons
+from kinlink.store.shortlist import shortlist_query, shortlist_rows, with_persons_stmt
 from kinlink.store.tracing_models import MatchKey
 
 SHORTLIST = 60
@@ -53,7 +53,7 @@ _VERSIONS = tuple(
 )
 
 
-def _prerank(query: MatchRecord, rows: list[tuple[Any, ...]], size: int) -> list[tuple[Any, ...]]:
+def _prerank(query: MatchRecord, rows: list[Row[Any]], size: int) -> list[Row[Any]]:
     """Of shortlisted (id, shared, sex, birth_date, age, age_as_of, ...) rows, the `size` best by the same
     cheap pre-rank as the in-memory index, best first. For a query ranked by keys alone
     (`_ranks_by_keys_alone`) (id, shared) rows are enough: the others' columns are not read."""
@@ -75,7 +75,7 @@ def _prerank(query: MatchRecord, rows: list[tuple[Any, ...]], size: int) -> list
     return [rows[i] for i in _best_first(rank, rows, size)]
 
 
-def _best_first(rank: np.ndarray, rows: list[tuple[Any, ...]], size: int) -> list[int]:
+def _best_first(rank: np.ndarray, rows: list[Row[Any]], size: int) -> list[int]:
     """Positions of the `size` best pre-ranks, best first; of equal ranks the lowest record ids, at the cut
     as well, as `CandidateIndex.shortlist` chooses (its rows are in id order) and Spark with it: a search
     from the web and a batch run shortlist the same records."""
@@ -211,7 +211,9 @@ def search(
         stamps = {r[0]: (r[1], r[2]) for r in conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen})}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
-        rows = [r for r in shortlist_with_persons(session, stmt, params) if r[0] not in excluded]
+        rows = [
+            r for r in reader(session).execute(with_persons_stmt(stmt), params).all() if r[0] not in excluded
+        ]
         keyed = [(r[0], r[6], r[7]) for r in _prerank(query, rows[:2000], SHORTLIST)]
     if not keyed:
         return []
