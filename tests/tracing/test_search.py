@@ -415,8 +415,9 @@ def test_a_searchs_key_sizes_kept_between_searches_give_what_counting_them_gives
 def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
     engine: Engine, tmp_path: Path
 ) -> None:
-    """`shortlist_rows` (SQLite: the postings as one text, counted and ordered in numpy) gives the rows the
-    shortlist statement gives, in its order and cut at its limit, ties of keys shared included."""
+    """`shortlist_rows` (the postings as one value: SQLite's text, PostgreSQL's array, counted and ordered in
+    numpy) gives the rows the shortlist statement gives, in its order and cut at its limit, ties of keys
+    shared included."""
     from bench.registry.data import generate
 
     from kinlink.store.match_records import reader

@@ -63,9 +63,12 @@ def _postings_stmt(n: int) -> Select:
     )
 
 
-@lru_cache(maxsize=128)
-def _postings_text_stmt(n: int) -> Select:
-    """SQLite: the postings `_postings_stmt` counts, as one comma-separated text (see `shortlist_rows`)."""
+@lru_cache(maxsize=256)
+def _postings_whole_stmt(n: int, postgresql: bool) -> Select:
+    """The postings `_postings_stmt` counts, as one value (see `shortlist_rows`): on SQLite a comma-separated
+    text, on PostgreSQL an int4 array in its binary form (`array_send`), which numpy reads without parsing:
+    of 6,000 ids, ~0.25 ms of client CPU to fetch and read, against ~0.55 ms as a list (array_agg) and
+    ~0.6 ms as a text (string_agg)."""
     parts = [
         select(MatchKey.entity_id.label("eid")).where(
             MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String)
@@ -73,7 +76,22 @@ def _postings_text_stmt(n: int) -> Select:
         for i in range(n)
     ]
     postings = (parts[0] if n == 1 else union_all(*parts)).subquery()
+    if postgresql:
+        return select(func.array_send(func.array_agg(postings.c.eid)))
     return select(func.group_concat(postings.c.eid))
+
+
+# PostgreSQL's binary array: ndim, has-nulls flag, element type (int4's oid), length, lower bound; then per
+# element its byte length and value, all big-endian.
+_INT4_OID = 23
+
+
+def _posted_ids(value: str | bytes, postgresql: bool) -> np.ndarray:
+    if not postgresql:
+        return np.array(str(value).split(","), dtype=np.int64)
+    head = np.frombuffer(value, dtype=">i4", count=5)
+    assert head[0] == 1 and head[1] == 0 and head[2] == _INT4_OID, "not a one-dimensional int4 array"
+    return np.frombuffer(value, dtype=">i4", offset=20)[1::2].astype(np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -156,19 +174,21 @@ def shortlist_query(
 def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) -> list[tuple[int, int]]:
     """The (id, keys shared) rows of a `shortlist_query` statement, in its order.
 
-    On SQLite the postings come as one text and are counted and ordered here as the statement would (most
-    shared, then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a
-    common name's shortlist is 2,000 rows, whose grouping and fetching row by row cost a third of a search.
+    The postings come as one value and are counted and ordered here as the statement would (most shared,
+    then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a common
+    name's shortlist is 2,000 rows, whose grouping and fetching row by row cost a third of a search on
+    SQLite and were a PostgreSQL search's costliest statement.
     """
     conn = reader(session)
-    if conn.dialect.name != "sqlite" or stmt is _narrowest_stmt():
+    if stmt is _narrowest_stmt() or conn.dialect.name not in ("sqlite", "postgresql"):
         return [(r[0], r[1]) for r in conn.execute(stmt, params)]
     n = sum(1 for k in params if k[0] == "k" and k[1:].isdigit())
     assert stmt is _postings_stmt(n), "a statement shortlist_query did not make"
-    text = conn.execute(_postings_text_stmt(n), params).scalar()
-    if not text:
+    postgresql = conn.dialect.name == "postgresql"
+    whole = conn.execute(_postings_whole_stmt(n, postgresql), params).scalar()
+    if not whole:
         return []
-    ids = np.array(text.split(","), dtype=np.int64)
+    ids = _posted_ids(whole, postgresql)
     ids.sort()
     new = np.ones(len(ids), dtype=bool)
     np.not_equal(ids[1:], ids[:-1], out=new[1:])
