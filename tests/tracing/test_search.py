@@ -39,6 +39,21 @@ def _import(engine: Engine, tmp_path: Path, source: str, rows: list[dict], key: 
     return ids
 
 
+def _generated(engine: Engine, tmp_path: Path, rows: int = 400, *more: dict) -> None:
+    """A generated registry of `rows` records (and `more` rows of one's own), imported and keyed as
+    `kinlink match` keys it."""
+    from bench.registry.data import generate
+
+    from kinlink.tracing.batch import match_all
+
+    path = tmp_path / "registry.csv"
+    generate(path, rows)
+    assert imports.import_registry(engine, path, "generated", ACTOR).written
+    if more:
+        _import(engine, tmp_path, "more", list(more), key=False)
+    match_all(engine, ACTOR, dedup=False)
+
+
 def _demo(engine: Engine) -> None:
     assert imports.import_registry(engine, DEMO_REGISTRY, "demo", ACTOR).written
     with unit_of_work(engine) as s:
@@ -302,17 +317,12 @@ def test_a_name_alone_is_preranked_from_the_shortlist_as_from_the_records_column
     the shortlist's (id, shared) rows gives the candidates, in the order, that the records' birth and sex
     columns give, ties included; the search then finds what it found when it read every row's columns."""
     import numpy as np
-    from bench.registry.data import generate
 
     from kinlink.matching.keys import prerank
     from kinlink.store.match_records import reader
     from kinlink.store.shortlist import shortlist_query, with_persons_stmt
-    from kinlink.tracing.batch import match_all
 
-    path = tmp_path / "registry.csv"
-    generate(path, 400)
-    assert imports.import_registry(engine, path, "generated", ACTOR).written
-    match_all(engine, ACTOR, dedup=False)
+    _generated(engine, tmp_path)
     with unit_of_work(engine) as s:
         names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(8)))
     size = 3  # fewer than the shortlist, so that the pre-rank chooses (and ties cross its edge)
@@ -372,14 +382,8 @@ def test_a_searchs_key_sizes_kept_between_searches_give_what_counting_them_gives
     """The shortlist's key sizes a server keeps between searches (counting a common name's key reads up to
     MAX_POSTING entries, which grow with the registry): the same candidates, probabilities and reasons as
     counting them at each search; each key counted once while the registry is unchanged, afresh after."""
-    from bench.registry.data import generate
 
-    from kinlink.tracing.batch import match_all
-
-    path = tmp_path / "registry.csv"
-    generate(path, 400)
-    assert imports.import_registry(engine, path, "generated", ACTOR).written
-    match_all(engine, ACTOR, dedup=False)
+    _generated(engine, tmp_path)
     with unit_of_work(engine) as s:
         names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(12)))
     queries = [*names, *(n.split()[0] for n in names)]
@@ -418,16 +422,11 @@ def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
     """`shortlist_rows` (the postings as one value: SQLite's text, PostgreSQL's array, counted and ordered in
     numpy) gives the rows the shortlist statement gives, in its order and cut at its limit, ties of keys
     shared included."""
-    from bench.registry.data import generate
 
     from kinlink.store.match_records import reader
     from kinlink.store.shortlist import shortlist_query, shortlist_rows
-    from kinlink.tracing.batch import match_all
 
-    path = tmp_path / "registry.csv"
-    generate(path, 400)
-    assert imports.import_registry(engine, path, "generated", ACTOR).written
-    match_all(engine, ACTOR, dedup=False)
+    _generated(engine, tmp_path)
     with unit_of_work(engine) as s:
         names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(20)))
     compared = 0
@@ -452,15 +451,10 @@ def test_a_search_shortlists_the_records_the_in_memory_index_shortlists(
     records. Queries with a birth and sex as well as names alone; a small size, so that ties cross the cut."""
     from dataclasses import replace
 
-    from bench.registry.data import generate
-
     from kinlink.store.match_records import person_records, reader
     from kinlink.store.shortlist import shortlist_query, with_persons_stmt
-    from kinlink.tracing.batch import build_index, match_all
+    from kinlink.tracing.batch import build_index
 
-    path = tmp_path / "registry.csv"
-    generate(path, 600)
-    assert imports.import_registry(engine, path, "generated", ACTOR).written
     # Namesakes by the hundred (a common family name, few given names): long shortlists, many ties.
     given = ["Іван Петрович", "Олег Іванович", "Тарас", "Марія Олегівна", "Петро", "Олена"]
     namesakes = [
@@ -472,8 +466,7 @@ def test_a_search_shortlists_the_records_the_in_memory_index_shortlists(
         }
         for i in range(240)
     ]
-    _import(engine, tmp_path, "namesakes", namesakes, key=False)
-    match_all(engine, ACTOR, dedup=False)
+    _generated(engine, tmp_path, 600, *namesakes)
     with unit_of_work(engine) as s:
         index = build_index(s, MODEL)
         records = list(person_records(s))
