@@ -31,7 +31,7 @@ from kinlink.matching.index_build import (
     prepare_chunk,
     record_batches,
 )
-from kinlink.matching.keys import MAX_POSTING, prerank, query_keys
+from kinlink.matching.keys import MAX_POSTING, prerank, query_keys, shared_counts
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
@@ -309,12 +309,8 @@ class CandidateIndex:
         postings = selective or [min(found, key=lambda kp: len(kp[1]))[1]]
         if len(postings) == 1:  # a posting list holds each row once, in order
             rows, shared = postings[0], np.ones(len(postings[0]), dtype=np.int64)
-        else:  # np.unique(..., return_counts=True), without its generality's cost
-            every = np.sort(np.concatenate(postings))
-            new = np.ones(len(every), dtype=bool)
-            np.not_equal(every[1:], every[:-1], out=new[1:])
-            starts = np.flatnonzero(new)
-            rows, shared = every[starts], np.diff(np.append(starts, len(every)))
+        else:
+            rows, shared = shared_counts(np.sort(np.concatenate(postings)))
         rank = prerank(
             query, shared.astype(np.float32), self.birth_lo[rows], self.birth_hi[rows], self.sex[rows]
         )

@@ -72,6 +72,16 @@ Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names
 NameKeys = tuple[str | None, str | None, str | None]  # term-frequency keys: family, given, patronymic
 
 
+def shared_counts(every: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of the sorted ids a query's keys found (an id once per key it holds), each distinct id and how many
+    keys it shares with the query: np.unique(..., return_counts=True) without its generality's cost. The
+    in-memory index and the database's shortlist count alike through here."""
+    new = np.ones(len(every), dtype=bool)
+    np.not_equal(every[1:], every[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return every[starts], np.diff(np.append(starts, len(every)))
+
+
 @lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own
 def _name_keyed(text: str) -> tuple[Any, frozenset[str], tuple[str, ...], NameKeys]:
     # Pure, and most names of a registry repeat (the same full name, the same alternate spelling): parsed
