@@ -17,10 +17,10 @@ from kinlink.matching.searcher import Searcher
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
 from kinlink.store.match_keys import analyze_keys, index_keys, keys_stale, missing_keys, rebuild_keys
-from kinlink.store.match_records import IDS_PER_QUERY, person_records, request_record
+from kinlink.store.match_records import person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.batch_store import store_request_candidates_bulk
+from kinlink.tracing.batch_store import existing_persons, store_request_candidates_bulk
 from kinlink.tracing.candidates import store_candidate
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.continuous import MatchSummary
@@ -208,21 +208,13 @@ def write_record_candidates(
         log = AuditLog(session, actor)
         log.lock()
         # A record erased since the index was built gets no candidates.
-        alive = _existing_persons(session, {p for a, b, _ in found for p in (a, b)})
+        alive = existing_persons(session, {p for a, b, _ in found for p in (a, b)})
         for left, right, scored in found:
             if left in alive and right in alive:
                 summary.add(
                     store_candidate(session, log, model, scored, left_person_id=left, person_id=right).outcome
                 )
         log.flush()
-
-
-def _existing_persons(session: Session, ids: set[int]) -> set[int]:
-    out: set[int] = set()
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), IDS_PER_QUERY):
-        out.update(session.scalars(select(Person.id).where(Person.id.in_(id_list[i : i + IDS_PER_QUERY]))))
-    return out
 
 
 def estimate_model(engine: Engine, model: Model) -> Estimate | None:

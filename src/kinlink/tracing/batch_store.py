@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -79,7 +78,7 @@ def store_request_candidates_bulk(
     requests = _open_requests(session, sorted(hits))
     if not requests:
         return
-    alive = _existing(session, Person.id, {pid for r in requests for pid, _s in hits[r.id]})
+    alive = existing_persons(session, {pid for r in requests for pid, _s in hits[r.id]})
     index_keys(session, [request_record(r) for r in requests], "r", in_bulk=True)
     found: dict[str, tuple[int, int, Scored]] = {}  # pair -> (request, person, score), in hit order
     for r in requests:
@@ -142,11 +141,12 @@ def _open_requests(session: Session, ids: list[int]) -> list[TracingRequest]:
     return out
 
 
-def _existing(session: Session, column: Any, ids: set[int]) -> set[int]:
+def existing_persons(session: Session, ids: set[int]) -> set[int]:
+    """Those of these records still in the registry (not erased since the search found them)."""
     out: set[int] = set()
     id_list = sorted(ids)
     for i in range(0, len(id_list), IDS_PER_QUERY):
-        out.update(session.scalars(select(column).where(column.in_(id_list[i : i + IDS_PER_QUERY]))))
+        out.update(session.scalars(select(Person.id).where(Person.id.in_(id_list[i : i + IDS_PER_QUERY]))))
     return out
 
 
