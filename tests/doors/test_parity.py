@@ -827,3 +827,38 @@ def test_a_read_is_audited_alike_through_every_door(engine: Engine, client_for, 
             and entry.changes["ids"] == [pid]
             and entry.changes["count"] == 1
         )
+
+
+def test_a_search_shows_the_same_records_in_the_same_order_through_every_door(  # type: ignore[no-untyped-def]
+    engine: Engine, client_for, api
+) -> None:
+    """Namesakes by the dozen, equal pre-ranks crossing the shortlist's cut: the web page and the API show
+    the records the one domain search chose (of equal ranks the lowest ids), in its order."""
+    given = ["Олена", "Олег", "Іван", "Марія"]
+    with unit_of_work(engine) as s:
+        for i in range(90):
+            add_record(
+                s,
+                "test",
+                {
+                    "record_id": f"NS-{i}",
+                    "full_name": f"Коваленко {given[i % 4]}",
+                    "status": "captured",
+                    **({"birth_date": str(1980 + i % 15)} if i % 3 else {}),
+                },
+            )
+    shown = {}
+    for door in ("web", "api"):
+        before = _last_audit(engine)
+        if door == "web":
+            assert client_for("caseworker").get("/records", params={"q": "Коваленко"}).status_code == 200
+        else:
+            assert api["caseworker"].get("/records", params={"q": "Коваленко"}).status_code == 200
+        with Session(engine) as s:
+            entry = s.scalars(
+                select(AuditEntry).where(AuditEntry.id > before, AuditEntry.action == "read")
+            ).one()
+        shown[door] = entry.changes["ids"]
+    n = min(len(shown["web"]), len(shown["api"]))
+    assert n >= 10
+    assert shown["web"][:n] == shown["api"][:n]
