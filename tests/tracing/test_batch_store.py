@@ -56,6 +56,9 @@ def _stored(engine: Engine) -> tuple[list[Any], list[Any], list[Any]]:
         cands = s.execute(
             select(
                 MatchCandidate.pair,
+                MatchCandidate.request_id,
+                MatchCandidate.left_person_id,
+                MatchCandidate.person_id,
                 MatchCandidate.probability,
                 MatchCandidate.weight,
                 MatchCandidate.explanation,
@@ -144,3 +147,72 @@ def test_kinlink_match_stores_what_the_per_candidate_write_stores(engine: Engine
             select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
         ).all()
     assert sorted(entries) == ["create"] * n
+
+
+def _record_pairs(engine: Engine, model: Model) -> list[tuple[int, int, Scored]]:
+    """Every record against the others as `kinlink match --dedup` finds them: a pair found from both its
+    records is given twice, the lower row as the query."""
+    with unit_of_work(engine) as s:
+        index = batch.build_index(s, model)
+    searcher = Searcher(index)
+    rows = range(len(index))
+    found = []
+    for row, hits in zip(rows, searcher.search_rows(rows, 6, model.candidate_threshold), strict=True):
+        for hit in hits:
+            if hit.row != row:
+                scored = hit.scored if row < hit.row else index.score_rows(hit.row, row)
+                found.append((int(index.record(row).id), int(hit.record.id), scored))  # type: ignore[arg-type]
+    return found
+
+
+def _pairs_one_at_a_time(
+    engine: Engine, model: Model, found: Sequence[tuple[int, int, Scored]], summary: MatchSummary
+) -> None:
+    with unit_of_work(engine) as s:
+        log = AuditLog(s, ACTOR)
+        log.lock()
+        for left, right, scored in found:
+            summary.add(store_candidate(s, log, model, scored, left_person_id=left, person_id=right).outcome)
+        log.flush()
+
+
+def test_record_pairs_in_bulk_store_what_the_per_candidate_write_stores(engine: Engine) -> None:
+    # The same people from two registrars: every record has its duplicate to be linked.
+    for source in ("registrar-a", "registrar-b"):
+        assert imports.import_registry(engine, DEMO_REGISTRY, source, ACTOR).written
+    model = load_model()
+    found = _record_pairs(engine, model)
+    n = len({frozenset((a, b)) for a, b, _ in found})
+    assert n >= 2 and len(found) > n  # pairs, some found from both sides
+    first = MatchSummary()
+    batch.write_record_candidates(engine, ACTOR, model, found, first)
+    assert _counts(first) == (n, 0, len(found) - n)  # the second sighting of a pair is unchanged
+    stored = _stored(engine)
+    assert len(stored[0]) == n
+    for pair, request_id, left, right, *_ in stored[
+        0
+    ]:  # the lower id on the left, as store_candidate puts it
+        assert request_id is None and left < right and pair == f"p{left}:p{right}"
+    again = MatchSummary()
+    _pairs_one_at_a_time(engine, model, found, again)
+    assert _counts(again) == (0, 0, len(found)) and _stored(engine) == stored
+
+    with unit_of_work(engine) as s:
+        rejected = s.scalars(select(MatchCandidate.id).order_by(MatchCandidate.id).limit(1)).one()
+        s.execute(update(MatchCandidate).where(MatchCandidate.id == rejected).values(state="rejected"))
+    changed = [
+        (a, b, replace(sc, probability=sc.probability * 0.99, weight=sc.weight - 0.1)) for a, b, sc in found
+    ]
+    bulk = MatchSummary()
+    batch.write_record_candidates(engine, ACTOR, model, changed, bulk)
+    assert _counts(bulk) == (0, n - 1, len(found) - n + 1)
+    after = MatchSummary()
+    _pairs_one_at_a_time(engine, model, changed, after)
+    assert _counts(after) == (0, 0, len(found))
+    with unit_of_work(engine) as s:
+        assert s.get(MatchCandidate, rejected).state == "rejected"
+        assert not audit.verify(s)
+        entries = s.scalars(
+            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
+        ).all()
+    assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)

@@ -20,8 +20,7 @@ from kinlink.store.match_keys import analyze_keys, index_keys, keys_stale, missi
 from kinlink.store.match_records import person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.batch_store import existing_persons, store_request_candidates_bulk
-from kinlink.tracing.candidates import store_candidate
+from kinlink.tracing.batch_store import store_request_candidates_bulk, write_record_candidates
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.continuous import MatchSummary
 from kinlink.tracing.requests import OPEN_STATES
@@ -195,26 +194,6 @@ def _link_record_chunk(
             scored = hit.scored if row < hit.row else index.score_rows(hit.row, row)
             found.append((int(rec.id), int(hit.record.id), scored))  # type: ignore[arg-type]
     write_record_candidates(engine, actor, model, found, summary)
-
-
-def write_record_candidates(
-    engine: Engine, actor: str, model: Model, found: Sequence[tuple[int, int, Scored]], summary: MatchSummary
-) -> None:
-    """Record-to-record candidates (left, right, score: the lower id as the query) in one transaction; both
-    engines write through here."""
-    if not found:
-        return
-    with unit_of_work(engine) as session:
-        log = AuditLog(session, actor)
-        log.lock()
-        # A record erased since the index was built gets no candidates.
-        alive = existing_persons(session, {p for a, b, _ in found for p in (a, b)})
-        for left, right, scored in found:
-            if left in alive and right in alive:
-                summary.add(
-                    store_candidate(session, log, model, scored, left_person_id=left, person_id=right).outcome
-                )
-        log.flush()
 
 
 def estimate_model(engine: Engine, model: Model) -> Estimate | None:

@@ -1,6 +1,7 @@
-"""Requests' candidates found by a batch engine, stored in bulk: a chunk in a few statements. Both engines
-write requests' candidates through here (`tracing.batch` a chunk of requests, `engines/spark` a chunk of a
-partition); continuous matching stores a request's few one at a time (`tracing.candidates.store_candidate`).
+"""Candidates found by a batch engine, stored in bulk: a chunk in a few statements. Both engines write
+requests' candidates and record pairs (`--dedup`) through here (`tracing.batch` a chunk of requests or
+records, `engines/spark` a chunk of a partition); continuous matching stores a request's few one at a time
+(`tracing.candidates.store_candidate`).
 
 Their write was a candidate at a time (`store_candidate`, then `continuous.refresh_request_state`): a
 read, a savepoint, an insert and an audit entry each, a count and a state change a request; some 80 round
@@ -61,6 +62,8 @@ _TO_CANDIDATES = (
     .where(_REQ.c.id == bindparam("rid"), _REQ.c.state == "open")
     .values(state="candidates", updated_at=bindparam("at"), version=_REQ.c.version + 1)
 )
+# A candidate to store: (request id or None, left record id or None, record id, score).
+_Found = tuple[int | None, int | None, int, Scored]
 
 
 def store_request_candidates_bulk(
@@ -80,16 +83,35 @@ def store_request_candidates_bulk(
         return
     alive = existing_persons(session, {pid for r in requests for pid, _s in hits[r.id]})
     index_keys(session, [request_record(r) for r in requests], "r", in_bulk=True)
-    found: dict[str, tuple[int, int, Scored]] = {}  # pair -> (request, person, score), in hit order
+    found: dict[str, _Found] = {}  # pair -> (request, left record, record, score), in hit order
     for r in requests:
         for pid, scored in hits[r.id]:
             if pid in alive:
-                found.setdefault(pair_key(request_id=r.id, person_id=pid), (r.id, pid, scored))
+                found.setdefault(pair_key(request_id=r.id, person_id=pid), (r.id, None, pid, scored))
+    _store_found(session, log, model, found, summary)
+    # A request still open with a candidate not rejected now has candidates (`refresh_request_state`).
+    opened = [r.id for r in requests if r.state == "open"]
+    listed = sorted(_with_candidates(session, opened))
+    if listed:
+        at = utcnow()
+        session.execute(_TO_CANDIDATES, [{"rid": rid, "at": at} for rid in listed])
+        log.add_many(
+            "update", "tracing_request", ((rid, {"state": ["open", "candidates"]}) for rid in listed)
+        )
+    summary.requests.update(r.id for r in requests)
+    log.flush()
+
+
+def _store_found(
+    session: Session, log: AuditLog, model: Model, found: Mapping[str, _Found], summary: MatchSummary
+) -> None:
+    """Candidates by pair, under the caller's audit lock: the new ones inserted, the changed ones updated,
+    an audit entry each; a decided candidate keeps its decision."""
     existing = _candidates(session, list(found))
     new = [pair for pair in found if pair not in existing]
     created = _insert(session, model, {pair: found[pair] for pair in new})
     updates, changes = [], []
-    for pair, (_rid, _pid, scored) in found.items():
+    for pair, (*_ids, scored) in found.items():
         if pair in created:
             summary.add("created")
             continue
@@ -108,7 +130,7 @@ def store_request_candidates_bulk(
         "create",
         "match_candidate",
         (
-            (created[pair], {"pair": pair, "probability": round(found[pair][2].probability, 6)})
+            (created[pair], {"pair": pair, "probability": round(found[pair][3].probability, 6)})
             for pair in new
             if pair in created
         ),
@@ -116,17 +138,33 @@ def store_request_candidates_bulk(
     if updates:
         session.execute(_UPDATE_CANDIDATE, updates)
         log.add_many("update", "match_candidate", changes)
-    # A request still open with a candidate not rejected now has candidates (`refresh_request_state`).
-    opened = [r.id for r in requests if r.state == "open"]
-    listed = sorted(_with_candidates(session, opened))
-    if listed:
-        at = utcnow()
-        session.execute(_TO_CANDIDATES, [{"rid": rid, "at": at} for rid in listed])
-        log.add_many(
-            "update", "tracing_request", ((rid, {"state": ["open", "candidates"]}) for rid in listed)
-        )
-    summary.requests.update(r.id for r in requests)
-    log.flush()
+
+
+def write_record_candidates(
+    engine: Engine, actor: str, model: Model, found: Sequence[tuple[int, int, Scored]], summary: MatchSummary
+) -> None:
+    """Record-to-record candidates (left, right, score: the lower id as the query) in one transaction, in
+    a few statements; both engines write through here.
+
+    A pair given twice (found from both its records) is stored once and counted unchanged the second time,
+    as storing them one at a time counts it; records erased since the search are passed over."""
+    if not found:
+        return
+    with unit_of_work(engine) as session:
+        log = AuditLog(session, actor)
+        log.lock()
+        alive = existing_persons(session, {p for a, b, _ in found for p in (a, b)})
+        pairs: dict[str, _Found] = {}
+        for left, right, scored in found:
+            if left in alive and right in alive:
+                a, b = sorted((left, right))
+                pair = pair_key(left_person_id=a, person_id=b)
+                if pair in pairs:
+                    summary.add("unchanged")
+                else:
+                    pairs[pair] = (None, a, b, scored)
+        _store_found(session, log, model, pairs, summary)
+        log.flush()
 
 
 def _open_requests(session: Session, ids: list[int]) -> list[TracingRequest]:
@@ -162,7 +200,7 @@ def _candidates(session: Session, pairs: list[str]) -> dict[str, tuple[int, str,
     return out
 
 
-def _insert(session: Session, model: Model, new: Mapping[str, tuple[int, int, Scored]]) -> dict[str, int]:
+def _insert(session: Session, model: Model, new: Mapping[str, _Found]) -> dict[str, int]:
     """The new candidates written in bulk (COPY on PostgreSQL), their ids drawn first: pair -> id.
 
     Safe without ON CONFLICT: every writer of a request's candidates (this, `match_request`,
@@ -183,7 +221,7 @@ def _insert(session: Session, model: Model, new: Mapping[str, tuple[int, int, Sc
                 "id": cid,
                 "pair": pair,
                 "request_id": rid,
-                "left_person_id": None,
+                "left_person_id": left,
                 "person_id": pid,
                 "probability": round(scored.probability, 6),
                 "weight": round(scored.weight, 4),
@@ -195,7 +233,7 @@ def _insert(session: Session, model: Model, new: Mapping[str, tuple[int, int, Sc
                 "created_at": at,
                 "updated_at": at,
             }
-            for cid, (pair, (rid, pid, scored)) in zip(ids, new.items(), strict=True)
+            for cid, (pair, (rid, left, pid, scored)) in zip(ids, new.items(), strict=True)
         ),
     )
     return dict(zip(new, ids, strict=True))

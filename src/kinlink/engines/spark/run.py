@@ -28,13 +28,8 @@ from kinlink.engines.spark.session import spark_session
 from kinlink.engines.spark.snapshot import request_ids, write_snapshot
 from kinlink.matching.model import Model
 from kinlink.matching.score_values import Scored
-from kinlink.tracing.batch import (
-    key_records,
-    recluster_all,
-    refresh_stale_keys,
-    write_record_candidates,
-)
-from kinlink.tracing.batch_store import write_request_candidates_bulk
+from kinlink.tracing.batch import key_records, recluster_all, refresh_stale_keys
+from kinlink.tracing.batch_store import write_record_candidates, write_request_candidates_bulk
 from kinlink.tracing.continuous import MatchSummary
 
 Progress = Callable[[str, int, int], None]
