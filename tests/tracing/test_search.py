@@ -15,9 +15,9 @@ from kinlink.registry import erasure, imports, records
 from kinlink.registry.search import search_records
 from kinlink.store import match_keys, schema
 from kinlink.store.audit import AuditLog
-from kinlink.store.db import make_engine, unit_of_work
+from kinlink.store.db import make_engine, session_factory, unit_of_work
 from kinlink.store.models import Person
-from kinlink.store.tracing_models import MatchKey
+from kinlink.store.tracing_models import MatchKey, MatchKeyScheme
 from kinlink.tracing import matcher
 from kinlink.tracing.continuous import Matching, match_new_records
 
@@ -117,6 +117,66 @@ def test_an_erasure_after_the_cache_warmed_is_counted(engine: Engine) -> None:
     assert after == _results(engine, "Пактышев Леонид", cached=False) and after != before
 
 
+def test_a_rename_after_the_cache_warmed_is_counted_by_the_next_search(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The name counts a server keeps are valid until records' keys change, however long ago they were
+    read: a rename whose new keys take the very ids of the keys it deleted (SQLite numbers them from the
+    largest left) changes no largest id, and is seen by the next search all the same."""
+    _demo(engine)
+    [pid] = _import(
+        engine,
+        tmp_path,
+        "last",
+        [{"record_id": "L-1", "full_name": "Кравчук Олег Андреевич", "sex": "m", "birth_date": "1990"}],
+        key=True,
+    )
+    before = _results(engine, "Paktishev Leonid", cached=True)
+    with unit_of_work(engine) as s:
+        top = s.scalar(select(MatchKey.id).order_by(MatchKey.id.desc()).limit(1))
+        written = records.update_record(
+            s, ACTOR, pid, {"full_name": "Пактышев Олег Андреевич"}, None, matching=Matching(MODEL)
+        )
+        assert written.changed
+    if engine.dialect.name == "sqlite":  # a PostgreSQL sequence gives no id twice
+        with unit_of_work(engine) as s:
+            assert s.scalar(select(MatchKey.id).order_by(MatchKey.id.desc()).limit(1)) == top
+    after = _results(engine, "Paktishev Leonid", cached=True)
+    assert after == _results(engine, "Paktishev Leonid", cached=False)
+    n_before = re.search(r"(\d+) of (\d+) records", _shared_text(before))
+    n_after = re.search(r"(\d+) of (\d+) records", _shared_text(after))
+    assert n_before and n_after
+    assert int(n_after[1]) == int(n_before[1]) + 1 and n_after[2] == n_before[2]
+
+
+def test_keys_written_and_rolled_back_or_of_requests_leave_the_marker_as_it_was(engine: Engine) -> None:
+    """The marker changes with a commit that changed records' keys, not with a savepoint's release, a
+    rollback, or a tracing request's keys (which no name count reads)."""
+    _demo(engine)
+
+    def marker() -> str | None:
+        with unit_of_work(engine) as s:
+            return s.scalar(
+                select(MatchKeyScheme.fingerprint).where(MatchKeyScheme.id == match_keys.CHANGES_ROW)
+            )
+
+    first = marker()
+    assert first is not None  # the demo's keying
+    records_ = [MatchRecord(1_000_001, "Пактышев Олег")]
+    with unit_of_work(engine) as s:
+        match_keys.index_keys(s, records_, entity="r")
+    assert marker() == first
+    s = session_factory(engine)()
+    with s.begin_nested():
+        match_keys.index_keys(s, records_, entity="p")
+    s.rollback()  # the savepoint released, then the transaction rolled back
+    s.close()
+    assert marker() == first
+    with unit_of_work(engine) as s:
+        match_keys.drop_keys(s, "p", [1_000_001])
+    assert marker() not in (first, None)
+
+
 def test_records_not_keyed_yet_are_found_by_the_start_of_a_name_or_their_id(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -156,8 +216,8 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
     """Every statement of a search is planned (SQLite, no statistics, as a new database is) as index
     reads: none scans the records, names, events or keys, so the cost does not grow with the registry.
 
-    Only the number of records (the prior) is counted whole, once a minute per process
-    (SEARCH_CACHE_SECONDS): the search before the statements are collected does that.
+    Only the number of records (the prior) is counted whole, once per process and change of the records'
+    keys (`matcher.search_scorer`): the search before the statements are collected does that.
     """
     engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
     schema.upgrade(engine)

@@ -8,11 +8,13 @@ written by another kinlink version, which are then rebuilt.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, delete, func, insert, select
+from sqlalchemy import Engine, Integer, delete, event, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,33 @@ from kinlink.store.match_records import (
 )
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, MatchKeyScheme, TracingRequest
+
+# The records' keys change marker: match_key_scheme's row 2 holds a token that every transaction that wrote
+# or deleted records' keys (the name counts) replaces as it commits. A search keeps the name counts while
+# it reads the same token (`kinlink.tracing.matcher`): unlike the largest key id, it also changes when a
+# rename's new keys reuse the ids of those it deleted (SQLite) or a transaction commits keys of lower ids
+# than one committed before it (PostgreSQL). Written just before the commit, so that the row's lock is
+# held only through the commit itself: writers that key records at the same time never wait for each
+# other's whole transactions on it, nor deadlock on it.
+CHANGES_ROW = 2
+_KEYS_CHANGED = "kinlink.records_keys_changed"
+
+
+def note_keys_changed(session: Session) -> None:
+    """The session's transaction changes records' keys: its commit replaces the change marker."""
+    session.info[_KEYS_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _mark_keys_changed(session: Session) -> None:
+    # A savepoint's release is not the commit (its keys may still be rolled back with the transaction).
+    if session.in_nested_transaction() or not session.info.pop(_KEYS_CHANGED, False):
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    token = secrets.token_hex(16)
+    stmt = dialect.insert(MatchKeyScheme).values(id=CHANGES_ROW, fingerprint=token)
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"fingerprint": token}))
+
 
 # Term-frequency keys, by name part: how many records carry a family name, a given name, a patronymic.
 TF_PREFIX = {"family": "tf:f:", "given": "tf:g:", "patronymic": "tf:p:"}
@@ -66,6 +95,8 @@ def index_keys(
     """
     if not records:
         return
+    if entity == "p":
+        note_keys_changed(session)
     ids = [int(r.id) for r in records] if replace is None else sorted(set(replace))  # type: ignore[arg-type]
     if ids and session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -94,6 +125,8 @@ def drop_keys(session: Session, entity: str, ids: Iterable[int]) -> None:
     """Delete these records' or requests' keys, term frequencies included: an erased record leaves
     nothing derived from its names behind (nor keys a later record given its id on SQLite would inherit)."""
     ids = sorted({int(i) for i in ids})
+    if entity == "p" and ids:
+        note_keys_changed(session)
     for i in range(0, len(ids), IDS_PER_QUERY):
         session.execute(
             delete(MatchKey).where(
@@ -213,6 +246,7 @@ def rebuild_keys(
     """
     with unit_of_work(engine) as session:
         session.execute(delete(MatchKey))
+        note_keys_changed(session)
         _scheme_row(session).fingerprint = _REBUILDING
         person_ids = list(session.scalars(select(Person.id).order_by(Person.id)))
         request_ids = list(session.scalars(select(TracingRequest.id).order_by(TracingRequest.id)))

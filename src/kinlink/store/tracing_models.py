@@ -122,8 +122,9 @@ class MatchKey(Base):
 
 
 class MatchKeyScheme(Base):
-    """Which derivation of keys the key table holds (one row): keys written by an older kinlink, whose
-    names code derived them otherwise, would no longer meet the keys of new queries."""
+    """Which derivation of keys the key table holds (row 1): keys written by an older kinlink, whose
+    names code derived them otherwise, would no longer meet the keys of new queries. Row 2, once records'
+    keys were written, holds the token of their last change (`kinlink.store.match_keys.CHANGES_ROW`)."""
 
     __tablename__ = "match_key_scheme"
 
