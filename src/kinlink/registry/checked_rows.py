@@ -17,6 +17,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from kinlink.person.chunk import FIELD_INDEX, Record, fast_records, record_of, record_tuple
 from kinlink.person.fields import RecordIn, RowError
 from kinlink.person.rows import validate_row
 from kinlink.registry.files import RowFormatError, Rows, read_rows
@@ -80,46 +81,66 @@ def validate_rows(
 ) -> Iterator[tuple[int, RecordIn | list[RowError]]]:
     """Every row checked, including record ids repeated within the file."""
     for line, result, _digest in checked_rows(rows, today, None):
-        yield line, result  # type: ignore[misc]  # without `stored` no row comes as UNCHANGED
+        # without `stored` no row comes as UNCHANGED
+        yield line, record_of(result) if isinstance(result, tuple) else result  # type: ignore[misc]
 
 
 def checked_rows(
     rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
-) -> Iterator[tuple[int, RecordIn | list[RowError] | Unchanged, str | None]]:
+) -> Iterator[tuple[int, Record | list[RowError] | Unchanged, str | None]]:
     """Every row checked, including record ids repeated within the file: (line, record or errors, hash).
+    A record comes as the tuple of its fields (`kinlink.person.chunk.RECORD_FIELDS`): no object a row.
 
     stored(record ids) gives the hashes of those records' rows as last imported: a row whose hash is the
     stored one was checked then, and comes as UNCHANGED without being checked again (a re-delivered file
-    is mostly unchanged rows).
+    is mostly unchanged rows). The other rows of a batch are checked together, column by column
+    (`kinlink.person.chunk`); a row that way refuses, or is not sure of, is checked alone (`validate_row`),
+    which names every problem.
     """
+    today = today or date.today()
     first_seen: dict[str, int] = {}
     rows = iter(rows)
     while batch := list(islice(rows, CHUNK)):
         ids = [_record_id(row) for _line, row in batch]
         known = stored([i for i in ids if i]) if stored else {}
-        for (line, row), rid in zip(batch, ids, strict=True):
+        digests = [None if isinstance(row, RowFormatError) else row_hash(row) for _line, row in batch]
+        # The rows to check: all but unreadable ones and those whose stored hash is theirs (a few of
+        # those may be checked after all, below: a record id repeated in the file).
+        todo = [
+            i
+            for i, ((_line, row), rid, digest) in enumerate(zip(batch, ids, digests, strict=True))
+            if digest is not None and not (rid and known.get(rid) == digest)
+        ]
+        fast = dict(zip(todo, fast_records([batch[i][1] for i in todo], today), strict=True))
+        for i, ((line, row), rid, digest) in enumerate(zip(batch, ids, digests, strict=True)):
             if isinstance(row, RowFormatError):
                 yield line, [RowError(line, row.column, row.reason)], None
                 continue
-            digest = row_hash(row)
             if rid and rid not in first_seen and known.get(rid) == digest:
                 first_seen[rid] = line
                 yield line, UNCHANGED, digest
                 continue
-            result = validate_row(row, line, today=today)
-            if isinstance(result, RecordIn):
-                if result.record_id in first_seen:
+            result: Record | list[RowError] | None = fast.get(i)
+            if result is None:
+                checked = validate_row(row, line, today=today)
+                result = record_tuple(checked) if isinstance(checked, RecordIn) else checked
+            if isinstance(result, tuple):
+                record_id = result[_RECORD_ID]
+                if record_id in first_seen:
                     result = [
                         RowError(
                             line,
                             "record_id",
-                            f"'{result.record_id}' appears twice in the file "
-                            f"(first at line {first_seen[result.record_id]})",
+                            f"'{record_id}' appears twice in the file "
+                            f"(first at line {first_seen[record_id]})",
                         )
                     ]
                 else:
-                    first_seen[result.record_id] = line
+                    first_seen[record_id] = line
             yield line, result, digest
+
+
+_RECORD_ID = FIELD_INDEX["record_id"]
 
 
 def _record_id(row: dict[str, Any] | RowFormatError) -> str | None:
