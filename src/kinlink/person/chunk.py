@@ -154,6 +154,7 @@ def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Rec
     if None in record_ids:
         bad.update(i for i, v in enumerate(record_ids) if v is None)
     kinds, dates, places = (checked.get(c, nothing) for c in ("status", "status_date", "place"))
+    histories = checked.get("events", nothing)
     if kinds.count(None) and (dates.count(None) < n or places.count(None) < n):
         # status_date or place without a status
         bad.update(
@@ -162,14 +163,24 @@ def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Rec
             if k is None and (d is not None or p is not None)
         )
     full = checked.get("full_name", nothing)
-    if full.count(None) or "" in full:
-        parts = [checked.get(c, nothing) for c in _GIVEN_PARTS]
-        names = [f or " ".join(filter(None, given)) for f, *given in zip(full, *parts, strict=True)]
+    if full.count(None):
+        # The name from its parts where the row gives none: joined in C, a row's parts at a time.
+        parts = zip(*(checked.get(c, nothing) for c in _GIVEN_PARTS), strict=True)
+        joined = map(" ".join, map(filter, repeat(None), parts))
+        names = [f or j for f, j in zip(full, joined, strict=True)]
         if "" in names:
             bad.update(i for i, name in enumerate(names) if not name)
     else:
         names = list(full)
-    events = list(map(_events, kinds, dates, places, checked.get("events", nothing)))
+    # A row's events: its status's, then its history's, each once; worked out once per distinct status and
+    # history of the chunk (histories by identity: each is a cached object that the chunk's column holds).
+    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    events = []
+    for key in zip(kinds, dates, places, map(id, histories), strict=True):
+        found = merged.get(key)
+        if found is None:
+            found = merged[key] = _events(*key[:3], histories[len(events)])
+        events.append(found)
 
     out: list[list[Any]] = []
     for name in RECORD_FIELDS:
