@@ -156,17 +156,26 @@ def insert_rows(
         # Each record's names and events are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
         # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
+        # A history's status and event rows are worked out once per distinct history: the column check's
+        # records share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
+        by_history: dict[int, tuple[str | None, str | None, list[tuple[Any, ...]]]] = {}
         for pid, rec, digest in zip(ids, recs, digests, strict=True):
             history = rec[_EVENTS]
-            status, status_date = status_of([(e.kind, e.date) for e in history])
+            found = by_history.get(id(history))
+            if found is None:
+                found = by_history[id(history)] = (
+                    *status_of([(e.kind, e.date) for e in history]),
+                    [
+                        (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                        for e in history
+                    ],
+                )
+            status, status_date, rows = found
             digest = digest or record_of(rec).content_hash()
             yield (pid, sid, rec[_RECORD_ID], *_person_values(rec), status, status_date, digest, 1, now, now)
             for n in _names_of(*_name_fields(rec)):
                 names.append((pid, fold_name(n[1]), *n))
-            events.extend(
-                (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
-                for e in history
-            )
+            events.extend([(pid, *row) for row in rows])
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
     audit.add_many(
