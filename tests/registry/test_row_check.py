@@ -1,5 +1,6 @@
 """A row checked the fast way (its cells once per distinct value) gives what the full check gives: the same
-record, or the same errors in the same order (issue 19)."""
+record, or the same errors in the same order (issue 19). So does a chunk of rows checked column by column
+(kinlink.person.chunk), for every row it accepts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kinlink.person.chunk import fast_records, record_of, record_tuple
+from kinlink.person.fields import RecordIn
 from kinlink.person.rows import check_row, validate_row
 
 TODAY = date(2026, 1, 1)
@@ -26,6 +29,7 @@ CELLS: dict[str, list[str]] = {
     "age_as_of": ["", "2020", "2020-13"],
     "rank": ["", "рядовой", " сержант "],
     "unit": ["", "12-я бригада", "x" * 301],
+    "service_number": ["", "S1", " S2 ", "x" * 101, "a\u202eb"],
     "father_name": ["", "Иван", "Ив#н"],
     "language": ["", "RU", "russian"],
     "health_state": ["", "good health", "Slightly-wounded", "bad"],
@@ -49,6 +53,56 @@ CELLS: dict[str, list[str]] = {
 @given(st.fixed_dictionaries({c: st.sampled_from(v) for c, v in CELLS.items()}))
 def test_fast_check_is_the_full_check(row: dict[str, str]) -> None:
     assert validate_row(row, 7, today=TODAY) == check_row(row, 7, today=TODAY)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries({c: st.sampled_from(v) for c, v in CELLS.items()}), max_size=40))
+def test_a_chunk_checked_column_by_column_is_each_row_checked(rows: list[dict[str, str]]) -> None:
+    """Each record of a chunk is the full check's for its row; a row the full check refuses comes as None
+    (and is then checked alone). Rows with an age (checked together with its date) also come as None."""
+    records = fast_records(rows, TODAY)
+    assert len(records) == len(rows)
+    for row, record in zip(rows, records, strict=True):
+        full = check_row(row, 7, today=TODAY)
+        if record is not None:
+            assert isinstance(full, RecordIn) and record == record_tuple(full) and record_of(record) == full
+        elif isinstance(full, RecordIn):
+            assert row["age"] or row["age_as_of"]
+
+
+def test_a_clean_chunk_is_checked_column_by_column() -> None:
+    """A chunk of clean rows gives every row's record (none left to the row-by-row check), the same as the
+    row-by-row check's; rows with other columns, or values that are not text, are left to it."""
+    rows = [
+        {
+            "record_id": f"R{i}",
+            "full_name": "" if i % 2 else f"Иванов Иван {chr(0x430 + i)}",
+            "family_name": "Петров",
+            "given_names": " Пётр ",
+            "alternate_names": "Petrov|Петрів" if i % 3 else "",
+            "sex": "m",
+            "status": "captured",
+            "status_date": "2022-03-01",
+            "place": "Курск" if i % 2 else "",
+            "events": '[{"kind": "captured", "date": "2022-03-01"}, {"kind": "died", "date": "2023"}]',
+            "consent_inform_family": "yes" if i % 4 else "",
+        }
+        for i in range(10)
+    ]
+    records = fast_records(rows, TODAY)
+    assert None not in records
+    assert [record_of(r) for r in records if r is not None] == [validate_row(r, 1, today=TODAY) for r in rows]
+    # The rules across cells: a status's date or place without it, no name, no record id.
+    refused = [
+        {**rows[0], "status": ""},
+        {**rows[1], "status": "", "status_date": ""},
+        {**rows[1], "family_name": "", "given_names": " "},
+        {**rows[2], "record_id": " "},
+    ]
+    assert all(isinstance(check_row(r, 1, today=TODAY), list) for r in refused)
+    assert fast_records([*refused, rows[3]], TODAY) == [None, None, None, None, records[3]]
+    assert fast_records([*rows[:2], {**rows[2], "unit": "x"}], TODAY) == [None] * 3  # other columns
+    assert fast_records([rows[0], {**rows[1], "record_id": 5}], TODAY) == [None] * 2  # JSON values
 
 
 def test_a_clean_row_twice_gives_records_of_their_own() -> None:

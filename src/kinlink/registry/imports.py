@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from kinlink.person.fields import RecordIn
+from kinlink.person.chunk import Record
 from kinlink.registry.checked_rows import (
     CHUNK,
     UNCHANGED,
@@ -117,7 +117,7 @@ def import_registry(
             before = session.scalar(select(func.count(Person.id))) or 0
             run = ImportRun(source_id=src.id, file_name=path.name, sha256=sha256_file(path), actor=actor)
             session.add(run)
-            chunk: list[tuple[RecordIn, str | None]] = []
+            chunk: list[tuple[Record, str | None]] = []
 
             known = SourceRecords(session, src, distinct_ids=True)
             stored = None if known.empty else known.hashes  # a first import has no rows to compare

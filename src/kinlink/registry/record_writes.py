@@ -3,14 +3,16 @@ in bulk, a changed record updated, each with its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
-from kinlink.names.parse import name_language
+from kinlink.names.parse import name_language as name_language_of
+from kinlink.person.chunk import FIELD_INDEX, Record, record_of, record_tuple
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
@@ -30,24 +32,34 @@ def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
 
 def name_values(rec: RecordIn) -> list[tuple[Any, ...]]:
     """`name_rows` as tuples in the order of _NAME_KEYS: what the bulk writer sends, without a dict a name."""
+    r = rec
+    return _names_of(
+        r.full_name, r.family_name, r.given_names, r.patronymic, r.name_language, r.alternate_names
+    )
+
+
+def _names_of(
+    full_name: str,
+    family_name: str | None,
+    given_names: str | None,
+    patronymic: str | None,
+    name_language: str | None,
+    alternate_names: Iterable[str],
+) -> list[tuple[Any, ...]]:
+    """`name_values` of a record's name fields (a record's tuple gives them without a RecordIn)."""
     rows = []
-    for position, written in enumerate([rec.full_name, *rec.alternate_names]):
-        given_parts = position == 0 and (rec.family_name or rec.given_names or rec.patronymic)
-        if given_parts and rec.name_language:  # parts and language as given: nothing to parse (issue 19)
-            family, given, patronymic, language = (
-                rec.family_name,
-                rec.given_names,
-                rec.patronymic,
-                rec.name_language,
-            )
+    for position, written in enumerate([full_name, *alternate_names]):
+        given_parts = position == 0 and (family_name or given_names or patronymic)
+        if given_parts and name_language:  # parts and language as given: nothing to parse (issue 19)
+            family, given, patronymic_, language = family_name, given_names, patronymic, name_language
         elif given_parts:  # parts as given: a name is parsed only for its language
-            family, given, patronymic = rec.family_name, rec.given_names, rec.patronymic
-            language = name_language(written)  # parse_name(written).language, with less work
+            family, given, patronymic_ = family_name, given_names, patronymic
+            language = name_language_of(written)  # parse_name(written).language, with less work
         else:
             parsed = parse_name(written)
-            family, given, patronymic = parsed.family, " ".join(parsed.given) or None, parsed.patronymic
-            language = (rec.name_language if position == 0 else None) or parsed.language
-        rows.append((position, written, family, given, patronymic, detect_script(written), language))
+            family, given, patronymic_ = parsed.family, " ".join(parsed.given) or None, parsed.patronymic
+            language = (name_language if position == 0 else None) or parsed.language
+        rows.append((position, written, family, given, patronymic_, detect_script(written), language))
     return rows
 
 
@@ -73,33 +85,34 @@ def write_records(
 ) -> None:
     """Records checked elsewhere (a partner's PFIF file) written as an import writes its rows: a record whose
     stored hash is its own is unchanged."""
-    write_chunk(session, src, [(r, r.content_hash()) for r in recs], report, audit)
+    write_chunk(session, src, [(record_tuple(r), r.content_hash()) for r in recs], report, audit)
 
 
 def write_chunk(
     session: Session,
     src: Source,
-    chunk: list[tuple[RecordIn, str | None]],
+    chunk: list[tuple[Record, str | None]],
     report: ImportReport,
     audit: AuditLog,
     known: SourceRecords | None = None,
 ) -> None:
-    """Write checked rows: new records inserted, changed ones updated. known: the source's records as
-    the import looks them up (else looked up here, for one batch of records)."""
+    """Write checked rows (records as tuples, `kinlink.person.chunk`, with their rows' hashes): new records
+    inserted, changed ones updated. known: the source's records as the import looks them up (else looked up
+    here, for one batch of records)."""
     known = known or SourceRecords(session, src, distinct_ids=False)
-    erased = known.erased([c.record_id for c, _d in chunk])
+    erased = known.erased([c[_RECORD_ID] for c, _d in chunk])
     if erased:
         report.erased += len(erased)
-        chunk = [(c, d) for c, d in chunk if c.record_id not in erased]
-    existing = known.existing([c.record_id for c, _d in chunk])
-    new = [(c, d) for c, d in chunk if c.record_id not in existing]
+        chunk = [(c, d) for c, d in chunk if c[_RECORD_ID] not in erased]
+    existing = known.existing([c[_RECORD_ID] for c, _d in chunk])
+    new = [(c, d) for c, d in chunk if c[_RECORD_ID] not in existing]
     for rec, digest in chunk:
-        if rec.record_id not in existing:
+        if rec[_RECORD_ID] not in existing:
             continue
-        pid, old_hash = existing[rec.record_id]
+        pid, old_hash = existing[rec[_RECORD_ID]]
         if old_hash == digest:
             report.unchanged += 1
-        elif update_person(session, pid, src, rec, audit, digest):
+        elif update_person(session, pid, src, record_of(rec), audit, digest):
             report.updated += 1
             report.changed_ids.append(pid)
             report.updated_ids.append(pid)
@@ -107,7 +120,7 @@ def write_chunk(
             report.unchanged += 1  # the same record in other words (a row written otherwise, an old hash)
     if new:
         recs = [c for c, _d in new]
-        report.changed_ids.extend(insert_records(session, src, recs, audit, [d for _c, d in new]))
+        report.changed_ids.extend(insert_rows(session, src, recs, audit, [d for _c, d in new]))
         report.created += len(new)
 
 
@@ -118,9 +131,18 @@ def insert_records(
     audit: AuditLog,
     digests: list[str | None] | None = None,
 ) -> list[int]:
-    """New records in bulk (`kinlink.store.bulk`: COPY on PostgreSQL, the driver's executemany on SQLite),
-    never through the ORM, whose bookkeeping a row cost more than the database's own work (issue 19).
-    digests: the hashes of the rows they come from (`row_hash`), else each record's own (`content_hash`)."""
+    """New records in bulk (`insert_rows`). digests: the hashes of the rows they come from (`row_hash`),
+    else each record's own (`content_hash`)."""
+    hashes = [d or r.content_hash() for d, r in zip(digests or [None] * len(recs), recs, strict=True)]
+    return insert_rows(session, src, [record_tuple(r) for r in recs], audit, hashes)
+
+
+def insert_rows(
+    session: Session, src: Source, recs: list[Record], audit: AuditLog, digests: list[str | None]
+) -> list[int]:
+    """New records, as tuples (`kinlink.person.chunk`), in bulk (`kinlink.store.bulk`: COPY on PostgreSQL,
+    the driver's executemany on SQLite), never through the ORM, whose bookkeeping a row cost more than the
+    database's own work (issue 19). digests: the hashes stored with them."""
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
@@ -134,39 +156,47 @@ def insert_records(
         # Each record's names and events are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
         # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
-        for i, (pid, rec) in enumerate(zip(ids, recs, strict=True)):
-            status, status_date = _status(rec.events)
-            digest = digests[i] if digests is not None else None
-            yield (
-                pid,
-                sid,
-                rec.record_id,
-                *rec.person_values(),
-                status,
-                status_date,
-                digest or rec.content_hash(),
-                1,
-                now,
-                now,
-            )
-            for n in name_values(rec):
+        # A history's status and event rows are worked out once per distinct history: the column check's
+        # records share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
+        by_history: dict[int, tuple[str | None, str | None, list[tuple[Any, ...]]]] = {}
+        for pid, rec, digest in zip(ids, recs, digests, strict=True):
+            history = rec[_EVENTS]
+            found = by_history.get(id(history))
+            if found is None:
+                found = by_history[id(history)] = (
+                    *status_of([(e.kind, e.date) for e in history]),
+                    [
+                        (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                        for e in history
+                    ],
+                )
+            status, status_date, rows = found
+            digest = digest or record_of(rec).content_hash()
+            yield (pid, sid, rec[_RECORD_ID], *_person_values(rec), status, status_date, digest, 1, now, now)
+            for n in _names_of(*_name_fields(rec)):
                 names.append((pid, fold_name(n[1]), *n))
-            events.extend(
-                (pid, e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
-                for e in rec.events
-            )
+            events.extend([(pid, *row) for row in rows])
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
     audit.add_many(
         "create",
         "person",
-        ((pid, {"source": src.name, "record_id": rec.record_id}) for pid, rec in zip(ids, recs, strict=True)),
+        ((pid, {"source": src.name, "record_id": r[_RECORD_ID]}) for pid, r in zip(ids, recs, strict=True)),
     )
     bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
     bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
     return ids
 
 
+_RECORD_ID = FIELD_INDEX["record_id"]
+_EVENTS = FIELD_INDEX["events"]
+_person_values = itemgetter(*(FIELD_INDEX[f] for f in PERSON_FIELDS))
+_name_fields = itemgetter(
+    *(
+        FIELD_INDEX[f]
+        for f in ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
+    )
+)
 _PERSONS = Person.__table__
 _PERSON_COLUMNS = (
     "id",
