@@ -20,6 +20,7 @@ from kinlink.matching.keys import MISSING_DAY, index_keyed, key_record_tf
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord, record_state
 from kinlink.matching.score import Scorer
+from kinlink.matching.score_values import TermFrequencies
 
 MODEL = load_model()
 _FAMILIES = ["Иванов", "Иванова", "Пактышев", "Paktishev", "Мельник", "Лисенко-Коваль", "СМИРНОВ", ""]
@@ -153,3 +154,26 @@ def test_a_chunk_prepared_a_distinct_name_at_a_time_is_the_chunk_prepared_a_reco
     assert _same_chunk(prepare_chunk(batch, MODEL), _per_record_chunk(batch))
     # Records read back from a pickle (as a stream or a worker reads them) are the records.
     assert pickle.loads(pickle.dumps(batch)) == batch
+
+
+_KEYS = st.sampled_from(["ivanov", "smirnov", "paktishev", "melnik", "aleksandr", "leonid", "sergeevich", ""])
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(_KEYS, st.integers(1, 5)), max_size=12),
+    st.lists(st.none() | _KEYS, max_size=12),
+    st.integers(0, 10**6),
+)
+def test_a_name_bound_term_a_count_is_the_term_a_key(
+    counts: list[tuple[str, int]], keys: list[str | None], population: int
+) -> None:
+    # The index sums every record's name bound from its distinct keys' terms, worked out once a count for
+    # the keys of no known share (issue 19): the terms one by one, key by key.
+    tf = TermFrequencies(population=population)
+    for table in ("family", "given", "patronymic"):
+        tf.add_counts(table, counts)
+    scorer = Scorer(MODEL, tf, population=population)
+    for table in ("family", "given", "patronymic"):
+        one_by_one = [Scorer(MODEL, tf, population=population).name_bound_term(table, k) for k in keys]
+        assert scorer.name_bound_terms(table, keys) == one_by_one

@@ -251,7 +251,7 @@ class CandidateIndex:
         searching otherwise works it out again for every candidate it bounds."""
         bound = np.full(self.size, self.scorer.name_bound_term(None))
         for table, col in zip(_TF_TABLES, self._tf_cols, strict=True):
-            terms = np.array([self.scorer.name_bound_term(table, key) for key in col.values])
+            terms = np.array(self.scorer.name_bound_terms(table, col.values))
             bound += terms[np.frombuffer(col.codes, dtype=np.int32)]
         return bound
 

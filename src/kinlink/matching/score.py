@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kinlink.matching import evidence as ev
@@ -233,6 +233,26 @@ class Scorer:
             if c.tf == table:
                 total += self._best_name_weight(i, c, key if table else None)
         return total
+
+    def name_bound_terms(self, table: str, keys: Iterable[str | None]) -> list[float]:
+        """`name_bound_term(table, key)` for each key. A key's term reads the key only through its count
+        and its known share (`_tf_weight`): keys of no known share are worked out once a count, not once a
+        key (the index sums it for a million records' hundreds of thousands of distinct family names, after
+        its workers are done; issue 19)."""
+        known = self.model.tf_defaults.get(table, {})
+        counts = self.tf.counts.get(table, {}) if self.tf is not None else {}
+        by_count: dict[int, float] = {}
+        out = []
+        for key in keys:
+            if key is None or key in known or self.tf is None:
+                out.append(self.name_bound_term(table, key))
+                continue
+            n = counts.get(key, 0)
+            term = by_count.get(n)
+            if term is None:
+                term = by_count[n] = self.name_bound_term(table, key)
+            out.append(term)
+        return out
 
     def settled_bound(self, q: Prepared, r: Prepared, others: Others) -> float | None:
         """A tighter bound than `bound` where the pair settles some name parts before its family names

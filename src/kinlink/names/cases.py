@@ -275,6 +275,22 @@ def _word_facts(word: str) -> tuple[str, bool, bool, bool, bool]:
     return low, True, _plainly_nominative(low), bool(given_forms(low)), _surely_nominative(low)
 
 
+def read_as_written(words: tuple[str, ...] | list[str]) -> bool:
+    """Whether `nominative(words)` is None from the words' cached facts alone, before any dictionary is
+    asked: then it is None whatever else the words are (`kinlink.names.parse.plain_parse` relies on it)."""
+    return _as_written([_word_facts(w) for w in words])
+
+
+def _as_written(facts: list[tuple[str, bool, bool, bool, bool]]) -> bool:
+    all_plain, a_given = True, False
+    for f in facts:
+        if not f[1] or f[4]:
+            return True
+        all_plain = all_plain and f[2]
+        a_given = a_given or f[3]
+    return all_plain and a_given
+
+
 # Not cached: parse_name is its one caller and caches whole names; a name's words, which repeat, are cached
 # below it. A cache a name would only add an entry the garbage collector walks (issue 19).
 def nominative(words: tuple[str, ...]) -> CaseReading | None:
@@ -290,13 +306,7 @@ def nominative(words: tuple[str, ...]) -> CaseReading | None:
     # nominative (a man's given name not in -а/-я/-о, Сергей; a woman's patronymic, Петровна): the words of a
     # name agree in case. Most registry names stop here.
     facts = [_word_facts(w) for w in words]
-    all_plain, a_given = True, False
-    for f in facts:
-        if not f[1] or f[4]:
-            return None
-        all_plain = all_plain and f[2]
-        a_given = a_given or f[3]
-    if all_plain and a_given:
+    if _as_written(facts):
         return None
     low = [f[0] for f in facts]
     text = " ".join(low)

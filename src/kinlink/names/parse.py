@@ -5,11 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from kinlink.names.caching import WORD_CACHE
-from kinlink.names.cases import CaseReading, nominative
+from kinlink.names.cases import CaseReading, _word_facts, nominative, read_as_written
 from kinlink.names.gendered import family_form, patronymic_of
 from kinlink.names.given import given_forms, given_sex, is_known_given_name
+from kinlink.names.order import (  # noqa: F401  (FAMILY_FIRST, GIVEN_FIRST, UNKNOWN: read from here too)
+    FAMILY_FIRST,
+    GIVEN_FIRST,
+    UNKNOWN,
+    _assign,
+    _fathered,
+    _has_family_suffix,
+    _Tok,
+)
 from kinlink.names.script import (
     CYRILLIC,
     LATIN,
@@ -21,10 +31,6 @@ from kinlink.names.script import (
     script_flags,
 )
 from kinlink.names.translit import readings
-
-FAMILY_FIRST = "family_first"
-GIVEN_FIRST = "given_first"
-UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +101,6 @@ _TITLES = frozenset(
     ]
 )
 _INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.){1,3}$|^[^\W\d_]$")
-_FAMILY_SUFFIX = re.compile(
-    r"(ova?|eva?|ina?|ska|ski|skaia|sk|cka|cki|ck|aia|enko|ko|uk|Cuk|iuk|ian|dze|Svili|iC|oviC|eviC)$"
-)
-
-
-# What a parse asks of a token, worked out once a token (a name is nearly always new, its words are not;
-# issue 19): (token, an initial, a given name we know, a patronymic by the strict test, written in
-# capitals, the letters _language looks for). Only the first two are asked of an initial.
-_Tok = tuple[str, bool, bool, bool, bool, int]
 
 
 @lru_cache(maxsize=WORD_CACHE)
@@ -165,17 +162,6 @@ def _token_parts(raw: str) -> tuple[str, ...]:
 @lru_cache(maxsize=WORD_CACHE)
 def _is_initial(tok: str) -> bool:
     return bool(_INITIALS.match(tok)) and (tok.endswith(".") or len(tok) == 1)
-
-
-@lru_cache(maxsize=WORD_CACHE)
-def _has_family_suffix(tok: str) -> bool:
-    return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
-
-
-@lru_cache(maxsize=WORD_CACHE)
-def _fathered(tok: str) -> bool:
-    p = patronymic_of(tok)
-    return p is not None and bool(p.fathers)
 
 
 @lru_cache(maxsize=WORD_CACHE)
@@ -303,99 +289,17 @@ def _sex(family: str | None, given: tuple[str, ...], patronymic: str | None) -> 
     return None
 
 
-def _assign(
-    facts: list[_Tok], comma_family_first: bool
-) -> tuple[str | None, tuple[str, ...], str | None, str]:
-    """(family, given names, patronymic, order) for the non-initial tokens."""
-    n = len(facts)
-    if n == 0:
-        return None, (), None, UNKNOWN
-    toks, _, known, patr, upper, _ = zip(*facts, strict=True)
-    if n == 3 and patr[1] and patr[2] and not known[0] and not known[1]:
-        # Two words with a patronymic ending after a word we do not know (a misspelt given
-        # name): a family name in -евич/-ович (Їжакевич, Прокопович) is as common as a
-        # patronymic, but in registry order F G P the middle word would be a given name, and
-        # this one is not: the order is G P F ("Arten Hordijovyč Jižakevyč", "Romam
-        # Teodorovych Prokopovych").
-        return toks[2], (toks[0],), toks[1], GIVEN_FIRST
-    if all(upper) or not any(upper):
-        upper = (False,) * n
-    if comma_family_first:
-        rest = toks[1:]
-        p = rest[-1] if len(rest) >= 2 and patronymic_of(rest[-1]) else None
-        given = tuple(rest[:-1] if p else rest)
-        return toks[0], given, p, FAMILY_FIRST
-    if n == 1:
-        if known[0] and not patr[0] and not upper[0] and not _has_family_suffix(toks[0]):
-            return None, (toks[0],), None, UNKNOWN
-        return toks[0], (), None, UNKNOWN
-    if any(upper):
-        fi = upper.index(True)
-        rest = [t for i, t in enumerate(toks) if i != fi]
-        p = rest[-1] if len(rest) >= 2 and patronymic_of(rest[-1]) else None
-        order = FAMILY_FIRST if fi == 0 else GIVEN_FIRST
-        return toks[fi], tuple(rest[:-1] if p else rest), p, order
-    # A patronymic right after a given name fixes the rest: [F] G P [F].
-    for i in range(1, n if n >= 3 else 0):
-        if patr[i] and (known[i - 1] or (n == 3 and i == 2 and not known[0])):
-            before, after = toks[: i - 1], toks[i + 1 :]
-            family_toks = before or after
-            family = " ".join(family_toks) if family_toks else None
-            order = FAMILY_FIRST if before else (GIVEN_FIRST if after else UNKNOWN)
-            return family, (toks[i - 1],), toks[i], order
-    # Three words with one clear patronymic: its place gives the order even when the given
-    # name is misspelt ("Mksim Albertovici Cialenko").
-    if n == 3 and known[0] and not known[1] and not patr[2] and patronymic_of(toks[1]):
-        return toks[2], (toks[0],), toks[1], GIVEN_FIRST  # Доброслав Фокич Паулюс
-    if n == 3 and patr[1] != patr[2]:
-        if patr[1]:
-            return toks[2], (toks[0],), toks[1], GIVEN_FIRST
-        if known[0] and not known[1]:
-            return toks[1], (toks[0],), toks[2], UNKNOWN  # "Leonid Paktishev Andreevich"
-        return toks[0], (toks[1],), toks[2], FAMILY_FIRST
-    # Press order G P F with a bare -ич patronymic made from a known name, and a family name
-    # with its suffix last ("Sergueï Fomitch Dorofeev").
-    if (
-        n == 3
-        and not known[2]
-        and _fathered(toks[1])
-        and _has_family_suffix(toks[2])
-        and (known[0] or not _has_family_suffix(toks[0]))
-    ):
-        return toks[2], (toks[0],), toks[1], GIVEN_FIRST
-    # Registry order F G P with a bare -ич patronymic (Савич, Лукич, Ільїч).
-    if n == 3 and known[1] and not known[2] and patronymic_of(toks[2]):
-        return toks[0], (toks[1],), toks[2], FAMILY_FIRST
-    if n == 2 and known[0] and not known[1]:
-        # "Леонид Андреевич" (name and patronymic, no family name) only when it cannot be a
-        # family name: a woman's patronymic of the right sex. "Anna Makarevici" and "Антон
-        # Макаревич" are Given Family.
-        p = patronymic_of(toks[1], strict=True)
-        if p is not None and p.sex == "f" and given_sex(toks[0]) == "f":
-            return None, (toks[0],), toks[1], UNKNOWN
-    # No patronymic. A known given name at one end and not at the other settles the order.
-    if known[0] != known[-1]:
-        if n == 3 and not known[1] and patronymic_of(toks[1]) is None:
-            # Two words beside one given name, neither a given name nor a patronymic: a double-barrelled
-            # family name written with a space ("Наталія Левчук Грицай", "Соколова Микитенко Ірина").
-            if known[0]:
-                return f"{toks[1]} {toks[2]}", (toks[0],), None, GIVEN_FIRST
-            return f"{toks[0]} {toks[1]}", (toks[2],), None, FAMILY_FIRST
-        if known[0]:
-            return toks[-1], tuple(toks[:-1]), None, GIVEN_FIRST
-        return toks[0], tuple(toks[1:]), None, FAMILY_FIRST
-    # Both or neither known ("Роман Олег", "Vachnij Avhustyn" misspelt): a family-name
-    # suffix decides, else the press order Given Family.
-    suf0, suf1 = _has_family_suffix(toks[0]), _has_family_suffix(toks[-1])
-    if suf0 and not suf1:
-        return toks[0], tuple(toks[1:]), None, UNKNOWN
-    return toks[-1], tuple(toks[:-1]), None, UNKNOWN
-
-
 @lru_cache(maxsize=131072)
 def parse_name(text: str) -> ParsedName:
     """Parse a name as written: "ПАКТЫШЕВ Леонид Андреевич", "Leonid Paktishev",
     "Paktishev, Leonid", "Пактышев Л.А.", "Пактышев"."""
+    # The ordinary registry name (family, given name, patronymic) from what its words' shape already
+    # settled, else in full: the same parse either way (`plain_parse`; issue 19).
+    return plain_parse(text) or parse_in_full(text)
+
+
+def parse_in_full(text: str) -> ParsedName:
+    """`parse_name` worked out step by step, whatever the name's shape."""
     original = text
     toks, comma_first, script, initials, facts, words, declined = _read(text)
     family, given, patronymic, order = _assign(facts, comma_first)
@@ -473,3 +377,141 @@ _set_written = ParsedName.written.__set__
 @lru_cache(maxsize=4096)
 def _initial_form(tok: str) -> str:
     return tok.rstrip(".") + "."
+
+
+# --- the ordinary three-word name, parsed from its shape --------------------------------------------
+#
+# A registry's full names are nearly all new, their words are not (issue 19: 865,000 distinct names of a
+# million records, 166,000 distinct words). `parse_in_full` reads a name of three plain words through its
+# steps, 12-15 µs a name of known words, yet each step reads a word only through a few facts of its own
+# (`_tok`'s, its script, `cases`' first look at it, whether it ends like a family name, and for the given
+# name's and the patronymic's place whether and how it reads as a patronymic, a given name's sex and
+# language). So the parse is worked out once a shape (the three words' facts), where it holds whatever the
+# letters: the words are family name, given name and patronymic in turn, the declension analysis stops at
+# the facts (`read_as_written`), the script is one, and the given name or the patronymic tells the sex. Each
+# other name of that shape is built from it with its own words; any other name is parsed in full.
+
+# A word's facts (as every step of a three-word parse may read them), numbered: a shape's key is three
+# numbers, which hash in one step.
+_FACTS: dict[tuple[Any, ...], int] = {}
+# (the family name's, the given name's and the patronymic's facts' numbers) -> the parts their parse gives
+# besides the words themselves (script, language, sex, order), or None: parsed in full.
+_SHAPES: dict[tuple[int, int, int], tuple[Any, ...] | None] = {}
+_MAX_SHAPES = 2**16  # emptied when full: a bound for a long-lived process, far above a registry's shapes
+_UNSEEN = object()
+
+
+def _numbered(facts: tuple[Any, ...]) -> int:
+    return _FACTS.setdefault(facts, len(_FACTS))
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _family_word(raw: str) -> tuple[str, int] | None:
+    """A word's token and the number of its facts as a family name's are read; None for a word that is not
+    one plain token (an initial, a title, "Л.Андреевич")."""
+    toks, flags = _raw_word(raw)
+    if len(toks) != 1 or toks[0][1]:
+        return None
+    tok = toks[0]
+    word = tok[0]
+    return word, _numbered(("f", *tok[1:], flags, *_word_facts(word)[1:], _has_family_suffix(word)))
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _other_word(raw: str) -> tuple[str, int] | None:
+    """`_family_word` for the given name's and the patronymic's place, whose facts are read further: as a
+    patronymic (`patronymic_of`, its sex, a father's name), a given name's sex and language."""
+    toks, flags = _raw_word(raw)
+    if len(toks) != 1 or toks[0][1]:
+        return None
+    tok = toks[0]
+    word = tok[0]
+    patronymic = patronymic_of(word)
+    facts = (
+        "o",
+        *tok[1:],
+        flags,
+        *_word_facts(word)[1:],
+        _has_family_suffix(word),
+        patronymic is not None,
+        patronymic.sex if patronymic is not None else None,
+        _fathered(word),
+        given_sex(word),
+        _given_language(word),
+    )
+    return word, _numbered(facts)
+
+
+def plain_parse(text: str) -> ParsedName | None:
+    """`parse_in_full(text)` for a name of three plain words whose shape's parse is known to hold for any
+    words of the same facts; None for any other (the caller parses it in full)."""
+    cleaned = clean_text(text)
+    words = cleaned.split(" ")
+    if len(words) != 3 or "," in cleaned:
+        return None
+    family = _family_word(words[0])
+    given = _other_word(words[1])
+    patronymic = _other_word(words[2])
+    if family is None or given is None or patronymic is None:
+        return None
+    key = (family[1], given[1], patronymic[1])
+    shape = _SHAPES.get(key, _UNSEEN)
+    if shape is _UNSEEN:
+        shape = _shape(text, family[0], given[0], patronymic[0])
+        if shape is _UNSEEN:  # two of its words are spelt alike: which part came from which is not told
+            return None
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        _SHAPES[key] = shape
+    if shape is None:
+        return None
+    return _build(text, family[0], given[0], patronymic[0], shape)
+
+
+def _shape(text: str, family: str, given: str, patronymic: str) -> Any:
+    """The script, language, sex and order every name of this shape parses to, with its words as family name,
+    given name and patronymic in turn; None where the parse is not that or may read the words further than
+    their facts. Each step is `parse_in_full`'s, as it reads a name of three plain tokens and no comma."""
+    words = (family, given, patronymic)
+    if len(set(words)) < 3:
+        return _UNSEEN
+    toks = [_tok(w) for w in words]
+    flags = 0
+    for raw in clean_text(text).split(" "):
+        flags |= _raw_word(raw)[1]
+    script = SCRIPT_OF_FLAGS[flags]
+    # The declension analysis must stop at the words' facts, and the script come from the words' flags (a
+    # mixed one is told from the letters themselves).
+    if script == MIXED or not read_as_written(words):
+        return None
+    # `_assign` reads three tokens through their facts, `patronymic_of`, `_fathered` and `_has_family_suffix`.
+    if _assign(toks, False)[:3] != (family, (given,), patronymic):
+        return None
+    order = _assign(toks, False)[3]
+    # The family name's sex counts only where the given name and the patronymic do not tell one.
+    sex = _sex(None, (given,), patronymic)
+    if sex is None:
+        return None
+    shape = (script, _language_of(*_letters(toks, script), (given,)), sex, order)
+    # Held to the full parse of the name it was worked out from (a safeguard: the steps above are its own).
+    if parse_in_full(text) != _build(text, family, given, patronymic, shape):
+        return None
+    return shape
+
+
+def _build(text: str, family: str, given: str, patronymic: str, shape: tuple[Any, ...]) -> ParsedName:
+    # Slot by slot, as parse_in_full builds it (the frozen dataclass's __init__ costs as much again).
+    script, language, sex, order = shape
+    p = _new(ParsedName)
+    _set_original(p, text)
+    _set_family(p, family)
+    _set_given(p, (given,))
+    _set_patronymic(p, patronymic)
+    _set_initials(p, ())
+    _set_script(p, script)
+    _set_language(p, language)
+    _set_sex(p, sex)
+    _set_order(p, order)
+    _set_case(p, None)
+    _set_written(p, ())
+    return p
