@@ -20,6 +20,7 @@ from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, MatchKeyScheme
 from kinlink.tracing import matcher
 from kinlink.tracing.continuous import Matching, match_new_records
+from tests.support import statements_run
 
 ACTOR = "test:search"
 MODEL = load_model()
@@ -556,3 +557,34 @@ def test_a_search_shortlists_the_records_the_in_memory_index_shortlists(
             assert from_db == in_memory, query.name
             crossed += 1
     assert crossed >= 25
+
+
+def test_a_search_looks_up_its_text_and_reads_its_rows_in_one_statement(engine: Engine) -> None:
+    """A search's lookups by record id or service number and by the start of a name, and the listed rows of
+    what it found, are one statement (one round trip on PostgreSQL, issue 19); the statements a search
+    sends are counted, so that one more cannot come back unnoticed. The results are those of the matcher
+    and of the lookups, filtered by status."""
+    _demo(engine)
+    with unit_of_work(engine) as s:  # the counts and the scorer kept, as a server's after its first search
+        search_records(s, ACTOR, "test", "Марков Георгий", model=MODEL, limit=10)
+
+    def one(query: str, status: str | None = None) -> list[tuple[str, float | None]]:
+        with unit_of_work(engine) as s:
+            hits = search_records(s, ACTOR, "test", query, model=MODEL, status=status, limit=10)
+            return [(h.person.source_record_id, h.probability) for h in hits]
+
+    sent = statements_run(engine, lambda: one("Leonid Paktishev"), lambda statement: True)
+    rows = [st for st, _ in sent if re.match(r"SELECT persons.id, (?!persons.version)", st.split("FROM")[0])]
+    assert len(rows) == 1, [st[:100] for st in rows]  # the matcher's rows of the records it chose
+    assert len([st for st, _ in sent if "found.pid" in st]) == 1  # the lookups with the listed rows
+    # Besides: the stamp, the name counts, the shortlist's postings, the chosen records' versions, their
+    # other names and captures, a note's key count; then the audit entry: take (and read) a chain's head,
+    # append to it, set it (the last two in one statement on PostgreSQL).
+    audit = 2 if engine.dialect.name == "postgresql" else 3
+    assert len(sent) == 8 + audit, [" ".join(st.split())[:100] for st, _ in sent]
+    assert one("Leonid Paktishev")[0][0] == "RU-0000"
+    assert ("RU-0001", None) in one("RU-0001")  # by its record id
+    with unit_of_work(engine) as s:
+        status = s.scalar(select(Person.status).where(Person.source_record_id == "RU-0001"))
+    assert ("RU-0001", None) in one("RU-0001", status=status)
+    assert one("RU-0001", status="no such status") == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Select, bindparam, literal, or_, select, union_all
+from sqlalchemy import Engine, Integer, Select, and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
@@ -47,37 +47,54 @@ _LISTED = select(
     Person.status,
     Person.status_date,
 ).join(Source, Source.id == Person.source_id)
-# By record id or service number (what = 0), and by the beginning of a name (what = 1), in one statement.
-_EXACT_AND_PREFIX = union_all(
-    select(
-        select(Person.id.label("pid"), literal(0).label("what"))
-        .where(or_(Person.source_record_id == bindparam("q"), Person.service_number == bindparam("q")))
-        .limit(bindparam("lim", type_=Integer))
-        .subquery()
-    ),
-    select(
-        select(PersonName.person_id.label("pid"), literal(1).label("what"))
-        .where(PersonName.folded >= bindparam("lo"), PersonName.folded < bindparam("hi"))
-        .distinct()
-        .limit(bindparam("lim", type_=Integer))
-        .subquery()
-    ),
+# By record id or service number (what = 0), by the beginning of a name (what = 1), and the matcher's hits
+# (what = 2), each with its listed row when it passes the filters (else NULLs): one statement, one round trip
+# where a lookup then a read of the rows were two (issue 19). Each lookup keeps its own LIMIT, as before.
+_EXACT = (
+    select(Person.id.label("pid"), literal(0).label("what"))
+    .where(or_(Person.source_record_id == bindparam("q"), Person.service_number == bindparam("q")))
+    .limit(bindparam("lim", type_=Integer))
+)
+_PREFIX = (
+    select(PersonName.person_id.label("pid"), literal(1).label("what"))
+    .where(PersonName.folded >= bindparam("lo"), PersonName.folded < bindparam("hi"))
+    .distinct()
+    .limit(bindparam("lim", type_=Integer))
 )
 
 
 @lru_cache(maxsize=16)
-def _listed_stmt(by_ids: bool, by_status: bool, by_kind: bool, array: bool) -> Select:  # type: ignore[type-arg]
+def _found_stmt(by_status: bool, by_kind: bool, array: bool) -> Select:  # type: ignore[type-arg]
+    hits = select(Person.id.label("pid"), literal(2).label("what")).where(among(Person.id, "ids", array))
+    found = union_all(select(_EXACT.subquery()), select(_PREFIX.subquery()), hits).subquery("found")
+    # A record's row where it passes the filters, else NULLs in the record's or its source's columns: outer
+    # joins to each table (SQLite reads a joined pair or a subquery on the right of an outer join whole).
+    person = [Person.id == found.c.pid]
+    if by_status:
+        person.append(Person.status == bindparam("status"))
+    source = [Source.id == Person.source_id]
+    if by_kind:
+        source.append(Source.kind == bindparam("kind"))
+    return (
+        select(found.c.what, found.c.pid, *_LISTED.selected_columns)
+        .select_from(found)
+        .outerjoin(Person, and_(*person))
+        .outerjoin(Source, and_(*source))
+    )
+
+
+@lru_cache(maxsize=16)
+def _listed_stmt(by_status: bool, by_kind: bool) -> Select:  # type: ignore[type-arg]
     stmt = _LISTED
-    if by_ids:
-        stmt = stmt.where(among(Person.id, "ids", array))
     if by_status:
         stmt = stmt.where(Person.status == bindparam("status"))
     if by_kind:
         stmt = stmt.where(Source.kind == bindparam("kind"))
-    stmt = stmt.order_by(Person.id)
-    if not by_ids:
-        stmt = stmt.limit(bindparam("lim", type_=Integer)).offset(bindparam("off", type_=Integer))
-    return stmt
+    return (
+        stmt.order_by(Person.id)
+        .limit(bindparam("lim", type_=Integer))
+        .offset(bindparam("off", type_=Integer))
+    )
 
 
 def search_records(
@@ -120,15 +137,12 @@ def _search(
     params: dict[str, Any] = {"status": status, "kind": source_kind}
     conn = reader(session)
 
-    def listed(ids: list[int] | None) -> list[Listed]:
-        stmt = _listed_stmt(
-            ids is not None, bool(status), bool(source_kind), conn.dialect.name == "postgresql"
-        )
-        extra = {"ids": ids} if ids is not None else {"lim": limit, "off": offset}
-        return [Listed(*row) for row in conn.execute(stmt, {**params, **extra})]
-
-    if not q:
-        return [SearchHit(p, None) for p in listed(None)]
+    if not q:  # every record (filtered), a page of them
+        stmt = _listed_stmt(bool(status), bool(source_kind))
+        return [
+            SearchHit(Listed(*row), None)
+            for row in conn.execute(stmt, {**params, "lim": limit, "off": offset})
+        ]
 
     notes: dict[int, Message] = {}
     hits: dict[int, float | None] = {}
@@ -147,9 +161,16 @@ def _search(
     folded = fold_name(q)
     exact: list[int] = []
     text_ids: list[int] = []
-    found = {"lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit}
-    for pid, what in conn.execute(_EXACT_AND_PREFIX, found):
-        (text_ids if what else exact).append(pid)
+    people: dict[int, Listed] = {}
+    found = {**params, "lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit, "ids": list(hits)}
+    stmt = _found_stmt(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
+    for what, pid, *row in conn.execute(stmt, found):
+        if what == 0:
+            exact.append(pid)
+        elif what == 1:
+            text_ids.append(pid)
+        if row[0] is not None and row[1] is not None:  # the record and its source pass the filters
+            people[pid] = Listed(*row)
     if len(hits) + len(exact) >= limit:
         # Names that begin with the text (case and spacing folded) only fill a list the others left short.
         text_ids = []
@@ -157,7 +178,6 @@ def _search(
         hits.setdefault(pid, None)
     if not hits:
         return []
-    people = {p.id: p for p in listed(list(hits))}
     ordered = sorted((pid for pid in hits if pid in people), key=lambda pid: (-(hits[pid] or 0.0), pid))
     return [SearchHit(people[pid], hits[pid], notes.get(pid)) for pid in ordered[offset : offset + limit]]
 

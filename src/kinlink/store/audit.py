@@ -142,7 +142,13 @@ _HEAD_FOR_UPDATE = _HEAD.with_for_update()
 # skip a row locked by the transaction itself), locked; none when every head is taken.
 _FREE_HEAD = select(*_HEAD_COLUMNS).order_by(_HEAD_TABLE.c.id).limit(1).with_for_update(skip_locked=True)
 _CHAIN_IDS = select(_HEAD_TABLE.c.id)
-_TOUCH_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == MAIN_CHAIN).values(entries=_HEAD_TABLE.c.entries)
+# SQLite: chain 1's head written (for the write lock) and read back in one statement (issue 19).
+_TOUCH_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == MAIN_CHAIN)
+    .values(entries=_HEAD_TABLE.c.entries)
+    .returning(*_HEAD_COLUMNS)
+)
 _SET_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD_TABLE.c.id == bindparam("chain"))
@@ -236,8 +242,7 @@ class AuditLog:
     def _take_sqlite(self, conn: Connection) -> None:
         # A write first: SQLite then holds its write lock for the rest of the transaction, and one
         # writer at a time needs no more than the one chain.
-        conn.execute(_TOUCH_HEAD)
-        self._hold(conn.execute(_HEAD, {"chain": MAIN_CHAIN}).one())
+        self._hold(conn.execute(_TOUCH_HEAD).one())
 
     def _hold(self, head: Row[Any]) -> None:
         self._chain, self._prev, self._count = head.id, head.hash, head.entries
