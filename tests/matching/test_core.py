@@ -349,3 +349,27 @@ def test_a_shortlist_weighed_column_by_column_weighs_what_each_candidate_does() 
             index.scorer.others(q, p).weight for p in prepared
         ]
         assert len(rows) > 1
+
+
+def test_levels_remembered_by_the_features_they_test_are_the_levels_worked_out_afresh() -> None:
+    """A scorer remembers a comparison's level by the features its levels test (a birth range's gap and
+    width): each pair's other fields, weighed by a scorer that has seen many pairs, weigh what a new
+    scorer finds for that pair alone, and explain the same levels."""
+    births = ["1990", "1990-03", "1990-03-13", "1990-03-14", "1991-03-13", "1993", "1989-12-31", None]
+    records = [
+        MatchRecord(i, "Попов Дмитрий", birth_date=b, sex=s, service_number=sn)
+        for i, (b, s, sn) in enumerate(
+            (b, s, sn) for b in births for s in ("m", "f", None) for sn in ("AB-123456", "AB-123457", None)
+        )
+    ]
+    records.append(MatchRecord(900, "Попов Дмитрий", age=28, age_as_of="2022-02-27"))
+    shared = _scorer(records)
+    for q in records:
+        for r in records:
+            fresh = Scorer(MODEL, shared.tf)
+            got = shared.others(shared.prepare(q), shared.prepare(r))
+            want = fresh.others(fresh.prepare(q), fresh.prepare(r))
+            assert (got.weight, [c[:3] for c in got.compared]) == (
+                want.weight,
+                [c[:3] for c in want.compared],
+            )

@@ -80,6 +80,12 @@ class Scorer:
         self._pair_memo: dict[tuple[int, Any, Any], tuple[int, float, dict[str, Any]]] = (
             self.memos.setdefault("pair", {})
         )
+        # A comparison's level follows from the features its levels test alone (a birth range's gap and
+        # width, not the two ranges, which seldom repeat across pairs): remembered by those.
+        self._tested = tuple(
+            tuple(sorted({k for lv in c.levels for k in lv.when})) for c in model.comparisons
+        )
+        self._level_memo: dict[tuple[int, tuple[Any, ...]], int] = self.memos.setdefault("level", {})
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -218,7 +224,15 @@ class Scorer:
     ) -> tuple[int, float, dict[str, Any], int | None]:
         c = self.model.comparisons[i]
         feats = self._comparators[i].features(a, b)  # type: ignore[union-attr]
-        li = c.level_index(feats)
+        key = (i, tuple(map(feats.get, self._tested[i])))
+        try:
+            li = self._level_memo.get(key, -1)
+        except TypeError:  # a tested feature that cannot be a key: worked out every time
+            li, key = -1, None
+        if li < 0:
+            li = c.level_index(feats)
+            if key is not None and len(self._level_memo) < 100_000:
+                self._level_memo[key] = li
         w, count = self._level_weight(i, li, c, r)
         return li, w, feats, count
 
