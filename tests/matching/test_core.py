@@ -294,3 +294,82 @@ def test_index_finds_a_double_barrelled_family_name_by_either_name_and_a_maiden_
         hits = index.search(MatchRecord(None, text), limit=3)
         assert hits and hits[0].record.id == rid, text
         assert hits[0].scored.probability > 0.5, (text, hits[0].scored.probability)
+
+
+# Names that settle their given name and patronymic before the family names are compared, and some that
+# do not (an order guessed, several names, a declined name, a double-barrelled or missing family name).
+_SETTLING = [
+    "Попов Дмитрий Андреевич",
+    "Попова Дарья Андреевна",
+    "Popov Dmitrii",
+    "Попов Д. А.",
+    "Дмитрий Андреевич Попов",
+    "Поповым Дмитрием Андреевичем",
+    "Римский-Корсаков Николай Андреевич",
+    "Корсаков Николай",
+    "Дмитрий Андреевич",
+    "Сергеевич",
+    "Popov",
+    "Пактышев Леонид Андреевич",
+    "Paktyshev Leonid",
+]
+
+
+def test_a_settled_pair_scored_by_its_family_names_alone_weighs_what_the_whole_names_do() -> None:
+    """The search scores a pair whose given name and patronymic are settled by comparing its family names
+    alone (issue 19): the weight is `score`'s, to the last bit, for every kind of name pair."""
+    records = [MatchRecord(i, n) for i, n in enumerate(_SETTLING)]
+    records.append(MatchRecord(99, "Попов Дмитрий", ("Dmitrii Popov",)))
+    scorer = _scorer(records)
+    settled_pairs = 0
+    for q in records:
+        for r in records:
+            pq, pr = scorer.prepare(q), scorer.prepare(r)
+            others = scorer.others(pq, pr)
+            settled_pairs += scorer.settled_bound(pq, pr, others) is not None
+            assert scorer.settled_score(pq, pr, others) == scorer.score(pq, pr, explain=False).weight
+    assert settled_pairs > len(records) ** 2 // 2
+
+
+def test_a_shortlist_weighed_column_by_column_weighs_what_each_candidate_does() -> None:
+    """The index bounds its shortlist from each comparison's column (`Scorer.others_weights`), preparing
+    no candidate: each weight is the one `others` gives the candidate prepared alone."""
+    index = CandidateIndex.build(MODEL, _population())
+    queries = [
+        MatchRecord(None, "Иванов Сергей", birth_date="1990-03-13", sex="m"),
+        MatchRecord(None, "Пактышев Леонид", age=28, age_as_of="2022-02-27"),
+        MatchRecord(None, "Попов Дмитрий"),
+    ]
+    for query in queries:
+        q = index.scorer.prepare(query)
+        rows = index.shortlist(query, 30)
+        prepared = index._prepared_rows(rows)
+        columns = [[p.values[i] for p in prepared] for i in range(len(MODEL.comparisons))]
+        assert index.scorer.others_weights(q, columns, len(rows)) == [
+            index.scorer.others(q, p).weight for p in prepared
+        ]
+        assert len(rows) > 1
+
+
+def test_levels_remembered_by_the_features_they_test_are_the_levels_worked_out_afresh() -> None:
+    """A scorer remembers a comparison's level by the features its levels test (a birth range's gap and
+    width): each pair's other fields, weighed by a scorer that has seen many pairs, weigh what a new
+    scorer finds for that pair alone, and explain the same levels."""
+    births = ["1990", "1990-03", "1990-03-13", "1990-03-14", "1991-03-13", "1993", "1989-12-31", None]
+    records = [
+        MatchRecord(i, "Попов Дмитрий", birth_date=b, sex=s, service_number=sn)
+        for i, (b, s, sn) in enumerate(
+            (b, s, sn) for b in births for s in ("m", "f", None) for sn in ("AB-123456", "AB-123457", None)
+        )
+    ]
+    records.append(MatchRecord(900, "Попов Дмитрий", age=28, age_as_of="2022-02-27"))
+    shared = _scorer(records)
+    for q in records:
+        for r in records:
+            fresh = Scorer(MODEL, shared.tf)
+            got = shared.others(shared.prepare(q), shared.prepare(r))
+            want = fresh.others(fresh.prepare(q), fresh.prepare(r))
+            assert (got.weight, [c[:3] for c in got.compared]) == (
+                want.weight,
+                [c[:3] for c in want.compared],
+            )

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kinlink import names as _names
+from kinlink.matching.best import bounded_best
 from kinlink.matching.index_build import (
     NAME_PARTS,
     SHARED_FIELDS,
@@ -364,9 +365,42 @@ class CandidateIndex:
         if not len(rows):
             return []
         row_list = rows.tolist()
-        prepared = self._prepared_rows(rows)
-        best = self.scorer.best(
-            self.scorer.prepare(query), prepared, limit, min_probability, tie=row_list.__getitem__
+        scorer = self.scorer
+        q = scorer.prepare(query)
+        # The shortlist bounded column by column (`best.bounded_best`); a candidate is prepared only if
+        # its bound leaves it in (most are ruled out unread).
+        n_values = len(self._value_cols)
+        codes = self._row_codes[rows]
+        cols = [arr[codes[:, j]].tolist() for j, arr in enumerate(self._row_objects)]
+        values, tf_cols = cols[:n_values], cols[n_values:]
+        weights = scorer.others_weights(q, values, len(row_list))
+        name_bounds = self._name_bound[rows].tolist()
+        prior = scorer.prior_weight
+        if q.parsed():
+            bounds = [prior + w + b for w, b in zip(weights, name_bounds, strict=True)]
+        else:
+            bounds = [prior + w for w in weights]
+        # Each row's values and name keys as tuples, zipped in C.
+        row_values = list(zip(*values, strict=True)) if values else [()] * len(row_list)
+        row_tf = list(zip(*tf_cols, strict=True))
+        prepared: dict[int, Prepared] = {}
+
+        def candidate(n: int) -> Prepared:
+            got = prepared.get(n)
+            if got is None:
+                row = row_list[n]
+                got = prepared[n] = Prepared(
+                    None,
+                    None,
+                    row_values[n],
+                    row_tf[n],  # type: ignore[arg-type]
+                    name_bounds[n],
+                    partial(self.parsed_names, row),
+                )
+            return got
+
+        best = bounded_best(
+            scorer, q, bounds, weights, candidate, limit, min_probability, row_list.__getitem__
         )
         return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
 

@@ -68,6 +68,15 @@ def settled_parts(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ..
     return _names.settled_parts(a_names[0], b_names[0])
 
 
+def settled_family(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, ...]) -> Any:
+    """The family part of `best_comparison` for a pair that `settled_parts` settled (one name a side, each
+    order known): `compare` then compares the family names alone (`kinlink.names.compare_family`, cached
+    by the two names), None where a side has none. The part's level is the one `best_comparison` gives;
+    its reason may differ (a declined name's), so it is only weighed, never shown."""
+    a, b = a_names[0], b_names[0]
+    return _names.compare_family(a.family, b.family) if a.family and b.family else None
+
+
 def settled_key(names: tuple[ParsedName, ...]) -> tuple[object, ...] | None:
     """All that `settled_parts` reads of one side's names (`kinlink.names.settled_key`); None where the side
     has several names, which `settled_parts` never settles."""

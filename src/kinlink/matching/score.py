@@ -8,13 +8,13 @@ one expected match among the population searched.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kinlink.matching import evidence as ev
 from kinlink.matching import names_bridge as nb
+from kinlink.matching.best import bounded_best
 from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.physical import REMAINS_COMPARATORS
@@ -80,6 +80,12 @@ class Scorer:
         self._pair_memo: dict[tuple[int, Any, Any], tuple[int, float, dict[str, Any]]] = (
             self.memos.setdefault("pair", {})
         )
+        # A comparison's level follows from the features its levels test alone (a birth range's gap and
+        # width, not the two ranges, which seldom repeat across pairs): remembered by those.
+        self._tested = tuple(
+            tuple(sorted({k for lv in c.levels for k in lv.when})) for c in model.comparisons
+        )
+        self._level_memo: dict[tuple[int, tuple[Any, ...]], int] = self.memos.setdefault("level", {})
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -188,12 +194,45 @@ class Scorer:
                 total += self._compare_values(i, a, b, r)[1]
         return total
 
+    def others_weights(self, q: Prepared, columns: Sequence[Sequence[Any]], n: int) -> list[float]:
+        """`others(q, r).weight` of many candidates given column by column (columns[i]: each one's value
+        of comparison i, as in its `Prepared.values`), without a `Prepared` each: an index's search
+        bounds its whole shortlist so, and prepares only the candidates the bounds leave in. Each
+        candidate's weights are summed in `_others_weight`'s order, to the same last bit."""
+        totals = [0.0] * n  # n candidates
+        qv, memo, repeats = q.values, self._pair_memo, self._repeats
+        for i in self._other_idx:
+            a = qv[i]
+            if a is None:
+                continue
+            for k, b in enumerate(columns[i]):
+                if b is None:
+                    continue
+                if repeats[i]:
+                    hit = memo.get((i, a, b))
+                    if hit is None:
+                        hit = self._compare_values(i, a, b, _NO_NAMES)[:3]
+                        if len(memo) < 100_000:
+                            memo[(i, a, b)] = hit
+                    totals[k] += hit[1]
+                else:
+                    totals[k] += self._compare_values(i, a, b, _NO_NAMES)[1]
+        return totals
+
     def _compare_values(
         self, i: int, a: Any, b: Any, r: Prepared
     ) -> tuple[int, float, dict[str, Any], int | None]:
         c = self.model.comparisons[i]
         feats = self._comparators[i].features(a, b)  # type: ignore[union-attr]
-        li = c.level_index(feats)
+        key = (i, tuple(map(feats.get, self._tested[i])))
+        try:
+            li = self._level_memo.get(key, -1)
+        except TypeError:  # a tested feature that cannot be a key: worked out every time
+            li, key = -1, None
+        if li < 0:
+            li = c.level_index(feats)
+            if key is not None and len(self._level_memo) < 100_000:
+                self._level_memo[key] = li
         w, count = self._level_weight(i, li, c, r)
         return li, w, feats, count
 
@@ -258,6 +297,11 @@ class Scorer:
         """A tighter bound than `bound` where the pair settles some name parts before its family names
         are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
         rest at their best. None where nothing is settled."""
+        settled = self.settled(q, r)
+        return None if settled is None else self.settled_weight(r, others, settled, None)
+
+    def settled(self, q: Prepared, r: Prepared) -> dict[str, Any] | None:
+        """`names_bridge.settled_parts` of the pair, remembered; None where nothing is settled."""
         q_names, r_names = q.parsed(), r.parsed()
         if not (q_names and r_names):
             return None
@@ -269,17 +313,38 @@ class Scorer:
             settled = nb.settled_parts(q_names, r_names)
             if len(self._settled_memo) < 500_000:
                 self._settled_memo[key] = settled
-        if settled is None:
-            return None
+        return settled  # type: ignore[no-any-return]
+
+    def settled_weight(
+        self, r: Prepared, others: Others, settled: dict[str, Any], rest: dict[str, Any] | None
+    ) -> float:
+        """The pair's weight with its settled name parts at their level and the others (rest: their
+        comparisons; None: each at its best level, a bound). Summed in `score`'s order, so that with
+        every part given it is `score`'s weight to the last bit."""
         total = self.prior_weight + others.weight
         for i, c, part_name in self._name_parts:
-            if part_name not in settled:
+            if part_name in settled:
+                part = settled[part_name]
+            elif rest is None:
                 total += self._best_name_weight(i, c, _tf_key(c, r))
                 continue
-            part = settled[part_name]
+            else:
+                part = rest[part_name]
             if part is not None and part.level != "missing":
                 total += self._name_part_weight(i, c, part, r)[1]
         return total
+
+    def settled_score(
+        self, q: Prepared, r: Prepared, others: Others, settled: dict[str, Any] | None = None
+    ) -> float:
+        """`score(q, r, explain=False).weight`, where the pair settles its other name parts (`settled`:
+        its `names_bridge.settled_parts`, if known) compared by the family names alone
+        (`names_bridge.settled_family`), not the whole names again."""
+        settled = settled if settled is not None else self.settled(q, r)
+        if settled is None or any(p not in settled and p != "family" for _i, _c, p in self._name_parts):
+            return self.score(q, r, explain=False, others=others).weight
+        family = nb.settled_family(q.parsed(), r.parsed())
+        return self.settled_weight(r, others, settled, {"family": family})
 
     def _name_part_weight(
         self, i: int, c: Comparison, part: Any, r: Prepared
@@ -399,52 +464,15 @@ class Scorer:
         never compared by name. The result is the one scoring every candidate would give; ties go by
         `tie(position)` (default: the position), which also orders equal bounds.
         """
-        floor = (
-            math.log2(min_probability / (1 - min_probability)) - 1e-9
-            if 0 < min_probability < 1
-            else -math.inf
-        )
-        # (-upper bound or -weight, position, stage: 0 bound, 1 settled bound, 2 scored, the others)
-        heap: list[tuple[float, int, int, Others]] = []
         # Only the other fields' total weight is needed until the last step (which explains the best from
         # scratch): outcomes are not kept, and fields the query lacks are not looked at.
         qv = q.values
         active = tuple(i for i in self._other_idx if qv[i] is not None)
-        for n, r in enumerate(candidates):
-            others = Others(self._others_weight(qv, r, active), ())
-            b = self.bound(q, r, others)
-            if b >= floor:
-                heap.append((-b, n, 0, others))
-        heapq.heapify(heap)
-        found: list[tuple[float, int]] = []
-        kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
-        while heap and -heap[0][0] >= kth:
-            neg, n, stage, others = heapq.heappop(heap)
-            if stage == 2:
-                found.append((-neg, n))
-                if len(found) >= limit:
-                    kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
-                continue
-            r = candidates[n]
-            if stage == 0:
-                # Most candidates share the family name's keys but not the given name or patronymic:
-                # those parts, cheap to compare, often settle it before the family names.
-                b = self.settled_bound(q, r, others)
-                if b is not None and b < -neg:
-                    if b >= floor:
-                        heapq.heappush(heap, (-b, n, 1, others))
-                    continue
-            w = self.score(q, r, explain=False, others=others).weight
-            if w >= floor:
-                heapq.heappush(heap, (-w, n, 2, others))
-        order = tie or (lambda n: n)
-        found.sort(key=lambda t: (-t[0], order(t[1])))
-        out = []
-        for _w, n in found[:limit]:
-            s = self.score(q, candidates[n], reasons=reasons)
-            if s.probability >= min_probability:
-                out.append((n, s))
-        return out
+        weights = [self._others_weight(qv, r, active) for r in candidates]
+        bounds = [self.bound(q, r, Others(w, ())) for r, w in zip(candidates, weights, strict=True)]
+        return bounded_best(
+            self, q, bounds, weights, candidates.__getitem__, limit, min_probability, tie, reasons
+        )
 
     def _tf_weight(self, i: int, li: int, c: Comparison, key: str | None) -> tuple[float, int | None]:
         if key is None or self.tf is None:
@@ -482,6 +510,9 @@ class Scorer:
 
 
 _UNSEEN: Any = object()  # a memo's miss, where None is a value
+# The record side of a comparison other than names: only a term-frequency level reads it (its name keys),
+# and those are name comparisons'.
+_NO_NAMES = Prepared(None, (), (), (None, None, None))
 
 
 def _tf_key(c: Comparison, r: Prepared) -> str | None:

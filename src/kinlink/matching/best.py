@@ -1,0 +1,72 @@
+"""Choosing a query's best candidates by branch and bound: each candidate's upper bound first, and the
+costly name comparison only for those a bound leaves in (`Scorer.best`; an index's search calls it with the
+bounds it worked out column by column)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kinlink.matching.score_values import Others, Prepared, Scored
+
+if TYPE_CHECKING:
+    from kinlink.matching.score import Scorer
+
+
+def bounded_best(
+    scorer: Scorer,
+    q: Prepared,
+    bounds: Sequence[float],
+    weights: Sequence[float],
+    candidate: Callable[[int], Prepared],
+    limit: int,
+    min_probability: float = 0.0,
+    tie: Callable[[int], Any] | None = None,
+    reasons: bool = True,
+) -> list[tuple[int, Scored]]:
+    """`Scorer.best` of candidates whose `bound` and other fields' weight (`others(q, r).weight`) are known,
+    each given by its position (`candidate(n)`: asked only for those the bound does not rule out)."""
+    floor = (
+        math.log2(min_probability / (1 - min_probability)) - 1e-9 if 0 < min_probability < 1 else -math.inf
+    )
+    # (-upper bound or -weight, position, stage: 0 bound, 1 settled bound, 2 scored; the settled parts)
+    heap: list[tuple[float, int, int, Any]] = [(-b, n, 0, None) for n, b in enumerate(bounds) if b >= floor]
+    heapq.heapify(heap)
+    found: list[tuple[float, int]] = []
+    kth = -math.inf  # the weight a candidate must reach to enter the top `limit`
+    while heap and -heap[0][0] >= kth:
+        neg, n, stage, settled = heapq.heappop(heap)
+        if stage == 2:
+            found.append((-neg, n))
+            if len(found) >= limit:
+                kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
+            continue
+        r = candidate(n)
+        others = Others(weights[n], ())
+        if stage == 0:
+            # Most candidates share the family name's keys but not the given name or patronymic:
+            # those parts, cheap to compare, often settle it before the family names (and then, when
+            # it is scored, leave only the family names to compare).
+            settled = scorer.settled(q, r)
+            if settled is not None:
+                b = scorer.settled_weight(r, others, settled, None)
+                if b < -neg:
+                    if b >= floor:
+                        heapq.heappush(heap, (-b, n, 1, settled))
+                    continue
+        if settled is not None:
+            w = scorer.settled_score(q, r, others, settled)
+        else:
+            w = scorer.score(q, r, explain=False, others=others).weight
+        if w >= floor:
+            heapq.heappush(heap, (-w, n, 2, None))
+    order = tie or (lambda n: n)
+    found.sort(key=lambda t: (-t[0], order(t[1])))
+    out = []
+    for _w, n in found[:limit]:
+        s = scorer.score(q, candidate(n), reasons=reasons)
+        if s.probability >= min_probability:
+            out.append((n, s))
+    return out
