@@ -21,17 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-PG_ADMIN = os.environ.get("KINLINK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
-
-def _pg_admin(sql: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(sql))
-    admin.dispose()
+from bench.registry.run import PG_ADMIN, _pg_admin  # noqa: E402
 
 
 def _backend_cpu(engine) -> float:  # type: ignore[no-untyped-def]
@@ -95,7 +90,6 @@ def main() -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
-    sys.path.insert(0, str(ROOT))
     from bench.registry.data import generate
 
     with tempfile.TemporaryDirectory() as tmp:

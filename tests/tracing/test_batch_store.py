@@ -74,6 +74,18 @@ def _stored(engine: Engine) -> tuple[list[Any], list[Any], list[Any]]:
     return [tuple(c) for c in cands], [tuple(r) for r in states], sorted(map(tuple, keys))
 
 
+def _decision_kept_and_one_entry_a_write(engine: Engine, rejected: int, n: int) -> None:
+    """The decided candidate kept its decision; the chain holds; one entry a candidate created or updated
+    (n created, then all but the decided one updated)."""
+    with unit_of_work(engine) as s:
+        assert s.get(MatchCandidate, rejected).state == "rejected"
+        assert not audit.verify(s)
+        entries = s.scalars(
+            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
+        ).all()
+    assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)
+
+
 def _filed(engine: Engine) -> tuple[Model, dict[int, list[tuple[int, Scored]]], int]:
     """The demo registry and requests filed: the model, the requests' hits as `kinlink match` finds them,
     how many."""
@@ -120,13 +132,7 @@ def test_the_bulk_write_stores_what_the_per_candidate_write_stores(engine: Engin
     after = MatchSummary()
     _one_at_a_time(engine, model, changed, after)
     assert _counts(after) == (0, 0, n)
-    with unit_of_work(engine) as s:
-        assert s.get(MatchCandidate, rejected).state == "rejected"
-        assert not audit.verify(s)
-        entries = s.scalars(
-            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
-        ).all()
-    assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)  # one entry a candidate written
+    _decision_kept_and_one_entry_a_write(engine, rejected, n)
 
 
 def test_kinlink_match_stores_what_the_per_candidate_write_stores(engine: Engine) -> None:
@@ -209,10 +215,4 @@ def test_record_pairs_in_bulk_store_what_the_per_candidate_write_stores(engine: 
     after = MatchSummary()
     _pairs_one_at_a_time(engine, model, changed, after)
     assert _counts(after) == (0, 0, len(found))
-    with unit_of_work(engine) as s:
-        assert s.get(MatchCandidate, rejected).state == "rejected"
-        assert not audit.verify(s)
-        entries = s.scalars(
-            select(audit.AuditEntry.action).where(audit.AuditEntry.entity == "match_candidate")
-        ).all()
-    assert sorted(entries) == ["create"] * n + ["update"] * (n - 1)
+    _decision_kept_and_one_entry_a_write(engine, rejected, n)

@@ -155,18 +155,13 @@ class Scorer:
         """
         total = 0.0
         compared: list[tuple[int, int, float, int | None, dict[str, Any]]] = []
-        qv, rv, memo = q.values, r.values, self._pair_memo
+        qv, rv = q.values, r.values
         for i in self._other_idx:
             a, b = qv[i], rv[i]
             if a is None or b is None:
                 continue
             if self._repeats[i]:
-                hit = memo.get((i, a, b))
-                if hit is None:
-                    hit = self._compare_values(i, a, b, r)[:3]
-                    if len(memo) < 100_000:
-                        memo[(i, a, b)] = hit
-                li, w, feats = hit
+                li, w, feats = self._remembered(i, a, b, r)
                 count = None  # no term frequencies (see _repeats)
             else:
                 li, w, feats, count = self._compare_values(i, a, b, r)
@@ -177,22 +172,24 @@ class Scorer:
     def _others_weight(self, qv: tuple[Any, ...], r: Prepared, active: tuple[int, ...]) -> float:
         """`others(q, r).weight`, summed in the same order; active: the comparisons q has a value for."""
         total = 0.0
-        rv, memo, repeats = r.values, self._pair_memo, self._repeats
+        rv, repeats = r.values, self._repeats
         for i in active:
             b = rv[i]
             if b is None:
                 continue
             a = qv[i]
-            if repeats[i]:
-                hit = memo.get((i, a, b))
-                if hit is None:
-                    hit = self._compare_values(i, a, b, r)[:3]
-                    if len(memo) < 100_000:
-                        memo[(i, a, b)] = hit
-                total += hit[1]
-            else:
-                total += self._compare_values(i, a, b, r)[1]
+            total += (self._remembered(i, a, b, r) if repeats[i] else self._compare_values(i, a, b, r))[1]
         return total
+
+    def _remembered(self, i: int, a: Any, b: Any, r: Prepared) -> tuple[int, float, dict[str, Any]]:
+        """Comparison i's outcome (level, weight, features) for values that repeat across records, worked
+        out once a pair of values."""
+        hit = self._pair_memo.get((i, a, b))
+        if hit is None:
+            hit = self._compare_values(i, a, b, r)[:3]
+            if len(self._pair_memo) < 100_000:
+                self._pair_memo[(i, a, b)] = hit
+        return hit
 
     def others_weights(self, q: Prepared, columns: Sequence[Sequence[Any]], n: int) -> list[float]:
         """`others(q, r).weight` of many candidates given column by column (columns[i]: each one's value
@@ -200,7 +197,7 @@ class Scorer:
         bounds its whole shortlist so, and prepares only the candidates the bounds leave in. Each
         candidate's weights are summed in `_others_weight`'s order, to the same last bit."""
         totals = [0.0] * n  # n candidates
-        qv, memo, repeats = q.values, self._pair_memo, self._repeats
+        qv, repeats = q.values, self._repeats
         for i in self._other_idx:
             a = qv[i]
             if a is None:
@@ -208,15 +205,12 @@ class Scorer:
             for k, b in enumerate(columns[i]):
                 if b is None:
                     continue
-                if repeats[i]:
-                    hit = memo.get((i, a, b))
-                    if hit is None:
-                        hit = self._compare_values(i, a, b, _NO_NAMES)[:3]
-                        if len(memo) < 100_000:
-                            memo[(i, a, b)] = hit
-                    totals[k] += hit[1]
-                else:
-                    totals[k] += self._compare_values(i, a, b, _NO_NAMES)[1]
+                outcome = (
+                    self._remembered(i, a, b, _NO_NAMES)
+                    if repeats[i]
+                    else self._compare_values(i, a, b, _NO_NAMES)
+                )
+                totals[k] += outcome[1]
         return totals
 
     def _compare_values(
