@@ -66,6 +66,7 @@ def _postings_stmt(n: int) -> Select:
         .group_by(postings.c.eid)
         .order_by(shared.desc(), postings.c.eid)
         .limit(bindparam("lim", type_=Integer))
+        .execution_options(kinlink_shortlist=("postings", n))
     )
 
 
@@ -101,6 +102,7 @@ def _narrowest_stmt() -> Select:
         .where(MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam("k0", type_=String))
         .order_by(MatchKey.entity_id)
         .limit(bindparam("lim", type_=Integer))
+        .execution_options(kinlink_shortlist=("narrowest", 1))
     )
 
 
@@ -180,10 +182,13 @@ def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) ->
     SQLite and were a PostgreSQL search's costliest statement.
     """
     conn = reader(session)
-    if stmt is _narrowest_stmt() or conn.dialect.name not in ("sqlite", "postgresql"):
+    # Told by the tag the statement carries, not by its identity: a server's threads building the same
+    # statement at once (the caches above do not lock around the build) get equal statements, not one.
+    kind, n = stmt.get_execution_options().get("kinlink_shortlist", (None, 0))
+    if kind == "narrowest" or conn.dialect.name not in ("sqlite", "postgresql"):
         return [(r[0], r[1]) for r in conn.execute(stmt, params)]
-    n = sum(1 for k in params if k[0] == "k" and k[1:].isdigit())
-    assert stmt is _postings_stmt(n), "a statement shortlist_query did not make"
+    if kind != "postings":
+        raise ValueError("shortlist_rows: not a statement shortlist_query made")
     postgresql = conn.dialect.name == "postgresql"
     whole = conn.execute(_postings_whole_stmt(n, postgresql), params).scalar()
     if not whole:
