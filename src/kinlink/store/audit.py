@@ -53,7 +53,7 @@ import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -212,6 +212,8 @@ class AuditLog:
         self._locked = False
         self._pending: list[tuple[Any, ...]] = []  # in the order of _PENDING
         self._texts: list[str | None] = []  # each pending entry's changes as JSON text, when encoded already
+        # ... and as SQLite stores them (the JSON column's json.dumps), when add_many encoded them so already
+        self._stored: list[str | None] = []
 
     def lock(self) -> None:
         """Take chain 1's head, waiting for a transaction that holds it: the writers' mutex."""
@@ -259,6 +261,7 @@ class AuditLog:
             (at, str(self.actor), credential, action, entity, eid, changes, self._prev, h, self._chain)
         )
         self._texts.append(None)
+        self._stored.append(None)
         self._prev = h
         self._count += 1
 
@@ -287,9 +290,25 @@ class AuditLog:
         # A text's JSON is what the encoder gives it (ensure_ascii off): its C function, called directly.
         text_json = encode_basestring
         append = self._pending.append
+        texts, stored = self._texts, self._stored
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
-            text = dumps(changes)
+            if type(changes) is dict and _all_text(changes):
+                # Changes of text alone (an import's rows: the source and the record id) are encoded a field
+                # at a time by the encoder's own C functions, as the encoder joins them: the hash's text
+                # (keys sorted) and the text SQLite stores (json.dumps's, the JSON column's), which was
+                # encoded again as the entries were written (issue 19).
+                text = "{" + ", ".join(
+                    [text_json(k) + ": " + text_json(v) for k, v in sorted(changes.items())]
+                )
+                text += "}"
+                pairs = [
+                    encode_basestring_ascii(k) + ": " + encode_basestring_ascii(v) for k, v in changes.items()
+                ]
+                stored.append("{" + ", ".join(pairs) + "}")
+            else:
+                text = dumps(changes)
+                stored.append(None)
             body = (
                 "["
                 + (text_json(prev) if prev is not None else "null")
@@ -303,10 +322,23 @@ class AuditLog:
             mac.update(body.encode())
             h = mac.hexdigest()
             append((at, actor, credential, action, entity, eid, changes, prev, h, chain))
-            self._texts.append(text)  # also the JSON column's text on COPY: encoded once
+            texts.append(text)  # also the JSON column's text on COPY: encoded once
             prev = h
             self._count += 1
         self._prev = prev
+
+    def _for_sqlite(self, conn: Connection) -> list[tuple[Any, ...]]:
+        """The pending entries with their changes as SQLite stores them: the text add_many encoded
+        (json.dumps's, the JSON column's conversion when the engine names no serializer of its own), else
+        that conversion."""
+        process = _LOG.c.changes.type._cached_bind_processor(conn.dialect)
+        assert process is not None
+        if conn.dialect._json_serializer is not None:  # type: ignore[attr-defined]
+            return [(*e[:_CHANGES], process(e[_CHANGES]), *e[_CHANGES + 1 :]) for e in self._pending]
+        return [
+            (*entry[:_CHANGES], process(entry[_CHANGES]) if text is None else text, *entry[_CHANGES + 1 :])
+            for entry, text in zip(self._pending, self._stored, strict=True)
+        ]
 
     def flush(self) -> None:
         if not self._pending:
@@ -318,7 +350,7 @@ class AuditLog:
         elif len(self._pending) >= _COPY_FROM and conn.dialect.name == "sqlite":
             # The driver's executemany with the columns' own conversions, as SQLAlchemy's insert applies
             # them (the same stored values), without its per-entry parameter processing (issue 19).
-            bulk.write_values(conn, _LOG, _PENDING, self._pending)
+            bulk.write_values(conn, _LOG, _PENDING, self._for_sqlite(conn), stored=("changes",))
         elif len(self._pending) == 1 and conn.dialect.name == "postgresql":
             conn.execute(
                 _APPEND_ONE_AND_SET_HEAD, {**dict(zip(_PENDING, self._pending[0], strict=True)), **head}
@@ -330,7 +362,12 @@ class AuditLog:
             conn.execute(_SET_HEAD, {"chain": self._chain, **head})
         self._pending.clear()
         self._texts.clear()
+        self._stored.clear()
         self._locked = False
+
+
+def _all_text(changes: dict[Any, Any]) -> bool:
+    return all(type(key) is str and type(value) is str for key, value in changes.items())
 
 
 def record(

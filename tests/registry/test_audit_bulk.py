@@ -1,0 +1,66 @@
+"""Issue 19: an import's audit entries (`AuditLog.add_many`) and rows (`kinlink.store.bulk.write_values`)
+are written by shorter paths than one entry or one ORM row at a time; what they store is what those store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, select, text
+
+from kinlink.store import audit, bulk
+from kinlink.store.db import unit_of_work
+from kinlink.store.models import AuditEntry
+
+# Changes of text alone (the short path), with what JSON escapes, and others (the encoder's path).
+CHANGES: list[Any] = [
+    {"source": "bench", "record_id": "R1"},
+    {"source": "Мінобороны «Z»", "record_id": 'a "quoted"\\ id\n\t\x01'},
+    {"z": "last", "a": "first", "m": "ё"},
+    {},
+    {"count": 3, "ids": [1, 2]},
+    {"nested": {"b": "x", "a": "y"}},
+    None,
+    ["a", "list"],
+    {"emoji": "\U0001f600", "lone": "x"},
+]
+
+
+def test_add_many_hashes_and_stores_what_add_would(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        log = audit.AuditLog(session, "tester")
+        log.add_many("create", "person", [(i, c) for i, c in enumerate(CHANGES * 60)])  # COPY/executemany
+        log.flush()
+        log.add_many("create", "person", [(i, c) for i, c in enumerate(CHANGES)])  # statement by statement
+        log.flush()
+    with unit_of_work(engine) as session:
+        assert audit.verify(session) == []  # each hash is entry_hash's, as `add` computes it
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.changes for e in entries] == CHANGES * 61
+        if engine.dialect.name == "sqlite":
+            # The text SQLite holds is the JSON column's own conversion of each entry's changes.
+            stored = session.execute(text("SELECT changes FROM audit_log ORDER BY id")).scalars().all()
+            assert stored == [json.dumps(c) for c in CHANGES * 61]
+
+
+def test_a_column_left_empty_keeps_null_not_its_default(tmp_path: Path) -> None:
+    """A column no row fills is left out of the INSERT only when leaving it out stores NULL too."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    meta = MetaData()
+    t = Table(
+        "t",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("plain", String),
+        Column("with_default", String, server_default="d"),
+        Column("filled", String),
+    )
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        bulk.write_values(
+            conn, t, ("id", "plain", "with_default", "filled"), [(1, None, None, "x"), (2, None, None, "y")]
+        )
+        rows = conn.execute(select(t).order_by(t.c.id)).all()
+    assert [tuple(r) for r in rows] == [(1, None, None, "x"), (2, None, None, "y")]
+    engine.dispose()
