@@ -183,14 +183,10 @@ class CandidateIndex:
         for i, other in c.other_parsed.items():
             self._parsed_other[first + i] = other
         self.tf.population += len(records)
-        for col, table, coded in zip(self._tf_cols, _TF_TABLES, c.tf_columns, strict=True):
-            col.extend_coded(coded)
-            distinct, codes = coded
-            counts = np.bincount(codes, minlength=len(distinct)).tolist()
-            self.tf.add_counts(table, zip(distinct, counts, strict=True))
+        for col, coded in zip(self._tf_cols, c.tf_columns, strict=True):
+            col.extend_coded(coded)  # counted once built (`_count_names`)
         self._post_hashes.append(c.key_hashes)
-        rows = np.arange(first, first + len(records), dtype=np.uint32)
-        self._post_rows.frombytes(np.repeat(rows, c.key_counts).tobytes())
+        self._post_rows.frombytes((c.key_rows + np.uint32(first)).tobytes())
         self.size += len(records)
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
@@ -223,7 +219,8 @@ class CandidateIndex:
         hashes = np.concatenate(self._post_hashes) if self._post_hashes else np.empty(0, dtype=np.int64)
         self._post_hashes = []
         rows = np.frombuffer(self._post_rows, dtype=np.uint32)
-        # Stable: each posting list keeps its rows in order.
+        # Stable: each posting list keeps its rows in order (each chunk's postings come sorted so, and
+        # chunks in order: the sort merges their runs).
         order = np.argsort(hashes, kind="stable")
         self.rows = rows[order]
         hashes = hashes[order]
@@ -237,6 +234,7 @@ class CandidateIndex:
         for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
+        self._count_names()
         # A candidate's codes side by side, in one cache line: read from a column each, a candidate cost a
         # cache miss per comparison, a fifth of a search's time. The value columns' own codes are dropped.
         cols = (*self._value_cols, *self._tf_cols)
@@ -246,6 +244,13 @@ class CandidateIndex:
             c.codes = array("i")
         self.scorer = Scorer(self.model, self.tf, population=self.size)
         self._name_bound = self._name_bounds()
+
+    def _count_names(self) -> None:
+        """The term frequencies, from the name keys' columns: each key counted once, in the order keys first
+        appear (the order counting chunk by chunk gave), not once a chunk that holds it (issue 19)."""
+        for table, col in zip(_TF_TABLES, self._tf_cols, strict=True):
+            counts = np.bincount(np.frombuffer(col.codes, dtype=np.int32), minlength=len(col.values))
+            self.tf.add_counts(table, zip(col.values, counts.tolist(), strict=True))
 
     def _name_bounds(self) -> np.ndarray:
         """Every record's name bound (`Scorer.name_bound`), summed once from its distinct name keys:

@@ -52,10 +52,12 @@ class Chunk:
     little crosses back from a worker.
     """
 
-    # Every record's keys in turn, as their string hashes (`CandidateIndex` keys its postings so; a
-    # forked worker hashes strings as its parent does), and how many keys each record has.
+    # The chunk's postings: every record's keys, as their string hashes (`CandidateIndex` keys its postings
+    # so; a forked worker hashes strings as its parent does), sorted stably, and the record (its place in
+    # the chunk) each belongs to. Sorted here, in the workers, the parent's sort of all the postings at the
+    # end of a build merges sorted runs (a third of its time, issue 19).
     key_hashes: np.ndarray
-    key_counts: np.ndarray
+    key_rows: np.ndarray
     service: Coded
     shared: list[Coded]  # per field of SHARED_FIELDS
     parts: list[Coded]  # per NAME_PARTS: the primary name's parts, as the index keeps them
@@ -182,9 +184,12 @@ def prepare_states(
     ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
     sexes, scodes = by_fields[("sex",)]
     sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    hashes = np.fromiter(map(hash, chain.from_iterable(keys)), dtype=np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.uint32), np.fromiter(map(len, keys), dtype=np.int64, count=n))
+    order = np.argsort(hashes, kind="stable")
     return Chunk(
-        key_hashes=np.fromiter(map(hash, chain.from_iterable(keys)), dtype=np.int64),
-        key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
+        key_hashes=hashes[order],
+        key_rows=rows[order],
         service=fields_coded(("service_number",)),
         shared=shared,
         parts=parts,
