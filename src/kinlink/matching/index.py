@@ -27,7 +27,8 @@ from kinlink.matching.index_build import (
     NAME_PARTS,
     SHARED_FIELDS,
     Chunk,
-    Coded,
+    Sender,
+    Sent,
     parallel_chunks,
     prepare_chunk,
     record_batches,
@@ -44,25 +45,31 @@ _TF_TABLES = ("family", "given", "patronymic")
 class _Column:
     """A column of values, each distinct value (None included) stored once."""
 
-    __slots__ = ("codes", "lookup", "values")
+    __slots__ = ("_sent", "codes", "lookup", "values")
 
     def __init__(self) -> None:
         self.values: list[Any] = []
         self.lookup: dict[Any, int] = {}
         self.codes = array("i")
+        self._sent: dict[int, np.ndarray] = {}  # per preparer (`Sender`): its numbers' codes here
 
-    def extend_coded(self, coded: Coded) -> None:
-        """Append values given as a chunk's distinct values and each row's place among them: only the
-        distinct ones are looked up (a chunk holds a few of the units, birth dates... of its records)."""
-        distinct, codes = coded
-        lookup = self.lookup
-        # In C passes, without a Python step a value (issue 19): the known values' codes, then the new ones
-        # (a chunk's values are distinct) numbered on in their order, as setdefault one by one would.
-        got = list(map(lookup.get, distinct))
-        if None in got:
-            lookup.update(zip(compress(distinct, map(is_, got, repeat(None))), count(len(lookup))))
-            got = list(map(lookup.__getitem__, distinct))
-        self.codes.frombytes(np.array(got, dtype=np.int32)[codes].tobytes())
+    def extend_sent(self, source: int, sent: Sent) -> None:
+        """Append a chunk's values as a preparer sent them (`Sender`): only the values it had not sent
+        before are looked up, the others are known by its numbers for them."""
+        new, distinct, codes = sent
+        if new:
+            lookup = self.lookup
+            # In C passes, without a Python step a value (issue 19): the known values' codes, then the new
+            # ones (a chunk's values are distinct) numbered on in their order, as setdefault one by one
+            # would. The values an earlier chunk held all come before: their order of first appearance.
+            got = list(map(lookup.get, new))
+            if None in got:
+                lookup.update(zip(compress(new, map(is_, got, repeat(None))), count(len(lookup))))
+                got = list(map(lookup.__getitem__, new))
+            added = np.array(got, dtype=np.int32)
+            known = self._sent.get(source)
+            self._sent[source] = added if known is None else np.concatenate([known, added])
+        self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
 
     def get(self, row: int) -> Any:
         return self.values[self.codes[row]]
@@ -72,6 +79,7 @@ class _Column:
         for v, code in self.lookup.items():
             values[code] = v
         self.values, self.lookup = values, {}  # the lookup is only needed while building
+        self._sent = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +155,9 @@ class CandidateIndex:
             if processes > 1 and hasattr(os, "fork"):
                 chunks = parallel_chunks(records, model, processes)
             else:
-                chunks = ((batch, prepare_chunk(batch, model)) for batch in record_batches(iter(records)))
+                sender = Sender()
+                batches = record_batches(iter(records))
+                chunks = ((batch, sender.send(prepare_chunk(batch, model))) for batch in batches)
             lo: list[np.ndarray] = []
             hi: list[np.ndarray] = []
             sex: list[np.ndarray] = []
@@ -173,18 +183,19 @@ class CandidateIndex:
         for i, r in enumerate(records):
             if r.other_names:
                 self._other_names[first + i] = tuple(r.other_names)
-        self._service.extend_coded(c.service)
-        for f, coded in zip(SHARED_FIELDS, c.shared, strict=True):
-            self._cols[f].extend_coded(coded)
-        for col, coded in zip(self._value_cols, c.values, strict=True):
-            col.extend_coded(coded)
-        for part, coded in zip(NAME_PARTS, c.parts, strict=True):
-            self._parsed[part].extend_coded(coded)
+        source = c.source
+        self._service.extend_sent(source, c.service)
+        for f, sent in zip(SHARED_FIELDS, c.shared, strict=True):
+            self._cols[f].extend_sent(source, sent)
+        for col, sent in zip(self._value_cols, c.values, strict=True):
+            col.extend_sent(source, sent)
+        for part, sent in zip(NAME_PARTS, c.parts, strict=True):
+            self._parsed[part].extend_sent(source, sent)
         for i, other in c.other_parsed.items():
             self._parsed_other[first + i] = other
         self.tf.population += len(records)
-        for col, coded in zip(self._tf_cols, c.tf_columns, strict=True):
-            col.extend_coded(coded)  # counted once built (`_count_names`)
+        for col, sent in zip(self._tf_cols, c.tf_columns, strict=True):
+            col.extend_sent(source, sent)  # counted once built (`_count_names`)
         self._post_hashes.append(c.key_hashes)
         self._post_rows.frombytes((c.key_rows + np.uint32(first)).tobytes())
         self.size += len(records)
