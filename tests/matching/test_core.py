@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
 
+from kinlink.matching import index_build
 from kinlink.matching.cluster import Link, cluster
 from kinlink.matching.comparators import birth_range, range_gap
 from kinlink.matching.index import CandidateIndex
@@ -159,12 +161,28 @@ def test_batch_and_single_query_give_the_same_answers() -> None:
     assert batch == single
 
 
-def test_an_index_built_in_worker_processes_is_the_one_built_in_process() -> None:
-    # More records than one build chunk, so that the workers' chunks are put together in order.
+def test_an_index_built_in_worker_processes_is_the_one_built_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Many build chunks, so that the workers' chunks are put together in order, and each worker sends
+    # values an earlier chunk of its own held by number (`index_build.Sender`).
+    monkeypatch.setattr(index_build, "_BUILD_CHUNK", 300)
     people = [replace(r, id=copy * 1000 + i) for copy in range(25) for i, r in enumerate(_population())]
     alone = CandidateIndex.build(MODEL, people)
     forked = CandidateIndex.build(MODEL, people, processes=2)
     assert np.array_equal(alone.rows, forked.rows) and np.array_equal(alone.offsets, forked.offsets)
+    assert np.array_equal(alone._key_hash, forked._key_hash)
+    assert np.array_equal(alone._row_codes, forked._row_codes)
+    assert [o.tolist() for o in alone._row_objects] == [o.tolist() for o in forked._row_objects]
+    for a, b in zip(_columns(alone), _columns(forked), strict=True):
+        assert a.values == b.values and a.codes == b.codes
+    assert [list(t.items()) for t in alone.tf.counts.values()] == [
+        list(t.items()) for t in forked.tf.counts.values()
+    ]
+    assert [alone.record(r) for r in range(len(alone))] == [forked.record(r) for r in range(len(forked))]
+    assert [alone.parsed_names(r) for r in range(len(alone))] == [
+        forked.parsed_names(r) for r in range(len(forked))
+    ]
     for key in ("f:PKTSV", "gp:leonid|andrei", "no such key"):  # Пактышев and Пактусов: 2 x 25
         assert np.array_equal(alone.posting(key), forked.posting(key))
     assert len(alone.posting("f:PKTSV")) == 50 and len(alone.posting("no such key")) == 0
@@ -172,6 +190,11 @@ def test_an_index_built_in_worker_processes_is_the_one_built_in_process() -> Non
     assert [(h.row, h.scored.weight) for h in alone.search(q, limit=5)] == [
         (h.row, h.scored.weight) for h in forked.search(q, limit=5)
     ]
+
+
+def _columns(index: CandidateIndex) -> list[Any]:
+    cols = (*index._cols.values(), *index._parsed.values(), *index._tf_cols, *index._value_cols)
+    return [index._service, *cols]
 
 
 def test_clusters_follow_strong_links_and_respect_rejections() -> None:

@@ -107,7 +107,6 @@ def _per_record_chunk(records: list[MatchRecord]) -> Chunk:
         [(p.script, p.language, p.sex, p.order) if p else None for p in primaries],  # type: ignore[attr-defined]
     ]
     tf = [[t[j] for _k, _p, t in keyed] for j in range(3)]
-    flat_keys = [k for ks in keys for k in ks]
 
     def coded(names: tuple[str, ...]) -> tuple[list[object], np.ndarray]:
         columns = [[getattr(r, f) for r in records] for f in names]
@@ -125,9 +124,11 @@ def _per_record_chunk(records: list[MatchRecord]) -> Chunk:
     ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
     sexes, scodes = coded(("sex",))
     sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    # Postings sorted by their keys' hashes, a record's keys in turn and records in order among equal ones.
+    postings = sorted(((hash(k), i) for i, ks in enumerate(keys) for k in ks), key=lambda posting: posting[0])
     return Chunk(
-        key_hashes=np.array([hash(k) for k in flat_keys], dtype=np.int64),
-        key_counts=np.array([len(k) for k in keys], dtype=np.int64),
+        key_hashes=np.array([h for h, _i in postings], dtype=np.int64),
+        key_rows=np.array([i for _h, i in postings], dtype=np.uint32),
         service=coded(("service_number",)),
         shared=[coded((f,)) for f in SHARED_FIELDS],
         parts=[_coded(col) for col in parts],

@@ -27,7 +27,8 @@ from kinlink.matching.index_build import (
     NAME_PARTS,
     SHARED_FIELDS,
     Chunk,
-    Coded,
+    Sender,
+    Sent,
     parallel_chunks,
     prepare_chunk,
     record_batches,
@@ -44,25 +45,31 @@ _TF_TABLES = ("family", "given", "patronymic")
 class _Column:
     """A column of values, each distinct value (None included) stored once."""
 
-    __slots__ = ("codes", "lookup", "values")
+    __slots__ = ("_sent", "codes", "lookup", "values")
 
     def __init__(self) -> None:
         self.values: list[Any] = []
         self.lookup: dict[Any, int] = {}
         self.codes = array("i")
+        self._sent: dict[int, np.ndarray] = {}  # per preparer (`Sender`): its numbers' codes here
 
-    def extend_coded(self, coded: Coded) -> None:
-        """Append values given as a chunk's distinct values and each row's place among them: only the
-        distinct ones are looked up (a chunk holds a few of the units, birth dates... of its records)."""
-        distinct, codes = coded
-        lookup = self.lookup
-        # In C passes, without a Python step a value (issue 19): the known values' codes, then the new ones
-        # (a chunk's values are distinct) numbered on in their order, as setdefault one by one would.
-        got = list(map(lookup.get, distinct))
-        if None in got:
-            lookup.update(zip(compress(distinct, map(is_, got, repeat(None))), count(len(lookup))))
-            got = list(map(lookup.__getitem__, distinct))
-        self.codes.frombytes(np.array(got, dtype=np.int32)[codes].tobytes())
+    def extend_sent(self, source: int, sent: Sent) -> None:
+        """Append a chunk's values as a preparer sent them (`Sender`): only the values it had not sent
+        before are looked up, the others are known by its numbers for them."""
+        new, distinct, codes = sent
+        if new:
+            lookup = self.lookup
+            # In C passes, without a Python step a value (issue 19): the known values' codes, then the new
+            # ones (a chunk's values are distinct) numbered on in their order, as setdefault one by one
+            # would. The values an earlier chunk held all come before: their order of first appearance.
+            got = list(map(lookup.get, new))
+            if None in got:
+                lookup.update(zip(compress(new, map(is_, got, repeat(None))), count(len(lookup))))
+                got = list(map(lookup.__getitem__, new))
+            added = np.array(got, dtype=np.int32)
+            known = self._sent.get(source)
+            self._sent[source] = added if known is None else np.concatenate([known, added])
+        self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
 
     def get(self, row: int) -> Any:
         return self.values[self.codes[row]]
@@ -72,6 +79,7 @@ class _Column:
         for v, code in self.lookup.items():
             values[code] = v
         self.values, self.lookup = values, {}  # the lookup is only needed while building
+        self._sent = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +155,9 @@ class CandidateIndex:
             if processes > 1 and hasattr(os, "fork"):
                 chunks = parallel_chunks(records, model, processes)
             else:
-                chunks = ((batch, prepare_chunk(batch, model)) for batch in record_batches(iter(records)))
+                sender = Sender()
+                batches = record_batches(iter(records))
+                chunks = ((batch, sender.send(prepare_chunk(batch, model))) for batch in batches)
             lo: list[np.ndarray] = []
             hi: list[np.ndarray] = []
             sex: list[np.ndarray] = []
@@ -173,24 +183,21 @@ class CandidateIndex:
         for i, r in enumerate(records):
             if r.other_names:
                 self._other_names[first + i] = tuple(r.other_names)
-        self._service.extend_coded(c.service)
-        for f, coded in zip(SHARED_FIELDS, c.shared, strict=True):
-            self._cols[f].extend_coded(coded)
-        for col, coded in zip(self._value_cols, c.values, strict=True):
-            col.extend_coded(coded)
-        for part, coded in zip(NAME_PARTS, c.parts, strict=True):
-            self._parsed[part].extend_coded(coded)
+        source = c.source
+        self._service.extend_sent(source, c.service)
+        for f, sent in zip(SHARED_FIELDS, c.shared, strict=True):
+            self._cols[f].extend_sent(source, sent)
+        for col, sent in zip(self._value_cols, c.values, strict=True):
+            col.extend_sent(source, sent)
+        for part, sent in zip(NAME_PARTS, c.parts, strict=True):
+            self._parsed[part].extend_sent(source, sent)
         for i, other in c.other_parsed.items():
             self._parsed_other[first + i] = other
         self.tf.population += len(records)
-        for col, table, coded in zip(self._tf_cols, _TF_TABLES, c.tf_columns, strict=True):
-            col.extend_coded(coded)
-            distinct, codes = coded
-            counts = np.bincount(codes, minlength=len(distinct)).tolist()
-            self.tf.add_counts(table, zip(distinct, counts, strict=True))
+        for col, sent in zip(self._tf_cols, c.tf_columns, strict=True):
+            col.extend_sent(source, sent)  # counted once built (`_count_names`)
         self._post_hashes.append(c.key_hashes)
-        rows = np.arange(first, first + len(records), dtype=np.uint32)
-        self._post_rows.frombytes(np.repeat(rows, c.key_counts).tobytes())
+        self._post_rows.frombytes((c.key_rows + np.uint32(first)).tobytes())
         self.size += len(records)
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
@@ -223,7 +230,8 @@ class CandidateIndex:
         hashes = np.concatenate(self._post_hashes) if self._post_hashes else np.empty(0, dtype=np.int64)
         self._post_hashes = []
         rows = np.frombuffer(self._post_rows, dtype=np.uint32)
-        # Stable: each posting list keeps its rows in order.
+        # Stable: each posting list keeps its rows in order (each chunk's postings come sorted so, and
+        # chunks in order: the sort merges their runs).
         order = np.argsort(hashes, kind="stable")
         self.rows = rows[order]
         hashes = hashes[order]
@@ -237,6 +245,7 @@ class CandidateIndex:
         for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
+        self._count_names()
         # A candidate's codes side by side, in one cache line: read from a column each, a candidate cost a
         # cache miss per comparison, a fifth of a search's time. The value columns' own codes are dropped.
         cols = (*self._value_cols, *self._tf_cols)
@@ -246,6 +255,13 @@ class CandidateIndex:
             c.codes = array("i")
         self.scorer = Scorer(self.model, self.tf, population=self.size)
         self._name_bound = self._name_bounds()
+
+    def _count_names(self) -> None:
+        """The term frequencies, from the name keys' columns: each key counted once, in the order keys first
+        appear (the order counting chunk by chunk gave), not once a chunk that holds it (issue 19)."""
+        for table, col in zip(_TF_TABLES, self._tf_cols, strict=True):
+            counts = np.bincount(np.frombuffer(col.codes, dtype=np.int32), minlength=len(col.values))
+            self.tf.add_counts(table, zip(col.values, counts.tolist(), strict=True))
 
     def _name_bounds(self) -> np.ndarray:
         """Every record's name bound (`Scorer.name_bound`), summed once from its distinct name keys:

@@ -6,10 +6,12 @@ from the index's assembly so that a worker sends back only each chunk's distinct
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from itertools import chain
+from dataclasses import dataclass, replace
+from itertools import chain, compress, count, repeat
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,11 @@ NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary 
 _BUILD_CHUNK = 8000
 # A chunk's column: its distinct values (in order of first appearance) and each record's place among them.
 Coded = tuple[list[Any], np.ndarray]
+# A chunk's column as a preparer sends it to the assembly (`Sender`): those of its distinct values the
+# preparer has not sent before (in order of first appearance), the preparer's numbers for all its distinct
+# values, and each record's place among them.
+Sent = tuple[list[Any], np.ndarray, np.ndarray]
+Column = Any  # Coded as prepared, Sent once a Sender has sent its chunk
 
 
 @dataclass(slots=True)
@@ -52,19 +59,64 @@ class Chunk:
     little crosses back from a worker.
     """
 
-    # Every record's keys in turn, as their string hashes (`CandidateIndex` keys its postings so; a
-    # forked worker hashes strings as its parent does), and how many keys each record has.
+    # The chunk's postings: every record's keys, as their string hashes (`CandidateIndex` keys its postings
+    # so; a forked worker hashes strings as its parent does), sorted stably, and the record (its place in
+    # the chunk) each belongs to. Sorted here, in the workers, the parent's sort of all the postings at the
+    # end of a build merges sorted runs (a third of its time, issue 19).
     key_hashes: np.ndarray
-    key_counts: np.ndarray
-    service: Coded
-    shared: list[Coded]  # per field of SHARED_FIELDS
-    parts: list[Coded]  # per NAME_PARTS: the primary name's parts, as the index keeps them
+    key_rows: np.ndarray
+    service: Column
+    shared: list[Column]  # per field of SHARED_FIELDS
+    parts: list[Column]  # per NAME_PARTS: the primary name's parts, as the index keeps them
     other_parsed: dict[int, tuple[Any, ...]]  # position in the chunk -> its other parsed names
-    values: list[Coded]  # per comparison: each record's prepared value
-    tf_columns: tuple[Coded, Coded, Coded]
+    values: list[Column]  # per comparison: each record's prepared value
+    tf_columns: tuple[Column, Column, Column]
     birth_lo: np.ndarray
     birth_hi: np.ndarray
     sex: np.ndarray
+    source: int = 0  # the preparer that sent the chunk (`Sender.source`); its columns are then `Sent`
+
+
+class Sender:
+    """What one preparer (a forked worker, or the building process) has sent of each column in a build.
+
+    A chunk's distinct values (a unit, a birth date, a family name) are mostly ones an earlier chunk held:
+    sent once a preparer and then by number, the assembly looks up (hashes) each value once a preparer, not
+    once a chunk, and less is pickled (issue 19). The assembly reads a preparer's chunks in the order it
+    prepared them, so a value sent by number has been received before."""
+
+    def __init__(self) -> None:
+        self.source = os.getpid()
+        self._known: list[dict[Any, int]] = []
+
+    def send(self, c: Chunk) -> Chunk:
+        column = count()  # each column by its place in a chunk
+
+        def sent(coded: Coded) -> Sent:
+            return self._send(next(column), coded)
+
+        return replace(
+            c,
+            service=sent(c.service),
+            shared=[sent(coded) for coded in c.shared],
+            parts=[sent(coded) for coded in c.parts],
+            values=[sent(coded) for coded in c.values],
+            tf_columns=(sent(c.tf_columns[0]), sent(c.tf_columns[1]), sent(c.tf_columns[2])),
+            source=self.source,
+        )
+
+    def _send(self, column: int, coded: Coded) -> Sent:
+        if column == len(self._known):
+            self._known.append({})
+        known = self._known[column]
+        distinct, codes = coded
+        got = list(map(known.get, distinct))
+        new: list[Any] = []
+        if None in got:  # numbered on in their order, as `_coded` numbers values (they are distinct)
+            new = list(compress(distinct, map(is_, got, repeat(None))))
+            known.update(zip(new, count(len(known))))
+            got = list(map(known.__getitem__, distinct))
+        return new, np.array(got, dtype=np.int32), codes
 
 
 def _coded(values: Sequence[Any]) -> Coded:
@@ -182,9 +234,12 @@ def prepare_states(
     ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
     sexes, scodes = by_fields[("sex",)]
     sex_codes = [{"m": 1, "f": 2}.get(sex_key(s) or "", 0) for s in sexes]
+    hashes = np.fromiter(map(hash, chain.from_iterable(keys)), dtype=np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.uint32), np.fromiter(map(len, keys), dtype=np.int64, count=n))
+    order = np.argsort(hashes, kind="stable")
     return Chunk(
-        key_hashes=np.fromiter(map(hash, chain.from_iterable(keys)), dtype=np.int64),
-        key_counts=np.fromiter(map(len, keys), dtype=np.int64, count=n),
+        key_hashes=hashes[order],
+        key_rows=rows[order],
         service=fields_coded(("service_number",)),
         shared=shared,
         parts=parts,
@@ -205,6 +260,7 @@ def record_batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
 
 
 _BUILD_MODEL: Model | None = None
+_SENDER: Sender | None = None  # a forked worker's own
 
 
 class _Row(namedtuple("_Row", FIELD_NAMES)):  # type: ignore[misc]
@@ -225,14 +281,18 @@ def _row_at(states: Sequence[tuple[Any, ...]]) -> Callable[[int], _Row]:
 
 
 def _prepare_in_worker(states: list[tuple[Any, ...]]) -> Chunk:
+    global _SENDER
     assert _BUILD_MODEL is not None
-    return prepare_states(states, _BUILD_MODEL)
+    if _SENDER is None or _SENDER.source != os.getpid():
+        _SENDER = Sender()
+    return _SENDER.send(prepare_states(states, _BUILD_MODEL))
 
 
 def parallel_chunks(
     records: Iterable[MatchRecord], model: Model, processes: int
 ) -> Iterator[tuple[list[MatchRecord], Chunk]]:
-    """Chunks of records with their preparation, in order; workers prepare a bounded window ahead.
+    """Chunks of records with their preparation (`Sent` by the workers), in order; workers prepare a
+    bounded window ahead.
 
     The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
     2 x processes chunks in flight, and the cursor is read by this thread only.

@@ -26,22 +26,22 @@ _FAMILY_SUFFIX = re.compile(
 # What a parse asks of a token, worked out once a token (a name is nearly always new, its words are not;
 # issue 19): (token, an initial, a given name we know, a patronymic by the strict test, written in
 # capitals, the letters _language looks for). Only the first two are asked of an initial.
-_Tok = tuple[str, bool, bool, bool, bool, int]
+TokenFacts = tuple[str, bool, bool, bool, bool, int]
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def _has_family_suffix(tok: str) -> bool:
+def has_family_suffix(tok: str) -> bool:
     return any(_FAMILY_SUFFIX.search(k) for k in readings(tok).likely)
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def _fathered(tok: str) -> bool:
+def fathered(tok: str) -> bool:
     p = patronymic_of(tok)
     return p is not None and bool(p.fathers)
 
 
-def _assign(
-    facts: list[_Tok], comma_family_first: bool
+def assign_parts(
+    facts: list[TokenFacts], comma_family_first: bool
 ) -> tuple[str | None, tuple[str, ...], str | None, str]:
     """(family, given names, patronymic, order) for the non-initial tokens."""
     n = len(facts)
@@ -63,7 +63,7 @@ def _assign(
         given = tuple(rest[:-1] if p else rest)
         return toks[0], given, p, FAMILY_FIRST
     if n == 1:
-        if known[0] and not patr[0] and not upper[0] and not _has_family_suffix(toks[0]):
+        if known[0] and not patr[0] and not upper[0] and not has_family_suffix(toks[0]):
             return None, (toks[0],), None, UNKNOWN
         return toks[0], (), None, UNKNOWN
     if any(upper):
@@ -95,9 +95,9 @@ def _assign(
     if (
         n == 3
         and not known[2]
-        and _fathered(toks[1])
-        and _has_family_suffix(toks[2])
-        and (known[0] or not _has_family_suffix(toks[0]))
+        and fathered(toks[1])
+        and has_family_suffix(toks[2])
+        and (known[0] or not has_family_suffix(toks[0]))
     ):
         return toks[2], (toks[0],), toks[1], GIVEN_FIRST
     # Registry order F G P with a bare -ич patronymic (Савич, Лукич, Ільїч).
@@ -123,7 +123,7 @@ def _assign(
         return toks[0], tuple(toks[1:]), None, FAMILY_FIRST
     # Both or neither known ("Роман Олег", "Vachnij Avhustyn" misspelt): a family-name
     # suffix decides, else the press order Given Family.
-    suf0, suf1 = _has_family_suffix(toks[0]), _has_family_suffix(toks[-1])
+    suf0, suf1 = has_family_suffix(toks[0]), has_family_suffix(toks[-1])
     if suf0 and not suf1:
         return toks[0], tuple(toks[1:]), None, UNKNOWN
     return toks[-1], tuple(toks[:-1]), None, UNKNOWN

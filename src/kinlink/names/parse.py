@@ -15,10 +15,10 @@ from kinlink.names.order import (  # noqa: F401  (FAMILY_FIRST, GIVEN_FIRST, UNK
     FAMILY_FIRST,
     GIVEN_FIRST,
     UNKNOWN,
-    _assign,
-    _fathered,
-    _has_family_suffix,
-    _Tok,
+    TokenFacts,
+    assign_parts,
+    fathered,
+    has_family_suffix,
 )
 from kinlink.names.script import (
     CYRILLIC,
@@ -104,7 +104,7 @@ _INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.){1,3}$|^[^\W\d_]$")
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def _tok(tok: str) -> _Tok:
+def _tok(tok: str) -> TokenFacts:
     if _is_initial(tok):
         return tok, True, False, False, False, _language_bits(tok)
     return (
@@ -117,7 +117,7 @@ def _tok(tok: str) -> _Tok:
     )
 
 
-def _tokens(text: str) -> tuple[list[_Tok], bool, str]:
+def _tokens(text: str) -> tuple[list[TokenFacts], bool, str]:
     """Name tokens, whether a comma put the family name first ("Paktishev, Leonid"), and the script of
     the text (as `detect_script` tells it, from each word's letters: a comma has none)."""
     if "," in text:
@@ -126,7 +126,7 @@ def _tokens(text: str) -> tuple[list[_Tok], bool, str]:
         text = head + " " + tail
     else:
         family_first = False
-    out: list[_Tok] = []
+    out: list[TokenFacts] = []
     flags = 0
     for word in text.split():
         toks, f = _raw_word(word)
@@ -136,7 +136,7 @@ def _tokens(text: str) -> tuple[list[_Tok], bool, str]:
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def _raw_word(raw: str) -> tuple[tuple[_Tok, ...], int]:
+def _raw_word(raw: str) -> tuple[tuple[TokenFacts, ...], int]:
     """The name tokens of one whitespace-separated word, and its script facts."""
     return tuple([_tok(t) for t in _token_parts(raw)]), script_flags(raw)
 
@@ -225,7 +225,7 @@ def _language(tokens: list[str], script: str, given: tuple[str, ...]) -> str | N
     return _language_of(bits, script, given)
 
 
-def _letters(toks: list[_Tok], script: str) -> tuple[int, str]:
+def _letters(toks: list[TokenFacts], script: str) -> tuple[int, str]:
     """A name's letters as _language_of asks of them (its tokens' _language_bits or-ed), and the script it
     is asked with: a name of mixed scripts as its tokens, homoglyphs fixed, tell it."""
     bits = 0
@@ -302,7 +302,7 @@ def parse_in_full(text: str) -> ParsedName:
     """`parse_name` worked out step by step, whatever the name's shape."""
     original = text
     toks, comma_first, script, initials, facts, words, declined = _read(text)
-    family, given, patronymic, order = _assign(facts, comma_first)
+    family, given, patronymic, order = assign_parts(facts, comma_first)
     if initials and words:
         strs = [t[0] for t in toks]
         if strs.index(initials[0]) > strs.index(words[0]):
@@ -341,11 +341,13 @@ def name_language(text: str) -> str | None:
         return plain[0][1]
     toks, comma_first, script, _initials, facts, _words, _declined = _read(text)
     bits, script = _letters(toks, script)
-    given = () if _told_by_letters(bits, script) else _assign(facts, comma_first)[1]
+    given = () if _told_by_letters(bits, script) else assign_parts(facts, comma_first)[1]
     return _language_of(bits, script, given)
 
 
-def _read(text: str) -> tuple[list[_Tok], bool, str, list[str], list[_Tok], list[str], CaseReading | None]:
+def _read(
+    text: str,
+) -> tuple[list[TokenFacts], bool, str, list[str], list[TokenFacts], list[str], CaseReading | None]:
     """A name's tokens, whether a comma put the family first, its script, its initials, the facts of its
     other tokens and their words, in the nominative, and its declension (when it was declined)."""
     toks, comma_first, script = _tokens(clean_text(text))
@@ -419,7 +421,7 @@ def _family_word(raw: str) -> tuple[str, int] | None:
         return None
     tok = toks[0]
     word = tok[0]
-    return word, _numbered(("f", *tok[1:], flags, *_word_facts(word)[1:], _has_family_suffix(word)))
+    return word, _numbered(("f", *tok[1:], flags, *_word_facts(word)[1:], has_family_suffix(word)))
 
 
 @lru_cache(maxsize=WORD_CACHE)
@@ -437,10 +439,10 @@ def _other_word(raw: str) -> tuple[str, int] | None:
         *tok[1:],
         flags,
         *_word_facts(word)[1:],
-        _has_family_suffix(word),
+        has_family_suffix(word),
         patronymic is not None,
         patronymic.sex if patronymic is not None else None,
-        _fathered(word),
+        fathered(word),
         given_sex(word),
         _given_language(word),
     )
@@ -499,10 +501,11 @@ def _shape(text: str, family: str, given: str, patronymic: str) -> Any:
     # mixed one is told from the letters themselves).
     if script == MIXED or not read_as_written(words):
         return None
-    # `_assign` reads three tokens through their facts, `patronymic_of`, `_fathered` and `_has_family_suffix`.
-    if _assign(toks, False)[:3] != (family, (given,), patronymic):
+    # `assign_parts` reads three tokens through their facts, `patronymic_of`, `fathered` and
+    # `has_family_suffix`.
+    if assign_parts(toks, False)[:3] != (family, (given,), patronymic):
         return None
-    order = _assign(toks, False)[3]
+    order = assign_parts(toks, False)[3]
     # The family name's sex counts only where the given name and the patronymic do not tell one.
     sex = _sex(None, (given,), patronymic)
     if sex is None:
