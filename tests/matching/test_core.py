@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 from datetime import date
 
@@ -151,12 +152,18 @@ def test_batch_and_single_query_give_the_same_answers() -> None:
     queries = [
         MatchRecord(None, f"{f} Сергей", birth_date="1990") for f in ("Иванов", "Попов", "Пактышев")
     ] * 100
-    single = [[(h.record.id, h.scored.probability) for h in index.search(q, limit=3)] for q in queries]
-    batch = [
-        [(h.record.id, h.scored.probability) for h in hits]
-        for hits in search_many(index, queries, limit=3, processes=2)
-    ]
+    single = [index.search(q, limit=3) for q in queries]
+    batch = list(search_many(index, queries, limit=3, processes=2))
+    # The whole hits, as the workers pickled them back (record, probability, weight, evidence, note).
     assert batch == single
+    assert [[(h.record.id, h.scored.probability) for h in hits] for hits in batch] == [
+        [(h.record.id, h.scored.probability) for h in hits] for hits in single
+    ]
+    hit = single[0][0]
+    again = pickle.loads(pickle.dumps(hit))
+    assert (
+        again == hit and again.scored.evidence == hit.scored.evidence and again.scored.note == hit.scored.note
+    )
 
 
 def test_an_index_built_in_worker_processes_is_the_one_built_in_process() -> None:
