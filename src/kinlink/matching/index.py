@@ -37,7 +37,7 @@ from kinlink.matching.keys import MAX_POSTING, prerank, query_keys, shared_count
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
-from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
+from kinlink.matching.score_values import Prepared, Scored, TermFrequencies, slot_pickling
 
 _TF_TABLES = ("family", "given", "patronymic")
 
@@ -87,6 +87,17 @@ class Hit:
     row: int
     record: MatchRecord
     scored: Scored
+
+    # Pickled without dataclasses' `fields()` call (see `score_values.slot_pickling`).
+    def __getstate__(self) -> tuple[Any, ...]:
+        return _hit_state(self)
+
+    def __setstate__(self, state: Any) -> None:
+        for set_slot, value in zip(_HIT_SETTERS, state, strict=True):
+            set_slot(self, value)
+
+
+_hit_state, _HIT_SETTERS = slot_pickling(Hit)
 
 
 class CandidateIndex:

@@ -60,8 +60,12 @@ class Searcher:
         size = max(50, -(-n // (4 * self.processes)))  # a few tasks per worker, so none idles at the end
         tasks = [(kind, items[i : i + size], limit, shortlist, floor) for i in range(0, n, size)]
         out: list[list[Hit]] = []
-        for part in self._pool.imap(_search_task, tasks):
-            out.extend(part)
+        # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
+        # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
+        # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive.
+        with gc_paused():
+            for part in self._pool.imap(_search_task, tasks):
+                out.extend(part)
         return out
 
 
@@ -95,5 +99,15 @@ def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[
     # for one task (a bounded number of queries; a later collection takes any cycle left).
     with gc_paused():
         if kind == "r":
-            return [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
-        return [idx.search(q, limit, shortlist, floor) for q in items]
+            found = [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
+        else:
+            found = [idx.search(q, limit, shortlist, floor) for q in items]
+        if index is None:
+            # In a worker: what the task left behind (the name caches and the scorer's memos, which
+            # grow to millions of long-lived objects, and the hits, freed once sent) moved out of the
+            # collector's reach as the index was before the fork. Left in, each task's were traversed
+            # by the collections that followed it (in the pickling of its hits, reading the next task)
+            # and again by every full collection: a fifth of the workers' time (issue 19). The worker
+            # ends with the Searcher, so a cycle left among them lives no longer than that.
+            gc.freeze()
+    return found
