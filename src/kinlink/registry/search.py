@@ -164,7 +164,7 @@ def _search(
     people: dict[int, Listed] = {}
     found = {**params, "lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit, "ids": list(hits)}
     stmt = _found_stmt(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
-    for what, pid, *row in conn.execute(stmt, found):
+    for what, pid, *row in conn.execute(stmt, found).all():  # whole, not row by row
         if what == 0:
             exact.append(pid)
         elif what == 1:

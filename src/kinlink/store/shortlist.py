@@ -144,7 +144,8 @@ def _key_sizes(
 
 def _count_keys(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
     params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
-    return {k: n for k, n in reader(session).execute(_sizes_stmt(len(keys), cap is not None), params) if n}
+    counted = reader(session).execute(_sizes_stmt(len(keys), cap is not None), params).all()
+    return {k: n for k, n in counted if n}
 
 
 def shortlist_query(

@@ -206,7 +206,9 @@ def search(
         rows = [r for r in shortlist_rows(session, stmt, params) if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
-        stamps = {r[0]: (r[1], r[2]) for r in conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen})}
+        # Fetched whole (one call), not row by row: some sixty rows a search.
+        versions = conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all()
+        stamps = {r[0]: (r[1], r[2]) for r in versions}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
         rows = [
