@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kinlink.matching.model import Comparison
@@ -42,11 +43,18 @@ def range_text(r: tuple[int, int]) -> str:
     return f"{a.isoformat()}..{b.isoformat()}"
 
 
+@lru_cache(maxsize=1024)  # a model's levels: a few dozen texts
+def _level_said(level_text: str) -> Message:
+    # One (frozen) Message a level, shared by every hit that reaches it: a batch's workers then pickle it
+    # once per task's results, not once a hit (issue 19).
+    return Message(level_text)
+
+
 def level_message(
     c: Comparison, level_text: str, feats: Mapping[str, Any], count: int | None, population: int
 ) -> Message:
     """A compared field: the level's text, with what was compared and how common the value is."""
-    said = Message(level_text)
+    said = _level_said(level_text)
     reason = feats.get("reason")
     if isinstance(reason, Message):  # what was compared: a name's reading, two marks, two heights...
         said = say("%(evidence)s (%(detail)s)", evidence=said, detail=reason)

@@ -21,6 +21,7 @@ from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, 
 from kinlink.matching.model import Model
 from kinlink.matching.record import FIELD_NAMES, MatchRecord, record_state
 from kinlink.matching.score import Scorer
+from kinlink.names import load_dictionaries
 
 # The record fields the index keeps as columns (each distinct value stored once).
 SHARED_FIELDS = (
@@ -302,6 +303,7 @@ def parallel_chunks(
 
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
+    load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
     batches = record_batches(iter(records))
     try:
         with mp.get_context("fork").Pool(processes) as pool:

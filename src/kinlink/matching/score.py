@@ -68,6 +68,7 @@ class Scorer:
         self._settled_memo: dict[tuple[Any, ...], dict[str, Any] | None] = self.memos.setdefault(
             "settled", {}
         )
+        self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
         self._name_parts = tuple(
             (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
         )
@@ -404,14 +405,27 @@ class Scorer:
         for i, c in enumerate(self.model.comparisons):
             got = outcomes.get(i)
             if got is None:
-                said = ev.missing(*self._known(i, c, q, r))
-                evidence.append(Evidence(c.field, c.label, None, 0.0, said))
+                evidence.append(self._missing_evidence(i, c, *self._known(i, c, q, r)))
                 continue
             li, w, count, feats = got
             level = c.levels[li]
             said = ev.level_message(c, level.text, feats, count, population)
             evidence.append(Evidence(c.field, c.label, level.name, w, said))
         return Scored(probability(total), total, tuple(evidence), self._note(q, r, outcomes))
+
+    def _missing_evidence(self, i: int, c: Comparison, sought_has: bool, found_has: bool) -> Evidence:
+        """A field not compared: one (immutable) Evidence per comparison and side lacking it, made once.
+
+        Most of a hit's evidence is of this kind (capture place, service number...): shared, a batch's
+        worker pickles each once per task's results and the parent unpickles it once, not once a hit
+        (issue 19)."""
+        key = (i, sought_has, found_has)
+        got = self._missing_memo.get(key)
+        if got is None:
+            got = self._missing_memo[key] = Evidence(
+                c.field, c.label, None, 0.0, ev.missing(sought_has, found_has)
+            )
+        return got
 
     def _known(self, i: int, c: Comparison, q: Prepared, r: Prepared) -> tuple[bool, bool]:
         """Whether the person sought and the record found each have a value for comparison i."""

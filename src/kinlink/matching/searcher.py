@@ -9,6 +9,7 @@ from typing import Any
 
 from kinlink.matching.index import CandidateIndex, Hit, gc_paused
 from kinlink.matching.record import MatchRecord
+from kinlink.names import load_dictionaries
 
 
 class Searcher:
@@ -30,6 +31,7 @@ class Searcher:
 
             global _WORKER_INDEX
             _WORKER_INDEX = self.index
+            load_dictionaries()  # once here, shared by the workers, not loaded again in each
             gc.freeze()  # as the gc docs advise before a fork: workers' collections leave shared pages be
             self._pool = mp.get_context("fork").Pool(self.processes)
         return self

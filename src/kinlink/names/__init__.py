@@ -7,6 +7,7 @@ reading ``data/given_names.tsv`` once.
 """
 
 from kinlink.names.blocking import BlockingIndex, blocking_keys, typo_keys
+from kinlink.names.cases import load_dictionaries
 from kinlink.names.compare import (
     LEVELS,
     MATCH_THRESHOLD,
@@ -44,6 +45,7 @@ __all__ = [
     "has_part",
     "is_known_given_name",
     "labelled",
+    "load_dictionaries",
     "parse_name",
     "readings",
     "settled_key",
