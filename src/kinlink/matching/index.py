@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
-from itertools import compress, count, repeat
-from operator import is_
 from typing import Any
 
 import numpy as np
@@ -29,15 +27,16 @@ from kinlink.matching.index_build import (
     Chunk,
     Sender,
     Sent,
+    number_values,
     parallel_chunks,
     prepare_chunk,
     record_batches,
 )
 from kinlink.matching.keys import MAX_POSTING, prerank, query_keys, shared_counts
 from kinlink.matching.model import Model
-from kinlink.matching.record import MatchRecord
+from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.matching.score import Scorer
-from kinlink.matching.score_values import Prepared, Scored, TermFrequencies, slot_pickling
+from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
 
@@ -58,15 +57,8 @@ class _Column:
         before are looked up, the others are known by its numbers for them."""
         new, distinct, codes = sent
         if new:
-            lookup = self.lookup
-            # In C passes, without a Python step a value (issue 19): the known values' codes, then the new
-            # ones (a chunk's values are distinct) numbered on in their order, as setdefault one by one
-            # would. The values an earlier chunk held all come before: their order of first appearance.
-            got = list(map(lookup.get, new))
-            if None in got:
-                lookup.update(zip(compress(new, map(is_, got, repeat(None))), count(len(lookup))))
-                got = list(map(lookup.__getitem__, new))
-            added = np.array(got, dtype=np.int32)
+            # The values an earlier chunk held all come before: their order of first appearance.
+            added = np.array(number_values(self.lookup, new)[0], dtype=np.int32)
             known = self._sent.get(source)
             self._sent[source] = added if known is None else np.concatenate([known, added])
         self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
@@ -82,22 +74,12 @@ class _Column:
         self._sent = {}
 
 
+@pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class Hit:
     row: int
     record: MatchRecord
     scored: Scored
-
-    # Pickled without dataclasses' `fields()` call (see `score_values.slot_pickling`).
-    def __getstate__(self) -> tuple[Any, ...]:
-        return _hit_state(self)
-
-    def __setstate__(self, state: Any) -> None:
-        for set_slot, value in zip(_HIT_SETTERS, state, strict=True):
-            set_slot(self, value)
-
-
-_hit_state, _HIT_SETTERS = slot_pickling(Hit)
 
 
 class CandidateIndex:

@@ -109,15 +109,22 @@ class Sender:
     def _send(self, column: int, coded: Coded) -> Sent:
         if column == len(self._known):
             self._known.append({})
-        known = self._known[column]
         distinct, codes = coded
-        got = list(map(known.get, distinct))
-        new: list[Any] = []
-        if None in got:  # numbered on in their order, as `_coded` numbers values (they are distinct)
-            new = list(compress(distinct, map(is_, got, repeat(None))))
-            known.update(zip(new, count(len(known))))
-            got = list(map(known.__getitem__, distinct))
+        got, new = number_values(self._known[column], distinct)
         return new, np.array(got, dtype=np.int32), codes
+
+
+def number_values(lookup: dict[Any, int], values: list[Any]) -> tuple[list[int], list[Any]]:
+    """Each of these (distinct) values' number in `lookup`, the ones it lacks added, numbered on in their
+    order as setdefault one by one would; and those new ones. In C passes, without a Python step a value
+    (issue 19): both sides of a build's columns number values so, the preparer and the assembly."""
+    got = list(map(lookup.get, values))
+    new: list[Any] = []
+    if None in got:
+        new = list(compress(values, map(is_, got, repeat(None))))
+        lookup.update(zip(new, count(len(lookup))))
+        got = list(map(lookup.__getitem__, values))
+    return got, new
 
 
 def _coded(values: Sequence[Any]) -> Coded:

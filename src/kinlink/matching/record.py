@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
+def pickled_by_slots(cls: type[T]) -> type[T]:
+    """A frozen slots dataclass pickled in the format dataclasses gives it (the values in field order),
+    without its `fields()` call per object, and read back through each slot's own setter rather than
+    object.__setattr__ by name: records cross to worker processes by the million, and a batch's workers
+    send every hit (record, score, evidence) back (issue 19). Applied above @dataclass."""
+    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    state = attrgetter(*names)  # the values as a tuple, in C (every class here has several fields)
+    setters = tuple(getattr(cls, name).__set__ for name in names)
+
+    def __getstate__(self: T) -> tuple[Any, ...]:
+        return state(self)  # type: ignore[no-any-return]
+
+    def __setstate__(self: T, values: tuple[Any, ...]) -> None:
+        for set_slot, value in zip(setters, values, strict=True):
+            set_slot(self, value)
+
+    cls.__getstate__ = __getstate__  # type: ignore[method-assign,assignment]
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+    return cls
+
+
+@pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class MatchRecord:
     """The fields the model compares, all optional but a name. Dates are partial ISO (YYYY[-MM[-DD]])."""
@@ -34,19 +58,7 @@ class MatchRecord:
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.other_names)
 
-    # Pickled in the format dataclasses gives a frozen slots class (the values in field order), without
-    # its `fields()` call for every record: records cross to worker processes by the million.
-    def __getstate__(self) -> tuple[Any, ...]:
-        return record_state(self)
-
-    def __setstate__(self, state: Any) -> None:
-        # Through each slot's own setter, not object.__setattr__ by name (half the time, a million records
-        # read back from a pickled stream; issue 19).
-        for set_slot, value in zip(_SLOT_SETTERS, state, strict=True):
-            set_slot(self, value)
-
 
 FIELD_NAMES = tuple(MatchRecord.__dataclass_fields__)
-_SLOT_SETTERS = tuple(getattr(MatchRecord, name).__set__ for name in FIELD_NAMES)
 # A record's values in field order, as a tuple (in C).
 record_state = attrgetter(*FIELD_NAMES)

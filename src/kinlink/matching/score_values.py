@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 from kinlink.matching import evidence as ev
-from kinlink.matching.record import MatchRecord
+from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.messages import Message
 
 TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}  # a name-count key's slot in tf_keys
@@ -77,6 +76,7 @@ class Others:
     compared: tuple[tuple[int, int, float, int | None, dict[str, Any]], ...]
 
 
+@pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class Evidence:
     field: str
@@ -84,14 +84,6 @@ class Evidence:
     level: str | None  # None: not known on one side (neutral)
     weight: float  # bits; log2(m/u)
     message: Message  # what it says, for each door to render in its reader's language
-
-    # Pickled as MatchRecord is (see there): a batch's workers send each candidate's evidence back.
-    def __getstate__(self) -> tuple[Any, ...]:
-        return _evidence_state(self)
-
-    def __setstate__(self, state: Any) -> None:
-        for set_slot, value in zip(_EVIDENCE_SETTERS, state, strict=True):
-            set_slot(self, value)
 
     @property
     def text(self) -> str:
@@ -111,19 +103,13 @@ class Evidence:
         }
 
 
+@pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class Scored:
     probability: float
     weight: float  # total match weight, prior included
     evidence: tuple[Evidence, ...]
     note: Message | None = None  # a word on the pair as a whole (a family name alone, shared by many)
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return _scored_state(self)
-
-    def __setstate__(self, state: Any) -> None:
-        for set_slot, value in zip(_SCORED_SETTERS, state, strict=True):
-            set_slot(self, value)
 
     def explanation(self) -> dict[str, dict[str, Any]]:
         """Per field: level, weight, English text and message (the JSON stored with a candidate)."""
@@ -133,20 +119,6 @@ class Scored:
     def band(self) -> Message:
         """The probability in words ("very likely the same person (97.3 %)")."""
         return ev.probability_band(self.probability)
-
-
-def slot_pickling(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]:
-    """A frozen slots dataclass's values in field order (in C) and its slots' setters: what its
-    `__getstate__` and `__setstate__` use in place of dataclasses' own, which call `fields()` and set each
-    slot by name (a batch's workers pickle every hit they send back: a third of the time the parent and
-    the workers spent passing results; issue 19). The state is the one dataclasses gives: values in
-    field order."""
-    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    return attrgetter(*names), tuple(getattr(cls, name).__set__ for name in names)
-
-
-_evidence_state, _EVIDENCE_SETTERS = slot_pickling(Evidence)
-_scored_state, _SCORED_SETTERS = slot_pickling(Scored)
 
 
 def probability(weight: float) -> float:
