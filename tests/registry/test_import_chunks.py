@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from kinlink.registry.imports import CHUNK, LOADED_TABLES, import_registry
+from kinlink.store.bulk import Behind
 from tests.support import counts, statements_run
 
 HEADER = "record_id,full_name,sex,birth_date,status,status_date\n"
@@ -173,3 +174,29 @@ def test_a_large_first_postgresql_import_keeps_its_foreign_keys(write, pg) -> No
         "events": 2 * CHUNK - 1,
         "audit_log": 2 * CHUNK + 2,
     }
+
+
+def test_a_first_import_tells_its_progress_chunk_by_chunk(write, engine) -> None:
+    # On PostgreSQL full chunks are written behind the reading (kinlink.store.bulk.Behind): each is told
+    # once written, the last with the rest, so every row is told once.
+    told: list[int] = []
+    n = 3 * CHUNK + 10
+    report = import_registry(
+        engine, write("a.csv", HEADER + "".join(_row(i) for i in range(n))), "a", "t", progress=told.append
+    )
+    assert report.created == n
+    assert told == [CHUNK, CHUNK, CHUNK, 10]
+
+
+def test_a_write_behind_raises_its_error_in_the_caller() -> None:
+    behind = Behind()
+    done: list[int] = []
+    behind.run(lambda: done.append(1))
+    behind.run(lambda: 1 / 0)  # waits for the first
+    assert done == [1]
+    with pytest.raises(ZeroDivisionError):
+        behind.join()
+    behind.join()  # raised once
+    behind.run(lambda: done.append(2))
+    behind.join()
+    assert done == [1, 2]

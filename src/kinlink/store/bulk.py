@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
+from threading import Thread
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -117,6 +118,47 @@ def _converted(column: Sequence[Any], process: Callable[[Any], Any]) -> Sequence
         return list(map(process, column))  # mostly distinct objects: nothing to share
     done = {key: process(value) for key, value in distinct.items()}
     return list(map(done.__getitem__, ids))
+
+
+class Behind:
+    """Writes of a load done by a thread of their own, one at a time, while the caller prepares the next.
+
+    A chunk's writes wait for the server most of their time on PostgreSQL (it inserts the rows COPY sent,
+    checks them, indexes them); the caller, meanwhile, reads and checks the next chunk's rows, which needs
+    no database. psycopg lets other threads run while it waits (issue 19). The caller must not use the
+    connection while a write is under way: `run` waits for the one before, and `join` (also on the way
+    out of an error) before anything else is done on it. A write's error is raised by the next `run` or
+    `join`: the transaction is then rolled back, all or nothing as ever.
+    """
+
+    def __init__(self) -> None:
+        self._thread: Thread | None = None
+        self._error: BaseException | None = None
+
+    @staticmethod
+    def helps(conn: Connection) -> bool:
+        """Whether writes on this connection go behind (PostgreSQL; a SQLite connection is its thread's)."""
+        return copies(conn)
+
+    def run(self, write: Callable[[], object]) -> None:
+        self.join()
+
+        def work() -> None:
+            try:
+                write()
+            except BaseException as e:  # raised in the caller's thread by the next run or join
+                self._error = e
+
+        self._thread = Thread(target=work, name="kinlink-load", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 @contextmanager
