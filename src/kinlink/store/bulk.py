@@ -172,9 +172,13 @@ class Behind:
         self._thread.start()
 
     def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            try:
+                thread.join()
+            except BaseException:  # an interrupt: the connection is the caller's once the write is done
+                thread.join()
+                raise
         error, self._error = self._error, None
         if error is not None:
             raise error
