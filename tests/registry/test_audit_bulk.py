@@ -4,6 +4,7 @@ are written by shorter paths than one entry or one ORM row at a time; what they 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,17 @@ def test_a_column_left_empty_keeps_null_not_its_default(tmp_path: Path) -> None:
         rows = conn.execute(select(t).order_by(t.c.id)).all()
     assert [tuple(r) for r in rows] == [(1, None, None, "x"), (2, None, None, "y")]
     engine.dispose()
+
+
+def test_copied_rows_keep_their_times_shared_or_not(pg: Engine) -> None:
+    # A time shared by a run of rows is formatted once for PostgreSQL's COPY (kinlink.store.bulk): each
+    # row still stores its own, to the microsecond, in whatever zone it was given.
+    shared = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    other = datetime(2024, 5, 6, 9, 8, 9, 654321, tzinfo=timezone(timedelta(hours=2)))
+    times = [shared, shared, other, shared, datetime(2023, 1, 2, 3, 4, 5, 6, tzinfo=UTC), shared]
+    with unit_of_work(pg) as session:
+        conn = session.connection()
+        cols = ("at", "actor", "action", "entity", "hash", "chain")
+        bulk.write_values(conn, AuditEntry.__table__, cols, [(t, "a", "x", "e", "h", 1) for t in times])
+        stored = session.scalars(select(AuditEntry.at).order_by(AuditEntry.id)).all()
+    assert stored == times

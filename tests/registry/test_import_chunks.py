@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from kinlink.registry.imports import CHUNK, LOADED_TABLES, import_registry
+from kinlink.store.bulk import Behind
 from tests.support import counts, statements_run
 
 HEADER = "record_id,full_name,sex,birth_date,status,status_date\n"
@@ -45,12 +47,17 @@ def test_later_import_over_chunks_finds_the_source_records(cli, write, engine) -
 
 
 def _index_definitions(engine: Engine) -> list[tuple[str, str]]:
-    """Every index of the tables an import fills, as the database itself states it."""
+    """Every index of the tables an import fills, as the database itself states it; on PostgreSQL also
+    their foreign keys (kinlink.store.bulk.DeferredIndexes drops some of them with the indexes)."""
     tables = list(LOADED_TABLES)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             rows = conn.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) ORDER BY 1"),
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) "
+                    "UNION ALL SELECT conname, pg_get_constraintdef(oid) || ' VALID ' || convalidated "
+                    "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(:t) ORDER BY 1"
+                ),
                 {"t": tables},
             )
         else:
@@ -133,3 +140,63 @@ def test_a_first_import_into_a_live_postgresql_registry_keeps_its_indexes(write,
     )
     assert counts(engine)["persons"] == 10 + 2 * CHUNK
     assert bool(dropped) == (engine.dialect.name == "sqlite")
+
+
+def test_a_large_first_postgresql_import_keeps_its_foreign_keys(write, pg) -> None:
+    # The keys between the loaded tables (names and events to persons) go while the rows are written and
+    # come back, checking them, before the commit; those to sources stay, as dropping one would lock sources
+    # against its readers. The keys hold afterwards as before: a person's names and events go with it.
+    before = _index_definitions(pg)
+    assert any(name == "fk_events_person_id_persons" for name, _ in before)
+    rows = HEADER + "".join(_row(i) for i in range(2 * CHUNK))
+    dropped = statements_run(
+        pg,
+        lambda: import_registry(pg, write("a.csv", rows), "a", "tester"),
+        lambda s: "DROP CONSTRAINT" in s.upper(),
+    )
+    assert sorted(s.split('"')[-2] for s, _ in dropped) == [
+        "fk_events_person_id_persons",
+        "fk_person_names_person_id_persons",
+    ]
+    assert _index_definitions(pg) == before
+    with pg.begin() as conn:
+        with pytest.raises(IntegrityError, match="fk_events_person_id_persons"), conn.begin_nested():
+            conn.execute(
+                text(
+                    "INSERT INTO events (person_id, kind, created_at, confirmation) "
+                    "VALUES (-1, 'captured', now(), 'registry')"
+                )
+            )
+        conn.execute(text("DELETE FROM persons WHERE source_record_id = 'R7'"))
+    assert counts(pg) == {
+        "persons": 2 * CHUNK - 1,
+        "person_names": 2 * CHUNK - 1,
+        "events": 2 * CHUNK - 1,
+        "audit_log": 2 * CHUNK + 2,
+    }
+
+
+def test_a_first_import_tells_its_progress_chunk_by_chunk(write, engine) -> None:
+    # On PostgreSQL full chunks are written behind the reading (kinlink.store.bulk.Behind): each is told
+    # once written, the last with the rest, so every row is told once.
+    told: list[int] = []
+    n = 3 * CHUNK + 10
+    report = import_registry(
+        engine, write("a.csv", HEADER + "".join(_row(i) for i in range(n))), "a", "t", progress=told.append
+    )
+    assert report.created == n
+    assert told == [CHUNK, CHUNK, CHUNK, 10]
+
+
+def test_a_write_behind_raises_its_error_in_the_caller() -> None:
+    behind = Behind()
+    done: list[int] = []
+    behind.run(lambda: done.append(1))
+    behind.run(lambda: 1 / 0)  # waits for the first
+    assert done == [1]
+    with pytest.raises(ZeroDivisionError):
+        behind.join()
+    behind.join()  # raised once
+    behind.run(lambda: done.append(2))
+    behind.join()
+    assert done == [1, 2]

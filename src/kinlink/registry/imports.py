@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -124,27 +125,47 @@ def import_registry(
             # A source's first import writes only new rows: a large one into small tables loads them
             # without their secondary indexes, built again before the commit (kinlink.store.bulk).
             deferred = bulk.DeferredIndexes(session.connection(), LOADED_TABLES) if known.empty else None
-            for _line, result, digest in checked_rows(rows, today, stored):
-                if isinstance(result, list):
-                    cells = [bad_cell(layout, e) for e in result]
-                    report.bad_cells.extend(cells)
-                    report.errors.extend(c.render(path.name) for c in cells)
-                    continue
-                good += 1
-                if isinstance(result, Unchanged):
-                    report.unchanged += 1
-                    continue
-                if report.errors and not skip_invalid:
-                    continue  # only checking from here on: nothing of this file is written
-                chunk.append((result, digest))
-                if len(chunk) >= CHUNK:
-                    if deferred is not None:
-                        deferred.wrote(len(chunk))
-                    write_chunk(session, src, chunk, report, audit, known)
-                    audit.flush()
-                    if progress:
-                        progress(len(chunk))
-                    chunk = []
+            # Reading and checking rows needs the database only to compare them with stored ones: without
+            # those, a full chunk is written behind while the next one is read (kinlink.store.bulk.Behind).
+            behind = bulk.Behind() if stored is None and bulk.Behind.helps(session.connection()) else None
+
+            def write_full(chunk: list[tuple[Record, str | None]]) -> None:
+                if deferred is not None:
+                    deferred.wrote(len(chunk))
+                write_chunk(session, src, chunk, report, audit, known)
+                audit.flush()
+
+            written = 0  # rows of the chunk handed to `behind`, told to `progress` once written
+            try:
+                for _line, result, digest in checked_rows(rows, today, stored):
+                    if isinstance(result, list):
+                        cells = [bad_cell(layout, e) for e in result]
+                        report.bad_cells.extend(cells)
+                        report.errors.extend(c.render(path.name) for c in cells)
+                        continue
+                    good += 1
+                    if isinstance(result, Unchanged):
+                        report.unchanged += 1
+                        continue
+                    if report.errors and not skip_invalid:
+                        continue  # only checking from here on: nothing of this file is written
+                    chunk.append((result, digest))
+                    if len(chunk) >= CHUNK:
+                        if behind is None:
+                            write_full(chunk)
+                            if progress:
+                                progress(len(chunk))
+                        else:
+                            behind.run(partial(write_full, chunk))  # once the chunk before is written
+                            if progress and written:
+                                progress(written)
+                            written = len(chunk)
+                        chunk = []
+            finally:
+                if behind is not None:
+                    behind.join()  # before anything else uses the connection, the rollback too
+            if written and progress:
+                progress(written)
             report.rows = good + report.invalid
             if report.errors and not skip_invalid:
                 raise _Refused

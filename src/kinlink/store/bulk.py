@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from itertools import chain
 from operator import itemgetter
+from threading import Thread
 from typing import Any
 
+from psycopg.types.datetime import DatetimeDumper
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
@@ -33,11 +36,13 @@ def next_ids(conn: Connection, table: Table, n: int) -> list[int]:
     it first: `kinlink.store.audit.AuditLog.lock`), so no other writer can take the same ids.
     """
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence(%(t)s, 'id')) FROM generate_series(1, %(n)s)",
+        # One array, not a row an id: 2,000 result rows cost the client more than the server's work.
+        ids = conn.exec_driver_sql(
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%(t)s, 'id')) ORDER BY g) "
+            "FROM generate_series(1, %(n)s) AS g",
             {"t": table.name, "n": n},
-        )
-        return [r[0] for r in rows]
+        ).scalar_one()
+        return list(ids or ())
     last = conn.execute(select(func.max(table.c.id))).scalar_one() or 0
     return list(range(last + 1, last + 1 + n))
 
@@ -70,6 +75,7 @@ def write_values(
     names = ", ".join(f'"{c}"' for c in columns)  # our own column names, never input
     if copies(conn):
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.adapters.register_dumper(datetime, _SharedTimeDumper)
         try:
             with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
                 write = copy.write_row
@@ -107,6 +113,20 @@ def write_values(
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
+class _SharedTimeDumper(DatetimeDumper):
+    """psycopg's text of a datetime, made once for a run of the same object: a load's rows share the time
+    they were written at (an import: each person's two, each event's, each audit entry's), and psycopg's
+    own dumper formatted each of them again, a twentieth of a first import's CPU (issue 19)."""
+
+    _obj: datetime | None = None
+    _text: bytes = b""
+
+    def dump(self, obj: datetime) -> bytes:
+        if obj is not self._obj:  # (the object held, so no other can take its id)
+            self._obj, self._text = obj, super().dump(obj)  # type: ignore[assignment]
+        return self._text
+
+
 def _converted(column: Sequence[Any], process: Callable[[Any], Any]) -> Sequence[Any]:
     """process(value) for each value of a column, computed once per distinct object: keyed by identity,
     not equality (equal values may convert differently, 1 and True, datetimes in other zones), which is
@@ -117,6 +137,51 @@ def _converted(column: Sequence[Any], process: Callable[[Any], Any]) -> Sequence
         return list(map(process, column))  # mostly distinct objects: nothing to share
     done = {key: process(value) for key, value in distinct.items()}
     return list(map(done.__getitem__, ids))
+
+
+class Behind:
+    """Writes of a load done by a thread of their own, one at a time, while the caller prepares the next.
+
+    A chunk's writes wait for the server most of their time on PostgreSQL (it inserts the rows COPY sent,
+    checks them, indexes them); the caller, meanwhile, reads and checks the next chunk's rows, which needs
+    no database. psycopg lets other threads run while it waits (issue 19). The caller must not use the
+    connection while a write is under way: `run` waits for the one before, and `join` (also on the way
+    out of an error) before anything else is done on it. A write's error is raised by the next `run` or
+    `join`: the transaction is then rolled back, all or nothing as ever.
+    """
+
+    def __init__(self) -> None:
+        self._thread: Thread | None = None
+        self._error: BaseException | None = None
+
+    @staticmethod
+    def helps(conn: Connection) -> bool:
+        """Whether writes on this connection go behind (PostgreSQL; a SQLite connection is its thread's)."""
+        return copies(conn)
+
+    def run(self, write: Callable[[], object]) -> None:
+        self.join()
+
+        def work() -> None:
+            try:
+                write()
+            except BaseException as e:  # raised in the caller's thread by the next run or join
+                self._error = e
+
+        self._thread = Thread(target=work, name="kinlink-load", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            try:
+                thread.join()
+            except BaseException:  # an interrupt: the connection is the caller's once the write is done
+                thread.join()
+                raise
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 @contextmanager
@@ -158,6 +223,12 @@ class DeferredIndexes:
     import), so there only tables that held no rows go without their indexes: a new registry's first load.
     SQLite's readers keep reading the snapshot before the load (WAL), so there a load that at least
     doubles a table does.
+
+    PostgreSQL also checks each row's foreign keys as it comes, a query a row (issue 19: the 200,000 events
+    of 100,000 records cost the server 1.9 CPU-s with their two keys, 0.4 without). The keys between tables
+    that both go without their indexes (names and events to persons) are dropped with them and added again
+    after the indexes, which checks every row in one join. Those to other tables (sources) stay: dropping
+    one would lock the other table against its readers too.
     """
 
     def __init__(self, conn: Connection, tables: Sequence[str]) -> None:
@@ -166,6 +237,7 @@ class DeferredIndexes:
         self.rows = 0
         self._before: dict[str, int] | None = None
         self._dropped: dict[str, list[tuple[str, str]]] = {}
+        self._keys: list[tuple[str, str, str]] | None = None  # (table, constraint, definition) dropped
 
     def wrote(self, n: int) -> None:
         if self._before is None:
@@ -177,11 +249,32 @@ class DeferredIndexes:
                 continue
             if table not in self._dropped and self.rows >= before:
                 self._dropped[table] = self._drop(table)
+        if readers_wait and self._keys is None:  # there every table goes at the first chunk, if at all
+            self._keys = self._drop_keys(list(self._dropped))
 
     def restore(self) -> None:
         for table in list(self._dropped):
             for _name, definition in self._dropped.pop(table):
                 self.conn.exec_driver_sql(definition)
+        # After the indexes: the check of each key's rows may use them.
+        for table, name, definition in self._keys or ():
+            self.conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        self._keys = None
+
+    def _drop_keys(self, tables: list[str]) -> list[tuple[str, str, str]]:
+        """PostgreSQL: drop the foreign keys among these tables; (table, name, definition) of each."""
+        if not tables:
+            return []
+        rows = self.conn.exec_driver_sql(
+            "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid "
+            "WHERE c.contype = 'f' AND c.conrelid = ANY(%(t)s::regclass[]) "
+            "AND c.confrelid = ANY(%(t)s::regclass[]) ORDER BY 1, 2",
+            {"t": [f'"{t}"' for t in tables]},
+        ).fetchall()
+        for table, name, _definition in rows:
+            self.conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')  # the database's
+        return [(table, name, definition) for table, name, definition in rows]
 
     def _largest_id(self, table: str) -> int:
         row = self.conn.exec_driver_sql(f'SELECT max(id) FROM "{table}"').first()  # our own table names
