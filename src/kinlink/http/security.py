@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from kinlink.accounts.sessions import read_session
 from kinlink.accounts.tokens import user_for_token
@@ -114,16 +113,6 @@ def api_principal(request: Request) -> Principal:
     return Principal(role, user_id, username, token_id=token_id)
 
 
-async def _read(request: Request, who: Any) -> Principal:
-    """`who(request)`, a read of one indexed row: on SQLite in the event loop (a reader of a WAL database
-    does not wait for writers, and the read is shorter than a hop to a worker thread and back, which cost
-    every request ~0.05-0.3 ms of CPU on this machine besides its route's own); on PostgreSQL, a round
-    trip, in a worker thread as FastAPI runs a plain function dependency."""
-    if request.app.state.engine.dialect.name == "sqlite":
-        return who(request)  # type: ignore[no-any-return]
-    return await run_in_threadpool(who, request)  # type: ignore[no-any-return]
-
-
 def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal:
     if principal.role in roles:
         return principal
@@ -141,8 +130,8 @@ def _check(principal: Principal, roles: tuple[str, ...], api: bool) -> Principal
 def page_roles(*roles: str) -> Any:
     """Dependency for a page route: the principal if its role is one of `roles`."""
 
-    async def dep(request: Request) -> Principal:
-        return _check(await _read(request, page_principal), roles, api=False)
+    def dep(request: Request) -> Principal:
+        return _check(page_principal(request), roles, api=False)
 
     dep.roles = roles  # type: ignore[attr-defined]
     return Depends(dep)
@@ -160,15 +149,15 @@ API_TOKEN = HTTPBearer(
 def api_roles(*roles: str) -> Any:
     if ANON in roles:
 
-        async def dep(request: Request) -> Principal:
-            return _check(await _read(request, api_principal), roles, api=True)
+        def dep(request: Request) -> Principal:
+            return _check(api_principal(request), roles, api=True)
 
     else:
 
-        async def dep(  # type: ignore[misc]
+        def dep(  # type: ignore[misc]
             request: Request, _: HTTPAuthorizationCredentials | None = Security(API_TOKEN)
         ) -> Principal:
-            return _check(await _read(request, api_principal), roles, api=True)
+            return _check(api_principal(request), roles, api=True)
 
     dep.roles = roles  # type: ignore[attr-defined]
     return Depends(dep)
