@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from pydantic import TypeAdapter
 
 from kinlink.api import schemas
 from kinlink.http import state
@@ -32,6 +33,12 @@ def page_limit(limit: int) -> int:
     return limit
 
 
+# The list's JSON as FastAPI makes it of the response model (pydantic's dump_json of the list, by alias), made
+# in the route's own worker thread: returned as models, a sync route's response is validated in a second
+# hop to the threadpool (~0.05-0.3 ms of CPU on this machine, more than the validation), every search.
+_SUMMARIES = TypeAdapter(list[schemas.RecordSummary])
+
+
 @router.get("/records", response_model=list[schemas.RecordSummary])
 def list_records(
     request: Request,
@@ -40,7 +47,7 @@ def list_records(
     limit: int = 50,
     offset: Offset = 0,
     who: Principal = api_roles(*READERS),
-) -> list[schemas.RecordSummary]:
+) -> Response:
     """Search records by name (any script; transliterated and fuzzy), record id or service number."""
     with unit_of_work(state.engine(request)) as s:
         hits = search_records(
@@ -53,7 +60,8 @@ def list_records(
             limit=page_limit(limit),
             offset=offset,
         )
-        return [schemas.record_summary(h.person, h.probability) for h in hits]
+        listed = [schemas.record_summary(h.person, h.probability) for h in hits]
+    return Response(_SUMMARIES.dump_json(listed, by_alias=True), media_type="application/json")
 
 
 @router.post("/records", status_code=201, response_model=schemas.RecordOut)

@@ -22,6 +22,7 @@ from kinlink.http.middleware import FORM_OVERHEAD, BodyLimit, SecurityHeaders
 from kinlink.http.security import NotSignedIn
 from kinlink.http.settings import Settings
 from kinlink.matching.model import load_model
+from kinlink.server.routing import index_routes
 from kinlink.tracing.continuous import Matching
 from kinlink.web.render import error_page, sign_in_first
 
@@ -66,6 +67,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
         from kinlink.server import telegram
 
         telegram.install(app, bot_context(app, bot))
+    index_routes(app)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_upload_bytes + FORM_OVERHEAD,
