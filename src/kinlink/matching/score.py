@@ -87,6 +87,12 @@ class Scorer:
             tuple(sorted({k for lv in c.levels for k in lv.when})) for c in model.comparisons
         )
         self._level_memo: dict[tuple[int, tuple[Any, ...]], int] = self.memos.setdefault("level", {})
+        # Where a comparator gives just the features a comparison's levels test (`Comparator.tested`),
+        # those, not all its features, when only the level is wanted (bounding a shortlist).
+        self._tested_fast = tuple(
+            comp.tested[1] if comp is not None and comp.tested and comp.tested[0] == tested else None
+            for comp, tested in zip(self._comparators, self._tested, strict=True)
+        )
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -192,26 +198,39 @@ class Scorer:
                 self._pair_memo[(i, a, b)] = hit
         return hit
 
-    def others_weights(self, q: Prepared, columns: Sequence[Sequence[Any]], n: int) -> list[float]:
-        """`others(q, r).weight` of many candidates given column by column (columns[i]: each one's value
-        of comparison i, as in its `Prepared.values`), without a `Prepared` each: an index's search
-        bounds its whole shortlist so, and prepares only the candidates the bounds leave in. Each
-        candidate's weights are summed in `_others_weight`'s order, to the same last bit."""
-        totals = [0.0] * n  # n candidates
+    def others_weights(
+        self, q: Prepared, codes: Sequence[Sequence[int]], distinct: Sequence[Sequence[Any]]
+    ) -> list[float]:
+        """`others(q, r).weight` of many candidates given by their codes (codes[k][i]: candidate k's
+        position in distinct[i], comparison i's distinct values, as in its `Prepared.values`), without a
+        `Prepared` each: an index's search bounds its whole shortlist so, and prepares only the candidates
+        the bounds leave in. Each distinct value is weighed once a call (a shortlist's candidates share
+        units, ranks, sexes, often birth years). Each candidate's weights are summed in `_others_weight`'s
+        order, to the same last bit."""
+        totals = [0.0] * len(codes)
         qv, repeats = q.values, self._repeats
         for i in self._other_idx:
             a = qv[i]
             if a is None:
                 continue
-            for k, b in enumerate(columns[i]):
-                if b is None:
-                    continue
-                outcome = (
-                    self._remembered(i, a, b, _NO_NAMES)
-                    if repeats[i]
-                    else self._compare_values(i, a, b, _NO_NAMES)
-                )
-                totals[k] += outcome[1]
+            values, fast = distinct[i], self._tested_fast[i]
+            seen: dict[int, float | None] = {}
+            for k, row in enumerate(codes):
+                code = row[i]
+                w = seen.get(code, _UNSEEN)
+                if w is _UNSEEN:
+                    b = values[code]
+                    if b is None:
+                        w = None
+                    elif repeats[i]:
+                        w = self._remembered(i, a, b, _NO_NAMES)[1]
+                    elif fast is not None:
+                        w = self._weights[i][self._level_by_tested(i, fast(a, b))]
+                    else:
+                        w = self._compare_values(i, a, b, _NO_NAMES)[1]
+                    seen[code] = w
+                if w is not None:
+                    totals[k] += w
         return totals
 
     def _compare_values(
@@ -230,6 +249,17 @@ class Scorer:
                 self._level_memo[key] = li
         w, count = self._level_weight(i, li, c, r)
         return li, w, feats, count
+
+    def _level_by_tested(self, i: int, tested: tuple[Any, ...]) -> int:
+        """Comparison i's level from the features its levels test, in `_tested[i]`'s order (as
+        `_compare_values` remembers it)."""
+        key = (i, tested)
+        li = self._level_memo.get(key, -1)
+        if li < 0:
+            li = self.model.comparisons[i].level_index(dict(zip(self._tested[i], tested, strict=True)))
+            if len(self._level_memo) < 100_000:
+                self._level_memo[key] = li
+        return li
 
     def bound(self, q: Prepared, r: Prepared, others: Others | None = None) -> float:
         """An upper bound of the pair's match weight, without comparing names (the costly part).
