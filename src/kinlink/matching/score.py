@@ -69,6 +69,7 @@ class Scorer:
             "settled", {}
         )
         self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
+        self._settled_q: tuple[Any, Any] = (None, None)  # the last query's names and their settled key
         self._name_parts = tuple(
             (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
         )
@@ -332,7 +333,11 @@ class Scorer:
             return None
         # What is settled follows from what settled_parts reads of each side (a search's candidates share
         # given names and patronymics far more often than whole names): remembered by that.
-        key = (nb.settled_key(q_names), nb.settled_key(r_names))
+        last, q_key = self._settled_q  # a search asks it of one query's names for each candidate
+        if q_names is not last:
+            q_key = nb.settled_key(q_names)
+            self._settled_q = (q_names, q_key)
+        key = (q_key, nb.settled_key(r_names))
         settled = self._settled_memo.get(key, _UNSEEN)
         if settled is _UNSEEN:
             settled = nb.settled_parts(q_names, r_names)
