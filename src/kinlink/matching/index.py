@@ -416,20 +416,34 @@ class CandidateIndex:
         def candidate(n: int) -> Prepared:
             got = prepared.get(n)
             if got is None:
-                row = row_list[n]
-                at = codes[n]
+                # Without its other fields' values (None until `complete`): bounding reads its names and
+                # name keys alone, and each value read is a cache miss on a million records.
                 got = prepared[n] = Prepared(
                     None,
                     None,
-                    tuple(map(list.__getitem__, value_lists, at)),
-                    tuple(map(list.__getitem__, tf_lists, at[n_values:])),  # type: ignore[arg-type]
+                    None,  # type: ignore[arg-type]
+                    tuple(map(list.__getitem__, tf_lists, codes[n][n_values:])),  # type: ignore[arg-type]
                     name_bounds[n],
-                    partial(self.parsed_names, row),
+                    partial(self.parsed_names, row_list[n]),
                 )
             return got
 
+        def complete(n: int) -> Prepared:
+            got = candidate(n)
+            if got.values is None:
+                got.values = tuple(map(list.__getitem__, value_lists, codes[n]))
+            return got
+
         best = bounded_best(
-            scorer, q, bounds, weights, candidate, limit, min_probability, row_list.__getitem__
+            scorer,
+            q,
+            bounds,
+            weights,
+            candidate,
+            limit,
+            min_probability,
+            row_list.__getitem__,
+            complete=complete,
         )
         return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
 

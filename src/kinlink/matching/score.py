@@ -94,6 +94,8 @@ class Scorer:
             comp.tested[1] if comp is not None and comp.tested and comp.tested[0] == tested else None
             for comp, tested in zip(self._comparators, self._tested, strict=True)
         )
+        # The weight those features give, for a candidate whose names are not read (no term frequency).
+        self._tested_weight: tuple[dict[tuple[Any, ...], float], ...] = tuple({} for _c in model.comparisons)
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -214,7 +216,7 @@ class Scorer:
             a = qv[i]
             if a is None:
                 continue
-            values, fast = distinct[i], self._tested_fast[i]
+            values, fast, by_tested = distinct[i], self._tested_fast[i], self._tested_weight[i]
             seen: dict[int, float | None] = {}
             for k, row in enumerate(codes):
                 code = row[i]
@@ -226,7 +228,12 @@ class Scorer:
                     elif repeats[i]:
                         w = self._remembered(i, a, b, _NO_NAMES)[1]
                     elif fast is not None:
-                        w = self._weights[i][self._level_by_tested(i, fast(a, b))]
+                        tested = fast(a, b)
+                        w = by_tested.get(tested)
+                        if w is None:
+                            w = self._weights[i][self._level_by_tested(i, tested)]
+                            if len(by_tested) < 100_000:
+                                by_tested[tested] = w
                     else:
                         w = self._compare_values(i, a, b, _NO_NAMES)[1]
                     seen[code] = w
