@@ -401,10 +401,10 @@ class CandidateIndex:
         # candidate's Prepared (only those the bounds leave in) row by row, in Python (a shortlist is
         # small: numpy's cost a call, a call a column, was more than the work).
         n_values = len(self._value_cols)
-        codes = self._row_codes[rows].tolist()
+        codes = self._row_codes.take(rows, axis=0).tolist()
         distinct = self._row_lists
         weights = scorer.others_weights(q, codes, distinct)
-        name_bounds = self._name_bound[rows].tolist()
+        name_bounds = self._name_bound.take(rows).tolist()
         prior = scorer.prior_weight
         if q.parsed():
             bounds = [prior + w + b for w, b in zip(weights, name_bounds, strict=True)]
