@@ -388,8 +388,8 @@ def test_a_shortlist_weighed_column_by_column_weighs_what_each_candidate_does() 
         q = index.scorer.prepare(query)
         rows = index.shortlist(query, 30)
         prepared = index._prepared_rows(rows)
-        columns = [[p.values[i] for p in prepared] for i in range(len(MODEL.comparisons))]
-        assert index.scorer.others_weights(q, columns, len(rows)) == [
+        codes = index._row_codes[rows].tolist()
+        assert index.scorer.others_weights(q, codes, index._row_lists) == [
             index.scorer.others(q, p).weight for p in prepared
         ]
         assert len(rows) > 1

@@ -25,9 +25,14 @@ def bounded_best(
     min_probability: float = 0.0,
     tie: Callable[[int], Any] | None = None,
     reasons: bool = True,
+    complete: Callable[[int], Prepared] | None = None,
 ) -> list[tuple[int, Scored]]:
     """`Scorer.best` of candidates whose `bound` and other fields' weight (`others(q, r).weight`) are known,
-    each given by its position (`candidate(n)`: asked only for those the bound does not rule out)."""
+    each given by its position (`candidate(n)`: asked only for those the bound does not rule out).
+
+    Until the last step only a candidate's names and name keys are read (its other fields' weight is
+    known): `complete(n)`, where given, is the candidate with its other fields' values too, for the few
+    that are scored in full at the end."""
     floor = (
         math.log2(min_probability / (1 - min_probability)) - 1e-9 if 0 < min_probability < 1 else -math.inf
     )
@@ -65,8 +70,9 @@ def bounded_best(
     order = tie or (lambda n: n)
     found.sort(key=lambda t: (-t[0], order(t[1])))
     out = []
+    full = complete or candidate
     for _w, n in found[:limit]:
-        s = scorer.score(q, candidate(n), reasons=reasons)
+        s = scorer.score(q, full(n), reasons=reasons)
         if s.probability >= min_probability:
             out.append((n, s))
     return out

@@ -240,13 +240,16 @@ class Comparator:
 
     `reads`: the record fields prepare reads, where not only the comparison's own field; records equal
     on them get the same value (the index prepares each distinct value once). `repeats`: values are
-    shared by many records (places, units), so the scorer remembers each pair's outcome.
+    shared by many records (places, units), so the scorer remembers each pair's outcome. `tested`: some
+    of the features (their names, in order) without the others, for a scorer whose levels test those
+    alone (a birth range's gap and width, worked out for every candidate; issue 19).
     """
 
     prepare: Callable[[MatchRecord, str], Any]
     features: Callable[[Any, Any], dict[str, Any]]
     reads: tuple[str, ...] | None = None
     repeats: bool = False
+    tested: tuple[tuple[str, ...], Callable[[Any, Any], tuple[Any, ...]]] | None = None
 
 
 def _prep_birth(r: MatchRecord, _field: str) -> Range | None:
@@ -260,6 +263,15 @@ def _feat_birth(a: Range, b: Range) -> dict[str, Any]:
         "a": a,
         "b": b,
     }
+
+
+def _gap_width(a: Range, b: Range) -> tuple[int, int]:
+    """`_feat_birth`'s (and `_feat_date`'s) gap and width alone (`range_gap` written out: this runs for
+    nearly every candidate of every search)."""
+    a0, a1 = a
+    b0, b1 = b
+    gap = b0 - a1 if a1 < b0 else a0 - b1 if b1 < a0 else 0
+    return gap, max(a1 - a0, b1 - b0) + 1
 
 
 def _prep_date(r: MatchRecord, fld: str) -> Range | None:
@@ -315,8 +327,13 @@ def _feat_equal(a: str, b: str) -> dict[str, Any]:
 
 
 COMPARATORS: dict[str, Comparator] = {
-    "birth": Comparator(_prep_birth, _feat_birth, ("birth_date", "age", "age_as_of", "birth_year_to")),
-    "date": Comparator(_prep_date, _feat_date, repeats=True),
+    "birth": Comparator(
+        _prep_birth,
+        _feat_birth,
+        ("birth_date", "age", "age_as_of", "birth_year_to"),
+        tested=(("gap", "width"), _gap_width),
+    ),
+    "date": Comparator(_prep_date, _feat_date, repeats=True, tested=(("gap", "width"), _gap_width)),
     "place": Comparator(_prep_place, _feat_place, repeats=True),
     "unit": Comparator(_prep_unit, _feat_unit, repeats=True),
     "text": Comparator(_prep_text, _feat_text, repeats=True),

@@ -57,15 +57,28 @@ def prerank(
     rank = shared.astype(np.float32)
     br = birth_range(query.birth_date, query.age, query.age_as_of, query.birth_year_to)
     if br is not None:
-        known = lo != MISSING_DAY
-        gap = np.maximum(0, np.maximum(lo - br[1], br[0] - hi))
-        # A year's gap costs about one key; unknown birth costs less than a wrong one.
-        rank -= np.where(known, np.minimum(gap / 365.0, 6.0), 0.5).astype(np.float32)
+        # A year's gap costs about one key (at most six); unknown birth costs less than a wrong one. Read
+        # from a table of each gap's cost (the same float32 as min(gap / 365.0, 6.0)): the costs worked
+        # out as floats, element by element, were a third of the shortlist's time on thousands of rows.
+        gap = np.maximum(lo - br[1], br[0] - hi)
+        np.clip(gap, 0, _MAX_GAP, out=gap)
+        cost = _GAP_COST.take(gap)
+        cost[lo == MISSING_DAY] = np.float32(0.5)
+        rank -= cost
     s = sex_key(query.sex)
     if s:
-        want = 1 if s == "m" else 2
-        rank -= np.where((sex != 0) & (sex != want), 2.0, 0.0).astype(np.float32)
+        # A sex clash costs two keys: each sex code's cost (0 unknown, 1 m, 2 f) read from a table.
+        rank -= _SEX_COST[s].take(sex)
     return rank
+
+
+# min(gap / 365.0, 6.0) as float32 for every gap up to six years (any longer costs what six do).
+_MAX_GAP = 6 * 365
+_GAP_COST = np.minimum(np.arange(_MAX_GAP + 1) / 365.0, 6.0).astype(np.float32)
+_SEX_COST = {
+    "m": np.array([0.0, 0.0, 2.0], dtype=np.float32),
+    "f": np.array([0.0, 2.0, 0.0], dtype=np.float32),
+}
 
 
 Keyed = tuple[list[str], tuple[Any, ...]]  # blocking keys, parsed names

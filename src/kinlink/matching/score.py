@@ -9,7 +9,7 @@ one expected match among the population searched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kinlink.matching import evidence as ev
@@ -19,8 +19,8 @@ from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
+from kinlink.matching.score_names import UNSEEN, NameWeights, part_features
 from kinlink.matching.score_values import (
-    TF_INDEX,
     Evidence,
     Others,
     Prepared,
@@ -34,7 +34,7 @@ from kinlink.messages import Message
 _COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
 
 
-class Scorer:
+class Scorer(NameWeights):
     """Scores pairs under one model. The single query and the batch both call `score`."""
 
     def __init__(
@@ -69,6 +69,7 @@ class Scorer:
             "settled", {}
         )
         self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
+        self._settled_q: tuple[Any, Any] = (None, None)  # the last query's names and their settled key
         self._name_parts = tuple(
             (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
         )
@@ -87,6 +88,14 @@ class Scorer:
             tuple(sorted({k for lv in c.levels for k in lv.when})) for c in model.comparisons
         )
         self._level_memo: dict[tuple[int, tuple[Any, ...]], int] = self.memos.setdefault("level", {})
+        # Where a comparator gives just the features a comparison's levels test (`Comparator.tested`),
+        # those, not all its features, when only the level is wanted (bounding a shortlist).
+        self._tested_fast = tuple(
+            comp.tested[1] if comp is not None and comp.tested and comp.tested[0] == tested else None
+            for comp, tested in zip(self._comparators, self._tested, strict=True)
+        )
+        # The weight those features give, for a candidate whose names are not read (no term frequency).
+        self._tested_weight: tuple[dict[tuple[Any, ...], float], ...] = tuple({} for _c in model.comparisons)
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -136,7 +145,7 @@ class Scorer:
                 if name_cmp is None:
                     name_cmp = nb.best_comparison(q.parsed(), r.parsed())
                 part = getattr(name_cmp, c.params["part"], None)
-                out.append(None if part is None or part.level == "missing" else _part_features(part))
+                out.append(None if part is None or part.level == "missing" else part_features(part))
             else:
                 a, b = q.values[i], r.values[i]
                 out.append(None if a is None or b is None else self._comparators[i].features(a, b))  # type: ignore[union-attr]
@@ -192,26 +201,44 @@ class Scorer:
                 self._pair_memo[(i, a, b)] = hit
         return hit
 
-    def others_weights(self, q: Prepared, columns: Sequence[Sequence[Any]], n: int) -> list[float]:
-        """`others(q, r).weight` of many candidates given column by column (columns[i]: each one's value
-        of comparison i, as in its `Prepared.values`), without a `Prepared` each: an index's search
-        bounds its whole shortlist so, and prepares only the candidates the bounds leave in. Each
-        candidate's weights are summed in `_others_weight`'s order, to the same last bit."""
-        totals = [0.0] * n  # n candidates
+    def others_weights(
+        self, q: Prepared, codes: Sequence[Sequence[int]], distinct: Sequence[Sequence[Any]]
+    ) -> list[float]:
+        """`others(q, r).weight` of many candidates given by their codes (codes[k][i]: candidate k's
+        position in distinct[i], comparison i's distinct values, as in its `Prepared.values`), without a
+        `Prepared` each: an index's search bounds its whole shortlist so, and prepares only the candidates
+        the bounds leave in. Each distinct value is weighed once a call (a shortlist's candidates share
+        units, ranks, sexes, often birth years). Each candidate's weights are summed in `_others_weight`'s
+        order, to the same last bit."""
+        totals = [0.0] * len(codes)
         qv, repeats = q.values, self._repeats
         for i in self._other_idx:
             a = qv[i]
             if a is None:
                 continue
-            for k, b in enumerate(columns[i]):
-                if b is None:
-                    continue
-                outcome = (
-                    self._remembered(i, a, b, _NO_NAMES)
-                    if repeats[i]
-                    else self._compare_values(i, a, b, _NO_NAMES)
-                )
-                totals[k] += outcome[1]
+            values, fast, by_tested = distinct[i], self._tested_fast[i], self._tested_weight[i]
+            seen: dict[int, float | None] = {}
+            for k, row in enumerate(codes):
+                code = row[i]
+                w = seen.get(code, UNSEEN)
+                if w is UNSEEN:
+                    b = values[code]
+                    if b is None:
+                        w = None
+                    elif repeats[i]:
+                        w = self._remembered(i, a, b, _NO_NAMES)[1]
+                    elif fast is not None:
+                        tested = fast(a, b)
+                        w = by_tested.get(tested)
+                        if w is None:
+                            w = self._weights[i][self._level_by_tested(i, tested)]
+                            if len(by_tested) < 100_000:
+                                by_tested[tested] = w
+                    else:
+                        w = self._compare_values(i, a, b, _NO_NAMES)[1]
+                    seen[code] = w
+                if w is not None:
+                    totals[k] += w
         return totals
 
     def _compare_values(
@@ -231,6 +258,17 @@ class Scorer:
         w, count = self._level_weight(i, li, c, r)
         return li, w, feats, count
 
+    def _level_by_tested(self, i: int, tested: tuple[Any, ...]) -> int:
+        """Comparison i's level from the features its levels test, in `_tested[i]`'s order (as
+        `_compare_values` remembers it)."""
+        key = (i, tested)
+        li = self._level_memo.get(key, -1)
+        if li < 0:
+            li = self.model.comparisons[i].level_index(dict(zip(self._tested[i], tested, strict=True)))
+            if len(self._level_memo) < 100_000:
+                self._level_memo[key] = li
+        return li
+
     def bound(self, q: Prepared, r: Prepared, others: Others | None = None) -> float:
         """An upper bound of the pair's match weight, without comparing names (the costly part).
 
@@ -247,88 +285,6 @@ class Scorer:
             total += r.name_bound
         return total
 
-    def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
-        """The most a record's names can add to a pair's weight: each name part at its best level."""
-        hit = self._name_bound_memo.get(tf_keys)
-        if hit is None:
-            hit = self.name_bound_term(None) + sum(
-                self.name_bound_term(table, key) for table, key in zip(TF_INDEX, tf_keys, strict=True)
-            )
-            if len(self._name_bound_memo) < 500_000:
-                self._name_bound_memo[tf_keys] = hit
-        return hit
-
-    def name_bound_term(self, table: str | None, key: str | None = None) -> float:
-        """The part of `name_bound` that one term-frequency table's key decides (table None: the name
-        comparisons without one), so that an index can sum it for every record from its distinct keys."""
-        total = 0.0
-        for i in self._name_idx:
-            c = self.model.comparisons[i]
-            if c.tf == table:
-                total += self._best_name_weight(i, c, key if table else None)
-        return total
-
-    def name_bound_terms(self, table: str, keys: Iterable[str | None]) -> list[float]:
-        """`name_bound_term(table, key)` for each key. A key's term reads the key only through its count
-        and its known share (`_tf_weight`): keys of no known share are worked out once a count, not once a
-        key (the index sums it for a million records' hundreds of thousands of distinct family names, after
-        its workers are done; issue 19)."""
-        known = self.model.tf_defaults.get(table, {})
-        counts = self.tf.counts.get(table, {}) if self.tf is not None else {}
-        by_count: dict[int, float] = {}
-        out = []
-        for key in keys:
-            if key is None or key in known or self.tf is None:
-                out.append(self.name_bound_term(table, key))
-                continue
-            n = counts.get(key, 0)
-            term = by_count.get(n)
-            if term is None:
-                term = by_count[n] = self.name_bound_term(table, key)
-            out.append(term)
-        return out
-
-    def settled_bound(self, q: Prepared, r: Prepared, others: Others) -> float | None:
-        """A tighter bound than `bound` where the pair settles some name parts before its family names
-        are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
-        rest at their best. None where nothing is settled."""
-        settled = self.settled(q, r)
-        return None if settled is None else self.settled_weight(r, others, settled, None)
-
-    def settled(self, q: Prepared, r: Prepared) -> dict[str, Any] | None:
-        """`names_bridge.settled_parts` of the pair, remembered; None where nothing is settled."""
-        q_names, r_names = q.parsed(), r.parsed()
-        if not (q_names and r_names):
-            return None
-        # What is settled follows from what settled_parts reads of each side (a search's candidates share
-        # given names and patronymics far more often than whole names): remembered by that.
-        key = (nb.settled_key(q_names), nb.settled_key(r_names))
-        settled = self._settled_memo.get(key, _UNSEEN)
-        if settled is _UNSEEN:
-            settled = nb.settled_parts(q_names, r_names)
-            if len(self._settled_memo) < 500_000:
-                self._settled_memo[key] = settled
-        return settled  # type: ignore[no-any-return]
-
-    def settled_weight(
-        self, r: Prepared, others: Others, settled: dict[str, Any], rest: dict[str, Any] | None
-    ) -> float:
-        """The pair's weight with its settled name parts at their level and the others (rest: their
-        comparisons; None: each at its best level, a bound). Summed in `score`'s order, so that with
-        every part given it is `score`'s weight to the last bit."""
-        total = self.prior_weight + others.weight
-        for i, c, part_name in self._name_parts:
-            if part_name in settled:
-                part = settled[part_name]
-            elif rest is None:
-                total += self._best_name_weight(i, c, _tf_key(c, r))
-                continue
-            else:
-                part = rest[part_name]
-            if part is not None and part.level != "missing":
-                total += self._name_part_weight(i, c, part, r)[1]
-        return total
-
     def settled_score(
         self, q: Prepared, r: Prepared, others: Others, settled: dict[str, Any] | None = None
     ) -> float:
@@ -340,36 +296,6 @@ class Scorer:
             return self.score(q, r, explain=False, others=others).weight
         family = nb.settled_family(q.parsed(), r.parsed())
         return self.settled_weight(r, others, settled, {"family": family})
-
-    def _name_part_weight(
-        self, i: int, c: Comparison, part: Any, r: Prepared
-    ) -> tuple[int, float, int | None]:
-        """A name part's level (a `kinlink.names.PartComparison`), weight and term-frequency count."""
-        by_level = self._by_name_level.get(i)
-        li = -1 if by_level is None else by_level.get(part.level, -1)
-        if li < 0:
-            li = c.level_index(_part_features(part))
-            if by_level is not None:
-                by_level[part.level] = li
-        w, count = self._level_weight(i, li, c, r)
-        return li, w, count
-
-    def _best_name_weight(self, i: int, c: Comparison, key: str | None) -> float:
-        hit = self._bound_memo.get((i, key))
-        if hit is None:
-            hit = max(self._weights[i])
-            if c.tf and self.tf is not None:
-                for li, lv in enumerate(c.levels):
-                    if lv.tf:
-                        hit = max(hit, self._tf_weight(i, li, c, key)[0])
-            if len(self._bound_memo) < 500_000:
-                self._bound_memo[(i, key)] = hit
-        return hit
-
-    def _level_weight(self, i: int, li: int, c: Comparison, r: Prepared) -> tuple[float, int | None]:
-        if c.levels[li].tf and c.tf and self.tf is not None:
-            return self._tf_weight(i, li, c, _tf_key(c, r))
-        return self._weights[i][li], None
 
     def score(
         self,
@@ -395,7 +321,7 @@ class Scorer:
                 li, w, count = self._name_part_weight(i, c, part, r)
                 total += w
                 if explain:
-                    outcomes[i] = (li, w, count, _part_features(part))
+                    outcomes[i] = (li, w, count, part_features(part))
         if not explain:
             return Scored(probability(total), total, ())
         if not reasons:
@@ -482,52 +408,7 @@ class Scorer:
             self, q, bounds, weights, candidates.__getitem__, limit, min_probability, tie, reasons
         )
 
-    def _tf_weight(self, i: int, li: int, c: Comparison, key: str | None) -> tuple[float, int | None]:
-        if key is None or self.tf is None:
-            return self._weights[i][li], None
-        memo_key = (i, li, key)
-        hit = self._tf_memo.get(memo_key)
-        if hit is None:
-            level = c.levels[li]
-            count = self.tf.count(c.tf or "", key)
-            # The name's share of the population, estimated as the mean of a Beta prior updated by its
-            # count. A known share (tf_defaults) is a measurement worth tf_pseudocount records: with few
-            # records the count says little; with many it decides. A name outside that list has no known
-            # share: its prior has the level's average u as mean and the weight the model declares for
-            # the table (tf_unknown_records; family names: one record). Weighted like a known share,
-            # every rare family name counted as ~30 namesakes at any registry size, so an exact rare name
-            # earned log2(N/31) bits against a prior of 1/N and a correct first match with the given name
-            # as an initial or missing stayed below the candidate threshold (issue 17 item 5).
-            # The record's own count included, as Splink does: a name borne once counts as borne by two
-            # (less sure of a unique name than excluding it, which made absent people's namesakes 0.97).
-            others, seen = count, self.tf.population
-            known = self.model.tf_defaults.get(c.tf or "", {}).get(key)
-            base = level.u if known is None else known
-            if known is None:
-                a = self.model.tf_unknown_records.get(c.tf or "", self.model.tf_pseudocount * base)
-            else:
-                a = self.model.tf_pseudocount * base
-            # The prior counts a population of at least min_population (Model.prior); the share is measured
-            # in the same one: the people beyond a small registry, unseen, bear the name at the prior mean.
-            population = max(seen, self.model.min_population)
-            u = (others + a + (population - seen) * base) / (population + a / base)
-            hit = (math.log2(level.m / u), count)
-            if len(self._tf_memo) < 500_000:
-                self._tf_memo[memo_key] = hit
-        return hit
 
-
-_UNSEEN: Any = object()  # a memo's miss, where None is a value
 # The record side of a comparison other than names: only a term-frequency level reads it (its name keys),
 # and those are name comparisons'.
 _NO_NAMES = Prepared(None, (), (), (None, None, None))
-
-
-def _tf_key(c: Comparison, r: Prepared) -> str | None:
-    """The record's key in the comparison's term-frequency table (None: the comparison has none)."""
-    return r.tf_keys[TF_INDEX[c.tf]] if c.tf else None
-
-
-def _part_features(part: Any) -> dict[str, Any]:
-    """A name part's comparison (`kinlink.names.PartComparison`) as the features its levels test."""
-    return {"level": part.level, "score": part.score, "reason": part.reason}

@@ -9,18 +9,20 @@ reading ``data/given_names.tsv`` once.
 from kinlink.names.blocking import BlockingIndex, blocking_keys, typo_keys
 from kinlink.names.cases import load_dictionaries
 from kinlink.names.compare import (
-    LEVELS,
     MATCH_THRESHOLD,
     NameComparison,
-    PartComparison,
     compare,
-    compare_family,
-    compare_given,
-    compare_patronymic,
     has_part,
     labelled,
     settled_key,
     settled_parts,
+)
+from kinlink.names.compare_parts import (
+    LEVELS,
+    PartComparison,
+    compare_family,
+    compare_given,
+    compare_patronymic,
 )
 from kinlink.names.given import canonical_given, given_forms, is_known_given_name
 from kinlink.names.parse import ParsedName, parse_name

@@ -1,0 +1,194 @@
+"""The name parts' side of a `Scorer` (its base): their weights under term frequencies (a rare family name
+weighs more than Иванов), a record's best possible name weight (the bound of a pair whose names are not
+compared yet), and the parts a pair settles before its family names are compared
+(`names_bridge.settled_parts`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.model import Comparison, Model
+from kinlink.matching.score_values import TF_INDEX, Others, Prepared, TermFrequencies
+
+
+class NameWeights:
+    """Set up by `Scorer.__init__`: the model, name counts and the memos these methods read."""
+
+    model: Model
+    tf: TermFrequencies | None
+    prior_weight: float
+    _name_idx: tuple[int, ...]
+    _name_parts: tuple[tuple[int, Comparison, str], ...]
+    _weights: list[list[float]]
+    _tf_memo: dict[tuple[int, int, str], tuple[float, int]]
+    _bound_memo: dict[tuple[int, str | None], float]
+    _name_bound_memo: dict[tuple[str | None, ...], float]
+    _settled_memo: dict[tuple[Any, ...], dict[str, Any] | None]
+    _settled_q: tuple[Any, Any]
+    _by_name_level: dict[int, dict[str, int]]
+
+    def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
+        """The most a record's names can add to a pair's weight: each name part at its best level."""
+        hit = self._name_bound_memo.get(tf_keys)
+        if hit is None:
+            hit = self.name_bound_term(None) + sum(
+                self.name_bound_term(table, key) for table, key in zip(TF_INDEX, tf_keys, strict=True)
+            )
+            if len(self._name_bound_memo) < 500_000:
+                self._name_bound_memo[tf_keys] = hit
+        return hit
+
+    def name_bound_term(self, table: str | None, key: str | None = None) -> float:
+        """The part of `name_bound` that one term-frequency table's key decides (table None: the name
+        comparisons without one), so that an index can sum it for every record from its distinct keys."""
+        total = 0.0
+        for i in self._name_idx:
+            c = self.model.comparisons[i]
+            if c.tf == table:
+                total += self._best_name_weight(i, c, key if table else None)
+        return total
+
+    def name_bound_terms(self, table: str, keys: Iterable[str | None]) -> list[float]:
+        """`name_bound_term(table, key)` for each key. A key's term reads the key only through its count
+        and its known share (`_tf_weight`): keys of no known share are worked out once a count, not once a
+        key (the index sums it for a million records' hundreds of thousands of distinct family names, after
+        its workers are done; issue 19)."""
+        known = self.model.tf_defaults.get(table, {})
+        counts = self.tf.counts.get(table, {}) if self.tf is not None else {}
+        by_count: dict[int, float] = {}
+        out = []
+        for key in keys:
+            if key is None or key in known or self.tf is None:
+                out.append(self.name_bound_term(table, key))
+                continue
+            n = counts.get(key, 0)
+            term = by_count.get(n)
+            if term is None:
+                term = by_count[n] = self.name_bound_term(table, key)
+            out.append(term)
+        return out
+
+    def settled_bound(self, q: Prepared, r: Prepared, others: Others) -> float | None:
+        """A tighter bound than `bound` where the pair settles some name parts before its family names
+        are compared (`names_bridge.settled_parts`): those parts count at the level they will get, the
+        rest at their best. None where nothing is settled."""
+        settled = self.settled(q, r)
+        return None if settled is None else self.settled_weight(r, others, settled, None)
+
+    def settled(self, q: Prepared, r: Prepared) -> dict[str, Any] | None:
+        """`names_bridge.settled_parts` of the pair, remembered; None where nothing is settled."""
+        q_names, r_names = q.parsed(), r.parsed()
+        if not (q_names and r_names):
+            return None
+        # What is settled follows from what settled_parts reads of each side (a search's candidates share
+        # given names and patronymics far more often than whole names): remembered by that.
+        last, q_key = self._settled_q  # a search asks it of one query's names for each candidate
+        if q_names is not last:
+            q_key = nb.settled_key(q_names)
+            self._settled_q = (q_names, q_key)
+        key = (q_key, nb.settled_key(r_names))
+        settled = self._settled_memo.get(key, UNSEEN)
+        if settled is UNSEEN:
+            settled = nb.settled_parts(q_names, r_names)
+            if len(self._settled_memo) < 500_000:
+                self._settled_memo[key] = settled
+        return settled  # type: ignore[no-any-return]
+
+    def settled_weight(
+        self, r: Prepared, others: Others, settled: dict[str, Any], rest: dict[str, Any] | None
+    ) -> float:
+        """The pair's weight with its settled name parts at their level and the others (rest: their
+        comparisons; None: each at its best level, a bound). Summed in `score`'s order, so that with
+        every part given it is `score`'s weight to the last bit."""
+        total = self.prior_weight + others.weight
+        for i, c, part_name in self._name_parts:
+            if part_name in settled:
+                part = settled[part_name]
+            elif rest is None:
+                total += self._best_name_weight(i, c, tf_key(c, r))
+                continue
+            else:
+                part = rest[part_name]
+            if part is not None and part.level != "missing":
+                total += self._name_part_weight(i, c, part, r)[1]
+        return total
+
+    def _name_part_weight(
+        self, i: int, c: Comparison, part: Any, r: Prepared
+    ) -> tuple[int, float, int | None]:
+        """A name part's level (a `kinlink.names.PartComparison`), weight and term-frequency count."""
+        by_level = self._by_name_level.get(i)
+        li = -1 if by_level is None else by_level.get(part.level, -1)
+        if li < 0:
+            li = c.level_index(part_features(part))
+            if by_level is not None:
+                by_level[part.level] = li
+        w, count = self._level_weight(i, li, c, r)
+        return li, w, count
+
+    def _best_name_weight(self, i: int, c: Comparison, key: str | None) -> float:
+        hit = self._bound_memo.get((i, key))
+        if hit is None:
+            hit = max(self._weights[i])
+            if c.tf and self.tf is not None:
+                for li, lv in enumerate(c.levels):
+                    if lv.tf:
+                        hit = max(hit, self._tf_weight(i, li, c, key)[0])
+            if len(self._bound_memo) < 500_000:
+                self._bound_memo[(i, key)] = hit
+        return hit
+
+    def _level_weight(self, i: int, li: int, c: Comparison, r: Prepared) -> tuple[float, int | None]:
+        if c.levels[li].tf and c.tf and self.tf is not None:
+            return self._tf_weight(i, li, c, tf_key(c, r))
+        return self._weights[i][li], None
+
+    def _tf_weight(self, i: int, li: int, c: Comparison, key: str | None) -> tuple[float, int | None]:
+        if key is None or self.tf is None:
+            return self._weights[i][li], None
+        memo_key = (i, li, key)
+        hit = self._tf_memo.get(memo_key)
+        if hit is None:
+            level = c.levels[li]
+            count = self.tf.count(c.tf or "", key)
+            # The name's share of the population, estimated as the mean of a Beta prior updated by its
+            # count. A known share (tf_defaults) is a measurement worth tf_pseudocount records: with few
+            # records the count says little; with many it decides. A name outside that list has no known
+            # share: its prior has the level's average u as mean and the weight the model declares for
+            # the table (tf_unknown_records; family names: one record). Weighted like a known share,
+            # every rare family name counted as ~30 namesakes at any registry size, so an exact rare name
+            # earned log2(N/31) bits against a prior of 1/N and a correct first match with the given name
+            # as an initial or missing stayed below the candidate threshold (issue 17 item 5).
+            # The record's own count included, as Splink does: a name borne once counts as borne by two
+            # (less sure of a unique name than excluding it, which made absent people's namesakes 0.97).
+            others, seen = count, self.tf.population
+            known = self.model.tf_defaults.get(c.tf or "", {}).get(key)
+            base = level.u if known is None else known
+            if known is None:
+                a = self.model.tf_unknown_records.get(c.tf or "", self.model.tf_pseudocount * base)
+            else:
+                a = self.model.tf_pseudocount * base
+            # The prior counts a population of at least min_population (Model.prior); the share is measured
+            # in the same one: the people beyond a small registry, unseen, bear the name at the prior mean.
+            population = max(seen, self.model.min_population)
+            u = (others + a + (population - seen) * base) / (population + a / base)
+            hit = (math.log2(level.m / u), count)
+            if len(self._tf_memo) < 500_000:
+                self._tf_memo[memo_key] = hit
+        return hit
+
+
+UNSEEN: Any = object()  # a memo's miss, where None is a value
+
+
+def tf_key(c: Comparison, r: Prepared) -> str | None:
+    """The record's key in the comparison's term-frequency table (None: the comparison has none)."""
+    return r.tf_keys[TF_INDEX[c.tf]] if c.tf else None
+
+
+def part_features(part: Any) -> dict[str, Any]:
+    """A name part's comparison (`kinlink.names.PartComparison`) as the features its levels test."""
+    return {"level": part.level, "score": part.score, "reason": part.reason}
