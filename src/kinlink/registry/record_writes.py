@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
 from kinlink.names.parse import name_language as name_language_of
+from kinlink.names.parts import PartFacts, joined_language, joined_script, part_facts
 from kinlink.person.chunk import FIELD_INDEX, Record, record_of, record_tuple
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
@@ -64,6 +65,54 @@ def _names_of(
 
 
 _NAME_KEYS = ("position", "full_name", "family_name", "given_names", "patronymic", "script", "language")
+
+
+def _joined_name(
+    full_name: str,
+    family_name: str | None,
+    given_names: str | None,
+    patronymic: str | None,
+    name_language: str | None,
+    alternate_names: Iterable[str],
+) -> tuple[Any, ...] | None:
+    """A record's one name row (with its folded form first) when its full name is its parts joined (as the
+    check joins them where a row gives no full name) and it has no alternates, from facts of each distinct
+    part (`kinlink.names.parts`); None for any other record (`_names_of` then). Nearly every row of a
+    registry whose names come in parts, each new, of parts that repeat (issue 19)."""
+    if alternate_names:
+        return None
+    if family_name and given_names and patronymic:
+        if full_name != f"{family_name} {given_names} {patronymic}":
+            return None
+        f, g, p = _part(family_name), _part(given_names), _part(patronymic)
+        folded = " ".join(filter(None, (f[0], g[0], p[0])))
+        script = joined_script(f[1], g[1], p[1])
+        language = name_language or joined_language(full_name, f[1], g[1], p[1])
+    else:
+        given_parts = [x for x in (family_name, given_names, patronymic) if x]
+        if not given_parts or full_name != " ".join(given_parts):
+            return None
+        facts = [_part(x) for x in given_parts]
+        folded = " ".join(filter(None, [x[0] for x in facts]))
+        script = joined_script(*(x[1] for x in facts))
+        language = name_language or name_language_of(full_name)
+    return folded, 0, full_name, family_name, given_names, patronymic, script, language
+
+
+# A part's folded form (`fold_name`) and its facts, once per distinct part. `fold_name` of parts joined by
+# spaces is their folded forms joined, the empty ones left out: NFKC, case folding and the runs of spaces
+# are each a character's own business, and a space stops any composition across it.
+_parts: dict[str, tuple[str, PartFacts]] = {}
+_PARTS_BOUND = 1 << 17
+
+
+def _part(part: str) -> tuple[str, PartFacts]:
+    found = _parts.get(part)
+    if found is None:
+        if len(_parts) >= _PARTS_BOUND:
+            _parts.clear()
+        found = _parts[part] = (fold_name(part), part_facts(part))
+    return found
 
 
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
@@ -173,8 +222,13 @@ def insert_rows(
             status, status_date, rows = found
             digest = digest or record_of(rec).content_hash()
             yield (pid, sid, rec[_RECORD_ID], *_person_values(rec), status, status_date, digest, 1, now, now)
-            for n in _names_of(*_name_fields(rec)):
-                names.append((pid, fold_name(n[1]), *n))
+            fields = _name_fields(rec)
+            joined = _joined_name(*fields)
+            if joined is not None:
+                names.append((pid, *joined))
+            else:
+                for n in _names_of(*fields):
+                    names.append((pid, fold_name(n[1]), *n))
             events.extend([(pid, *row) for row in rows])
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
