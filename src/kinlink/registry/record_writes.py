@@ -4,6 +4,7 @@ in bulk, a changed record updated, each with its audit entry."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -192,6 +193,8 @@ def insert_rows(
     """New records, as tuples (`kinlink.person.chunk`), in bulk (`kinlink.store.bulk`: COPY on PostgreSQL,
     the driver's executemany on SQLite), never through the ORM, whose bookkeeping a row cost more than the
     database's own work (issue 19). digests: the hashes stored with them."""
+    if not recs:
+        return []
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
@@ -201,27 +204,44 @@ def insert_rows(
     level = default_level(src.kind)
     sid = src.id
 
+    # A history's status and event rows are worked out once per distinct history: the column check's records
+    # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
+    histories = [rec[_EVENTS] for rec in recs]
+    by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
+    for history in histories:
+        if id(history) not in by_history:
+            by_history[id(history)] = (
+                status_of([(e.kind, e.date) for e in history]),
+                [
+                    (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                    for e in history
+                ],
+            )
+    found = list(map(by_history.__getitem__, map(id, histories)))
+    statuses = [f[0] for f in found]
+    if None in digests:
+        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
+    # Each person row is zipped in C from the chunk's columns (no tuple unpacked and built again a row); the
+    # rows are tuples in the order of _PERSON_COLUMNS.
+    columns = list(zip(*recs, strict=True))
+    persons = zip(
+        ids,
+        repeat(sid),
+        columns[_RECORD_ID],
+        *(columns[i] for i in _PERSON_INDEXES),
+        *zip(*statuses, strict=True),
+        digests,
+        repeat(1),
+        repeat(now),
+        repeat(now),
+    )
+
     def person_rows() -> Iterator[tuple[Any, ...]]:
         # Each record's names and events are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
-        # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
-        # A history's status and event rows are worked out once per distinct history: the column check's
-        # records share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
-        by_history: dict[int, tuple[str | None, str | None, list[tuple[Any, ...]]]] = {}
-        for pid, rec, digest in zip(ids, recs, digests, strict=True):
-            history = rec[_EVENTS]
-            found = by_history.get(id(history))
-            if found is None:
-                found = by_history[id(history)] = (
-                    *status_of([(e.kind, e.date) for e in history]),
-                    [
-                        (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
-                        for e in history
-                    ],
-                )
-            status, status_date, rows = found
-            digest = digest or record_of(rec).content_hash()
-            yield (pid, sid, rec[_RECORD_ID], *_person_values(rec), status, status_date, digest, 1, now, now)
+        for person, rec, (_status, rows) in zip(persons, recs, found, strict=True):
+            yield person
+            pid = person[0]
             fields = _name_fields(rec)
             joined = _joined_name(*fields)
             if joined is not None:
@@ -229,7 +249,10 @@ def insert_rows(
             else:
                 for n in _names_of(*fields):
                     names.append((pid, fold_name(n[1]), *n))
-            events.extend([(pid, *row) for row in rows])
+            if len(rows) == 1:
+                events.append((pid, *rows[0]))
+            else:
+                events.extend([(pid, *row) for row in rows])
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
     audit.add_many(
@@ -244,7 +267,7 @@ def insert_rows(
 
 _RECORD_ID = FIELD_INDEX["record_id"]
 _EVENTS = FIELD_INDEX["events"]
-_person_values = itemgetter(*(FIELD_INDEX[f] for f in PERSON_FIELDS))
+_PERSON_INDEXES = tuple(FIELD_INDEX[f] for f in PERSON_FIELDS)
 _name_fields = itemgetter(
     *(
         FIELD_INDEX[f]
