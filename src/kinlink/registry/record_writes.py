@@ -4,7 +4,7 @@ in bulk, a changed record updated, each with its audit entry."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -150,11 +150,19 @@ def write_chunk(
     inserted, changed ones updated. known: the source's records as the import looks them up (else looked up
     here, for one batch of records)."""
     known = known or SourceRecords(session, src, distinct_ids=False)
-    erased = known.erased([c[_RECORD_ID] for c, _d in chunk])
+    record_ids = list(map(_record_id_of, chunk))
+    erased = known.erased(record_ids)
     if erased:
         report.erased += len(erased)
         chunk = [(c, d) for c, d in chunk if c[_RECORD_ID] not in erased]
-    existing = known.existing([c[_RECORD_ID] for c, _d in chunk])
+        record_ids = list(map(_record_id_of, chunk))
+    existing = known.existing(record_ids)
+    if not existing:  # a first import's every row: the chunk's records and hashes taken apart in C
+        if chunk:
+            recs, digests = map(list, zip(*chunk, strict=True))
+            report.changed_ids.extend(insert_rows(session, src, recs, audit, digests))
+            report.created += len(chunk)
+        return
     new = [(c, d) for c, d in chunk if c[_RECORD_ID] not in existing]
     for rec, digest in chunk:
         if rec[_RECORD_ID] not in existing:
@@ -200,13 +208,13 @@ def insert_rows(
     conn = session.connection()
     ids = bulk.next_ids(conn, _PERSONS, len(recs))
     names: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
     level = default_level(src.kind)
     sid = src.id
 
     # A history's status and event rows are worked out once per distinct history: the column check's records
     # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
-    histories = [rec[_EVENTS] for rec in recs]
+    columns = list(zip(*recs, strict=True))
+    histories = columns[_EVENTS]
     by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
     for history in histories:
         if id(history) not in by_history:
@@ -218,12 +226,11 @@ def insert_rows(
                 ],
             )
     found = list(map(by_history.__getitem__, map(id, histories)))
-    statuses = [f[0] for f in found]
+    statuses = list(map(itemgetter(0), found))
     if None in digests:
         digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
     # Each person row is zipped in C from the chunk's columns (no tuple unpacked and built again a row); the
     # rows are tuples in the order of _PERSON_COLUMNS.
-    columns = list(zip(*recs, strict=True))
     persons = zip(
         ids,
         repeat(sid),
@@ -237,9 +244,9 @@ def insert_rows(
     )
 
     def person_rows() -> Iterator[tuple[Any, ...]]:
-        # Each record's names and events are built once its person row is handed over: on PostgreSQL the
+        # Each record's names are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
-        for person, rec, (_status, rows) in zip(persons, recs, found, strict=True):
+        for person, rec in zip(persons, recs, strict=True):
             yield person
             pid = person[0]
             fields = _name_fields(rec)
@@ -249,12 +256,17 @@ def insert_rows(
             else:
                 for n in _names_of(*fields):
                     names.append((pid, fold_name(n[1]), *n))
-            if len(rows) == 1:
-                events.append((pid, *rows[0]))
-            else:
-                events.extend([(pid, *row) for row in rows])
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+    # Each person's event rows, (pid,) + a history's row, joined in C.
+    rows_of = list(map(itemgetter(1), found))
+    events = list(
+        map(
+            tuple.__add__,
+            zip(chain.from_iterable(map(repeat, ids, map(len, rows_of)))),
+            chain.from_iterable(rows_of),
+        )
+    )
     audit.add_many(
         "create",
         "person",
@@ -267,6 +279,12 @@ def insert_rows(
 
 _RECORD_ID = FIELD_INDEX["record_id"]
 _EVENTS = FIELD_INDEX["events"]
+
+
+def _record_id_of(item: tuple[Record, str | None]) -> str:
+    return item[0][_RECORD_ID]  # type: ignore[no-any-return]
+
+
 _PERSON_INDEXES = tuple(FIELD_INDEX[f] for f in PERSON_FIELDS)
 _name_fields = itemgetter(
     *(
