@@ -22,13 +22,11 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from kinlink.person.fields import RECORD_ID_MAX, TEXT_COLUMNS, RecordIn
+from kinlink.person.row_cells import NAME_COLUMNS, NONE, OTHER_NAME_COLUMNS
 from kinlink.person.rows import (
     _CACHE_BOUND,
     _CELLS,
     _GIVEN_PARTS,
-    NAME_COLUMNS,
-    NONE,
-    OTHER_NAME_COLUMNS,
     _by_day,
     _caches_of,
     _merged,
