@@ -51,10 +51,10 @@ import hashlib
 import hmac
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -64,6 +64,7 @@ from sqlalchemy.orm import Session
 from kinlink.actor import Actor as Actor
 from kinlink.keys import server_key
 from kinlink.store import bulk
+from kinlink.store.audit_alike import alike_entries
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
 
 REKEY_ACTION = "rekey"
@@ -294,27 +295,9 @@ class AuditLog:
         texts, stored = self._texts, self._stored
         entries = list(entries)
         ids, changed = map(list, zip(*entries, strict=True)) if entries else ([], [])
-        alike = _alike(changed)
-        if alike is not None:
-            # Every entry's changes are text under the same keys (an import's rows): their texts were
-            # encoded a column at a time, each entry is only hashed here, and the pending entries are
-            # zipped in C.
-            hashed, kept = alike
-            eids: list[str | None]
-            if _INT.issuperset(map(type, ids)):  # ids' JSON as their digits quoted
-                eids = list(map(str, ids))
-                eid_json = list(map('"{}"'.format, eids))
-            else:
-                eids = [None if i is None else str(i) for i in ids]
-                eid_json = [text_json(e) if e is not None else "null" for e in eids]
-            hashes = []
-            prev_json = text_json(prev) if prev is not None else "null"
-            for eid, text in zip(eid_json, hashed, strict=True):
-                mac = keyed.copy()
-                mac.update(f"[{prev_json}{middle}{eid}, {text}{tail}".encode())
-                h = mac.hexdigest()
-                hashes.append(h)
-                prev_json = f'"{h}"'  # a hash's hex digits: JSON as they are, quoted
+        alike = alike_entries(keyed, prev, middle, tail, ids, changed)
+        if alike is not None:  # an import's rows (`kinlink.store.audit_alike`): only zipped here, in C
+            eids, hashes, hashed, kept = alike
             self._pending.extend(
                 zip(
                     repeat(at),
@@ -336,22 +319,8 @@ class AuditLog:
             return
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
-            if type(changes) is dict and _all_text(changes):
-                # Changes of text alone (an import's rows: the source and the record id) are encoded a field
-                # at a time by the encoder's own C functions, as the encoder joins them: the hash's text
-                # (keys sorted) and the text SQLite stores (json.dumps's, the JSON column's), which was
-                # encoded again as the entries were written (issue 19).
-                text = "{" + ", ".join(
-                    [text_json(k) + ": " + text_json(v) for k, v in sorted(changes.items())]
-                )
-                text += "}"
-                pairs = [
-                    encode_basestring_ascii(k) + ": " + encode_basestring_ascii(v) for k, v in changes.items()
-                ]
-                stored.append("{" + ", ".join(pairs) + "}")
-            else:
-                text = dumps(changes)
-                stored.append(None)
+            text = dumps(changes)  # (changes of text under the same keys went the way above)
+            stored.append(None)
             body = (
                 "["
                 + (text_json(prev) if prev is not None else "null")
@@ -407,47 +376,6 @@ class AuditLog:
         self._texts.clear()
         self._stored.clear()
         self._locked = False
-
-
-def _alike(changes: list[Any]) -> tuple[list[str], list[str]] | None:
-    """When every entry's changes are a dict of text under the same keys in the same order: each one's
-    JSON as the hash takes it (keys sorted) and as SQLite stores it (json.dumps's), what `add_many` encodes
-    an entry at a time, here a key's column at a time by the encoder's C functions; else None."""
-    if not changes:
-        return None
-    first = changes[0]
-    if type(first) is not dict or not first or not all(type(k) is str for k in first):
-        return None
-    keys = tuple(first)
-    if not all(type(c) is dict for c in changes) or not all(map(keys.__eq__, map(tuple, changes))):
-        return None
-    columns = list(zip(*map(dict.values, changes), strict=True))
-    if not all(_STR.issuperset(map(type, column)) for column in columns):
-        return None
-    by_name = sorted(range(len(keys)), key=keys.__getitem__)
-    return (
-        _joined([(keys[i], columns[i]) for i in by_name], encode_basestring),
-        _joined(list(zip(keys, columns, strict=True)), encode_basestring_ascii),
-    )
-
-
-def _joined(columns: list[tuple[str, tuple[str, ...]]], encode: Callable[[str], str]) -> list[str]:
-    """Each row's JSON object of these (key, its column of values): "{" + "key": value, ... + "}", the
-    pieces of a row joined in C."""
-    pieces: list[Iterable[str]] = []
-    for n, (key, column) in enumerate(columns):
-        pieces.append(repeat(("{" if n == 0 else ", ") + encode(key) + ": "))
-        pieces.append(map(encode, column))
-    pieces.append(repeat("}"))
-    return list(map("".join, zip(*pieces)))  # noqa: B905 (the repeats are endless)
-
-
-_STR = frozenset({str})
-_INT = frozenset({int})
-
-
-def _all_text(changes: dict[Any, Any]) -> bool:
-    return all(type(key) is str and type(value) is str for key, value in changes.items())
 
 
 def record(
