@@ -37,7 +37,8 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A database of this test process's own (xdist workers and parallel runs must not share one)."""
     # xdist's worker id when it runs the tests, else "main" (also with `-p no:xdist`).
     worker_id = getattr(request.config, "workerinput", {}).get("workerid", "main")
-    name = f"kinlink_test_{worker_id}_{os.getpid()}"
+    # KINLINK_TEST_DB_PREFIX: the name's start, for a server shared by several people's runs.
+    name = f"{os.environ.get('KINLINK_TEST_DB_PREFIX', 'kinlink_test')}_{worker_id}_{os.getpid()}"
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _pg_admin(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"

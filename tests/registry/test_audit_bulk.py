@@ -45,6 +45,31 @@ def test_add_many_hashes_and_stores_what_add_would(engine: Engine) -> None:
             assert stored == [json.dumps(c) for c in CHANGES * 61]
 
 
+# Changes of text under the same keys, each entry's (an import's rows): encoded a key's column at a time.
+ALIKE: list[Any] = [
+    {"source": "Мінобороны «Z» {x}", "record_id": f'R{i} "q"\\ \n\x01\U0001f600 {{}}'} for i in range(150)
+]
+BRACED: list[Any] = [{"{key}": f"v{i}", "a": "}"} for i in range(120)]
+
+
+def test_add_many_of_changes_alike_hashes_and_stores_what_add_would(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        log = audit.AuditLog(session, "tester")
+        log.add_many("create", "person", [(i, c) for i, c in enumerate(ALIKE)])
+        log.flush()
+        log.add_many("create", "person", [(None, c) for c in BRACED])
+        log.add("update", "person", 1, {"x": "y"})
+        log.add_many("create", "person", [(i, c) for i, c in enumerate(ALIKE[:3])])  # statement by statement
+        log.flush()
+    with unit_of_work(engine) as session:
+        assert audit.verify(session) == []
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.changes for e in entries] == [*ALIKE, *BRACED, {"x": "y"}, *ALIKE[:3]]
+        if engine.dialect.name == "sqlite":
+            stored = session.execute(text("SELECT changes FROM audit_log ORDER BY id")).scalars().all()
+            assert stored == [json.dumps(c) for c in [*ALIKE, *BRACED, {"x": "y"}, *ALIKE[:3]]]
+
+
 def test_a_column_left_empty_keeps_null_not_its_default(tmp_path: Path) -> None:
     """A column no row fills is left out of the INSERT only when leaving it out stores NULL too."""
     engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")

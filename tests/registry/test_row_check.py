@@ -137,3 +137,34 @@ def test_rows_sharing_a_status_and_history_each_get_them_merged_once() -> None:
     assert found == [check_row(row, i, today=TODAY) for i, row in enumerate(rows)]
     assert [e.kind for e in found[0].events] == ["captured", "died"]  # type: ignore[union-attr]
     assert found[0].events is not found[1].events  # type: ignore[union-attr]
+
+
+@st.composite
+def _chunks_by_column(draw: st.DrawFn) -> list[dict[str, str]]:
+    """Rows whose columns are each left empty, filled alike, filled with distinct values or mixed: the
+    shapes the column check takes shorter ways for (an empty column, a column of distinct ids)."""
+    n = draw(st.integers(1, 12))
+    columns: dict[str, list[str]] = {}
+    for c, values in CELLS.items():
+        mode = draw(st.sampled_from(["empty", "alike", "distinct", "mixed"]))
+        if mode == "empty":
+            columns[c] = [""] * n
+        elif mode == "alike":
+            columns[c] = [draw(st.sampled_from(values))] * n
+        elif mode == "distinct":
+            base = draw(st.sampled_from([v for v in values if v.strip()] or [" "]))
+            columns[c] = [f"{base}{i}" if i else base for i in range(n)]
+        else:
+            columns[c] = draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+    return [{c: columns[c][i] for c in CELLS} for i in range(n)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_chunks_by_column())
+def test_a_chunk_of_any_column_shapes_is_each_row_checked(rows: list[dict[str, str]]) -> None:
+    for row, record in zip(rows, fast_records(rows, TODAY), strict=True):
+        full = check_row(row, 7, today=TODAY)
+        if record is not None:
+            assert isinstance(full, RecordIn) and record == record_tuple(full) and record_of(record) == full
+        elif isinstance(full, RecordIn):
+            assert row["age"] or row["age_as_of"]

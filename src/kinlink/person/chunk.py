@@ -18,17 +18,15 @@ from __future__ import annotations
 from dataclasses import MISSING, fields
 from datetime import date
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from kinlink.person.fields import RECORD_ID_MAX, TEXT_COLUMNS, RecordIn
+from kinlink.person.row_cells import NAME_COLUMNS, NONE, OTHER_NAME_COLUMNS
 from kinlink.person.rows import (
     _CACHE_BOUND,
     _CELLS,
     _GIVEN_PARTS,
-    NAME_COLUMNS,
-    NONE,
-    OTHER_NAME_COLUMNS,
     _by_day,
     _caches_of,
     _merged,
@@ -42,6 +40,7 @@ RECORD_FIELDS = tuple(f.name for f in fields(RecordIn))
 FIELD_INDEX = {name: i for i, name in enumerate(RECORD_FIELDS)}
 _DEFAULTS = {f.name: None if f.default is MISSING else f.default for f in fields(RecordIn)}
 _record_values = attrgetter(*RECORD_FIELDS)
+_VALUE, _PROBLEMS = itemgetter(0), itemgetter(1)  # of a cell's (checked value, problems)
 # Columns the fast way reads into no field of their own: the status's event and the histories, the
 # alternates (a list on the record).
 _POPPED = ("status", "status_date", "place", "events", "alternate_names")
@@ -94,9 +93,16 @@ def fast_records(batch: list[Any], today: date) -> list[Record | None]:
     caches = _by_day.get(today) or _caches_of(today)
     checked: dict[str, list[Any]] = {}
     for col, values in columns.items():
+        empty = _EMPTY.get(col)  # what an empty cell leaves in the field: its default
+        if values.count("") == n:  # a column the file leaves empty (most of a registry's): one C pass
+            checked[col] = [empty] * n
+            continue
         if not _TEXT_TYPES.issuperset(map(type, values)):
             return [None] * n  # JSON values (lists, numbers, booleans): the full way, a row at a time
-        empty = _EMPTY.get(col)  # what an empty cell leaves in the field: its default
+        plain = _plain_column(col, values, caches)
+        if plain is not None:
+            checked[col] = plain
+            continue
         filled = list(dict.fromkeys(filter(None, values)))  # the distinct non-empty cells
         if not filled:
             checked[col] = [empty] * n
@@ -112,14 +118,26 @@ def fast_records(batch: list[Any], today: date) -> list[Record | None]:
                 continue
             filled = [v for v in filled if v not in skipped]
         hits = _hits(col, check, filled, caches.get(col), today)
-        wrong = {v for v, hit in hits.items() if hit[1]}
-        if wrong:
+        if any(map(_PROBLEMS, hits.values())):  # rare: looked for in C first
+            wrong = {v for v, hit in hits.items() if hit[1]}
             bad.update(i for i, v in enumerate(values) if v in wrong)
-        value_of: dict[Any, Any] = {v: hit[0] for v, hit in hits.items()}
+        value_of: dict[Any, Any] = dict(zip(hits, map(_VALUE, hits.values()), strict=True))
         value_of[""] = value_of[None] = empty
         value_of.update(dict.fromkeys(skipped, empty))  # their rows are refused already
         checked[col] = list(map(value_of.__getitem__, values))
     return _assembled(n, checked, bad)
+
+
+def _plain_column(col: str, values: tuple[Any, ...], caches: dict[str, Any]) -> list[str] | None:
+    """A column of distinct texts (the record id, a service number) filled in every row, whose cells are all
+    fine: its cells stripped, as `_hits` gives them, without a dict of its distinct values; else None."""
+    limit = _PLAIN_LIMITS.get(col)
+    if limit is None or col in caches or None in values or "" in values or not plain_text("".join(values)):
+        return None
+    stripped = list(map(str.strip, values))
+    if max(map(len, stripped)) > limit or not all(stripped):
+        return None
+    return stripped
 
 
 def _hits(
@@ -135,15 +153,15 @@ def _hits(
             return dict(zip(filled, zip([s or None for s in stripped], repeat(NONE)), strict=True))
     if cache is None:
         return {v: check(v, today) for v in filled}
-    hits = {}
-    for v in filled:
-        hit = cache.get(v)
+    hits = dict(zip(filled, map(cache.get, filled), strict=True))  # the cached ones looked up in C
+    if None not in hits.values():
+        return hits
+    for v, hit in hits.items():
         if hit is None:
             hit = check(v, today)
             if len(cache) >= _CACHE_BOUND:
                 cache.clear()
-            cache[v] = hit
-        hits[v] = hit
+            cache[v] = hits[v] = hit
     return hits
 
 
@@ -165,22 +183,31 @@ def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Rec
     full = checked.get("full_name", nothing)
     if full.count(None):
         # The name from its parts where the row gives none: joined in C, a row's parts at a time.
-        parts = zip(*(checked.get(c, nothing) for c in _GIVEN_PARTS), strict=True)
-        joined = map(" ".join, map(filter, repeat(None), parts))
-        names = [f or j for f, j in zip(full, joined, strict=True)]
+        columns = [checked.get(c, nothing) for c in _GIVEN_PARTS]
+        parts = zip(*columns, strict=True)
+        if any(None in c for c in columns):
+            joined = map(" ".join, map(filter, repeat(None), parts))
+        else:
+            joined = map(" ".join, parts)  # every part given: nothing to leave out
+        every = full.count(None) == n  # no row gives a full name of its own
+        names = list(joined) if every else [f or j for f, j in zip(full, joined, strict=True)]
         if "" in names:
             bad.update(i for i, name in enumerate(names) if not name)
     else:
         names = list(full)
     # A row's events: its status's, then its history's, each once; worked out once per distinct status and
     # history of the chunk (histories by identity: each is a cached object that the chunk's column holds).
-    merged: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    events = []
-    for key in zip(kinds, dates, places, map(id, histories), strict=True):
-        found = merged.get(key)
-        if found is None:
-            found = merged[key] = _events(*key[:3], histories[len(events)])
-        events.append(found)
+    keys = list(zip(kinds, dates, places, map(id, histories), strict=True))
+    merged = {}
+    for key, i in dict(zip(keys, range(n), strict=True)).items():  # a row of each distinct key: its history
+        history = histories[i]
+        hit = _events_by_key.get(key)
+        if hit is None or hit[0] is not history:
+            if len(_events_by_key) >= _CACHE_BOUND:
+                _events_by_key.clear()
+            hit = _events_by_key[key] = (history, _events(*key[:3], history))
+        merged[key] = hit[1]
+    events = list(map(merged.__getitem__, keys))
 
     out: list[list[Any]] = []
     for name in RECORD_FIELDS:
@@ -189,13 +216,19 @@ def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Rec
         elif name == "events":
             out.append(events)
         elif name == "alternate_names":
-            out.append([a or () for a in checked.get(name, nothing)])
+            alternates = checked.get(name, nothing)
+            out.append([()] * n if alternates.count(None) == n else [a or () for a in alternates])
         else:
             out.append(checked.get(name) or [_DEFAULTS[name]] * n)
     records: list[Record | None] = list(zip(*out, strict=True))
     for i in bad:
         records[i] = None
     return records
+
+
+# A row's events by its status's kind, date and place and its history's id, across chunks: an entry holds the
+# history, so its id is not reused while the entry lives (and a hit is held to it).
+_events_by_key: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
 
 
 def _events(kind: str | None, when: str | None, place: str | None, history: Any) -> tuple[Any, ...]:

@@ -4,6 +4,7 @@ in bulk, a changed record updated, each with its audit entry."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
 from kinlink.names.parse import name_language as name_language_of
+from kinlink.names.parts import PartFacts, joined_language, joined_script, part_facts
 from kinlink.person.chunk import FIELD_INDEX, Record, record_of, record_tuple
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
@@ -66,6 +68,54 @@ def _names_of(
 _NAME_KEYS = ("position", "full_name", "family_name", "given_names", "patronymic", "script", "language")
 
 
+def _joined_name(
+    full_name: str,
+    family_name: str | None,
+    given_names: str | None,
+    patronymic: str | None,
+    name_language: str | None,
+    alternate_names: Iterable[str],
+) -> tuple[Any, ...] | None:
+    """A record's one name row (with its folded form first) when its full name is its parts joined (as the
+    check joins them where a row gives no full name) and it has no alternates, from facts of each distinct
+    part (`kinlink.names.parts`); None for any other record (`_names_of` then). Nearly every row of a
+    registry whose names come in parts, each new, of parts that repeat (issue 19)."""
+    if alternate_names:
+        return None
+    if family_name and given_names and patronymic:
+        if full_name != f"{family_name} {given_names} {patronymic}":
+            return None
+        f, g, p = _part(family_name), _part(given_names), _part(patronymic)
+        folded = " ".join(filter(None, (f[0], g[0], p[0])))
+        script = joined_script(f[1], g[1], p[1])
+        language = name_language or joined_language(full_name, f[1], g[1], p[1])
+    else:
+        given_parts = [x for x in (family_name, given_names, patronymic) if x]
+        if not given_parts or full_name != " ".join(given_parts):
+            return None
+        facts = [_part(x) for x in given_parts]
+        folded = " ".join(filter(None, [x[0] for x in facts]))
+        script = joined_script(*(x[1] for x in facts))
+        language = name_language or name_language_of(full_name)
+    return folded, 0, full_name, family_name, given_names, patronymic, script, language
+
+
+# A part's folded form (`fold_name`) and its facts, once per distinct part. `fold_name` of parts joined by
+# spaces is their folded forms joined, the empty ones left out: NFKC, case folding and the runs of spaces
+# are each a character's own business, and a space stops any composition across it.
+_parts: dict[str, tuple[str, PartFacts]] = {}
+_PARTS_BOUND = 1 << 17
+
+
+def _part(part: str) -> tuple[str, PartFacts]:
+    found = _parts.get(part)
+    if found is None:
+        if len(_parts) >= _PARTS_BOUND:
+            _parts.clear()
+        found = _parts[part] = (fold_name(part), part_facts(part))
+    return found
+
+
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
     return status_of([(e.kind, e.date) for e in events])
 
@@ -100,11 +150,19 @@ def write_chunk(
     inserted, changed ones updated. known: the source's records as the import looks them up (else looked up
     here, for one batch of records)."""
     known = known or SourceRecords(session, src, distinct_ids=False)
-    erased = known.erased([c[_RECORD_ID] for c, _d in chunk])
+    record_ids = list(map(_record_id_of, chunk))
+    erased = known.erased(record_ids)
     if erased:
         report.erased += len(erased)
         chunk = [(c, d) for c, d in chunk if c[_RECORD_ID] not in erased]
-    existing = known.existing([c[_RECORD_ID] for c, _d in chunk])
+        record_ids = list(map(_record_id_of, chunk))
+    existing = known.existing(record_ids)
+    if not existing:  # a first import's every row: the chunk's records and hashes taken apart in C
+        if chunk:
+            recs, digests = map(list, zip(*chunk, strict=True))
+            report.changed_ids.extend(insert_rows(session, src, recs, audit, digests))
+            report.created += len(chunk)
+        return
     new = [(c, d) for c, d in chunk if c[_RECORD_ID] not in existing]
     for rec, digest in chunk:
         if rec[_RECORD_ID] not in existing:
@@ -143,41 +201,72 @@ def insert_rows(
     """New records, as tuples (`kinlink.person.chunk`), in bulk (`kinlink.store.bulk`: COPY on PostgreSQL,
     the driver's executemany on SQLite), never through the ORM, whose bookkeeping a row cost more than the
     database's own work (issue 19). digests: the hashes stored with them."""
+    if not recs:
+        return []
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
     ids = bulk.next_ids(conn, _PERSONS, len(recs))
     names: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
     level = default_level(src.kind)
     sid = src.id
 
+    # A history's status and event rows are worked out once per distinct history: the column check's records
+    # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
+    columns = list(zip(*recs, strict=True))
+    histories = columns[_EVENTS]
+    by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
+    for history in histories:
+        if id(history) not in by_history:
+            by_history[id(history)] = (
+                status_of([(e.kind, e.date) for e in history]),
+                [
+                    (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                    for e in history
+                ],
+            )
+    found = list(map(by_history.__getitem__, map(id, histories)))
+    statuses = list(map(itemgetter(0), found))
+    if None in digests:
+        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
+    # Each person row is zipped in C from the chunk's columns (no tuple unpacked and built again a row); the
+    # rows are tuples in the order of _PERSON_COLUMNS.
+    persons = zip(
+        ids,
+        repeat(sid),
+        columns[_RECORD_ID],
+        *(columns[i] for i in _PERSON_INDEXES),
+        *zip(*statuses, strict=True),
+        digests,
+        repeat(1),
+        repeat(now),
+        repeat(now),
+    )
+
     def person_rows() -> Iterator[tuple[Any, ...]]:
-        # Each record's names and events are built once its person row is handed over: on PostgreSQL the
+        # Each record's names are built once its person row is handed over: on PostgreSQL the
         # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
-        # Rows are tuples in the order of their columns (_PERSON_COLUMNS ...): no dict a row.
-        # A history's status and event rows are worked out once per distinct history: the column check's
-        # records share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
-        by_history: dict[int, tuple[str | None, str | None, list[tuple[Any, ...]]]] = {}
-        for pid, rec, digest in zip(ids, recs, digests, strict=True):
-            history = rec[_EVENTS]
-            found = by_history.get(id(history))
-            if found is None:
-                found = by_history[id(history)] = (
-                    *status_of([(e.kind, e.date) for e in history]),
-                    [
-                        (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
-                        for e in history
-                    ],
-                )
-            status, status_date, rows = found
-            digest = digest or record_of(rec).content_hash()
-            yield (pid, sid, rec[_RECORD_ID], *_person_values(rec), status, status_date, digest, 1, now, now)
-            for n in _names_of(*_name_fields(rec)):
-                names.append((pid, fold_name(n[1]), *n))
-            events.extend([(pid, *row) for row in rows])
+        for person, rec in zip(persons, recs, strict=True):
+            yield person
+            pid = person[0]
+            fields = _name_fields(rec)
+            joined = _joined_name(*fields)
+            if joined is not None:
+                names.append((pid, *joined))
+            else:
+                for n in _names_of(*fields):
+                    names.append((pid, fold_name(n[1]), *n))
 
     bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+    # Each person's event rows, (pid,) + a history's row, joined in C.
+    rows_of = list(map(itemgetter(1), found))
+    events = list(
+        map(
+            tuple.__add__,
+            zip(chain.from_iterable(map(repeat, ids, map(len, rows_of)))),
+            chain.from_iterable(rows_of),
+        )
+    )
     audit.add_many(
         "create",
         "person",
@@ -190,7 +279,13 @@ def insert_rows(
 
 _RECORD_ID = FIELD_INDEX["record_id"]
 _EVENTS = FIELD_INDEX["events"]
-_person_values = itemgetter(*(FIELD_INDEX[f] for f in PERSON_FIELDS))
+
+
+def _record_id_of(item: tuple[Record, str | None]) -> str:
+    return item[0][_RECORD_ID]  # type: ignore[no-any-return]
+
+
+_PERSON_INDEXES = tuple(FIELD_INDEX[f] for f in PERSON_FIELDS)
 _name_fields = itemgetter(
     *(
         FIELD_INDEX[f]

@@ -53,7 +53,8 @@ import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from json.encoder import encode_basestring, encode_basestring_ascii
+from itertools import repeat
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -63,6 +64,7 @@ from sqlalchemy.orm import Session
 from kinlink.actor import Actor as Actor
 from kinlink.keys import server_key
 from kinlink.store import bulk
+from kinlink.store.audit_alike import alike_entries
 from kinlink.store.models import AuditEntry, AuditHead, utcnow
 
 REKEY_ACTION = "rekey"
@@ -291,24 +293,34 @@ class AuditLog:
         text_json = encode_basestring
         append = self._pending.append
         texts, stored = self._texts, self._stored
+        entries = list(entries)
+        ids, changed = map(list, zip(*entries, strict=True)) if entries else ([], [])
+        alike = alike_entries(keyed, prev, middle, tail, ids, changed)
+        if alike is not None:  # an import's rows (`kinlink.store.audit_alike`): only zipped here, in C
+            eids, hashes, hashed, kept = alike
+            self._pending.extend(
+                zip(
+                    repeat(at),
+                    repeat(actor),
+                    repeat(credential),
+                    repeat(action),
+                    repeat(entity),
+                    eids,
+                    changed,
+                    [prev, *hashes[:-1]],
+                    hashes,
+                    repeat(chain),
+                )
+            )
+            texts.extend(hashed)
+            stored.extend(kept)
+            self._count += len(entries)
+            self._prev = hashes[-1]
+            return
         for entity_id, changes in entries:
             eid = None if entity_id is None else str(entity_id)
-            if type(changes) is dict and _all_text(changes):
-                # Changes of text alone (an import's rows: the source and the record id) are encoded a field
-                # at a time by the encoder's own C functions, as the encoder joins them: the hash's text
-                # (keys sorted) and the text SQLite stores (json.dumps's, the JSON column's), which was
-                # encoded again as the entries were written (issue 19).
-                text = "{" + ", ".join(
-                    [text_json(k) + ": " + text_json(v) for k, v in sorted(changes.items())]
-                )
-                text += "}"
-                pairs = [
-                    encode_basestring_ascii(k) + ": " + encode_basestring_ascii(v) for k, v in changes.items()
-                ]
-                stored.append("{" + ", ".join(pairs) + "}")
-            else:
-                text = dumps(changes)
-                stored.append(None)
+            text = dumps(changes)  # (changes of text under the same keys went the way above)
+            stored.append(None)
             body = (
                 "["
                 + (text_json(prev) if prev is not None else "null")
@@ -364,10 +376,6 @@ class AuditLog:
         self._texts.clear()
         self._stored.clear()
         self._locked = False
-
-
-def _all_text(changes: dict[Any, Any]) -> bool:
-    return all(type(key) is str and type(value) is str for key, value in changes.items())
 
 
 def record(
