@@ -11,7 +11,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, compress, count, repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -260,11 +260,30 @@ def prepare_states(
     )
 
 
-def record_batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
+def record_batches(it: Iterator[MatchRecord], size: int = _BUILD_CHUNK) -> Iterator[list[MatchRecord]]:
     from itertools import islice
 
-    while batch := list(islice(it, _BUILD_CHUNK)):
+    while batch := list(islice(it, size)):
         yield batch
+
+
+# A block of records as its preparers prepared it: each one's chunk and the block's rows that chunk holds
+# (None: all of them, in order).
+Piece = tuple[Chunk, np.ndarray | None]
+_NAME_AT = FIELD_NAMES.index("name")
+_ROUTE_BY = slice(0, 4)  # a name's first four letters: its family name's, as most registries write names
+
+
+def route(states: Sequence[tuple[Any, ...]], processes: int) -> list[np.ndarray]:
+    """Each worker's rows of a block: records routed by the first letters of their name (in C passes).
+
+    A name's words are parsed and keyed through per-word caches (kinlink.names), and a family name is the
+    word that repeats least: dealt out in equal chunks, every worker met nearly every family name and
+    missed its caches for it once; routed so, one worker does (issue 19). Routing changes only which
+    worker prepares a record, never the index (`CandidateIndex._add_chunk` puts the pieces together)."""
+    prefixes = map(itemgetter(_ROUTE_BY), map(itemgetter(_NAME_AT), states))
+    worker = np.fromiter(map(hash, prefixes), dtype=np.int64, count=len(states)) % processes
+    return [np.flatnonzero(worker == p) for p in range(processes)]
 
 
 _BUILD_MODEL: Model | None = None
@@ -298,12 +317,13 @@ def _prepare_in_worker(states: list[tuple[Any, ...]]) -> Chunk:
 
 def parallel_chunks(
     records: Iterable[MatchRecord], model: Model, processes: int
-) -> Iterator[tuple[list[MatchRecord], Chunk]]:
-    """Chunks of records with their preparation (`Sent` by the workers), in order; workers prepare a
-    bounded window ahead.
+) -> Iterator[tuple[list[MatchRecord], list[Piece]]]:
+    """Blocks of records with their preparation, in order: each block's records routed to the workers by
+    name (`route`), each worker (a process of its own, so that it gets the same names every block)
+    preparing and sending (`Sent`) its piece; workers prepare a bounded window ahead.
 
     The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
-    2 x processes chunks in flight, and the cursor is read by this thread only.
+    two blocks (a chunk a worker each) in flight, and the cursor is read by this thread only.
     """
     import multiprocessing as mp
     from collections import deque
@@ -311,23 +331,31 @@ def parallel_chunks(
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
     load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
-    batches = record_batches(iter(records))
+    batches = record_batches(iter(records), _BUILD_CHUNK * processes)
+    context = mp.get_context("fork")
+    pools = [context.Pool(1) for _ in range(processes)]
     try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            window: deque[tuple[list[MatchRecord], Any]] = deque()
+        window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
-            def submit() -> None:
-                batch = next(batches, None)
-                if batch:
-                    states = list(map(record_state, batch))
-                    window.append((batch, pool.apply_async(_prepare_in_worker, (states,))))
+        def submit() -> None:
+            batch = next(batches, None)
+            if batch:
+                states = list(map(record_state, batch))
+                pending = []
+                for pool, rows in zip(pools, route(states, processes), strict=True):
+                    if len(rows):
+                        mine = [states[i] for i in rows.tolist()]
+                        pending.append((pool.apply_async(_prepare_in_worker, (mine,)), rows))
+                window.append((batch, pending))
 
-            for _ in range(2 * processes):
-                submit()
-            while window:
-                batch, pending = window.popleft()
-                chunk = pending.get()
-                submit()
-                yield batch, chunk
+        for _ in range(2):
+            submit()
+        while window:
+            batch, pending = window.popleft()
+            pieces: list[Piece] = [(result.get(), rows) for result, rows in pending]
+            submit()
+            yield batch, pieces
     finally:
+        for pool in pools:
+            pool.terminate()
         _BUILD_MODEL = None
