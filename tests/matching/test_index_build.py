@@ -17,10 +17,19 @@ from hypothesis import strategies as st
 
 from kinlink.matching.comparators import birth_range, sex_key
 from kinlink.matching.index import _first_rows, _merged
-from kinlink.matching.index_build import SHARED_FIELDS, Chunk, _coded, _firsts, _Row, prepare_chunk, route
+from kinlink.matching.index_build import (
+    SHARED_FIELDS,
+    Chunk,
+    _coded,
+    _firsts,
+    _Row,
+    prepare_chunk,
+    prepared_state,
+    route,
+)
 from kinlink.matching.keys import MISSING_DAY, index_keyed, key_record_tf
 from kinlink.matching.model import load_model
-from kinlink.matching.record import MatchRecord, record_state
+from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import TermFrequencies
 
@@ -84,7 +93,7 @@ def test_a_chunk_prepared_from_field_tuples_is_the_chunk_prepared_from_records(
     # Repeated records, so that values (and names) repeat within the chunk.
     batch = batch + [replace(r, id=r.id + 1) for r in batch[::3]]
     # As a worker gets them: each record's fields as a tuple, read through _Row.
-    rows = [_Row._make(pickle.loads(pickle.dumps(record_state(r)))) for r in batch]
+    rows = [_Row._make(pickle.loads(pickle.dumps(prepared_state(r)))) for r in batch]
     assert _same_chunk(prepare_chunk(rows, MODEL), prepare_chunk(batch, MODEL))
 
 
@@ -219,7 +228,7 @@ def test_a_columns_first_rows_are_its_distinct_values_first_places(values: list[
 def test_routing_sends_each_record_once_and_a_family_name_to_one_worker(
     batch: list[MatchRecord], processes: int
 ) -> None:
-    routed = route(list(map(record_state, batch)), processes)
+    routed = route(list(map(prepared_state, batch)), processes)
     assert sorted(i for rows in routed for i in rows.tolist()) == list(range(len(batch)))
     worker = {i: w for w, rows in enumerate(routed) for i in rows.tolist()}
     by_family: dict[str, set[int]] = {}

@@ -11,7 +11,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, compress, count, repeat
-from operator import is_, itemgetter
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, name_indexed
 from kinlink.matching.model import Model
-from kinlink.matching.record import FIELD_NAMES, MatchRecord, record_state
+from kinlink.matching.record import FIELD_NAMES, MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.names import load_dictionaries
 
@@ -38,6 +38,10 @@ SHARED_FIELDS = (
     "kind",
 )
 NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
+# The fields a record is prepared from, as a tuple (in C): not its own ids, which only the index keeps and
+# which, distinct for every record, were a third of what crossed to the workers (issue 19).
+PREPARED_FIELDS = tuple(f for f in FIELD_NAMES if f not in ("id", "source_record_id"))
+prepared_state = attrgetter(*PREPARED_FIELDS)
 
 
 # Each chunk's distinct values (units, dates, name parts) are prepared, sent back and looked up once a chunk:
@@ -202,13 +206,13 @@ def _name_columns(
 
 
 def prepare_chunk(records: Sequence[MatchRecord], model: Model) -> Chunk:
-    return prepare_states(list(map(record_state, records)), model, records.__getitem__)
+    return prepare_states(list(map(prepared_state, records)), model, records.__getitem__)
 
 
 def prepare_states(
     states: Sequence[tuple[Any, ...]], model: Model, record_at: Callable[[int], Any] | None = None
 ) -> Chunk:
-    """A chunk's preparation from its records' fields (`record_state`), column by column: the columns are
+    """A chunk's preparation from its records' fields (`prepared_state`), column by column: the columns are
     the tuples transposed in C, and each column's work is done once per distinct value (issue 19).
     `record_at(i)`: the i-th record, for the few questions asked of whole records."""
     scorer = Scorer(model)
@@ -216,7 +220,9 @@ def prepare_states(
     if record_at is None:
         record_at = _row_at(states)
     raw: dict[str, Sequence[Any]] = (
-        dict(zip(FIELD_NAMES, zip(*states, strict=True), strict=True)) if n else {f: () for f in FIELD_NAMES}
+        dict(zip(PREPARED_FIELDS, zip(*states, strict=True), strict=True))
+        if n
+        else {f: () for f in PREPARED_FIELDS}
     )
     keys, parts, others, tf_columns = _name_columns(raw, record_at)
     shared = [_coded(raw[f]) for f in SHARED_FIELDS]
@@ -270,7 +276,7 @@ def record_batches(it: Iterator[MatchRecord], size: int = _BUILD_CHUNK) -> Itera
 # A block of records as its preparers prepared it: each one's chunk and the block's rows that chunk holds
 # (None: all of them, in order).
 Piece = tuple[Chunk, np.ndarray | None]
-_NAME_AT = FIELD_NAMES.index("name")
+_NAME_AT = PREPARED_FIELDS.index("name")
 _ROUTE_BY = slice(0, 4)  # a name's first four letters: its family name's, as most registries write names
 
 
@@ -290,10 +296,11 @@ _BUILD_MODEL: Model | None = None
 _SENDER: Sender | None = None  # a forked worker's own
 
 
-class _Row(namedtuple("_Row", FIELD_NAMES)):  # type: ignore[misc]
-    """A record as a worker receives it: its fields in MatchRecord's order, read as MatchRecord's are.
+class _Row(namedtuple("_Row", PREPARED_FIELDS)):  # type: ignore[misc]
+    """A record as a worker receives it: the fields it is prepared from in MatchRecord's order, read as
+    MatchRecord's are.
 
-    Records cross to the workers as plain tuples (`record_state`): pickled and unpickled in C, where a
+    Records cross to the workers as plain tuples (`prepared_state`): pickled and unpickled in C, where a
     MatchRecord is rebuilt a field at a time in Python (2 µs a record, a million records; issue 19)."""
 
     __slots__ = ()
@@ -340,7 +347,7 @@ def parallel_chunks(
         def submit() -> None:
             batch = next(batches, None)
             if batch:
-                states = list(map(record_state, batch))
+                states = list(map(prepared_state, batch))
                 pending = []
                 for pool, rows in zip(pools, route(states, processes), strict=True):
                     if len(rows):
