@@ -216,6 +216,15 @@ def test_an_index_built_in_worker_processes_is_the_one_built_in_process(
     ]
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_record_that_cannot_be_indexed_fails_the_build_in_workers_as_in_process(processes: int) -> None:
+    # A worker's error comes back to the building process and is raised there: the build neither hangs
+    # nor leaves its workers behind.
+    bad = [MatchRecord(i, "Иванов Иван", other_names=(5,)) for i in range(50)]  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        CandidateIndex.build(MODEL, bad, processes=processes)
+
+
 def _columns(index: CandidateIndex) -> list[Any]:
     cols = (*index._cols.values(), *index._parsed.values(), *index._tf_cols, *index._value_cols)
     return [index._service, *cols]

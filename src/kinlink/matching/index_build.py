@@ -11,6 +11,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, compress, count, repeat
+from multiprocessing.connection import Connection
 from operator import attrgetter, is_, itemgetter
 from typing import Any
 
@@ -293,7 +294,6 @@ def route(states: Sequence[tuple[Any, ...]], processes: int) -> list[np.ndarray]
 
 
 _BUILD_MODEL: Model | None = None
-_SENDER: Sender | None = None  # a forked worker's own
 
 
 class _Row(namedtuple("_Row", PREPARED_FIELDS)):  # type: ignore[misc]
@@ -314,12 +314,28 @@ def _row_at(states: Sequence[tuple[Any, ...]]) -> Callable[[int], _Row]:
     return lambda i: _Row._make(states[i])
 
 
-def _prepare_in_worker(states: list[tuple[Any, ...]]) -> Chunk:
-    global _SENDER
+def _worker(tasks: Connection, results: Connection) -> None:
+    """A build worker: its pieces prepared in turn and sent (`Sender`) as they come. A thread of its own
+    receives them meanwhile, so that the parent, sending, never waits on a worker that is itself sending."""
+    import queue
+    import threading
+
     assert _BUILD_MODEL is not None
-    if _SENDER is None or _SENDER.source != os.getpid():
-        _SENDER = Sender()
-    return _SENDER.send(prepare_states(states, _BUILD_MODEL))
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while (got := tasks.recv()) is not None:
+            inbox.put(got)
+        inbox.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    sender = Sender()
+    while (states := inbox.get()) is not None:
+        try:
+            results.send(sender.send(prepare_states(states, _BUILD_MODEL)))
+        except Exception as e:  # the parent raises it
+            results.send(e)
+            return
 
 
 def parallel_chunks(
@@ -340,7 +356,15 @@ def parallel_chunks(
     load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
     batches = record_batches(iter(records), _BUILD_CHUNK * processes)
     context = mp.get_context("fork")
-    pools = [context.Pool(1) for _ in range(processes)]
+    # A process and a pipe each way a worker (not a pool: its tasks could go to any worker, and its threads'
+    # memory arenas kept what they freed).
+    workers = []
+    for _ in range(processes):
+        task_out, task_in = context.Pipe(duplex=False)
+        result_out, result_in = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(task_out, result_in), daemon=True)
+        process.start()
+        workers.append((process, task_in, result_out))
     try:
         window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
@@ -349,20 +373,28 @@ def parallel_chunks(
             if batch:
                 states = list(map(prepared_state, batch))
                 pending = []
-                for pool, rows in zip(pools, route(states, processes), strict=True):
+                for (_p, task_in, result_out), rows in zip(workers, route(states, processes), strict=True):
                     if len(rows):
-                        mine = [states[i] for i in rows.tolist()]
-                        pending.append((pool.apply_async(_prepare_in_worker, (mine,)), rows))
+                        task_in.send([states[i] for i in rows.tolist()])
+                        pending.append((result_out, rows))
                 window.append((batch, pending))
 
         for _ in range(2):
             submit()
         while window:
             batch, pending = window.popleft()
-            pieces: list[Piece] = [(result.get(), rows) for result, rows in pending]
+            pieces: list[Piece] = []
+            for result_out, rows in pending:
+                got = result_out.recv()
+                if isinstance(got, BaseException):
+                    raise got
+                pieces.append((got, rows))
             submit()
             yield batch, pieces
     finally:
-        for pool in pools:
-            pool.terminate()
+        for process, task_in, result_out in workers:
+            process.terminate()
+            process.join()
+            task_in.close()
+            result_out.close()
         _BUILD_MODEL = None
