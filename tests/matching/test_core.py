@@ -182,15 +182,18 @@ def test_searching_leaves_no_reference_cycles() -> None:
         assert gc.collect() == 0
 
 
+@pytest.mark.parametrize("processes", [2, 3])
 def test_an_index_built_in_worker_processes_is_the_one_built_in_process(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
-    # Many build chunks, so that the workers' chunks are put together in order, and each worker sends
-    # values an earlier chunk of its own held by number (`index_build.Sender`).
+    # Many build blocks, so that the workers' pieces are put together in order, and each worker sends
+    # values an earlier piece of its own held by number (`index_build.Sender`). Records are routed to the
+    # workers by name (`index_build.route`): a block's values and postings come from several workers,
+    # interleaved, and are numbered and merged as one process would have them.
     monkeypatch.setattr(index_build, "_BUILD_CHUNK", 300)
     people = [replace(r, id=copy * 1000 + i) for copy in range(25) for i, r in enumerate(_population())]
     alone = CandidateIndex.build(MODEL, people)
-    forked = CandidateIndex.build(MODEL, people, processes=2)
+    forked = CandidateIndex.build(MODEL, people, processes=processes)
     assert np.array_equal(alone.rows, forked.rows) and np.array_equal(alone.offsets, forked.offsets)
     assert np.array_equal(alone._key_hash, forked._key_hash)
     assert np.array_equal(alone._row_codes, forked._row_codes)
@@ -211,6 +214,15 @@ def test_an_index_built_in_worker_processes_is_the_one_built_in_process(
     assert [(h.row, h.scored.weight) for h in alone.search(q, limit=5)] == [
         (h.row, h.scored.weight) for h in forked.search(q, limit=5)
     ]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_record_that_cannot_be_indexed_fails_the_build_in_workers_as_in_process(processes: int) -> None:
+    # A worker's error comes back to the building process and is raised there: the build neither hangs
+    # nor leaves its workers behind.
+    bad = [MatchRecord(i, "Иванов Иван", other_names=(5,)) for i in range(50)]  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        CandidateIndex.build(MODEL, bad, processes=processes)
 
 
 def _columns(index: CandidateIndex) -> list[Any]:

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kinlink.matching.comparators import birth_range, sex_key
-from kinlink.matching.index_build import SHARED_FIELDS, Chunk, _coded, _firsts, _Row, prepare_chunk
+from kinlink.matching.index import _first_rows, _merged
+from kinlink.matching.index_build import (
+    SHARED_FIELDS,
+    Chunk,
+    _coded,
+    _firsts,
+    _Row,
+    prepare_chunk,
+    prepared_state,
+    route,
+)
 from kinlink.matching.keys import MISSING_DAY, index_keyed, key_record_tf
 from kinlink.matching.model import load_model
-from kinlink.matching.record import MatchRecord, record_state
+from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import TermFrequencies
 
@@ -82,7 +93,7 @@ def test_a_chunk_prepared_from_field_tuples_is_the_chunk_prepared_from_records(
     # Repeated records, so that values (and names) repeat within the chunk.
     batch = batch + [replace(r, id=r.id + 1) for r in batch[::3]]
     # As a worker gets them: each record's fields as a tuple, read through _Row.
-    rows = [_Row._make(pickle.loads(pickle.dumps(record_state(r)))) for r in batch]
+    rows = [_Row._make(pickle.loads(pickle.dumps(prepared_state(r)))) for r in batch]
     assert _same_chunk(prepare_chunk(rows, MODEL), prepare_chunk(batch, MODEL))
 
 
@@ -178,3 +189,51 @@ def test_a_name_bound_term_a_count_is_the_term_a_key(
     for table in ("family", "given", "patronymic"):
         one_by_one = [Scorer(MODEL, tf, population=population).name_bound_term(table, k) for k in keys]
         assert scorer.name_bound_terms(table, keys) == one_by_one
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(-3, 3), st.booleans()), min_size=2, max_size=60),
+    st.randoms(use_true_random=False),
+)
+def test_two_pieces_postings_merge_as_one_sort_of_them(postings: list[tuple[int, bool]], rnd: Any) -> None:
+    # A block's postings from two workers (each sorted by key hash, then row) merge into the block's
+    # postings as one worker would have sorted them: by key hash, then row (`index._merged`).
+    rows = list(range(len(postings)))
+    rnd.shuffle(rows)
+    hashes = np.array([h * (2**61) for h, _b in postings], dtype=np.int64)
+    at = np.array(rows, dtype=np.int64)
+    side = np.array([b for _h, b in postings])
+
+    def by_key(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.lexsort((at[mask], hashes[mask]))
+        return hashes[mask][order], at[mask][order]
+
+    if side.all() or not side.any():
+        return
+    got = _merged(*by_key(side), *by_key(~side))
+    want = by_key(np.ones(len(postings), dtype=bool))
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from("abcdef"), max_size=40))
+def test_a_columns_first_rows_are_its_distinct_values_first_places(values: list[str]) -> None:
+    _distinct, codes = _coded(values)
+    assert _first_rows(codes).tolist() == [values.index(v) for v in dict.fromkeys(values)]
+
+
+@SETTINGS
+@given(st.lists(records(), max_size=40), st.integers(1, 4))
+def test_routing_sends_each_record_once_and_a_family_name_to_one_worker(
+    batch: list[MatchRecord], processes: int
+) -> None:
+    routed = route(list(map(prepared_state, batch)), processes)
+    assert sorted(i for rows in routed for i in rows.tolist()) == list(range(len(batch)))
+    worker = {i: w for w, rows in enumerate(routed) for i in rows.tolist()}
+    by_family: dict[str, set[int]] = {}
+    for i, r in enumerate(batch):
+        # Routed by a name's first four letters: a family name written first, of four letters or more.
+        if r.name.split() and len(r.name.split()[0]) >= 4:
+            by_family.setdefault(r.name.split()[0], set()).add(worker[i])
+    assert all(len(w) == 1 for w in by_family.values())

@@ -10,7 +10,8 @@ from dataclasses import fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinlink.names.parse import _LATIN_LANGUAGES, ParsedName, _language, parse_name
+from kinlink.names.language import _LATIN_LANGUAGES, _language
+from kinlink.names.parse import ParsedName, parse_name
 from kinlink.names.script import CYRILLIC, LATIN, SCRIPT_OF_FLAGS, clean_text, detect_script, script_flags
 
 _WORDS = [

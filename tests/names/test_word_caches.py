@@ -14,7 +14,7 @@ from unidecode import unidecode
 
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.comparators import latin
-from kinlink.names import parse as parse_module
+from kinlink.names import language as language_module
 from kinlink.names.blocking import (
     _pair_keys,
     _typo_variants,
@@ -153,7 +153,7 @@ def _reference_language_bits(tok: str) -> int:
         | (32 if _RU_LETTERS.search(low) else 0)
         | (64 if _RU_ENDINGS.search(low) else 0)
     )
-    for i, (_lang, rx) in enumerate(parse_module._LATIN_LANGUAGES):
+    for i, (_lang, rx) in enumerate(language_module._LATIN_LANGUAGES):
         if rx.search(low):
             bits |= 1 << (8 + i)
     return bits
@@ -163,7 +163,7 @@ def _reference_language_bits(tok: str) -> int:
 @given(texts)
 def test_language_bits_as_before(text: str) -> None:
     for tok in text.split() or [text]:
-        assert parse_module._language_bits(tok) == _reference_language_bits(tok)
+        assert language_module._language_bits(tok) == _reference_language_bits(tok)
 
 
 def _reference_tf_keys(p: ParsedName) -> tuple[str | None, str | None, str | None]:

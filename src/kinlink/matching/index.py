@@ -25,6 +25,7 @@ from kinlink.matching.index_build import (
     NAME_PARTS,
     SHARED_FIELDS,
     Chunk,
+    Piece,
     Sender,
     Sent,
     number_values,
@@ -52,16 +53,40 @@ class _Column:
         self.codes = array("i")
         self._sent: dict[int, np.ndarray] = {}  # per preparer (`Sender`): its numbers' codes here
 
-    def extend_sent(self, source: int, sent: Sent) -> None:
-        """Append a chunk's values as a preparer sent them (`Sender`): only the values it had not sent
-        before are looked up, the others are known by its numbers for them."""
-        new, distinct, codes = sent
+    def extend(self, pieces: list[tuple[int, Sent, np.ndarray | None]], n: int) -> None:
+        """Append a block's values as its preparers sent them (`Sender`), each a piece of its rows (None:
+        all of them): only the values a preparer had not sent before are looked up, the others are known
+        by its numbers for them. Values are numbered in order of first appearance over the block, as one
+        preparer would have sent them, so routing records (`index_build.route`) changes nothing here."""
+        if len(pieces) == 1 and pieces[0][2] is None:
+            source, (new, distinct, codes), _rows = pieces[0]
+            self._number(source, new)
+            self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
+            return
+        news = []
+        for source, (new, distinct, codes), rows in pieces:
+            if new:
+                known = self._sent.get(source)
+                # A preparer numbers its new values on from those it sent before, in their order.
+                is_new = distinct >= (0 if known is None else len(known))
+                news.append((new, rows[_first_rows(codes)[is_new]]))  # type: ignore[index]
+        if len(news) > 1:  # in order of their first row in the block, each once
+            values = [v for new, _rows in news for v in new]
+            firsts = np.concatenate([rows for _new, rows in news])
+            ordered = [values[i] for i in np.argsort(firsts, kind="stable").tolist()]
+            number_values(self.lookup, list(dict.fromkeys(ordered)))
+        block = np.empty(n, dtype=np.int32)
+        for source, (new, distinct, codes), rows in pieces:
+            self._number(source, new)
+            block[rows] = self._sent[source][distinct][codes]
+        self.codes.frombytes(block.tobytes())
+
+    def _number(self, source: int, new: list[Any]) -> None:
+        # The values an earlier chunk held all come before: their order of first appearance.
         if new:
-            # The values an earlier chunk held all come before: their order of first appearance.
             added = np.array(number_values(self.lookup, new)[0], dtype=np.int32)
             known = self._sent.get(source)
             self._sent[source] = added if known is None else np.concatenate([known, added])
-        self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
 
     def get(self, row: int) -> Any:
         return self.values[self.codes[row]]
@@ -72,6 +97,17 @@ class _Column:
             values[code] = v
         self.values, self.lookup = values, {}  # the lookup is only needed while building
         self._sent = {}
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Each distinct value's first row, from codes that number values in order of first appearance
+    (`index_build.Coded`): where the running maximum grows, in numpy passes."""
+    if not len(codes):
+        return np.empty(0, dtype=np.int64)
+    top = np.maximum.accumulate(codes)
+    grows = np.ones(len(codes), dtype=bool)
+    np.greater(top[1:], top[:-1], out=grows[1:])
+    return np.flatnonzero(grows)
 
 
 @pickled_by_slots
@@ -119,6 +155,9 @@ class CandidateIndex:
         # The three side by side, a row's in one int64 (`_pre_facts`): what the pre-rank reads of each of
         # a query's thousands of rows then costs one cache miss, not three.
         self._pre = np.empty(0, dtype=np.int64)
+        self._lo: list[np.ndarray] = []  # while building: each block's birth ranges and sexes
+        self._hi: list[np.ndarray] = []
+        self._sex: list[np.ndarray] = []
         self.offsets = np.zeros(1, dtype=np.int64)
         self.rows = np.empty(0, dtype=np.uint32)
         self.scorer: Scorer = Scorer(model, self.tf)
@@ -147,55 +186,71 @@ class CandidateIndex:
         counting still frees it). Forked workers then also leave its pages shared.
         """
         idx = cls(model)
-        chunks: Iterable[tuple[list[MatchRecord], Chunk]]
+        blocks: Iterable[tuple[list[MatchRecord], list[Piece]]]
         with gc_paused():
             if processes > 1 and hasattr(os, "fork"):
-                chunks = parallel_chunks(records, model, processes)
+                blocks = parallel_chunks(records, model, processes)
             else:
                 sender = Sender()
                 batches = record_batches(iter(records))
-                chunks = ((batch, sender.send(prepare_chunk(batch, model))) for batch in batches)
-            lo: list[np.ndarray] = []
-            hi: list[np.ndarray] = []
-            sex: list[np.ndarray] = []
-            for batch, chunk in chunks:
-                idx._add_chunk(batch, chunk)
-                lo.append(chunk.birth_lo)
-                hi.append(chunk.birth_hi)
-                sex.append(chunk.sex)
+                blocks = ((batch, [(sender.send(prepare_chunk(batch, model)), None)]) for batch in batches)
+            for batch, pieces in blocks:
+                idx._add_chunk(batch, pieces)
                 if progress:
                     progress(len(batch))
-            if lo:
-                idx.birth_lo, idx.birth_hi = np.concatenate(lo), np.concatenate(hi)
-                idx.sex = np.concatenate(sex)
+            if idx._lo:
+                idx.birth_lo, idx.birth_hi = np.concatenate(idx._lo), np.concatenate(idx._hi)
+                idx.sex = np.concatenate(idx._sex)
+                idx._lo, idx._hi, idx._sex = [], [], []
             idx._finish()
             gc.freeze()
         return idx
 
-    def _add_chunk(self, records: list[MatchRecord], c: Chunk) -> None:
-        first = self.size
+    def _add_chunk(self, records: list[MatchRecord], pieces: list[Piece]) -> None:
+        """Append a block of records as its preparers prepared it, each a piece of its rows
+        (`index_build.parallel_chunks`): the same whichever preparer prepared which records."""
+        first, n = self.size, len(records)
         self._ids.extend([r.id for r in records])
         self._names.extend([r.name for r in records])
         self._srids.extend([r.source_record_id for r in records])
         for i, r in enumerate(records):
             if r.other_names:
                 self._other_names[first + i] = tuple(r.other_names)
-        source = c.source
-        self._service.extend_sent(source, c.service)
-        for f, sent in zip(SHARED_FIELDS, c.shared, strict=True):
-            self._cols[f].extend_sent(source, sent)
-        for col, sent in zip(self._value_cols, c.values, strict=True):
-            col.extend_sent(source, sent)
-        for part, sent in zip(NAME_PARTS, c.parts, strict=True):
-            self._parsed[part].extend_sent(source, sent)
-        for i, other in c.other_parsed.items():
+
+        def columns(sent: Callable[[Chunk], list[Sent]]) -> Iterator[list[tuple[int, Sent, Any]]]:
+            # Column by column, each piece's part of it.
+            by_piece = [sent(c) for c, _rows in pieces]
+            for at in range(len(by_piece[0])):
+                yield [(c.source, s[at], rows) for (c, rows), s in zip(pieces, by_piece, strict=True)]
+
+        self._service.extend(next(columns(lambda c: [c.service])), n)
+        for col, got in zip(self._cols.values(), columns(lambda c: c.shared), strict=True):
+            col.extend(got, n)
+        for col, got in zip(self._value_cols, columns(lambda c: c.values), strict=True):
+            col.extend(got, n)
+        for col, got in zip(self._parsed.values(), columns(lambda c: c.parts), strict=True):
+            col.extend(got, n)
+        for col, got in zip(self._tf_cols, columns(lambda c: list(c.tf_columns)), strict=True):
+            col.extend(got, n)  # counted once built (`_count_names`)
+        others = [
+            (i if rows is None else int(rows[i]), other)
+            for c, rows in pieces
+            for i, other in c.other_parsed.items()
+        ]
+        for i, other in sorted(others, key=lambda io: io[0]):
             self._parsed_other[first + i] = other
-        self.tf.population += len(records)
-        for col, sent in zip(self._tf_cols, c.tf_columns, strict=True):
-            col.extend_sent(source, sent)  # counted once built (`_count_names`)
-        self._post_hashes.append(c.key_hashes)
-        self._post_rows.frombytes((c.key_rows + np.uint32(first)).tobytes())
-        self.size += len(records)
+        self.tf.population += n
+        hashes, at = pieces[0][0].key_hashes, pieces[0][0].key_rows
+        if pieces[0][1] is not None:
+            at = pieces[0][1][at]
+            for c, rows in pieces[1:]:
+                hashes, at = _merged(hashes, at, c.key_hashes, rows[c.key_rows])  # type: ignore[index]
+            at = at.astype(np.uint32)
+        self._post_hashes.append(hashes)
+        self._post_rows.frombytes((at + np.uint32(first)).tobytes())
+        for whole, part in ((self._lo, "birth_lo"), (self._hi, "birth_hi"), (self._sex, "sex")):
+            whole.append(_gathered([(getattr(c, part), rows) for c, rows in pieces], n))
+        self.size += n
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
         family, given, patronymic, initials, meta_col = self._part_cols
@@ -446,6 +501,42 @@ class CandidateIndex:
             complete=complete,
         )
         return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
+
+
+def _merged(
+    a_hashes: np.ndarray, a_rows: np.ndarray, b_hashes: np.ndarray, b_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two pieces' postings, each sorted by key hash and then row, merged so (a block's postings as one
+    preparer would have sorted them) with binary searches: no sort (np.lexsort cost 4x as much)."""
+    n_a = len(a_hashes)
+    at = np.searchsorted(a_hashes, b_hashes)  # where each of b's would go among a's, but for rows
+    shared = (at < n_a) & (a_hashes[np.minimum(at, n_a - 1)] == b_hashes)
+    if shared.any():
+        # Among a's postings of the same key, by row: a's keys' first places, then rows, in one int64.
+        new = np.ones(n_a, dtype=bool)
+        np.not_equal(a_hashes[1:], a_hashes[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        a_keys = (np.repeat(starts, np.diff(np.append(starts, n_a))) << 32) | a_rows.astype(np.int64)
+        b_keys = (at[shared].astype(np.int64) << 32) | b_rows[shared].astype(np.int64)
+        at[shared] = np.searchsorted(a_keys, b_keys)
+    at += np.arange(len(b_hashes))  # b's places in the merged postings
+    from_b = np.zeros(n_a + len(b_hashes), dtype=bool)
+    from_b[at] = True
+    hashes = np.empty(len(from_b), dtype=np.int64)
+    rows = np.empty(len(from_b), dtype=np.int64)
+    hashes[at], rows[at] = b_hashes, b_rows
+    hashes[~from_b], rows[~from_b] = a_hashes, a_rows
+    return hashes, rows
+
+
+def _gathered(pieces: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> np.ndarray:
+    """A block's array from its pieces' (each a piece of its rows; None: all of them)."""
+    if len(pieces) == 1 and pieces[0][1] is None:
+        return pieces[0][0]
+    whole = np.empty(n, dtype=pieces[0][0].dtype)
+    for part, rows in pieces:
+        whole[rows] = part
+    return whole
 
 
 @contextmanager

@@ -11,7 +11,8 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, compress, count, repeat
-from operator import is_
+from multiprocessing.connection import Connection
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, name_indexed
 from kinlink.matching.model import Model
-from kinlink.matching.record import FIELD_NAMES, MatchRecord, record_state
+from kinlink.matching.record import FIELD_NAMES, MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.names import load_dictionaries
 
@@ -38,6 +39,10 @@ SHARED_FIELDS = (
     "kind",
 )
 NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
+# The fields a record is prepared from, as a tuple (in C): not its own ids, which only the index keeps and
+# which, distinct for every record, were a third of what crossed to the workers (issue 19).
+PREPARED_FIELDS = tuple(f for f in FIELD_NAMES if f not in ("id", "source_record_id"))
+prepared_state = attrgetter(*PREPARED_FIELDS)
 
 
 # Each chunk's distinct values (units, dates, name parts) are prepared, sent back and looked up once a chunk:
@@ -202,13 +207,13 @@ def _name_columns(
 
 
 def prepare_chunk(records: Sequence[MatchRecord], model: Model) -> Chunk:
-    return prepare_states(list(map(record_state, records)), model, records.__getitem__)
+    return prepare_states(list(map(prepared_state, records)), model, records.__getitem__)
 
 
 def prepare_states(
     states: Sequence[tuple[Any, ...]], model: Model, record_at: Callable[[int], Any] | None = None
 ) -> Chunk:
-    """A chunk's preparation from its records' fields (`record_state`), column by column: the columns are
+    """A chunk's preparation from its records' fields (`prepared_state`), column by column: the columns are
     the tuples transposed in C, and each column's work is done once per distinct value (issue 19).
     `record_at(i)`: the i-th record, for the few questions asked of whole records."""
     scorer = Scorer(model)
@@ -216,7 +221,9 @@ def prepare_states(
     if record_at is None:
         record_at = _row_at(states)
     raw: dict[str, Sequence[Any]] = (
-        dict(zip(FIELD_NAMES, zip(*states, strict=True), strict=True)) if n else {f: () for f in FIELD_NAMES}
+        dict(zip(PREPARED_FIELDS, zip(*states, strict=True), strict=True))
+        if n
+        else {f: () for f in PREPARED_FIELDS}
     )
     keys, parts, others, tf_columns = _name_columns(raw, record_at)
     shared = [_coded(raw[f]) for f in SHARED_FIELDS]
@@ -260,21 +267,40 @@ def prepare_states(
     )
 
 
-def record_batches(it: Iterator[MatchRecord]) -> Iterator[list[MatchRecord]]:
+def record_batches(it: Iterator[MatchRecord], size: int = _BUILD_CHUNK) -> Iterator[list[MatchRecord]]:
     from itertools import islice
 
-    while batch := list(islice(it, _BUILD_CHUNK)):
+    while batch := list(islice(it, size)):
         yield batch
 
 
+# A block of records as its preparers prepared it: each one's chunk and the block's rows that chunk holds
+# (None: all of them, in order).
+Piece = tuple[Chunk, np.ndarray | None]
+_NAME_AT = PREPARED_FIELDS.index("name")
+_ROUTE_BY = slice(0, 4)  # a name's first four letters: its family name's, as most registries write names
+
+
+def route(states: Sequence[tuple[Any, ...]], processes: int) -> list[np.ndarray]:
+    """Each worker's rows of a block: records routed by the first letters of their name (in C passes).
+
+    A name's words are parsed and keyed through per-word caches (kinlink.names), and a family name is the
+    word that repeats least: dealt out in equal chunks, every worker met nearly every family name and
+    missed its caches for it once; routed so, one worker does (issue 19). Routing changes only which
+    worker prepares a record, never the index (`CandidateIndex._add_chunk` puts the pieces together)."""
+    prefixes = map(itemgetter(_ROUTE_BY), map(itemgetter(_NAME_AT), states))
+    worker = np.fromiter(map(hash, prefixes), dtype=np.int64, count=len(states)) % processes
+    return [np.flatnonzero(worker == p) for p in range(processes)]
+
+
 _BUILD_MODEL: Model | None = None
-_SENDER: Sender | None = None  # a forked worker's own
 
 
-class _Row(namedtuple("_Row", FIELD_NAMES)):  # type: ignore[misc]
-    """A record as a worker receives it: its fields in MatchRecord's order, read as MatchRecord's are.
+class _Row(namedtuple("_Row", PREPARED_FIELDS)):  # type: ignore[misc]
+    """A record as a worker receives it: the fields it is prepared from in MatchRecord's order, read as
+    MatchRecord's are.
 
-    Records cross to the workers as plain tuples (`record_state`): pickled and unpickled in C, where a
+    Records cross to the workers as plain tuples (`prepared_state`): pickled and unpickled in C, where a
     MatchRecord is rebuilt a field at a time in Python (2 µs a record, a million records; issue 19)."""
 
     __slots__ = ()
@@ -288,22 +314,39 @@ def _row_at(states: Sequence[tuple[Any, ...]]) -> Callable[[int], _Row]:
     return lambda i: _Row._make(states[i])
 
 
-def _prepare_in_worker(states: list[tuple[Any, ...]]) -> Chunk:
-    global _SENDER
+def _worker(tasks: Connection, results: Connection) -> None:
+    """A build worker: its pieces prepared in turn and sent (`Sender`) as they come. A thread of its own
+    receives them meanwhile, so that the parent, sending, never waits on a worker that is itself sending."""
+    import queue
+    import threading
+
     assert _BUILD_MODEL is not None
-    if _SENDER is None or _SENDER.source != os.getpid():
-        _SENDER = Sender()
-    return _SENDER.send(prepare_states(states, _BUILD_MODEL))
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while (got := tasks.recv()) is not None:
+            inbox.put(got)
+        inbox.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    sender = Sender()
+    while (states := inbox.get()) is not None:
+        try:
+            results.send(sender.send(prepare_states(states, _BUILD_MODEL)))
+        except Exception as e:  # the parent raises it
+            results.send(e)
+            return
 
 
 def parallel_chunks(
     records: Iterable[MatchRecord], model: Model, processes: int
-) -> Iterator[tuple[list[MatchRecord], Chunk]]:
-    """Chunks of records with their preparation (`Sent` by the workers), in order; workers prepare a
-    bounded window ahead.
+) -> Iterator[tuple[list[MatchRecord], list[Piece]]]:
+    """Blocks of records with their preparation, in order: each block's records routed to the workers by
+    name (`route`), each worker (a process of its own, so that it gets the same names every block)
+    preparing and sending (`Sent`) its piece; workers prepare a bounded window ahead.
 
     The window (not Pool.imap, whose feeder thread would drain a database cursor into memory) keeps at most
-    2 x processes chunks in flight, and the cursor is read by this thread only.
+    two blocks (a chunk a worker each) in flight, and the cursor is read by this thread only.
     """
     import multiprocessing as mp
     from collections import deque
@@ -311,23 +354,47 @@ def parallel_chunks(
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
     load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
-    batches = record_batches(iter(records))
+    batches = record_batches(iter(records), _BUILD_CHUNK * processes)
+    context = mp.get_context("fork")
+    # A process and a pipe each way a worker (not a pool: its tasks could go to any worker, and its threads'
+    # memory arenas kept what they freed).
+    workers = []
+    for _ in range(processes):
+        task_out, task_in = context.Pipe(duplex=False)
+        result_out, result_in = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(task_out, result_in), daemon=True)
+        process.start()
+        workers.append((process, task_in, result_out))
     try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            window: deque[tuple[list[MatchRecord], Any]] = deque()
+        window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
-            def submit() -> None:
-                batch = next(batches, None)
-                if batch:
-                    states = list(map(record_state, batch))
-                    window.append((batch, pool.apply_async(_prepare_in_worker, (states,))))
+        def submit() -> None:
+            batch = next(batches, None)
+            if batch:
+                states = list(map(prepared_state, batch))
+                pending = []
+                for (_p, task_in, result_out), rows in zip(workers, route(states, processes), strict=True):
+                    if len(rows):
+                        task_in.send([states[i] for i in rows.tolist()])
+                        pending.append((result_out, rows))
+                window.append((batch, pending))
 
-            for _ in range(2 * processes):
-                submit()
-            while window:
-                batch, pending = window.popleft()
-                chunk = pending.get()
-                submit()
-                yield batch, chunk
+        for _ in range(2):
+            submit()
+        while window:
+            batch, pending = window.popleft()
+            pieces: list[Piece] = []
+            for result_out, rows in pending:
+                got = result_out.recv()
+                if isinstance(got, BaseException):
+                    raise got
+                pieces.append((got, rows))
+            submit()
+            yield batch, pieces
     finally:
+        for process, task_in, result_out in workers:
+            process.terminate()
+            process.join()
+            task_in.close()
+            result_out.close()
         _BUILD_MODEL = None
