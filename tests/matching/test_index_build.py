@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kinlink.matching.comparators import birth_range, sex_key
-from kinlink.matching.index import _first_rows, _merged
+from kinlink.matching.index_assembly import first_rows, merged_postings
 from kinlink.matching.index_build import (
     SHARED_FIELDS,
     Chunk,
@@ -198,7 +198,7 @@ def test_a_name_bound_term_a_count_is_the_term_a_key(
 )
 def test_two_pieces_postings_merge_as_one_sort_of_them(postings: list[tuple[int, bool]], rnd: Any) -> None:
     # A block's postings from two workers (each sorted by key hash, then row) merge into the block's
-    # postings as one worker would have sorted them: by key hash, then row (`index._merged`).
+    # postings as one worker would have sorted them: by key hash, then row (`index_assembly.merged_postings`).
     rows = list(range(len(postings)))
     rnd.shuffle(rows)
     hashes = np.array([h * (2**61) for h, _b in postings], dtype=np.int64)
@@ -211,7 +211,7 @@ def test_two_pieces_postings_merge_as_one_sort_of_them(postings: list[tuple[int,
 
     if side.all() or not side.any():
         return
-    got = _merged(*by_key(side), *by_key(~side))
+    got = merged_postings(*by_key(side), *by_key(~side))
     want = by_key(np.ones(len(postings), dtype=bool))
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
@@ -220,7 +220,7 @@ def test_two_pieces_postings_merge_as_one_sort_of_them(postings: list[tuple[int,
 @given(st.lists(st.sampled_from("abcdef"), max_size=40))
 def test_a_columns_first_rows_are_its_distinct_values_first_places(values: list[str]) -> None:
     _distinct, codes = _coded(values)
-    assert _first_rows(codes).tolist() == [values.index(v) for v in dict.fromkeys(values)]
+    assert first_rows(codes).tolist() == [values.index(v) for v in dict.fromkeys(values)]
 
 
 @SETTINGS

@@ -21,6 +21,7 @@ import numpy as np
 
 from kinlink import names as _names
 from kinlink.matching.best import bounded_best
+from kinlink.matching.index_assembly import Column, gathered, merged_postings
 from kinlink.matching.index_build import (
     NAME_PARTS,
     SHARED_FIELDS,
@@ -28,7 +29,6 @@ from kinlink.matching.index_build import (
     Piece,
     Sender,
     Sent,
-    number_values,
     parallel_chunks,
     prepare_chunk,
     record_batches,
@@ -40,74 +40,6 @@ from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
-
-
-class _Column:
-    """A column of values, each distinct value (None included) stored once."""
-
-    __slots__ = ("_sent", "codes", "lookup", "values")
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self.lookup: dict[Any, int] = {}
-        self.codes = array("i")
-        self._sent: dict[int, np.ndarray] = {}  # per preparer (`Sender`): its numbers' codes here
-
-    def extend(self, pieces: list[tuple[int, Sent, np.ndarray | None]], n: int) -> None:
-        """Append a block's values as its preparers sent them (`Sender`), each a piece of its rows (None:
-        all of them): only the values a preparer had not sent before are looked up, the others are known
-        by its numbers for them. Values are numbered in order of first appearance over the block, as one
-        preparer would have sent them, so routing records (`index_build.route`) changes nothing here."""
-        if len(pieces) == 1 and pieces[0][2] is None:
-            source, (new, distinct, codes), _rows = pieces[0]
-            self._number(source, new)
-            self.codes.frombytes(self._sent[source][distinct][codes].tobytes())
-            return
-        news = []
-        for source, (new, distinct, codes), rows in pieces:
-            if new:
-                known = self._sent.get(source)
-                # A preparer numbers its new values on from those it sent before, in their order.
-                is_new = distinct >= (0 if known is None else len(known))
-                news.append((new, rows[_first_rows(codes)[is_new]]))  # type: ignore[index]
-        if len(news) > 1:  # in order of their first row in the block, each once
-            values = [v for new, _rows in news for v in new]
-            firsts = np.concatenate([rows for _new, rows in news])
-            ordered = [values[i] for i in np.argsort(firsts, kind="stable").tolist()]
-            number_values(self.lookup, list(dict.fromkeys(ordered)))
-        block = np.empty(n, dtype=np.int32)
-        for source, (new, distinct, codes), rows in pieces:
-            self._number(source, new)
-            block[rows] = self._sent[source][distinct][codes]
-        self.codes.frombytes(block.tobytes())
-
-    def _number(self, source: int, new: list[Any]) -> None:
-        # The values an earlier chunk held all come before: their order of first appearance.
-        if new:
-            added = np.array(number_values(self.lookup, new)[0], dtype=np.int32)
-            known = self._sent.get(source)
-            self._sent[source] = added if known is None else np.concatenate([known, added])
-
-    def get(self, row: int) -> Any:
-        return self.values[self.codes[row]]
-
-    def freeze(self) -> None:
-        values: list[Any] = [None] * len(self.lookup)
-        for v, code in self.lookup.items():
-            values[code] = v
-        self.values, self.lookup = values, {}  # the lookup is only needed while building
-        self._sent = {}
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """Each distinct value's first row, from codes that number values in order of first appearance
-    (`index_build.Coded`): where the running maximum grows, in numpy passes."""
-    if not len(codes):
-        return np.empty(0, dtype=np.int64)
-    top = np.maximum.accumulate(codes)
-    grows = np.ones(len(codes), dtype=bool)
-    np.greater(top[1:], top[:-1], out=grows[1:])
-    return np.flatnonzero(grows)
 
 
 @pickled_by_slots
@@ -126,8 +58,8 @@ class CandidateIndex:
         self._names: list[str] = []
         self._other_names: dict[int, tuple[str, ...]] = {}
         self._srids: list[str | None] = []
-        self._service = _Column()
-        self._cols = {f: _Column() for f in SHARED_FIELDS}
+        self._service = Column()
+        self._cols = {f: Column() for f in SHARED_FIELDS}
         # Postings are keyed by the keys' string hashes, sorted (one int64 a distinct key), not by the
         # strings: a million records have millions of distinct keys, whose strings and dict were a third
         # of the index's memory and interning them a third of the assembly's time. A hash is only valid
@@ -135,13 +67,13 @@ class CandidateIndex:
         # one hash (odds ~1e-6 at 5M keys) would only share a posting list.
         self._key_hash = np.empty(0, dtype=np.int64)
         self._post_hashes: list[np.ndarray] = []
-        self._parsed = {p: _Column() for p in NAME_PARTS}
+        self._parsed = {p: Column() for p in NAME_PARTS}
         # Read for every candidate: no dict look-ups.
         self._part_cols = tuple(self._parsed[p] for p in NAME_PARTS)
         self._parsed_other: dict[int, tuple[Any, ...]] = {}
-        self._tf_cols = (_Column(), _Column(), _Column())
+        self._tf_cols = (Column(), Column(), Column())
         # Each comparison's prepared value (birth range, unit key...), so scoring never rebuilds a record.
-        self._value_cols = [_Column() for _ in model.comparisons]
+        self._value_cols = [Column() for _ in model.comparisons]
         # Once built: each row's codes in the comparisons' value columns and then the name keys' columns,
         # side by side, and those columns' distinct values.
         self._row_codes = np.empty((0, len(model.comparisons) + 3), dtype=np.int32)
@@ -244,12 +176,12 @@ class CandidateIndex:
         if pieces[0][1] is not None:
             at = pieces[0][1][at]
             for c, rows in pieces[1:]:
-                hashes, at = _merged(hashes, at, c.key_hashes, rows[c.key_rows])  # type: ignore[index]
+                hashes, at = merged_postings(hashes, at, c.key_hashes, rows[c.key_rows])  # type: ignore[index]
             at = at.astype(np.uint32)
         self._post_hashes.append(hashes)
         self._post_rows.frombytes((at + np.uint32(first)).tobytes())
         for whole, part in ((self._lo, "birth_lo"), (self._hi, "birth_hi"), (self._sex, "sex")):
-            whole.append(_gathered([(getattr(c, part), rows) for c, rows in pieces], n))
+            whole.append(gathered([(getattr(c, part), rows) for c, rows in pieces], n))
         self.size += n
 
     def parsed_names(self, row: int) -> tuple[Any, ...]:
@@ -501,42 +433,6 @@ class CandidateIndex:
             complete=complete,
         )
         return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
-
-
-def _merged(
-    a_hashes: np.ndarray, a_rows: np.ndarray, b_hashes: np.ndarray, b_rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two pieces' postings, each sorted by key hash and then row, merged so (a block's postings as one
-    preparer would have sorted them) with binary searches: no sort (np.lexsort cost 4x as much)."""
-    n_a = len(a_hashes)
-    at = np.searchsorted(a_hashes, b_hashes)  # where each of b's would go among a's, but for rows
-    shared = (at < n_a) & (a_hashes[np.minimum(at, n_a - 1)] == b_hashes)
-    if shared.any():
-        # Among a's postings of the same key, by row: a's keys' first places, then rows, in one int64.
-        new = np.ones(n_a, dtype=bool)
-        np.not_equal(a_hashes[1:], a_hashes[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        a_keys = (np.repeat(starts, np.diff(np.append(starts, n_a))) << 32) | a_rows.astype(np.int64)
-        b_keys = (at[shared].astype(np.int64) << 32) | b_rows[shared].astype(np.int64)
-        at[shared] = np.searchsorted(a_keys, b_keys)
-    at += np.arange(len(b_hashes))  # b's places in the merged postings
-    from_b = np.zeros(n_a + len(b_hashes), dtype=bool)
-    from_b[at] = True
-    hashes = np.empty(len(from_b), dtype=np.int64)
-    rows = np.empty(len(from_b), dtype=np.int64)
-    hashes[at], rows[at] = b_hashes, b_rows
-    hashes[~from_b], rows[~from_b] = a_hashes, a_rows
-    return hashes, rows
-
-
-def _gathered(pieces: list[tuple[np.ndarray, np.ndarray | None]], n: int) -> np.ndarray:
-    """A block's array from its pieces' (each a piece of its rows; None: all of them)."""
-    if len(pieces) == 1 and pieces[0][1] is None:
-        return pieces[0][0]
-    whole = np.empty(n, dtype=pieces[0][0].dtype)
-    for part, rows in pieces:
-        whole[rows] = part
-    return whole
 
 
 @contextmanager

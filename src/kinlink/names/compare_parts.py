@@ -148,13 +148,21 @@ def _compare_double(a: str, b: str, pa: tuple[str, ...], pb: tuple[str, ...]) ->
     return None
 
 
-@lru_cache(maxsize=262144)
-def compare_family(a: str, b: str) -> PartComparison:
+def _same_or_transliterated(a: str, b: str) -> PartComparison | None:
+    """A family name's or patronymic's first two levels: the same word, or one word in two scripts."""
     if norm_token(a) == norm_token(b):
         return PartComparison(1.0, "exact", _identical(a))
     key = common_key(a, b)
     if key is not None:
         return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
+    return None
+
+
+@lru_cache(maxsize=262144)
+def compare_family(a: str, b: str) -> PartComparison:
+    same = _same_or_transliterated(a, b)
+    if same is not None:
+        return same
     pa, pb = family_parts(a), family_parts(b)
     if len(pa) > 1 or len(pb) > 1:
         double = _compare_double(a, b, pa, pb)
@@ -343,11 +351,9 @@ def compare_initial(initial: str, full: str) -> PartComparison:
 
 @lru_cache(maxsize=262144)
 def compare_patronymic(a: str, b: str) -> PartComparison:
-    if norm_token(a) == norm_token(b):
-        return PartComparison(1.0, "exact", _identical(a))
-    key = common_key(a, b)
-    if key is not None:
-        return PartComparison(_translit_score(a, b, key), "transliteration", translit_reason(a, b, key))
+    same = _same_or_transliterated(a, b)
+    if same is not None:
+        return same
     pa, pb = patronymic_of(a), patronymic_of(b)
     if pa and pb:
         same_father = bool(pa.fathers & pb.fathers) or pa.stem == pb.stem
