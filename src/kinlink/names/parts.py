@@ -23,27 +23,19 @@ from kinlink.names.script import SCRIPT_OF_FLAGS, clean_text, script_flags
 # A part's facts: its script flags, and the number of its facts as a family name's word and as a given
 # name's or a patronymic's (None where the cleaned part is not one plain word).
 PartFacts = tuple[int, int | None, int | None]
-_facts: dict[str, PartFacts] = {}
-_BOUND = 1 << 17  # emptied when full: a bound for a long-lived process
 
 
 def part_facts(part: str) -> PartFacts:
-    """The facts of one part of a name, worked out once per distinct part."""
-    found = _facts.get(part)
-    if found is None:
-        cleaned = clean_text(part)
-        one_word = bool(cleaned) and " " not in cleaned and "," not in cleaned
-        family = _family_word(cleaned) if one_word else None
-        other = _other_word(cleaned) if one_word else None
-        found = (
-            script_flags(part),
-            family[1] if family is not None else None,
-            other[1] if other is not None else None,
-        )
-        if len(_facts) >= _BOUND:
-            _facts.clear()
-        _facts[part] = found
-    return found
+    """The facts of one part of a name (the caller keeps them per distinct part: `registry.record_writes`)."""
+    cleaned = clean_text(part)
+    one_word = bool(cleaned) and " " not in cleaned and "," not in cleaned
+    family = _family_word(cleaned) if one_word else None
+    other = _other_word(cleaned) if one_word else None
+    return (
+        script_flags(part),
+        family[1] if family is not None else None,
+        other[1] if other is not None else None,
+    )
 
 
 def joined_script(*facts: PartFacts) -> str:

@@ -100,9 +100,10 @@ def _joined_name(
     return folded, 0, full_name, family_name, given_names, patronymic, script, language
 
 
-# A part's folded form (`fold_name`) and its facts, once per distinct part. `fold_name` of parts joined by
-# spaces is their folded forms joined, the empty ones left out: NFKC, case folding and the runs of spaces
-# are each a character's own business, and a space stops any composition across it.
+# A part's folded form (`fold_name`) and its facts (`part_facts`), once per distinct part: the one cache of
+# both. `fold_name` of parts joined by spaces is their folded forms joined, the empty ones left out: NFKC,
+# case folding and the runs of spaces are each a character's own business, and a space stops any
+# composition across it.
 _parts: dict[str, tuple[str, PartFacts]] = {}
 _PARTS_BOUND = 1 << 17
 
