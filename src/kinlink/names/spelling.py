@@ -76,6 +76,12 @@ def common_key(a: str, b: str) -> str | None:
     ra, rb = readings(a), readings(b)
     if ra.primary and ra.primary == rb.primary:
         return ra.primary
+    keys_b = rb.keys
+    for k in ra.keys:
+        if k in keys_b:
+            break
+    else:  # no key in common (most pairs a search compares): nothing below would find one
+        return None
     kb = set(rb.keys)
     for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
         if k in kb:

@@ -27,6 +27,7 @@ from operator import attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.frozen import quick_init
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
 # --- Cyrillic -----------------------------------------------------------------------------
@@ -321,6 +322,7 @@ def implausibility(phonemes: str) -> int:
     return len(_IMPLAUSIBLE.findall(phonemes))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Readings:
     """All keys a token may stand for, each with the conventions that produce it."""
