@@ -3,6 +3,7 @@ fuzzy similarity over every reading of each spelling (the measures `compare` tur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -109,7 +110,9 @@ def _start_class(letter: str) -> str:
     return sound_class(letter) or letter
 
 
-def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
+def _classed(texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    if len(texts) < 2:  # nothing to deduplicate (a Cyrillic word's one reading)
+        return tuple([(t, _start_class(t[:1])) for t in texts])
     return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
 
 
@@ -118,11 +121,13 @@ def _forms(token: str) -> tuple[_Form, str]:
     """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
     differ from them, the keys with sibilants merged, the spelling itself; and the script."""
     r = readings(token)
+    keys = r.keys
+    text = norm_token(token)
     return (
-        _classed(r.keys),
-        _classed(k for k in r.loose if k not in r.keys),
-        _classed(k.translate(_SIBILANTS) for k in r.keys),
-        _classed((norm_token(token),)),
+        _classed(keys),
+        _classed([k for k in r.loose if k not in keys]),
+        _classed([k.translate(_SIBILANTS) for k in keys]),
+        ((text, _start_class(text[:1])),),
     ), r.script
 
 
