@@ -43,7 +43,8 @@ def quick_init(cls: type[T]) -> type[T]:
         body.append(" d = self.__dict__")
         body += [f" d[{name!r}] = {name}" for name in names]
     source = f"def __init__(self, {', '.join(args)}):\n" + "\n".join(body or [" pass"]) + "\n"
-    exec(source, scope)
+    # Compiled under the class's name, so that a profile tells the classes' __init__s apart.
+    exec(compile(source, f"<quick_init {cls.__module__}.{cls.__qualname__}>", "exec"), scope)
     init = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = cls.__init__.__doc__
