@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from kinlink.names.frozen import quick_init
+
 T = TypeVar("T")
 
 
@@ -30,6 +32,7 @@ def pickled_by_slots(cls: type[T]) -> type[T]:
     return cls
 
 
+@quick_init
 @pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class MatchRecord:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from kinlink.matching import names_bridge as nb
@@ -18,6 +19,7 @@ class NameWeights:
     """Set up by `Scorer.__init__`: the model, name counts and the memos these methods read."""
 
     model: Model
+    memos: dict[str, Any]
     tf: TermFrequencies | None
     prior_weight: float
     _name_idx: tuple[int, ...]
@@ -104,17 +106,39 @@ class NameWeights:
         comparisons; None: each at its best level, a bound). Summed in `score`'s order, so that with
         every part given it is `score`'s weight to the last bit."""
         total = self.prior_weight + others.weight
-        for i, c, part_name in self._name_parts:
+        tf_keys = r.tf_keys
+        by_level = self._part_weight_memo
+        for i, c, part_name, slot in self._name_slots:
+            key = None if slot is None else tf_keys[slot]
             if part_name in settled:
                 part = settled[part_name]
             elif rest is None:
-                total += self._best_name_weight(i, c, tf_key(c, r))
+                w = self._bound_memo.get((i, key))
+                total += self._best_name_weight(i, c, key) if w is None else w
                 continue
             else:
                 part = rest[part_name]
             if part is not None and part.level != "missing":
-                total += self._name_part_weight(i, c, part, r)[1]
+                # A search asks this of a dozen candidates: their parts' levels and name keys repeat.
+                w = by_level.get((i, part.level, key))
+                if w is None:
+                    w = self._name_part_weight(i, c, part, r)[1]
+                    if i in self._by_name_level and len(by_level) < 500_000:
+                        by_level[(i, part.level, key)] = w
+                total += w
         return total
+
+    @cached_property
+    def _name_slots(self) -> tuple[tuple[int, Comparison, str, int | None], ...]:
+        """`_name_parts`, each with its slot in a record's `tf_keys` (None: no term frequencies)."""
+        return tuple((i, c, part, TF_INDEX[c.tf] if c.tf else None) for i, c, part in self._name_parts)
+
+    @cached_property
+    def _part_weight_memo(self) -> dict[tuple[int, str, str | None], float]:
+        """A name part's weight by its comparison, level and the record's name key, for the comparisons
+        whose level follows from kinlink.names' level alone (`_by_name_level`): what `_name_part_weight`
+        works out through its own memos, in one look-up."""
+        return self.memos.setdefault("part_weight", {})  # type: ignore[no-any-return]
 
     def _name_part_weight(
         self, i: int, c: Comparison, part: Any, r: Prepared

@@ -10,6 +10,7 @@ from typing import Any
 from kinlink.matching import evidence as ev
 from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.messages import Message
+from kinlink.names.frozen import quick_init
 
 TF_INDEX = {"family": 0, "given": 1, "patronymic": 2}  # a name-count key's slot in tf_keys
 
@@ -68,6 +69,7 @@ class Prepared:
         return self.names
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Others:
     """A pair's comparisons other than names: total weight; (comparison, level, weight, tf count, feats)."""
@@ -76,6 +78,7 @@ class Others:
     compared: tuple[tuple[int, int, float, int | None, dict[str, Any]], ...]
 
 
+@quick_init
 @pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -103,6 +106,7 @@ class Evidence:
         }
 
 
+@quick_init
 @pickled_by_slots
 @dataclass(frozen=True, slots=True)
 class Scored:

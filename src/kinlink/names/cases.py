@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.frozen import quick_init
 from kinlink.names.given import given_forms
 
 # Cases pymorphy3 tells, in the order a tie between them is read (the genitive is by far the commonest
@@ -58,6 +59,7 @@ _ENKO = re.compile(r"енк(?:а|у|ові|ом|і)$")
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
 
 
+@quick_init
 @dataclass(frozen=True)
 class Reading:
     case: str
@@ -70,6 +72,7 @@ class Reading:
     known: bool  # the dictionary has the word (not the suffix predictor's guess)
 
 
+@quick_init
 @dataclass(frozen=True)
 class CaseReading:
     """A name's words read in the nominative, and the case and gender they were written in."""

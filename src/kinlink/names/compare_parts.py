@@ -11,8 +11,10 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from kinlink.messages import Message, message_id, say
+from kinlink.names.caching import WORD_CACHE
 from kinlink.names.correspondence import correspondence
-from kinlink.names.gendered import family_form, patronymic_of
+from kinlink.names.frozen import quick_init
+from kinlink.names.gendered import FamilyForm, family_form, patronymic_of
 from kinlink.names.given import LANG_NAMES, GivenForm, given_forms, given_sex, head_form, initial_letters
 from kinlink.names.parse import ParsedName
 from kinlink.names.script import CYRILLIC
@@ -52,6 +54,7 @@ LEVEL_SCORES: dict[str, float] = {
 _FUZZY_MIN = {"family": 0.74, "given": 0.85, "patronymic": 0.8}
 
 
+@quick_init
 @dataclass(frozen=True)
 class PartComparison:
     score: float
@@ -103,6 +106,7 @@ def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> Pa
 # --- parts -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=WORD_CACHE)  # asked twice of every new pair of family names
 def family_parts(name: str) -> tuple[str, ...]:
     """The family names a double-barrelled one is made of ("Лисенко-Коваль", "Лисенко Коваль")."""
     return tuple(p for p in name.replace("-", " ").split() if p)
@@ -171,11 +175,9 @@ def compare_family(a: str, b: str) -> PartComparison:
     convention = _orthography(a, b)
     if convention is not None:
         return convention
-    ra, rb = readings(a), readings(b)
-    for ka in ra.keys:
-        fa = family_form(ka)
-        for kb in rb.keys:
-            fb = family_form(kb)
+    forms_b = _family_forms(b)
+    for fa in _family_forms(a):
+        for fb in forms_b:
             # Both through an ending: Вишиваний/Вишивана, Иванов/Иванова; but Гузь and Гузій
             # are two names, not a bare stem and its adjectival form.
             if fa.stem != fb.stem or fa.derived != fb.derived:
@@ -193,6 +195,13 @@ def compare_family(a: str, b: str) -> PartComparison:
                 say("%(a)s and %(b)s are Russian and Ukrainian forms of one name", a=a, b=b),
             )
     return _fuzzy("family", a, b, *best_fuzzy(a, b))
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _family_forms(name: str) -> tuple[FamilyForm, ...]:
+    """The family form of each of the name's readings, in their order: a new pair of family names reads
+    them for each reading of the other name, and a name's readings and forms never change."""
+    return tuple([family_form(key) for key in readings(name).keys])
 
 
 def _orthography(a: str, b: str) -> PartComparison | None:

@@ -65,10 +65,25 @@ def _keys(token: str, belarusian: bool) -> frozenset[str]:
     return frozenset(k for k in keys if k)
 
 
-@lru_cache(maxsize=65536)
 def correspondence(a: str, b: str) -> tuple[str, str] | None:
     """("be" or "uk", the word in that orthography) when the two words are one name by the regular
     correspondences of that orthography with Russian; None otherwise."""
+    # Neither word showing a trait of either orthography (nearly every pair a search compares): none,
+    # told from each word's traits, looked up once a word, not worked out again for each new pair.
+    if not (_traits(a) or _traits(b)):
+        return None
+    return _correspondence(a, b)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _traits(token: str) -> bool:
+    """Whether the word has a trait `_correspondence` looks for: a Ukrainian ьо or a Belarusian trait."""
+    low = token.lower()
+    return "ьо" in low or bool(_BELARUSIAN_TRAIT.search(low))
+
+
+@lru_cache(maxsize=65536)
+def _correspondence(a: str, b: str) -> tuple[str, str] | None:
     if ("ьо" in a.lower() or "ьо" in b.lower()) and _keys(a, False) & _keys(b, False):
         return "uk", a if "ьо" in a.lower() else b
     trait_a, trait_b = bool(_BELARUSIAN_TRAIT.search(a.lower())), bool(_BELARUSIAN_TRAIT.search(b.lower()))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.frozen import quick_init
 from kinlink.names.given import forms_for_key
 from kinlink.names.translit import readings
 
@@ -23,6 +24,7 @@ _FAMILY_ENDINGS: tuple[tuple[str, str, str | None], ...] = (
 _VOWELS = set("aeiou")
 
 
+@quick_init
 @dataclass(frozen=True)
 class FamilyForm:
     stem: str  # gender-neutral (masculine) stem in key space
@@ -50,6 +52,7 @@ _PATRONYMIC = re.compile(r"(?:(ov|ev)i[Cc]|(ov|ev|iv)na|iCna|iC)$")
 _PATRONYMIC_LOOSE = re.compile(r"(ov|ev)i[Cc]$|(ov|ev|iv)na$|iCna$")
 
 
+@quick_init
 @dataclass(frozen=True)
 class Patronymic:
     key: str

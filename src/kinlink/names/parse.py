@@ -9,6 +9,7 @@ from typing import Any
 
 from kinlink.names.caching import WORD_CACHE
 from kinlink.names.cases import CaseReading, _word_facts, nominative, read_as_written
+from kinlink.names.frozen import quick_init
 from kinlink.names.gendered import patronymic_of
 from kinlink.names.given import given_sex, is_known_given_name
 from kinlink.names.language import (
@@ -37,6 +38,7 @@ from kinlink.names.script import (
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParsedName:
     original: str

@@ -96,7 +96,8 @@ def clean_text(text: str) -> str:
 def fix_homoglyphs(token: str) -> str:
     """Turn a token that mixes scripts into the script most of its letters are in (and make
     every apostrophe one kind: Ukrainian В'ячеслав is typed with ', ’ or ʼ)."""
-    token = token.translate(_APOSTROPHES)
+    if _ANY_APOSTROPHE.search(token):  # rare: translate walks a token a dict look-up a character
+        token = token.translate(_APOSTROPHES)
     if token.isascii() or not _LATIN_LETTER.search(token):
         return token  # one script only (the usual case): nothing to turn
     cyr = sum(1 for c in token if _char_script(c) == CYRILLIC)

@@ -3,6 +3,7 @@ fuzzy similarity over every reading of each spelling (the measures `compare` tur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -76,6 +77,12 @@ def common_key(a: str, b: str) -> str | None:
     ra, rb = readings(a), readings(b)
     if ra.primary and ra.primary == rb.primary:
         return ra.primary
+    keys_b = rb.keys
+    for k in ra.keys:
+        if k in keys_b:
+            break
+    else:  # no key in common (most pairs a search compares): nothing below would find one
+        return None
     kb = set(rb.keys)
     for k in (*[k for k in ra.likely if k in rb.likely], *ra.keys):
         if k in kb:
@@ -103,7 +110,9 @@ def _start_class(letter: str) -> str:
     return sound_class(letter) or letter
 
 
-def _classed(texts: Any) -> tuple[tuple[str, str], ...]:
+def _classed(texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    if len(texts) < 2:  # nothing to deduplicate (a Cyrillic word's one reading)
+        return tuple([(t, _start_class(t[:1])) for t in texts])
     return tuple([(t, _start_class(t[:1])) for t in dict.fromkeys(texts)])
 
 
@@ -112,11 +121,13 @@ def _forms(token: str) -> tuple[_Form, str]:
     """A token's forms for fuzzy comparison: normalised keys, the letter-level keys that
     differ from them, the keys with sibilants merged, the spelling itself; and the script."""
     r = readings(token)
+    keys = r.keys
+    text = norm_token(token)
     return (
-        _classed(r.keys),
-        _classed(k for k in r.loose if k not in r.keys),
-        _classed(k.translate(_SIBILANTS) for k in r.keys),
-        _classed((norm_token(token),)),
+        _classed(keys),
+        _classed([k for k in r.loose if k not in keys]),
+        _classed([k.translate(_SIBILANTS) for k in keys]),
+        ((text, _start_class(text[:1])),),
     ), r.script
 
 

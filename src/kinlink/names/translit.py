@@ -27,6 +27,7 @@ from operator import attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.frozen import quick_init
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
 # --- Cyrillic -----------------------------------------------------------------------------
@@ -285,9 +286,13 @@ def _fold_leftovers(s: str) -> str:
 
 def normalise_key(phonemes: str) -> str:
     """The comparison key of a phonemic reading (see module doc)."""
-    s = _fold_leftovers(phonemes).translate(_FOLD)
-    s = _NON_PHONEME.sub("", s)
-    s = _RUNS.sub(FIRST_GROUP, s)
+    return _normalised(loose_key(phonemes))
+
+
+def _normalised(loose: str) -> str:
+    """`normalise_key` of a reading whose `loose_key` is this: the letter-level folds are its first steps
+    (a token's readings need both, worked out once)."""
+    s = _RUNS.sub(FIRST_GROUP, loose)
     s = s.replace("ou", "u")
     # е/є/ё and their romanisations ye, ie, je, yo, io, jo: iotation is written so many ways
     # that it never tells names apart, and Russian text mostly writes ё as е (Соловьев,
@@ -321,6 +326,7 @@ def implausibility(phonemes: str) -> int:
     return len(_IMPLAUSIBLE.findall(phonemes))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Readings:
     """All keys a token may stand for, each with the conventions that produce it."""
@@ -359,29 +365,30 @@ def _readings_of(tok: str) -> Readings:
     token = tok
     script = token_script(tok)
     if script == CYRILLIC:
-        raw = read_cyrillic(tok)
-        key = normalise_key(raw)
-        return Readings(token, script, (key,), (("cyr",),), (key,), key, (loose_key(raw),))
+        letters = loose_key(read_cyrillic(tok))
+        key = _normalised(letters)
+        return Readings(token, script, (key,), (("cyr",),), (key,), key, (letters,))
     if script != LATIN:
-        raw = _fold_leftovers(tok)
-        key = normalise_key(raw)
-        return Readings(token, script, (key,), (("other",),), (key,), key, (loose_key(raw),))
+        letters = loose_key(_fold_leftovers(tok))
+        key = _normalised(letters)
+        return Readings(token, script, (key,), (("other",),), (key,), key, (letters,))
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
     loose: dict[str, None] = {}
-    # Most conventions read a word alike: each distinct reading is normalised and judged once.
-    judged: dict[str, tuple[str, int]] = {}
+    # Most conventions read a word alike: each distinct reading is folded, normalised and judged once.
+    judged: dict[str, tuple[str, int, str]] = {}
     for conv in conventions_for(tok):
         raw, hits = conv.read_scored(tok)
         seen = judged.get(raw)
         if seen is None:
-            seen = judged[raw] = (normalise_key(raw), implausibility(raw))
+            letters = loose_key(raw)
+            seen = judged[raw] = (_normalised(letters), implausibility(raw), letters)
         key = seen[0]
         if key:
             found.setdefault(key, []).append(conv.code)
             f = hits - 2 * seen[1]
             fit[key] = max(f, fit.get(key, f))
-            loose[loose_key(raw)] = None
+            loose[seen[2]] = None
     # The conventions whose digraphs explain the spelling best come first.
     ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
     # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
