@@ -36,10 +36,13 @@ def next_ids(conn: Connection, table: Table, n: int) -> list[int]:
     it first: `kinlink.store.audit.AuditLog.lock`), so no other writer can take the same ids.
     """
     if conn.dialect.name == "postgresql":
-        # One array, not a row an id: 2,000 result rows cost the client more than the server's work.
+        # One array, not a row an id: 2,000 result rows cost the client more than the server's work. The
+        # sequence is found once (OFFSET 0 keeps the planner from putting the lookup back into each row's
+        # nextval: found for each id, it was nine tenths of the statement's time, 6 ms of 7, issue 19).
         ids = conn.exec_driver_sql(
-            "SELECT array_agg(nextval(pg_get_serial_sequence(%(t)s, 'id')) ORDER BY g) "
-            "FROM generate_series(1, %(n)s) AS g",
+            "SELECT array_agg(nextval(s.seq) ORDER BY g) "
+            "FROM (SELECT pg_get_serial_sequence(%(t)s, 'id')::regclass AS seq OFFSET 0) AS s, "
+            "generate_series(1, %(n)s) AS g",
             {"t": table.name, "n": n},
         ).scalar_one()
         return list(ids or ())
