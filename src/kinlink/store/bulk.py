@@ -334,14 +334,14 @@ class DeferredIndexes:
         (FOR KEY SHARE, as each check locks its row, so that none is deleted before the commit), and a
         value referring to no row fails the load with the server's foreign_key_violation."""
         for table, column, ref, ref_column in keys:  # names as the database gave them
-            values = self.conn.exec_driver_sql(
-                f'SELECT array_agg(DISTINCT "{column}") FROM "{table}" WHERE "{column}" IS NOT NULL'
-            ).scalar()
+            # (Hashed: array_agg(DISTINCT) would sort every row's value.)
+            distinct = f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+            values = self.conn.exec_driver_sql(distinct).scalars().all()
             if not values:
                 continue
             found = self.conn.exec_driver_sql(
                 f'SELECT "{ref_column}" FROM "{ref}" WHERE "{ref_column}" = ANY(%(v)s) FOR KEY SHARE',
-                {"v": values},
+                {"v": list(values)},
             ).fetchall()
             if len(found) != len(values):
                 missing = sorted(set(values) - {v for (v,) in found})
