@@ -13,6 +13,12 @@ So:
 - a source that has records is looked up one id at a time through its unique index, the nested loop
   forced (LATERAL … OFFSET 0), which costs the same with statistics or without;
 - tombstones are looked up only for a source that has any.
+
+A re-import compares each chunk's rows with the stored hashes: on PostgreSQL, from its second chunk on, the
+hashes of a source of up to `PREFETCH_MAX` records are read once, in one query, and compared in memory (fifty
+lookups of 2,000 ids cost a re-import of 100,000 rows 0.4 CPU-s, most of it sending the ids). The rows an
+import writes never change that comparison: a record id's first row in a file is compared before the
+import writes that record, and a repeated one is refused whatever its hash.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ CROSS JOIN LATERAL (
 
 _SQLITE_SLICE = 10_000
 
+# The most records of a source whose hashes are held in memory at once (about 25 MiB per 100,000).
+PREFETCH_MAX = 250_000
+_PG_ALL_HASHES = "SELECT source_record_id, content_hash FROM persons WHERE source_id = %(sid)s LIMIT %(n)s"
+
 
 class SourceRecords:
     """One source's records during one import (the caller holds the audit lock, so no other writer adds or
@@ -54,14 +64,31 @@ class SourceRecords:
             )
             is not None
         )
+        self._lookups = 0  # calls of `hashes`
+        self._all: dict[str, str | None] | None = None  # every stored hash, once read (PostgreSQL)
 
     def existing(self, ids: list[str]) -> dict[str, tuple[int, str | None]]:
         """Record id -> (person id, stored row hash), for the ids the source already has."""
         return {rid: (pid, digest) for rid, pid, digest in self._rows(ids)}
 
     def hashes(self, ids: list[str]) -> dict[str, str | None]:
-        """Record id -> stored row hash, for the ids the source already has (a re-import's comparison)."""
+        """Record id -> stored row hash, for the ids the source already has (a re-import's comparison).
+        Not for ids this import wrote: from the second call on, they may come as they were before it."""
+        self._lookups += 1
+        if self._all is None and self._lookups == 2 and not self.empty:
+            self._all = self._all_hashes()
+        if self._all is not None:
+            every = self._all
+            return {rid: every[rid] for rid in ids if rid in every}
         return {rid: digest for rid, _pid, digest in self._rows(ids)}
+
+    def _all_hashes(self) -> dict[str, str | None] | None:
+        """PostgreSQL: every record id of the source -> its stored hash, if it has at most PREFETCH_MAX."""
+        conn = self.session.connection()
+        if conn.dialect.name != "postgresql":
+            return None  # SQLite's own lookups cost no round trips
+        rows = conn.exec_driver_sql(_PG_ALL_HASHES, {"sid": self.src.id, "n": PREFETCH_MAX + 1}).fetchall()
+        return dict(rows) if len(rows) <= PREFETCH_MAX else None  # type: ignore[arg-type]
 
     def _rows(self, ids: list[str]) -> list[tuple[str, int, str | None]]:
         if self.empty or not ids:

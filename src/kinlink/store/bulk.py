@@ -36,10 +36,13 @@ def next_ids(conn: Connection, table: Table, n: int) -> list[int]:
     it first: `kinlink.store.audit.AuditLog.lock`), so no other writer can take the same ids.
     """
     if conn.dialect.name == "postgresql":
-        # One array, not a row an id: 2,000 result rows cost the client more than the server's work.
+        # One array, not a row an id: 2,000 result rows cost the client more than the server's work. The
+        # sequence is found once (OFFSET 0 keeps the planner from putting the lookup back into each row's
+        # nextval: found for each id, it was nine tenths of the statement's time, 6 ms of 7, issue 19).
         ids = conn.exec_driver_sql(
-            "SELECT array_agg(nextval(pg_get_serial_sequence(%(t)s, 'id')) ORDER BY g) "
-            "FROM generate_series(1, %(n)s) AS g",
+            "SELECT array_agg(nextval(s.seq) ORDER BY g) "
+            "FROM (SELECT pg_get_serial_sequence(%(t)s, 'id')::regclass AS seq OFFSET 0) AS s, "
+            "generate_series(1, %(n)s) AS g",
             {"t": table.name, "n": n},
         ).scalar_one()
         return list(ids or ())
@@ -228,7 +231,10 @@ class DeferredIndexes:
     of 100,000 records cost the server 1.9 CPU-s with their two keys, 0.4 without). The keys between tables
     that both go without their indexes (names and events to persons) are dropped with them and added again
     after the indexes, which checks every row in one join. Those to other tables (sources) stay: dropping
-    one would lock the other table against its readers too.
+    one would lock the other table against its readers too. Their checks, a query a row (200,000 events
+    and 100,000 persons to their one source: a third of the server's work on a first import, issue 19),
+    are instead left out where the connection may (`_skip_key_checks`) and made once for all the rows
+    before the commit (`_check_keys`).
     """
 
     def __init__(self, conn: Connection, tables: Sequence[str]) -> None:
@@ -238,6 +244,9 @@ class DeferredIndexes:
         self._before: dict[str, int] | None = None
         self._dropped: dict[str, list[tuple[str, str]]] = {}
         self._keys: list[tuple[str, str, str]] | None = None  # (table, constraint, definition) dropped
+        # (table, column, referenced table, its column) of the keys not checked row by row, and the
+        # session_replication_role to go back to; None while every row is checked as it comes.
+        self._unchecked: tuple[list[tuple[str, str, str, str]], str] | None = None
 
     def wrote(self, n: int) -> None:
         if self._before is None:
@@ -251,8 +260,17 @@ class DeferredIndexes:
                 self._dropped[table] = self._drop(table)
         if readers_wait and self._keys is None:  # there every table goes at the first chunk, if at all
             self._keys = self._drop_keys(list(self._dropped))
+            if self._dropped:
+                self._unchecked = self._skip_key_checks(self.tables)
 
     def restore(self) -> None:
+        if self._unchecked is not None:
+            keys, role = self._unchecked
+            self.conn.exec_driver_sql(
+                "SELECT set_config('session_replication_role', %(r)s, true)", {"r": role}
+            )
+            self._unchecked = None
+            self._check_keys(keys)
         for table in list(self._dropped):
             for _name, definition in self._dropped.pop(table):
                 self.conn.exec_driver_sql(definition)
@@ -275,6 +293,63 @@ class DeferredIndexes:
         for table, name, _definition in rows:
             self.conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')  # the database's
         return [(table, name, definition) for table, name, definition in rows]
+
+    def _skip_key_checks(self, tables: Sequence[str]) -> tuple[list[tuple[str, str, str, str]], str] | None:
+        """PostgreSQL: stop checking the foreign keys of the loaded tables row by row, until `restore`,
+        where the connection may set session_replication_role (a superuser's, or one granted it:
+        PostgreSQL 15's GRANT SET ON PARAMETER) and the tables have no triggers but those of their keys;
+        the keys (table, column, referenced table, its column) to check at the end, and the role to go
+        back to. None (every row checked as it comes) otherwise, or where a key spans several columns.
+
+        The role "replica" fires no trigger but those enabled ALWAYS: a foreign key's check is one."""
+        allowed = self.conn.exec_driver_sql("SELECT current_setting('is_superuser') = 'on'").scalar()
+        if not allowed and (self.conn.dialect.server_version_info or (0,)) >= (15,):
+            allowed = self.conn.exec_driver_sql(
+                "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+            ).scalar()
+        regclasses = [f'"{t}"' for t in tables]
+        others = self.conn.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgrelid = ANY(%(t)s::regclass[]) AND NOT tgisinternal",
+            {"t": regclasses},
+        ).first()
+        if not allowed or others is not None:
+            return None
+        rows = self.conn.exec_driver_sql(
+            "SELECT t.relname, r.relname, c.conkey, c.confkey, "
+            "(SELECT attname FROM pg_attribute WHERE attrelid = c.conrelid AND attnum = c.conkey[1]), "
+            "(SELECT attname FROM pg_attribute WHERE attrelid = c.confrelid AND attnum = c.confkey[1]) "
+            "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            "JOIN pg_class r ON r.oid = c.confrelid "
+            "WHERE c.contype = 'f' AND c.conrelid = ANY(%(t)s::regclass[]) ORDER BY t.relname, c.conname",
+            {"t": regclasses},
+        ).fetchall()
+        if any(len(conkey) != 1 or len(confkey) != 1 for _t, _r, conkey, confkey, _c, _rc in rows):
+            return None
+        role = self.conn.exec_driver_sql("SELECT current_setting('session_replication_role')").scalar_one()
+        self.conn.exec_driver_sql("SELECT set_config('session_replication_role', 'replica', true)")
+        return [(table, column, ref, ref_column) for table, ref, _k, _f, column, ref_column in rows], role
+
+    def _check_keys(self, keys: list[tuple[str, str, str, str]]) -> None:
+        """What the foreign keys' checks do row by row, once for every row: the referenced rows are locked
+        (FOR KEY SHARE, as each check locks its row, so that none is deleted before the commit), and a
+        value referring to no row fails the load with the server's foreign_key_violation."""
+        for table, column, ref, ref_column in keys:  # names as the database gave them
+            # (Hashed: array_agg(DISTINCT) would sort every row's value.)
+            distinct = f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+            values = self.conn.exec_driver_sql(distinct).scalars().all()
+            if not values:
+                continue
+            found = self.conn.exec_driver_sql(
+                f'SELECT "{ref_column}" FROM "{ref}" WHERE "{ref_column}" = ANY(%(v)s) FOR KEY SHARE',
+                {"v": list(values)},
+            ).fetchall()
+            if len(found) != len(values):
+                missing = sorted(set(values) - {v for (v,) in found})
+                message = f"{table}.{column}: no {ref} row for {missing[:5]}".replace("'", "''")
+                # Raised by the server, as a row's check would: the transaction can then only roll back.
+                self.conn.exec_driver_sql(
+                    f"DO $kl$ BEGIN RAISE foreign_key_violation USING MESSAGE = '{message}'; END $kl$"
+                )
 
     def _largest_id(self, table: str) -> int:
         row = self.conn.exec_driver_sql(f'SELECT max(id) FROM "{table}"').first()  # our own table names
