@@ -10,7 +10,8 @@ import time
 import pytest
 from sqlalchemy import Engine, text
 
-from kinlink.store.db import make_engine, read_only_connection, unit_of_work
+from kinlink.store.audit import entry_count, record, verify
+from kinlink.store.db import make_engine, read_only_connection, reading_unit, unit_of_work
 from kinlink.store.models import Source
 from kinlink.tracing.family_access import family_view, usual_wait_days
 from kinlink.tracing.verification import record_verification, withdraw_verification
@@ -86,6 +87,49 @@ def test_who_is_asking_is_read_outside_a_transaction_on_postgresql(engine: Engin
         raise RuntimeError("undo")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sources WHERE name = 'rolled back'")).scalar_one() == 0
+
+
+def _in_transaction(session) -> bool:  # type: ignore[no-untyped-def]
+    dbapi = session.connection().connection.dbapi_connection
+    return dbapi.pgconn.transaction_status != 0  # not PQTRANS_IDLE
+
+
+def test_a_reading_unit_begins_a_transaction_only_at_its_first_write(pg: Engine) -> None:
+    """The status page's unit: its reads run outside a transaction (no BEGIN, no COMMIT round trip); from
+    its first write or lock on, one transaction, committed whole at its end."""
+    with reading_unit(pg) as s:
+        assert s.execute(text("SELECT count(*) FROM sources")).scalar_one() == 0
+        assert s.execute(text("SELECT 'for update'")).scalar_one() == "for update"  # a literal begins one
+        assert _in_transaction(s)
+    with reading_unit(pg) as s:
+        s.execute(text("SELECT 1")).scalar_one()
+        assert not _in_transaction(s)
+        s.add(Source(name="written", kind="registry"))
+        s.flush()
+        assert _in_transaction(s)
+        record(s, "test", "create", "source", 1)
+    with reading_unit(pg) as s:
+        s.execute(text("SELECT id FROM sources FOR UPDATE")).all()  # a lock holds until the unit ends
+        assert _in_transaction(s)
+    with unit_of_work(pg) as s:
+        assert s.execute(text("SELECT count(*) FROM sources WHERE name = 'written'")).scalar_one() == 1
+        assert entry_count(s) == 1 and verify(s) == []
+
+
+@pytest.mark.parametrize("fail_after", ["the row", "its audit entry"])
+def test_a_reading_unit_that_fails_after_writing_keeps_nothing_of_it(engine: Engine, fail_after: str) -> None:
+    with unit_of_work(engine) as s:
+        before = entry_count(s)
+    with pytest.raises(RuntimeError), reading_unit(engine) as s:
+        s.execute(text("SELECT 1")).scalar_one()
+        s.add(Source(name="rolled back", kind="registry"))
+        s.flush()
+        if fail_after == "its audit entry":
+            record(s, "test", "create", "source", 1)
+        raise RuntimeError("undo")
+    with unit_of_work(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM sources WHERE name = 'rolled back'")).scalar_one() == 0
+        assert entry_count(s) == before and verify(s) == []
 
 
 def test_a_pooled_connection_the_server_ended_is_replaced_before_use(pg: Engine) -> None:

@@ -10,7 +10,7 @@ from kinlink.http import state
 from kinlink.http.delivery import deliver_later
 from kinlink.http.errors import ApiError
 from kinlink.http.security import CLEAN_URL, EVERYONE, Principal, api_roles, client_ip
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import reading_unit, unit_of_work
 from kinlink.tracing.family_access import family_view, open_request
 from kinlink.tracing.intake import Filer, file_request
 
@@ -52,7 +52,7 @@ def status(
     )
     if req is None:
         raise ApiError(401, "the reference or the secret is wrong", "secret")
-    with unit_of_work(state.engine(request)) as s:
+    with reading_unit(state.engine(request)) as s:
         view = family_view(s, req.id, "api")
         if view is None:
             raise ApiError(401, "the reference or the secret is wrong", "secret")

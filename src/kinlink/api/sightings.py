@@ -13,7 +13,7 @@ from kinlink.http.params import Offset
 from kinlink.http.security import CASEWORKER, CLEAN_URL, REGISTRAR, Principal, api_roles
 from kinlink.registry.reports import add_sighting as add
 from kinlink.registry.search import search_records
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import reading_unit, unit_of_work
 
 router = APIRouter(prefix="/api/v1", dependencies=[CLEAN_URL], tags=["sightings"])
 
@@ -27,7 +27,7 @@ def list_sightings(
     who: Principal = api_roles(REGISTRAR, CASEWORKER),
 ) -> list[schemas.RecordSummary]:
     """Records that come from reports (news, Telegram...), not from a registry."""
-    with unit_of_work(state.engine(request)) as s:
+    with reading_unit(state.engine(request)) as s:  # a search: reads, and its audit entry alone
         hits = search_records(
             s,
             who.actor,

@@ -43,6 +43,16 @@ Why not one chaining writer that batches entries? The entry would have to be cha
 transaction commits (a window in which an entry can be changed unseen) or handed to a process outside the
 transaction (an audited write committed without its entry, or an entry without its write, on a crash).
 Several chains keep each entry hashed and linked in the transaction of what it audits.
+
+A read audited outside any transaction (a search in a reading unit, `kinlink.store.db.reading_unit`, on
+PostgreSQL) has nothing to be atomic with but its entry: the entry is written as a transaction of its own, in
+one statement that moves a chain's head from the head the entry was hashed after to the entry only if it is
+still that head and no transaction holds it (`_append_alone`), and commits, its WAL flushed, before the read
+is answered. Its chain is chosen as above (chain 1 unhurried, a head held elsewhere skipped), so every chain
+stays one line of links.
+
+The entry's hash is kinlink.store.audit_hash's, the walk that checks the chains kinlink.store.audit_verify's
+(both named here too, as they always were).
 """
 
 from __future__ import annotations
@@ -51,87 +61,36 @@ import hashlib
 import hmac
 import json
 import random
+import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from itertools import repeat
 from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import Session
 
 from kinlink.actor import Actor as Actor
 from kinlink.keys import server_key
 from kinlink.store import bulk
 from kinlink.store.audit_alike import alike_entries
-from kinlink.store.models import AuditEntry, AuditHead, utcnow
-
-REKEY_ACTION = "rekey"
-REKEY_ENTITY = "audit"
-MAIN_CHAIN = 1  # the original chain: the writers' mutex, and the only one on SQLite (single writer anyway)
-CHAINS = 8  # the heads migration 0020 seeds
-
-
-def canonical_time(at: datetime) -> str:
-    # SQLite gives datetimes back without a zone: they are stored as UTC, so read them as UTC.
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def _body(
-    prev_hash: str | None,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str | None,
-    changes: Any,
-    credential: str | None = None,
-    chain: int = MAIN_CHAIN,
-) -> bytes:
-    fields = [prev_hash, canonical_time(at), actor, action, entity, entity_id, changes]
-    if chain != MAIN_CHAIN:  # chain 1's entries hash as they did before there were chains
-        fields += [credential, chain]
-    elif credential is not None:  # appended only when present, so entries written before it keep their hash
-        fields.append(credential)
-    return json.dumps(
-        fields,
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    ).encode()
-
-
-def entry_hash(
-    prev_hash: str | None,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str | None,
-    changes: Any,
-    credential: str | None = None,
-    chain: int = MAIN_CHAIN,
-) -> str:
-    """The keyed hash of an entry (HMAC-SHA-256 under the audit key)."""
-    body = _body(prev_hash, at, actor, action, entity, entity_id, changes, credential, chain)
-    return hmac.new(server_key("audit"), body, hashlib.sha256).hexdigest()
-
-
-def legacy_entry_hash(
-    prev_hash: str | None,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str | None,
-    changes: Any,
-) -> str:
-    """The unkeyed hash older kinlinks wrote; accepted only before the rekey entry."""
-    return hashlib.sha256(_body(prev_hash, at, actor, action, entity, entity_id, changes)).hexdigest()
-
+from kinlink.store.audit_hash import CHAINS as CHAINS
+from kinlink.store.audit_hash import MAIN_CHAIN as MAIN_CHAIN
+from kinlink.store.audit_hash import REKEY_ACTION as REKEY_ACTION
+from kinlink.store.audit_hash import REKEY_ENTITY as REKEY_ENTITY
+from kinlink.store.audit_hash import canonical_time as canonical_time
+from kinlink.store.audit_hash import entry_hash as entry_hash
+from kinlink.store.audit_hash import legacy_entry_hash as legacy_entry_hash
+from kinlink.store.audit_verify import entry_count as entry_count
+from kinlink.store.audit_verify import format_anchor as format_anchor
+from kinlink.store.audit_verify import heads as heads
+from kinlink.store.audit_verify import parse_anchor as parse_anchor
+from kinlink.store.audit_verify import verify as verify
+from kinlink.store.db import ALONE, outside_transaction
+from kinlink.store.models import AuditEntry as AuditEntry
+from kinlink.store.models import AuditHead, utcnow
 
 # Built once, run on the session's plain connection: every write and every read of personal data appends
 # here, and building and ORM-executing these statements cost more than running them (a search's audit
@@ -165,6 +124,40 @@ _ENTRY = [c.name for c in _LOG.c if c.name != "id"]
 _APPEND_ONE_AND_SET_HEAD = _SET_HEAD.add_cte(
     insert(_LOG).values({c: bindparam(c) for c in _ENTRY}).cte("appended")
 )
+# PostgreSQL, an entry written alone outside any transaction (a reading unit's read: a search, issue 19): the
+# chain's head moves from the head the entry was hashed after to the entry, and the entry is inserted, only if
+# no transaction holds that head and it is still that head (a compare-and-set), in one statement that is its
+# own transaction (committed, its WAL flushed, before it returns): where taking the head, BEGIN, the entry
+# and COMMIT were four round trips. The head is locked (FOR UPDATE, skipping it when held) before it is
+# compared, and the entry's id drawn after, as in a transaction that takes the head: each chain's entries
+# follow one another in id order as before.
+_UNHELD = (
+    select(_HEAD_TABLE.c.id)
+    .where(_HEAD_TABLE.c.id == bindparam("chain"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_MOVED = (
+    update(_HEAD_TABLE)
+    .where(
+        _HEAD_TABLE.c.id == _UNHELD,
+        _HEAD_TABLE.c.entries == bindparam("entries_before"),
+        _HEAD_TABLE.c.hash.is_not_distinct_from(bindparam("prev_hash")),
+    )
+    .values(hash=bindparam("new_hash"), entries=bindparam("new_entries"))
+    .returning(_HEAD_TABLE.c.id)
+    .cte("moved")
+)
+_APPEND_IF_MOVED = (
+    insert(_LOG)
+    .from_select(_ENTRY, select(*(bindparam(c, type_=_LOG.c[c].type) for c in _ENTRY)).select_from(_MOVED))
+    .returning(_LOG.c.id)
+    .execution_options(**ALONE)
+)
+# The heads this process last saw or wrote, by engine and chain (what it tries first; a stale one fails the
+# compare and is read again), and a lock a chain so that the process's threads try different chains.
+_SEEN: weakref.WeakKeyDictionary[Engine, dict[int, tuple[str | None, int]]] = weakref.WeakKeyDictionary()
+_TRYING = {chain: threading.Lock() for chain in range(1, CHAINS + 1)}
 _COPY_FROM = 100  # entries, from which they are COPYed on PostgreSQL (kinlink.store.bulk)
 
 
@@ -382,9 +375,51 @@ def record(
     session: Session, actor: str, action: str, entity: str, entity_id: str | int | None, changes: Any = None
 ) -> None:
     """Write one audit entry now (for single writes; bulk work should keep one AuditLog)."""
+    if not (session.new or session.dirty or session.deleted):  # else the entry waits for what it audits
+        conn = session.connection()
+        if outside_transaction(conn) and _append_alone(conn, actor, action, entity, entity_id, changes):
+            return
     log = AuditLog(session, actor)
     log.add(action, entity, entity_id, changes)
     log.flush()
+
+
+def _append_alone(
+    conn: Connection, actor: str, action: str, entity: str, entity_id: str | int | None, changes: Any
+) -> bool:
+    """One entry as its own transaction (`_APPEND_IF_MOVED`), on the first chain from chain 1 that this
+    process's other threads are not trying and no transaction holds; False when every chain failed (the
+    caller then appends in a transaction, waiting for a head)."""
+    seen = _SEEN.get(conn.engine)
+    if seen is None:
+        seen = _SEEN.setdefault(conn.engine, {})
+    eid = None if entity_id is None else str(entity_id)
+    credential = getattr(actor, "credential", None)
+    for chain, trying in _TRYING.items():
+        if not trying.acquire(blocking=False):
+            continue
+        try:
+            head = seen.get(chain)
+            for _ in range(2):  # the head as last seen, then as it is now if that one was stale
+                if head is None:
+                    row = conn.execute(_HEAD, {"chain": chain}).one()
+                    head = seen[chain] = (row.hash, row.entries)
+                prev, count = head
+                at = utcnow()
+                h = entry_hash(prev, at, actor, action, entity, eid, changes, credential, chain)
+                entry = (at, str(actor), credential, action, entity, eid, changes, prev, h, chain)
+                moved = {"entries_before": count, "new_hash": h, "new_entries": count + 1}
+                params = {**dict(zip(_PENDING, entry, strict=True)), **moved}
+                if conn.execute(_APPEND_IF_MOVED, params).first():
+                    seen[chain] = (h, count + 1)
+                    return True
+                row = conn.execute(_HEAD, {"chain": chain}).one()
+                if (row.hash, row.entries) == head:
+                    break  # the head as seen, but held by a transaction: the next chain
+                head = seen[chain] = (row.hash, row.entries)
+        finally:
+            trying.release()
+    return False
 
 
 def record_read(
@@ -399,108 +434,3 @@ def record_read(
     (a search for someone is as telling as the record found)."""
     changes = {"view": view, "filter": dict(filters or {}), "count": len(ids), "ids": list(ids)}
     record(session, actor, "read", entity, None, changes)
-
-
-def entry_count(session: Session) -> int:
-    """Entries in all chains."""
-    return sum(n for n, _ in heads(session).values())
-
-
-def heads(session: Session) -> dict[int, tuple[int, str | None]]:
-    """Each chain's head (entry count, last hash), by chain: to be kept outside the database as an anchor."""
-    rows = session.execute(select(AuditHead.id, AuditHead.entries, AuditHead.hash).order_by(AuditHead.id))
-    return {r.id: (r.entries, r.hash) for r in rows}
-
-
-def format_anchor(chains: Mapping[int, tuple[int, str | None]]) -> str:
-    """COUNT:HASH of chain 1, then ,N=COUNT:HASH of every other chain that has entries."""
-    main = chains.get(MAIN_CHAIN, (0, None))
-    parts = [f"{main[0]}:{main[1] or ''}"]
-    parts += [f"{c}={n}:{h or ''}" for c, (n, h) in sorted(chains.items()) if c != MAIN_CHAIN and n]
-    return ",".join(parts)
-
-
-def parse_anchor(anchor: str) -> dict[int, tuple[int, str]]:
-    """The chains' heads an anchor holds (chain 1's alone in one printed before there were chains)."""
-    usage = "an anchor is COUNT:HASH[,CHAIN=COUNT:HASH...] as printed by `kinlink audit anchor`"
-    out: dict[int, tuple[int, str]] = {}
-    for i, part in enumerate(anchor.strip().split(",")):
-        chain, eq, head = part.strip().rpartition("=")
-        if (i == 0) == bool(eq) or (eq and not chain.isdigit()):
-            raise ValueError(usage)  # chain 1's head first, unnamed; every other named
-        c = int(chain) if eq else MAIN_CHAIN
-        count, sep, last_hash = head.partition(":")
-        empty = count == "0" and not last_hash  # a chain 1 without entries
-        if c in out or not sep or not count.isdigit() or not (len(last_hash) == 64 or empty):
-            raise ValueError(usage)
-        out[c] = (int(count), last_hash.lower())
-    return out
-
-
-class _Chain:
-    """What `verify` knows of one chain as it walks it."""
-
-    __slots__ = ("anchored", "keyed", "legacy", "n", "prev")
-
-    def __init__(self) -> None:
-        self.prev: str | None = None
-        self.n = 0
-        self.legacy = 0
-        self.keyed = False
-        self.anchored = False
-
-
-def verify(session: Session, anchor: str | None = None) -> list[str]:
-    """Walk every chain; return the problems found (empty when intact). With an anchor (from
-    `format_anchor`), each chain must also still hold the head it names as its COUNT-th entry."""
-    want = parse_anchor(anchor) if anchor is not None else None
-    problems: list[str] = []
-    chains: dict[int, _Chain] = {}
-    for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(5000):
-        chain = e.chain
-        at = chains.get(chain)
-        if at is None:
-            at = chains[chain] = _Chain()
-        where = "" if chain == MAIN_CHAIN else f" (chain {chain})"
-        at.n += 1
-        if e.prev_hash != at.prev:
-            problems.append(f"entry {e.id}{where}: previous hash does not match entry before it (deleted?)")
-        fields = (e.prev_hash, e.at, e.actor, e.action, e.entity, e.entity_id, e.changes)
-        if hmac.compare_digest(entry_hash(*fields, e.credential, chain), e.hash):
-            if not at.keyed and at.legacy and (e.action, e.entity) != (REKEY_ACTION, REKEY_ENTITY):
-                problems.append(f"entry {e.id}: unkeyed entries before it are not closed by a rekey entry")
-            at.keyed = True
-        elif chain == MAIN_CHAIN and not at.keyed and legacy_entry_hash(*fields) == e.hash:
-            at.legacy += 1  # only chain 1 is old enough to hold unkeyed entries
-        else:
-            problems.append(
-                f"entry {e.id}{where}: content does not match its hash (edited, or not this key?)"
-            )
-        anchored = want.get(chain) if want is not None else None
-        if anchored is not None and at.n == anchored[0]:
-            at.anchored = True
-            if e.hash != anchored[1]:
-                problems.append(
-                    f"entry {e.id}{where}: the anchored head {anchored[0]}:{anchored[1]} is no longer in"
-                    " the chain"
-                )
-        at.prev = e.hash
-    found = heads(session)
-    for chain in sorted(found.keys() | chains.keys() | (want or {}).keys()):
-        at = chains.get(chain) or _Chain()
-        where = "the chain" if chain == MAIN_CHAIN else f"chain {chain}"
-        if at.legacy and not at.keyed:
-            problems.append(f"the chain's {at.legacy} entries are unkeyed and no rekey entry closes them")
-        anchored = want.get(chain) if want is not None else None
-        if anchored is not None and not at.anchored and anchored[0] > 0:
-            problems.append(
-                f"{where} has {at.n} entries, fewer than the anchor's {anchored[0]} (entries removed)"
-            )
-        if chain not in found:
-            problems.append(f"{where} has {at.n} entries but no head (its head removed?)")
-            continue
-        entries, last = found[chain]
-        if last != at.prev or entries != at.n:
-            head_of = "chain head" if chain == MAIN_CHAIN else f"chain {chain}'s head"
-            problems.append(f"{head_of} says {entries} entries ending {last}, found {at.n} ending {at.prev}")
-    return problems

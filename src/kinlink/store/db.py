@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import select
 import time
 import weakref
@@ -22,6 +23,7 @@ from kinlink.private_files import make_private
 
 DEFAULT_SQLITE_FILE = "kinlink.db"
 ENV_VAR = "KINLINK_DATABASE_URL"
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -113,6 +115,64 @@ def read_only_connection(engine: Engine) -> Iterator[Connection]:
         yield conn
     finally:
         conn.close()
+
+
+# A statement that only reads: a SELECT without a locking clause. Anything else (a write, a lock, a WITH,
+# which may write) is taken for a write; a locking clause's words in a string literal only begin a
+# transaction where none was needed.
+_READS_ONLY = re.compile(
+    r"\s*SELECT\b(?!.*\bFOR\s+(?:UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b)", re.I | re.S
+)
+_BEGIN_ON_WRITE = "kinlink_begin_on_write"  # the execution option of a `reading_unit`'s connection
+_ALONE = "kinlink_alone"  # ... and of a statement that is a whole transaction by itself there
+ALONE = {_ALONE: True}  # (the execution options to give such a statement)
+_BEGINNING: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines with the listener below
+
+
+def _begin_before_writing(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    # A reading unit's connection is in autocommit: BEGIN before its first statement that writes or locks,
+    # so that what it writes from there on is one transaction, committed (or rolled back) whole at its end.
+    if (
+        context is not None
+        and context.execution_options.get(_BEGIN_ON_WRITE)
+        and not context.execution_options.get(_ALONE)
+        and cursor.connection.pgconn.transaction_status == _IDLE
+        and not _READS_ONLY.match(statement)
+    ):
+        cursor.execute("BEGIN")
+
+
+def outside_transaction(conn: Connection) -> bool:
+    """A reading unit's connection on which no statement has begun a transaction yet: a statement given
+    `ALONE` runs there as its own transaction, committed (its WAL flushed) before it returns."""
+    if not conn.get_execution_options().get(_BEGIN_ON_WRITE):
+        return False
+    return conn.connection.dbapi_connection.pgconn.transaction_status == _IDLE  # type: ignore[union-attr]
+
+
+@contextmanager
+def reading_unit(engine: Engine) -> Iterator[Session]:
+    """A unit of work that mostly only reads (a family's status page, which records a disclosure only when
+    it tells something new): as `unit_of_work`, but on PostgreSQL no transaction is begun until a statement
+    writes or locks, so that a visit that only reads costs no BEGIN and no COMMIT round trip (issue 19),
+    as the SQLite driver begins its transaction at the first write. Reads before the first write each see
+    what was committed when they ran, as in a READ COMMITTED transaction (PostgreSQL's default, which
+    kinlink's engines keep); from the first write to the end it is one transaction, committed or rolled
+    back whole."""
+    session = session_factory(engine)()
+    try:
+        if engine.dialect.name == "postgresql":
+            if engine not in _BEGINNING:
+                event.listen(engine, "before_cursor_execute", _begin_before_writing)
+                _BEGINNING.add(engine)
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _BEGIN_ON_WRITE: True})
+        yield session
+        session.commit()  # COMMIT (or ROLLBACK below) only if a statement began a transaction
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def _private_sqlite_file(url: str) -> None:

@@ -22,7 +22,7 @@ from kinlink.http.security import (
     page_roles,
 )
 from kinlink.registry.attachments import fetch
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import reading_unit, unit_of_work
 from kinlink.tracing.family_access import family_view, open_request
 from kinlink.tracing.intake import FIELDS, Filed, Filer, file_request
 from kinlink.tracing.messages import from_family
@@ -106,7 +106,7 @@ def track(request: Request, reference: str = Form(""), secret: str = Form("")) -
 
 
 def _status_page(request: Request, who: Principal, status_code: int = 200, **extra: object) -> Response:
-    with unit_of_work(state.engine(request)) as s:
+    with reading_unit(state.engine(request)) as s:  # the page families reload: a write (a disclosure) is rare
         view = family_view(s, who.request_id or 0, "web")
     if view is None:
         return redirect("/track")

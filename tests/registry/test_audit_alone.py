@@ -1,0 +1,125 @@
+"""Issue 19: a read audited outside any transaction (a search in a reading unit, on PostgreSQL) writes its
+entry in one statement of its own, compare-and-set on its chain's head: on chain 1 when unhurried, never on
+a head a transaction holds, each chain still one line that verifies, whatever other processes and threads
+append meanwhile."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine, func, select, text
+
+from kinlink.store import audit
+from kinlink.store.db import make_engine, outside_transaction, reading_unit, unit_of_work
+from kinlink.store.models import AuditEntry, Source
+from tests.registry.test_audit_chains import _in_thread
+
+
+def _chains(engine: Engine) -> dict[int, int]:
+    with unit_of_work(engine) as s:
+        rows = s.execute(select(AuditEntry.chain, func.count()).group_by(AuditEntry.chain))
+        return {chain: n for chain, n in rows}
+
+
+def _read(engine: Engine, actor: str, ids: list[int]) -> None:
+    with reading_unit(engine) as s:
+        assert s.execute(text("SELECT 1")).scalar_one() == 1
+        audit.record_read(s, actor, "person", ids, "search", {"q": actor})
+        assert outside_transaction(s.connection())  # the entry was a transaction of its own
+
+
+def test_an_entry_alone_goes_on_the_first_chain_and_verifies(pg: Engine) -> None:
+    for i in range(5):
+        _read(pg, f"user{i}", [i])
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+        entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+        assert (entry.actor, entry.action, entry.entity, entry.chain) == ("user4", "read", "person", 1)
+        assert entry.changes == {"view": "search", "filter": {"q": "user4"}, "count": 1, "ids": [4]}
+    assert _chains(pg) == {1: 5}
+
+
+def test_a_head_another_process_moved_is_read_again(pg: Engine) -> None:
+    """Another engine (another process) appends to chain 1 between this one's entries: the head this one
+    saw last is stale, the compare fails, the head is read again and the entry still goes on chain 1."""
+    other = make_engine(pg.url.render_as_string(hide_password=False))
+    try:
+        for i in range(4):
+            _read(pg, "here", [i])
+            _read(other, "there", [i])
+            with unit_of_work(other) as s:  # and a transaction's entry, as a write's
+                audit.record(s, "writer", "update", "person", i)
+    finally:
+        other.dispose()
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+    assert _chains(pg) == {1: 12}
+
+
+def test_an_entry_alone_skips_a_head_a_transaction_holds(pg: Engine) -> None:
+    """A writer holds chain 1 (the writers' mutex) in an open transaction: reads meanwhile go on another
+    chain without waiting for it; the writer's entries then follow on chain 1."""
+    with unit_of_work(pg) as s:
+        audit.record(s, "before", "update", "person", 0)
+    held = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with unit_of_work(pg) as s:
+            log = audit.AuditLog(s, "writer")
+            log.lock()
+            held.set()
+            assert release.wait(60)
+            log.add("update", "person", 1)
+            log.flush()
+
+    t, done = _in_thread(writer)
+    assert held.wait(60)
+    try:
+        for i in range(3):
+            _read(pg, "reader", [i])
+    finally:
+        release.set()
+        t.join(60)
+    assert done == [None]
+    assert _chains(pg) == {1: 2, 2: 3}
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+
+
+def test_concurrent_entries_alone_keep_every_chain_whole(pg: Engine) -> None:
+    """Threads of this process and of another engine append at once: every entry is written, on some
+    chain, and every chain verifies."""
+    other = make_engine(pg.url.render_as_string(hide_password=False))
+    try:
+
+        def reads(engine: Engine, who: str) -> None:
+            for i in range(15):
+                _read(engine, who, [i])
+
+        started = [_in_thread(lambda e=e, w=w: reads(e, w)) for e in (pg, other) for w in ("a", "b", "c")]
+        for t, _ in started:
+            t.join(120)
+        assert [done for _, done in started] == [[None]] * 6
+    finally:
+        other.dispose()
+    assert sum(_chains(pg).values()) == 90
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+
+
+def test_an_entry_after_a_write_in_a_reading_unit_joins_its_transaction(engine: Engine) -> None:
+    """Once a reading unit has written, its entries are written in its transaction: rolled back with it."""
+    with unit_of_work(engine) as s:
+        before = audit.entry_count(s)
+    try:
+        with reading_unit(engine) as s:
+            s.add(Source(name="undone", kind="registry"))
+            s.flush()
+            audit.record_read(s, "reader", "person", [1], "search")
+            raise RuntimeError("undo")
+    except RuntimeError:
+        pass
+    with unit_of_work(engine) as s:
+        assert audit.entry_count(s) == before and audit.verify(s) == []
+        assert s.scalar(select(func.count()).select_from(Source).where(Source.name == "undone")) == 0
