@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from functools import lru_cache
-from itertools import islice
+from hashlib import sha256
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,37 @@ _FILLED = itemgetter(1)
 
 
 def row_hashes(rows: list[Any]) -> list[str]:
-    """`row_hash` of each row of a batch. (A column-by-column copy of its encoding measured no faster:
-    0.59-0.80 against 0.59-0.76 CPU-s for 100,000 rows.)"""
-    return list(map(row_hash, rows))
+    """`row_hash` of each row of a batch. Rows of text with the same columns in the same order (a CSV's) are
+    hashed a column at a time: each filled column's "name\x1fcell" pieces made in C, then each row's pieces
+    joined (issue 19: 0.50 -> 0.42 CPU-s for 100,000 rows); any other batch a row at a time."""
+    n = len(rows)
+    if not n or type(rows[0]) is not dict:
+        return list(map(row_hash, rows))
+    keys = tuple(rows[0])
+    if not all(type(r) is dict for r in rows) or not all(map(keys.__eq__, map(tuple, rows))):
+        return list(map(row_hash, rows))
+    columns = dict(zip(keys, zip(*map(dict.values, rows), strict=True), strict=True))
+    pieces: list[list[str | None]] = []
+    gaps = False  # whether some filled column has an empty cell: then each row's pieces are filtered
+    for name in sorted(keys):
+        column = columns[name]
+        if not _TEXT_TYPES.issuperset(map(type, column)):
+            return list(map(row_hash, rows))  # (JSON values: hashed under another prefix)
+        empty = column.count("") + column.count(None)
+        if empty == n:
+            continue
+        prefix = name + "\x1f"
+        if empty:
+            gaps = True
+            pieces.append([prefix + v if v else None for v in column])
+        else:
+            pieces.append(list(map(prefix.__add__, column)))
+    rows_pieces = zip(*pieces, strict=True) if pieces else repeat((), n)
+    if gaps:
+        rows_pieces = map(filter, repeat(None), rows_pieces)  # type: ignore[assignment]
+    texts = map("t".__add__, map("\x1e".join, rows_pieces))
+    # surrogatepass: as row_hash's
+    return [sha256(text.encode("utf-8", "surrogatepass")).hexdigest() for text in texts]
 
 
 @lru_cache(maxsize=64)

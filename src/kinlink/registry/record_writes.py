@@ -3,17 +3,19 @@ in bulk, a changed record updated, each with its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, repeat
-from operator import itemgetter
+from operator import itemgetter, or_
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kinlink.names import detect_script, parse_name
+from kinlink.names.parse import _SHAPES
 from kinlink.names.parse import name_language as name_language_of
 from kinlink.names.parts import PartFacts, joined_language, joined_script, part_facts
+from kinlink.names.script import SCRIPT_OF_FLAGS
 from kinlink.person.chunk import FIELD_INDEX, Record, record_of, record_tuple
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
@@ -98,6 +100,52 @@ def _joined_name(
         script = joined_script(*(x[1] for x in facts))
         language = name_language or name_language_of(full_name)
     return folded, 0, full_name, family_name, given_names, patronymic, script, language
+
+
+def _joined_names(ids: list[int], fields: list[Sequence[Any]]) -> list[Sequence[Any]] | None:
+    """The chunk's name rows by column (_NAME_COLUMNS), each record's one row as `_joined_name` gives it, when
+    every record's full name is its three parts joined and none has alternates (a registry's rows that give
+    names in parts); else None. A column at a time: each part's folded form and facts looked up in C, the
+    rest zipped (issue 19)."""
+    full, family, given, patronymic, language, alternates = fields
+    n = len(ids)
+    if alternates.count(()) != n or any(None in c or "" in c for c in (family, given, patronymic)):
+        return None
+    if list(full) != list(map(" ".join, zip(family, given, patronymic, strict=True))):
+        return None
+    found = [_parts_of(c) for c in (family, given, patronymic)]
+    folded_parts = [list(map(itemgetter(0), c)) for c in found]
+    facts = [list(map(itemgetter(1), c)) for c in found]
+    if any("" in c for c in folded_parts):  # a part with nothing left once folded: left out of the join
+        folded = list(map(" ".join, map(filter, repeat(None), zip(*folded_parts, strict=True))))
+    else:
+        folded = list(map(" ".join, zip(*folded_parts, strict=True)))
+    flags = (list(map(itemgetter(0), c)) for c in facts)
+    scripts = list(
+        map(SCRIPT_OF_FLAGS.__getitem__, map(or_, map(or_, next(flags), next(flags)), next(flags)))
+    )
+    if None in language or "" in language:
+        # joined_language's: the shape of the name's three words' facts, else name_language of the name
+        keys = zip(
+            map(itemgetter(1), facts[0]),
+            map(itemgetter(2), facts[1]),
+            map(itemgetter(2), facts[2]),
+            strict=True,
+        )
+        shapes = list(map(_SHAPES.get, keys))
+        language = [
+            given_language or (shape[1] if shape is not None else name_language_of(written))
+            for given_language, shape, written in zip(language, shapes, full, strict=True)
+        ]
+    return [ids, folded, [0] * n, full, family, given, patronymic, scripts, language]
+
+
+def _parts_of(column: Sequence[str]) -> list[tuple[str, PartFacts]]:
+    """`_part` of each part of a column: the cached ones looked up in C."""
+    found = list(map(_parts.get, column))
+    if None in found:
+        found = [hit if hit is not None else _part(part) for hit, part in zip(found, column, strict=True)]
+    return found
 
 
 # A part's folded form (`fold_name`) and its facts (`part_facts`), once per distinct part: the one cache of
@@ -230,35 +278,36 @@ def insert_rows(
     statuses = list(map(itemgetter(0), found))
     if None in digests:
         digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
-    # Each person row is zipped in C from the chunk's columns (no tuple unpacked and built again a row); the
-    # rows are tuples in the order of _PERSON_COLUMNS.
-    persons = zip(
+    # A person's row in the order of _PERSON_COLUMNS, by column: the chunk's own columns, no tuple a row.
+    n = len(recs)
+    person_columns = [
         ids,
-        repeat(sid),
+        [sid] * n,
         columns[_RECORD_ID],
         *(columns[i] for i in _PERSON_INDEXES),
         *zip(*statuses, strict=True),
         digests,
-        repeat(1),
-        repeat(now),
-        repeat(now),
-    )
+        [1] * n,
+        [now] * n,
+        [now] * n,
+    ]
+    name_fields = zip(ids, *(columns[i] for i in _NAME_FIELDS), strict=True)
+    name_columns = None if bulk.copies(conn) else _joined_names(ids, [columns[i] for i in _NAME_FIELDS])
+    if bulk.copies(conn):
 
-    def person_rows() -> Iterator[tuple[Any, ...]]:
-        # Each record's names are built once its person row is handed over: on PostgreSQL the
-        # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
-        for person, rec in zip(persons, recs, strict=True):
-            yield person
-            pid = person[0]
-            fields = _name_fields(rec)
-            joined = _joined_name(*fields)
-            if joined is not None:
-                names.append((pid, *joined))
-            else:
-                for n in _names_of(*fields):
-                    names.append((pid, fold_name(n[1]), *n))
+        def person_rows() -> Iterator[tuple[Any, ...]]:
+            # Each record's names are built once its person row is handed over: the server inserts the
+            # rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+            for person, fields in zip(zip(*person_columns, strict=True), name_fields, strict=True):
+                yield person
+                _add_names(names, *fields)
 
-    bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+        bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+    else:  # SQLite: a column that no row fills is left out before any row is built (`bulk.write_columns`)
+        if name_columns is None:
+            for fields in name_fields:
+                _add_names(names, *fields)
+        bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns)
     # Each person's event rows, (pid,) + a history's row, joined in C.
     rows_of = list(map(itemgetter(1), found))
     events = list(
@@ -273,7 +322,10 @@ def insert_rows(
         "person",
         ((pid, {"source": src.name, "record_id": r[_RECORD_ID]}) for pid, r in zip(ids, recs, strict=True)),
     )
-    bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
+    if name_columns is not None:
+        bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns)
+    else:
+        bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
     bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
     return ids
 
@@ -286,12 +338,30 @@ def _record_id_of(item: tuple[Record, str | None]) -> str:
     return item[0][_RECORD_ID]  # type: ignore[no-any-return]
 
 
+def _add_names(
+    names: list[tuple[Any, ...]],
+    pid: int,
+    full_name: str,
+    family_name: str | None,
+    given_names: str | None,
+    patronymic: str | None,
+    name_language: str | None,
+    alternate_names: Iterable[str],
+) -> None:
+    """A person's name rows appended to `names`, from its record's name fields (_NAME_FIELDS)."""
+    fields = (full_name, family_name, given_names, patronymic, name_language, alternate_names)
+    joined = _joined_name(*fields)
+    if joined is not None:
+        names.append((pid, *joined))
+    else:
+        for n in _names_of(*fields):
+            names.append((pid, fold_name(n[1]), *n))
+
+
 _PERSON_INDEXES = tuple(FIELD_INDEX[f] for f in PERSON_FIELDS)
-_name_fields = itemgetter(
-    *(
-        FIELD_INDEX[f]
-        for f in ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
-    )
+_NAME_FIELDS = tuple(
+    FIELD_INDEX[f]
+    for f in ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
 )
 _PERSONS = Person.__table__
 _PERSON_COLUMNS = (
