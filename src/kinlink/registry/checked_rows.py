@@ -16,7 +16,7 @@ from hashlib import sha256
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kinlink.person.chunk import FIELD_INDEX, Record, fast_records, record_of, record_tuple
 from kinlink.person.fields import RecordIn, RowError
@@ -120,9 +120,21 @@ def validate_rows(
         yield line, record_of(result) if isinstance(result, tuple) else result  # type: ignore[misc]
 
 
+Checked = tuple[int, Record | list[RowError] | Unchanged, str | None]  # (line, record or errors, hash)
+
+
+class Records(NamedTuple):
+    """A batch whose every row is a record, none seen before in the file nor stored with its hash: what
+    `checked_rows` gives a row at a time, by column (a first import's every batch, issue 19)."""
+
+    lines: list[int]
+    records: list[Record]
+    digests: list[str]
+
+
 def checked_rows(
     rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
-) -> Iterator[tuple[int, Record | list[RowError] | Unchanged, str | None]]:
+) -> Iterator[Checked]:
     """Every row checked, including record ids repeated within the file: (line, record or errors, hash).
     A record comes as the tuple of its fields (`kinlink.person.chunk.RECORD_FIELDS`): no object a row.
 
@@ -132,49 +144,102 @@ def checked_rows(
     (`kinlink.person.chunk`); a row that way refuses, or is not sure of, is checked alone (`validate_row`),
     which names every problem.
     """
+    for batch in checked_batches(rows, today, stored):
+        if isinstance(batch, Records):
+            yield from zip(batch.lines, batch.records, batch.digests, strict=True)
+        else:
+            yield from batch
+
+
+def checked_batches(
+    rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
+) -> Iterator[Records | list[Checked]]:
+    """`checked_rows` a batch at a time: a batch of new records as `Records`, any other as its rows'
+    (line, record or errors, hash)."""
     today = today or date.today()
     first_seen: dict[str, int] = {}
     rows = iter(rows)
     while batch := list(islice(rows, CHUNK)):
-        ids = [_record_id(row) for _line, row in batch]
+        lines, cells = map(list, zip(*batch, strict=True))
+        readable = all(type(row) is dict for row in cells)  # (else: some RowFormatError)
+        ids = _record_ids(cells) if readable else list(map(_record_id, cells))
         known = stored([i for i in ids if i]) if stored else {}
-        readable = [row for _line, row in batch if not isinstance(row, RowFormatError)]
-        hashed = iter(row_hashes(readable))
-        digests = [None if isinstance(row, RowFormatError) else next(hashed) for _line, row in batch]
+        if readable:
+            digests: list[str | None] = row_hashes(cells)  # type: ignore[assignment]
+        else:
+            hashed = iter(row_hashes([row for row in cells if not isinstance(row, RowFormatError)]))
+            digests = [None if isinstance(row, RowFormatError) else next(hashed) for row in cells]
         # The rows to check: all but unreadable ones and those whose stored hash is theirs (a few of
         # those may be checked after all, below: a record id repeated in the file).
-        todo = [
-            i
-            for i, ((_line, row), rid, digest) in enumerate(zip(batch, ids, digests, strict=True))
-            if digest is not None and not (rid and known.get(rid) == digest)
-        ]
-        fast = dict(zip(todo, fast_records([batch[i][1] for i in todo], today), strict=True))
-        for i, ((line, row), rid, digest) in enumerate(zip(batch, ids, digests, strict=True)):
-            if isinstance(row, RowFormatError):
-                yield line, [RowError(line, row.column, row.reason)], None
-                continue
-            if rid and rid not in first_seen and known.get(rid) == digest:
-                first_seen[rid] = line
-                yield line, UNCHANGED, digest
-                continue
-            result: Record | list[RowError] | None = fast.get(i)
-            if result is None:
-                checked = validate_row(row, line, today=today)
-                result = record_tuple(checked) if isinstance(checked, RecordIn) else checked
-            if isinstance(result, tuple):
-                record_id = result[_RECORD_ID]
-                if record_id in first_seen:
-                    result = [
-                        RowError(
-                            line,
-                            "record_id",
-                            f"'{record_id}' appears twice in the file "
-                            f"(first at line {first_seen[record_id]})",
-                        )
-                    ]
-                else:
-                    first_seen[record_id] = line
-            yield line, result, digest
+        if readable and not known:
+            fast = fast_records(cells, today)
+            if None not in fast:
+                record_ids = list(map(itemgetter(_RECORD_ID), fast))
+                if len(set(record_ids)) == len(fast) and first_seen.keys().isdisjoint(record_ids):
+                    first_seen.update(zip(record_ids, lines, strict=True))
+                    yield Records(lines, fast, digests)  # type: ignore[arg-type]
+                    continue
+            checked = dict(enumerate(fast))
+        else:
+            todo = [
+                i
+                for i, (row, rid, digest) in enumerate(zip(cells, ids, digests, strict=True))
+                if digest is not None and not (rid and known.get(rid) == digest)
+            ]
+            checked = dict(zip(todo, fast_records([cells[i] for i in todo], today), strict=True))
+        yield list(_one_by_one(batch, ids, digests, known, checked, first_seen, today))
+
+
+def _one_by_one(
+    batch: list[tuple[int, Any]],
+    ids: list[str | None],
+    digests: list[str | None],
+    known: dict[str, str | None],
+    fast: dict[int, Record | None],
+    first_seen: dict[str, int],
+    today: date,
+) -> Iterator[Checked]:
+    """A batch's rows a row at a time: fast, each row's record as the column check gives it (None where the
+    full check decides)."""
+    for i, ((line, row), rid, digest) in enumerate(zip(batch, ids, digests, strict=True)):
+        if isinstance(row, RowFormatError):
+            yield line, [RowError(line, row.column, row.reason)], None
+            continue
+        if rid and rid not in first_seen and known.get(rid) == digest:
+            first_seen[rid] = line
+            yield line, UNCHANGED, digest
+            continue
+        result: Record | list[RowError] | None = fast.get(i)
+        if result is None:
+            checked = validate_row(row, line, today=today)
+            result = record_tuple(checked) if isinstance(checked, RecordIn) else checked
+        if isinstance(result, tuple):
+            record_id = result[_RECORD_ID]
+            if record_id in first_seen:
+                result = [
+                    RowError(
+                        line,
+                        "record_id",
+                        f"'{record_id}' appears twice in the file (first at line {first_seen[record_id]})",
+                    )
+                ]
+            else:
+                first_seen[record_id] = line
+        yield line, result, digest
+
+
+def _record_ids(rows: list[dict[str, Any]]) -> list[str | None]:
+    """`_record_id` of each row of a batch of dicts: in C where every row's record id is text."""
+    raw = list(map(dict.get, rows, repeat("record_id")))
+    if not _STR.issuperset(map(type, raw)):
+        return list(map(_record_id, rows))
+    stripped: list[str | None] = list(map(str.strip, raw))
+    if "" in stripped:
+        stripped = [s or None for s in stripped]
+    return stripped
+
+
+_STR = frozenset({str})
 
 
 _RECORD_ID = FIELD_INDEX["record_id"]
