@@ -46,6 +46,7 @@ _VALUE, _PROBLEMS = itemgetter(0), itemgetter(1)  # of a cell's (checked value, 
 _POPPED = ("status", "status_date", "place", "events", "alternate_names")
 assert all(c in FIELD_INDEX or c in _POPPED for c in _CELLS)
 _TEXT_TYPES = frozenset({str, type(None)})
+_DICT = frozenset({dict})
 # What an empty cell leaves: the field's default (None for the columns read into no field of their own).
 _EMPTY = {c: _DEFAULTS.get(c) if c in FIELD_INDEX and c not in _POPPED else None for c in _CELLS}
 _NAMES_AND_LANGUAGE = {*NAME_COLUMNS, *OTHER_NAME_COLUMNS, "language"}
@@ -77,18 +78,32 @@ _ALTERNATES = FIELD_INDEX["alternate_names"]
 _EVENTS = FIELD_INDEX["events"]
 
 
-def fast_records(batch: list[Any], today: date) -> list[Record | None]:
+def row_columns(batch: list[Any]) -> dict[str, tuple[Any, ...]] | None:
+    """A batch's columns (each one's cells by row) when its rows are dicts with the same columns in the same
+    order (a CSV's or a spreadsheet's); else None. The import takes them once for a batch's hashes and its
+    check (issue 19)."""
+    if not batch:
+        return None
+    keys = tuple(batch[0])
+    if not _DICT.issuperset(map(type, batch)) or not all(map(keys.__eq__, map(tuple, batch))):
+        return None
+    return dict(zip(keys, zip(*map(dict.values, batch), strict=True), strict=True))
+
+
+def fast_records(
+    batch: list[Any], today: date, columns: dict[str, tuple[Any, ...]] | None = None
+) -> list[Record | None]:
     """Each row's record (a tuple of RECORD_FIELDS), or None where the full check must decide.
 
     The rows are dicts with the same columns in the same order (a CSV's or a spreadsheet's): else every
-    row comes as None."""
+    row comes as None. columns: the batch's `row_columns`, when the caller has them."""
     n = len(batch)
     if not n:
         return []
-    keys = tuple(batch[0])
-    if not all(type(r) is dict for r in batch) or not all(map(keys.__eq__, map(tuple, batch))):
-        return [None] * n
-    columns = dict(zip(keys, zip(*map(dict.values, batch), strict=True), strict=True))
+    if columns is None:
+        columns = row_columns(batch)
+        if columns is None:
+            return [None] * n
     bad: set[int] = set()
     caches = _by_day.get(today) or _caches_of(today)
     checked: dict[str, list[Any]] = {}

@@ -18,7 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kinlink.person.chunk import FIELD_INDEX, Record, fast_records, record_of, record_tuple
+from kinlink.person.chunk import FIELD_INDEX, Record, fast_records, record_of, record_tuple, row_columns
 from kinlink.person.fields import RecordIn, RowError
 from kinlink.person.rows import validate_row
 from kinlink.registry.files import RowFormatError, Rows, read_rows
@@ -57,20 +57,19 @@ _TEXT_TYPES = frozenset({str, type(None)})
 _FILLED = itemgetter(1)
 
 
-def row_hashes(rows: list[Any]) -> list[str]:
+def row_hashes(rows: list[Any], columns: dict[str, tuple[Any, ...]] | None = None) -> list[str]:
     """`row_hash` of each row of a batch. Rows of text with the same columns in the same order (a CSV's) are
     hashed a column at a time: each filled column's "name\x1fcell" pieces made in C, then each row's pieces
-    joined (issue 19: 0.50 -> 0.42 CPU-s for 100,000 rows); any other batch a row at a time."""
+    joined (issue 19: 0.50 -> 0.42 CPU-s for 100,000 rows); any other batch a row at a time. columns: the
+    rows' `row_columns`, when the caller has them."""
     n = len(rows)
-    if not n or type(rows[0]) is not dict:
-        return list(map(row_hash, rows))
-    keys = tuple(rows[0])
-    if not all(type(r) is dict for r in rows) or not all(map(keys.__eq__, map(tuple, rows))):
-        return list(map(row_hash, rows))
-    columns = dict(zip(keys, zip(*map(dict.values, rows), strict=True), strict=True))
+    if columns is None:
+        columns = row_columns(rows)
+        if columns is None:
+            return list(map(row_hash, rows))
     pieces: list[list[str | None]] = []
     gaps = False  # whether some filled column has an empty cell: then each row's pieces are filtered
-    for name in sorted(keys):
+    for name in sorted(columns):
         column = columns[name]
         if not _TEXT_TYPES.issuperset(map(type, column)):
             return list(map(row_hash, rows))  # (JSON values: hashed under another prefix)
@@ -161,18 +160,19 @@ def checked_batches(
     rows = iter(rows)
     while batch := list(islice(rows, CHUNK)):
         lines, cells = map(list, zip(*batch, strict=True))
-        readable = all(type(row) is dict for row in cells)  # (else: some RowFormatError)
+        readable = _DICT.issuperset(map(type, cells))  # (else: some RowFormatError)
         ids = _record_ids(cells) if readable else list(map(_record_id, cells))
         known = stored([i for i in ids if i]) if stored else {}
+        columns = row_columns(cells) if readable else None
         if readable:
-            digests: list[str | None] = row_hashes(cells)  # type: ignore[assignment]
+            digests: list[str | None] = row_hashes(cells, columns)  # type: ignore[assignment]
         else:
             hashed = iter(row_hashes([row for row in cells if not isinstance(row, RowFormatError)]))
             digests = [None if isinstance(row, RowFormatError) else next(hashed) for row in cells]
         # The rows to check: all but unreadable ones and those whose stored hash is theirs (a few of
         # those may be checked after all, below: a record id repeated in the file).
         if readable and not known:
-            fast = fast_records(cells, today)
+            fast = fast_records(cells, today, columns)
             if None not in fast:
                 record_ids = list(map(itemgetter(_RECORD_ID), fast))
                 if len(set(record_ids)) == len(fast) and first_seen.keys().isdisjoint(record_ids):
@@ -240,6 +240,7 @@ def _record_ids(rows: list[dict[str, Any]]) -> list[str | None]:
 
 
 _STR = frozenset({str})
+_DICT = frozenset({dict})
 
 
 _RECORD_ID = FIELD_INDEX["record_id"]
