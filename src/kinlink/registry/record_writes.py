@@ -268,7 +268,7 @@ def insert_rows(
     for history in histories:
         if id(history) not in by_history:
             by_history[id(history)] = (
-                status_of([(e.kind, e.date) for e in history]),
+                _status_of_history(history),
                 [
                     (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
                     for e in history
@@ -308,15 +308,10 @@ def insert_rows(
             for fields in name_fields:
                 _add_names(names, *fields)
         bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns)
-    # Each person's event rows, (pid,) + a history's row, joined in C.
+    # Each person's event rows, its id then a history's row, joined in C.
     rows_of = list(map(itemgetter(1), found))
-    events = list(
-        map(
-            tuple.__add__,
-            zip(chain.from_iterable(map(repeat, ids, map(len, rows_of)))),
-            chain.from_iterable(rows_of),
-        )
-    )
+    event_pids = list(chain.from_iterable(map(repeat, ids, map(len, rows_of))))
+    event_rows = list(chain.from_iterable(rows_of))
     audit.add_many(
         "create",
         "person",
@@ -326,8 +321,31 @@ def insert_rows(
         bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns)
     else:
         bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
-    bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
+    if bulk.copies(conn):
+        bulk.write_values(
+            conn, Event.__table__, _EVENT_COLUMNS, map(tuple.__add__, zip(event_pids), event_rows)
+        )
+    else:
+        bulk.write_columns(
+            conn, Event.__table__, _EVENT_COLUMNS, [event_pids, *zip(*event_rows, strict=True)]
+        )
     return ids
+
+
+# A history's status (`status_of` of its events), once per distinct history across an import's chunks: the
+# column check's records share each history object (`kinlink.person.chunk`). An entry holds its history, so
+# that no other object takes its id while it lives; emptied when full.
+_statuses: dict[int, tuple[Any, tuple[str | None, str | None]]] = {}
+_STATUSES_BOUND = 1 << 16
+
+
+def _status_of_history(history: tuple[EventIn, ...]) -> tuple[str | None, str | None]:
+    hit = _statuses.get(id(history))
+    if hit is None or hit[0] is not history:
+        if len(_statuses) >= _STATUSES_BOUND:
+            _statuses.clear()
+        hit = _statuses[id(history)] = (history, status_of([(e.kind, e.date) for e in history]))
+    return hit[1]
 
 
 _RECORD_ID = FIELD_INDEX["record_id"]
