@@ -18,7 +18,16 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kinlink.person.chunk import FIELD_INDEX, Record, fast_records, record_of, record_tuple, row_columns
+from kinlink.person.chunk import (
+    FIELD_INDEX,
+    Record,
+    fast_columns,
+    fast_records,
+    record_of,
+    record_tuple,
+    records_of,
+    row_columns,
+)
 from kinlink.person.fields import RecordIn, RowError
 from kinlink.person.rows import validate_row
 from kinlink.registry.files import RowFormatError, Rows, read_rows
@@ -124,10 +133,11 @@ Checked = tuple[int, Record | list[RowError] | Unchanged, str | None]  # (line, 
 
 class Records(NamedTuple):
     """A batch whose every row is a record, none seen before in the file nor stored with its hash: what
-    `checked_rows` gives a row at a time, by column (a first import's every batch, issue 19)."""
+    `checked_rows` gives a row at a time, by column (a first import's every batch, issue 19). columns: the
+    records' fields by column, in the order of RECORD_FIELDS."""
 
     lines: list[int]
-    records: list[Record]
+    columns: list[list[Any]]
     digests: list[str]
 
 
@@ -145,7 +155,7 @@ def checked_rows(
     """
     for batch in checked_batches(rows, today, stored):
         if isinstance(batch, Records):
-            yield from zip(batch.lines, batch.records, batch.digests, strict=True)
+            yield from zip(batch.lines, zip(*batch.columns, strict=True), batch.digests, strict=True)
         else:
             yield from batch
 
@@ -172,14 +182,14 @@ def checked_batches(
         # The rows to check: all but unreadable ones and those whose stored hash is theirs (a few of
         # those may be checked after all, below: a record id repeated in the file).
         if readable and not known:
-            fast = fast_records(cells, today, columns)
-            if None not in fast:
-                record_ids = list(map(itemgetter(_RECORD_ID), fast))
-                if len(set(record_ids)) == len(fast) and first_seen.keys().isdisjoint(record_ids):
+            found = fast_columns(cells, today, columns)
+            if found is not None and not found[1]:  # every row a record: taken by column
+                record_ids = found[0][_RECORD_ID]
+                if len(set(record_ids)) == len(cells) and first_seen.keys().isdisjoint(record_ids):
                     first_seen.update(zip(record_ids, lines, strict=True))
-                    yield Records(lines, fast, digests)  # type: ignore[arg-type]
+                    yield Records(lines, found[0], digests)  # type: ignore[arg-type]
                     continue
-            checked = dict(enumerate(fast))
+            checked = dict(enumerate(records_of(len(cells), found)))
         else:
             todo = [
                 i

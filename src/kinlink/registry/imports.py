@@ -34,6 +34,7 @@ from kinlink.registry.files import detect_format, open_list, sha256_file
 from kinlink.registry.import_report import BadCell, ImportReport, Progress, bad_cell
 from kinlink.registry.known import SourceRecords
 from kinlink.registry.record_writes import (
+    NewRecords,
     get_or_create_source,
     insert_records,
     name_rows,
@@ -130,7 +131,7 @@ def import_registry(
             # those, a full chunk is written behind while the next one is read (kinlink.store.bulk.Behind).
             behind = bulk.Behind() if stored is None and bulk.Behind.helps(session.connection()) else None
 
-            def write_full(chunk: list[tuple[Record, str | None]]) -> None:
+            def write_full(chunk: list[tuple[Record, str | None]] | NewRecords) -> None:
                 if deferred is not None:
                     deferred.wrote(len(chunk))
                 write_chunk(session, src, chunk, report, audit, known)
@@ -138,7 +139,7 @@ def import_registry(
 
             written = 0  # rows of the chunk handed to `behind`, told to `progress` once written
 
-            def hand_over(full: list[tuple[Record, str | None]]) -> None:
+            def hand_over(full: list[tuple[Record, str | None]] | NewRecords) -> None:
                 """A full chunk written, now or behind."""
                 nonlocal written
                 if behind is None:
@@ -154,10 +155,13 @@ def import_registry(
             try:
                 for batch in checked_batches(rows, today, stored):
                     if isinstance(batch, Records):  # new records only: taken by column (issue 19)
-                        good += len(batch.records)
+                        good += len(batch.digests)
                         if report.errors and not skip_invalid:
                             continue  # only checking from here on: nothing of this file is written
-                        chunk.extend(zip(batch.records, batch.digests, strict=True))
+                        if not chunk and len(batch.digests) == CHUNK:  # a chunk of its own, as it is
+                            hand_over(NewRecords(batch.columns, batch.digests))
+                            continue
+                        chunk.extend(zip(zip(*batch.columns, strict=True), batch.digests, strict=True))
                         while len(chunk) >= CHUNK:
                             hand_over(chunk[:CHUNK])
                             chunk = chunk[CHUNK:]

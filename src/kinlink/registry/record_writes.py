@@ -187,18 +187,38 @@ def write_records(
     write_chunk(session, src, [(record_tuple(r), r.content_hash()) for r in recs], report, audit)
 
 
+class NewRecords:
+    """Checked rows by column (a record's fields in the order of RECORD_FIELDS, `kinlink.person.chunk`), with
+    their rows' hashes: an import's batch of new records, written without a tuple a record (issue 19)."""
+
+    __slots__ = ("columns", "digests")
+
+    def __init__(self, columns: list[list[Any]], digests: list[str]) -> None:
+        self.columns, self.digests = columns, digests
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+
 def write_chunk(
     session: Session,
     src: Source,
-    chunk: list[tuple[Record, str | None]],
+    chunk: list[tuple[Record, str | None]] | NewRecords,
     report: ImportReport,
     audit: AuditLog,
     known: SourceRecords | None = None,
 ) -> None:
-    """Write checked rows (records as tuples, `kinlink.person.chunk`, with their rows' hashes): new records
-    inserted, changed ones updated. known: the source's records as the import looks them up (else looked up
-    here, for one batch of records)."""
+    """Write checked rows (records as tuples, `kinlink.person.chunk`, with their rows' hashes, or by column):
+    new records inserted, changed ones updated. known: the source's records as the import looks them up
+    (else looked up here, for one batch of records)."""
     known = known or SourceRecords(session, src, distinct_ids=False)
+    if isinstance(chunk, NewRecords):
+        ids = list(chunk.columns[_RECORD_ID])
+        if not known.erased(ids) and not known.existing(ids):  # (a first import's every chunk)
+            report.changed_ids.extend(_insert_columns(session, src, chunk.columns, audit, chunk.digests))
+            report.created += len(chunk)
+            return
+        chunk = list(zip(zip(*chunk.columns, strict=True), chunk.digests, strict=True))
     record_ids = list(map(_record_id_of, chunk))
     erased = known.erased(record_ids)
     if erased:
@@ -252,17 +272,26 @@ def insert_rows(
     database's own work (issue 19). digests: the hashes stored with them."""
     if not recs:
         return []
+    if None in digests:
+        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
+    return _insert_columns(session, src, list(zip(*recs, strict=True)), audit, digests)  # type: ignore[arg-type]
+
+
+def _insert_columns(
+    session: Session, src: Source, columns: list[Sequence[Any]], audit: AuditLog, digests: list[str]
+) -> list[int]:
+    """`insert_rows` of records by column, in the order of RECORD_FIELDS."""
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
-    ids = bulk.next_ids(conn, _PERSONS, len(recs))
+    n = len(digests)
+    ids = bulk.next_ids(conn, _PERSONS, n)
     names: list[tuple[Any, ...]] = []
     level = default_level(src.kind)
     sid = src.id
 
     # A history's status and event rows are worked out once per distinct history: the column check's records
     # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
-    columns = list(zip(*recs, strict=True))
     histories = columns[_EVENTS]
     by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
     for history in histories:
@@ -276,10 +305,7 @@ def insert_rows(
             )
     found = list(map(by_history.__getitem__, map(id, histories)))
     statuses = list(map(itemgetter(0), found))
-    if None in digests:
-        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
     # A person's row in the order of _PERSON_COLUMNS, by column: the chunk's own columns, no tuple a row.
-    n = len(recs)
     person_columns = [
         ids,
         [sid] * n,
@@ -315,7 +341,10 @@ def insert_rows(
     audit.add_many(
         "create",
         "person",
-        ((pid, {"source": src.name, "record_id": r[_RECORD_ID]}) for pid, r in zip(ids, recs, strict=True)),
+        (
+            (pid, {"source": src.name, "record_id": rid})
+            for pid, rid in zip(ids, columns[_RECORD_ID], strict=True)
+        ),
     )
     if name_columns is not None:
         bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns)
