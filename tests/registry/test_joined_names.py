@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinlink.registry.record_writes import _joined_name, _names_of
+from kinlink.registry.record_names import _joined_name, _names_of
 from kinlink.store.models import fold_name
 
 PARTS = [

@@ -46,6 +46,7 @@ _VALUE, _PROBLEMS = itemgetter(0), itemgetter(1)  # of a cell's (checked value, 
 _POPPED = ("status", "status_date", "place", "events", "alternate_names")
 assert all(c in FIELD_INDEX or c in _POPPED for c in _CELLS)
 _TEXT_TYPES = frozenset({str, type(None)})
+_DICT = frozenset({dict})
 # What an empty cell leaves: the field's default (None for the columns read into no field of their own).
 _EMPTY = {c: _DEFAULTS.get(c) if c in FIELD_INDEX and c not in _POPPED else None for c in _CELLS}
 _NAMES_AND_LANGUAGE = {*NAME_COLUMNS, *OTHER_NAME_COLUMNS, "language"}
@@ -77,18 +78,50 @@ _ALTERNATES = FIELD_INDEX["alternate_names"]
 _EVENTS = FIELD_INDEX["events"]
 
 
-def fast_records(batch: list[Any], today: date) -> list[Record | None]:
+def row_columns(batch: list[Any]) -> dict[str, tuple[Any, ...]] | None:
+    """A batch's columns (each one's cells by row) when its rows are dicts with the same columns in the same
+    order (a CSV's or a spreadsheet's); else None. The import takes them once for a batch's hashes and its
+    check (issue 19)."""
+    if not batch:
+        return None
+    keys = tuple(batch[0])
+    if not _DICT.issuperset(map(type, batch)) or not all(map(keys.__eq__, map(tuple, batch))):
+        return None
+    return dict(zip(keys, zip(*map(dict.values, batch), strict=True), strict=True))
+
+
+def fast_records(
+    batch: list[Any], today: date, columns: dict[str, tuple[Any, ...]] | None = None
+) -> list[Record | None]:
     """Each row's record (a tuple of RECORD_FIELDS), or None where the full check must decide.
 
     The rows are dicts with the same columns in the same order (a CSV's or a spreadsheet's): else every
-    row comes as None."""
+    row comes as None. columns: the batch's `row_columns`, when the caller has them."""
+    return records_of(len(batch), fast_columns(batch, today, columns))
+
+
+def records_of(n: int, found: tuple[list[list[Any]], set[int]] | None) -> list[Record | None]:
+    """The records of n rows' `fast_columns`, each a tuple (None where the full check must decide)."""
+    if found is None:
+        return [None] * n
+    records: list[Record | None] = list(zip(*found[0], strict=True))
+    for i in found[1]:
+        records[i] = None
+    return records
+
+
+def fast_columns(
+    batch: list[Any], today: date, columns: dict[str, tuple[Any, ...]] | None = None
+) -> tuple[list[list[Any]], set[int]] | None:
+    """`fast_records` by column: each of RECORD_FIELDS's columns, and the rows the full check must decide
+    (their places in the columns hold nothing to use); None where every row must (and for no rows)."""
     n = len(batch)
     if not n:
-        return []
-    keys = tuple(batch[0])
-    if not all(type(r) is dict for r in batch) or not all(map(keys.__eq__, map(tuple, batch))):
-        return [None] * n
-    columns = dict(zip(keys, zip(*map(dict.values, batch), strict=True), strict=True))
+        return None
+    if columns is None:
+        columns = row_columns(batch)
+        if columns is None:
+            return None
     bad: set[int] = set()
     caches = _by_day.get(today) or _caches_of(today)
     checked: dict[str, list[Any]] = {}
@@ -98,7 +131,7 @@ def fast_records(batch: list[Any], today: date) -> list[Record | None]:
             checked[col] = [empty] * n
             continue
         if not _TEXT_TYPES.issuperset(map(type, values)):
-            return [None] * n  # JSON values (lists, numbers, booleans): the full way, a row at a time
+            return None  # JSON values (lists, numbers, booleans): the full way, a row at a time
         plain = _plain_column(col, values, caches)
         if plain is not None:
             checked[col] = plain
@@ -165,8 +198,9 @@ def _hits(
     return hits
 
 
-def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Record | None]:
-    """The rules across cells, over the chunk's columns, and each good row's record."""
+def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> tuple[list[list[Any]], set[int]]:
+    """The rules across cells, over the chunk's columns (the rows they refuse added to `bad`), and the
+    records' columns."""
     nothing = [None] * n
     record_ids = checked.get("record_id", nothing)
     if None in record_ids:
@@ -220,10 +254,7 @@ def _assembled(n: int, checked: dict[str, list[Any]], bad: set[int]) -> list[Rec
             out.append([()] * n if alternates.count(None) == n else [a or () for a in alternates])
         else:
             out.append(checked.get(name) or [_DEFAULTS[name]] * n)
-    records: list[Record | None] = list(zip(*out, strict=True))
-    for i in bad:
-        records[i] = None
-    return records
+    return out, bad
 
 
 # A row's events by its status's kind, date and place and its history's id, across chunks: an entry holds the

@@ -22,8 +22,9 @@ from kinlink.person.chunk import Record
 from kinlink.registry.checked_rows import (
     CHUNK,
     UNCHANGED,
+    Records,
     Unchanged,
-    checked_rows,
+    checked_batches,
     row_hash,
     validate_file,
     validate_rows,
@@ -33,6 +34,7 @@ from kinlink.registry.files import detect_format, open_list, sha256_file
 from kinlink.registry.import_report import BadCell, ImportReport, Progress, bad_cell
 from kinlink.registry.known import SourceRecords
 from kinlink.registry.record_writes import (
+    NewRecords,
     get_or_create_source,
     insert_records,
     name_rows,
@@ -129,38 +131,57 @@ def import_registry(
             # those, a full chunk is written behind while the next one is read (kinlink.store.bulk.Behind).
             behind = bulk.Behind() if stored is None and bulk.Behind.helps(session.connection()) else None
 
-            def write_full(chunk: list[tuple[Record, str | None]]) -> None:
+            def write_full(chunk: list[tuple[Record, str | None]] | NewRecords) -> None:
                 if deferred is not None:
                     deferred.wrote(len(chunk))
                 write_chunk(session, src, chunk, report, audit, known)
                 audit.flush()
 
             written = 0  # rows of the chunk handed to `behind`, told to `progress` once written
+
+            def hand_over(full: list[tuple[Record, str | None]] | NewRecords) -> None:
+                """A full chunk written, now or behind."""
+                nonlocal written
+                if behind is None:
+                    write_full(full)
+                    if progress:
+                        progress(len(full))
+                else:
+                    behind.run(partial(write_full, full))  # once the chunk before is written
+                    if progress and written:
+                        progress(written)
+                    written = len(full)
+
             try:
-                for _line, result, digest in checked_rows(rows, today, stored):
-                    if isinstance(result, list):
-                        cells = [bad_cell(layout, e) for e in result]
-                        report.bad_cells.extend(cells)
-                        report.errors.extend(c.render(path.name) for c in cells)
+                for batch in checked_batches(rows, today, stored):
+                    if isinstance(batch, Records):  # new records only: taken by column (issue 19)
+                        good += len(batch.digests)
+                        if report.errors and not skip_invalid:
+                            continue  # only checking from here on: nothing of this file is written
+                        if not chunk and len(batch.digests) == CHUNK:  # a chunk of its own, as it is
+                            hand_over(NewRecords(batch.columns, batch.digests))
+                            continue
+                        chunk.extend(zip(zip(*batch.columns, strict=True), batch.digests, strict=True))
+                        while len(chunk) >= CHUNK:
+                            hand_over(chunk[:CHUNK])
+                            chunk = chunk[CHUNK:]
                         continue
-                    good += 1
-                    if isinstance(result, Unchanged):
-                        report.unchanged += 1
-                        continue
-                    if report.errors and not skip_invalid:
-                        continue  # only checking from here on: nothing of this file is written
-                    chunk.append((result, digest))
-                    if len(chunk) >= CHUNK:
-                        if behind is None:
-                            write_full(chunk)
-                            if progress:
-                                progress(len(chunk))
-                        else:
-                            behind.run(partial(write_full, chunk))  # once the chunk before is written
-                            if progress and written:
-                                progress(written)
-                            written = len(chunk)
-                        chunk = []
+                    for _line, result, digest in batch:
+                        if isinstance(result, list):
+                            cells = [bad_cell(layout, e) for e in result]
+                            report.bad_cells.extend(cells)
+                            report.errors.extend(c.render(path.name) for c in cells)
+                            continue
+                        good += 1
+                        if isinstance(result, Unchanged):
+                            report.unchanged += 1
+                            continue
+                        if report.errors and not skip_invalid:
+                            continue  # only checking from here on: nothing of this file is written
+                        chunk.append((result, digest))
+                        if len(chunk) >= CHUNK:
+                            hand_over(chunk)
+                            chunk = []
             finally:
                 if behind is not None:
                     behind.join()  # before anything else uses the connection, the rollback too

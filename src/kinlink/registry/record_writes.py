@@ -3,7 +3,7 @@ in bulk, a changed record updated, each with its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
@@ -11,110 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kinlink.names import detect_script, parse_name
-from kinlink.names.parse import name_language as name_language_of
-from kinlink.names.parts import PartFacts, joined_language, joined_script, part_facts
 from kinlink.person.chunk import FIELD_INDEX, Record, record_of, record_tuple
 from kinlink.person.confirmation import default_level
 from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
 from kinlink.registry.import_report import ImportReport
 from kinlink.registry.known import SourceRecords
+from kinlink.registry.record_names import NAME_KEYS, add_names, joined_names, name_rows
 from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
-from kinlink.store.models import Event, Person, PersonName, Source, fold_name, utcnow
-
-# --- names --------------------------------------------------------------------------------------
-
-
-def name_rows(rec: RecordIn) -> list[dict[str, Any]]:
-    """The person's names as rows: the primary (parts as given, else parsed) then the alternates."""
-    return [dict(zip(_NAME_KEYS, values, strict=True)) for values in name_values(rec)]
-
-
-def name_values(rec: RecordIn) -> list[tuple[Any, ...]]:
-    """`name_rows` as tuples in the order of _NAME_KEYS: what the bulk writer sends, without a dict a name."""
-    r = rec
-    return _names_of(
-        r.full_name, r.family_name, r.given_names, r.patronymic, r.name_language, r.alternate_names
-    )
-
-
-def _names_of(
-    full_name: str,
-    family_name: str | None,
-    given_names: str | None,
-    patronymic: str | None,
-    name_language: str | None,
-    alternate_names: Iterable[str],
-) -> list[tuple[Any, ...]]:
-    """`name_values` of a record's name fields (a record's tuple gives them without a RecordIn)."""
-    rows = []
-    for position, written in enumerate([full_name, *alternate_names]):
-        given_parts = position == 0 and (family_name or given_names or patronymic)
-        if given_parts and name_language:  # parts and language as given: nothing to parse (issue 19)
-            family, given, patronymic_, language = family_name, given_names, patronymic, name_language
-        elif given_parts:  # parts as given: a name is parsed only for its language
-            family, given, patronymic_ = family_name, given_names, patronymic
-            language = name_language_of(written)  # parse_name(written).language, with less work
-        else:
-            parsed = parse_name(written)
-            family, given, patronymic_ = parsed.family, " ".join(parsed.given) or None, parsed.patronymic
-            language = (name_language if position == 0 else None) or parsed.language
-        rows.append((position, written, family, given, patronymic_, detect_script(written), language))
-    return rows
-
-
-_NAME_KEYS = ("position", "full_name", "family_name", "given_names", "patronymic", "script", "language")
-
-
-def _joined_name(
-    full_name: str,
-    family_name: str | None,
-    given_names: str | None,
-    patronymic: str | None,
-    name_language: str | None,
-    alternate_names: Iterable[str],
-) -> tuple[Any, ...] | None:
-    """A record's one name row (with its folded form first) when its full name is its parts joined (as the
-    check joins them where a row gives no full name) and it has no alternates, from facts of each distinct
-    part (`kinlink.names.parts`); None for any other record (`_names_of` then). Nearly every row of a
-    registry whose names come in parts, each new, of parts that repeat (issue 19)."""
-    if alternate_names:
-        return None
-    if family_name and given_names and patronymic:
-        if full_name != f"{family_name} {given_names} {patronymic}":
-            return None
-        f, g, p = _part(family_name), _part(given_names), _part(patronymic)
-        folded = " ".join(filter(None, (f[0], g[0], p[0])))
-        script = joined_script(f[1], g[1], p[1])
-        language = name_language or joined_language(full_name, f[1], g[1], p[1])
-    else:
-        given_parts = [x for x in (family_name, given_names, patronymic) if x]
-        if not given_parts or full_name != " ".join(given_parts):
-            return None
-        facts = [_part(x) for x in given_parts]
-        folded = " ".join(filter(None, [x[0] for x in facts]))
-        script = joined_script(*(x[1] for x in facts))
-        language = name_language or name_language_of(full_name)
-    return folded, 0, full_name, family_name, given_names, patronymic, script, language
-
-
-# A part's folded form (`fold_name`) and its facts (`part_facts`), once per distinct part: the one cache of
-# both. `fold_name` of parts joined by spaces is their folded forms joined, the empty ones left out: NFKC,
-# case folding and the runs of spaces are each a character's own business, and a space stops any
-# composition across it.
-_parts: dict[str, tuple[str, PartFacts]] = {}
-_PARTS_BOUND = 1 << 17
-
-
-def _part(part: str) -> tuple[str, PartFacts]:
-    found = _parts.get(part)
-    if found is None:
-        if len(_parts) >= _PARTS_BOUND:
-            _parts.clear()
-        found = _parts[part] = (fold_name(part), part_facts(part))
-    return found
+from kinlink.store.models import Event, Person, PersonName, Source, utcnow
 
 
 def _status(events: list[EventIn]) -> tuple[str | None, str | None]:
@@ -139,18 +45,38 @@ def write_records(
     write_chunk(session, src, [(record_tuple(r), r.content_hash()) for r in recs], report, audit)
 
 
+class NewRecords:
+    """Checked rows by column (a record's fields in the order of RECORD_FIELDS, `kinlink.person.chunk`), with
+    their rows' hashes: an import's batch of new records, written without a tuple a record (issue 19)."""
+
+    __slots__ = ("columns", "digests")
+
+    def __init__(self, columns: list[list[Any]], digests: list[str]) -> None:
+        self.columns, self.digests = columns, digests
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+
 def write_chunk(
     session: Session,
     src: Source,
-    chunk: list[tuple[Record, str | None]],
+    chunk: list[tuple[Record, str | None]] | NewRecords,
     report: ImportReport,
     audit: AuditLog,
     known: SourceRecords | None = None,
 ) -> None:
-    """Write checked rows (records as tuples, `kinlink.person.chunk`, with their rows' hashes): new records
-    inserted, changed ones updated. known: the source's records as the import looks them up (else looked up
-    here, for one batch of records)."""
+    """Write checked rows (records as tuples, `kinlink.person.chunk`, with their rows' hashes, or by column):
+    new records inserted, changed ones updated. known: the source's records as the import looks them up
+    (else looked up here, for one batch of records)."""
     known = known or SourceRecords(session, src, distinct_ids=False)
+    if isinstance(chunk, NewRecords):
+        ids = list(chunk.columns[_RECORD_ID])
+        if not known.erased(ids) and not known.existing(ids):  # (a first import's every chunk)
+            report.changed_ids.extend(_insert_columns(session, src, chunk.columns, audit, chunk.digests))
+            report.created += len(chunk)
+            return
+        chunk = list(zip(zip(*chunk.columns, strict=True), chunk.digests, strict=True))
     record_ids = list(map(_record_id_of, chunk))
     erased = known.erased(record_ids)
     if erased:
@@ -204,23 +130,32 @@ def insert_rows(
     database's own work (issue 19). digests: the hashes stored with them."""
     if not recs:
         return []
+    if None in digests:
+        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
+    return _insert_columns(session, src, list(zip(*recs, strict=True)), audit, digests)  # type: ignore[arg-type]
+
+
+def _insert_columns(
+    session: Session, src: Source, columns: list[Sequence[Any]], audit: AuditLog, digests: list[str]
+) -> list[int]:
+    """`insert_rows` of records by column, in the order of RECORD_FIELDS."""
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
-    ids = bulk.next_ids(conn, _PERSONS, len(recs))
+    n = len(digests)
+    ids = bulk.next_ids(conn, _PERSONS, n)
     names: list[tuple[Any, ...]] = []
     level = default_level(src.kind)
     sid = src.id
 
     # A history's status and event rows are worked out once per distinct history: the column check's records
     # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
-    columns = list(zip(*recs, strict=True))
     histories = columns[_EVENTS]
     by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
     for history in histories:
         if id(history) not in by_history:
             by_history[id(history)] = (
-                status_of([(e.kind, e.date) for e in history]),
+                _status_of_history(history),
                 [
                     (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
                     for e in history
@@ -228,54 +163,76 @@ def insert_rows(
             )
     found = list(map(by_history.__getitem__, map(id, histories)))
     statuses = list(map(itemgetter(0), found))
-    if None in digests:
-        digests = [d or record_of(r).content_hash() for d, r in zip(digests, recs, strict=True)]
-    # Each person row is zipped in C from the chunk's columns (no tuple unpacked and built again a row); the
-    # rows are tuples in the order of _PERSON_COLUMNS.
-    persons = zip(
+    # A person's row in the order of _PERSON_COLUMNS, by column: the chunk's own columns, no tuple a row.
+    person_columns = [
         ids,
-        repeat(sid),
+        [sid] * n,
         columns[_RECORD_ID],
         *(columns[i] for i in _PERSON_INDEXES),
         *zip(*statuses, strict=True),
         digests,
-        repeat(1),
-        repeat(now),
-        repeat(now),
-    )
+        [1] * n,
+        [now] * n,
+        [now] * n,
+    ]
+    name_fields = zip(ids, *(columns[i] for i in _NAME_FIELDS), strict=True)
+    name_columns = None if bulk.copies(conn) else joined_names(ids, [columns[i] for i in _NAME_FIELDS])
+    if bulk.copies(conn):
 
-    def person_rows() -> Iterator[tuple[Any, ...]]:
-        # Each record's names are built once its person row is handed over: on PostgreSQL the
-        # server inserts the rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
-        for person, rec in zip(persons, recs, strict=True):
-            yield person
-            pid = person[0]
-            fields = _name_fields(rec)
-            joined = _joined_name(*fields)
-            if joined is not None:
-                names.append((pid, *joined))
-            else:
-                for n in _names_of(*fields):
-                    names.append((pid, fold_name(n[1]), *n))
+        def person_rows() -> Iterator[tuple[Any, ...]]:
+            # Each record's names are built once its person row is handed over: the server inserts the
+            # rows COPY has sent meanwhile, instead of after every name is parsed (issue 19).
+            for person, fields in zip(zip(*person_columns, strict=True), name_fields, strict=True):
+                yield person
+                add_names(names, *fields)
 
-    bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
-    # Each person's event rows, (pid,) + a history's row, joined in C.
+        bulk.write_values(conn, _PERSONS, _PERSON_COLUMNS, person_rows())
+    else:  # SQLite: a column that no row fills is left out before any row is built (`bulk.write_columns`)
+        if name_columns is None:
+            for fields in name_fields:
+                add_names(names, *fields)
+        bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns)
+    # Each person's event rows, its id then a history's row, joined in C.
     rows_of = list(map(itemgetter(1), found))
-    events = list(
-        map(
-            tuple.__add__,
-            zip(chain.from_iterable(map(repeat, ids, map(len, rows_of)))),
-            chain.from_iterable(rows_of),
-        )
-    )
+    event_pids = list(chain.from_iterable(map(repeat, ids, map(len, rows_of))))
+    event_rows = list(chain.from_iterable(rows_of))
     audit.add_many(
         "create",
         "person",
-        ((pid, {"source": src.name, "record_id": r[_RECORD_ID]}) for pid, r in zip(ids, recs, strict=True)),
+        (
+            (pid, {"source": src.name, "record_id": rid})
+            for pid, rid in zip(ids, columns[_RECORD_ID], strict=True)
+        ),
     )
-    bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
-    bulk.write_values(conn, Event.__table__, _EVENT_COLUMNS, events)
+    if name_columns is not None:
+        bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns)
+    else:
+        bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
+    if bulk.copies(conn):
+        bulk.write_values(
+            conn, Event.__table__, _EVENT_COLUMNS, map(tuple.__add__, zip(event_pids), event_rows)
+        )
+    else:
+        bulk.write_columns(
+            conn, Event.__table__, _EVENT_COLUMNS, [event_pids, *zip(*event_rows, strict=True)]
+        )
     return ids
+
+
+# A history's status (`status_of` of its events), once per distinct history across an import's chunks: the
+# column check's records share each history object (`kinlink.person.chunk`). An entry holds its history, so
+# that no other object takes its id while it lives; emptied when full.
+_statuses: dict[int, tuple[Any, tuple[str | None, str | None]]] = {}
+_STATUSES_BOUND = 1 << 16
+
+
+def _status_of_history(history: tuple[EventIn, ...]) -> tuple[str | None, str | None]:
+    hit = _statuses.get(id(history))
+    if hit is None or hit[0] is not history:
+        if len(_statuses) >= _STATUSES_BOUND:
+            _statuses.clear()
+        hit = _statuses[id(history)] = (history, status_of([(e.kind, e.date) for e in history]))
+    return hit[1]
 
 
 _RECORD_ID = FIELD_INDEX["record_id"]
@@ -287,11 +244,9 @@ def _record_id_of(item: tuple[Record, str | None]) -> str:
 
 
 _PERSON_INDEXES = tuple(FIELD_INDEX[f] for f in PERSON_FIELDS)
-_name_fields = itemgetter(
-    *(
-        FIELD_INDEX[f]
-        for f in ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
-    )
+_NAME_FIELDS = tuple(
+    FIELD_INDEX[f]
+    for f in ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
 )
 _PERSONS = Person.__table__
 _PERSON_COLUMNS = (
@@ -306,7 +261,7 @@ _PERSON_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_NAME_COLUMNS = ("person_id", "folded", *_NAME_KEYS)
+_NAME_COLUMNS = ("person_id", "folded", *NAME_KEYS)
 _EVENT_COLUMNS = (
     "person_id",
     "kind",

@@ -51,7 +51,7 @@ def _alike(changes: list[Any]) -> tuple[list[str], list[str]] | None:
     if type(first) is not dict or not first or not all(type(k) is str for k in first):
         return None
     keys = tuple(first)
-    if not all(type(c) is dict for c in changes) or not all(map(keys.__eq__, map(tuple, changes))):
+    if not _DICT.issuperset(map(type, changes)) or not all(map(keys.__eq__, map(tuple, changes))):
         return None
     columns = list(zip(*map(dict.values, changes), strict=True))
     if not all(_STR.issuperset(map(type, column)) for column in columns):
@@ -76,3 +76,4 @@ def _joined(columns: list[tuple[str, tuple[str, ...]]], encode: Callable[[str], 
 
 _STR = frozenset({str})
 _INT = frozenset({int})
+_DICT = frozenset({dict})

@@ -87,21 +87,54 @@ def write_values(
         finally:
             cursor.close()
         return
+    _executemany_only(conn)
+    values = list(map(tuple, rows))
+    if values:  # (the driver takes an empty list for a statement without parameters)
+        _insert_columns(conn, table, columns, list(zip(*values, strict=True)), len(values), stored)
+
+
+def write_columns(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+    *,
+    stored: Collection[str] = (),
+) -> None:
+    """`write_values` of rows given as their columns, each a sequence of one column's values in the order of
+    `columns`: a writer that has its values by column (an import's chunk) sends them without building each
+    row's tuple (issue 19). On SQLite a column that no row fills is then left out before any row is built."""
+    if copies(conn):
+        write_values(conn, table, columns, zip(*values, strict=True), stored=stored)
+        return
+    n = len(values[0]) if values else 0
+    if n:
+        _insert_columns(conn, table, columns, list(values), n, stored)
+
+
+def _executemany_only(conn: Connection) -> None:
     if conn.dialect.paramstyle != "qmark":
         raise NotImplementedError(f"bulk writes on {conn.dialect.name}")
+
+
+def _insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    by_column: list[Sequence[Any]],
+    n: int,
+    stored: Collection[str],
+) -> None:
+    """The driver's executemany of n rows given by column (SQLite)."""
+    _executemany_only(conn)
     # The column types' own conversions (SQLite: datetimes as text, booleans as integers), as SQLAlchemy
     # would apply them, but only to the columns that have one, a column at a time, and once per distinct
     # object in it (an import's rows share one time and two booleans: a call per value was a tenth of the
     # writing, issue 19).
-    values = list(map(tuple, rows))
-    if not values:
-        return  # (the driver takes an empty list for a statement without parameters)
     # A column that no row of these fills, without a conversion or a default of its own, is left out of the
     # statement: SQLite stores NULL there all the same, and the driver binds fewer values (an import's file
     # fills a dozen of a person's 38 columns: binding the others was a fifth of SQLite's time, issue 19).
-    by_column = list(zip(*values, strict=True))
     kept = []
-    n = len(values)
     for i, name in enumerate(columns):
         column = table.c[name]
         process = None if name in stored else column.type._cached_bind_processor(conn.dialect)
