@@ -26,7 +26,7 @@ PartFacts = tuple[int, int | None, int | None]
 
 
 def part_facts(part: str) -> PartFacts:
-    """The facts of one part of a name (the caller keeps them per distinct part: `registry.record_writes`)."""
+    """The facts of one part of a name (the caller keeps them per distinct part: `registry.record_names`)."""
     cleaned = clean_text(part)
     one_word = bool(cleaned) and " " not in cleaned and "," not in cleaned
     family = _family_word(cleaned) if one_word else None
