@@ -55,20 +55,47 @@ class Searcher:
         return self._run(("r", list(rows), limit, 30, min_probability))
 
     def _run(self, task: _Task) -> list[list[Hit]]:
-        kind, items, limit, shortlist, floor = task
-        n = len(items)
-        if self._pool is None or n < 100:
+        if self._pool is None or len(task[1]) < 100:
             return _search_task(task, self.index)
-        size = max(50, -(-n // (4 * self.processes)))  # a few tasks per worker, so none idles at the end
-        tasks = [(kind, items[i : i + size], limit, shortlist, floor) for i in range(0, n, size)]
         out: list[list[Hit]] = []
         # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
         # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
         # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive.
         with gc_paused():
-            for part in self._pool.imap(_search_task, tasks):
+            for part in self._pool.imap(_search_task, _tasks(task, self.processes)):
                 out.extend(part)
         return out
+
+    def stream(
+        self, queries: Sequence[MatchRecord], limit: int, shortlist: int = 30, min_probability: float = 0.0
+    ) -> Iterator[list[list[Hit]]]:
+        """`search` of many queries, each part of their hits (in order) as soon as it is found: the workers
+        search on while the caller reads, with no wait for the slowest worker but at the very end."""
+        task: _Task = ("q", list(queries), limit, shortlist, min_probability)
+        if self._pool is None or len(queries) < 100:
+            yield _search_task(task, self.index)
+            return
+        parts = self._pool.imap(_search_task, _tasks(task, self.processes))
+        while True:
+            with gc_paused():  # while the hits arrive (`_run`), not while the caller reads them
+                part = next(parts, None)
+            if part is None:
+                return
+            yield part
+
+
+def _tasks(task: _Task, processes: int) -> Iterator[_Task]:
+    """The task in parts, smaller as fewer items are left (guided scheduling): the workers, taking the next
+    part as they finish one, then end together, no worker idle while another searches a large last part."""
+    kind, items, limit, shortlist, floor = task
+    at, n = 0, len(items)
+    while at < n:
+        size = min(_MAX_TASK, max(_MIN_TASK, -(-(n - at) // (4 * processes))))
+        yield (kind, items[at : at + size], limit, shortlist, floor)
+        at += size
+
+
+_MIN_TASK, _MAX_TASK = 25, 500  # queries a task: few enough to end together, enough to pay the hop
 
 
 def search_many(
@@ -81,8 +108,7 @@ def search_many(
 ) -> Iterator[list[Hit]]:
     """Results for each query, in order. With processes > 1 the index is shared by fork (COW)."""
     with Searcher(index, processes) as searcher:
-        for i in range(0, len(queries), 5000):
-            part = searcher.search(queries[i : i + 5000], limit, shortlist)
+        for part in searcher.stream(queries, limit, shortlist):
             yield from part
             if progress:
                 progress(len(part))
