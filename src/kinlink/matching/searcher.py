@@ -9,6 +9,7 @@ from typing import Any
 
 from kinlink.matching.index import CandidateIndex, Hit, gc_paused
 from kinlink.matching.record import MatchRecord
+from kinlink.matching.score_values import Scored
 from kinlink.names import load_dictionaries
 
 
@@ -62,9 +63,15 @@ class Searcher:
         # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
         # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive.
         with gc_paused():
-            for part in self._pool.imap(_search_task, _tasks(task, self.processes)):
-                out.extend(part)
+            for part in self._pool.imap(_sent_task, _tasks(task, self.processes)):
+                out.extend(self._received(part))
         return out
+
+    def _received(self, part: list[list[tuple[int, Scored]]]) -> list[list[Hit]]:
+        # Each hit's record read here from the index the worker shares (the same record it would have
+        # sent): a record pickled in the worker and unpickled here cost more than reading it (issue 19).
+        record = self.index.record
+        return [[Hit(row, record(row), scored) for row, scored in hits] for hits in part]
 
     def stream(
         self, queries: Sequence[MatchRecord], limit: int, shortlist: int = 30, min_probability: float = 0.0
@@ -75,13 +82,14 @@ class Searcher:
         if self._pool is None or len(queries) < 100:
             yield _search_task(task, self.index)
             return
-        parts = self._pool.imap(_search_task, _tasks(task, self.processes))
+        parts = self._pool.imap(_sent_task, _tasks(task, self.processes))
         while True:
             with gc_paused():  # while the hits arrive (`_run`), not while the caller reads them
                 part = next(parts, None)
-            if part is None:
-                return
-            yield part
+                if part is None:
+                    return
+                hits = self._received(part)
+            yield hits
 
 
 def _tasks(task: _Task, processes: int) -> Iterator[_Task]:
@@ -116,6 +124,11 @@ def search_many(
 
 _Task = tuple[str, list[Any], int, int, float]  # "q" (queries) or "r" (rows), items, limit, shortlist, floor
 _WORKER_INDEX: CandidateIndex | None = None
+
+
+def _sent_task(task: _Task) -> list[list[tuple[int, Scored]]]:
+    """A worker's task, each hit sent back as its row and score (`Searcher._received`)."""
+    return [[(hit.row, hit.scored) for hit in hits] for hits in _search_task(task)]
 
 
 def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[Hit]]:
