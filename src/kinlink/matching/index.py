@@ -379,6 +379,14 @@ class CandidateIndex:
         self, query: MatchRecord, limit: int = 10, shortlist: int = 30, min_probability: float = 0.0
     ) -> list[Hit]:
         """The best matches for one query, best first, each with its probability and explanation."""
+        found = self.found(query, limit, shortlist, min_probability)
+        return [Hit(row, self.record(row), scored) for row, scored in found]
+
+    def found(
+        self, query: MatchRecord, limit: int = 10, shortlist: int = 30, min_probability: float = 0.0
+    ) -> list[tuple[int, Scored]]:
+        """`search`'s hits as rows and scores: a batch's workers send them so, and the record is read
+        where the hit is received (`searcher.Searcher`)."""
         rows = self.shortlist(query, shortlist)
         if not len(rows):
             return []
@@ -435,7 +443,7 @@ class CandidateIndex:
             row_list.__getitem__,
             complete=complete,
         )
-        return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
+        return [(row_list[n], s) for n, s in best]
 
 
 @contextmanager

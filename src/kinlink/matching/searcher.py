@@ -127,23 +127,29 @@ _WORKER_INDEX: CandidateIndex | None = None
 
 
 def _sent_task(task: _Task) -> list[list[tuple[int, Scored]]]:
-    """A worker's task, each hit sent back as its row and score (`Searcher._received`)."""
-    return [[(hit.row, hit.scored) for hit in hits] for hits in _search_task(task)]
+    """A worker's task, each hit sent back as its row and score (`Searcher._received`): no record read
+    here only to be pickled."""
+    assert _WORKER_INDEX is not None
+    return _searched(task, _WORKER_INDEX.found, _WORKER_INDEX, worker=True)
 
 
 def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[Hit]]:
-    kind, items, limit, shortlist, floor = task
     idx = index or _WORKER_INDEX
     assert idx is not None
+    return _searched(task, idx.search, idx, worker=index is None)
+
+
+def _searched(task: _Task, search: Callable[..., list[Any]], idx: CandidateIndex, worker: bool) -> list[Any]:
+    kind, items, limit, shortlist, floor = task
     # Searching allocates and drops millions of small objects, none in reference cycles: the cyclic
     # collector, run every few hundred allocations, cost a quarter of the time and freed nothing. Paused
     # for one task (a bounded number of queries; a later collection takes any cycle left).
     with gc_paused():
         if kind == "r":
-            found = [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
+            found = [search(idx.record(row), limit, shortlist, floor) for row in items]
         else:
-            found = [idx.search(q, limit, shortlist, floor) for q in items]
-        if index is None:
+            found = [search(q, limit, shortlist, floor) for q in items]
+        if worker:
             # In a worker: what the task left behind (the name caches and the scorer's memos, which
             # grow to millions of long-lived objects, and the hits, freed once sent) moved out of the
             # collector's reach as the index was before the fork. Left in, each task's were traversed
