@@ -40,7 +40,10 @@ class Searcher:
     def __exit__(self, *exc: object) -> None:
         global _WORKER_INDEX
         if self._pool is not None:
-            self._pool.close()
+            if exc[0] is None:
+                self._pool.close()
+            else:  # e.g. a caller that stopped reading `stream`: the searches left are not wanted
+                self._pool.terminate()
             self._pool.join()
             self._pool = None
         _WORKER_INDEX = None
