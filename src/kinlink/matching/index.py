@@ -321,25 +321,28 @@ class CandidateIndex:
             # Stable: a merge sort (timsort) that finds each posting list's sorted run, a third of the
             # default sort's time on thousands of rows (issue 19); the same sorted rows.
             rows, shared = shared_counts(np.sort(np.concatenate(postings), kind="stable"))
-        rank = prerank(query, shared, *self._pre_facts(rows))
+        neg = np.negative(prerank(query, shared, *self._pre_facts(rows)))
         if len(rows) > size:
             # Of equal pre-ranks at the cut, the lowest rows (= record ids: the index holds records in id
             # order) go in, as on Spark; argpartition alone would pick any of them.
-            neg = -rank
-            cut = np.partition(neg, size - 1)[size - 1]
-            above = np.flatnonzero(neg < cut)
-            at = np.flatnonzero(neg == cut)[: size - len(above)]
-            top = np.sort(np.concatenate([above, at]))
-            rows, rank = rows.take(top), rank.take(top)
+            cut = neg.copy()
+            cut.partition(size - 1)
+            top = (neg <= cut[size - 1]).nonzero()[0]  # in row order
+            if len(top) > size:  # ties at the cut: the lowest rows of them
+                at = (neg.take(top) == cut[size - 1]).nonzero()[0]
+                keep = np.ones(len(top), dtype=bool)
+                keep[at[size - (len(top) - len(at)) :]] = False
+                top = top[keep]
+            rows, neg = rows.take(top), neg.take(top)
         # Best first (ties by row), so that the bound in `search` prunes the rest early.
-        return rows.take(np.argsort(-rank, kind="stable"))
+        return rows.take(neg.argsort(kind="stable"))
 
     def _pre_facts(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows' first and last days of birth and sex codes, read from `_pre` (take, not rows as an
         index: half the time)."""
         pair = self._pre.take(rows).view(np.int32).reshape(-1, 2)
         lo, packed = pair[:, 0], pair[:, 1]
-        return lo, lo + (packed >> 2), (packed & 3).astype(np.int8)
+        return lo, lo + (packed >> 2), packed & 3  # the sex codes as int32: a table's index all the same
 
     def score_rows_for(self, query: Any, row: int) -> Scored:
         """Score a prepared query against one row (no pruning)."""
@@ -376,6 +379,14 @@ class CandidateIndex:
         self, query: MatchRecord, limit: int = 10, shortlist: int = 30, min_probability: float = 0.0
     ) -> list[Hit]:
         """The best matches for one query, best first, each with its probability and explanation."""
+        found = self.found(query, limit, shortlist, min_probability)
+        return [Hit(row, self.record(row), scored) for row, scored in found]
+
+    def found(
+        self, query: MatchRecord, limit: int = 10, shortlist: int = 30, min_probability: float = 0.0
+    ) -> list[tuple[int, Scored]]:
+        """`search`'s hits as rows and scores: a batch's workers send them so, and the record is read
+        where the hit is received (`searcher.Searcher`)."""
         rows = self.shortlist(query, shortlist)
         if not len(rows):
             return []
@@ -432,7 +443,7 @@ class CandidateIndex:
             row_list.__getitem__,
             complete=complete,
         )
-        return [Hit(row_list[n], self.record(row_list[n]), s) for n, s in best]
+        return [(row_list[n], s) for n, s in best]
 
 
 @contextmanager

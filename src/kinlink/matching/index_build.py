@@ -365,6 +365,7 @@ def parallel_chunks(
         process = context.Process(target=_worker, args=(task_out, result_in), daemon=True)
         process.start()
         workers.append((process, task_in, result_out))
+    ended = False
     try:
         window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
@@ -391,9 +392,14 @@ def parallel_chunks(
                 pieces.append((got, rows))
             submit()
             yield batch, pieces
+        ended = True
     finally:
+        for process, task_in, _out in workers:
+            if ended:  # every piece received: told there are no more, the worker returns
+                task_in.send(None)
+            else:  # a worker failed, or the caller stopped reading: it may be blocked sending
+                process.terminate()
         for process, task_in, result_out in workers:
-            process.terminate()
             process.join()
             task_in.close()
             result_out.close()

@@ -61,8 +61,7 @@ def prerank(
         # from a table of each gap's cost (the same float32 as min(gap / 365.0, 6.0)): the costs worked
         # out as floats, element by element, were a third of the shortlist's time on thousands of rows.
         gap = np.maximum(lo - br[1], br[0] - hi)
-        np.clip(gap, 0, _MAX_GAP, out=gap)
-        cost = _GAP_COST.take(gap)
+        cost = _GAP_COST.take(gap, mode="clip")  # a gap below 0 costs what 0 does, above six years six's
         cost[lo == MISSING_DAY] = np.float32(0.5)
         rank -= cost
     s = sex_key(query.sex)
@@ -89,10 +88,16 @@ def shared_counts(every: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Of the sorted ids a query's keys found (an id once per key it holds), each distinct id and how many
     keys it shares with the query: np.unique(..., return_counts=True) without its generality's cost. The
     in-memory index and the database's shortlist count alike through here."""
-    new = np.ones(len(every), dtype=bool)
+    # The ufuncs and methods themselves: numpy's Python wrappers (flatnonzero, diff, append) cost more than
+    # their work on a query's few thousand ids.
+    new = np.empty(len(every), dtype=bool)
+    new[:1] = True
     np.not_equal(every[1:], every[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    return every[starts], np.diff(np.append(starts, len(every)))
+    starts = new.nonzero()[0]
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1:] = len(every) - starts[-1:]
+    return every.take(starts), counts
 
 
 @lru_cache(maxsize=65_536)  # bounded: a forked worker keeps its own

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from operator import add
 from typing import Any
 
 from kinlink.matching import evidence as ev
@@ -19,7 +20,7 @@ from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
-from kinlink.matching.score_names import UNSEEN, NameWeights, part_features
+from kinlink.matching.score_names import NameWeights, part_features
 from kinlink.matching.score_values import (
     Evidence,
     Others,
@@ -211,34 +212,37 @@ class Scorer(NameWeights):
         units, ranks, sexes, often birth years). Each candidate's weights are summed in `_others_weight`'s
         order, to the same last bit."""
         totals = [0.0] * len(codes)
+        if not codes:
+            return totals
         qv, repeats = q.values, self._repeats
+        columns = list(zip(*codes, strict=True))  # each comparison's codes, candidate by candidate
         for i in self._other_idx:
             a = qv[i]
             if a is None:
                 continue
             values, fast, by_tested = distinct[i], self._tested_fast[i], self._tested_weight[i]
-            seen: dict[int, float | None] = {}
-            for k, row in enumerate(codes):
-                code = row[i]
-                w = seen.get(code, UNSEEN)
-                if w is UNSEEN:
-                    b = values[code]
-                    if b is None:
-                        w = None
-                    elif repeats[i]:
-                        w = self._remembered(i, a, b, _NO_NAMES)[1]
-                    elif fast is not None:
-                        tested = fast(a, b)
-                        w = by_tested.get(tested)
-                        if w is None:
-                            w = self._weights[i][self._level_by_tested(i, tested)]
-                            if len(by_tested) < 100_000:
-                                by_tested[tested] = w
-                    else:
-                        w = self._compare_values(i, a, b, _NO_NAMES)[1]
-                    seen[code] = w
-                if w is not None:
-                    totals[k] += w
+            column = columns[i]
+            # Each distinct code weighed once, in order of first appearance (the memos fill as before);
+            # then added to every candidate's total in C. A value a candidate lacks adds 0.0, which
+            # leaves a total as it was to the last bit (a total starts at 0.0, never -0.0).
+            seen: dict[int, float] = {}
+            for code in dict.fromkeys(column):
+                b = values[code]
+                if b is None:
+                    w = 0.0
+                elif repeats[i]:
+                    w = self._remembered(i, a, b, _NO_NAMES)[1]
+                elif fast is not None:
+                    tested = fast(a, b)
+                    w = by_tested.get(tested)
+                    if w is None:
+                        w = self._weights[i][self._level_by_tested(i, tested)]
+                        if len(by_tested) < 100_000:
+                            by_tested[tested] = w
+                else:
+                    w = self._compare_values(i, a, b, _NO_NAMES)[1]
+                seen[code] = w
+            totals = list(map(add, totals, map(seen.__getitem__, column)))
         return totals
 
     def _compare_values(

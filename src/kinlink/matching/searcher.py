@@ -9,6 +9,7 @@ from typing import Any
 
 from kinlink.matching.index import CandidateIndex, Hit, gc_paused
 from kinlink.matching.record import MatchRecord
+from kinlink.matching.score_values import Scored
 from kinlink.names import load_dictionaries
 
 
@@ -39,7 +40,10 @@ class Searcher:
     def __exit__(self, *exc: object) -> None:
         global _WORKER_INDEX
         if self._pool is not None:
-            self._pool.close()
+            if exc[0] is None:
+                self._pool.close()
+            else:  # e.g. a caller that stopped reading `stream`: the searches left are not wanted
+                self._pool.terminate()
             self._pool.join()
             self._pool = None
         _WORKER_INDEX = None
@@ -55,20 +59,54 @@ class Searcher:
         return self._run(("r", list(rows), limit, 30, min_probability))
 
     def _run(self, task: _Task) -> list[list[Hit]]:
-        kind, items, limit, shortlist, floor = task
-        n = len(items)
-        if self._pool is None or n < 100:
+        if self._pool is None or len(task[1]) < 100:
             return _search_task(task, self.index)
-        size = max(50, -(-n // (4 * self.processes)))  # a few tasks per worker, so none idles at the end
-        tasks = [(kind, items[i : i + size], limit, shortlist, floor) for i in range(0, n, size)]
         out: list[list[Hit]] = []
         # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
         # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
         # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive.
         with gc_paused():
-            for part in self._pool.imap(_search_task, tasks):
-                out.extend(part)
+            for part in self._pool.imap(_sent_task, _tasks(task, self.processes)):
+                out.extend(self._received(part))
         return out
+
+    def _received(self, part: list[list[tuple[int, Scored]]]) -> list[list[Hit]]:
+        # Each hit's record read here from the index the worker shares (the same record it would have
+        # sent): a record pickled in the worker and unpickled here cost more than reading it (issue 19).
+        record = self.index.record
+        return [[Hit(row, record(row), scored) for row, scored in hits] for hits in part]
+
+    def stream(
+        self, queries: Sequence[MatchRecord], limit: int, shortlist: int = 30, min_probability: float = 0.0
+    ) -> Iterator[list[list[Hit]]]:
+        """`search` of many queries, each part of their hits (in order) as soon as it is found: the workers
+        search on while the caller reads, with no wait for the slowest worker but at the very end."""
+        task: _Task = ("q", list(queries), limit, shortlist, min_probability)
+        if self._pool is None or len(queries) < 100:
+            yield _search_task(task, self.index)
+            return
+        parts = self._pool.imap(_sent_task, _tasks(task, self.processes))
+        while True:
+            with gc_paused():  # while the hits arrive (`_run`), not while the caller reads them
+                part = next(parts, None)
+                if part is None:
+                    return
+                hits = self._received(part)
+            yield hits
+
+
+def _tasks(task: _Task, processes: int) -> Iterator[_Task]:
+    """The task in parts, smaller as fewer items are left (guided scheduling): the workers, taking the next
+    part as they finish one, then end together, no worker idle while another searches a large last part."""
+    kind, items, limit, shortlist, floor = task
+    at, n = 0, len(items)
+    while at < n:
+        size = min(_MAX_TASK, max(_MIN_TASK, -(-(n - at) // (4 * processes))))
+        yield (kind, items[at : at + size], limit, shortlist, floor)
+        at += size
+
+
+_MIN_TASK, _MAX_TASK = 25, 500  # queries a task: few enough to end together, enough to pay the hop
 
 
 def search_many(
@@ -81,8 +119,7 @@ def search_many(
 ) -> Iterator[list[Hit]]:
     """Results for each query, in order. With processes > 1 the index is shared by fork (COW)."""
     with Searcher(index, processes) as searcher:
-        for i in range(0, len(queries), 5000):
-            part = searcher.search(queries[i : i + 5000], limit, shortlist)
+        for part in searcher.stream(queries, limit, shortlist):
             yield from part
             if progress:
                 progress(len(part))
@@ -92,19 +129,30 @@ _Task = tuple[str, list[Any], int, int, float]  # "q" (queries) or "r" (rows), i
 _WORKER_INDEX: CandidateIndex | None = None
 
 
+def _sent_task(task: _Task) -> list[list[tuple[int, Scored]]]:
+    """A worker's task, each hit sent back as its row and score (`Searcher._received`): no record read
+    here only to be pickled."""
+    assert _WORKER_INDEX is not None
+    return _searched(task, _WORKER_INDEX.found, _WORKER_INDEX, worker=True)
+
+
 def _search_task(task: _Task, index: CandidateIndex | None = None) -> list[list[Hit]]:
-    kind, items, limit, shortlist, floor = task
     idx = index or _WORKER_INDEX
     assert idx is not None
+    return _searched(task, idx.search, idx, worker=index is None)
+
+
+def _searched(task: _Task, search: Callable[..., list[Any]], idx: CandidateIndex, worker: bool) -> list[Any]:
+    kind, items, limit, shortlist, floor = task
     # Searching allocates and drops millions of small objects, none in reference cycles: the cyclic
     # collector, run every few hundred allocations, cost a quarter of the time and freed nothing. Paused
     # for one task (a bounded number of queries; a later collection takes any cycle left).
     with gc_paused():
         if kind == "r":
-            found = [idx.search(idx.record(row), limit, shortlist, floor) for row in items]
+            found = [search(idx.record(row), limit, shortlist, floor) for row in items]
         else:
-            found = [idx.search(q, limit, shortlist, floor) for q in items]
-        if index is None:
+            found = [search(q, limit, shortlist, floor) for q in items]
+        if worker:
             # In a worker: what the task left behind (the name caches and the scorer's memos, which
             # grow to millions of long-lived objects, and the hits, freed once sent) moved out of the
             # collector's reach as the index was before the fork. Left in, each task's were traversed
