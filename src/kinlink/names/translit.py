@@ -60,10 +60,12 @@ class Convention:
     only_if: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_rx", re.compile("|".join(f"({p})" for p, _ in self.rules)))
-        object.__setattr__(self, "_out", tuple(o for _, o in self.rules))
         weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
-        object.__setattr__(self, "_weights", weights)
+        rx, outs, rx_weights, table = _split_rules(self.rules, weights)
+        object.__setattr__(self, "_rx", rx)
+        object.__setattr__(self, "_out", outs)
+        object.__setattr__(self, "_weights", rx_weights)
+        object.__setattr__(self, "_table", table)
         object.__setattr__(self, "_only_rx", re.compile(self.only_if))
 
     def read(self, token: str) -> str:
@@ -71,17 +73,83 @@ class Convention:
 
     def read_scored(self, token: str) -> tuple[str, int]:
         """The phonemes, and how much of the spelling this convention's own digraphs explain."""
+        rx: re.Pattern[str] = self._rx  # type: ignore[attr-defined]
+        table: dict[int, str] = self._table  # type: ignore[attr-defined]
+        if rx.search(token) is None:  # most tokens: every letter read on its own
+            return token.translate(table), 0
         out: tuple[str, ...] = self._out  # type: ignore[attr-defined]
         weights: tuple[int, ...] = self._weights  # type: ignore[attr-defined]
         hits = 0
-
-        def repl(m: re.Match[str]) -> str:
-            nonlocal hits
+        parts: list[str] = []
+        pos = 0
+        for m in rx.finditer(token):
+            start = m.start()
+            if start != pos:
+                parts.append(token[pos:start].translate(table))
             i = m.lastindex - 1  # type: ignore[operator]
             hits += weights[i]
-            return out[i]
+            parts.append(out[i])
+            pos = m.end()
+        parts.append(token[pos:].translate(table))
+        return "".join(parts), hits
 
-        return self._rx.sub(repl, token), hits  # type: ignore[attr-defined]
+
+# A rule that reads one letter (or one of a class) whatever surrounds it.
+_SINGLE = re.compile(r"\[([^\]\\^-]+)\]|([^\\\[\]().*+?$^|{}])")
+# The letter a longer or context rule starts with: after an optional lookbehind, one literal or one class.
+_FIRST = re.compile(r"(?:\(\?<[=!]\[[^\]]*\]\))?(?:\[([^\]\\^-]+)\]|([^\\\[\]().*+?$^|{}]))")
+
+
+def _split_rules(
+    rules: tuple[tuple[str, str], ...], weights: tuple[int, ...]
+) -> tuple[re.Pattern[str], tuple[str, ...], tuple[int, ...], dict[int, str]]:
+    """A convention's rules as a regex for what needs one, and a `str.translate` table for the rest.
+
+    The rules are an alternation scanned left to right, the earliest rule matching at a position
+    winning. A single-letter rule without context gets the letters it is the first single rule
+    for (a later one never fires on them); such a letter goes to the table unless a later longer
+    or context rule may start with it, where it stays in the regex, so that it still wins there.
+    A longer rule starting only with letters an earlier single rule takes never fires: dropped.
+    Then at every position the regex matches the rule the full alternation would, and where it
+    matches nothing the full alternation read one letter by the table (or none, left as is).
+    """
+    singles: list[str] = []  # per rule: the letters it is the first single rule for
+    starts: list[frozenset[str] | None] = []  # per rule: first letters of a longer rule
+    taken: set[str] = set()
+    table: dict[int, str] = {}
+    for (pattern, phonemes), weight in zip(rules, weights, strict=True):
+        single = _SINGLE.fullmatch(pattern)
+        if single:
+            if weight:
+                raise ValueError(f"single-letter rule {pattern!r} with weight {weight}")
+            own = [ch for ch in single[1] or single[2] if ch not in taken]
+            taken.update(own)
+            table.update((ord(ch), phonemes) for ch in own)
+            singles.append("".join(own))
+            starts.append(None)
+            continue
+        first = _FIRST.match(pattern)
+        if first is None:
+            raise ValueError(f"rule {pattern!r}: cannot tell the letter it starts with")
+        letters = frozenset(first[1] or first[2])
+        singles.append("")
+        starts.append(letters if letters - taken else None)  # None: never fires
+    alternatives: list[str] = []
+    outs: list[str] = []
+    rx_weights: list[int] = []
+    for i, (pattern, phonemes) in enumerate(rules):
+        if starts[i] is not None:
+            alternatives.append(f"({pattern})")
+        else:
+            later = set().union(*(s for s in starts[i + 1 :] if s is not None))
+            kept = [ch for ch in singles[i] if ch in later]
+            if not kept:
+                continue
+            alternatives.append("([" + "".join(re.escape(ch) for ch in kept) + "])")
+        outs.append(phonemes)
+        rx_weights.append(weights[i])
+    # "(?!)" matches nowhere: a convention all of whose rules are single letters.
+    return re.compile("|".join(alternatives) or "(?!)"), tuple(outs), tuple(rx_weights), table
 
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)|\$")
