@@ -314,15 +314,23 @@ _MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
+_MARKER_SETS = tuple((frozenset(letters), codes) for letters, codes in _MARKERS)
+_ANY_MARKER = frozenset().union(*(letters for letters, _ in _MARKER_SETS))
+# Each convention with the regex a token must match for it to apply (None: every token).
+_CONDITIONS = tuple((c, c._only_rx.search if c.only_if else None) for c in CONVENTIONS)  # type: ignore[attr-defined]
+
+
 def conventions_for(token: str) -> tuple[Convention, ...]:
     allowed: set[str] | None = None
-    for letters, codes in _MARKERS:
-        if any(ch in token for ch in letters):
-            allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
+    letters = set(token)
+    if not letters.isdisjoint(_ANY_MARKER):  # most tokens have no marker letter
+        for marks, codes in _MARKER_SETS:
+            if not letters.isdisjoint(marks):
+                allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
     return tuple(
         c
-        for c in CONVENTIONS
-        if (allowed is None or c.code in allowed) and (not c.only_if or c._only_rx.search(token))  # type: ignore[attr-defined]
+        for c, only in _CONDITIONS
+        if (allowed is None or c.code in allowed) and (only is None or only(token))
     )
 
 
