@@ -23,10 +23,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import add, attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.convention import COMMON_RULES, Convention
 from kinlink.names.frozen import quick_init
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
@@ -51,131 +52,8 @@ def read_cyrillic(token: str) -> str:
 _V = "aeiouyäöüéèêëïîâàáíóúăąęů"  # vowels, for context rules
 
 
-@dataclass(frozen=True)
-class Convention:
-    code: str
-    label: str
-    rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
-    # A variant reading applied only to tokens this regex finds in (Italian "sc" as щ).
-    only_if: str = ""
-
-    def __post_init__(self) -> None:
-        weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
-        rx, outs, rx_weights, table = _split_rules(self.rules, weights)
-        object.__setattr__(self, "_rx", rx)
-        object.__setattr__(self, "_out", outs)
-        object.__setattr__(self, "_weights", rx_weights)
-        object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "_only_rx", re.compile(self.only_if))
-
-    def read(self, token: str) -> str:
-        return self.read_scored(token)[0]
-
-    def read_scored(self, token: str) -> tuple[str, int]:
-        """The phonemes, and how much of the spelling this convention's own digraphs explain."""
-        rx: re.Pattern[str] = self._rx  # type: ignore[attr-defined]
-        table: dict[int, str] = self._table  # type: ignore[attr-defined]
-        if rx.search(token) is None:  # most tokens: every letter read on its own
-            return token.translate(table), 0
-        out: tuple[str, ...] = self._out  # type: ignore[attr-defined]
-        weights: tuple[int, ...] = self._weights  # type: ignore[attr-defined]
-        hits = 0
-        parts: list[str] = []
-        pos = 0
-        for m in rx.finditer(token):
-            start = m.start()
-            if start != pos:
-                parts.append(token[pos:start].translate(table))
-            i = m.lastindex - 1  # type: ignore[operator]
-            hits += weights[i]
-            parts.append(out[i])
-            pos = m.end()
-        parts.append(token[pos:].translate(table))
-        return "".join(parts), hits
-
-
-# A rule that reads one letter (or one of a class) whatever surrounds it.
-_SINGLE = re.compile(r"\[([^\]\\^-]+)\]|([^\\\[\]().*+?$^|{}])")
-# The letter a longer or context rule starts with: after an optional lookbehind, one literal or one class.
-_FIRST = re.compile(r"(?:\(\?<[=!]\[[^\]]*\]\))?(?:\[([^\]\\^-]+)\]|([^\\\[\]().*+?$^|{}]))")
-
-
-def _split_rules(
-    rules: tuple[tuple[str, str], ...], weights: tuple[int, ...]
-) -> tuple[re.Pattern[str], tuple[str, ...], tuple[int, ...], dict[int, str]]:
-    """A convention's rules as a regex for what needs one, and a `str.translate` table for the rest.
-
-    The rules are an alternation scanned left to right, the earliest rule matching at a position
-    winning. A single-letter rule without context gets the letters it is the first single rule
-    for (a later one never fires on them); such a letter goes to the table unless a later longer
-    or context rule may start with it, where it stays in the regex, so that it still wins there.
-    A longer rule starting only with letters an earlier single rule takes never fires: dropped.
-    Then at every position the regex matches the rule the full alternation would, and where it
-    matches nothing the full alternation read one letter by the table (or none, left as is).
-    """
-    singles: list[str] = []  # per rule: the letters it is the first single rule for
-    starts: list[frozenset[str] | None] = []  # per rule: first letters of a longer rule
-    taken: set[str] = set()
-    table: dict[int, str] = {}
-    for (pattern, phonemes), weight in zip(rules, weights, strict=True):
-        single = _SINGLE.fullmatch(pattern)
-        if single:
-            if weight:
-                raise ValueError(f"single-letter rule {pattern!r} with weight {weight}")
-            own = [ch for ch in single[1] or single[2] if ch not in taken]
-            taken.update(own)
-            table.update((ord(ch), phonemes) for ch in own)
-            singles.append("".join(own))
-            starts.append(None)
-            continue
-        first = _FIRST.match(pattern)
-        if first is None:
-            raise ValueError(f"rule {pattern!r}: cannot tell the letter it starts with")
-        letters = frozenset(first[1] or first[2])
-        singles.append("")
-        starts.append(letters if letters - taken else None)  # None: never fires
-    alternatives: list[str] = []
-    outs: list[str] = []
-    rx_weights: list[int] = []
-    for i, (pattern, phonemes) in enumerate(rules):
-        if starts[i] is not None:
-            alternatives.append(f"({pattern})")
-        else:
-            later = set().union(*(s for s in starts[i + 1 :] if s is not None))
-            kept = [ch for ch in singles[i] if ch in later]
-            if not kept:
-                continue
-            alternatives.append("([" + "".join(re.escape(ch) for ch in kept) + "])")
-        outs.append(phonemes)
-        rx_weights.append(weights[i])
-    # "(?!)" matches nowhere: a convention all of whose rules are single letters.
-    return re.compile("|".join(alternatives) or "(?!)"), tuple(outs), tuple(rx_weights), table
-
-
-_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)|\$")
-
-
-def _evidence_weight(pattern: str) -> int:
-    """How strongly a rule firing says that its convention wrote the token.
-
-    A digraph or trigraph counts one per extra letter it explains ("schtsch" 6, "sh" 1);
-    single letters and context rules (Romance c/g before e/i, s-voicing) count 0.
-    """
-    core = _LOOKAROUND.sub("", pattern)
-    if core.startswith("["):
-        return 0
-    return max(0, len(core) - 1)
-
-
-# Letters every convention reads the same way; appended after each convention's own rules.
-_COMMON: tuple[tuple[str, str], ...] = (
-    ("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "k"), ("q", "k"), ("w", "v"), ("y", "i"),
-    ("'", ""), ("-", ""),
-)  # fmt: skip
-
-
 def _conv(code: str, label: str, *rules: tuple[str, str], only_if: str = "") -> Convention:
-    return Convention(code, label, (*rules, *_COMMON), only_if)
+    return Convention(code, label, (*rules, *COMMON_RULES), only_if)
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -320,9 +198,11 @@ _ANY_MARKER = frozenset().union(*(letters for letters, _ in _MARKER_SETS))
 _CONDITIONS = tuple((c, c._only_rx.search if c.only_if else None) for c in CONVENTIONS)  # type: ignore[attr-defined]
 
 
-def conventions_for(token: str) -> tuple[Convention, ...]:
+def conventions_for(token: str, letters: set[str] | None = None) -> tuple[Convention, ...]:
+    """The conventions that may have written a token (whose set of letters may be given)."""
     allowed: set[str] | None = None
-    letters = set(token)
+    if letters is None:
+        letters = set(token)
     if not letters.isdisjoint(_ANY_MARKER):  # most tokens have no marker letter
         for marks, codes in _MARKER_SETS:
             if not letters.isdisjoint(marks):
@@ -453,8 +333,10 @@ def _readings_of(tok: str) -> Readings:
     loose: dict[str, None] = {}
     # Most conventions read a word alike: each distinct reading is folded, normalised and judged once.
     judged: dict[str, tuple[str, int, str]] = {}
-    for conv in conventions_for(tok):
-        raw, hits = conv.read_scored(tok)
+    chars = set(tok)
+    pairs = set(map(add, tok, tok[1:]))
+    for conv in conventions_for(tok, chars):
+        raw, hits = conv.read_known(tok, chars, pairs)
         seen = judged.get(raw)
         if seen is None:
             letters = loose_key(raw)
