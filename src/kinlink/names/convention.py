@@ -37,10 +37,14 @@ class Convention:
 
     def read_scored(self, token: str) -> tuple[str, int]:
         """The phonemes, and how much of the spelling this convention's own digraphs explain."""
+        if self._rx.search(token) is None:  # type: ignore[attr-defined]  # most tokens: letters read alone
+            return token.translate(self._table), 0  # type: ignore[attr-defined]
+        return self._read_by_regex(token)
+
+    def _read_by_regex(self, token: str) -> tuple[str, int]:
+        """`read_scored`: the regex's rules where it matches, the table elsewhere."""
         rx: re.Pattern[str] = self._rx  # type: ignore[attr-defined]
         table: dict[int, str] = self._table  # type: ignore[attr-defined]
-        if rx.search(token) is None:  # most tokens: every letter read on its own
-            return token.translate(table), 0
         out: tuple[str, ...] = self._out  # type: ignore[attr-defined]
         weights: tuple[int, ...] = self._weights  # type: ignore[attr-defined]
         hits = 0
@@ -62,7 +66,7 @@ class Convention:
         of them starts one of the regex's rules, the regex cannot match and is not run."""
         if pairs.isdisjoint(self._pairs) and letters.isdisjoint(self._lone):  # type: ignore[attr-defined]
             return token.translate(self._table), 0  # type: ignore[attr-defined]
-        return self.read_scored(token)
+        return self._read_by_regex(token)
 
 
 # A rule that reads one letter (or one of a class) whatever surrounds it.

@@ -175,6 +175,7 @@ CONVENTIONS: tuple[Convention, ...] = (
 )  # fmt: skip
 
 CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
+_CONVENTION_ORDER: dict[str, int] = {c.code: i for i, c in enumerate(CONVENTIONS)}
 CONVENTION_LABELS["cyr"] = message_id("Cyrillic")
 
 # Letters that only some conventions use; a token with them is read by those conventions only.
@@ -328,25 +329,38 @@ def _readings_of(tok: str) -> Readings:
         letters = loose_key(_fold_leftovers(tok))
         key = _normalised(letters)
         return Readings(token, script, (key,), (("other",),), (key,), key, (letters,))
-    found: dict[str, list[str]] = {}
-    fit: dict[str, int] = {}
-    loose: dict[str, None] = {}
-    # Most conventions read a word alike: each distinct reading is folded, normalised and judged once.
-    judged: dict[str, tuple[str, int, str]] = {}
+    # Most conventions read a word alike: each distinct reading, with the conventions that give it
+    # and the best evidence any of them finds, is folded, normalised and judged once.
+    by_reading: dict[str, tuple[list[int], list[str]]] = {}
     chars = set(tok)
     pairs = set(map(add, tok, tok[1:]))
     for conv in conventions_for(tok, chars):
         raw, hits = conv.read_known(tok, chars, pairs)
-        seen = judged.get(raw)
+        seen = by_reading.get(raw)
         if seen is None:
-            letters = loose_key(raw)
-            seen = judged[raw] = (_normalised(letters), implausibility(raw), letters)
-        key = seen[0]
+            by_reading[raw] = ([hits], [conv.code])
+        else:
+            seen[1].append(conv.code)
+            if hits > seen[0][0]:
+                seen[0][0] = hits
+    # Readings in the order of the first convention giving each: keys and loose forms are met in
+    # the order a convention-by-convention walk would meet them.
+    found: dict[str, list[str]] = {}
+    fit: dict[str, int] = {}
+    loose: dict[str, None] = {}
+    for raw, ([hits], codes) in by_reading.items():
+        letters = loose_key(raw)
+        key = _normalised(letters)
         if key:
-            found.setdefault(key, []).append(conv.code)
-            f = hits - 2 * seen[1]
-            fit[key] = max(f, fit.get(key, f))
-            loose[seen[2]] = None
+            f = hits - 2 * implausibility(raw)
+            had = found.get(key)
+            if had is None:
+                found[key] = codes
+                fit[key] = f
+            else:  # two readings with one key: its conventions in convention order
+                found[key] = sorted(had + codes, key=_CONVENTION_ORDER.__getitem__)
+                fit[key] = max(f, fit[key])
+            loose[letters] = None
     # The conventions whose digraphs explain the spelling best come first.
     ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
     # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
