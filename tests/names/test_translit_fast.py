@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinlink.names.convention import COMMON_RULES, Convention, _evidence_weight
-from kinlink.names.translit import CONVENTIONS
+from kinlink.names.script import token_script
+from kinlink.names.translit import _CYRILLIC_PHONEMES, CONVENTIONS, _script_of
 
 
 def reference_read_scored(conv: Convention, token: str) -> tuple[str, int]:
@@ -55,3 +56,14 @@ def test_reference_examples() -> None:
     for token in ("shchukin", "schtschukin", "kudriavtsev", "ciascin", "ilinicina", "boutiagine", "aphanova"):
         for conv in CONVENTIONS:
             assert conv.read_scored(token) == reference_read_scored(conv, token), (conv.code, token)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        st.sampled_from([*_CYRILLIC_PHONEMES, "a", "e", "x", "ʼ", "’", "1", " ", "Ж", "ß", "α"]), max_size=10
+    )
+)
+def test_script_shortcut_equals_token_script(token: str) -> None:
+    """A word of Cyrillic letters is told Cyrillic without the general scan, as the scan tells it."""
+    assert _script_of(token) == token_script(token)

@@ -47,6 +47,18 @@ def read_cyrillic(token: str) -> str:
     return token.lower().translate(_CYRILLIC_TABLE)
 
 
+# Lower-case Russian, Ukrainian and Belarusian letters, and the apostrophe and hyphen a word may hold.
+_CYRILLIC_WORD_CHARS = "".join(_CYRILLIC_PHONEMES)
+
+
+def _script_of(tok: str) -> str:
+    """`token_script` of a word: one made of Cyrillic letters (with ' or -) only is Cyrillic without
+    the general scan of every script (str.strip tests every character against the set in C)."""
+    if not tok.strip(_CYRILLIC_WORD_CHARS) and tok.strip("'-"):
+        return CYRILLIC
+    return token_script(tok)
+
+
 # --- Latin conventions ----------------------------------------------------------------------
 
 _V = "aeiouyäöüéèêëïîâàáíóúăąęů"  # vowels, for context rules
@@ -320,7 +332,7 @@ def readings(token: str) -> Readings:
 def _readings_of(tok: str) -> Readings:
     """The readings of a token already stripped, its homoglyphs fixed and lower-cased."""
     token = tok
-    script = token_script(tok)
+    script = _script_of(tok)
     if script == CYRILLIC:
         letters = loose_key(read_cyrillic(tok))
         key = _normalised(letters)
