@@ -23,10 +23,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import add, attrgetter, itemgetter
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
+from kinlink.names.convention import COMMON_RULES, Convention
 from kinlink.names.frozen import quick_init
 from kinlink.names.script import CYRILLIC, LATIN, fix_homoglyphs, token_script
 
@@ -46,68 +47,25 @@ def read_cyrillic(token: str) -> str:
     return token.lower().translate(_CYRILLIC_TABLE)
 
 
+# Lower-case Russian, Ukrainian and Belarusian letters, and the apostrophe and hyphen a word may hold.
+_CYRILLIC_WORD_CHARS = "".join(_CYRILLIC_PHONEMES)
+
+
+def _script_of(tok: str) -> str:
+    """`token_script` of a word: one made of Cyrillic letters (with ' or -) only is Cyrillic without
+    the general scan of every script (str.strip tests every character against the set in C)."""
+    if not tok.strip(_CYRILLIC_WORD_CHARS) and tok.strip("'-"):
+        return CYRILLIC
+    return token_script(tok)
+
+
 # --- Latin conventions ----------------------------------------------------------------------
 
 _V = "aeiouyäöüéèêëïîâàáíóúăąęů"  # vowels, for context rules
 
 
-@dataclass(frozen=True)
-class Convention:
-    code: str
-    label: str
-    rules: tuple[tuple[str, str], ...]  # (regex, phonemes), earlier wins at a position
-    # A variant reading applied only to tokens this regex finds in (Italian "sc" as щ).
-    only_if: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_rx", re.compile("|".join(f"({p})" for p, _ in self.rules)))
-        object.__setattr__(self, "_out", tuple(o for _, o in self.rules))
-        weights = tuple(0 if r in _COMMON else _evidence_weight(r[0]) for r in self.rules)
-        object.__setattr__(self, "_weights", weights)
-        object.__setattr__(self, "_only_rx", re.compile(self.only_if))
-
-    def read(self, token: str) -> str:
-        return self.read_scored(token)[0]
-
-    def read_scored(self, token: str) -> tuple[str, int]:
-        """The phonemes, and how much of the spelling this convention's own digraphs explain."""
-        out: tuple[str, ...] = self._out  # type: ignore[attr-defined]
-        weights: tuple[int, ...] = self._weights  # type: ignore[attr-defined]
-        hits = 0
-
-        def repl(m: re.Match[str]) -> str:
-            nonlocal hits
-            i = m.lastindex - 1  # type: ignore[operator]
-            hits += weights[i]
-            return out[i]
-
-        return self._rx.sub(repl, token), hits  # type: ignore[attr-defined]
-
-
-_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)|\$")
-
-
-def _evidence_weight(pattern: str) -> int:
-    """How strongly a rule firing says that its convention wrote the token.
-
-    A digraph or trigraph counts one per extra letter it explains ("schtsch" 6, "sh" 1);
-    single letters and context rules (Romance c/g before e/i, s-voicing) count 0.
-    """
-    core = _LOOKAROUND.sub("", pattern)
-    if core.startswith("["):
-        return 0
-    return max(0, len(core) - 1)
-
-
-# Letters every convention reads the same way; appended after each convention's own rules.
-_COMMON: tuple[tuple[str, str], ...] = (
-    ("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "k"), ("q", "k"), ("w", "v"), ("y", "i"),
-    ("'", ""), ("-", ""),
-)  # fmt: skip
-
-
 def _conv(code: str, label: str, *rules: tuple[str, str], only_if: str = "") -> Convention:
-    return Convention(code, label, (*rules, *_COMMON), only_if)
+    return Convention(code, label, (*rules, *COMMON_RULES), only_if)
 
 
 CONVENTIONS: tuple[Convention, ...] = (
@@ -229,6 +187,7 @@ CONVENTIONS: tuple[Convention, ...] = (
 )  # fmt: skip
 
 CONVENTION_LABELS: dict[str, str] = {c.code: c.label for c in CONVENTIONS}
+_CONVENTION_ORDER: dict[str, int] = {c.code: i for i, c in enumerate(CONVENTIONS)}
 CONVENTION_LABELS["cyr"] = message_id("Cyrillic")
 
 # Letters that only some conventions use; a token with them is read by those conventions only.
@@ -246,15 +205,25 @@ _MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
-def conventions_for(token: str) -> tuple[Convention, ...]:
+_MARKER_SETS = tuple((frozenset(letters), codes) for letters, codes in _MARKERS)
+_ANY_MARKER = frozenset().union(*(letters for letters, _ in _MARKER_SETS))
+# Each convention with the regex a token must match for it to apply (None: every token).
+_CONDITIONS = tuple((c, c._only_rx.search if c.only_if else None) for c in CONVENTIONS)  # type: ignore[attr-defined]
+
+
+def conventions_for(token: str, letters: set[str] | None = None) -> tuple[Convention, ...]:
+    """The conventions that may have written a token (whose set of letters may be given)."""
     allowed: set[str] | None = None
-    for letters, codes in _MARKERS:
-        if any(ch in token for ch in letters):
-            allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
+    if letters is None:
+        letters = set(token)
+    if not letters.isdisjoint(_ANY_MARKER):  # most tokens have no marker letter
+        for marks, codes in _MARKER_SETS:
+            if not letters.isdisjoint(marks):
+                allowed = set(codes) if allowed is None else (allowed & codes) or (allowed | codes)
     return tuple(
         c
-        for c in CONVENTIONS
-        if (allowed is None or c.code in allowed) and (not c.only_if or c._only_rx.search(token))  # type: ignore[attr-defined]
+        for c, only in _CONDITIONS
+        if (allowed is None or c.code in allowed) and (only is None or only(token))
     )
 
 
@@ -363,7 +332,7 @@ def readings(token: str) -> Readings:
 def _readings_of(tok: str) -> Readings:
     """The readings of a token already stripped, its homoglyphs fixed and lower-cased."""
     token = tok
-    script = token_script(tok)
+    script = _script_of(tok)
     if script == CYRILLIC:
         letters = loose_key(read_cyrillic(tok))
         key = _normalised(letters)
@@ -372,23 +341,38 @@ def _readings_of(tok: str) -> Readings:
         letters = loose_key(_fold_leftovers(tok))
         key = _normalised(letters)
         return Readings(token, script, (key,), (("other",),), (key,), key, (letters,))
+    # Most conventions read a word alike: each distinct reading, with the conventions that give it
+    # and the best evidence any of them finds, is folded, normalised and judged once.
+    by_reading: dict[str, tuple[list[int], list[str]]] = {}
+    chars = set(tok)
+    pairs = set(map(add, tok, tok[1:]))
+    for conv in conventions_for(tok, chars):
+        raw, hits = conv.read_known(tok, chars, pairs)
+        seen = by_reading.get(raw)
+        if seen is None:
+            by_reading[raw] = ([hits], [conv.code])
+        else:
+            seen[1].append(conv.code)
+            if hits > seen[0][0]:
+                seen[0][0] = hits
+    # Readings in the order of the first convention giving each: keys and loose forms are met in
+    # the order a convention-by-convention walk would meet them.
     found: dict[str, list[str]] = {}
     fit: dict[str, int] = {}
     loose: dict[str, None] = {}
-    # Most conventions read a word alike: each distinct reading is folded, normalised and judged once.
-    judged: dict[str, tuple[str, int, str]] = {}
-    for conv in conventions_for(tok):
-        raw, hits = conv.read_scored(tok)
-        seen = judged.get(raw)
-        if seen is None:
-            letters = loose_key(raw)
-            seen = judged[raw] = (_normalised(letters), implausibility(raw), letters)
-        key = seen[0]
+    for raw, ([hits], codes) in by_reading.items():
+        letters = loose_key(raw)
+        key = _normalised(letters)
         if key:
-            found.setdefault(key, []).append(conv.code)
-            f = hits - 2 * seen[1]
-            fit[key] = max(f, fit.get(key, f))
-            loose[seen[2]] = None
+            f = hits - 2 * implausibility(raw)
+            had = found.get(key)
+            if had is None:
+                found[key] = codes
+                fit[key] = f
+            else:  # two readings with one key: its conventions in convention order
+                found[key] = sorted(had + codes, key=_CONVENTION_ORDER.__getitem__)
+                fit[key] = max(f, fit[key])
+            loose[letters] = None
     # The conventions whose digraphs explain the spelling best come first.
     ordered = sorted(found.items(), key=lambda kv: (-fit[kv[0]], -len(kv[1])))
     # Within one digraph of the best: a lone "dj" or "ch" is thin evidence for a convention.
