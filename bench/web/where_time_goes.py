@@ -85,7 +85,7 @@ class StatementClock:
         self.seen.clear()
 
     def explain(self, engine) -> None:  # type: ignore[no-untyped-def]
-        """EXPLAIN ANALYZE of the SELECTs seen, as run (the plans the slowest statements got)."""
+        """EXPLAIN (ANALYZE, BUFFERS) of the SELECTs seen, as run (the plans the slowest statements got)."""
         for key in sorted(self.total, key=self.total.get, reverse=True):  # type: ignore[arg-type]
             statement, params = self.seen.get(key, ("", None))
             if not statement.lstrip().upper().startswith("SELECT") or "FOR UPDATE" in statement:
@@ -93,9 +93,11 @@ class StatementClock:
             raw = engine.raw_connection()
             try:
                 cur = raw.cursor()
-                cur.execute("EXPLAIN ANALYZE " + statement, params)
+                pg = engine.dialect.name == "postgresql"
+                how = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+                cur.execute(how + statement, params)
                 print(f"\n-- {key}")
-                print("\n".join(r[0] for r in cur.fetchall()))
+                print("\n".join(str(r[0] if pg else r[-1]) for r in cur.fetchall()))
                 raw.rollback()
             finally:
                 raw.close()
@@ -219,7 +221,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--python", action="store_true", help="also print the Python profile")
     ap.add_argument("--tree", type=Path, default=ROOT, help="the kinlink source tree to profile")
-    ap.add_argument("--explain", action="store_true", help="also EXPLAIN ANALYZE each SELECT once")
+    ap.add_argument("--explain", action="store_true", help="also EXPLAIN (ANALYZE, BUFFERS) each SELECT once")
     ap.add_argument(
         "--direct", action="store_true", help="the ASGI app called directly: the server's CPU alone"
     )

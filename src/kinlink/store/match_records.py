@@ -24,7 +24,9 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -127,8 +129,32 @@ def _records(array: bool) -> Select[Any]:
     )
 
 
+def _records_whole() -> Select[Any]:
+    """PostgreSQL: `_records` with each record's other names (by position) and its first capture (the
+    lowest event id), the rows `_names_and_captures` gives, as columns: one round trip, not two (issue 19).
+    Each is read through its covering index (ix_person_names_other, ix_events_captures)."""
+    others = (
+        select(func.array_agg(aggregate_order_by(PersonName.full_name, PersonName.position)))
+        .where(PersonName.person_id == Person.id, PersonName.position > 0)
+        .scalar_subquery()
+    )
+    capture = (
+        select(Event.date, Event.place)
+        .where(Event.person_id == Person.id, Event.kind == "captured")
+        .order_by(Event.id)
+        .limit(1)
+        .lateral("capture")
+    )
+    return (
+        _records(True)
+        .add_columns(others.label("others"), capture.c.date.label("captured_on"), capture.c.place)
+        .outerjoin(capture, true())
+    )
+
+
 _NAMES_AND_CAPTURES = (_names_and_captures(False), _names_and_captures(True))
 _RECORDS = (_records(False), _records(True))
+_RECORDS_WHOLE = _records_whole()
 
 
 def reader(session: Session) -> Connection:
@@ -147,13 +173,19 @@ def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
     conn = reader(session)
     other: dict[int, list[str]] = defaultdict(list)
     captured: dict[int, tuple[str | None, str | None]] = {}
-    # Fetched whole (one call), not row by row: a search reads a few hundred rows in all.
-    for pid, what, a, b, _n in conn.execute(for_dialect(conn, _NAMES_AND_CAPTURES), params).all():
-        if what == 0:
-            other[pid].append(a)
-        else:
-            captured.setdefault(pid, (a, b))
-    rows = conn.execute(for_dialect(conn, _RECORDS), params).all()
+    if conn.dialect.name == "postgresql":  # the names and captures as columns of the records' rows
+        rows = conn.execute(_RECORDS_WHOLE, params).all()
+        for r in rows:
+            other[r.id] = r.others or []
+            captured[r.id] = (r.captured_on, r.place)  # (None, None) without a capture, as below
+    else:
+        # Fetched whole (one call), not row by row: a search reads a few hundred rows in all.
+        for pid, what, a, b, _n in conn.execute(for_dialect(conn, _NAMES_AND_CAPTURES), params).all():
+            if what == 0:
+                other[pid].append(a)
+            else:
+                captured.setdefault(pid, (a, b))
+        rows = conn.execute(for_dialect(conn, _RECORDS), params).all()
     out = []
     for r in rows:
         cap = captured.get(r.id, (None, None))

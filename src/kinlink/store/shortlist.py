@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Subquery,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -194,9 +195,64 @@ def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) ->
     whole = conn.execute(_postings_whole_stmt(n, postgresql), params).scalar()
     if not whole:
         return []
-    eids, shared = shared_counts(np.sort(_posted_ids(whole, postgresql)))
-    order = np.lexsort((eids, -shared))[: int(params["lim"])]  # type: ignore[call-overload]
+    return _ranked(_posted_ids(whole, postgresql), int(params["lim"]))  # type: ignore[call-overload]
+
+
+def _ranked(posted: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Of the ids the keys found (an id once per key it holds), the (id, keys shared) most shared first,
+    then by id; at most `limit`."""
+    eids, shared = shared_counts(np.sort(posted))
+    order = np.lexsort((eids, -shared))[:limit]
     return list(zip(eids[order].tolist(), shared[order].tolist(), strict=True))
+
+
+@lru_cache(maxsize=128)
+def _sized_postings_stmt(n: int) -> Select | CompoundSelect:
+    """Per key (bound k0, k1...): its entries counted up to `cap` (as `_sizes_stmt` counts them) and, when
+    there are at most `most`, their ids (an int4 array in its binary form, as `_postings_whole_stmt`)."""
+    parts = []
+    for i in range(n):
+        key = bindparam(f"k{i}", type_=String)
+        posting = (
+            select(MatchKey.entity_id.label("eid"))
+            .where(MatchKey.entity == bindparam("entity"), MatchKey.key == key)
+            .limit(bindparam("cap", type_=Integer))
+            .subquery()
+        )
+        agg = select(key.label("key"), func.count().label("n"), func.array_agg(posting.c.eid).label("ids"))
+        got = agg.select_from(posting).subquery()
+        ids = case((got.c.n <= bindparam("most", type_=Integer), func.array_send(got.c.ids)))
+        parts.append(select(got.c.key, got.c.n, ids))
+    return parts[0] if n == 1 else union_all(*parts)
+
+
+def shortlist_rows_of(
+    session: Session, query: MatchRecord, entity: str, limit: int, known: dict[str, int] | None = None
+) -> list[tuple[int, int]] | None:
+    """`shortlist_rows` of `shortlist_query`'s statement (None where it gives none): the same rows.
+
+    On PostgreSQL, when some of the query's keys have no size known yet, they are counted and the postings
+    of the selective ones read in one statement: one round trip fewer, and a key counted is not read again
+    for its postings (at a million records a common family name's key holds ~12,000 entries; issue 19).
+    """
+    keys = sorted(query_keys(query))
+    conn = reader(session)
+    if conn.dialect.name != "postgresql" or known is None or all(k in known for k in keys):
+        found = shortlist_query(session, query, entity, limit, known)
+        return None if found is None else shortlist_rows(session, *found)
+    # Keys known broad or absent are not read; those known selective are read whole (at most MAX_POSTING).
+    wanted = [k for k in keys if k not in known or 0 < known[k] <= MAX_POSTING]
+    params: dict[str, object] = {"entity": entity, "cap": MAX_POSTING + 1, "most": MAX_POSTING}
+    params.update({f"k{i}": k for i, k in enumerate(wanted)})
+    got = {k: (n, ids) for k, n, ids in conn.execute(_sized_postings_stmt(len(wanted)), params)}
+    known.update({k: got[k][0] for k in keys if k not in known})
+    usable = [k for k in keys if 0 < known[k] <= MAX_POSTING]
+    # None present (no shortlist), every key broad (its narrowest read), or a key known selective grown
+    # broad since: as shortlist_query does, all sizes known now.
+    if not usable or any(got[k][1] is None for k in usable):
+        found = shortlist_query(session, query, entity, limit, known)
+        return None if found is None else shortlist_rows(session, *found)
+    return _ranked(np.concatenate([_posted_ids(got[k][1], True) for k in usable]), limit)
 
 
 def shortlist_ids(

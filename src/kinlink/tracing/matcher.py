@@ -29,7 +29,7 @@ from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import CHANGES_ROW, TF_PREFIX, DbTermFrequencies
 from kinlink.store.match_records import among, for_dialect, person_records, reader
 from kinlink.store.models import Person, Tombstone
-from kinlink.store.shortlist import shortlist_query, shortlist_rows, with_persons_stmt
+from kinlink.store.shortlist import shortlist_query, shortlist_rows_of, with_persons_stmt
 from kinlink.store.tracing_models import MatchKeyScheme
 
 SHORTLIST = 60
@@ -195,15 +195,15 @@ def search(
     model = model or load_model()
     scorer = scorer or db_scorer(session, model)
     excluded = {int(x) for x in exclude}
-    found = shortlist_query(session, query, "p", 2000 + len(excluded), scorer.memos.get(SHORTLIST_SIZES))
-    if found is None:
-        return []
-    stmt, params = found
+    sizes = scorer.memos.get(SHORTLIST_SIZES)
     if _ranks_by_keys_alone(query):
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
         # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
-        rows = [r for r in shortlist_rows(session, stmt, params) if r[0] not in excluded][:2000]
+        shortlisted = shortlist_rows_of(session, query, "p", 2000 + len(excluded), sizes)
+        if shortlisted is None:
+            return []
+        rows = [r for r in shortlisted if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
         # Fetched whole (one call), not row by row: some sixty rows a search.
@@ -211,6 +211,10 @@ def search(
         stamps = {r[0]: (r[1], r[2]) for r in versions}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
+        found = shortlist_query(session, query, "p", 2000 + len(excluded), sizes)
+        if found is None:
+            return []
+        stmt, params = found
         rows = [
             r for r in reader(session).execute(with_persons_stmt(stmt), params).all() if r[0] not in excluded
         ]
