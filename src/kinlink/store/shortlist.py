@@ -238,8 +238,7 @@ def shortlist_rows_of(
     keys = sorted(query_keys(query))
     conn = reader(session)
     if conn.dialect.name != "postgresql" or known is None or all(k in known for k in keys):
-        found = shortlist_query(session, query, entity, limit, known)
-        return None if found is None else shortlist_rows(session, *found)
+        return _rows_by_query(session, query, entity, limit, known)
     # Keys known broad or absent are not read; those known selective are read whole (at most MAX_POSTING).
     wanted = [k for k in keys if k not in known or 0 < known[k] <= MAX_POSTING]
     params: dict[str, object] = {"entity": entity, "cap": MAX_POSTING + 1, "most": MAX_POSTING}
@@ -250,9 +249,15 @@ def shortlist_rows_of(
     # None present (no shortlist), every key broad (its narrowest read), or a key known selective grown
     # broad since: as shortlist_query does, all sizes known now.
     if not usable or any(got[k][1] is None for k in usable):
-        found = shortlist_query(session, query, entity, limit, known)
-        return None if found is None else shortlist_rows(session, *found)
+        return _rows_by_query(session, query, entity, limit, known)
     return _ranked(np.concatenate([_posted_ids(got[k][1], True) for k in usable]), limit)
+
+
+def _rows_by_query(
+    session: Session, query: MatchRecord, entity: str, limit: int, known: dict[str, int] | None
+) -> list[tuple[int, int]] | None:
+    found = shortlist_query(session, query, entity, limit, known)
+    return None if found is None else shortlist_rows(session, *found)
 
 
 def shortlist_ids(

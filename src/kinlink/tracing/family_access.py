@@ -128,14 +128,15 @@ class _Standing:
 def family_view(session: Session, request_id: int, channel: str) -> FamilyView | None:
     """What the family of an opened request reads: its state, what it may be told, and its messages."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":  # the usual wait read with the request: one round trip, not two
+    with_wait = conn.dialect.name == "postgresql"  # the usual wait read with the request: one round trip
+    if with_wait:
         since = utcnow() - WAIT_WINDOW
         req = conn.execute(_VIEW_AND_WAIT, {"request_id": request_id, "since": since}).first()
     else:
         req = conn.execute(_VIEW, {"request_id": request_id}).first()
     if req is None:
         return None
-    wait = _usual_wait(req.wait_days or []) if "wait_days" in req._fields else usual_wait_days(session)
+    wait = _usual_wait(req.wait_days or []) if with_wait else usual_wait_days(session)
     standing = None
     if req.verification_id is not None and req.withdrawn_at is None:
         standing = _Standing(req.verification_id, req.method, req.recorded_by, req.recorded_at)
