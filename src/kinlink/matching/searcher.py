@@ -59,16 +59,7 @@ class Searcher:
         return self._run(("r", list(rows), limit, 30, min_probability))
 
     def _run(self, task: _Task) -> list[list[Hit]]:
-        if self._pool is None or len(task[1]) < 100:
-            return _search_task(task, self.index)
-        out: list[list[Hit]] = []
-        # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
-        # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
-        # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive.
-        with gc_paused():
-            for part in self._pool.imap(_sent_task, _tasks(task, self.processes)):
-                out.extend(self._received(part))
-        return out
+        return [hits for part in self._parts(task) for hits in part]
 
     def _received(self, part: list[list[tuple[int, Scored]]]) -> list[list[Hit]]:
         # Each hit's record read here from the index the worker shares (the same record it would have
@@ -81,13 +72,21 @@ class Searcher:
     ) -> Iterator[list[list[Hit]]]:
         """`search` of many queries, each part of their hits (in order) as soon as it is found: the workers
         search on while the caller reads, with no wait for the slowest worker but at the very end."""
-        task: _Task = ("q", list(queries), limit, shortlist, min_probability)
-        if self._pool is None or len(queries) < 100:
+        return self._parts(("q", list(queries), limit, shortlist, min_probability))
+
+    def _parts(self, task: _Task) -> Iterator[list[list[Hit]]]:
+        """The task's hits, a part at a time in order, from the workers (searching on meanwhile), or here
+        when there are no workers or too few items to be worth sending."""
+        if self._pool is None or len(task[1]) < 100:
             yield _search_task(task, self.index)
             return
         parts = self._pool.imap(_sent_task, _tasks(task, self.processes))
         while True:
-            with gc_paused():  # while the hits arrive (`_run`), not while the caller reads them
+            # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
+            # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
+            # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive,
+            # not while the caller reads them.
+            with gc_paused():
                 part = next(parts, None)
                 if part is None:
                     return

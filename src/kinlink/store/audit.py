@@ -175,6 +175,24 @@ _PENDING = (
     "chain",
 )
 _CHANGES = _PENDING.index("changes")
+_HASH = _PENDING.index("hash")
+
+
+def _new_entry(
+    prev: str | None,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int | None,
+    changes: Any,
+    chain: int,
+) -> tuple[Any, ...]:
+    """An entry after `prev` on `chain`, now, in the order of _PENDING, its keyed hash among its values."""
+    at = utcnow()
+    eid = None if entity_id is None else str(entity_id)
+    credential = getattr(actor, "credential", None)
+    h = entry_hash(prev, at, actor, action, entity, eid, changes, credential, chain)
+    return (at, str(actor), credential, action, entity, eid, changes, prev, h, chain)
 
 
 def _for_copy(entry: tuple[Any, ...], text: str | None) -> tuple[Any, ...]:
@@ -248,13 +266,9 @@ class AuditLog:
     def add(self, action: str, entity: str, entity_id: str | int | None, changes: Any = None) -> None:
         if not self._locked:
             self._take()
-        at = utcnow()
-        eid = None if entity_id is None else str(entity_id)
-        credential = getattr(self.actor, "credential", None)
-        h = entry_hash(self._prev, at, self.actor, action, entity, eid, changes, credential, self._chain)
-        self._pending.append(
-            (at, str(self.actor), credential, action, entity, eid, changes, self._prev, h, self._chain)
-        )
+        entry = _new_entry(self._prev, self.actor, action, entity, entity_id, changes, self._chain)
+        h = entry[_HASH]
+        self._pending.append(entry)
         self._texts.append(None)
         self._stored.append(None)
         self._prev = h
@@ -393,8 +407,6 @@ def _append_alone(
     seen = _SEEN.get(conn.engine)
     if seen is None:
         seen = _SEEN.setdefault(conn.engine, {})
-    eid = None if entity_id is None else str(entity_id)
-    credential = getattr(actor, "credential", None)
     for chain, trying in _TRYING.items():
         if not trying.acquire(blocking=False):
             continue
@@ -405,9 +417,8 @@ def _append_alone(
                     row = conn.execute(_HEAD, {"chain": chain}).one()
                     head = seen[chain] = (row.hash, row.entries)
                 prev, count = head
-                at = utcnow()
-                h = entry_hash(prev, at, actor, action, entity, eid, changes, credential, chain)
-                entry = (at, str(actor), credential, action, entity, eid, changes, prev, h, chain)
+                entry = _new_entry(prev, actor, action, entity, entity_id, changes, chain)
+                h = entry[_HASH]
                 moved = {"entries_before": count, "new_hash": h, "new_entries": count + 1}
                 params = {**dict(zip(_PENDING, entry, strict=True)), **moved}
                 if conn.execute(_APPEND_IF_MOVED, params).first():
