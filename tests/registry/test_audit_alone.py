@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from kinlink.store import audit
 from kinlink.store.db import make_engine, outside_transaction, reading_unit, unit_of_work
@@ -54,6 +54,55 @@ def test_a_head_another_process_moved_is_read_again(pg: Engine) -> None:
     with unit_of_work(pg) as s:
         assert audit.verify(s) == []
     assert _chains(pg) == {1: 12}
+
+
+def test_a_stale_compare_locks_nothing_and_gives_the_head_back(pg: Engine) -> None:
+    """Under concurrency most heads a process saw are stale (another worker process moved them): the failed
+    compare neither locks the head row (a lock makes its statement a transaction with an id, whose commit
+    waits for a WAL flush) nor needs a read of its own (it gives the head back), so a stale head costs one
+    statement more, not three (issue 19)."""
+    other = make_engine(pg.url.render_as_string(hide_password=False))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "audit_head" in statement:
+            statements.append(statement)
+
+    try:
+        _read(pg, "here", [0])  # this engine has seen chain 1's head ...
+        _read(other, "there", [0])  # ... which another then moves
+        event.listen(pg, "before_cursor_execute", count)
+        try:
+            _read(pg, "here", [1])
+        finally:
+            event.remove(pg, "before_cursor_execute", count)
+        assert len(statements) == 2  # the stale compare, then the one after the head it gave back
+        # A stale compare alone, in autocommit as a reading unit sends it: the head row is left as it was.
+        with pg.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            xmax = conn.execute(text("SELECT xmax FROM audit_head WHERE id = 1")).scalar_one()
+            head = conn.execute(text("SELECT hash, entries FROM audit_head WHERE id = 1")).one()
+            stale = conn.execute(
+                audit._APPEND_IF_MOVED,
+                {
+                    **dict(
+                        zip(
+                            audit._PENDING,
+                            audit._new_entry("x", "a", "read", "person", 1, None, 1),
+                            strict=True,
+                        )
+                    ),
+                    "entries_before": head.entries - 1,
+                    "new_hash": "y",
+                    "new_entries": head.entries,
+                },
+            ).one()
+            assert (stale.appended, stale.hash, stale.entries) == (None, head.hash, head.entries)
+            assert conn.execute(text("SELECT xmax FROM audit_head WHERE id = 1")).scalar_one() == xmax
+    finally:
+        other.dispose()
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+    assert _chains(pg) == {1: 3}
 
 
 def test_an_entry_alone_skips_a_head_a_transaction_holds(pg: Engine) -> None:

@@ -129,33 +129,38 @@ _APPEND_ONE_AND_SET_HEAD = _SET_HEAD.add_cte(
 # no transaction holds that head and it is still that head (a compare-and-set), in one statement that is its
 # own transaction (committed, its WAL flushed, before it returns): where taking the head, BEGIN, the entry
 # and COMMIT were four round trips. The head is locked (FOR UPDATE, skipping it when held) before it is
-# compared, and the entry's id drawn after, as in a transaction that takes the head: each chain's entries
-# follow one another in id order as before.
-_UNHELD = (
-    select(_HEAD_TABLE.c.id)
-    .where(_HEAD_TABLE.c.id == bindparam("chain"))
-    .with_for_update(skip_locked=True)
-    .scalar_subquery()
+# moved, and the entry's id drawn after, as in a transaction that takes the head: each chain's entries
+# follow one another in id order as before. The lock is taken only on a head that compares equal: under
+# concurrency most heads a process saw are stale (another worker process moved them), and a row locked
+# gives the statement a transaction id, whose commit waits for a WAL flush although nothing was written.
+# The statement returns the chain's head as it was committed when it began: after a stale compare, the head
+# to hash after next, with no read of its own.
+_HEAD_IS = (
+    _HEAD_TABLE.c.id == bindparam("chain"),
+    _HEAD_TABLE.c.entries == bindparam("entries_before"),
+    _HEAD_TABLE.c.hash.is_not_distinct_from(bindparam("prev_hash")),
 )
+_UNHELD = select(_HEAD_TABLE.c.id).where(*_HEAD_IS).with_for_update(skip_locked=True).scalar_subquery()
 _MOVED = (
     update(_HEAD_TABLE)
-    .where(
-        _HEAD_TABLE.c.id == _UNHELD,
-        _HEAD_TABLE.c.entries == bindparam("entries_before"),
-        _HEAD_TABLE.c.hash.is_not_distinct_from(bindparam("prev_hash")),
-    )
+    .where(_HEAD_TABLE.c.id == _UNHELD, *_HEAD_IS[1:])
     .values(hash=bindparam("new_hash"), entries=bindparam("new_entries"))
     .returning(_HEAD_TABLE.c.id)
     .cte("moved")
 )
-_APPEND_IF_MOVED = (
+_APPENDED = (
     insert(_LOG)
     .from_select(_ENTRY, select(*(bindparam(c, type_=_LOG.c[c].type) for c in _ENTRY)).select_from(_MOVED))
     .returning(_LOG.c.id)
+    .cte("appended")
+)
+_APPEND_IF_MOVED = (
+    select(select(_APPENDED.c.id).scalar_subquery().label("appended"), *_HEAD_COLUMNS[1:])
+    .where(_HEAD_TABLE.c.id == bindparam("chain"))
     .execution_options(**ALONE)
 )
 # The heads this process last saw or wrote, by engine and chain (what it tries first; a stale one fails the
-# compare and is read again), and a lock a chain so that the process's threads try different chains.
+# compare, which gives it back as it is), and a lock a chain so that the process's threads try other chains.
 _SEEN: weakref.WeakKeyDictionary[Engine, dict[int, tuple[str | None, int]]] = weakref.WeakKeyDictionary()
 _TRYING = {chain: threading.Lock() for chain in range(1, CHAINS + 1)}
 _COPY_FROM = 100  # entries, from which they are COPYed on PostgreSQL (kinlink.store.bulk)
@@ -412,7 +417,7 @@ def _append_alone(
             continue
         try:
             head = seen.get(chain)
-            for _ in range(2):  # the head as last seen, then as it is now if that one was stale
+            for _ in range(2):  # the head as last seen, then as the failed compare found it if that was stale
                 if head is None:
                     row = conn.execute(_HEAD, {"chain": chain}).one()
                     head = seen[chain] = (row.hash, row.entries)
@@ -421,10 +426,10 @@ def _append_alone(
                 h = entry[_HASH]
                 moved = {"entries_before": count, "new_hash": h, "new_entries": count + 1}
                 params = {**dict(zip(_PENDING, entry, strict=True)), **moved}
-                if conn.execute(_APPEND_IF_MOVED, params).first():
+                row = conn.execute(_APPEND_IF_MOVED, params).one()
+                if row.appended is not None:
                     seen[chain] = (h, count + 1)
                     return True
-                row = conn.execute(_HEAD, {"chain": chain}).one()
                 if (row.hash, row.entries) == head:
                     break  # the head as seen, but held by a transaction: the next chain
                 head = seen[chain] = (row.hash, row.entries)

@@ -11,7 +11,7 @@ keyed hash (microseconds), so it is done first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import Double, Engine, bindparam, cast, extract, func, literal, select
@@ -174,13 +174,18 @@ _RECENT_ANSWERS = (
 def usual_wait_days(session: Session) -> int | None:
     """The median number of days from filing to the first confirmed match, over the latest confirmed
     matches of requests (at most WAIT_SAMPLE_MAX, decided in the last year); None below WAIT_SAMPLE_MIN."""
-    since = utcnow() - WAIT_WINDOW
+    return _usual_wait(first_answer_days(session, utcnow() - WAIT_WINDOW))
+
+
+def first_answer_days(session: Session, since: datetime) -> list[float]:
+    """Each request's days from filing to its first confirmed answer, among the latest WAIT_SAMPLE_MAX
+    confirmed answers decided at or after `since`: what the usual wait is the median of."""
     rows = session.connection().execute(_RECENT_ANSWERS, {"since": since}).all()
     first: dict[int, float] = {}
     for request_id, filed, decided in rows:
-        days = max(0.0, (_aware(decided) - _aware(filed)).total_seconds() / 86400)
+        days = max(0.0, (_utc(decided) - _utc(filed)).total_seconds() / 86400)
         first[request_id] = min(days, first.get(request_id, days))
-    return _usual_wait(list(first.values()))
+    return list(first.values())
 
 
 def _usual_wait(first_days: list[float]) -> int | None:
@@ -202,6 +207,7 @@ _VIEW_AND_WAIT = _VIEW.add_columns(
 )
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes for what was stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+def _utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes for what was stored in UTC; PostgreSQL aware ones in its session's
+    # time zone, and two datetimes of one zone subtract as wall clocks (an hour off across a clock change).
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
