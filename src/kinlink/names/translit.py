@@ -244,6 +244,12 @@ def _husher_e(m: re.Match[str]) -> str:
 
 
 _FOLD = str.maketrans({"Q": "SC", "H": "g", "X": "x", "h": "g", "y": "i", "j": "i", "w": "v"})
+# _FOLD and the ASCII that _NON_PHONEME drops, in one table: `loose_key` in one pass over a reading, the
+# regex left for what is not ASCII (issue 19).
+_LOOSE = {
+    **{c: None for c in range(128) if _NON_PHONEME.fullmatch(chr(c))},
+    **_FOLD,
+}
 
 
 def _fold_leftovers(s: str) -> str:
@@ -282,7 +288,8 @@ def loose_key(phonemes: str) -> str:
     normalised keys, where є loses its i and я keeps it; "Мііна" for Мішіна likewise, where
     the ii would collapse. Fuzzy comparison uses both forms.
     """
-    return _NON_PHONEME.sub("", _fold_leftovers(phonemes).translate(_FOLD))
+    s = _fold_leftovers(phonemes).translate(_LOOSE)
+    return s if s.isascii() else _NON_PHONEME.sub("", s)  # a letter no fold knows (ł) is dropped too
 
 
 # Letter pairs a convention leaves behind when it is the wrong one for a spelling: "kh" read
