@@ -208,15 +208,24 @@ def _patronymic_keys(givs: tuple[str, ...], patronymic: str) -> tuple[str, ...]:
     return tuple(f"gp:{g}|{f}" for g in givs[:2] for f in fathers)
 
 
-@lru_cache(maxsize=16384)  # a common family skeleton and given class recur over thousands of records
 def _pair_keys(fs: str, typos: bool, givs: tuple[str, ...]) -> tuple[str, ...]:
     """The n: keys of a family skeleton (with its typo variants) paired with each given signature."""
+    if len(givs) == 1:
+        return _pair_keys_one(fs, typos, givs[0])
     out: list[str] = []
     for g in givs:
-        for v in (fs, *_deletions(fs)) if typos else (fs,):
-            a, b = sorted((v, g))
-            out.append(f"n:{a}|{b}")
+        out += _pair_keys_one(fs, typos, g)
     return tuple(out)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _pair_keys_one(fs: str, typos: bool, g: str) -> tuple[str, ...]:
+    """`_pair_keys` of one given signature. Cached by the skeleton and one signature, not the tuple of a
+    name's signatures: a name's family skeletons with its given name's are mostly a new combination (93,770
+    of 93,773 at 200,000 records), a skeleton with one signature half the time a known one (issue 19)."""
+    return tuple(
+        [f"n:{v}|{g}" if v <= g else f"n:{g}|{v}" for v in ((fs, *_deletions(fs)) if typos else (fs,))]
+    )
 
 
 def _typo_variants(sk: str) -> tuple[str, ...]:

@@ -11,8 +11,8 @@ from importlib import resources
 
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
-from kinlink.names.script import CYRILLIC
-from kinlink.names.translit import readings
+from kinlink.names.script import CYRILLIC, fix_homoglyphs
+from kinlink.names.translit import _readings_of, readings
 
 LANG_LABELS = {"ru": "Russian", "uk": "Ukrainian", "be": "Belarusian", "western": "Western"}
 # The same, as message ids (a language's name, standing alone: "Олексій (Ukrainian)").
@@ -101,8 +101,17 @@ def given_forms(token: str) -> tuple[GivenForm, ...]:
     tok = token.strip('.,;:()[]"')
     if len(tok) < 2:
         return ()
+    # What follows reads the token's readings (those of its homoglyphs fixed, lower-cased) and its lower
+    # case alone: worked out once for "Иванов" and "иванов", which a parse asks of each word (issue 19).
+    return _given_forms(fix_homoglyphs(tok).lower(), tok.lower())
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _given_forms(read_as: str, low: str) -> tuple[GivenForm, ...]:
+    """`given_forms` of a token whose readings are `_readings_of(read_as)` (as `readings` reads it) and whose
+    lower case is `low`."""
     t = _table()
-    r = readings(tok)
+    r = _readings_of(read_as)
     for keys in (r.likely, r.keys):
         found: list[GivenForm] = []
         for key in keys:
@@ -111,7 +120,6 @@ def given_forms(token: str) -> tuple[GivenForm, ...]:
                     found.append(gf)
         if found:
             # Exact spelling first, then full forms before diminutives, then table order.
-            low = tok.lower()
             found.sort(
                 key=lambda g: (g.form.lower() != low, g.kind == "diminutive", t.class_order[g.class_id])
             )
