@@ -583,8 +583,7 @@ def test_a_search_looks_up_its_text_and_reads_its_rows_in_one_statement(engine: 
     sent = statements_run(engine, lambda: one("Leonid Paktishev"), lambda statement: True)
     rows = [st for st, _ in sent if re.match(r"SELECT persons.id, (?!persons.version)", st.split("FROM")[0])]
     assert len(rows) == 1, [st[:100] for st in rows]  # the matcher's rows of the records it chose
-    # The lookups with the listed rows (on PostgreSQL through the function of migration 0024).
-    assert len([st for st, _ in sent if "found.pid" in st or "kinlink_found(" in st]) == 1
+    assert len([st for st, _ in sent if "found.pid" in st]) == 1  # the lookups with the listed rows
     # Besides: the stamp, the name counts, the shortlist's postings, the chosen records' versions, their
     # other names and captures, a note's key count; then the audit entry: take (and read) a chain's head,
     # append to it, set it (the last two in one statement on PostgreSQL).

@@ -9,20 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Engine,
-    Integer,
-    Select,
-    String,
-    and_,
-    bindparam,
-    func,
-    literal,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import Engine, Integer, Select, and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from kinlink.errors import refuse
@@ -100,38 +87,6 @@ def _found_stmt(by_status: bool, by_kind: bool, array: bool) -> Select:  # type:
         .outerjoin(Person, and_(*person))
         .outerjoin(Source, and_(*source))
     )
-
-
-# PostgreSQL: `_found_stmt` as the function of migration 0024, which runs it with its generic plan, made once
-# a connection: the plan cache never chose that plan for the statement sent itself, and planned it at every
-# search (0.2 ms of the backend's CPU). Not for a text of fewer characters (folded) than this, whose range may
-# be broad enough that a plan made for its value walks the records in id order instead of sorting the range.
-_FOUND_BY_FUNCTION = 4
-_FOUND_FUNCTION = select(
-    *func.kinlink_found(
-        bindparam("q", type_=String),
-        bindparam("lo", type_=String),
-        bindparam("hi", type_=String),
-        bindparam("lim", type_=Integer),
-        bindparam("ids", type_=ARRAY(Integer)),
-        bindparam("status", type_=String),
-        bindparam("kind", type_=String),
-    )
-    .table_valued(
-        "what",
-        "pid",
-        "id",
-        "source_name",
-        "source_record_id",
-        "full_name",
-        "sex",
-        "birth_date",
-        "unit",
-        "status",
-        "status_date",
-    )
-    .columns
-)
 
 
 @lru_cache(maxsize=16)
@@ -214,11 +169,7 @@ def _search(
     text_ids: list[int] = []
     people: dict[int, Listed] = {}
     found = {**params, "lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit, "ids": list(hits)}
-    if conn.dialect.name == "postgresql" and len(folded) >= _FOUND_BY_FUNCTION:
-        stmt = _FOUND_FUNCTION
-        found.update(status=status or None, kind=source_kind or None)
-    else:
-        stmt = _found_stmt(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
+    stmt = _found_stmt(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
     for what, pid, *row in conn.execute(stmt, found).all():  # whole, not row by row
         if what == 0:
             exact.append(pid)
