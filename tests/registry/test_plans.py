@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bench.registry.data import generate
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from kinlink.registry.imports import import_registry
 from kinlink.registry.search import search_records
@@ -60,11 +60,16 @@ def _statements(engine: Engine, work) -> list[tuple[str, object]]:  # type: igno
     )
 
 
+def _plan(conn: Connection, statement: str, parameters: object, analyze: bool = False) -> str:
+    how = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " if analyze else "EXPLAIN "
+    return "\n".join(r[0] for r in conn.exec_driver_sql(how + statement, parameters))  # type: ignore[arg-type]
+
+
 def _scans_of_large_tables(engine: Engine, statements: list[tuple[str, object]]) -> list[str]:
     found = []
     with engine.connect() as conn:
         for statement, parameters in statements:
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            plan = _plan(conn, statement, parameters)
             for table in re.findall(r"Seq Scan on (\w+)", plan):
                 if table in LARGE:
                     found.append(f"{table}: {statement[:300]}\n{plan}")
@@ -133,3 +138,35 @@ def test_the_key_table_is_read_from_its_covering_index_alone_after_a_bulk_load(
         )
     assert "Index Only Scan using ix_match_keys_lookup" in plan, plan
     assert re.search(r"Heap Fetches: 0\b", plan), plan
+
+
+def test_a_search_looks_up_the_beginning_of_a_name_from_its_index_alone(
+    fresh_pg: Engine, tmp_path: Path
+) -> None:
+    """A staff search also looks its text up as the beginning of a name: the records' ids come from the
+    folded name's index (which includes them, migration 0023), not from a read of each name's row, which for
+    a short text was a thousand pages a search on a large registry."""
+    engine = fresh_pg
+    path = tmp_path / "registry.csv"
+    generate(path, ROWS)
+    import_registry(engine, path, "bulk", "test")
+    with engine.connect() as conn:
+        name = conn.execute(
+            text("SELECT full_name FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
+        ).scalar_one()
+
+    def staff_search(typed: str) -> None:
+        with unit_of_work(engine) as s:
+            search_records(s, "staff", "test", typed, model=MODEL, limit=10)
+
+    for typed in (name, name[:3]):  # a whole name, and the beginning of one
+        found = [
+            (st, p)
+            for st, p in _statements(engine, lambda: staff_search(typed))  # noqa: B023 (called at once)
+            if "person_names.folded >=" in st
+        ]
+        assert len(found) == 1
+        with engine.connect() as conn:
+            plan = _plan(conn, *found[0], analyze=True)
+        assert "Index Only Scan using ix_person_names_folded" in plan, plan
+        assert not re.search(r"Heap Fetches: [1-9]", plan), plan

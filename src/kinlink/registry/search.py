@@ -63,10 +63,16 @@ _PREFIX = (
 )
 
 
+# On PostgreSQL the lowest record ids of a broad beginning, as its plans gave them by sorting the ids: with
+# the ids in the name index (migration 0023) a plan may hash them instead, and list another 50.
+_PREFIX_LOWEST = _PREFIX.order_by(PersonName.person_id)
+
+
 @lru_cache(maxsize=16)
 def _found_stmt(by_status: bool, by_kind: bool, array: bool) -> Select:  # type: ignore[type-arg]
     hits = select(Person.id.label("pid"), literal(2).label("what")).where(among(Person.id, "ids", array))
-    found = union_all(select(_EXACT.subquery()), select(_PREFIX.subquery()), hits).subquery("found")
+    prefix = _PREFIX_LOWEST if array else _PREFIX
+    found = union_all(select(_EXACT.subquery()), select(prefix.subquery()), hits).subquery("found")
     # A record's row where it passes the filters, else NULLs in the record's or its source's columns: outer
     # joins to each table (SQLite reads a joined pair or a subquery on the right of an outer join whole).
     person = [Person.id == found.c.pid]
