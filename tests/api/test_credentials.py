@@ -90,3 +90,22 @@ def test_an_api_reads_audit_entry_names_the_token(engine: Engine, server, staff)
         ).first()
         assert entry is not None and entry.credential == f"token:{token_id}"
         assert audit.verify(s) == []
+
+
+def test_a_search_answers_who_is_asking_before_its_parameters(engine: Engine, server, staff) -> None:  # type: ignore[no-untyped-def]
+    """The search's role check runs in the route's thread (one hop to the threadpool, issue 19); a caller
+    who may not search is still answered as such when the parameters are invalid too, as when the check
+    was a dependency of its own, and one who may is told what is wrong with them."""
+    _a, admin_token = _token(engine, staff["admin"][0])
+    _r, registrar_token = _token(engine, staff["registrar"][0])
+    bad = {"limit": "many"}
+    with _client(server) as anonymous, _client(server, "kl_nonesuch") as unknown:
+        assert anonymous.get("/records", params=bad).status_code == 401
+        r = unknown.get("/records", params=bad)
+        assert r.status_code == 401 and "not valid" in r.json()["error"]["message"]
+    with _client(server, admin_token) as admin, _client(server, registrar_token) as registrar:
+        assert admin.get("/records", params=bad).status_code == 403
+        assert admin.get("/records", params={"q": "x"}).status_code == 403
+        r = registrar.get("/records", params=bad)
+        assert r.status_code == 422 and r.json()["error"]["field"] == "limit"
+        assert registrar.get("/records", params={"q": "x"}).status_code == 200

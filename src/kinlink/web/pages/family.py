@@ -18,8 +18,10 @@ from kinlink.http.security import (
     FAMILY,
     SESSION_COOKIE,
     Principal,
+    RoleCheck,
     client_ip,
     page_roles,
+    page_roles_in_route,
 )
 from kinlink.registry.attachments import fetch
 from kinlink.store.db import reading_unit, unit_of_work
@@ -125,7 +127,8 @@ def _status_page(request: Request, who: Principal, status_code: int = 200, **ext
 
 
 @router.get("/family")
-def family_status(request: Request, who: Principal = page_roles(FAMILY)) -> Response:
+def family_status(request: Request, check: RoleCheck = page_roles_in_route(FAMILY)) -> Response:
+    who = check()  # the page families reload: one hop to a worker thread for the check and the page
     return _status_page(request, who, sent=request.query_params.get("sent") == "1")
 
 
