@@ -63,3 +63,43 @@ def test_the_pre_rank_read_from_tables_is_the_one_worked_out_as_floats(
     ):
         got = prerank(query, shared, lo, hi, sexes)
         assert got.tobytes() == _prerank_by_formula(query, shared, lo, hi, sexes).tobytes()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=9),  # keys shared
+            st.one_of(st.none(), st.integers(min_value=725_000, max_value=731_000)),  # first day of birth
+            st.integers(min_value=0, max_value=800),  # days more it may be
+            st.integers(min_value=0, max_value=2),  # sex code
+        ),
+        min_size=31,
+        max_size=300,
+    ),
+    st.sampled_from(["1990-03-13", "1985", None]),
+    st.sampled_from(["m", "f", None]),
+)
+def test_rows_left_out_of_the_pre_rank_could_not_enter_the_shortlist(
+    facts: list[tuple[int, int | None, int, int]], birth: str | None, sex: str | None
+) -> None:
+    """`CandidateIndex._worth_ranking` leaves out only rows whose pre-rank is below the size-th best of
+    all (so the shortlist is the same), and keeps the others in order."""
+    from kinlink.matching.index import CandidateIndex
+    from kinlink.matching.model import load_model
+
+    index = CandidateIndex(load_model())
+    lo = np.array([MISSING_DAY if f[1] is None else f[1] for f in facts], dtype=np.int32)
+    hi = np.array([MISSING_DAY if f[1] is None else f[1] + f[2] for f in facts], dtype=np.int32)
+    pair = np.empty((len(facts), 2), dtype=np.int32)
+    pair[:, 0], pair[:, 1] = lo, (hi - lo) * 4 + np.array([f[3] for f in facts], dtype=np.int32)
+    index._pre = pair.view(np.int64).ravel()
+    rows = np.arange(len(facts), dtype=np.uint32)
+    shared = np.array([f[0] for f in facts], dtype=np.int64)
+    query = MatchRecord(None, "Иванов Иван", birth_date=birth, sex=sex)
+    size = 30
+    kept, kept_shared = index._worth_ranking(query, rows, shared, size)
+    rank = prerank(query, shared, *index._pre_facts(rows))
+    cut = np.sort(rank)[-size]
+    left_out = np.setdiff1d(rows, kept)
+    assert (rank[left_out] < cut).all()
+    assert kept.tolist() == sorted(kept.tolist()) and kept_shared.tolist() == shared[kept].tolist()

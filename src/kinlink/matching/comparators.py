@@ -314,7 +314,12 @@ def _prep_identifier(r: MatchRecord, fld: str) -> str | None:
 
 
 def _feat_identifier(a: str, b: str) -> dict[str, Any]:
-    return {"edits": 0 if a == b else Levenshtein.distance(a, b, score_cutoff=3)}
+    return {"edits": _edits(a, b)[0]}
+
+
+def _edits(a: str, b: str) -> tuple[int]:
+    """`_feat_identifier`'s one feature, alone (`Comparator.tested`)."""
+    return (0 if a == b else Levenshtein.distance(a, b, score_cutoff=3),)
 
 
 def _prep_equal(r: MatchRecord, fld: str) -> str | None:
@@ -337,6 +342,6 @@ COMPARATORS: dict[str, Comparator] = {
     "place": Comparator(_prep_place, _feat_place, repeats=True),
     "unit": Comparator(_prep_unit, _feat_unit, repeats=True),
     "text": Comparator(_prep_text, _feat_text, repeats=True),
-    "identifier": Comparator(_prep_identifier, _feat_identifier),
+    "identifier": Comparator(_prep_identifier, _feat_identifier, tested=(("edits",), _edits)),
     "equal": Comparator(_prep_equal, _feat_equal, repeats=True),
 }

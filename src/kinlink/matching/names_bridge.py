@@ -73,8 +73,12 @@ def settled_family(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, .
     order known): `compare` then compares the family names alone (`kinlink.names.compare_family`, cached
     by the two names), None where a side has none. The part's level is the one `best_comparison` gives;
     its reason may differ (a declined name's), so it is only weighed, never shown."""
-    a, b = a_names[0], b_names[0]
-    return _names.compare_family(a.family, b.family) if a.family and b.family else None
+    return compare_families(a_names[0].family, b_names[0].family)
+
+
+def compare_families(a: str | None, b: str | None) -> Any:
+    """`settled_family` of two names' family names."""
+    return _names.compare_family(a, b) if a and b else None
 
 
 def settled_key(names: tuple[ParsedName, ...]) -> tuple[object, ...] | None:

@@ -97,6 +97,11 @@ class Scorer(NameWeights):
         )
         # The weight those features give, for a candidate whose names are not read (no term frequency).
         self._tested_weight: tuple[dict[tuple[Any, ...], float], ...] = tuple({} for _c in model.comparisons)
+        # Those of them whose levels have no term frequencies: their weight is that for any candidate.
+        self._plain_fast = tuple(
+            fast if fast is not None and not any(lv.tf for lv in c.levels) and not c.tf else None
+            for fast, c in zip(self._tested_fast, model.comparisons, strict=True)
+        )
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:
@@ -183,14 +188,31 @@ class Scorer(NameWeights):
     def _others_weight(self, qv: tuple[Any, ...], r: Prepared, active: tuple[int, ...]) -> float:
         """`others(q, r).weight`, summed in the same order; active: the comparisons q has a value for."""
         total = 0.0
-        rv, repeats = r.values, self._repeats
+        rv, repeats, plain = r.values, self._repeats, self._plain_fast
         for i in active:
             b = rv[i]
             if b is None:
                 continue
             a = qv[i]
-            total += (self._remembered(i, a, b, r) if repeats[i] else self._compare_values(i, a, b, r))[1]
+            if repeats[i]:
+                total += self._remembered(i, a, b, r)[1]
+            elif (fast := plain[i]) is not None:
+                # A birth range's weight by its gap and width alone, as `others_weights` weighs it: not
+                # its features' dict (issue 19).
+                total += self._tested_weight_of(i, fast(a, b))
+            else:
+                total += self._compare_values(i, a, b, r)[1]
         return total
+
+    def _tested_weight_of(self, i: int, tested: tuple[Any, ...]) -> float:
+        """Comparison i's weight, without term frequencies, from the features its levels test."""
+        by_tested = self._tested_weight[i]
+        w = by_tested.get(tested)
+        if w is None:
+            w = self._weights[i][self._level_by_tested(i, tested)]
+            if len(by_tested) < 100_000:
+                by_tested[tested] = w
+        return w
 
     def _remembered(self, i: int, a: Any, b: Any, r: Prepared) -> tuple[int, float, dict[str, Any]]:
         """Comparison i's outcome (level, weight, features) for values that repeat across records, worked
@@ -203,14 +225,22 @@ class Scorer(NameWeights):
         return hit
 
     def others_weights(
-        self, q: Prepared, codes: Sequence[Sequence[int]], distinct: Sequence[Sequence[Any]]
+        self,
+        q: Prepared,
+        codes: Sequence[Sequence[int]],
+        distinct: Sequence[Sequence[Any]],
+        by_value: dict[tuple[int, Any], dict[int, float]] | None = None,
     ) -> list[float]:
         """`others(q, r).weight` of many candidates given by their codes (codes[k][i]: candidate k's
         position in distinct[i], comparison i's distinct values, as in its `Prepared.values`), without a
         `Prepared` each: an index's search bounds its whole shortlist so, and prepares only the candidates
         the bounds leave in. Each distinct value is weighed once a call (a shortlist's candidates share
         units, ranks, sexes, often birth years). Each candidate's weights are summed in `_others_weight`'s
-        order, to the same last bit."""
+        order, to the same last bit.
+
+        by_value: the caller's memo, for as long as its codes number the same values (an index's), of
+        the weight of each code against a query's value of a comparison whose values repeat (a sex, a
+        unit): read by code, not by the pair of values (issue 19)."""
         totals = [0.0] * len(codes)
         if not codes:
             return totals
@@ -220,30 +250,39 @@ class Scorer(NameWeights):
             a = qv[i]
             if a is None:
                 continue
-            values, fast, by_tested = distinct[i], self._tested_fast[i], self._tested_weight[i]
-            column = columns[i]
+            values, column = distinct[i], columns[i]
             # Each distinct code weighed once, in order of first appearance (the memos fill as before);
             # then added to every candidate's total in C. A value a candidate lacks adds 0.0, which
             # leaves a total as it was to the last bit (a total starts at 0.0, never -0.0).
-            seen: dict[int, float] = {}
-            for code in dict.fromkeys(column):
-                b = values[code]
-                if b is None:
-                    w = 0.0
-                elif repeats[i]:
-                    w = self._remembered(i, a, b, _NO_NAMES)[1]
-                elif fast is not None:
-                    tested = fast(a, b)
-                    w = by_tested.get(tested)
-                    if w is None:
-                        w = self._weights[i][self._level_by_tested(i, tested)]
-                        if len(by_tested) < 100_000:
-                            by_tested[tested] = w
-                else:
-                    w = self._compare_values(i, a, b, _NO_NAMES)[1]
-                seen[code] = w
+            if repeats[i]:
+                seen = None if by_value is None else by_value.get((i, a))
+                if seen is None:
+                    seen = {}
+                    if by_value is not None and len(by_value) < 4096:
+                        by_value[(i, a)] = seen
+                for code in column:
+                    if code not in seen:
+                        b = values[code]
+                        seen[code] = 0.0 if b is None else self._remembered(i, a, b, _NO_NAMES)[1]
+            else:
+                seen = self._weighed(i, a, values, column)
             totals = list(map(add, totals, map(seen.__getitem__, column)))
         return totals
+
+    def _weighed(self, i: int, a: Any, values: Sequence[Any], column: Sequence[int]) -> dict[int, float]:
+        """`others_weights`' weight of each distinct code of a comparison whose values seldom repeat."""
+        fast = self._tested_fast[i]
+        seen: dict[int, float] = {}
+        for code in dict.fromkeys(column):
+            b = values[code]
+            if b is None:
+                w = 0.0
+            elif fast is not None:
+                w = self._tested_weight_of(i, fast(a, b))
+            else:
+                w = self._compare_values(i, a, b, _NO_NAMES)[1]
+            seen[code] = w
+        return seen
 
     def _compare_values(
         self, i: int, a: Any, b: Any, r: Prepared
@@ -298,7 +337,11 @@ class Scorer(NameWeights):
         settled = settled if settled is not None else self.settled(q, r)
         if settled is None or any(p not in settled and p != "family" for _i, _c, p in self._name_parts):
             return self.score(q, r, explain=False, others=others).weight
-        family = nb.settled_family(q.parsed(), r.parsed())
+        facts = r.settled_facts
+        if facts is None:
+            family = nb.settled_family(q.parsed(), r.parsed())
+        else:  # a pair settled has one name a side
+            family = nb.compare_families(q.parsed()[0].family, facts[1])
         return self.settled_weight(r, others, settled, {"family": family})
 
     def score(

@@ -82,19 +82,27 @@ class NameWeights:
 
     def settled(self, q: Prepared, r: Prepared) -> dict[str, Any] | None:
         """`names_bridge.settled_parts` of the pair, remembered; None where nothing is settled."""
-        q_names, r_names = q.parsed(), r.parsed()
-        if not (q_names and r_names):
+        q_names = q.parsed()
+        if not q_names:
             return None
+        facts = r.settled_facts
+        if facts is None:
+            r_names = r.parsed()
+            if not r_names:
+                return None
+            r_key = nb.settled_key(r_names)
+        else:  # its names read only if the pair is new (most are not)
+            r_key = facts[0]
         # What is settled follows from what settled_parts reads of each side (a search's candidates share
         # given names and patronymics far more often than whole names): remembered by that.
         last, q_key = self._settled_q  # a search asks it of one query's names for each candidate
         if q_names is not last:
             q_key = nb.settled_key(q_names)
             self._settled_q = (q_names, q_key)
-        key = (q_key, nb.settled_key(r_names))
+        key = (q_key, r_key)
         settled = self._settled_memo.get(key, UNSEEN)
         if settled is UNSEEN:
-            settled = nb.settled_parts(q_names, r_names)
+            settled = nb.settled_parts(q_names, r.parsed())
             if len(self._settled_memo) < 500_000:
                 self._settled_memo[key] = settled
         return settled  # type: ignore[no-any-return]

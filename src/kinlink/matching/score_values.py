@@ -62,6 +62,9 @@ class Prepared:
     tf_keys: tuple[str | None, str | None, str | None]
     name_bound: float | None = None  # the best weight its names could earn (worked out when first needed)
     read_names: Callable[[], tuple[Any, ...]] | None = None
+    # Where known without parsing its names (an index's row of one name): that name's settled key
+    # (`names_bridge.settled_key`) and its family name, all that bounding and a settled score read of them.
+    settled_facts: tuple[Any, str | None] | None = None
 
     def parsed(self) -> tuple[Any, ...]:
         if self.names is None:
