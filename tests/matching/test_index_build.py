@@ -237,3 +237,24 @@ def test_routing_sends_each_record_once_and_a_family_name_to_one_worker(
         if r.name.split() and len(r.name.split()[0]) >= 4:
             by_family.setdefault(r.name.split()[0], set()).add(worker[i])
     assert all(len(w) == 1 for w in by_family.values())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records(), min_size=1, max_size=60))
+def test_a_rows_settled_facts_are_those_of_its_parsed_name(batch: list[MatchRecord]) -> None:
+    """`CandidateIndex._settled_facts` remembers a settled key by the codes of the parts it holds that
+    `names_bridge.settled_key` reads, not by the row: every row's key (and family name) is the one its own
+    parsed name gives, whatever family names, orders and scripts the rows sharing those parts have. Fails
+    if `settled_key` comes to read a part the memo is not keyed by."""
+    from kinlink.matching import names_bridge as nb
+    from kinlink.matching.index import CandidateIndex
+
+    # Of one name each (a row of several has its names parsed instead).
+    index = CandidateIndex.build(MODEL, [replace(r, id=n + 1, other_names=()) for n, r in enumerate(batch)])
+    for row in range(len(batch)):
+        facts = index._settled_facts(row)
+        parsed = index.parsed_names(row)
+        if facts is None:  # no name, or of no known order: the candidate's names are parsed instead
+            continue
+        assert len(parsed) == 1
+        assert facts == (nb.settled_key(parsed), parsed[0].family)
