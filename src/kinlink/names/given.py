@@ -12,7 +12,7 @@ from importlib import resources
 from kinlink.messages import message_id
 from kinlink.names.caching import WORD_CACHE
 from kinlink.names.script import CYRILLIC, fix_homoglyphs
-from kinlink.names.translit import _readings_of, readings
+from kinlink.names.translit import cleaned_readings, readings
 
 LANG_LABELS = {"ru": "Russian", "uk": "Ukrainian", "be": "Belarusian", "western": "Western"}
 # The same, as message ids (a language's name, standing alone: "Олексій (Ukrainian)").
@@ -108,10 +108,10 @@ def given_forms(token: str) -> tuple[GivenForm, ...]:
 
 @lru_cache(maxsize=WORD_CACHE)
 def _given_forms(read_as: str, low: str) -> tuple[GivenForm, ...]:
-    """`given_forms` of a token whose readings are `_readings_of(read_as)` (as `readings` reads it) and whose
-    lower case is `low`."""
+    """`given_forms` of a token whose readings are `cleaned_readings(read_as)` (as `readings` reads it)
+    and whose lower case is `low`."""
     t = _table()
-    r = _readings_of(read_as)
+    r = cleaned_readings(read_as)
     for keys in (r.likely, r.keys):
         found: list[GivenForm] = []
         for key in keys:

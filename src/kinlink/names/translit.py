@@ -330,7 +330,7 @@ class Readings:
 def readings(token: str) -> Readings:
     """Readings of one name token (a word; hyphens and apostrophes allowed)."""
     tok = fix_homoglyphs(token.strip('.,;:()[]"')).lower()
-    core = _readings_of(tok)
+    core = cleaned_readings(tok)
     if core.token == token:
         return core
     # The same word written otherwise (capitals, a full stop, the lower case the parser asks for too):
@@ -339,7 +339,7 @@ def readings(token: str) -> Readings:
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def _readings_of(tok: str) -> Readings:
+def cleaned_readings(tok: str) -> Readings:
     """The readings of a token already stripped, its homoglyphs fixed and lower-cased."""
     token = tok
     script = _script_of(tok)
