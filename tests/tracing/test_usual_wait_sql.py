@@ -22,7 +22,13 @@ from kinlink.store import schema
 from kinlink.store.db import make_engine
 from kinlink.store.models import Person, Source
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.family_access import _VIEW_AND_WAIT, WAIT_SAMPLE_MIN, _usual_wait, first_answer_days
+from kinlink.tracing.family_access import (
+    _VIEW_AND_WAIT,
+    WAIT_SAMPLE_MAX,
+    WAIT_SAMPLE_MIN,
+    _usual_wait,
+    first_answer_days,
+)
 
 # Zones a server may give its sessions: daylight saving in March/April and October (both hemispheres), offsets
 # of half and quarter hours, and one that is not a whole number of hours from UTC all year.
@@ -162,3 +168,36 @@ def test_the_days_are_elapsed_time_across_a_clock_change(pg: Engine, sqlite: Eng
         _insert(conn, _in_utc(requests), _in_utc(answers))
         assert first_answer_days(Session(bind=conn), since) == [47 / 24] * WAIT_SAMPLE_MIN
         tx.rollback()
+
+
+def test_answers_tied_at_the_sample_s_edge_are_chosen_the_same_way_everywhere(
+    pg: Engine, sqlite: Engine
+) -> None:
+    """More confirmed answers than the sample holds, all decided at one instant: the latest requests' are
+    read (the highest ids), on both databases and in both computations, whatever order they were written
+    in, through the index of migration 0022 or without it (a plan that sorts the rows instead)."""
+    filed, decided = START, START + timedelta(days=10)
+    n = WAIT_SAMPLE_MAX + 40
+    # Requests filed a day or more apart, so that which are read shows in the days; written shuffled.
+    ids = sorted(range(2, 2 + n), key=lambda i: (i * 7919) % n)
+    requests = [_request_row(i, filed + timedelta(days=i % 9)) for i in ids]
+    answers = [_answer_row(i, 0, "confirmed", decided) for i in ids]
+    latest = range(2 + n - WAIT_SAMPLE_MAX, 2 + n)
+    want = sorted((decided - (filed + timedelta(days=i % 9))).total_seconds() / 86400 for i in latest)
+    for unindexed in (False, True):
+        with pg.connect() as conn, conn.begin() as tx:
+            _insert(conn, requests, answers)
+            if unindexed:
+                conn.execute(text("DROP INDEX ix_match_candidates_decided"))
+            in_sql = conn.execute(_VIEW_AND_WAIT, {"request_id": 1, "since": START}).one().wait_days
+            in_python = first_answer_days(Session(bind=conn), START)
+            tx.rollback()
+        with sqlite.connect() as conn, conn.begin() as tx:
+            _insert(conn, _in_utc(requests), _in_utc(answers))
+            if unindexed:
+                conn.execute(text("DROP INDEX ix_match_candidates_decided"))
+            on_sqlite = first_answer_days(Session(bind=conn), START)
+            tx.rollback()
+        assert sorted(in_sql) == want, unindexed
+        assert sorted(in_python) == want, unindexed
+        assert sorted(on_sqlite) == want, unindexed

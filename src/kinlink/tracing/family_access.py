@@ -166,7 +166,9 @@ _RECENT_ANSWERS = (
     select(TracingRequest.id, TracingRequest.created_at, MatchCandidate.decided_at)
     .join(MatchCandidate, MatchCandidate.request_id == TracingRequest.id)
     .where(MatchCandidate.state == "confirmed", MatchCandidate.decided_at >= bindparam("since"))
-    .order_by(MatchCandidate.decided_at.desc())
+    # Answers decided at the same instant are read latest request first: which of them the limit keeps
+    # is then the same on every plan and store (the index holds (state, decided_at, request_id)).
+    .order_by(MatchCandidate.decided_at.desc(), MatchCandidate.request_id.desc())
     .limit(WAIT_SAMPLE_MAX)
 )
 
