@@ -96,10 +96,15 @@ def page_principal(request: Request) -> Principal:
     return principal
 
 
+def _bearer_token(request: Request) -> str | None:
+    """The token of an 'Authorization: Bearer <token>' header; None when none was sent."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token if token and scheme.lower() == "bearer" else None
+
+
 def api_principal(request: Request) -> Principal:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if not token or scheme.lower() != "bearer":
+    token = _bearer_token(request)
+    if token is None:
         return ANONYMOUS
     with read_only_connection(request.app.state.engine) as conn:
         user = user_for_token(conn, token.strip())
@@ -210,8 +215,7 @@ def api_roles_in_route(*roles: str) -> Any:
     async def dep(
         request: Request, _: HTTPAuthorizationCredentials | None = Security(API_TOKEN)
     ) -> RoleCheck:
-        scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
-        if not token or scheme.lower() != "bearer":
+        if _bearer_token(request) is None:
             _check(ANONYMOUS, roles, api=True)  # no token: answered here, as api_roles answers it
         return RoleCheck(request, roles, api=True)
 

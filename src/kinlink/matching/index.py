@@ -38,6 +38,7 @@ from kinlink.matching.keys import MAX_POSTING, prerank, query_keys, shared_count
 from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.matching.score import Scorer
+from kinlink.matching.score_names import UNSEEN
 from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
@@ -221,8 +222,8 @@ class CandidateIndex:
         if meta_col.values[meta] is None or row in self._parsed_other:
             return None
         codes = (given.codes[row], initials.codes[row], patronymic.codes[row], meta)
-        key = self._settled_keys.get(codes, _names)  # (the module: a key never is)
-        if key is _names:
+        key = self._settled_keys.get(codes, UNSEEN)
+        if key is UNSEEN:
             key = self._settled_keys[codes] = nb.settled_key(self.parsed_names(row))
         return key, family.values[family.codes[row]]
 
