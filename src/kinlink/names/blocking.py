@@ -183,7 +183,9 @@ def _family_keys(fams: tuple[str, ...], givs: tuple[str, ...], inits: frozenset[
         fs = fams[0]
         return (
             "f:" + fs,
-            *(_pair_keys_one(fs, True, givs[0]) if givs else ()),
+            # (past `_pair_keys_one`'s cache: a skeleton and a class this cache missed are seldom known
+            # there either, 861 hits in 94,781 at 200,000 records)
+            *(_pair_keys_now(fs, True, givs[0]) if givs else ()),
             *[f"i:{fs}|{ini}" for ini in inits],
         )
     keys: dict[str, None] = {}
@@ -246,6 +248,9 @@ def _pair_keys_one(fs: str, typos: bool, g: str) -> tuple[str, ...]:
     return tuple(
         [f"n:{v}|{g}" if v <= g else f"n:{g}|{v}" for v in ((fs, *_deletions(fs)) if typos else (fs,))]
     )
+
+
+_pair_keys_now = _pair_keys_one.__wrapped__
 
 
 def _typo_variants(sk: str) -> tuple[str, ...]:
