@@ -30,7 +30,10 @@ from typing import Any
 
 from kinlink.names.caching import WORD_CACHE
 from kinlink.names.frozen import quick_init
-from kinlink.names.given import given_forms
+from kinlink.names.given import GivenForm, given_forms
+
+# `given_forms` past its cache, for a word whose facts are cached whole (`word_facts_now`).
+_given_forms_now = given_forms.__wrapped__
 
 # Cases pymorphy3 tells, in the order a tie between them is read (the genitive is by far the commonest
 # in reports: "the body of X", "the release of X").
@@ -141,20 +144,20 @@ def readings(word: str, lang: str) -> tuple[Reading, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=WORD_CACHE)
-def _plainly_nominative(word: str) -> bool:
-    return bool(given_forms(word)) or bool(_PLAIN_NOMINATIVE.search(word))
+def _plainly_nominative(word: str, forms: tuple[GivenForm, ...]) -> bool:
+    """Whether a word (whose `given_forms` are these) reads plainly as a nominative."""
+    return bool(forms) or bool(_PLAIN_NOMINATIVE.search(word))
 
 
 _NOMINATIVE_PATRONYMIC = re.compile(r"(?:вна|чна)$")
 
 
-@lru_cache(maxsize=WORD_CACHE)
-def _surely_nominative(word: str) -> bool:
+def _surely_nominative(word: str, forms: tuple[GivenForm, ...]) -> bool:
+    """Whether a word (whose `given_forms` are these) can only be a nominative."""
     if _NOMINATIVE_PATRONYMIC.search(word):
         return True
     return not word.endswith(("а", "я", "о")) and any(
-        g.sex == "m" and g.kind == "full" and g.form.lower() == word for g in given_forms(word)
+        g.sex == "m" and g.kind == "full" and g.form.lower() == word for g in forms
     )
 
 
@@ -278,14 +281,20 @@ def _recase(word: str, like: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
 
 
-@lru_cache(maxsize=WORD_CACHE)
-def _word_facts(word: str) -> tuple[str, bool, bool, bool, bool]:
-    """What `nominative` first asks of a word, in one look-up a word (a name is nearly always new, its words
-    are not; issue 19): (lower case, Cyrillic, plainly nominative, a given name, surely nominative)."""
+def word_facts_now(word: str) -> tuple[str, bool, bool, bool, bool]:
+    """`_word_facts` worked out, not looked up: for a caller that caches a word's facts of its own
+    (`kinlink.names.parse._family_word`). The word's lower case's given forms are asked once, not by each
+    question (a word's facts first met cost a cache entry a question before; issue 19)."""
     low = word.lower().replace("’", "'").replace("ʼ", "'")
     if not _CYRILLIC_WORD.match(low):
         return low, False, False, False, False
-    return low, True, _plainly_nominative(low), bool(given_forms(low)), _surely_nominative(low)
+    forms = _given_forms_now(low)
+    return low, True, _plainly_nominative(low, forms), bool(forms), _surely_nominative(low, forms)
+
+
+# What `nominative` first asks of a word, in one look-up a word (a name is nearly always new, its words
+# are not; issue 19): (lower case, Cyrillic, plainly nominative, a given name, surely nominative).
+_word_facts = lru_cache(maxsize=WORD_CACHE)(word_facts_now)
 
 
 def read_as_written(words: tuple[str, ...] | list[str]) -> bool:

@@ -8,10 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from kinlink.names.caching import WORD_CACHE
-from kinlink.names.cases import CaseReading, _word_facts, nominative, read_as_written
+from kinlink.names.cases import CaseReading, nominative, read_as_written, word_facts_now
 from kinlink.names.frozen import quick_init
 from kinlink.names.gendered import patronymic_of
-from kinlink.names.given import given_sex, is_known_given_name
+from kinlink.names.given import given_forms, given_sex, is_known_given_name
 from kinlink.names.language import (
     _given_language,
     _language_bits,
@@ -156,6 +156,10 @@ def _token_parts(raw: str) -> tuple[str, ...]:
     tok = fix_homoglyphs(raw.strip('()[]"«»„“”;:'))
     if not tok or tok.lower().strip(".") in _TITLES:
         return ()
+    if tok.isalpha():
+        # Letters only (nearly every word): `_PARTS` finds the whole word, one token (a letter is a word
+        # character and no digit), which has no full stop to strip (issue 19).
+        return (tok,)
     # "Л.А." and "L.A." are two initials; "Л.Андреевич" is an initial and a word.
     parts = _PARTS.findall(tok)
     if len(parts) > 1 and all(p.endswith(".") for p in parts[:-1]) and not ("-" in tok and "." not in tok):
@@ -172,6 +176,9 @@ def _is_initial(tok: str) -> bool:
 
 @lru_cache(maxsize=WORD_CACHE)
 def _is_upper_word(tok: str) -> bool:
+    if tok[1:].islower():
+        # A letter after the first in lower case (nearly every word): not all its letters are capitals.
+        return False
     letters = [c for c in tok if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
 
@@ -299,41 +306,69 @@ def _numbered(facts: tuple[Any, ...]) -> int:
     return _FACTS.setdefault(facts, len(_FACTS))
 
 
+# The per-word steps below, past their caches: a plain word's facts are worked out in one pass and cached
+# once, as its `_family_word` or `_other_word` (issue 19: a family word first met asked ~18 cached functions
+# of about a microsecond each, each hashing the word and adding an entry that only this pass read).
+_token_parts_now = _token_parts.__wrapped__
+_is_initial_now = _is_initial.__wrapped__
+_is_upper_now = _is_upper_word.__wrapped__
+_language_bits_now = _language_bits.__wrapped__
+_given_forms_now = given_forms.__wrapped__
+_patronymic_now = patronymic_of.__wrapped__
+_family_suffix_now = has_family_suffix.__wrapped__
+
+
+def _plain_word(raw: str) -> tuple[str, tuple[Any, ...]] | None:
+    """A word's token and its facts as a family name's are read (`_raw_word`'s token facts and script flags,
+    `_word_facts`, `has_family_suffix`), each step as those functions take it, none through their caches;
+    None for a word that is not one plain token (an initial, a title, "Л.Андреевич")."""
+    parts = _token_parts_now(raw)
+    if len(parts) != 1:
+        return None
+    word = parts[0]
+    if _is_initial_now(word):
+        return None
+    return word, (
+        # `_tok`'s facts of a token that is not an initial
+        False,
+        bool(_given_forms_now(word)),
+        _patronymic_now(word, True) is not None,
+        _is_upper_now(word),
+        _language_bits_now(word),
+        script_flags(raw),
+        *word_facts_now(word)[1:],
+        _family_suffix_now(word),
+    )
+
+
 @lru_cache(maxsize=WORD_CACHE)
 def _family_word(raw: str) -> tuple[str, int] | None:
     """A word's token and the number of its facts as a family name's are read; None for a word that is not
     one plain token (an initial, a title, "Л.Андреевич")."""
-    toks, flags = _raw_word(raw)
-    if len(toks) != 1 or toks[0][1]:
+    plain = _plain_word(raw)
+    if plain is None:
         return None
-    tok = toks[0]
-    word = tok[0]
-    return word, _numbered(("f", *tok[1:], flags, *_word_facts(word)[1:], has_family_suffix(word)))
+    word, facts = plain
+    return word, _numbered(("f", *facts))
 
 
 @lru_cache(maxsize=WORD_CACHE)
 def _other_word(raw: str) -> tuple[str, int] | None:
     """`_family_word` for the given name's and the patronymic's place, whose facts are read further: as a
     patronymic (`patronymic_of`, its sex, a father's name), a given name's sex and language."""
-    toks, flags = _raw_word(raw)
-    if len(toks) != 1 or toks[0][1]:
+    plain = _plain_word(raw)
+    if plain is None:
         return None
-    tok = toks[0]
-    word = tok[0]
+    word, facts = plain
     patronymic = patronymic_of(word)
-    facts = (
-        "o",
-        *tok[1:],
-        flags,
-        *_word_facts(word)[1:],
-        has_family_suffix(word),
+    more = (
         patronymic is not None,
         patronymic.sex if patronymic is not None else None,
         fathered(word),
         given_sex(word),
         _given_language(word),
     )
-    return word, _numbered(facts)
+    return word, _numbered(("o", *facts, *more))
 
 
 def plain_parse(text: str) -> ParsedName | None:
