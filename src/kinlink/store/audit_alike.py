@@ -32,6 +32,9 @@ def alike_entries(
         eid_json = [encode_basestring(e) if e is not None else "null" for e in eids]
     hashes = []
     prev_json = encode_basestring(prev) if prev is not None else "null"
+    # The HMAC's own C object where hmac has one (OpenSSL's): the same hash, without the Python wrapper's
+    # copy and hexdigest around it an entry (0.31 -> 0.23 CPU-s for 100,000 entries, issue 19).
+    keyed = getattr(keyed, "_hmac", None) or keyed
     for eid, text in zip(eid_json, hashed, strict=True):
         mac = keyed.copy()
         mac.update(f"[{prev_json}{middle}{eid}, {text}{tail}".encode())
