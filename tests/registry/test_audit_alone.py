@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import Engine, event, func, select, text
 
 from kinlink.store import audit
@@ -172,3 +173,39 @@ def test_an_entry_after_a_write_in_a_reading_unit_joins_its_transaction(engine: 
     with unit_of_work(engine) as s:
         assert audit.entry_count(s) == before and audit.verify(s) == []
         assert s.scalar(select(func.count()).select_from(Source).where(Source.name == "undone")) == 0
+
+
+def _sent(engine: Engine) -> list[str]:
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    return statements
+
+
+def test_a_read_entry_alone_does_not_wait_for_its_wal_flush_and_nothing_else_is_changed(
+    pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read's entry written alone commits with synchronous_commit off for its own transaction only
+    (`READ_ENTRIES_WAIT_FOR_WAL_FLUSH`): the connection goes back to the pool with the operator's setting,
+    so a data write on it next still waits for its flush; an entry alone that is not a read's (a backup's)
+    waits as every write does, and so does a read's when the setting says so. The chain verifies."""
+    sent = _sent(pg)
+
+    def flushes_waited() -> list[bool]:
+        return ["set_config" not in s for s in sent if "audit_head" in s and "INSERT INTO audit_log" in s]
+
+    with reading_unit(pg) as s:
+        audit.record_read(s, "reader", "person", [1], "search", {"q": "x"})
+        assert outside_transaction(s.connection())
+        assert s.execute(text("SHOW synchronous_commit")).scalar_one() == "on"  # local to the entry's
+    with reading_unit(pg) as s:
+        audit.record(s, "admin", "backup", "database", None, {"file": "b"})
+    assert flushes_waited() == [False, True]
+    with unit_of_work(pg) as s:  # every pooled connection still has the setting: a write waits for its flush
+        assert s.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+        s.add(Source(name="after reads", kind="registry"))
+    monkeypatch.setattr(audit, "READ_ENTRIES_WAIT_FOR_WAL_FLUSH", True)
+    _read(pg, "reader", [2])
+    assert flushes_waited() == [False, True, True]
+    with unit_of_work(pg) as s:
+        assert audit.verify(s) == []
+    assert _chains(pg) == {1: 3}

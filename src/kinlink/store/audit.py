@@ -68,7 +68,7 @@ from itertools import repeat
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import Session
 
@@ -158,6 +158,22 @@ _APPEND_IF_MOVED = (
     select(select(_APPENDED.c.id).scalar_subquery().label("appended"), *_HEAD_COLUMNS[1:])
     .where(_HEAD_TABLE.c.id == bindparam("chain"))
     .execution_options(**ALONE)
+)
+# Whether a read's audit entry written alone (a search's, a list's: `record_read` outside any transaction,
+# which writes nothing else) waits for its WAL flush before the read is answered. PostgreSQL only; SQLite
+# (WAL, synchronous=NORMAL) never syncs at a commit. With False the entry's statement sets
+# synchronous_commit off for its own transaction (set_config(..., true): local to it, read by PostgreSQL when
+# it commits), so it commits without waiting for the disk. The trade-off: a crash of the database server
+# (not of kinlink) can lose the read entries of the last moments before it (up to 3 × wal_writer_delay,
+# 0.6 s by default); the chains stay consistent, as PostgreSQL replays the WAL in order and an entry and its
+# head move in one transaction: what is lost is the tail of a chain, entry and head together, and `verify`
+# passes. Data writes and their entries, and every entry that is not a read's, keep synchronous_commit as the
+# operator set it. Issue 19: with each search's commit waiting for its own WAL flush (~6 ms a sync here, a
+# flush at a time), the flushes were the commonest wait of the database's active backends under the web
+# bench (docs/web-cpu.md, "The PostgreSQL stalls").
+READ_ENTRIES_WAIT_FOR_WAL_FLUSH = False
+_APPEND_READ_IF_MOVED = _APPEND_IF_MOVED.add_columns(
+    func.set_config(literal("synchronous_commit"), literal("off"), literal(True)).label("async")
 )
 # The heads this process last saw or wrote, by engine and chain (what it tries first; a stale one fails the
 # compare, which gives it back as it is), and a lock a chain so that the process's threads try other chains.
@@ -409,6 +425,8 @@ def _append_alone(
     """One entry as its own transaction (`_APPEND_IF_MOVED`), on the first chain from chain 1 that this
     process's other threads are not trying and no transaction holds; False when every chain failed (the
     caller then appends in a transaction, waiting for a head)."""
+    wait = READ_ENTRIES_WAIT_FOR_WAL_FLUSH or action != "read"
+    statement = _APPEND_IF_MOVED if wait else _APPEND_READ_IF_MOVED
     seen = _SEEN.get(conn.engine)
     if seen is None:
         seen = _SEEN.setdefault(conn.engine, {})
@@ -426,7 +444,7 @@ def _append_alone(
                 h = entry[_HASH]
                 moved = {"entries_before": count, "new_hash": h, "new_entries": count + 1}
                 params = {**dict(zip(_PENDING, entry, strict=True)), **moved}
-                row = conn.execute(_APPEND_IF_MOVED, params).one()
+                row = conn.execute(statement, params).one()
                 if row.appended is not None:
                     seen[chain] = (h, count + 1)
                     return True
