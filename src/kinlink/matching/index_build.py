@@ -365,12 +365,13 @@ def parallel_chunks(
         process = context.Process(target=_worker, args=(task_out, result_in), daemon=True)
         process.start()
         workers.append((process, task_in, result_out))
-    ended = False
+    told = ended = False  # each worker told there are no more blocks; every piece received
     try:
         window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
         def submit() -> None:
-            batch = next(batches, None)
+            nonlocal told
+            batch = None if told else next(batches, None)
             if batch:
                 states = list(map(prepared_state, batch))
                 pending = []
@@ -379,6 +380,12 @@ def parallel_chunks(
                         task_in.send([states[i] for i in rows.tolist()])
                         pending.append((result_out, rows))
                 window.append((batch, pending))
+            elif not told:
+                # Told now, a worker returns once it has sent its last piece: its exit (its memory handed
+                # back) overlaps this process's assembly of the last block, not waited for after it.
+                for _p, task_in, _out in workers:
+                    task_in.send(None)
+                told = True
 
         for _ in range(2):
             submit()
@@ -394,10 +401,8 @@ def parallel_chunks(
             yield batch, pieces
         ended = True
     finally:
-        for process, task_in, _out in workers:
-            if ended:  # every piece received: told there are no more, the worker returns
-                task_in.send(None)
-            else:  # a worker failed, or the caller stopped reading: it may be blocked sending
+        for process, _in, _out in workers:
+            if not ended:  # a worker failed, or the caller stopped reading: it may be blocked sending
                 process.terminate()
         for process, task_in, result_out in workers:
             process.join()
