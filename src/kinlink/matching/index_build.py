@@ -267,10 +267,15 @@ def prepare_states(
     )
 
 
-def record_batches(it: Iterator[MatchRecord], size: int = _BUILD_CHUNK) -> Iterator[list[MatchRecord]]:
+def record_batches(
+    it: Iterator[MatchRecord], size: int = _BUILD_CHUNK, most: int | None = None
+) -> Iterator[list[MatchRecord]]:
+    """Lists of `size` records read from `it` (the last one shorter), at most `most` of them."""
     from itertools import islice
 
-    while batch := list(islice(it, size)):
+    for _ in count() if most is None else range(most):
+        if not (batch := list(islice(it, size))):
+            return
         yield batch
 
 
@@ -354,7 +359,13 @@ def parallel_chunks(
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
     load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
-    batches = record_batches(iter(records), _BUILD_CHUNK * processes)
+    # The first block an eighth of the others: the workers start on it while this process reads the next,
+    # not after reading a whole block (a block's records are read in this process only). Blocks change
+    # nothing in the index (`CandidateIndex._add_chunk`).
+    read = iter(records)
+    batches = chain(
+        record_batches(read, _BUILD_CHUNK // 8 * processes, 1), record_batches(read, _BUILD_CHUNK * processes)
+    )
     context = mp.get_context("fork")
     # A process and a pipe each way a worker (not a pool: its tasks could go to any worker, and its threads'
     # memory arenas kept what they freed).
