@@ -24,6 +24,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.best import bounded_best
 from kinlink.matching.index_assembly import Column, gathered, merged_postings
 from kinlink.matching.index_build import (
+    COLUMN_FIELDS,
     NAME_PARTS,
     SHARED_FIELDS,
     Chunk,
@@ -36,15 +37,12 @@ from kinlink.matching.index_build import (
 )
 from kinlink.matching.keys import MAX_POSTING, prerank, query_keys, shared_counts
 from kinlink.matching.model import Model
-from kinlink.matching.record import FIELD_NAMES, MatchRecord, pickled_by_slots
+from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_names import UNSEEN
 from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
-# A record's fields kept as columns, in MatchRecord's order: the shared ones and its service number.
-_COLUMN_FIELDS = FIELD_NAMES[FIELD_NAMES.index("sex") : FIELD_NAMES.index("kind") + 1]
-assert set(_COLUMN_FIELDS) == {*SHARED_FIELDS, "service_number"}
 
 
 @pickled_by_slots
@@ -65,7 +63,7 @@ class CandidateIndex:
         self._srids: list[str | None] = []
         self._service = Column()
         self._cols = {f: Column() for f in SHARED_FIELDS}
-        self._record_cols = tuple(self._cols.get(f, self._service) for f in _COLUMN_FIELDS)
+        self._record_cols = tuple(self._cols.get(f, self._service) for f in COLUMN_FIELDS)
         # Postings are keyed by the keys' string hashes, sorted (one int64 a distinct key), not by the
         # strings: a million records have millions of distinct keys, whose strings and dict were a third
         # of the index's memory and interning them a third of the assembly's time. A hash is only valid

@@ -38,6 +38,10 @@ SHARED_FIELDS = (
     "capture_date",
     "kind",
 )
+# A record's fields the index keeps as columns, in MatchRecord's order: the shared ones and its service
+# number (`CandidateIndex.record` reads them so).
+COLUMN_FIELDS = FIELD_NAMES[FIELD_NAMES.index("sex") : FIELD_NAMES.index("kind") + 1]
+assert set(COLUMN_FIELDS) == {*SHARED_FIELDS, "service_number"}
 NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
 # The fields a record is prepared from, as a tuple (in C): not its own ids, which only the index keeps and
 # which, distinct for every record, were a third of what crossed to the workers (issue 19).
