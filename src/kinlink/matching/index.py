@@ -24,6 +24,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.best import bounded_best
 from kinlink.matching.index_assembly import Column, gathered, merged_postings
 from kinlink.matching.index_build import (
+    COLUMN_FIELDS,
     NAME_PARTS,
     SHARED_FIELDS,
     Chunk,
@@ -62,6 +63,7 @@ class CandidateIndex:
         self._srids: list[str | None] = []
         self._service = Column()
         self._cols = {f: Column() for f in SHARED_FIELDS}
+        self._record_cols = tuple(self._cols.get(f, self._service) for f in COLUMN_FIELDS)
         # Postings are keyed by the keys' string hashes, sorted (one int64 a distinct key), not by the
         # strings: a million records have millions of distinct keys, whose strings and dict were a third
         # of the index's memory and interning them a third of the assembly's time. A hash is only valid
@@ -286,14 +288,14 @@ class CandidateIndex:
     # --- reading -------------------------------------------------------------------------------------
 
     def record(self, row: int) -> MatchRecord:
-        values = {f: self._cols[f].get(row) for f in SHARED_FIELDS}
+        # Its fields in MatchRecord's order, by position: a batch's parent reads every hit's record so
+        # (`searcher.Searcher._received`), and by name they cost twice as much (issue 19).
         return MatchRecord(
-            id=self._ids[row],
-            name=self._names[row],
-            other_names=self._other_names.get(row, ()),
-            source_record_id=self._srids[row],
-            service_number=self._service.get(row),
-            **values,
+            self._ids[row],
+            self._names[row],
+            self._other_names.get(row, ()),
+            self._srids[row],
+            *[c.values[c.codes[row]] for c in self._record_cols],
         )
 
     def __len__(self) -> int:

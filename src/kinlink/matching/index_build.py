@@ -38,6 +38,10 @@ SHARED_FIELDS = (
     "capture_date",
     "kind",
 )
+# A record's fields the index keeps as columns, in MatchRecord's order: the shared ones and its service
+# number (`CandidateIndex.record` reads them so).
+COLUMN_FIELDS = FIELD_NAMES[FIELD_NAMES.index("sex") : FIELD_NAMES.index("kind") + 1]
+assert set(COLUMN_FIELDS) == {*SHARED_FIELDS, "service_number"}
 NAME_PARTS = ("family", "given", "patronymic", "initials", "meta")  # a primary parsed name, as columns
 # The fields a record is prepared from, as a tuple (in C): not its own ids, which only the index keeps and
 # which, distinct for every record, were a third of what crossed to the workers (issue 19).
@@ -267,10 +271,15 @@ def prepare_states(
     )
 
 
-def record_batches(it: Iterator[MatchRecord], size: int = _BUILD_CHUNK) -> Iterator[list[MatchRecord]]:
+def record_batches(
+    it: Iterator[MatchRecord], size: int = _BUILD_CHUNK, most: int | None = None
+) -> Iterator[list[MatchRecord]]:
+    """Lists of `size` records read from `it` (the last one shorter), at most `most` of them."""
     from itertools import islice
 
-    while batch := list(islice(it, size)):
+    for _ in count() if most is None else range(most):
+        if not (batch := list(islice(it, size))):
+            return
         yield batch
 
 
@@ -354,7 +363,13 @@ def parallel_chunks(
     global _BUILD_MODEL
     _BUILD_MODEL = model  # inherited by the forked workers (a model's compiled tests do not pickle)
     load_dictionaries()  # as the model: loaded once here, shared by the workers, not loaded in each
-    batches = record_batches(iter(records), _BUILD_CHUNK * processes)
+    # The first block an eighth of the others: the workers start on it while this process reads the next,
+    # not after reading a whole block (a block's records are read in this process only). Blocks change
+    # nothing in the index (`CandidateIndex._add_chunk`).
+    read = iter(records)
+    batches = chain(
+        record_batches(read, _BUILD_CHUNK // 8 * processes, 1), record_batches(read, _BUILD_CHUNK * processes)
+    )
     context = mp.get_context("fork")
     # A process and a pipe each way a worker (not a pool: its tasks could go to any worker, and its threads'
     # memory arenas kept what they freed).
@@ -365,12 +380,13 @@ def parallel_chunks(
         process = context.Process(target=_worker, args=(task_out, result_in), daemon=True)
         process.start()
         workers.append((process, task_in, result_out))
-    ended = False
+    told = ended = False  # each worker told there are no more blocks; every piece received
     try:
         window: deque[tuple[list[MatchRecord], list[tuple[Any, np.ndarray]]]] = deque()
 
         def submit() -> None:
-            batch = next(batches, None)
+            nonlocal told
+            batch = None if told else next(batches, None)
             if batch:
                 states = list(map(prepared_state, batch))
                 pending = []
@@ -379,6 +395,12 @@ def parallel_chunks(
                         task_in.send([states[i] for i in rows.tolist()])
                         pending.append((result_out, rows))
                 window.append((batch, pending))
+            elif not told:
+                # Told now, a worker returns once it has sent its last piece: its exit (its memory handed
+                # back) overlaps this process's assembly of the last block, not waited for after it.
+                for _p, task_in, _out in workers:
+                    task_in.send(None)
+                told = True
 
         for _ in range(2):
             submit()
@@ -394,10 +416,8 @@ def parallel_chunks(
             yield batch, pieces
         ended = True
     finally:
-        for process, task_in, _out in workers:
-            if ended:  # every piece received: told there are no more, the worker returns
-                task_in.send(None)
-            else:  # a worker failed, or the caller stopped reading: it may be blocked sending
+        for process, _in, _out in workers:
+            if not ended:  # a worker failed, or the caller stopped reading: it may be blocked sending
                 process.terminate()
         for process, task_in, result_out in workers:
             process.join()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.pool import Pool
 from typing import Any
 
 from kinlink.matching.index import CandidateIndex, Hit, gc_paused
@@ -34,7 +35,7 @@ class Searcher:
             _WORKER_INDEX = self.index
             load_dictionaries()  # once here, shared by the workers, not loaded again in each
             gc.freeze()  # as the gc docs advise before a fork: workers' collections leave shared pages be
-            self._pool = mp.get_context("fork").Pool(self.processes)
+            self._pool = _Pool(self.processes, context=mp.get_context("fork"))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -84,14 +85,29 @@ class Searcher:
         while True:
             # The hits come back unpickled by the pool's result thread: hundreds of thousands of new objects
             # in no reference cycles, over which the cyclic collector ran again and again, half the parent's
-            # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive,
-            # not while the caller reads them.
+            # time (its index frozen out of reach, as in the workers; issue 19). Paused while they arrive
+            # and while the caller reads them: resumed only when the caller asks for the next part, by when
+            # it has mostly let go of them. Resumed after reading a part, the collector went over all of
+            # its objects at once, a twelfth of the parent's CPU (issue 19). It runs between parts, so
+            # what the caller leaves in cycles meanwhile is collected part by part.
             with gc_paused():
                 part = next(parts, None)
                 if part is None:
                     return
-                hits = self._received(part)
-            yield hits
+                yield self._received(part)
+
+
+class _Pool(Pool):
+    """A pool whose worker handler thread wakes when a worker exits or the pool changes (closed, its
+    last task done), not whenever a result is waiting: `Pool` also waits on its result queue's pipe,
+    which stays readable until the result thread has read a whole part (hundreds of hits, milliseconds),
+    and meanwhile the handler woke, checked the workers and waited again without end. In a batch that
+    spinning thread was a fifth of the parent's CPU, and took the GIL from the thread unpickling the
+    hits (issue 19). Workers here end only with the pool (no maxtasksperchild), and their own exits are
+    still waited on; `ThreadPool` waits on the same single pipe."""
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 def _tasks(task: _Task, processes: int) -> Iterator[_Task]:
