@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, delete, event, func, insert, select
+from sqlalchemy import Engine, Integer, bindparam, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -144,6 +144,10 @@ def write_key_columns(
                 MatchKey.entity_id == func.any(_int_array(ids)),
             )
         )
+    elif len(ids) > IDS_PER_QUERY:
+        # A batch's block of thousands: one statement, the ids as one JSON parameter (`among`), not a
+        # statement of 500 parameters compiled again for every 500 (a fifth of a first keying's writing).
+        reader(session).execute(_DROP_AMONG, {"e": entity, "lo": min(ids), "hi": max(ids), "ids": ids})
     else:
         drop_keys(session, entity, ids)
     owners, keys = columns
@@ -161,6 +165,13 @@ def write_key_columns(
     rows = [{"entity": entity, "entity_id": o, "key": k} for o, k in zip(owners, keys, strict=True)]
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
+
+
+_DROP_AMONG = delete(MatchKey).where(
+    MatchKey.entity == bindparam("e"),
+    MatchKey.entity_id.between(bindparam("lo"), bindparam("hi")),
+    among(MatchKey.entity_id, "ids", False),
+)
 
 
 def drop_keys(session: Session, entity: str, ids: Iterable[int]) -> None:
