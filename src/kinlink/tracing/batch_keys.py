@@ -60,13 +60,23 @@ def key_records(
             known = max(0, (session.scalar(select(func.count(Person.id))) or 0) - len(ids))
     blocks = [sorted(set(ids[i : i + chunk])) for i in range(0, len(ids), chunk)]
     derived = zip(blocks, _derived(engine, blocks, processes), strict=True)
-    if blocks and len(ids) >= known:
+    if blocks and len(ids) >= known and _index_may_go(engine):
         _load_keys(engine, derived)
     else:
         for block, columns in derived:
             with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
                 write_key_columns(session, "p", block, columns, in_bulk=True)
     analyze_keys(engine, len(ids), known)
+
+
+def _index_may_go(engine: Engine) -> bool:
+    """Whether a first keying's transaction may drop the lookup index (`bulk.DeferredIndexes`' rule): on
+    PostgreSQL only from an empty key table (elsewhere a transaction per block, as without the index's
+    drop there would be no gain from holding one transaction)."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with unit_of_work(engine) as session:
+        return session.scalar(select(MatchKey.id).limit(1)) is None
 
 
 def _load_keys(engine: Engine, derived: Iterator[tuple[list[int], tuple[list[int], list[str]]]]) -> None:
