@@ -4,7 +4,7 @@ against the others, through the in-memory index in forked workers, committed chu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -16,10 +16,11 @@ from kinlink.matching.score_values import Scored
 from kinlink.matching.searcher import Searcher
 from kinlink.store.audit import AuditLog
 from kinlink.store.db import unit_of_work
-from kinlink.store.match_keys import analyze_keys, index_keys, keys_stale, missing_keys, rebuild_keys
+from kinlink.store.match_keys import keys_stale, missing_keys, rebuild_keys
 from kinlink.store.match_records import person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
+from kinlink.tracing.batch_keys import key_records
 from kinlink.tracing.batch_store import store_request_candidates_bulk, write_record_candidates
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.continuous import MatchSummary
@@ -93,7 +94,7 @@ def match_all(
         )
     if progress:
         progress("index", total, total)
-    key_records(engine, missing, chunk, known=total - len(missing))
+    key_records(engine, missing, known=total - len(missing), processes=procs)
 
     with Searcher(index, procs) as searcher:
         for i in range(0, len(request_ids), chunk):
@@ -128,23 +129,6 @@ def refresh_stale_keys(engine: Engine, progress: Callable[[str, int, int], None]
         stale = keys_stale(session)
     if stale:
         rebuild_keys(engine, (lambda done, total: progress("keys", done, total)) if progress else None)
-
-
-def key_records(
-    engine: Engine, ids: Sequence[int] | None = None, chunk: int = BATCH_CHUNK, known: int | None = None
-) -> None:
-    """Keys written for these records (default: every record that has none), so that continuous matching
-    finds them afterwards; a transaction per chunk. Then the key table is analysed if it grew enough
-    (`known`: how many records were keyed before; counted when not given)."""
-    with unit_of_work(engine) as session:
-        if ids is None:
-            ids = missing_keys(session)
-        if known is None:
-            known = max(0, (session.scalar(select(func.count(Person.id))) or 0) - len(ids))
-    for i in range(0, len(ids), chunk):
-        with unit_of_work(engine) as session:
-            index_keys(session, list(person_records(session, ids[i : i + chunk])), "p")
-    analyze_keys(engine, len(ids), known)
 
 
 def _match_request_chunk(

@@ -1,0 +1,86 @@
+"""A batch's keying (`kinlink.tracing.batch_keys`): the rows record-by-record keying writes, in workers or
+not, in one transaction or a transaction per block, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from sqlalchemy import Engine, inspect, select
+
+from kinlink.demo import DEMO_REGISTRY
+from kinlink.matching import names_bridge as nb
+from kinlink.matching.keys import record_keys
+from kinlink.matching.record import MatchRecord
+from kinlink.registry import imports
+from kinlink.store import match_keys
+from kinlink.store.db import unit_of_work
+from kinlink.store.match_records import person_records
+from kinlink.store.tracing_models import MatchKey
+from kinlink.tracing.batch_keys import key_records
+from tests.matching.test_index_build import SETTINGS, records
+
+ACTOR = "test:batch"
+
+
+def _defined_keys(r: MatchRecord) -> set[str]:
+    """A person's keys as the key table defines them: its names' blocking keys and service number's key
+    (`record_keys`), and its name's term-frequency keys (`nb.tf_keys`), each cut to 200 characters."""
+    keys = record_keys(r)
+    if r.name:
+        for prefix, key in zip(match_keys.TF_PREFIX.values(), nb.tf_keys(r.name), strict=True):
+            if key:
+                keys.add(prefix + key)
+    return {k[:200] for k in keys}
+
+
+@SETTINGS
+@given(records())
+def test_a_persons_keys_are_those_the_key_table_defines(r: MatchRecord) -> None:
+    assert match_keys._all_keys(r, with_tf=True) == _defined_keys(r)
+
+
+def _rows(engine: Engine) -> list[tuple[int, str, int, str]]:
+    with unit_of_work(engine) as s:
+        return [
+            tuple(row)  # type: ignore[misc]
+            for row in s.execute(
+                select(MatchKey.id, MatchKey.entity, MatchKey.entity_id, MatchKey.key).order_by(MatchKey.id)
+            )
+        ]
+
+
+def test_keying_in_workers_writes_the_rows_record_by_record_keying_defines(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from bench.registry.data import generate
+
+    path = tmp_path / "registry.csv"
+    generate(path, 1200)
+    assert imports.import_registry(engine, path, "big", ACTOR).written
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written  # other names
+    with unit_of_work(engine) as s:
+        expected = [("p", int(r.id), k) for r in person_records(s) for k in sorted(_defined_keys(r))]  # type: ignore[arg-type]
+        first = s.scalar(select(MatchKey.id).order_by(MatchKey.id.desc()).limit(1)) or 0
+
+    # A first keying: one transaction, the lookup index dropped and built again.
+    key_records(engine, chunk=250, processes=2)
+    rows = _rows(engine)
+    assert [r[1:] for r in rows] == expected
+    assert [r[0] for r in rows] == list(range(rows[0][0], rows[0][0] + len(rows))) and rows[0][0] > first
+    assert "ix_match_keys_lookup" in {i["name"] for i in inspect(engine).get_indexes("match_keys")}
+
+    # Fewer records without keys than with them: a transaction per block, the same rows for them.
+    with unit_of_work(engine) as s:
+        gone = [
+            int(i) for i in s.scalars(select(MatchKey.entity_id).distinct().order_by(MatchKey.entity_id))
+        ][100:400]
+        match_keys.drop_keys(s, "p", gone)
+        assert match_keys.missing_keys(s) == gone
+    key_records(engine, chunk=120, processes=2)
+    assert sorted(r[1:] for r in _rows(engine)) == sorted(expected)
+
+    # Nothing left to key: nothing written.
+    before = _rows(engine)
+    key_records(engine, processes=2)
+    assert _rows(engine) == before
