@@ -17,6 +17,7 @@ from kinlink.store import match_keys
 from kinlink.store.db import unit_of_work
 from kinlink.store.match_records import person_records
 from kinlink.store.tracing_models import MatchKey
+from kinlink.tracing import batch_keys
 from kinlink.tracing.batch_keys import key_records
 from tests.matching.test_index_build import SETTINGS, records
 
@@ -84,3 +85,24 @@ def test_keying_in_workers_writes_the_rows_record_by_record_keying_defines(
     before = _rows(engine)
     key_records(engine, processes=2)
     assert _rows(engine) == before
+
+
+def test_a_record_keyed_after_its_block_was_read_keeps_its_own_keys(engine: Engine) -> None:
+    """The workers read a block's records ahead of the writing: a record keyed meanwhile (an edit keys it
+    from what it wrote) keeps those keys, not the older reading's; the rest of the block is keyed."""
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    with unit_of_work(engine) as s:
+        ids = match_keys.missing_keys(s)
+        expected = {int(r.id): sorted(_defined_keys(r)) for r in person_records(s)}  # type: ignore[arg-type]
+    late = ids[len(ids) // 2]
+    # Blocks derived before anything is written: the block holding `late` was read before it was keyed.
+    derived = list(batch_keys._derived(engine, [ids], 1))
+    with unit_of_work(engine) as s:
+        match_keys.write_key_columns(s, "p", [late], ([late], ["edited:key"]))
+    with unit_of_work(engine) as s:
+        batch_keys._write_unkeyed(s, ids, derived[0])
+    by_record: dict[int, list[str]] = {}
+    for _id, _entity, owner, key in _rows(engine):
+        by_record.setdefault(owner, []).append(key)
+    assert by_record.pop(late) == ["edited:key"]
+    assert {i: sorted(k) for i, k in by_record.items()} == {i: k for i, k in expected.items() if i != late}

@@ -65,7 +65,7 @@ def key_records(
     else:
         for block, columns in derived:
             with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
-                write_key_columns(session, "p", block, columns, in_bulk=True)
+                _write_unkeyed(session, block, columns)
     analyze_keys(engine, len(ids), known)
 
 
@@ -91,8 +91,29 @@ def _load_keys(engine: Engine, derived: Iterator[tuple[list[int], tuple[list[int
         deferred = bulk.DeferredIndexes(session.connection(), [MatchKey.__tablename__])
         for block, columns in derived:
             deferred.wrote(len(columns[0]))
-            write_key_columns(session, "p", block, columns, in_bulk=True)
+            _write_unkeyed(session, block, columns)
         deferred.restore()
+
+
+def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int], list[str]]) -> None:
+    """A block's derived keys, for those of its records that still have none when they are written. A
+    worker read the records a few blocks earlier, on its own connection: a record edited or imported again
+    meanwhile was keyed by that change, from what it wrote, and keeps those keys rather than this older
+    reading's (the records' keys are only ever missing or their own)."""
+    lo, hi = block[0], block[-1]  # a block's ids are sorted
+    keyed = set(
+        session.scalars(
+            select(MatchKey.entity_id)
+            .where(MatchKey.entity == "p", MatchKey.entity_id.between(lo, hi))
+            .distinct()
+        )
+    )
+    if keyed:
+        block = [i for i in block if i not in keyed]
+        owners, keys = columns
+        kept = [j for j, owner in enumerate(owners) if owner not in keyed]
+        columns = ([owners[j] for j in kept], [keys[j] for j in kept])
+    write_key_columns(session, "p", block, columns, in_bulk=True)
 
 
 def _derived(
