@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.names.name_words import NAME_WORDS, as_typed
 from unidecode import unidecode
 
 from kinlink.matching import names_bridge as nb
@@ -28,36 +28,13 @@ from kinlink.names.given import initial_letters
 from kinlink.names.parse import ParsedName, parse_name
 from kinlink.names.translit import readings, skeleton
 
-faker = pytest.importorskip("faker")
-iuliia = pytest.importorskip("iuliia")
-
-_RU = faker.Faker("ru_RU").provider("faker.providers.person")
-_UK = faker.Faker("uk_UA").provider("faker.providers.person")
-_SCHEMES = [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.GOST_779, iuliia.WIKIPEDIA, iuliia.MVD_310_FR]
-_WORDS = sorted(
-    {*_RU.last_names_male, *_RU.last_names_female, *_RU.first_names, *_RU.middle_names, *_UK.last_names}
-    | set(_UK.first_names)
-)
+_WORDS = sorted(NAME_WORDS)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
 def words(draw: st.DrawFn) -> str:
-    w = draw(st.sampled_from(_WORDS))
-    how = draw(st.integers(0, 6))
-    if how == 1:
-        w = draw(st.sampled_from(_SCHEMES)).translate(w)
-    elif how == 2:
-        w = w.upper()
-    elif how == 3:
-        w = w.lower()
-    elif how == 4:
-        w = w[0] + "."
-    elif how == 5:  # a Latin look-alike typed into a Cyrillic word
-        w = w.replace("о", "o").replace("е", "e").replace("Р", "P")
-    elif how == 6:
-        w = draw(st.sampled_from(_SCHEMES)).translate(w).upper()
-    return w
+    return as_typed(draw, draw(st.sampled_from(_WORDS)))
 
 
 names = st.lists(words(), min_size=1, max_size=4).map(" ".join)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.names.name_words import NAME_WORDS, as_typed
 
 from kinlink.names.blocking import (
     _family_keys,
@@ -41,15 +41,8 @@ from kinlink.names.parse import (
 from kinlink.names.script import fix_homoglyphs
 from kinlink.names.translit import readings, skeleton
 
-faker = pytest.importorskip("faker")
-iuliia = pytest.importorskip("iuliia")
-
-_RU = faker.Faker("ru_RU").provider("faker.providers.person")
-_UK = faker.Faker("uk_UA").provider("faker.providers.person")
-_SCHEMES = [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.GOST_779, iuliia.WIKIPEDIA, iuliia.MVD_310_FR]
 _WORDS = sorted(
-    {*_RU.last_names_male, *_RU.last_names_female, *_RU.first_names, *_RU.middle_names, *_UK.last_names}
-    | set(_UK.first_names)
+    NAME_WORDS
     # Belarusian traits, apostrophes of every kind, a title, double names
     | {"Шчарбакоў", "Marozau", "Сямёнава", "В'ячеслав", "Вʼячеслав", "В’ячеслав", "пан", "Лисенко-Коваль"}
 )
@@ -62,23 +55,11 @@ _ODD = "AaаBВeеoоpрcсxхIiіЁёїўŭčšžłșțäöüßéïñ'’ʼʹ`.
 
 @st.composite
 def words(draw: st.DrawFn) -> str:
-    w = draw(st.sampled_from(_WORDS))
-    how = draw(st.integers(0, 8))
-    if how == 1:
-        w = draw(st.sampled_from(_SCHEMES)).translate(w)
-    elif how == 2:
-        w = w.upper()
-    elif how == 3:
-        w = w.lower()
-    elif how == 4:
-        w = w[0] + "."
-    elif how == 5:  # a Latin look-alike typed into a Cyrillic word
-        w = w.replace("о", "o").replace("е", "e").replace("Р", "P")
-    elif how == 6:
-        w = draw(st.sampled_from(_SCHEMES)).translate(w).upper()
-    elif how == 7:
+    w = as_typed(draw, draw(st.sampled_from(_WORDS)))
+    odd = draw(st.integers(0, 2))
+    if odd == 1:
         w = w + draw(st.sampled_from(_ODD))
-    elif how == 8:
+    elif odd == 2:
         w = draw(st.sampled_from(_ODD)) + w
     return w
 
