@@ -30,13 +30,12 @@ class Settings:
     # Email to enquirers (KINLINK_SMTP_*); base_url is the site's address the emails point to.
     mail: MailSettings = field(default_factory=MailSettings)
 
-    # Threads per server process running requests' database work; None: by the database
-    # (kinlink.server.app.REQUEST_THREADS). Python runs one thread of a process at a time, so on SQLite,
-    # whose work is the process's own CPU, more threads buy no throughput, and every thread more costs each
-    # request more in handing the interpreter lock back and forth: under 100 concurrent clients a search
-    # cost ~30% more CPU with 15 threads than with 4 (bench/web). A thread on PostgreSQL waits out its round
-    # trips and commits, CPU idle. Raise it for a database far away on the network.
-    request_threads: int | None = field(default_factory=lambda: env_int("KINLINK_REQUEST_THREADS", 0) or None)
+    # Threads per server process running requests' database work. Python runs one thread of a process at
+    # a time, so more threads than this buy no throughput on a local database, and every thread more
+    # costs each request more in handing the interpreter lock back and forth: under 100 concurrent
+    # clients a search cost ~30% more CPU with 15 threads than with 4 (bench/web). Raise it for a
+    # database far away on the network, whose round trips threads would wait out in parallel.
+    request_threads: int = field(default_factory=lambda: env_int("KINLINK_REQUEST_THREADS", 4))
 
     max_upload_bytes: int = field(
         default_factory=lambda: env_int("KINLINK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)

@@ -27,21 +27,14 @@ from kinlink.tracing.continuous import Matching
 from kinlink.web.render import error_page, sign_in_first
 
 # The threads of a process that run requests' (blocking) database work are the settings'
-# `request_threads`, fewer than the engine's pool holds (store.db.POOL_SIZE kept open, 10 more on demand),
+# `request_threads`, fewer than the engine's pool holds (SQLAlchemy's default, 5 and 10 more on demand),
 # so that under a burst requests wait their turn in the event loop instead of failing after waiting 30 s
 # for a connection inside a thread.
-# By database, unless set: a request's thread on PostgreSQL waits for each of its round trips (a search
-# has ~8) with the interpreter lock released: with 4 threads, every slow request of the web bench found
-# all 4 taken and waited for one (most of its time), while each thread spent 80-90 % of its time in
-# statements (docs/web-cpu.md, "The PostgreSQL stalls", issue 19). SQLite's statements are the process's
-# own CPU.
-REQUEST_THREADS = {"sqlite": 4, "postgresql": 8}
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    threads = app.state.settings.request_threads or REQUEST_THREADS.get(app.state.engine.dialect.name, 4)
-    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
     async with AsyncExitStack() as stack:
         for hook in getattr(app.state, "lifespans", []):  # the bot's webhook, when it is set
             await stack.enter_async_context(hook(app))

@@ -57,19 +57,11 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif pooled:
-        engine = create_engine(url, pool_size=POOL_SIZE)
+        engine = create_engine(url)
         _check_on_checkout(engine, PING_AFTER_IDLE)
     else:
         engine = create_engine(url, poolclass=NullPool)
     return engine
-
-
-# PostgreSQL connections a pooled engine keeps open (SQLAlchemy's default is 5; 10 more are opened on demand
-# and closed when given back). At least a server process's request threads (kinlink.server.app,
-# REQUEST_THREADS: 8 on PostgreSQL): with more threads than kept connections, every request beyond the 5th
-# opened a connection (a new backend process, its statements no longer prepared) and closed it, ~100
-# backends started in a 15 s run of the web bench instead of 13 (issue 19).
-POOL_SIZE = 10
 
 
 # A pooled PostgreSQL connection is pinged (one round trip) before use only when it sat in the pool this
