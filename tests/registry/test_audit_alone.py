@@ -5,6 +5,7 @@ append meanwhile."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -209,3 +210,22 @@ def test_a_read_entry_alone_does_not_wait_for_its_wal_flush_and_nothing_else_is_
     with unit_of_work(pg) as s:
         assert audit.verify(s) == []
     assert _chains(pg) == {1: 3}
+
+
+def test_the_operator_makes_read_entries_wait_for_the_disk() -> None:
+    """`KINLINK_READ_AUDIT_WAITS_FOR_DISK=1` sets `READ_ENTRIES_WAIT_FOR_WAL_FLUSH`, read as the module
+    loads (so in a process of its own)."""
+    import subprocess
+    import sys
+
+    def setting(value: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "KINLINK_READ_AUDIT_WAITS_FOR_DISK"}
+        if value is not None:
+            env["KINLINK_READ_AUDIT_WAITS_FOR_DISK"] = value
+        code = "from kinlink.store import audit; print(audit.READ_ENTRIES_WAIT_FOR_WAL_FLUSH)"
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert setting(None) == "False"
+    assert setting("1") == "True"

@@ -73,6 +73,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import Session
 
 from kinlink.actor import Actor as Actor
+from kinlink.environment import env_bool
 from kinlink.keys import server_key
 from kinlink.store import bulk
 from kinlink.store.audit_alike import alike_entries
@@ -170,8 +171,9 @@ _APPEND_IF_MOVED = (
 # passes. Data writes and their entries, and every entry that is not a read's, keep synchronous_commit as the
 # operator set it. Issue 19: with each search's commit waiting for its own WAL flush (~6 ms a sync here, a
 # flush at a time), the flushes were the commonest wait of the database's active backends under the web
-# bench (docs/web-cpu.md, "The PostgreSQL stalls").
-READ_ENTRIES_WAIT_FOR_WAL_FLUSH = False
+# bench (docs/web-cpu.md, "The PostgreSQL stalls"). An operator who wants every read's entry on disk before
+# the read is answered sets KINLINK_READ_AUDIT_WAITS_FOR_DISK=1.
+READ_ENTRIES_WAIT_FOR_WAL_FLUSH = env_bool("KINLINK_READ_AUDIT_WAITS_FOR_DISK", False)
 _APPEND_READ_IF_MOVED = _APPEND_IF_MOVED.add_columns(
     func.set_config(literal("synchronous_commit"), literal("off"), literal(True)).label("async")
 )
