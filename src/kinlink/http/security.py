@@ -159,6 +159,13 @@ class RoleCheck:
 
     def __call__(self) -> Principal:
         self.done = True
+        # Made, the check is no longer pending: out of the request's state (whose dict the scope holds), so
+        # that the two are no cycle. A request's objects (its scope, the server's cycle, the middlewares'
+        # closures) are then freed by reference counting once it is answered, not left to the cyclic
+        # collector, whose full collections stop a worker for up to a second at 1M records (docs/web-cpu.md).
+        state = self._request.state
+        if getattr(state, "role_check", None) is self:
+            del state.role_check
         find = api_principal if self._api else page_principal
         return _check(find(self._request), self._roles, api=self._api)
 
