@@ -136,20 +136,7 @@ def write_key_columns(
     """`index_keys` of keys already derived (`key_columns`): the keys of `ids` replaced by these rows."""
     if entity == "p":
         note_keys_changed(session)
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            delete(MatchKey).where(
-                MatchKey.entity == entity,
-                MatchKey.entity_id.between(min(ids), max(ids)),
-                MatchKey.entity_id == func.any(_int_array(ids)),
-            )
-        )
-    elif len(ids) > IDS_PER_QUERY:
-        # A batch's block of thousands: one statement, the ids as one JSON parameter (`among`), not a
-        # statement of 500 parameters compiled again for every 500 (a fifth of a first keying's writing).
-        reader(session).execute(_DROP_AMONG, {"e": entity, "lo": min(ids), "hi": max(ids), "ids": ids})
-    else:
-        drop_keys(session, entity, ids)
+    drop_keys(session, entity, ids)
     owners, keys = columns
     _stamp_if_first(session)
     if not owners:
@@ -178,14 +165,24 @@ def drop_keys(session: Session, entity: str, ids: Iterable[int]) -> None:
     """Delete these records' or requests' keys, term frequencies included: an erased record leaves
     nothing derived from its names behind (nor keys a later record given its id on SQLite would inherit)."""
     ids = sorted({int(i) for i in ids})
-    if entity == "p" and ids:
+    if not ids:
+        return
+    if entity == "p":
         note_keys_changed(session)
-    for i in range(0, len(ids), IDS_PER_QUERY):
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(
             delete(MatchKey).where(
-                MatchKey.entity == entity, MatchKey.entity_id.in_(ids[i : i + IDS_PER_QUERY])
+                MatchKey.entity == entity,
+                MatchKey.entity_id.between(ids[0], ids[-1]),
+                MatchKey.entity_id == func.any(_int_array(ids)),
             )
         )
+    elif len(ids) > IDS_PER_QUERY:
+        # A batch's block of thousands: one statement, the ids as one JSON parameter (`among`), not a
+        # statement of 500 parameters compiled again for every 500 (a fifth of a first keying's writing).
+        reader(session).execute(_DROP_AMONG, {"e": entity, "lo": ids[0], "hi": ids[-1], "ids": ids})
+    else:
+        session.execute(delete(MatchKey).where(MatchKey.entity == entity, MatchKey.entity_id.in_(ids)))
 
 
 def index_shared_keys(session: Session, records: list[MatchRecord]) -> None:
