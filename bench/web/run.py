@@ -63,9 +63,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.registry.data import generate  # noqa: E402
+from bench.web.gc_log import describe_collections, worker_collections  # noqa: E402
 
 from kinlink.accounts import tokens, users  # noqa: E402
 from kinlink.registry import imports  # noqa: E402
+from kinlink.server.collector import LOG_ENV as GC_LOG_ENV  # noqa: E402
 from kinlink.server.run import free_port  # noqa: E402
 from kinlink.store import schema  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
@@ -180,6 +182,10 @@ class Stats:
         self.server_cpu = 0.0
         self.db_cpu = 0.0  # PostgreSQL's backends (SQLite's work is in the server's processes)
         self.load = (0.0, 0.0)
+        # The measured window by the wall clock (the server's collection log is), and the full collections
+        # each server worker made in it (None: the server's tree does not log them).
+        self.window = (0.0, 0.0)
+        self.collections: dict[int, list[dict[str, Any]]] | None = None
 
     def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
         self.latency.setdefault(kind, []).append(seconds * 1000)
@@ -310,9 +316,10 @@ async def run_clients(
     await asyncio.sleep(warmup)  # the clients run, unmeasured, as the server's caches fill
     cpu, probed, load = time.process_time(), server_cpu() if server_cpu else 0.0, os.getloadavg()[0]
     db_probed = db_cpu() if db_cpu else 0.0
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
+    stats.window = (wall, time.time())
     stats.client_cpu = time.process_time() - cpu
     stats.server_cpu = (server_cpu() - probed) if server_cpu else 0.0
     stats.db_cpu = (db_cpu() - db_probed) if db_cpu else 0.0
@@ -368,11 +375,12 @@ class BackendCpu:
 
 @contextmanager
 def running_server(
-    db_url: str, workers: int | None, log_path: Path, root: Path = ROOT
+    db_url: str, workers: int | None, log_path: Path, root: Path = ROOT, gc_log: Path | None = None
 ) -> Iterator[tuple[str, int]]:
     """`kinlink serve` from the source tree `root` (this one, or --baseline's) on a free loopback port,
     family limits lifted (every client is 127.0.0.1); the server's errors are printed when it stops.
-    Yields the base URL and the server's process id."""
+    gc_log: where its workers log their full collections, if its tree does. Yields the base URL and the
+    server's process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -381,6 +389,8 @@ def running_server(
         "KINLINK_FAMILY_FAILURES_PER_IP": "1000000",
         "KINLINK_SECRET_KEY": "bench",
     }
+    if gc_log is not None:
+        env[GC_LOG_ENV] = str(gc_log)
     cmd = [sys.executable, "-m", "kinlink", "--db", db_url, "serve", "--host", "127.0.0.1"]
     cmd += ["--port", str(port)]
     if workers:
@@ -429,7 +439,14 @@ def summary(stats: Stats, elapsed: float) -> dict[str, float]:
     }
 
 
-def report(name: str, stats: Stats, elapsed: float, target: str, before: dict[str, float] | None) -> None:
+def report(
+    name: str,
+    stats: Stats,
+    elapsed: float,
+    target: str,
+    before: dict[str, float] | None,
+    before_stats: Stats | None = None,
+) -> None:
     print(f"\n{name}")
     print(f"{'kind':<16}{'requests':>9}{'errors':>8}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind, lat in stats.latency.items():
@@ -453,6 +470,9 @@ def report(name: str, stats: Stats, elapsed: float, target: str, before: dict[st
         f"{stats.client_cpu:.1f} s; load average {stats.load[0]:.1f} -> {stats.load[1]:.1f} "
         f"on {os.cpu_count()} cores (other work on the machine included)"
     )
+    if before_stats is not None:
+        print("baseline's " + describe_collections(before_stats.collections))
+    print(describe_collections(stats.collections))
     if target == "latency":
         ok = now["p95 ms"] < P95_TARGET and now["errors"] == 0
         print(f"target (p95 < {P95_TARGET} ms, no errors): {'MET' if ok else 'NOT MET'}")
@@ -486,7 +506,11 @@ def measure(
 ) -> list[tuple[str, float, Stats, float]]:
     results = []
     postgres = make_url(db_url).get_backend_name() == "postgresql"
-    with running_server(db_url, args.workers, log_path, root) as (base, pid):
+    gc_log = log_path.with_suffix(".gc.jsonl")
+    if args.gc_log:  # kept, for a soak's memory and freeze counts over time
+        gc_log = Path(args.gc_log + (".baseline" if root != ROOT else ""))
+        gc_log.unlink(missing_ok=True)
+    with running_server(db_url, args.workers, log_path, root, gc_log) as (base, pid):
         for profile in profiles:
             think = 0.0 if profile == "worst" else args.think
             print(
@@ -508,6 +532,13 @@ def measure(
                 )
             )
             results.append((profile, think, stats, elapsed))
+    for (
+        _profile,
+        _think,
+        stats,
+        _elapsed,
+    ) in results:  # once stopped: a collection under way is logged at its end
+        stats.collections = worker_collections(gc_log, stats.window)
     return results
 
 
@@ -555,6 +586,11 @@ def main() -> None:
         "own load leaves it, when this tree's load leaves it otherwise (same records, other statistics), or "
         "a copy at the baseline's schema when this tree adds migrations (such as indexes)",
     )
+    ap.add_argument(
+        "--gc-log",
+        help="keep the server workers' log of their full collections (one JSON line each: when, how long, "
+        "freed, frozen after, resident memory) at this path (the baseline's at PATH.baseline)",
+    )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
     if not profiles or set(profiles) - set(PROFILES):
@@ -568,6 +604,7 @@ def main() -> None:
     if args.load_only:
         return
     before: dict[str, dict[str, float]] = {}
+    before_stats: dict[str, Stats] = {}
     try:
         if args.baseline:
             if same_schema(args.baseline, own_db=bool(args.baseline_db)):
@@ -577,6 +614,7 @@ def main() -> None:
                     args, profiles, base_url, data, base_dir, Path(tmp.name) / "baseline.log"
                 ):
                     before[profile] = summary(stats, elapsed)
+                    before_stats[profile] = stats
             else:
                 print(f"baseline {args.baseline}: its migrations differ from this tree's; not measured")
         results = measure(args, profiles, db_url, data, ROOT, Path(tmp.name) / "server.log")
@@ -589,6 +627,7 @@ def main() -> None:
             elapsed,
             target="latency" if profile == "realistic" else "throughput",
             before=before.get(profile),
+            before_stats=before_stats.get(profile),
         )
 
 

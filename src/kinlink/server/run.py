@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import secrets
@@ -16,6 +15,8 @@ from sqlalchemy import Engine
 
 from kinlink.http.settings import Settings
 from kinlink.server.app import create_app
+from kinlink.server.collector import GC_THRESHOLDS as GC_THRESHOLDS  # where it was
+from kinlink.server.collector import tune_gc
 from kinlink.store.db import ENV_VAR, make_engine
 
 
@@ -76,24 +77,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# A server's caches (prepared records, parsed names, name counts) hold hundreds of thousands of long-lived
-# objects, which Python's cyclic collector re-scans at each full collection: with 100,000 records a full
-# collection stopped a worker, and every request in it, for up to half a second, a dozen times in 4,000
-# searches (a sixth of its CPU time). With these thresholds the youngest objects are collected every 2,000
-# allocations (700 by default) and a full collection needs ten times as many younger ones before it: none
-# came in those 4,000 searches (by the counts, about one in 9,000). A request's garbage is nearly all freed
-# by reference counting, so little of it waits for the rarer collections.
-GC_THRESHOLDS = (2000, 10, 100)
 WORKER_HEALTHCHECK_SECONDS = 120
-
-
-def tune_gc() -> None:
-    """For a server process, once its application is built: what was loaded to start (modules, the model,
-    the name tables) lives as long as the process, so it is moved out of the collector's reach
-    (`gc.freeze`); then the thresholds above."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def app_from_environment() -> Any:
