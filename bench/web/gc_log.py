@@ -1,5 +1,5 @@
 """The web bench's reading of the server workers' log of their full collections (`KINLINK_GC_LOG`, which
-`kinlink.server.collector` honours): which fell in a profile's measured window, and how long each took.
+`kinlink.server.worker_gc` honours): which fell in a profile's measured window, and how long each took.
 A worker's full collection stops its event loop, so a latency tail is read against these."""
 
 from __future__ import annotations

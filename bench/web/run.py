@@ -67,8 +67,8 @@ from bench.web.gc_log import describe_collections, worker_collections  # noqa: E
 
 from kinlink.accounts import tokens, users  # noqa: E402
 from kinlink.registry import imports  # noqa: E402
-from kinlink.server.collector import LOG_ENV as GC_LOG_ENV  # noqa: E402
 from kinlink.server.run import free_port  # noqa: E402
+from kinlink.server.worker_gc import LOG_ENV as GC_LOG_ENV  # noqa: E402
 from kinlink.store import schema  # noqa: E402
 from kinlink.store.db import make_engine, unit_of_work  # noqa: E402
 from kinlink.store.models import Person, PersonName  # noqa: E402

@@ -9,11 +9,11 @@ itself stays on. The collector's state is the process's, shared by every thread:
 in one thread answers requests in others, and turning the collector off (as this did before) left their
 cyclic garbage uncollected for as long as the import ran. With this, the young generations are still
 collected every few thousand allocations (where a request's short-lived cycles die), in every thread; only
-what survived into the oldest generation waits, as it does anyway between the server's rare full
-collections (kinlink.server.run.GC_THRESHOLDS). `gc.freeze()` was not taken: it does not stop the growing
-caches from setting off full collections (only what exists when it is called is moved out of reach), and
-what it freezes, other threads' garbage too, is never collected until unfrozen. The thresholds the first
-import found come back when the last import running in the process ends.
+what survived into the oldest generation waits. `gc.freeze()` was not taken here: it does not stop the
+growing caches from setting off full collections (only what exists when it is called is moved out of reach),
+and what it freezes, other threads' garbage too, is never collected until unfrozen (a server worker freezes
+after each full collection and sweeps hourly for that reason: kinlink.server.worker_gc). The thresholds the
+first import found come back when the last import running in the process ends.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ from sqlalchemy import Engine
 
 from kinlink.http.settings import Settings
 from kinlink.server.app import create_app
-from kinlink.server.collector import GC_THRESHOLDS as GC_THRESHOLDS  # where it was
-from kinlink.server.collector import tune_gc
+from kinlink.server.worker_gc import tune_gc
 from kinlink.store.db import ENV_VAR, make_engine
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from kinlink.server.collector import LOG_ENV, FreezeAfterFull
+from kinlink.server.worker_gc import LOG_ENV, FreezeAfterFull
 from tests.web.test_family_flow import REQUEST, file_request
 
 
@@ -97,7 +97,7 @@ def test_a_freeze_keeps_nothing_of_a_finished_request(hook: FreezeAfterFull, cli
 
 def _worker_gc(env: dict[str, str]) -> None:
     """A process tuned as a server worker is, that makes one full collection."""
-    code = "import gc; from kinlink.server.collector import tune_gc; tune_gc(); gc.collect()"
+    code = "import gc; from kinlink.server.worker_gc import tune_gc; tune_gc(); gc.collect()"
     subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, check=True, timeout=60)
 
 
