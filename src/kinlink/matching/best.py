@@ -26,13 +26,22 @@ def bounded_best(
     tie: Callable[[int], Any] | None = None,
     reasons: bool = True,
     complete: Callable[[int], Prepared] | None = None,
+    settle: Callable[[int], tuple[dict[str, Any] | None, float] | None] | None = None,
+    weigh_settled: Callable[[int, dict[str, Any]], float] | None = None,
 ) -> list[tuple[int, Scored]]:
     """`Scorer.best` of candidates whose `bound` and other fields' weight (`others(q, r).weight`) are known,
     each given by its position (`candidate(n)`: asked only for those the bound does not rule out).
 
     Until the last step only a candidate's names and name keys are read (its other fields' weight is
     known): `complete(n)`, where given, is the candidate with its other fields' values too, for the few
-    that are scored in full at the end."""
+    that are scored in full at the end.
+
+    settle, weigh_settled: where given (an index's search), a candidate's settled parts and settled bound
+    (`Scorer.settled`, `settled_weight`), and then its `settled_score`, worked out from what the caller
+    holds of it, without making its `Prepared` (most candidates are ruled out by their settled bound, and
+    making each one's cost more than bounding it; issue 19): settle(n) is (None, 0.0) for a pair that settles
+    nothing, None for a candidate taken the general way (`candidate(n)`); weigh_settled(n, settled) must
+    give `settled_score`'s weight."""
     floor = (
         math.log2(min_probability / (1 - min_probability)) - 1e-9 if 0 < min_probability < 1 else -math.inf
     )
@@ -48,23 +57,30 @@ def bounded_best(
             if len(found) >= limit:
                 kth = sorted((x[0] for x in found), reverse=True)[limit - 1]
             continue
-        r = candidate(n)
-        others = Others(weights[n], ())
         if stage == 0:
             # Most candidates share the family name's keys but not the given name or patronymic:
             # those parts, cheap to compare, often settle it before the family names (and then, when
             # it is scored, leave only the family names to compare).
-            settled = scorer.settled(q, r)
-            if settled is not None:
-                b = scorer.settled_weight(r, others, settled, None)
-                if b < -neg:
-                    if b >= floor:
-                        heapq.heappush(heap, (-b, n, 1, settled))
-                    continue
+            got = None if settle is None else settle(n)
+            b = 0.0
+            if got is not None:
+                settled, b = got
+            else:
+                r = candidate(n)
+                settled = scorer.settled(q, r)
+                if settled is not None:
+                    b = scorer.settled_weight(r, Others(weights[n], ()), settled, None)
+            if settled is not None and b < -neg:
+                if b >= floor:
+                    heapq.heappush(heap, (-b, n, 1, settled))
+                continue
         if settled is not None:
-            w = scorer.settled_score(q, r, others, settled)
+            if weigh_settled is not None:
+                w = weigh_settled(n, settled)
+            else:
+                w = scorer.settled_score(q, candidate(n), Others(weights[n], ()), settled)
         else:
-            w = scorer.score(q, r, explain=False, others=others).weight
+            w = scorer.score(q, candidate(n), explain=False, others=Others(weights[n], ())).weight
         if w >= floor:
             heapq.heappush(heap, (-w, n, 2, None))
     order = tie or (lambda n: n)

@@ -31,6 +31,7 @@ def missing(sought_has: bool, found_has: bool) -> Message:
     return Message(NOT_KNOWN[(sought_has, found_has)])
 
 
+@lru_cache(maxsize=65_536)  # every explained birth or date comparison reads two; birth years repeat
 def range_text(r: tuple[int, int]) -> str:
     """A day range as the partial date it stands for: 1993, 1993-05, 1993-05-07, or first..last."""
     a, b = date.fromordinal(r[0]), date.fromordinal(r[1])

@@ -40,7 +40,7 @@ from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_names import UNSEEN
-from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
+from kinlink.matching.score_values import Others, Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
 
@@ -459,10 +459,13 @@ class CandidateIndex:
             bounds = [prior + w for w in weights]
         value_lists, tf_lists = distinct[:n_values], distinct[n_values:]
         prepared: dict[int, Prepared] = {}
+        # Each candidate's settled facts (`_settled_facts`), once read by `settle`.
+        facts_at: dict[int, tuple[Any, str | None] | None] = {}
 
         def candidate(n: int) -> Prepared:
             got = prepared.get(n)
             if got is None:
+                facts = facts_at[n] if n in facts_at else self._settled_facts(row_list[n])
                 # Without its other fields' values (None until `complete`): bounding reads its names and
                 # name keys alone, and each value read is a cache miss on a million records.
                 got = prepared[n] = Prepared(
@@ -472,7 +475,7 @@ class CandidateIndex:
                     tuple(map(list.__getitem__, tf_lists, codes[n][n_values:])),  # type: ignore[arg-type]
                     name_bounds[n],
                     partial(self.parsed_names, row_list[n]),
-                    self._settled_facts(row_list[n]),
+                    facts,
                 )
             return got
 
@@ -481,6 +484,34 @@ class CandidateIndex:
             if got.values is None:
                 got.values = tuple(map(list.__getitem__, value_lists, codes[n]))
             return got
+
+        q_names = q.parsed()
+        one_name = len(q_names) == 1
+
+        def settle(n: int) -> tuple[dict[str, Any] | None, float] | None:
+            # `Scorer.settled` and `settled_weight` of a row of one name, from its columns' codes: no
+            # Prepared, no parsed name unless the pair is new (issue 19). None: taken the general way.
+            row = row_list[n]
+            facts = facts_at[n] = self._settled_facts(row)
+            if facts is None or not one_name:
+                return None
+            settled = scorer.settled_known(q_names, facts[0])
+            if settled is UNSEEN:
+                settled = scorer.settled_new(q_names, facts[0], self.parsed_names(row))
+            if settled is None:  # not settled (a name's order a guess): scored, not asked again
+                return None, 0.0
+            tf_keys = tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))
+            return settled, scorer.settled_total(tf_keys, weights[n], settled, None)  # type: ignore[arg-type]
+
+        def weigh_settled(n: int, settled: dict[str, Any]) -> float:
+            # `Scorer.settled_score` of a candidate `settle` settled (one name a side), from its family name
+            # and name keys alone.
+            facts = facts_at.get(n)
+            if facts is None or not scorer.settles_parts(settled):
+                return scorer.settled_score(q, candidate(n), Others(weights[n], ()), settled)
+            family = nb.compare_families(q_names[0].family, facts[1])
+            tf_keys = tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))
+            return scorer.settled_total(tf_keys, weights[n], settled, {"family": family})  # type: ignore[arg-type]
 
         best = bounded_best(
             scorer,
@@ -492,6 +523,8 @@ class CandidateIndex:
             min_probability,
             row_list.__getitem__,
             complete=complete,
+            settle=settle,
+            weigh_settled=weigh_settled,
         )
         return [(row_list[n], s) for n, s in best]
 

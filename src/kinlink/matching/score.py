@@ -70,10 +70,16 @@ class Scorer(NameWeights):
             "settled", {}
         )
         self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
+        # Each comparison's name part (None: not a name part's), as `_known` reads it.
+        self._part_of: tuple[str | None, ...] = tuple(
+            c.params["part"] if c.comparator == "name_part" else None for c in model.comparisons
+        )
         self._settled_q: tuple[Any, Any] = (None, None)  # the last query's names and their settled key
         self._name_parts = tuple(
             (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
         )
+        # The name parts a pair must settle to be scored by its family names alone (`settles_parts`).
+        self._settling_parts = frozenset(p for _i, _c, p in self._name_parts if p != "family")
         # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
         # features) is remembered rather than compared again for every candidate that shares them.
         self._repeats = tuple(
@@ -335,7 +341,7 @@ class Scorer(NameWeights):
         its `names_bridge.settled_parts`, if known) compared by the family names alone
         (`names_bridge.settled_family`), not the whole names again."""
         settled = settled if settled is not None else self.settled(q, r)
-        if settled is None or any(p not in settled and p != "family" for _i, _c, p in self._name_parts):
+        if settled is None or not self.settles_parts(settled):
             return self.score(q, r, explain=False, others=others).weight
         facts = r.settled_facts
         if facts is None:
@@ -343,6 +349,11 @@ class Scorer(NameWeights):
         else:  # a pair settled has one name a side
             family = nb.compare_families(q.parsed()[0].family, facts[1])
         return self.settled_weight(r, others, settled, {"family": family})
+
+    def settles_parts(self, settled: dict[str, Any]) -> bool:
+        """Whether the settled parts are every name part but the family name's (`settled_score` then
+        compares the family names alone)."""
+        return settled.keys() >= self._settling_parts
 
     def score(
         self,
@@ -375,10 +386,19 @@ class Scorer(NameWeights):
             return Scored(probability(total), total, (), self._note(q, r, outcomes))
         evidence: list[Evidence] = []
         population = self.tf.population if self.tf is not None else 0
+        missing = self._missing_memo
         for i, c in enumerate(self.model.comparisons):
             got = outcomes.get(i)
             if got is None:
-                evidence.append(self._missing_evidence(i, c, *self._known(i, c, q, r)))
+                # `_missing_evidence(i, *_known(i, c, q, r))` with its memo read here, not two calls: most
+                # of a hit's comparisons are missing on one side or both.
+                part = self._part_of[i]
+                if part is None:
+                    key = (i, q.values[i] is not None, r.values[i] is not None)
+                else:
+                    key = (i, nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part))
+                e = missing.get(key)
+                evidence.append(self._missing_evidence(*key) if e is None else e)
                 continue
             li, w, count, feats = got
             level = c.levels[li]
@@ -386,7 +406,7 @@ class Scorer(NameWeights):
             evidence.append(Evidence(c.field, c.label, level.name, w, said))
         return Scored(probability(total), total, tuple(evidence), self._note(q, r, outcomes))
 
-    def _missing_evidence(self, i: int, c: Comparison, sought_has: bool, found_has: bool) -> Evidence:
+    def _missing_evidence(self, i: int, sought_has: bool, found_has: bool) -> Evidence:
         """A field not compared: one (immutable) Evidence per comparison and side lacking it, made once.
 
         Most of a hit's evidence is of this kind (capture place, service number...): shared, a batch's
@@ -395,6 +415,7 @@ class Scorer(NameWeights):
         key = (i, sought_has, found_has)
         got = self._missing_memo.get(key)
         if got is None:
+            c = self.model.comparisons[i]
             got = self._missing_memo[key] = Evidence(
                 c.field, c.label, None, 0.0, ev.missing(sought_has, found_has)
             )

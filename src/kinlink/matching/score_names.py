@@ -93,19 +93,31 @@ class NameWeights:
             r_key = nb.settled_key(r_names)
         else:  # its names read only if the pair is new (most are not)
             r_key = facts[0]
+        settled = self.settled_known(q_names, r_key)
+        if settled is UNSEEN:
+            settled = self.settled_new(q_names, r_key, r.parsed())
+        return settled  # type: ignore[no-any-return]
+
+    def settled_known(self, q_names: tuple[Any, ...], r_key: Any) -> Any:
+        """`settled` of a query's names and a record's settled key as remembered; UNSEEN where the pair is
+        new (`settled_new` then works it out from the record's names)."""
         # What is settled follows from what settled_parts reads of each side (a search's candidates share
         # given names and patronymics far more often than whole names): remembered by that.
         last, q_key = self._settled_q  # a search asks it of one query's names for each candidate
         if q_names is not last:
             q_key = nb.settled_key(q_names)
             self._settled_q = (q_names, q_key)
-        key = (q_key, r_key)
-        settled = self._settled_memo.get(key, UNSEEN)
-        if settled is UNSEEN:
-            settled = nb.settled_parts(q_names, r.parsed())
-            if len(self._settled_memo) < 500_000:
-                self._settled_memo[key] = settled
-        return settled  # type: ignore[no-any-return]
+        return self._settled_memo.get((q_key, r_key), UNSEEN)
+
+    def settled_new(
+        self, q_names: tuple[Any, ...], r_key: Any, r_names: tuple[Any, ...]
+    ) -> dict[str, Any] | None:
+        """`settled` of a pair `settled_known` did not know (called just after it: the query's key is
+        the last one it worked out), remembered."""
+        settled = nb.settled_parts(q_names, r_names)
+        if len(self._settled_memo) < 500_000:
+            self._settled_memo[(self._settled_q[1], r_key)] = settled
+        return settled
 
     def settled_weight(
         self, r: Prepared, others: Others, settled: dict[str, Any], rest: dict[str, Any] | None
@@ -113,8 +125,18 @@ class NameWeights:
         """The pair's weight with its settled name parts at their level and the others (rest: their
         comparisons; None: each at its best level, a bound). Summed in `score`'s order, so that with
         every part given it is `score`'s weight to the last bit."""
-        total = self.prior_weight + others.weight
-        tf_keys = r.tf_keys
+        return self.settled_total(r.tf_keys, others.weight, settled, rest)
+
+    def settled_total(
+        self,
+        tf_keys: tuple[str | None, str | None, str | None],
+        others_weight: float,
+        settled: dict[str, Any],
+        rest: dict[str, Any] | None,
+    ) -> float:
+        """`settled_weight` of a record given by its name keys and its other fields' weight alone: an
+        index's search bounds most candidates so, without a `Prepared` each (issue 19)."""
+        total = self.prior_weight + others_weight
         by_level = self._part_weight_memo
         for i, c, part_name, slot in self._name_slots:
             key = None if slot is None else tf_keys[slot]
@@ -130,7 +152,7 @@ class NameWeights:
                 # A search asks this of a dozen candidates: their parts' levels and name keys repeat.
                 w = by_level.get((i, part.level, key))
                 if w is None:
-                    w = self._name_part_weight(i, c, part, r)[1]
+                    w = self._name_part_weight_keyed(i, c, part, tf_keys)[1]
                     if i in self._by_name_level and len(by_level) < 500_000:
                         by_level[(i, part.level, key)] = w
                 total += w
@@ -152,13 +174,22 @@ class NameWeights:
         self, i: int, c: Comparison, part: Any, r: Prepared
     ) -> tuple[int, float, int | None]:
         """A name part's level (a `kinlink.names.PartComparison`), weight and term-frequency count."""
+        return self._name_part_weight_keyed(i, c, part, r.tf_keys)
+
+    def _name_part_weight_keyed(
+        self, i: int, c: Comparison, part: Any, tf_keys: tuple[str | None, str | None, str | None]
+    ) -> tuple[int, float, int | None]:
+        """`_name_part_weight` of a record given by its name keys."""
         by_level = self._by_name_level.get(i)
         li = -1 if by_level is None else by_level.get(part.level, -1)
         if li < 0:
             li = c.level_index(part_features(part))
             if by_level is not None:
                 by_level[part.level] = li
-        w, count = self._level_weight(i, li, c, r)
+        if c.levels[li].tf and c.tf and self.tf is not None:
+            w, count = self._tf_weight(i, li, c, tf_keys[TF_INDEX[c.tf]])
+        else:
+            w, count = self._weights[i][li], None
         return li, w, count
 
     def _best_name_weight(self, i: int, c: Comparison, key: str | None) -> float:

@@ -1,0 +1,104 @@
+"""An index's search settles and weighs its candidates from their columns, without a `Prepared` each
+(`CandidateIndex.found`'s `settle` and `weigh_settled`, issue 19): its hits are those `Scorer.best` gives
+of the same shortlist prepared in full, through the general path, whatever the query."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kinlink.matching.index import CandidateIndex
+from kinlink.matching.model import load_model
+from kinlink.matching.record import MatchRecord
+
+MODEL = load_model()
+
+_FAMILIES = ["Иванов", "Иванова", "Попов", "Popov", "Римский-Корсаков", "Корсаков", "Пактышев", "Paktyshev"]
+_GIVENS = ["Дмитрий", "Дарья", "Dmitrii", "Леонид", "Лёня", "Николай", "Д.", "Л. А.", ""]
+_PATRONYMICS = ["Андреевич", "Андреевна", "Сергеевич", "Andreevich", ""]
+
+
+def _records() -> list[MatchRecord]:
+    out = []
+    n = 0
+    for f in _FAMILIES:
+        for g in _GIVENS:
+            for p in _PATRONYMICS:
+                n += 1
+                name = " ".join(w for w in (f, g, p) if w)
+                other = (f"{g} {f}".strip(),) if n % 7 == 0 else ()  # some rows of several names
+                sex = ("m", "f", None)[n % 3]
+                out.append(MatchRecord(n, name, other, sex=sex, birth_date=f"{1980 + n % 9}"))
+    out.append(MatchRecord(n + 1, "", ("Попов Дмитрий",)))  # a row known by another name alone
+    return out
+
+
+_INDEX = CandidateIndex.build(MODEL, _records())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    family=st.sampled_from(_FAMILIES),
+    given_name=st.sampled_from(_GIVENS),
+    patronymic=st.sampled_from(_PATRONYMICS),
+    given_first=st.booleans(),
+    other=st.sampled_from(["", "Dmitrii Popov", "Попов Д."]),
+    year=st.sampled_from([None, "1981", "1985"]),
+    sex=st.sampled_from([None, "m", "f"]),
+    limit=st.sampled_from([1, 3, 10]),
+    floor=st.sampled_from([0.0, 0.3, 0.9]),
+)
+def test_a_search_settled_from_columns_gives_the_hits_of_the_general_path(
+    family: str,
+    given_name: str,
+    patronymic: str,
+    given_first: bool,
+    other: str,
+    year: str | None,
+    sex: str | None,
+    limit: int,
+    floor: float,
+) -> None:
+    words = (given_name, patronymic, family) if given_first else (family, given_name, patronymic)
+    name = " ".join(w for w in words if w)
+    query = MatchRecord(None, name, (other,) if other else (), sex=sex, birth_date=year)
+    rows = _INDEX.shortlist(query, 30)
+    scorer = _INDEX.scorer
+    row_list = rows.tolist()
+    general = scorer.best(
+        scorer.prepare(query), _INDEX._prepared_rows(rows), limit, floor, tie=row_list.__getitem__
+    )
+    got = _INDEX.found(query, limit, 30, floor)
+    assert got == [(row_list[n], s) for n, s in general]
+
+
+def test_the_search_settles_most_pairs_from_columns() -> None:
+    """The records and queries above reach the path under test: rows of one name settled without their
+    parsed names, and rows of several names taken the general way."""
+    assert len(_INDEX._parsed_other) > 5
+    assert np.count_nonzero(_INDEX._name_bound) == len(_INDEX)
+    hits = _INDEX.found(MatchRecord(None, "Попов Дмитрий Андреевич"), 3)
+    assert hits and hits[0][1].probability > 0.5
+
+
+def test_a_field_not_compared_is_explained_as_its_sides_say() -> None:
+    """`Scorer.score` reads the memo of fields not compared itself (issue 19): each such field's evidence is
+    the one `_missing_evidence` gives for what each side has (`_known`)."""
+    scorer = _INDEX.scorer
+    queries = [
+        MatchRecord(None, "Попов Дмитрий Андреевич", sex="m"),
+        MatchRecord(None, "Попов", birth_date="1985"),
+        MatchRecord(None, "Д. Попов"),
+        MatchRecord(None, "Дарья Андреевна", ("Popova Daria",)),
+    ]
+    seen = 0
+    for query in queries:
+        q = scorer.prepare(query)
+        for row in range(0, len(_INDEX), 7):
+            r = _INDEX._prepared_row(row)
+            for i, (c, e) in enumerate(zip(MODEL.comparisons, scorer.score(q, r).evidence, strict=True)):
+                if e.level is None:
+                    assert e is scorer._missing_evidence(i, *scorer._known(i, c, q, r))
+                    seen += 1
+    assert seen > 100
