@@ -68,3 +68,16 @@ def test_a_search_reads_the_records_it_lacks_with_their_versions_in_one_statemen
     assert again == first[:9]
     matcher._PREPARED.clear()
     assert reads(9)[1] == again  # read whole again: the same list
+
+
+def test_the_prepared_cache_knows_the_ids_it_holds_an_entry_of(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(matcher._PreparedCache, "SIZE", 2)
+    cache = matcher._PreparedCache()
+    cache.put((1, 1, "a"), ())
+    cache.put((1, 1, "a"), ())  # the same record prepared by two threads at once
+    cache.put((1, 2, "a"), ())  # a later version of it
+    assert cache.known([1, 2]) == [1]
+    cache.put((2, 1, "b"), ())  # the first version of record 1 goes
+    assert cache.known([1, 2]) == [1, 2]
+    cache.put((3, 1, "c"), ())  # then its second: no entry of record 1 left
+    assert cache.known([1, 2, 3]) == [2, 3]

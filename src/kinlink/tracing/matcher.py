@@ -317,8 +317,9 @@ class _PreparedCache:
 
     def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
         with self.lock:
+            if key not in self.items:  # (two threads may prepare the same record at once)
+                self.ids[key[0]] = self.ids.get(key[0], 0) + 1
             self.items[key] = value
-            self.ids[key[0]] = self.ids.get(key[0], 0) + 1
             if len(self.items) > self.SIZE:
                 gone = self.items.popitem(last=False)[0][0]
                 if self.ids[gone] == 1:
