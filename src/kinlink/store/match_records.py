@@ -20,6 +20,8 @@ from sqlalchemy import (
     TypeDecorator,
     any_,
     bindparam,
+    case,
+    cast,
     func,
     literal,
     null,
@@ -152,9 +154,54 @@ def _records_whole() -> Select[Any]:
     )
 
 
+def _versions_and_records() -> Select[Any]:
+    """PostgreSQL: the version and creation time (the prepared-record cache's key) of each of a list of
+    records, and the whole record (`_records_whole`'s columns) of those not in the list `known`: one
+    statement where the versions, then the records the cache lacked, were two, each looking every record
+    up by its id again (issue 19). A known record's other names and capture are not read (NULLs)."""
+    unknown = ~(Person.id == any_(bindparam("known", type_=ARRAY(Person.id.type))))
+    others = (
+        select(func.array_agg(aggregate_order_by(PersonName.full_name, PersonName.position)))
+        .where(PersonName.person_id == Person.id, PersonName.position > 0)
+        .scalar_subquery()
+    )
+    capture = (
+        select(Event.date, Event.place)
+        .where(Event.person_id == Person.id, Event.kind == "captured", unknown)
+        .order_by(Event.id)
+        .limit(1)
+        .lateral("capture")
+    )
+    return (
+        _records(True)
+        .add_columns(
+            Person.version,
+            cast(Person.created_at, String).label("created"),
+            unknown.label("whole"),
+            case((unknown, others)).label("others"),
+            capture.c.date.label("captured_on"),
+            capture.c.place,
+        )
+        .outerjoin(capture, true())
+    )
+
+
 _NAMES_AND_CAPTURES = (_names_and_captures(False), _names_and_captures(True))
 _RECORDS = (_records(False), _records(True))
 _RECORDS_WHOLE = _records_whole()
+_VERSIONS_AND_RECORDS = _versions_and_records()
+
+
+def versions_and_records(
+    conn: Connection, ids: list[int], known: list[int]
+) -> list[tuple[int, int, str, MatchRecord | None]]:
+    """PostgreSQL: (id, version, created, the record or None) of each of these records that exists, in id
+    order; the record read whole only for an id not in `known` (`_versions_and_records`)."""
+    out: list[tuple[int, int, str, MatchRecord | None]] = []
+    for r in conn.execute(_VERSIONS_AND_RECORDS, {"ids": ids, "known": known}).all():
+        rec = _match_record(r, r.others or [], (r.captured_on, r.place)) if r.whole else None
+        out.append((r.id, r.version, r.created, rec))
+    return out
 
 
 def reader(session: Session) -> Connection:
@@ -186,29 +233,28 @@ def _load_persons(session: Session, ids: list[int]) -> list[MatchRecord]:
             else:
                 captured.setdefault(pid, (a, b))
         rows = conn.execute(for_dialect(conn, _RECORDS), params).all()
-    out = []
-    for r in rows:
-        cap = captured.get(r.id, (None, None))
-        out.append(
-            MatchRecord(
-                id=r.id,
-                name=r.full_name,
-                other_names=tuple(n for n in other.get(r.id, ()) if n != r.full_name),
-                source_record_id=r.source_record_id,
-                sex=r.sex,
-                birth_date=r.birth_date,
-                age=r.age,
-                age_as_of=r.age_as_of,
-                place_of_birth=r.place_of_birth,
-                unit=r.unit,
-                rank=r.rank,
-                service_number=r.service_number,
-                capture_date=cap[0],
-                capture_place=cap[1],
-                kind="sighting" if r.kind == "report" else "record",
-            )
-        )
-    return out
+    return [_match_record(r, other.get(r.id, ()), captured.get(r.id, (None, None))) for r in rows]
+
+
+def _match_record(r: Any, other: Iterable[str], cap: tuple[str | None, str | None]) -> MatchRecord:
+    """A record as the matcher sees it, of a `_records` row, its other names and its first capture."""
+    return MatchRecord(
+        id=r.id,
+        name=r.full_name,
+        other_names=tuple(n for n in other if n != r.full_name),
+        source_record_id=r.source_record_id,
+        sex=r.sex,
+        birth_date=r.birth_date,
+        age=r.age,
+        age_as_of=r.age_as_of,
+        place_of_birth=r.place_of_birth,
+        unit=r.unit,
+        rank=r.rank,
+        service_number=r.service_number,
+        capture_date=cap[0],
+        capture_place=cap[1],
+        kind="sighting" if r.kind == "report" else "record",
+    )
 
 
 def request_record(req: TracingRequest) -> MatchRecord:

@@ -27,7 +27,7 @@ from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Prepared, Scored
 from kinlink.store.match_keys import CHANGES_ROW, TF_PREFIX, DbTermFrequencies
-from kinlink.store.match_records import among, for_dialect, person_records, reader
+from kinlink.store.match_records import among, for_dialect, person_records, reader, versions_and_records
 from kinlink.store.models import Person, Tombstone
 from kinlink.store.shortlist import shortlist_query, shortlist_rows_of, with_persons_stmt
 from kinlink.store.tracing_models import MatchKeyScheme
@@ -206,9 +206,20 @@ def search(
         rows = [r for r in shortlisted if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
-        # Fetched whole (one call), not row by row: some sixty rows a search.
-        versions = conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all()
-        stamps = {r[0]: (r[1], r[2]) for r in versions}
+        postgresql = conn.dialect.name == "postgresql"
+        known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen) if postgresql else []
+        if postgresql and len(known) < len(chosen):
+            # The versions and, of the records this process has not prepared, the records whole: one
+            # statement, where the records read after the versions were a second (issue 19). With every
+            # one prepared, the versions alone, from their covering index.
+            got = versions_and_records(conn, chosen, known)
+            read = {pid: rec for pid, _v, _c, rec in got if rec is not None}
+            stamps = {r[0]: (r[1], r[2]) for r in got}
+        else:
+            # Fetched whole (one call), not row by row: some sixty rows a search.
+            versions = conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all()
+            stamps = {r[0]: (r[1], r[2]) for r in versions}
+            read = {}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
         found = shortlist_query(session, query, "p", 2000 + len(excluded), sizes)
@@ -219,6 +230,7 @@ def search(
             r for r in reader(session).execute(with_persons_stmt(stmt), params).all() if r[0] not in excluded
         ]
         keyed = [(r[0], r[6], r[7]) for r in _prerank(query, rows[:2000], SHORTLIST)]
+        read: dict[int, MatchRecord] = {}
     if not keyed:
         return []
     # The scoring is a pure function of the query, the chosen records' (id, version, created) and the name
@@ -230,7 +242,7 @@ def search(
     hit = None if reasons else results.get(asked)
     if hit is not None:
         return list(hit)
-    prepared = _prepared_records(session, scorer, keyed)
+    prepared = _prepared_records(session, scorer, keyed, read)
     if isinstance(scorer.tf, DbTermFrequencies):
         scorer.tf.prefetch(
             (table, key) for p in prepared for table, key in zip(TF_PREFIX, p.tf_keys, strict=True) if key
@@ -275,6 +287,7 @@ class _PreparedCache:
 
     def __init__(self) -> None:
         self.items: OrderedDict[tuple[int, int, str], tuple[Any, ...]] = OrderedDict()
+        self.ids: dict[int, int] = {}  # record id -> its entries (versions) in `items`
         self.lock = threading.Lock()
 
     def get(self, key: tuple[int, int, str]) -> tuple[Any, ...] | None:
@@ -296,11 +309,23 @@ class _PreparedCache:
                 out.append(hit)
         return out
 
+    def known(self, ids: list[int]) -> list[int]:
+        """Of these record ids, those with an entry (of any version): whose records a search need not read
+        whole with their versions."""
+        with self.lock:
+            return [pid for pid in ids if pid in self.ids]
+
     def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
         with self.lock:
+            if key not in self.items:  # (two threads may prepare the same record at once)
+                self.ids[key[0]] = self.ids.get(key[0], 0) + 1
             self.items[key] = value
             if len(self.items) > self.SIZE:
-                self.items.popitem(last=False)
+                gone = self.items.popitem(last=False)[0][0]
+                if self.ids[gone] == 1:
+                    del self.ids[gone]
+                else:
+                    self.ids[gone] -= 1
 
 
 _T = TypeVar("_T")
@@ -322,9 +347,15 @@ def _for_model(table: dict[int, tuple[Model, _T]], model: Model, make: Callable[
 _PREPARED: dict[int, tuple[Model, _PreparedCache]] = {}
 
 
-def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, int, str]]) -> list[Prepared]:
+def _prepared_records(
+    session: Session,
+    scorer: Scorer,
+    keyed: list[tuple[int, int, str]],
+    read: dict[int, MatchRecord] | None = None,
+) -> list[Prepared]:
     """The records of these (id, version, created) keys, prepared for scoring, in that order (those that
-    exist): from this process's cache, the others read and prepared."""
+    exist): from this process's cache, the others prepared from `read` (records already read with their
+    versions) or read and prepared."""
     cache = _for_model(_PREPARED, scorer.model, _PreparedCache)
     found: dict[int, tuple[Any, ...]] = {}
     missing = []
@@ -335,7 +366,12 @@ def _prepared_records(session: Session, scorer: Scorer, keyed: list[tuple[int, i
             found[key[0]] = hit
     if missing:
         keys = {k[0]: k for k in missing}
-        for rec in person_records(session, list(keys)):
+        read = read or {}
+        # In id order, as person_records gives them, whether read already or now.
+        unread = [pid for pid in keys if pid not in read]
+        got = [read[pid] for pid in keys if pid in read]
+        recs = sorted([*got, *person_records(session, unread)], key=lambda r: int(r.id))  # type: ignore[arg-type]
+        for rec in recs:
             p = scorer.prepare(rec)
             parts = (p.record, p.names, p.values, p.tf_keys)
             cache.put(keys[int(rec.id)], parts)  # type: ignore[arg-type]
