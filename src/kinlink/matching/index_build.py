@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain, compress, count, repeat
 from multiprocessing.connection import Connection
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kinlink.matching import build_keys
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, name_indexed
 from kinlink.matching.model import Model
@@ -86,70 +86,13 @@ class Chunk:
     birth_hi: np.ndarray
     sex: np.ndarray
     source: int = 0  # the preparer that sent the chunk (`Sender.source`); its columns are then `Sent`
-    # Each record's key-table rows when a caller asked for them (`handing_keys`), else None.
+    # Each record's key-table rows when a caller asked for them (`build_keys.handing_keys`), else None.
     stored: Stored | None = None
 
 
-# A chunk's records' rows of the key table (`kinlink.store.match_keys`), coded: the distinct key strings, each
-# row's key among them (records in the chunk's order, a record's keys sorted), and each record's number of
-# rows, -1 for a record whose keys are not handed out (several names, or none: the keyer derives those).
+# A chunk's records' rows of the key table, coded: the distinct key strings, each row's key among them
+# (records in the chunk's order, a record's keys sorted), and each record's number of rows (`build_keys`).
 Stored = tuple[list[str], np.ndarray, np.ndarray]
-
-
-@dataclass(frozen=True, slots=True)
-class KeysWanted:
-    """What a caller asks of a build that hands out the records' key-table rows (`handing_keys`): the
-    term-frequency keys' prefixes (family, given, patronymic), the key column's width, and where each block
-    of records goes with its pieces' rows (`take(records, [(Stored, rows) ...])`, rows as in `Piece`)."""
-
-    tf_prefixes: tuple[str, str, str]
-    width: int
-    take: Callable[[list[MatchRecord], list[tuple[Stored, np.ndarray | None]]], None]
-
-
-# Set while a build hands out key rows; the forked workers inherit it.
-_WANTED: KeysWanted | None = None
-
-
-@contextmanager
-def handing_keys(wanted: KeysWanted) -> Iterator[None]:
-    """A build within hands each block's key-table rows to `wanted.take` as it goes: the build has parsed
-    every name and derived every key already, and a first keying would otherwise read and parse them all
-    again, half of its CPU (issue 19)."""
-    global _WANTED
-    _WANTED = wanted
-    try:
-        yield
-    finally:
-        _WANTED = None
-
-
-def _stored_rows(infos: list[Any], at: list[int], services: list[str | None], first_slow: int) -> Stored:
-    """The key-table rows of a chunk's records (`Stored`), as `kinlink.store.match_keys` derives a record of
-    one name's (its name's keys and term-frequency keys and its service number's key, each cut to the
-    column's width, sorted), from what `_name_columns` worked out: a record's name's `infos` at `at`, its
-    service number's key; those from `first_slow` on are of records keyed one by one (several names, or
-    none), which are left out."""
-    assert _WANTED is not None
-    prefixes, width = _WANTED.tf_prefixes, _WANTED.width
-    by_name: dict[int, frozenset[str]] = {}  # a name's rows, worked out once a name
-    flat: list[str] = []
-    counts = np.full(len(at), -1, dtype=np.int32)
-    for i, (name, sn) in enumerate(zip(at, services, strict=True)):
-        if name >= first_slow:
-            continue
-        base = by_name.get(name)
-        if base is None:
-            _parsed, keys, tf = infos[name]
-            rows = {*keys, *(p + k for p, k in zip(prefixes, tf, strict=True) if k)}
-            if max(map(len, rows), default=0) > width:
-                rows = {k[:width] for k in rows}
-            base = by_name[name] = frozenset(rows)
-        found = sorted(base.union(((SERVICE_KEY + sn)[:width],)) if sn else base)  # as `index_keyed`
-        counts[i] = len(found)
-        flat.extend(found)
-    distinct, codes = _coded(flat)
-    return distinct, codes, counts
 
 
 class Sender:
@@ -233,7 +176,7 @@ def _name_columns(
     """Every record's keys, its primary name's parts (coded) and other parsed names, and its name's
     term-frequency keys (coded), as `index_keyed` gives them record by record, worked out once per
     distinct name of the chunk (issue 19); and the records' key-table rows if a caller asked for them
-    (`handing_keys`)."""
+    (`build_keys.handing_keys`)."""
     names, others, services = columns["name"], columns["other_names"], columns["service_number"]
     distinct, name_codes = _coded(names)
     # A record of one name (nearly all) is keyed by its name (`name_indexed`, cached across chunks too)
@@ -258,8 +201,10 @@ def _name_columns(
         k if s is None else (*k, SERVICE_KEY + s)
         for k, s in zip(map(keys_at.__getitem__, at.tolist()), sns, strict=True)
     ]
-    # The records keyed one by one (`slow`) have infos of their own, from len(distinct) on.
-    stored = None if _WANTED is None else _stored_rows(infos, at.tolist(), sns, len(distinct))
+    stored = None
+    if build_keys.WANTED is not None:  # (the records keyed one by one have infos from len(distinct) on)
+        flat, counts = build_keys.stored_rows(build_keys.WANTED, infos, at.tolist(), sns, len(distinct))
+        stored = (*_coded(flat), np.array(counts, dtype=np.int32))
     primaries = [info[0] for info in infos]
     parts = [
         [p.family if p else None for p in primaries],
@@ -286,14 +231,14 @@ def prepare_chunk(records: Sequence[MatchRecord], model: Model) -> Chunk:
 
 
 def _hand_out(records: list[MatchRecord], pieces: list[Piece]) -> None:
-    """A block's key-table rows handed to the caller that asked for them (`handing_keys`), and let go."""
-    assert _WANTED is not None
+    """A block's key-table rows handed to the caller that asked for them (`build_keys`), and let go."""
+    assert build_keys.WANTED is not None
     stored = []
     for chunk, rows in pieces:
         assert chunk.stored is not None
         stored.append((chunk.stored, rows))
         chunk.stored = None
-    _WANTED.take(records, stored)
+    build_keys.WANTED.take(records, stored)
 
 
 def prepare_states(
@@ -496,7 +441,7 @@ def parallel_chunks(
                     raise got
                 pieces.append((got, rows))
             submit()
-            if _WANTED is not None:
+            if build_keys.WANTED is not None:
                 _hand_out(batch, pieces)
             yield batch, pieces
         ended = True

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from kinlink.matching import index_build
+from kinlink.matching import build_keys, index_build
 from kinlink.matching.record import MatchRecord
 from kinlink.store import bulk
 from kinlink.store.db import unit_of_work
@@ -153,12 +153,12 @@ def keys_from_build(session: Session) -> Iterator[HandedKeys | None]:
         yield None
         return
     handed = HandedKeys()
-    with index_build.handing_keys(handed.wanted()):
+    with build_keys.handing_keys(handed.wanted()):
         yield handed
 
 
 class HandedKeys:
-    """The records' key-table rows as an index build hands them out (`index_build.handing_keys`), kept
+    """The records' key-table rows as an index build hands them out (`build_keys.handing_keys`), kept
     until they are written: the build has parsed every name and derived every key already, and reading and
     parsing them again was half a first keying's CPU (issue 19). Each piece of a block comes with its
     distinct key strings (a family name's keys are many records') and each row as its number among them."""
@@ -171,10 +171,10 @@ class HandedKeys:
         self._codes = np.empty(0, dtype=np.int64)
         self._starts = np.zeros(1, dtype=np.int64)
 
-    def wanted(self) -> index_build.KeysWanted:
-        """What to ask of a build (`index_build.handing_keys`) for this."""
+    def wanted(self) -> build_keys.KeysWanted:
+        """What to ask of a build (`build_keys.handing_keys`) for this."""
         fam, giv, pat = TF_PREFIX["family"], TF_PREFIX["given"], TF_PREFIX["patronymic"]
-        return index_build.KeysWanted((fam, giv, pat), KEY_WIDTH, self.take)
+        return build_keys.KeysWanted((fam, giv, pat), KEY_WIDTH, self.take)
 
     def take(self, records: list[MatchRecord], pieces: list[tuple[index_build.Stored, Any]]) -> None:
         """A block of records (in the build's order) and its pieces' rows (`index_build.Stored`)."""
