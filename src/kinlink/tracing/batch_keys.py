@@ -7,7 +7,9 @@ for a million records on SQLite (issue 19), 25.6 CPU-s at 100,000, of which the 
 third and the parsing a quarter. Now the keys are derived in forked workers, each reading its records on
 a connection of its own, a few blocks ahead of this process, which writes each block's rows with the
 driver's executemany (SQLite) or COPY (PostgreSQL) in a transaction of its own: the same rows in the same
-order, as `index_keys` writes them.
+order, as `index_keys` writes them. A first keying after `kinlink match`'s index build takes the rows the
+build handed out (`HandedKeys`) instead of reading and parsing every name again, and writes them without
+the lookup index, built once at the end (`_without_lookup`).
 """
 
 from __future__ import annotations
@@ -125,7 +127,9 @@ def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int],
     """A block's derived keys, for those of its records that still have none when they are written. A
     worker read the records a few blocks earlier, on its own connection: a record edited or imported again
     meanwhile was keyed by that change, from what it wrote, and keeps those keys rather than this older
-    reading's (the records' keys are only ever missing or their own)."""
+    reading's (the records' keys are only ever missing or their own). A record erased meanwhile gets none:
+    an erased record leaves nothing derived from its names behind (a first keying's rows were read by the
+    index build, minutes before)."""
     lo, hi = block[0], block[-1]  # a block's ids are sorted
     keyed = set(
         session.scalars(
@@ -134,6 +138,9 @@ def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int],
             .distinct()
         )
     )
+    there = session.scalars(select(Person.id).where(Person.id.between(lo, hi))).all()
+    if len(there) < len(block):
+        keyed |= set(block).difference(there)
     if keyed:
         block = [i for i in block if i not in keyed]
         owners, keys = columns
