@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.schema import DropIndex
 
 from kinlink.demo import DEMO_REGISTRY
+from kinlink.matching import build_keys
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.keys import record_keys
@@ -205,3 +206,14 @@ def test_a_keying_killed_half_way_is_resumed_and_its_lookup_index_built(
 
 def _pg(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def test_a_records_handed_rows_are_a_set_cut_to_the_columns_width_and_sorted() -> None:
+    """`build_keys.stored_rows` as `match_keys._all_keys` keys a record: a service number's key that is also
+    one of its name's keys once, keys cut to the width and then sorted; records of several names left out."""
+    wanted = build_keys.KeysWanted(("tf:f:", "tf:g:", "tf:p:"), 5, lambda _records, _pieces: None)
+    infos = [(None, ("sn:12", "zz", "abcdefgh"), ("fam", None, None)), (None, ("x",), (None, None, None))]
+    distinct, codes, counts = build_keys.stored_rows(wanted, infos, [0, 0, 1], ["12", None, "7"], 1)
+    rows = [distinct[c] for c in codes.tolist()]
+    assert counts.tolist() == [4, 4, -1]
+    assert rows == sorted(["sn:12", "zz", "abcde", "tf:f:"]) * 2

@@ -203,8 +203,7 @@ def _name_columns(
     ]
     stored = None
     if build_keys.WANTED is not None:  # (the records keyed one by one have infos from len(distinct) on)
-        flat, counts = build_keys.stored_rows(build_keys.WANTED, infos, at.tolist(), sns, len(distinct))
-        stored = (*_coded(flat), np.array(counts, dtype=np.int32))
+        stored = build_keys.stored_rows(build_keys.WANTED, infos, at.tolist(), sns, len(distinct))
     primaries = [info[0] for info in infos]
     parts = [
         [p.family if p else None for p in primaries],
