@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.schema import DropIndex
 
 from kinlink.demo import DEMO_REGISTRY
+from kinlink.matching import build_keys
 from kinlink.matching import names_bridge as nb
+from kinlink.matching.index import CandidateIndex
 from kinlink.matching.keys import record_keys
+from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
-from kinlink.registry import imports
+from kinlink.registry import erasure, imports
 from kinlink.store import match_keys
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.match_records import person_records
+from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey
 from kinlink.tracing import batch_keys
 from kinlink.tracing.batch_keys import key_records
@@ -106,3 +112,108 @@ def test_a_record_keyed_after_its_block_was_read_keeps_its_own_keys(engine: Engi
         by_record.setdefault(owner, []).append(key)
     assert by_record.pop(late) == ["edited:key"]
     assert {i: sorted(k) for i, k in by_record.items()} == {i: k for i, k in expected.items() if i != late}
+
+
+def _import(engine: Engine, tmp_path: Path, n: int) -> list[tuple[str, int, str]]:
+    """A generated registry of n records and the demo's (records of several names), not keyed; the rows
+    record-by-record keying defines for them, in order."""
+    from bench.registry.data import generate
+
+    path = tmp_path / "registry.csv"
+    generate(path, n)
+    assert imports.import_registry(engine, path, "big", ACTOR).written
+    assert imports.import_registry(engine, DEMO_REGISTRY, "demo-registry", ACTOR).written
+    with unit_of_work(engine) as s:
+        return [("p", int(r.id), k) for r in person_records(s) for k in sorted(_defined_keys(r))]  # type: ignore[arg-type]
+
+
+def _lookup_there(engine: Engine) -> bool:
+    return "ix_match_keys_lookup" in {i["name"] for i in inspect(engine).get_indexes("match_keys")}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_first_keying_writes_the_rows_an_index_build_hands_out(
+    engine: Engine, tmp_path: Path, processes: int
+) -> None:
+    """The keys of a first keying come from the index build (`keys_from_build`), the records of several
+    names derived from the database: the same rows, in the same order, as keying record by record."""
+    expected = _import(engine, tmp_path, 900)
+    with unit_of_work(engine) as s, batch_keys.keys_from_build(s) as handed:
+        CandidateIndex.build(load_model(), person_records(s), processes=processes)
+        ids = match_keys.missing_keys(s)  # as `match_all` finds them, after the build
+    assert handed is not None
+    # A record erased after that gets no keys: nothing derived from its names is left behind.
+    erased = expected[len(expected) // 2][1]
+    with unit_of_work(engine) as s:
+        erasure.erase_record(s, ACTOR, s.get(Person, erased), "test")  # type: ignore[arg-type]
+    key_records(engine, ids, chunk=250, handed=handed)
+    assert (handed._counts < 0).any() and (handed._counts > 0).any()  # some derived, most handed out
+    rows = _rows(engine)
+    assert [r[1:] for r in rows] == [r for r in expected if r[1] != erased]
+    assert _lookup_there(engine)
+    # Every record keyed: the next build hands nothing out.
+    with unit_of_work(engine) as s, batch_keys.keys_from_build(s) as again:
+        assert again is None
+
+
+def test_a_first_keying_commits_block_by_block(engine: Engine, tmp_path: Path) -> None:
+    """Between a first keying's blocks another connection sees the blocks written and writes keys itself
+    (one transaction held SQLite's write lock, and PostgreSQL's dropped index, for the whole keying); the
+    record it keyed keeps its keys. A keying that fails has its lookup index built all the same, and the
+    next keys the rest."""
+    expected = _import(engine, tmp_path, 900)
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    ids = sorted({owner for _e, owner, _k in expected})
+    late = ids[-1]
+    seen: list[int] = []
+
+    def between(done: int, total: int) -> None:
+        with unit_of_work(other) as s:
+            s.execute(text("SET LOCAL lock_timeout = '5s'" if _pg(other) else "PRAGMA busy_timeout = 5000"))
+            seen.append(len(set(s.scalars(select(MatchKey.entity_id).where(MatchKey.entity == "p")))))
+            if len(seen) == 1:
+                match_keys.write_key_columns(s, "p", [late], ([late], ["edited:key"]))
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # the keying stopped half-way
+
+    with pytest.raises(KeyboardInterrupt):
+        key_records(engine, chunk=200, progress=between)
+    other.dispose()
+    assert seen == [200, 401, 601]  # the records keyed so far, `late` among them
+    assert _lookup_there(engine)
+    key_records(engine, chunk=200)  # the next `kinlink match`: the rest
+    rows = [r[1:] for r in _rows(engine)]
+    assert sorted(rows) == sorted([r for r in expected if r[1] != late] + [("p", late, "edited:key")])
+    assert _lookup_there(engine)
+
+
+def test_a_keying_killed_half_way_is_resumed_and_its_lookup_index_built(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A keying killed between blocks leaves its records partly keyed and the lookup index dropped: the
+    next one (fewer records left than keyed: not a first keying) keys the rest and builds the index."""
+    expected = _import(engine, tmp_path, 900)
+    with unit_of_work(engine) as s:
+        ids = match_keys.missing_keys(s)
+    key_records(engine, ids[: len(ids) * 2 // 3], chunk=200)
+    with unit_of_work(engine) as s:  # as the killed keying left it
+        s.execute(DropIndex(batch_keys._LOOKUP))
+    assert not _lookup_there(engine)
+    key_records(engine, chunk=200)
+    assert [r[1:] for r in _rows(engine)] == expected
+    assert _lookup_there(engine)
+
+
+def _pg(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def test_a_records_handed_rows_are_a_set_cut_to_the_columns_width_and_sorted() -> None:
+    """`build_keys.stored_rows` as `match_keys._all_keys` keys a record: a service number's key that is also
+    one of its name's keys once, keys cut to the width and then sorted; records of several names left out."""
+    wanted = build_keys.KeysWanted(("tf:f:", "tf:g:", "tf:p:"), 5, lambda _records, _pieces: None)
+    infos = [(None, ("sn:12", "zz", "abcdefgh"), ("fam", None, None)), (None, ("x",), (None, None, None))]
+    distinct, codes, counts = build_keys.stored_rows(wanted, infos, [0, 0, 1], ["12", None, "7"], 1)
+    rows = [distinct[c] for c in codes.tolist()]
+    assert counts.tolist() == [4, 4, -1]
+    assert rows == sorted(["sn:12", "zz", "abcde", "tf:f:"]) * 2

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kinlink.matching import build_keys
 from kinlink.matching.comparators import birth_range, identifier_key, sex_key
 from kinlink.matching.keys import MISSING_DAY, NO_TF, SERVICE_KEY, index_keyed, name_indexed
 from kinlink.matching.model import Model
@@ -85,6 +86,13 @@ class Chunk:
     birth_hi: np.ndarray
     sex: np.ndarray
     source: int = 0  # the preparer that sent the chunk (`Sender.source`); its columns are then `Sent`
+    # Each record's key-table rows when a caller asked for them (`build_keys.handing_keys`), else None.
+    stored: Stored | None = None
+
+
+# A chunk's records' rows of the key table, coded: the distinct key strings, each row's key among them
+# (records in the chunk's order, a record's keys sorted), and each record's number of rows (`build_keys`).
+Stored = tuple[list[str], np.ndarray, np.ndarray]
 
 
 class Sender:
@@ -164,10 +172,11 @@ _NONE = (None, (), NO_TF)  # a blank name's: its records are keyed one by one
 
 def _name_columns(
     columns: dict[str, Sequence[Any]], record_at: Callable[[int], Any]
-) -> tuple[list[tuple[str, ...]], list[Coded], dict[int, tuple[Any, ...]], list[Coded]]:
+) -> tuple[list[tuple[str, ...]], list[Coded], dict[int, tuple[Any, ...]], list[Coded], Stored | None]:
     """Every record's keys, its primary name's parts (coded) and other parsed names, and its name's
     term-frequency keys (coded), as `index_keyed` gives them record by record, worked out once per
-    distinct name of the chunk (issue 19)."""
+    distinct name of the chunk (issue 19); and the records' key-table rows if a caller asked for them
+    (`build_keys.handing_keys`)."""
     names, others, services = columns["name"], columns["other_names"], columns["service_number"]
     distinct, name_codes = _coded(names)
     # A record of one name (nearly all) is keyed by its name (`name_indexed`, cached across chunks too)
@@ -192,6 +201,9 @@ def _name_columns(
         k if s is None else (*k, SERVICE_KEY + s)
         for k, s in zip(map(keys_at.__getitem__, at.tolist()), sns, strict=True)
     ]
+    stored = None
+    if build_keys.WANTED is not None:  # (the records keyed one by one have infos from len(distinct) on)
+        stored = build_keys.stored_rows(build_keys.WANTED, infos, at.tolist(), sns, len(distinct))
     primaries = [info[0] for info in infos]
     parts = [
         [p.family if p else None for p in primaries],
@@ -207,11 +219,25 @@ def _name_columns(
         distinct_values, codes = _coded(values)
         return _in_order(distinct_values, codes[at])
 
-    return record_keys, [coded(col) for col in parts], other_parsed, [coded(col) for col in tf_cols]
+    return record_keys, [coded(col) for col in parts], other_parsed, [coded(col) for col in tf_cols], stored
 
 
 def prepare_chunk(records: Sequence[MatchRecord], model: Model) -> Chunk:
-    return prepare_states(list(map(prepared_state, records)), model, records.__getitem__)
+    chunk = prepare_states(list(map(prepared_state, records)), model, records.__getitem__)
+    if chunk.stored is not None:  # a build in this process (`CandidateIndex.build`): a chunk a block
+        _hand_out(list(records), [(chunk, None)])
+    return chunk
+
+
+def _hand_out(records: list[MatchRecord], pieces: list[Piece]) -> None:
+    """A block's key-table rows handed to the caller that asked for them (`build_keys`), and let go."""
+    assert build_keys.WANTED is not None
+    stored = []
+    for chunk, rows in pieces:
+        assert chunk.stored is not None
+        stored.append((chunk.stored, rows))
+        chunk.stored = None
+    build_keys.WANTED.take(records, stored)
 
 
 def prepare_states(
@@ -229,7 +255,7 @@ def prepare_states(
         if n
         else {f: () for f in PREPARED_FIELDS}
     )
-    keys, parts, others, tf_columns = _name_columns(raw, record_at)
+    keys, parts, others, tf_columns, stored = _name_columns(raw, record_at)
     shared = [_coded(raw[f]) for f in SHARED_FIELDS]
     by_fields: dict[tuple[str, ...], Coded] = {(f,): c for f, c in zip(SHARED_FIELDS, shared, strict=True)}
 
@@ -268,6 +294,7 @@ def prepare_states(
         birth_lo=np.array([b[0] for b in ranges], dtype=np.int32)[bcodes],
         birth_hi=np.array([b[1] for b in ranges], dtype=np.int32)[bcodes],
         sex=np.array(sex_codes, dtype=np.int8)[scodes],
+        stored=stored,
     )
 
 
@@ -413,6 +440,8 @@ def parallel_chunks(
                     raise got
                 pieces.append((got, rows))
             submit()
+            if build_keys.WANTED is not None:
+                _hand_out(batch, pieces)
             yield batch, pieces
         ended = True
     finally:

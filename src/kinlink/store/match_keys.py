@@ -64,6 +64,7 @@ def _mark_keys_changed(session: Session) -> None:
 
 # Term-frequency keys, by name part: how many records carry a family name, a given name, a patronymic.
 TF_PREFIX = {"family": "tf:f:", "given": "tf:g:", "patronymic": "tf:p:"}
+KEY_WIDTH = 200  # the key column's: longer keys are cut to it
 
 
 def _all_keys(record: MatchRecord, with_tf: bool) -> set[str]:
@@ -78,13 +79,13 @@ def _all_keys(record: MatchRecord, with_tf: bool) -> set[str]:
         for prefix, key in zip(TF_PREFIX.values(), tf, strict=True):
             if key:
                 keys.add(prefix + key)
-        return {k[:200] for k in keys}
+        return {k[:KEY_WIDTH] for k in keys}
     keys = record_keys(record)
     if with_tf and record.name:
         for table, key in zip(TF_PREFIX, nb.tf_keys(record.name), strict=True):
             if key:
                 keys.add(TF_PREFIX[table] + key)
-    return {k[:200] for k in keys}
+    return {k[:KEY_WIDTH] for k in keys}
 
 
 def index_keys(

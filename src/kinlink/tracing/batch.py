@@ -20,7 +20,7 @@ from kinlink.store.match_keys import keys_stale, missing_keys, rebuild_keys
 from kinlink.store.match_records import person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.batch_keys import key_records
+from kinlink.tracing.batch_keys import key_records, keys_from_build
 from kinlink.tracing.batch_store import store_request_candidates_bulk, write_record_candidates
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.continuous import MatchSummary
@@ -83,7 +83,8 @@ def match_all(
                 progress("index", min(done[0], total), total)
 
         procs = processes if processes is not None else default_processes(total)
-        index = build_index(session, model, tick, procs)
+        with keys_from_build(session) as handed:  # a first keying's rows, from the build
+            index = build_index(session, model, tick, procs)
         missing = missing_keys(session)
         request_ids = list(
             session.scalars(
@@ -94,7 +95,7 @@ def match_all(
         )
     if progress:
         progress("index", total, total)
-    key_records(engine, missing, known=total - len(missing), processes=procs)
+    key_records(engine, missing, known=total - len(missing), processes=procs, handed=handed)
 
     with Searcher(index, procs) as searcher:
         for i in range(0, len(request_ids), chunk):

@@ -7,23 +7,37 @@ for a million records on SQLite (issue 19), 25.6 CPU-s at 100,000, of which the 
 third and the parsing a quarter. Now the keys are derived in forked workers, each reading its records on
 a connection of its own, a few blocks ahead of this process, which writes each block's rows with the
 driver's executemany (SQLite) or COPY (PostgreSQL) in a transaction of its own: the same rows in the same
-order, as `index_keys` writes them.
+order, as `index_keys` writes them. A first keying after `kinlink match`'s index build takes the rows the
+build handed out (`HandedKeys`) instead of reading and parsing every name again, and writes them without
+the lookup index, built once at the end (`_without_lookup`).
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+import numpy as np
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, DropIndex
 
+from kinlink.matching import build_keys, index_build
+from kinlink.matching.record import MatchRecord
 from kinlink.store import bulk
 from kinlink.store.db import unit_of_work
-from kinlink.store.match_keys import analyze_keys, key_columns, missing_keys, write_key_columns
+from kinlink.store.match_keys import (
+    KEY_WIDTH,
+    TF_PREFIX,
+    analyze_keys,
+    key_columns,
+    missing_keys,
+    write_key_columns,
+)
 from kinlink.store.match_records import person_records
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey
@@ -45,61 +59,77 @@ def key_records(
     chunk: int = KEYS_CHUNK,
     known: int | None = None,
     processes: int = 1,
+    handed: HandedKeys | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Keys written for these records (default: every record that has none), so that continuous matching
-    finds them afterwards; a transaction per chunk, or one for them all where they are at least as many
-    as the records keyed before (`_load_keys`). Then the key table is analysed if it grew enough
-    (`known`: how many records were keyed before; counted when not given).
+    finds them afterwards; a transaction per block of `chunk` records. Then the key table is analysed if it
+    grew enough (`known`: how many records were keyed before; counted when not given).
 
-    processes > 1: the keys derived in that many forked workers (a record's keys are the same wherever
-    they are derived)."""
+    handed: the records' rows as an index build handed them out (`HandedKeys`); those it lacks are derived
+    here. processes > 1: otherwise the keys derived in that many forked workers (a record's keys are the
+    same wherever they are derived). progress(done, total) after each block's commit.
+
+    A first keying (at least as many records to key as were keyed) goes without the key table's lookup
+    index, which is built once at the end (`_without_lookup`)."""
     with unit_of_work(engine) as session:
         if ids is None:
             ids = missing_keys(session)
         if known is None:
             known = max(0, (session.scalar(select(func.count(Person.id))) or 0) - len(ids))
     blocks = [sorted(set(ids[i : i + chunk])) for i in range(0, len(ids), chunk)]
-    derived = zip(blocks, _derived(engine, blocks, processes), strict=True)
-    if blocks and len(ids) >= known and _index_may_go(engine):
-        _load_keys(engine, derived)
+    if handed is not None:
+        derived: Iterator[tuple[list[int], list[str]]] = (handed.columns(engine, block) for block in blocks)
     else:
-        for block, columns in derived:
+        derived = _derived(engine, blocks, processes)
+    with _without_lookup(engine, bool(blocks) and len(ids) >= known):
+        done = 0
+        for block, columns in zip(blocks, derived, strict=True):
             with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
                 _write_unkeyed(session, block, columns)
+            done += len(block)
+            if progress:
+                progress(done, len(ids))
     analyze_keys(engine, len(ids), known)
 
 
-def _index_may_go(engine: Engine) -> bool:
-    """Whether a first keying's transaction may drop the lookup index (`bulk.DeferredIndexes`' rule): on
-    PostgreSQL only from an empty key table (elsewhere a transaction per block, as without the index's
-    drop there would be no gain from holding one transaction)."""
-    if engine.dialect.name != "postgresql":
-        return True
+_LOOKUP = next(i for i in MatchKey.__table__.indexes if i.name == "ix_match_keys_lookup")
+
+
+@contextmanager
+def _without_lookup(engine: Engine, first: bool) -> Iterator[None]:
+    """A first keying's blocks written without the key table's lookup index (key, entity, entity_id), which
+    is then built once, sorting its entries (`bulk.DeferredIndexes`' reason: inserting each key at a random
+    place in it was three quarters of SQLite's work, issue 19). Dropped and built each in a transaction of
+    its own, so that the blocks commit one by one and other writers go on between them (one transaction
+    held SQLite's write lock for the whole keying, a minute at a million records); meanwhile a lookup by key
+    reads the whole table. A keying that fails builds it all the same; one killed leaves it dropped, and
+    the next (`kinlink match` keys the records still without keys) builds it, whether or not it is a first
+    keying itself."""
     with unit_of_work(engine) as session:
-        return session.scalar(select(MatchKey.id).limit(1)) is None
+        gone = _lookup_gone(session)
+        if first and not gone:
+            session.execute(DropIndex(_LOOKUP))
+            gone = True
+    try:
+        yield
+    finally:
+        if gone:
+            with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
+                session.execute(CreateIndex(_LOOKUP))
 
 
-def _load_keys(engine: Engine, derived: Iterator[tuple[list[int], tuple[list[int], list[str]]]]) -> None:
-    """A first keying (at least as many records to key as were keyed): one transaction, the key table's
-    lookup index dropped once the keys written outnumber those it held and built again before the commit
-    (`bulk.DeferredIndexes`, as a first import loads its tables). Inserting each key into that index at a
-    random place was three quarters of SQLite's work (100,000 records, 1.25 M keys: 9.6 CPU-s with it,
-    2.9 with the index built afterwards). SQLite's readers go on reading the snapshot before (in which
-    these records have no keys); on PostgreSQL the index is dropped only from a key table that held no
-    rows, whose readers then wait for the commit, as for a first import."""
-    with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
-        deferred = bulk.DeferredIndexes(session.connection(), [MatchKey.__tablename__])
-        for block, columns in derived:
-            deferred.wrote(len(columns[0]))
-            _write_unkeyed(session, block, columns)
-        deferred.restore()
+def _lookup_gone(session: Session) -> bool:
+    return _LOOKUP.name not in {i["name"] for i in inspect(session.connection()).get_indexes("match_keys")}
 
 
 def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int], list[str]]) -> None:
     """A block's derived keys, for those of its records that still have none when they are written. A
     worker read the records a few blocks earlier, on its own connection: a record edited or imported again
     meanwhile was keyed by that change, from what it wrote, and keeps those keys rather than this older
-    reading's (the records' keys are only ever missing or their own)."""
+    reading's (the records' keys are only ever missing or their own). A record erased meanwhile gets none:
+    an erased record leaves nothing derived from its names behind (a first keying's rows were read by the
+    index build, minutes before)."""
     lo, hi = block[0], block[-1]  # a block's ids are sorted
     keyed = set(
         session.scalars(
@@ -108,12 +138,116 @@ def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int],
             .distinct()
         )
     )
+    there = session.scalars(select(Person.id).where(Person.id.between(lo, hi))).all()
+    if len(there) < len(block):
+        keyed |= set(block).difference(there)
     if keyed:
         block = [i for i in block if i not in keyed]
         owners, keys = columns
         kept = [j for j, owner in enumerate(owners) if owner not in keyed]
         columns = ([owners[j] for j in kept], [keys[j] for j in kept])
     write_key_columns(session, "p", block, columns, in_bulk=True)
+
+
+@contextmanager
+def keys_from_build(session: Session) -> Iterator[HandedKeys | None]:
+    """An index build within hands out the records' key-table rows (`HandedKeys`) where a first keying
+    follows: no record has keys yet, or one was cut short (the lookup index is still dropped). Otherwise
+    (None) the few records without keys are read and keyed again: keeping every record's rows would cost
+    the build's memory and CPU for nothing."""
+    first = session.scalar(select(MatchKey.id).where(MatchKey.entity == "p").limit(1)) is None
+    if not first and not _lookup_gone(session):
+        yield None
+        return
+    handed = HandedKeys()
+    with build_keys.handing_keys(handed.wanted()):
+        yield handed
+
+
+class HandedKeys:
+    """The records' key-table rows as an index build hands them out (`build_keys.handing_keys`), kept
+    until they are written: the build has parsed every name and derived every key already, and reading and
+    parsing them again was half a first keying's CPU (issue 19). Each piece of a block comes with its
+    distinct key strings (a family name's keys are many records') and each row as its number among them."""
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []  # every piece's distinct keys, one piece's after the other
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # a block's ids, counts, codes
+        self._ids = np.empty(0, dtype=np.int64)
+        self._counts = np.empty(0, dtype=np.int32)
+        self._codes = np.empty(0, dtype=np.int64)
+        self._starts = np.zeros(1, dtype=np.int64)
+
+    def wanted(self) -> build_keys.KeysWanted:
+        """What to ask of a build (`build_keys.handing_keys`) for this."""
+        fam, giv, pat = TF_PREFIX["family"], TF_PREFIX["given"], TF_PREFIX["patronymic"]
+        return build_keys.KeysWanted((fam, giv, pat), KEY_WIDTH, self.take)
+
+    def take(self, records: list[MatchRecord], pieces: list[tuple[index_build.Stored, Any]]) -> None:
+        """A block of records (in the build's order) and its pieces' rows (`index_build.Stored`)."""
+        at, counts, codes = [], [], []
+        for (distinct, piece_codes, piece_counts), rows in pieces:
+            # Not looked up (hashed) here: this process assembles the index meanwhile, the build's
+            # serial part; a key repeated between pieces is kept once each.
+            codes.append(piece_codes.astype(np.int64) + len(self._keys))
+            self._keys.extend(distinct)
+            at.append(np.arange(len(records)) if rows is None else rows)
+            counts.append(piece_counts)
+        # The pieces' records back in the block's order, each with its run of rows.
+        order = np.argsort(np.concatenate(at), kind="stable")
+        count = np.concatenate(counts)
+        runs = np.maximum(count, 0)
+        starts = _starts(runs)[order]
+        runs = runs[order]
+        ids = np.fromiter((r.id for r in records), dtype=np.int64, count=len(records))  # type: ignore[misc]
+        self._parts.append((ids, count[order], np.concatenate(codes)[_gather(starts, runs)]))
+
+    def _finish(self) -> None:
+        if not self._parts:
+            return
+        parts = [(self._ids, self._counts, self._codes), *self._parts]
+        self._parts = []
+        ids, counts, codes = (np.concatenate(c) for c in zip(*parts, strict=True))
+        runs = np.maximum(counts, 0).astype(np.int64)
+        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # read in id order: sorted already
+            order = np.argsort(ids, kind="stable")
+            codes = codes[_gather(_starts(runs)[order], runs[order])]
+            ids, counts, runs = ids[order], counts[order], runs[order]
+        self._ids, self._counts, self._codes = ids, counts, codes
+        self._starts = np.concatenate(([0], np.cumsum(runs)))
+
+    def columns(self, engine: Engine, block: list[int]) -> tuple[list[int], list[str]]:
+        """A block's rows (`key_columns`), records in id order: those handed out, and those of the records
+        the build did not hand out (several names or none, or not read by it) derived from the database."""
+        self._finish()
+        wanted = np.asarray(block, dtype=np.int64)
+        have = np.zeros(len(wanted), dtype=bool)
+        at = np.zeros(len(wanted), dtype=np.int64)
+        if len(self._ids):
+            at = np.minimum(np.searchsorted(self._ids, wanted), len(self._ids) - 1)
+            have = (self._ids[at] == wanted) & (self._counts[at] >= 0)
+        at = at[have]
+        runs = self._counts[at].astype(np.int64)
+        keys = list(map(self._keys.__getitem__, self._codes[_gather(self._starts[at], runs)].tolist()))
+        owners = np.repeat(wanted[have], runs).tolist()
+        if have.all():
+            return owners, keys
+        with Session(engine) as session:
+            more_owners, more_keys = key_columns(person_records(session, wanted[~have].tolist()))
+        # Each in id order: merged so, a record's rows together and in their order.
+        place = range(len(owners) + len(more_owners))
+        rows = sorted(zip(owners + more_owners, place, keys + more_keys, strict=True))
+        return [o for o, _i, _k in rows], [k for _o, _i, k in rows]
+
+
+def _starts(runs: np.ndarray) -> np.ndarray:
+    """Where each run of rows starts, runs laid end to end."""
+    return np.concatenate(([0], np.cumsum(runs)[:-1])).astype(np.int64)
+
+
+def _gather(starts: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """The positions of these runs of rows (each from its start), one run after the other."""
+    return np.repeat(starts - _starts(runs), runs) + np.arange(int(runs.sum()), dtype=np.int64)
 
 
 def _derived(
