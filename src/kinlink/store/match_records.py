@@ -135,22 +135,31 @@ def _records_whole() -> Select[Any]:
     """PostgreSQL: `_records` with each record's other names (by position) and its first capture (the
     lowest event id), the rows `_names_and_captures` gives, as columns: one round trip, not two (issue 19).
     Each is read through its covering index (ix_person_names_other, ix_events_captures)."""
-    others = (
+    capture = _first_capture()
+    return (
+        _records(True)
+        .add_columns(_other_names().label("others"), capture.c.date.label("captured_on"), capture.c.place)
+        .outerjoin(capture, true())
+    )
+
+
+def _other_names() -> Any:
+    """PostgreSQL: a record's other names, by position, as one array column (a correlated subquery)."""
+    return (
         select(func.array_agg(aggregate_order_by(PersonName.full_name, PersonName.position)))
         .where(PersonName.person_id == Person.id, PersonName.position > 0)
         .scalar_subquery()
     )
-    capture = (
+
+
+def _first_capture(*where: Any) -> Any:
+    """PostgreSQL: a record's first capture (the lowest event id), where `where` holds, as a lateral join."""
+    return (
         select(Event.date, Event.place)
-        .where(Event.person_id == Person.id, Event.kind == "captured")
+        .where(Event.person_id == Person.id, Event.kind == "captured", *where)
         .order_by(Event.id)
         .limit(1)
         .lateral("capture")
-    )
-    return (
-        _records(True)
-        .add_columns(others.label("others"), capture.c.date.label("captured_on"), capture.c.place)
-        .outerjoin(capture, true())
     )
 
 
@@ -160,25 +169,14 @@ def _versions_and_records() -> Select[Any]:
     statement where the versions, then the records the cache lacked, were two, each looking every record
     up by its id again (issue 19). A known record's other names and capture are not read (NULLs)."""
     unknown = ~(Person.id == any_(bindparam("known", type_=ARRAY(Person.id.type))))
-    others = (
-        select(func.array_agg(aggregate_order_by(PersonName.full_name, PersonName.position)))
-        .where(PersonName.person_id == Person.id, PersonName.position > 0)
-        .scalar_subquery()
-    )
-    capture = (
-        select(Event.date, Event.place)
-        .where(Event.person_id == Person.id, Event.kind == "captured", unknown)
-        .order_by(Event.id)
-        .limit(1)
-        .lateral("capture")
-    )
+    capture = _first_capture(unknown)
     return (
         _records(True)
         .add_columns(
             Person.version,
             cast(Person.created_at, String).label("created"),
             unknown.label("whole"),
-            case((unknown, others)).label("others"),
+            case((unknown, _other_names())).label("others"),
             capture.c.date.label("captured_on"),
             capture.c.place,
         )
