@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kinlink.matching import names_bridge as nb
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
@@ -84,7 +85,8 @@ def test_the_search_settles_most_pairs_from_columns() -> None:
 
 def test_a_field_not_compared_is_explained_as_its_sides_say() -> None:
     """`Scorer.score` reads the memo of fields not compared itself (issue 19): each such field's evidence is
-    the one `_missing_evidence` gives for what each side has (`_known`)."""
+    the one `_missing_evidence` gives for what each side has (a name part's by its parsed names, another
+    field's by its value)."""
     scorer = _INDEX.scorer
     queries = [
         MatchRecord(None, "Попов Дмитрий Андреевич", sex="m"),
@@ -99,6 +101,11 @@ def test_a_field_not_compared_is_explained_as_its_sides_say() -> None:
             r = _INDEX._prepared_row(row)
             for i, (c, e) in enumerate(zip(MODEL.comparisons, scorer.score(q, r).evidence, strict=True)):
                 if e.level is None:
-                    assert e is scorer._missing_evidence(i, *scorer._known(i, c, q, r))
+                    if c.comparator == "name_part":
+                        part = c.params["part"]
+                        sides = nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part)
+                    else:
+                        sides = q.values[i] is not None, r.values[i] is not None
+                    assert e is scorer._missing_evidence(i, *sides)
                     seen += 1
     assert seen > 100

@@ -17,7 +17,7 @@ from kinlink.matching import evidence as ev
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.best import bounded_best
 from kinlink.matching.comparators import COMPARATORS
-from kinlink.matching.model import Comparison, Model
+from kinlink.matching.model import Model
 from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_names import NameWeights, part_features
@@ -70,7 +70,7 @@ class Scorer(NameWeights):
             "settled", {}
         )
         self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
-        # Each comparison's name part (None: not a name part's), as `_known` reads it.
+        # Each comparison's name part (None: not a name part's), as `_sides` reads it.
         self._part_of: tuple[str | None, ...] = tuple(
             c.params["part"] if c.comparator == "name_part" else None for c in model.comparisons
         )
@@ -390,13 +390,9 @@ class Scorer(NameWeights):
         for i, c in enumerate(self.model.comparisons):
             got = outcomes.get(i)
             if got is None:
-                # `_missing_evidence(i, *_known(i, c, q, r))` with its memo read here, not two calls: most
-                # of a hit's comparisons are missing on one side or both.
-                part = self._part_of[i]
-                if part is None:
-                    key = (i, q.values[i] is not None, r.values[i] is not None)
-                else:
-                    key = (i, nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part))
+                # `_missing_evidence` with its memo read here, not a second call: most of a hit's
+                # comparisons are missing on one side or both.
+                key = self._sides(i, q, r)
                 e = missing.get(key)
                 evidence.append(self._missing_evidence(*key) if e is None else e)
                 continue
@@ -421,12 +417,12 @@ class Scorer(NameWeights):
             )
         return got
 
-    def _known(self, i: int, c: Comparison, q: Prepared, r: Prepared) -> tuple[bool, bool]:
-        """Whether the person sought and the record found each have a value for comparison i."""
-        if c.comparator == "name_part":
-            part = c.params["part"]
-            return nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part)
-        return q.values[i] is not None, r.values[i] is not None
+    def _sides(self, i: int, q: Prepared, r: Prepared) -> tuple[int, bool, bool]:
+        """Comparison i, and whether the person sought and the record found each have a value for it."""
+        part = self._part_of[i]
+        if part is None:
+            return i, q.values[i] is not None, r.values[i] is not None
+        return i, nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part)
 
     def _note(self, q: Prepared, r: Prepared, outcomes: Mapping[int, Any]) -> Message | None:
         """A family name alone, shared by several records: how many, and which fields would tell them apart
@@ -443,7 +439,7 @@ class Scorer(NameWeights):
         telling = sorted(
             (c.comparator != "name_part", -max(lv.weight for lv in c.levels), c.label)
             for i, c in enumerate(self.model.comparisons)
-            if i not in outcomes and self._known(i, c, q, r) == (False, True)
+            if i not in outcomes and self._sides(i, q, r)[1:] == (False, True)
         )
         return ev.namesakes_note(count, [label for *_w, label in telling[:3]])
 
