@@ -462,6 +462,9 @@ class CandidateIndex:
         # Each candidate's settled facts (`_settled_facts`), once read by `settle`.
         facts_at: dict[int, tuple[Any, str | None] | None] = {}
 
+        def tf_keys_at(n: int) -> tuple[str | None, ...]:
+            return tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))  # type: ignore[arg-type]
+
         def candidate(n: int) -> Prepared:
             got = prepared.get(n)
             if got is None:
@@ -472,7 +475,7 @@ class CandidateIndex:
                     None,
                     None,
                     None,  # type: ignore[arg-type]
-                    tuple(map(list.__getitem__, tf_lists, codes[n][n_values:])),  # type: ignore[arg-type]
+                    tf_keys_at(n),  # type: ignore[arg-type]
                     name_bounds[n],
                     partial(self.parsed_names, row_list[n]),
                     facts,
@@ -500,8 +503,7 @@ class CandidateIndex:
                 settled = scorer.settled_new(q_names, facts[0], self.parsed_names(row))
             if settled is None:  # not settled (a name's order a guess): scored, not asked again
                 return None, 0.0
-            tf_keys = tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))
-            return settled, scorer.settled_total(tf_keys, weights[n], settled, None)  # type: ignore[arg-type]
+            return settled, scorer.settled_total(tf_keys_at(n), weights[n], settled, None)  # type: ignore[arg-type]
 
         def weigh_settled(n: int, settled: dict[str, Any]) -> float:
             # `Scorer.settled_score` of a candidate `settle` settled (one name a side), from its family name
@@ -510,8 +512,7 @@ class CandidateIndex:
             if facts is None or not scorer.settles_parts(settled):
                 return scorer.settled_score(q, candidate(n), Others(weights[n], ()), settled)
             family = nb.compare_families(q_names[0].family, facts[1])
-            tf_keys = tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))
-            return scorer.settled_total(tf_keys, weights[n], settled, {"family": family})  # type: ignore[arg-type]
+            return scorer.settled_total(tf_keys_at(n), weights[n], settled, {"family": family})  # type: ignore[arg-type]
 
         best = bounded_best(
             scorer,
