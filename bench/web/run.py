@@ -589,7 +589,8 @@ def main() -> None:
     ap.add_argument(
         "--gc-log",
         help="keep the server workers' log of their full collections (one JSON line each: when, how long, "
-        "freed, frozen after, resident memory) at this path (the baseline's at PATH.baseline)",
+        "freed, resident memory; the objects frozen at start and after a sweep) at this path (the "
+        "baseline's at PATH.baseline)",
     )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]

@@ -6,6 +6,7 @@ all freed, none left in a cycle the freeze would have kept for the server's life
 from __future__ import annotations
 
 import gc
+import io
 import json
 import os
 import subprocess
@@ -106,5 +107,24 @@ def test_the_collection_log_holds_counts_and_times_only(tmp_path: Path) -> None:
     _worker_gc({LOG_ENV: str(log)})
     start, *full = (json.loads(line) for line in log.read_text().splitlines())
     assert set(start) == {"pid", "t", "event", "frozen", "rss_kb"} and start["event"] == "start"
-    keys = {"pid", "t", "ms", "cpu_ms", "collected", "uncollectable", "sweep", "frozen", "rss_kb"}
+    # No count of the frozen after an ordinary collection: counting walks every frozen object.
+    keys = {"pid", "t", "ms", "cpu_ms", "collected", "uncollectable", "sweep", "rss_kb"}
     assert full and all(set(e) == keys and e["pid"] == start["pid"] and e["sweep"] is False for e in full)
+
+
+def test_a_sweep_is_logged_with_the_count_of_the_frozen() -> None:
+    log = io.StringIO()
+    made = FreezeAfterFull(sweep_seconds=3600, log=log)
+    gc.collect()
+    gc.callbacks.append(made)
+    try:
+        gc.collect()
+        made.next_sweep = 0
+        gc.collect()
+    finally:
+        gc.callbacks.remove(made)
+        gc.unfreeze()
+        gc.collect()
+    ordinary, sweep = (json.loads(line) for line in log.getvalue().splitlines())
+    assert "frozen" not in ordinary and ordinary["sweep"] is False
+    assert sweep["sweep"] is True and sweep["frozen"] > 0
