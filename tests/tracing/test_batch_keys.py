@@ -93,6 +93,22 @@ def test_keying_in_workers_writes_the_rows_record_by_record_keying_defines(
     assert _rows(engine) == before
 
 
+@pytest.mark.parametrize("entity", ["p", "r"])
+def test_keys_written_in_bulk_are_the_rows_written_one_by_one(engine: Engine, entity: str) -> None:
+    """`write_key_columns(in_bulk=True)` (SQLite: its own executemany, the entity in the statement;
+    PostgreSQL: COPY) writes the rows, ids and order the ORM's insert writes, replacing a block's keys."""
+    columns = ([3, 3, 5, 9, 9, 9], ["a", "b", "tf:f:x", "c", "d" * 200, "é"])
+    got = []
+    for in_bulk in (False, True):
+        with unit_of_work(engine) as s:
+            s.execute(MatchKey.__table__.delete())
+            s.execute(MatchKey.__table__.insert(), [{"entity": entity, "entity_id": 5, "key": "old"}])
+        with unit_of_work(engine) as s:
+            match_keys.write_key_columns(s, entity, [3, 5, 9], columns, in_bulk=in_bulk)
+        got.append([row[1:] for row in _rows(engine)])
+    assert got[0] == got[1] == [(entity, o, k) for o, k in zip(*columns, strict=True)]
+
+
 def test_a_record_keyed_after_its_block_was_read_keeps_its_own_keys(engine: Engine) -> None:
     """The workers read a block's records ahead of the writing: a record keyed meanwhile (an edit keys it
     from what it wrote) keeps those keys, not the older reading's; the rest of the block is keyed."""

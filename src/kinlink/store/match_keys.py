@@ -143,17 +143,25 @@ def write_key_columns(
     if not owners:
         return
     if in_bulk:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            # The driver's executemany with the entity written in the statement: two values bound a row,
+            # no column of 'p's built, scanned and zipped in (issue 19: a first keying writes 12 M rows at
+            # a million records, in this process alone).
+            conn.exec_driver_sql(_SQLITE_INSERT[entity], list(zip(owners, keys, strict=True)))
+            return
         bulk.write_columns(
-            session.connection(),
-            MatchKey.__table__,
-            ("entity", "entity_id", "key"),
-            [[entity] * len(owners), owners, keys],
+            conn, MatchKey.__table__, ("entity", "entity_id", "key"), [[entity] * len(owners), owners, keys]
         )
         return
     rows = [{"entity": entity, "entity_id": o, "key": k} for o, k in zip(owners, keys, strict=True)]
     for i in range(0, len(rows), 5000):
         session.execute(insert(MatchKey), rows[i : i + 5000])
 
+
+_SQLITE_INSERT = {
+    e: f"INSERT INTO match_keys (entity, entity_id, key) VALUES ('{e}', ?, ?)" for e in ("p", "r")
+}
 
 _DROP_AMONG = delete(MatchKey).where(
     MatchKey.entity == bindparam("e"),
