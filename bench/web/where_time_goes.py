@@ -250,35 +250,43 @@ def main() -> None:
         cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
         loop = asyncio.new_event_loop()
 
-        def one(kind: str) -> None:
-            if args.direct:
-                if kind == "search":
-                    query = urlencode({"q": rnd.choice(kept["names"]), "limit": "10"})
-                    headers = [(b"authorization", auth["authorization"].encode())]
-                    status = loop.run_until_complete(direct(app, "/api/v1/records", query, headers))
-                else:
-                    jar = [(b"cookie", cookie.encode())]
-                    status = loop.run_until_complete(direct(app, "/family", "", jar))
-                assert status == 200, (kind, status)
-                return
+        async def one_direct(kind: str) -> None:
             if kind == "search":
-                q = rnd.choice(kept["names"])
-                r = c.get("/api/v1/records", params={"q": q, "limit": "10"}, headers=auth)
+                query = urlencode({"q": rnd.choice(kept["names"]), "limit": "10"})
+                headers = [(b"authorization", auth["authorization"].encode())]
+                status = await direct(app, "/api/v1/records", query, headers)
             else:
-                r = c.get("/family", follow_redirects=False)
-            assert r.status_code == 200, (kind, r.status_code)
+                status = await direct(app, "/family", "", [(b"cookie", cookie.encode())])
+            assert status == 200, (kind, status)
+
+        async def all_direct(kind: str, count: int) -> None:
+            for _ in range(count):
+                await one_direct(kind)
+
+        def many(kind: str, count: int) -> None:
+            if args.direct:
+                # All in one task, as uvicorn's requests run under its one server task: anyio keeps its
+                # worker threads for the life of the root task, so a task a request made anyio start a new
+                # thread for each request's hop (~1 CPU-ms at load 9, which no server spends).
+                loop.run_until_complete(all_direct(kind, count))
+                return
+            for _ in range(count):
+                if kind == "search":
+                    q = rnd.choice(kept["names"])
+                    r = c.get("/api/v1/records", params={"q": q, "limit": "10"}, headers=auth)
+                else:
+                    r = c.get("/family", follow_redirects=False)
+                assert r.status_code == 200, (kind, r.status_code)
 
         for kind in kinds:
-            for _ in range(20):  # warm the caches as the bench's warm-up does
-                one(kind)
+            many(kind, 20)  # warm the caches as the bench's warm-up does
             clock.reset()
             prof = cProfile.Profile()
             backend = wire.backend_cpu() if wire else 0.0
             t, cpu = time.perf_counter(), time.process_time()
             if args.python:  # the profiler doubles a request's CPU: only when its profile is asked for
                 prof.enable()
-            for _ in range(args.requests):
-                one(kind)
+            many(kind, args.requests)
             prof.disable()
             wall, cpu = time.perf_counter() - t, time.process_time() - cpu
             who = "the server's, called directly" if args.direct else "client and server"
@@ -291,8 +299,7 @@ def main() -> None:
                 print(f"  PostgreSQL backends: {1000 * used / args.requests:.2f} ms of CPU a request")
                 traced = 50
                 wire.start()
-                for _ in range(traced):
-                    one(kind)
+                many(kind, traced)
                 trips = wire.stop()
                 print(f"  round trips: {sum(trips.values()) / traced:.1f} a request")
                 for what, n in trips.most_common():

@@ -57,8 +57,10 @@ def list_records(
     check: RoleCheck = api_roles_in_route(*READERS),
 ) -> Response:
     """Search records by name (any script; transliterated and fuzzy), record id or service number."""
-    who = check()  # the role checked in this route's thread: one hop to the threadpool a search, not two
     with reading_unit(state.engine(request)) as s:  # a search: reads, and its audit entry alone
+        # The role checked in this route's thread (one hop to the threadpool a search, not two), the token
+        # read on the search's own connection (one pool checkout): nothing is read or written before it.
+        who = check(s.connection())
         hits = search_records(
             s,
             who.actor,

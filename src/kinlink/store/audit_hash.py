@@ -40,12 +40,12 @@ def _body(
         fields += [credential, chain]
     elif credential is not None:  # appended only when present, so entries written before it keep their hash
         fields.append(credential)
-    return json.dumps(
-        fields,
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    ).encode()
+    return _ENCODE(fields).encode()
+
+
+# json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str), whose encoder json.dumps would make
+# again for every entry (non-default options): the same text, made once a process (issue 19).
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
 
 
 def entry_hash(
@@ -61,7 +61,8 @@ def entry_hash(
 ) -> str:
     """The keyed hash of an entry (HMAC-SHA-256 under the audit key)."""
     body = _body(prev_hash, at, actor, action, entity, entity_id, changes, credential, chain)
-    return hmac.new(server_key("audit"), body, hashlib.sha256).hexdigest()
+    # hmac.digest: the same HMAC as hmac.new(...).hexdigest(), in one C call without an HMAC object.
+    return hmac.digest(server_key("audit"), body, "sha256").hex()
 
 
 def legacy_entry_hash(

@@ -107,8 +107,12 @@ def track(request: Request, reference: str = Form(""), secret: str = Form("")) -
     return resp
 
 
-def _status_page(request: Request, who: Principal, status_code: int = 200, **extra: object) -> Response:
+def _status_page(
+    request: Request, who: Principal | RoleCheck, status_code: int = 200, **extra: object
+) -> Response:
     with reading_unit(state.engine(request)) as s:  # the page families reload: a write (a disclosure) is rare
+        if isinstance(who, RoleCheck):  # the session read on the page's own connection: one pool checkout
+            who = who(s.connection())
         view = family_view(s, who.request_id or 0, "web")
     if view is None:
         return redirect("/track")
@@ -128,8 +132,9 @@ def _status_page(request: Request, who: Principal, status_code: int = 200, **ext
 
 @router.get("/family")
 def family_status(request: Request, check: RoleCheck = page_roles_in_route(FAMILY)) -> Response:
-    who = check()  # the page families reload: one hop to a worker thread for the check and the page
-    return _status_page(request, who, sent=request.query_params.get("sent") == "1")
+    # The page families reload: one hop to a worker thread for the check and the page, the check made first
+    # thing in the page's unit.
+    return _status_page(request, check, sent=request.query_params.get("sent") == "1")
 
 
 @router.post("/family/messages", dependencies=[CSRF])
