@@ -17,7 +17,7 @@ from kinlink import api, web
 from kinlink.accounts.throttle import RateLimiter
 from kinlink.bot.context import BotContext
 from kinlink.bot.settings import BotSettings
-from kinlink.http import errors, route_params
+from kinlink.http import errors
 from kinlink.http.middleware import FORM_OVERHEAD, BodyLimit, SecurityHeaders
 from kinlink.http.security import NotSignedIn
 from kinlink.http.settings import Settings
@@ -43,7 +43,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    route_params.install()  # each route's parameter facts worked out once, not at every request
     app = FastAPI(
         lifespan=_lifespan,
         title="kinlink",
