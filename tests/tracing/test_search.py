@@ -493,6 +493,9 @@ def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
     with unit_of_work(engine) as s:
         names = list(s.scalars(select(Person.full_name).order_by(Person.id).limit(20)))
     compared = 0
+    # Postings kept between searches (`PostingsMemo`), and kept in too little room: read again as they go.
+    memo, small = shortlist.PostingsMemo(), shortlist.PostingsMemo()
+    small.MOST = 50
     with unit_of_work(engine) as s:
         for name in [*names, *(n.split()[0] for n in names), "Zzyzx Qqq"]:
             for limit in (2000, 5, 1):
@@ -502,6 +505,8 @@ def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
                 stmt, params = found
                 want = [(r[0], r[1]) for r in reader(s).execute(stmt, params)]
                 assert shortlist_rows(s, stmt, params) == want, (name, limit)
+                for kept in (memo, memo, small, small):  # read and kept, then from the memo
+                    assert shortlist_rows(s, stmt, params, kept) == want, (name, limit)
                 compared += len(want) > 1
                 # Another thread of the server building the same statement meanwhile (a cold cache, or
                 # one emptied) makes an equal statement, not this one: it is read all the same.
@@ -509,6 +514,7 @@ def test_the_shortlist_counted_from_its_postings_text_is_the_statements(
                 shortlist._narrowest_stmt.cache_clear()
                 assert shortlist_rows(s, stmt, params) == want, (name, limit)
     assert compared >= 20
+    assert memo.items and small.held <= small.MOST
 
 
 def test_a_search_shortlists_the_records_the_in_memory_index_shortlists(

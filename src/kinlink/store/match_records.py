@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     TypeDecorator,
+    and_,
     any_,
     bindparam,
     case,
@@ -184,6 +185,28 @@ def _versions_and_records() -> Select[Any]:
     )
 
 
+def _versions_and_names(array: bool) -> Select[Any]:
+    """The version and creation time (the prepared-record cache's key) and the primary name of each of a
+    list of records, with a row more for each other name (by position) of those not in the list `known`:
+    all a search bounds a candidate by (its names), read where the versions alone were (issue 19)."""
+    other = and_(
+        PersonName.person_id == Person.id, PersonName.position > 0, ~among(Person.id, "known", array)
+    )
+    return (
+        select(
+            Person.id,
+            Person.version,
+            cast(Person.created_at, String),
+            Person.full_name,
+            PersonName.full_name.label("other"),
+        )
+        .outerjoin(PersonName, other)
+        .where(among(Person.id, "ids", array))
+        .order_by(Person.id, PersonName.position)
+    )
+
+
+_VERSIONS_AND_NAMES = (_versions_and_names(False), _versions_and_names(True))
 _NAMES_AND_CAPTURES = (_names_and_captures(False), _names_and_captures(True))
 _RECORDS = (_records(False), _records(True))
 _RECORDS_WHOLE = _records_whole()
@@ -199,6 +222,29 @@ def versions_and_records(
     for r in conn.execute(_VERSIONS_AND_RECORDS, {"ids": ids, "known": known}).all():
         rec = _match_record(r, r.others or [], (r.captured_on, r.place)) if r.whole else None
         out.append((r.id, r.version, r.created, rec))
+    return out
+
+
+def versions_and_names(
+    conn: Connection, ids: list[int], known: list[int]
+) -> list[tuple[int, int, str, tuple[str, ...] | None]]:
+    """(id, version, created, names) of each of these records that exists, in id order: its names as a
+    record read whole gives them (`MatchRecord.all_names`) for an id not in `known`, else None."""
+    out: list[tuple[int, int, str, tuple[str, ...] | None]] = []
+    skip = set(known)
+    rows = conn.execute(for_dialect(conn, _VERSIONS_AND_NAMES), {"ids": ids, "known": known}).all()
+    at = 0
+    while at < len(rows):
+        pid, version, created, name, _other = rows[at]
+        end = at + 1
+        while end < len(rows) and rows[end][0] == pid:
+            end += 1
+        if pid in skip:
+            names = None
+        else:  # as _match_record: the other names but those written as the primary
+            names = (name, *(r[4] for r in rows[at:end] if r[4] is not None and r[4] != name))
+        out.append((pid, version, created, names))
+        at = end
     return out
 
 

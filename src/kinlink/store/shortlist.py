@@ -3,6 +3,8 @@ as `CandidateIndex.shortlist` reads its postings in memory, so that both paths s
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -20,6 +22,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kinlink.matching.keys import MAX_POSTING, query_keys, shared_counts
@@ -83,6 +86,55 @@ def _postings_whole_stmt(n: int, postgresql: bool) -> Select:
     return select(func.group_concat(postings.c.eid))
 
 
+@lru_cache(maxsize=128)
+def _key_postings_stmt(n: int, postgresql: bool) -> Select | CompoundSelect:
+    """The postings `_postings_whole_stmt` reads, key by key: (the key's place among k0, k1..., its ids as one
+    value), for `PostingsMemo`."""
+    parts = []
+    for i in range(n):
+        posting = (
+            select(MatchKey.entity_id.label("eid"))
+            .where(MatchKey.entity == bindparam("entity"), MatchKey.key == bindparam(f"k{i}", type_=String))
+            .subquery()
+        )
+        ids = (
+            func.array_send(func.array_agg(posting.c.eid)) if postgresql else func.group_concat(posting.c.eid)
+        )
+        parts.append(select(literal(i).label("at"), ids.label("ids")).select_from(posting))
+    return parts[0] if n == 1 else union_all(*parts)
+
+
+class PostingsMemo:
+    """The ids under each key (its postings) that searches read, kept while the key table is unchanged (a
+    server's search scorer's memos, which a change of the records' keys replaces): the keys of a name are
+    mostly those of names searched before (a family name's, a given name's), and reading their postings was
+    a search's costliest statement at a million records (issue 19). LRU, at most MOST ids in all."""
+
+    MOST = 6_000_000  # int64s: 48 MB a process (the bench's 2,000 names at 1M hold ~4M)
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self.held = 0
+        self.lock = threading.Lock()
+
+    def get_many(self, keys: list[tuple[str, str]]) -> list[np.ndarray | None]:
+        with self.lock:
+            out = [self.items.get(k) for k in keys]
+            for k, got in zip(keys, out, strict=True):
+                if got is not None:
+                    self.items.move_to_end(k)
+            return out
+
+    def put(self, key: tuple[str, str], ids: np.ndarray) -> None:
+        with self.lock:
+            if key in self.items:  # (two threads may read the same key at once)
+                return
+            self.items[key] = ids
+            self.held += len(ids)
+            while self.held > self.MOST and self.items:
+                self.held -= len(self.items.popitem(last=False)[1])
+
+
 # PostgreSQL's binary array: ndim, has-nulls flag, element type (int4's oid), length, lower bound; then per
 # element its byte length and value, all big-endian.
 _INT4_OID = 23
@@ -90,7 +142,9 @@ _INT4_OID = 23
 
 def _posted_ids(value: str | bytes, postgresql: bool) -> np.ndarray:
     if not postgresql:
-        return np.array(str(value).split(","), dtype=np.int64)
+        # Parsed in C: of a common name's ~6,000 ids, ~0.1 ms against ~0.75 ms split into strings and
+        # converted one by one (issue 19); the same ids.
+        return np.fromstring(str(value), dtype=np.int64, sep=",")
     head = np.frombuffer(value, dtype=">i4", count=5)
     assert head[0] == 1 and head[1] == 0 and head[2] == _INT4_OID, "not a one-dimensional int4 array"
     return np.frombuffer(value, dtype=">i4", offset=20)[1::2].astype(np.int64)
@@ -175,8 +229,11 @@ def shortlist_query(
     return _postings_stmt(len(usable)), params
 
 
-def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) -> list[tuple[int, int]]:
-    """The (id, keys shared) rows of a `shortlist_query` statement, in its order.
+def shortlist_rows(
+    session: Session, stmt: Select, params: dict[str, object], memo: PostingsMemo | None = None
+) -> list[tuple[int, int]]:
+    """The (id, keys shared) rows of a `shortlist_query` statement, in its order (memo: postings read before
+    while the key table is unchanged; those it lacks are read key by key and kept).
 
     The postings come as one value and are counted and ordered here as the statement would (most shared,
     then by id; at most `lim`), as `CandidateIndex.shortlist` counts them: at a million records a common
@@ -192,10 +249,33 @@ def shortlist_rows(session: Session, stmt: Select, params: dict[str, object]) ->
     if kind != "postings":
         raise ValueError("shortlist_rows: not a statement shortlist_query made")
     postgresql = conn.dialect.name == "postgresql"
+    if memo is not None:
+        posted = _memo_postings(conn, memo, params, n, postgresql)
+        return _ranked(posted, int(params["lim"])) if len(posted) else []  # type: ignore[call-overload]
     whole = conn.execute(_postings_whole_stmt(n, postgresql), params).scalar()
     if not whole:
         return []
     return _ranked(_posted_ids(whole, postgresql), int(params["lim"]))  # type: ignore[call-overload]
+
+
+def _memo_postings(
+    conn: Connection, memo: PostingsMemo, params: dict[str, object], n: int, postgresql: bool
+) -> np.ndarray:
+    """The ids under keys k0...k(n-1) of `params` (an id once per key), from `memo` or read and kept there."""
+    entity = str(params["entity"])
+    keys = [(entity, str(params[f"k{i}"])) for i in range(n)]
+    got = memo.get_many(keys)
+    missing = [i for i, ids in enumerate(got) if ids is None]
+    if missing:
+        asked: dict[str, object] = {"entity": entity, **{f"k{j}": keys[i][1] for j, i in enumerate(missing)}}
+        for at, value in conn.execute(_key_postings_stmt(len(missing), postgresql), asked):
+            i = missing[at]
+            got[i] = _posted_ids(value, postgresql) if value else _NONE
+            memo.put(keys[i], got[i])  # type: ignore[arg-type]
+    return np.concatenate(got) if n > 1 else got[0]  # type: ignore[arg-type,return-value]
+
+
+_NONE = np.empty(0, dtype=np.int64)
 
 
 def _ranked(posted: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -227,7 +307,12 @@ def _sized_postings_stmt(n: int) -> Select | CompoundSelect:
 
 
 def shortlist_rows_of(
-    session: Session, query: MatchRecord, entity: str, limit: int, known: dict[str, int] | None = None
+    session: Session,
+    query: MatchRecord,
+    entity: str,
+    limit: int,
+    known: dict[str, int] | None = None,
+    memo: PostingsMemo | None = None,
 ) -> list[tuple[int, int]] | None:
     """`shortlist_rows` of `shortlist_query`'s statement (None where it gives none): the same rows.
 
@@ -238,7 +323,7 @@ def shortlist_rows_of(
     keys = sorted(query_keys(query))
     conn = reader(session)
     if conn.dialect.name != "postgresql" or known is None or all(k in known for k in keys):
-        return _rows_by_query(session, query, entity, limit, known)
+        return _rows_by_query(session, query, entity, limit, known, memo)
     # Keys known broad or absent are not read; those known selective are read whole (at most MAX_POSTING).
     wanted = [k for k in keys if k not in known or 0 < known[k] <= MAX_POSTING]
     params: dict[str, object] = {"entity": entity, "cap": MAX_POSTING + 1, "most": MAX_POSTING}
@@ -249,15 +334,24 @@ def shortlist_rows_of(
     # None present (no shortlist), every key broad (its narrowest read), or a key known selective grown
     # broad since: as shortlist_query does, all sizes known now.
     if not usable or any(got[k][1] is None for k in usable):
-        return _rows_by_query(session, query, entity, limit, known)
-    return _ranked(np.concatenate([_posted_ids(got[k][1], True) for k in usable]), limit)
+        return _rows_by_query(session, query, entity, limit, known, memo)
+    posted = [_posted_ids(got[k][1], True) for k in usable]
+    if memo is not None:
+        for k, ids in zip(usable, posted, strict=True):
+            memo.put((entity, k), ids)
+    return _ranked(np.concatenate(posted), limit)
 
 
 def _rows_by_query(
-    session: Session, query: MatchRecord, entity: str, limit: int, known: dict[str, int] | None
+    session: Session,
+    query: MatchRecord,
+    entity: str,
+    limit: int,
+    known: dict[str, int] | None,
+    memo: PostingsMemo | None = None,
 ) -> list[tuple[int, int]] | None:
     found = shortlist_query(session, query, entity, limit, known)
-    return None if found is None else shortlist_rows(session, *found)
+    return None if found is None else shortlist_rows(session, *found, memo)
 
 
 def shortlist_ids(

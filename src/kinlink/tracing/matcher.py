@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, Row, String, bindparam, cast, func, select
@@ -25,12 +24,23 @@ from kinlink.matching.keys import MISSING_DAY, prerank
 from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
-from kinlink.matching.score_values import Prepared, Scored
-from kinlink.store.match_keys import CHANGES_ROW, TF_PREFIX, DbTermFrequencies
-from kinlink.store.match_records import among, for_dialect, person_records, reader, versions_and_records
+from kinlink.matching.score_values import Scored
+from kinlink.store.match_keys import CHANGES_ROW, DbTermFrequencies
+from kinlink.store.match_records import (
+    among,
+    for_dialect,
+    reader,
+    versions_and_names,
+    versions_and_records,
+)
 from kinlink.store.models import Person, Tombstone
-from kinlink.store.shortlist import shortlist_query, shortlist_rows_of, with_persons_stmt
+from kinlink.store.shortlist import PostingsMemo, shortlist_query, shortlist_rows_of, with_persons_stmt
 from kinlink.store.tracing_models import MatchKeyScheme
+from kinlink.tracing.prepared import PREPARED as _PREPARED
+from kinlink.tracing.prepared import PreparedCache as _PreparedCache
+from kinlink.tracing.prepared import by_names, caches, names_alone, prefetch
+from kinlink.tracing.prepared import for_model as _for_model
+from kinlink.tracing.prepared import prepared_records as _prepared_records
 
 SHORTLIST = 60
 
@@ -167,10 +177,13 @@ def search_scorer(session: Session, model: Model) -> Scorer:
     # The shortlist's key sizes, valid while the name counts are: a common name's key is counted through
     # up to MAX_POSTING entries, a number that grows with the registry (issue 19).
     memos.setdefault(SHORTLIST_SIZES, {})
+    if SHORTLIST_POSTINGS not in memos:  # (and their postings)
+        memos[SHORTLIST_POSTINGS] = PostingsMemo()
     return Scorer(model, tf, population=cache.population, memos=memos)
 
 
 SHORTLIST_SIZES = "shortlist key sizes"  # the memo a search scorer's shortlist keeps its key sizes in
+SHORTLIST_POSTINGS = "shortlist postings"  # and its keys' postings (`shortlist.PostingsMemo`)
 
 
 def search(
@@ -195,12 +208,14 @@ def search(
     model = model or load_model()
     scorer = scorer or db_scorer(session, model)
     excluded = {int(x) for x in exclude}
+    named: dict[int, tuple[str, ...]] | None = None  # the records read by their names alone, if so
     sizes = scorer.memos.get(SHORTLIST_SIZES)
     if _ranks_by_keys_alone(query):
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
         # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
-        shortlisted = shortlist_rows_of(session, query, "p", 2000 + len(excluded), sizes)
+        postings = scorer.memos.get(SHORTLIST_POSTINGS)
+        shortlisted = shortlist_rows_of(session, query, "p", 2000 + len(excluded), sizes, postings)
         if shortlisted is None:
             return []
         rows = [r for r in shortlisted if r[0] not in excluded][:2000]
@@ -208,7 +223,15 @@ def search(
         conn = reader(session)
         postgresql = conn.dialect.name == "postgresql"
         known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen) if postgresql else []
-        if postgresql and len(known) < len(chosen):
+        if not postgresql and names_alone(scorer, query):
+            # The versions and, of the records this process has not prepared, the names alone: a record
+            # is read whole only if it reaches scoring (issue 19).
+            whole, light = caches(scorer.model)
+            got_names = versions_and_names(conn, chosen, whole.known(chosen) + light.known(chosen))
+            named = {pid: names for pid, _v, _c, names in got_names if names is not None}
+            stamps = {r[0]: (r[1], r[2]) for r in got_names}
+            read = {}
+        elif postgresql and len(known) < len(chosen):
             # The versions and, of the records this process has not prepared, the records whole: one
             # statement, where the records read after the versions were a second (issue 19). With every
             # one prepared, the versions alone, from their covering index.
@@ -242,20 +265,21 @@ def search(
     hit = None if reasons else results.get(asked)
     if hit is not None:
         return list(hit)
-    prepared = _prepared_records(session, scorer, keyed, read)
-    if isinstance(scorer.tf, DbTermFrequencies):
-        scorer.tf.prefetch(
-            (table, key) for p in prepared for table, key in zip(TF_PREFIX, p.tf_keys, strict=True) if key
+    found: list[tuple[MatchRecord, Scored]]
+    if named is not None:
+        found = by_names(session, scorer, query, keyed, named, limit, min_probability, reasons)
+    else:
+        prepared = _prepared_records(session, scorer, keyed, read)
+        prefetch(scorer, prepared)
+        best = scorer.best(
+            scorer.prepare(query),
+            prepared,
+            limit,
+            min_probability,
+            tie=lambda n: str(prepared[n].record.id),
+            reasons=reasons,
         )
-    best = scorer.best(
-        scorer.prepare(query),
-        prepared,
-        limit,
-        min_probability,
-        tie=lambda n: str(prepared[n].record.id),
-        reasons=reasons,
-    )
-    found: list[tuple[MatchRecord, Scored]] = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+        found = [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
     if not reasons:
         _remember(results, asked, found)
     return list(found)
@@ -270,111 +294,3 @@ def _remember(results: dict[Any, Any], key: Any, found: list[Any]) -> None:
         if len(results) >= RESULTS_KEPT:
             del results[next(iter(results))]  # the oldest asked first
         results[key] = found
-
-
-class _PreparedCache:
-    """Records as the scorer of one model prepares them, kept between searches of this process (LRU).
-
-    Keyed by id, version and creation time: every write to a record (fields, names, events) goes
-    through the ORM, whose version counter it bumps, and SQLite may give an erased record's id to a new
-    one, which the creation time tells apart. An entry is never stale, only no longer asked for.
-    """
-
-    # About 1.5 kB an entry beyond the parsed names (which `names_bridge.parse` caches anyway): at most
-    # ~0.4 GB a process with its names. At a million records a search's 60 best are mostly new to a
-    # smaller cache, and preparing a record (reading it, parsing its names) is most of a search's CPU.
-    SIZE = 100_000
-
-    def __init__(self) -> None:
-        self.items: OrderedDict[tuple[int, int, str], tuple[Any, ...]] = OrderedDict()
-        self.ids: dict[int, int] = {}  # record id -> its entries (versions) in `items`
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[int, int, str]) -> tuple[Any, ...] | None:
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is not None:
-                self.items.move_to_end(key)
-            return hit
-
-    def get_many(self, keys: list[tuple[int, int, str]]) -> list[tuple[Any, ...] | None]:
-        """`get` of each key, under one taking of the lock (a search asks for 60)."""
-        items = self.items
-        out: list[tuple[Any, ...] | None] = []
-        with self.lock:
-            for key in keys:
-                hit = items.get(key)
-                if hit is not None:
-                    items.move_to_end(key)
-                out.append(hit)
-        return out
-
-    def known(self, ids: list[int]) -> list[int]:
-        """Of these record ids, those with an entry (of any version): whose records a search need not read
-        whole with their versions."""
-        with self.lock:
-            return [pid for pid in ids if pid in self.ids]
-
-    def put(self, key: tuple[int, int, str], value: tuple[Any, ...]) -> None:
-        with self.lock:
-            if key not in self.items:  # (two threads may prepare the same record at once)
-                self.ids[key[0]] = self.ids.get(key[0], 0) + 1
-            self.items[key] = value
-            if len(self.items) > self.SIZE:
-                gone = self.items.popitem(last=False)[0][0]
-                if self.ids[gone] == 1:
-                    del self.ids[gone]
-                else:
-                    self.ids[gone] -= 1
-
-
-_T = TypeVar("_T")
-
-
-def _for_model(table: dict[int, tuple[Model, _T]], model: Model, make: Callable[[], _T]) -> _T:
-    """What `table` keeps for this model, made if new. The model is held beside it, so that its id stays
-    its own; models come and go only in tests and EM runs, so a few are kept."""
-    with _SEARCH_LOCK:
-        held = table.get(id(model))
-        if held is None or held[0] is not model:
-            if len(table) >= 4:
-                table.clear()
-            held = table[id(model)] = (model, make())
-        return held[1]
-
-
-# Per model: the prepared values follow its comparisons.
-_PREPARED: dict[int, tuple[Model, _PreparedCache]] = {}
-
-
-def _prepared_records(
-    session: Session,
-    scorer: Scorer,
-    keyed: list[tuple[int, int, str]],
-    read: dict[int, MatchRecord] | None = None,
-) -> list[Prepared]:
-    """The records of these (id, version, created) keys, prepared for scoring, in that order (those that
-    exist): from this process's cache, the others prepared from `read` (records already read with their
-    versions) or read and prepared."""
-    cache = _for_model(_PREPARED, scorer.model, _PreparedCache)
-    found: dict[int, tuple[Any, ...]] = {}
-    missing = []
-    for key, hit in zip(keyed, cache.get_many(keyed), strict=True):
-        if hit is None:
-            missing.append(key)
-        else:
-            found[key[0]] = hit
-    if missing:
-        keys = {k[0]: k for k in missing}
-        read = read or {}
-        # In id order, as person_records gives them, whether read already or now.
-        unread = [pid for pid in keys if pid not in read]
-        got = [read[pid] for pid in keys if pid in read]
-        recs = sorted([*got, *person_records(session, unread)], key=lambda r: int(r.id))  # type: ignore[arg-type]
-        for rec in recs:
-            p = scorer.prepare(rec)
-            parts = (p.record, p.names, p.values, p.tf_keys)
-            cache.put(keys[int(rec.id)], parts)  # type: ignore[arg-type]
-            found[int(rec.id)] = parts  # type: ignore[arg-type]
-    # A fresh Prepared each search: the bound it memoises follows this search's name counts.
-    return [Prepared(*found[k[0]]) for k in keyed if k[0] in found]
