@@ -4,6 +4,9 @@ chosen record whole, with the caches cold, warm, and after a record changed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, select
 
@@ -11,8 +14,8 @@ from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.registry import imports, records
-from kinlink.store import match_keys
-from kinlink.store.db import unit_of_work
+from kinlink.store import match_keys, schema
+from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.match_records import person_records, reader, versions_and_names
 from kinlink.store.models import Person
 from kinlink.tracing import matcher, prepared
@@ -117,11 +120,20 @@ def test_a_record_changed_since_its_names_were_read_is_scored_as_it_is_now(
     assert got == _searches(engine, True, monkeypatch)
 
 
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """SQLite alone: PostgreSQL reads a search's records whole with their versions, in one statement
+    (`versions_and_records`), and takes no names-alone path."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'kinlink.db'}")
+    schema.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
 def test_a_search_of_names_alone_reads_whole_only_the_records_it_scores(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if engine.dialect.name == "postgresql":
-        pytest.skip("PostgreSQL reads a search's records with their versions, in one statement")
+    engine = sqlite_engine
     _demo(engine)
     _cold()
     asked: list[list[int]] = []
