@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsIndex
 
 Translate = Callable[[str], str]
 
@@ -23,10 +23,19 @@ def message_id(message: str) -> str:
     return message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     message: str  # English, with %(name)s placeholders; also the msgid of its translations
     values: tuple[tuple[str, Any], ...] = ()
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        # Pickled as its class and its two fields, made again by `__init__`: a batch's workers send every
+        # hit's evidence so, and a slotted dataclass's state (a list set back field by field through
+        # object.__setattr__) cost twice as much to send and to read (issue 19). A subclass (`Problem`)
+        # keeps the default, which knows its other fields.
+        if type(self) is Message:
+            return (Message, (self.message, self.values))
+        return object.__reduce_ex__(self, protocol)  # not super(): slots=True makes the class anew
 
     def text(self, translate: Translate | None = None) -> str:
         """The message filled in, translated first (and its message values too) when a `gettext` is given."""
@@ -62,6 +71,23 @@ class Message:
     def to_json(self, translate: Translate | None = None) -> dict[str, Any]:
         """`to_data` with the text filled in (English, or translated by `translate`)."""
         return {**self.to_data(), "text": self.text(translate)}
+
+
+def _quick_init(cls: type[Message]) -> None:
+    """`Message.__init__` setting the two slots through their descriptors: the generated one of a frozen
+    dataclass sets each through `object.__setattr__` by name, twice the cost, and a search makes a dozen
+    messages a hit it explains (issue 19). The same signature and effect."""
+    set_message, set_values = cls.__dict__["message"].__set__, cls.__dict__["values"].__set__
+
+    def __init__(self: Message, message: str, values: tuple[tuple[str, Any], ...] = ()) -> None:
+        set_message(self, message)
+        set_values(self, values)
+
+    __init__.__qualname__ = "Message.__init__"
+    cls.__init__ = __init__  # type: ignore[method-assign]
+
+
+_quick_init(Message)
 
 
 def say(msgid: str, /, **values: Any) -> Message:

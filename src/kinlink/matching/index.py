@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from kinlink import names as _names
+from kinlink.matching import index_hits
 from kinlink.matching import names_bridge as nb
-from kinlink.matching.best import bounded_best
 from kinlink.matching.index_assembly import Column, gathered, merged_postings
 from kinlink.matching.index_build import (
     COLUMN_FIELDS,
@@ -40,7 +40,7 @@ from kinlink.matching.model import Model
 from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_names import UNSEEN
-from kinlink.matching.score_values import Others, Prepared, Scored, TermFrequencies
+from kinlink.matching.score_values import Prepared, Scored, TermFrequencies
 
 _TF_TABLES = ("family", "given", "patronymic")
 
@@ -436,98 +436,7 @@ class CandidateIndex:
     ) -> list[tuple[int, Scored]]:
         """`search`'s hits as rows and scores: a batch's workers send them so, and the record is read
         where the hit is received (`searcher.Searcher`)."""
-        rows = self.shortlist(query, shortlist)
-        if not len(rows):
-            return []
-        row_list = rows.tolist()
-        scorer = self.scorer
-        q = scorer.prepare(query)
-        # The shortlist bounded column by column (`best.bounded_best`); a candidate is prepared only if
-        # its bound leaves it in (most are ruled out unread).
-        # Each row's codes in the value and name-key columns: the bounds read them column by column, a
-        # candidate's Prepared (only those the bounds leave in) row by row, in Python (a shortlist is
-        # small: numpy's cost a call, a call a column, was more than the work).
-        n_values = len(self._value_cols)
-        codes = self._row_codes.take(rows, axis=0).tolist()
-        distinct = self._row_lists
-        weights = scorer.others_weights(q, codes, distinct, self._by_value)
-        name_bounds = self._name_bound.take(rows).tolist()
-        prior = scorer.prior_weight
-        if q.parsed():
-            bounds = [prior + w + b for w, b in zip(weights, name_bounds, strict=True)]
-        else:
-            bounds = [prior + w for w in weights]
-        value_lists, tf_lists = distinct[:n_values], distinct[n_values:]
-        prepared: dict[int, Prepared] = {}
-        # Each candidate's settled facts (`_settled_facts`), once read by `settle`.
-        facts_at: dict[int, tuple[Any, str | None] | None] = {}
-
-        def tf_keys_at(n: int) -> tuple[str | None, ...]:
-            return tuple(map(list.__getitem__, tf_lists, codes[n][n_values:]))  # type: ignore[arg-type]
-
-        def candidate(n: int) -> Prepared:
-            got = prepared.get(n)
-            if got is None:
-                facts = facts_at[n] if n in facts_at else self._settled_facts(row_list[n])
-                # Without its other fields' values (None until `complete`): bounding reads its names and
-                # name keys alone, and each value read is a cache miss on a million records.
-                got = prepared[n] = Prepared(
-                    None,
-                    None,
-                    None,  # type: ignore[arg-type]
-                    tf_keys_at(n),  # type: ignore[arg-type]
-                    name_bounds[n],
-                    partial(self.parsed_names, row_list[n]),
-                    facts,
-                )
-            return got
-
-        def complete(n: int) -> Prepared:
-            got = candidate(n)
-            if got.values is None:
-                got.values = tuple(map(list.__getitem__, value_lists, codes[n]))
-            return got
-
-        q_names = q.parsed()
-        one_name = len(q_names) == 1
-
-        def settle(n: int) -> tuple[dict[str, Any] | None, float] | None:
-            # `Scorer.settled` and `settled_weight` of a row of one name, from its columns' codes: no
-            # Prepared, no parsed name unless the pair is new (issue 19). None: taken the general way.
-            row = row_list[n]
-            facts = facts_at[n] = self._settled_facts(row)
-            if facts is None or not one_name:
-                return None
-            settled = scorer.settled_known(q_names, facts[0])
-            if settled is UNSEEN:
-                settled = scorer.settled_new(q_names, facts[0], self.parsed_names(row))
-            if settled is None:  # not settled (a name's order a guess): scored, not asked again
-                return None, 0.0
-            return settled, scorer.settled_total(tf_keys_at(n), weights[n], settled, None)  # type: ignore[arg-type]
-
-        def weigh_settled(n: int, settled: dict[str, Any]) -> float:
-            # `Scorer.settled_score` of a candidate `settle` settled (one name a side), from its family name
-            # and name keys alone.
-            facts = facts_at.get(n)
-            if facts is None or not scorer.settles_parts(settled):
-                return scorer.settled_score(q, candidate(n), Others(weights[n], ()), settled)
-            family = nb.compare_families(q_names[0].family, facts[1])
-            return scorer.settled_total(tf_keys_at(n), weights[n], settled, {"family": family})  # type: ignore[arg-type]
-
-        best = bounded_best(
-            scorer,
-            q,
-            bounds,
-            weights,
-            candidate,
-            limit,
-            min_probability,
-            row_list.__getitem__,
-            complete=complete,
-            settle=settle,
-            weigh_settled=weigh_settled,
-        )
-        return [(row_list[n], s) for n, s in best]
+        return index_hits.found(self, self.shortlist(query, shortlist), query, limit, min_probability)
 
 
 # Rows found from which a shortlist is worth pruning before pre-ranking (`_worth_ranking`): its own numpy
