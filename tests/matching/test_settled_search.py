@@ -109,3 +109,15 @@ def test_a_field_not_compared_is_explained_as_its_sides_say() -> None:
                     assert e is scorer._missing_evidence(i, *sides)
                     seen += 1
     assert seen > 100
+
+
+def test_a_part_both_sides_give_only_as_an_initial_is_explained() -> None:
+    """Two names of initials alone ("Л. А. Иванов", "Иванов Л. А."): both have a patronymic's initial,
+    which the name comparison leaves uncompared; the hit is explained (it raised KeyError before)."""
+    scorer = _INDEX.scorer
+    q = scorer.prepare(MatchRecord(None, "Л. А. Иванов", birth_date="1981"))
+    r = scorer.prepare(MatchRecord(1, "Иванов Л. А.", birth_date="1981"))
+    said = {e.label: e.text for e in scorer.score(q, r).evidence}
+    assert "initials alone" in " ".join(said.values()), said
+    hits = scorer.best(q, [r], 1, 0.0)
+    assert hits and hits[0][1].evidence

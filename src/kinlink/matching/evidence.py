@@ -23,6 +23,9 @@ NOT_KNOWN = {
     (False, False): message_id("not known on either side"),
     (False, True): message_id("not given for the person sought (only the record has it)"),
     (True, False): message_id("not in the record found (only the person sought has it)"),
+    # Both have it in a form the name comparison leaves uncompared: a patronymic's initial beside a given
+    # name's, on both sides ("Иванов Л. А." and "Л. А. Иванов").
+    (True, True): message_id("on both sides, but only in forms that are not compared (initials alone)"),
 }
 
 
