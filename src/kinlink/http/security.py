@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -78,6 +79,20 @@ class Forbidden(HTTPException):
 # --- finding the principal -----------------------------------------------------------------------------
 
 
+T = TypeVar("T")
+
+
+def _read_on(
+    request: Request, conn: Connection | None, read: Callable[[Connection, str], T], token: str
+) -> T:
+    """`read(conn, token)` on the route's connection when given, else on a plain read-only connection (not an
+    ORM session: this runs before every signed-in page and API call)."""
+    if conn is not None:
+        return read(conn, token)
+    with read_only_connection(request.app.state.engine) as plain:
+        return read(plain, token)
+
+
 def page_principal(request: Request, conn: Connection | None = None) -> Principal:
     """Who is asking, from the browser's session: read on `conn` when given (the route's own connection,
     one pool checkout a request instead of two), else on a plain read-only connection."""
@@ -87,12 +102,7 @@ def page_principal(request: Request, conn: Connection | None = None) -> Principa
     principal = ANONYMOUS
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        if conn is not None:
-            info = read_session(conn, token)
-        else:
-            # A plain connection, not an ORM session: this runs before every signed-in page.
-            with read_only_connection(request.app.state.engine) as plain:
-                info = read_session(plain, token)
+        info = _read_on(request, conn, read_session, token)
         if info is not None and info.kind == "staff":
             principal = Principal(info.role or ANON, info.user_id, info.username)
         elif info is not None:
@@ -112,11 +122,7 @@ def api_principal(request: Request, conn: Connection | None = None) -> Principal
     token = _bearer_token(request)
     if token is None:
         return ANONYMOUS
-    if conn is not None:
-        user = user_for_token(conn, token.strip())
-    else:
-        with read_only_connection(request.app.state.engine) as plain:
-            user = user_for_token(plain, token.strip())
+    user = _read_on(request, conn, user_for_token, token.strip())
     if user is None:
         raise HTTPException(
             401,
