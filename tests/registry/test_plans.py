@@ -140,6 +140,26 @@ def test_the_key_table_is_read_from_its_covering_index_alone_after_a_bulk_load(
     assert re.search(r"Heap Fetches: 0\b", plan), plan
 
 
+def test_every_page_a_bulk_import_wrote_is_all_visible(fresh_pg: Engine, tmp_path: Path) -> None:
+    """The import vacuums what it loaded: every page of each table must come out all-visible, or the
+    covering indexes a search reads fetch every row from the table again. The suite's other sessions'
+    read entries, committed asynchronously, once kept a vacuum from marking any (kinlink.store.db)."""
+    engine = fresh_pg
+    path = tmp_path / "registry.csv"
+    for rows in (ROWS, ROWS // 3):  # a first import, then a second into the same tables
+        generate(path, rows, seed=rows)
+        import_registry(engine, path, "bulk", f"test{rows}")
+        with engine.connect() as conn:
+            pages = conn.execute(
+                text(
+                    "SELECT relname, relpages, relallvisible FROM pg_class "
+                    "WHERE relname IN ('persons', 'person_names', 'events', 'audit_log') ORDER BY relname"
+                )
+            ).all()
+        assert len(pages) == 4
+        assert [(t, n) for t, n, visible in pages if n == 0 or visible != n] == [], pages
+
+
 def test_a_search_looks_up_the_beginning_of_a_name_from_its_index_alone(
     fresh_pg: Engine, tmp_path: Path
 ) -> None:
