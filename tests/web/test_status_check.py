@@ -44,11 +44,15 @@ def test_a_status_check_reads_the_session_the_request_and_the_usual_wait(client_
 
 
 def sent_statements(
-    engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
+    engine: Engine,
+    work: Callable[[], object],
+    keep: Callable[[str], bool],
+    warm: Callable[[], object] | None = None,
 ) -> list[tuple[str, object]]:
     """The statements `work` sends to the database: on SQLite as the driver runs them (its trace), since the
     status check's reads are run by the driver itself there (`kinlink.store.db.DriverRead`), not through
-    SQLAlchemy; elsewhere as SQLAlchemy sends them."""
+    SQLAlchemy; elsewhere as SQLAlchemy sends them. On SQLite the pool's connections are made again first,
+    traced, by `warm` (else `work` itself) run once before."""
     if engine.dialect.name != "sqlite":
         return statements_run(engine, work, keep)
     seen: list[tuple[str, object]] = []
@@ -65,7 +69,7 @@ def sent_statements(
     event.listen(engine, "connect", traced)
     engine.dispose()  # the pool's connections made again, traced
     try:
-        work()  # the new connections made (and their pragmas run) before what is counted
+        (warm or work)()  # the new connections made (and their pragmas run) before what is counted
         seen.clear()
         work()
     finally:
