@@ -204,13 +204,15 @@ class DriverRead:
         columns = list(self.statement.selected_columns)
         processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         row = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
-        self._plan = _Plan(str(compiled), binds, fixed, processors, row)
+        self._plan = _Plan(str(compiled), binds, fixed, processors, row, dialect)
         return self._plan
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         if conn.dialect.name != "sqlite":
             return list(conn.execute(self.statement, params))
-        plan = self._plan or self._compile(conn)
+        plan = self._plan
+        if plan is None or plan.dialect is not conn.dialect:  # (compiled for the engine's own dialect)
+            plan = self._compile(conn)
         values = {**plan.fixed, **params} if plan.fixed else params
         args = [values[name] if proc is None else proc(values[name]) for name, proc in plan.binds]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -235,6 +237,7 @@ class _Plan(NamedTuple):
     fixed: dict[str, Any]  # values the statement binds itself (a literal())
     processors: list[Callable[[Any], Any] | None]
     row: Any  # the named tuple's class
+    dialect: Any  # the dialect it was compiled for (its processors are that dialect's)
 
 
 def _wrote(session: Session) -> bool:
