@@ -44,6 +44,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -186,9 +187,15 @@ class Stats:
         # each server worker made in it (None: the server's tree does not log them).
         self.window = (0.0, 0.0)
         self.collections: dict[int, list[dict[str, Any]]] | None = None
+        # Each measured request (kind, wall-clock start, ms, ok, the name searched): what `--requests-log`
+        # keeps, for bench/web/tail.py to tell which requests the tail is made of.
+        self.requests: list[tuple[str, float, float, bool, str]] = []
 
-    def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
+    def add(
+        self, kind: str, seconds: float, ok: bool, why: str = "", started: float = 0.0, q: str = ""
+    ) -> None:
         self.latency.setdefault(kind, []).append(seconds * 1000)
+        self.requests.append((kind, started, seconds * 1000, ok, q))
         if not ok:
             self.errors[kind] = self.errors.get(kind, 0) + 1
             self.why[f"{kind}: {why}"] = self.why.get(f"{kind}: {why}", 0) + 1
@@ -237,7 +244,7 @@ async def family_client(
         if think:  # spread the first requests, as users' clocks are
             await asyncio.sleep(rnd.uniform(0, think))
         while time.perf_counter() < timing["stop"]:
-            t = time.perf_counter()
+            t, wall = time.perf_counter(), time.time()
             try:
                 async with c.get("/family", allow_redirects=False) as r:
                     body = await r.text()
@@ -245,7 +252,7 @@ async def family_client(
             except FAILED as e:
                 ok, why = False, type(e).__name__
             if t >= timing["from"]:
-                stats.add("status check", time.perf_counter() - t, ok, why)
+                stats.add("status check", time.perf_counter() - t, ok, why, wall)
             if think:
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
@@ -267,7 +274,7 @@ async def search_client(
             await asyncio.sleep(rnd.uniform(0, think))
         while time.perf_counter() < timing["stop"]:
             q = rnd.choice(names)
-            t = time.perf_counter()
+            t, wall = time.perf_counter(), time.time()
             try:
                 async with c.get("/api/v1/records", params={"q": q, "limit": "10"}) as r:
                     found = await r.json()
@@ -275,7 +282,7 @@ async def search_client(
             except FAILED as e:
                 ok, why = False, type(e).__name__
             if t >= timing["from"]:
-                stats.add("search", time.perf_counter() - t, ok, why)
+                stats.add("search", time.perf_counter() - t, ok, why, wall, q)
             if think:
                 await asyncio.sleep(rnd.uniform(0.5 * think, 1.5 * think))
 
@@ -533,13 +540,23 @@ def measure(
             )
             results.append((profile, think, stats, elapsed))
     for (
-        _profile,
+        profile,
         _think,
         stats,
         _elapsed,
     ) in results:  # once stopped: a collection under way is logged at its end
         stats.collections = worker_collections(gc_log, stats.window)
+        if args.requests_log:  # the baseline's at PATH.baseline, as the collections' log
+            keep = Path(f"{args.requests_log}.{profile}" + (".baseline" if root != ROOT else ""))
+            keep.write_text(
+                "".join(json.dumps(dict(zip(_REQUEST, r, strict=True))) + "\n" for r in stats.requests)
+            )
+            if gc_log.exists():
+                shutil.copyfile(gc_log, f"{keep}.gc")
     return results
+
+
+_REQUEST = ("kind", "t", "ms", "ok", "q")
 
 
 def main() -> None:
@@ -591,6 +608,12 @@ def main() -> None:
         help="keep the server workers' log of their full collections (one JSON line each: when, how long, "
         "freed, resident memory; the objects frozen at start and after a sweep) at this path (the "
         "baseline's at PATH.baseline)",
+    )
+    ap.add_argument(
+        "--requests-log",
+        help="keep each measured request (kind, wall-clock start, ms, ok, the name searched; one JSON line "
+        "each) at PATH.PROFILE, and the workers' collections at PATH.PROFILE.gc (the baseline's at "
+        "PATH.PROFILE.baseline): read by bench/web/tail.py",
     )
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]

@@ -225,6 +225,13 @@ def main() -> None:
     ap.add_argument(
         "--direct", action="store_true", help="the ASGI app called directly: the server's CPU alone"
     )
+    ap.add_argument(
+        "--name-costs",
+        type=Path,
+        help="also write each bench name's search CPU-ms one at a time to this JSON file, for tail.py "
+        "--costs: its first search in this process (after the phases above), which prepares the records it "
+        "scores that no name before it did, as a bench's server does for names it has not seen",
+    )
     args = ap.parse_args()
     import json
     from urllib.parse import urlencode
@@ -258,6 +265,16 @@ def main() -> None:
             else:
                 status = await direct(app, "/family", "", [(b"cookie", cookie.encode())])
             assert status == 200, (kind, status)
+
+        async def name_costs() -> dict[str, float]:
+            headers = [(b"authorization", auth["authorization"].encode())]
+            costs = {}
+            for name in sorted(set(kept["names"])):
+                query = urlencode({"q": name, "limit": "10"})
+                cpu = time.process_time()  # the process's: the route runs in a thread of the pool
+                await direct(app, "/api/v1/records", query, headers)
+                costs[name] = round(1000 * (time.process_time() - cpu), 3)
+            return costs
 
         async def all_direct(kind: str, count: int) -> None:
             for _ in range(count):
@@ -311,6 +328,10 @@ def main() -> None:
                 out = io.StringIO()
                 pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(45)
                 print(out.getvalue())
+        if args.name_costs:
+            costs = loop.run_until_complete(name_costs())
+            args.name_costs.write_text(json.dumps(costs, ensure_ascii=False, indent=0))
+            print(f"\n{len(costs)} names' search costs written to {args.name_costs}")
         loop.close()
     engine.dispose()
 

@@ -15,7 +15,7 @@ from kinlink.accounts.tokens import sha256
 from kinlink.accounts.users import authenticate
 from kinlink.errors import Refused
 from kinlink.store.account_models import User, WebSession
-from kinlink.store.db import unit_of_work
+from kinlink.store.db import DriverRead, unit_of_work
 from kinlink.store.models import utcnow
 
 
@@ -53,7 +53,7 @@ def open_session(
     return token
 
 
-_SESSION = (
+_SESSION_READ = (
     select(
         WebSession.kind,
         WebSession.expires_at,
@@ -66,11 +66,12 @@ _SESSION = (
     .outerjoin(User, User.id == WebSession.user_id)
     .where(WebSession.token_hash == bindparam("token_hash"))
 )
+_SESSION = DriverRead(_SESSION_READ)  # on SQLite by the driver: every signed-in page reads it (issue 19)
 
 
 def read_session(conn: Connection, token: str) -> SessionInfo | None:
     # One indexed read (session and its user together): this runs on every page a signed-in user opens.
-    row = conn.execute(_SESSION, {"token_hash": sha256(token)}).first()
+    row = _SESSION.first(conn, {"token_hash": sha256(token)})
     if row is None or aware(row.expires_at) < utcnow():
         return None
     if row.kind == "staff":

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kinlink.errors import refuse
 from kinlink.store.account_models import ApiToken, User
 from kinlink.store.audit import record as audit
+from kinlink.store.db import DriverRead
 from kinlink.store.models import utcnow
 
 
@@ -67,7 +68,7 @@ def user_tokens(session: Session, user_id: int) -> list[ApiToken]:
 
 # Built once, as every API call and every signed-in page runs them: building and caching a statement costs
 # more than the indexed read it makes.
-_TOKEN_USER = (
+_TOKEN_USER = DriverRead(  # on SQLite by the driver (issue 19)
     select(User.id, User.username, User.role, ApiToken.id)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
@@ -81,5 +82,5 @@ def user_for_token(conn: Connection, token: str) -> tuple[int, str, str, int] | 
     if not token.startswith(TOKEN_PREFIX):
         return None
     # One indexed read, token and user together.
-    row = conn.execute(_TOKEN_USER, {"token_hash": sha256(token)}).first()
+    row = _TOKEN_USER.first(conn, {"token_hash": sha256(token)})
     return None if row is None else (row[0], row[1], row[2], row[3])

@@ -21,6 +21,7 @@ from kinlink.messages import Message
 from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed
 from kinlink.store.audit import record_read
+from kinlink.store.db import DriverRead
 from kinlink.store.match_keys import ensure_keys, keys_stale, rebuild_keys
 from kinlink.store.match_records import among, reader
 from kinlink.store.models import Person, PersonName, Source, fold_name
@@ -103,6 +104,12 @@ def _listed_stmt(by_status: bool, by_kind: bool) -> Select:  # type: ignore[type
     )
 
 
+@lru_cache(maxsize=16)
+def _found_read(by_status: bool, by_kind: bool, array: bool) -> DriverRead:
+    """`_found_stmt`, run by SQLite's driver itself (issue 19; kinlink.store.db.DriverRead)."""
+    return DriverRead(_found_stmt(by_status, by_kind, array))
+
+
 def search_records(
     session: Session,
     actor: str,
@@ -169,8 +176,8 @@ def _search(
     text_ids: list[int] = []
     people: dict[int, Listed] = {}
     found = {**params, "lo": folded, "hi": folded + "\U0010ffff", "q": q, "lim": limit, "ids": list(hits)}
-    stmt = _found_stmt(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
-    for what, pid, *row in conn.execute(stmt, found).all():  # whole, not row by row
+    stmt = _found_read(bool(status), bool(source_kind), conn.dialect.name == "postgresql")
+    for what, pid, *row in stmt.all(conn, found):  # whole, not row by row
         if what == 0:
             exact.append(pid)
         elif what == 1:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import EnquirerVerification, Message
-from kinlink.store.db import session_factory, unit_of_work
+from kinlink.store.db import DriverRead, session_factory, unit_of_work
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose, latest_verification
@@ -133,7 +133,7 @@ def family_view(session: Session, request_id: int, channel: str) -> FamilyView |
         since = utcnow() - WAIT_WINDOW
         req = conn.execute(_VIEW_AND_WAIT, {"request_id": request_id, "since": since}).first()
     else:
-        req = conn.execute(_VIEW, {"request_id": request_id}).first()
+        req = _VIEW_READ.first(conn, {"request_id": request_id})
     if req is None:
         return None
     wait = _usual_wait(req.wait_days or []) if with_wait else usual_wait_days(session)
@@ -182,12 +182,17 @@ def usual_wait_days(session: Session) -> int | None:
 def first_answer_days(session: Session, since: datetime) -> list[float]:
     """Each request's days from filing to its first confirmed answer, among the latest WAIT_SAMPLE_MAX
     confirmed answers decided at or after `since`: what the usual wait is the median of."""
-    rows = session.connection().execute(_RECENT_ANSWERS, {"since": since}).all()
+    rows = _RECENT_READ.all(session.connection(), {"since": since})
     first: dict[int, float] = {}
     for request_id, filed, decided in rows:
         days = max(0.0, (_utc(decided) - _utc(filed)).total_seconds() / 86400)
         first[request_id] = min(days, first.get(request_id, days))
     return list(first.values())
+
+
+# On SQLite run by the driver, as a status check reads both (issue 19; kinlink.store.db.DriverRead).
+_VIEW_READ = DriverRead(_VIEW)
+_RECENT_READ = DriverRead(_RECENT_ANSWERS)
 
 
 def _usual_wait(first_days: list[float]) -> int | None:

@@ -1,0 +1,72 @@
+"""The reads every request makes, run by SQLite's driver itself (`kinlink.store.db.DriverRead`), give the same
+rows as SQLAlchemy's execution of the same statement; a reading unit that wrote nothing ends without a
+commit, one that wrote commits what it wrote (issue 19)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, bindparam, literal, select, text
+
+from kinlink.store.db import DriverRead, reading_unit, unit_of_work
+from kinlink.store.models import Source
+from kinlink.store.tracing_models import TracingRequest
+from kinlink.tracing.family_access import _RECENT_ANSWERS, _VIEW
+from tests.tracing.test_usual_wait_sql import _answer_row, _insert, _request_row
+
+
+def _same(engine: Engine, statement, params) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        through_sqlalchemy = [tuple(r) for r in conn.execute(statement, params)]
+        by_driver = DriverRead(statement).all(conn, params)
+        assert [tuple(r) for r in by_driver] == through_sqlalchemy
+        assert [type(v) for r in by_driver for v in r] == [type(v) for r in through_sqlalchemy for v in r]
+        return through_sqlalchemy
+
+
+def test_driver_reads_give_sqlalchemys_rows(engine: Engine) -> None:
+    """Datetimes (microseconds, zones given), NULLs, a literal's own value, several rows and none, named
+    columns, on both stores."""
+    filed = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    requests = [_request_row(n, filed + timedelta(days=n)) for n in (2, 3, 4)]
+    answers = [_answer_row(n, 0, "confirmed", filed + timedelta(days=2 * n, microseconds=n)) for n in (2, 3)]
+    answers.append(_answer_row(4, 0, "pending", filed))
+    with engine.begin() as conn:
+        _insert(conn, requests, answers)
+    rows = _same(engine, _VIEW, {"request_id": 3})
+    assert isinstance(rows[0][5], datetime)
+    assert _same(engine, _VIEW, {"request_id": 10**9}) == []
+    assert len(_same(engine, _RECENT_ANSWERS, {"since": filed})) == 2
+    assert _same(engine, _RECENT_ANSWERS, {"since": filed + timedelta(days=7)}) == []
+    flagged = select(TracingRequest.id, literal(7).label("seven"), TracingRequest.enquirer_contact)
+    assert _same(engine, flagged.where(TracingRequest.id >= bindparam("lo")), {"lo": 3}) == [
+        (3, 7, None),
+        (4, 7, None),
+    ]
+    named = DriverRead(select(TracingRequest.id, TracingRequest.reference).where(TracingRequest.id >= 2))
+    with engine.connect() as conn:
+        first = named.first(conn, {})
+    assert (first.id, first.reference) == (2, "W2")
+
+
+def test_a_reading_unit_commits_only_what_was_written(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        s.add(Source(name="before", kind="registry"))
+    with reading_unit(engine) as s:  # reads only: nothing to commit, and nothing is left open
+        assert s.execute(select(Source.name)).scalars().all() == ["before"]
+        conn = s.connection()
+    assert not conn.in_transaction()
+    with reading_unit(engine) as s:  # an ORM object added: flushed and committed at the end
+        s.add(Source(name="added", kind="registry"))
+    with reading_unit(engine) as s:  # a statement that writes
+        s.execute(text("UPDATE sources SET kind = 'archive' WHERE name = 'before'"))
+    with pytest.raises(RuntimeError), reading_unit(engine) as s:  # rolled back on an error, as before
+        s.add(Source(name="undone", kind="registry"))
+        s.flush()
+        raise RuntimeError("undo")
+    with unit_of_work(engine) as s:
+        assert sorted(s.execute(select(Source.name, Source.kind)).all()) == [
+            ("added", "registry"),
+            ("before", "archive"),
+        ]
