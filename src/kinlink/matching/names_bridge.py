@@ -77,8 +77,29 @@ def settled_family(a_names: tuple[ParsedName, ...], b_names: tuple[ParsedName, .
 
 
 def compare_families(a: str | None, b: str | None) -> Any:
-    """`settled_family` of two names' family names."""
-    return _names.compare_family(a, b) if a and b else None
+    """`settled_family` of two names' family names: weighed by its level, which is worked out at once;
+    its score and reason only if read (`FamilyLevel`)."""
+    return FamilyLevel(a, b, _names.family_level(a, b)) if a and b else None
+
+
+class FamilyLevel:
+    """`kinlink.names.compare_family(a, b)` for weighing a candidate: its level (`family_level`, without
+    the score and reason a comparison works out, which a search's bound, asked of a dozen candidates a
+    query, most met for the first time, never reads: issue 19); the score and reason are the comparison's
+    own, made when read."""
+
+    __slots__ = ("a", "b", "level")
+
+    def __init__(self, a: str, b: str, level: str) -> None:
+        self.a, self.b, self.level = a, b, level
+
+    @property
+    def score(self) -> float:
+        return _names.compare_family(self.a, self.b).score  # type: ignore[no-any-return]
+
+    @property
+    def reason(self) -> Any:
+        return _names.compare_family(self.a, self.b).reason
 
 
 def settled_key(names: tuple[ParsedName, ...]) -> tuple[object, ...] | None:

@@ -23,6 +23,7 @@ from kinlink.names.compare_parts import (
     compare_family,
     compare_given,
     compare_patronymic,
+    family_level,
 )
 from kinlink.names.given import canonical_given, given_forms, is_known_given_name
 from kinlink.names.parse import ParsedName, parse_name
@@ -43,6 +44,7 @@ __all__ = [
     "compare_given",
     "compare_patronymic",
     "detect_script",
+    "family_level",
     "given_forms",
     "has_part",
     "is_known_given_name",

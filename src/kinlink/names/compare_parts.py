@@ -5,8 +5,9 @@ A part's reason is a `kinlink.messages.Message` that leaves the part unnamed ("i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -88,19 +89,23 @@ def _identical(a: str) -> Message:
     return say("identical (%(name)s)", name=a)
 
 
+def _fuzzy_level(part: str, sim: float) -> str:
+    return "fuzzy" if sim >= _FUZZY_MIN[part] else "different"
+
+
 def _fuzzy(part: str, a: str, b: str, sim: float, same_start: bool = True) -> PartComparison:
-    if part == "patronymic" and sim >= _FUZZY_MIN[part]:
+    if _fuzzy_level(part, sim) == "different":
+        return PartComparison(round(0.3 * sim, 4), "different", _differ(a, b))
+    if part == "patronymic":
         # A father's name with a typo still says who the father was.
         return PartComparison(round(0.92 * sim - (0 if same_start else 0.01), 4), "fuzzy", _close(a, b, sim))
-    if sim >= _FUZZY_MIN[part]:
-        # Scored well below a transliteration: one letter apart is as often another name
-        # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
-        # Typists rarely get the first letter wrong (Pollock and Zamora 1984, the reason for
-        # Jaro-Winkler's prefix weight): of two equally close names, the one that begins
-        # the same way is the likelier typo (Vrenikova: Верникова before Хренникова).
-        score = sim - 0.2 - (0 if same_start else 0.01)
-        return PartComparison(round(score, 4), "fuzzy", _close(a, b, sim))
-    return PartComparison(round(0.3 * sim, 4), "different", _differ(a, b))
+    # Scored well below a transliteration: one letter apart is as often another name
+    # (Булдаков/Болдаков) as a typo, so a fuzzy part alone never makes a probable match.
+    # Typists rarely get the first letter wrong (Pollock and Zamora 1984, the reason for
+    # Jaro-Winkler's prefix weight): of two equally close names, the one that begins
+    # the same way is the likelier typo (Vrenikova: Верникова before Хренникова).
+    score = sim - 0.2 - (0 if same_start else 0.01)
+    return PartComparison(round(score, 4), "fuzzy", _close(a, b, sim))
 
 
 # --- parts -----------------------------------------------------------------------------------
@@ -164,17 +169,35 @@ def _same_or_transliterated(a: str, b: str) -> PartComparison | None:
 
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
-    same = _same_or_transliterated(a, b)
-    if same is not None:
-        return same
+    return _family_steps(a, b)[1]()
+
+
+@lru_cache(maxsize=262144)
+def family_level(a: str, b: str) -> str:
+    """`compare_family(a, b).level`, without the score and reason a comparison works out: a search's bound
+    weighs a candidate's family name by its level alone, for a dozen candidates a query, most of them met
+    for the first time (issue 19)."""
+    return _family_steps(a, b)[0]
+
+
+def _family_steps(a: str, b: str) -> tuple[str, Callable[[], PartComparison]]:
+    """Two family names' level, and how to make their comparison (score and reason), which only
+    `compare_family` asks for: one set of steps for both."""
+    if norm_token(a) == norm_token(b):
+        return "exact", lambda: PartComparison(1.0, "exact", _identical(a))
+    key = common_key(a, b)
+    if key is not None:
+        return "transliteration", lambda: PartComparison(
+            _translit_score(a, b, key), "transliteration", translit_reason(a, b, key)
+        )
     pa, pb = family_parts(a), family_parts(b)
     if len(pa) > 1 or len(pb) > 1:
-        double = _compare_double(a, b, pa, pb)
+        double = _compare_double(a, b, pa, pb)  # rare: made whole
         if double is not None:
-            return double
-    convention = _orthography(a, b)
-    if convention is not None:
-        return convention
+            return double.level, lambda: double
+    found = correspondence(a, b)
+    if found is not None:
+        return "transliteration", lambda: _orthography(a, b, *found)
     forms_b = _family_forms(b)
     for fa in _family_forms(a):
         for fb in forms_b:
@@ -183,18 +206,14 @@ def compare_family(a: str, b: str) -> PartComparison:
             if fa.stem != fb.stem or fa.derived != fb.derived:
                 continue
             if fa.sex and fb.sex and fa.sex != fb.sex:
-                fem, masc = (a, b) if fa.sex == "f" else (b, a)
-                return PartComparison(
-                    LEVEL_SCORES["gender_form"],
-                    "gender_form",
-                    say("%(feminine)s is the feminine form of %(masculine)s", feminine=fem, masculine=masc),
-                )
-            return PartComparison(
+                return "gender_form", partial(_gender_form, *((a, b) if fa.sex == "f" else (b, a)))
+            return "transliteration", lambda: PartComparison(
                 0.95,
                 "transliteration",
                 say("%(a)s and %(b)s are Russian and Ukrainian forms of one name", a=a, b=b),
             )
-    return _fuzzy("family", a, b, *best_fuzzy(a, b))
+    sim, same_start = best_fuzzy(a, b)
+    return _fuzzy_level("family", sim), lambda: _fuzzy("family", a, b, sim, same_start)
 
 
 @lru_cache(maxsize=WORD_CACHE)
@@ -204,13 +223,18 @@ def _family_forms(name: str) -> tuple[FamilyForm, ...]:
     return tuple([family_form(key) for key in readings(name).keys])
 
 
-def _orthography(a: str, b: str) -> PartComparison | None:
+def _gender_form(feminine: str, masculine: str) -> PartComparison:
+    return PartComparison(
+        LEVEL_SCORES["gender_form"],
+        "gender_form",
+        say("%(feminine)s is the feminine form of %(masculine)s", feminine=feminine, masculine=masculine),
+    )
+
+
+def _orthography(a: str, b: str, lang: str, form: str) -> PartComparison:
     """One name in the Belarusian or Ukrainian orthography and in Russian (Шчарбакоў, Щербаков; Корольов,
-    Королёв): a convention, scored as the Russian and Ukrainian forms of one family name are."""
-    found = correspondence(a, b)
-    if found is None:
-        return None
-    lang, form = found
+    Королёв; `correspondence`'s language and form): a convention, scored as the Russian and Ukrainian forms
+    of one family name are."""
     return PartComparison(
         0.95, "transliteration", say(SPELLING_OF[lang], form=form, name=b if form == a else a)
     )
