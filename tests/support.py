@@ -116,3 +116,38 @@ def statements_run(
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     return seen
+
+
+def sent_statements(
+    engine: Engine,
+    work: Callable[[], object],
+    keep: Callable[[str], bool],
+    warm: Callable[[], object] | None = None,
+) -> list[tuple[str, object]]:
+    """The statements `work` sends to the database: on SQLite as the driver runs them (its trace), since the
+    status check's reads are run by the driver itself there (`kinlink.store.db.DriverRead`), not through
+    SQLAlchemy; elsewhere as SQLAlchemy sends them. On SQLite the pool's connections are made again first,
+    traced, by `warm` (else `work` itself) run once before."""
+    if engine.dialect.name != "sqlite":
+        return statements_run(engine, work, keep)
+    seen: list[tuple[str, object]] = []
+
+    def trace(statement: str) -> None:
+        if keep(statement) and statement.lstrip().upper().startswith(
+            ("SELECT", "INSERT", "UPDATE", "DELETE")
+        ):
+            seen.append((statement, None))
+
+    def traced(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.set_trace_callback(trace)
+
+    event.listen(engine, "connect", traced)
+    engine.dispose()  # the pool's connections made again, traced
+    try:
+        (warm or work)()  # the new connections made (and their pragmas run) before what is counted
+        seen.clear()
+        work()
+    finally:
+        event.remove(engine, "connect", traced)
+        engine.dispose()
+    return seen

@@ -20,7 +20,7 @@ from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, MatchKeyScheme
 from kinlink.tracing import matcher
 from kinlink.tracing.continuous import Matching, match_new_records
-from tests.web.test_status_check import sent_statements
+from tests.support import sent_statements
 
 ACTOR = "test:search"
 MODEL = load_model()

@@ -7,17 +7,16 @@ Statements and plans are checked, never timing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from kinlink.store.audit import entry_count, record, verify
 from kinlink.store.db import make_engine, read_only_connection, reading_unit, unit_of_work
 from kinlink.store.models import Source
 from kinlink.tracing.family_access import family_view, usual_wait_days
 from kinlink.tracing.verification import record_verification, withdraw_verification
-from tests.support import file_request, statements_run
+from tests.support import file_request, sent_statements, statements_run
 from tests.web.test_family_flow import REQUEST
 from tests.web.test_family_flow import file_request as file_through_the_page
 
@@ -41,41 +40,6 @@ def test_a_status_check_reads_the_session_the_request_and_the_usual_wait(client_
         assert tables == [["web_sessions"], ["enquirer_verifications", "match_candidates"]]
     else:
         assert tables == [["web_sessions"], ["enquirer_verifications"], ["match_candidates"]]
-
-
-def sent_statements(
-    engine: Engine,
-    work: Callable[[], object],
-    keep: Callable[[str], bool],
-    warm: Callable[[], object] | None = None,
-) -> list[tuple[str, object]]:
-    """The statements `work` sends to the database: on SQLite as the driver runs them (its trace), since the
-    status check's reads are run by the driver itself there (`kinlink.store.db.DriverRead`), not through
-    SQLAlchemy; elsewhere as SQLAlchemy sends them. On SQLite the pool's connections are made again first,
-    traced, by `warm` (else `work` itself) run once before."""
-    if engine.dialect.name != "sqlite":
-        return statements_run(engine, work, keep)
-    seen: list[tuple[str, object]] = []
-
-    def trace(statement: str) -> None:
-        if keep(statement) and statement.lstrip().upper().startswith(
-            ("SELECT", "INSERT", "UPDATE", "DELETE")
-        ):
-            seen.append((statement, None))
-
-    def traced(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.set_trace_callback(trace)
-
-    event.listen(engine, "connect", traced)
-    engine.dispose()  # the pool's connections made again, traced
-    try:
-        (warm or work)()  # the new connections made (and their pragmas run) before what is counted
-        seen.clear()
-        work()
-    finally:
-        event.remove(engine, "connect", traced)
-        engine.dispose()
-    return seen
 
 
 def test_the_view_tells_only_the_verification_that_stands(engine: Engine) -> None:
