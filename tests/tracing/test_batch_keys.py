@@ -242,6 +242,27 @@ def test_a_build_that_fails_stops_the_keying_beside_it(engine: Engine, tmp_path:
     assert sorted(r[1:] for r in _rows(engine)) == sorted(expected)
 
 
+def test_a_keying_left_with_only_its_lookup_index_to_build_asks_the_build_for_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Every record keyed but the lookup index still dropped (a keying killed as it built it): the build
+    hands out no rows (they would be written for nothing), and the keying builds the index."""
+    expected = _import(engine, tmp_path, 300)
+    key_records(engine, chunk=200)
+    with unit_of_work(engine) as s:
+        s.execute(DropIndex(batch_keys._LOOKUP))
+    asked: list[object] = []
+    keying = batch_keys.BuildKeying(engine)
+    with unit_of_work(engine) as s, keying.build():
+        CandidateIndex.build(
+            load_model(), person_records(s), progress=lambda _n: asked.append(build_keys.WANTED)
+        )
+    keying.finish([], 0, 1)
+    assert asked == [None]
+    assert _lookup_there(engine)
+    assert [r[1:] for r in _rows(engine)] == expected
+
+
 def test_a_first_keying_commits_block_by_block(engine: Engine, tmp_path: Path) -> None:
     """Between a first keying's blocks another connection sees the blocks written and writes keys itself
     (one transaction held SQLite's write lock, and PostgreSQL's dropped index, for the whole keying); the

@@ -209,7 +209,7 @@ class BuildKeying:
     def build(self) -> Iterator[None]:
         """An index build within hands its rows to the keying, which writes them meanwhile. A build that
         fails stops the keying (its lookup index built, the records keyed so far kept) and is raised."""
-        if self._missing is None:
+        if not self._missing:  # (none to key: a keying cut short only has its lookup index to build)
             yield
             return
         handed = self._handed
