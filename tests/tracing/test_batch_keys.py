@@ -3,6 +3,7 @@ not, in one transaction or a transaction per block, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from kinlink.matching.keys import record_keys
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.registry import erasure, imports
-from kinlink.store import match_keys
+from kinlink.store import match_keys, schema
 from kinlink.store.db import make_engine, unit_of_work
 from kinlink.store.match_records import person_records
 from kinlink.store.models import Person
@@ -97,7 +98,10 @@ def test_keying_in_workers_writes_the_rows_record_by_record_keying_defines(
 def test_keys_written_in_bulk_are_the_rows_written_one_by_one(engine: Engine, entity: str) -> None:
     """`write_key_columns(in_bulk=True)` (SQLite: its own executemany, the entity in the statement;
     PostgreSQL: COPY) writes the rows, ids and order the ORM's insert writes, replacing a block's keys."""
-    columns = ([3, 3, 5, 9, 9, 9], ["a", "b", "tf:f:x", "c", "d" * 200, "é"])
+    columns = (
+        [3, 3, 5, 9, 9, 9, 9, 9, 9, 9, 9],
+        ["a", "b", "tf:f:x", "c", "d" * 200, "é", "123", 'q"uote', "back\\slash\\u0041", "new\nline", "😀"],
+    )
     got = []
     for in_bulk in (False, True):
         with unit_of_work(engine) as s:
@@ -107,6 +111,17 @@ def test_keys_written_in_bulk_are_the_rows_written_one_by_one(engine: Engine, en
             match_keys.write_key_columns(s, entity, [3, 5, 9], columns, in_bulk=in_bulk)
         got.append([row[1:] for row in _rows(engine)])
     assert got[0] == got[1] == [(entity, o, k) for o, k in zip(*columns, strict=True)]
+
+
+def test_a_key_with_a_nul_is_written_whole_on_sqlite(tmp_path: Path) -> None:
+    """SQLite's bulk rows go as one JSON text, whose NUL SQLite would cut: such a block is bound row by
+    row."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'nul.db'}")
+    schema.upgrade(engine)
+    with unit_of_work(engine) as s:
+        match_keys.write_key_columns(s, "p", [4, 7], ([4, 7], ["a\x00b", "c"]), in_bulk=True)
+    assert [r[1:] for r in _rows(engine)] == [("p", 4, "a\x00b"), ("p", 7, "c")]
+    engine.dispose()
 
 
 def test_a_record_keyed_after_its_block_was_read_keeps_its_own_keys(engine: Engine) -> None:
@@ -163,13 +178,89 @@ def test_a_first_keying_writes_the_rows_an_index_build_hands_out(
     with unit_of_work(engine) as s:
         erasure.erase_record(s, ACTOR, s.get(Person, erased), "test")  # type: ignore[arg-type]
     key_records(engine, ids, chunk=250, handed=handed)
-    assert (handed._counts < 0).any() and (handed._counts > 0).any()  # some derived, most handed out
+    assert handed.records_derived and handed.records_handed > handed.records_derived  # most handed out
     rows = _rows(engine)
     assert [r[1:] for r in rows] == [r for r in expected if r[1] != erased]
     assert _lookup_there(engine)
     # Every record keyed: the next build hands nothing out.
     with unit_of_work(engine) as s, batch_keys.keys_from_build(s) as again:
         assert again is None
+
+
+def _keyed(engine: Engine) -> int:
+    with unit_of_work(engine) as s:
+        return len(set(s.scalars(select(MatchKey.entity_id).where(MatchKey.entity == "p"))))
+
+
+def test_a_first_keying_writes_its_blocks_while_the_build_goes_on(engine: Engine, tmp_path: Path) -> None:
+    """`BuildKeying`: a first keying's blocks are written while the index build is still running (its
+    first block handed out, the next being prepared), the same rows in the same order as record by record;
+    the records of several names derived from the database."""
+    expected = _import(engine, tmp_path, 2500)  # two blocks of the build with two workers
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    seen: list[int] = []
+
+    def tick(_n: int) -> None:  # the build's progress, after each block: wait for the keying's first blocks
+        if not seen:
+            deadline = time.monotonic() + 60
+            while not _keyed(other) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        seen.append(_keyed(other))
+
+    keying = batch_keys.BuildKeying(engine, chunk=250)
+    assert keying.beside
+    with unit_of_work(engine) as s, keying.build():
+        CandidateIndex.build(load_model(), person_records(s), progress=tick, processes=2)
+    keying.finish([], 0, 2)
+    other.dispose()
+    assert len(seen) == 2 and 0 < seen[0] <= 2000  # written during the build, of its first block only
+    assert [r[1:] for r in _rows(engine)] == expected
+    assert _lookup_there(engine)
+    again = batch_keys.BuildKeying(engine)
+    assert not again.beside  # every record keyed: the next build hands nothing out
+
+
+def test_a_build_that_fails_stops_the_keying_beside_it(engine: Engine, tmp_path: Path) -> None:
+    """A build that fails while a first keying writes beside it: the build's error is raised, the keying
+    stops with its lookup index built and the blocks it wrote kept, and the next keying keys the rest."""
+    expected = _import(engine, tmp_path, 2500)
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+
+    def tick(_n: int) -> None:
+        deadline = time.monotonic() + 60
+        while not _keyed(other) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise KeyboardInterrupt  # the build stopped after its first block
+
+    keying = batch_keys.BuildKeying(engine, chunk=250)
+    with pytest.raises(KeyboardInterrupt), unit_of_work(engine) as s, keying.build():
+        CandidateIndex.build(load_model(), person_records(s), progress=tick, processes=2)
+    other.dispose()
+    assert 0 < _keyed(engine) <= 2000
+    assert _lookup_there(engine)
+    key_records(engine, chunk=250)  # the next `kinlink match`: the rest
+    assert sorted(r[1:] for r in _rows(engine)) == sorted(expected)
+
+
+def test_a_keying_left_with_only_its_lookup_index_to_build_asks_the_build_for_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Every record keyed but the lookup index still dropped (a keying killed as it built it): the build
+    hands out no rows (they would be written for nothing), and the keying builds the index."""
+    expected = _import(engine, tmp_path, 300)
+    key_records(engine, chunk=200)
+    with unit_of_work(engine) as s:
+        s.execute(DropIndex(batch_keys._LOOKUP))
+    asked: list[object] = []
+    keying = batch_keys.BuildKeying(engine)
+    with unit_of_work(engine) as s, keying.build():
+        CandidateIndex.build(
+            load_model(), person_records(s), progress=lambda _n: asked.append(build_keys.WANTED)
+        )
+    keying.finish([], 0, 1)
+    assert asked == [None]
+    assert _lookup_there(engine)
+    assert [r[1:] for r in _rows(engine)] == expected
 
 
 def test_a_first_keying_commits_block_by_block(engine: Engine, tmp_path: Path) -> None:

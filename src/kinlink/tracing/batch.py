@@ -20,7 +20,7 @@ from kinlink.store.match_keys import keys_stale, missing_keys, rebuild_keys
 from kinlink.store.match_records import person_records, request_record
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.batch_keys import key_records, keys_from_build
+from kinlink.tracing.batch_keys import BuildKeying, key_records  # noqa: F401  (importable from here)
 from kinlink.tracing.batch_store import store_request_candidates_bulk, write_record_candidates
 from kinlink.tracing.clusters import recluster
 from kinlink.tracing.continuous import MatchSummary
@@ -83,9 +83,10 @@ def match_all(
                 progress("index", min(done[0], total), total)
 
         procs = processes if processes is not None else default_processes(total)
-        with keys_from_build(session) as handed:  # a first keying's rows, from the build
+        keying = BuildKeying(engine)  # a first keying's rows, from the build, written meanwhile
+        with keying.build():
             index = build_index(session, model, tick, procs)
-        missing = missing_keys(session)
+        missing = [] if keying.beside else missing_keys(session)  # found after the build
         request_ids = list(
             session.scalars(
                 select(TracingRequest.id)
@@ -95,7 +96,7 @@ def match_all(
         )
     if progress:
         progress("index", total, total)
-    key_records(engine, missing, known=total - len(missing), processes=procs, handed=handed)
+    keying.finish(missing, total, procs)
 
     with Searcher(index, procs) as searcher:
         for i in range(0, len(request_ids), chunk):

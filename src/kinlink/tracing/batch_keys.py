@@ -15,10 +15,11 @@ the lookup index, built once at the end (`_without_lookup`).
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,8 @@ def key_records(
             known = max(0, (session.scalar(select(func.count(Person.id))) or 0) - len(ids))
     blocks = [sorted(set(ids[i : i + chunk])) for i in range(0, len(ids), chunk)]
     if handed is not None:
+        # Blocks that ascend ask for each handed row once: let go once written.
+        handed.consume = all(a[-1] < b[0] for a, b in pairwise(blocks))
         derived: Iterator[tuple[list[int], list[str]]] = (handed.columns(engine, block) for block in blocks)
     else:
         derived = _derived(engine, blocks, processes)
@@ -156,28 +159,122 @@ def keys_from_build(session: Session) -> Iterator[HandedKeys | None]:
     follows: no record has keys yet, or one was cut short (the lookup index is still dropped). Otherwise
     (None) the few records without keys are read and keyed again: keeping every record's rows would cost
     the build's memory and CPU for nothing."""
-    first = session.scalar(select(MatchKey.id).where(MatchKey.entity == "p").limit(1)) is None
-    if not first and not _lookup_gone(session):
+    if not _first_pending(session):
         yield None
         return
     handed = HandedKeys()
     with build_keys.handing_keys(handed.wanted()):
         yield handed
+    handed.close()
+
+
+def _first_pending(session: Session) -> bool:
+    """No record has keys yet, or a first keying was cut short (its lookup index still dropped)."""
+    first = session.scalar(select(MatchKey.id).where(MatchKey.entity == "p").limit(1)) is None
+    return first or _lookup_gone(session)
+
+
+class BuildKeying:
+    """The keying that follows `match_all`'s index build: a first keying's blocks written while the build
+    goes on, from the rows it hands out; any other keying after it, as before.
+
+    A first keying's writes (12 M rows at a million records, SQLite's B-tree inserts in one thread) ran
+    after the build, whose workers had kept both cores busy, with the second core idle (issue 19). Now a
+    thread of this process writes each block once the build has handed its records out (`HandedKeys`
+    waits for them), while the workers prepare the next: the same rows in the same order, the same blocks
+    and transactions as `key_records` writes after the build. Which records to key is read before the
+    build, in a transaction of its own (the build's would hold PostgreSQL's lock on the key table against
+    the lookup index's drop). The thread starts with the first block handed out: after the build has
+    forked its workers, which then inherit no thread."""
+
+    def __init__(self, engine: Engine, chunk: int = KEYS_CHUNK) -> None:
+        self._engine, self._chunk = engine, chunk
+        self._missing: list[int] | None = None  # a first keying's records, read before the build
+        self._known = 0
+        with unit_of_work(engine) as session:
+            if _first_pending(session):
+                self._missing = missing_keys(session)
+                total = session.scalar(select(func.count(Person.id))) or 0
+                self._known = max(0, total - len(self._missing))
+        self._handed = HandedKeys()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def beside(self) -> bool:
+        """A first keying, written beside the build."""
+        return self._missing is not None
+
+    @contextmanager
+    def build(self) -> Iterator[None]:
+        """An index build within hands its rows to the keying, which writes them meanwhile. A build that
+        fails stops the keying (its lookup index built, the records keyed so far kept) and is raised."""
+        if not self._missing:  # (none to key: a keying cut short only has its lookup index to build)
+            yield
+            return
+        handed = self._handed
+        wanted = handed.wanted()
+
+        def take(records: list[MatchRecord], pieces: list[tuple[index_build.Stored, Any]]) -> None:
+            handed.take(records, pieces)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write, name="kinlink-keying", daemon=True)
+                self._thread.start()
+
+        try:
+            with build_keys.handing_keys(build_keys.KeysWanted(wanted.tf_prefixes, wanted.width, take)):
+                yield
+        except BaseException:
+            handed.close(failed=True)
+            self._join()
+            raise
+        handed.close()
+
+    def _write(self) -> None:
+        try:
+            assert self._missing is not None
+            key_records(self._engine, self._missing, self._chunk, known=self._known, handed=self._handed)
+        except BaseException as e:  # raised in the caller's thread (`finish`)
+            self._error = e
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def finish(self, missing: list[int], total: int, processes: int) -> None:
+        """The keying done: a first keying's thread waited for (or, if the build handed nothing out, its
+        blocks written now); otherwise these records (found after the build) keyed, in workers."""
+        if self._missing is None:
+            key_records(self._engine, missing, known=total - len(missing), processes=processes)
+            return
+        if self._thread is None:
+            self._write()
+        self._join()
+        if self._error is not None:
+            raise self._error
 
 
 class HandedKeys:
     """The records' key-table rows as an index build hands them out (`build_keys.handing_keys`), kept
     until they are written: the build has parsed every name and derived every key already, and reading and
-    parsing them again was half a first keying's CPU (issue 19). Each piece of a block comes with its
-    distinct key strings (a family name's keys are many records') and each row as its number among them."""
+    parsing them again was half a first keying's CPU (issue 19). Each block comes with its pieces' distinct
+    key strings (a family name's keys are many records') and each row as its number among them.
+
+    Thread-safe: a keying may write each block while the build goes on (`BuildKeying`); `columns` waits
+    until the build has handed out the records it asks for, and a block's rows, once written, are let go
+    (`consume`)."""
 
     def __init__(self) -> None:
-        self._keys: list[str] = []  # every piece's distinct keys, one piece's after the other
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # a block's ids, counts, codes
-        self._ids = np.empty(0, dtype=np.int64)
-        self._counts = np.empty(0, dtype=np.int32)
-        self._codes = np.empty(0, dtype=np.int64)
-        self._starts = np.zeros(1, dtype=np.int64)
+        self._ready = threading.Condition()
+        self._parts: deque[_Part] = deque()  # the blocks handed out, in the build's order
+        self._last: int | None = None  # the highest id handed out so far
+        self._ordered = True  # each block's ids ascending and above the last's (a build reads in id order)
+        self._closed = False  # the build is over: nothing more comes
+        self._failed = False  # ... and it failed
+        # Set by a keying whose blocks ascend: a block's rows are asked for once, then let go.
+        self.consume = False
+        self.records_handed = 0  # the records whose rows came from the build (not derived here)
+        self.records_derived = 0  # those derived from the database instead
 
     def wanted(self) -> build_keys.KeysWanted:
         """What to ask of a build (`build_keys.handing_keys`) for this."""
@@ -186,12 +283,13 @@ class HandedKeys:
 
     def take(self, records: list[MatchRecord], pieces: list[tuple[index_build.Stored, Any]]) -> None:
         """A block of records (in the build's order) and its pieces' rows (`index_build.Stored`)."""
+        keys: list[str] = []
         at, counts, codes = [], [], []
         for (distinct, piece_codes, piece_counts), rows in pieces:
             # Not looked up (hashed) here: this process assembles the index meanwhile, the build's
             # serial part; a key repeated between pieces is kept once each.
-            codes.append(piece_codes.astype(np.int64) + len(self._keys))
-            self._keys.extend(distinct)
+            codes.append(piece_codes.astype(np.int64) + len(keys))
+            keys.extend(distinct)
             at.append(np.arange(len(records)) if rows is None else rows)
             counts.append(piece_counts)
         # The pieces' records back in the block's order, each with its run of rows.
@@ -201,44 +299,99 @@ class HandedKeys:
         starts = _starts(runs)[order]
         runs = runs[order]
         ids = np.fromiter((r.id for r in records), dtype=np.int64, count=len(records))  # type: ignore[misc]
-        self._parts.append((ids, count[order], np.concatenate(codes)[_gather(starts, runs)]))
+        part = _Part(ids, count[order], np.concatenate(codes)[_gather(starts, runs)], keys)
+        with self._ready:
+            if len(ids):
+                ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
+                if not ascending or (self._last is not None and ids[0] <= self._last):
+                    self._ordered = False
+                self._last = int(ids.max()) if self._last is None else max(self._last, int(ids.max()))
+            self._parts.append(part)
+            self._ready.notify_all()
 
-    def _finish(self) -> None:
-        if not self._parts:
-            return
-        parts = [(self._ids, self._counts, self._codes), *self._parts]
-        self._parts = []
-        ids, counts, codes = (np.concatenate(c) for c in zip(*parts, strict=True))
-        runs = np.maximum(counts, 0).astype(np.int64)
-        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # read in id order: sorted already
-            order = np.argsort(ids, kind="stable")
-            codes = codes[_gather(_starts(runs)[order], runs[order])]
-            ids, counts, runs = ids[order], counts[order], runs[order]
-        self._ids, self._counts, self._codes = ids, counts, codes
-        self._starts = np.concatenate(([0], np.cumsum(runs)))
+    def close(self, failed: bool = False) -> None:
+        """The build is over (failed: it stopped short): a keying waiting for rows waits no more."""
+        with self._ready:
+            self._closed, self._failed = True, failed
+            self._ready.notify_all()
+
+    def _parts_for(self, lo: int, hi: int) -> list[_Part]:
+        """The blocks holding ids from lo to hi, once the build has handed them out (or is over)."""
+        with self._ready:
+            self._ready.wait_for(
+                lambda: self._closed or (self._ordered and self._last is not None and self._last >= hi)
+            )
+            if self._failed:
+                raise BuildStopped("the index build stopped before handing out these records' keys")
+            if not self._ordered and len(self._parts) > 1:  # read out of id order: merged and sorted once
+                self._parts = deque([_merged(list(self._parts))])
+                self._ordered = True
+            parts = [p for p in self._parts if len(p.ids) and p.ids[0] <= hi and p.ids[-1] >= lo]
+            while self.consume and self._parts and _below(self._parts[0], hi):
+                self._parts.popleft()  # wanted by no later block: theirs are above hi
+            return parts
 
     def columns(self, engine: Engine, block: list[int]) -> tuple[list[int], list[str]]:
         """A block's rows (`key_columns`), records in id order: those handed out, and those of the records
         the build did not hand out (several names or none, or not read by it) derived from the database."""
-        self._finish()
         wanted = np.asarray(block, dtype=np.int64)
         have = np.zeros(len(wanted), dtype=bool)
-        at = np.zeros(len(wanted), dtype=np.int64)
-        if len(self._ids):
-            at = np.minimum(np.searchsorted(self._ids, wanted), len(self._ids) - 1)
-            have = (self._ids[at] == wanted) & (self._counts[at] >= 0)
-        at = at[have]
-        runs = self._counts[at].astype(np.int64)
-        keys = list(map(self._keys.__getitem__, self._codes[_gather(self._starts[at], runs)].tolist()))
-        owners = np.repeat(wanted[have], runs).tolist()
+        owners: list[int] = []
+        keys: list[str] = []
+        for part in self._parts_for(block[0], block[-1]) if block else ():
+            # The parts ascend and do not overlap: their rows one after the other are in id order.
+            at = np.minimum(np.searchsorted(part.ids, wanted), len(part.ids) - 1)
+            hit = (part.ids[at] == wanted) & (part.counts[at] >= 0)
+            at = at[hit]
+            runs = part.counts[at].astype(np.int64)
+            keys.extend(map(part.keys.__getitem__, part.codes[_gather(part.starts[at], runs)].tolist()))
+            owners.extend(np.repeat(wanted[hit], runs).tolist())
+            have |= hit
+        self.records_handed += int(have.sum())
         if have.all():
             return owners, keys
+        self.records_derived += int((~have).sum())
         with Session(engine) as session:
             more_owners, more_keys = key_columns(person_records(session, wanted[~have].tolist()))
         # Each in id order: merged so, a record's rows together and in their order.
         place = range(len(owners) + len(more_owners))
         rows = sorted(zip(owners + more_owners, place, keys + more_keys, strict=True))
         return [o for o, _i, _k in rows], [k for _o, _i, k in rows]
+
+
+def _below(part: _Part, hi: int) -> bool:
+    return not len(part.ids) or part.ids[-1] <= hi
+
+
+class BuildStopped(Exception):
+    """The index build whose rows a keying writes failed or was stopped before handing them all out."""
+
+
+class _Part:
+    """A block's handed-out rows: its records' ids, each one's number of rows (-1: not handed out), the
+    rows' keys as numbers among `keys`, records one after the other; where each record's rows start."""
+
+    __slots__ = ("codes", "counts", "ids", "keys", "starts")
+
+    def __init__(self, ids: np.ndarray, counts: np.ndarray, codes: np.ndarray, keys: list[str]) -> None:
+        self.ids, self.counts, self.codes, self.keys = ids, counts, codes, keys
+        self.starts = _starts(np.maximum(counts, 0).astype(np.int64))
+
+
+def _merged(parts: list[_Part]) -> _Part:
+    """Blocks handed out of id order as one, sorted by id (a record's rows kept in their order)."""
+    keys: list[str] = []
+    codes = []
+    for p in parts:
+        codes.append(p.codes + len(keys))
+        keys.extend(p.keys)
+    ids = np.concatenate([p.ids for p in parts])
+    counts = np.concatenate([p.counts for p in parts])
+    code = np.concatenate(codes)
+    runs = np.maximum(counts, 0).astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    code = code[_gather(_starts(runs)[order], runs[order])]
+    return _Part(ids[order], counts[order], code, keys)
 
 
 def _starts(runs: np.ndarray) -> np.ndarray:
