@@ -4,22 +4,23 @@ chosen record whole, with the caches cold, warm, and after a record changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+import re
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.registry import imports, records
-from kinlink.store import match_keys, schema
-from kinlink.store.db import make_engine, unit_of_work
+from kinlink.store import match_keys
+from kinlink.store.db import unit_of_work
 from kinlink.store.match_records import person_records, reader, versions_and_names
 from kinlink.store.models import Person
 from kinlink.tracing import matcher, prepared
 from kinlink.tracing.continuous import Matching
+from tests.support import add_record
 
 ACTOR = "test:by-names"
 MODEL = load_model()
@@ -120,39 +121,61 @@ def test_a_record_changed_since_its_names_were_read_is_scored_as_it_is_now(
     assert got == _searches(engine, True, monkeypatch)
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite alone: PostgreSQL reads a search's records whole with their versions, in one statement
-    (`versions_and_records`), and takes no names-alone path."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'kinlink.db'}")
-    schema.upgrade(eng)
-    yield eng
-    eng.dispose()
+def _reads_by_id(engine: Engine, work: Callable[[], object]) -> list[tuple[str, list[int]]]:
+    """Of the statements `work` sends, those that look records up by a list of ids: (what they select,
+    the ids as the statement was given them)."""
+    seen: list[tuple[str, list[int]]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if re.match(r"\s*SELECT persons\.id, ", statement):
+            what = " ".join(statement.split("FROM")[0].split())
+            seen.append((what, list(context.compiled_parameters[0]["ids"])))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
 
 
-def test_a_search_of_names_alone_reads_whole_only_the_records_it_scores(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = sqlite_engine
+def test_a_search_of_names_alone_reads_whole_only_the_records_it_scores(engine: Engine) -> None:
+    """Both stores: the chosen records' versions and names in one statement, then the records scored whole
+    in one more (two on SQLite, whose records and other names are two reads); asked again, with every
+    record prepared, the versions alone."""
     _demo(engine)
-    _cold()
-    asked: list[list[int]] = []
-    read = prepared.person_records
-
-    def counted(session, ids):  # type: ignore[no-untyped-def]
-        asked.append(list(ids))
-        return read(session, asked[-1])
-
-    monkeypatch.setattr(prepared, "person_records", counted)
+    given = ("Андрей", "Борис", "Виктор", "Дмитрий", "Евгений", "Захар", "Илья", "Кирилл", "Лев", "Михаил")
     with unit_of_work(engine) as s:
-        hits = matcher.search(
-            s,
-            MatchRecord(None, "Марков Георгий"),
-            model=MODEL,
-            limit=3,
-            scorer=matcher.search_scorer(s, MODEL),
-        )
-        chosen = len(s.scalars(select(Person.id)).all())
-    assert hits and len(asked) == 1  # the records scored, read together
-    assert {int(r.id) for r, _sc in hits} <= set(asked[0])  # type: ignore[arg-type]
-    assert len(asked[0]) < chosen
+        for n in range(30):  # namesakes that the given name rules out, and some it does not
+            name = f"Марков {'Георгий' if n % 10 == 0 else given[n % 10]} {given[n // 10]}ович"
+            add_record(s, ACTOR, {"full_name": name, "unit": f"{n}-я бригада"})
+        match_keys.ensure_keys(s)
+    _cold()
+    postgresql = engine.dialect.name == "postgresql"
+    found: list[list[int]] = []
+
+    def search() -> None:
+        with unit_of_work(engine) as s:
+            hits = matcher.search(
+                s,
+                MatchRecord(None, "Марков Георгий"),
+                model=MODEL,
+                limit=3,
+                scorer=matcher.search_scorer(s, MODEL),
+            )
+        found.append([int(r.id) for r, _sc in hits])  # type: ignore[arg-type]
+
+    cold = _reads_by_id(engine, search)
+    assert found[0]
+    assert cold[0][0].endswith("persons.full_name, person_names.full_name AS other"), cold
+    assert len(cold[0][1]) > 30  # the Markovs and the demo's namesakes
+    whole = cold[1:]
+    assert [what.startswith("SELECT persons.id, persons.full_name") for what, _ids in whole] == [True]
+    read = whole[0][1]
+    assert set(found[0]) <= set(read) and len(read) < len(cold[0][1]) / 3  # the records scored, read together
+    warm = _reads_by_id(engine, search)
+    assert found[1] == found[0]
+    if postgresql:  # every record prepared, whole or by its names: their versions alone
+        assert [what.startswith("SELECT persons.id, persons.version, CAST(") for what, _ in warm] == [True]
+    else:  # (SQLite reads the names with them still: none, every record being known)
+        assert len(warm) == 1 and warm[0][0] == cold[0][0], warm

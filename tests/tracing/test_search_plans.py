@@ -23,7 +23,7 @@ from kinlink.registry.imports import import_registry
 from kinlink.registry.search import search_records
 from kinlink.store import schema
 from kinlink.store.db import analyze, make_engine, unit_of_work
-from kinlink.tracing import matcher
+from kinlink.tracing import matcher, prepared
 from kinlink.tracing.batch import match_all
 from tests.conftest import BACKENDS, PG_ADMIN_URL, _pg_admin
 from tests.support import MODEL, statements_run
@@ -60,7 +60,7 @@ def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engin
             text("SELECT full_name, sex, birth_date FROM persons ORDER BY id OFFSET 1234 LIMIT 1")
         ).one()
 
-    def staff_search(limit: int = 10) -> None:  # a name alone: the chosen few's versions are read, by id
+    def staff_search(limit: int = 10) -> None:  # a name alone: the chosen few's versions and names, by id
         with unit_of_work(engine) as s:
             assert search_records(s, "staff", "test", name, model=MODEL, limit=limit)
 
@@ -68,20 +68,28 @@ def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engin
         with unit_of_work(engine) as s:
             assert matcher.search(s, MatchRecord(None, name, sex=sex or "m", birth_date=born or "1990"))
 
-    matcher._PREPARED.clear()  # the staff search's records new to the process: read whole with their versions
+    def with_a_unit() -> None:  # more than names, ranked by the keys alone: the versions and records whole
+        with unit_of_work(engine) as s:
+            assert matcher.search(s, MatchRecord(None, name, unit="200-я отдельная бригада"))
+
+    _cold()  # the staff search's records new to the process: read by their names with their versions
     first = _statements(engine, lambda: staff_search(9))
     again = _statements(engine, staff_search)  # another list of the same records, all prepared now
+    _cold()
+    whole = _statements(engine, with_a_unit)
     plans = {}
     with engine.connect() as conn:
-        for statement, parameters in first + again + _statements(engine, matching):
+        for statement, parameters in first + again + _statements(engine, matching) + whole:
             plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
             plans[statement] = plan
     shortlisted = [p for s, p in plans.items() if "persons.age_as_of" in s and "anon_1.shared" in s]
-    versions = [p for s, p in plans.items() if re.match(r"SELECT persons.id, persons.version, CAST", s)]
+    versions_alone = r"SELECT persons.id, persons.version, CAST\([^)]*\) AS created_at\s+FROM"
+    versions = [p for s, p in plans.items() if re.match(versions_alone, s)]
+    named = [p for s, p in plans.items() if "person_names.full_name AS other " in s]
     # (On PostgreSQL columns of the records' read, `match_records._records_whole`, and of the versions' read
     # of records not prepared yet, `match_records._versions_and_records`.)
     others = [p for s, p in plans.items() if "AS others" in s]
-    assert len(shortlisted) == 1 and len(versions) == 1 and len(others) == 2, list(plans)
+    assert len(shortlisted) == 1 and len(versions) == 1 and len(named) == 1 and len(others) == 2, list(plans)
     # The pre-rank columns of the shortlisted ids, and the chosen ones' versions: from the index, not the
     # wide persons rows.
     for plan in (shortlisted[0], versions[0]):
@@ -90,6 +98,13 @@ def test_a_search_reads_its_shortlist_from_the_covering_indexes(loaded_pg: Engin
     for plan in others:
         assert "Index Only Scan using ix_person_names_other on person_names" in plan, plan
         assert "Index Only Scan using ix_events_captures on events" in plan, plan
+    assert "Index Only Scan using ix_person_names_other on person_names" in named[0], named[0]
+
+
+def _cold() -> None:
+    """This process has prepared none of the records, whole or by their names."""
+    prepared.PREPARED.clear()
+    prepared.NAMED.clear()
 
 
 def test_a_search_sends_the_same_statement_texts_whatever_its_lists_length(loaded_pg: Engine) -> None:
@@ -100,7 +115,7 @@ def test_a_search_sends_the_same_statement_texts_whatever_its_lists_length(loade
         spread = text("SELECT full_name FROM persons WHERE id % 500 = 7 ORDER BY id")
         names = list(conn.execute(spread).scalars())
     texts: set[str] = set()
-    matcher._PREPARED.clear()
+    _cold()
     for name in names:
 
         def staff_search(name: str = name) -> None:
@@ -113,8 +128,15 @@ def test_a_search_sends_the_same_statement_texts_whatever_its_lists_length(loade
     # The chosen records' versions with the rows of those not prepared yet (their other names and captures),
     # the versions alone (every record prepared), the name counts, the listed rows: one text each, whatever
     # the searches' lengths.
-    kinds = {"AS whole": [], "persons.version, CAST": [], "count(*)": [], "found.pid": []}
+    kinds: dict[str, list[str]] = {
+        "AS others": [],  # the records scored, whole
+        "AS other ": [],  # the chosen records' versions and names
+        "persons.version, CAST": [],
+        "count(*)": [],
+        "found.pid": [],
+    }
     for listed in lists:
         kind = next(k for k in kinds if k in listed)
         kinds[kind].append(listed)
-    assert all(len(t) <= 1 for t in kinds.values()) and kinds["AS whole"] and kinds["found.pid"], lists
+    assert all(len(t) <= 1 for t in kinds.values()), lists
+    assert kinds["AS others"] and kinds["AS other "] and kinds["found.pid"], lists

@@ -1,6 +1,7 @@
-"""On PostgreSQL a search reads its chosen records' versions and, of those its process has not prepared yet,
-the records whole in one statement, where the versions then the records were two (issue 19). The same
-versions and records as the two reads; a search whose records are all prepared reads the versions alone."""
+"""On PostgreSQL a search (of more than names) reads its chosen records' versions and, of those its process
+has not prepared yet, the records whole in one statement, where the versions then the records were two
+(issue 19). The same versions and records as the two reads; a search whose records are all prepared reads
+the versions alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import Engine, select
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
+from kinlink.matching.record import MatchRecord
 from kinlink.registry import imports
-from kinlink.registry.search import search_records
 from kinlink.store import match_keys
 from kinlink.store.db import unit_of_work
 from kinlink.store.match_records import person_records, reader, versions_and_records
@@ -47,13 +48,16 @@ def test_the_versions_and_the_records_not_known_are_those_of_the_two_reads(pg: E
 
 
 def test_a_search_reads_the_records_it_lacks_with_their_versions_in_one_statement(pg: Engine) -> None:
+    """A query with a value besides its names (a unit: still ranked by the keys shared); a query of names
+    alone reads names, not records (`test_search_by_names`)."""
     _demo(pg)
     matcher._PREPARED.clear()  # this process has prepared none of them
+    query = MatchRecord(None, "Марков Георгий", unit="200-я отдельная бригада")
 
     def search(limit: int) -> list[tuple[int, float | None]]:
         with unit_of_work(pg) as s:
-            hits = search_records(s, ACTOR, "test", "Марков Георгий", model=MODEL, limit=limit)
-            return [(h.person.id, h.probability) for h in hits]
+            hits = matcher.search(s, query, model=MODEL, limit=limit, scorer=matcher.search_scorer(s, MODEL))
+            return [(int(r.id), sc.probability) for r, sc in hits]  # type: ignore[arg-type]
 
     def reads(limit: int) -> tuple[list[str], list[tuple[int, float | None]]]:
         found: list[list[tuple[int, float | None]]] = []

@@ -222,16 +222,21 @@ def search(
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
         conn = reader(session)
         postgresql = conn.dialect.name == "postgresql"
-        known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen) if postgresql else []
-        if not postgresql and names_alone(scorer, query):
-            # The versions and, of the records this process has not prepared, the names alone: a record
-            # is read whole only if it reaches scoring (issue 19).
+        lone = names_alone(scorer, query)
+        known: list[int] = []
+        if lone:
             whole, light = caches(scorer.model)
-            got_names = versions_and_names(conn, chosen, whole.known(chosen) + light.known(chosen))
+            known = list({*whole.known(chosen), *light.known(chosen)})
+        elif postgresql:
+            known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen)
+        if lone and (len(known) < len(chosen) or not postgresql):
+            # The versions and, of the records this process has not prepared, the names alone: a record
+            # is read whole only if it reaches scoring (issue 19), in a second round trip on PostgreSQL.
+            got_names = versions_and_names(conn, chosen, known)
             named = {pid: names for pid, _v, _c, names in got_names if names is not None}
             stamps = {r[0]: (r[1], r[2]) for r in got_names}
             read = {}
-        elif postgresql and len(known) < len(chosen):
+        elif postgresql and not lone and len(known) < len(chosen):
             # The versions and, of the records this process has not prepared, the records whole: one
             # statement, where the records read after the versions were a second (issue 19). With every
             # one prepared, the versions alone, from their covering index.
@@ -243,6 +248,8 @@ def search(
             versions = conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all()
             stamps = {r[0]: (r[1], r[2]) for r in versions}
             read = {}
+            if lone:  # every record prepared, whole or from its names: scored by names as above
+                named = {}
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
         found = shortlist_query(session, query, "p", 2000 + len(excluded), sizes)
