@@ -121,6 +121,9 @@ def test_a_search_sends_the_same_statement_texts_whatever_its_lists_length(loade
         def staff_search(name: str = name) -> None:
             with unit_of_work(loaded_pg) as s:
                 search_records(s, "staff", "test", name, model=MODEL, limit=10)
+                # A staff list of a full name reads no record whole (ids_only): a search that shows
+                # its hits' records does, of those it scores.
+                matcher.search(s, MatchRecord(None, name), model=MODEL, limit=10, reasons=False)
 
         texts |= {statement for statement, _ in statements_run(loaded_pg, staff_search, lambda s: True)}
     lists = [s for s in texts if "= ANY (" in s]

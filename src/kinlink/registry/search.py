@@ -167,6 +167,7 @@ def _search(
         scorer=search_scorer(session, model),
         min_probability=0.01,
         reasons=False,  # a list shows each record's probability and note, not the reasons
+        ids_only=True,  # and reads its rows itself (`_found_read`): of a hit, only its record's id
     ):
         hits[int(rec.id)] = scored.probability  # type: ignore[arg-type]
         if scored.note is not None:

@@ -196,9 +196,14 @@ def search(
     exclude: Iterable[int] = (),
     min_probability: float = 0.0,
     reasons: bool = True,
+    ids_only: bool = False,
 ) -> list[tuple[MatchRecord, Scored]]:
     """The best records for one query, best first, read through the key table (reasons False: each score
     without its evidence, for a caller that shows only probabilities and notes).
+
+    ids_only (with reasons False): the caller reads of each result its record's id and its score alone: a
+    query of names alone that settles the note too reads no record whole (`prepared.by_names`), and a
+    result's record may then hold its id alone.
 
     The shortlist's records are pre-ranked on the shortlist's own row (keys shared, birth, sex); only the
     best SHORTLIST are read whole and scored, best first, a candidate whose bound (`Scorer.bound`)
@@ -268,13 +273,13 @@ def search(
     # all of them are unchanged gets the results it got (issue 19). Only lists (no reasons) are kept: a
     # result with its reasons holds some hundred objects, which a full garbage collection walks.
     results = scorer.memos.setdefault("results", {})
-    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability)
+    asked = (query, tuple(sorted(query.extra.items())), tuple(keyed), limit, min_probability, ids_only)
     hit = None if reasons else results.get(asked)
     if hit is not None:
         return list(hit)
     found: list[tuple[MatchRecord, Scored]]
     if named is not None:
-        found = by_names(session, scorer, query, keyed, named, limit, min_probability, reasons)
+        found = by_names(session, scorer, query, keyed, named, limit, min_probability, reasons, ids_only)
     else:
         prepared = _prepared_records(session, scorer, keyed, read)
         prefetch(scorer, prepared)

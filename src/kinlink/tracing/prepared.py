@@ -179,11 +179,16 @@ def by_names(
     limit: int,
     min_probability: float,
     reasons: bool,
+    ids_only: bool = False,
 ) -> list[tuple[MatchRecord, Scored]]:
     """`Scorer.best` of these (id, version, created) records for a query of names alone (`names_alone`):
     `named` holds the names of those read so (`versions_and_names`). A record this process has not prepared
     is prepared from its names; it is read whole, with the others that reached scoring, only when it is
-    one of the best (`bounded_best`'s `complete`). The same results as preparing every one whole."""
+    one of the best (`bounded_best`'s `complete`). The same results as preparing every one whole.
+
+    ids_only: the caller reads of each result its record's id and its score's probability, weight and note
+    alone (a staff list, without reasons). Where the query also settles the note (`note_free`), no record
+    is read whole: a result's record is then `MatchRecord(id=..., name="")`, its score the same."""
     whole, light = caches(scorer.model)
     prepared: list[Prepared] = []
     unread: list[int] = []  # known ids at another version: their names were not read (rare)
@@ -221,14 +226,22 @@ def by_names(
         calls[n] += 1
         return prepared[n]
 
+    q = scorer.prepare(query)
+    unscored = ids_only and not reasons and note_free(scorer, q)
+    blank = (None,) * len(scorer.model.comparisons)
+
     def complete(n: int) -> Prepared:
+        if unscored:
+            # With no value in the query, the other fields weigh 0.0 whatever the record holds, and the
+            # note is None whatever it holds: a record prepared from its names scores the same (issue 19).
+            p = prepared[n]
+            return p if p.values is not None else Prepared(p.record, p.names, blank, p.tf_keys)
         if prepared[n].values is None:
             # bounded_best asks a candidate a second time to score it: those it scored are read whole
             # together, the best of which it asks for here one by one.
             read_whole([m for m, p in enumerate(prepared) if p.values is None and (calls[m] > 1 or m == n)])
         return prepared[n]
 
-    q = scorer.prepare(query)
     # `Scorer.best`'s bounds: with no value in the query, each candidate's other fields weigh 0.0.
     weights = [0.0] * len(prepared)
     bounds = [scorer.bound(q, r, Others(0.0, ())) for r in prepared]
@@ -244,7 +257,21 @@ def by_names(
         reasons,
         complete=complete,
     )
-    return [(prepared[n].record, s) for n, s in best]  # type: ignore[misc]
+    return [
+        (rec if (rec := prepared[n].record) is not None else MatchRecord(id=ids[n], name=""), s)
+        for n, s in best
+    ]
+
+
+def note_free(scorer: Scorer, q: Prepared) -> bool:
+    """Whether `Scorer.score` gives no note for this query, whatever the record: only a query of a family
+    name alone (no given name or patronymic, in full or as an initial), under a model with a family name
+    weighed by its counts, gets one (`Scorer._note`, whose conditions on the query these are; its telling
+    fields read the record's other values, which `by_names` leaves unread)."""
+    if not any(c.comparator == "name_part" and c.tf == "family" for c in scorer.model.comparisons):
+        return True
+    names = q.parsed()
+    return not names or any(nb.has_part(names, p) for p in ("given", "patronymic"))
 
 
 def _from_names(scorer: Scorer, names: tuple[str, ...]) -> tuple[Any, ...]:
