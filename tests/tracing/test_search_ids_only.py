@@ -77,7 +77,7 @@ def test_a_record_prepared_from_its_names_scores_as_whole_where_the_query_settle
     )
     pq = _SCORER.prepare(query)
     whole = _SCORER.score(pq, _SCORER.prepare(record), reasons=False)
-    if prepared.note_free(_SCORER, pq):
+    if not _SCORER.may_note(pq):
         light = _SCORER.score(pq, _light(_SCORER, record), reasons=False)
         assert (light.probability, light.weight, light.note) == (whole.probability, whole.weight, whole.note)
         assert whole.note is None
@@ -88,7 +88,7 @@ def test_a_record_prepared_from_its_names_scores_as_whole_where_the_query_settle
 def test_the_note_of_a_family_name_alone_names_the_records_other_fields() -> None:
     """Why a family name alone is still read whole: its note reads the record's other values."""
     pq = _SCORER.prepare(MatchRecord(None, "Иванов"))
-    assert not prepared.note_free(_SCORER, pq)
+    assert _SCORER.may_note(pq)
     bare = MatchRecord(7, "Иванов Дмитрий Андреевич")
     born = MatchRecord(7, "Иванов Дмитрий Андреевич", birth_date="1981-02-03", unit="200-я отдельная бригада")
     notes = [_SCORER.score(pq, _SCORER.prepare(rec), reasons=False).note for rec in (bare, born)]

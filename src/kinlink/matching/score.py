@@ -424,14 +424,25 @@ class Scorer(NameWeights):
             return i, q.values[i] is not None, r.values[i] is not None
         return i, nb.has_part(q.parsed(), part), nb.has_part(r.parsed(), part)
 
+    def _family_at(self) -> int | None:
+        """The family name's comparison weighed by its counts, if the model has one."""
+        return next((i for i in self._name_idx if self.model.comparisons[i].tf == "family"), None)
+
+    def may_note(self, q: Prepared) -> bool:
+        """Whether any record can get a note against q (`_note`), which the query alone decides: a family
+        name alone (no given name or patronymic, in full or as an initial), under a model that weighs the
+        family name by its counts."""
+        names = q.parsed()
+        if self._family_at() is None or not names:
+            return False
+        return not any(nb.has_part(names, p) for p in ("given", "patronymic"))
+
     def _note(self, q: Prepared, r: Prepared, outcomes: Mapping[int, Any]) -> Message | None:
         """A family name alone, shared by several records: how many, and which fields would tell them apart
         (those the record has and the person sought lacks: the other name parts first, then the fields the
         model weighs most)."""
-        family = next((i for i in self._name_idx if self.model.comparisons[i].tf == "family"), None)
-        if family is None or family not in outcomes or not q.parsed():
-            return None
-        if any(nb.has_part(q.parsed(), p) for p in ("given", "patronymic")):
+        family = self._family_at()
+        if family is None or family not in outcomes or not self.may_note(q):
             return None
         count = outcomes[family][2]
         if count is None or count < 2:

@@ -187,7 +187,7 @@ def by_names(
     one of the best (`bounded_best`'s `complete`). The same results as preparing every one whole.
 
     ids_only: the caller reads of each result its record's id and its score's probability, weight and note
-    alone (a staff list, without reasons). Where the query also settles the note (`note_free`), no record
+    alone (a staff list, without reasons). Where the query gets no note (`Scorer.may_note`), no record
     is read whole: a result's record is then `MatchRecord(id=..., name="")`, its score the same."""
     whole, light = caches(scorer.model)
     prepared: list[Prepared] = []
@@ -227,7 +227,7 @@ def by_names(
         return prepared[n]
 
     q = scorer.prepare(query)
-    unscored = ids_only and not reasons and note_free(scorer, q)
+    unscored = ids_only and not reasons and not scorer.may_note(q)
     blank = (None,) * len(scorer.model.comparisons)
 
     def complete(n: int) -> Prepared:
@@ -261,17 +261,6 @@ def by_names(
         (rec if (rec := prepared[n].record) is not None else MatchRecord(id=ids[n], name=""), s)
         for n, s in best
     ]
-
-
-def note_free(scorer: Scorer, q: Prepared) -> bool:
-    """Whether `Scorer.score` gives no note for this query, whatever the record: only a query of a family
-    name alone (no given name or patronymic, in full or as an initial), under a model with a family name
-    weighed by its counts, gets one (`Scorer._note`, whose conditions on the query these are; its telling
-    fields read the record's other values, which `by_names` leaves unread)."""
-    if not any(c.comparator == "name_part" and c.tf == "family" for c in scorer.model.comparisons):
-        return True
-    names = q.parsed()
-    return not names or any(nb.has_part(names, p) for p in ("given", "patronymic"))
 
 
 def _from_names(scorer: Scorer, names: tuple[str, ...]) -> tuple[Any, ...]:
