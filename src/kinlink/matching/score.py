@@ -441,8 +441,10 @@ class Scorer(NameWeights):
         """A family name alone, shared by several records: how many, and which fields would tell them apart
         (those the record has and the person sought lacks: the other name parts first, then the fields the
         model weighs most)."""
+        if not self.may_note(q):
+            return None
         family = self._family_at()
-        if family is None or family not in outcomes or not self.may_note(q):
+        if family not in outcomes:
             return None
         count = outcomes[family][2]
         if count is None or count < 2:

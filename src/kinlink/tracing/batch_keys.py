@@ -153,22 +153,7 @@ def _write_unkeyed(session: Session, block: list[int], columns: tuple[list[int],
     write_key_columns(session, "p", block, columns, in_bulk=True)
 
 
-@contextmanager
-def keys_from_build(session: Session) -> Iterator[HandedKeys | None]:
-    """An index build within hands out the records' key-table rows (`HandedKeys`) where a first keying
-    follows: no record has keys yet, or one was cut short (the lookup index is still dropped). Otherwise
-    (None) the few records without keys are read and keyed again: keeping every record's rows would cost
-    the build's memory and CPU for nothing."""
-    if not _first_pending(session):
-        yield None
-        return
-    handed = HandedKeys()
-    with build_keys.handing_keys(handed.wanted()):
-        yield handed
-    handed.close()
-
-
-def _first_pending(session: Session) -> bool:
+def first_pending(session: Session) -> bool:
     """No record has keys yet, or a first keying was cut short (its lookup index still dropped)."""
     first = session.scalar(select(MatchKey.id).where(MatchKey.entity == "p").limit(1)) is None
     return first or _lookup_gone(session)
@@ -192,7 +177,7 @@ class BuildKeying:
         self._missing: list[int] | None = None  # a first keying's records, read before the build
         self._known = 0
         with unit_of_work(engine) as session:
-            if _first_pending(session):
+            if first_pending(session):
                 self._missing = missing_keys(session)
                 total = session.scalar(select(func.count(Person.id))) or 0
                 self._known = max(0, total - len(self._missing))

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, Row, String, bindparam, cast, func, select
+from sqlalchemy import Connection, Engine, Row, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from kinlink.matching.comparators import birth_range, sex_key
@@ -225,36 +225,7 @@ def search(
             return []
         rows = [r for r in shortlisted if r[0] not in excluded][:2000]
         chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
-        conn = reader(session)
-        postgresql = conn.dialect.name == "postgresql"
-        lone = names_alone(scorer, query)
-        known: list[int] = []
-        if lone:
-            whole, light = caches(scorer.model)
-            known = list({*whole.known(chosen), *light.known(chosen)})
-        elif postgresql:
-            known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen)
-        if lone and (len(known) < len(chosen) or not postgresql):
-            # The versions and, of the records this process has not prepared, the names alone: a record
-            # is read whole only if it reaches scoring (issue 19), in a second round trip on PostgreSQL.
-            got_names = versions_and_names(conn, chosen, known)
-            named = {pid: names for pid, _v, _c, names in got_names if names is not None}
-            stamps = {r[0]: (r[1], r[2]) for r in got_names}
-            read = {}
-        elif postgresql and not lone and len(known) < len(chosen):
-            # The versions and, of the records this process has not prepared, the records whole: one
-            # statement, where the records read after the versions were a second (issue 19). With every
-            # one prepared, the versions alone, from their covering index.
-            got = versions_and_records(conn, chosen, known)
-            read = {pid: rec for pid, _v, _c, rec in got if rec is not None}
-            stamps = {r[0]: (r[1], r[2]) for r in got}
-        else:
-            # Fetched whole (one call), not row by row: some sixty rows a search.
-            versions = conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all()
-            stamps = {r[0]: (r[1], r[2]) for r in versions}
-            read = {}
-            if lone:  # every record prepared, whole or from its names: scored by names as above
-                named = {}
+        stamps, read, named = _read_chosen(reader(session), scorer, query, chosen)
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
         found = shortlist_query(session, query, "p", 2000 + len(excluded), sizes)
@@ -295,6 +266,42 @@ def search(
     if not reasons:
         _remember(results, asked, found)
     return list(found)
+
+
+def _read_chosen(
+    conn: Connection, scorer: Scorer, query: MatchRecord, chosen: list[int]
+) -> tuple[dict[int, tuple[Any, Any]], dict[int, MatchRecord], dict[int, tuple[str, ...]] | None]:
+    """The chosen records' (version, created) by id; the records read whole with them; and, for a query of
+    names alone (`names_alone`), the names of those read by their names (else None: scored as read whole).
+
+    A query of names alone reads the versions and, of the records this process has not prepared, the names
+    alone: a record is read whole only if it reaches scoring (`by_names`; on PostgreSQL in a second round
+    trip). Another query on PostgreSQL reads the versions and the records not prepared whole in one
+    statement, where the records read after the versions were a second (issue 19). With every one prepared
+    on PostgreSQL, or for another query on SQLite, the versions alone, from their covering index."""
+    postgresql = conn.dialect.name == "postgresql"
+    if names_alone(scorer, query):
+        whole, light = caches(scorer.model)
+        known = list({*whole.known(chosen), *light.known(chosen)})
+        if postgresql and len(known) == len(chosen):
+            return _versions(conn, chosen), {}, {}
+        got = versions_and_names(conn, chosen, known)
+        return _stamps(got), {}, {pid: names for pid, _v, _c, names in got if names is not None}
+    if postgresql:
+        known = _for_model(_PREPARED, scorer.model, _PreparedCache).known(chosen)
+        if len(known) < len(chosen):
+            got = versions_and_records(conn, chosen, known)
+            return _stamps(got), {pid: rec for pid, _v, _c, rec in got if rec is not None}, None
+    return _versions(conn, chosen), {}, None
+
+
+def _versions(conn: Connection, chosen: list[int]) -> dict[int, tuple[Any, Any]]:
+    # Fetched whole (one call), not row by row: some sixty rows a search.
+    return _stamps(conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all())
+
+
+def _stamps(rows: Any) -> dict[int, tuple[Any, Any]]:
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 # Lists kept per scorer memos (a server's: per model while the registry is unchanged): ~3 kB each.
