@@ -119,7 +119,12 @@ def _without_lookup(engine: Engine, first: bool) -> Iterator[None]:
     finally:
         if gone:
             with unit_of_work(engine) as session, bulk.page_cache(session.connection(), KEYS_CACHE_KIB):
-                session.execute(CreateIndex(_LOOKUP))
+                # Looked for again on this connection first: SQLite checks a CREATE INDEX's name against the
+                # schema the connection last read, which may predate the drop made on another one (a false
+                # "already exists": 1 first keying in 50 beside the index build, under load); reading the
+                # index list reads the schema anew.
+                if _lookup_gone(session):
+                    session.execute(CreateIndex(_LOOKUP))
 
 
 def _lookup_gone(session: Session) -> bool:
