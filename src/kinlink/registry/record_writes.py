@@ -183,7 +183,7 @@ def _insert_columns(
     if name_columns is None:
         for fields in zip(ids, *(columns[i] for i in _NAME_FIELDS), strict=True):
             add_names(names, *fields)
-    bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns)
+    bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns, typed=True)
     # Each person's event rows, its id then a history's row, joined in C.
     rows_of = list(map(itemgetter(1), found))
     event_pids = list(chain.from_iterable(map(repeat, ids, map(len, rows_of))))
@@ -197,12 +197,12 @@ def _insert_columns(
         ),
     )
     if name_columns is not None:
-        bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns)
+        bulk.write_columns(conn, PersonName.__table__, _NAME_COLUMNS, name_columns, typed=True)
     else:
-        bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names)
+        bulk.write_values(conn, PersonName.__table__, _NAME_COLUMNS, names, typed=True)
     if bulk.copies(conn):
         bulk.write_values(
-            conn, Event.__table__, _EVENT_COLUMNS, map(tuple.__add__, zip(event_pids), event_rows)
+            conn, Event.__table__, _EVENT_COLUMNS, map(tuple.__add__, zip(event_pids), event_rows), typed=True
         )
     else:
         bulk.write_columns(

@@ -19,7 +19,7 @@ from threading import Thread
 from typing import Any
 
 from psycopg.types.datetime import DatetimeDumper
-from sqlalchemy import Table, func, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, SmallInteger, String, Table, func, select
 from sqlalchemy.engine import Connection
 
 
@@ -71,16 +71,33 @@ def write_values(
     rows: Iterable[Sequence[Any]],
     *,
     stored: Collection[str] = (),
+    typed: bool = False,
 ) -> None:
     """Insert these rows, each a sequence of values in the order of `columns`: what `write_rows` does,
     without a dict a row (an import's writer builds its rows as tuples, issue 19). stored: columns whose
-    values come as SQLite stores them, converted already (executemany only)."""
+    values come as SQLite stores them, converted already (executemany only). typed: each value is of its
+    column's Python type (str for text, int for integers, an aware datetime for a time with zone): COPY
+    then sends them in PostgreSQL's binary format (`_binary_types`), where their column types allow."""
+    _copy_or_insert(conn, table, columns, rows, stored, _binary_types(table, columns) if typed else None)
+
+
+def _copy_or_insert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    stored: Collection[str],
+    binary: list[str] | None,
+) -> None:
     names = ", ".join(f'"{c}"' for c in columns)  # our own column names, never input
     if copies(conn):
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.adapters.register_dumper(datetime, _SharedTimeDumper)
+        binary_format = " (FORMAT BINARY)" if binary is not None else ""
         try:
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN{binary_format}') as copy:
+                if binary is not None:
+                    copy.set_types(binary)
                 write = copy.write_row
                 for row in rows:
                     write(row)
@@ -100,16 +117,63 @@ def write_columns(
     values: Sequence[Sequence[Any]],
     *,
     stored: Collection[str] = (),
+    typed: bool = False,
 ) -> None:
     """`write_values` of rows given as their columns, each a sequence of one column's values in the order of
     `columns`: a writer that has its values by column (an import's chunk) sends them without building each
-    row's tuple (issue 19). On SQLite a column that no row fills is then left out before any row is built."""
+    row's tuple (issue 19). On SQLite a column that no row fills is then left out before any row is built.
+    typed: as `write_values`' (a boolean column's values are checked: anything but True, False and None
+    there is sent as text, as PostgreSQL reads it)."""
     if copies(conn):
-        write_values(conn, table, columns, zip(*values, strict=True), stored=stored)
+        binary = _binary_types(table, columns, values) if typed else None
+        _copy_or_insert(conn, table, columns, zip(*values, strict=True), stored, binary)
         return
     n = len(values[0]) if values else 0
     if n:
         _insert_columns(conn, table, columns, list(values), n, stored)
+
+
+# psycopg's names of the types whose binary format COPY sends, by the column's type (the most derived first).
+_BINARY = (
+    (Boolean, "bool"),
+    (SmallInteger, "int2"),
+    (BigInteger, "int8"),
+    (Integer, "int4"),
+    (String, "text"),  # (varchar's binary format is text's; Text, Enum and Unicode are Strings too)
+)
+_TRUTHS = frozenset((True, False, None))
+
+
+def _binary_types(
+    table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]] | None = None
+) -> list[str] | None:
+    """The types of the columns for a binary COPY of typed values, or None (COPY in text) where a column's
+    type has no binary dumper here, or where a boolean column may hold anything but booleans: psycopg's
+    binary dumper takes any object for a boolean by its truth (the text "false" as true), where PostgreSQL
+    reads the text that the text format sends. Values of other types fail loudly in a binary dumper that
+    does not take them. A binary COPY costs the client a fifth of a text one's CPU (psycopg escapes each
+    text value for the text format) and the server a little less (0.27 against 0.31 CPU-s for 200,000
+    event rows, issue 19)."""
+    names = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, DateTime):
+            if not column_type.timezone:
+                return None  # (a naive datetime means the server's zone in text, UTC in binary)
+            names.append("timestamptz")
+            continue
+        found = next((n for kind, n in _BINARY if isinstance(column_type, kind)), None)
+        if found is None or (found == "bool" and (values is None or not _booleans(values[i]))):
+            return None
+        names.append(found)
+    return names
+
+
+def _booleans(values: Sequence[Any]) -> bool:
+    try:
+        return _TRUTHS.issuperset(values)
+    except TypeError:  # (an unhashable value)
+        return False
 
 
 def _executemany_only(conn: Connection) -> None:
