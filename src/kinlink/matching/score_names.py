@@ -36,12 +36,32 @@ class NameWeights:
         """The most a record's names can add to a pair's weight: each name part at its best level."""
         hit = self._name_bound_memo.get(tf_keys)
         if hit is None:
-            hit = self.name_bound_term(None) + sum(
-                self.name_bound_term(table, key) for table, key in zip(TF_INDEX, tf_keys, strict=True)
+            # A record's three keys seldom repeat together (most of a search's candidates are new to this
+            # memo), each key alone nearly always: the terms are remembered a key (issue 19). The same sum,
+            # in the same order, as of `name_bound_term`s worked out afresh.
+            terms = self._bound_terms
+            hit = terms[None] if None in terms else self._bound_term(None, None)
+            hit += sum(
+                [
+                    terms[(table, key)] if (table, key) in terms else self._bound_term(table, key)
+                    for table, key in zip(TF_INDEX, tf_keys, strict=True)
+                ]
             )
             if len(self._name_bound_memo) < 500_000:
                 self._name_bound_memo[tf_keys] = hit
         return hit
+
+    @cached_property
+    def _bound_terms(self) -> dict[Any, float]:
+        """`name_bound_term` by (table, key) (None: the term of the comparisons without a table), kept with
+        the name counts and population it follows (the scorer's memos)."""
+        return self.memos.setdefault("bound_terms", {})  # type: ignore[no-any-return]
+
+    def _bound_term(self, table: str | None, key: str | None) -> float:
+        term = self.name_bound_term(table, key)
+        if len(self._bound_terms) < 500_000:
+            self._bound_terms[None if table is None else (table, key)] = term
+        return term
 
     def name_bound_term(self, table: str | None, key: str | None = None) -> float:
         """The part of `name_bound` that one term-frequency table's key decides (table None: the name
@@ -90,9 +110,11 @@ class NameWeights:
             r_names = r.parsed()
             if not r_names:
                 return None
-            r_key = nb.settled_key(r_names)
-        else:  # its names read only if the pair is new (most are not)
-            r_key = facts[0]
+            # Worked out afresh: a search's candidates seldom share a given name and patronymic with one
+            # another or an earlier query's (the pair memo below missed 96 % of a staff search's), and each
+            # part's comparison is cached by its words (issue 19).
+            return nb.settled_parts(q_names, r_names)
+        r_key = facts[0]  # its names read only if the pair is new (most are not)
         settled = self.settled_known(q_names, r_key)
         if settled is UNSEEN:
             settled = self.settled_new(q_names, r_key, r.parsed())
