@@ -70,9 +70,8 @@ class Scorer(NameWeights):
         self.__dict__.update(made[1])
         self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = self.memos.setdefault("tf", {})
         self._bound_memo: dict[tuple[int, str | None], float] = self.memos.setdefault("bound", {})
-        # Every candidate's bound and nearly every one's settled bound are asked for (issue 19): both follow
-        # from a few keys that candidates share, so each is worked out once per distinct keys.
         self._name_bound_memo: dict[tuple[str | None, ...], float] = self.memos.setdefault("name_bound", {})
+        # A pair's settled parts by what each side's names settle (`settled_known`: an index's rows).
         self._settled_memo: dict[tuple[Any, ...], dict[str, Any] | None] = self.memos.setdefault(
             "settled", {}
         )

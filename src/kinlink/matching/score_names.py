@@ -27,41 +27,42 @@ class NameWeights:
     _weights: list[list[float]]
     _tf_memo: dict[tuple[int, int, str], tuple[float, int]]
     _bound_memo: dict[tuple[int, str | None], float]
-    _name_bound_memo: dict[tuple[str | None, ...], float]
     _settled_memo: dict[tuple[Any, ...], dict[str, Any] | None]
     _settled_q: tuple[Any, Any]
     _by_name_level: dict[int, dict[str, int]]
+    _name_bound_memo: dict[tuple[str | None, ...], float]
 
     def name_bound(self, tf_keys: tuple[str | None, str | None, str | None]) -> float:
         """The most a record's names can add to a pair's weight: each name part at its best level."""
+        # The sum of its keys' terms, each remembered a key: a record's three keys seldom repeat together
+        # (a memo of them missed most of a search's candidates, each miss kept), each key alone nearly
+        # always (issue 19). The same sum, in the same order, as of `name_bound_term`s worked out afresh.
         hit = self._name_bound_memo.get(tf_keys)
-        if hit is None:
-            # A record's three keys seldom repeat together (most of a search's candidates are new to this
-            # memo), each key alone nearly always: the terms are remembered a key (issue 19). The same sum,
-            # in the same order, as of `name_bound_term`s worked out afresh.
-            terms = self._bound_terms
-            hit = terms[None] if None in terms else self._bound_term(None, None)
-            hit += sum(
-                [
-                    terms[(table, key)] if (table, key) in terms else self._bound_term(table, key)
-                    for table, key in zip(TF_INDEX, tf_keys, strict=True)
-                ]
-            )
-            if len(self._name_bound_memo) < 500_000:
-                self._name_bound_memo[tf_keys] = hit
+        if hit is not None:
+            return hit
+        terms = []
+        for table, key, known in zip(TF_INDEX, tf_keys, self._bound_terms, strict=True):
+            term = known.get(key)
+            if term is None:
+                term = self.name_bound_term(table, key)
+                if len(known) < 500_000:
+                    known[key] = term
+            terms.append(term)
+        hit = self._bound_untabled + sum(terms)
+        if len(self._name_bound_memo) < 500_000:
+            self._name_bound_memo[tf_keys] = hit
         return hit
 
     @cached_property
-    def _bound_terms(self) -> dict[Any, float]:
-        """`name_bound_term` by (table, key) (None: the term of the comparisons without a table), kept with
-        the name counts and population it follows (the scorer's memos)."""
-        return self.memos.setdefault("bound_terms", {})  # type: ignore[no-any-return]
+    def _bound_terms(self) -> tuple[dict[str | None, float], ...]:
+        """`name_bound_term` by key, a dict a table (in `TF_INDEX`'s order), kept with the name counts and
+        population it follows (the scorer's memos)."""
+        return self.memos.setdefault("bound_terms", tuple({} for _t in TF_INDEX))  # type: ignore[no-any-return]
 
-    def _bound_term(self, table: str | None, key: str | None) -> float:
-        term = self.name_bound_term(table, key)
-        if len(self._bound_terms) < 500_000:
-            self._bound_terms[None if table is None else (table, key)] = term
-        return term
+    @cached_property
+    def _bound_untabled(self) -> float:
+        """`name_bound_term` of the name comparisons without a term-frequency table."""
+        return self.name_bound_term(None)
 
     def name_bound_term(self, table: str | None, key: str | None = None) -> float:
         """The part of `name_bound` that one term-frequency table's key decides (table None: the name
