@@ -193,6 +193,31 @@ def test_a_name_bound_term_a_count_is_the_term_a_key(
 
 @SETTINGS
 @given(
+    st.lists(st.tuples(_KEYS, st.integers(1, 5)), max_size=12),
+    st.lists(st.tuples(st.none() | _KEYS, st.none() | _KEYS, st.none() | _KEYS), min_size=1, max_size=12),
+    st.integers(0, 10**6),
+)
+def test_a_name_bound_is_its_terms_summed_afresh(
+    counts: list[tuple[str, int]], records: list[tuple[str | None, str | None, str | None]], population: int
+) -> None:
+    # A record's name bound sums its keys' terms, each remembered a key in the scorer's memos (issue 19):
+    # to the last bit the sum of the terms worked out afresh, whichever records were bounded first and
+    # whichever scorer of the same memos remembered them.
+    tf = TermFrequencies(population=population)
+    for table in ("family", "given", "patronymic"):
+        tf.add_counts(table, counts)
+    memos: dict[str, Any] = {}
+    for keys in records:
+        fresh = Scorer(MODEL, tf, population=population)
+        tables = ("family", "given", "patronymic")
+        want = fresh.name_bound_term(None) + sum(
+            fresh.name_bound_term(table, key) for table, key in zip(tables, keys, strict=True)
+        )
+        assert Scorer(MODEL, tf, population=population, memos=memos).name_bound(keys) == want
+
+
+@SETTINGS
+@given(
     st.lists(st.tuples(st.integers(-3, 3), st.booleans()), min_size=2, max_size=60),
     st.randoms(use_true_random=False),
 )

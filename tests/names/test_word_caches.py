@@ -174,3 +174,16 @@ def test_distinct_keys_are_the_blocking_keys_each_once(name: str) -> None:
     keys = distinct_keys(p)
     assert len(keys) == len(set(keys))
     assert set(keys) == blocking_keys(p) == _reference_blocking_keys(p)
+
+
+@SETTINGS
+@given(names)
+def test_the_matchers_parse_is_parse_name_kept_once(name: str) -> None:
+    # The matcher's cache of parsed names calls `parse_name` past its own (issue 19): the same parse, and a
+    # name new to both is not added to `parse_name`'s cache as well.
+    nb.parse.cache_clear()
+    parse_name.cache_clear()
+    got = nb.parse(name)
+    assert parse_name.cache_info().currsize == 0
+    assert got == parse_name(name)
+    assert nb.parse(name) is got

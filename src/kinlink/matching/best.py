@@ -69,7 +69,7 @@ def bounded_best(
                 r = candidate(n)
                 settled = scorer.settled(q, r)
                 if settled is not None:
-                    b = scorer.settled_weight(r, Others(weights[n], ()), settled, None)
+                    b = scorer.settled_total(r.tf_keys, weights[n], settled, None)  # settled_weight's
             if settled is not None and b < -neg:
                 if b >= floor:
                     heapq.heappush(heap, (-b, n, 1, settled))

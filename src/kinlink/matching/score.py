@@ -16,9 +16,7 @@ from typing import Any
 from kinlink.matching import evidence as ev
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.best import bounded_best
-from kinlink.matching.comparators import COMPARATORS
 from kinlink.matching.model import Model
-from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_names import NameWeights, part_features
 from kinlink.matching.score_values import (
@@ -27,16 +25,27 @@ from kinlink.matching.score_values import (
     Prepared,
     Scored,
     TermFrequencies,
+    model_facts,
     probability,
 )
 from kinlink.messages import Message
 
 # The remains model's comparators (marks, height, age when found, where and when found) beside the ordinary.
-_COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
 
 
 class Scorer(NameWeights):
     """Scores pairs under one model. The single query and the batch both call `score`."""
+
+    # Set from `model_facts` (with `_name_idx`, `_name_parts` and `_weights`, see NameWeights).
+    _comparators: list[Any]
+    _has_names: bool
+    _other_idx: tuple[int, ...]
+    _part_of: tuple[str | None, ...]
+    _settling_parts: frozenset[str]
+    _repeats: tuple[bool, ...]
+    _tested: tuple[tuple[str, ...], ...]
+    _tested_fast: tuple[Any, ...]
+    _plain_fast: tuple[Any, ...]
 
     def __init__(
         self,
@@ -52,62 +61,28 @@ class Scorer(NameWeights):
         self.population = population if population is not None else (tf.population if tf else 0)
         prior = model.prior(self.population)
         self.prior_weight = math.log2(prior / (1 - prior))
-        self._comparators = [
-            None if c.comparator == "name_part" else _COMPARATORS[c.comparator] for c in model.comparisons
-        ]
-        self._has_names = any(c.comparator == "name_part" for c in model.comparisons)
-        self._name_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator == "name_part")
-        self._other_idx = tuple(i for i, c in enumerate(model.comparisons) if c.comparator != "name_part")
-        # Level weights without TF, and the TF-adjusted weights memoised per (comparison, level, key).
-        self._weights = [[lv.weight for lv in c.levels] for c in model.comparisons]
         self.memos: dict[str, Any] = memos if memos is not None else {}
+        # What follows from the model alone, worked out once for the scorers of these memos (a server makes
+        # a scorer a search: ~15 µs of ~4 ms; issue 19).
+        made = self.memos.get("model facts")
+        if made is None or made[0] is not model:
+            made = self.memos["model facts"] = (model, model_facts(model))
+        self.__dict__.update(made[1])
         self._tf_memo: dict[tuple[int, int, str], tuple[float, int]] = self.memos.setdefault("tf", {})
         self._bound_memo: dict[tuple[int, str | None], float] = self.memos.setdefault("bound", {})
-        # Every candidate's bound and nearly every one's settled bound are asked for (issue 19): both follow
-        # from a few keys that candidates share, so each is worked out once per distinct keys.
         self._name_bound_memo: dict[tuple[str | None, ...], float] = self.memos.setdefault("name_bound", {})
+        # A pair's settled parts by what each side's names settle (`settled_known`: an index's rows).
         self._settled_memo: dict[tuple[Any, ...], dict[str, Any] | None] = self.memos.setdefault(
             "settled", {}
         )
         self._missing_memo: dict[tuple[int, bool, bool], Evidence] = {}
-        # Each comparison's name part (None: not a name part's), as `_sides` reads it.
-        self._part_of: tuple[str | None, ...] = tuple(
-            c.params["part"] if c.comparator == "name_part" else None for c in model.comparisons
-        )
         self._settled_q: tuple[Any, Any] = (None, None)  # the last query's names and their settled key
-        self._name_parts = tuple(
-            (i, model.comparisons[i], model.comparisons[i].params["part"]) for i in self._name_idx
-        )
-        # The name parts a pair must settle to be scored by its family names alone (`settles_parts`).
-        self._settling_parts = frozenset(p for _i, _c, p in self._name_parts if p != "family")
-        # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
-        # features) is remembered rather than compared again for every candidate that shares them.
-        self._repeats = tuple(
-            comp is not None and comp.repeats and not c.tf
-            for c, comp in zip(model.comparisons, self._comparators, strict=True)
-        )
         self._pair_memo: dict[tuple[int, Any, Any], tuple[int, float, dict[str, Any]]] = (
             self.memos.setdefault("pair", {})
         )
-        # A comparison's level follows from the features its levels test alone (a birth range's gap and
-        # width, not the two ranges, which seldom repeat across pairs): remembered by those.
-        self._tested = tuple(
-            tuple(sorted({k for lv in c.levels for k in lv.when})) for c in model.comparisons
-        )
         self._level_memo: dict[tuple[int, tuple[Any, ...]], int] = self.memos.setdefault("level", {})
-        # Where a comparator gives just the features a comparison's levels test (`Comparator.tested`),
-        # those, not all its features, when only the level is wanted (bounding a shortlist).
-        self._tested_fast = tuple(
-            comp.tested[1] if comp is not None and comp.tested and comp.tested[0] == tested else None
-            for comp, tested in zip(self._comparators, self._tested, strict=True)
-        )
         # The weight those features give, for a candidate whose names are not read (no term frequency).
         self._tested_weight: tuple[dict[tuple[Any, ...], float], ...] = tuple({} for _c in model.comparisons)
-        # Those of them whose levels have no term frequencies: their weight is that for any candidate.
-        self._plain_fast = tuple(
-            fast if fast is not None and not any(lv.tf for lv in c.levels) and not c.tf else None
-            for fast, c in zip(self._tested_fast, model.comparisons, strict=True)
-        )
         # A name part's level follows from kinlink.names' level alone where the model tests nothing else.
         # (Built only when the memos lack it: a server makes a scorer a search, with memos kept.)
         if "name_level" not in self.memos:

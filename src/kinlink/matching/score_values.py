@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kinlink.matching import evidence as ev
+from kinlink.matching.comparators import COMPARATORS
+from kinlink.matching.model import Model
+from kinlink.matching.physical import REMAINS_COMPARATORS
 from kinlink.matching.record import MatchRecord, pickled_by_slots
 from kinlink.messages import Message
 from kinlink.names.frozen import quick_init
@@ -134,3 +137,49 @@ def probability(weight: float) -> float:
     if weight < -60:
         return 0.0
     return 1.0 / (1.0 + 2.0 ** (-weight))
+
+
+_COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
+
+
+def model_facts(model: Model) -> dict[str, Any]:
+    """The attributes of a `Scorer` that follow from its model alone (see `Scorer.__init__`)."""
+    comparisons = model.comparisons
+    comparators = [None if c.comparator == "name_part" else _COMPARATORS[c.comparator] for c in comparisons]
+    name_idx = tuple(i for i, c in enumerate(comparisons) if c.comparator == "name_part")
+    name_parts = tuple((i, comparisons[i], comparisons[i].params["part"]) for i in name_idx)
+    # A comparison's level follows from the features its levels test alone (a birth range's gap and
+    # width, not the two ranges, which seldom repeat across pairs): remembered by those.
+    tested = tuple(tuple(sorted({k for lv in c.levels for k in lv.when})) for c in comparisons)
+    # Where a comparator gives just the features a comparison's levels test (`Comparator.tested`),
+    # those, not all its features, when only the level is wanted (bounding a shortlist).
+    tested_fast = tuple(
+        comp.tested[1] if comp is not None and comp.tested and comp.tested[0] == t else None
+        for comp, t in zip(comparators, tested, strict=True)
+    )
+    return {
+        "_comparators": comparators,
+        "_has_names": bool(name_idx),
+        "_name_idx": name_idx,
+        "_other_idx": tuple(i for i, c in enumerate(comparisons) if c.comparator != "name_part"),
+        # Level weights without TF (the TF-adjusted weights are memoised per comparison, level and key).
+        "_weights": [[lv.weight for lv in c.levels] for c in comparisons],
+        # Each comparison's name part (None: not a name part's), as `_sides` reads it.
+        "_part_of": tuple(c.params["part"] if c.comparator == "name_part" else None for c in comparisons),
+        "_name_parts": name_parts,
+        # The name parts a pair must settle to be scored by its family names alone (`settles_parts`).
+        "_settling_parts": frozenset(p for _i, _c, p in name_parts if p != "family"),
+        # Values that repeat across records (places, units, ranks, sex): a pair's outcome (level, weight,
+        # features) is remembered rather than compared again for every candidate that shares them.
+        "_repeats": tuple(
+            comp is not None and comp.repeats and not c.tf
+            for c, comp in zip(comparisons, comparators, strict=True)
+        ),
+        "_tested": tested,
+        "_tested_fast": tested_fast,
+        # Those of them whose levels have no term frequencies: their weight is that for any candidate.
+        "_plain_fast": tuple(
+            fast if fast is not None and not any(lv.tf for lv in c.levels) and not c.tf else None
+            for fast, c in zip(tested_fast, comparisons, strict=True)
+        ),
+    }
