@@ -1,15 +1,18 @@
 """A page's calls of plain functions skip Jinja's context lookups (`render.PageContext`) and give what
 Jinja's own `Context.call` gives: in loops and blocks, for bound methods, for functions that ask for the
-context, for a callable that raises StopIteration."""
+context, for a callable that raises StopIteration. And a page's path is its URL's (`render.page_path`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import DictLoader, Environment, pass_context, pass_environment
 from jinja2.runtime import Context
+from starlette.requests import Request
 
-from kinlink.web.render import PageContext, environment
+from kinlink.web.render import PageContext, environment, page_path
 
 TEMPLATES = {
     "base.html": "<{% block body %}{% endblock %}>",
@@ -73,3 +76,21 @@ def test_a_page_renders_as_with_jinjas_own_context() -> None:
 
 def test_the_sites_templates_use_it() -> None:
     assert environment().context_class is PageContext
+
+
+SCOPES = [
+    {"server": ("127.0.0.1", 8000), "headers": [(b"host", b"127.0.0.1:8000")]},
+    {"server": ("127.0.0.1", 80), "headers": []},
+    {"server": None, "headers": []},
+    {"server": None, "headers": [(b"host", b"bad host/x?y")]},
+    {"server": ("::1", 443), "headers": [(b"host", b"[::1]:443")], "scheme": "https", "root_path": "/kl"},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="/?#\\\t\r\n %:@a.é\x01", max_size=12))
+def test_a_pages_path_is_the_urls_path(tail: str) -> None:
+    for path in ("/" + tail, "//" + tail, "/family", "/lang/uk"):
+        for extra in SCOPES:
+            scope = {"type": "http", "scheme": "http", "path": path, "query_string": b"a=1", **extra}
+            assert page_path(Request(scope)) == Request(scope).url.path, (path, extra)

@@ -133,6 +133,21 @@ def translator(request: Request):  # type: ignore[no-untyped-def]
     return gettext_for(language(request))
 
 
+# What makes Starlette's `request.url.path` other than the scope's path: it escapes ?, # and \ (which a
+# request's path can hold decoded), urlsplit drops tabs and line breaks, and a path starting with // is
+# written otherwise when the request named no host.
+_NOT_AS_IS = frozenset("?#\\\t\r\n")
+
+
+def page_path(request: Request) -> str:
+    """`request.url.path` without building the URL (~15-30 µs a page, issue 19): the scope's path when it
+    holds nothing the URL writes otherwise, else the URL's."""
+    path: str = request.scope["path"]
+    if path.startswith("/") and not path.startswith("//") and _NOT_AS_IS.isdisjoint(path):
+        return path
+    return request.url.path
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     ctx = {
@@ -145,7 +160,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "languages": LANGUAGES,
         "principal": page_principal(request),
         "csrf_token": csrf_token(request),
-        "path": request.url.path,
+        "path": page_path(request),
         "day": lambda v: page_day(v, lang),
         "moment": lambda v: when_text(v, babel_locale(lang)),
         **context,
