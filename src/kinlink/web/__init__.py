@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
     return [
         public.router,
         family.router,
+        family.status_router,
         registrar.router,
         caseworker.router,
         papers.router,
