@@ -10,6 +10,7 @@ import re
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.routing import Route
 
@@ -342,3 +343,16 @@ def test_the_openapi_spec_says_which_routes_need_a_token(server, world) -> None:
             f"{method} {path}: {r.status_code}, security {op.get('security')}"
         )
         assert declared == (ANON not in allowed), f"{method} {path}"
+
+
+def test_every_route_refuses_a_control_character_in_its_url(server, world) -> None:  # type: ignore[no-untyped-def]
+    """The URL's check (security.clean_url) on every route, whether its router or its role dependency makes
+    it: before anything else, whoever asks."""
+    ids = world["ids"]
+    routes = [r for r in server.app.routes if isinstance(r, APIRoute)]  # not /openapi.json, FastAPI's own
+    assert len(routes) > 100
+    for route in routes:
+        for method in sorted(route.methods - {"HEAD"}):
+            url = server.url + _url(route.path, ids)
+            r = httpx.request(method, url, params={"x": "a\x01b"}, timeout=30)
+            assert r.status_code == 422, f"{method} {route.path}: {r.status_code} {r.text[:200]}"

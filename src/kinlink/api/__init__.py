@@ -23,7 +23,6 @@ from kinlink.api import (
 
 
 def routers() -> list[APIRouter]:
-    return [
-        m.router
-        for m in (records, documents, messages, sightings, family, requests, candidates, users, pfif, papers)
-    ] + [remains.router]
+    modules = (records, documents, messages, sightings, family, requests, candidates, users, pfif, papers)
+    # The search first: it was the first route of records.router (records.search_router's note).
+    return [records.search_router, *(m.router for m in modules), remains.router]

@@ -195,14 +195,17 @@ def pending_check(request: Request) -> RoleCheck | None:
 
 
 def page_roles_in_route(*roles: str) -> Any:
-    """`page_roles` for a sync route that calls the `RoleCheck` it is given before anything else."""
+    """`page_roles` for a sync route that calls the `RoleCheck` it is given before anything else; with the
+    URL's check (`checks_url`)."""
 
     async def dep(request: Request) -> RoleCheck:
+        await clean_url(request)
         if not request.cookies.get(SESSION_COOKIE):
             _check(ANONYMOUS, roles, api=False)  # no session: answered here, as page_roles answers it
         return RoleCheck(request, roles, api=False)
 
     dep.roles = roles  # type: ignore[attr-defined]
+    dep.checks_url = True  # type: ignore[attr-defined]
     return Depends(dep)
 
 
@@ -234,17 +237,19 @@ def api_roles(*roles: str) -> Any:
 
 def api_roles_in_route(*roles: str) -> Any:
     """`api_roles` (of staff roles) for a sync route that calls the `RoleCheck` it is given before anything
-    else."""
+    else; with the URL's check (`checks_url`)."""
     assert ANON not in roles
 
     async def dep(
         request: Request, _: HTTPAuthorizationCredentials | None = Security(API_TOKEN)
     ) -> RoleCheck:
+        await clean_url(request)
         if _bearer_token(request) is None:
             _check(ANONYMOUS, roles, api=True)  # no token: answered here, as api_roles answers it
         return RoleCheck(request, roles, api=True)
 
     dep.roles = roles  # type: ignore[attr-defined]
+    dep.checks_url = True  # type: ignore[attr-defined]
     return Depends(dep)
 
 
@@ -303,6 +308,10 @@ async def clean_url(request: Request) -> None:
 
 
 CLEAN_URL = Depends(clean_url)
+# The hottest routes (a family's status page, the staff search) are each on a router of their own without
+# CLEAN_URL, their role dependency (`page_roles_in_route`, `api_roles_in_route`) making the same check first
+# thing: each dependency FastAPI solves costs a request ~75,000 instructions of its machinery, ~4 % of a
+# status check (issue 19). Every route makes the check one way or the other (tests/web/test_roles.py).
 
 
 def client_ip(request: Request) -> str:

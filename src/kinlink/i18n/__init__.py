@@ -13,7 +13,7 @@ names; the matching model's labels and level texts come from model.json through 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -47,12 +47,16 @@ def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
     return best[2] if best else DEFAULT
 
 
+@cache
 def gettext_for(lang: str) -> Callable[..., str]:
     """`_("text %(x)s", x=1)`: translated, then filled in."""
-    tr = translations(lang)
+    # A page looks up a few dozen texts, the same at every reload (a status page 22): the catalog's answers
+    # kept, at most as many as a catalog holds and more (gettext looks a missing text up twice, then in the
+    # fallback), issue 19.
+    lookup = lru_cache(maxsize=4096)(translations(lang).gettext)
 
     def _(message: str, **values: object) -> str:
-        text = tr.gettext(message)
+        text = lookup(message)
         return text % values if values else text
 
     return _

@@ -51,6 +51,10 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # kinlink sets up no OpenTelemetry, so FastAPI's telemetry never turns on; said here, FastAPI no
+        # longer asks OpenTelemetry's three providers whether someone configured them at every request
+        # (~4 µs a request, issue 19).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.engine = engine
     app.state.settings = settings

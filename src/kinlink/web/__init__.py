@@ -11,6 +11,7 @@ from kinlink.web.pages import admin, caseworker, family, lists, papers, public, 
 def routers() -> list[APIRouter]:
     return [
         public.router,
+        family.status_router,  # first of the family routes, as it was: the route index tries it first
         family.router,
         registrar.router,
         caseworker.router,

@@ -32,6 +32,8 @@ from kinlink.web.pages.public import set_cookie
 from kinlink.web.render import language, problems, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CLEAN_URL])
+# The status page families reload, whose role dependency makes the URL's check (security.CLEAN_URL's note).
+status_router = APIRouter(include_in_schema=False)
 FORM_FIELDS = tuple(f for f in FIELDS if f != "language")  # the page's language is the enquirer's
 
 
@@ -130,7 +132,7 @@ def _status_page(
     )
 
 
-@router.get("/family")
+@status_router.get("/family")
 def family_status(request: Request, check: RoleCheck = page_roles_in_route(FAMILY)) -> Response:
     # The page families reload: one hop to a worker thread for the check and the page, the check made first
     # thing in the page's unit.
