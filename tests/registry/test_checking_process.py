@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from kinlink.registry.checked_rows import CHUNK, checked_batches
+from kinlink.person.chunk import FIELD_INDEX
+from kinlink.registry.checked_rows import CHUNK, Records, checked_batches
 from kinlink.registry.checking_process import LARGE_FILE, checked_in_child, checks_elsewhere
 from kinlink.registry.files import FileFormatError, open_list
 from kinlink.registry.imports import import_registry, validate_file
+from kinlink.registry.record_names import NAME_FIELDS, names_ahead
 from kinlink.store import audit
 from kinlink.store.models import Person
 from tests.support import counts
@@ -83,6 +85,33 @@ def test_a_child_no_longer_read_is_stopped(tmp_path: Path) -> None:
     assert len(_children()) == 1
     batches.close()
     assert _children() == []
+
+
+def _new_names(path: Path, n: int, start: int) -> None:
+    """n rows of names in parts, each part never seen before in this process (letters for digits)."""
+    letters = str.maketrans("0123456789", "абвгдежзик")
+
+    def word(i: int) -> str:
+        return str(i).translate(letters)
+
+    rows = [f"N{i},Ков{word(i)},Ол{word(i)},Петр{word(i)}ович\n" for i in range(start, start + n)]
+    path.write_text("record_id,family_name,given_names,patronymic\n" + "".join(rows), encoding="utf-8")
+
+
+def _name_fields(batches: list[object]) -> list[list[object]]:
+    return [[b.columns[FIELD_INDEX[f]] for f in NAME_FIELDS] for b in batches if isinstance(b, Records)]
+
+
+def test_the_names_the_child_worked_out_are_not_worked_out_again(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    _new_names(path, 2 * CHUNK, 10_000)
+    fields = _name_fields(list(checked_in_child(open_list(path, "csv")[1], TODAY)))
+    assert len(fields) == 2
+    assert [names_ahead(f) for f in fields] == [([], []), ([], [])]  # learned from the child
+    # Checked here instead, names never seen are worked out when first written.
+    _new_names(path, CHUNK, 20_000)
+    fields = _name_fields(list(checked_batches(open_list(path, "csv")[1], TODAY, None)))
+    assert len(names_ahead(fields[0])[0]) == 3 * CHUNK
 
 
 def test_a_large_first_import_checked_by_a_child_writes_what_the_check_finds(

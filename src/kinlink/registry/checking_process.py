@@ -5,7 +5,9 @@ hashing them (`checked_batches`), and the rest writing them (names, the audit ch
 all on one core: a thread cannot overlap the two, since both hold the GIL (a SQLite writer behind in a
 thread was measured and dropped for that). A forked child runs `checked_batches` on the rows and sends each
 batch, pickled, down a pipe in order; this process writes the batch before while the child checks the next.
-The pipe holds little: the child waits for the writer, and memory stays flat.
+The pipe holds little: the child waits for the writer, and memory stays flat. With a batch of records the
+child also sends its names worked out ahead (`record_names.names_ahead`): the names library's work on each
+new part, which this process then finds done.
 
 The batches are the ones `checked_batches` gives here, in the same order (a test holds the two to each
 other). Should the child stop before its last batch (an error raised while reading, a file that is not
@@ -32,11 +34,14 @@ from datetime import date
 from itertools import islice
 from typing import IO, Any
 
+from kinlink.person.chunk import FIELD_INDEX
 from kinlink.registry.checked_rows import Checked, Records, checked_batches
+from kinlink.registry.record_names import NAME_FIELDS, learn, names_ahead
 
 # Files smaller than this are checked in this process: forking (a few ms for a large process) pays only
 # when the checking is long enough to overlap the writing (about 60 rows a KiB in the bench's files).
 LARGE_FILE = 1 << 20
+_NAME_FIELDS = tuple(FIELD_INDEX[f] for f in NAME_FIELDS)
 _FRAME = struct.Struct("<Q")  # each pickled batch's length before it
 _ENDED = object()  # what `_received` gives for the child's last frame (of length 0): every batch sent
 
@@ -82,7 +87,13 @@ def _send_batches(rows: Iterable[tuple[int, Any]], today: date, fd: int) -> None
         gc.freeze()  # the parent's objects left alone by the child's collections: fewer pages copied
         with open(fd, "wb") as pipe:
             for batch in checked_batches(rows, today, None):
-                data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+                # A batch of records with its names worked out ahead (kinlink.registry.record_names).
+                learned = (
+                    names_ahead([batch.columns[i] for i in _NAME_FIELDS])
+                    if isinstance(batch, Records)
+                    else None
+                )
+                data = pickle.dumps((batch, learned), pickle.HIGHEST_PROTOCOL)
                 pipe.write(_FRAME.pack(len(data)))
                 pipe.write(data)
                 pipe.flush()
@@ -106,7 +117,10 @@ def _received(pipe: IO[bytes]) -> Records | list[Checked] | object | None:
     data = pipe.read(size)
     if len(data) < size:
         return None
-    return pickle.loads(data)  # (our own child's, through our own pipe)
+    batch, learned = pickle.loads(data)  # (our own child's, through our own pipe)
+    if learned is not None:
+        learn(learned)
+    return batch  # type: ignore[no-any-return]
 
 
 def _reap(pid: int, *, wait: bool) -> None:
