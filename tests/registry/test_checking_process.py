@@ -120,7 +120,7 @@ def test_a_large_first_import_checked_by_a_child_writes_what_the_check_finds(
     path = tmp_path / "a.csv"
     n = 14_000
     path.write_text(_rows(n), encoding="utf-8")
-    assert checks_elsewhere(path.stat().st_size) and path.stat().st_size >= LARGE_FILE
+    assert path.stat().st_size >= LARGE_FILE  # checked by a child where there are two cores
     checked = list(validate_file(path, "csv", TODAY))
     errors = [e for _line, result in checked if isinstance(result, list) for e in result]
     good = sorted(r.record_id for _line, r in checked if not isinstance(r, list))
@@ -133,3 +133,14 @@ def test_a_large_first_import_checked_by_a_child_writes_what_the_check_finds(
         assert audit.verify(s) == []
     assert counts(engine)["audit_log"] == len(good) + 2  # an entry a record, the source's and the run's
     assert _children() == []
+
+
+def test_a_process_on_one_core_checks_its_rows_itself() -> None:
+    cores = os.sched_getaffinity(0)
+    assert checks_elsewhere(LARGE_FILE) == (len(cores) >= 2)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        assert not checks_elsewhere(LARGE_FILE)
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert not checks_elsewhere(LARGE_FILE - 1)

@@ -48,8 +48,16 @@ _ENDED = object()  # what `_received` gives for the child's last frame (of lengt
 
 def checks_elsewhere(size: int) -> bool:
     """Whether a first import of a file of `size` bytes has its rows checked by a child process: a large
-    file, where processes can fork, from a process with no other thread."""
-    return size >= LARGE_FILE and hasattr(os, "fork") and threading.active_count() == 1
+    file, where processes can fork, from a process with no other thread, with a second core to run on (on
+    one, the two processes would only take turns)."""
+    return size >= LARGE_FILE and hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def checked_in_child(
