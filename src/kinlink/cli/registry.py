@@ -101,6 +101,9 @@ def import_registry(
         console=err_console,
         disable=json_output or not err_console.is_terminal,
         transient=True,
+        # Drawn as each chunk is written, by no thread of its own: a large first import's rows are checked
+        # by a forked process only from a process with one thread (kinlink.registry.checking_process).
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task(f"Importing {file.name}", total=None)
         try:
@@ -113,7 +116,7 @@ def import_registry(
                 mapping=mapping,
                 sheet=sheet,
                 skip_invalid=skip_invalid,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda n: bar.update(task, advance=n, refresh=True),
                 matching=Matching(load_model()) if match else None,
             )
         except FileFormatError as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import date
 from functools import lru_cache
 from hashlib import sha256
@@ -162,7 +162,7 @@ def checked_rows(
 
 def checked_batches(
     rows: Rows | Iterable[tuple[int, Any]], today: date | None, stored: Stored | None
-) -> Iterator[Records | list[Checked]]:
+) -> Generator[Records | list[Checked], None, None]:
     """`checked_rows` a batch at a time: a batch of new records as `Records`, any other as its rows'
     (line, record or errors, hash)."""
     today = today or date.today()

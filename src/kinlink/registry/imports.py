@@ -29,6 +29,7 @@ from kinlink.registry.checked_rows import (
     validate_file,
     validate_rows,
 )
+from kinlink.registry.checking_process import checked_in_child, checks_elsewhere
 from kinlink.registry.collector import holding_collector
 from kinlink.registry.files import detect_format, open_list, sha256_file
 from kinlink.registry.import_report import BadCell, ImportReport, Progress, bad_cell
@@ -107,6 +108,7 @@ def import_registry(
     nothing is matched.
     """
     fmt = detect_format(path, fmt) if rows is None else (fmt or "rows")
+    read_here = rows is not None  # rows given by the caller are read in this process
     report = ImportReport(file=str(path), source=source)
     good = 0
     layout = None
@@ -152,8 +154,13 @@ def import_registry(
                         progress(written)
                     written = len(full)
 
+            # A large file's first import: its rows checked by a child process while this one writes.
+            if stored is None and not read_here and checks_elsewhere(path.stat().st_size):
+                batches = checked_in_child(rows, today or date.today())
+            else:
+                batches = checked_batches(rows, today, stored)
             try:
-                for batch in checked_batches(rows, today, stored):
+                for batch in batches:
                     if isinstance(batch, Records):  # new records only: taken by column (issue 19)
                         good += len(batch.digests)
                         if report.errors and not skip_invalid:
@@ -183,6 +190,7 @@ def import_registry(
                             hand_over(chunk)
                             chunk = []
             finally:
+                batches.close()  # a child checking rows is stopped and waited for, also after an error
                 if behind is not None:
                     behind.join()  # before anything else uses the connection, the rollback too
             if written and progress:

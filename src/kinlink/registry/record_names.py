@@ -123,7 +123,7 @@ def joined_names(ids: list[int], fields: list[Sequence[Any]]) -> list[Sequence[A
         )
         shapes = list(map(_SHAPES.get, keys))
         language = [
-            given_language or (shape[1] if shape is not None else name_language_of(written))
+            given_language or (shape[1] if shape is not None else _language(written))
             for given_language, shape, written in zip(language, shapes, full, strict=True)
         ]
     return [ids, folded, [0] * n, full, family, given, patronymic, scripts, language]
@@ -151,7 +151,61 @@ def _part(part: str) -> tuple[str, PartFacts]:
         if len(_parts) >= _PARTS_BOUND:
             _parts.clear()
         found = _parts[part] = (fold_name(part), part_facts(part))
+        if _learned is not None:
+            _learned[0].append((part, found))
     return found
+
+
+# `name_language` of a full name whose parts' shape does not tell it (about 4 % of the bench's rows), kept
+# so that a language worked out ahead (`names_ahead`) is found here.
+_languages: dict[str, str | None] = {}
+_LANGUAGES_BOUND = 1 << 16
+
+
+def _language(written: str) -> str | None:
+    if written in _languages:
+        return _languages[written]
+    if len(_languages) >= _LANGUAGES_BOUND:
+        _languages.clear()
+    language = _languages[written] = name_language_of(written)
+    if _learned is not None:
+        _learned[1].append((written, language))
+    return language
+
+
+# Names worked out ahead (issue 19). A first import's rows are checked by a process of their own
+# (kinlink.registry.checking_process), which also runs `joined_names` on each chunk and sends what that
+# added to its caches: the names library's work on each new part and language, most of this module's time
+# (about 0.5 CPU-s of 100,000 rows). The importing process takes it (`learn`) before it writes the chunk,
+# and its own `joined_names` then finds every part and language it looks up, the same values.
+NAME_FIELDS = ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
+Learned = tuple[list[tuple[str, tuple[str, PartFacts]]], list[tuple[str, str | None]]]
+_learned: Learned | None = None  # while `names_ahead` runs: what the caches gain
+
+
+def names_ahead(fields: list[Sequence[Any]]) -> Learned:
+    """What `joined_names` of a chunk's name fields (by column, in the order of NAME_FIELDS) added to this
+    process's caches: each new part's folded form and facts, each new full name's language."""
+    global _learned
+    _learned = ([], [])
+    try:
+        joined_names([0] * len(fields[0]), fields)
+        return _learned
+    finally:
+        _learned = None
+
+
+def learn(learned: Learned) -> None:
+    """The parts and languages another process worked out (`names_ahead`) taken into this one's caches."""
+    parts, languages = learned
+    for part, found in parts:
+        if len(_parts) >= _PARTS_BOUND:
+            _parts.clear()
+        _parts[part] = found
+    for written, language in languages:
+        if len(_languages) >= _LANGUAGES_BOUND:
+            _languages.clear()
+        _languages[written] = language
 
 
 def add_names(

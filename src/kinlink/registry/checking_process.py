@@ -1,0 +1,140 @@
+"""A first import's rows read and checked by a forked process of their own, while this one writes (issue 19).
+
+A first import of a large file spent about a third of its CPU time reading the rows, checking them and
+hashing them (`checked_batches`), and the rest writing them (names, the audit chain, the database's inserts),
+all on one core: a thread cannot overlap the two, since both hold the GIL (a SQLite writer behind in a
+thread was measured and dropped for that). A forked child runs `checked_batches` on the rows and sends each
+batch, pickled, down a pipe in order; this process writes the batch before while the child checks the next.
+The pipe holds little: the child waits for the writer, and memory stays flat. With a batch of records the
+child also sends its names worked out ahead (`record_names.names_ahead`): the names library's work on each
+new part, which this process then finds done.
+
+The batches are the ones `checked_batches` gives here, in the same order (a test holds the two to each
+other). Should the child stop before its last batch (an error raised while reading, a file that is not
+UTF-8 or whose header is bad, or the child killed), this process checks the rows itself from where the
+child's batches end, so that the error, if any, is raised here as it would be without the child.
+
+Forking is safe only where no other thread can hold a lock the child needs: the child is used only by a
+process with one thread (the command line's import, the bench), only before the import starts its own
+writing thread (PostgreSQL's `bulk.Behind`), and it never touches the database: it ends with `os._exit`,
+so that nothing inherited (a connection, a buffered stream) is closed or flushed from it.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import struct
+import threading
+from collections.abc import Generator, Iterable
+from contextlib import suppress
+from datetime import date
+from itertools import islice
+from typing import IO, Any
+
+from kinlink.person.chunk import FIELD_INDEX
+from kinlink.registry.checked_rows import Checked, Records, checked_batches
+from kinlink.registry.record_names import NAME_FIELDS, learn, names_ahead
+
+# Files smaller than this are checked in this process: forking (a few ms for a large process) pays only
+# when the checking is long enough to overlap the writing (about 60 rows a KiB in the bench's files).
+LARGE_FILE = 1 << 20
+_NAME_FIELDS = tuple(FIELD_INDEX[f] for f in NAME_FIELDS)
+_FRAME = struct.Struct("<Q")  # each pickled batch's length before it
+_ENDED = object()  # what `_received` gives for the child's last frame (of length 0): every batch sent
+
+
+def checks_elsewhere(size: int) -> bool:
+    """Whether a first import of a file of `size` bytes has its rows checked by a child process: a large
+    file, where processes can fork, from a process with no other thread, with a second core to run on (on
+    one, the two processes would only take turns)."""
+    return size >= LARGE_FILE and hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def checked_in_child(
+    rows: Iterable[tuple[int, Any]], today: date
+) -> Generator[Records | list[Checked], None, None]:
+    """`checked_batches(rows, today, None)` (no stored hashes: a first import), the batches made by a forked
+    child. rows: not read by this process unless the child stops before its last batch."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: it never returns
+        os.close(read_end)
+        _send_batches(rows, today, write_end)
+    os.close(write_end)
+    received = 0
+    ended = False  # whether the child's end came: every batch received
+    try:
+        with open(read_end, "rb") as pipe:
+            while (batch := _received(pipe)) is not None:
+                if batch is _ENDED:
+                    ended = True
+                    break
+                received += 1
+                yield batch  # type: ignore[misc]
+    finally:
+        _reap(pid, wait=ended)
+    if not ended:  # the child stopped early: the rest checked here, any error raised here
+        yield from islice(checked_batches(rows, today, None), received, None)
+
+
+def _send_batches(rows: Iterable[tuple[int, Any]], today: date, fd: int) -> None:
+    """The child's work: each batch pickled to the pipe, then the end. On any error it just stops (the
+    parent then checks the rest itself) and exits without running anything the parent set up to run."""
+    status = 1
+    try:
+        gc.freeze()  # the parent's objects left alone by the child's collections: fewer pages copied
+        with open(fd, "wb") as pipe:
+            for batch in checked_batches(rows, today, None):
+                # A batch of records with its names worked out ahead (kinlink.registry.record_names).
+                learned = (
+                    names_ahead([batch.columns[i] for i in _NAME_FIELDS])
+                    if isinstance(batch, Records)
+                    else None
+                )
+                data = pickle.dumps((batch, learned), pickle.HIGHEST_PROTOCOL)
+                pipe.write(_FRAME.pack(len(data)))
+                pipe.write(data)
+                pipe.flush()
+            pipe.write(_FRAME.pack(0))
+            pipe.flush()
+        status = 0
+    except BaseException:
+        pass
+    finally:
+        os._exit(status)
+
+
+def _received(pipe: IO[bytes]) -> Records | list[Checked] | object | None:
+    """The next batch from the child, `_ENDED` at the end it sent, or None where its batches stopped."""
+    head = pipe.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(head)
+    if size == 0:
+        return _ENDED
+    data = pipe.read(size)
+    if len(data) < size:
+        return None
+    batch, learned = pickle.loads(data)  # (our own child's, through our own pipe)
+    if learned is not None:
+        learn(learned)
+    return batch  # type: ignore[no-any-return]
+
+
+def _reap(pid: int, *, wait: bool) -> None:
+    """The child waited for (it ends once it has sent its end); killed first if this process stopped
+    reading before the end (an error while writing)."""
+    if not wait:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
