@@ -30,8 +30,6 @@ from kinlink.matching.score_values import (
 )
 from kinlink.messages import Message
 
-# The remains model's comparators (marks, height, age when found, where and when found) beside the ordinary.
-
 
 class Scorer(NameWeights):
     """Scores pairs under one model. The single query and the batch both call `score`."""

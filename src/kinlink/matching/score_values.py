@@ -139,6 +139,7 @@ def probability(weight: float) -> float:
     return 1.0 / (1.0 + 2.0 ** (-weight))
 
 
+# The remains model's comparators (marks, height, age when found, where and when found) beside the ordinary.
 _COMPARATORS = {**COMPARATORS, **REMAINS_COMPARATORS}
 
 

@@ -64,7 +64,10 @@ def checked_in_child(
     rows: Iterable[tuple[int, Any]], today: date
 ) -> Generator[Records | list[Checked], None, None]:
     """`checked_batches(rows, today, None)` (no stored hashes: a first import), the batches made by a forked
-    child. rows: not read by this process unless the child stops before its last batch."""
+    child. rows: not read by this process unless the child stops before its last batch; not yet started (a
+    file's rows are a generator that opens the file when first read), so that the child and, should it stop
+    early, this process each read the file from its start through a file of its own, never through an open
+    file whose offset the two would share."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: it never returns
