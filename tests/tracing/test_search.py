@@ -243,7 +243,7 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
     with unit_of_work(engine) as s:
         assert search_records(s, ACTOR, "test", "Paktishev Oleg", model=MODEL, limit=10)
     event.remove(engine, "before_cursor_execute", _keep)
-    assert len(statements) > 20
+    assert len(statements) > 15  # (the registry's stamp, read by the driver itself, not among them)
     scans = []
     raw = engine.raw_connection()
     try:
