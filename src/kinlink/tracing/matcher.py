@@ -25,7 +25,7 @@ from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Scored
-from kinlink.store.db import DriverRead
+from kinlink.store.db import DriverRead, read_rows
 from kinlink.store.match_keys import CHANGES_ROW, DbTermFrequencies
 from kinlink.store.match_records import (
     among,
@@ -301,7 +301,7 @@ def _read_chosen(
 
 def _versions(conn: Connection, chosen: list[int]) -> dict[int, tuple[Any, Any]]:
     # Fetched whole (one call), not row by row: some sixty rows a search.
-    return _stamps(conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all())
+    return _stamps(read_rows(conn, for_dialect(conn, _VERSIONS), {"ids": chosen}))
 
 
 def _stamps(rows: Any) -> dict[int, tuple[Any, Any]]:
