@@ -103,8 +103,12 @@ def dead_reported_by_the_public(engine: Engine) -> tuple[str, str, int]:
 def statements_run(
     engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
 ) -> list[tuple[str, object]]:
-    """The statements (and their parameters) `work` sends through `engine` that `keep` keeps, for EXPLAIN."""
+    """The statements (and their parameters) `work` sends through `engine` that `keep` keeps, for EXPLAIN: on
+    PostgreSQL as psycopg's cursors run them (SQLAlchemy's and `kinlink.store.db.DriverRead`'s alike),
+    elsewhere as SQLAlchemy sends them."""
     seen: list[tuple[str, object]] = []
+    if engine.dialect.name == "postgresql":
+        return _psycopg_statements(engine, work, keep)
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if keep(statement):
@@ -115,6 +119,50 @@ def statements_run(
         work()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _psycopg_statements(
+    engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
+) -> list[tuple[str, object]]:
+    """The statements run on the engine's connections while `work` runs: told by a cursor class of psycopg's
+    own (its `cursor_factory`) on each connection taken from the pool meanwhile (taken back when it returns),
+    which sees `DriverRead`'s reads too; on a connection taken before (a session's), SQLAlchemy's alone."""
+    import psycopg
+
+    seen: list[tuple[str, object]] = []
+
+    class Recording(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query, params=None, **kw):  # type: ignore[no-untyped-def,override]
+            if keep(str(query)):
+                seen.append((str(query), params))
+            return super().execute(query, params, **kw)
+
+        def executemany(self, query, params_seq, **kw):  # type: ignore[no-untyped-def,override]
+            params_seq = list(params_seq)
+            if keep(str(query)):
+                seen.append((str(query), params_seq))
+            return super().executemany(query, params_seq, **kw)
+
+    def taken(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.cursor_factory = Recording
+
+    def given_back(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.cursor_factory = psycopg.Cursor
+
+    def by_sqlalchemy(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not isinstance(cursor, Recording) and keep(statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "checkout", taken)
+    event.listen(engine, "checkin", given_back)
+    event.listen(engine, "before_cursor_execute", by_sqlalchemy)
+    try:
+        work()
+    finally:
+        event.remove(engine, "checkout", taken)
+        event.remove(engine, "checkin", given_back)
+        event.remove(engine, "before_cursor_execute", by_sqlalchemy)
     return seen
 
 

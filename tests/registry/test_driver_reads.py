@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, literal, select, text
+from sqlalchemy import Engine, bindparam, event, literal, select, text
 
 from kinlink.store.db import DriverRead, reading_unit, unit_of_work
 from kinlink.store.models import Source
 from kinlink.store.tracing_models import TracingRequest
 from kinlink.tracing.family_access import _RECENT_ANSWERS, _VIEW
+from tests.support import statements_run
 from tests.tracing.test_usual_wait_sql import _answer_row, _insert, _request_row
 
 
@@ -70,3 +71,32 @@ def test_a_reading_unit_commits_only_what_was_written(engine: Engine) -> None:
             ("added", "registry"),
             ("before", "archive"),
         ]
+
+
+def test_driver_reads_are_run_by_the_driver_on_both_stores(engine: Engine) -> None:
+    """Not through SQLAlchemy's execution (whose events see every statement it runs): on PostgreSQL too, by
+    psycopg on the connection, with the text SQLAlchemy would send (so the same prepared statement)."""
+    statement = select(Source.name).where(Source.id >= bindparam("lo"))
+    with unit_of_work(engine) as s:
+        s.add(Source(name="seen", kind="registry"))
+    through_sqlalchemy: list[str] = []
+
+    def seen(conn, cursor, text_, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        through_sqlalchemy.append(text_)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.connect() as conn:
+            assert [tuple(r) for r in DriverRead(statement).all(conn, {"lo": 0})] == [("seen",)]
+            assert conn.execute(statement, {"lo": 0}).all() == [("seen",)]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(through_sqlalchemy) == 1  # the second read's alone
+    if engine.dialect.name == "postgresql":
+        sent = statements_run(engine, lambda: _run(engine, statement), lambda text_: "sources" in text_)
+        assert [text_ for text_, _ in sent] == through_sqlalchemy
+
+
+def _run(engine: Engine, statement) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        DriverRead(statement).all(conn, {"lo": 0})

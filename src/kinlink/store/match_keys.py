@@ -24,7 +24,7 @@ from kinlink.matching.keys import index_keyed, record_keys
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_values import TermFrequencies
 from kinlink.store import bulk
-from kinlink.store.db import analyze, grown_enough, unit_of_work
+from kinlink.store.db import analyze, grown_enough, read_rows, unit_of_work
 from kinlink.store.match_records import (
     IDS_PER_QUERY,
     among,
@@ -398,7 +398,7 @@ class DbTermFrequencies(TermFrequencies):
             return
         found = dict.fromkeys(wanted, 0)
         conn = reader(self.session)
-        for key, n in conn.execute(for_dialect(conn, _KEY_COUNTS), {"keys": sorted(wanted)}):
+        for key, n in read_rows(conn, for_dialect(conn, _KEY_COUNTS), {"keys": sorted(wanted)}):
             found[key] = n
         self._memo.update(found)
 

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kinlink.matching.record import MatchRecord
+from kinlink.store.db import read_rows
 from kinlink.store.models import Event, Person, PersonName, Source
 from kinlink.store.tracing_models import TracingRequest
 
@@ -232,7 +233,7 @@ def versions_and_names(
     record read whole gives them (`MatchRecord.all_names`) for an id not in `known`, else None."""
     out: list[tuple[int, int, str, tuple[str, ...] | None]] = []
     skip = set(known)
-    rows = conn.execute(for_dialect(conn, _VERSIONS_AND_NAMES), {"ids": ids, "known": known}).all()
+    rows = read_rows(conn, for_dialect(conn, _VERSIONS_AND_NAMES), {"ids": ids, "known": known})
     at = 0
     while at < len(rows):
         pid, version, created, name, _other = rows[at]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.matching.keys import MAX_POSTING, query_keys, shared_counts
 from kinlink.matching.record import MatchRecord
+from kinlink.store.db import read_rows
 from kinlink.store.match_records import reader
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, TracingRequest
@@ -268,7 +269,7 @@ def _memo_postings(
     missing = [i for i, ids in enumerate(got) if ids is None]
     if missing:
         asked: dict[str, object] = {"entity": entity, **{f"k{j}": keys[i][1] for j, i in enumerate(missing)}}
-        for at, value in conn.execute(_key_postings_stmt(len(missing), postgresql), asked):
+        for at, value in read_rows(conn, _key_postings_stmt(len(missing), postgresql), asked):
             i = missing[at]
             got[i] = _posted_ids(value, postgresql) if value else _NONE
             memo.put(keys[i], got[i])  # type: ignore[arg-type]
@@ -328,7 +329,7 @@ def shortlist_rows_of(
     wanted = [k for k in keys if k not in known or 0 < known[k] <= MAX_POSTING]
     params: dict[str, object] = {"entity": entity, "cap": MAX_POSTING + 1, "most": MAX_POSTING}
     params.update({f"k{i}": k for i, k in enumerate(wanted)})
-    got = {k: (n, ids) for k, n, ids in conn.execute(_sized_postings_stmt(len(wanted)), params)}
+    got = {k: (n, ids) for k, n, ids in read_rows(conn, _sized_postings_stmt(len(wanted)), params)}
     known.update({k: got[k][0] for k in keys if k not in known})
     usable = [k for k in keys if 0 < known[k] <= MAX_POSTING]
     # None present (no shortlist), every key broad (its narrowest read), or a key known selective grown

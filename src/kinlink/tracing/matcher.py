@@ -25,6 +25,7 @@ from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Scored
+from kinlink.store.db import DriverRead, read_rows
 from kinlink.store.match_keys import CHANGES_ROW, DbTermFrequencies
 from kinlink.store.match_records import (
     among,
@@ -127,10 +128,13 @@ _SEARCH_CACHES: weakref.WeakKeyDictionary[Engine, _SearchCache] = weakref.WeakKe
 _SEARCH_LOCK = threading.Lock()
 
 
-_STAMP = select(
-    select(func.max(Person.id)).scalar_subquery(),
-    select(func.max(Tombstone.id)).scalar_subquery(),
-    select(MatchKeyScheme.fingerprint).where(MatchKeyScheme.id == CHANGES_ROW).scalar_subquery(),
+# Read first by every search, by the driver itself (kinlink.store.db.DriverRead).
+_STAMP = DriverRead(
+    select(
+        select(func.max(Person.id)).scalar_subquery(),
+        select(func.max(Tombstone.id)).scalar_subquery(),
+        select(MatchKeyScheme.fingerprint).where(MatchKeyScheme.id == CHANGES_ROW).scalar_subquery(),
+    )
 )
 
 
@@ -139,7 +143,7 @@ _COUNT_SINCE = select(func.count(Person.id)).where(Person.id > bindparam("last")
 
 
 def _registry_stamp(session: Session) -> tuple[int, int, str | None]:
-    row = reader(session).execute(_STAMP).one()
+    row = _STAMP.all(reader(session), {})[0]
     return (row[0] or 0, row[1] or 0, row[2])
 
 
@@ -297,7 +301,7 @@ def _read_chosen(
 
 def _versions(conn: Connection, chosen: list[int]) -> dict[int, tuple[Any, Any]]:
     # Fetched whole (one call), not row by row: some sixty rows a search.
-    return _stamps(conn.execute(for_dialect(conn, _VERSIONS), {"ids": chosen}).all())
+    return _stamps(read_rows(conn, for_dialect(conn, _VERSIONS), {"ids": chosen}))
 
 
 def _stamps(rows: Any) -> dict[int, tuple[Any, Any]]:
