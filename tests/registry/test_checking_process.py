@@ -16,12 +16,17 @@ from sqlalchemy.orm import Session
 
 from kinlink.person.chunk import FIELD_INDEX
 from kinlink.registry.checked_rows import CHUNK, Records, checked_batches
-from kinlink.registry.checking_process import LARGE_FILE, checked_in_child, checks_elsewhere
+from kinlink.registry.checking_process import (
+    LARGE_FILE,
+    RecordsAhead,
+    checked_in_child,
+    checks_elsewhere,
+)
 from kinlink.registry.files import FileFormatError, open_list
 from kinlink.registry.imports import import_registry, validate_file
 from kinlink.registry.record_names import NAME_FIELDS, names_ahead
 from kinlink.store import audit
-from kinlink.store.models import Person
+from kinlink.store.models import Person, PersonName, Source
 from tests.support import counts
 
 TODAY = date(2026, 12, 7)
@@ -134,6 +139,51 @@ def test_a_large_first_import_checked_by_a_child_writes_what_the_check_finds(
         assert audit.verify(s) == []
     assert counts(engine)["audit_log"] == len(good) + 2  # an entry a record, the source's and the run's
     assert _children() == []
+
+
+def _statuses_and_names(engine: Engine, source: str) -> list[tuple[object, ...]]:
+    with Session(engine) as s:
+        rows = s.execute(
+            select(
+                Person.source_record_id,
+                Person.status,
+                Person.status_date,
+                *(getattr(PersonName, c) for c in ("folded", "position", "full_name", "family_name")),
+                *(getattr(PersonName, c) for c in ("given_names", "patronymic", "script", "language")),
+            )
+            .join(PersonName, PersonName.person_id == Person.id)
+            .join(Source, Source.id == Person.source_id)
+            .where(Source.name == source)
+            .order_by(Person.source_record_id, PersonName.position)
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_the_statuses_and_names_the_child_worked_out_are_written_as_worked_out_here(
+    tmp_path: Path, engine: Engine
+) -> None:
+    path = tmp_path / "a.csv"
+    statuses = [("captured", "2022-03-0{d}"), ("released", "2023-0{d}-01"), ("missing", ""), ("", "")]
+    rows = []
+    for i in range(20_000):  # names in parts (one in 7 its language given), statuses of four kinds
+        status, when = statuses[i % 4]
+        family = ["Коваль", "Шевченко", "Ким", "Paktishev"][i % 4] + str(i % 13)
+        rows.append(f"R{i},{family},Олена{i % 11},Петрівна,{status},{when.format(d=1 + i % 9)},")
+        rows[-1] += "uk\n" if i % 7 == 0 else "\n"
+    path.write_text(
+        "record_id,family_name,given_names,patronymic,status,status_date,name_language\n" + "".join(rows),
+        encoding="utf-8",
+    )
+    assert path.stat().st_size >= LARGE_FILE
+    batches = list(checked_in_child(open_list(path, "csv")[1], TODAY))
+    ahead = [b.ahead for b in batches if isinstance(b, RecordsAhead)]
+    assert len(ahead) == len(batches) and all(a.names is not None for a in ahead)
+    import_registry(engine, path, "child", "t", today=TODAY)  # worked out by the child, where it runs
+    import_registry(engine, path, "here", "t", today=TODAY, rows=open_list(path, "csv")[1])
+    child, here = _statuses_and_names(engine, "child"), _statuses_and_names(engine, "here")
+    assert len(child) == 20_000 and child == here
+    assert {r[1] for r in child} == {"captured", "released", "missing", None}
+    assert len({r[-1] for r in child}) >= 2
 
 
 def test_a_process_on_one_core_checks_its_rows_itself() -> None:

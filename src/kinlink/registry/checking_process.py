@@ -7,7 +7,9 @@ thread was measured and dropped for that). A forked child runs `checked_batches`
 batch, pickled, down a pipe in order; this process writes the batch before while the child checks the next.
 The pipe holds little: the child waits for the writer, and memory stays flat. With a batch of records the
 child also sends its names worked out ahead (`record_names.names_ahead`): the names library's work on each
-new part, which this process then finds done.
+new part, which this process then finds done; and the records' per-row work that needs no database
+(`record_writes.worked_ahead`: each history's status, the names' columns), which this process then only
+writes.
 
 The batches are the ones `checked_batches` gives here, in the same order (a test holds the two to each
 other). Should the child stop before its last batch (an error raised while reading, a file that is not
@@ -34,14 +36,13 @@ from datetime import date
 from itertools import islice
 from typing import IO, Any
 
-from kinlink.person.chunk import FIELD_INDEX
 from kinlink.registry.checked_rows import Checked, Records, checked_batches
-from kinlink.registry.record_names import NAME_FIELDS, learn, names_ahead
+from kinlink.registry.record_names import learn
+from kinlink.registry.record_writes import WorkedAhead, worked_ahead
 
 # Files smaller than this are checked in this process: forking (a few ms for a large process) pays only
 # when the checking is long enough to overlap the writing (about 60 rows a KiB in the bench's files).
 LARGE_FILE = 1 << 20
-_NAME_FIELDS = tuple(FIELD_INDEX[f] for f in NAME_FIELDS)
 _FRAME = struct.Struct("<Q")  # each pickled batch's length before it
 _ENDED = object()  # what `_received` gives for the child's last frame (of length 0): every batch sent
 
@@ -60,6 +61,13 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+class RecordsAhead(Records):
+    """A batch of records from the child, with their work done ahead (`ahead`): equal to the `Records` that
+    `checked_batches` gives here."""
+
+    ahead: WorkedAhead
+
+
 def checked_in_child(
     rows: Iterable[tuple[int, Any]], today: date
 ) -> Generator[Records | list[Checked], None, None]:
@@ -69,6 +77,9 @@ def checked_in_child(
     early, this process each read the file from its start through a file of its own, never through an open
     file whose offset the two would share."""
     read_end, write_end = os.pipe()
+    # This process's objects at the fork left alone by both processes' collections (Python's advice for a
+    # fork without exec): a collection writes to each object it visits, and a page either process writes is
+    # then copied, the child's share of memory growing with the parent's collections too (issue 19).
     pid = os.fork()
     if pid == 0:  # the child: it never returns
         os.close(read_end)
@@ -98,13 +109,9 @@ def _send_batches(rows: Iterable[tuple[int, Any]], today: date, fd: int) -> None
         gc.freeze()  # the parent's objects left alone by the child's collections: fewer pages copied
         with open(fd, "wb") as pipe:
             for batch in checked_batches(rows, today, None):
-                # A batch of records with its names worked out ahead (kinlink.registry.record_names).
-                learned = (
-                    names_ahead([batch.columns[i] for i in _NAME_FIELDS])
-                    if isinstance(batch, Records)
-                    else None
-                )
-                data = pickle.dumps((batch, learned), pickle.HIGHEST_PROTOCOL)
+                # A batch of records with its names and statuses worked out ahead (record_writes).
+                learned, ahead = worked_ahead(batch.columns) if isinstance(batch, Records) else (None, None)
+                data = pickle.dumps((batch, learned, ahead), pickle.HIGHEST_PROTOCOL)
                 pipe.write(_FRAME.pack(len(data)))
                 pipe.write(data)
                 pipe.flush()
@@ -128,9 +135,12 @@ def _received(pipe: IO[bytes]) -> Records | list[Checked] | object | None:
     data = pipe.read(size)
     if len(data) < size:
         return None
-    batch, learned = pickle.loads(data)  # (our own child's, through our own pipe)
+    batch, learned, ahead = pickle.loads(data)  # (our own child's, through our own pipe)
     if learned is not None:
         learn(learned)
+    if ahead is not None:
+        batch = RecordsAhead(*batch)
+        batch.ahead = ahead
     return batch  # type: ignore[no-any-return]
 
 

@@ -29,7 +29,7 @@ from kinlink.registry.checked_rows import (
     validate_file,
     validate_rows,
 )
-from kinlink.registry.checking_process import checked_in_child, checks_elsewhere
+from kinlink.registry.checking_process import RecordsAhead, checked_in_child, checks_elsewhere
 from kinlink.registry.collector import holding_collector
 from kinlink.registry.files import detect_format, open_list, sha256_file
 from kinlink.registry.import_report import BadCell, ImportReport, Progress, bad_cell
@@ -166,7 +166,8 @@ def import_registry(
                         if report.errors and not skip_invalid:
                             continue  # only checking from here on: nothing of this file is written
                         if not chunk and len(batch.digests) == CHUNK:  # a chunk of its own, as it is
-                            hand_over(NewRecords(batch.columns, batch.digests))
+                            ahead = batch.ahead if isinstance(batch, RecordsAhead) else None
+                            hand_over(NewRecords(batch.columns, batch.digests, ahead))
                             continue
                         chunk.extend(zip(zip(*batch.columns, strict=True), batch.digests, strict=True))
                         while len(chunk) >= CHUNK:

@@ -186,13 +186,34 @@ _learned: Learned | None = None  # while `names_ahead` runs: what the caches gai
 def names_ahead(fields: list[Sequence[Any]]) -> Learned:
     """What `joined_names` of a chunk's name fields (by column, in the order of NAME_FIELDS) added to this
     process's caches: each new part's folded form and facts, each new full name's language."""
+    return joined_ahead(fields)[0]
+
+
+JoinedAhead = tuple[list[str], list[str], list[str | None]]  # folded, script, language by column
+
+
+def joined_ahead(fields: list[Sequence[Any]]) -> tuple[Learned, JoinedAhead | None]:
+    """`names_ahead`, with the columns of `joined_names` that are not the chunk's own (each name's folded
+    form, script and language), or None where `joined_names` gives None: what the importer would otherwise
+    work out again from its caches (issue 19)."""
     global _learned
     _learned = ([], [])
     try:
-        joined_names([0] * len(fields[0]), fields)
-        return _learned
+        joined = joined_names([0] * len(fields[0]), fields)
+        learned = _learned
     finally:
         _learned = None
+    if joined is None:
+        return learned, None
+    return learned, (joined[1], joined[7], joined[8])  # type: ignore[return-value]
+
+
+def names_of_joined(ids: list[int], fields: list[Sequence[Any]], ahead: JoinedAhead) -> list[Sequence[Any]]:
+    """The columns `joined_names(ids, fields)` gives, from those `joined_ahead` worked out for the same
+    fields (by another process): the chunk's own columns put in their places."""
+    full, family, given, patronymic = fields[:4]
+    folded, scripts, language = ahead
+    return [ids, folded, [0] * len(ids), full, family, given, patronymic, scripts, language]
 
 
 def learn(learned: Learned) -> None:

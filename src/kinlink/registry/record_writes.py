@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import chain, repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,7 +17,16 @@ from kinlink.person.fields import PERSON_FIELDS, EventIn, RecordIn, event_key
 from kinlink.person.status import status_of
 from kinlink.registry.import_report import ImportReport
 from kinlink.registry.known import SourceRecords
-from kinlink.registry.record_names import NAME_KEYS, add_names, joined_names, name_rows
+from kinlink.registry.record_names import (
+    NAME_KEYS,
+    JoinedAhead,
+    Learned,
+    add_names,
+    joined_ahead,
+    joined_names,
+    name_rows,
+    names_of_joined,
+)
 from kinlink.store import bulk
 from kinlink.store.audit import AuditLog
 from kinlink.store.models import Event, Person, PersonName, Source, utcnow
@@ -45,14 +54,36 @@ def write_records(
     write_chunk(session, src, [(record_tuple(r), r.content_hash()) for r in recs], report, audit)
 
 
+class WorkedAhead(NamedTuple):
+    """A batch of new records' per-row work that needs no database, done by the process that checked them
+    (`kinlink.registry.checking_process`) while this one writes the batch before: each record's history
+    status and date, and its name row's own columns where `joined_names` gives them (else None). The same
+    functions as `_insert_columns` would run, so the same values (issue 19)."""
+
+    statuses: list[str | None]
+    status_dates: list[str | None]
+    names: JoinedAhead | None
+
+
+def worked_ahead(columns: list[list[Any]]) -> tuple[Learned, WorkedAhead]:
+    """`WorkedAhead` of records by column (in the order of RECORD_FIELDS), with what the names' caches
+    learned on the way (`record_names.names_ahead`) for the importer's chunks that are not taken as is."""
+    learned, names = joined_ahead([columns[i] for i in _NAME_FIELDS])
+    statuses, status_dates = _status_columns(columns[_EVENTS])
+    return learned, WorkedAhead(list(statuses), list(status_dates), names)
+
+
 class NewRecords:
     """Checked rows by column (a record's fields in the order of RECORD_FIELDS, `kinlink.person.chunk`), with
-    their rows' hashes: an import's batch of new records, written without a tuple a record (issue 19)."""
+    their rows' hashes: an import's batch of new records, written without a tuple a record (issue 19).
+    ahead: their work done by the process that checked them, if any."""
 
-    __slots__ = ("columns", "digests")
+    __slots__ = ("ahead", "columns", "digests")
 
-    def __init__(self, columns: list[list[Any]], digests: list[str]) -> None:
-        self.columns, self.digests = columns, digests
+    def __init__(
+        self, columns: list[list[Any]], digests: list[str], ahead: WorkedAhead | None = None
+    ) -> None:
+        self.columns, self.digests, self.ahead = columns, digests, ahead
 
     def __len__(self) -> int:
         return len(self.digests)
@@ -73,7 +104,9 @@ def write_chunk(
     if isinstance(chunk, NewRecords):
         ids = list(chunk.columns[_RECORD_ID])
         if not known.erased(ids) and not known.existing(ids):  # (a first import's every chunk)
-            report.changed_ids.extend(_insert_columns(session, src, chunk.columns, audit, chunk.digests))
+            report.changed_ids.extend(
+                _insert_columns(session, src, chunk.columns, audit, chunk.digests, chunk.ahead)
+            )
             report.created += len(chunk)
             return
         chunk = list(zip(zip(*chunk.columns, strict=True), chunk.digests, strict=True))
@@ -136,9 +169,15 @@ def insert_rows(
 
 
 def _insert_columns(
-    session: Session, src: Source, columns: list[Sequence[Any]], audit: AuditLog, digests: list[str]
+    session: Session,
+    src: Source,
+    columns: list[Sequence[Any]],
+    audit: AuditLog,
+    digests: list[str],
+    ahead: WorkedAhead | None = None,
 ) -> list[int]:
-    """`insert_rows` of records by column, in the order of RECORD_FIELDS."""
+    """`insert_rows` of records by column, in the order of RECORD_FIELDS. ahead: their statuses and names'
+    columns worked out by another process (`worked_ahead`), else worked out here."""
     audit.lock()  # before ids are drawn (kinlink.store.bulk.next_ids): a no-op when the caller took it
     now = utcnow()
     conn = session.connection()
@@ -151,25 +190,25 @@ def _insert_columns(
     # A history's status and event rows are worked out once per distinct history: the column check's records
     # share them (`kinlink.person.chunk`), and `recs` holds each, so no id is another's.
     histories = columns[_EVENTS]
-    by_history: dict[int, tuple[tuple[str | None, str | None], list[tuple[Any, ...]]]] = {}
+    by_history: dict[int, list[tuple[Any, ...]]] = {}
     for history in histories:
         if id(history) not in by_history:
-            by_history[id(history)] = (
-                _status_of_history(history),
-                [
-                    (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
-                    for e in history
-                ],
-            )
-    found = list(map(by_history.__getitem__, map(id, histories)))
-    statuses = list(map(itemgetter(0), found))
+            by_history[id(history)] = [
+                (e.kind, e.date, e.place, e.note, sid, e.confirmation or level, e.author, e.ref, now)
+                for e in history
+            ]
+    rows_of = list(map(by_history.__getitem__, map(id, histories)))
+    if ahead is not None:
+        status_columns: Sequence[Sequence[Any]] = (ahead.statuses, ahead.status_dates)
+    else:
+        status_columns = _status_columns(histories)
     # A person's row in the order of _PERSON_COLUMNS, by column: the chunk's own columns, no tuple a row.
     person_columns = [
         ids,
         [sid] * n,
         columns[_RECORD_ID],
         *(columns[i] for i in _PERSON_INDEXES),
-        *zip(*statuses, strict=True),
+        *status_columns,
         digests,
         [1] * n,
         [now] * n,
@@ -179,13 +218,16 @@ def _insert_columns(
     # record at a time, on both stores: on PostgreSQL they were built a record at a time while COPY sent its
     # person row, twice the CPU of the column way (44 -> 22 ms for 20,000 records, warm; issue 19). The
     # persons by column (`bulk.write_columns`; on SQLite a column that no row fills is left out first).
-    name_columns = joined_names(ids, [columns[i] for i in _NAME_FIELDS])
+    name_fields = [columns[i] for i in _NAME_FIELDS]
+    if ahead is not None and ahead.names is not None:
+        name_columns: list[Sequence[Any]] | None = names_of_joined(ids, name_fields, ahead.names)
+    else:
+        name_columns = joined_names(ids, name_fields)
     if name_columns is None:
         for fields in zip(ids, *(columns[i] for i in _NAME_FIELDS), strict=True):
             add_names(names, *fields)
     bulk.write_columns(conn, _PERSONS, _PERSON_COLUMNS, person_columns, typed=True)
     # Each person's event rows, its id then a history's row, joined in C.
-    rows_of = list(map(itemgetter(1), found))
     event_pids = list(chain.from_iterable(map(repeat, ids, map(len, rows_of))))
     event_rows = list(chain.from_iterable(rows_of))
     audit.add_many(
@@ -225,6 +267,15 @@ def _status_of_history(history: tuple[EventIn, ...]) -> tuple[str | None, str | 
             _statuses.clear()
         hit = _statuses[id(history)] = (history, status_of([(e.kind, e.date) for e in history]))
     return hit[1]
+
+
+def _status_columns(histories: Sequence[tuple[EventIn, ...]]) -> tuple[Sequence[Any], Sequence[Any]]:
+    """Each history's status and its date, by column: worked out once per distinct history (a chunk's
+    records share them, `kinlink.person.chunk`)."""
+    distinct = {id(history): history for history in histories}
+    status_of_id = dict(zip(distinct, map(_status_of_history, distinct.values()), strict=True))
+    found = list(map(status_of_id.__getitem__, map(id, histories)))
+    return list(map(itemgetter(0), found)), list(map(itemgetter(1), found))
 
 
 _RECORD_ID = FIELD_INDEX["record_id"]
