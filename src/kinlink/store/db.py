@@ -239,11 +239,9 @@ class DriverRead:
 
 
 def read_rows(conn: Connection, statement: Select[Any], params: Mapping[str, Any]) -> list[Any]:
-    """The rows of a SELECT built once (kept by its builder, so the same object each time): on PostgreSQL
-    by the driver (`DriverRead`, whose SQLAlchemy set-up a statement was most of a search's reads' client
-    CPU there), elsewhere through SQLAlchemy as before."""
-    if conn.dialect.name != "postgresql":
-        return conn.execute(statement, params).all()
+    """The rows of a SELECT built once (kept by its builder, so the same object each time), by the driver
+    (`DriverRead`), whose SQLAlchemy set-up a statement was most of a search's reads' client CPU on
+    PostgreSQL and on SQLite (issue 19)."""
     return _driver_read(statement).all(conn, params)
 
 
