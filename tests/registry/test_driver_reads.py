@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, event, literal, select, text
+from sqlalchemy import Engine, bindparam, column, event, literal, select, table, text
+from sqlalchemy.exc import DBAPIError
 
 from kinlink.store.db import DriverRead, read_rows, reading_unit, unit_of_work
 from kinlink.store.match_keys import _KEY_COUNTS
@@ -145,3 +146,18 @@ def test_a_searchs_fixed_reads_are_run_by_the_driver_with_sqlalchemys_rows(engin
 
 
 NAMES = ["Иванов Иван Иванович", "Иванов Пётр Сергеевич", "Петров Иван Петрович"]
+
+
+def test_a_driver_reads_error_is_the_one_sqlalchemy_raises(engine: Engine) -> None:
+    """The driver's error wrapped as SQLAlchemy wraps it (its OperationalError, ProgrammingError...), so that
+    what catches SQLAlchemy's (the web's busy answer to SQLite's "database is locked") catches it too."""
+    statement = select(column("name")).select_from(table("absent")).where(column("id") >= bindparam("lo"))
+    with engine.connect() as conn:
+        with pytest.raises(DBAPIError) as through_sqlalchemy:
+            conn.execute(statement, {"lo": 0})
+        conn.rollback()  # (PostgreSQL's transaction is aborted by the error)
+        with pytest.raises(DBAPIError) as by_driver:
+            DriverRead(statement).all(conn, {"lo": 0})
+        conn.rollback()
+    assert type(by_driver.value) is type(through_sqlalchemy.value)
+    assert type(by_driver.value.orig) is type(through_sqlalchemy.value.orig)
