@@ -104,11 +104,13 @@ def statements_run(
     engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
 ) -> list[tuple[str, object]]:
     """The statements (and their parameters) `work` sends through `engine` that `keep` keeps, for EXPLAIN: on
-    PostgreSQL as psycopg's cursors run them (SQLAlchemy's and `kinlink.store.db.DriverRead`'s alike),
-    elsewhere as SQLAlchemy sends them."""
-    seen: list[tuple[str, object]] = []
+    PostgreSQL as psycopg's cursors run them (SQLAlchemy's and `kinlink.store.db.DriverRead`'s alike), on
+    SQLite as SQLAlchemy sends them and `DriverRead`'s as SQLite's trace gives them (`_sqlite_statements`)."""
     if engine.dialect.name == "postgresql":
         return _psycopg_statements(engine, work, keep)
+    if engine.dialect.name == "sqlite":
+        return _sqlite_statements(engine, work, keep)
+    seen: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if keep(statement):
@@ -119,6 +121,57 @@ def statements_run(
         work()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _sqlite_statements(
+    engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
+) -> list[tuple[str, object]]:
+    """SQLAlchemy's statements with their parameters (its events); on each connection taken from the pool
+    while `work` runs, the others (`kinlink.store.db.DriverRead`'s, run by sqlite3 itself) as SQLite's trace
+    gives them: their values written into the text, parameters None. On a connection taken before (a
+    session's), SQLAlchemy's alone, as on PostgreSQL (`_psycopg_statements`)."""
+    seen: list[tuple[str, object]] = []
+    in_sqlalchemy: set[int] = set()  # connections (id) on which SQLAlchemy is running a statement
+
+    def taken(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        key = id(dbapi_conn)
+
+        def trace(statement: str) -> None:  # (also for SQLAlchemy's, and the driver's own BEGIN: not kept)
+            if key not in in_sqlalchemy and keep(statement):
+                seen.append((statement, None))
+
+        dbapi_conn.set_trace_callback(trace)
+
+    def given_back(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.set_trace_callback(None)
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        in_sqlalchemy.add(id(cursor.connection))
+        if keep(statement):
+            seen.append((statement, parameters))
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        in_sqlalchemy.discard(id(cursor.connection))
+
+    def failed(context) -> None:  # type: ignore[no-untyped-def]
+        if context.cursor is not None:
+            in_sqlalchemy.discard(id(context.cursor.connection))
+
+    listeners = [
+        ("checkout", taken),
+        ("checkin", given_back),
+        ("before_cursor_execute", before),
+        ("after_cursor_execute", after),
+        ("handle_error", failed),
+    ]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        work()
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
     return seen
 
 

@@ -1,19 +1,24 @@
-"""The reads every request makes, run by SQLite's driver itself (`kinlink.store.db.DriverRead`), give the same
-rows as SQLAlchemy's execution of the same statement; a reading unit that wrote nothing ends without a
-commit, one that wrote commits what it wrote (issue 19)."""
+"""The reads every request makes, run by the driver itself (`kinlink.store.db.DriverRead`, `read_rows`), give
+the same rows as SQLAlchemy's execution of the same statement; a reading unit that wrote nothing ends without
+a commit, one that wrote commits what it wrote (issue 19)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, event, literal, select, text
+from sqlalchemy import Engine, bindparam, column, event, literal, select, table, text
+from sqlalchemy.exc import DBAPIError
 
-from kinlink.store.db import DriverRead, reading_unit, unit_of_work
+from kinlink.store.db import DriverRead, read_rows, reading_unit, unit_of_work
+from kinlink.store.match_keys import _KEY_COUNTS
+from kinlink.store.match_records import _VERSIONS_AND_NAMES, for_dialect
 from kinlink.store.models import Source
-from kinlink.store.tracing_models import TracingRequest
+from kinlink.store.shortlist import _sizes_stmt
+from kinlink.store.tracing_models import MatchKey, TracingRequest
+from kinlink.tracing import matcher
 from kinlink.tracing.family_access import _RECENT_ANSWERS, _VIEW
-from tests.support import statements_run
+from tests.support import add_record, statements_run
 from tests.tracing.test_usual_wait_sql import _answer_row, _insert, _request_row
 
 
@@ -100,3 +105,59 @@ def test_driver_reads_are_run_by_the_driver_on_both_stores(engine: Engine) -> No
 def _run(engine: Engine, statement) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         DriverRead(statement).all(conn, {"lo": 0})
+
+
+def test_a_searchs_fixed_reads_are_run_by_the_driver_with_sqlalchemys_rows(engine: Engine) -> None:
+    """`read_rows` (a search's versions, versions and names, key counts and sizes) on both stores: the rows
+    and value types SQLAlchemy's execution gives, none of them run through SQLAlchemy, and seen by
+    `statements_run` (the tests that count a search's statements)."""
+    with unit_of_work(engine) as s:
+        ids = [add_record(s, "test", {"full_name": n}, match=True).id for n in NAMES]
+    with engine.connect() as conn:
+        keys = sorted(conn.execute(select(MatchKey.key).where(MatchKey.entity == "p").distinct()).scalars())
+        reads = [
+            (for_dialect(conn, matcher._VERSIONS), {"ids": [*ids, 10**9]}),
+            (for_dialect(conn, _VERSIONS_AND_NAMES), {"ids": ids, "known": ids[:1]}),
+            (for_dialect(conn, _KEY_COUNTS), {"keys": [*keys, "absent"]}),
+            (_sizes_stmt(2, True), {"entity": "p", "cap": 2, "k0": keys[0], "k1": "absent"}),
+        ]
+        seen: list[str] = []
+
+        def by_sqlalchemy(conn, cursor, text_, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+            seen.append(text_)
+
+        for statement, params in reads:
+            through_sqlalchemy = [tuple(r) for r in conn.execute(statement, params)]
+            assert through_sqlalchemy, statement
+            event.listen(engine, "before_cursor_execute", by_sqlalchemy)
+            try:
+                by_driver = [tuple(r) for r in read_rows(conn, statement, params)]
+            finally:
+                event.remove(engine, "before_cursor_execute", by_sqlalchemy)
+            assert seen == []
+            assert by_driver == through_sqlalchemy
+            assert [type(v) for r in by_driver for v in r] == [type(v) for r in through_sqlalchemy for v in r]
+
+    def counted() -> None:
+        with engine.connect() as conn:
+            read_rows(conn, for_dialect(conn, matcher._VERSIONS), {"ids": ids})
+
+    assert len(statements_run(engine, counted, lambda text_: "persons.version" in text_)) == 1
+
+
+NAMES = ["Иванов Иван Иванович", "Иванов Пётр Сергеевич", "Петров Иван Петрович"]
+
+
+def test_a_driver_reads_error_is_the_one_sqlalchemy_raises(engine: Engine) -> None:
+    """The driver's error wrapped as SQLAlchemy wraps it (its OperationalError, ProgrammingError...), so that
+    what catches SQLAlchemy's (the web's busy answer to SQLite's "database is locked") catches it too."""
+    statement = select(column("name")).select_from(table("absent")).where(column("id") >= bindparam("lo"))
+    with engine.connect() as conn:
+        with pytest.raises(DBAPIError) as through_sqlalchemy:
+            conn.execute(statement, {"lo": 0})
+        conn.rollback()  # (PostgreSQL's transaction is aborted by the error)
+        with pytest.raises(DBAPIError) as by_driver:
+            DriverRead(statement).all(conn, {"lo": 0})
+        conn.rollback()
+    assert type(by_driver.value) is type(through_sqlalchemy.value)
+    assert type(by_driver.value.orig) is type(through_sqlalchemy.value.orig)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
@@ -226,30 +226,30 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
     _demo(engine)
     with unit_of_work(engine) as s:
         search_records(s, ACTOR, "test", "Leonid Paktishev", model=MODEL)
-    statements: list[tuple[str, object]] = []
-    collecting = [True]
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if collecting[0] and statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
+    def selects(statement: str) -> bool:
+        return statement.lstrip().upper().startswith("SELECT")
 
-    with unit_of_work(engine) as s:
-        for query in ("Leonid Paktishev", "Пактышев", "RU-0001", "Марков Георгий Тихонович", "zzz"):
-            search_records(s, ACTOR, "test", query, model=MODEL, limit=10)
+    def searches() -> None:
+        with unit_of_work(engine) as s:
+            for query in ("Leonid Paktishev", "Пактышев", "RU-0001", "Марков Георгий Тихонович", "zzz"):
+                search_records(s, ACTOR, "test", query, model=MODEL, limit=10)
+
+    def late_search() -> None:
+        with unit_of_work(engine) as s:
+            assert search_records(s, ACTOR, "test", "Paktishev Oleg", model=MODEL, limit=10)
+
+    # (As the driver runs them: some are run by the driver itself, store.db.DriverRead and read_rows.)
+    statements = statements_run(engine, searches, selects)
     # A record added meanwhile: the counts are refreshed, and still nothing is read whole.
-    collecting[0] = False
     _import(engine, tmp_path, "late", [{"record_id": "L-1", "full_name": "Пактышев Олег"}], key=True)
-    collecting[0] = True
-    with unit_of_work(engine) as s:
-        assert search_records(s, ACTOR, "test", "Paktishev Oleg", model=MODEL, limit=10)
-    event.remove(engine, "before_cursor_execute", _keep)
-    assert len(statements) > 15  # (the registry's stamp, read by the driver itself, not among them)
+    statements += statements_run(engine, late_search, selects)
+    assert len(statements) > 15
     scans = []
     raw = engine.raw_connection()
     try:
         for statement, parameters in statements:
-            for row in raw.cursor().execute("EXPLAIN QUERY PLAN " + statement, parameters):
+            for row in raw.cursor().execute("EXPLAIN QUERY PLAN " + statement, parameters or ()):
                 detail = row[-1]
                 whole = re.match(r"SCAN (persons|person_names|events|match_keys)\b", detail)
                 # A key lookup must name its key: (entity=?) alone reads every record's keys.

@@ -4,11 +4,12 @@ chosen record whole, with the caches cold, warm, and after a record changed."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from kinlink.demo import DEMO_REGISTRY
 from kinlink.matching.model import load_model
@@ -123,25 +124,22 @@ def test_a_record_changed_since_its_names_were_read_is_scored_as_it_is_now(
 
 def _reads_by_id(engine: Engine, work: Callable[[], object]) -> list[tuple[str, list[int]]]:
     """Of the statements `work` sends, those that look records up by a list of ids: (what they select,
-    the ids as the statement was given them). On PostgreSQL as psycopg runs them (some are read by the
-    driver itself, `kinlink.store.db.read_rows`), its parameters by name."""
+    the ids as the statement was given them). Some are read by the driver itself
+    (`kinlink.store.db.read_rows`): on PostgreSQL as psycopg runs them, its parameters by name; on SQLite
+    the ids are the statement's last parameter (one JSON text), in the text where SQLite's trace wrote it."""
     by_id = re.compile(r"\s*SELECT persons\.id, ")
+    sent = statements_run(engine, work, lambda statement: bool(by_id.match(statement)))
     if engine.dialect.name == "postgresql":
-        sent = statements_run(engine, work, lambda statement: bool(by_id.match(statement)))
-        return [(" ".join(st.split("FROM")[0].split()), list(p["ids"])) for st, p in sent]  # type: ignore[index]
-    seen: list[tuple[str, list[int]]] = []
+        return [(_selected(st), list(p["ids"])) for st, p in sent]  # type: ignore[index]
+    got = []
+    for st, p in sent:
+        listed = p[-1] if p is not None else re.findall(r"json_each\('([^']*)'\)", st)[-1]  # type: ignore[index]
+        got.append((_selected(st), json.loads(listed)))
+    return got
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if by_id.match(statement):
-            what = " ".join(statement.split("FROM")[0].split())
-            seen.append((what, list(context.compiled_parameters[0]["ids"])))
 
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return seen
+def _selected(statement: str) -> str:
+    return " ".join(statement.split("FROM")[0].split())
 
 
 def test_a_search_of_names_alone_reads_whole_only_the_records_it_scores(engine: Engine) -> None:

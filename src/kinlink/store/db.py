@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InvalidatePoolError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -225,6 +225,12 @@ class DriverRead:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             fetched = cursor.execute(plan.sql, args).fetchall()
+        except conn.dialect.loaded_dbapi.Error as e:
+            # Raised as SQLAlchemy raises the driver's errors (its OperationalError for SQLite's "database
+            # is locked", which the web answers as busy), so that callers see the same exceptions.
+            raise DBAPIError.instance(
+                plan.sql, args, e, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from e
         finally:
             cursor.close()
         make, processors = plan.row._make, plan.processors
@@ -239,11 +245,9 @@ class DriverRead:
 
 
 def read_rows(conn: Connection, statement: Select[Any], params: Mapping[str, Any]) -> list[Any]:
-    """The rows of a SELECT built once (kept by its builder, so the same object each time): on PostgreSQL
-    by the driver (`DriverRead`, whose SQLAlchemy set-up a statement was most of a search's reads' client
-    CPU there), elsewhere through SQLAlchemy as before."""
-    if conn.dialect.name != "postgresql":
-        return conn.execute(statement, params).all()
+    """The rows of a SELECT built once (kept by its builder, so the same object each time), by the driver
+    (`DriverRead`), whose SQLAlchemy set-up a statement was most of a search's reads' client CPU on
+    PostgreSQL and on SQLite (issue 19)."""
     return _driver_read(statement).all(conn, params)
 
 

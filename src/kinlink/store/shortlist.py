@@ -200,7 +200,7 @@ def _key_sizes(
 
 def _count_keys(session: Session, entity: str, keys: list[str], cap: int | None) -> dict[str, int]:
     params: dict[str, object] = {"entity": entity, "cap": cap, **{f"k{i}": k for i, k in enumerate(keys)}}
-    counted = reader(session).execute(_sizes_stmt(len(keys), cap is not None), params).all()
+    counted = read_rows(reader(session), _sizes_stmt(len(keys), cap is not None), params)  # (by the driver)
     return {k: n for k, n in counted if n}
 
 
