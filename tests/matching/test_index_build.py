@@ -193,6 +193,27 @@ def test_a_name_bound_term_a_count_is_the_term_a_key(
 
 @SETTINGS
 @given(
+    st.lists(st.tuples(_KEYS, st.integers(1, 3)), max_size=12),
+    st.lists(st.tuples(st.sampled_from(["family", "given", "patronymic"]), st.none() | _KEYS), max_size=16),
+    st.integers(0, 10**6),
+)
+def test_a_keys_best_name_weight_remembered_by_its_count_is_its_own(
+    counts: list[tuple[str, int]], asked: list[tuple[str, str | None]], population: int
+) -> None:
+    # A key of no known share is weighed by its count alone: its best weight is remembered by count in the
+    # scorer's memos (issue 19). Whichever keys of the same count (of a known share or not) were asked
+    # first, by whichever scorer of the same memos, each key's term is the one worked out afresh.
+    tf = TermFrequencies(population=population)
+    for table in ("family", "given", "patronymic"):
+        tf.add_counts(table, counts)
+    memos: dict[str, Any] = {}
+    for table, key in asked:
+        fresh = Scorer(MODEL, tf, population=population).name_bound_term(table, key)
+        assert Scorer(MODEL, tf, population=population, memos=memos).name_bound_term(table, key) == fresh
+
+
+@SETTINGS
+@given(
     st.lists(st.tuples(_KEYS, st.integers(1, 5)), max_size=12),
     st.lists(st.tuples(st.none() | _KEYS, st.none() | _KEYS, st.none() | _KEYS), min_size=1, max_size=12),
     st.integers(0, 10**6),

@@ -251,13 +251,19 @@ class Scorer(NameWeights):
     def _weighed(self, i: int, a: Any, values: Sequence[Any], column: Sequence[int]) -> dict[int, float]:
         """`others_weights`' weight of each distinct code of a comparison whose values seldom repeat."""
         fast = self._tested_fast[i]
+        by_tested = self._tested_weight[i]
         seen: dict[int, float] = {}
         for code in dict.fromkeys(column):
             b = values[code]
             if b is None:
                 w = 0.0
             elif fast is not None:
-                w = self._tested_weight_of(i, fast(a, b))
+                # `_tested_weight_of`'s memo read here: a birth range's weight, asked of each of a
+                # shortlist's candidates, is nearly always known (its gap and width repeat; issue 19).
+                tested = fast(a, b)
+                w = by_tested.get(tested)
+                if w is None:
+                    w = self._tested_weight_of(i, tested)
             else:
                 w = self._compare_values(i, a, b, _NO_NAMES)[1]
             seen[code] = w

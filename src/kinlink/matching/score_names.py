@@ -218,14 +218,36 @@ class NameWeights:
     def _best_name_weight(self, i: int, c: Comparison, key: str | None) -> float:
         hit = self._bound_memo.get((i, key))
         if hit is None:
-            hit = max(self._weights[i])
-            if c.tf and self.tf is not None:
-                for li, lv in enumerate(c.levels):
-                    if lv.tf:
-                        hit = max(hit, self._tf_weight(i, li, c, key)[0])
+            by_count = None
+            if c.tf and self.tf is not None and key is not None and key not in self._known_shares[c.tf]:
+                # A key of no known share is weighed through its count alone (`_tf_weight`): remembered
+                # by count too. A batch meets thousands of family names new to its bound memo (a
+                # candidate's settled bound asks its family name's best weight), nearly all of counts
+                # met before (issue 19).
+                by_count = (i, self.tf.count(c.tf, key))
+                hit = self._bound_by_count.get(by_count)
+            if hit is None:
+                hit = max(self._weights[i])
+                if c.tf and self.tf is not None:
+                    for li, lv in enumerate(c.levels):
+                        if lv.tf:
+                            hit = max(hit, self._tf_weight(i, li, c, key)[0])
+                if by_count is not None:
+                    self._bound_by_count[by_count] = hit
             if len(self._bound_memo) < 500_000:
                 self._bound_memo[(i, key)] = hit
         return hit
+
+    @cached_property
+    def _known_shares(self) -> dict[str, dict[str, float]]:
+        """The keys of a known share (`Model.tf_defaults`) of each name comparison's term-frequency table."""
+        return {c.tf: self.model.tf_defaults.get(c.tf, {}) for c in self.model.comparisons if c.tf}
+
+    @cached_property
+    def _bound_by_count(self) -> dict[tuple[int, int], float]:
+        """`_best_name_weight` of keys of no known share by their comparison and count (a few thousand
+        counts at most), kept with the name counts and population it follows (the scorer's memos)."""
+        return self.memos.setdefault("bound_by_count", {})  # type: ignore[no-any-return]
 
     def _level_weight(self, i: int, li: int, c: Comparison, r: Prepared) -> tuple[float, int | None]:
         if c.levels[li].tf and c.tf and self.tf is not None:
