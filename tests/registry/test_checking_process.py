@@ -54,9 +54,23 @@ def _rows(n: int) -> str:
     return HEADER + "".join(rows)
 
 
-def _children() -> list[str]:
+def _all_children() -> list[str]:
     me = os.getpid()
     return Path(f"/proc/{me}/task/{me}/children").read_text().split()
+
+
+_before: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _children_before() -> None:
+    # A process other tests started in this worker (a server, a browser) is not one of ours.
+    _before[:] = _all_children()
+
+
+def _children() -> list[str]:
+    """This process's children started since the test began."""
+    return [c for c in _all_children() if c not in _before]
 
 
 def test_the_child_gives_the_batches_checked_here(tmp_path: Path) -> None:
