@@ -1,4 +1,5 @@
-"""Settings read from the environment (KINLINK_*): the same parsing for every part that has settings."""
+"""Settings read from the environment (KINLINK_*): the same parsing for every part that has settings; and the
+cores the process may run on."""
 
 from __future__ import annotations
 
@@ -17,3 +18,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system tells it, else the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -24,7 +24,7 @@ from kinlink.registry.checking_process import (
 )
 from kinlink.registry.files import FileFormatError, open_list
 from kinlink.registry.imports import import_registry, validate_file
-from kinlink.registry.record_names import NAME_FIELDS, names_ahead
+from kinlink.registry.record_names import NAME_FIELDS, joined_ahead
 from kinlink.store import audit
 from kinlink.store.models import Person, PersonName, Source
 from tests.support import counts
@@ -127,11 +127,11 @@ def test_the_names_the_child_worked_out_are_not_worked_out_again(tmp_path: Path)
     _new_names(path, 2 * CHUNK, 10_000)
     fields = _name_fields(list(checked_in_child(open_list(path, "csv")[1], TODAY)))
     assert len(fields) == 2
-    assert [names_ahead(f) for f in fields] == [([], []), ([], [])]  # learned from the child
+    assert [joined_ahead(f)[0] for f in fields] == [([], []), ([], [])]  # learned from the child
     # Checked here instead, names never seen are worked out when first written.
     _new_names(path, CHUNK, 20_000)
     fields = _name_fields(list(checked_batches(open_list(path, "csv")[1], TODAY, None)))
-    assert len(names_ahead(fields[0])[0]) == 3 * CHUNK
+    assert len(joined_ahead(fields[0])[0][0]) == 3 * CHUNK
 
 
 def test_a_large_first_import_checked_by_a_child_writes_what_the_check_finds(

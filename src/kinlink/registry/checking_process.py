@@ -6,7 +6,7 @@ all on one core: a thread cannot overlap the two, since both hold the GIL (a SQL
 thread was measured and dropped for that). A forked child runs `checked_batches` on the rows and sends each
 batch, pickled, down a pipe in order; this process writes the batch before while the child checks the next.
 The pipe holds little: the child waits for the writer, and memory stays flat. With a batch of records the
-child also sends its names worked out ahead (`record_names.names_ahead`): the names library's work on each
+child also sends its names worked out ahead (`record_names.joined_ahead`): the names library's work on each
 new part, which this process then finds done; and the records' per-row work that needs no database
 (`record_writes.worked_ahead`: each history's status, the names' columns), which this process then only
 writes.
@@ -36,6 +36,7 @@ from datetime import date
 from itertools import islice
 from typing import IO, Any
 
+from kinlink.environment import usable_cores
 from kinlink.registry.checked_rows import Checked, Records, checked_batches
 from kinlink.registry.record_names import learn
 from kinlink.registry.record_writes import WorkedAhead, worked_ahead
@@ -51,14 +52,9 @@ def checks_elsewhere(size: int) -> bool:
     """Whether a first import of a file of `size` bytes has its rows checked by a child process: a large
     file, where processes can fork, from a process with no other thread, with a second core to run on (on
     one, the two processes would only take turns)."""
-    return size >= LARGE_FILE and hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    return (
+        size >= LARGE_FILE and hasattr(os, "fork") and threading.active_count() == 1 and usable_cores() >= 2
+    )
 
 
 class RecordsAhead(Records):

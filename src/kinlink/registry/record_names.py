@@ -157,7 +157,7 @@ def _part(part: str) -> tuple[str, PartFacts]:
 
 
 # `name_language` of a full name whose parts' shape does not tell it (about 4 % of the bench's rows), kept
-# so that a language worked out ahead (`names_ahead`) is found here.
+# so that a language worked out ahead (`joined_ahead`) is found here.
 _languages: dict[str, str | None] = {}
 _LANGUAGES_BOUND = 1 << 16
 
@@ -180,20 +180,16 @@ def _language(written: str) -> str | None:
 # and its own `joined_names` then finds every part and language it looks up, the same values.
 NAME_FIELDS = ("full_name", "family_name", "given_names", "patronymic", "name_language", "alternate_names")
 Learned = tuple[list[tuple[str, tuple[str, PartFacts]]], list[tuple[str, str | None]]]
-_learned: Learned | None = None  # while `names_ahead` runs: what the caches gain
-
-
-def names_ahead(fields: list[Sequence[Any]]) -> Learned:
-    """What `joined_names` of a chunk's name fields (by column, in the order of NAME_FIELDS) added to this
-    process's caches: each new part's folded form and facts, each new full name's language."""
-    return joined_ahead(fields)[0]
+_learned: Learned | None = None  # while `joined_ahead` runs: what the caches gain
 
 
 JoinedAhead = tuple[list[str], list[str], list[str | None]]  # folded, script, language by column
 
 
 def joined_ahead(fields: list[Sequence[Any]]) -> tuple[Learned, JoinedAhead | None]:
-    """`names_ahead`, with the columns of `joined_names` that are not the chunk's own (each name's folded
+    """What `joined_names` of a chunk's name fields (by column, in the order of NAME_FIELDS) added to this
+    process's caches (each new part's folded form and facts, each new full name's language), with the
+    columns of `joined_names` that are not the chunk's own (each name's folded
     form, script and language), or None where `joined_names` gives None: what the importer would otherwise
     work out again from its caches (issue 19)."""
     global _learned
@@ -217,7 +213,7 @@ def names_of_joined(ids: list[int], fields: list[Sequence[Any]], ahead: JoinedAh
 
 
 def learn(learned: Learned) -> None:
-    """The parts and languages another process worked out (`names_ahead`) taken into this one's caches."""
+    """The parts and languages another process worked out (`joined_ahead`) taken into this one's caches."""
     parts, languages = learned
     for part, found in parts:
         if len(_parts) >= _PARTS_BOUND:

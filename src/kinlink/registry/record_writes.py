@@ -67,7 +67,7 @@ class WorkedAhead(NamedTuple):
 
 def worked_ahead(columns: list[list[Any]]) -> tuple[Learned, WorkedAhead]:
     """`WorkedAhead` of records by column (in the order of RECORD_FIELDS), with what the names' caches
-    learned on the way (`record_names.names_ahead`) for the importer's chunks that are not taken as is."""
+    learned on the way (`record_names.joined_ahead`) for the importer's chunks that are not taken as is."""
     learned, names = joined_ahead([columns[i] for i in _NAME_FIELDS])
     statuses, status_dates = _status_columns(columns[_EVENTS])
     return learned, WorkedAhead(list(statuses), list(status_dates), names)

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine
 
+from kinlink.environment import usable_cores
 from kinlink.http.settings import Settings
 from kinlink.server.app import create_app
 from kinlink.server.worker_gc import tune_gc
@@ -70,10 +71,7 @@ def make_config(
 
 def default_workers() -> int:
     """One worker process per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 WORKER_HEALTHCHECK_SECONDS = 120
