@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter, or_
-from typing import Any
+from typing import Any, TypeVar
 
 from kinlink.names import detect_script, parse_name
 from kinlink.names.parse import _SHAPES
@@ -145,12 +145,21 @@ _parts: dict[str, tuple[str, PartFacts]] = {}
 _PARTS_BOUND = 1 << 17
 
 
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[str, _V], bound: int, key: str, value: _V) -> _V:
+    """`cache[key] = value`, the cache emptied first once it holds `bound` entries; the value."""
+    if len(cache) >= bound:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 def _part(part: str) -> tuple[str, PartFacts]:
     found = _parts.get(part)
     if found is None:
-        if len(_parts) >= _PARTS_BOUND:
-            _parts.clear()
-        found = _parts[part] = (fold_name(part), part_facts(part))
+        found = _keep(_parts, _PARTS_BOUND, part, (fold_name(part), part_facts(part)))
         if _learned is not None:
             _learned[0].append((part, found))
     return found
@@ -165,9 +174,7 @@ _LANGUAGES_BOUND = 1 << 16
 def _language(written: str) -> str | None:
     if written in _languages:
         return _languages[written]
-    if len(_languages) >= _LANGUAGES_BOUND:
-        _languages.clear()
-    language = _languages[written] = name_language_of(written)
+    language = _keep(_languages, _LANGUAGES_BOUND, written, name_language_of(written))
     if _learned is not None:
         _learned[1].append((written, language))
     return language
@@ -216,13 +223,9 @@ def learn(learned: Learned) -> None:
     """The parts and languages another process worked out (`joined_ahead`) taken into this one's caches."""
     parts, languages = learned
     for part, found in parts:
-        if len(_parts) >= _PARTS_BOUND:
-            _parts.clear()
-        _parts[part] = found
+        _keep(_parts, _PARTS_BOUND, part, found)
     for written, language in languages:
-        if len(_languages) >= _LANGUAGES_BOUND:
-            _languages.clear()
-        _languages[written] = language
+        _keep(_languages, _LANGUAGES_BOUND, written, language)
 
 
 def add_names(
