@@ -106,3 +106,23 @@ def test_a_name_of_unknown_sizes_is_shortlisted_in_one_statement(engine: Engine,
             engine, lambda: shortlist.shortlist_rows_of(s, query, "p", 2000, known), lambda _: True
         )
         assert len(sent) == 1  # the sizes known: the postings alone
+
+
+def test_the_shortlists_ranking_is_most_keys_shared_then_lowest_id() -> None:
+    """`shortlist._ranked` (a stable sort of the ids, then of their counts) orders as np.lexsort of (ids,
+    -counts) does and `np.unique` counts: postings in order or not, ties of every size, any limit."""
+    import numpy as np
+
+    rng = np.random.default_rng(19)
+    for _ in range(300):
+        keys = int(rng.integers(1, 12))
+        postings = [rng.choice(int(rng.integers(1, 5000)), int(rng.integers(0, 800))) for _ in range(keys)]
+        ids = [np.unique(p) if rng.random() < 0.7 else rng.permutation(np.unique(p)) for p in postings]
+        posted = np.concatenate(ids).astype(np.int64)
+        if not len(posted):
+            continue
+        eids, shared = np.unique(posted, return_counts=True)
+        order = np.lexsort((eids, -shared))
+        for limit in (1, 5, 60, 2000):
+            want = [(int(eids[i]), int(shared[i])) for i in order[:limit]]
+            assert shortlist._ranked(posted, limit) == want

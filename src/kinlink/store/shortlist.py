@@ -282,8 +282,11 @@ _NONE = np.empty(0, dtype=np.int64)
 def _ranked(posted: np.ndarray, limit: int) -> list[tuple[int, int]]:
     """Of the ids the keys found (an id once per key it holds), the (id, keys shared) most shared first,
     then by id; at most `limit`."""
-    eids, shared = shared_counts(np.sort(posted))
-    order = np.lexsort((eids, -shared))[:limit]
+    # Each key's ids come in order (its index's), so a stable sort (timsort) merges runs; and of the distinct
+    # ids, in order, a stable sort by keys shared alone (a radix sort of small counts: at most one a key of
+    # the query) keeps equal counts by id: the order np.lexsort((eids, -shared)) gives, at half the cost.
+    eids, shared = shared_counts(np.sort(posted, kind="stable"))
+    order = np.argsort(-shared.astype(np.int16), kind="stable")[:limit]
     return list(zip(eids[order].tolist(), shared[order].tolist(), strict=True))
 
 
