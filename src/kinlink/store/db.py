@@ -47,7 +47,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # The file read through a memory map (up to the build's limit, 2 GB for Python's SQLite): a page is read
+    # where it lies in the OS's cache, not copied by a system call into each connection's own 2 MB cache,
+    # which at a million records holds a few of a search's pages (its reads cost about half; issue 19).
+    # Writes still go through the journal; the map is the OS's page cache, shared by every connection.
+    cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP}")
     cur.close()
+
+
+SQLITE_MMAP = 1 << 34  # asked; SQLite caps it at its build's SQLITE_MAX_MMAP_SIZE
 
 
 def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:

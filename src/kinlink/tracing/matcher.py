@@ -223,12 +223,13 @@ def search(
         # The pre-rank is the keys shared alone: the shortlist's own rows choose the best, and only theirs
         # are read from `persons` (not up to 2,000: a third of a search's CPU at a million records). Every
         # key has its record: erasure deletes a record's keys with it (migration 0021 those it once left).
+        # Ranked by keys shared alone, the pre-rank's best SHORTLIST are the shortlist's first (its order,
+        # most shared then by id, is `_best_first`'s): only those are asked for, not 2,000 (issue 19).
         postings = scorer.memos.get(SHORTLIST_POSTINGS)
-        shortlisted = shortlist_rows_of(session, query, "p", 2000 + len(excluded), sizes, postings)
+        shortlisted = shortlist_rows_of(session, query, "p", SHORTLIST + len(excluded), sizes, postings)
         if shortlisted is None:
             return []
-        rows = [r for r in shortlisted if r[0] not in excluded][:2000]
-        chosen = [r[0] for r in _prerank(query, rows, SHORTLIST)]
+        chosen = [r[0] for r in shortlisted if r[0] not in excluded][:SHORTLIST]
         stamps, read, named = _read_chosen(reader(session), scorer, query, chosen)
         keyed = [(pid, *stamps[pid]) for pid in chosen if pid in stamps]
     else:
@@ -281,13 +282,13 @@ def _read_chosen(
     A query of names alone reads the versions and, of the records this process has not prepared, the names
     alone: a record is read whole only if it reaches scoring (`by_names`; on PostgreSQL in a second round
     trip). Another query on PostgreSQL reads the versions and the records not prepared whole in one
-    statement, where the records read after the versions were a second (issue 19). With every one prepared
-    on PostgreSQL, or for another query on SQLite, the versions alone, from their covering index."""
+    statement, where the records read after the versions were a second (issue 19). With every one prepared,
+    or for another query on SQLite, the versions alone, from their covering index."""
     postgresql = conn.dialect.name == "postgresql"
     if names_alone(scorer, query):
         whole, light = caches(scorer.model)
         known = list({*whole.known(chosen), *light.known(chosen)})
-        if postgresql and len(known) == len(chosen):
+        if len(known) == len(chosen):  # no names to read: the versions alone, from their covering index
             return _versions(conn, chosen), {}, {}
         got = versions_and_names(conn, chosen, known)
         return _stamps(got), {}, {pid: names for pid, _v, _c, names in got if names is not None}
