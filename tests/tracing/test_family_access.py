@@ -10,16 +10,19 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import Quotas, RateLimiter
 from kinlink.errors import Refused
 from kinlink.keys import server_key
+from kinlink.store.casework_models import Disclosure
 from kinlink.store.db import unit_of_work
 from kinlink.store.models import AuditEntry
 from kinlink.store.tracing_models import TracingRequest
-from kinlink.tracing.family_access import open_request
-from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request, secret_digest
+from kinlink.tracing.family_access import family_view, open_request, opened_view
+from kinlink.tracing.requests import Enquirer, SoughtPerson, create_request, secret_digest, set_state
+from kinlink.tracing.verification import record_verification, withdraw_verification
 
 GUESSER, FAMILY = "198.51.100.7", "203.0.113.20"
 
@@ -114,3 +117,53 @@ def test_a_secret_is_grouped_without_look_alikes_and_read_as_typed(engine: Engin
         s.get(TracingRequest, rid).secret_hash = secret_digest(old)  # type: ignore[union-attr]
     assert open_request(engine, limiter, FAMILY, reference, old) is not None
     assert open_request(engine, limiter, FAMILY, reference, old.upper()) is None
+
+
+def test_a_view_that_tells_nothing_to_record_is_read_without_an_orm_session(engine: Engine) -> None:
+    """The page families reload (`opened_view`) reads a view that records nothing on a plain connection, the
+    same view as `family_view`'s; one that may be recorded as a disclosure (a verified enquirer's confirmed
+    match) is read in a unit of work as before, its disclosure recorded once."""
+    from tests.web.test_verified_enquirers import _confirmed
+
+    views = {}
+    with unit_of_work(engine) as s:
+        for name in ("unverified", "verified", "closed", "withdrawn"):
+            req, _ = create_request(s, "test", SoughtPerson("Пактышев Леонид"), Enquirer("Пактышева Анна"))
+            views[name] = req.id
+            if name != "unverified":
+                record_verification(s, "caseworker", req.id, "call_back", "мати")
+            if name == "closed":
+                set_state(s, "test", req, "closed")
+            if name == "withdrawn":
+                withdraw_verification(s, "caseworker", req.id, "recorded for the wrong enquirer")
+    found = _confirmed(engine)[0]
+    with unit_of_work(engine) as s:
+        record_verification(s, "caseworker", found, "call_back", "мати")
+    views["found"] = found
+    units: list[object] = []
+
+    def unit_begun(session: Session, transaction: object) -> None:
+        units.append(session)
+
+    stages = {}
+    event.listen(Session, "after_transaction_create", unit_begun)
+    try:
+        for name, rid in views.items():
+            units.clear()
+            seen = opened_view(engine, lambda conn, rid=rid: rid, "web")
+            stages[name] = (seen.outcome.stage, seen.verified, bool(units))  # type: ignore[union-attr]
+            with unit_of_work(engine) as s:
+                assert seen == family_view(s, rid, "web")
+        assert opened_view(engine, lambda conn: views["found"] + 1000, "web") is None
+    finally:
+        event.remove(Session, "after_transaction_create", unit_begun)
+    assert stages == {
+        "unverified": ("in_progress", False, False),
+        "verified": ("in_progress", True, False),
+        "closed": ("closed", True, False),
+        "withdrawn": ("in_progress", False, False),
+        "found": ("found", True, True),
+    }
+    with unit_of_work(engine) as s:  # the found family's disclosure recorded once, by the page's read
+        told = s.scalar(select(func.count()).select_from(Disclosure).where(Disclosure.request_id == found))
+    assert told == 1

@@ -173,8 +173,9 @@ class RoleCheck:
         request.state.role_check = self
 
     def __call__(self, conn: Connection | None = None) -> Principal:
-        """The principal if its role is one of the route's. Given the route's connection (a unit's, opened
-        first thing), the session or token is read on it: one pool checkout and check-in a request fewer.
+        """The principal if its role is one of the route's. Given the route's connection (a unit's, or the
+        plain one a family's status page reads on, opened first thing), the session or token is read on it:
+        one pool checkout and check-in a request fewer.
         The connection must be one that only reads until the check passes: a failed check writes nothing."""
         self.done = True
         # Made, the check is no longer pending: out of the request's state (whose dict the scope holds), so

@@ -84,6 +84,7 @@ from kinlink.store.audit_hash import REKEY_ENTITY as REKEY_ENTITY
 from kinlink.store.audit_hash import canonical_time as canonical_time
 from kinlink.store.audit_hash import entry_hash as entry_hash
 from kinlink.store.audit_hash import legacy_entry_hash as legacy_entry_hash
+from kinlink.store.audit_sqlite import DriverWrite
 from kinlink.store.audit_verify import entry_count as entry_count
 from kinlink.store.audit_verify import format_anchor as format_anchor
 from kinlink.store.audit_verify import heads as heads
@@ -119,6 +120,11 @@ _SET_HEAD = (
 _LOG = AuditEntry.__table__
 _APPEND = insert(_LOG)
 _ENTRY = [c.name for c in _LOG.c if c.name != "id"]
+# SQLite: the same three statements (chain 1's head taken, the entries, the head set) run by the driver, as
+# every search's entry is written (kinlink.store.audit_sqlite, issue 19).
+_TOUCH_HEAD_BY_DRIVER = DriverWrite(_TOUCH_HEAD, _HEAD_COLUMNS)
+_APPEND_BY_DRIVER = DriverWrite(insert(_LOG).values({c: bindparam(c, type_=_LOG.c[c].type) for c in _ENTRY}))
+_SET_HEAD_BY_DRIVER = DriverWrite(_SET_HEAD)
 # PostgreSQL: one entry and its chain's new head in one statement (a data-modifying WITH runs whether or not
 # the UPDATE reads it), one round trip fewer for every audited request: a search, a disclosure (issue 19).
 # The entry's chain is the head's id, hence the one "chain" parameter.
@@ -280,9 +286,10 @@ class AuditLog:
     def _take_sqlite(self, conn: Connection) -> None:
         # A write first: SQLite then holds its write lock for the rest of the transaction, and one
         # writer at a time needs no more than the one chain.
-        self._hold(conn.execute(_TOUCH_HEAD).one())
+        (head,) = _TOUCH_HEAD_BY_DRIVER.run(conn, {})
+        self._hold(head)
 
-    def _hold(self, head: Row[Any]) -> None:
+    def _hold(self, head: Row[Any] | Any) -> None:  # (a Row, or the driver's named tuple on SQLite)
         self._chain, self._prev, self._count = head.id, head.hash, head.entries
         self._locked = True
 
@@ -398,6 +405,10 @@ class AuditLog:
                 _APPEND_ONE_AND_SET_HEAD, {**dict(zip(_PENDING, self._pending[0], strict=True)), **head}
             )
             head = {}  # set with the entry
+        elif conn.dialect.name == "sqlite":
+            _APPEND_BY_DRIVER.run_many(conn, [dict(zip(_PENDING, e, strict=True)) for e in self._pending])
+            _SET_HEAD_BY_DRIVER.run(conn, {"chain": self._chain, **head})
+            head = {}
         else:
             conn.execute(_APPEND, [dict(zip(_PENDING, e, strict=True)) for e in self._pending])
         if head:

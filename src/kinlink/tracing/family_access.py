@@ -10,16 +10,18 @@ keyed hash (microseconds), so it is done first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import median
+from typing import Any
 
-from sqlalchemy import Double, Engine, bindparam, cast, extract, func, literal, select
+from sqlalchemy import Connection, Double, Engine, bindparam, cast, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import EnquirerVerification, Message
-from kinlink.store.db import DriverRead, session_factory, unit_of_work
+from kinlink.store.db import DriverRead, read_only_connection, reading_unit, session_factory, unit_of_work
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose, latest_verification
@@ -127,24 +129,66 @@ class _Standing:
 
 def family_view(session: Session, request_id: int, channel: str) -> FamilyView | None:
     """What the family of an opened request reads: its state, what it may be told, and its messages."""
-    conn = session.connection()
-    with_wait = conn.dialect.name == "postgresql"  # the usual wait read with the request: one round trip
-    if with_wait:
-        since = utcnow() - WAIT_WINDOW
-        req = conn.execute(_VIEW_AND_WAIT, {"request_id": request_id, "since": since}).first()
-    else:
-        req = _VIEW_READ.first(conn, {"request_id": request_id})
-    if req is None:
+    read = _read_view(session.connection(), request_id, lambda: usual_wait_days(session))
+    if read is None:
         return None
-    wait = _usual_wait(req.wait_days or []) if with_wait else usual_wait_days(session)
-    standing = None
-    if req.verification_id is not None and req.withdrawn_at is None:
-        standing = _Standing(req.verification_id, req.method, req.recorded_by, req.recorded_at)
+    req, standing, wait = read
     outcome = disclose(session, req, channel, standing)
     # Messages exist only while the found person consents to contact: once consent is withdrawn the family
     # sees what a match never consented to shows, and no word of the person's (nor a hint that there was
     # one) remains on its page.
     messages = for_family(session, req.id) if outcome.messages_allowed else []
+    return _view(req, outcome, messages, wait)
+
+
+def opened_view(engine: Engine, opened: Callable[[Connection], int], channel: str) -> FamilyView | None:
+    """`family_view` of the request `opened(conn)` names (who is asking, read first on the view's own
+    connection: one pool checkout), without an ORM Session when the view writes nothing and reads no
+    record: the page families reload, whose Session was ~11 % of its CPU (issue 19). That is every request
+    whose enquirer is not verified or that is not matched to a person, where what the family may know is
+    "being handled" or "closed" (`disclosure.outcome_given`), never a stage that is recorded as disclosed
+    nor one that allows messages. Any other is read as `family_view` reads it, in a reading unit of its own
+    (after this connection is given back: one connection a thread at a time), as it may record a disclosure.
+    """
+    with read_only_connection(engine) as conn:
+        request_id = opened(conn)
+        read = _read_view(conn, request_id, lambda: usual_wait_days_on(conn))
+        if read is None:
+            return None
+        req, standing, wait = read
+        if standing is None:  # nobody verified the enquirer: nothing but "being handled"
+            return _view(req, Outcome("in_progress"), [], wait)
+        if req.state != "matched" or req.matched_person_id is None:  # verified, no match to tell
+            return _view(
+                req, Outcome("closed" if req.state == "closed" else "in_progress", verified=True), [], wait
+            )
+    with reading_unit(engine) as s:
+        return family_view(s, request_id, channel)
+
+
+def _read_view(
+    conn: Connection, request_id: int, wait_days: Callable[[], int | None]
+) -> tuple[Any, _Standing | None, int | None] | None:
+    """The request's row of _VIEW (None when there is none), its standing verification and the usual wait
+    (on PostgreSQL a column of the same read, else `wait_days()`, read after it)."""
+    if conn.dialect.name == "postgresql":  # the usual wait read with the request: one round trip
+        since = utcnow() - WAIT_WINDOW
+        req = conn.execute(_VIEW_AND_WAIT, {"request_id": request_id, "since": since}).first()
+        if req is None:
+            return None
+        wait = _usual_wait(req.wait_days or [])
+    else:
+        req = _VIEW_READ.first(conn, {"request_id": request_id})
+        if req is None:
+            return None
+        wait = wait_days()
+    standing = None
+    if req.verification_id is not None and req.withdrawn_at is None:
+        standing = _Standing(req.verification_id, req.method, req.recorded_by, req.recorded_at)
+    return req, standing, wait
+
+
+def _view(req: Any, outcome: Outcome, messages: list[Message], wait: int | None) -> FamilyView:
     email = email_in(req.enquirer_contact)
     return FamilyView(
         req.reference,
@@ -176,13 +220,22 @@ _RECENT_ANSWERS = (
 def usual_wait_days(session: Session) -> int | None:
     """The median number of days from filing to the first confirmed match, over the latest confirmed
     matches of requests (at most WAIT_SAMPLE_MAX, decided in the last year); None below WAIT_SAMPLE_MIN."""
-    return _usual_wait(first_answer_days(session, utcnow() - WAIT_WINDOW))
+    return usual_wait_days_on(session.connection())
+
+
+def usual_wait_days_on(conn: Connection) -> int | None:
+    """usual_wait_days, read on a connection."""
+    return _usual_wait(_answer_days(conn, utcnow() - WAIT_WINDOW))
 
 
 def first_answer_days(session: Session, since: datetime) -> list[float]:
     """Each request's days from filing to its first confirmed answer, among the latest WAIT_SAMPLE_MAX
     confirmed answers decided at or after `since`: what the usual wait is the median of."""
-    rows = _RECENT_READ.all(session.connection(), {"since": since})
+    return _answer_days(session.connection(), since)
+
+
+def _answer_days(conn: Connection, since: datetime) -> list[float]:
+    rows = _RECENT_READ.all(conn, {"since": since})
     first: dict[int, float] = {}
     for request_id, filed, decided in rows:
         days = max(0.0, (_utc(decided) - _utc(filed)).total_seconds() / 86400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import Response
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from kinlink.accounts.sessions import open_session
@@ -24,8 +25,8 @@ from kinlink.http.security import (
     page_roles_in_route,
 )
 from kinlink.registry.attachments import fetch
-from kinlink.store.db import reading_unit, unit_of_work
-from kinlink.tracing.family_access import family_view, open_request
+from kinlink.store.db import unit_of_work
+from kinlink.tracing.family_access import family_view, open_request, opened_view
 from kinlink.tracing.intake import FIELDS, Filed, Filer, file_request
 from kinlink.tracing.messages import from_family
 from kinlink.web.pages.public import set_cookie
@@ -112,10 +113,13 @@ def track(request: Request, reference: str = Form(""), secret: str = Form("")) -
 def _status_page(
     request: Request, who: Principal | RoleCheck, status_code: int = 200, **extra: object
 ) -> Response:
-    with reading_unit(state.engine(request)) as s:  # the page families reload: a write (a disclosure) is rare
-        if isinstance(who, RoleCheck):  # the session read on the page's own connection: one pool checkout
-            who = who(s.connection())
-        view = family_view(s, who.request_id or 0, "web")
+    def opened(conn: Connection) -> int:
+        # The session read on the page's own connection: one pool checkout.
+        principal = who(conn) if isinstance(who, RoleCheck) else who
+        return principal.request_id or 0
+
+    # The page families reload: a write (a disclosure) is rare, and the view needs no ORM Session without it.
+    view = opened_view(state.engine(request), opened, "web")
     if view is None:
         return redirect("/track")
     return render(
