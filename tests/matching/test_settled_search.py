@@ -12,6 +12,7 @@ from kinlink.matching import names_bridge as nb
 from kinlink.matching.index import CandidateIndex
 from kinlink.matching.model import load_model
 from kinlink.matching.record import MatchRecord
+from kinlink.matching.score_values import Others
 
 MODEL = load_model()
 
@@ -121,3 +122,47 @@ def test_a_part_both_sides_give_only_as_an_initial_is_explained() -> None:
     assert "initials alone" in " ".join(said.values()), said
     hits = scorer.best(q, [r], 1, 0.0)
     assert hits and hits[0][1].evidence
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    family=st.sampled_from([*_FAMILIES, ""]),
+    given_name=st.sampled_from(_GIVENS),
+    patronymic=st.sampled_from(_PATRONYMICS),
+    other=st.sampled_from(["", "Dmitrii Popov", "Попов Д.", "Андреевич"]),
+)
+def test_a_bound_less_the_parts_a_query_lacks_is_still_a_bound(
+    family: str, given_name: str, patronymic: str, other: str
+) -> None:
+    """A name part no name of the query has (`Scorer.unearned`: in full or as an initial) weighs nothing
+    against any record: a record's name bound less that part's term (`unearned_term`, as `found` takes it
+    out) is still at least every record's name weight, and the parts the query has are never taken out."""
+    name = " ".join(w for w in (family, given_name, patronymic) if w)
+    if not name:
+        return
+    query = MatchRecord(None, name, (other,) if other else ())
+    scorer = _INDEX.scorer
+    q = scorer.prepare(query)
+    unearned = scorer.unearned(q.parsed())
+    parts = {part: i for i, _c, part in scorer._name_parts}
+    for part, i in parts.items():
+        assert (i in {u[0] for u in unearned}) != nb.has_part(q.parsed(), part)
+    for row in range(len(_INDEX)):
+        r = _INDEX._prepared_row(row)
+        cut = sum(scorer.unearned_term(i, c, None if s is None else r.tf_keys[s]) for i, c, s in unearned)
+        names_weight = scorer.score(q, r, explain=False, others=Others(0.0, ())).weight - scorer.prior_weight
+        assert names_weight <= float(_INDEX._name_bound[row]) - cut + 1e-9
+
+
+def test_a_query_without_a_patronymic_leaves_it_out_of_its_bounds() -> None:
+    scorer = _INDEX.scorer
+    patronymic = next(i for i, _c, part in scorer._name_parts if part == "patronymic")
+    assert [u[0] for u in scorer.unearned(scorer.prepare(MatchRecord(None, "Попов Дмитрий")).parsed())] == [
+        patronymic
+    ]
+    for name in ("Попов Дмитрий Андреевич", "Попов Л. А.", "Л. А. Попов"):
+        assert scorer.unearned(scorer.prepare(MatchRecord(None, name)).parsed()) == ()
+    # Known by another name with a patronymic: that name may earn it.
+    assert (
+        scorer.unearned(scorer.prepare(MatchRecord(None, "Попов Дмитрий", ("Попов Д. А.",))).parsed()) == ()
+    )

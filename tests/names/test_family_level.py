@@ -14,6 +14,7 @@ from tests.names.name_words import NAME_WORDS, as_typed
 
 from kinlink.matching import names_bridge as nb
 from kinlink.names import compare_family, family_level
+from kinlink.names.compare_parts import _level_steps
 
 _WORDS = sorted(
     NAME_WORDS
@@ -105,3 +106,25 @@ def test_levels_of_known_pairs() -> None:
         assert family_level(a, b) == compare_family(a, b).level == level
     assert nb.compare_families(None, "Иванов") is None
     assert nb.compare_families("Иванов", "") is None
+
+
+@SETTINGS
+@given(pairs())
+def test_a_comparison_made_from_its_levels_steps_is_the_one_worked_out_alone(pair: tuple[str, str]) -> None:
+    # A search weighs its winner's family name by `family_level`, then explains it (`compare_family`):
+    # the comparison is finished from the steps the level took, and is the one worked out alone.
+    a, b = pair
+    if not (a.strip() and b.strip()):
+        return
+    family_level.cache_clear()
+    compare_family.cache_clear()
+    _level_steps.clear()
+    want = compare_family(a, b)
+    family_level.cache_clear()
+    compare_family.cache_clear()
+    level = family_level(a, b)
+    assert (a, b) in _level_steps  # kept for the comparison ...
+    got = compare_family(a, b)
+    assert (a, b) not in _level_steps  # ... which took it
+    assert (got.level, got.score, got.reason) == (want.level, want.score, want.reason)
+    assert level == got.level

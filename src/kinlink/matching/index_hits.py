@@ -8,6 +8,7 @@ Split from `index.py`, which builds the index and finds the shortlist.
 from __future__ import annotations
 
 from functools import partial
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,11 @@ from kinlink.matching.score_values import Others, Prepared, Scored
 
 if TYPE_CHECKING:
     from kinlink.matching.index import CandidateIndex
+
+
+# Bits added to a bound less its unearned name parts (`found`): far above the rounding of the subtraction
+# (~1e-14 bits), far below any two weights' difference that matters (a bound only decides what is scored).
+_SLACK = 1e-6
 
 
 def found(
@@ -42,11 +48,31 @@ def found(
     weights = scorer.others_weights(q, codes, distinct, index._by_value)
     name_bounds = index._name_bound.take(rows).tolist()
     prior = scorer.prior_weight
+    value_lists, tf_lists = distinct[:n_values], distinct[n_values:]
     if q.parsed():
         bounds = [prior + w + b for w, b in zip(weights, name_bounds, strict=True)]
+        unearned = scorer.unearned(q.parsed())
+        if unearned:
+            # A name part the query lacks (a patronymic, for most two-word queries) weighs nothing
+            # against any candidate, yet each one's name bound counts it at its best: taken out, fewer
+            # candidates' bounds reach the best found, and fewer are settled (issue 19). What is taken
+            # out is the term the bound summed for the candidate's key (the same memos), so what is left
+            # is still a bound; `_SLACK` covers the subtraction's rounding, to keep it one to the last bit.
+            cuts = [0.0] * len(bounds)
+            for i, comparison, slot in unearned:
+                if slot is None:
+                    term = scorer.unearned_term(i, comparison, None)
+                    cuts = [cut + term for cut in cuts]
+                    continue
+                at, keys = n_values + slot, tf_lists[slot]
+                column = [c[at] for c in codes]
+                terms = {
+                    code: scorer.unearned_term(i, comparison, keys[code]) for code in dict.fromkeys(column)
+                }
+                cuts = list(map(add, cuts, map(terms.__getitem__, column)))
+            bounds = [b - cut + _SLACK for b, cut in zip(bounds, cuts, strict=True)]
     else:
         bounds = [prior + w for w in weights]
-    value_lists, tf_lists = distinct[:n_values], distinct[n_values:]
     prepared: dict[int, Prepared] = {}
     # Each candidate's settled facts (`_settled_facts`), once read by `settle`.
     facts_at: dict[int, tuple[Any, str | None] | None] = {}

@@ -13,6 +13,7 @@ from typing import Any
 from kinlink.matching import names_bridge as nb
 from kinlink.matching.model import Comparison, Model
 from kinlink.matching.score_values import TF_INDEX, Others, Prepared, TermFrequencies
+from kinlink.names import has_part
 
 
 class NameWeights:
@@ -180,6 +181,25 @@ class NameWeights:
                         by_level[(i, part.level, key)] = w
                 total += w
         return total
+
+    def unearned(self, q_names: tuple[Any, ...]) -> tuple[tuple[int, Comparison, int | None], ...]:
+        """The name comparisons (each with its slot in a record's `tf_keys`) whose part no name of the
+        query has, in full or as an initial (`kinlink.names.has_part`): every comparison of that part is
+        then None (`compare_given_part`, `compare_patronymic_part`, no family name), so it weighs nothing
+        against any record, yet a record's `name_bound` counts it at its best (`unearned_term`)."""
+        out = []
+        for i, c, part, slot in self._name_slots:
+            for p in q_names:
+                if has_part(p, part):
+                    break
+            else:
+                out.append((i, c, slot))
+        return tuple(out)
+
+    def unearned_term(self, i: int, c: Comparison, key: str | None) -> float:
+        """What comparison i adds to the `name_bound` of a record whose key in its table is `key`."""
+        w = self._bound_memo.get((i, key))
+        return self._best_name_weight(i, c, key) if w is None else w
 
     @cached_property
     def _name_slots(self) -> tuple[tuple[int, Comparison, str, int | None], ...]:

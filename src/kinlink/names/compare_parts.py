@@ -169,7 +169,10 @@ def _same_or_transliterated(a: str, b: str) -> PartComparison | None:
 
 @lru_cache(maxsize=262144)
 def compare_family(a: str, b: str) -> PartComparison:
-    return _family_steps(a, b)[1]()
+    # A pair whose level was just worked out (`family_level`: a search's winner is weighed by its level
+    # first, then explained) is made from those steps, not taken through them again (issue 19).
+    make = _level_steps.pop((a, b), None)
+    return (_family_steps(a, b)[1] if make is None else make)()
 
 
 @lru_cache(maxsize=262144)
@@ -177,7 +180,17 @@ def family_level(a: str, b: str) -> str:
     """`compare_family(a, b).level`, without the score and reason a comparison works out: a search's bound
     weighs a candidate's family name by its level alone, for a dozen candidates a query, most of them met
     for the first time (issue 19)."""
-    return _family_steps(a, b)[0]
+    level, make = _family_steps(a, b)
+    if len(_level_steps) >= _LEVEL_STEPS_KEPT:
+        _level_steps.clear()
+    _level_steps[(a, b)] = make
+    return level
+
+
+# How `family_level`'s latest pairs' comparisons are made (`_family_steps`), for `compare_family` to
+# finish: a few thousand pairs, the last searches' (each steps' closure holds what they found).
+_level_steps: dict[tuple[str, str], Callable[[], PartComparison]] = {}
+_LEVEL_STEPS_KEPT = 4096
 
 
 def _family_steps(a: str, b: str) -> tuple[str, Callable[[], PartComparison]]:
