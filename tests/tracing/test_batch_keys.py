@@ -116,6 +116,19 @@ def test_keys_written_in_bulk_are_the_rows_written_one_by_one(engine: Engine, en
     assert got[0] == got[1] == [(entity, o, k) for o, k in zip(*columns, strict=True)]
 
 
+@pytest.mark.parametrize("entity", ["p", "r"])
+def test_keys_written_in_bulk_keep_their_order_where_an_owners_rows_come_apart(
+    engine: Engine, entity: str
+) -> None:
+    """SQLite's bulk rows go as runs of one owner's keys (`match_keys._runs`): an owner whose rows come
+    apart keeps them apart, each row written in its place, so the ids follow the rows' order as given
+    (a run an owner would have written 3's rows together, before 5's)."""
+    columns = ([3, 3, 5, 3, 7, 7, 5], ["b", "a", "x", "c", "z", "y", "w"])
+    with unit_of_work(engine) as s:
+        match_keys.write_key_columns(s, entity, [3, 5, 7], columns, in_bulk=True)
+    assert [row[1:] for row in _rows(engine)] == [(entity, o, k) for o, k in zip(*columns, strict=True)]
+
+
 def test_a_key_with_a_nul_is_written_whole_on_sqlite(tmp_path: Path) -> None:
     """SQLite's bulk rows go as one JSON text, whose NUL SQLite would cut: such a block is bound row by
     row."""
