@@ -10,8 +10,8 @@ from kinlink.http import state
 from kinlink.http.delivery import deliver_later
 from kinlink.http.errors import ApiError
 from kinlink.http.security import CLEAN_URL, EVERYONE, Principal, api_roles, client_ip
-from kinlink.store.db import reading_unit, unit_of_work
-from kinlink.tracing.family_access import family_view, open_request
+from kinlink.store.db import unit_of_work
+from kinlink.tracing.family_access import open_request, opened_view
 from kinlink.tracing.intake import Filer, file_request
 
 router = APIRouter(prefix="/api/v1", dependencies=[CLEAN_URL], tags=["family"])
@@ -52,17 +52,17 @@ def status(
     )
     if req is None:
         raise ApiError(401, "the reference or the secret is wrong", "secret")
-    with reading_unit(state.engine(request)) as s:
-        view = family_view(s, req.id, "api")
-        if view is None:
-            raise ApiError(401, "the reference or the secret is wrong", "secret")
-        return schemas.FamilyStatus(
-            reference=view.reference,
-            stage=view.outcome.stage,
-            items={k: v for k, v in view.outcome.items.items() if k != "photo"},
-            messages=[
-                {"direction": m.direction, "body": m.body, "state": m.state, "at": m.created_at.isoformat()}
-                for m in view.messages
-            ],
-            verified=view.verified,
-        )
+    # The same read as the family's page: without an ORM Session when the view records nothing.
+    view = opened_view(state.engine(request), lambda _conn: req.id, "api")
+    if view is None:
+        raise ApiError(401, "the reference or the secret is wrong", "secret")
+    return schemas.FamilyStatus(
+        reference=view.reference,
+        stage=view.outcome.stage,
+        items={k: v for k, v in view.outcome.items.items() if k != "photo"},
+        messages=[
+            {"direction": m.direction, "body": m.body, "state": m.state, "at": m.created_at.isoformat()}
+            for m in view.messages
+        ],
+        verified=view.verified,
+    )

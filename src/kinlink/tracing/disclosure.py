@@ -139,20 +139,26 @@ def outcome_for(session: Session, req: RequestFacts) -> Outcome:
 
 def outcome_given(session: Session, req: RequestFacts, verified: VerificationFacts | None) -> Outcome:
     """outcome_for, with the request's standing verification (or None) already read."""
-    if verified is None:
-        # Nothing but "being handled" to an enquirer nobody has verified: not a match, not a closure.
-        return Outcome("in_progress")
-    outcome = _outcome(session, req)
+    told = outcome_unmatched(req, verified)
+    if told is not None:
+        return told
+    assert verified is not None and req.matched_person_id is not None
+    outcome = outcome_of_match(session, req.matched_person_id)
     outcome.verified = True
     if outcome.stage in TOLD:
         outcome.consent["enquirer_verification"] = _verified_by(verified)
     return outcome
 
 
-def _outcome(session: Session, req: RequestFacts) -> Outcome:
+def outcome_unmatched(req: RequestFacts, verified: VerificationFacts | None) -> Outcome | None:
+    """The outcome where no record need be read (none is then disclosed): an enquirer nobody verified, or
+    a request with no match. None where the request's match decides it (`outcome_given`)."""
+    if verified is None:
+        # Nothing but "being handled" to an enquirer nobody has verified: not a match, not a closure.
+        return Outcome("in_progress")
     if req.state != "matched" or req.matched_person_id is None:
-        return Outcome("closed" if req.state == "closed" else "in_progress")
-    return outcome_of_match(session, req.matched_person_id)
+        return Outcome("closed" if req.state == "closed" else "in_progress", verified=True)
+    return None
 
 
 def death_level(person: Person) -> str | None:

@@ -24,7 +24,7 @@ from kinlink.store.casework_models import EnquirerVerification, Message
 from kinlink.store.db import DriverRead, read_only_connection, reading_unit, session_factory, unit_of_work
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
-from kinlink.tracing.disclosure import Outcome, disclose, latest_verification
+from kinlink.tracing.disclosure import Outcome, disclose, latest_verification, outcome_unmatched
 from kinlink.tracing.messages import for_family
 from kinlink.tracing.notifications import email_in
 from kinlink.tracing.requests import find_request, is_keyed, upgrade_secret, verify_secret
@@ -146,7 +146,7 @@ def opened_view(engine: Engine, opened: Callable[[Connection], int], channel: st
     connection: one pool checkout), without an ORM Session when the view writes nothing and reads no
     record: the page families reload, whose Session was ~11 % of its CPU (issue 19). That is every request
     whose enquirer is not verified or that is not matched to a person, where what the family may know is
-    "being handled" or "closed" (`disclosure.outcome_given`), never a stage that is recorded as disclosed
+    "being handled" or "closed" (`disclosure.outcome_unmatched`), never a stage that is recorded as disclosed
     nor one that allows messages. Any other is read as `family_view` reads it, in a reading unit of its own
     (after this connection is given back: one connection a thread at a time), as it may record a disclosure.
     """
@@ -156,12 +156,9 @@ def opened_view(engine: Engine, opened: Callable[[Connection], int], channel: st
         if read is None:
             return None
         req, standing, wait = read
-        if standing is None:  # nobody verified the enquirer: nothing but "being handled"
-            return _view(req, Outcome("in_progress"), [], wait)
-        if req.state != "matched" or req.matched_person_id is None:  # verified, no match to tell
-            return _view(
-                req, Outcome("closed" if req.state == "closed" else "in_progress", verified=True), [], wait
-            )
+        told = outcome_unmatched(req, standing)
+        if told is not None:  # told without a record read: nothing disclosed, no messages
+            return _view(req, told, [], wait)
     with reading_unit(engine) as s:
         return family_view(s, request_id, channel)
 
