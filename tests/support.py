@@ -104,7 +104,7 @@ def statements_run(
     engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
 ) -> list[tuple[str, object]]:
     """The statements (and their parameters) `work` sends through `engine` that `keep` keeps, for EXPLAIN: on
-    PostgreSQL as psycopg's cursors run them (SQLAlchemy's and `kinlink.store.db.DriverRead`'s alike), on
+    PostgreSQL as psycopg's cursors run them (SQLAlchemy's and `kinlink.store.driver.DriverRead`'s alike), on
     SQLite as SQLAlchemy sends them and `DriverRead`'s as SQLite's trace gives them (`_sqlite_statements`)."""
     if engine.dialect.name == "postgresql":
         return _psycopg_statements(engine, work, keep)
@@ -128,7 +128,7 @@ def _sqlite_statements(
     engine: Engine, work: Callable[[], object], keep: Callable[[str], bool]
 ) -> list[tuple[str, object]]:
     """SQLAlchemy's statements with their parameters (its events); on each connection taken from the pool
-    while `work` runs, the others (`kinlink.store.db.DriverRead`'s, run by sqlite3 itself) as SQLite's trace
+    while `work` runs, the others (`store.driver.DriverRead`'s, run by sqlite3 itself) as SQLite's trace
     gives them: their values written into the text, parameters None. On a connection taken before (a
     session's), SQLAlchemy's alone, as on PostgreSQL (`_psycopg_statements`)."""
     seen: list[tuple[str, object]] = []
@@ -226,7 +226,7 @@ def sent_statements(
     warm: Callable[[], object] | None = None,
 ) -> list[tuple[str, object]]:
     """The statements `work` sends to the database: on SQLite as the driver runs them (its trace), since the
-    status check's reads are run by the driver itself there (`kinlink.store.db.DriverRead`), not through
+    status check's reads are run by the driver itself there (`kinlink.store.driver.DriverRead`), not through
     SQLAlchemy; elsewhere as SQLAlchemy sends them. On SQLite the pool's connections are made again first,
     traced, by `warm` (else `work` itself) run once before."""
     if engine.dialect.name != "sqlite":

@@ -1,4 +1,4 @@
-"""The reads every request makes, run by the driver itself (`kinlink.store.db.DriverRead`, `read_rows`), give
+"""The reads every request makes, run by the driver itself (`store.driver.DriverRead`, `read_rows`), give
 the same rows as SQLAlchemy's execution of the same statement; a reading unit that wrote nothing ends without
 a commit, one that wrote commits what it wrote (issue 19)."""
 
@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Engine, bindparam, column, event, literal, select, table, text
 from sqlalchemy.exc import DBAPIError
 
-from kinlink.store.db import DriverRead, read_rows, reading_unit, unit_of_work
+from kinlink.store.db import reading_unit, unit_of_work
+from kinlink.store.driver import DriverRead, read_rows
 from kinlink.store.match_keys import _KEY_COUNTS
 from kinlink.store.match_records import _VERSIONS_AND_NAMES, for_dialect
 from kinlink.store.models import Source

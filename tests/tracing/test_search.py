@@ -239,7 +239,7 @@ def test_search_reads_no_table_whole(tmp_path: Path) -> None:
         with unit_of_work(engine) as s:
             assert search_records(s, ACTOR, "test", "Paktishev Oleg", model=MODEL, limit=10)
 
-    # (As the driver runs them: some are run by the driver itself, store.db.DriverRead and read_rows.)
+    # (As the driver runs them: some are run by the driver itself, store.driver.DriverRead and read_rows.)
     statements = statements_run(engine, searches, selects)
     # A record added meanwhile: the counts are refreshed, and still nothing is read whole.
     _import(engine, tmp_path, "late", [{"record_id": "L-1", "full_name": "Пактышев Олег"}], key=True)
@@ -584,7 +584,7 @@ def test_a_search_looks_up_its_text_and_reads_its_rows_in_one_statement(engine: 
             hits = search_records(s, ACTOR, "test", query, model=MODEL, status=status, limit=10)
             return [(h.person.source_record_id, h.probability) for h in hits]
 
-    # (As the driver runs them: on SQLite the found-lookup is run by the driver itself, store.db.DriverRead.)
+    # (As the driver runs them: on SQLite the found-lookup is run by the driver, store.driver.DriverRead.)
     sent = sent_statements(
         engine, lambda: one("Leonid Paktishev"), lambda statement: True, warm=lambda: one("Марков Георгий")
     )

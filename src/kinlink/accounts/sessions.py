@@ -15,7 +15,8 @@ from kinlink.accounts.tokens import sha256
 from kinlink.accounts.users import authenticate
 from kinlink.errors import Refused
 from kinlink.store.account_models import User, WebSession
-from kinlink.store.db import DriverRead, unit_of_work
+from kinlink.store.db import unit_of_work
+from kinlink.store.driver import DriverRead
 from kinlink.store.models import utcnow
 
 

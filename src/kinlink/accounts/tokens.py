@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kinlink.errors import refuse
 from kinlink.store.account_models import ApiToken, User
 from kinlink.store.audit import record as audit
-from kinlink.store.db import DriverRead
+from kinlink.store.driver import DriverRead
 from kinlink.store.models import utcnow
 
 

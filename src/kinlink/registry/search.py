@@ -21,7 +21,7 @@ from kinlink.messages import Message
 from kinlink.person.text import text_problem
 from kinlink.registry.people import Listed
 from kinlink.store.audit import record_read
-from kinlink.store.db import DriverRead
+from kinlink.store.driver import DriverRead
 from kinlink.store.match_keys import ensure_keys, keys_stale, rebuild_keys
 from kinlink.store.match_records import among, reader
 from kinlink.store.models import Person, PersonName, Source, fold_name
@@ -106,7 +106,7 @@ def _listed_stmt(by_status: bool, by_kind: bool) -> Select:  # type: ignore[type
 
 @lru_cache(maxsize=16)
 def _found_read(by_status: bool, by_kind: bool, array: bool) -> DriverRead:
-    """`_found_stmt`, run by SQLite's driver itself (issue 19; kinlink.store.db.DriverRead)."""
+    """`_found_stmt`, run by SQLite's driver itself (issue 19; kinlink.store.driver.DriverRead)."""
     return DriverRead(_found_stmt(by_status, by_kind, array))
 
 

@@ -84,13 +84,13 @@ from kinlink.store.audit_hash import REKEY_ENTITY as REKEY_ENTITY
 from kinlink.store.audit_hash import canonical_time as canonical_time
 from kinlink.store.audit_hash import entry_hash as entry_hash
 from kinlink.store.audit_hash import legacy_entry_hash as legacy_entry_hash
-from kinlink.store.audit_sqlite import DriverWrite
 from kinlink.store.audit_verify import entry_count as entry_count
 from kinlink.store.audit_verify import format_anchor as format_anchor
 from kinlink.store.audit_verify import heads as heads
 from kinlink.store.audit_verify import parse_anchor as parse_anchor
 from kinlink.store.audit_verify import verify as verify
 from kinlink.store.db import ALONE, outside_transaction
+from kinlink.store.driver import DriverWrite
 from kinlink.store.models import AuditEntry as AuditEntry
 from kinlink.store.models import AuditHead, utcnow
 
@@ -121,7 +121,7 @@ _LOG = AuditEntry.__table__
 _APPEND = insert(_LOG)
 _ENTRY = [c.name for c in _LOG.c if c.name != "id"]
 # SQLite: the same three statements (chain 1's head taken, the entries, the head set) run by the driver, as
-# every search's entry is written (kinlink.store.audit_sqlite, issue 19).
+# every search's entry is written (kinlink.store.driver, issue 19).
 _TOUCH_HEAD_BY_DRIVER = DriverWrite(_TOUCH_HEAD, _HEAD_COLUMNS)
 _APPEND_BY_DRIVER = DriverWrite(insert(_LOG).values({c: bindparam(c, type_=_LOG.c[c].type) for c in _ENTRY}))
 _SET_HEAD_BY_DRIVER = DriverWrite(_SET_HEAD)

@@ -8,17 +8,15 @@ import re
 import select
 import time
 import weakref
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Select, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -185,93 +183,6 @@ def reading_unit(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-class DriverRead:
-    """A SELECT built once that reads on every request (who is asking, a family's page, a search's stamp and
-    listed rows), run by the driver itself: compiled once, its parameters and its rows converted by the
-    columns' own processors, as SQLAlchemy converts them (the same values), without SQLAlchemy's execution
-    context and result set-up a statement (issue 19): on SQLite ~3 us a statement against ~23, on PostgreSQL
-    (psycopg, the same text, so the same statement psycopg prepares on the connection) ~20 us of client CPU
-    against ~50. Rows are named tuples of the statement's column keys. SQLAlchemy's events do not see them."""
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._plan: _Plan | None = None
-
-    def _compile(self, conn: Connection) -> _Plan:
-        dialect = conn.dialect
-        compiled = self.statement.compile(dialect=dialect)
-        assert not compiled.literal_execute_params and not compiled.post_compile_params  # none expanded
-        # SQLite's qmark parameters are positional; psycopg's pyformat ones are named (each once)
-        names = compiled.positiontup if compiled.positional else list(compiled.bind_names.values())
-        binds = [
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in names or ()
-        ]
-        fixed = {
-            name: b.effective_value for name, b in compiled.binds.items() if not b.required
-        }  # literal()s
-        columns = list(self.statement.selected_columns)
-        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-        row = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
-        self._plan = _Plan(str(compiled), binds, fixed, processors, row, dialect, bool(compiled.positional))
-        return self._plan
-
-    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
-        if conn.dialect.name not in ("sqlite", "postgresql"):
-            return list(conn.execute(self.statement, params))
-        plan = self._plan
-        if plan is None or plan.dialect is not conn.dialect:  # (compiled for the engine's own dialect)
-            plan = self._compile(conn)
-        values = {**plan.fixed, **params} if plan.fixed else params
-        args: Any
-        if plan.positional:
-            args = [values[name] if proc is None else proc(values[name]) for name, proc in plan.binds]
-        else:
-            args = {name: values[name] if proc is None else proc(values[name]) for name, proc in plan.binds}
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            fetched = cursor.execute(plan.sql, args).fetchall()
-        except conn.dialect.loaded_dbapi.Error as e:
-            # Raised as SQLAlchemy raises the driver's errors (its OperationalError for SQLite's "database
-            # is locked", which the web answers as busy), so that callers see the same exceptions.
-            raise DBAPIError.instance(
-                plan.sql, args, e, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-            ) from e
-        finally:
-            cursor.close()
-        make, processors = plan.row._make, plan.processors
-        if not any(processors):
-            return [make(r) for r in fetched]
-        return [make([v if p is None else p(v) for p, v in zip(processors, r, strict=True)]) for r in fetched]
-
-    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """The first row, or None."""
-        rows = self.all(conn, params)
-        return rows[0] if rows else None
-
-
-def read_rows(conn: Connection, statement: Select[Any], params: Mapping[str, Any]) -> list[Any]:
-    """The rows of a SELECT built once (kept by its builder, so the same object each time), by the driver
-    (`DriverRead`), whose SQLAlchemy set-up a statement was most of a search's reads' client CPU on
-    PostgreSQL and on SQLite (issue 19)."""
-    return _driver_read(statement).all(conn, params)
-
-
-@lru_cache(maxsize=1024)
-def _driver_read(statement: Select[Any]) -> DriverRead:
-    return DriverRead(statement)
-
-
-class _Plan(NamedTuple):
-    sql: str
-    binds: list[tuple[str, Callable[[Any], Any] | None]]  # each positional parameter's name and processor
-    fixed: dict[str, Any]  # values the statement binds itself (a literal())
-    processors: list[Callable[[Any], Any] | None]
-    row: Any  # the named tuple's class
-    dialect: Any  # the dialect it was compiled for (its processors are that dialect's)
-    positional: bool  # parameters by position (SQLite's qmark), else by name (psycopg's pyformat)
 
 
 def _wrote(session: Session) -> bool:

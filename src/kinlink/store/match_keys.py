@@ -25,7 +25,8 @@ from kinlink.matching.keys import index_keyed, record_keys
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score_values import TermFrequencies
 from kinlink.store import bulk
-from kinlink.store.db import analyze, grown_enough, read_rows, unit_of_work
+from kinlink.store.db import analyze, grown_enough, unit_of_work
+from kinlink.store.driver import read_rows
 from kinlink.store.match_records import (
     IDS_PER_QUERY,
     among,

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kinlink.matching.record import MatchRecord
-from kinlink.store.db import read_rows
+from kinlink.store.driver import read_rows
 from kinlink.store.models import Event, Person, PersonName, Source
 from kinlink.store.tracing_models import TracingRequest
 

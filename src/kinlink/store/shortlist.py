@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kinlink.matching.keys import MAX_POSTING, query_keys, shared_counts
 from kinlink.matching.record import MatchRecord
-from kinlink.store.db import read_rows
+from kinlink.store.driver import read_rows
 from kinlink.store.match_records import reader
 from kinlink.store.models import Person
 from kinlink.store.tracing_models import MatchKey, TracingRequest

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from kinlink.accounts.throttle import RateLimiter, too_many
 from kinlink.store.casework_models import EnquirerVerification, Message
-from kinlink.store.db import DriverRead, read_only_connection, reading_unit, session_factory, unit_of_work
+from kinlink.store.db import read_only_connection, reading_unit, session_factory, unit_of_work
+from kinlink.store.driver import DriverRead
 from kinlink.store.models import utcnow
 from kinlink.store.tracing_models import MatchCandidate, TracingRequest
 from kinlink.tracing.disclosure import Outcome, disclose, latest_verification, outcome_unmatched
@@ -240,7 +241,7 @@ def _answer_days(conn: Connection, since: datetime) -> list[float]:
     return list(first.values())
 
 
-# On SQLite run by the driver, as a status check reads both (issue 19; kinlink.store.db.DriverRead).
+# On SQLite run by the driver, as a status check reads both (issue 19; kinlink.store.driver.DriverRead).
 _VIEW_READ = DriverRead(_VIEW)
 _RECENT_READ = DriverRead(_RECENT_ANSWERS)
 

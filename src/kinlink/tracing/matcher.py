@@ -25,7 +25,7 @@ from kinlink.matching.model import Model, load_model
 from kinlink.matching.record import MatchRecord
 from kinlink.matching.score import Scorer
 from kinlink.matching.score_values import Scored
-from kinlink.store.db import DriverRead, read_rows
+from kinlink.store.driver import DriverRead, read_rows
 from kinlink.store.match_keys import CHANGES_ROW, DbTermFrequencies
 from kinlink.store.match_records import (
     among,
@@ -128,7 +128,7 @@ _SEARCH_CACHES: weakref.WeakKeyDictionary[Engine, _SearchCache] = weakref.WeakKe
 _SEARCH_LOCK = threading.Lock()
 
 
-# Read first by every search, by the driver itself (kinlink.store.db.DriverRead).
+# Read first by every search, by the driver itself (kinlink.store.driver.DriverRead).
 _STAMP = DriverRead(
     select(
         select(func.max(Person.id)).scalar_subquery(),
