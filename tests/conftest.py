@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 # The suite's server keys (kinlink.keys) live in a directory of its own, never in the developer's.
@@ -17,6 +18,11 @@ from kinlink.store import audit, schema
 from kinlink.store.db import make_engine
 from kinlink.store.models import Base
 from tests.support import Cli
+
+# Tests check behaviour, never timing: no property test fails for how long an example took to make or to
+# run (Hypothesis' deadline and its too-slow check), which on a loaded machine says nothing of the code.
+settings.register_profile("kinlink", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kinlink")
 
 PG_ADMIN_URL = os.environ.get(
     "KINLINK_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
