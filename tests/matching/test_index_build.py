@@ -21,7 +21,6 @@ from kinlink.matching.index_build import (
     SHARED_FIELDS,
     Chunk,
     _coded,
-    _firsts,
     _Row,
     prepare_chunk,
     prepared_state,
@@ -129,7 +128,8 @@ def _per_record_chunk(records: list[MatchRecord]) -> Chunk:
             values.append(([None], np.zeros(n, dtype=np.int32)))
             continue
         _distinct, codes = coded(comp.reads or (c.field,))
-        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
+        firsts = np.unique(codes, return_index=True)[1].tolist()  # each distinct value's first record
+        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in firsts])
         values.append((prepared, pcodes[codes]))
     births, bcodes = coded(("birth_date", "age", "age_as_of", "birth_year_to"))
     ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
