@@ -12,7 +12,6 @@ import gc
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
@@ -235,15 +234,6 @@ class CandidateIndex:
         return a.values[a.codes[row]], b.values[b.codes[row]], c.values[c.codes[row]]
 
     def _finish(self) -> None:
-        # The postings' sort is numpy's alone (it lets go of Python's lock): a thread of its own sorts them
-        # while this one does the rest, which is Python's. Both run after the workers have ended, when a
-        # core would otherwise idle: at a million records each is about a second (issue 19).
-        with ThreadPoolExecutor(1) as pool:
-            sorted_postings = pool.submit(self._sort_postings)
-            self._finish_columns()
-            sorted_postings.result()
-
-    def _sort_postings(self) -> None:
         hashes = np.concatenate(self._post_hashes) if self._post_hashes else np.empty(0, dtype=np.int64)
         self._post_hashes = []
         rows = np.frombuffer(self._post_rows, dtype=np.uint32)
@@ -259,8 +249,6 @@ class CandidateIndex:
         starts = np.flatnonzero(new)
         self._key_hash = hashes[starts]
         self.offsets = np.append(starts, len(hashes)).astype(np.int64)
-
-    def _finish_columns(self) -> None:
         for c in (*self._cols.values(), *self._parsed.values(), *self._tf_cols, *self._value_cols):
             c.freeze()
         self._service.freeze()
