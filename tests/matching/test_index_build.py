@@ -21,8 +21,9 @@ from kinlink.matching.index_build import (
     SHARED_FIELDS,
     Chunk,
     _coded,
-    _firsts,
+    _combined,
     _Row,
+    number_values,
     prepare_chunk,
     prepared_state,
     route,
@@ -129,7 +130,8 @@ def _per_record_chunk(records: list[MatchRecord]) -> Chunk:
             values.append(([None], np.zeros(n, dtype=np.int32)))
             continue
         _distinct, codes = coded(comp.reads or (c.field,))
-        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in _firsts(codes)])
+        firsts = np.unique(codes, return_index=True)[1].tolist()  # each distinct value's first record
+        prepared, pcodes = _coded([comp.prepare(records[j], c.field) for j in firsts])
         values.append((prepared, pcodes[codes]))
     births, bcodes = coded(("birth_date", "age", "age_as_of", "birth_year_to"))
     ranges = [birth_range(*b) or (MISSING_DAY, MISSING_DAY) for b in births]
@@ -267,6 +269,44 @@ def test_two_pieces_postings_merge_as_one_sort_of_them(postings: list[tuple[int,
 def test_a_columns_first_rows_are_its_distinct_values_first_places(values: list[str]) -> None:
     _distinct, codes = _coded(values)
     assert first_rows(codes).tolist() == [values.index(v) for v in dict.fromkeys(values)]
+
+
+_CELLS = st.sampled_from([None, 0, 1, 1.0, True, "1", "a", "b", (1, "a")])
+
+
+@SETTINGS
+@given(st.lists(_CELLS, max_size=40))
+def test_a_column_is_coded_in_order_of_first_appearance(values: list[Any]) -> None:
+    numbers: dict[Any, int] = {}
+    want = [numbers.setdefault(v, len(numbers)) for v in values]
+    distinct, codes = _coded(values)
+    assert distinct == list(numbers) and codes.tolist() == want and codes.dtype == np.int32
+
+
+@SETTINGS
+@given(st.integers(2, 4).flatmap(lambda k: st.lists(st.tuples(*[_CELLS] * k), min_size=1, max_size=40)))
+def test_fields_side_by_side_are_coded_from_their_own_codes_as_their_tuples_are(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """`_combined` (a comparison reading several fields) numbers the fields' tuples from each field's codes:
+    the same distinct tuples, in the same order, and the same codes as coding the tuples themselves."""
+    columns = [list(col) for col in zip(*rows, strict=True)]
+    want_distinct, want_codes = _coded(rows)
+    distinct, codes = _combined([_coded(col) for col in columns], columns)
+    assert distinct == want_distinct and codes.tolist() == want_codes.tolist() and codes.dtype == np.int32
+
+
+@SETTINGS
+@given(st.lists(_CELLS, unique=True, max_size=6), st.lists(_CELLS, unique=True, max_size=9))
+def test_values_are_numbered_on_as_setdefault_numbers_them(known: list[Any], values: list[Any]) -> None:
+    lookup: dict[Any, int] = {}
+    for v in known:
+        lookup.setdefault(v, len(lookup))
+    want_lookup = dict(lookup)
+    want = [want_lookup.setdefault(v, len(want_lookup)) for v in values]
+    got, new = number_values(lookup, values)
+    assert got.tolist() == want and got.dtype == np.int32 and lookup == want_lookup
+    assert new == [v for v in values if v not in dict.fromkeys(known)]
 
 
 @SETTINGS

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from kinlink.matching.index_build import Sent, number_values
+from kinlink.matching.index_build import Sent, first_rows, number_values
 
 
 class Column:
@@ -58,7 +58,7 @@ class Column:
     def _number(self, source: int, new: list[Any]) -> None:
         # The values an earlier chunk held all come before: their order of first appearance.
         if new:
-            added = np.array(number_values(self.lookup, new)[0], dtype=np.int32)
+            added = number_values(self.lookup, new)[0]
             known = self._sent.get(source)
             self._sent[source] = added if known is None else np.concatenate([known, added])
 
@@ -71,17 +71,6 @@ class Column:
             values[code] = v
         self.values, self.lookup = values, {}  # the lookup is only needed while building
         self._sent = {}
-
-
-def first_rows(codes: np.ndarray) -> np.ndarray:
-    """Each distinct value's first row, from codes that number values in order of first appearance
-    (`index_build.Coded`): where the running maximum grows, in numpy passes."""
-    if not len(codes):
-        return np.empty(0, dtype=np.int64)
-    top = np.maximum.accumulate(codes)
-    grows = np.ones(len(codes), dtype=bool)
-    np.greater(top[1:], top[:-1], out=grows[1:])
-    return np.flatnonzero(grows)
 
 
 def merged_postings(

@@ -128,33 +128,65 @@ class Sender:
             self._known.append({})
         distinct, codes = coded
         got, new = number_values(self._known[column], distinct)
-        return new, np.array(got, dtype=np.int32), codes
+        return new, got, codes
 
 
-def number_values(lookup: dict[Any, int], values: list[Any]) -> tuple[list[int], list[Any]]:
-    """Each of these (distinct) values' number in `lookup`, the ones it lacks added, numbered on in their
-    order as setdefault one by one would; and those new ones. In C passes, without a Python step a value
-    (issue 19): both sides of a build's columns number values so, the preparer and the assembly."""
-    got = list(map(lookup.get, values))
+def number_values(lookup: dict[Any, int], values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each of these (distinct) values' number in `lookup` (int32), the ones it lacks added, numbered on
+    in their order as setdefault one by one would; and those new ones. In C and numpy passes, without a
+    Python step a value, and each value looked up once (issue 19): both sides of a build's columns number
+    values so, the preparer and the assembly."""
+    got = np.fromiter(map(lookup.get, values, repeat(-1)), dtype=np.int32, count=len(values))
+    missing = got < 0
     new: list[Any] = []
-    if None in got:
-        new = list(compress(values, map(is_, got, repeat(None))))
-        lookup.update(zip(new, count(len(lookup))))
-        got = list(map(lookup.__getitem__, values))
+    if missing.any():
+        new = list(compress(values, missing.tolist()))
+        start = len(lookup)
+        lookup.update(zip(new, count(start)))
+        got[missing] = np.arange(start, start + len(new), dtype=np.int32)
     return got, new
 
 
 def _coded(values: Sequence[Any]) -> Coded:
     # In C passes, without a Python step a value: the distinct values, numbered, then each one's number.
-    lookup: dict[Any, Any] = dict.fromkeys(values)
-    for code, v in enumerate(lookup):
-        lookup[v] = code
-    return list(lookup), np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+    distinct = list(dict.fromkeys(values))
+    lookup = dict(zip(distinct, count()))
+    return distinct, np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def _combined(columns: list[Coded], raw: list[Sequence[Any]]) -> Coded:
+    """The column of several fields' values side by side (tuples), coded as `_coded` codes it, from each
+    field's own coded column: two records hold equal tuples exactly when they hold equal values in every
+    field, so the tuples' numbers follow from the fields' numbers in numpy passes, and only each distinct
+    tuple is made (zipped and hashed a record at a time, they were a tenth of a chunk's preparation)."""
+    key = columns[0][1].astype(np.int64)
+    for distinct, codes in columns[1:]:
+        # Renumbered first (at most one number a record), so that the product stays within int64.
+        _u, key = np.unique(key, return_inverse=True)
+        key = key.astype(np.int64) * len(distinct) + codes
+    _u, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the distinct tuples in order of first appearance
+    renumber = np.empty(len(order), dtype=np.int32)
+    renumber[order] = np.arange(len(order), dtype=np.int32)
+    at = first[order].tolist()
+    return list(zip(*[[col[j] for j in at] for col in raw], strict=True)), renumber[inverse.ravel()]
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """Each distinct value's first row, from codes that number values in order of first appearance
+    (`index_build.Coded`): where the running maximum grows, in numpy passes."""
+    if not len(codes):
+        return np.empty(0, dtype=np.int64)
+    top = np.maximum.accumulate(codes)
+    grows = np.ones(len(codes), dtype=bool)
+    np.greater(top[1:], top[:-1], out=grows[1:])
+    return np.flatnonzero(grows)
 
 
 def _firsts(codes: np.ndarray) -> list[int]:
-    """The position of each distinct value's first record (codes number them in that order)."""
-    return np.unique(codes, return_index=True)[1].tolist()
+    """The position of each distinct value's first record (codes number them in that order): in one pass,
+    not np.unique's sort."""
+    return first_rows(codes).tolist()
 
 
 def _in_order(values: Sequence[Any], codes: np.ndarray) -> Coded:
@@ -184,11 +216,12 @@ def _name_columns(
     infos: list[Any] = [name_indexed(n) if n and n.strip() else _NONE for n in distinct]
     sns: list[Any] = list(map(identifier_key, services))
     at = name_codes.copy()
-    slow = [
-        i for i, (o, c) in enumerate(zip(others, name_codes.tolist(), strict=True)) if o or infos[c] is _NONE
-    ]
+    # The records keyed one by one: those of other names too, or of a blank name (numpy passes, not a
+    # Python step a record).
+    blank = np.fromiter(map(is_, infos, repeat(_NONE)), dtype=bool, count=len(infos))
+    slow = np.flatnonzero(np.fromiter(map(bool, others), dtype=bool, count=len(others)) | blank[name_codes])
     other_parsed: dict[int, tuple[Any, ...]] = {}
-    for i in slow:
+    for i in slow.tolist():
         keys, parsed, tf = index_keyed(record_at(i))
         primary = parsed[0] if parsed and parsed[0].original == names[i] else None
         if len(parsed) > (1 if primary else 0):
@@ -261,8 +294,11 @@ def prepare_states(
 
     def fields_coded(names: tuple[str, ...]) -> Coded:
         if names not in by_fields:
-            columns = [raw[f] for f in names]
-            by_fields[names] = _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
+            if len(names) > 1 and n:
+                by_fields[names] = _combined([fields_coded((f,)) for f in names], [raw[f] for f in names])
+            else:
+                columns = [raw[f] for f in names]
+                by_fields[names] = _coded(list(zip(*columns, strict=True)) if len(names) > 1 else columns[0])
         return by_fields[names]
 
     # Each comparison's value is prepared once per distinct value of the fields it reads (from the first
@@ -347,7 +383,9 @@ class _Row(namedtuple("_Row", PREPARED_FIELDS)):  # type: ignore[misc]
 
 
 def _row_at(states: Sequence[tuple[Any, ...]]) -> Callable[[int], _Row]:
-    return lambda i: _Row._make(states[i])
+    # Every record's row made at once, in C (`_make`'s own tuple.__new__): a chunk's comparisons ask for
+    # more rows (each distinct value's first) than it holds, and a row made a call cost 1.5 µs (issue 19).
+    return list(map(tuple.__new__, repeat(_Row), states)).__getitem__  # type: ignore[arg-type]
 
 
 def _worker(tasks: Connection, results: Connection) -> None:
